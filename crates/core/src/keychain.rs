@@ -1,0 +1,221 @@
+//! The OS keychain: Secret Service on Linux, Keychain on macOS, Credential Manager on Windows,
+//! through `keyring-core` and a store pinned per platform. There is no fallback: when no keychain
+//! can be reached the caller gets [`KeychainError::Unavailable`], never a plaintext file.
+//!
+//! One item per key (service = namespace, account = key id) holds api key, secret and passphrase
+//! together, so one write is atomic. Calls block (D-Bus round trips): async callers run them in
+//! `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use keyring_core::{CredentialStore, Entry, Error as KrError};
+use zeroize::Zeroizing;
+
+use crate::model::KeyId;
+use crate::secret::Credentials;
+
+/// The namespace of a user's real keys. Debug builds and tests use others (see [`Keychain::from_env`]).
+pub const RELEASE_SERVICE: &str = "latchkey";
+pub const DEV_SERVICE: &str = "latchkey-dev";
+/// Overrides the namespace, e.g. `latchkey-test` in the test suites.
+pub const SERVICE_ENV: &str = "LATCHKEY_KEYCHAIN_SERVICE";
+
+const UNAVAILABLE_HELP: &str = "No keychain available: unlock your login keyring or start gnome-keyring/KWallet";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    #[error("{UNAVAILABLE_HELP}. ({detail})")]
+    Unavailable { detail: String },
+    #[error("The keychain is locked: unlock your login keyring (or approve the prompt) and try again.")]
+    Locked,
+    #[error("The keychain item for this key is damaged or was written by another program. Delete the key in Latchkey and add it again.")]
+    Corrupt,
+    #[error("The keychain did not accept the request: {detail}. Try again; if it persists, restart your keyring service.")]
+    Failed { detail: String },
+    #[error("The keychain stored the probe item but read back something else: it is not keeping secrets reliably. Check your keyring setup before storing keys.")]
+    NotPersistent,
+}
+
+/// What the vault needs of a secret store. [`Keychain`] is the real one; tests of logic that is not
+/// about storage may use an in-memory fake.
+pub trait SecretStore: Send + Sync {
+    fn put(&self, id: KeyId, description: &str, creds: &Credentials) -> Result<(), KeychainError>;
+    /// `Ok(None)` when there is no item for `id`.
+    fn get(&self, id: KeyId) -> Result<Option<Credentials>, KeychainError>;
+    /// `Ok(false)` when there was nothing to delete.
+    fn delete(&self, id: KeyId) -> Result<bool, KeychainError>;
+}
+
+pub struct Keychain {
+    service: String,
+    /// Opened on first use and dropped after a platform failure, so a keyring daemon started (or
+    /// restarted) after Latchkey is picked up without restarting the app.
+    store: Mutex<Option<Arc<CredentialStore>>>,
+}
+
+impl std::fmt::Debug for Keychain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keychain").field("service", &self.service).finish()
+    }
+}
+
+impl Keychain {
+    pub fn new(service: impl Into<String>) -> Self {
+        Keychain { service: service.into(), store: Mutex::new(None) }
+    }
+
+    /// `$LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey-dev` for debug builds and `latchkey` for release
+    /// builds, so development never touches a user's real items.
+    pub fn from_env() -> Self {
+        let service = std::env::var(SERVICE_ENV).ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| {
+            if cfg!(debug_assertions) { DEV_SERVICE } else { RELEASE_SERVICE }.to_owned()
+        });
+        Keychain::new(service)
+    }
+
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// Proves the store is reachable, unlocked and persistent: write a probe item, read it back,
+    /// delete it. Run at startup so a broken keychain is reported before the user types a secret.
+    pub fn probe(&self) -> Result<(), KeychainError> {
+        let value = format!("probe-{}", uuid::Uuid::new_v4());
+        let entry = self.entry("probe", Some("Latchkey keychain probe"))?;
+        entry.set_secret(value.as_bytes()).map_err(|e| self.classify(e))?;
+        let back = Zeroizing::new(entry.get_secret().map_err(|e| self.classify(e))?);
+        let _ = entry.delete_credential();
+        if back.as_slice() == value.as_bytes() {
+            Ok(())
+        } else {
+            Err(KeychainError::NotPersistent)
+        }
+    }
+
+    fn open_store(&self) -> Result<Arc<CredentialStore>, KeychainError> {
+        let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = guard.as_ref() {
+            return Ok(store.clone());
+        }
+        let store = platform_store().map_err(|e| KeychainError::Unavailable { detail: e.to_string() })?;
+        *guard = Some(store.clone());
+        Ok(store)
+    }
+
+    fn entry(&self, account: &str, description: Option<&str>) -> Result<Entry, KeychainError> {
+        let store = self.open_store()?;
+        let mut modifiers = HashMap::new();
+        // Only the Secret Service store knows item labels; the others reject unknown modifiers.
+        if cfg!(all(unix, not(target_os = "macos"))) {
+            if let Some(d) = description.filter(|d| !d.is_empty()) {
+                modifiers.insert("label", d);
+            }
+        }
+        let mods = (!modifiers.is_empty()).then_some(&modifiers);
+        store.build(&self.service, account, mods).map_err(|e| self.classify(e))
+    }
+
+    /// Maps a store error to what the user can do about it. A platform failure may mean the daemon
+    /// went away, so the cached connection is dropped and the next call reconnects.
+    fn classify(&self, err: KrError) -> KeychainError {
+        match err {
+            KrError::NoStorageAccess(_) => KeychainError::Locked,
+            KrError::NoDefaultStore => KeychainError::Unavailable { detail: "no credential store".into() },
+            KrError::BadEncoding(_) | KrError::BadDataFormat(..) => KeychainError::Corrupt,
+            KrError::PlatformFailure(e) => {
+                *self.store.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                let detail = e.to_string();
+                if detail.contains("Failed to connect") || detail.contains("ServiceUnknown") || detail.contains("not provided by any") {
+                    KeychainError::Unavailable { detail }
+                } else {
+                    KeychainError::Failed { detail }
+                }
+            }
+            other => KeychainError::Failed { detail: other.to_string() },
+        }
+    }
+}
+
+impl SecretStore for Keychain {
+    fn put(&self, id: KeyId, description: &str, creds: &Credentials) -> Result<(), KeychainError> {
+        let entry = self.entry(&id.to_string(), Some(description))?;
+        entry.set_secret(&creds.to_item()).map_err(|e| self.classify(e))
+    }
+
+    fn get(&self, id: KeyId) -> Result<Option<Credentials>, KeychainError> {
+        let entry = self.entry(&id.to_string(), None)?;
+        match entry.get_secret() {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                Credentials::from_item(&bytes).map(Some).ok_or(KeychainError::Corrupt)
+            }
+            Err(KrError::NoEntry) => Ok(None),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+
+    fn delete(&self, id: KeyId) -> Result<bool, KeychainError> {
+        let entry = self.entry(&id.to_string(), None)?;
+        match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(KrError::NoEntry) => Ok(false),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+}
+
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(test)]
+pub(crate) mod memory {
+    //! An in-memory [`SecretStore`] for tests of logic that is not about storage.
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[derive(Default)]
+    pub struct MemoryStore {
+        pub items: Mutex<HashMap<KeyId, Zeroizing<Vec<u8>>>>,
+        pub fail_next_put: Mutex<bool>,
+    }
+
+    impl SecretStore for MemoryStore {
+        fn put(&self, id: KeyId, _description: &str, creds: &Credentials) -> Result<(), KeychainError> {
+            if std::mem::take(&mut *self.fail_next_put.lock().unwrap()) {
+                return Err(KeychainError::Locked);
+            }
+            self.items.lock().unwrap().insert(id, creds.to_item());
+            Ok(())
+        }
+        fn get(&self, id: KeyId) -> Result<Option<Credentials>, KeychainError> {
+            Ok(self.items.lock().unwrap().get(&id).and_then(|b| Credentials::from_item(b)))
+        }
+        fn delete(&self, id: KeyId) -> Result<bool, KeychainError> {
+            Ok(self.items.lock().unwrap().remove(&id).is_some())
+        }
+    }
+
+    #[test]
+    fn memory_store_keeps_the_three_parts() {
+        let m = MemoryStore::default();
+        let id = KeyId::random();
+        m.put(id, "d", &Credentials::new("k", "s", Some("p"))).unwrap();
+        let c = m.get(id).unwrap().unwrap();
+        assert_eq!((c.api_key.expose_secret(), c.api_secret.expose_secret()), ("k", "s"));
+        assert!(m.delete(id).unwrap());
+        assert!(!m.delete(id).unwrap());
+    }
+}

@@ -1,0 +1,17 @@
+//! Latchkey's core: everything that is not the window.
+//!
+//! This crate knows nothing of Tauri, so the desktop shell, the CLI and the tests all drive the same
+//! code. Secrets live only in the OS keychain ([`keychain`]); metadata and the audit log live in
+//! SQLite ([`store`]); [`vault`] ties the two together with validation and auditing.
+
+pub mod audit;
+pub mod error;
+pub mod keychain;
+pub mod model;
+pub mod paths;
+pub mod secret;
+pub mod store;
+pub mod validate;
+pub mod vault;
+
+pub use error::{Error, Result};

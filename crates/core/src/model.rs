@@ -1,0 +1,179 @@
+//! The key model: what Latchkey knows about a key apart from its secret parts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A key's identity: a random UUID, also the keychain item's account name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyId(pub uuid::Uuid);
+
+impl KeyId {
+    pub fn random() -> Self {
+        KeyId(uuid::Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for KeyId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s).map(KeyId)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Exchange {
+    Okx,
+    Bybit,
+    Binance,
+}
+
+impl Exchange {
+    pub const ALL: [Exchange; 3] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exchange::Okx => "okx",
+            Exchange::Bybit => "bybit",
+            Exchange::Binance => "binance",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Exchange::Okx => "OKX",
+            Exchange::Bybit => "Bybit",
+            Exchange::Binance => "Binance",
+        }
+    }
+
+    /// OKX keys are useless without the passphrase chosen at creation; the others have none.
+    pub fn needs_passphrase(self) -> bool {
+        matches!(self, Exchange::Okx)
+    }
+}
+
+impl fmt::Display for Exchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+impl FromStr for Exchange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Exchange::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("Unknown exchange '{s}': choose okx, bybit or binance."))
+    }
+}
+
+/// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,
+/// a regional host, or the local exchange simulator).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Environment {
+    Live,
+    Demo,
+    Custom {
+        #[serde(rename = "baseUrl")]
+        base_url: String,
+    },
+}
+
+/// What a key may do, as the exchange last reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    Read,
+    Trade,
+    Withdraw,
+    Transfer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    /// A remote revoke failed: the secret is kept for a retry, but the key must not be used.
+    Quarantined,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Quarantined => "quarantined",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+pub const DEFAULT_ROTATION_DAYS: u32 = 90;
+
+/// One key's metadata. This is all the dashboard ever needs, so drawing the list never touches the
+/// keychain. Serializable because it crosses to the UI: it must never grow a secret field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRecord {
+    pub id: KeyId,
+    pub exchange: Exchange,
+    pub label: String,
+    pub environment: Environment,
+    /// e.g. `a1b2…9z0y`: enough to recognise the key, never enough to use it.
+    pub key_hint: String,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub rotation_days: u32,
+    pub permissions: Vec<Permission>,
+    pub ip_whitelist: Vec<String>,
+    pub status: KeyStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_names_parse_both_ways() {
+        for e in Exchange::ALL {
+            assert_eq!(e.as_str().parse::<Exchange>(), Ok(e));
+            assert_eq!(e.display_name().parse::<Exchange>(), Ok(e));
+        }
+        assert!("kraken".parse::<Exchange>().unwrap_err().contains("choose okx, bybit or binance"));
+    }
+
+    #[test]
+    fn environment_json_shape_is_what_the_ui_reads() {
+        let custom = Environment::Custom { base_url: "http://127.0.0.1:9000".into() };
+        assert_eq!(serde_json::to_string(&custom).unwrap(), r#"{"kind":"custom","baseUrl":"http://127.0.0.1:9000"}"#);
+        assert_eq!(serde_json::to_string(&Environment::Demo).unwrap(), r#"{"kind":"demo"}"#);
+        let back: Environment = serde_json::from_str(r#"{"kind":"live"}"#).unwrap();
+        assert_eq!(back, Environment::Live);
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked] {
+            assert_eq!(KeyStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(KeyStatus::parse("deleted"), None);
+    }
+}

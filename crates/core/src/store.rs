@@ -1,0 +1,334 @@
+//! Metadata and the audit log in one SQLite file (WAL, migrations). No secret is ever written here:
+//! the tables hold labels, masked hints, dates and statuses only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite_migration::{Migrations, M};
+
+use crate::audit;
+use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
+use crate::{Error, Result};
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE keys (
+        id            TEXT PRIMARY KEY,
+        exchange      TEXT NOT NULL,
+        label         TEXT NOT NULL,
+        environment   TEXT NOT NULL,
+        key_hint      TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        rotated_at    TEXT NOT NULL,
+        verified_at   TEXT,
+        rotation_days INTEGER NOT NULL,
+        permissions   TEXT NOT NULL DEFAULT '[]',
+        ip_whitelist  TEXT NOT NULL DEFAULT '[]',
+        status        TEXT NOT NULL DEFAULT 'active'
+    ) STRICT;
+    -- Labels are unique among keys still in use; a revoked key keeps its label in the history.
+    CREATE UNIQUE INDEX keys_live_label ON keys(label COLLATE NOCASE) WHERE status != 'revoked';
+    CREATE TABLE audit (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        key_id  TEXT,
+        label   TEXT,
+        outcome TEXT NOT NULL,
+        detail  TEXT NOT NULL DEFAULT ''
+    ) STRICT;",
+)];
+
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, owner-only on Unix, and brings its schema
+    /// up to date. A damaged file is reported, never overwritten.
+    pub fn open_in(dir: &Path) -> Result<Store> {
+        create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
+        Store::open(&dir.join(crate::paths::DB_FILE))
+    }
+
+    pub fn open(path: &Path) -> Result<Store> {
+        let err = |e: &dyn std::fmt::Display| Error::storage(path, e);
+        let mut conn = Connection::open(path).map_err(|e| err(&e))?;
+        // The app and the CLI may use the file at once: wait for the other's write, don't fail.
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| err(&e))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn).map_err(|e| err(&e))?;
+        Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::storage(&self.path, e)
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions), so a
+        // poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn list_keys(&self) -> Result<Vec<KeyRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT * FROM keys ORDER BY created_at, label")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], read_key).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    pub fn get_key(&self, id: KeyId) -> Result<Option<KeyRecord>> {
+        self.conn()
+            .query_row("SELECT * FROM keys WHERE id = ?1", [id.to_string()], read_key)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a key still in use already has this label (case-insensitive).
+    pub fn label_taken(&self, label: &str) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM keys WHERE label = ?1 COLLATE NOCASE AND status != 'revoked')",
+                [label],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Inserts the key and its audit entry in one transaction.
+    pub fn insert_key(&self, key: &KeyRecord, event: &audit::Event<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
+                               verified_at, rotation_days, permissions, ip_whitelist, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                key.id.to_string(),
+                key.exchange.as_str(),
+                key.label,
+                to_json(&key.environment),
+                key.key_hint,
+                key.created_at,
+                key.rotated_at,
+                key.verified_at,
+                key.rotation_days,
+                to_json(&key.permissions),
+                to_json(&key.ip_whitelist),
+                key.status.as_str(),
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Deletes the key's row and writes its audit entry in one transaction. `Ok(false)` if absent.
+    pub fn delete_key(&self, id: KeyId, event: &audit::Event<'_>) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let n = tx.execute("DELETE FROM keys WHERE id = ?1", [id.to_string()]).map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    pub fn record(&self, event: &audit::Event<'_>) -> Result<()> {
+        insert_audit(&self.conn(), event).map_err(|e| self.err(e))
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit_log(&self, limit: u32) -> Result<Vec<audit::Entry>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT seq, at, action, key_id, label, outcome, detail FROM audit ORDER BY seq DESC LIMIT ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(audit::Entry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    action: r.get(2)?,
+                    key_id: r.get::<_, Option<String>>(3)?.and_then(|s| s.parse().ok()),
+                    label: r.get(4)?,
+                    outcome: r.get(5)?,
+                    detail: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
+
+fn insert_audit(conn: &Connection, e: &audit::Event<'_>) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, action, key_id, label, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![e.at, e.action.as_str(), e.key_id.map(|k| k.to_string()), e.label, e.outcome.as_str(), e.detail],
+    )?;
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn bad_column(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, what.to_owned().into())
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(r: &Row<'_>, name: &str) -> rusqlite::Result<T> {
+    let raw: String = r.get(name)?;
+    let idx = r.as_ref().column_index(name)?;
+    serde_json::from_str(&raw).map_err(|_| bad_column(idx, name))
+}
+
+fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let id: String = r.get("id")?;
+    let exchange: String = r.get("exchange")?;
+    let status: String = r.get("status")?;
+    Ok(KeyRecord {
+        id: id.parse().map_err(|_| bad_column(0, "id"))?,
+        exchange: exchange.parse::<Exchange>().map_err(|_| bad_column(1, "exchange"))?,
+        label: r.get("label")?,
+        environment: json_column::<Environment>(r, "environment")?,
+        key_hint: r.get("key_hint")?,
+        created_at: r.get::<_, DateTime<Utc>>("created_at")?,
+        rotated_at: r.get("rotated_at")?,
+        verified_at: r.get("verified_at")?,
+        rotation_days: r.get("rotation_days")?,
+        permissions: json_column::<Vec<Permission>>(r, "permissions")?,
+        ip_whitelist: json_column(r, "ip_whitelist")?,
+        status: KeyStatus::parse(&status).ok_or_else(|| bad_column(11, "status"))?,
+    })
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Action, Event, Outcome};
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+    }
+
+    pub(crate) fn record(label: &str) -> KeyRecord {
+        KeyRecord {
+            id: KeyId::random(),
+            exchange: Exchange::Okx,
+            label: label.into(),
+            environment: Environment::Custom { base_url: "http://127.0.0.1:1".into() },
+            key_hint: "abcd…wxyz".into(),
+            created_at: at(),
+            rotated_at: at(),
+            verified_at: None,
+            rotation_days: 90,
+            permissions: vec![Permission::Read, Permission::Trade],
+            ip_whitelist: vec!["10.0.0.1".into()],
+            status: KeyStatus::Active,
+        }
+    }
+
+    fn event(action: Action, key: &KeyRecord) -> Event<'_> {
+        Event { at: at(), action, key_id: Some(key.id), label: Some(&key.label), outcome: Outcome::Ok, detail: String::new() }
+    }
+
+    #[test]
+    fn keys_round_trip_and_persist_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = record("bot-main");
+        {
+            let store = Store::open_in(dir.path()).unwrap();
+            store.insert_key(&key, &event(Action::Add, &key)).unwrap();
+            assert_eq!(store.get_key(key.id).unwrap().as_ref(), Some(&key));
+        }
+        let store = Store::open_in(dir.path()).unwrap();
+        assert_eq!(store.list_keys().unwrap(), vec![key.clone()]);
+        let log = store.audit_log(10).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!((log[0].action.as_str(), log[0].key_id), ("add", Some(key.id)));
+    }
+
+    #[test]
+    fn labels_are_unique_ignoring_case_among_live_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let a = record("Bot");
+        store.insert_key(&a, &event(Action::Add, &a)).unwrap();
+        assert!(store.label_taken("bot").unwrap());
+        let b = record("BOT");
+        assert!(store.insert_key(&b, &event(Action::Add, &b)).is_err(), "the index backs the check");
+        assert_eq!(store.audit_log(10).unwrap().len(), 1, "a failed insert leaves no audit row");
+        let mut revoked = record("old");
+        revoked.status = KeyStatus::Revoked;
+        store.insert_key(&revoked, &event(Action::Add, &revoked)).unwrap();
+        assert!(!store.label_taken("old").unwrap());
+    }
+
+    #[test]
+    fn delete_removes_the_row_and_audits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let a = record("a");
+        store.insert_key(&a, &event(Action::Add, &a)).unwrap();
+        assert!(store.delete_key(a.id, &event(Action::Delete, &a)).unwrap());
+        assert!(store.get_key(a.id).unwrap().is_none());
+        let actions: Vec<_> = store.audit_log(10).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["delete", "add"]);
+    }
+
+    #[test]
+    fn uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_reported_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::paths::DB_FILE);
+        let junk = b"this is not a database, but it is somebody's file".repeat(100);
+        std::fs::write(&path, &junk).unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("move it aside"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), junk, "nothing lost");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_dir_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("data");
+        Store::open_in(&sub).unwrap();
+        let mode = std::fs::metadata(&sub).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}

@@ -1,0 +1,229 @@
+//! The vault ties validation, the keychain and the store together. Each operation writes the secret
+//! and the metadata in an order that a crash cannot turn into a lost or orphaned secret, and each
+//! leaves an audit entry.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::{Action, Event, Outcome};
+use crate::keychain::SecretStore;
+use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, DEFAULT_ROTATION_DAYS};
+use crate::secret::{key_hint, Credentials};
+use crate::store::Store;
+use crate::validate::{self, Field, Invalid};
+use crate::{Error, Result};
+
+/// A key as the user entered it, before validation.
+#[derive(Debug)]
+pub struct NewKey {
+    pub exchange: Exchange,
+    pub label: String,
+    pub environment: Environment,
+    pub credentials: Credentials,
+    pub rotation_days: Option<u32>,
+}
+
+pub struct Vault {
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+}
+
+impl Vault {
+    pub fn new(store: Store, secrets: Arc<dyn SecretStore>) -> Self {
+        Vault { store, secrets }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Everything the dashboard shows, from SQLite alone: the keychain is not touched.
+    pub fn list(&self) -> Result<Vec<KeyRecord>> {
+        self.store.list_keys()
+    }
+
+    pub fn get(&self, id: KeyId) -> Result<KeyRecord> {
+        self.store.get_key(id)?.ok_or(Error::NotFound(id))
+    }
+
+    /// Validates, writes the secret to the keychain, then the metadata and audit row in one
+    /// transaction. If the row cannot be written the keychain item is removed again, so a failed
+    /// add leaves nothing behind.
+    pub fn add(&self, new: NewKey, now: DateTime<Utc>) -> Result<KeyRecord> {
+        let label = validate::label(&new.label)?;
+        let rotation_days = validate::rotation_days(new.rotation_days.unwrap_or(DEFAULT_ROTATION_DAYS))?;
+        let environment = validate::environment(new.environment)?;
+        let credentials = Credentials {
+            api_key: validate::trimmed(&new.credentials.api_key),
+            api_secret: validate::trimmed(&new.credentials.api_secret),
+            passphrase: new.credentials.passphrase.as_ref().map(validate::trimmed).filter(|p| {
+                use secrecy::ExposeSecret;
+                // EXPOSE: emptiness check only.
+                !p.expose_secret().is_empty()
+            }),
+        };
+        drop(new.credentials);
+        validate::credentials(new.exchange, &credentials.api_key, &credentials.api_secret, credentials.passphrase.as_ref())?;
+        if self.store.label_taken(&label)? {
+            return Err(Invalid { field: Field::Label, message: format!("A key labelled '{label}' already exists: choose another label.") }.into());
+        }
+
+        let record = KeyRecord {
+            id: KeyId::random(),
+            exchange: new.exchange,
+            label,
+            environment,
+            key_hint: key_hint(&credentials.api_key),
+            created_at: now,
+            rotated_at: now,
+            verified_at: None,
+            rotation_days,
+            permissions: Vec::new(),
+            ip_whitelist: Vec::new(),
+            status: KeyStatus::Active,
+        };
+        let description = format!("Latchkey: {} ({})", record.label, record.exchange);
+        if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
+            self.audit_failure(Action::Add, &record, now, &e);
+            return Err(e.into());
+        }
+        let event = Event { at: now, action: Action::Add, key_id: Some(record.id), label: Some(&record.label), outcome: Outcome::Ok, detail: String::new() };
+        if let Err(e) = self.store.insert_key(&record, &event) {
+            let _ = self.secrets.delete(record.id);
+            return Err(e);
+        }
+        tracing::info!(key = %record.id, exchange = %record.exchange, "key added");
+        Ok(record)
+    }
+
+    /// Removes the keychain item first, then the row: a crash in between leaves a row whose secret
+    /// is gone (shown as such and deletable again), never a secret nobody can see.
+    pub fn delete(&self, id: KeyId, now: DateTime<Utc>) -> Result<()> {
+        let record = self.get(id)?;
+        if let Err(e) = self.secrets.delete(id) {
+            self.audit_failure(Action::Delete, &record, now, &e);
+            return Err(e.into());
+        }
+        let event = Event { at: now, action: Action::Delete, key_id: Some(id), label: Some(&record.label), outcome: Outcome::Ok, detail: String::new() };
+        self.store.delete_key(id, &event)?;
+        tracing::info!(key = %id, "key deleted");
+        Ok(())
+    }
+
+    /// The secret parts, for an action that needs them (inspect, revoke, reveal). Never for drawing.
+    pub fn credentials(&self, id: KeyId) -> Result<Credentials> {
+        let record = self.get(id)?;
+        self.secrets.get(id)?.ok_or(Error::SecretMissing { label: record.label })
+    }
+
+    fn audit_failure(&self, action: Action, record: &KeyRecord, now: DateTime<Utc>, err: &dyn std::fmt::Display) {
+        let event = Event { at: now, action, key_id: Some(record.id), label: Some(&record.label), outcome: Outcome::Failed, detail: err.to_string() };
+        if let Err(e) = self.store.record(&event) {
+            tracing::warn!(error = %e, "could not write the audit entry for a failed action");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::memory::MemoryStore;
+    use chrono::TimeZone;
+    use secrecy::ExposeSecret;
+
+    const OKX_KEY: &str = "37c541a1-1234-4abc-9def-10fe7a038418";
+    const OKX_SECRET: &str = "22582BD0CFF14C41EDBF1AB98506286D";
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 0).unwrap()
+    }
+
+    fn vault() -> (tempfile::TempDir, Vault, Arc<MemoryStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(MemoryStore::default());
+        let vault = Vault::new(Store::open_in(dir.path()).unwrap(), secrets.clone());
+        (dir, vault, secrets)
+    }
+
+    fn okx(label: &str) -> NewKey {
+        NewKey {
+            exchange: Exchange::Okx,
+            label: label.into(),
+            environment: Environment::Live,
+            credentials: Credentials::new(&format!("  {OKX_KEY}\n"), OKX_SECRET, Some("Pass phrase 1")),
+            rotation_days: None,
+        }
+    }
+
+    #[test]
+    fn add_trims_stores_secret_and_audits() {
+        let (_d, vault, secrets) = vault();
+        let rec = vault.add(okx(" bot-main "), now()).unwrap();
+        assert_eq!(rec.label, "bot-main");
+        assert_eq!(rec.key_hint, "37c5…8418");
+        assert_eq!((rec.created_at, rec.rotated_at, rec.rotation_days), (now(), now(), 90));
+        assert_eq!(rec.status, KeyStatus::Active);
+        let c = vault.credentials(rec.id).unwrap();
+        assert_eq!(c.api_key.expose_secret(), OKX_KEY, "trimmed before storing");
+        assert_eq!(c.passphrase.unwrap().expose_secret(), "Pass phrase 1", "inner spaces kept");
+        assert_eq!(secrets.items.lock().unwrap().len(), 1);
+        assert_eq!(vault.list().unwrap(), vec![rec.clone()]);
+        let log = vault.store().audit_log(5).unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].outcome.as_str()), ("add", "ok"));
+    }
+
+    #[test]
+    fn duplicate_label_is_refused_before_touching_the_keychain() {
+        let (_d, vault, secrets) = vault();
+        vault.add(okx("bot"), now()).unwrap();
+        let err = vault.add(okx("BOT"), now()).unwrap_err();
+        assert!(matches!(&err, Error::Invalid(i) if i.field == Field::Label), "{err}");
+        assert_eq!(secrets.items.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn keychain_failure_leaves_no_row_and_is_audited() {
+        let (_d, vault, secrets) = vault();
+        *secrets.fail_next_put.lock().unwrap() = true;
+        let err = vault.add(okx("bot"), now()).unwrap_err();
+        assert!(err.to_string().contains("keychain is locked"), "{err}");
+        assert!(vault.list().unwrap().is_empty());
+        let log = vault.store().audit_log(5).unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].outcome.as_str()), ("add", "failed"));
+        // The user can simply try again once the keychain is unlocked: nothing is half-done.
+        vault.add(okx("bot"), now()).unwrap();
+    }
+
+    #[test]
+    fn invalid_input_names_the_field() {
+        let (_d, vault, _) = vault();
+        let mut k = okx("bot");
+        k.credentials.passphrase = Some(secrecy::SecretString::from("   ".to_owned()));
+        let err = vault.add(k, now()).unwrap_err();
+        assert!(matches!(&err, Error::Invalid(i) if i.field == Field::Passphrase), "{err}");
+        let mut k = okx("bot");
+        k.rotation_days = Some(0);
+        assert!(matches!(vault.add(k, now()).unwrap_err(), Error::Invalid(i) if i.field == Field::RotationDays));
+    }
+
+    #[test]
+    fn delete_wipes_secret_then_row() {
+        let (_d, vault, secrets) = vault();
+        let rec = vault.add(okx("bot"), now()).unwrap();
+        vault.delete(rec.id, now()).unwrap();
+        assert!(secrets.items.lock().unwrap().is_empty());
+        assert!(matches!(vault.get(rec.id), Err(Error::NotFound(_))));
+        assert!(matches!(vault.delete(rec.id, now()), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn missing_secret_is_explained() {
+        let (_d, vault, secrets) = vault();
+        let rec = vault.add(okx("bot"), now()).unwrap();
+        secrets.items.lock().unwrap().clear();
+        let err = vault.credentials(rec.id).unwrap_err().to_string();
+        assert!(err.contains("missing from the keychain") && err.contains("'bot'"), "{err}");
+        vault.delete(rec.id, now()).unwrap();
+    }
+}

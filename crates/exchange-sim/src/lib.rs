@@ -1,0 +1,1 @@
+//! Placeholder until the exchange issue lands.
