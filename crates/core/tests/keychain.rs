@@ -1,0 +1,108 @@
+//! The keychain against a real Secret Service (gnome-keyring). These tests are `#[ignore]`d in a
+//! plain `cargo test` because they need a running, unlocked keyring; `scripts/test-all.sh` runs them
+//! with `--ignored` inside `scripts/desktop-session.sh`, where they must pass.
+
+use std::process::Command;
+
+use latchkey_core::keychain::{Keychain, KeychainError, SecretStore};
+use latchkey_core::model::KeyId;
+use latchkey_core::secret::Credentials;
+use secrecy::ExposeSecret;
+
+fn keychain() -> Keychain {
+    Keychain::new("latchkey-test")
+}
+
+fn secret_tool_lookup(id: KeyId) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "latchkey-test", "username", &id.to_string()])
+        .output()
+        .expect("secret-tool is installed (libsecret-tools)");
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn store_read_back_overwrite_delete() {
+    let kc = keychain();
+    let id = KeyId::random();
+    kc.put(id, "Latchkey: test (OKX)", &Credentials::new("key-1", "secret-1", Some("pass-1"))).expect("store");
+
+    let back = kc.get(id).expect("read").expect("present");
+    assert_eq!(back.api_key.expose_secret(), "key-1");
+    assert_eq!(back.api_secret.expose_secret(), "secret-1");
+    assert_eq!(back.passphrase.as_ref().map(|p| p.expose_secret().to_owned()).as_deref(), Some("pass-1"));
+    let seen = secret_tool_lookup(id).expect("secret-tool finds the item");
+    assert!(seen.contains("secret-1"), "another Secret Service client reads the same item");
+
+    kc.put(id, "Latchkey: test (OKX)", &Credentials::new("key-2", "secret-2", None)).expect("overwrite");
+    let back = kc.get(id).expect("read").expect("present");
+    assert_eq!((back.api_key.expose_secret(), back.api_secret.expose_secret()), ("key-2", "secret-2"));
+    assert!(back.passphrase.is_none(), "the overwrite replaced all three parts at once");
+
+    assert!(kc.delete(id).expect("delete"));
+    assert!(kc.get(id).expect("read after delete").is_none());
+    assert!(secret_tool_lookup(id).is_none(), "gone for other clients too");
+    assert!(!kc.delete(id).expect("second delete is not an error"));
+}
+
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn missing_item_is_none() {
+    assert!(keychain().get(KeyId::random()).expect("no error").is_none());
+}
+
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn namespaces_do_not_see_each_other() {
+    let id = KeyId::random();
+    keychain().put(id, "t", &Credentials::new("k", "s", None)).expect("store");
+    assert!(Keychain::new("latchkey").get(id).expect("read").is_none(), "a test item is never a user's item");
+    keychain().delete(id).expect("cleanup");
+}
+
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn probe_proves_the_store_works() {
+    keychain().probe().expect("probe");
+}
+
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn an_item_written_by_another_program_is_reported_as_damaged() {
+    let id = KeyId::random();
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label=foreign", "service", "latchkey-test", "username", &id.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(b"plain text, not our item").expect("write");
+    assert!(child.wait().expect("wait").success());
+    let err = keychain().get(id).err().expect("refused");
+    assert!(matches!(err, KeychainError::Corrupt), "{err}");
+    assert!(err.to_string().contains("add it again"));
+    assert!(keychain().delete(id).expect("the damaged item can still be removed"));
+}
+
+/// Without any Secret Service the error says what to do, and nothing panics. Runs anywhere: the
+/// test re-runs itself with a session bus address that leads nowhere.
+#[test]
+fn no_secret_service_gives_clear_error() {
+    if std::env::var_os("LATCHKEY_CHILD_NO_BUS").is_some() {
+        let err = keychain().put(KeyId::random(), "t", &Credentials::new("k", "s", None)).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, KeychainError::Unavailable { .. }), "{text}");
+        assert!(text.starts_with("No keychain available: unlock your login keyring or start gnome-keyring/KWallet"), "{text}");
+        assert!(matches!(keychain().probe(), Err(KeychainError::Unavailable { .. })));
+        return;
+    }
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "no_secret_service_gives_clear_error", "--nocapture"])
+        .env("LATCHKEY_CHILD_NO_BUS", "1")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/latchkey/bus")
+        .output()
+        .expect("re-run");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && log.contains("1 passed"), "child run failed:\n{log}\n{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,35 @@
+//! The desktop shell: a thin layer of Tauri commands over `latchkey-core`.
+
+pub mod commands;
+mod ipc_error;
+mod logging;
+mod state;
+
+use tauri::{Builder, Runtime};
+
+pub use ipc_error::IpcError;
+pub use state::AppState;
+
+/// Registers state and commands on any runtime, so tests can drive the same shell with
+/// `tauri::test::mock_builder()`.
+pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    builder.manage(state).invoke_handler(tauri::generate_handler![
+        commands::keys::list_keys,
+        commands::keys::get_key,
+        commands::keys::add_key,
+        commands::keys::delete_key,
+        commands::keychain::keychain_status,
+    ])
+}
+
+pub fn run() {
+    let data_dir = latchkey_core::paths::data_dir();
+    logging::init(data_dir.as_deref());
+    let state = AppState::open(data_dir);
+    let result = app(Builder::default(), state).run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "Latchkey could not start its window");
+        eprintln!("Latchkey could not start its window: {e}");
+        std::process::exit(1);
+    }
+}

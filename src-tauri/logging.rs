@@ -1,0 +1,23 @@
+//! Logs go to stderr and to `<data dir>/logs/latchkey.log`. They carry ids, exchanges and outcomes,
+//! never a secret: secret types print as redactions and no code path formats a secret value.
+
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tracing_subscriber::fmt::writer::MakeWriterExt;
+use tracing_subscriber::EnvFilter;
+
+pub fn init(data_dir: Option<&Path>) {
+    let filter = EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let file = data_dir.and_then(|dir| {
+        let logs = dir.join("logs");
+        std::fs::create_dir_all(&logs).ok()?;
+        OpenOptions::new().create(true).append(true).open(logs.join("latchkey.log")).ok()
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let _ = match file {
+        Some(f) => builder.with_writer(std::io::stderr.and(Mutex::new(f))).try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+}

@@ -1,0 +1,105 @@
+//! A person adds an OKX key through the wizard in the real window; the key shows on the dashboard,
+//! its secret parts are in the real keychain, and nowhere on disk in clear.
+
+mod support;
+
+use std::process::Command;
+
+use support::{env_path, files_containing, tree_size, Driver};
+
+const API_KEY: &str = "9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a21";
+const API_SECRET: &str = "A1B2C3D4E5F60718293A4B5C6D7E8F90";
+const PASSPHRASE: &str = "e2e-Passphrase-7391";
+const LABEL: &str = "okx-bot-main";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_key_through_the_wizard() {
+    let work = env_path("LATCHKEY_E2E_WORK").join("add_key");
+    let _ = std::fs::remove_dir_all(&work);
+    let data_dir = work.join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let service = "latchkey-e2e";
+    let mut d = Driver::launch(
+        "add_key",
+        &[("LATCHKEY_DATA_DIR", &data_dir), ("LATCHKEY_KEYCHAIN_SERVICE", std::path::Path::new(service))],
+    )
+    .await;
+
+    // Empty dashboard invites the first key.
+    d.wait_for("#empty-state").await;
+    d.screenshot("empty-dashboard").await;
+    d.click("#add-first-key").await;
+
+    // Step 1: exchange.
+    d.wait_for("#wizard[data-step=exchange]").await;
+    d.click("input[name=exchange][value=okx]").await;
+    d.screenshot("wizard-exchange").await;
+    d.click("#wizard-next").await;
+
+    // Step 2: credentials. First a wrong secret, to see the inline message.
+    d.wait_for("#wizard[data-step=credentials]").await;
+    d.type_into("#api-key", API_KEY).await;
+    d.type_into("#api-secret", "not-hex").await;
+    d.type_into("#passphrase", PASSPHRASE).await;
+    d.click("#wizard-next").await;
+    let msg = d.text("[data-error-for=apiSecret]").await;
+    assert!(msg.contains("32 hex"), "inline error for the secret, got {msg:?}");
+    assert!(!msg.contains("not-hex"), "the message never echoes what was typed");
+    d.screenshot("wizard-credentials-error").await;
+    d.type_into("#api-secret", API_SECRET).await;
+    d.screenshot("wizard-credentials").await;
+    d.click("#wizard-next").await;
+
+    // Step 3: label and rotation.
+    d.wait_for("#wizard[data-step=details]").await;
+    d.type_into("#label", LABEL).await;
+    d.type_into("#rotation-days", "30").await;
+    d.screenshot("wizard-details").await;
+    d.click("#wizard-next").await;
+
+    // Step 4: confirm shows the masked hint, never the secret.
+    d.wait_for("#wizard[data-step=confirm]").await;
+    let page = d.js("return document.body.innerText").await;
+    let page = page.as_str().unwrap_or_default().to_owned();
+    assert!(page.contains("9f2c…3a21"), "confirm step shows the masked hint: {page}");
+    assert!(!page.contains(API_SECRET) && !page.contains(PASSPHRASE), "confirm step shows no secret");
+    d.screenshot("wizard-confirm").await;
+    d.click("#wizard-save").await;
+
+    // The dashboard lists the key.
+    let card = d.wait_for(&format!("[data-testid=key-card][data-label=\"{LABEL}\"]")).await;
+    let hint = card.find(fantoccini::Locator::Css(".key-hint")).await.expect("hint").text().await.expect("text");
+    assert_eq!(hint, "9f2c…3a21");
+    let status = card.find(fantoccini::Locator::Css(".key-status")).await.expect("status").text().await.expect("text");
+    assert!(status.to_lowercase().contains("active"), "status {status:?}");
+    d.screenshot("dashboard-with-key").await;
+
+    // No secret is left in any input or in the page.
+    let leftovers = d
+        .js("return Array.from(document.querySelectorAll('input')).map(i => i.value).join('\\n') + document.documentElement.outerHTML")
+        .await;
+    let leftovers = leftovers.as_str().unwrap_or_default();
+    for secret in [API_SECRET, PASSPHRASE, API_KEY] {
+        assert!(!leftovers.contains(secret), "a secret stayed in the page after saving");
+    }
+    d.quit().await;
+
+    // The real keychain holds the item, seen by another program.
+    let out = Command::new("secret-tool").args(["search", "--all", "--unlock", "service", service]).output().expect("secret-tool");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let found = format!("{stdout}{stderr}");
+    assert!(found.contains(API_SECRET) && found.contains(PASSPHRASE), "secret-tool sees the item (status {})", out.status);
+
+    // And no secret part lies anywhere on disk in clear: the data dir (SQLite, WAL, logs) and the
+    // whole throwaway HOME (WebKit caches and storage, the encrypted keyring file).
+    let home = env_path("HOME");
+    let (files, bytes) = tree_size(&home);
+    for secret in [API_SECRET, PASSPHRASE, API_KEY] {
+        let hits = [files_containing(&data_dir, secret.as_bytes()), files_containing(&home, secret.as_bytes())].concat();
+        assert!(hits.is_empty(), "a secret part was found on disk in {hits:?}");
+    }
+    assert!(data_dir.join("latchkey.sqlite3").is_file(), "the store is where we scanned");
+    assert!(data_dir.join("logs/latchkey.log").is_file(), "the log is where we scanned");
+    println!("byte scan: {files} files, {bytes} bytes under HOME, 0 hits for 3 secret parts");
+}

@@ -1,0 +1,152 @@
+//! Starting the real app under tauri-driver and finding what it left on disk.
+//!
+//! The tests expect to run inside a D-Bus session with an unlocked gnome-keyring and an X display
+//! (see `scripts/test-all.sh`). A missing driver or app binary is a failure, never a skip.
+
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub struct Driver {
+    child: Child,
+    pub client: Client,
+    pub artifacts: PathBuf,
+    shots: usize,
+}
+
+pub fn env_path(name: &str) -> PathBuf {
+    match std::env::var_os(name) {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => panic!("{name} is not set: run the end-to-end tests through scripts/test-all.sh"),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl Driver {
+    /// Launches `tauri-driver` (which launches WebKitWebDriver, which launches the app with this
+    /// process's environment plus `app_env`) and opens a WebDriver session on the app's window.
+    pub async fn launch(name: &str, app_env: &[(&str, &Path)]) -> Driver {
+        let app = env_path("LATCHKEY_APP_BIN");
+        assert!(app.is_file(), "the app binary {} does not exist: build it first", app.display());
+        let artifacts = env_path("LATCHKEY_E2E_ARTIFACTS").join(name);
+        std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::File::create(artifacts.join("tauri-driver.log")).expect("driver log");
+        let mut cmd = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log));
+        for (k, v) in app_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("tauri-driver must be installed (cargo install tauri-driver) and on PATH");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on port {port} within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+        caps.insert("browserName".into(), "wry".into());
+        let connect = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}"));
+        // Without the automation variable WebKitWebDriver hangs forever: bound it.
+        let client = tokio::time::timeout(Duration::from_secs(60), connect)
+            .await
+            .expect("WebDriver session not created within 60 s")
+            .expect("WebDriver session");
+        Driver { child, client, artifacts, shots: 0 }
+    }
+
+    pub async fn screenshot(&mut self, step: &str) -> PathBuf {
+        self.shots += 1;
+        let path = self.artifacts.join(format!("{:02}-{step}.png", self.shots));
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear within 15 s: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
+    }
+
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `root` (following no links) whose bytes contain `needle`.
+pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    if bytes.windows(needle.len()).any(|w| w == needle) {
+                        hits.push(path);
+                    }
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// How many files and bytes a scan looked at, for the test's report.
+pub fn tree_size(root: &Path) -> (usize, u64) {
+    let (mut files, mut bytes) = (0, 0);
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(k) if k.is_dir() => stack.push(entry.path()),
+                Ok(k) if k.is_file() => {
+                    files += 1;
+                    bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                }
+                _ => {}
+            }
+        }
+    }
+    (files, bytes)
+}
