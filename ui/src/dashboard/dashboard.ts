@@ -1,0 +1,73 @@
+// The key list and its empty state. Rendering only: the app decides what happens on a click.
+
+import type { KeyRecord } from '../api/types';
+import { h, icon } from '../lib/dom';
+import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusLabel } from './format';
+
+export interface DashboardHandlers {
+  onAdd: () => void;
+  onDelete: (key: KeyRecord) => void;
+}
+
+const TRASH = ['M4 7h16', 'M10 11v6', 'M14 11v6', 'M6 7l1 13h10l1-13', 'M9 7V4h6v3'];
+const KEY = ['M15 3a6 6 0 0 0-5.6 8.2L3 17.6V21h3.4v-2.2h2.2v-2.2h2.2l1.6-1.6A6 6 0 1 0 15 3z', 'M16.5 7.5h.01'];
+
+export function renderEmptyState(handlers: DashboardHandlers): HTMLElement {
+  const button = h('button', { type: 'button', id: 'add-first-key', class: 'btn btn-primary' }, 'Add your first key');
+  button.addEventListener('click', handlers.onAdd);
+  return h('section', { id: 'empty-state', class: 'empty-state', 'aria-labelledby': 'empty-title' },
+    icon(KEY, 'empty-icon'),
+    h('h2', { id: 'empty-title' }, 'No keys yet — add your first exchange key'),
+    h('p', {}, 'Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. OKX, Bybit and Binance keys are supported.'),
+    button,
+  );
+}
+
+export function renderKeyCard(key: KeyRecord, now: Date, handlers: DashboardHandlers): HTMLLIElement {
+  const env = environmentLabel(key.environment);
+  const due = rotationDue(key, now);
+  const labelId = `key-${key.id}-label`;
+  const del = h('button', {
+    type: 'button',
+    class: 'btn btn-danger-quiet delete-key',
+    'aria-label': `Delete key ${key.label}`,
+    title: 'Delete this key',
+  }, icon(TRASH), h('span', { class: 'btn-text' }, 'Delete'));
+  del.addEventListener('click', () => handlers.onDelete(key));
+
+  return h('li', {
+    class: `key-card status-${key.status}`,
+    'data-testid': 'key-card',
+    'data-label': key.label,
+    'data-id': key.id,
+    'aria-labelledby': labelId,
+    tabindex: -1,
+  },
+    h('div', { class: 'key-top' },
+      h('span', { class: `exchange-mark exchange-${key.exchange}`, 'aria-hidden': 'true' }, exchangeName(key.exchange).slice(0, 1)),
+      h('div', { class: 'key-title' },
+        h('h3', { class: 'key-label', id: labelId }, key.label),
+        h('p', { class: 'key-meta' },
+          h('span', { class: 'key-exchange' }, exchangeName(key.exchange)),
+          env ? h('span', { class: 'key-env', title: key.environment.kind === 'custom' ? key.environment.baseUrl : undefined }, env) : null,
+        ),
+      ),
+      h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusLabel(key.status)),
+    ),
+    h('div', { class: 'key-bottom' },
+      h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
+      h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
+      due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
+      h('span', { class: 'spacer' }),
+      del,
+    ),
+  );
+}
+
+export function renderKeyList(keys: readonly KeyRecord[], now: Date, handlers: DashboardHandlers): HTMLElement {
+  if (keys.length === 0) return renderEmptyState(handlers);
+  return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
+    h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${keys.length})`)),
+    h('ul', { class: 'key-list', id: 'key-list' }, ...keys.map((k) => renderKeyCard(k, now, handlers))),
+  );
+}

@@ -1,0 +1,94 @@
+// A modal dialog: a backdrop, role=dialog with aria-modal, the rest of the app made inert, Tab kept
+// inside, Escape handed to the owner, and focus given back to where it was on close.
+
+import { focusables, h } from './dom';
+
+export interface ModalOptions {
+  id: string;
+  labelledBy: string;
+  describedBy?: string;
+  role?: 'dialog' | 'alertdialog';
+  className?: string;
+  /** Escape pressed inside the dialog. */
+  onEscape: () => void;
+  /** Where focus goes on close when it did not come from a focused control (WebKit does not focus
+   * buttons on mouse click, so `document.activeElement` is often just the body). */
+  returnFocus?: () => HTMLElement | null;
+}
+
+export interface Modal {
+  dialog: HTMLDivElement;
+  close: () => void;
+}
+
+export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
+  const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const app = document.getElementById('app');
+  const dialog = h('div', {
+    id: opts.id,
+    class: `dialog ${opts.className ?? ''}`.trim(),
+    role: opts.role ?? 'dialog',
+    'aria-modal': 'true',
+    'aria-labelledby': opts.labelledBy,
+    'aria-describedby': opts.describedBy,
+  });
+  content.forEach((c) => dialog.appendChild(c));
+  const backdrop = h('div', { class: 'backdrop' }, dialog);
+
+  const onKeydown = (ev: KeyboardEvent): void => {
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      ev.stopPropagation();
+      opts.onEscape();
+    } else if (ev.key === 'Tab') {
+      trapTab(dialog, ev);
+    }
+  };
+  dialog.addEventListener('keydown', onKeydown);
+  // Focus that escapes the dialog (a click on the backdrop, a stray programmatic focus) comes back.
+  const onFocusIn = (ev: FocusEvent): void => {
+    if (ev.target instanceof Node && !dialog.contains(ev.target)) focusables(dialog)[0]?.focus();
+  };
+  document.addEventListener('focusin', onFocusIn);
+
+  app?.setAttribute('inert', '');
+  app?.setAttribute('aria-hidden', 'true');
+  document.body.appendChild(backdrop);
+  document.body.classList.add('modal-open');
+
+  let open = true;
+  return {
+    dialog,
+    close: () => {
+      if (!open) return;
+      open = false;
+      document.removeEventListener('focusin', onFocusIn);
+      backdrop.remove();
+      if (!document.querySelector('.backdrop')) {
+        app?.removeAttribute('inert');
+        app?.removeAttribute('aria-hidden');
+        document.body.classList.remove('modal-open');
+      }
+      const back = previous && previous !== document.body && previous.isConnected ? previous : opts.returnFocus?.();
+      back?.focus();
+    },
+  };
+}
+
+export function trapTab(root: HTMLElement, ev: KeyboardEvent): void {
+  const items = focusables(root);
+  if (items.length === 0) {
+    ev.preventDefault();
+    return;
+  }
+  const first = items[0]!;
+  const last = items[items.length - 1]!;
+  const active = document.activeElement;
+  if (ev.shiftKey && (active === first || !root.contains(active))) {
+    ev.preventDefault();
+    last.focus();
+  } else if (!ev.shiftKey && (active === last || !root.contains(active))) {
+    ev.preventDefault();
+    first.focus();
+  }
+}
