@@ -327,7 +327,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     }
     apiKey.input.placeholder = ex ? KEY_PLACEHOLDER[ex] : '';
     apiSecret.help.textContent = ex ? SECRET_HELP[ex] : 'The secret the exchange showed once, when you created the key.';
-    title.textContent = ex ? `Add a ${EXCHANGE_NAMES[ex]} key` : 'Add a key';
+    title.textContent = ex ? `Add ${ex === 'okx' ? 'an' : 'a'} ${EXCHANGE_NAMES[ex]} key` : 'Add a key';
   };
 
   const syncEnvironment = (): void => {
