@@ -6,9 +6,11 @@
 
 pub mod audit;
 pub mod error;
+pub mod exchange;
 pub mod keychain;
 pub mod model;
 pub mod paths;
+pub mod risk;
 pub mod secret;
 pub mod store;
 pub mod validate;

@@ -1,1 +1,29 @@
-//! Placeholder until the exchange issue lands.
+//! exchange-sim: a local stand-in for the OKX, Bybit and Binance key endpoints.
+//!
+//! It checks signatures, timestamps / receive windows and passphrases the way each exchange
+//! documents them, answers with the documented JSON shapes and error codes, keeps its keys in
+//! memory (seeded from JSON), deletes them on revoke, and injects faults on request. The signature
+//! checks here are written from the exchanges' documentation, independently of Latchkey's client.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = exchange_sim::Sim::start(exchange_sim::Seed::example()).await?;
+//! println!("{}", sim.base_url());
+//! sim.shutdown();
+//! # Ok(()) }
+//! ```
+
+mod binance;
+mod bybit;
+mod fault;
+mod okx;
+mod reply;
+mod seed;
+mod server;
+mod state;
+mod verify;
+
+pub use fault::{Fault, FaultKind};
+pub use seed::{Permission, Seed, SimExchange, SimKey};
+pub use server::{Sim, SimHandle};
+pub use state::{RequestRecord, Snapshot};

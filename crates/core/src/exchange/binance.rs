@@ -1,0 +1,155 @@
+//! Binance: header `X-MBX-APIKEY`, `timestamp`/`recvWindow`/`signature` parameters, plain JSON
+//! answers on success and `{"code":-2015,"msg":"…"}` with HTTP 4xx on failure.
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::inspection::normalized;
+use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
+use super::sign::binance_sign;
+use super::{AccountKind, ExchangeError, KeyInspection};
+use crate::model::{Exchange, Permission};
+use crate::secret::Credentials;
+
+pub(crate) const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
+pub(crate) const TIME_PATH: &str = "/api/v3/time";
+pub(crate) const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
+
+const BINANCE: Exchange = Exchange::Binance;
+
+/// GET parameters travel in the query; other methods send them as a form body, which keeps
+/// values such as a sub-account's API key out of URLs (and so out of proxy logs).
+pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &call.params {
+        form.append_pair(name, value);
+    }
+    form.append_pair("recvWindow", &recv_window_ms.to_string());
+    form.append_pair("timestamp", &now.timestamp_millis().to_string());
+    let params = form.finish();
+    let signature = binance_sign(&credentials.api_secret, &params, "");
+    let signed = format!("{params}&signature={signature}");
+    // EXPOSE: Binance identifies the key by this header; marked sensitive so it is never logged.
+    let headers = vec![Header::sensitive("X-MBX-APIKEY", credentials.api_key.expose_secret())];
+    if call.method == reqwest::Method::GET {
+        SignedRequest { method: call.method.clone(), path_and_query: format!("{}?{signed}", call.path), headers, body: None }
+    } else {
+        SignedRequest {
+            method: call.method.clone(),
+            path_and_query: call.path.to_owned(),
+            headers,
+            body: Some((signed, "application/x-www-form-urlencoded")),
+        }
+    }
+}
+
+pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+    raw.transport_checks(BINANCE)?;
+    let value = raw.json(BINANCE)?;
+    if (200..300).contains(&raw.status) {
+        return Ok(value);
+    }
+    let code = code_text(&value["code"]).ok_or_else(|| unexpected(BINANCE, format!("HTTP {} without an error code", raw.status)))?;
+    Err(match code.as_str() {
+        "-1002" => ExchangeError::PermissionDenied { exchange: BINANCE, code },
+        "-1003" => ExchangeError::RateLimited { exchange: BINANCE, retry_after: raw.retry_after },
+        "-1021" => ExchangeError::ClockSkew { exchange: BINANCE, code },
+        "-1022" => ExchangeError::BadSignature { exchange: BINANCE, code },
+        "-2014" => ExchangeError::InvalidKey { exchange: BINANCE, code },
+        "-2015" => ExchangeError::KeyIpOrPermission { code },
+        _ => ExchangeError::Rejected { exchange: BINANCE, code, message: short_message(&value["msg"]) },
+    })
+}
+
+pub(crate) fn parse_server_time(value: &Value) -> Option<i64> {
+    millis(&value["serverTime"])
+}
+
+const TRADE_FLAGS: [&str; 7] = [
+    "enableSpotAndMarginTrading",
+    "enableMargin",
+    "enableFutures",
+    "enableVanillaOptions",
+    "enablePortfolioMarginTrading",
+    "enableFixApiTrade",
+    "enableInternalTransfer",
+];
+
+pub(crate) fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+    let flag = |name: &str| value[name].as_bool() == Some(true);
+    let Some(ip_restricted) = value["ipRestrict"].as_bool() else {
+        return Err(unexpected(BINANCE, "apiRestrictions has no ipRestrict field"));
+    };
+    let mut permissions = Vec::new();
+    if flag("enableReading") || flag("enableFixReadOnly") {
+        permissions.push(Permission::Read);
+    }
+    // Internal transfer is listed with trading: it moves funds, but only between own accounts.
+    if TRADE_FLAGS[..6].iter().any(|f| flag(f)) {
+        permissions.push(Permission::Trade);
+    }
+    if flag("enableWithdrawals") {
+        permissions.push(Permission::Withdraw);
+    }
+    if flag(TRADE_FLAGS[6]) || flag("permitsUniversalTransfer") {
+        permissions.push(Permission::Transfer);
+    }
+    Ok(KeyInspection {
+        exchange: BINANCE,
+        permissions: normalized(permissions),
+        ip_restricted,
+        // Binance reports only whether IPs are restricted, not which.
+        ip_whitelist: Vec::new(),
+        expires_at: None,
+        created_at: millis(&value["createTime"]).and_then(DateTime::from_timestamp_millis),
+        account_kind: AccountKind::Unknown,
+        account_uid: None,
+        master_uid: None,
+        label: None,
+        demo,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_sample_parses() {
+        let sample = r#"{"ipRestrict":false,"createTime":1698645219000,"enableReading":true,"enableWithdrawals":false,
+ "enableInternalTransfer":false,"enableMargin":false,"enableFutures":false,"permitsUniversalTransfer":false,
+ "enableVanillaOptions":false,"enableFixApiTrade":false,"enableFixReadOnly":true,
+ "enableSpotAndMarginTrading":false,"enablePortfolioMarginTrading":true}"#;
+        let raw = RawResponse { status: 200, retry_after: None, body: sample.as_bytes().to_vec() };
+        let inspection = parse_inspection(&interpret(&raw).unwrap(), false).unwrap();
+        assert_eq!(inspection.permissions, vec![Permission::Read, Permission::Trade]);
+        assert!(!inspection.ip_restricted);
+        assert_eq!(inspection.created_at.map(|t| t.timestamp_millis()), Some(1698645219000));
+        assert_eq!(inspection.account_kind, AccountKind::Unknown);
+    }
+
+    #[test]
+    fn signed_get_puts_the_signature_last_in_the_query() {
+        let creds = Credentials::new(
+            "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+            "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+            None,
+        );
+        let now = DateTime::from_timestamp_millis(1499827319559).unwrap();
+        let call = Call { method: reqwest::Method::GET, path: "/api/v3/order", params: vec![
+            ("symbol", "LTCBTC".into()), ("side", "BUY".into()), ("type", "LIMIT".into()), ("timeInForce", "GTC".into()),
+            ("quantity", "1".into()), ("price", "0.1".into()),
+        ] };
+        let request = build(&creds, &call, now, 5000);
+        assert_eq!(
+            request.path_and_query,
+            "/api/v3/order?symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559&signature=c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+        );
+        let delete = build(&creds, &Call::delete(DELETE_SUB_KEY_PATH, vec![("email", "a@b.c".into())]), now, 5000);
+        assert_eq!(delete.path_and_query, DELETE_SUB_KEY_PATH, "no parameters in the URL");
+        let (body, content_type) = delete.body.unwrap();
+        assert!(body.starts_with("email=a%40b.c&recvWindow=5000&timestamp=1499827319559&signature="), "{body}");
+        assert_eq!(content_type, "application/x-www-form-urlencoded");
+    }
+}

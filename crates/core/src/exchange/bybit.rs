@@ -1,0 +1,190 @@
+//! Bybit v5: headers `X-BAPI-*`, answers `{"retCode":0,"retMsg":"","result":{…},"time":…}`.
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::inspection::normalized;
+use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
+use super::sign::bybit_sign;
+use super::{AccountKind, ExchangeError, KeyInspection};
+use crate::model::{Exchange, Permission};
+use crate::secret::Credentials;
+
+pub(crate) const INSPECT_PATH: &str = "/v5/user/query-api";
+pub(crate) const TIME_PATH: &str = "/v5/market/time";
+pub(crate) const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
+pub(crate) const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
+/// "API key is invalid": for a key being deleted, it is already gone.
+pub(crate) const KEY_NOT_FOUND: &str = "10003";
+
+const BYBIT: Exchange = Exchange::Bybit;
+
+pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+    let timestamp = now.timestamp_millis();
+    let (path_and_query, payload, body) = if call.method == reqwest::Method::GET {
+        let query = call.form_encoded();
+        let path = if query.is_empty() { call.path.to_owned() } else { format!("{}?{query}", call.path) };
+        (path, query, None)
+    } else {
+        let body = call.json_body();
+        (call.path.to_owned(), body.clone(), Some(body))
+    };
+    let signature = bybit_sign(&credentials.api_secret, timestamp, &credentials.api_key, recv_window_ms, &payload);
+    SignedRequest {
+        method: call.method.clone(),
+        path_and_query,
+        headers: vec![
+            // EXPOSE: Bybit identifies the key by this header; marked sensitive so it is never logged.
+            Header::sensitive("X-BAPI-API-KEY", credentials.api_key.expose_secret()),
+            Header::public("X-BAPI-TIMESTAMP", timestamp.to_string()),
+            Header::public("X-BAPI-SIGN", signature),
+            Header::public("X-BAPI-RECV-WINDOW", recv_window_ms.to_string()),
+        ],
+        body: body.map(|b| (b, "application/json")),
+    }
+}
+
+pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+    if raw.status >= 500 {
+        raw.transport_checks(BYBIT)?;
+    }
+    let value = match raw.json(BYBIT) {
+        Ok(value) => value,
+        Err(e) => {
+            raw.transport_checks(BYBIT)?;
+            if raw.status == 403 {
+                return Err(unexpected(BYBIT, "HTTP 403: too many requests from this IP, or a region Bybit does not serve"));
+            }
+            return Err(e);
+        }
+    };
+    let code = code_text(&value["retCode"]).ok_or_else(|| {
+        raw.transport_checks(BYBIT).err().unwrap_or_else(|| unexpected(BYBIT, format!("HTTP {} without a retCode field", raw.status)))
+    })?;
+    if code == "0" {
+        return Ok(value["result"].clone());
+    }
+    Err(match code.as_str() {
+        "10002" => ExchangeError::ClockSkew { exchange: BYBIT, code },
+        KEY_NOT_FOUND | "10007" => ExchangeError::InvalidKey { exchange: BYBIT, code },
+        "10004" => ExchangeError::BadSignature { exchange: BYBIT, code },
+        "10005" => ExchangeError::PermissionDenied { exchange: BYBIT, code },
+        "10006" => ExchangeError::RateLimited { exchange: BYBIT, retry_after: raw.retry_after },
+        "10010" => ExchangeError::IpNotAllowed { exchange: BYBIT, code },
+        "33004" | "-2015" => ExchangeError::KeyExpired { exchange: BYBIT, code },
+        _ => match raw.transport_checks(BYBIT) {
+            Err(e) => e,
+            Ok(()) => ExchangeError::Rejected { exchange: BYBIT, code, message: short_message(&value["retMsg"]) },
+        },
+    })
+}
+
+/// `/v5/market/time` answers with the top-level `time` (ms) and `result.timeSecond`.
+pub(crate) fn parse_server_time(result: &Value) -> Option<i64> {
+    millis(&result["timeNano"]).map(|ns| ns / 1_000_000).or_else(|| millis(&result["timeSecond"]).map(|s| s * 1000))
+}
+
+/// Wallet entries that move money out of the account or between accounts.
+const TRANSFER_PERMISSIONS: [&str; 2] = ["AccountTransfer", "SubMemberTransfer"];
+
+fn permissions(result: &Value) -> Vec<Permission> {
+    let mut found = vec![Permission::Read];
+    // A read-only key lists the categories it may read, but can change nothing.
+    if result["readOnly"].as_i64() == Some(1) {
+        return found;
+    }
+    let Some(groups) = result["permissions"].as_object() else { return found };
+    for (group, entries) in groups {
+        for entry in entries.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            match (group.as_str(), entry) {
+                ("Wallet", "Withdraw") => found.push(Permission::Withdraw),
+                ("Wallet", e) if TRANSFER_PERMISSIONS.contains(&e) => found.push(Permission::Transfer),
+                ("Wallet", _) | ("Affiliate", _) => {}
+                (_, e) if e.ends_with("History") => {}
+                _ => found.push(Permission::Trade),
+            }
+        }
+    }
+    found
+}
+
+fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
+    let at = DateTime::parse_from_rfc3339(value.as_str()?).ok()?.with_timezone(&Utc);
+    // Bybit writes the epoch for "no expiry".
+    (at.timestamp() > 0).then_some(at)
+}
+
+pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+    if !result.is_object() || result.get("permissions").is_none() {
+        return Err(unexpected(BYBIT, "query-api returned no key information"));
+    }
+    // "*" is Bybit's way of saying "any IP".
+    let ip_whitelist: Vec<String> =
+        result["ips"].as_array().into_iter().flatten().filter_map(Value::as_str).filter(|ip| *ip != "*" && !ip.is_empty()).map(str::to_owned).collect();
+    let account_kind = match result["isMaster"].as_bool() {
+        Some(true) => AccountKind::Master,
+        Some(false) => AccountKind::Sub,
+        None => AccountKind::Unknown,
+    };
+    let parent = code_text(&result["parentUid"]).filter(|p| p != "0" && !p.is_empty());
+    Ok(KeyInspection {
+        exchange: BYBIT,
+        permissions: normalized(permissions(result)),
+        ip_restricted: !ip_whitelist.is_empty(),
+        ip_whitelist,
+        expires_at: timestamp(&result["expiredAt"]),
+        created_at: timestamp(&result["createdAt"]),
+        account_kind,
+        account_uid: code_text(&result["userID"]),
+        master_uid: if account_kind == AccountKind::Sub { parent } else { None },
+        label: result["note"].as_str().filter(|n| !n.is_empty()).map(str::to_owned),
+        demo,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"retCode":0,"retMsg":"","result":{"id":"2208369","note":"testnet","apiKey":"XXXXXXXX","readOnly":0,"secret":"",
+ "permissions":{"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer","SubMemberTransfer"],
+ "Options":[],"Derivatives":["DerivativesTrade"],"Exchange":["ExchangeHistory"],"Earn":["Earn"]},
+ "ips":["18.181.170.164","13.212.45.47","13.212.45.48"],"type":1,"deadlineDay":-2,"expiredAt":"1970-01-01T00:00:00Z",
+ "createdAt":"2025-10-13T03:20:45Z","uta":1,"userID":1448939,"isMaster":true,"parentUid":"0","kycLevel":"LEVEL_1","kycRegion":"MYS"},
+ "retExtInfo":{},"time":1776149990532}"#;
+
+    #[test]
+    fn the_documented_sample_parses() {
+        let raw = RawResponse { status: 200, retry_after: None, body: SAMPLE.as_bytes().to_vec() };
+        let inspection = parse_inspection(&interpret(&raw).unwrap(), false).unwrap();
+        assert_eq!(inspection.permissions, vec![Permission::Read, Permission::Trade, Permission::Transfer]);
+        assert_eq!(inspection.ip_whitelist.len(), 3);
+        assert!(inspection.ip_restricted);
+        assert_eq!(inspection.expires_at, None, "the epoch means no expiry");
+        assert_eq!(inspection.created_at.map(|t| t.to_rfc3339()), Some("2025-10-13T03:20:45+00:00".to_owned()));
+        assert_eq!(inspection.account_kind, AccountKind::Master);
+        assert_eq!(inspection.account_uid.as_deref(), Some("1448939"));
+        assert_eq!(inspection.master_uid, None);
+    }
+
+    #[test]
+    fn read_only_flag_wins_and_star_means_no_whitelist() {
+        let mut value: Value = serde_json::from_str(SAMPLE).unwrap();
+        value["result"]["readOnly"] = 1.into();
+        value["result"]["ips"] = serde_json::json!(["*"]);
+        value["result"]["expiredAt"] = "2026-01-01T00:00:00Z".into();
+        let inspection = parse_inspection(&value["result"], false).unwrap();
+        assert_eq!(inspection.permissions, vec![Permission::Read]);
+        assert!(!inspection.ip_restricted);
+        assert!(inspection.expires_at.is_some());
+    }
+
+    #[test]
+    fn withdraw_is_its_own_permission() {
+        let result = serde_json::json!({"readOnly":0,"permissions":{"Wallet":["Withdraw"]},"ips":[],"isMaster":false,"parentUid":"77","userID":78});
+        let inspection = parse_inspection(&result, false).unwrap();
+        assert_eq!(inspection.permissions, vec![Permission::Read, Permission::Withdraw]);
+        assert_eq!(inspection.master_uid.as_deref(), Some("77"));
+    }
+}

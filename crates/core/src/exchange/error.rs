@@ -1,0 +1,136 @@
+//! The exchange layer's one error type. Each variant is something the user can act on, and each
+//! message says what to do. No message carries a secret: only exchange codes, HTTP statuses and
+//! the exchange's own short error text.
+
+use std::time::Duration;
+
+use crate::model::Exchange;
+use crate::validate::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("{exchange} does not recognise this API key ({code}). Check that it was copied completely, that it has not been deleted or expired, and that it belongs to the selected environment (live or demo).")]
+    InvalidKey { exchange: Exchange, code: String },
+
+    #[error("{exchange} rejected the request signature ({code}): the secret key does not belong to this API key. Paste the secret key again.")]
+    BadSignature { exchange: Exchange, code: String },
+
+    #[error("OKX rejected the passphrase ({code}). Enter the passphrase you chose when creating this API key (it is not your login password).")]
+    WrongPassphrase { code: String },
+
+    #[error("OKX keys need their passphrase. Edit the key and enter the passphrase you chose when creating it.")]
+    MissingPassphrase,
+
+    #[error("{exchange} refused this computer's IP address ({code}): the key is bound to other IPs. Add this machine's public IP to the key's whitelist on {exchange}, or use the key from an allowed machine.")]
+    IpNotAllowed { exchange: Exchange, code: String },
+
+    #[error("Binance rejected the API key, this computer's IP address or the key's permissions ({code}; Binance reports all three with one code). Check that the key was copied completely, that this machine's IP is on its whitelist, and that it has the permission this action needs.")]
+    KeyIpOrPermission { code: String },
+
+    #[error("{exchange} says this computer's clock is off ({code}), even after Latchkey corrected for the exchange's time. Turn on automatic date and time in your system settings, then try again.")]
+    ClockSkew { exchange: Exchange, code: String },
+
+    #[error("{exchange} says this key lacks the permission for this action ({code}). Enable it on {exchange}'s API management page, or use a key that has it.")]
+    PermissionDenied { exchange: Exchange, code: String },
+
+    #[error("OKX allows this only with a master key bound to IP addresses ({code}). Bind the master key to this machine's IP on OKX, then try again.")]
+    IpBindingRequired { code: String },
+
+    #[error("{exchange} has frozen this API key ({code}). Check your account on {exchange}: a frozen key cannot be used until it is unfrozen.")]
+    KeyFrozen { exchange: Exchange, code: String },
+
+    #[error("{exchange} says this API key has expired ({code}). Create a new key on {exchange} and add it to Latchkey.")]
+    KeyExpired { exchange: Exchange, code: String },
+
+    #[error("{exchange} says this key belongs to another environment ({code}): a live key used on demo, or the reverse. Change the key's environment in Latchkey.")]
+    WrongEnvironment { exchange: Exchange, code: String },
+
+    #[error("{exchange} is limiting the request rate{}. Wait a moment and try again.", retry_hint(.retry_after))]
+    RateLimited { exchange: Exchange, retry_after: Option<Duration> },
+
+    #[error("{exchange} is not answering properly (HTTP {status}). It may be down or under maintenance; try again later.")]
+    ExchangeDown { exchange: Exchange, status: u16 },
+
+    #[error("{exchange} did not answer within {} s. Check your internet connection, or try again later.", .after.as_secs_f64())]
+    Timeout { exchange: Exchange, after: Duration },
+
+    #[error("Could not reach {exchange} ({detail}). Check your internet connection, proxy, or the key's custom base URL.")]
+    Network { exchange: Exchange, detail: String },
+
+    #[error("{exchange} answered in an unexpected way ({detail}). Try again later; if it persists, the exchange's API may have changed.")]
+    UnexpectedResponse { exchange: Exchange, detail: String },
+
+    #[error("{0}")]
+    NotAvailable(String),
+
+    #[error("{exchange} refused the request with code {code}: {message}. Check the key's settings on {exchange}.")]
+    Rejected { exchange: Exchange, code: String, message: String },
+
+    #[error(transparent)]
+    InvalidEnvironment(#[from] Invalid),
+}
+
+fn retry_hint(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(" and asks to retry in {} s", d.as_secs().max(1)),
+        None => String::new(),
+    }
+}
+
+impl ExchangeError {
+    /// A short machine name for the UI, e.g. to pick an icon or offer "retry".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExchangeError::InvalidKey { .. } => "invalid_key",
+            ExchangeError::BadSignature { .. } => "bad_signature",
+            ExchangeError::WrongPassphrase { .. } => "wrong_passphrase",
+            ExchangeError::MissingPassphrase => "missing_passphrase",
+            ExchangeError::IpNotAllowed { .. } => "ip_not_allowed",
+            ExchangeError::KeyIpOrPermission { .. } => "key_ip_or_permission",
+            ExchangeError::ClockSkew { .. } => "clock_skew",
+            ExchangeError::PermissionDenied { .. } => "permission_denied",
+            ExchangeError::IpBindingRequired { .. } => "ip_binding_required",
+            ExchangeError::KeyFrozen { .. } => "key_frozen",
+            ExchangeError::KeyExpired { .. } => "key_expired",
+            ExchangeError::WrongEnvironment { .. } => "wrong_environment",
+            ExchangeError::RateLimited { .. } => "rate_limited",
+            ExchangeError::ExchangeDown { .. } => "exchange_down",
+            ExchangeError::Timeout { .. } => "timeout",
+            ExchangeError::Network { .. } => "network",
+            ExchangeError::UnexpectedResponse { .. } => "unexpected_response",
+            ExchangeError::NotAvailable(_) => "not_available",
+            ExchangeError::Rejected { .. } => "rejected",
+            ExchangeError::InvalidEnvironment(_) => "invalid_environment",
+        }
+    }
+
+    /// Whether trying again later may succeed without the user changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ExchangeError::RateLimited { .. }
+                | ExchangeError::ExchangeDown { .. }
+                | ExchangeError::Timeout { .. }
+                | ExchangeError::Network { .. }
+        )
+    }
+
+    /// The exchange's error code, when the exchange sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ExchangeError::InvalidKey { code, .. }
+            | ExchangeError::BadSignature { code, .. }
+            | ExchangeError::WrongPassphrase { code }
+            | ExchangeError::IpNotAllowed { code, .. }
+            | ExchangeError::KeyIpOrPermission { code }
+            | ExchangeError::ClockSkew { code, .. }
+            | ExchangeError::PermissionDenied { code, .. }
+            | ExchangeError::IpBindingRequired { code }
+            | ExchangeError::KeyFrozen { code, .. }
+            | ExchangeError::KeyExpired { code, .. }
+            | ExchangeError::WrongEnvironment { code, .. }
+            | ExchangeError::Rejected { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Talking to exchanges: signing (pure, [`sign`]), key inspection, revocation, and the HTTP client
+//! that carries timeouts, Retry-After and the one clock-skew retry.
+//!
+//! ```no_run
+//! # async fn demo(creds: latchkey_core::secret::Credentials) -> Result<(), latchkey_core::exchange::ExchangeError> {
+//! use latchkey_core::exchange::{ClientConfig, Endpoint, ExchangeClient, SystemClock};
+//! use latchkey_core::model::{Environment, Exchange};
+//! let client = ExchangeClient::new(ClientConfig::default(), std::sync::Arc::new(SystemClock))?;
+//! let inspection = client.inspect(&Endpoint::new(Exchange::Okx, &Environment::Live)?, &creds).await?;
+//! # Ok(()) }
+//! ```
+
+mod binance;
+mod bybit;
+mod client;
+mod endpoint;
+mod error;
+mod inspection;
+mod okx;
+mod request;
+mod revoke;
+pub mod sign;
+
+pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock};
+pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
+pub use error::ExchangeError;
+pub use inspection::{AccountKind, KeyInspection};
+pub use revoke::{MasterKey, RevokeMethod, RevokeOutcome, RevokeRequest};

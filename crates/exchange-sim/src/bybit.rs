@@ -1,0 +1,172 @@
+//! Bybit v5 as documented: `X-BAPI-*` headers, `server − recvWindow ≤ timestamp < server + 1000`,
+//! lowercase hex(HMAC-SHA256(secret, timestamp + apiKey + recvWindow + queryString|jsonBody)).
+
+use std::time::Duration;
+
+use axum::http::Method;
+use serde_json::{json, Map, Value};
+
+use crate::reply::Reply;
+use crate::seed::{Permission, SimExchange, SimKey};
+use crate::state::{lock, Shared};
+use crate::verify::{hmac_sha256, ip_allowed, Req};
+
+const BYBIT: SimExchange = SimExchange::Bybit;
+const DEFAULT_RECV_WINDOW: i64 = 5000;
+
+fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
+    Reply::json(status, code.to_string(), json!({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": time}))
+}
+
+fn error(req: &Req, status: u16, code: i64, msg: &str) -> Reply {
+    answer(status, code, msg, json!({}), req.now_ms())
+}
+
+fn rate_limited(req: &Req) -> Reply {
+    error(req, 200, 10006, "Too many visits. Exceeded the API Rate Limit.")
+}
+
+pub(crate) fn rate_limit_reply(req: &Req) -> Reply {
+    rate_limited(req)
+}
+
+pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
+    match (&req.method, req.path.as_str()) {
+        (&Method::GET, "/v5/market/time") => {
+            let ns = req.now.timestamp_nanos_opt().unwrap_or_default();
+            let result = json!({"timeSecond": req.now.timestamp().to_string(), "timeNano": ns.to_string()});
+            answer(200, 0, "OK", result, req.now_ms())
+        }
+        (&Method::GET, "/v5/user/query-api") => with_key(sim, req, query_api),
+        (&Method::POST, "/v5/user/delete-api") => with_key(sim, req, delete_self),
+        (&Method::POST, "/v5/user/delete-sub-api") => with_key(sim, req, delete_sub_key),
+        _ => Reply::not_found(),
+    }
+}
+
+fn with_key(sim: &Shared, req: &Req, action: fn(&Shared, &Req, &SimKey) -> Reply) -> Reply {
+    match authenticate(sim, req) {
+        Ok(key) => action(sim, req, &key),
+        Err(reply) => reply,
+    }
+}
+
+fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
+    let api_key = req.header("X-BAPI-API-KEY").ok_or_else(|| error(req, 401, 10003, "API key is invalid."))?;
+    let sign = req.header("X-BAPI-SIGN").ok_or_else(|| error(req, 401, 10004, "error sign! origin_string[]"))?;
+    let timestamp_text = req.header("X-BAPI-TIMESTAMP").ok_or_else(|| error(req, 200, 10002, "invalid request, please check your timestamp."))?;
+    let recv_window_text = req.header("X-BAPI-RECV-WINDOW").unwrap_or("5000");
+    let (Ok(timestamp), Ok(recv_window)) = (timestamp_text.parse::<i64>(), recv_window_text.parse::<i64>()) else {
+        return Err(error(req, 200, 10002, "invalid request, please check your server timestamp or recv_window param"));
+    };
+    let server = req.now_ms();
+    let recv_window = if recv_window > 0 { recv_window } else { DEFAULT_RECV_WINDOW };
+    if !(server - recv_window <= timestamp && timestamp < server + 1000) {
+        let msg = format!("invalid request, please check your server timestamp or recv_window param. req_timestamp[{timestamp}],server_timestamp[{server}],recv_window[{recv_window}]");
+        return Err(error(req, 200, 10002, &msg));
+    }
+    let key = lock(sim).find(BYBIT, api_key).ok_or_else(|| error(req, 401, 10003, "API key is invalid."))?;
+    if key.is_expired(req.now) {
+        return Err(error(req, 401, 33004, "Your api key has expired."));
+    }
+    let payload = if req.method == Method::GET { req.query.as_str() } else { req.body.as_str() };
+    let expected = hex::encode(hmac_sha256(&key.secret, &format!("{timestamp_text}{api_key}{recv_window_text}{payload}")));
+    if sign != expected {
+        return Err(error(req, 401, 10004, "error sign! origin_string[...]"));
+    }
+    if !ip_allowed(&key, req.peer) {
+        return Err(error(req, 401, 10010, "Unmatched IP, please check your API key's bound IP addresses."));
+    }
+    Ok(key)
+}
+
+fn permissions(key: &SimKey) -> Value {
+    let trade = key.has(Permission::Trade);
+    let list = |on: bool, items: &[&str]| if on { json!(items) } else { json!([]) };
+    let mut wallet = Vec::new();
+    if key.has(Permission::Transfer) {
+        wallet.extend(["AccountTransfer", "SubMemberTransfer"]);
+    }
+    if key.has(Permission::Withdraw) {
+        wallet.push("Withdraw");
+    }
+    json!({
+        "ContractTrade": list(trade, &["Order", "Position"]), "Spot": list(trade, &["SpotTrade"]),
+        "Wallet": wallet, "Options": list(trade, &["OptionsTrade"]), "Derivatives": list(trade, &["DerivativesTrade"]),
+        "Exchange": ["ExchangeHistory"], "Earn": [], "BlockTrade": [], "Affiliate": [], "NFT": [], "CopyTrading": []
+    })
+}
+
+fn query_api(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
+    if !lock(sim).allow("bybit:query-api", &key.uid, 10, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let read_only = !(key.has(Permission::Trade) || key.has(Permission::Withdraw) || key.has(Permission::Transfer));
+    let expires = key.expires_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let deadline_day = key.expires_at.map(|t| (t - req.now).num_days()).unwrap_or(-2);
+    let created = key.created_at.unwrap_or(req.now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ips: Value = if key.ips.is_empty() { json!(["*"]) } else { json!(key.ips) };
+    let result = json!({
+        "id": "2208369", "note": key.label, "apiKey": key.api_key, "readOnly": if read_only { 1 } else { 0 }, "secret": "",
+        "permissions": permissions(key), "ips": ips, "type": 1, "deadlineDay": deadline_day, "expiredAt": expires,
+        "createdAt": created, "uta": 1, "userID": key.uid.parse::<i64>().unwrap_or_default(), "isMaster": key.is_master(),
+        "parentUid": key.parent_uid.clone().unwrap_or_else(|| "0".to_owned()), "kycLevel": "LEVEL_1", "kycRegion": "MYS"
+    });
+    answer(200, 0, "", result, req.now_ms())
+}
+
+fn body_object(req: &Req) -> Option<Map<String, Value>> {
+    if req.body.trim().is_empty() {
+        return Some(Map::new());
+    }
+    serde_json::from_str::<Value>(&req.body).ok()?.as_object().cloned()
+}
+
+/// Master keys only, holding Account Transfer, Subaccount Transfer or Withdrawal.
+fn delete_self(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
+    if !lock(sim).allow("bybit:delete-api", &key.uid, 5, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    if body_object(req).is_none() {
+        return error(req, 200, 10001, "params error: the body is not a JSON object");
+    }
+    if !key.is_master() || !(key.has(Permission::Transfer) || key.has(Permission::Withdraw)) {
+        return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+    }
+    lock(sim).remove(BYBIT, &key.api_key);
+    answer(200, 0, "", json!({}), req.now_ms())
+}
+
+/// A master names the sub key in `apikey`; a sub key deletes itself and must not pass one.
+fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if !lock(sim).allow("bybit:delete-sub-api", &caller.uid, 5, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let Some(body) = body_object(req) else {
+        return error(req, 200, 10001, "params error: the body is not a JSON object");
+    };
+    let named = body.get("apikey").and_then(Value::as_str).filter(|k| !k.is_empty());
+    if caller.is_master() {
+        let Some(target) = named else {
+            return error(req, 200, 10001, "params error: apikey is required for a master key");
+        };
+        if !(caller.has(Permission::Transfer) || caller.has(Permission::Withdraw)) {
+            return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+        }
+        let mut state = lock(sim);
+        let owned = state.keys.iter().any(|k| k.exchange == BYBIT && k.api_key == target && k.parent_uid.as_deref() == Some(caller.uid.as_str()));
+        if !owned {
+            return error(req, 200, 10003, "API key is invalid.");
+        }
+        state.remove(BYBIT, target);
+    } else {
+        if named.is_some() {
+            return error(req, 200, 10001, "params error: a sub key deleting itself must not pass apikey");
+        }
+        if !caller.has(Permission::Transfer) {
+            return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+        }
+        lock(sim).remove(BYBIT, &caller.api_key);
+    }
+    answer(200, 0, "", json!({}), req.now_ms())
+}

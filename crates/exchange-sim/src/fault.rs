@@ -1,0 +1,54 @@
+//! Faults the simulator injects on request, so the client's handling of each can be tested.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum FaultKind {
+    /// Answer normally, but only after this delay.
+    #[serde(rename_all = "camelCase")]
+    Latency { ms: u64 },
+    /// Answer with this HTTP status (e.g. 502) and an HTML body, as a load balancer would.
+    #[serde(rename_all = "camelCase")]
+    ServerError { status: u16 },
+    /// HTTP 429 with the exchange's rate-limit body and `Retry-After`.
+    #[serde(rename_all = "camelCase")]
+    RateLimited { retry_after_secs: u64 },
+    /// Never answer (well, after a minute): the client's timeout must fire.
+    Hang,
+    /// HTTP 200 with a truncated JSON body.
+    MalformedJson,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// Only requests whose path starts with this; all exchange requests when absent.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// How many requests it hits before it clears itself; forever when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind) -> Self {
+        Fault { kind, path_prefix: None, times: None }
+    }
+
+    pub fn on(mut self, path_prefix: &str) -> Self {
+        self.path_prefix = Some(path_prefix.to_owned());
+        self
+    }
+
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        self.path_prefix.as_deref().is_none_or(|prefix| path.starts_with(prefix))
+    }
+}

@@ -1,0 +1,147 @@
+//! OKX v5 as documented: `OK-ACCESS-*` headers, ISO-8601 ms timestamps valid for 30 s, the plain
+//! passphrase, Base64(HMAC-SHA256(secret, ts + METHOD + requestPath + body)).
+
+use std::time::Duration;
+
+use axum::http::Method;
+use base64::Engine as _;
+use chrono::DateTime;
+use serde_json::{json, Value};
+
+use crate::reply::Reply;
+use crate::seed::{Permission, SimExchange, SimKey};
+use crate::state::{lock, Shared};
+use crate::verify::{hmac_sha256, ip_allowed, Req};
+
+const OKX: SimExchange = SimExchange::Okx;
+const EXPIRY_MS: i64 = 30_000;
+
+fn error(status: u16, code: &str, msg: &str) -> Reply {
+    Reply::json(status, code, json!({"code": code, "msg": msg, "data": []}))
+}
+
+fn ok(data: Value) -> Reply {
+    Reply::json(200, "0", json!({"code": "0", "msg": "", "data": data}))
+}
+
+fn rate_limited() -> Reply {
+    error(429, "50011", "Too Many Requests").with_header("retry-after", "1")
+}
+
+pub(crate) fn rate_limit_reply() -> Reply {
+    rate_limited()
+}
+
+pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
+    match (&req.method, req.path.as_str()) {
+        (&Method::GET, "/api/v5/public/time") => ok(json!([{"ts": req.now_ms().to_string()}])),
+        (&Method::GET, "/api/v5/account/config") => match authenticate(sim, req) {
+            Ok(key) => account_config(sim, &key),
+            Err(reply) => reply,
+        },
+        (&Method::POST, "/api/v5/users/subaccount/delete-apikey") => match authenticate(sim, req) {
+            Ok(key) => delete_sub_key(sim, req, &key),
+            Err(reply) => reply,
+        },
+        _ => Reply::not_found(),
+    }
+}
+
+/// Header checks in the documented order, then key, environment, passphrase, signature and IP.
+fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
+    let api_key = req.header("OK-ACCESS-KEY").ok_or_else(|| error(401, "50103", "Request header OK-ACCESS-KEY cannot be empty."))?;
+    let passphrase = req.header("OK-ACCESS-PASSPHRASE").ok_or_else(|| error(401, "50104", "Request header OK-ACCESS-PASSPHRASE cannot be empty."))?;
+    let sign = req.header("OK-ACCESS-SIGN").ok_or_else(|| error(401, "50106", "Request header OK-ACCESS-SIGN cannot be empty."))?;
+    let timestamp = req.header("OK-ACCESS-TIMESTAMP").ok_or_else(|| error(401, "50107", "Request header OK-ACCESS-TIMESTAMP cannot be empty."))?;
+
+    let sent_at = parse_timestamp(timestamp).ok_or_else(|| error(401, "50112", "Invalid OK-ACCESS-TIMESTAMP."))?;
+    if (req.now_ms() - sent_at).abs() > EXPIRY_MS {
+        return Err(error(401, "50102", "Timestamp request expired."));
+    }
+    let key = lock(sim).find(OKX, api_key).filter(|k| !k.is_expired(req.now)).ok_or_else(|| error(401, "50111", "Invalid OK-ACCESS-KEY."))?;
+    if key.frozen {
+        return Err(error(401, "50100", "API frozen, please contact customer service."));
+    }
+    let simulated = req.header("x-simulated-trading") == Some("1");
+    if simulated != key.demo {
+        return Err(error(401, "50101", "APIKey does not match current environment."));
+    }
+    if key.passphrase.as_deref() != Some(passphrase) {
+        return Err(error(401, "50105", "Invalid OK-ACCESS-PASSPHRASE."));
+    }
+    let request_path = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
+    let prehash = format!("{timestamp}{}{request_path}{}", req.method.as_str(), req.body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(hmac_sha256(&key.secret, &prehash));
+    if sign != expected {
+        return Err(error(401, "50113", "Invalid signature."));
+    }
+    if !ip_allowed(&key, req.peer) {
+        return Err(error(401, "50110", "Your IP is not in the IP whitelist of this API key."));
+    }
+    Ok(key)
+}
+
+/// Exactly `YYYY-MM-DDTHH:MM:SS.mmmZ`, as the docs show.
+fn parse_timestamp(text: &str) -> Option<i64> {
+    let shaped = text.len() == 24 && text.ends_with('Z') && text.as_bytes().get(19) == Some(&b'.');
+    shaped.then(|| DateTime::parse_from_rfc3339(text).ok()).flatten().map(|t| t.timestamp_millis())
+}
+
+fn perm_field(key: &SimKey) -> String {
+    let mut perms = vec!["read_only"];
+    if key.has(Permission::Withdraw) {
+        perms.push("withdraw");
+    }
+    if key.has(Permission::Trade) {
+        perms.push("trade");
+    }
+    perms.join(",")
+}
+
+fn account_config(sim: &Shared, key: &SimKey) -> Reply {
+    if !lock(sim).allow("okx:account/config", &key.uid, 5, Duration::from_secs(2)) {
+        return rate_limited();
+    }
+    let main_uid = key.parent_uid.clone().unwrap_or_else(|| key.uid.clone());
+    ok(json!([{
+        "acctLv": "2", "acctStpMode": "cancel_maker", "autoLoan": false, "ctIsoMode": "automatic",
+        "enableSpotBorrow": false, "greeksType": "PA", "feeType": "0",
+        "ip": key.ips.join(","), "type": if key.is_master() { "0" } else { "1" }, "kycLv": "3",
+        "label": key.label, "level": "Lv1", "levelTmp": "", "liquidationGear": "-1", "mainUid": main_uid,
+        "mgnIsoMode": "automatic", "opAuth": "1", "perm": perm_field(key), "posMode": "long_short_mode",
+        "roleType": "0", "spotBorrowAutoRepay": false, "spotOffsetType": "", "spotRoleType": "0",
+        "spotTraderInsts": [], "traderInsts": [], "uid": key.uid, "settleCcy": "USDC", "settleCcyList": ["USD", "USDC", "USDG"]
+    }]))
+}
+
+/// Master accounts only, Trade permission, an IP-bound key, 1 request per second per user.
+fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if caller.demo {
+        return error(200, "50038", "This feature is unavailable in demo trading.");
+    }
+    if !caller.is_master() {
+        return error(200, "50030", "You don't have permission to use this API endpoint.");
+    }
+    if !caller.has(Permission::Trade) {
+        return error(200, "50120", "API key doesn't have permission.");
+    }
+    if caller.ips.is_empty() {
+        return error(200, "50035", "This endpoint requires that APIKey must be bound to IP.");
+    }
+    let mut state = lock(sim);
+    if !state.allow("okx:delete-apikey", &caller.uid, 1, Duration::from_secs(1)) {
+        return rate_limited();
+    }
+    let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+    let (Some(sub_account), Some(api_key)) = (body["subAcct"].as_str(), body["apiKey"].as_str()) else {
+        return error(200, "51000", "Parameter subAcct or apiKey error.");
+    };
+    let target = state.keys.iter().find(|k| {
+        k.exchange == OKX && k.api_key == api_key && k.parent_uid.as_deref() == Some(caller.uid.as_str()) && k.sub_account.as_deref() == Some(sub_account)
+    });
+    if target.is_none() {
+        return error(200, "50119", "API key doesn't exist.");
+    }
+    state.remove(OKX, api_key);
+    ok(json!([{"subAcct": sub_account}]))
+}

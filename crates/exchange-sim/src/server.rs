@@ -1,0 +1,182 @@
+//! The HTTP server: routes exchange paths to the three exchanges, applies pending faults, records
+//! each request, and serves the `/__sim/*` control endpoints.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::fault::{Fault, FaultKind};
+use crate::reply::Reply;
+use crate::seed::{Seed, SimExchange, SimKey};
+use crate::state::{lock, RequestRecord, Shared, SimState, Snapshot};
+use crate::verify::Req;
+use crate::{binance, bybit, okx};
+
+/// How long a `Hang` fault holds a request before giving up.
+const HANG_FOR: Duration = Duration::from_secs(60);
+
+pub struct Sim;
+
+impl Sim {
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start(seed: Seed) -> std::io::Result<SimHandle> {
+        Sim::start_on(seed, SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).await
+    }
+
+    pub async fn start_on(seed: Seed, addr: SocketAddr) -> std::io::Result<SimHandle> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared: Shared = Arc::new(Mutex::new(SimState::new(seed.resolve(Utc::now()).keys)));
+        let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            // The server ends only when the handle aborts it.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(SimHandle { addr, shared, task })
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Shared,
+    task: JoinHandle<()>,
+}
+
+impl SimHandle {
+    /// e.g. `http://127.0.0.1:41234`: the base URL for all three exchanges.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> Snapshot {
+        lock(&self.shared).snapshot()
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        lock(&self.shared).faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+
+    pub fn add_key(&self, key: SimKey) {
+        lock(&self.shared).keys.push(key);
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared).requests.clear();
+    }
+
+    pub fn shutdown(self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/__sim/state", get(state))
+        .route("/__sim/fault", axum::routing::post(set_fault).delete(clear_faults))
+        .fallback(exchange_api)
+        .with_state(shared)
+}
+
+async fn state(State(sim): State<Shared>) -> Json<Snapshot> {
+    Json(lock(&sim).snapshot())
+}
+
+async fn set_fault(State(sim): State<Shared>, Json(fault): Json<Fault>) -> axum::http::StatusCode {
+    lock(&sim).faults.push(fault);
+    axum::http::StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(State(sim): State<Shared>) -> axum::http::StatusCode {
+    lock(&sim).faults.clear();
+    axum::http::StatusCode::NO_CONTENT
+}
+
+fn exchange_of(path: &str) -> Option<SimExchange> {
+    if path.starts_with("/api/v5/") {
+        Some(SimExchange::Okx)
+    } else if path.starts_with("/v5/") {
+        Some(SimExchange::Bybit)
+    } else if path.starts_with("/api/v3/") || path.starts_with("/sapi/") {
+        Some(SimExchange::Binance)
+    } else {
+        None
+    }
+}
+
+async fn exchange_api(
+    State(sim): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let exchange = exchange_of(&path);
+    let fault = lock(&sim).take_fault(&path);
+    if let Some(FaultKind::Latency { ms }) = fault {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if fault == Some(FaultKind::Hang) {
+        tokio::time::sleep(HANG_FOR).await;
+    }
+    let req = Req {
+        method: method.clone(),
+        path: path.clone(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        peer: peer.ip(),
+        // Read after any injected delay, as a real server would.
+        now: Utc::now(),
+    };
+    let reply = match (fault, exchange) {
+        (Some(FaultKind::Hang), _) => Reply::raw(504, "fault:hang", "Gateway Timeout", "text/plain"),
+        (Some(FaultKind::ServerError { status }), _) => {
+            Reply::raw(status, "fault:serverError", format!("<html><body><h1>{status}</h1></body></html>"), "text/html")
+        }
+        (Some(FaultKind::MalformedJson), _) => Reply::raw(200, "fault:malformedJson", r#"{"code":"0","data":[{"perm":"#, "application/json"),
+        (Some(FaultKind::RateLimited { retry_after_secs }), Some(exchange)) => {
+            let mut reply = match exchange {
+                SimExchange::Okx => okx::rate_limit_reply(),
+                SimExchange::Bybit => bybit::rate_limit_reply(&req),
+                SimExchange::Binance => binance::rate_limit_reply(),
+            };
+            reply.status = 429;
+            reply.code = "fault:rateLimited".to_owned();
+            reply.headers.retain(|(name, _)| *name != "retry-after");
+            reply.with_header("retry-after", retry_after_secs.to_string())
+        }
+        (_, Some(SimExchange::Okx)) => okx::handle(&sim, &req),
+        (_, Some(SimExchange::Bybit)) => bybit::handle(&sim, &req),
+        (_, Some(SimExchange::Binance)) => binance::handle(&sim, &req),
+        (_, None) => Reply::not_found(),
+    };
+    lock(&sim).requests.push(RequestRecord { method: method.to_string(), path, exchange, status: reply.status, code: reply.code.clone() });
+    reply.into_response()
+}

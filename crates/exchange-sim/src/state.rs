@@ -1,0 +1,104 @@
+//! The simulator's memory: keys, the request log, pending faults and rate-limit windows.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::fault::{Fault, FaultKind};
+use crate::seed::{SimExchange, SimKey};
+
+/// One request as the simulator saw it: no headers, no query string, so no credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub exchange: Option<SimExchange>,
+    pub status: u16,
+    /// The exchange code answered ("0", "50113", "-1021", …) or "fault:<kind>".
+    pub code: String,
+}
+
+/// What `GET /__sim/state` and `SimHandle::state()` return. Secrets are left out.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub keys: Vec<SimKey>,
+    pub requests: Vec<RequestRecord>,
+    pub faults: Vec<Fault>,
+}
+
+impl Snapshot {
+    pub fn has_key(&self, api_key: &str) -> bool {
+        self.keys.iter().any(|k| k.api_key == api_key)
+    }
+
+    /// The requests to one path, in order.
+    pub fn requests_to(&self, path: &str) -> Vec<&RequestRecord> {
+        self.requests.iter().filter(|r| r.path == path).collect()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct SimState {
+    pub keys: Vec<SimKey>,
+    pub requests: Vec<RequestRecord>,
+    pub faults: Vec<Fault>,
+    windows: HashMap<(String, String), VecDeque<Instant>>,
+}
+
+pub(crate) type Shared = Arc<Mutex<SimState>>;
+
+pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SimState {
+    pub fn new(keys: Vec<SimKey>) -> Self {
+        SimState { keys, ..SimState::default() }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { keys: self.keys.clone(), requests: self.requests.clone(), faults: self.faults.clone() }
+    }
+
+    pub fn find(&self, exchange: SimExchange, api_key: &str) -> Option<SimKey> {
+        self.keys.iter().find(|k| k.exchange == exchange && k.api_key == api_key).cloned()
+    }
+
+    pub fn remove(&mut self, exchange: SimExchange, api_key: &str) -> bool {
+        let before = self.keys.len();
+        self.keys.retain(|k| !(k.exchange == exchange && k.api_key == api_key));
+        self.keys.len() != before
+    }
+
+    /// The first pending fault for this path; counted faults wear out.
+    pub fn take_fault(&mut self, path: &str) -> Option<FaultKind> {
+        let index = self.faults.iter().position(|f| f.matches(path))?;
+        let fault = &mut self.faults[index];
+        let kind = fault.kind.clone();
+        if let Some(times) = fault.times.as_mut() {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(kind)
+    }
+
+    /// A sliding-window limit: at most `max` requests per `window` for this route and caller.
+    pub fn allow(&mut self, route: &str, caller: &str, max: usize, window: Duration) -> bool {
+        let now = Instant::now();
+        let hits = self.windows.entry((route.to_owned(), caller.to_owned())).or_default();
+        while hits.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            hits.pop_front();
+        }
+        if hits.len() >= max {
+            return false;
+        }
+        hits.push_back(now);
+        true
+    }
+}
