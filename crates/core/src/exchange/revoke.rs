@@ -54,7 +54,7 @@ impl ExchangeClient {
         if let Some(master) = request.master {
             if master.endpoint.exchange != exchange {
                 return Err(ExchangeError::NotAvailable(format!(
-                    "The chosen master key is a {} key but this key is a {exchange} key. Choose a {exchange} master key.",
+                    "The chosen master key belongs to {} but this key belongs to {exchange}. Choose a master key from {exchange}.",
                     master.endpoint.exchange
                 )));
             }
