@@ -28,7 +28,7 @@ trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$display_file" ] && break; sleep 0.05; done
 [ -s "$display_file" ] || { echo "Xvfb did not start: $(cat "$LATCHKEY_SESSION_ROOT/xvfb.log")" >&2; exit 1; }
 export DISPLAY=":$(head -n1 "$display_file")"
-# Software rendering keeps WebKit stable and lighter under Xvfb.
-export WEBKIT_DISABLE_COMPOSITING_MODE=1 LIBGL_ALWAYS_SOFTWARE=1
+# Software GL under Xvfb. Not WEBKIT_DISABLE_COMPOSITING_MODE: with it, WebDriver screenshots hang.
+export LIBGL_ALWAYS_SOFTWARE=1
 
 "$@"

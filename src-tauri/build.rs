@@ -1,13 +1,8 @@
 // Generates `allow-<command>` permissions for our own commands only; the capability in
 // tauri.conf.json grants exactly these, so the web view can call nothing else.
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&[
-        "list_keys",
-        "get_key",
-        "add_key",
-        "delete_key",
-        "keychain_status",
-    ]);
+    let manifest =
+        tauri_build::AppManifest::new().commands(&["list_keys", "get_key", "add_key", "delete_key", "keychain_status"]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         eprintln!("tauri-build failed: {e:#}");
         std::process::exit(1);

@@ -20,7 +20,10 @@ impl AppState {
     pub fn open(data_dir: Option<PathBuf>) -> Self {
         let keychain = Arc::new(Keychain::from_env());
         let vault = match data_dir {
-            None => Err("Latchkey could not find a data folder for this user: set LATCHKEY_DATA_DIR to a writable folder.".to_owned()),
+            None => {
+                Err("Latchkey could not find a data folder for this user: set LATCHKEY_DATA_DIR to a writable folder."
+                    .to_owned())
+            }
             Some(dir) => Store::open_in(&dir).map_err(|e| e.to_string()),
         }
         .map(|store| Arc::new(Vault::new(store, keychain.clone())));

@@ -20,7 +20,11 @@ pub async fn keychain_status(state: State<'_, AppState>) -> Result<KeychainStatu
     let keychain = state.keychain();
     blocking(move || {
         let result: Result<(), KeychainError> = keychain.probe();
-        Ok(KeychainStatus { ok: result.is_ok(), service: keychain.service().to_owned(), message: result.err().map(|e| e.to_string()) })
+        Ok(KeychainStatus {
+            ok: result.is_ok(),
+            service: keychain.service().to_owned(),
+            message: result.err().map(|e| e.to_string()),
+        })
     })
     .await
 }

@@ -31,7 +31,9 @@ pub enum KeychainError {
     Locked,
     #[error("The keychain item for this key is damaged or was written by another program. Delete the key in Latchkey and add it again.")]
     Corrupt,
-    #[error("The keychain did not accept the request: {detail}. Try again; if it persists, restart your keyring service.")]
+    #[error(
+        "The keychain did not accept the request: {detail}. Try again; if it persists, restart your keyring service."
+    )]
     Failed { detail: String },
     #[error("The keychain stored the probe item but read back something else: it is not keeping secrets reliably. Check your keyring setup before storing keys.")]
     NotPersistent,
@@ -68,9 +70,10 @@ impl Keychain {
     /// `$LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey-dev` for debug builds and `latchkey` for release
     /// builds, so development never touches a user's real items.
     pub fn from_env() -> Self {
-        let service = std::env::var(SERVICE_ENV).ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| {
-            if cfg!(debug_assertions) { DEV_SERVICE } else { RELEASE_SERVICE }.to_owned()
-        });
+        let service = std::env::var(SERVICE_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| if cfg!(debug_assertions) { DEV_SERVICE } else { RELEASE_SERVICE }.to_owned());
         Keychain::new(service)
     }
 
@@ -126,7 +129,10 @@ impl Keychain {
             KrError::PlatformFailure(e) => {
                 *self.store.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 let detail = e.to_string();
-                if detail.contains("Failed to connect") || detail.contains("ServiceUnknown") || detail.contains("not provided by any") {
+                if detail.contains("Failed to connect")
+                    || detail.contains("ServiceUnknown")
+                    || detail.contains("not provided by any")
+                {
                     KeychainError::Unavailable { detail }
                 } else {
                     KeychainError::Failed { detail }

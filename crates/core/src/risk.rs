@@ -57,7 +57,10 @@ pub fn assess(key: &KeyInspection, now: DateTime<Utc>) -> Vec<Finding> {
             findings.push(Finding {
                 severity: Severity::Critical,
                 code: "expired",
-                message: format!("{exchange} says this key expired on {}. Create a new key and replace this one.", expires_at.format("%Y-%m-%d")),
+                message: format!(
+                    "{exchange} says this key expired on {}. Create a new key and replace this one.",
+                    expires_at.format("%Y-%m-%d")
+                ),
             });
         } else if left <= Duration::days(EXPIRY_WARNING_DAYS) {
             findings.push(Finding {
@@ -73,7 +76,11 @@ pub fn assess(key: &KeyInspection, now: DateTime<Utc>) -> Vec<Finding> {
         }
     }
     if findings.is_empty() && key.is_read_only() && key.ip_restricted {
-        findings.push(Finding { severity: Severity::Fine, code: "read_only_ip_bound", message: "Read-only and bound to IP addresses: this key is set up safely.".to_owned() });
+        findings.push(Finding {
+            severity: Severity::Fine,
+            code: "read_only_ip_bound",
+            message: "Read-only and bound to IP addresses: this key is set up safely.".to_owned(),
+        });
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
@@ -144,7 +151,10 @@ mod tests {
         let mut demo = key(Exchange::Okx, &[Read, Trade], &[]);
         demo.demo = true;
         assert!(!assess(&demo, now())[0].message.contains("14 days"), "OKX demo keys do not expire");
-        assert!(assess(&key(Exchange::Okx, &[Read, Trade], &["1.2.3.4"]), now()).is_empty(), "IP-bound trading keys carry no finding");
+        assert!(
+            assess(&key(Exchange::Okx, &[Read, Trade], &["1.2.3.4"]), now()).is_empty(),
+            "IP-bound trading keys carry no finding"
+        );
     }
 
     #[test]
@@ -154,7 +164,11 @@ mod tests {
         let findings = assess(&k, now());
         assert_eq!(codes(&findings), vec!["expiring_soon"]);
         assert_eq!(findings[0].severity, Severity::Warning);
-        assert!(findings[0].message.contains("2026-03-15") && findings[0].message.contains("14 days"), "{}", findings[0].message);
+        assert!(
+            findings[0].message.contains("2026-03-15") && findings[0].message.contains("14 days"),
+            "{}",
+            findings[0].message
+        );
         k.expires_at = Some(now() + Duration::days(15));
         assert_eq!(codes(&assess(&k, now())), vec!["read_only_ip_bound"]);
         k.expires_at = Some(now() - Duration::hours(1));

@@ -87,9 +87,7 @@ impl Store {
 
     pub fn list_keys(&self) -> Result<Vec<KeyRecord>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT * FROM keys ORDER BY created_at, label")
-            .map_err(|e| self.err(e))?;
+        let mut stmt = conn.prepare("SELECT * FROM keys ORDER BY created_at, label").map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], read_key).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
@@ -255,7 +253,14 @@ mod tests {
     }
 
     fn event(action: Action, key: &KeyRecord) -> Event<'_> {
-        Event { at: at(), action, key_id: Some(key.id), label: Some(&key.label), outcome: Outcome::Ok, detail: String::new() }
+        Event {
+            at: at(),
+            action,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        }
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn label(raw: &str) -> Result<String, Invalid> {
         return Err(invalid(Field::Label, "Give the key a label, e.g. 'okx-bot-main'."));
     }
     if chars > LABEL_MAX_CHARS {
-        return Err(invalid(Field::Label, format!("The label is {chars} characters long; keep it to {LABEL_MAX_CHARS}.")));
+        return Err(invalid(
+            Field::Label,
+            format!("The label is {chars} characters long; keep it to {LABEL_MAX_CHARS}."),
+        ));
     }
     if label.chars().any(char::is_control) {
         return Err(invalid(Field::Label, "The label cannot contain control characters such as tabs or line breaks."));
@@ -52,7 +55,10 @@ pub fn rotation_days(days: u32) -> Result<u32, Invalid> {
     if (1..=ROTATION_DAYS_MAX).contains(&days) {
         Ok(days)
     } else {
-        Err(invalid(Field::RotationDays, format!("Choose a rotation period between 1 and {ROTATION_DAYS_MAX} days (90 is a good default).")))
+        Err(invalid(
+            Field::RotationDays,
+            format!("Choose a rotation period between 1 and {ROTATION_DAYS_MAX} days (90 is a good default)."),
+        ))
     }
 }
 
@@ -72,7 +78,12 @@ pub fn environment(env: Environment) -> Result<Environment, Invalid> {
     match url.scheme() {
         "https" if url.host().is_some() => {}
         "http" if loopback => {}
-        "http" => return Err(invalid(Field::BaseUrl, "Use https: plain http is only allowed for a local simulator on 127.0.0.1, ::1 or localhost.")),
+        "http" => {
+            return Err(invalid(
+                Field::BaseUrl,
+                "Use https: plain http is only allowed for a local simulator on 127.0.0.1, ::1 or localhost.",
+            ))
+        }
         _ => return Err(invalid(Field::BaseUrl, "Enter a base URL that starts with https://.")),
     }
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
@@ -113,20 +124,36 @@ pub fn credentials(
         return Err(invalid(Field::ApiSecret, "The secret contains spaces or line breaks: paste it again on its own."));
     }
     if key == secret {
-        return Err(invalid(Field::ApiSecret, "The secret is the same as the API key: paste the secret key into this field."));
+        return Err(invalid(
+            Field::ApiSecret,
+            "The secret is the same as the API key: paste the secret key into this field.",
+        ));
     }
     let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
     match exchange {
         Exchange::Okx => {
             if uuid::Uuid::try_parse(key).is_err() {
-                return Err(invalid(Field::ApiKey, "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418)."));
+                return Err(invalid(
+                    Field::ApiKey,
+                    "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).",
+                ));
             }
             if secret.len() != 32 || !secret.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(invalid(Field::ApiSecret, "An OKX secret key is 32 hex characters (0-9, A-F)."));
             }
             match passphrase {
-                None => return Err(invalid(Field::Passphrase, "OKX keys need the passphrase you chose when creating the key.")),
-                Some(p) if p.chars().count() > 64 => return Err(invalid(Field::Passphrase, "That passphrase is longer than any OKX allows (64 characters at most).")),
+                None => {
+                    return Err(invalid(
+                        Field::Passphrase,
+                        "OKX keys need the passphrase you chose when creating the key.",
+                    ))
+                }
+                Some(p) if p.chars().count() > 64 => {
+                    return Err(invalid(
+                        Field::Passphrase,
+                        "That passphrase is longer than any OKX allows (64 characters at most).",
+                    ))
+                }
                 Some(_) => {}
             }
         }
@@ -135,7 +162,10 @@ pub fn credentials(
                 return Err(invalid(Field::ApiKey, "A Binance API key is 64 letters and digits."));
             }
             if secret.len() != 64 || !alnum(secret) {
-                return Err(invalid(Field::ApiSecret, "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet)."));
+                return Err(invalid(
+                    Field::ApiSecret,
+                    "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).",
+                ));
             }
         }
         Exchange::Bybit => {
@@ -143,7 +173,10 @@ pub fn credentials(
                 return Err(invalid(Field::ApiKey, "A Bybit API key is 10 to 64 letters and digits (usually 18)."));
             }
             if !(20..=128).contains(&secret.len()) || !alnum(secret) {
-                return Err(invalid(Field::ApiSecret, "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet)."));
+                return Err(invalid(
+                    Field::ApiSecret,
+                    "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).",
+                ));
             }
         }
     }
@@ -220,7 +253,10 @@ mod tests {
         assert_eq!(e.field, Field::Passphrase);
         assert!(e.message.contains("leave this field empty"));
         assert_eq!(credentials(Exchange::Bybit, &s("XXXXXXXXXXXXXXXXXX"), &s("Y".repeat(36).as_str()), None), Ok(()));
-        assert_eq!(credentials(Exchange::Bybit, &s("short"), &s("Y".repeat(36).as_str()), None).unwrap_err().field, Field::ApiKey);
+        assert_eq!(
+            credentials(Exchange::Bybit, &s("short"), &s("Y".repeat(36).as_str()), None).unwrap_err().field,
+            Field::ApiKey
+        );
     }
 
     #[test]

@@ -64,9 +64,18 @@ impl Vault {
             }),
         };
         drop(new.credentials);
-        validate::credentials(new.exchange, &credentials.api_key, &credentials.api_secret, credentials.passphrase.as_ref())?;
+        validate::credentials(
+            new.exchange,
+            &credentials.api_key,
+            &credentials.api_secret,
+            credentials.passphrase.as_ref(),
+        )?;
         if self.store.label_taken(&label)? {
-            return Err(Invalid { field: Field::Label, message: format!("A key labelled '{label}' already exists: choose another label.") }.into());
+            return Err(Invalid {
+                field: Field::Label,
+                message: format!("A key labelled '{label}' already exists: choose another label."),
+            }
+            .into());
         }
 
         let record = KeyRecord {
@@ -88,7 +97,14 @@ impl Vault {
             self.audit_failure(Action::Add, &record, now, &e);
             return Err(e.into());
         }
-        let event = Event { at: now, action: Action::Add, key_id: Some(record.id), label: Some(&record.label), outcome: Outcome::Ok, detail: String::new() };
+        let event = Event {
+            at: now,
+            action: Action::Add,
+            key_id: Some(record.id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
         if let Err(e) = self.store.insert_key(&record, &event) {
             let _ = self.secrets.delete(record.id);
             return Err(e);
@@ -105,7 +121,14 @@ impl Vault {
             self.audit_failure(Action::Delete, &record, now, &e);
             return Err(e.into());
         }
-        let event = Event { at: now, action: Action::Delete, key_id: Some(id), label: Some(&record.label), outcome: Outcome::Ok, detail: String::new() };
+        let event = Event {
+            at: now,
+            action: Action::Delete,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
         self.store.delete_key(id, &event)?;
         tracing::info!(key = %id, "key deleted");
         Ok(())
@@ -118,7 +141,14 @@ impl Vault {
     }
 
     fn audit_failure(&self, action: Action, record: &KeyRecord, now: DateTime<Utc>, err: &dyn std::fmt::Display) {
-        let event = Event { at: now, action, key_id: Some(record.id), label: Some(&record.label), outcome: Outcome::Failed, detail: err.to_string() };
+        let event = Event {
+            at: now,
+            action,
+            key_id: Some(record.id),
+            label: Some(&record.label),
+            outcome: Outcome::Failed,
+            detail: err.to_string(),
+        };
         if let Err(e) = self.store.record(&event) {
             tracing::warn!(error = %e, "could not write the audit entry for a failed action");
         }

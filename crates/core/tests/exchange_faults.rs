@@ -14,7 +14,11 @@ use latchkey_core::model::{Environment, Exchange};
 const CONFIG: &str = "/api/v5/account/config";
 
 fn config(timeout_ms: u64, max_retry_after_ms: u64) -> ClientConfig {
-    ClientConfig { timeout: Duration::from_millis(timeout_ms), max_retry_after: Duration::from_millis(max_retry_after_ms), recv_window_ms: 5000 }
+    ClientConfig {
+        timeout: Duration::from_millis(timeout_ms),
+        max_retry_after: Duration::from_millis(max_retry_after_ms),
+        recv_window_ms: 5000,
+    }
 }
 
 #[tokio::test]
@@ -33,14 +37,16 @@ async fn a_hanging_exchange_times_out() {
     sim.set_fault(Fault::new(FaultKind::Hang));
     let client = client_with(config(250, 0), chrono::Duration::zero());
     let started = Instant::now();
-    let err = client.inspect(&endpoint(&sim, Exchange::Bybit), &creds(&seed_key("bybit-master-trade"))).await.unwrap_err();
+    let err =
+        client.inspect(&endpoint(&sim, Exchange::Bybit), &creds(&seed_key("bybit-master-trade"))).await.unwrap_err();
     assert_eq!(err.kind(), "timeout");
     assert!(err.to_string().contains("0.25 s"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
     // Latency beyond the timeout is a timeout too.
     sim.clear_faults();
     sim.set_fault(Fault::new(FaultKind::Latency { ms: 600 }));
-    let err = client.inspect(&endpoint(&sim, Exchange::Binance), &creds(&seed_key("binance-read-only"))).await.unwrap_err();
+    let err =
+        client.inspect(&endpoint(&sim, Exchange::Binance), &creds(&seed_key("binance-read-only"))).await.unwrap_err();
     assert_eq!(err.kind(), "timeout");
 }
 
@@ -66,7 +72,9 @@ async fn rate_limits_carry_retry_after() {
         let err = client().inspect(&endpoint(&sim, exchange(&key)), &creds(&key)).await.unwrap_err();
         assert_eq!(err.kind(), "rate_limited", "{label}");
         match err {
-            latchkey_core::exchange::ExchangeError::RateLimited { retry_after, .. } => assert_eq!(retry_after, Some(Duration::from_secs(7))),
+            latchkey_core::exchange::ExchangeError::RateLimited { retry_after, .. } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(7)))
+            }
             other => panic!("{other}"),
         }
     }
@@ -117,7 +125,8 @@ async fn faults_can_target_one_path() {
     let sim = sim().await;
     sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on("/v5/"));
     client().inspect(&endpoint(&sim, Exchange::Okx), &creds(&seed_key("okx-read-only"))).await.unwrap();
-    let err = client().inspect(&endpoint(&sim, Exchange::Bybit), &creds(&seed_key("bybit-master-trade"))).await.unwrap_err();
+    let err =
+        client().inspect(&endpoint(&sim, Exchange::Bybit), &creds(&seed_key("bybit-master-trade"))).await.unwrap_err();
     assert_eq!(err.kind(), "exchange_down");
 }
 
@@ -131,7 +140,12 @@ async fn okx_delete_apikey_is_limited_to_one_per_second() {
     sim.add_key(second_sub.clone());
     let first = creds(&seed_key("okx-sub-bot"));
     let second = creds(&second_sub);
-    let request = |key| RevokeRequest { endpoint: &okx, key, sub_account: Some("bot-sub-1"), master: Some(MasterKey { endpoint: &okx, credentials: &master }) };
+    let request = |key| RevokeRequest {
+        endpoint: &okx,
+        key,
+        sub_account: Some("bot-sub-1"),
+        master: Some(MasterKey { endpoint: &okx, credentials: &master }),
+    };
 
     let strict = client();
     assert!(matches!(strict.revoke(&request(&first)).await.unwrap(), RevokeOutcome::Revoked { .. }));

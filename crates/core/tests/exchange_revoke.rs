@@ -9,7 +9,12 @@ use latchkey_core::exchange::{Endpoint, MasterKey, RevokeMethod, RevokeOutcome, 
 use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::secret::Credentials;
 
-fn request<'a>(endpoint: &'a Endpoint, key: &'a Credentials, sub_account: Option<&'a str>, master: Option<&'a Credentials>) -> RevokeRequest<'a> {
+fn request<'a>(
+    endpoint: &'a Endpoint,
+    key: &'a Credentials,
+    sub_account: Option<&'a str>,
+    master: Option<&'a Credentials>,
+) -> RevokeRequest<'a> {
     RevokeRequest { endpoint, key, sub_account, master: master.map(|credentials| MasterKey { endpoint, credentials }) }
 }
 
@@ -29,11 +34,18 @@ async fn okx_sub_key_through_its_master_then_already_revoked() {
     let okx = endpoint(&sim, Exchange::Okx);
     let (sub, master) = (seed_key("okx-sub-bot"), creds(&seed_key("okx-master-ip-bound")));
     let client = client_with(latchkey_core::exchange::ClientConfig::default(), chrono::Duration::zero());
-    assert_eq!(client.revoke(&request(&okx, &creds(&sub), Some("bot-sub-1"), Some(&master))).await.unwrap(), VIA_MASTER);
+    assert_eq!(
+        client.revoke(&request(&okx, &creds(&sub), Some("bot-sub-1"), Some(&master))).await.unwrap(),
+        VIA_MASTER
+    );
     assert!(!sim.state().has_key(&sub.api_key));
     // The default client waits out OKX's 1 request/s limit, then sees 50119.
-    assert_eq!(client.revoke(&request(&okx, &creds(&sub), Some("bot-sub-1"), Some(&master))).await.unwrap(), RevokeOutcome::AlreadyRevoked);
-    let codes: Vec<String> = sim.state().requests_to("/api/v5/users/subaccount/delete-apikey").iter().map(|r| r.code.clone()).collect();
+    assert_eq!(
+        client.revoke(&request(&okx, &creds(&sub), Some("bot-sub-1"), Some(&master))).await.unwrap(),
+        RevokeOutcome::AlreadyRevoked
+    );
+    let codes: Vec<String> =
+        sim.state().requests_to("/api/v5/users/subaccount/delete-apikey").iter().map(|r| r.code.clone()).collect();
     assert_eq!(codes, vec!["0", "50011", "50119"]);
 }
 
@@ -66,7 +78,12 @@ async fn okx_master_errors() {
 
     let demo = Endpoint::custom_demo(Exchange::Okx, &sim.base_url()).unwrap();
     let demo_master = creds(&seed_key("okx-demo"));
-    let demo_request = RevokeRequest { endpoint: &demo, key: &sub, sub_account: Some("bot-sub-1"), master: Some(MasterKey { endpoint: &demo, credentials: &demo_master }) };
+    let demo_request = RevokeRequest {
+        endpoint: &demo,
+        key: &sub,
+        sub_account: Some("bot-sub-1"),
+        master: Some(MasterKey { endpoint: &demo, credentials: &demo_master }),
+    };
     let err = client().revoke(&demo_request).await.unwrap_err();
     assert_eq!((err.kind(), err.code()), ("not_available", None));
     assert!(err.to_string().contains("50038"));
@@ -81,7 +98,10 @@ async fn bybit_master_key_deletes_itself() {
     assert_eq!(client().revoke(&request(&bybit, &creds(&wallet), None, None)).await.unwrap(), SELF_DELETE);
     assert!(!sim.state().has_key(&wallet.api_key));
     assert_eq!(sim.state().requests_to("/v5/user/delete-api").len(), 1);
-    assert_eq!(client().revoke(&request(&bybit, &creds(&wallet), None, None)).await.unwrap(), RevokeOutcome::AlreadyRevoked);
+    assert_eq!(
+        client().revoke(&request(&bybit, &creds(&wallet), None, None)).await.unwrap(),
+        RevokeOutcome::AlreadyRevoked
+    );
 }
 
 #[tokio::test]
@@ -115,7 +135,10 @@ async fn bybit_sub_keys_self_and_through_the_master() {
     let master = creds(&seed_key("bybit-master-wallet"));
     assert_eq!(client().revoke(&request(&bybit, &creds(&trade), None, Some(&master))).await.unwrap(), VIA_MASTER);
     assert!(!sim.state().has_key(&trade.api_key));
-    assert_eq!(client().revoke(&request(&bybit, &creds(&trade), None, Some(&master))).await.unwrap(), RevokeOutcome::AlreadyRevoked);
+    assert_eq!(
+        client().revoke(&request(&bybit, &creds(&trade), None, Some(&master))).await.unwrap(),
+        RevokeOutcome::AlreadyRevoked
+    );
 
     // 10003 from a master that is itself invalid is that master's error, not "already revoked".
     let bogus_master = Credentials::new("NoSuchMasterKey001", &"s".repeat(36), None);
@@ -150,7 +173,8 @@ async fn binance_testnet_revoke_explains_the_missing_sapi() {
     let testnet = Endpoint::new(Exchange::Binance, &Environment::Demo).unwrap();
     let key = creds(&seed_key("binance-sub-withdraw"));
     let master = creds(&seed_key("binance-master"));
-    let err = client().revoke(&request(&testnet, &key, Some("bot-sub-1@example.com"), Some(&master))).await.unwrap_err();
+    let err =
+        client().revoke(&request(&testnet, &key, Some("bot-sub-1@example.com"), Some(&master))).await.unwrap_err();
     assert!(err.to_string().contains("/sapi"), "{err}");
 }
 
@@ -160,7 +184,12 @@ async fn a_master_from_another_exchange_is_refused() {
     let (okx, bybit) = (endpoint(&sim, Exchange::Okx), endpoint(&sim, Exchange::Bybit));
     let key = creds(&seed_key("okx-sub-bot"));
     let master = creds(&seed_key("bybit-master-wallet"));
-    let request = RevokeRequest { endpoint: &okx, key: &key, sub_account: Some("bot-sub-1"), master: Some(MasterKey { endpoint: &bybit, credentials: &master }) };
+    let request = RevokeRequest {
+        endpoint: &okx,
+        key: &key,
+        sub_account: Some("bot-sub-1"),
+        master: Some(MasterKey { endpoint: &bybit, credentials: &master }),
+    };
     let err = client().revoke(&request).await.unwrap_err();
     assert!(err.to_string().contains("Choose a master key from OKX"), "{err}");
     assert!(sim.state().requests.is_empty());

@@ -79,7 +79,7 @@ fn an_item_written_by_another_program_is_reported_as_damaged() {
     use std::io::Write;
     child.stdin.take().expect("stdin").write_all(b"plain text, not our item").expect("write");
     assert!(child.wait().expect("wait").success());
-    let err = keychain().get(id).err().expect("refused");
+    let err = keychain().get(id).expect_err("refused");
     assert!(matches!(err, KeychainError::Corrupt), "{err}");
     assert!(err.to_string().contains("add it again"));
     assert!(keychain().delete(id).expect("the damaged item can still be removed"));
@@ -93,7 +93,10 @@ fn no_secret_service_gives_clear_error() {
         let err = keychain().put(KeyId::random(), "t", &Credentials::new("k", "s", None)).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, KeychainError::Unavailable { .. }), "{text}");
-        assert!(text.starts_with("No keychain available: unlock your login keyring or start gnome-keyring/KWallet"), "{text}");
+        assert!(
+            text.starts_with("No keychain available: unlock your login keyring or start gnome-keyring/KWallet"),
+            "{text}"
+        );
         assert!(matches!(keychain().probe(), Err(KeychainError::Unavailable { .. })));
         return;
     }
@@ -104,5 +107,9 @@ fn no_secret_service_gives_clear_error() {
         .output()
         .expect("re-run");
     let log = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && log.contains("1 passed"), "child run failed:\n{log}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && log.contains("1 passed"),
+        "child run failed:\n{log}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

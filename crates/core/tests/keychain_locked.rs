@@ -26,13 +26,13 @@ fn locked_collection_is_reported_not_hung() {
 
     assert!(secret_service("Lock", "['/org/freedesktop/secrets/collection/login']"), "gdbus Lock");
     let started = Instant::now();
-    let err = kc.get(id).err().expect("a locked keyring refuses the read");
+    let err = kc.get(id).expect_err("a locked keyring refuses the read");
     let took = started.elapsed();
     assert!(matches!(err, KeychainError::Locked), "{err}");
     assert!(err.to_string().contains("unlock your login keyring"), "{err}");
     assert!(took < Duration::from_secs(10), "answered in {took:?}, not hung");
     println!("locked keyring answered in {took:?}");
 
-    let err = kc.put(KeyId::random(), "t", &Credentials::new("k2", "s2", None)).err().expect("write refused too");
+    let err = kc.put(KeyId::random(), "t", &Credentials::new("k2", "s2", None)).expect_err("write refused too");
     assert!(matches!(err, KeychainError::Locked), "{err}");
 }

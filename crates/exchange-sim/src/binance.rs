@@ -65,13 +65,16 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<(SimKey, HashMap<String, Stri
     let api_key = req.header("X-MBX-APIKEY").ok_or_else(|| error(401, -2014, "API-key format invalid."))?;
     let (query, query_sig) = split_signature(&req.query);
     let (body, body_sig) = split_signature(&req.body);
-    let params: HashMap<String, String> =
-        url::form_urlencoded::parse(query.as_bytes()).chain(url::form_urlencoded::parse(body.as_bytes())).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let signature = query_sig.or(body_sig).ok_or_else(|| error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed."))?;
-    let timestamp = params
-        .get("timestamp")
-        .and_then(|t| t.parse::<i64>().ok())
-        .ok_or_else(|| error(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."))?;
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .chain(url::form_urlencoded::parse(body.as_bytes()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let signature = query_sig.or(body_sig).ok_or_else(|| {
+        error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+    })?;
+    let timestamp = params.get("timestamp").and_then(|t| t.parse::<i64>().ok()).ok_or_else(|| {
+        error(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.")
+    })?;
     let recv_window = match params.get("recvWindow") {
         None => 5000.0,
         Some(text) => text.parse::<f64>().map_err(|_| error(400, -1102, "Parameter 'recvWindow' was malformed."))?,
@@ -138,10 +141,17 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
         return rate_limit_reply();
     }
     let (Some(email), Some(api_key)) = (params.get("email"), params.get("subAccountApiKey")) else {
-        return error(400, -1102, "Mandatory parameter 'email' or 'subAccountApiKey' was not sent, was empty/null, or malformed.");
+        return error(
+            400,
+            -1102,
+            "Mandatory parameter 'email' or 'subAccountApiKey' was not sent, was empty/null, or malformed.",
+        );
     };
     let owned = state.keys.iter().any(|k| {
-        k.exchange == BINANCE && &k.api_key == api_key && k.parent_uid.as_deref() == Some(caller.uid.as_str()) && k.sub_account.as_ref() == Some(email)
+        k.exchange == BINANCE
+            && &k.api_key == api_key
+            && k.parent_uid.as_deref() == Some(caller.uid.as_str())
+            && k.sub_account.as_ref() == Some(email)
     });
     if !owned {
         return error(400, SUB_KEY_NOT_FOUND, "Sub-account API key does not exist.");

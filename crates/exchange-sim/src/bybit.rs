@@ -15,7 +15,11 @@ const BYBIT: SimExchange = SimExchange::Bybit;
 const DEFAULT_RECV_WINDOW: i64 = 5000;
 
 fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
-    Reply::json(status, code.to_string(), json!({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": time}))
+    Reply::json(
+        status,
+        code.to_string(),
+        json!({"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": time}),
+    )
 }
 
 fn error(req: &Req, status: u16, code: i64, msg: &str) -> Reply {
@@ -54,7 +58,9 @@ fn with_key(sim: &Shared, req: &Req, action: fn(&Shared, &Req, &SimKey) -> Reply
 fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
     let api_key = req.header("X-BAPI-API-KEY").ok_or_else(|| error(req, 401, 10003, "API key is invalid."))?;
     let sign = req.header("X-BAPI-SIGN").ok_or_else(|| error(req, 401, 10004, "error sign! origin_string[]"))?;
-    let timestamp_text = req.header("X-BAPI-TIMESTAMP").ok_or_else(|| error(req, 200, 10002, "invalid request, please check your timestamp."))?;
+    let timestamp_text = req
+        .header("X-BAPI-TIMESTAMP")
+        .ok_or_else(|| error(req, 200, 10002, "invalid request, please check your timestamp."))?;
     let recv_window_text = req.header("X-BAPI-RECV-WINDOW").unwrap_or("5000");
     let (Ok(timestamp), Ok(recv_window)) = (timestamp_text.parse::<i64>(), recv_window_text.parse::<i64>()) else {
         return Err(error(req, 200, 10002, "invalid request, please check your server timestamp or recv_window param"));
@@ -70,7 +76,8 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
         return Err(error(req, 401, 33004, "Your api key has expired."));
     }
     let payload = if req.method == Method::GET { req.query.as_str() } else { req.body.as_str() };
-    let expected = hex::encode(hmac_sha256(&key.secret, &format!("{timestamp_text}{api_key}{recv_window_text}{payload}")));
+    let expected =
+        hex::encode(hmac_sha256(&key.secret, &format!("{timestamp_text}{api_key}{recv_window_text}{payload}")));
     if sign != expected {
         return Err(error(req, 401, 10004, "error sign! origin_string[...]"));
     }
@@ -102,7 +109,10 @@ fn query_api(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
         return rate_limited(req);
     }
     let read_only = !(key.has(Permission::Trade) || key.has(Permission::Withdraw) || key.has(Permission::Transfer));
-    let expires = key.expires_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let expires = key
+        .expires_at
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
     let deadline_day = key.expires_at.map(|t| (t - req.now).num_days()).unwrap_or(-2);
     let created = key.created_at.unwrap_or(req.now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let ips: Value = if key.ips.is_empty() { json!(["*"]) } else { json!(key.ips) };
@@ -154,7 +164,9 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
             return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
         }
         let mut state = lock(sim);
-        let owned = state.keys.iter().any(|k| k.exchange == BYBIT && k.api_key == target && k.parent_uid.as_deref() == Some(caller.uid.as_str()));
+        let owned = state.keys.iter().any(|k| {
+            k.exchange == BYBIT && k.api_key == target && k.parent_uid.as_deref() == Some(caller.uid.as_str())
+        });
         if !owned {
             return error(req, 200, 10003, "API key is invalid.");
         }

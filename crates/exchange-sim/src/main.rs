@@ -20,7 +20,9 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--port" => args.port = it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number from 0 to 65535")?,
+            "--port" => {
+                args.port = it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number from 0 to 65535")?
+            }
             "--seed" => args.seed = Some(it.next().ok_or("--seed needs a file path")?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),

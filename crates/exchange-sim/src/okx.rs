@@ -49,16 +49,27 @@ pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
 
 /// Header checks in the documented order, then key, environment, passphrase, signature and IP.
 fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
-    let api_key = req.header("OK-ACCESS-KEY").ok_or_else(|| error(401, "50103", "Request header OK-ACCESS-KEY cannot be empty."))?;
-    let passphrase = req.header("OK-ACCESS-PASSPHRASE").ok_or_else(|| error(401, "50104", "Request header OK-ACCESS-PASSPHRASE cannot be empty."))?;
-    let sign = req.header("OK-ACCESS-SIGN").ok_or_else(|| error(401, "50106", "Request header OK-ACCESS-SIGN cannot be empty."))?;
-    let timestamp = req.header("OK-ACCESS-TIMESTAMP").ok_or_else(|| error(401, "50107", "Request header OK-ACCESS-TIMESTAMP cannot be empty."))?;
+    let api_key = req
+        .header("OK-ACCESS-KEY")
+        .ok_or_else(|| error(401, "50103", "Request header OK-ACCESS-KEY cannot be empty."))?;
+    let passphrase = req
+        .header("OK-ACCESS-PASSPHRASE")
+        .ok_or_else(|| error(401, "50104", "Request header OK-ACCESS-PASSPHRASE cannot be empty."))?;
+    let sign = req
+        .header("OK-ACCESS-SIGN")
+        .ok_or_else(|| error(401, "50106", "Request header OK-ACCESS-SIGN cannot be empty."))?;
+    let timestamp = req
+        .header("OK-ACCESS-TIMESTAMP")
+        .ok_or_else(|| error(401, "50107", "Request header OK-ACCESS-TIMESTAMP cannot be empty."))?;
 
     let sent_at = parse_timestamp(timestamp).ok_or_else(|| error(401, "50112", "Invalid OK-ACCESS-TIMESTAMP."))?;
     if (req.now_ms() - sent_at).abs() > EXPIRY_MS {
         return Err(error(401, "50102", "Timestamp request expired."));
     }
-    let key = lock(sim).find(OKX, api_key).filter(|k| !k.is_expired(req.now)).ok_or_else(|| error(401, "50111", "Invalid OK-ACCESS-KEY."))?;
+    let key = lock(sim)
+        .find(OKX, api_key)
+        .filter(|k| !k.is_expired(req.now))
+        .ok_or_else(|| error(401, "50111", "Invalid OK-ACCESS-KEY."))?;
     if key.frozen {
         return Err(error(401, "50100", "API frozen, please contact customer service."));
     }
@@ -137,7 +148,10 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
         return error(200, "51000", "Parameter subAcct or apiKey error.");
     };
     let target = state.keys.iter().find(|k| {
-        k.exchange == OKX && k.api_key == api_key && k.parent_uid.as_deref() == Some(caller.uid.as_str()) && k.sub_account.as_deref() == Some(sub_account)
+        k.exchange == OKX
+            && k.api_key == api_key
+            && k.parent_uid.as_deref() == Some(caller.uid.as_str())
+            && k.sub_account.as_deref() == Some(sub_account)
     });
     if target.is_none() {
         return error(200, "50119", "API key doesn't exist.");

@@ -14,7 +14,13 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub fn json(status: u16, code: impl Into<String>, body: Value) -> Self {
-        Reply { status, body: body.to_string(), code: code.into(), headers: Vec::new(), content_type: "application/json" }
+        Reply {
+            status,
+            body: body.to_string(),
+            code: code.into(),
+            headers: Vec::new(),
+            content_type: "application/json",
+        }
     }
 
     pub fn raw(status: u16, code: impl Into<String>, body: impl Into<String>, content_type: &'static str) -> Self {

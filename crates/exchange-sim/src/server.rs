@@ -160,7 +160,9 @@ async fn exchange_api(
         (Some(FaultKind::ServerError { status }), _) => {
             Reply::raw(status, "fault:serverError", format!("<html><body><h1>{status}</h1></body></html>"), "text/html")
         }
-        (Some(FaultKind::MalformedJson), _) => Reply::raw(200, "fault:malformedJson", r#"{"code":"0","data":[{"perm":"#, "application/json"),
+        (Some(FaultKind::MalformedJson), _) => {
+            Reply::raw(200, "fault:malformedJson", r#"{"code":"0","data":[{"perm":"#, "application/json")
+        }
         (Some(FaultKind::RateLimited { retry_after_secs }), Some(exchange)) => {
             let mut reply = match exchange {
                 SimExchange::Okx => okx::rate_limit_reply(),
@@ -177,6 +179,12 @@ async fn exchange_api(
         (_, Some(SimExchange::Binance)) => binance::handle(&sim, &req),
         (_, None) => Reply::not_found(),
     };
-    lock(&sim).requests.push(RequestRecord { method: method.to_string(), path, exchange, status: reply.status, code: reply.code.clone() });
+    lock(&sim).requests.push(RequestRecord {
+        method: method.to_string(),
+        path,
+        exchange,
+        status: reply.status,
+        code: reply.code.clone(),
+    });
     reply.into_response()
 }

@@ -43,7 +43,10 @@ async fn state_and_faults_over_http() {
     assert!(sim.state().faults.is_empty());
 
     let records = sim.state().requests;
-    assert_eq!(records.iter().map(|r| (r.path.as_str(), r.code.as_str())).collect::<Vec<_>>(), vec![("/api/v3/time", "fault:serverError"), ("/api/v3/time", "0")]);
+    assert_eq!(
+        records.iter().map(|r| (r.path.as_str(), r.code.as_str())).collect::<Vec<_>>(),
+        vec![("/api/v3/time", "fault:serverError"), ("/api/v3/time", "0")]
+    );
 }
 
 #[tokio::test]
@@ -77,7 +80,8 @@ fn the_binary_prints_its_url_and_serves_the_seed() {
     let url = line.trim().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let state: Value = runtime.block_on(async { reqwest::get(format!("{url}/__sim/state")).await.unwrap().json().await.unwrap() });
+    let state: Value =
+        runtime.block_on(async { reqwest::get(format!("{url}/__sim/state")).await.unwrap().json().await.unwrap() });
     child.kill().unwrap();
     let _ = child.wait();
     assert_eq!(state["keys"].as_array().unwrap().len(), Seed::example().keys.len());
@@ -85,7 +89,8 @@ fn the_binary_prints_its_url_and_serves_the_seed() {
 
 #[test]
 fn the_binary_refuses_a_bad_seed() {
-    let output = Command::new(env!("CARGO_BIN_EXE_exchange-sim")).args(["--seed", "/nonexistent/seed.json"]).output().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_exchange-sim")).args(["--seed", "/nonexistent/seed.json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the seed file"));
 }

@@ -41,7 +41,11 @@ fn spec(key: &SimKey, method: &str, path: &str, params: Value) -> Value {
 async fn send(base_url: &str, spec: Value) -> (u16, Value) {
     let signed: Value = serde_json::from_str(&python(&[], &spec.to_string())).unwrap();
     let query = signed["query"].as_str().unwrap();
-    let url = if query.is_empty() { format!("{base_url}{}", signed["path"].as_str().unwrap()) } else { format!("{base_url}{}?{query}", signed["path"].as_str().unwrap()) };
+    let url = if query.is_empty() {
+        format!("{base_url}{}", signed["path"].as_str().unwrap())
+    } else {
+        format!("{base_url}{}?{query}", signed["path"].as_str().unwrap())
+    };
     let method = reqwest::Method::from_bytes(signed["method"].as_str().unwrap().as_bytes()).unwrap();
     let mut request = reqwest::Client::new().request(method, url);
     for (name, value) in signed["headers"].as_object().unwrap() {
@@ -88,7 +92,8 @@ async fn sim_accepts_independently_signed_inspections() {
     assert_eq!(answer["result"]["isMaster"], true);
     assert_eq!(answer["result"]["ips"], json!(["*"]));
 
-    let (status, answer) = send(&url, spec(&key("binance-read-only"), "GET", "/sapi/v1/account/apiRestrictions", json!([]))).await;
+    let (status, answer) =
+        send(&url, spec(&key("binance-read-only"), "GET", "/sapi/v1/account/apiRestrictions", json!([]))).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["ipRestrict"], true);
     assert_eq!(answer["enableWithdrawals"], false);
@@ -101,17 +106,23 @@ async fn sim_accepts_independently_signed_revocations() {
 
     let okx_sub = key("okx-sub-bot");
     let params = json!([["subAcct", "bot-sub-1"], ["apiKey", okx_sub.api_key]]);
-    let (_, answer) = send(&url, spec(&key("okx-master-ip-bound"), "POST", "/api/v5/users/subaccount/delete-apikey", params)).await;
+    let (_, answer) =
+        send(&url, spec(&key("okx-master-ip-bound"), "POST", "/api/v5/users/subaccount/delete-apikey", params)).await;
     assert_eq!(code(&answer), "0", "{answer}");
     assert_eq!(answer["data"][0]["subAcct"], "bot-sub-1");
 
     let bybit_sub = key("bybit-sub-trade");
-    let (_, answer) = send(&url, spec(&key("bybit-master-wallet"), "POST", "/v5/user/delete-sub-api", json!([["apikey", bybit_sub.api_key]]))).await;
+    let (_, answer) = send(
+        &url,
+        spec(&key("bybit-master-wallet"), "POST", "/v5/user/delete-sub-api", json!([["apikey", bybit_sub.api_key]])),
+    )
+    .await;
     assert_eq!(code(&answer), "0", "{answer}");
 
     let binance_sub = key("binance-sub-withdraw");
     let params = json!([["email", "bot-sub-1@example.com"], ["subAccountApiKey", binance_sub.api_key]]);
-    let (status, answer) = send(&url, spec(&key("binance-master"), "DELETE", "/sapi/v1/sub-account/subAccountApi", params)).await;
+    let (status, answer) =
+        send(&url, spec(&key("binance-master"), "DELETE", "/sapi/v1/sub-account/subAccountApi", params)).await;
     assert_eq!((status, answer.clone()), (200, json!({})), "{answer}");
 
     let (_, answer) = send(&url, spec(&key("bybit-sub-transfer"), "POST", "/v5/user/delete-sub-api", json!([]))).await;
@@ -121,7 +132,13 @@ async fn sim_accepts_independently_signed_revocations() {
     assert_eq!(code(&answer), "0", "{answer}");
 
     let state = sim.state();
-    for gone in [&okx_sub.api_key, &bybit_sub.api_key, &binance_sub.api_key, &key("bybit-sub-transfer").api_key, &key("bybit-master-wallet").api_key] {
+    for gone in [
+        &okx_sub.api_key,
+        &bybit_sub.api_key,
+        &binance_sub.api_key,
+        &key("bybit-sub-transfer").api_key,
+        &key("bybit-master-wallet").api_key,
+    ] {
         assert!(!state.has_key(gone), "{gone} should be deleted");
     }
     assert!(state.has_key(&key("okx-master-ip-bound").api_key));
@@ -147,8 +164,18 @@ async fn sim_rejects_what_the_documentation_rejects() {
         ("okx wrong passphrase", with(okx_get.clone(), "passphrase", json!("not-it")), 401, "50105"),
         ("okx timestamp 31 s old", with(okx_get.clone(), "offsetMs", json!(-31_000)), 401, "50102"),
         ("okx live key on demo", with(okx_get.clone(), "simulated", json!(true)), 401, "50101"),
-        ("okx unknown key", with(okx_get.clone(), "apiKey", json!("11111111-2222-4333-8444-555555555555")), 401, "50111"),
-        ("okx key bound to another IP", spec(&key("okx-other-ip"), "GET", "/api/v5/account/config", json!([])), 401, "50110"),
+        (
+            "okx unknown key",
+            with(okx_get.clone(), "apiKey", json!("11111111-2222-4333-8444-555555555555")),
+            401,
+            "50111",
+        ),
+        (
+            "okx key bound to another IP",
+            spec(&key("okx-other-ip"), "GET", "/api/v5/account/config", json!([])),
+            401,
+            "50110",
+        ),
         ("bybit wrong secret", with(bybit_get.clone(), "secret", json!("x".repeat(36))), 401, "10004"),
         ("bybit older than recv window", with(bybit_get.clone(), "offsetMs", json!(-6_000)), 200, "10002"),
         ("bybit 1.5 s ahead", with(bybit_get.clone(), "offsetMs", json!(1_500)), 200, "10002"),

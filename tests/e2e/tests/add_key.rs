@@ -85,18 +85,26 @@ async fn add_key_through_the_wizard() {
     d.quit().await;
 
     // The real keychain holds the item, seen by another program.
-    let out = Command::new("secret-tool").args(["search", "--all", "--unlock", "service", service]).output().expect("secret-tool");
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", service])
+        .output()
+        .expect("secret-tool");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let found = format!("{stdout}{stderr}");
-    assert!(found.contains(API_SECRET) && found.contains(PASSPHRASE), "secret-tool sees the item (status {})", out.status);
+    assert!(
+        found.contains(API_SECRET) && found.contains(PASSPHRASE),
+        "secret-tool sees the item (status {})",
+        out.status
+    );
 
     // And no secret part lies anywhere on disk in clear: the data dir (SQLite, WAL, logs) and the
     // whole throwaway HOME (WebKit caches and storage, the encrypted keyring file).
     let home = env_path("HOME");
     let (files, bytes) = tree_size(&home);
     for secret in [API_SECRET, PASSPHRASE, API_KEY] {
-        let hits = [files_containing(&data_dir, secret.as_bytes()), files_containing(&home, secret.as_bytes())].concat();
+        let hits =
+            [files_containing(&data_dir, secret.as_bytes()), files_containing(&home, secret.as_bytes())].concat();
         assert!(hits.is_empty(), "a secret part was found on disk in {hits:?}");
     }
     assert!(data_dir.join("latchkey.sqlite3").is_file(), "the store is where we scanned");

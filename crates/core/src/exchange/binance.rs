@@ -33,7 +33,12 @@ pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, 
     // EXPOSE: Binance identifies the key by this header; marked sensitive so it is never logged.
     let headers = vec![Header::sensitive("X-MBX-APIKEY", credentials.api_key.expose_secret())];
     if call.method == reqwest::Method::GET {
-        SignedRequest { method: call.method.clone(), path_and_query: format!("{}?{signed}", call.path), headers, body: None }
+        SignedRequest {
+            method: call.method.clone(),
+            path_and_query: format!("{}?{signed}", call.path),
+            headers,
+            body: None,
+        }
     } else {
         SignedRequest {
             method: call.method.clone(),
@@ -50,7 +55,8 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     if (200..300).contains(&raw.status) {
         return Ok(value);
     }
-    let code = code_text(&value["code"]).ok_or_else(|| unexpected(BINANCE, format!("HTTP {} without an error code", raw.status)))?;
+    let code = code_text(&value["code"])
+        .ok_or_else(|| unexpected(BINANCE, format!("HTTP {} without an error code", raw.status)))?;
     Err(match code.as_str() {
         "-1002" => ExchangeError::PermissionDenied { exchange: BINANCE, code },
         "-1003" => ExchangeError::RateLimited { exchange: BINANCE, retry_after: raw.retry_after },
@@ -137,10 +143,18 @@ mod tests {
             None,
         );
         let now = DateTime::from_timestamp_millis(1499827319559).unwrap();
-        let call = Call { method: reqwest::Method::GET, path: "/api/v3/order", params: vec![
-            ("symbol", "LTCBTC".into()), ("side", "BUY".into()), ("type", "LIMIT".into()), ("timeInForce", "GTC".into()),
-            ("quantity", "1".into()), ("price", "0.1".into()),
-        ] };
+        let call = Call {
+            method: reqwest::Method::GET,
+            path: "/api/v3/order",
+            params: vec![
+                ("symbol", "LTCBTC".into()),
+                ("side", "BUY".into()),
+                ("type", "LIMIT".into()),
+                ("timeInForce", "GTC".into()),
+                ("quantity", "1".into()),
+                ("price", "0.1".into()),
+            ],
+        };
         let request = build(&creds, &call, now, 5000);
         assert_eq!(
             request.path_and_query,

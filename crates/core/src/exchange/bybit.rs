@@ -54,13 +54,18 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
         Err(e) => {
             raw.transport_checks(BYBIT)?;
             if raw.status == 403 {
-                return Err(unexpected(BYBIT, "HTTP 403: too many requests from this IP, or a region Bybit does not serve"));
+                return Err(unexpected(
+                    BYBIT,
+                    "HTTP 403: too many requests from this IP, or a region Bybit does not serve",
+                ));
             }
             return Err(e);
         }
     };
     let code = code_text(&value["retCode"]).ok_or_else(|| {
-        raw.transport_checks(BYBIT).err().unwrap_or_else(|| unexpected(BYBIT, format!("HTTP {} without a retCode field", raw.status)))
+        raw.transport_checks(BYBIT)
+            .err()
+            .unwrap_or_else(|| unexpected(BYBIT, format!("HTTP {} without a retCode field", raw.status)))
     })?;
     if code == "0" {
         return Ok(value["result"].clone());
@@ -120,8 +125,14 @@ pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspecti
         return Err(unexpected(BYBIT, "query-api returned no key information"));
     }
     // "*" is Bybit's way of saying "any IP".
-    let ip_whitelist: Vec<String> =
-        result["ips"].as_array().into_iter().flatten().filter_map(Value::as_str).filter(|ip| *ip != "*" && !ip.is_empty()).map(str::to_owned).collect();
+    let ip_whitelist: Vec<String> = result["ips"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|ip| *ip != "*" && !ip.is_empty())
+        .map(str::to_owned)
+        .collect();
     let account_kind = match result["isMaster"].as_bool() {
         Some(true) => AccountKind::Master,
         Some(false) => AccountKind::Sub,

@@ -60,7 +60,12 @@ impl ExchangeClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ExchangeError::NotAvailable(format!("Latchkey could not start its HTTPS client ({}). Restart the app.", e.without_url())))?;
+            .map_err(|e| {
+                ExchangeError::NotAvailable(format!(
+                    "Latchkey could not start its HTTPS client ({}). Restart the app.",
+                    e.without_url()
+                ))
+            })?;
         Ok(ExchangeClient { http, config, clock, offsets: Mutex::new(HashMap::new()) })
     }
 
@@ -69,12 +74,25 @@ impl ExchangeClient {
     }
 
     /// Reads the calling key's permissions, IP whitelist, expiry and account from the exchange.
-    pub async fn inspect(&self, endpoint: &Endpoint, credentials: &Credentials) -> Result<KeyInspection, ExchangeError> {
+    pub async fn inspect(
+        &self,
+        endpoint: &Endpoint,
+        credentials: &Credentials,
+    ) -> Result<KeyInspection, ExchangeError> {
         endpoint.require_key_endpoints()?;
         match endpoint.exchange {
-            Exchange::Okx => okx::parse_inspection(&self.signed(endpoint, credentials, &Call::get(okx::INSPECT_PATH)).await?, endpoint.demo),
-            Exchange::Bybit => bybit::parse_inspection(&self.signed(endpoint, credentials, &Call::get(bybit::INSPECT_PATH)).await?, endpoint.demo),
-            Exchange::Binance => binance::parse_inspection(&self.signed(endpoint, credentials, &Call::get(binance::INSPECT_PATH)).await?, endpoint.demo),
+            Exchange::Okx => okx::parse_inspection(
+                &self.signed(endpoint, credentials, &Call::get(okx::INSPECT_PATH)).await?,
+                endpoint.demo,
+            ),
+            Exchange::Bybit => bybit::parse_inspection(
+                &self.signed(endpoint, credentials, &Call::get(bybit::INSPECT_PATH)).await?,
+                endpoint.demo,
+            ),
+            Exchange::Binance => binance::parse_inspection(
+                &self.signed(endpoint, credentials, &Call::get(binance::INSPECT_PATH)).await?,
+                endpoint.demo,
+            ),
         }
     }
 
@@ -107,7 +125,12 @@ impl ExchangeClient {
 
     /// Signs and sends one call. A clock-skew answer makes us fetch the server time, correct the
     /// offset and retry once; a short Retry-After is waited out and retried once.
-    pub(crate) async fn signed(&self, endpoint: &Endpoint, credentials: &Credentials, call: &Call) -> Result<Value, ExchangeError> {
+    pub(crate) async fn signed(
+        &self,
+        endpoint: &Endpoint,
+        credentials: &Credentials,
+        call: &Call,
+    ) -> Result<Value, ExchangeError> {
         let (mut synced, mut waited) = (false, false);
         loop {
             let now = self.clock.now() + self.clock_offset(endpoint);
@@ -125,7 +148,9 @@ impl ExchangeClient {
                     synced = true;
                     self.sync_clock(endpoint).await?;
                 }
-                Err(ExchangeError::RateLimited { retry_after: Some(wait), .. }) if !waited && wait <= self.config.max_retry_after => {
+                Err(ExchangeError::RateLimited { retry_after: Some(wait), .. })
+                    if !waited && wait <= self.config.max_retry_after =>
+                {
                     waited = true;
                     tokio::time::sleep(wait).await;
                 }
@@ -162,7 +187,11 @@ impl ExchangeClient {
         }
         let response = builder.send().await.map_err(|e| self.transport_error(exchange, e))?;
         let status = response.status().as_u16();
-        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, self.clock.now()));
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, self.clock.now()));
         let body = response.bytes().await.map_err(|e| self.transport_error(exchange, e))?;
         Ok(RawResponse { status, retry_after, body: body.to_vec() })
     }
@@ -211,7 +240,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2015, 10, 21, 7, 28, 0).unwrap();
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO), "a past date means now");
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

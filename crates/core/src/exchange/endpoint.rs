@@ -95,20 +95,25 @@ mod tests {
         assert!(okx_demo.simulated_trading && okx_demo.demo);
         assert_eq!(okx_demo.base_url, "https://www.okx.com");
         assert!(!Endpoint::new(Exchange::Okx, &Environment::Live).unwrap().simulated_trading);
-        assert_eq!(Endpoint::new(Exchange::Bybit, &Environment::Demo).unwrap().base_url, "https://api-testnet.bybit.com");
+        assert_eq!(
+            Endpoint::new(Exchange::Bybit, &Environment::Demo).unwrap().base_url,
+            "https://api-testnet.bybit.com"
+        );
         let binance_demo = Endpoint::new(Exchange::Binance, &Environment::Demo).unwrap();
         assert!(!binance_demo.key_endpoints);
         let err = binance_demo.require_key_endpoints().unwrap_err();
         assert!(err.to_string().contains("/sapi"), "{err}");
         assert_eq!(err.kind(), "not_available");
-        let custom = Endpoint::new(Exchange::Binance, &Environment::Custom { base_url: "http://127.0.0.1:9/".into() }).unwrap();
+        let custom =
+            Endpoint::new(Exchange::Binance, &Environment::Custom { base_url: "http://127.0.0.1:9/".into() }).unwrap();
         assert_eq!(custom.base_url, "http://127.0.0.1:9");
         assert!(custom.key_endpoints && !custom.demo);
     }
 
     #[test]
     fn custom_urls_follow_the_https_rule() {
-        let err = Endpoint::new(Exchange::Okx, &Environment::Custom { base_url: "http://okx.example".into() }).unwrap_err();
+        let err =
+            Endpoint::new(Exchange::Okx, &Environment::Custom { base_url: "http://okx.example".into() }).unwrap_err();
         assert_eq!(err.kind(), "invalid_environment");
         let demo = Endpoint::custom_demo(Exchange::Okx, "http://localhost:1").unwrap();
         assert!(demo.simulated_trading && demo.demo);

@@ -39,7 +39,9 @@ pub enum ExchangeError {
     #[error("{exchange} has frozen this API key ({code}). Check your account on {exchange}: a frozen key cannot be used until it is unfrozen.")]
     KeyFrozen { exchange: Exchange, code: String },
 
-    #[error("{exchange} says this API key has expired ({code}). Create a new key on {exchange} and add it to Latchkey.")]
+    #[error(
+        "{exchange} says this API key has expired ({code}). Create a new key on {exchange} and add it to Latchkey."
+    )]
     KeyExpired { exchange: Exchange, code: String },
 
     #[error("{exchange} says this key belongs to another environment ({code}): a live key used on demo, or the reverse. Change the key's environment in Latchkey.")]
@@ -48,13 +50,17 @@ pub enum ExchangeError {
     #[error("{exchange} is limiting the request rate{}. Wait a moment and try again.", retry_hint(.retry_after))]
     RateLimited { exchange: Exchange, retry_after: Option<Duration> },
 
-    #[error("{exchange} is not answering properly (HTTP {status}). It may be down or under maintenance; try again later.")]
+    #[error(
+        "{exchange} is not answering properly (HTTP {status}). It may be down or under maintenance; try again later."
+    )]
     ExchangeDown { exchange: Exchange, status: u16 },
 
     #[error("{exchange} did not answer within {} s. Check your internet connection, or try again later.", .after.as_secs_f64())]
     Timeout { exchange: Exchange, after: Duration },
 
-    #[error("Could not reach {exchange} ({detail}). Check your internet connection, proxy, or the key's custom base URL.")]
+    #[error(
+        "Could not reach {exchange} ({detail}). Check your internet connection, proxy, or the key's custom base URL."
+    )]
     Network { exchange: Exchange, detail: String },
 
     #[error("{exchange} answered in an unexpected way ({detail}). Try again later; if it persists, the exchange's API may have changed.")]

@@ -19,7 +19,12 @@ pub(crate) const KEY_NOT_FOUND: &str = "50119";
 
 const OKX: Exchange = Exchange::Okx;
 
-pub(crate) fn build(endpoint: &Endpoint, credentials: &Credentials, call: &Call, now: DateTime<Utc>) -> Result<SignedRequest, ExchangeError> {
+pub(crate) fn build(
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> Result<SignedRequest, ExchangeError> {
     let passphrase = credentials.passphrase.as_ref().ok_or(ExchangeError::MissingPassphrase)?;
     let query = call.form_encoded();
     let (request_path, body) = if call.method == reqwest::Method::GET {
@@ -29,7 +34,13 @@ pub(crate) fn build(endpoint: &Endpoint, credentials: &Credentials, call: &Call,
         (call.path.to_owned(), Some(call.json_body()))
     };
     let timestamp = okx_timestamp(now);
-    let signature = okx_sign(&credentials.api_secret, &timestamp, call.method.as_str(), &request_path, body.as_deref().unwrap_or(""));
+    let signature = okx_sign(
+        &credentials.api_secret,
+        &timestamp,
+        call.method.as_str(),
+        &request_path,
+        body.as_deref().unwrap_or(""),
+    );
     let mut headers = vec![
         // EXPOSE: OKX identifies the key by this header; marked sensitive so it is never logged.
         Header::sensitive("OK-ACCESS-KEY", credentials.api_key.expose_secret()),
@@ -61,7 +72,9 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
         }
     };
     let code = code_text(&value["code"]).ok_or_else(|| {
-        raw.transport_checks(OKX).err().unwrap_or_else(|| unexpected(OKX, format!("HTTP {} without a code field", raw.status)))
+        raw.transport_checks(OKX)
+            .err()
+            .unwrap_or_else(|| unexpected(OKX, format!("HTTP {} without a code field", raw.status)))
     })?;
     if code == "0" {
         return Ok(value["data"].clone());
@@ -81,7 +94,10 @@ fn error_for(code: String, message: String, raw: &RawResponse) -> ExchangeError 
         "50120" | "50030" => ExchangeError::PermissionDenied { exchange: OKX, code },
         "50035" => ExchangeError::IpBindingRequired { code },
         "50011" => ExchangeError::RateLimited { exchange: OKX, retry_after: raw.retry_after },
-        "50038" => ExchangeError::NotAvailable("OKX says this feature is unavailable in demo trading (50038). Do it on OKX's live API page instead.".to_owned()),
+        "50038" => ExchangeError::NotAvailable(
+            "OKX says this feature is unavailable in demo trading (50038). Do it on OKX's live API page instead."
+                .to_owned(),
+        ),
         _ => match raw.transport_checks(OKX) {
             Err(e) => e,
             Ok(()) => ExchangeError::Rejected { exchange: OKX, code, message },
@@ -94,7 +110,8 @@ pub(crate) fn parse_server_time(data: &Value) -> Option<i64> {
 }
 
 pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
-    let config = data.get(0).filter(|c| c.is_object()).ok_or_else(|| unexpected(OKX, "account/config returned no data"))?;
+    let config =
+        data.get(0).filter(|c| c.is_object()).ok_or_else(|| unexpected(OKX, "account/config returned no data"))?;
     let text = |field: &str| config[field].as_str().map(str::to_owned);
     let perm = config["perm"].as_str().ok_or_else(|| unexpected(OKX, "account/config has no perm field"))?;
     let permissions = perm
@@ -106,7 +123,14 @@ pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection
             _ => None,
         })
         .collect();
-    let ip_whitelist: Vec<String> = config["ip"].as_str().unwrap_or_default().split(',').map(str::trim).filter(|ip| !ip.is_empty()).map(str::to_owned).collect();
+    let ip_whitelist: Vec<String> = config["ip"]
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .collect();
     let (uid, main_uid) = (text("uid"), text("mainUid"));
     let account_kind = match (&uid, &main_uid) {
         (Some(uid), Some(main)) if uid == main => AccountKind::Master,
@@ -146,7 +170,10 @@ mod tests {
 
     #[test]
     fn a_sub_account_key_with_ips() {
-        let data: Value = serde_json::from_str(r#"[{"ip":"1.2.3.4, 5.6.7.8","mainUid":"1","uid":"2","perm":"read_only","label":""}]"#).unwrap();
+        let data: Value = serde_json::from_str(
+            r#"[{"ip":"1.2.3.4, 5.6.7.8","mainUid":"1","uid":"2","perm":"read_only","label":""}]"#,
+        )
+        .unwrap();
         let inspection = parse_inspection(&data, true).unwrap();
         assert_eq!(inspection.ip_whitelist, vec!["1.2.3.4", "5.6.7.8"]);
         assert_eq!(inspection.account_kind, AccountKind::Sub);
@@ -157,7 +184,11 @@ mod tests {
 
     #[test]
     fn rate_limit_with_http_200_is_still_rate_limited() {
-        let raw = RawResponse { status: 200, retry_after: None, body: br#"{"code":"50011","msg":"Too Many Requests","data":[]}"#.to_vec() };
+        let raw = RawResponse {
+            status: 200,
+            retry_after: None,
+            body: br#"{"code":"50011","msg":"Too Many Requests","data":[]}"#.to_vec(),
+        };
         assert_eq!(interpret(&raw).unwrap_err().kind(), "rate_limited");
     }
 }

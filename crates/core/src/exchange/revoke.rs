@@ -41,11 +41,16 @@ pub enum RevokeMethod {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
 pub enum RevokeOutcome {
-    Revoked { method: RevokeMethod },
+    Revoked {
+        method: RevokeMethod,
+    },
     /// The exchange no longer knows the key.
     AlreadyRevoked,
     /// No API can revoke this key: the user deletes it on the exchange's web page.
-    Manual { url: String, steps: Vec<String> },
+    Manual {
+        url: String,
+        steps: Vec<String>,
+    },
 }
 
 impl ExchangeClient {
@@ -60,8 +65,19 @@ impl ExchangeClient {
             }
         }
         match exchange {
-            Exchange::Okx => self.revoke_via_master(request, okx::DELETE_SUB_KEY_PATH, "subAcct", "apiKey", "sub-account name").await,
-            Exchange::Binance => self.revoke_via_master(request, binance::DELETE_SUB_KEY_PATH, "email", "subAccountApiKey", "sub-account email").await,
+            Exchange::Okx => {
+                self.revoke_via_master(request, okx::DELETE_SUB_KEY_PATH, "subAcct", "apiKey", "sub-account name").await
+            }
+            Exchange::Binance => {
+                self.revoke_via_master(
+                    request,
+                    binance::DELETE_SUB_KEY_PATH,
+                    "email",
+                    "subAccountApiKey",
+                    "sub-account email",
+                )
+                .await
+            }
             Exchange::Bybit => match request.master {
                 Some(master) => self.revoke_bybit_via_master(request, master).await,
                 None => self.revoke_bybit_self(request).await,
@@ -87,19 +103,29 @@ impl ExchangeClient {
         };
         master.endpoint.require_key_endpoints()?;
         // EXPOSE: the API key names the key to delete; it travels only in the signed body.
-        let params = vec![(account_param, sub_account.trim().to_owned()), (key_param, request.key.api_key.expose_secret().to_owned())];
+        let params = vec![
+            (account_param, sub_account.trim().to_owned()),
+            (key_param, request.key.api_key.expose_secret().to_owned()),
+        ];
         let call = if exchange == Exchange::Binance { Call::delete(path, params) } else { Call::post(path, params) };
         match self.signed(master.endpoint, master.credentials, &call).await {
             Ok(_) => Ok(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster }),
             // Binance documents no "no such key" code for this endpoint, so only OKX's counts.
-            Err(e) if exchange == Exchange::Okx && e.code() == Some(okx::KEY_NOT_FOUND) => Ok(RevokeOutcome::AlreadyRevoked),
+            Err(e) if exchange == Exchange::Okx && e.code() == Some(okx::KEY_NOT_FOUND) => {
+                Ok(RevokeOutcome::AlreadyRevoked)
+            }
             Err(e) => Err(e),
         }
     }
 
-    async fn revoke_bybit_via_master(&self, request: &RevokeRequest<'_>, master: MasterKey<'_>) -> Result<RevokeOutcome, ExchangeError> {
+    async fn revoke_bybit_via_master(
+        &self,
+        request: &RevokeRequest<'_>,
+        master: MasterKey<'_>,
+    ) -> Result<RevokeOutcome, ExchangeError> {
         // EXPOSE: the API key names the sub key to delete; it travels only in the signed body.
-        let call = Call::post(bybit::DELETE_SUB_KEY_PATH, vec![("apikey", request.key.api_key.expose_secret().to_owned())]);
+        let call =
+            Call::post(bybit::DELETE_SUB_KEY_PATH, vec![("apikey", request.key.api_key.expose_secret().to_owned())]);
         match self.signed(master.endpoint, master.credentials, &call).await {
             Ok(_) => Ok(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster }),
             Err(e) if e.code() == Some(bybit::KEY_NOT_FOUND) => {
@@ -165,7 +191,9 @@ mod tests {
     fn manual_steps_link_the_page_and_mask_the_key() {
         let endpoint = Endpoint::new(Exchange::Binance, &Environment::Live).unwrap();
         let key = SecretString::from("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A".to_owned());
-        let RevokeOutcome::Manual { url, steps } = manual_steps(&endpoint, &key, "why") else { panic!("manual expected") };
+        let RevokeOutcome::Manual { url, steps } = manual_steps(&endpoint, &key, "why") else {
+            panic!("manual expected")
+        };
         assert_eq!(url, "https://www.binance.com/en/my/settings/api-management");
         assert_eq!(steps[0], "why");
         assert!(steps[2].contains("vmPU…Eh8A"), "{steps:?}");

@@ -31,7 +31,13 @@ pub fn okx_sign(secret: &SecretString, timestamp: &str, method: &str, request_pa
 
 /// Bybit `X-BAPI-SIGN` = lowercase hex(HMAC-SHA256(secret, timestamp + apiKey + recvWindow +
 /// payload)), where payload is the query string for GET and the exact JSON body for POST.
-pub fn bybit_sign(secret: &SecretString, timestamp_ms: i64, api_key: &SecretString, recv_window_ms: u32, payload: &str) -> String {
+pub fn bybit_sign(
+    secret: &SecretString,
+    timestamp_ms: i64,
+    api_key: &SecretString,
+    recv_window_ms: u32,
+    payload: &str,
+) -> String {
     // EXPOSE: the API key is part of Bybit's string to sign; the string lives only in this call.
     let prehash = format!("{timestamp_ms}{}{recv_window_ms}{payload}", api_key.expose_secret());
     hex::encode(hmac_sha256(secret, prehash.as_bytes()))
@@ -79,7 +85,8 @@ mod tests {
     #[test]
     fn binance_percent_encoding_matches_the_official_non_ascii_vector() {
         // The vector's symbol is full-width "１２３４５６"; our form encoder must produce its bytes.
-        let encoded: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("symbol", "１２３４５６").finish();
+        let encoded: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("symbol", "１２３４５６").finish();
         assert_eq!(encoded, "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96");
     }
 
@@ -87,13 +94,26 @@ mod tests {
 
     #[test]
     fn okx_regression_vectors() {
-        let ts = okx_timestamp(Utc.with_ymd_and_hms(2020, 12, 8, 9, 8, 57).unwrap() + chrono::Duration::milliseconds(715));
+        let ts =
+            okx_timestamp(Utc.with_ymd_and_hms(2020, 12, 8, 9, 8, 57).unwrap() + chrono::Duration::milliseconds(715));
         assert_eq!(ts, "2020-12-08T09:08:57.715Z");
         let secret = s(OKX_SECRET);
-        assert_eq!(okx_sign(&secret, &ts, "GET", "/api/v5/account/balance?ccy=BTC", ""), "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY=");
-        assert_eq!(okx_sign(&secret, &ts, "get", "/api/v5/account/config", ""), "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA=");
         assert_eq!(
-            okx_sign(&secret, &ts, "POST", "/api/v5/account/set-leverage", r#"{"instId":"BTC-USDT","lever":"5","mgnMode":"isolated"}"#),
+            okx_sign(&secret, &ts, "GET", "/api/v5/account/balance?ccy=BTC", ""),
+            "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
+        );
+        assert_eq!(
+            okx_sign(&secret, &ts, "get", "/api/v5/account/config", ""),
+            "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA="
+        );
+        assert_eq!(
+            okx_sign(
+                &secret,
+                &ts,
+                "POST",
+                "/api/v5/account/set-leverage",
+                r#"{"instId":"BTC-USDT","lever":"5","mgnMode":"isolated"}"#
+            ),
             "eCnnCgWLjlQ9XnpUkrcny3qNq3WW/81KNrDr/XR6Xv8="
         );
     }
@@ -114,6 +134,9 @@ mod tests {
             bybit_sign(&secret, 1658385579423, &key, 5000, r#"{"category": "option"}"#),
             "17a6bfe3e7a2aa41dffd3f16bfa0febb8b18ff79bb33de625705dc86876feffe"
         );
-        assert_eq!(bybit_sign(&secret, 1676430842094, &key, 5000, ""), "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0");
+        assert_eq!(
+            bybit_sign(&secret, 1676430842094, &key, 5000, ""),
+            "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0"
+        );
     }
 }

@@ -25,7 +25,10 @@ pub fn client_with(config: ClientConfig, skew: chrono::Duration) -> ExchangeClie
 
 /// Short timeout, no waiting on Retry-After: tests stay fast and see the raw outcome.
 pub fn client() -> ExchangeClient {
-    client_with(ClientConfig { timeout: Duration::from_secs(3), max_retry_after: Duration::ZERO, recv_window_ms: 5000 }, chrono::Duration::zero())
+    client_with(
+        ClientConfig { timeout: Duration::from_secs(3), max_retry_after: Duration::ZERO, recv_window_ms: 5000 },
+        chrono::Duration::zero(),
+    )
 }
 
 pub async fn sim() -> SimHandle {

@@ -56,31 +56,43 @@ impl Driver {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
-        caps.insert("browserName".into(), "wry".into());
-        let connect = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}"));
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let url = format!("http://127.0.0.1:{port}");
         // Without the automation variable WebKitWebDriver hangs forever: bound it.
-        let client = tokio::time::timeout(Duration::from_secs(60), connect)
+        let client = tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
             .await
             .expect("WebDriver session not created within 60 s")
             .expect("WebDriver session");
+        println!("e2e: WebDriver session open on {}", app.display());
         Driver { child, client, artifacts, shots: 0 }
     }
 
     pub async fn screenshot(&mut self, step: &str) -> PathBuf {
         self.shots += 1;
         let path = self.artifacts.join(format!("{:02}-{step}.png", self.shots));
-        let png = self.client.screenshot().await.expect("screenshot");
+        let png = tokio::time::timeout(Duration::from_secs(20), self.client.screenshot())
+            .await
+            .expect("WebDriver did not return a screenshot within 20 s")
+            .expect("screenshot");
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
 
+    /// Polls for an element for up to 15 s. Each WebDriver call is bounded too, so a stuck driver
+    /// fails the test instead of hanging it.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} did not appear within 15 s: {e}"))
+        println!("e2e: waiting for {css}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = tokio::time::timeout(Duration::from_secs(10), self.client.find(Locator::Css(css))).await;
+            match found {
+                Ok(Ok(el)) => return el,
+                Ok(Err(_)) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                Ok(Err(e)) => panic!("{css} did not appear within 15 s: {e}"),
+                Err(_) => panic!("WebDriver did not answer a find for {css} within 10 s"),
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) {
