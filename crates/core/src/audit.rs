@@ -12,6 +12,8 @@ pub enum Action {
     Add,
     Delete,
     Reveal,
+    /// The key was checked against its exchange.
+    Verify,
 }
 
 impl Action {
@@ -20,6 +22,7 @@ impl Action {
             Action::Add => "add",
             Action::Delete => "delete",
             Action::Reveal => "reveal",
+            Action::Verify => "verify",
         }
     }
 }

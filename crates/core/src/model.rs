@@ -145,6 +145,9 @@ pub struct KeyRecord {
     pub permissions: Vec<Permission>,
     pub ip_whitelist: Vec<String>,
     pub status: KeyStatus,
+    /// What the exchange said about the key when it was last checked; `None` if never verified.
+    #[serde(default)]
+    pub inspection: Option<crate::exchange::KeyInspection>,
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use crate::audit;
 use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use crate::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE keys (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE keys (
         id            TEXT PRIMARY KEY,
         exchange      TEXT NOT NULL,
         label         TEXT NOT NULL,
@@ -39,7 +40,10 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
         outcome TEXT NOT NULL,
         detail  TEXT NOT NULL DEFAULT ''
     ) STRICT;",
-)];
+    ),
+    // The exchange's last answer about the key (permissions, IPs, expiry, account), as JSON.
+    M::up("ALTER TABLE keys ADD COLUMN inspection TEXT;"),
+];
 
 pub struct Store {
     path: PathBuf,
@@ -116,8 +120,8 @@ impl Store {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
-                               verified_at, rotation_days, permissions, ip_whitelist, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               verified_at, rotation_days, permissions, ip_whitelist, status, inspection)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 key.id.to_string(),
                 key.exchange.as_str(),
@@ -131,6 +135,32 @@ impl Store {
                 to_json(&key.permissions),
                 to_json(&key.ip_whitelist),
                 key.status.as_str(),
+                key.inspection.as_ref().map(to_json),
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Records what the exchange said about the key (and when), with its audit entry.
+    pub fn record_inspection(
+        &self,
+        id: KeyId,
+        inspection: &crate::exchange::KeyInspection,
+        at: DateTime<Utc>,
+        event: &audit::Event<'_>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE keys SET inspection = ?2, permissions = ?3, ip_whitelist = ?4, verified_at = ?5 WHERE id = ?1",
+            params![
+                id.to_string(),
+                to_json(inspection),
+                to_json(&inspection.permissions),
+                to_json(&inspection.ip_whitelist),
+                at
             ],
         )
         .map_err(|e| self.err(e))?;
@@ -214,6 +244,10 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         permissions: json_column::<Vec<Permission>>(r, "permissions")?,
         ip_whitelist: json_column(r, "ip_whitelist")?,
         status: KeyStatus::parse(&status).ok_or_else(|| bad_column(11, "status"))?,
+        inspection: match r.get::<_, Option<String>>("inspection")? {
+            Some(raw) => Some(serde_json::from_str(&raw).map_err(|_| bad_column(12, "inspection"))?),
+            None => None,
+        },
     })
 }
 
@@ -249,6 +283,7 @@ mod tests {
             permissions: vec![Permission::Read, Permission::Trade],
             ip_whitelist: vec!["10.0.0.1".into()],
             status: KeyStatus::Active,
+            inspection: None,
         }
     }
 

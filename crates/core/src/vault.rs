@@ -91,6 +91,7 @@ impl Vault {
             permissions: Vec::new(),
             ip_whitelist: Vec::new(),
             status: KeyStatus::Active,
+            inspection: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
