@@ -1,8 +1,10 @@
 // Generates `allow-<command>` permissions for our own commands only; the capability in
 // tauri.conf.json grants exactly these, so the web view can call nothing else.
+const COMMANDS: &[&str] =
+    &["list_keys", "get_key", "add_key", "delete_key", "keychain_status", "inspect_credentials", "verify_key"];
+
 fn main() {
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["list_keys", "get_key", "add_key", "delete_key", "keychain_status"]);
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         eprintln!("tauri-build failed: {e:#}");
         std::process::exit(1);

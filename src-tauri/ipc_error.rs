@@ -1,6 +1,8 @@
-//! Errors cross IPC as `{kind, message, field?}`: `kind` for the UI to branch on, `message` for the
-//! person, `field` for the input to highlight. A kind exists only because the UI uses it.
+//! Errors cross IPC as `{kind, message, field?, code?}`: `kind` for the UI to branch on, `message`
+//! for the person, `field` for the input to highlight, `code` for what an exchange answered. A kind
+//! exists only because the UI uses it.
 
+use latchkey_core::exchange::ExchangeError;
 use latchkey_core::validate::Field;
 use latchkey_core::Error;
 use serde::Serialize;
@@ -11,19 +13,26 @@ pub struct IpcError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<Field>,
+    /// For `kind: "exchange"`: what the exchange said, e.g. `bad_signature`, `timeout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 impl IpcError {
+    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        IpcError { kind, message: message.into(), field: None, code: None }
+    }
+
     pub fn storage(message: String) -> Self {
-        IpcError { kind: "storage", message, field: None }
+        IpcError::new("storage", message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        IpcError { kind: "internal", message: message.into(), field: None }
+        IpcError::new("internal", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        IpcError { kind: "not_found", message: message.into(), field: None }
+        IpcError::new("not_found", message)
     }
 }
 
@@ -31,16 +40,57 @@ impl From<Error> for IpcError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         match e {
-            Error::Invalid(i) => IpcError { kind: "invalid", message, field: Some(i.field) },
-            Error::Keychain(_) | Error::SecretMissing { .. } => IpcError { kind: "keychain", message, field: None },
-            Error::NotFound(_) => IpcError { kind: "not_found", message, field: None },
-            Error::Storage { .. } => IpcError { kind: "storage", message, field: None },
+            Error::Invalid(i) => IpcError { field: Some(i.field), ..IpcError::new("invalid", message) },
+            Error::Keychain(_) | Error::SecretMissing { .. } => IpcError::new("keychain", message),
+            Error::NotFound(_) => IpcError::new("not_found", message),
+            Error::Storage { .. } => IpcError::new("storage", message),
         }
+    }
+}
+
+impl From<ExchangeError> for IpcError {
+    fn from(e: ExchangeError) -> Self {
+        // The answers that mean one field was typed wrong point the wizard at that field.
+        let field = match e {
+            ExchangeError::InvalidKey { .. } => Some(Field::ApiKey),
+            ExchangeError::BadSignature { .. } => Some(Field::ApiSecret),
+            ExchangeError::WrongPassphrase { .. } | ExchangeError::MissingPassphrase => Some(Field::Passphrase),
+            _ => None,
+        };
+        IpcError { field, code: Some(e.kind()), ..IpcError::new("exchange", e.to_string()) }
     }
 }
 
 impl From<tauri::Error> for IpcError {
     fn from(e: tauri::Error) -> Self {
         IpcError::internal(format!("Latchkey hit an internal error: {e}. Try again; if it persists, restart the app."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_core::validate::Invalid;
+
+    #[test]
+    fn json_shape_is_what_the_ui_reads() {
+        let e: IpcError = Error::Invalid(Invalid { field: Field::ApiSecret, message: "An OKX secret…".into() }).into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"kind": "invalid", "message": "An OKX secret…", "field": "apiSecret"})
+        );
+        let e = IpcError::not_found("gone");
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({"kind": "not_found", "message": "gone"}));
+    }
+
+    #[test]
+    fn exchange_errors_name_their_code_and_field() {
+        let e: IpcError = ExchangeError::MissingPassphrase.into();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str(), v["field"].as_str()),
+            (Some("exchange"), Some("missing_passphrase"), Some("passphrase"))
+        );
+        assert!(!e.message.is_empty());
     }
 }

@@ -19,6 +19,8 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::keys::add_key,
         commands::keys::delete_key,
         commands::keychain::keychain_status,
+        commands::exchange::inspect_credentials,
+        commands::exchange::verify_key,
     ])
 }
 

@@ -5,6 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::model::{Environment, Exchange};
+use crate::secret::Credentials;
 
 /// Which input a validation message belongs to, so the UI can show it inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -96,6 +97,18 @@ pub fn environment(env: Environment) -> Result<Environment, Invalid> {
 pub fn trimmed(secret: &SecretString) -> SecretString {
     // EXPOSE: trimmed into a new secret; the old one is zeroized when the caller drops it.
     SecretString::from(secret.expose_secret().trim().to_owned())
+}
+
+/// Trimmed copies of the credentials (an empty passphrase becomes none), checked for `exchange`.
+pub fn checked_credentials(exchange: Exchange, raw: &Credentials) -> Result<Credentials, Invalid> {
+    let creds = Credentials {
+        api_key: trimmed(&raw.api_key),
+        api_secret: trimmed(&raw.api_secret),
+        // EXPOSE: emptiness check only.
+        passphrase: raw.passphrase.as_ref().map(trimmed).filter(|p| !p.expose_secret().is_empty()),
+    };
+    credentials(exchange, &creds.api_key, &creds.api_secret, creds.passphrase.as_ref())?;
+    Ok(creds)
 }
 
 /// The shape checks per exchange. They catch the common paste mistakes (wrong field, missing

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{Action, Event, Outcome};
+use crate::exchange::KeyInspection;
 use crate::keychain::SecretStore;
 use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, DEFAULT_ROTATION_DAYS};
 use crate::secret::{key_hint, Credentials};
@@ -22,6 +23,16 @@ pub struct NewKey {
     pub environment: Environment,
     pub credentials: Credentials,
     pub rotation_days: Option<u32>,
+}
+
+/// A key whose every field passed validation, its credentials trimmed; ready to inspect or store.
+#[derive(Debug)]
+pub struct ValidatedKey {
+    pub exchange: Exchange,
+    pub label: String,
+    pub environment: Environment,
+    pub credentials: Credentials,
+    pub rotation_days: u32,
 }
 
 pub struct Vault {
@@ -47,64 +58,65 @@ impl Vault {
         self.store.get_key(id)?.ok_or(Error::NotFound(id))
     }
 
-    /// Validates, writes the secret to the keychain, then the metadata and audit row in one
-    /// transaction. If the row cannot be written the keychain item is removed again, so a failed
-    /// add leaves nothing behind.
-    pub fn add(&self, new: NewKey, now: DateTime<Utc>) -> Result<KeyRecord> {
+    /// Checks everything the user typed, including that the label is free, before anything is
+    /// stored or sent to an exchange.
+    pub fn validate(&self, new: NewKey) -> Result<ValidatedKey> {
         let label = validate::label(&new.label)?;
         let rotation_days = validate::rotation_days(new.rotation_days.unwrap_or(DEFAULT_ROTATION_DAYS))?;
         let environment = validate::environment(new.environment)?;
-        let credentials = Credentials {
-            api_key: validate::trimmed(&new.credentials.api_key),
-            api_secret: validate::trimmed(&new.credentials.api_secret),
-            passphrase: new.credentials.passphrase.as_ref().map(validate::trimmed).filter(|p| {
-                use secrecy::ExposeSecret;
-                // EXPOSE: emptiness check only.
-                !p.expose_secret().is_empty()
-            }),
-        };
-        drop(new.credentials);
-        validate::credentials(
-            new.exchange,
-            &credentials.api_key,
-            &credentials.api_secret,
-            credentials.passphrase.as_ref(),
-        )?;
+        let credentials = validate::checked_credentials(new.exchange, &new.credentials)?;
         if self.store.label_taken(&label)? {
-            return Err(Invalid {
-                field: Field::Label,
-                message: format!("A key labelled '{label}' already exists: choose another label."),
-            }
-            .into());
+            let message = format!("A key labelled '{label}' already exists: choose another label.");
+            return Err(Invalid { field: Field::Label, message }.into());
         }
+        Ok(ValidatedKey { exchange: new.exchange, label, environment, credentials, rotation_days })
+    }
 
+    /// Validates and stores a key that was not checked with its exchange.
+    pub fn add(&self, new: NewKey, now: DateTime<Utc>) -> Result<KeyRecord> {
+        self.insert(self.validate(new)?, None, now)
+    }
+
+    /// Writes the secret to the keychain, then the metadata and audit row in one transaction. If
+    /// the row cannot be written the keychain item is removed again, so a failed add leaves
+    /// nothing behind. `inspection` is what the exchange just said about the key, if it was asked.
+    pub fn insert(
+        &self,
+        key: ValidatedKey,
+        inspection: Option<KeyInspection>,
+        now: DateTime<Utc>,
+    ) -> Result<KeyRecord> {
+        let ValidatedKey { exchange, label, environment, credentials, rotation_days } = key;
         let record = KeyRecord {
             id: KeyId::random(),
-            exchange: new.exchange,
+            exchange,
             label,
             environment,
             key_hint: key_hint(&credentials.api_key),
             created_at: now,
             rotated_at: now,
-            verified_at: None,
+            verified_at: inspection.as_ref().map(|_| now),
             rotation_days,
-            permissions: Vec::new(),
-            ip_whitelist: Vec::new(),
+            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
+            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
             status: KeyStatus::Active,
-            inspection: None,
+            inspection,
+            master_key_id: None,
+            sub_account: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
             self.audit_failure(Action::Add, &record, now, &e);
             return Err(e.into());
         }
+        let detail = if record.verified_at.is_some() { "verified with the exchange" } else { "saved unverified" };
         let event = Event {
             at: now,
             action: Action::Add,
             key_id: Some(record.id),
             label: Some(&record.label),
             outcome: Outcome::Ok,
-            detail: String::new(),
+            detail: detail.to_owned(),
         };
         if let Err(e) = self.store.insert_key(&record, &event) {
             let _ = self.secrets.delete(record.id);
@@ -112,6 +124,28 @@ impl Vault {
         }
         tracing::info!(key = %record.id, exchange = %record.exchange, "key added");
         Ok(record)
+    }
+
+    /// Keeps what the exchange said about a stored key (permissions, IPs, expiry) and when.
+    pub fn record_inspection(&self, id: KeyId, inspection: &KeyInspection, now: DateTime<Utc>) -> Result<KeyRecord> {
+        let record = self.get(id)?;
+        let event = Event {
+            at: now,
+            action: Action::Verify,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
+        self.store.record_inspection(id, inspection, now, &event)?;
+        self.get(id)
+    }
+
+    /// Notes in the audit log that checking a key with its exchange failed, and why.
+    pub fn record_inspection_failure(&self, id: KeyId, now: DateTime<Utc>, err: &dyn std::fmt::Display) -> Result<()> {
+        let record = self.get(id)?;
+        self.audit_failure(Action::Verify, &record, now, err);
+        Ok(())
     }
 
     /// Removes the keychain item first, then the row: a crash in between leaves a row whose secret
@@ -246,6 +280,44 @@ mod tests {
         assert!(secrets.items.lock().unwrap().is_empty());
         assert!(matches!(vault.get(rec.id), Err(Error::NotFound(_))));
         assert!(matches!(vault.delete(rec.id, now()), Err(Error::NotFound(_))));
+    }
+
+    fn inspection(permissions: Vec<crate::model::Permission>, ips: &[&str]) -> KeyInspection {
+        KeyInspection {
+            exchange: Exchange::Okx,
+            permissions,
+            ip_restricted: !ips.is_empty(),
+            ip_whitelist: ips.iter().map(|s| s.to_string()).collect(),
+            expires_at: None,
+            created_at: None,
+            account_kind: crate::exchange::AccountKind::Master,
+            account_uid: Some("44705892343619584".into()),
+            master_uid: None,
+            label: None,
+            demo: false,
+        }
+    }
+
+    #[test]
+    fn verified_add_and_recheck_keep_the_exchange_answer() {
+        use crate::model::Permission::{Read, Trade, Withdraw};
+        let (_d, vault, _) = vault();
+        let key = vault.validate(okx("bot")).unwrap();
+        let rec = vault.insert(key, Some(inspection(vec![Read, Trade], &["10.0.0.1"])), now()).unwrap();
+        assert_eq!((rec.verified_at, rec.permissions.clone()), (Some(now()), vec![Read, Trade]));
+        assert_eq!(vault.get(rec.id).unwrap(), rec, "the inspection survives the round trip through SQLite");
+
+        let later = now() + chrono::Duration::days(3);
+        let rechecked = vault.record_inspection(rec.id, &inspection(vec![Read, Trade, Withdraw], &[]), later).unwrap();
+        assert_eq!(rechecked.verified_at, Some(later));
+        assert_eq!(rechecked.permissions, vec![Read, Trade, Withdraw]);
+        assert!(rechecked.ip_whitelist.is_empty());
+        assert_eq!(rechecked.inspection.unwrap().permissions, vec![Read, Trade, Withdraw]);
+        vault.record_inspection_failure(rec.id, later, &"timeout").unwrap();
+        let log = vault.store().audit_log(5).unwrap();
+        let seen: Vec<_> = log.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
+        assert_eq!(seen, [("verify", "failed"), ("verify", "ok"), ("add", "ok")]);
+        assert_eq!(log[2].detail, "verified with the exchange");
     }
 
     #[test]

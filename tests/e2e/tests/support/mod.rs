@@ -162,3 +162,43 @@ pub fn tree_size(root: &Path) -> (usize, u64) {
     }
     (files, bytes)
 }
+
+/// The local exchange simulator (`crates/exchange-sim`), started from its binary with a seed file.
+pub struct Sim {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Sim {
+    pub fn start(seed: &Path) -> Sim {
+        use std::io::BufRead;
+        let bin = env_path("LATCHKEY_SIM_BIN");
+        let mut child = Command::new(&bin)
+            .args(["--port", "0", "--seed"])
+            .arg(seed)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("sim stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("sim prints its URL");
+        let base_url = line.trim().to_owned();
+        assert!(base_url.starts_with("http://127.0.0.1:"), "exchange-sim printed {base_url:?}");
+        println!("e2e: exchange-sim at {base_url}");
+        Sim { child, base_url }
+    }
+
+    /// The simulator's view of its keys (secrets left out), from its control endpoint.
+    pub fn state(&self) -> serde_json::Value {
+        let out = Command::new("curl").args(["-sf", &format!("{}/__sim/state", self.base_url)]).output().expect("curl");
+        assert!(out.status.success(), "GET /__sim/state failed");
+        serde_json::from_slice(&out.stdout).expect("sim state is JSON")
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,64 @@
+//! Asking an exchange what a key can do: before saving (the wizard's confirm step) and for a
+//! stored key ("Re-check").
+
+use chrono::Utc;
+use latchkey_core::exchange::{Endpoint, KeyInspection};
+use latchkey_core::model::{Environment, Exchange};
+use latchkey_core::risk::{self, Finding};
+use latchkey_core::secret::Credentials;
+use latchkey_core::validate;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use super::blocking;
+use super::keys::{parse_id, KeyView};
+use crate::{AppState, IpcError};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InspectInput {
+    pub exchange: Exchange,
+    pub environment: Environment,
+    pub api_key: SecretString,
+    pub api_secret: SecretString,
+    #[serde(default)]
+    pub passphrase: Option<SecretString>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InspectResult {
+    pub inspection: KeyInspection,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks credentials that are not stored yet. Nothing is written.
+#[tauri::command]
+pub async fn inspect_credentials(state: State<'_, AppState>, input: InspectInput) -> Result<InspectResult, IpcError> {
+    let raw = Credentials { api_key: input.api_key, api_secret: input.api_secret, passphrase: input.passphrase };
+    let credentials = validate::checked_credentials(input.exchange, &raw).map_err(latchkey_core::Error::from)?;
+    drop(raw);
+    let endpoint = Endpoint::new(input.exchange, &input.environment)?;
+    let inspection = state.exchange()?.inspect(&endpoint, &credentials).await?;
+    let findings = risk::assess(&inspection, Utc::now());
+    Ok(InspectResult { inspection, findings })
+}
+
+/// Re-checks a stored key: the secret is read from the keychain for this one request.
+#[tauri::command]
+pub async fn verify_key(state: State<'_, AppState>, id: String) -> Result<KeyView, IpcError> {
+    let (vault, id) = (state.vault()?, parse_id(&id)?);
+    let (record, credentials) = {
+        let vault = vault.clone();
+        blocking(move || Ok((vault.get(id)?, vault.credentials(id)?))).await?
+    };
+    let endpoint = Endpoint::new(record.exchange, &record.environment)?;
+    match state.exchange()?.inspect(&endpoint, &credentials).await {
+        Ok(inspection) => blocking(move || Ok(vault.record_inspection(id, &inspection, Utc::now())?.into())).await,
+        Err(e) => {
+            let message = e.to_string();
+            blocking(move || Ok(vault.record_inspection_failure(id, Utc::now(), &message)?)).await?;
+            Err(e.into())
+        }
+    }
+}
