@@ -1,9 +1,10 @@
-// The window with IPC mocked: the wizard sends exactly the AddKeyInput Rust expects, never shows a
-// secret, clears the secret inputs, and puts Rust's errors where the user can act on them.
+// The window with IPC mocked: the wizard checks the key with the exchange, sends exactly the
+// AddKeyInput Rust expects, never shows a secret, clears the secret inputs, and puts Rust's errors
+// where the user can act on them; cards show findings and re-check keys.
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { AddKeyInput, IpcError, KeyRecord, KeychainStatus } from './api/types';
+import type { AddKeyInput, Finding, InspectResult, IpcError, KeyInspection, KeyView, KeychainStatus } from './api/types';
 import { mountApp, type App } from './app';
 
 const OKX_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
@@ -13,18 +14,58 @@ const BINANCE_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91d
 const BINANCE_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
 const NOW = new Date('2025-03-10T12:00:00Z');
 
+const INSPECTION: KeyInspection = {
+  exchange: 'okx',
+  permissions: ['read', 'trade', 'withdraw'],
+  ipRestricted: false,
+  ipWhitelist: [],
+  expiresAt: '2025-03-20T12:00:00Z',
+  createdAt: '2025-01-02T00:00:00Z',
+  accountKind: 'sub',
+  accountUid: '4471',
+  masterUid: '1001',
+  label: 'bot',
+  demo: false,
+};
+// In Rust's order, which is not severity order: the UI sorts.
+const FINDINGS: Finding[] = [
+  { severity: 'warning', code: 'expiring_soon', message: 'The key expires in 10 days.' },
+  { severity: 'high', code: 'trade_without_ip_whitelist', message: 'The key can trade from any IP address.' },
+  { severity: 'critical', code: 'withdraw_enabled', message: 'The key can withdraw funds.' },
+];
+
+interface Deferred {
+  promise: Promise<void>;
+  release: () => void;
+}
+
+function deferred(): Deferred {
+  let release!: () => void;
+  const promise = new Promise<void>((r) => (release = r));
+  return { promise, release };
+}
+
 interface Backend {
-  keys: KeyRecord[];
+  keys: KeyView[];
   calls: { cmd: string; args: unknown }[];
   keychain: KeychainStatus;
   /** When set, the next add_key rejects with it. */
   addError: IpcError | null;
+  /** What inspect_credentials and verify_key report. */
+  inspect: InspectResult;
+  /** When set, the next inspect_credentials / verify_key rejects with it. */
+  inspectError: IpcError | null;
+  verifyError: IpcError | null;
+  /** When set, inspect_credentials and verify_key wait for it. */
+  gate: Deferred | null;
 }
 
 let backend: Backend;
 let app: App;
 
-function record(input: AddKeyInput, id = `id-${backend.keys.length + 1}`): KeyRecord {
+type RecordInput = Pick<AddKeyInput, 'exchange' | 'label' | 'environment' | 'rotationDays'> & Partial<AddKeyInput>;
+
+function record(input: RecordInput, id = `id-${backend.keys.length + 1}`): KeyView {
   return {
     id,
     exchange: input.exchange,
@@ -38,13 +79,21 @@ function record(input: AddKeyInput, id = `id-${backend.keys.length + 1}`): KeyRe
     permissions: [],
     ipWhitelist: [],
     status: 'active',
+    inspection: null,
+    findings: [],
   };
 }
 
+function verified(view: KeyView, verifiedAt = '2025-03-08T09:00:00Z'): KeyView {
+  const { inspection, findings } = structuredClone(backend.inspect);
+  return { ...view, verifiedAt, inspection, findings, permissions: inspection.permissions, ipWhitelist: inspection.ipWhitelist };
+}
+
 function install(): void {
-  mockIPC((cmd, args) => {
+  mockIPC(async (cmd, args) => {
     // Keep a deep copy: the wizard blanks the payload it sent once Rust has answered.
     backend.calls.push({ cmd, args: structuredClone(args) });
+    if ((cmd === 'inspect_credentials' || cmd === 'verify_key') && backend.gate) await backend.gate.promise;
     switch (cmd) {
       case 'list_keys':
         return structuredClone(backend.keys);
@@ -56,9 +105,30 @@ function install(): void {
           backend.addError = null;
           throw e;
         }
-        const r = record((args as { input: AddKeyInput }).input);
+        const input = (args as { input: AddKeyInput }).input;
+        const r = input.verify ? verified(record(input), NOW.toISOString()) : record(input);
         backend.keys.push(r);
         return r;
+      }
+      case 'inspect_credentials': {
+        if (backend.inspectError) {
+          const e = backend.inspectError;
+          backend.inspectError = null;
+          throw e;
+        }
+        return structuredClone(backend.inspect);
+      }
+      case 'verify_key': {
+        const id = (args as { id: string }).id;
+        if (backend.verifyError) {
+          const e = backend.verifyError;
+          backend.verifyError = null;
+          throw e;
+        }
+        const i = backend.keys.findIndex((k) => k.id === id);
+        if (i < 0) throw { kind: 'not_found', message: 'No key with that id.' };
+        backend.keys[i] = verified(backend.keys[i]!, NOW.toISOString());
+        return structuredClone(backend.keys[i]);
       }
       case 'delete_key': {
         const id = (args as { id: string }).id;
@@ -88,7 +158,11 @@ const $ = <T extends Element = HTMLElement>(sel: string): T => {
 };
 const $input = (sel: string) => $<HTMLInputElement>(sel);
 const step = () => document.querySelector('#wizard')?.getAttribute('data-step');
-const flush = () => new Promise((r) => setTimeout(r, 0));
+const flush = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
+};
+const verifyState = () => $('#verify-result').getAttribute('data-state');
+const codes = (root: ParentNode) => [...root.querySelectorAll<HTMLElement>('.finding')].map((f) => [f.dataset.code, f.dataset.severity]);
 
 function type(sel: string, value: string): void {
   const el = $<HTMLInputElement | HTMLSelectElement>(sel);
@@ -121,7 +195,16 @@ async function fillOkx(label = 'okx-bot-main'): Promise<void> {
 }
 
 beforeEach(async () => {
-  backend = { keys: [], calls: [], keychain: { ok: true, service: 'latchkey', message: null }, addError: null };
+  backend = {
+    keys: [],
+    calls: [],
+    keychain: { ok: true, service: 'latchkey', message: null },
+    addError: null,
+    inspect: { inspection: structuredClone(INSPECTION), findings: structuredClone(FINDINGS) },
+    inspectError: null,
+    verifyError: null,
+    gate: null,
+  };
   install();
   await start();
 });
@@ -189,7 +272,9 @@ describe('dashboard', () => {
 describe('add key wizard', () => {
   it('sends exactly the AddKeyInput, never shows the secret, and clears the secret inputs', async () => {
     await fillOkx();
+    await flush();
     expect(step()).toBe('confirm');
+    expect(verifyState()).toBe('ok');
     const wizard = $('#wizard');
     expect(wizard.textContent).toContain('37c5…8418');
     expect(wizard.textContent).toContain('okx-bot-main');
@@ -214,6 +299,7 @@ describe('add key wizard', () => {
         apiSecret: OKX_SECRET,
         passphrase: OKX_PASS,
         rotationDays: 30,
+        verify: true,
       },
     });
     for (const el of secretInputs) expect(el.value).toBe('');
@@ -236,6 +322,7 @@ describe('add key wizard', () => {
     click('#wizard-next');
     type('#label', 'binance-main');
     click('#wizard-next');
+    await flush();
     click('#wizard-save');
     await flush();
     expect(backend.calls.find((c) => c.cmd === 'add_key')?.args).toEqual({
@@ -247,7 +334,11 @@ describe('add key wizard', () => {
         apiSecret: BINANCE_SECRET,
         passphrase: null,
         rotationDays: 90,
+        verify: true,
       },
+    });
+    expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
+      input: { exchange: 'binance', environment: { kind: 'live' }, apiKey: BINANCE_KEY, apiSecret: BINANCE_SECRET, passphrase: null },
     });
   });
 
@@ -318,6 +409,7 @@ describe('add key wizard', () => {
 
   it('shows a Rust error with a field inline on that field’s step', async () => {
     await fillOkx();
+    await flush();
     backend.addError = { kind: 'invalid', message: 'A key labelled that already exists: choose another label.', field: 'label' };
     click('#wizard-save');
     await flush();
@@ -328,6 +420,7 @@ describe('add key wizard', () => {
     // Fix it and save again: the credentials were kept, so nothing has to be pasted twice.
     type('#label', 'okx-bot-2');
     click('#wizard-next');
+    await flush();
     click('#wizard-save');
     await flush();
     const adds = backend.calls.filter((c) => c.cmd === 'add_key');
@@ -338,6 +431,7 @@ describe('add key wizard', () => {
 
   it('clears a credential Rust rejected and sends the user back to paste it', async () => {
     await fillOkx();
+    await flush();
     backend.addError = { kind: 'invalid', message: 'An OKX secret key is 32 hex characters (0-9, A-F).', field: 'apiSecret' };
     click('#wizard-save');
     await flush();
@@ -349,6 +443,7 @@ describe('add key wizard', () => {
 
   it('shows a Rust error without a field in the banner inside the wizard', async () => {
     await fillOkx();
+    await flush();
     backend.addError = { kind: 'keychain', message: 'No keychain available: unlock your login keyring or start gnome-keyring/KWallet.' };
     click('#wizard-save');
     await flush();
@@ -365,9 +460,270 @@ describe('add key wizard', () => {
 
   it('puts a non-JSON rejection in the banner too', async () => {
     await fillOkx();
+    await flush();
     backend.addError = 'command add_key not found' as unknown as IpcError;
     click('#wizard-save');
     await flush();
     expect($('#error-banner').textContent).toBe('command add_key not found');
+  });
+});
+
+describe('verify with the exchange', () => {
+  it('checks the key on the confirm step, shows what the exchange reports, then saves with verify: true', async () => {
+    backend.gate = deferred();
+    await fillOkx();
+    expect(step()).toBe('confirm');
+    expect(verifyState()).toBe('checking');
+    expect($('#verify-result').textContent).toContain('Checking with OKX…');
+    expect($<HTMLButtonElement>('#wizard-save').disabled).toBe(true);
+    click('#wizard-save');
+    press('Enter', $('#wizard'));
+    expect(backend.calls.some((c) => c.cmd === 'add_key')).toBe(false);
+
+    backend.gate.release();
+    await flush();
+    expect(verifyState()).toBe('ok');
+    expect($<HTMLButtonElement>('#wizard-save').disabled).toBe(false);
+    expect(document.activeElement?.id).toBe('wizard-save');
+    const result = $('#verify-result');
+    expect([...result.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual(['read', 'trade', 'withdraw']);
+    expect(result.querySelector('.permission[data-permission=withdraw]')?.classList.contains('permission-withdraw')).toBe(true);
+    expect(result.querySelector('.permission[data-permission=read]')?.classList.contains('permission-withdraw')).toBe(false);
+    expect($('#verify-ips').textContent).toBe('No IP whitelist');
+    expect($('#verify-expiry').textContent).toBe('Expires in 10 days (2025-03-20)');
+    expect($('#verify-account').textContent).toBe('Sub-account · UID 4471 · master UID 1001');
+    expect(codes(result)).toEqual([
+      ['withdraw_enabled', 'critical'],
+      ['trade_without_ip_whitelist', 'high'],
+      ['expiring_soon', 'warning'],
+    ]);
+    expect(result.querySelector('.finding[data-code=withdraw_enabled]')?.textContent).toContain('The key can withdraw funds.');
+    expect(result.textContent).not.toContain(OKX_SECRET);
+    expect(result.textContent).not.toContain(OKX_PASS);
+
+    click('#wizard-save');
+    await flush();
+    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status')).toEqual(['inspect_credentials', 'add_key']);
+    expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
+      input: {
+        exchange: 'okx',
+        environment: { kind: 'custom', baseUrl: 'http://127.0.0.1:9000' },
+        apiKey: OKX_KEY,
+        apiSecret: OKX_SECRET,
+        passphrase: OKX_PASS,
+      },
+    });
+    expect((backend.calls.find((c) => c.cmd === 'add_key')?.args as { input: AddKeyInput }).input.verify).toBe(true);
+    expect(document.querySelector('#wizard')).toBeNull();
+    const card = $('[data-testid=key-card][data-label=okx-bot-main]');
+    expect(codes(card)[0]).toEqual(['withdraw_enabled', 'critical']);
+  });
+
+  it('shows IP-restricted when the exchange gives the flag without the list, and the list when it has one', async () => {
+    backend.inspect = { inspection: { ...INSPECTION, ipRestricted: true, ipWhitelist: [] }, findings: [] };
+    await fillOkx();
+    await flush();
+    expect($('#verify-ips').textContent).toBe('IP-restricted');
+    expect($('#verify-result').querySelector('.finding')).toBeNull();
+    click('#wizard-back');
+    backend.inspect = {
+      inspection: { ...INSPECTION, permissions: ['read'], ipRestricted: true, ipWhitelist: ['1.2.3.4', '5.6.7.8'], expiresAt: null, accountKind: 'master', masterUid: null },
+      findings: [{ severity: 'fine', code: 'read_only_ip_bound', message: 'Read-only and bound to IP addresses.' }],
+    };
+    click('#wizard-next');
+    await flush();
+    expect($('#verify-ips').textContent).toBe('IP: 1.2.3.4, 5.6.7.8');
+    expect(document.querySelector('#verify-expiry')).toBeNull();
+    expect($('#verify-account').textContent).toBe('Master account · UID 4471');
+    expect(codes($('#verify-result'))).toEqual([['read_only_ip_bound', 'fine']]);
+  });
+
+  it('on a rejected credential shows the message in the confirm step and under the field; Try again checks again', async () => {
+    backend.inspectError = { kind: 'exchange', code: 'bad_signature', field: 'apiSecret', message: 'OKX rejected the signature: check the secret key.' };
+    await fillOkx();
+    await flush();
+    expect(step()).toBe('confirm');
+    expect(verifyState()).toBe('failed');
+    expect($('#verify-error').textContent).toBe('OKX rejected the signature: check the secret key.');
+    expect($('#verify-error').dataset.code).toBe('bad_signature');
+    expect($('[data-error-for=apiSecret]').textContent).toBe('OKX rejected the signature: check the secret key.');
+    expect($input('#api-secret').value).toBe(OKX_SECRET); // kept: saving unverified stays possible
+    expect($<HTMLButtonElement>('#wizard-save').disabled).toBe(true);
+    expect(document.activeElement?.id).toBe('wizard-retry-verify');
+    expect($('#wizard-save-unverified').classList.contains('btn-primary')).toBe(false);
+    press('Enter', $('#label'));
+    await flush();
+    expect(backend.calls.some((c) => c.cmd === 'add_key')).toBe(false);
+
+    click('#wizard-fix-field');
+    expect(step()).toBe('credentials');
+    expect(document.activeElement?.id).toBe('api-secret');
+    expect($('[data-error-for=apiSecret]').hidden).toBe(false);
+    click('#wizard-next');
+    click('#wizard-next');
+    await flush();
+    expect(verifyState()).toBe('ok');
+
+    backend.inspectError = { kind: 'exchange', code: 'timeout', message: 'OKX did not answer in time.' };
+    click('#wizard-back');
+    click('#wizard-next');
+    await flush();
+    expect(verifyState()).toBe('failed');
+    click('#wizard-retry-verify');
+    expect(verifyState()).toBe('checking');
+    await flush();
+    expect(verifyState()).toBe('ok');
+    click('#wizard-save');
+    await flush();
+    const adds = backend.calls.filter((c) => c.cmd === 'add_key');
+    expect(adds).toHaveLength(1);
+    expect((adds[0]!.args as { input: AddKeyInput }).input.verify).toBe(true);
+  });
+
+  it('saves without verifying only when asked to, with verify: false, and clears the secrets', async () => {
+    backend.inspectError = { kind: 'exchange', code: 'exchange_down', message: 'OKX is not answering (HTTP 503). Try again later.' };
+    await fillOkx();
+    await flush();
+    expect(verifyState()).toBe('failed');
+    expect($('#verify-result').textContent).toContain('OKX is not answering (HTTP 503). Try again later.');
+    expect(document.querySelector('#wizard-fix-field')).toBeNull();
+    const secretInputs = ['#api-key', '#api-secret', '#passphrase'].map($input);
+    click('#wizard-save-unverified');
+    await flush();
+    const adds = backend.calls.filter((c) => c.cmd === 'add_key');
+    expect(adds).toHaveLength(1);
+    expect((adds[0]!.args as { input: AddKeyInput }).input).toMatchObject({ label: 'okx-bot-main', apiSecret: OKX_SECRET, verify: false });
+    for (const el of secretInputs) expect(el.value).toBe('');
+    expect(document.querySelector('#wizard')).toBeNull();
+    const card = $('[data-testid=key-card][data-label=okx-bot-main]');
+    expect(card.querySelector('.key-verified')?.textContent).toBe('Not verified');
+    expect(card.querySelector('.finding')).toBeNull();
+  });
+
+  it('treats the exchange refusing the key on save like a failed check', async () => {
+    await fillOkx();
+    await flush();
+    backend.addError = { kind: 'exchange', code: 'ip_not_allowed', message: 'OKX refused this IP address for the key.' };
+    click('#wizard-save');
+    await flush();
+    expect(step()).toBe('confirm');
+    expect(verifyState()).toBe('failed');
+    expect($('#verify-error').textContent).toBe('OKX refused this IP address for the key.');
+    expect($input('#api-secret').value).toBe(OKX_SECRET);
+    click('#wizard-save-unverified');
+    await flush();
+    const adds = backend.calls.filter((c) => c.cmd === 'add_key');
+    expect(adds.map((a) => (a.args as { input: AddKeyInput }).input.verify)).toEqual([true, false]);
+  });
+
+  it('drops a check that answers after the user left the confirm step or closed the wizard', async () => {
+    backend.gate = deferred();
+    await fillOkx();
+    click('#wizard-back');
+    backend.gate.release();
+    await flush();
+    expect(step()).toBe('details');
+    expect($('#verify-result').hidden).toBe(true);
+    expect(document.activeElement?.id).toBe('label');
+
+    backend.gate = deferred();
+    click('#wizard-next');
+    expect(verifyState()).toBe('checking');
+    click('#wizard-cancel');
+    expect(document.querySelector('#wizard')).toBeNull();
+    backend.gate.release();
+    await flush();
+    expect(backend.calls.some((c) => c.cmd === 'add_key')).toBe(false);
+  });
+});
+
+describe('key cards: findings and re-check', () => {
+  function withFindings(id: string, label: string, findings: Finding[], over: Partial<KeyView> = {}): KeyView {
+    return {
+      ...record({ exchange: 'okx', label, environment: { kind: 'live' }, rotationDays: 90 }, id),
+      verifiedAt: '2025-03-07T09:00:00Z',
+      inspection: { ...INSPECTION, ipWhitelist: ['1.2.3.4', '10.0.0.1'], ipRestricted: true },
+      permissions: ['read', 'trade', 'withdraw'],
+      findings,
+      ...over,
+    };
+  }
+
+  it('shows findings highest first with a severity accent, permissions, IPs and when it was verified', async () => {
+    backend.keys = [
+      withFindings('k1', 'risky', FINDINGS),
+      withFindings('k2', 'calm', [{ severity: 'fine', code: 'read_only_ip_bound', message: 'Read-only and bound to IP addresses.' }], {
+        inspection: { ...INSPECTION, permissions: ['read'], ipRestricted: false, ipWhitelist: [] },
+        verifiedAt: '2025-03-10T08:00:00Z',
+      }),
+      record({ exchange: 'bybit', label: 'never', environment: { kind: 'live' }, rotationDays: 90 }, 'k3'),
+    ];
+    await app.refresh();
+    const risky = $('[data-testid=key-card][data-label=risky]');
+    expect(risky.classList.contains('risk-critical')).toBe(true);
+    expect(risky.dataset.severity).toBe('critical');
+    expect(codes(risky)).toEqual([
+      ['withdraw_enabled', 'critical'],
+      ['trade_without_ip_whitelist', 'high'],
+      ['expiring_soon', 'warning'],
+    ]);
+    const primary = risky.querySelector('.finding-primary');
+    expect(primary?.getAttribute('data-code')).toBe('withdraw_enabled');
+    expect(primary?.textContent).toContain('The key can withdraw funds.');
+    expect([...risky.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual(['read', 'trade', 'withdraw']);
+    expect(risky.querySelector('.key-ips')?.textContent).toBe('IP: 1.2.3.4, 10.0.0.1');
+    expect(risky.querySelector('.key-verified')?.textContent).toBe('Verified 3 days ago');
+
+    const calm = $('[data-testid=key-card][data-label=calm]');
+    expect(calm.classList.contains('risk-fine')).toBe(true);
+    expect(codes(calm)).toEqual([['read_only_ip_bound', 'fine']]);
+    expect(calm.querySelector('.key-ips')?.textContent).toBe('No IP whitelist');
+    expect(calm.querySelector('.key-verified')?.textContent).toBe('Verified today');
+
+    const never = $('[data-testid=key-card][data-label=never]');
+    expect(never.dataset.severity).toBeUndefined();
+    expect(never.querySelector('.finding, .permission, .key-ips')).toBeNull();
+    expect(never.querySelector('.key-verified')?.textContent).toBe('Not verified');
+    expect(never.querySelector('.recheck-key')).toBeTruthy();
+  });
+
+  it('Re-check asks the exchange again and updates the card', async () => {
+    backend.keys = [record({ exchange: 'okx', label: 'fresh', environment: { kind: 'live' }, rotationDays: 90 }, 'k1')];
+    await app.refresh();
+    backend.gate = deferred();
+    click('[data-testid=key-card][data-label=fresh] .recheck-key');
+    const busy = $('[data-testid=key-card][data-label=fresh]');
+    expect(busy.getAttribute('aria-busy')).toBe('true');
+    expect(busy.querySelector<HTMLButtonElement>('.recheck-key')?.disabled).toBe(true);
+    expect(busy.querySelector('.recheck-key')?.textContent).toBe('Checking…');
+    click('[data-testid=key-card][data-label=fresh] .recheck-key');
+    backend.gate.release();
+    await flush();
+    expect(backend.calls.filter((c) => c.cmd === 'verify_key').map((c) => c.args)).toEqual([{ id: 'k1' }]);
+    const card = $('[data-testid=key-card][data-label=fresh]');
+    expect(card.hasAttribute('aria-busy')).toBe(false);
+    expect(card.querySelector('.key-verified')?.textContent).toBe('Verified today');
+    expect(codes(card)[0]).toEqual(['withdraw_enabled', 'critical']);
+    expect(card.querySelector('.permission[data-permission=withdraw]')).toBeTruthy();
+    expect(card.querySelector('.card-error')).toBeNull();
+    expect(document.activeElement).toBe(card.querySelector('.recheck-key'));
+    expect($('#status').textContent).toContain('re-checked with OKX');
+  });
+
+  it('shows a failed Re-check on the card and keeps what was known', async () => {
+    backend.keys = [withFindings('k1', 'old', FINDINGS)];
+    await app.refresh();
+    backend.verifyError = { kind: 'exchange', code: 'invalid_key', field: 'apiKey', message: 'OKX does not know this API key.' };
+    click('[data-testid=key-card][data-label=old] .recheck-key');
+    await flush();
+    const card = $('[data-testid=key-card][data-label=old]');
+    expect(card.querySelector('.card-error')?.textContent).toBe('OKX does not know this API key.');
+    expect(card.querySelector('.key-verified')?.textContent).toBe('Verified 3 days ago');
+    expect(codes(card)).toHaveLength(3);
+    expect($('#error-banner').hidden).toBe(true);
+    // A later success clears the error.
+    click('[data-testid=key-card][data-label=old] .recheck-key');
+    await flush();
+    expect($('[data-testid=key-card][data-label=old]').querySelector('.card-error')).toBeNull();
   });
 });

@@ -1,10 +1,11 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { deleteKey, keychainStatus, listKeys } from './api/commands';
-import type { IpcError, KeyRecord } from './api/types';
+import { deleteKey, keychainStatus, listKeys, verifyKey } from './api/commands';
+import type { IpcError, KeyView } from './api/types';
 import { confirmDelete } from './dashboard/confirm-delete';
-import { renderKeyList } from './dashboard/dashboard';
+import { renderKeyList, type CardState } from './dashboard/dashboard';
+import { exchangeName } from './dashboard/format';
 import { Banner } from './lib/banner';
 import { h } from './lib/dom';
 import { openWizard, type Wizard } from './wizard/wizard';
@@ -22,8 +23,10 @@ export interface App {
 
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const now = options.now ?? (() => new Date());
-  let keys: KeyRecord[] = [];
+  let keys: KeyView[] = [];
   let wizard: Wizard | null = null;
+  /** Re-checks under way and their errors, by key id: they survive re-renders of the list. */
+  const cardStates = new Map<string, CardState>();
 
   const banner = new Banner();
   const keychainBanner = h('div', { id: 'keychain-banner', class: 'banner banner-warning', role: 'alert', hidden: true });
@@ -50,17 +53,29 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
 
   const handlers = {
     onAdd: () => startWizard(document.getElementById('add-first-key')),
-    onDelete: (key: KeyRecord) => void removeKey(key),
+    onDelete: (key: KeyView) => void removeKey(key),
+    onRecheck: (key: KeyView) => void recheck(key),
   };
 
+  const cardOf = (id: string): HTMLElement | null =>
+    main.querySelector<HTMLElement>(`[data-testid=key-card][data-id="${CSS.escape(id)}"]`);
+
+  /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. */
   const render = (): void => {
+    const active = document.activeElement;
+    const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
+    const control = card && active !== card ? ['recheck-key', 'delete-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
     main.removeAttribute('aria-busy');
-    main.replaceChildren(renderKeyList(keys, now(), handlers));
+    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates));
+    if (card?.dataset.id) {
+      const again = cardOf(card.dataset.id);
+      const target = control ? again?.querySelector<HTMLElement>(`.${control}`) : again;
+      (target && !target.hasAttribute('disabled') ? target : again)?.focus();
+    }
   };
 
   const focusCard = (id: string): void => {
-    const card = main.querySelector<HTMLElement>(`[data-testid=key-card][data-id="${CSS.escape(id)}"]`);
-    (card ?? addButton).focus();
+    (cardOf(id) ?? addButton).focus();
   };
 
   const refresh = async (): Promise<void> => {
@@ -97,6 +112,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     banner.clear();
     wizard = openWizard({
       banner,
+      now,
       returnFocus: () => (opener?.isConnected ? opener : null) ?? document.getElementById('add-first-key') ?? addButton,
       takenLabels: () => keys.filter((k) => k.status !== 'revoked').map((k) => k.label),
       onSaved: (record) => {
@@ -113,17 +129,45 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     return wizard;
   }
 
-  async function removeKey(key: KeyRecord): Promise<void> {
+  /** Asks the exchange again about a saved key; the card shows the answer or the error. */
+  async function recheck(key: KeyView): Promise<void> {
+    if (cardStates.get(key.id)?.checking) return;
+    cardStates.set(key.id, { checking: true });
+    render();
+    let error: string | null = null;
+    try {
+      const updated = await verifyKey(key.id);
+      keys = keys.map((k) => (k.id === key.id ? updated : k));
+      announce(`Key “${updated.label}” re-checked with ${exchangeName(updated.exchange)}.`);
+    } catch (e) {
+      const err = e as IpcError;
+      error = err.message;
+      if (err.kind === 'not_found') {
+        cardStates.delete(key.id);
+        showError(err);
+        await refresh();
+        return;
+      }
+    }
+    if (error) cardStates.set(key.id, { error });
+    else cardStates.delete(key.id);
+    render();
+    // Focus went to the card (or nowhere) while its button was disabled: give it back to the button.
+    const active = document.activeElement;
+    const card = cardOf(key.id);
+    if (!wizard && card && (!active || active === document.body || active === card)) card.querySelector<HTMLElement>('.recheck-key')?.focus();
+  }
+
+  async function removeKey(key: KeyView): Promise<void> {
     banner.clear();
-    const cardOf = (): HTMLElement | null =>
-      main.querySelector<HTMLElement>(`[data-testid=key-card][data-id="${CSS.escape(key.id)}"]`);
-    if (!(await confirmDelete(key, () => cardOf()?.querySelector<HTMLElement>('.delete-key') ?? addButton))) return;
-    const card = cardOf();
+    if (!(await confirmDelete(key, () => cardOf(key.id)?.querySelector<HTMLElement>('.delete-key') ?? addButton))) return;
+    const card = cardOf(key.id);
     card?.setAttribute('aria-busy', 'true');
     try {
       await deleteKey(key.id);
       const i = keys.findIndex((k) => k.id === key.id);
       keys = keys.filter((k) => k.id !== key.id);
+      cardStates.delete(key.id);
       render();
       announce(`Key “${key.label}” deleted.`);
       const neighbour = keys[Math.min(i, keys.length - 1)];

@@ -24,6 +24,62 @@ export interface KeyRecord {
   permissions: Permission[];
   ipWhitelist: string[];
   status: KeyStatus;
+  /** What the exchange said the last time the key was verified (`verifiedAt`); null if never. */
+  inspection: KeyInspection | null;
+}
+
+export type Severity = 'fine' | 'warning' | 'high' | 'critical';
+
+/** Severities from the most to the least serious. */
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'warning', 'fine'];
+
+/** A risk finding computed by Rust from an inspection. `code` is one of `FINDING_CODES` (kept a string
+ * so that a code added in Rust still renders). */
+export interface Finding {
+  severity: Severity;
+  code: string;
+  message: string;
+}
+
+export const FINDING_CODES = ['withdraw_enabled', 'trade_without_ip_whitelist', 'expiring_soon', 'expired', 'read_only_ip_bound'] as const;
+
+export type AccountKind = 'master' | 'sub' | 'unknown';
+
+/** What an exchange says about a key. Holds no secret. */
+export interface KeyInspection {
+  exchange: Exchange;
+  permissions: Permission[];
+  /** The key only works from whitelisted IPs. Binance reports this flag but not the list. */
+  ipRestricted: boolean;
+  ipWhitelist: string[];
+  /** RFC 3339 */
+  expiresAt: string | null;
+  createdAt: string | null;
+  accountKind: AccountKind;
+  accountUid: string | null;
+  masterUid: string | null;
+  /** The key's note on the exchange. */
+  label: string | null;
+  demo: boolean;
+}
+
+/** A key as the list shows it: the record plus the findings of its last inspection ([] if never). */
+export interface KeyView extends KeyRecord {
+  findings: Finding[];
+}
+
+/** What `inspect_credentials` asks the exchange about, before anything is saved. Holds secrets. */
+export interface InspectInput {
+  exchange: Exchange;
+  environment: Environment;
+  apiKey: string;
+  apiSecret: string;
+  passphrase: string | null;
+}
+
+export interface InspectResult {
+  inspection: KeyInspection;
+  findings: Finding[];
 }
 
 /** What the Add key wizard sends. The only type in the UI that ever holds a secret. */
@@ -35,17 +91,30 @@ export interface AddKeyInput {
   apiSecret: string;
   passphrase: string | null;
   rotationDays: number;
+  /** true: Rust inspects the key with the exchange and refuses to save if that fails. false only
+   * after the user explicitly chose "Save without verifying". */
+  verify: boolean;
 }
 
 export type Field = 'exchange' | 'label' | 'apiKey' | 'apiSecret' | 'passphrase' | 'rotationDays' | 'baseUrl';
 
-export type IpcErrorKind = 'invalid' | 'keychain' | 'not_found' | 'storage' | 'internal';
+export type IpcErrorKind = 'invalid' | 'keychain' | 'not_found' | 'storage' | 'exchange' | 'internal';
+
+/** Why the exchange refused or could not answer (kind `exchange`). */
+export type ExchangeErrorCode =
+  | 'invalid_key' | 'bad_signature' | 'wrong_passphrase' | 'missing_passphrase' | 'ip_not_allowed'
+  | 'key_ip_or_permission' | 'clock_skew' | 'permission_denied' | 'ip_binding_required' | 'key_frozen'
+  | 'key_expired' | 'wrong_environment' | 'rate_limited' | 'exchange_down' | 'timeout' | 'network'
+  | 'unexpected_response' | 'not_available' | 'rejected' | 'invalid_environment';
 
 /** Every command rejects with this object. */
 export interface IpcError {
   kind: IpcErrorKind;
   message: string;
+  /** For `invalid`, and for the exchange codes invalid_key / bad_signature / wrong_passphrase. */
   field?: Field;
+  /** For kind `exchange`: an `ExchangeErrorCode` (kept a string so a new code still passes). */
+  code?: string;
 }
 
 export interface KeychainStatus {

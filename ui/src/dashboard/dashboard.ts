@@ -1,14 +1,28 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
-import type { KeyRecord } from '../api/types';
+import type { KeyView } from '../api/types';
 import { h, icon } from '../lib/dom';
+import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
+import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusLabel } from './format';
 
 export interface DashboardHandlers {
   onAdd: () => void;
-  onDelete: (key: KeyRecord) => void;
+  onDelete: (key: KeyView) => void;
+  onRecheck: (key: KeyView) => void;
 }
 
+/** What the app knows about cards beyond the keys themselves. */
+export interface CardState {
+  /** A Re-check is under way. */
+  checking?: boolean;
+  /** The last Re-check failed with this message (from Rust). */
+  error?: string | null;
+}
+
+export type CardStates = ReadonlyMap<string, CardState>;
+
+const REFRESH = ['M20 11a8 8 0 0 0-14.9-3.9L4 9', 'M4 4v5h5', 'M4 13a8 8 0 0 0 14.9 3.9L20 15', 'M20 20v-5h-5'];
 const TRASH = ['M4 7h16', 'M10 11v6', 'M14 11v6', 'M6 7l1 13h10l1-13', 'M9 7V4h6v3'];
 const KEY = ['M15 3a6 6 0 0 0-5.6 8.2L3 17.6V21h3.4v-2.2h2.2v-2.2h2.2l1.6-1.6A6 6 0 1 0 15 3z', 'M16.5 7.5h.01'];
 
@@ -23,10 +37,27 @@ export function renderEmptyState(handlers: DashboardHandlers): HTMLElement {
   );
 }
 
-export function renderKeyCard(key: KeyRecord, now: Date, handlers: DashboardHandlers): HTMLLIElement {
+export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandlers, state: CardState = {}): HTMLLIElement {
   const env = environmentLabel(key.environment);
   const due = rotationDue(key, now);
   const labelId = `key-${key.id}-label`;
+  const findings = sortFindings(key.findings ?? []);
+  const worst = worstSeverity(findings);
+  const inspection = key.inspection ?? null;
+  const permissions = inspection?.permissions ?? key.permissions ?? [];
+  const ips = inspection
+    ? ipText(inspection)
+    : key.ipWhitelist?.length ? ipText({ ipRestricted: true, ipWhitelist: key.ipWhitelist }) : null;
+  const checking = !!state.checking;
+  const recheck = h('button', {
+    type: 'button',
+    class: 'btn btn-secondary btn-small recheck-key',
+    'aria-label': `Re-check key ${key.label} with ${exchangeName(key.exchange)}`,
+    title: `Ask ${exchangeName(key.exchange)} again what this key may do`,
+    disabled: checking,
+    hidden: key.status === 'revoked',
+  }, icon(REFRESH), h('span', { class: 'btn-text' }, checking ? 'Checking…' : 'Re-check'));
+  recheck.addEventListener('click', () => handlers.onRecheck(key));
   const del = h('button', {
     type: 'button',
     class: 'btn btn-danger-quiet delete-key',
@@ -36,11 +67,13 @@ export function renderKeyCard(key: KeyRecord, now: Date, handlers: DashboardHand
   del.addEventListener('click', () => handlers.onDelete(key));
 
   return h('li', {
-    class: `key-card status-${key.status}`,
+    class: `key-card status-${key.status}${worst ? ` risk-${worst}` : ''}`,
     'data-testid': 'key-card',
     'data-label': key.label,
     'data-id': key.id,
+    'data-severity': worst ?? undefined,
     'aria-labelledby': labelId,
+    'aria-busy': checking ? 'true' : undefined,
     tabindex: -1,
   },
     h('div', { class: 'key-top' },
@@ -54,20 +87,31 @@ export function renderKeyCard(key: KeyRecord, now: Date, handlers: DashboardHand
       ),
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusLabel(key.status)),
     ),
+    renderFindings(findings),
+    h('div', { class: 'key-facts' },
+      inspection || permissions.length ? renderPermissions(permissions) : null,
+      ips ? h('span', { class: 'key-ips', title: (inspection?.ipWhitelist ?? key.ipWhitelist ?? []).join(', ') || undefined }, ips) : null,
+      h('span', {
+        class: `key-verified${key.verifiedAt ? '' : ' unverified'}`,
+        title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
+      }, verifiedText(key.verifiedAt, now)),
+    ),
+    state.error ? h('p', { class: 'card-error', role: 'alert' }, state.error) : null,
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
       due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
+      recheck,
       del,
     ),
   );
 }
 
-export function renderKeyList(keys: readonly KeyRecord[], now: Date, handlers: DashboardHandlers): HTMLElement {
+export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map()): HTMLElement {
   if (keys.length === 0) return renderEmptyState(handlers);
   return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
     h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${keys.length})`)),
-    h('ul', { class: 'key-list', id: 'key-list' }, ...keys.map((k) => renderKeyCard(k, now, handlers))),
+    h('ul', { class: 'key-list', id: 'key-list' }, ...keys.map((k) => renderKeyCard(k, now, handlers, states.get(k.id)))),
   );
 }

@@ -12,6 +12,7 @@ import {
   maskHint,
   parseRotationDays,
   toAddKeyInput,
+  toInspectInput,
   validateDraft,
   validateStep,
   type Draft,
@@ -224,7 +225,7 @@ describe('steps and the payload', () => {
       environment: 'custom',
       baseUrl: ' http://127.0.0.1:9000 ',
     });
-    expect(toAddKeyInput(d)).toEqual({
+    expect(toAddKeyInput(d, true)).toEqual({
       exchange: 'okx',
       label: 'okx-bot-main',
       environment: { kind: 'custom', baseUrl: 'http://127.0.0.1:9000' },
@@ -232,19 +233,44 @@ describe('steps and the payload', () => {
       apiSecret: OKX_SECRET,
       passphrase: 'Pass phrase 1',
       rotationDays: 30,
+      verify: true,
     });
+    expect(toAddKeyInput(d, false).verify).toBe(false);
     const b = toAddKeyInput(
       validDraft({ exchange: 'binance', apiKey: BINANCE_KEY, apiSecret: BINANCE_SECRET, passphrase: '', environment: 'demo', baseUrl: 'x' }),
+      true,
     );
     expect(b.passphrase).toBeNull();
     expect(b.environment).toEqual({ kind: 'demo' });
     expect(b.rotationDays).toBe(90);
   });
 
+  it('builds exactly the InspectInput: credentials and environment, nothing else', () => {
+    const d = validDraft({
+      apiKey: ` ${OKX_KEY} `,
+      apiSecret: `${OKX_SECRET}\n`,
+      passphrase: ' Pass phrase 1 ',
+      label: '',
+      rotationDays: 'not checked here',
+      environment: 'custom',
+      baseUrl: ' http://127.0.0.1:9000 ',
+    });
+    expect(toInspectInput(d)).toEqual({
+      exchange: 'okx',
+      environment: { kind: 'custom', baseUrl: 'http://127.0.0.1:9000' },
+      apiKey: OKX_KEY,
+      apiSecret: OKX_SECRET,
+      passphrase: 'Pass phrase 1',
+    });
+    expect(() => toInspectInput(validDraft({ environment: 'custom', baseUrl: 'ftp://x' }))).toThrow(/baseUrl/);
+  });
+
   it('refuses to build a payload from an invalid draft', () => {
-    expect(() => toAddKeyInput(validDraft({ apiSecret: 'nope' }))).toThrow(/apiSecret/);
-    expect(() => toAddKeyInput(validDraft({ apiSecret: 'nope' }))).not.toThrow(/nope/);
-    expect(() => toAddKeyInput(emptyDraft())).toThrow();
+    expect(() => toAddKeyInput(validDraft({ apiSecret: 'nope' }), true)).toThrow(/apiSecret/);
+    expect(() => toAddKeyInput(validDraft({ apiSecret: 'nope' }), true)).not.toThrow(/nope/);
+    expect(() => toAddKeyInput(emptyDraft(), false)).toThrow();
+    expect(() => toInspectInput(validDraft({ apiSecret: 'nope' }))).toThrow(/apiSecret/);
+    expect(() => toInspectInput(validDraft({ apiSecret: 'nope' }))).not.toThrow(/nope/);
   });
 });
 

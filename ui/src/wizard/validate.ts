@@ -2,7 +2,7 @@
 // rules in crates/core/src/validate.rs (Rust checks again on save and has the last word).
 // No message ever contains a credential: messages describe the expected shape, never the value.
 
-import { EXCHANGE_NAMES, type AddKeyInput, type Environment, type Exchange, type Field } from '../api/types';
+import { EXCHANGE_NAMES, type AddKeyInput, type Environment, type Exchange, type Field, type InspectInput } from '../api/types';
 
 export type Step = 'exchange' | 'credentials' | 'details' | 'confirm';
 export const STEPS: readonly Step[] = ['exchange', 'credentials', 'details', 'confirm'];
@@ -242,22 +242,37 @@ export function toEnvironment(kind: EnvironmentKind, baseUrl: string): Environme
 }
 
 /** The exact payload of `add_key`: trimmed, with the passphrase only for exchanges that have one.
+ * `verify` is false only when the user chose "Save without verifying".
  * Throws if the draft is not valid, so an invalid draft can never be sent by mistake. */
-export function toAddKeyInput(draft: Draft): AddKeyInput {
+export function toAddKeyInput(draft: Draft, verify: boolean): AddKeyInput {
   const errors = validateDraft(draft);
   if (errors.length > 0 || !draft.exchange) {
     throw new Error(`The key is not ready to save: ${errors.map((e) => e.field).join(', ')}`);
   }
   const days = parseRotationDays(draft.rotationDays) as number;
+  return {
+    ...toInspectInput(draft),
+    label: draft.label.trim(),
+    rotationDays: days,
+    verify,
+  };
+}
+
+/** The exact payload of `inspect_credentials`: only what the exchange needs, trimmed as `add_key`'s.
+ * Throws unless the exchange, credentials and environment are valid. */
+export function toInspectInput(draft: Draft): InspectInput {
+  const envError = checkEnvironment(draft.environment, draft.baseUrl);
+  const errors = [...validateStep('exchange', draft), ...validateStep('credentials', draft), ...(envError ? [envError] : [])];
+  if (errors.length > 0 || !draft.exchange) {
+    throw new Error(`The key cannot be checked yet: ${errors.map((e) => e.field).join(', ')}`);
+  }
   const passphrase = draft.passphrase.trim();
   return {
     exchange: draft.exchange,
-    label: draft.label.trim(),
     environment: toEnvironment(draft.environment, draft.baseUrl),
     apiKey: draft.apiKey.trim(),
     apiSecret: draft.apiSecret.trim(),
     passphrase: needsPassphrase(draft.exchange) && passphrase ? passphrase : null,
-    rotationDays: days,
   };
 }
 

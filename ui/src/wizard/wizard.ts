@@ -1,15 +1,30 @@
-// The Add key wizard: exchange → credentials → details → confirm, in a modal dialog.
+// The Add key wizard: exchange → credentials → details → confirm, in a modal dialog. On the confirm
+// step the credentials are checked with the exchange (`inspect_credentials`) and what it reports is
+// shown: permissions, IP whitelist, expiry, account and Rust's risk findings. Save then sends
+// `verify: true`; when the check fails, saving needs the explicit "Save without verifying".
 //
 // Secrets live only in the three password inputs. They are read into a short-lived payload when the
 // user presses Save, the payload's fields are blanked as soon as Rust answers, and the inputs are
 // emptied after a successful save and whenever the wizard closes. Nothing secret is ever rendered:
 // the summary shows a masked hint computed here, the way Rust computes it.
 
-import { addKey, toIpcError } from '../api/commands';
-import { EXCHANGES, EXCHANGE_NAMES, type AddKeyInput, type Exchange, type Field, type IpcError, type KeyRecord } from '../api/types';
+import { addKey, inspectCredentials, toIpcError } from '../api/commands';
+import {
+  EXCHANGES,
+  EXCHANGE_NAMES,
+  type AddKeyInput,
+  type Exchange,
+  type Field,
+  type InspectInput,
+  type InspectResult,
+  type IpcError,
+  type KeyView,
+} from '../api/types';
 import type { Banner } from '../lib/banner';
 import { h, icon } from '../lib/dom';
 import { openModal } from '../lib/modal';
+import { accountText, expiryText, ipText } from '../lib/risk';
+import { renderFindings, renderPermissions } from '../lib/risk-view';
 import {
   DEFAULT_ROTATION_DAYS,
   STEPS,
@@ -18,6 +33,7 @@ import {
   maskHint,
   needsPassphrase,
   toAddKeyInput,
+  toInspectInput,
   validateStep,
   type Draft,
   type EnvironmentKind,
@@ -30,8 +46,12 @@ export interface WizardOptions {
   /** Labels already in use, for the early uniqueness check (Rust checks again). */
   takenLabels?: () => readonly string[];
   /** Defaults to the `add_key` command. */
-  save?: (input: AddKeyInput) => Promise<KeyRecord>;
-  onSaved?: (record: KeyRecord) => void;
+  save?: (input: AddKeyInput) => Promise<KeyView>;
+  /** Defaults to the `inspect_credentials` command. */
+  inspect?: (input: InspectInput) => Promise<InspectResult>;
+  onSaved?: (record: KeyView) => void;
+  /** The clock, for expiry texts. */
+  now?: () => Date;
   /** Where focus goes when the wizard closes, if it was not opened from a focused control. */
   returnFocus?: () => HTMLElement | null;
   /** Called once the dialog is gone, saved or not. */
@@ -44,9 +64,26 @@ export interface Wizard {
   goTo(step: Step): void;
   next(): void;
   back(): void;
+  /** Save with `verify: true` (only once the exchange check succeeded). */
   save(): Promise<void>;
+  /** The deliberate "Save without verifying" (only after the check failed). */
+  saveUnverified(): Promise<void>;
+  /** Runs the exchange check again (confirm step). */
+  retryVerify(): Promise<void>;
+  readonly verifyState: VerifyState;
   close(): void;
 }
+
+/** The confirm step's exchange check, mirrored in `#verify-result[data-state]` (idle: not shown). */
+export type VerifyState = 'idle' | 'checking' | 'ok' | 'failed';
+
+const FIELD_NAMES: Partial<Record<Field, string>> = {
+  apiKey: 'API key',
+  apiSecret: 'secret key',
+  passphrase: 'passphrase',
+  baseUrl: 'base URL',
+  label: 'label',
+};
 
 const STEP_TITLES: Record<Step, string> = {
   exchange: 'Exchange',
@@ -83,9 +120,14 @@ const EYE = ['M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 
 
 export function openWizard(opts: WizardOptions): Wizard {
   const save = opts.save ?? addKey;
+  const inspect = opts.inspect ?? inspectCredentials;
+  const now = opts.now ?? (() => new Date());
   let step: Step = 'exchange';
   let saving = false;
   let closed = false;
+  let verifyState: VerifyState = 'idle';
+  /** Bumped whenever a pending check's answer must be ignored (new check, step left, closed). */
+  let verifyToken = 0;
 
   // ---- fields ---------------------------------------------------------------------------------
 
@@ -196,6 +238,23 @@ export function openWizard(opts: WizardOptions): Wizard {
   };
   const row = (term: string, dd: HTMLElement) => h('div', { class: 'summary-row' }, h('dt', {}, term), dd);
 
+  // ---- the exchange check (confirm step) -------------------------------------------------------------
+
+  const verifyResult = h('div', {
+    id: 'verify-result',
+    class: 'verify',
+    'data-state': 'idle',
+    hidden: true,
+    role: 'region',
+    'aria-labelledby': 'verify-title',
+    'aria-live': 'polite',
+    tabindex: -1,
+  });
+  const retryBtn = h('button', { type: 'button', id: 'wizard-retry-verify', class: 'btn btn-secondary' }, 'Try again');
+  const unverifiedBtn = h('button', { type: 'button', id: 'wizard-save-unverified', class: 'btn btn-quiet btn-unverified' }, 'Save without verifying');
+  const fixFieldBtn = h('button', { type: 'button', id: 'wizard-fix-field', class: 'btn btn-quiet' });
+  let fixField: Field | null = null;
+
   // ---- panels -----------------------------------------------------------------------------------
 
   const panels: Record<Step, HTMLElement> = {
@@ -231,7 +290,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       baseUrlRow,
     ),
     confirm: h('section', { class: 'panel', 'data-panel': 'confirm', hidden: true },
-      h('p', { class: 'panel-intro' }, 'Check the details, then save. The secret is written to your OS keychain and never shown again.'),
+      h('p', { class: 'panel-intro' }, 'Check the details and what the exchange reports, then save. The secret is written to your OS keychain and never shown again.'),
       h('dl', { class: 'summary' },
         row('Label', summary.label),
         row('Exchange', summary.exchange),
@@ -239,6 +298,7 @@ export function openWizard(opts: WizardOptions): Wizard {
         row('API key', summary.hint),
         row('Rotation', summary.rotation),
       ),
+      verifyResult,
     ),
   };
 
@@ -368,6 +428,15 @@ export function openWizard(opts: WizardOptions): Wizard {
     saveBtn.hidden = step !== 'confirm';
     stepStatus.textContent = `Step ${index + 1} of ${STEPS.length}: ${STEP_TITLES[step]}`;
     if (step !== 'credentials') hideSecrets();
+    syncButtons();
+  };
+
+  /** Save needs a successful check; while saving, nothing else can be pressed. */
+  const syncButtons = (): void => {
+    for (const b of [cancelBtn, backBtn, retryBtn, unverifiedBtn, fixFieldBtn]) b.disabled = saving;
+    saveBtn.disabled = saving || verifyState !== 'ok';
+    saveBtn.setAttribute('aria-describedby', 'verify-title');
+    root.setAttribute('aria-busy', String(saving || verifyState === 'checking'));
   };
 
   const focusStep = (): void => {
@@ -375,15 +444,122 @@ export function openWizard(opts: WizardOptions): Wizard {
       step === 'exchange' ? (radios.find((r) => r.checked) ?? radios[0])
       : step === 'credentials' ? apiKey.input
       : step === 'details' ? labelInput
-      : saveBtn;
+      : verifyState === 'ok' ? saveBtn
+      : verifyState === 'failed' ? retryBtn
+      : verifyResult;
     target?.focus();
   };
 
   const goTo = (s: Step): void => {
     step = s;
-    if (s === 'confirm') fillSummary();
+    if (s === 'confirm') {
+      fillSummary();
+      startVerify();
+    } else {
+      verifyToken++;
+      setVerify('idle');
+    }
     render();
     focusStep();
+  };
+
+  // ---- the exchange check -----------------------------------------------------------------------
+
+  const exchangeName = (): string => {
+    const ex = selectedExchange();
+    return ex ? EXCHANGE_NAMES[ex] : 'the exchange';
+  };
+
+  const setVerify = (state: VerifyState, ...content: (Node | null)[]): void => {
+    verifyState = state;
+    verifyResult.setAttribute('data-state', state);
+    verifyResult.hidden = state === 'idle';
+    verifyResult.replaceChildren(...content.filter((c): c is Node => c !== null));
+    syncButtons();
+  };
+
+  const showChecking = (): void => {
+    setVerify('checking',
+      h('div', { class: 'verify-head' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        h('h3', { id: 'verify-title' }, `Checking with ${exchangeName()}…`)),
+      h('p', { class: 'muted' }, 'Latchkey asks the exchange what this key may do. Nothing is saved yet.'),
+    );
+  };
+
+  const showInspection = ({ inspection, findings }: InspectResult): void => {
+    const expiry = expiryText(inspection.expiresAt, now());
+    setVerify('ok',
+      h('div', { class: 'verify-head' },
+        h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
+        h('h3', { id: 'verify-title' }, `Verified with ${exchangeName()}${inspection.demo ? ' (demo)' : ''}`)),
+      h('dl', { class: 'summary verify-details' },
+        row('Permissions', h('dd', { id: 'verify-permissions' }, renderPermissions(inspection.permissions))),
+        row('IP whitelist', h('dd', { id: 'verify-ips', class: inspection.ipWhitelist.length ? 'mono' : '' }, ipText(inspection, 10))),
+        expiry ? row('Expiry', h('dd', { id: 'verify-expiry' }, expiry)) : null,
+        row('Account', h('dd', { id: 'verify-account' }, accountText(inspection))),
+      ),
+      renderFindings(findings, { id: 'verify-findings' }),
+    );
+  };
+
+  /** The exchange's message, here and (if it names a credential) under that field too. The values
+   * are kept: the user may still choose to save without verifying. */
+  const showVerifyFailure = (err: IpcError): void => {
+    fixField = err.field ?? null;
+    if (fixField) {
+      setError(fixField, err.message);
+      fixFieldBtn.textContent = `Edit the ${FIELD_NAMES[fixField] ?? fixField}`;
+    }
+    setVerify('failed',
+      h('div', { class: 'verify-head' },
+        h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
+        h('h3', { id: 'verify-title' }, `Could not verify with ${exchangeName()}`)),
+      h('p', { class: 'verify-error', id: 'verify-error', 'data-code': err.code ?? err.kind }, err.message),
+      h('div', { class: 'verify-actions' },
+        retryBtn,
+        fixField ? fixFieldBtn : null,
+        h('span', { class: 'spacer' }),
+        unverifiedBtn,
+      ),
+    );
+  };
+
+  /** Asks the exchange about the credentials as typed. The payload is blanked once it answers; an
+   * answer that arrives after the user moved on (or closed) is dropped. */
+  const startVerify = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    const token = ++verifyToken;
+    let input: InspectInput | null;
+    try {
+      input = toInspectInput(readDraft());
+    } catch {
+      setVerify('idle');
+      return Promise.resolve();
+    }
+    showChecking();
+    return inspect(input).then(
+      (result) => {
+        if (input) wipe(input);
+        input = null;
+        if (token !== verifyToken || closed) return;
+        showInspection(result);
+        if (isFocusParked()) saveBtn.focus();
+      },
+      (raw: unknown) => {
+        if (input) wipe(input);
+        input = null;
+        if (token !== verifyToken || closed) return;
+        showVerifyFailure(toIpcError(raw));
+        if (isFocusParked()) retryBtn.focus();
+      },
+    );
+  };
+
+  /** Focus is on the check's region, a button that just went away, or nowhere: safe to move it. */
+  const isFocusParked = (): boolean => {
+    const a = document.activeElement;
+    return !a || a === document.body || a === verifyResult || !a.isConnected || (verifyResult.contains(a) && a !== unverifiedBtn);
   };
 
   /** The first step, up to and including `last`, whose fields have errors. */
@@ -425,6 +601,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   const close = (): void => {
     if (closed) return;
     closed = true;
+    verifyToken++;
     wipeSecretInputs();
     opts.banner.clear();
     modal.close();
@@ -435,15 +612,17 @@ export function openWizard(opts: WizardOptions): Wizard {
     if (!saving) close();
   };
 
-  const setBusy = (busy: boolean): void => {
+  const setBusy = (busy: boolean, verify = true): void => {
     saving = busy;
-    root.setAttribute('aria-busy', String(busy));
-    for (const b of [cancelBtn, backBtn, saveBtn]) b.disabled = busy;
-    saveBtn.textContent = busy ? 'Saving…' : 'Save key';
+    syncButtons();
+    saveBtn.textContent = busy && verify ? 'Saving…' : 'Save key';
+    unverifiedBtn.textContent = busy && !verify ? 'Saving…' : 'Save without verifying';
   };
 
-  const doSave = async (): Promise<void> => {
-    if (saving || closed) return;
+  /** `verify: true` needs a successful check; `verify: false` is only offered once it has failed. */
+  const doSave = async (verify: boolean): Promise<void> => {
+    if (saving || closed || step !== 'confirm') return;
+    if (verifyState !== (verify ? 'ok' : 'failed')) return;
     clearErrors();
     opts.banner.clear();
     const bad = firstInvalid('confirm');
@@ -452,8 +631,8 @@ export function openWizard(opts: WizardOptions): Wizard {
       showErrors(bad.errors);
       return;
     }
-    let input: AddKeyInput | null = toAddKeyInput(readDraft());
-    setBusy(true);
+    let input: AddKeyInput | null = toAddKeyInput(readDraft(), verify);
+    setBusy(true, verify);
     try {
       const record = await save(input);
       wipe(input);
@@ -470,11 +649,16 @@ export function openWizard(opts: WizardOptions): Wizard {
     }
   };
 
-  /** Rust's answer goes where the user can act on it: inline under the field it names (on that
-   * field's step), otherwise in the banner. A rejected credential is cleared so it is pasted again;
-   * the others are kept so a label clash does not cost a secret the exchange shows only once. */
+  /** Rust's answer goes where the user can act on it. The exchange refusing the key (Rust checks
+   * again on save) shows like a failed check. Otherwise: inline under the field it names (on that
+   * field's step), or in the banner. A credential that fails Rust's own checks is cleared so it is
+   * pasted again; the others are kept so a label clash does not cost a secret the exchange shows
+   * only once. */
   const showSaveError = (err: IpcError): void => {
-    if (err.field) {
+    if (err.kind === 'exchange') {
+      showVerifyFailure(err);
+      retryBtn.focus();
+    } else if (err.field) {
       const s = STEP_OF_FIELD[err.field];
       if (err.field === 'apiKey' || err.field === 'apiSecret' || err.field === 'passphrase') {
         (fieldInput(err.field) as HTMLInputElement).value = '';
@@ -502,7 +686,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   }
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    if (step === 'confirm') void doSave();
+    if (step === 'confirm') void doSave(true);
     else next();
   });
   // Enter moves on from any field; on buttons Enter keeps its usual meaning (activate the button).
@@ -512,13 +696,27 @@ export function openWizard(opts: WizardOptions): Wizard {
     if (t instanceof HTMLButtonElement || t instanceof HTMLTextAreaElement) return;
     if (!(t instanceof HTMLInputElement || t instanceof HTMLSelectElement)) return;
     ev.preventDefault();
-    if (step === 'confirm') void doSave();
+    if (step === 'confirm') void doSave(true);
     else next();
   });
   cancelBtn.addEventListener('click', cancel);
   backBtn.addEventListener('click', back);
   nextBtn.addEventListener('click', next);
-  saveBtn.addEventListener('click', () => void doSave());
+  saveBtn.addEventListener('click', () => void doSave(true));
+  retryBtn.addEventListener('click', () => {
+    if (saving || step !== 'confirm') return;
+    if (fixField) setError(fixField, null);
+    opts.banner.clear();
+    void startVerify();
+    verifyResult.focus();
+  });
+  unverifiedBtn.addEventListener('click', () => void doSave(false));
+  fixFieldBtn.addEventListener('click', () => {
+    if (saving || !fixField) return;
+    const f = fixField;
+    goTo(STEP_OF_FIELD[f]);
+    fieldInput(f)?.focus();
+  });
 
   syncExchange();
   syncEnvironment();
@@ -533,14 +731,19 @@ export function openWizard(opts: WizardOptions): Wizard {
     goTo,
     next,
     back,
-    save: doSave,
+    save: () => doSave(true),
+    saveUnverified: () => doSave(false),
+    retryVerify: () => (step === 'confirm' && !saving ? startVerify() : Promise.resolve()),
+    get verifyState() {
+      return verifyState;
+    },
     close: cancel,
   };
 }
 
 /** Drops the payload's references to the secret strings (JS strings cannot be overwritten in place;
  * this is the most a web view can do, and it keeps the values from lingering in a live object). */
-function wipe(input: AddKeyInput): void {
+function wipe(input: AddKeyInput | InspectInput): void {
   input.apiKey = '';
   input.apiSecret = '';
   input.passphrase = null;
