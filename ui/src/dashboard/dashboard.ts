@@ -90,7 +90,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     renderFindings(findings),
     h('div', { class: 'key-facts' },
       inspection || permissions.length ? renderPermissions(permissions) : null,
-      ips ? h('span', { class: 'key-ips', title: (inspection?.ipWhitelist ?? key.ipWhitelist ?? []).join(', ') || undefined }, ips) : null,
+      ips ? h('span', { class: `key-ips${(inspection?.ipWhitelist ?? key.ipWhitelist ?? []).length ? ' mono' : ''}`, title: (inspection?.ipWhitelist ?? key.ipWhitelist ?? []).join(', ') || undefined }, ips) : null,
       h('span', {
         class: `key-verified${key.verifiedAt ? '' : ' unverified'}`,
         title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
