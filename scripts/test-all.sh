@@ -36,7 +36,7 @@ ui_tests() {
 rust_build() {
   # One compile for the app and every test target: a separate `cargo build` then `cargo test`
   # would rebuild crates whose features differ between the two.
-  cargo build --bin latchkey-desktop
+  cargo build --workspace --bins
   cargo test --workspace --no-run
 }
 
@@ -51,6 +51,7 @@ unit_tests() {
 
 desktop_tests() {
   export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/debug/latchkey-desktop"
+  export LATCHKEY_SIM_BIN="$CARGO_TARGET_DIR/debug/exchange-sim"
   export LATCHKEY_E2E_ARTIFACTS="$ARTIFACTS/e2e" LATCHKEY_E2E_WORK="$ARTIFACTS/work"
   scripts/desktop-session.sh bash -euo pipefail -c '
     cargo test -p latchkey-core --test keychain -- --ignored
