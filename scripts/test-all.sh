@@ -53,10 +53,12 @@ desktop_tests() {
   export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/debug/latchkey-desktop"
   export LATCHKEY_SIM_BIN="$CARGO_TARGET_DIR/debug/exchange-sim"
   export LATCHKEY_E2E_ARTIFACTS="$ARTIFACTS/e2e" LATCHKEY_E2E_WORK="$ARTIFACTS/work"
+  # --workspace on every run: the same feature set as the build step, so nothing recompiles.
+  # The locked-keyring test goes last: gnome-keyring cannot be unlocked again without a prompt.
   scripts/desktop-session.sh bash -euo pipefail -c '
-    cargo test -p latchkey-core --test keychain -- --ignored
-    cargo test -p latchkey-core --test keychain_locked -- --ignored --nocapture
-    cargo test -p latchkey-e2e -- --test-threads=1 --nocapture
+    cargo test --workspace --test keychain -- --ignored
+    cargo test --workspace --test add_key -- --test-threads=1 --nocapture
+    cargo test --workspace --test keychain_locked -- --ignored --nocapture
   ' 2>&1 | grep -v -e "xdg-desktop-portal" -e "dbus-daemon\[" -e "^$" | tee "$ARTIFACTS/desktop-tests.log"
 }
 

@@ -1,5 +1,6 @@
 //! A locked keyring gives an actionable error within a bounded time instead of hanging or leaking.
-//! Separate from `keychain.rs` because it locks the whole collection: run it alone, last.
+//! Separate from `keychain.rs` because it locks the whole collection, which gnome-keyring cannot
+//! unlock again without a prompt: `scripts/test-all.sh` runs it alone, after everything else.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
