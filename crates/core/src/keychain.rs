@@ -143,6 +143,30 @@ impl Keychain {
     }
 }
 
+/// Items that are not exchange keys (the 2FA secret), named by account under the same service.
+impl Keychain {
+    pub(crate) fn put_item(&self, account: &str, description: &str, bytes: &[u8]) -> Result<(), KeychainError> {
+        let entry = self.entry(account, Some(description))?;
+        entry.set_secret(bytes).map_err(|e| self.classify(e))
+    }
+
+    pub(crate) fn get_item(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, KeychainError> {
+        match self.entry(account, None)?.get_secret() {
+            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+            Err(KrError::NoEntry) => Ok(None),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+
+    pub(crate) fn delete_item(&self, account: &str) -> Result<bool, KeychainError> {
+        match self.entry(account, None)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(KrError::NoEntry) => Ok(false),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+}
+
 impl SecretStore for Keychain {
     fn put(&self, id: KeyId, description: &str, creds: &Credentials) -> Result<(), KeychainError> {
         let entry = self.entry(&id.to_string(), Some(description))?;
@@ -186,40 +210,74 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
     Ok(windows_native_keyring_store::Store::new()?)
 }
 
-#[cfg(test)]
-pub(crate) mod memory {
-    //! An in-memory [`SecretStore`] for tests of logic that is not about storage.
+/// An in-memory [`SecretStore`] for tests of logic that is not about storage (feature `testing`,
+/// which the crate's own tests, examples and benches turn on). Never for real secrets.
+#[cfg(any(test, feature = "testing"))]
+pub mod memory {
     use super::*;
-    use secrecy::ExposeSecret;
 
     #[derive(Default)]
     pub struct MemoryStore {
         pub items: Mutex<HashMap<KeyId, Zeroizing<Vec<u8>>>>,
+        /// Non-key items (the 2FA secret), by account.
+        pub other: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
         pub fail_next_put: Mutex<bool>,
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    impl MemoryStore {
+        pub fn contains(&self, id: KeyId) -> bool {
+            lock(&self.items).contains_key(&id)
+        }
+
+        pub fn len(&self) -> usize {
+            lock(&self.items).len()
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        pub(crate) fn put_item(&self, account: &str, bytes: &[u8]) {
+            lock(&self.other).insert(account.to_owned(), Zeroizing::new(bytes.to_vec()));
+        }
+
+        pub(crate) fn get_item(&self, account: &str) -> Option<Zeroizing<Vec<u8>>> {
+            lock(&self.other).get(account).cloned()
+        }
+
+        pub(crate) fn delete_item(&self, account: &str) -> bool {
+            lock(&self.other).remove(account).is_some()
+        }
     }
 
     impl SecretStore for MemoryStore {
         fn put(&self, id: KeyId, _description: &str, creds: &Credentials) -> Result<(), KeychainError> {
-            if std::mem::take(&mut *self.fail_next_put.lock().unwrap()) {
+            if std::mem::take(&mut *lock(&self.fail_next_put)) {
                 return Err(KeychainError::Locked);
             }
-            self.items.lock().unwrap().insert(id, creds.to_item());
+            lock(&self.items).insert(id, creds.to_item());
             Ok(())
         }
         fn get(&self, id: KeyId) -> Result<Option<Credentials>, KeychainError> {
-            Ok(self.items.lock().unwrap().get(&id).and_then(|b| Credentials::from_item(b)))
+            Ok(lock(&self.items).get(&id).and_then(|b| Credentials::from_item(b)))
         }
         fn delete(&self, id: KeyId) -> Result<bool, KeychainError> {
-            Ok(self.items.lock().unwrap().remove(&id).is_some())
+            Ok(lock(&self.items).remove(&id).is_some())
         }
     }
 
+    #[cfg(test)]
     #[test]
     fn memory_store_keeps_the_three_parts() {
         let m = MemoryStore::default();
         let id = KeyId::random();
         m.put(id, "d", &Credentials::new("k", "s", Some("p"))).unwrap();
         let c = m.get(id).unwrap().unwrap();
+        use secrecy::ExposeSecret;
         assert_eq!((c.api_key.expose_secret(), c.api_secret.expose_secret()), ("k", "s"));
         assert!(m.delete(id).unwrap());
         assert!(!m.delete(id).unwrap());

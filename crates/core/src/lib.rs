@@ -7,9 +7,11 @@
 pub mod audit;
 pub mod error;
 pub mod exchange;
+pub mod guard;
 pub mod keychain;
 pub mod model;
 pub mod paths;
+pub mod revoke;
 pub mod risk;
 pub mod secret;
 pub mod store;

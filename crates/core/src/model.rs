@@ -148,6 +148,12 @@ pub struct KeyRecord {
     /// What the exchange said about the key when it was last checked; `None` if never verified.
     #[serde(default)]
     pub inspection: Option<crate::exchange::KeyInspection>,
+    /// The key that can revoke this one through the exchange's API (its master account's key).
+    #[serde(default)]
+    pub master_key_id: Option<KeyId>,
+    /// The sub-account as the master's API names it: OKX `subAcct`, Binance sub-account email.
+    #[serde(default)]
+    pub sub_account: Option<String>,
 }
 
 #[cfg(test)]

@@ -43,6 +43,46 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // The exchange's last answer about the key (permissions, IPs, expiry, account), as JSON.
     M::up("ALTER TABLE keys ADD COLUMN inspection TEXT;"),
+    // Issue 4: revoke metadata, the 2FA guard, the revoke journal, and the audit hash chain
+    // (existing rows are hashed by `audit::backfill` when the store opens).
+    M::up(
+        "ALTER TABLE keys ADD COLUMN master_key_id TEXT;
+        ALTER TABLE keys ADD COLUMN sub_account TEXT;
+        CREATE TABLE guard_state (
+            id           INTEGER PRIMARY KEY CHECK (id = 1),
+            enrolled     INTEGER NOT NULL DEFAULT 0,
+            enrolled_at  TEXT,
+            last_step    INTEGER,
+            failures     INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        ) STRICT;
+        CREATE TABLE guard_recovery (
+            id      INTEGER PRIMARY KEY,
+            hash    TEXT NOT NULL,
+            used_at TEXT
+        ) STRICT;
+        CREATE TABLE revoke_jobs (
+            id          TEXT PRIMARY KEY,
+            kind        TEXT NOT NULL,
+            started_at  TEXT NOT NULL,
+            finished_at TEXT
+        ) STRICT;
+        CREATE TABLE revoke_steps (
+            job_id     TEXT NOT NULL REFERENCES revoke_jobs(id),
+            key_id     TEXT NOT NULL,
+            wave       INTEGER NOT NULL DEFAULT 0,
+            state      TEXT NOT NULL,
+            outcome    TEXT,
+            error      TEXT,
+            error_kind TEXT,
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (job_id, key_id)
+        ) STRICT;
+        CREATE INDEX revoke_steps_open ON revoke_steps(state) WHERE state NOT IN ('done', 'failed');
+        ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';",
+    ),
 ];
 
 pub struct Store {
@@ -72,6 +112,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn).map_err(|e| err(&e))?;
+        audit::backfill(&mut conn).map_err(|e| err(&e))?;
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 
@@ -79,11 +120,12 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> Error {
+    pub(crate) fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::storage(&self.path, e)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    /// The one connection, for modules that keep their own tables (guard, revoke journal).
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions), so a
         // poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -120,8 +162,9 @@ impl Store {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
             "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
-                               verified_at, rotation_days, permissions, ip_whitelist, status, inspection)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               verified_at, rotation_days, permissions, ip_whitelist, status, inspection,
+                               master_key_id, sub_account)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 key.id.to_string(),
                 key.exchange.as_str(),
@@ -136,6 +179,8 @@ impl Store {
                 to_json(&key.ip_whitelist),
                 key.status.as_str(),
                 key.inspection.as_ref().map(to_json),
+                key.master_key_id.map(|m| m.to_string()),
+                key.sub_account,
             ],
         )
         .map_err(|e| self.err(e))?;
@@ -179,7 +224,16 @@ impl Store {
     }
 
     pub fn record(&self, event: &audit::Event<'_>) -> Result<()> {
-        insert_audit(&self.conn(), event).map_err(|e| self.err(e))
+        let conn = self.conn();
+        // The insert and its hash are two statements: one transaction keeps the chain whole.
+        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Walks the audit hash chain from the first entry and reports the first broken link.
+    pub fn verify_audit_chain(&self) -> Result<audit::ChainReport> {
+        audit::verify_chain(&self.conn()).map_err(|e| self.err(e))
     }
 
     /// The newest `limit` audit entries, newest first.
@@ -205,12 +259,9 @@ impl Store {
     }
 }
 
-fn insert_audit(conn: &Connection, e: &audit::Event<'_>) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO audit (at, action, key_id, label, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![e.at, e.action.as_str(), e.key_id.map(|k| k.to_string()), e.label, e.outcome.as_str(), e.detail],
-    )?;
-    Ok(())
+/// Callers hold a transaction: the entry and its chain hash are written together.
+pub(crate) fn insert_audit(conn: &Connection, e: &audit::Event<'_>) -> rusqlite::Result<()> {
+    audit::append(conn, e)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
@@ -248,6 +299,8 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
             Some(raw) => Some(serde_json::from_str(&raw).map_err(|_| bad_column(12, "inspection"))?),
             None => None,
         },
+        master_key_id: r.get::<_, Option<String>>("master_key_id")?.and_then(|s| s.parse().ok()),
+        sub_account: r.get("sub_account")?,
     })
 }
 
@@ -284,6 +337,8 @@ mod tests {
             ip_whitelist: vec!["10.0.0.1".into()],
             status: KeyStatus::Active,
             inspection: None,
+            master_key_id: None,
+            sub_account: None,
         }
     }
 

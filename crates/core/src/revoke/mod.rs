@@ -1,0 +1,575 @@
+//! The emergency revoke engine: one 2FA code → a plan for the chosen keys → per key, in parallel
+//! within each exchange's concurrency and documented rate limits: remote revoke where the API allows
+//! it → keychain wipe → status revoked → audit.
+//!
+//! - Every step is journaled before and after ([`journal`]); [`RevokeEngine::resume_unfinished`]
+//!   finishes what a crash interrupted. Revoking is idempotent ("key does not exist" = already
+//!   revoked), so calling the exchange again after a crash is safe, and so is a second run.
+//! - A remote failure keeps the secret and quarantines the key; the report offers
+//!   [`RevokeEngine::retry`] and [`RevokeEngine::wipe_anyway`].
+//! - Keys no API can revoke are wiped locally and get a checklist item with the exchange's page.
+//! - A master key runs after the sub keys it revokes (it is needed for them), and is held back,
+//!   quarantined, if one of them failed: its secret is what a retry needs.
+//! - Every public path that changes anything checks the 2FA code first.
+
+mod journal;
+mod limits;
+mod remote;
+mod report;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use crate::audit::{Action, Event, Outcome};
+use crate::exchange::{Clock, ExchangeClient};
+use crate::guard::{Guard, GuardError};
+use crate::keychain::SecretStore;
+use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus, Permission};
+use crate::store::Store;
+use crate::Error;
+
+pub use journal::{JobKind, RemoteResult};
+pub use limits::ExchangeLimit;
+pub use report::{ChecklistItem, KeyReport, KeyResult, ReportAction, RevokeReport};
+
+use journal::{StepRow, StepState};
+use limits::Limiter;
+
+/// Which keys to revoke.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "ids", rename_all = "camelCase")]
+pub enum Selection {
+    /// Every key not yet revoked.
+    #[default]
+    All,
+    Keys(Vec<KeyId>),
+}
+
+/// How a key is expected to go, for the confirmation dialog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "route", rename_all = "camelCase")]
+pub enum PlannedRoute {
+    /// Deleted through its master key.
+    ViaMaster { master_label: String },
+    /// Bybit: the key deletes itself (if it still holds a transfer or withdrawal permission).
+    SelfDelete,
+    /// No API can revoke it: wiped locally, plus a checklist item.
+    LocalOnly,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanItem {
+    pub key_id: KeyId,
+    pub label: String,
+    pub exchange: Exchange,
+    #[serde(flatten)]
+    pub route: PlannedRoute,
+}
+
+/// Live progress, per key.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum ProgressEvent {
+    #[serde(rename_all = "camelCase")]
+    Planned { job_id: String, key_id: KeyId, label: String, exchange: Exchange },
+    #[serde(rename_all = "camelCase")]
+    RemoteOk { key_id: KeyId, already_revoked: bool },
+    #[serde(rename_all = "camelCase")]
+    Manual { key_id: KeyId, url: String },
+    #[serde(rename_all = "camelCase")]
+    Retrying { key_id: KeyId, attempt: u32, wait_ms: u64, reason: String },
+    #[serde(rename_all = "camelCase")]
+    Wiped { key_id: KeyId },
+    #[serde(rename_all = "camelCase")]
+    Failed { key_id: KeyId, error: String, kind: String },
+}
+
+/// Receives [`ProgressEvent`]s, e.g. to forward them to a Tauri channel. Called from worker tasks.
+pub type Progress = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+pub fn no_progress() -> Progress {
+    Arc::new(|_| {})
+}
+
+#[derive(Clone, Debug)]
+pub struct RevokeConfig {
+    /// For one revoke call (a Bybit self-delete is two requests).
+    pub request_timeout: Duration,
+    /// Tries per key for transient failures (5xx, 429, timeouts, network).
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// A Retry-After longer than this fails the key now (retry later) instead of waiting.
+    pub max_retry_after: Duration,
+    /// Added to each rate-limit window: the exchange counts arrivals, and arrivals jitter.
+    pub rate_margin: Duration,
+    pub limits: fn(Exchange) -> ExchangeLimit,
+}
+
+impl Default for RevokeConfig {
+    fn default() -> Self {
+        RevokeConfig {
+            request_timeout: Duration::from_secs(15),
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(30),
+            rate_margin: Duration::from_millis(20),
+            limits: ExchangeLimit::documented,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error(transparent)]
+    Storage(#[from] Error),
+    #[error("No key with id {0}: it may have been deleted elsewhere. Refresh the list and try again.")]
+    UnknownKey(KeyId),
+    #[error("A revoke is already running: wait for its report.")]
+    Busy,
+    #[error("The revoke was interrupted: restart Latchkey and it will finish the unfinished steps.")]
+    Interrupted,
+}
+
+impl RevokeError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RevokeError::Guard(g) => g.kind(),
+            RevokeError::Storage(_) => "storage",
+            RevokeError::UnknownKey(_) => "not_found",
+            RevokeError::Busy => "busy",
+            RevokeError::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for RevokeError {
+    fn from(e: rusqlite::Error) -> Self {
+        RevokeError::Storage(Error::Storage { path: String::from("latchkey.db"), detail: e.to_string() })
+    }
+}
+
+/// Who is calling the exchange: the master key, or (`None`) each key itself.
+type LimitGroup = (Exchange, Option<KeyId>);
+
+pub(crate) struct Inner {
+    store: Arc<Store>,
+    secrets: Arc<dyn SecretStore>,
+    guard: Arc<Guard>,
+    client: Arc<ExchangeClient>,
+    clock: Arc<dyn Clock>,
+    config: RevokeConfig,
+    semaphores: HashMap<Exchange, Arc<Semaphore>>,
+    /// Per exchange and calling account (the master key, or the key itself).
+    limiters: Mutex<HashMap<LimitGroup, Arc<Limiter>>>,
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Inner {
+    fn limiter(&self, exchange: Exchange, master: Option<KeyId>) -> Arc<Limiter> {
+        let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((exchange, master))
+            .or_insert_with(|| Arc::new(Limiter::new((self.config.limits)(exchange), self.config.rate_margin)))
+            .clone()
+    }
+}
+
+/// One job's context, shared by its worker tasks.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    inner: Arc<Inner>,
+    job: Arc<str>,
+    progress: Progress,
+}
+
+impl Ctx {
+    fn emit(&self, event: ProgressEvent) {
+        (self.progress)(event);
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+}
+
+#[derive(Clone)]
+pub struct RevokeEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RevokeEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevokeEngine").finish_non_exhaustive()
+    }
+}
+
+impl RevokeEngine {
+    pub fn new(
+        store: Arc<Store>,
+        secrets: Arc<dyn SecretStore>,
+        guard: Arc<Guard>,
+        client: Arc<ExchangeClient>,
+        clock: Arc<dyn Clock>,
+        config: RevokeConfig,
+    ) -> Self {
+        let semaphores = Exchange::ALL
+            .into_iter()
+            .map(|e| (e, Arc::new(Semaphore::new((config.limits)(e).concurrency.max(1)))))
+            .collect();
+        let inner = Inner {
+            store,
+            secrets,
+            guard,
+            client,
+            clock,
+            config,
+            semaphores,
+            limiters: Mutex::new(HashMap::new()),
+            running: tokio::sync::Mutex::new(()),
+        };
+        RevokeEngine { inner: Arc::new(inner) }
+    }
+
+    /// What a revoke of `selection` would do, for the confirmation dialog. Changes nothing.
+    pub fn plan(&self, selection: &Selection) -> Result<Vec<PlanItem>, RevokeError> {
+        let keys = self.select(selection)?;
+        let mut items = Vec::new();
+        for key in &keys {
+            let master = match key.master_key_id {
+                Some(id) => self.inner.store.get_key(id)?,
+                None => None,
+            };
+            let route = match (master, key.exchange) {
+                (Some(m), Exchange::Bybit) => PlannedRoute::ViaMaster { master_label: m.label },
+                (Some(m), _) if key.sub_account.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
+                    PlannedRoute::ViaMaster { master_label: m.label }
+                }
+                (None, Exchange::Bybit)
+                    if key.permissions.iter().any(|p| matches!(p, Permission::Transfer | Permission::Withdraw)) =>
+                {
+                    PlannedRoute::SelfDelete
+                }
+                _ => PlannedRoute::LocalOnly,
+            };
+            items.push(PlanItem { key_id: key.id, label: key.label.clone(), exchange: key.exchange, route });
+        }
+        Ok(items)
+    }
+
+    /// The emergency button: checks the 2FA code, then revokes the selected keys (all by default).
+    pub async fn emergency_revoke(
+        &self,
+        guard_code: &str,
+        selection: Selection,
+        now: DateTime<Utc>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        self.check_code(guard_code, now).await?;
+        let keys = self.select(&selection)?;
+        self.start(JobKind::Revoke, keys, progress).await
+    }
+
+    /// "Retry" in the report: the remote revoke again, for quarantined keys.
+    pub async fn retry(
+        &self,
+        guard_code: &str,
+        keys: &[KeyId],
+        now: DateTime<Utc>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        self.check_code(guard_code, now).await?;
+        let keys = self.quarantined(keys)?;
+        self.start(JobKind::Retry, keys, progress).await
+    }
+
+    /// "Wipe locally anyway": removes quarantined keys' secrets without revoking them remotely; the
+    /// report lists them for deletion by hand.
+    pub async fn wipe_anyway(
+        &self,
+        guard_code: &str,
+        keys: &[KeyId],
+        now: DateTime<Utc>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        self.check_code(guard_code, now).await?;
+        let keys = self.quarantined(keys)?;
+        self.start(JobKind::WipeAnyway, keys, progress).await
+    }
+
+    /// At startup: finishes every job a crash interrupted. Needs no code: it only completes work a
+    /// verified code started.
+    pub async fn resume_unfinished(&self, progress: Progress) -> Result<Vec<RevokeReport>, RevokeError> {
+        let _running = self.inner.running.lock().await;
+        let jobs = journal::unfinished_jobs(&self.inner.store.conn())?;
+        let mut reports = Vec::new();
+        for job in jobs {
+            tracing::info!(job = %job.id, "resuming an interrupted revoke");
+            reports.push(self.run(job, progress.clone()).await?);
+        }
+        Ok(reports)
+    }
+
+    pub fn report(&self, job_id: &str) -> Result<Option<RevokeReport>, RevokeError> {
+        let job = journal::job(&self.inner.store.conn(), job_id)?;
+        job.map(|j| self.build_report(&j)).transpose()
+    }
+
+    pub fn last_report(&self) -> Result<Option<RevokeReport>, RevokeError> {
+        let job = journal::last_job(&self.inner.store.conn())?;
+        job.map(|j| self.build_report(&j)).transpose()
+    }
+
+    async fn check_code(&self, code: &str, now: DateTime<Utc>) -> Result<(), RevokeError> {
+        let guard = self.inner.guard.clone();
+        let code = Zeroizing::new(code.to_owned());
+        // Argon2 (recovery codes) and SQLite block: off the async workers.
+        let checked = tokio::task::spawn_blocking(move || guard.verify(&code, now)).await;
+        checked.map_err(|_| RevokeError::Interrupted)?.map_err(RevokeError::from)
+    }
+
+    fn select(&self, selection: &Selection) -> Result<Vec<KeyRecord>, RevokeError> {
+        let keys = match selection {
+            Selection::All => self.inner.store.list_keys()?,
+            Selection::Keys(ids) => {
+                let mut keys = Vec::new();
+                for id in ids {
+                    keys.push(self.inner.store.get_key(*id)?.ok_or(RevokeError::UnknownKey(*id))?);
+                }
+                keys
+            }
+        };
+        // Revoked keys are done: a second run skips them.
+        Ok(keys.into_iter().filter(|k| k.status != KeyStatus::Revoked).collect())
+    }
+
+    fn quarantined(&self, ids: &[KeyId]) -> Result<Vec<KeyRecord>, RevokeError> {
+        let keys = self.select(&Selection::Keys(ids.to_vec()))?;
+        Ok(keys.into_iter().filter(|k| k.status == KeyStatus::Quarantined).collect())
+    }
+
+    async fn start(
+        &self,
+        kind: JobKind,
+        keys: Vec<KeyRecord>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let job_id = uuid::Uuid::new_v4().to_string();
+        let waves = waves(&keys);
+        let steps: Vec<(KeyId, u32)> = keys.iter().map(|k| (k.id, waves[&k.id])).collect();
+        let now = self.inner.clock.now();
+        journal::create_job(&self.inner.store.conn(), &job_id, kind, now, &steps)?;
+        for key in &keys {
+            progress(ProgressEvent::Planned {
+                job_id: job_id.clone(),
+                key_id: key.id,
+                label: key.label.clone(),
+                exchange: key.exchange,
+            });
+        }
+        let job = journal::job(&self.inner.store.conn(), &job_id)?.ok_or(RevokeError::Interrupted)?;
+        self.run(job, progress).await
+    }
+
+    /// Runs (or resumes) a job wave by wave: sub keys before the masters that revoke them.
+    async fn run(&self, job: journal::JobRow, progress: Progress) -> Result<RevokeReport, RevokeError> {
+        let ctx = Ctx { inner: self.inner.clone(), job: Arc::from(job.id.as_str()), progress };
+        let steps = journal::steps(&self.inner.store.conn(), &job.id)?;
+        let mut records = HashMap::new();
+        for step in &steps {
+            if let Some(k) = self.inner.store.get_key(step.key_id)? {
+                records.insert(k.id, k);
+            }
+        }
+        let last_wave = steps.iter().map(|s| s.wave).max().unwrap_or(0);
+        for wave in 0..=last_wave {
+            let failed: HashSet<KeyId> = journal::steps(&self.inner.store.conn(), &job.id)?
+                .into_iter()
+                .filter(|s| s.state == StepState::Failed)
+                .map(|s| s.key_id)
+                .collect();
+            let mut tasks = tokio::task::JoinSet::new();
+            for step in steps.iter().filter(|s| s.wave == wave && !s.state.finished()) {
+                let Some(key) = records.get(&step.key_id).cloned() else {
+                    journal::set_state(&self.inner.store.conn(), &job.id, step.key_id, StepState::Done, ctx.now())?;
+                    continue;
+                };
+                let failed_subs =
+                    records.values().filter(|k| k.master_key_id == Some(key.id) && failed.contains(&k.id));
+                let held_back = failed_subs.count();
+                if held_back > 0 && job.kind != JobKind::WipeAnyway {
+                    let message = format!(
+                        "Kept: this master key is what Latchkey needs to retry {held_back} sub key(s) whose revoke failed. Retry them, or wipe this key anyway."
+                    );
+                    quarantine(&ctx, &key, &message, "held_for_retry");
+                    continue;
+                }
+                tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind));
+            }
+            while tasks.join_next().await.is_some() {}
+        }
+        journal::finish_job(&self.inner.store.conn(), &job.id, ctx.now())?;
+        let job = journal::job(&self.inner.store.conn(), &job.id)?.ok_or(RevokeError::Interrupted)?;
+        self.build_report(&job)
+    }
+
+    fn build_report(&self, job: &journal::JobRow) -> Result<RevokeReport, RevokeError> {
+        let steps = journal::steps(&self.inner.store.conn(), &job.id)?;
+        let keys = steps.iter().map(|s| self.inner.store.get_key(s.key_id)).collect::<Result<Vec<_>, _>>()?;
+        Ok(report::build(job, &steps, &keys))
+    }
+}
+
+/// Sets who can revoke a key: its master key and sub-account name (OKX `subAcct`, Binance email).
+pub fn set_revoke_link(
+    store: &Store,
+    key: KeyId,
+    master: Option<KeyId>,
+    sub_account: Option<&str>,
+) -> Result<(), RevokeError> {
+    store.get_key(key)?.ok_or(RevokeError::UnknownKey(key))?;
+    if let Some(m) = master {
+        store.get_key(m)?.ok_or(RevokeError::UnknownKey(m))?;
+    }
+    let sub = sub_account.map(str::trim).filter(|s| !s.is_empty());
+    store.conn().execute(
+        "UPDATE keys SET master_key_id = ?2, sub_account = ?3 WHERE id = ?1",
+        rusqlite::params![key.to_string(), master.map(|m| m.to_string()), sub],
+    )?;
+    Ok(())
+}
+
+/// Wave 0: keys no selected key depends on; a master runs one wave after its last sub key.
+fn waves(keys: &[KeyRecord]) -> HashMap<KeyId, u32> {
+    let selected: HashSet<KeyId> = keys.iter().map(|k| k.id).collect();
+    let mut wave: HashMap<KeyId, u32> = keys.iter().map(|k| (k.id, 0)).collect();
+    // Chains are short (sub → master); the bound also stops a cycle in bad data.
+    for _ in 0..keys.len().min(8) {
+        let mut changed = false;
+        for k in keys {
+            if let Some(m) = k.master_key_id.filter(|m| selected.contains(m) && *m != k.id) {
+                let need = wave[&k.id] + 1;
+                if wave[&m] < need {
+                    wave.insert(m, need);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    wave
+}
+
+fn event<'a>(key: &'a KeyRecord, action: Action, outcome: Outcome, detail: String, at: DateTime<Utc>) -> Event<'a> {
+    Event { at, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail }
+}
+
+/// The remote revoke failed (or was held back): keep the secret, mark the key quarantined.
+fn quarantine(ctx: &Ctx, key: &KeyRecord, message: &str, kind: &str) {
+    let at = ctx.now();
+    let e = event(key, Action::Quarantine, Outcome::Failed, message.to_owned(), at);
+    let conn = ctx.inner.store.conn();
+    if let Err(err) = journal::complete(
+        &conn,
+        &ctx.job,
+        key.id,
+        KeyStatus::Quarantined,
+        StepState::Failed,
+        Some((message, kind)),
+        &e,
+        at,
+    ) {
+        tracing::warn!(key = %key.id, error = %err, "could not journal a quarantine; the resume will retry it");
+        return;
+    }
+    drop(conn);
+    ctx.emit(ProgressEvent::Failed { key_id: key.id, error: message.to_owned(), kind: kind.to_owned() });
+}
+
+async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
+    let semaphore = ctx.inner.semaphores.get(&key.exchange).cloned();
+    let _permit = match semaphore {
+        Some(s) => s.acquire_owned().await.ok(),
+        None => None,
+    };
+    let store = &ctx.inner.store;
+    let outcome = match (kind, step.state, step.outcome.clone()) {
+        (_, StepState::RemoteDone | StepState::Wiping, Some(done)) => done,
+        (JobKind::WipeAnyway, ..) => {
+            let (url, steps) = remote::checklist(
+                &key,
+                "You chose to wipe this key locally without revoking it: it may still work on the exchange.",
+            );
+            let outcome = RemoteResult::NotRevoked { url, steps };
+            if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &outcome, ctx.now()).is_err() {
+                return;
+            }
+            outcome
+        }
+        _ => {
+            // Before: a crash from here on means "the call may have happened"; resuming calls
+            // again, which is safe because revoking is idempotent.
+            if journal::set_state(&store.conn(), &ctx.job, key.id, StepState::RemoteStarted, ctx.now()).is_err() {
+                return;
+            }
+            match remote::revoke(&ctx, &key).await {
+                Ok(done) => {
+                    if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now()).is_err() {
+                        return;
+                    }
+                    done
+                }
+                Err(failure) => return quarantine(&ctx, &key, &failure.message, &failure.kind),
+            }
+        }
+    };
+    match &outcome {
+        RemoteResult::Revoked { .. } => ctx.emit(ProgressEvent::RemoteOk { key_id: key.id, already_revoked: false }),
+        RemoteResult::AlreadyRevoked => ctx.emit(ProgressEvent::RemoteOk { key_id: key.id, already_revoked: true }),
+        RemoteResult::Manual { url, .. } | RemoteResult::NotRevoked { url, .. } => {
+            ctx.emit(ProgressEvent::Manual { key_id: key.id, url: url.clone() })
+        }
+    }
+    if journal::set_state(&store.conn(), &ctx.job, key.id, StepState::Wiping, ctx.now()).is_err() {
+        return;
+    }
+    let secrets = ctx.inner.secrets.clone();
+    let id = key.id;
+    match tokio::task::spawn_blocking(move || secrets.delete(id)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return quarantine(&ctx, &key, &e.to_string(), "keychain"),
+        Err(_) => return,
+    }
+    let (action, detail) = match &outcome {
+        RemoteResult::Revoked { method } => {
+            (Action::Revoke, format!("revoked on {} ({method}); secret wiped", key.exchange))
+        }
+        RemoteResult::AlreadyRevoked => (Action::Revoke, format!("already gone on {}; secret wiped", key.exchange)),
+        RemoteResult::Manual { url, .. } => {
+            (Action::Wipe, format!("no API revoke: secret wiped; delete the key by hand at {url}"))
+        }
+        RemoteResult::NotRevoked { url, .. } => {
+            (Action::Wipe, format!("wiped locally without a remote revoke; delete the key by hand at {url}"))
+        }
+    };
+    let at = ctx.now();
+    let e = event(&key, action, Outcome::Ok, detail, at);
+    if journal::complete(&store.conn(), &ctx.job, key.id, KeyStatus::Revoked, StepState::Done, None, &e, at).is_err() {
+        return;
+    }
+    ctx.emit(ProgressEvent::Wiped { key_id: key.id });
+}

@@ -1,0 +1,151 @@
+//! One key's remote revoke: find its credentials (and its master's), then call the exchange within
+//! the rate limit, with a per-request timeout and retries with backoff for 5xx, 429 (honouring
+//! Retry-After) and timeouts.
+
+use std::time::Duration;
+
+use crate::exchange::{api_management_page, Endpoint, ExchangeError, MasterKey, RevokeOutcome, RevokeRequest};
+use crate::model::{KeyId, KeyRecord};
+use crate::secret::Credentials;
+
+use super::journal::RemoteResult;
+use super::{Ctx, ProgressEvent};
+
+/// Why the remote step failed, in words for the user, with a machine kind for the UI.
+#[derive(Clone, Debug)]
+pub(crate) struct RemoteFailure {
+    pub message: String,
+    pub kind: String,
+}
+
+impl From<&ExchangeError> for RemoteFailure {
+    fn from(e: &ExchangeError) -> Self {
+        RemoteFailure { message: e.to_string(), kind: e.kind().to_owned() }
+    }
+}
+
+/// The checklist for a key Latchkey cannot revoke through the API. Names the key by its hint only.
+pub(crate) fn checklist(key: &KeyRecord, reason: &str) -> (String, Vec<String>) {
+    let demo = matches!(key.environment, crate::model::Environment::Demo);
+    let url = api_management_page(key.exchange, demo).to_owned();
+    let steps = vec![
+        reason.to_owned(),
+        format!("Open {url} and sign in to {}.", key.exchange),
+        format!("Find the API key {} ('{}') and delete it.", key.key_hint, key.label),
+    ];
+    (url, steps)
+}
+
+fn manual(key: &KeyRecord, reason: &str) -> RemoteResult {
+    let (url, steps) = checklist(key, reason);
+    RemoteResult::Manual { url, steps }
+}
+
+async fn credentials(ctx: &Ctx, id: KeyId) -> Result<Option<Credentials>, RemoteFailure> {
+    let secrets = ctx.inner.secrets.clone();
+    let got = tokio::task::spawn_blocking(move || secrets.get(id)).await;
+    match got {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(RemoteFailure { message: e.to_string(), kind: "keychain".to_owned() }),
+        Err(_) => Err(RemoteFailure {
+            message: "The keychain read was interrupted. Retry.".to_owned(),
+            kind: "keychain".to_owned(),
+        }),
+    }
+}
+
+pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, RemoteFailure> {
+    let Some(creds) = credentials(ctx, key.id).await? else {
+        return Ok(manual(key, "Latchkey no longer holds this key's secret, so it cannot revoke it through the API."));
+    };
+    let endpoint = Endpoint::new(key.exchange, &key.environment).map_err(|e| RemoteFailure::from(&e))?;
+    let mut master = None;
+    if let Some(master_id) = key.master_key_id {
+        let record = ctx
+            .inner
+            .store
+            .get_key(master_id)
+            .map_err(|e| RemoteFailure { message: e.to_string(), kind: "storage".into() })?;
+        let Some(record) = record else {
+            return Ok(manual(
+                key,
+                "Its master key is no longer in Latchkey, so it cannot be revoked through the API.",
+            ));
+        };
+        let Some(master_creds) = credentials(ctx, master_id).await? else {
+            return Ok(manual(
+                key,
+                &format!(
+                    "The secret of its master key '{}' is gone, so it cannot be revoked through the API.",
+                    record.label
+                ),
+            ));
+        };
+        let master_endpoint =
+            Endpoint::new(record.exchange, &record.environment).map_err(|e| RemoteFailure::from(&e))?;
+        master = Some((master_endpoint, master_creds));
+    }
+    let request = RevokeRequest {
+        endpoint: &endpoint,
+        key: &creds,
+        sub_account: key.sub_account.as_deref(),
+        master: master.as_ref().map(|(endpoint, credentials)| MasterKey { endpoint, credentials }),
+    };
+    let limiter = ctx.inner.limiter(key.exchange, key.master_key_id);
+    let config = &ctx.inner.config;
+    let mut attempt = 1u32;
+    loop {
+        limiter.acquire().await;
+        let error = match tokio::time::timeout(config.request_timeout, ctx.inner.client.revoke(&request)).await {
+            Ok(Ok(outcome)) => return Ok(map_outcome(outcome)),
+            Ok(Err(e)) => e,
+            Err(_) => ExchangeError::Timeout { exchange: key.exchange, after: config.request_timeout },
+        };
+        if !error.is_transient() || attempt >= config.max_attempts {
+            return Err(RemoteFailure::from(&error));
+        }
+        let wait = match &error {
+            ExchangeError::RateLimited { retry_after: Some(after), .. } => {
+                if *after > config.max_retry_after {
+                    return Err(RemoteFailure::from(&error));
+                }
+                *after
+            }
+            _ => backoff(config.backoff_base, config.backoff_max, attempt),
+        };
+        ctx.emit(ProgressEvent::Retrying {
+            key_id: key.id,
+            attempt,
+            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            reason: error.kind().to_owned(),
+        });
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+fn map_outcome(outcome: RevokeOutcome) -> RemoteResult {
+    match outcome {
+        RevokeOutcome::Revoked { method } => RemoteResult::Revoked {
+            method: serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        },
+        RevokeOutcome::AlreadyRevoked => RemoteResult::AlreadyRevoked,
+        RevokeOutcome::Manual { url, steps } => RemoteResult::Manual { url, steps },
+    }
+}
+
+/// base · 2^(attempt−1), capped.
+pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let ms = |a| backoff(Duration::from_millis(100), Duration::from_millis(500), a).as_millis();
+        assert_eq!([ms(1), ms(2), ms(3), ms(4)], [100, 200, 400, 500]);
+    }
+}

@@ -1,0 +1,144 @@
+//! What the user reads after a run: per key what happened and what they can still do, and a
+//! checklist per exchange. Built from the journal, so a resumed run reports the same way.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::exchange::api_management_page;
+use crate::model::{Exchange, KeyId, KeyRecord};
+
+use super::journal::{JobKind, JobRow, RemoteResult, StepRow, StepState};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum KeyResult {
+    /// Revoked on the exchange, secret wiped.
+    Revoked { method: String },
+    /// The exchange no longer knew the key; secret wiped.
+    AlreadyRevoked,
+    /// Secret wiped; the key must still be deleted by hand on the exchange.
+    Manual { url: String, steps: Vec<String> },
+    /// Wiped locally on request without a remote revoke: the key may still work on the exchange.
+    WipedOnly { url: String, steps: Vec<String> },
+    /// The remote revoke failed: the secret is kept for a retry and the key must not be used.
+    Quarantined { error: String, kind: String },
+    /// Not finished yet (a run in progress, or one to resume).
+    Pending,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReportAction {
+    Retry,
+    WipeAnyway,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyReport {
+    pub key_id: KeyId,
+    pub label: String,
+    pub exchange: Exchange,
+    pub key_hint: String,
+    #[serde(flatten)]
+    pub result: KeyResult,
+    /// What the report offers for this key.
+    pub actions: Vec<ReportAction>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecklistItem {
+    pub exchange: Exchange,
+    pub url: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeReport {
+    pub job_id: String,
+    pub kind: JobKind,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub keys: Vec<KeyReport>,
+    pub checklist: Vec<ChecklistItem>,
+}
+
+impl RevokeReport {
+    pub fn count(&self, pred: impl Fn(&KeyResult) -> bool) -> usize {
+        self.keys.iter().filter(|k| pred(&k.result)).count()
+    }
+
+    /// Keys whose secret is kept because the remote revoke failed.
+    pub fn quarantined(&self) -> Vec<KeyId> {
+        self.keys.iter().filter(|k| matches!(k.result, KeyResult::Quarantined { .. })).map(|k| k.key_id).collect()
+    }
+}
+
+pub(crate) fn key_result(step: &StepRow) -> KeyResult {
+    match (step.state, &step.outcome) {
+        (StepState::Failed, _) => KeyResult::Quarantined {
+            error: step.error.clone().unwrap_or_default(),
+            kind: step.error_kind.clone().unwrap_or_default(),
+        },
+        (StepState::Done, Some(RemoteResult::Revoked { method })) => KeyResult::Revoked { method: method.clone() },
+        (StepState::Done, Some(RemoteResult::AlreadyRevoked)) => KeyResult::AlreadyRevoked,
+        (StepState::Done, Some(RemoteResult::Manual { url, steps })) => {
+            KeyResult::Manual { url: url.clone(), steps: steps.clone() }
+        }
+        (StepState::Done, Some(RemoteResult::NotRevoked { url, steps })) => {
+            KeyResult::WipedOnly { url: url.clone(), steps: steps.clone() }
+        }
+        _ => KeyResult::Pending,
+    }
+}
+
+pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>]) -> RevokeReport {
+    let mut reports = Vec::new();
+    let mut exchanges: Vec<Exchange> = Vec::new();
+    for (step, key) in steps.iter().zip(keys) {
+        let result = key_result(step);
+        let actions = match result {
+            KeyResult::Quarantined { .. } => vec![ReportAction::Retry, ReportAction::WipeAnyway],
+            _ => Vec::new(),
+        };
+        let (label, exchange, key_hint) = match key {
+            Some(k) => (k.label.clone(), k.exchange, k.key_hint.clone()),
+            None => ("(deleted)".to_owned(), Exchange::Okx, String::new()),
+        };
+        if key.is_some() && !exchanges.contains(&exchange) {
+            exchanges.push(exchange);
+        }
+        reports.push(KeyReport { key_id: step.key_id, label, exchange, key_hint, result, actions });
+    }
+    let mut checklist = Vec::new();
+    for exchange in exchanges {
+        let url = api_management_page(exchange, false).to_owned();
+        for key in reports.iter().filter(|k| k.exchange == exchange) {
+            match &key.result {
+                KeyResult::Manual { url, .. } | KeyResult::WipedOnly { url, .. } => checklist.push(ChecklistItem {
+                    exchange,
+                    url: url.clone(),
+                    text: format!("Delete the API key {} ('{}') on {exchange}'s API page.", key.key_hint, key.label),
+                }),
+                _ => {}
+            }
+        }
+        checklist.push(ChecklistItem {
+            exchange,
+            url: url.clone(),
+            text: format!(
+                "Change your {exchange} password, sign out other sessions, and check the API page for keys you do not recognise."
+            ),
+        });
+    }
+    RevokeReport {
+        job_id: job.id.clone(),
+        kind: job.kind,
+        started_at: job.started_at,
+        finished_at: job.finished_at,
+        keys: reports,
+        checklist,
+    }
+}

@@ -1,0 +1,241 @@
+//! The revoke engine against exchange-sim: a full run over the three exchanges, idempotent
+//! re-runs, one exchange down with 429s and timeouts elsewhere, retry and wipe-anyway, the guard
+//! check, and a crash (an aborted run) finished by resume.
+#![allow(clippy::unwrap_used)]
+
+mod revoke_support;
+
+use std::time::Duration;
+
+use exchange_sim::{Fault, FaultKind};
+use latchkey_core::revoke::{
+    no_progress, KeyResult, PlannedRoute, ProgressEvent, ReportAction, RevokeError, Selection,
+};
+use revoke_support::*;
+
+const OKX_SUB: &str = "okx-sub-bot";
+const BINANCE_EMAIL: &str = "bot-sub-1@example.com";
+
+#[tokio::test]
+async fn revokes_every_key_then_a_second_run_changes_nothing() {
+    let env = Env::new(fast_config()).await;
+    let okx_master = env.add("okx-master-ip-bound", None, None);
+    let okx_sub = env.add(OKX_SUB, Some(okx_master), Some("bot-sub-1"));
+    let bybit_master = env.add("bybit-master-wallet", None, None);
+    let bybit_sub = env.add("bybit-sub-trade", Some(bybit_master), None);
+    let bybit_trade = env.add("bybit-master-trade", None, None);
+    let binance_master = env.add("binance-master", None, None);
+    let binance_sub = env.add("binance-sub-withdraw", Some(binance_master), Some(BINANCE_EMAIL));
+
+    let plan = env.engine.plan(&Selection::All).unwrap();
+    assert_eq!(plan.len(), 7);
+    let route = |id| plan.iter().find(|p| p.key_id == id).unwrap().route.clone();
+    assert_eq!(route(okx_sub), PlannedRoute::ViaMaster { master_label: "okx-master-ip-bound".into() });
+    assert_eq!(route(okx_master), PlannedRoute::LocalOnly);
+
+    let (progress, events) = recorder();
+    let (code, now) = env.code();
+    let report = env.engine.emergency_revoke(&code, Selection::All, now, progress).await.unwrap();
+    let result = |id| report.keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
+    let via_master = KeyResult::Revoked { method: "viaMaster".into() };
+    assert_eq!(result(okx_sub), via_master);
+    assert_eq!(result(bybit_sub), via_master);
+    assert_eq!(result(binance_sub), via_master);
+    assert_eq!(result(bybit_master), KeyResult::Revoked { method: "selfDelete".into() }, "after its sub key");
+    for manual in [okx_master, bybit_trade, binance_master] {
+        assert!(matches!(result(manual), KeyResult::Manual { .. }), "{:?}", result(manual));
+    }
+    let state = env.sim.state();
+    for gone in ["okx-sub-bot", "bybit-sub-trade", "bybit-master-wallet", "binance-sub-withdraw"] {
+        assert!(!state.has_key(&seed_key(gone).api_key), "{gone} still on the exchange");
+    }
+    assert!(state.has_key(&seed_key("okx-master-ip-bound").api_key), "no API can delete it");
+    assert!(env.secrets.is_empty(), "every secret wiped");
+    assert!(env.store.list_keys().unwrap().iter().all(|k| k.status == latchkey_core::model::KeyStatus::Revoked));
+    assert_eq!(report.checklist.iter().filter(|c| c.text.starts_with("Delete the API key")).count(), 3);
+    assert!(report.checklist.iter().any(|c| c.text.contains("Change your Binance password")));
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.iter().filter(|e| matches!(e, ProgressEvent::Planned { .. })).count(), 7);
+    assert_eq!(events.iter().filter(|e| matches!(e, ProgressEvent::Wiped { .. })).count(), 7);
+    assert_eq!(events.iter().filter(|e| matches!(e, ProgressEvent::Manual { .. })).count(), 3);
+    assert!(env.store.verify_audit_chain().unwrap().intact);
+    let revokes = env.store.audit_log(100).unwrap().iter().filter(|e| e.action == "revoke").count();
+    assert_eq!(revokes, 4);
+
+    // Twice is safe: nothing left to do, nothing sent.
+    let sent = env.sim.state().requests.len();
+    let (code, now) = env.code();
+    let again = env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
+    assert!(again.keys.is_empty());
+    let (code, now) = env.code();
+    let explicit =
+        env.engine.emergency_revoke(&code, Selection::Keys(vec![okx_sub]), now, no_progress()).await.unwrap();
+    assert!(explicit.keys.is_empty(), "a revoked key is skipped");
+    assert_eq!(env.sim.state().requests.len(), sent);
+}
+
+#[tokio::test]
+async fn no_valid_code_no_revoke() {
+    let env = Env::new(fast_config()).await;
+    let id = env.add("bybit-master-wallet", None, None);
+    let (_, now) = env.code();
+    let err = env.engine.emergency_revoke("000000", Selection::All, now, no_progress()).await.unwrap_err();
+    assert!(matches!(err, RevokeError::Guard(_)), "{err}");
+    assert!(err.to_string().contains("Wrong code"), "{err}");
+    assert!(env.sim.state().requests.is_empty());
+    assert!(env.secrets.contains(id));
+    let (code, now) = env.code();
+    env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
+    let err = env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap_err();
+    assert!(err.to_string().contains("already used"), "replayed code: {err}");
+}
+
+#[tokio::test]
+async fn exchange_down_429_and_timeout_then_retry() {
+    let env = Env::new(fast_config()).await;
+    let okx_master = env.add("okx-master-ip-bound", None, None);
+    let okx_sub = env.add(OKX_SUB, Some(okx_master), Some("bot-sub-1"));
+    let bybit_master = env.add("bybit-master-wallet", None, None);
+    let bybit_sub = env.add("bybit-sub-trade", Some(bybit_master), None);
+    let binance_master = env.add("binance-master", None, None);
+    let binance_sub = env.add("binance-sub-withdraw", Some(binance_master), Some(BINANCE_EMAIL));
+    env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on("/sapi/"));
+    env.sim.set_fault(Fault::new(FaultKind::RateLimited { retry_after_secs: 1 }).on("/api/v5/users/").times(1));
+    env.sim.set_fault(Fault::new(FaultKind::Hang).on("/v5/user/delete-sub-api").times(1));
+
+    let (progress, events) = recorder();
+    let (code, now) = env.code();
+    let selection = Selection::Keys(vec![okx_sub, bybit_sub, binance_sub]);
+    let report = env.engine.emergency_revoke(&code, selection, now, progress).await.unwrap();
+    let result = |id| report.keys.iter().find(|k| k.key_id == id).unwrap().clone();
+    assert!(matches!(result(okx_sub).result, KeyResult::Revoked { .. }), "429 waited out");
+    assert!(matches!(result(bybit_sub).result, KeyResult::Revoked { .. }), "timeout retried");
+    let binance = result(binance_sub);
+    assert!(matches!(&binance.result, KeyResult::Quarantined { kind, .. } if kind == "exchange_down"), "{binance:?}");
+    assert_eq!(binance.actions, [ReportAction::Retry, ReportAction::WipeAnyway]);
+    assert!(env.secrets.contains(binance_sub), "a failed revoke keeps the secret");
+    assert_eq!(env.status(binance_sub), latchkey_core::model::KeyStatus::Quarantined);
+    assert_eq!(env.sim.state().requests_to("/sapi/v1/sub-account/subAccountApi").len(), 3, "3 attempts");
+    let events = events.lock().unwrap().clone();
+    let retried =
+        |reason: &str| events.iter().any(|e| matches!(e, ProgressEvent::Retrying { reason: r, .. } if r == reason));
+    assert!(retried("rate_limited") && retried("timeout") && retried("exchange_down"), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Failed { key_id, .. } if *key_id == binance_sub)));
+
+    env.sim.clear_faults();
+    let (code, now) = env.code();
+    let retry = env.engine.retry(&code, &[binance_sub, okx_sub], now, no_progress()).await.unwrap();
+    assert_eq!(retry.keys.len(), 1, "only quarantined keys are retried");
+    assert!(matches!(retry.keys[0].result, KeyResult::Revoked { .. }));
+    assert!(!env.secrets.contains(binance_sub));
+    assert!(!env.sim.state().has_key(&seed_key("binance-sub-withdraw").api_key));
+}
+
+#[tokio::test]
+async fn wipe_anyway_removes_the_secret_and_lists_the_key() {
+    let env = Env::new(fast_config()).await;
+    let master = env.add("binance-master", None, None);
+    let sub = env.add("binance-sub-withdraw", Some(master), Some(BINANCE_EMAIL));
+    env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 503 }).on("/sapi/"));
+    let (code, now) = env.code();
+    let report = env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
+    let master_result = &report.keys.iter().find(|k| k.key_id == master).unwrap().result;
+    assert!(
+        matches!(master_result, KeyResult::Quarantined { kind, .. } if kind == "held_for_retry"),
+        "the master is kept while its sub key can still be retried: {master_result:?}"
+    );
+    assert!(env.secrets.contains(master) && env.secrets.contains(sub));
+    let (code, now) = env.code();
+    let wiped = env.engine.wipe_anyway(&code, &[sub, master], now, no_progress()).await.unwrap();
+    assert_eq!(wiped.keys.len(), 2);
+    assert!(wiped.keys.iter().all(|k| matches!(k.result, KeyResult::WipedOnly { .. })), "{:?}", wiped.keys);
+    assert!(env.secrets.is_empty());
+    assert!(env.sim.state().has_key(&seed_key("binance-sub-withdraw").api_key), "still live on the exchange");
+    assert_eq!(wiped.checklist.iter().filter(|c| c.text.starts_with("Delete the API key")).count(), 2);
+}
+
+#[tokio::test]
+async fn a_crash_mid_revoke_is_finished_by_resume() {
+    let mut config = fast_config();
+    config.request_timeout = Duration::from_secs(30);
+    let env = Env::new(config).await;
+    let okx_master = env.add("okx-master-ip-bound", None, None);
+    let okx_sub = env.add(OKX_SUB, Some(okx_master), Some("bot-sub-1"));
+    let bybit = env.add("bybit-master-wallet", None, None);
+    let binance_master = env.add("binance-master", None, None);
+    let binance_sub = env.add("binance-sub-withdraw", Some(binance_master), Some(BINANCE_EMAIL));
+    // OKX never answers: the run is "killed" while that request is in flight.
+    env.sim.set_fault(Fault::new(FaultKind::Hang).on("/api/v5/users/"));
+    let (progress, events) = recorder();
+    let (code, now) = env.code();
+    let engine = env.engine.clone();
+    let selection = Selection::Keys(vec![okx_sub, bybit, binance_sub]);
+    let run = tokio::spawn(async move { engine.emergency_revoke(&code, selection, now, progress).await });
+    let wiped =
+        |id| events.lock().unwrap().iter().any(|e| matches!(e, ProgressEvent::Wiped { key_id } if *key_id == id));
+    for _ in 0..200 {
+        if wiped(bybit) && wiped(binance_sub) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(wiped(bybit) && wiped(binance_sub));
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+    let pending = env.engine.last_report().unwrap().unwrap();
+    assert!(pending.finished_at.is_none());
+    assert_eq!(pending.keys.iter().find(|k| k.key_id == okx_sub).unwrap().result, KeyResult::Pending);
+    assert!(env.secrets.contains(okx_sub), "nothing wiped before the remote step");
+
+    // The in-flight request did reach OKX before the crash: the key is already gone there.
+    env.sim.clear_faults();
+    let client = latchkey_core::exchange::ExchangeClient::new(
+        Default::default(),
+        std::sync::Arc::new(latchkey_core::exchange::SystemClock),
+    )
+    .unwrap();
+    let endpoint = latchkey_core::exchange::Endpoint::new(
+        latchkey_core::model::Exchange::Okx,
+        &latchkey_core::model::Environment::Custom { base_url: env.sim.base_url() },
+    )
+    .unwrap();
+    let (sub_key, master_key) = (seed_key(OKX_SUB), seed_key("okx-master-ip-bound"));
+    let sub_creds =
+        latchkey_core::secret::Credentials::new(&sub_key.api_key, &sub_key.secret, sub_key.passphrase.as_deref());
+    let master_creds = latchkey_core::secret::Credentials::new(
+        &master_key.api_key,
+        &master_key.secret,
+        master_key.passphrase.as_deref(),
+    );
+    client
+        .revoke(&latchkey_core::exchange::RevokeRequest {
+            endpoint: &endpoint,
+            key: &sub_creds,
+            sub_account: Some("bot-sub-1"),
+            master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+        })
+        .await
+        .unwrap();
+
+    // Restart: a new store connection and engine over the same files and keychain.
+    let store = std::sync::Arc::new(latchkey_core::store::Store::open_in(env.dir.path()).unwrap());
+    let mut config = fast_config();
+    config.max_attempts = 5;
+    config.backoff_base = Duration::from_millis(150);
+    config.backoff_max = Duration::from_millis(600);
+    let restarted = revoke_support::engine(store.clone(), env.secrets.clone(), config);
+    let reports = restarted.resume_unfinished(no_progress()).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert!(report.finished_at.is_some());
+    assert_eq!(report.keys.len(), 3);
+    let okx = report.keys.iter().find(|k| k.key_id == okx_sub).unwrap();
+    assert_eq!(okx.result, KeyResult::AlreadyRevoked, "idempotent after the crash");
+    assert!(report.keys.iter().all(|k| !matches!(k.result, KeyResult::Pending | KeyResult::Quarantined { .. })));
+    for id in [okx_sub, bybit, binance_sub] {
+        assert!(!env.secrets.contains(id));
+        assert_eq!(store.get_key(id).unwrap().unwrap().status, latchkey_core::model::KeyStatus::Revoked);
+    }
+    assert!(restarted.resume_unfinished(no_progress()).await.unwrap().is_empty(), "nothing left");
+    assert!(store.verify_audit_chain().unwrap().intact);
+}
