@@ -13,6 +13,7 @@ pub mod model;
 pub mod paths;
 pub mod revoke;
 pub mod risk;
+pub mod rotation;
 pub mod secret;
 pub mod store;
 pub mod validate;

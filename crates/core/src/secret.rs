@@ -97,6 +97,10 @@ pub fn key_hint(api_key: &SecretString) -> String {
 mod tests {
     use super::*;
 
+    // A secret can never be serialized by accident: into JSON for the UI, a log line, or SQLite.
+    static_assertions::assert_not_impl_any!(Credentials: serde::Serialize);
+    static_assertions::assert_not_impl_any!(SecretString: serde::Serialize);
+
     #[test]
     fn debug_is_redacted() {
         let c = Credentials::new("KEY-abcdef123456", "SECRET-xyz", Some("PASS-123"));

@@ -101,6 +101,8 @@ impl Vault {
             ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
             status: KeyStatus::Active,
             inspection,
+            master_key_id: None,
+            sub_account: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
