@@ -1,7 +1,24 @@
 // Generates `allow-<command>` permissions for our own commands only; the capability in
 // tauri.conf.json grants exactly these, so the web view can call nothing else.
-const COMMANDS: &[&str] =
-    &["list_keys", "get_key", "add_key", "delete_key", "keychain_status", "inspect_credentials", "verify_key"];
+const COMMANDS: &[&str] = &[
+    "list_keys",
+    "get_key",
+    "add_key",
+    "delete_key",
+    "keychain_status",
+    "inspect_credentials",
+    "verify_key",
+    "guard_status",
+    "guard_begin_enrollment",
+    "guard_confirm_enrollment",
+    "guard_disable",
+    "revoke_plan",
+    "emergency_revoke",
+    "retry_revoke",
+    "wipe_locally",
+    "save_revoke_report",
+    "audit_log",
+];
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(COMMANDS);

@@ -3,6 +3,8 @@
 //! exists only because the UI uses it.
 
 use latchkey_core::exchange::ExchangeError;
+use latchkey_core::guard::GuardError;
+use latchkey_core::revoke::RevokeError;
 use latchkey_core::validate::Field;
 use latchkey_core::Error;
 use serde::Serialize;
@@ -61,6 +63,31 @@ impl From<ExchangeError> for IpcError {
     }
 }
 
+impl From<GuardError> for IpcError {
+    fn from(e: GuardError) -> Self {
+        let message = e.to_string();
+        match e {
+            GuardError::NotEnrolled => IpcError::new("guard_missing", message),
+            GuardError::Keychain(_) => IpcError::new("keychain", message),
+            GuardError::Storage(inner) => inner.into(),
+            GuardError::Random => IpcError::internal(message),
+            // Wrong, reused or locked-out codes: the message belongs under the code field.
+            _ => IpcError { code: Some(e.kind()), ..IpcError::new("guard", message) },
+        }
+    }
+}
+
+impl From<RevokeError> for IpcError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::Guard(g) => g.into(),
+            RevokeError::Storage(inner) => inner.into(),
+            RevokeError::UnknownKey(_) => IpcError::not_found(e.to_string()),
+            other => IpcError { code: Some(other.kind()), ..IpcError::new("revoke", other.to_string()) },
+        }
+    }
+}
+
 impl From<tauri::Error> for IpcError {
     fn from(e: tauri::Error) -> Self {
         IpcError::internal(format!("Latchkey hit an internal error: {e}. Try again; if it persists, restart the app."))
@@ -81,6 +108,15 @@ mod tests {
         );
         let e = IpcError::not_found("gone");
         assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({"kind": "not_found", "message": "gone"}));
+    }
+
+    #[test]
+    fn guard_errors_tell_missing_2fa_from_a_wrong_code() {
+        let v = serde_json::to_value(IpcError::from(GuardError::NotEnrolled)).unwrap();
+        assert_eq!(v["kind"], "guard_missing");
+        let v = serde_json::to_value(IpcError::from(RevokeError::Guard(GuardError::Replayed))).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("guard"), Some("code_reused")));
+        assert!(v["message"].as_str().unwrap().contains("already used"));
     }
 
     #[test]

@@ -21,13 +21,36 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::keychain::keychain_status,
         commands::exchange::inspect_credentials,
         commands::exchange::verify_key,
+        commands::guard::guard_status,
+        commands::guard::guard_begin_enrollment,
+        commands::guard::guard_confirm_enrollment,
+        commands::guard::guard_disable,
+        commands::revoke::revoke_plan,
+        commands::revoke::emergency_revoke,
+        commands::revoke::retry_revoke,
+        commands::revoke::wipe_locally,
+        commands::revoke::save_revoke_report,
+        commands::audit::audit_log,
     ])
+}
+
+/// A revoke interrupted by a crash or a kill finishes now, before anything else can touch the keys.
+fn resume_revokes(state: &AppState) {
+    let Ok(core) = state.core() else { return };
+    tauri::async_runtime::spawn(async move {
+        match core.engine.resume_unfinished(latchkey_core::revoke::no_progress()).await {
+            Ok(reports) if !reports.is_empty() => tracing::info!(jobs = reports.len(), "resumed interrupted revokes"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not resume an interrupted revoke"),
+        }
+    });
 }
 
 pub fn run() {
     let data_dir = latchkey_core::paths::data_dir();
     logging::init(data_dir.as_deref());
     let state = AppState::open(data_dir);
+    resume_revokes(&state);
     let result = app(Builder::default(), state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "Latchkey could not start its window");

@@ -1,25 +1,31 @@
-//! What the commands share: the vault (SQLite + keychain), opened once at startup.
+//! What the commands share, opened once at startup: one SQLite store used by the vault (keys and
+//! audit), the 2FA guard and the revoke engine; the OS keychain; one HTTP client for the exchanges.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
+use latchkey_core::guard::{Guard, GuardConfig};
 use latchkey_core::keychain::Keychain;
+use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
 use latchkey_core::store::Store;
 use latchkey_core::vault::Vault;
 
 use crate::IpcError;
 
-fn exchange_client() -> Result<Arc<ExchangeClient>, String> {
-    ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))
-        .map(Arc::new)
-        .map_err(|e| format!("Latchkey could not set up its connection to the exchanges: {e}"))
+/// Everything that needs the store. Kept together so a store that cannot be opened disables all of
+/// it with one message.
+pub struct Core {
+    pub data_dir: PathBuf,
+    pub vault: Arc<Vault>,
+    pub guard: Arc<Guard>,
+    pub engine: RevokeEngine,
 }
 
 pub struct AppState {
     /// `Err` keeps the message of a store that could not be opened (e.g. a damaged file), so the
     /// window still opens and tells the user what to do instead of the app dying silently.
-    vault: Result<Arc<Vault>, String>,
+    core: Result<Arc<Core>, String>,
     keychain: Arc<Keychain>,
     exchange: Result<Arc<ExchangeClient>, String>,
 }
@@ -27,23 +33,43 @@ pub struct AppState {
 impl AppState {
     pub fn open(data_dir: Option<PathBuf>) -> Self {
         let keychain = Arc::new(Keychain::from_env());
-        let vault = match data_dir {
+        let exchange = ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))
+            .map(Arc::new)
+            .map_err(|e| format!("Latchkey could not set up its connection to the exchanges: {e}"));
+        let core = match data_dir {
             None => {
                 Err("Latchkey could not find a data folder for this user: set LATCHKEY_DATA_DIR to a writable folder."
                     .to_owned())
             }
-            Some(dir) => Store::open_in(&dir).map_err(|e| e.to_string()),
+            Some(dir) => Store::open_in(&dir).map(|store| (dir, Arc::new(store))).map_err(|e| e.to_string()),
         }
-        .map(|store| Arc::new(Vault::new(store, keychain.clone())));
-        if let Err(e) = &vault {
+        .and_then(|(data_dir, store)| {
+            let client = exchange.clone()?;
+            let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
+            let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
+            let engine = RevokeEngine::new(
+                store,
+                keychain.clone(),
+                guard.clone(),
+                client,
+                Arc::new(SystemClock),
+                RevokeConfig::default(),
+            );
+            Ok(Arc::new(Core { data_dir, vault, guard, engine }))
+        });
+        if let Err(e) = &core {
             tracing::error!(error = %e, "store unavailable");
         }
         tracing::info!(keychain = keychain.service(), "Latchkey state ready");
-        AppState { vault, keychain, exchange: exchange_client() }
+        AppState { core, keychain, exchange }
+    }
+
+    pub fn core(&self) -> Result<Arc<Core>, IpcError> {
+        self.core.clone().map_err(IpcError::storage)
     }
 
     pub fn vault(&self) -> Result<Arc<Vault>, IpcError> {
-        self.vault.clone().map_err(IpcError::storage)
+        Ok(self.core()?.vault.clone())
     }
 
     pub fn exchange(&self) -> Result<Arc<ExchangeClient>, IpcError> {

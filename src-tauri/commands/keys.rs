@@ -94,8 +94,14 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
     blocking(move || Ok(vault.insert(checked, inspection, Utc::now())?.into())).await
 }
 
+/// Deleting a key is guarded: the code is checked here, in Rust, before anything is removed.
 #[tauri::command]
-pub async fn delete_key(state: State<'_, AppState>, id: String) -> Result<(), IpcError> {
-    let (vault, id) = (state.vault()?, parse_id(&id)?);
-    blocking(move || Ok(vault.delete(id, Utc::now())?)).await
+pub async fn delete_key(state: State<'_, AppState>, id: String, code: String) -> Result<(), IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    blocking(move || {
+        let now = Utc::now();
+        core.guard.verify(&code, now)?;
+        Ok(core.vault.delete(id, now)?)
+    })
+    .await
 }

@@ -1,9 +1,12 @@
 //! Thin `#[tauri::command]`s, one file per area. Each parses its input, runs core code off the main
 //! thread (keychain calls block on D-Bus), and maps errors to [`crate::IpcError`].
 
+pub mod audit;
 pub mod exchange;
+pub mod guard;
 pub mod keychain;
 pub mod keys;
+pub mod revoke;
 
 use crate::IpcError;
 

@@ -36,12 +36,13 @@ pub struct ValidatedKey {
 }
 
 pub struct Vault {
-    store: Store,
+    store: Arc<Store>,
     secrets: Arc<dyn SecretStore>,
 }
 
 impl Vault {
-    pub fn new(store: Store, secrets: Arc<dyn SecretStore>) -> Self {
+    /// The store is shared with the guard and the revoke engine, which keep their own tables in it.
+    pub fn new(store: Arc<Store>, secrets: Arc<dyn SecretStore>) -> Self {
         Vault { store, secrets }
     }
 
@@ -207,7 +208,7 @@ mod tests {
     fn vault() -> (tempfile::TempDir, Vault, Arc<MemoryStore>) {
         let dir = tempfile::tempdir().unwrap();
         let secrets = Arc::new(MemoryStore::default());
-        let vault = Vault::new(Store::open_in(dir.path()).unwrap(), secrets.clone());
+        let vault = Vault::new(Arc::new(Store::open_in(dir.path()).unwrap()), secrets.clone());
         (dir, vault, secrets)
     }
 

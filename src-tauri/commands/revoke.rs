@@ -1,0 +1,264 @@
+//! Emergency revoke: the plan, the guarded run with live progress on a channel, retry and
+//! wipe-anyway for quarantined keys, and the report saved as a text file. The TOTP code is checked
+//! by the engine inside each call, never trusted to the web view.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use latchkey_core::model::{Exchange, KeyId};
+use latchkey_core::revoke::{KeyResult, RevokeReport};
+use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, Selection};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::blocking;
+use super::keys::parse_id;
+use crate::{AppState, IpcError};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    id: KeyId,
+    label: String,
+    exchange: Exchange,
+    key_hint: String,
+    /// `remote`: revoked at the exchange through its API; `manual`: wiped here, deleted by hand.
+    action: &'static str,
+    detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgressView {
+    id: KeyId,
+    stage: &'static str,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportItemView {
+    id: KeyId,
+    label: String,
+    exchange: Exchange,
+    key_hint: String,
+    outcome: &'static str,
+    message: String,
+    manual_url: Option<String>,
+    steps: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChecklistView {
+    exchange: Exchange,
+    url: String,
+    steps: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportView {
+    job_id: String,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    items: Vec<ReportItemView>,
+    checklist: Vec<ChecklistView>,
+}
+
+fn selection(ids: Option<Vec<String>>) -> Result<Selection, IpcError> {
+    match ids {
+        None => Ok(Selection::All),
+        Some(ids) => Ok(Selection::Keys(ids.iter().map(|i| parse_id(i)).collect::<Result<_, _>>()?)),
+    }
+}
+
+fn progress_to(channel: Channel<ProgressView>) -> Progress {
+    std::sync::Arc::new(move |event: ProgressEvent| {
+        let (id, stage, message) = match event {
+            ProgressEvent::Planned { key_id, label, exchange, .. } => {
+                (key_id, "planned", format!("{label} ({exchange}): queued"))
+            }
+            ProgressEvent::RemoteOk { key_id, already_revoked: true } => {
+                (key_id, "already_revoked", "The exchange no longer knows this key.".to_owned())
+            }
+            ProgressEvent::RemoteOk { key_id, .. } => (key_id, "remote_ok", "Revoked at the exchange.".to_owned()),
+            ProgressEvent::Manual { key_id, url } => (key_id, "manual", format!("No API revoke: delete it at {url}")),
+            ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => (
+                key_id,
+                "retrying",
+                format!("Attempt {attempt} failed ({reason}); retrying in {:.1} s", wait_ms as f64 / 1000.0),
+            ),
+            ProgressEvent::Wiped { key_id } => (key_id, "wiped", "Secret wiped from the keychain.".to_owned()),
+            ProgressEvent::Failed { key_id, error, .. } => (key_id, "failed", error),
+        };
+        // The window may have closed: the revoke goes on and the report is kept in the journal.
+        let _ = channel.send(ProgressView { id, stage, message });
+    })
+}
+
+fn report_view(report: RevokeReport) -> ReportView {
+    let items = report
+        .keys
+        .into_iter()
+        .map(|k| {
+            let (outcome, message, manual_url, steps) = match k.result {
+                KeyResult::Revoked { method } => {
+                    ("revoked", format!("Revoked at {} ({method}); secret wiped.", k.exchange), None, vec![])
+                }
+                KeyResult::AlreadyRevoked => {
+                    ("already_revoked", "The exchange no longer knew this key; secret wiped.".to_owned(), None, vec![])
+                }
+                KeyResult::Manual { url, steps } => (
+                    "manual",
+                    format!("Secret wiped. {} has no API to revoke this key: delete it on the website.", k.exchange),
+                    Some(url),
+                    steps,
+                ),
+                KeyResult::WipedOnly { url, steps } => (
+                    "wiped_locally",
+                    "Secret wiped here without a remote revoke: the key may still work at the exchange.".to_owned(),
+                    Some(url),
+                    steps,
+                ),
+                KeyResult::Quarantined { error, .. } => (
+                    "quarantined",
+                    format!("{error} The secret is kept so you can retry; the key is quarantined."),
+                    None,
+                    vec![],
+                ),
+                KeyResult::Pending => {
+                    ("quarantined", "Not finished: restart Latchkey to resume this revoke.".to_owned(), None, vec![])
+                }
+            };
+            ReportItemView {
+                id: k.key_id,
+                label: k.label,
+                exchange: k.exchange,
+                key_hint: k.key_hint,
+                outcome,
+                message,
+                manual_url,
+                steps,
+            }
+        })
+        .collect();
+    let mut checklist: BTreeMap<&'static str, ChecklistView> = BTreeMap::new();
+    for c in report.checklist {
+        checklist
+            .entry(c.exchange.as_str())
+            .or_insert_with(|| ChecklistView { exchange: c.exchange, url: c.url.clone(), steps: vec![] })
+            .steps
+            .push(c.text);
+    }
+    ReportView {
+        job_id: report.job_id,
+        started_at: report.started_at,
+        finished_at: report.finished_at,
+        items,
+        checklist: checklist.into_values().collect(),
+    }
+}
+
+/// The report as a plain text file a person can keep or print.
+fn report_text(r: &ReportView) -> String {
+    let mut out = format!(
+        "Latchkey emergency revoke report\nJob: {}\nStarted: {}\nFinished: {}\n\n",
+        r.job_id,
+        r.started_at.to_rfc3339(),
+        r.finished_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "not finished".into())
+    );
+    for i in &r.items {
+        out += &format!("- {} ({}, {}): {} — {}\n", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+    }
+    out += "\nChecklist (steps only the exchange's website can do):\n";
+    for c in &r.checklist {
+        out += &format!("* {}: {}\n", c.exchange, c.url);
+        for s in &c.steps {
+            out += &format!("    - {s}\n");
+        }
+    }
+    out += "* Change your exchange account password and review active sessions and API keys.\n";
+    out
+}
+
+#[tauri::command]
+pub async fn revoke_plan(state: State<'_, AppState>, ids: Option<Vec<String>>) -> Result<Vec<PlanView>, IpcError> {
+    let core = state.core()?;
+    let selection = selection(ids)?;
+    blocking(move || {
+        let plan = core.engine.plan(&selection)?;
+        plan.into_iter()
+            .map(|p| {
+                let hint = core.vault.get(p.key_id)?.key_hint;
+                let (action, detail) = match p.route {
+                    PlannedRoute::SelfDelete => {
+                        ("remote", format!("Revoke at {} via API (the key deletes itself)", p.exchange))
+                    }
+                    PlannedRoute::ViaMaster { master_label } => {
+                        ("remote", format!("Revoke at {} via API, through master key '{master_label}'", p.exchange))
+                    }
+                    PlannedRoute::LocalOnly => {
+                        ("manual", format!("Wipe here; {} has no API revoke for it: finish on the website", p.exchange))
+                    }
+                };
+                Ok(PlanView { id: p.key_id, label: p.label, exchange: p.exchange, key_hint: hint, action, detail })
+            })
+            .collect()
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn emergency_revoke(
+    state: State<'_, AppState>,
+    code: String,
+    ids: Option<Vec<String>>,
+    on_progress: Channel<ProgressView>,
+) -> Result<ReportView, IpcError> {
+    let core = state.core()?;
+    let report = core.engine.emergency_revoke(&code, selection(ids)?, Utc::now(), progress_to(on_progress)).await?;
+    Ok(report_view(report))
+}
+
+#[tauri::command]
+pub async fn retry_revoke(
+    state: State<'_, AppState>,
+    code: String,
+    id: String,
+    on_progress: Channel<ProgressView>,
+) -> Result<ReportView, IpcError> {
+    let core = state.core()?;
+    let report = core.engine.retry(&code, &[parse_id(&id)?], Utc::now(), progress_to(on_progress)).await?;
+    Ok(report_view(report))
+}
+
+#[tauri::command]
+pub async fn wipe_locally(state: State<'_, AppState>, code: String, id: String) -> Result<ReportView, IpcError> {
+    let core = state.core()?;
+    let progress = latchkey_core::revoke::no_progress();
+    let report = core.engine.wipe_anyway(&code, &[parse_id(&id)?], Utc::now(), progress).await?;
+    Ok(report_view(report))
+}
+
+/// Writes the job's report to `<data dir>/reports/` (owner-only, like the rest of the data dir)
+/// and returns the path.
+#[tauri::command]
+pub async fn save_revoke_report(state: State<'_, AppState>, job_id: String) -> Result<String, IpcError> {
+    let core = state.core()?;
+    blocking(move || {
+        let report =
+            core.engine.report(&job_id)?.ok_or_else(|| IpcError::not_found("No revoke report with that id."))?;
+        let text = report_text(&report_view(report));
+        let dir = core.data_dir.join("reports");
+        let safe_id: String = job_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        let path = dir.join(format!("revoke-{safe_id}.txt"));
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)).map_err(|e| {
+            IpcError::storage(format!(
+                "Could not write the report to {}: {e}. Check the folder's permissions.",
+                path.display()
+            ))
+        })?;
+        Ok(path.display().to_string())
+    })
+    .await
+}
