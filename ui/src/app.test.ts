@@ -99,6 +99,8 @@ function install(): void {
         return structuredClone(backend.keys);
       case 'keychain_status':
         return backend.keychain;
+      case 'guard_status':
+        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
       case 'add_key': {
         if (backend.addError) {
           const e = backend.addError;
@@ -131,7 +133,8 @@ function install(): void {
         return structuredClone(backend.keys[i]);
       }
       case 'delete_key': {
-        const id = (args as { id: string }).id;
+        const { id, code } = args as { id: string; code: string };
+        if (code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
         if (!backend.keys.some((k) => k.id === id)) throw { kind: 'not_found', message: 'No key with that id.' };
         backend.keys = backend.keys.filter((k) => k.id !== id);
         return null;
@@ -251,19 +254,34 @@ describe('dashboard', () => {
     expect(b.textContent).toContain('unlock your login keyring');
   });
 
-  it('deletes a key after confirmation', async () => {
+  it('deletes a key after confirmation with a 2FA code', async () => {
     backend.keys = [record({ exchange: 'okx', label: 'gone', environment: { kind: 'live' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90 }, 'k9')];
     await app.refresh();
     click('[data-testid=key-card][data-label=gone] .delete-key');
-    expect(document.activeElement?.id).toBe('cancel-delete');
+    expect(document.activeElement?.id).toBe('guard-code');
+    expect($('#guard-code').getAttribute('autocomplete')).toBe('one-time-code');
     press('Escape');
+    await flush();
     expect(document.querySelector('#confirm-delete')).toBeNull();
     expect(backend.calls.some((c) => c.cmd === 'delete_key')).toBe(false);
 
     click('[data-testid=key-card][data-label=gone] .delete-key');
+    // No code: nothing is sent.
     click('#confirm-delete');
     await flush();
-    expect(backend.calls.find((c) => c.cmd === 'delete_key')?.args).toEqual({ id: 'k9' });
+    expect($('[data-error-for=code]').textContent).toContain('Enter the code');
+    expect(backend.calls.some((c) => c.cmd === 'delete_key')).toBe(false);
+    // A wrong code: Rust's message under the field, the dialog stays.
+    type('#guard-code', '654321');
+    press('Enter', $('#guard-code'));
+    await flush();
+    expect($('[data-error-for=code]').textContent).toBe('Wrong code: check the time on this computer and try again.');
+    expect(document.querySelector('[data-testid=key-card][data-label=gone]')).toBeTruthy();
+    type('#guard-code', ' 123 456 ');
+    click('#confirm-delete');
+    await flush();
+    expect(backend.calls.filter((c) => c.cmd === 'delete_key').map((c) => c.args)).toEqual([{ id: 'k9', code: '654321' }, { id: 'k9', code: '123456' }]);
+    expect(document.querySelector('#delete-dialog')).toBeNull();
     expect(document.querySelector('[data-testid=key-card]')).toBeNull();
     expect($('#empty-state')).toBeTruthy();
   });
@@ -503,7 +521,7 @@ describe('verify with the exchange', () => {
 
     click('#wizard-save');
     await flush();
-    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status')).toEqual(['inspect_credentials', 'add_key']);
+    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status')).toEqual(['inspect_credentials', 'add_key']);
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
       input: {
         exchange: 'okx',

@@ -1,13 +1,18 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { deleteKey, keychainStatus, listKeys, verifyKey } from './api/commands';
-import type { IpcError, KeyView } from './api/types';
+import { auditLog, deleteKey, disableGuard, guardStatus, keychainStatus, listKeys, retryRevoke, verifyKey, wipeLocally } from './api/commands';
+import type { GuardStatus, IpcError, KeyView, RevokeReport } from './api/types';
+import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
 import { renderKeyList, type CardState } from './dashboard/dashboard';
 import { exchangeName } from './dashboard/format';
+import { askCode } from './guard/ask-code';
+import { openEnrollment, openSecurity } from './guard/enroll';
 import { Banner } from './lib/banner';
-import { h } from './lib/dom';
+import { h, icon } from './lib/dom';
+import { openRevokeDialog } from './revoke/revoke-dialog';
+import { stageText } from './revoke/texts';
 import { openWizard, type Wizard } from './wizard/wizard';
 
 export interface AppOptions {
@@ -21,27 +26,47 @@ export interface App {
   readonly ready: Promise<void>;
 }
 
+const SHIELD = ['M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6l8-3z', 'M9 12l2 2 4-4'];
+const LIST = ['M8 6h12', 'M8 12h12', 'M8 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18h.01'];
+const ALERT = ['M12 3l10 18H2L12 3z', 'M12 10v4', 'M12 17h.01'];
+const AUDIT_LIMIT = 1000;
+
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const now = options.now ?? (() => new Date());
   let keys: KeyView[] = [];
   let wizard: Wizard | null = null;
   /** Re-checks under way and their errors, by key id: they survive re-renders of the list. */
   const cardStates = new Map<string, CardState>();
+  let guard: GuardStatus | null = null;
+  let enrollBannerDismissed = false;
+  let view: 'keys' | 'audit' = 'keys';
+  /** One dialog at a time: the modal's focus trap does not stack. */
+  let dialogOpen = false;
 
   const banner = new Banner();
   const keychainBanner = h('div', { id: 'keychain-banner', class: 'banner banner-warning', role: 'alert', hidden: true });
   const status = h('p', { id: 'status', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const addButton = h('button', { type: 'button', id: 'add-key', class: 'btn btn-primary', 'aria-haspopup': 'dialog' }, h('span', { 'aria-hidden': 'true', class: 'plus' }, '+'), ' Add key');
+  const auditButton = h('button', { type: 'button', id: 'open-audit', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(LIST), h('span', { class: 'btn-text' }, 'Audit log'));
+  const guardButton = h('button', { type: 'button', id: 'open-2fa', class: 'btn btn-quiet', 'aria-haspopup': 'dialog' }, icon(SHIELD), h('span', { class: 'btn-text' }, '2FA'));
+  const revokeButton = h('button', { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' }, icon(ALERT), h('span', {}, 'Emergency revoke'));
   const header = h('header', { class: 'app-header' },
     h('div', { class: 'brand' },
       h('img', { src: logoUrl, alt: '', class: 'logo', width: 28, height: 28 }),
       h('h1', {}, 'Latchkey'),
       h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
     ),
-    addButton,
+    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, auditButton, guardButton, addButton, revokeButton),
   );
   const main = h('main', { id: 'main', class: 'app-main', 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading keys…'));
-  const bannerSlot = h('div', { class: 'banner-slot' }, keychainBanner);
+  const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
+  const enrollDismiss = h('button', { type: 'button', id: 'enroll-banner-dismiss', class: 'banner-dismiss', 'aria-label': 'Not now', title: 'Not now' });
+  const enrollBanner = h('div', { id: 'enroll-banner', class: 'banner banner-info', role: 'region', 'aria-label': 'Two-factor authentication', hidden: true },
+    h('div', { class: 'banner-text' },
+      h('strong', {}, 'Protect emergency revoke with 2FA. '),
+      'Revoking and deleting keys ask for a code from an authenticator app, so nobody else at this computer can do it. It takes a minute.'),
+    enrollStart, enrollDismiss);
+  const bannerSlot = h('div', { class: 'banner-slot' }, keychainBanner, enrollBanner);
   root.replaceChildren(header, bannerSlot, main, status);
   banner.mountIn(bannerSlot);
 
@@ -55,6 +80,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onAdd: () => startWizard(document.getElementById('add-first-key')),
     onDelete: (key: KeyView) => void removeKey(key),
     onRecheck: (key: KeyView) => void recheck(key),
+    onRetryRevoke: (key: KeyView) => void retry(key),
+    onWipe: (key: KeyView) => void wipe(key),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -62,11 +89,13 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
 
   /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. */
   const render = (): void => {
+    if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
-    const control = card && active !== card ? ['recheck-key', 'delete-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
-    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates));
+    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen));
     if (card?.dataset.id) {
       const again = cardOf(card.dataset.id);
       const target = control ? again?.querySelector<HTMLElement>(`.${control}`) : again;
@@ -79,6 +108,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   };
 
   const refresh = async (): Promise<void> => {
+    if (view !== 'keys') return;
     try {
       keys = await listKeys();
       render();
@@ -158,30 +188,239 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (!wizard && card && (!active || active === document.body || active === card)) card.querySelector<HTMLElement>('.recheck-key')?.focus();
   }
 
+  const buttonOf = (id: string, cls: string): HTMLElement => cardOf(id)?.querySelector<HTMLElement>(`.${cls}`) ?? cardOf(id) ?? addButton;
+
+  /** Delete is guarded: the confirmation asks for a 2FA code and sends it with the id. */
   async function removeKey(key: KeyView): Promise<void> {
+    if (dialogOpen) return;
     banner.clear();
-    if (!(await confirmDelete(key, () => cardOf(key.id)?.querySelector<HTMLElement>('.delete-key') ?? addButton))) return;
-    const card = cardOf(key.id);
-    card?.setAttribute('aria-busy', 'true');
+    dialogOpen = true;
+    let gone = false;
+    const deleted = await confirmDelete(key, {
+      remove: async (code) => {
+        try {
+          await deleteKey(key.id, code);
+        } catch (e) {
+          if ((e as IpcError).kind !== 'not_found') throw e;
+          gone = true;
+        }
+      },
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'delete-key'),
+    });
+    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    if (!deleted) return;
+    if (gone) {
+      await refresh();
+      return;
+    }
+    const i = keys.findIndex((k) => k.id === key.id);
+    keys = keys.filter((k) => k.id !== key.id);
+    cardStates.delete(key.id);
+    render();
+    announce(`Key “${key.label}” deleted.`);
+    const neighbour = keys.filter((k) => k.status !== 'revoked')[Math.min(i, keys.length - 1)] ?? keys.find((k) => k.status !== 'revoked');
+    if (neighbour) focusCard(neighbour.id);
+    else (document.getElementById('add-first-key') ?? addButton).focus();
+  }
+
+  // ---- quarantined keys ---------------------------------------------------------------------------
+
+  async function retry(key: KeyView): Promise<void> {
+    if (dialogOpen) return;
+    dialogOpen = true;
+    const report = await askCode<RevokeReport>({
+      ids: { dialog: 'retry-dialog', title: 'retry-title', cancel: 'retry-cancel', confirm: 'retry-confirm' },
+      title: `Retry revoking “${key.label}”?`,
+      body: [h('p', {}, `Latchkey asks ${exchangeName(key.exchange)} again to revoke the key `, h('code', {}, key.keyHint), '. If it confirms, the secret is wiped from your keychain.')],
+      confirmLabel: 'Retry revoke',
+      busyLabel: 'Revoking…',
+      danger: true,
+      run: (code, status) => retryRevoke(code, key.id, (p) => status(`${stageText(p.stage, key.exchange)}${p.message ? ` — ${p.message}` : ''}`)),
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'retry-revoke'),
+    });
+    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    if (report) showReport(report, key.id);
+  }
+
+  async function wipe(key: KeyView): Promise<void> {
+    if (dialogOpen) return;
+    dialogOpen = true;
+    const report = await askCode<RevokeReport>({
+      ids: { dialog: 'wipe-dialog', title: 'wipe-title', cancel: 'wipe-cancel', confirm: 'wipe-confirm' },
+      title: `Wipe “${key.label}” locally?`,
+      body: [
+        h('p', {}, `${exchangeName(key.exchange)} has not confirmed that the key `, h('code', {}, key.keyHint), ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it for you.'),
+        h('p', { class: 'muted' }, 'Make sure the key is deleted on the exchange’s website: the report lists the steps.'),
+      ],
+      confirmLabel: 'Wipe locally anyway',
+      busyLabel: 'Wiping…',
+      danger: true,
+      run: (code) => wipeLocally(code, key.id),
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'wipe-locally'),
+    });
+    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    if (report) showReport(report, key.id);
+  }
+
+  function showReport(report: RevokeReport, id: string): void {
+    dialogOpen = true;
+    openRevokeDialog({
+      report,
+      returnFocus: () => cardOf(id) ?? revokeButton,
+      onEnroll: () => startEnrollment(false),
+      onClosed: () => {
+        dialogOpen = false;
+        void refresh();
+      },
+    });
+  }
+
+  // ---- emergency revoke ---------------------------------------------------------------------------
+
+  function startRevoke(): void {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    dialogOpen = true;
+    let enroll = false;
+    openRevokeDialog({
+      returnFocus: () => revokeButton,
+      onEnroll: () => (enroll = true),
+      onClosed: (ran) => {
+        dialogOpen = false;
+        if (ran) void refresh();
+        if (enroll) startEnrollment(false);
+      },
+    });
+  }
+
+  // ---- 2FA ----------------------------------------------------------------------------------------
+
+  const loadGuard = async (): Promise<void> => {
     try {
-      await deleteKey(key.id);
-      const i = keys.findIndex((k) => k.id === key.id);
-      keys = keys.filter((k) => k.id !== key.id);
-      cardStates.delete(key.id);
-      render();
-      announce(`Key “${key.label}” deleted.`);
-      const neighbour = keys[Math.min(i, keys.length - 1)];
-      if (neighbour) focusCard(neighbour.id);
-      else (document.getElementById('add-first-key') ?? addButton).focus();
+      guard = await guardStatus();
+    } catch {
+      guard = null;
+    }
+    const enrolled = guard?.enrolled ?? null;
+    guardButton.setAttribute('data-enrolled', String(enrolled));
+    guardButton.querySelector('.btn-text')!.textContent = enrolled === false ? 'Set up 2FA' : '2FA';
+    guardButton.title = enrolled ? 'Two-factor authentication is on' : enrolled === false ? 'Two-factor authentication is not set up' : 'Two-factor authentication';
+    enrollBanner.hidden = enrolled !== false || enrollBannerDismissed;
+  };
+
+  function startEnrollment(reenroll: boolean): void {
+    if (dialogOpen || wizard) return;
+    dialogOpen = true;
+    banner.clear();
+    openEnrollment({
+      reenroll,
+      returnFocus: () => guardButton,
+      onClosed: (enrolled) => {
+        dialogOpen = false;
+        if (enrolled) announce('Two-factor authentication is on.');
+        void loadGuard();
+      },
+    });
+  }
+
+  async function startSecurity(): Promise<void> {
+    if (dialogOpen || wizard) return;
+    await loadGuard();
+    if (!guard || !guard.enrolled) {
+      startEnrollment(false);
+      return;
+    }
+    dialogOpen = true;
+    openSecurity({
+      status: guard,
+      now,
+      returnFocus: () => guardButton,
+      onClosed: () => (dialogOpen = false),
+      onEnroll: (reenroll) => {
+        dialogOpen = false;
+        startEnrollment(reenroll);
+      },
+      onDisable: () => void disable2fa(),
+    });
+  }
+
+  async function disable2fa(): Promise<void> {
+    const off = await askCode({
+      ids: { dialog: 'disable-dialog', title: 'disable-title', cancel: 'disable-cancel', confirm: 'disable-confirm' },
+      title: 'Turn off 2FA?',
+      body: [h('p', {}, 'Emergency revoke, deleting keys and the other guarded actions will not work until you set 2FA up again.')],
+      confirmLabel: 'Disable 2FA',
+      busyLabel: 'Turning off…',
+      danger: true,
+      run: (code) => disableGuard(code).then(() => true),
+      returnFocus: () => guardButton,
+    });
+    dialogOpen = false;
+    if (off) {
+      announce('Two-factor authentication is off.');
+      enrollBannerDismissed = true;
+    }
+    await loadGuard();
+  }
+
+  // ---- audit --------------------------------------------------------------------------------------
+
+  async function showAudit(): Promise<void> {
+    if (view === 'audit') {
+      showKeys();
+      return;
+    }
+    view = 'audit';
+    auditButton.setAttribute('aria-pressed', 'true');
+    main.setAttribute('aria-busy', 'true');
+    main.replaceChildren(h('p', { class: 'loading' }, 'Loading the audit log…'));
+    try {
+      const log = await auditLog(AUDIT_LIMIT);
+      if (view !== 'audit') return;
+      main.removeAttribute('aria-busy');
+      main.replaceChildren(renderAuditView(log, showKeys));
+      document.getElementById('audit-view')?.focus();
     } catch (e) {
-      card?.removeAttribute('aria-busy');
-      showError(e as IpcError);
-      if ((e as IpcError).kind === 'not_found') await refresh();
+      if (view !== 'audit') return;
+      main.removeAttribute('aria-busy');
+      const back = h('button', { type: 'button', id: 'close-audit', class: 'btn btn-secondary' }, 'Back to keys');
+      back.addEventListener('click', showKeys);
+      main.replaceChildren(h('section', { id: 'audit-view', class: 'load-failed' }, h('p', {}, (e as IpcError).message), back));
     }
   }
 
-  addButton.addEventListener('click', () => startWizard(addButton));
+  function showKeys(): void {
+    view = 'keys';
+    auditButton.setAttribute('aria-pressed', 'false');
+    void refresh().then(() => auditButton.focus());
+  }
 
-  const ready = Promise.all([checkKeychain(), refresh()]).then(() => undefined);
+  addButton.addEventListener('click', () => {
+    if (view === 'audit') showKeys();
+    startWizard(addButton);
+  });
+  revokeButton.addEventListener('click', () => startRevoke());
+  guardButton.addEventListener('click', () => void startSecurity());
+  auditButton.addEventListener('click', () => void showAudit());
+  enrollStart.addEventListener('click', () => startEnrollment(false));
+  enrollDismiss.addEventListener('click', () => {
+    enrollBannerDismissed = true;
+    enrollBanner.hidden = true;
+    guardButton.focus();
+  });
+
+  const ready = Promise.all([checkKeychain(), refresh(), loadGuard()]).then(() => undefined);
   return { refresh, openWizard: () => startWizard(), ready };
 }

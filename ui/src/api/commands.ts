@@ -1,9 +1,16 @@
 // The one place that talks to Rust. Every rejection is turned into an `IpcError`, so callers can
 // rely on `kind`, `message` and an optional `field`.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 
 import {
   FIELDS,
+  type AuditLog,
+  type Enrollment,
+  type EnrollmentConfirmed,
+  type GuardStatus,
+  type RevokePlanItem,
+  type RevokeProgress,
+  type RevokeReport,
   type AddKeyInput,
   type Field,
   type InspectInput,
@@ -14,7 +21,7 @@ import {
   type KeychainStatus,
 } from './types';
 
-const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'internal'];
+const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal'];
 
 /** Normalises whatever a rejected `invoke` produced (our `{kind, message}`, a string from Tauri itself
  * such as "command not found", or a JS error) into an `IpcError`. */
@@ -69,10 +76,74 @@ export function verifyKey(id: string): Promise<KeyView> {
   return call<KeyView>('verify_key', { id });
 }
 
-export async function deleteKey(id: string): Promise<void> {
-  await call<null>('delete_key', { id });
+/** Guarded: Rust checks the 2FA code before deleting. */
+export async function deleteKey(id: string, code: string): Promise<void> {
+  await call<null>('delete_key', { id, code });
 }
 
 export function keychainStatus(): Promise<KeychainStatus> {
   return call<KeychainStatus>('keychain_status');
+}
+
+// ---- 2FA guard ----------------------------------------------------------------------------------
+
+export function guardStatus(): Promise<GuardStatus> {
+  return call<GuardStatus>('guard_status');
+}
+
+/** `code` is needed only to re-enrol (2FA already on); null for the first enrolment. */
+export function beginEnrollment(code: string | null): Promise<Enrollment> {
+  return call<Enrollment>('guard_begin_enrollment', { code });
+}
+
+export function confirmEnrollment(code: string): Promise<EnrollmentConfirmed> {
+  return call<EnrollmentConfirmed>('guard_confirm_enrollment', { code });
+}
+
+export async function disableGuard(code: string): Promise<void> {
+  await call<null>('guard_disable', { code });
+}
+
+// ---- emergency revoke ---------------------------------------------------------------------------
+
+export type ProgressHandler = (p: RevokeProgress) => void;
+
+/** How a progress channel is made. Tauri's `Channel` by default; tests may swap it. */
+let makeChannel = (onMessage: ProgressHandler): Channel<RevokeProgress> => new Channel<RevokeProgress>(onMessage);
+
+/** For tests: replaces how progress channels are created; returns the previous factory. */
+export function setChannelFactory(f: (onMessage: ProgressHandler) => Channel<RevokeProgress>): (onMessage: ProgressHandler) => Channel<RevokeProgress> {
+  const prev = makeChannel;
+  makeChannel = f;
+  return prev;
+}
+
+/** What emergency revoke would do; `null` = every active or quarantined key. */
+export function revokePlan(ids: string[] | null): Promise<RevokePlanItem[]> {
+  return call<RevokePlanItem[]>('revoke_plan', { ids });
+}
+
+export function emergencyRevoke(code: string, ids: string[] | null, onProgress: ProgressHandler): Promise<RevokeReport> {
+  return call<RevokeReport>('emergency_revoke', { code, ids, onProgress: makeChannel(onProgress) });
+}
+
+/** Tries the remote revoke of a quarantined key again. */
+export function retryRevoke(code: string, id: string, onProgress: ProgressHandler): Promise<RevokeReport> {
+  return call<RevokeReport>('retry_revoke', { code, id, onProgress: makeChannel(onProgress) });
+}
+
+/** "Wipe locally anyway": removes a quarantined key's secret without the exchange's confirmation. */
+export function wipeLocally(code: string, id: string): Promise<RevokeReport> {
+  return call<RevokeReport>('wipe_locally', { code, id });
+}
+
+/** Rust writes the report of a finished job to a text file and returns its path. */
+export function saveRevokeReport(jobId: string): Promise<string> {
+  return call<string>('save_revoke_report', { jobId });
+}
+
+// ---- audit --------------------------------------------------------------------------------------
+
+export function auditLog(limit: number): Promise<AuditLog> {
+  return call<AuditLog>('audit_log', { limit });
 }

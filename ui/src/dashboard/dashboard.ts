@@ -10,6 +10,10 @@ export interface DashboardHandlers {
   onAdd: () => void;
   onDelete: (key: KeyView) => void;
   onRecheck: (key: KeyView) => void;
+  /** A quarantined key: try the remote revoke again. */
+  onRetryRevoke?: (key: KeyView) => void;
+  /** A quarantined key: wipe its secret without the exchange's confirmation. */
+  onWipe?: (key: KeyView) => void;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -55,7 +59,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     'aria-label': `Re-check key ${key.label} with ${exchangeName(key.exchange)}`,
     title: `Ask ${exchangeName(key.exchange)} again what this key may do`,
     disabled: checking,
-    hidden: key.status === 'revoked',
+    hidden: key.status !== 'active',
   }, icon(REFRESH), h('span', { class: 'btn-text' }, checking ? 'Checking…' : 'Re-check'));
   recheck.addEventListener('click', () => handlers.onRecheck(key));
   const del = h('button', {
@@ -65,6 +69,15 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     title: 'Delete this key',
   }, icon(TRASH), h('span', { class: 'btn-text' }, 'Delete'));
   del.addEventListener('click', () => handlers.onDelete(key));
+  const quarantined = key.status === 'quarantined';
+  const retry = quarantined
+    ? h('button', { type: 'button', class: 'btn btn-secondary btn-small retry-revoke', 'aria-label': `Retry revoking key ${key.label} at ${exchangeName(key.exchange)}` }, 'Retry revoke')
+    : null;
+  retry?.addEventListener('click', () => handlers.onRetryRevoke?.(key));
+  const wipe = quarantined
+    ? h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small wipe-locally', 'aria-label': `Wipe key ${key.label} locally anyway` }, 'Wipe locally anyway')
+    : null;
+  wipe?.addEventListener('click', () => handlers.onWipe?.(key));
 
   return h('li', {
     class: `key-card status-${key.status}${worst ? ` risk-${worst}` : ''}`,
@@ -96,6 +109,11 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
       }, verifiedText(key.verifiedAt, now)),
     ),
+    quarantined
+      ? h('div', { class: 'quarantine-note' },
+        h('p', {}, `Emergency revoke could not confirm this key at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried.`),
+        h('div', { class: 'quarantine-actions' }, retry, wipe))
+      : null,
     state.error ? h('p', { class: 'card-error', role: 'alert' }, state.error) : null,
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
@@ -108,10 +126,20 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
   );
 }
 
-export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map()): HTMLElement {
+/** Live keys first; revoked keys greyed in a collapsed "Revoked keys" section at the bottom. */
+export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map(), revokedOpen = false): HTMLElement {
   if (keys.length === 0) return renderEmptyState(handlers);
+  const live = keys.filter((k) => k.status !== 'revoked');
+  const revoked = keys.filter((k) => k.status === 'revoked');
   return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
-    h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${keys.length})`)),
-    h('ul', { class: 'key-list', id: 'key-list' }, ...keys.map((k) => renderKeyCard(k, now, handlers, states.get(k.id)))),
+    h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${live.length})`)),
+    live.length
+      ? h('ul', { class: 'key-list', id: 'key-list' }, ...live.map((k) => renderKeyCard(k, now, handlers, states.get(k.id))))
+      : h('p', { class: 'muted no-live-keys' }, 'No active keys.'),
+    revoked.length
+      ? h('details', { id: 'revoked-keys', class: 'revoked-keys', open: revokedOpen },
+        h('summary', {}, `Revoked keys (${revoked.length})`),
+        h('ul', { class: 'key-list key-list-revoked' }, ...revoked.map((k) => renderKeyCard(k, now, handlers, states.get(k.id)))))
+      : null,
   );
 }

@@ -1,0 +1,68 @@
+// The audit screen (`#audit-view`): every event, newest first, and whether the hash chain that links
+// the entries is intact (`#audit-chain[data-ok]`).
+
+import type { AuditChain, AuditEntry, AuditLog } from '../api/types';
+import { fullDate } from '../dashboard/format';
+import { h } from '../lib/dom';
+
+export function chainText(chain: AuditChain): string {
+  if (chain.ok) return `Audit log intact (${chain.checked} ${chain.checked === 1 ? 'entry' : 'entries'} checked)`;
+  const where = chain.firstBroken !== null ? ` at entry #${chain.firstBroken}` : '';
+  return `Audit log broken${where}: entries may have been changed or removed.`;
+}
+
+const ACTIONS: Record<string, string> = {
+  add: 'Key added',
+  delete: 'Key deleted',
+  verify: 'Key re-checked',
+  revoke: 'Revoke',
+  emergency_revoke: 'Emergency revoke',
+  wipe: 'Wiped locally',
+  guard_enroll: '2FA enrolled',
+  guard_disable: '2FA disabled',
+  guard_fail: 'Wrong 2FA code',
+};
+
+export function actionLabel(action: string): string {
+  return ACTIONS[action] ?? action.replace(/_/g, ' ');
+}
+
+export function renderAuditView(log: AuditLog, onBack: () => void): HTMLElement {
+  const entries = [...log.entries].sort((a, b) => b.seq - a.seq);
+  const back = h('button', { type: 'button', id: 'close-audit', class: 'btn btn-secondary btn-small' }, '← Back to keys');
+  back.addEventListener('click', onBack);
+  const chain = log.chain;
+  return h('section', { id: 'audit-view', class: 'audit-view', 'aria-labelledby': 'audit-title', tabindex: -1 },
+    h('div', { class: 'audit-top' },
+      h('h2', { id: 'audit-title', class: 'section-title' }, 'Audit log ', h('span', { class: 'count' }, `(${entries.length})`)),
+      h('span', { class: 'spacer' }),
+      back,
+    ),
+    h('div', { id: 'audit-chain', class: `chain ${chain.ok ? 'chain-ok' : 'chain-broken'}`, 'data-ok': String(chain.ok), role: 'status' },
+      h('span', { class: 'chain-mark', 'aria-hidden': 'true' }),
+      h('div', {},
+        h('p', { class: 'chain-headline' }, chainText(chain)),
+        !chain.ok && chain.message ? h('p', { class: 'chain-message' }, chain.message) : null,
+      ),
+    ),
+    entries.length === 0
+      ? h('p', { class: 'muted' }, 'No events yet.')
+      : h('div', { class: 'table-wrap' },
+        h('table', { class: 'audit-table' },
+          h('thead', {}, h('tr', {}, ...['#', 'When', 'Action', 'Key', 'Outcome', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, ...entries.map((e) => row(e, chain))),
+        )),
+  );
+}
+
+function row(e: AuditEntry, chain: AuditChain): HTMLTableRowElement {
+  const broken = !chain.ok && chain.firstBroken === e.seq;
+  return h('tr', { class: `audit-row${broken ? ' broken' : ''}`, 'data-seq': e.seq, 'data-action': e.action, 'data-outcome': e.outcome },
+    h('td', { class: 'mono' }, e.seq),
+    h('td', { title: e.at }, fullDate(e.at)),
+    h('td', {}, actionLabel(e.action)),
+    h('td', {}, e.label ?? (e.keyId ? h('code', {}, e.keyId) : '—')),
+    h('td', {}, h('span', { class: `outcome outcome-${e.outcome.replace(/[^a-z0-9_-]/gi, '')}` }, e.outcome)),
+    h('td', { class: 'audit-detail' }, e.detail),
+  );
+}

@@ -1,0 +1,280 @@
+// 2FA enrolment (`#enroll-dialog`): [a current code, when re-enrolling] → QR code and the secret for
+// manual entry → the first code from the app → the 10 recovery codes, shown once. The codes live only
+// in this dialog's DOM and are gone when it closes; nothing fetches them again.
+//
+// The security dialog (`#security-dialog`) shows the guard's status (enrolled, locked out, recovery
+// codes left) with "Re-enrol" and "Disable 2FA".
+
+import { beginEnrollment, confirmEnrollment, toIpcError } from '../api/commands';
+import type { Enrollment, GuardStatus } from '../api/types';
+import { h } from '../lib/dom';
+import { openModal } from '../lib/modal';
+import { codeField } from './code-field';
+import { renderQr } from './qr';
+
+export interface EnrollOptions {
+  /** 2FA is on already: a current code is needed before a new secret is made. */
+  reenroll: boolean;
+  returnFocus?: () => HTMLElement | null;
+  /** Called once the dialog is gone; `enrolled` is true when a new secret was confirmed. */
+  onClosed: (enrolled: boolean) => void;
+}
+
+type Phase = 'verify' | 'loading' | 'scan' | 'codes' | 'failed';
+
+/** The secret in groups of four, the way authenticator apps show it. */
+export function groupSecret(secret: string): string {
+  return secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+export function openEnrollment(opts: EnrollOptions): { close: () => void } {
+  let phase: Phase = opts.reenroll ? 'verify' : 'loading';
+  let busy = false;
+  let enrolled = false;
+  let closed = false;
+
+  const title = h('h2', { id: 'enroll-title' }, opts.reenroll ? 'Re-enrol two-factor authentication' : 'Set up two-factor authentication');
+  const body = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
+  const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
+  const cancel = h('button', { type: 'button', id: 'enroll-cancel', class: 'btn btn-secondary' }, 'Cancel');
+  const footer = h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel);
+  const modal = openModal(
+    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => escape(), returnFocus: opts.returnFocus },
+    title, body, errorBox, footer,
+  );
+  modal.dialog.setAttribute('data-phase', phase);
+  cancel.addEventListener('click', () => close());
+
+  function setPhase(p: Phase): void {
+    phase = p;
+    modal.dialog.setAttribute('data-phase', p);
+  }
+
+  function escape(): void {
+    // The recovery codes are on screen only once: leaving needs the deliberate "I saved them".
+    if (busy || phase === 'codes') return;
+    close();
+  }
+
+  function close(): void {
+    if (closed) return;
+    closed = true;
+    body.replaceChildren();
+    modal.close();
+    opts.onClosed(enrolled);
+  }
+
+  function showError(message: string | null): void {
+    errorBox.textContent = message ?? '';
+    errorBox.hidden = !message;
+  }
+
+  function footerButtons(...buttons: HTMLElement[]): void {
+    footer.replaceChildren(h('span', { class: 'spacer' }), ...buttons);
+  }
+
+  // ---- re-enrolment: prove the current app first ---------------------------------------------------
+
+  function showVerify(): void {
+    setPhase('verify');
+    const field = codeField({ label: 'Current 2FA code', onSubmit: () => void start(field.read()) });
+    const next = h('button', { type: 'button', id: 'enroll-start', class: 'btn btn-primary' }, 'Continue');
+    next.addEventListener('click', () => void start(field.read()));
+    body.replaceChildren(
+      h('p', {}, 'A new secret replaces the one in your authenticator app, and new recovery codes replace the old ones. Enter a current code to continue.'),
+      field.row,
+    );
+    footerButtons(cancel, next);
+    field.focus();
+
+    async function start(code: string | null): Promise<void> {
+      if (!code || busy) return;
+      busy = true;
+      next.disabled = true;
+      showError(null);
+      try {
+        const e = await beginEnrollment(code);
+        field.clear();
+        busy = false;
+        showScan(e);
+      } catch (raw) {
+        busy = false;
+        next.disabled = false;
+        const err = toIpcError(raw);
+        if (!field.showError(err)) showError(err.message);
+      }
+    }
+  }
+
+  // ---- first enrolment: ask Rust for a secret -----------------------------------------------------
+
+  async function load(): Promise<void> {
+    setPhase('loading');
+    body.replaceChildren(h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Preparing a new secret…'));
+    footerButtons(cancel);
+    busy = true;
+    try {
+      const e = await beginEnrollment(null);
+      busy = false;
+      if (!closed) showScan(e);
+    } catch (raw) {
+      busy = false;
+      if (closed) return;
+      setPhase('failed');
+      const err = toIpcError(raw);
+      body.replaceChildren();
+      showError(err.message);
+      const retry = h('button', { type: 'button', id: 'enroll-retry', class: 'btn btn-primary' }, 'Try again');
+      retry.addEventListener('click', () => {
+        showError(null);
+        void load();
+      });
+      footerButtons(cancel, retry);
+      retry.focus();
+    }
+  }
+
+  // ---- scan the QR code, type the first code ------------------------------------------------------
+
+  function showScan(e: Enrollment): void {
+    if (closed) return;
+    setPhase('scan');
+    const secret = e.secretBase32.replace(/\s+/g, '');
+    const field = codeField({ id: 'enroll-code', label: 'Code from the app', digitsOnly: true, onSubmit: () => void confirm() });
+    const confirmBtn = h('button', { type: 'button', id: 'enroll-confirm', class: 'btn btn-primary' }, 'Turn on 2FA');
+    confirmBtn.addEventListener('click', () => void confirm());
+    body.replaceChildren(
+      h('ol', { class: 'enroll-steps' },
+        h('li', {}, 'Open an authenticator app (Aegis, 2FAS, Google Authenticator, 1Password…) and scan this code.'),
+        h('li', {}, 'Then type the 6-digit code it shows.'),
+      ),
+      h('div', { class: 'enroll-grid' },
+        h('div', { id: 'enroll-qr', class: 'qr' }, renderQr(e.qrSvg, 'QR code for your authenticator app')),
+        h('div', { class: 'enroll-manual' },
+          h('p', { class: 'muted' }, 'Can’t scan? Enter this key by hand (time-based, 6 digits, 30 seconds):'),
+          h('code', { id: 'totp-secret', class: 'totp-secret', 'data-secret': secret, 'aria-label': `Secret key ${secret.split('').join(' ')}` }, groupSecret(secret)),
+          h('p', { class: 'muted' }, 'Account: Latchkey'),
+        ),
+      ),
+      field.row,
+    );
+    footerButtons(cancel, confirmBtn);
+    field.focus();
+
+    async function confirm(): Promise<void> {
+      if (busy) return;
+      const code = field.read();
+      if (!code) return;
+      busy = true;
+      confirmBtn.disabled = true;
+      showError(null);
+      try {
+        const { recoveryCodes } = await confirmEnrollment(code);
+        field.clear();
+        busy = false;
+        enrolled = true;
+        showCodes(recoveryCodes);
+      } catch (raw) {
+        busy = false;
+        confirmBtn.disabled = false;
+        const err = toIpcError(raw);
+        if (!field.showError(err)) showError(err.message);
+      }
+    }
+  }
+
+  // ---- the recovery codes, once -------------------------------------------------------------------
+
+  function showCodes(codes: string[]): void {
+    if (closed) return;
+    setPhase('codes');
+    title.textContent = '2FA is on — save your recovery codes';
+    const list = h('ol', { id: 'recovery-codes', class: 'recovery-codes', tabindex: -1, 'aria-label': 'Recovery codes' },
+      ...codes.map((c) => h('li', { class: 'recovery-code' }, h('code', {}, c))));
+    const copy = h('button', { type: 'button', id: 'copy-recovery', class: 'btn btn-secondary' }, 'Copy codes');
+    const clip = navigator.clipboard;
+    copy.hidden = !clip?.writeText;
+    copy.addEventListener('click', () => {
+      void clip?.writeText(codes.join('\n')).then(
+        () => copy.replaceChildren('Copied'),
+        () => copy.replaceChildren('Copy failed: select and copy them'),
+      );
+    });
+    const doneBtn = h('button', { type: 'button', id: 'recovery-done', class: 'btn btn-primary' }, 'I saved them');
+    doneBtn.addEventListener('click', () => close());
+    body.replaceChildren(
+      h('p', {}, 'If you lose your phone, each of these codes works once instead of a code from the app. Store them somewhere safe, away from this computer — a password manager or paper.'),
+      list,
+      h('p', { class: 'muted' }, 'They are shown only now. Latchkey keeps only a hash of each one.'),
+    );
+    footerButtons(copy, doneBtn);
+    list.focus();
+  }
+
+  if (opts.reenroll) showVerify();
+  else void load();
+
+  return { close };
+}
+
+// ---- the status dialog ------------------------------------------------------------------------------
+
+export interface SecurityOptions {
+  status: GuardStatus;
+  now: () => Date;
+  returnFocus?: () => HTMLElement | null;
+  /** The dialog closed by itself (Close, Escape). */
+  onClosed: () => void;
+  /** "Set up 2FA" / "Re-enrol": the dialog is closed first. */
+  onEnroll: (reenroll: boolean) => void;
+  /** "Disable 2FA": the dialog is closed first; the caller asks for the code. */
+  onDisable: () => void;
+}
+
+export function lockText(lockedUntil: string | null, now: Date): string | null {
+  if (!lockedUntil) return null;
+  const t = Date.parse(lockedUntil);
+  if (Number.isNaN(t) || t <= now.getTime()) return null;
+  const mins = Math.ceil((t - now.getTime()) / 60000);
+  return `Locked after too many wrong codes: try again in ${mins} min (at ${new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}).`;
+}
+
+export function openSecurity(opts: SecurityOptions): void {
+  const s = opts.status;
+  const lock = lockText(s.lockedUntil, opts.now());
+  let closed = false;
+  const closeThen = (next: () => void): void => {
+    if (closed) return;
+    closed = true;
+    modal.close();
+    next();
+  };
+  const close = h('button', { type: 'button', id: 'security-close', class: 'btn btn-secondary' }, 'Close');
+  const actions: HTMLElement[] = [];
+  if (s.enrolled) {
+    const disable = h('button', { type: 'button', id: 'disable-2fa', class: 'btn btn-danger-quiet' }, 'Disable 2FA');
+    const reenroll = h('button', { type: 'button', id: 'reenroll-2fa', class: 'btn btn-secondary' }, 'Re-enrol');
+    disable.addEventListener('click', () => closeThen(opts.onDisable));
+    reenroll.addEventListener('click', () => closeThen(() => opts.onEnroll(true)));
+    actions.push(disable, reenroll);
+  } else {
+    const enable = h('button', { type: 'button', id: 'enable-2fa', class: 'btn btn-primary' }, 'Set up 2FA');
+    enable.addEventListener('click', () => closeThen(() => opts.onEnroll(false)));
+    actions.push(enable);
+  }
+  const modal = openModal(
+    { id: 'security-dialog', labelledBy: 'security-title', className: 'dialog-small', onEscape: () => closeThen(opts.onClosed), returnFocus: opts.returnFocus },
+    h('h2', { id: 'security-title' }, 'Two-factor authentication'),
+    h('div', { id: 'guard-status', class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`, 'data-enrolled': String(s.enrolled), 'data-locked': String(!!lock) },
+      h('p', { class: 'guard-state' }, h('span', { class: 'guard-dot', 'aria-hidden': 'true' }), s.enrolled ? '2FA is on' : '2FA is not set up'),
+      h('p', { class: 'muted' }, s.enrolled
+        ? 'Emergency revoke, deleting a key and turning 2FA off ask for a code from your authenticator app.'
+        : 'Without 2FA, emergency revoke and deleting keys cannot be used. Set it up now: it takes a minute.'),
+      s.enrolled ? h('p', { id: 'recovery-left' }, `Recovery codes left: ${s.recoveryCodesLeft}`) : null,
+      lock ? h('p', { id: 'guard-locked', class: 'card-error' }, lock) : null,
+    ),
+    h('div', { class: 'dialog-footer' }, ...actions, h('span', { class: 'spacer' }), close),
+  );
+  close.addEventListener('click', () => closeThen(opts.onClosed));
+  close.focus();
+}
