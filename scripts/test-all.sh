@@ -45,29 +45,22 @@ lint() {
   cargo clippy --workspace --all-targets -- -D warnings
 }
 
-unit_tests() {
-  cargo test --workspace --exclude latchkey-e2e
-}
-
-desktop_tests() {
+rust_tests() {
   export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/debug/latchkey-desktop"
   export LATCHKEY_SIM_BIN="$CARGO_TARGET_DIR/debug/exchange-sim"
   export LATCHKEY_E2E_ARTIFACTS="$ARTIFACTS/e2e" LATCHKEY_E2E_WORK="$ARTIFACTS/work"
-  # --workspace on every run: the same feature set as the build step, so nothing recompiles.
-  # The locked-keyring test goes last: gnome-keyring cannot be unlocked again without a prompt.
-  scripts/desktop-session.sh bash -euo pipefail -c '
-    cargo test --workspace --test keychain -- --ignored
-    cargo test --workspace --test add_key -- --test-threads=1 --nocapture
-    cargo test --workspace --test keychain_locked -- --ignored --nocapture
-  ' 2>&1 | grep -v -e "xdg-desktop-portal" -e "dbus-daemon\[" -e "^$" | tee "$ARTIFACTS/desktop-tests.log"
+  # Every Rust test in one run, with the same selection as the build step so nothing recompiles:
+  # unit and integration tests, the exchange clients against exchange-sim, and (the ignored ones,
+  # which need a desktop) the real-keychain tests and the WebDriver tests of the app window.
+  scripts/desktop-session.sh cargo test --workspace -- --include-ignored 2>&1 \
+    | grep -v -e "xdg-desktop-portal" -e "dbus-daemon\[" -e "^$" | tee "$ARTIFACTS/rust-tests.log"
 }
 
 step "Install missing tools" install_tools
 step "UI build and unit tests" ui_tests
 step "Rust build (app and tests)" rust_build
 step "Lints (rustfmt, clippy)" lint
-step "Rust unit tests" unit_tests
-step "Keychain and end-to-end tests" desktop_tests
+step "Rust tests (unit, keychain, e2e)" rust_tests
 
 log "All tests passed. Time per step:"
 printf '  %s\n' "${timings[@]}"

@@ -26,6 +26,7 @@ fn config_codes(sim: &Sim) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn add_key_through_the_wizard() {
     let work = env_path("LATCHKEY_E2E_WORK").join("add_key");
     let _ = std::fs::remove_dir_all(&work);

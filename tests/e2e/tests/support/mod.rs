@@ -202,3 +202,50 @@ impl Drop for Sim {
         let _ = self.child.wait();
     }
 }
+
+/// One key as the wizard takes it.
+pub struct WizardKey<'a> {
+    pub exchange: &'a str,
+    pub api_key: &'a str,
+    pub secret: &'a str,
+    pub passphrase: Option<&'a str>,
+    pub label: &'a str,
+}
+
+impl Driver {
+    /// Adds a key through the wizard as a person would, checked against `base_url`, and waits for
+    /// its card.
+    pub async fn add_key_via_wizard(&self, key: &WizardKey<'_>, base_url: &str) {
+        self.click("#add-key").await;
+        self.wait_for("#wizard[data-step=exchange]").await;
+        self.click(&format!("input[name=exchange][value={}]", key.exchange)).await;
+        self.click("#wizard-next").await;
+        self.wait_for("#wizard[data-step=credentials]").await;
+        self.type_into("#api-key", key.api_key).await;
+        self.type_into("#api-secret", key.secret).await;
+        if let Some(p) = key.passphrase {
+            self.type_into("#passphrase", p).await;
+        }
+        self.click("#wizard-next").await;
+        self.wait_for("#wizard[data-step=details]").await;
+        self.type_into("#label", key.label).await;
+        self.click("#environment option[value=custom]").await;
+        self.type_into("#base-url", base_url).await;
+        self.click("#wizard-next").await;
+        self.wait_for("#verify-result[data-state=ok]").await;
+        self.click("#wizard-save").await;
+        self.wait_for(&format!("[data-testid=key-card][data-label=\"{}\"]", key.label)).await;
+    }
+}
+
+/// A TOTP code from Debian's `oathtool`, an implementation independent of ours. `offset_steps`
+/// shifts the clock by 30 s steps: a code already used in this step is refused as a replay, so the
+/// next action uses the next step's code, which the guard accepts (±1 step).
+pub fn oathtool_code(secret_base32: &str, offset_steps: i64) -> String {
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", secret_base32, "-N", &format!("now + {} seconds", offset_steps * 30)])
+        .output()
+        .expect("oathtool is installed (Debian package oathtool)");
+    assert!(out.status.success(), "oathtool failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
