@@ -14,13 +14,14 @@ export function chainText(chain: AuditChain): string {
 const ACTIONS: Record<string, string> = {
   add: 'Key added',
   delete: 'Key deleted',
+  reveal: 'Secret revealed',
   verify: 'Key re-checked',
-  revoke: 'Revoke',
-  emergency_revoke: 'Emergency revoke',
-  wipe: 'Wiped locally',
+  revoke: 'Key revoked',
+  quarantine: 'Key quarantined',
+  wipe: 'Secret wiped',
   guard_enroll: '2FA enrolled',
+  guard_verify: '2FA code checked',
   guard_disable: '2FA disabled',
-  guard_fail: 'Wrong 2FA code',
 };
 
 export function actionLabel(action: string): string {

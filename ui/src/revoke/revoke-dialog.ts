@@ -230,7 +230,8 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
       const wasFinal = isFinal(row.li.getAttribute('data-stage') as RevokeProgress['stage']);
       row.li.setAttribute('data-stage', p.stage);
       row.stage.textContent = stageText(p.stage, row.plan.exchange);
-      row.message.textContent = p.message ?? '';
+      // A stage without words ("done") keeps the last thing Rust said about the key.
+      if (p.message) row.message.textContent = p.message;
       if (!wasFinal && isFinal(p.stage)) {
         finished++;
         status.textContent = `${finished} of ${rows.size} keys finished.`;

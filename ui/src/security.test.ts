@@ -1,0 +1,462 @@
+// 2FA, emergency revoke, quarantined keys and the audit screen, with IPC mocked. Progress arrives on
+// the real Tauri `Channel` the UI passes to `emergency_revoke`: the mock sends messages on it the way
+// Rust does (`{index, message}` through the callback registered for the channel).
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import type { Channel } from '@tauri-apps/api/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { AuditLog, GuardStatus, IpcError, KeyView, RevokePlanItem, RevokeProgress, RevokeReport } from './api/types';
+import { normalizeCode } from './guard/code-field';
+import { mountApp, type App } from './app';
+
+const NOW = new Date('2025-03-10T12:00:00Z');
+const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+const QR = '<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 29 29" shape-rendering="crispEdges"><script>alert(1)</script><rect x="0" y="0" width="29" height="29" fill="#fff" onload="alert(2)"/><path fill="#000" d="M4 4h7v1H4z"/></svg>';
+const RECOVERY = Array.from({ length: 10 }, (_, i) => `r${i}aa-bbbb-cccc`);
+
+interface Deferred { promise: Promise<void>; release: () => void }
+const deferred = (): Deferred => {
+  let release!: () => void;
+  const promise = new Promise<void>((r) => (release = r));
+  return { promise, release };
+};
+
+interface Backend {
+  keys: KeyView[];
+  guard: GuardStatus;
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  plan: RevokePlanItem[];
+  report: RevokeReport;
+  /** emergency_revoke / retry_revoke wait for this after sending `progress`. */
+  gate: Deferred | null;
+  progress: RevokeProgress[];
+  channel: Channel<RevokeProgress> | null;
+  /** The next guarded command rejects with it. */
+  guardError: IpcError | null;
+  audit: AuditLog;
+}
+
+let backend: Backend;
+let app: App;
+
+function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
+  return {
+    id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: `${id}…hint`,
+    createdAt: '2025-03-01T00:00:00Z', rotatedAt: '2025-03-01T00:00:00Z', verifiedAt: null, rotationDays: 90,
+    permissions: [], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
+  };
+}
+
+const PLAN: RevokePlanItem[] = [
+  { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', action: 'remote', detail: 'OKX revokes API keys on request.' },
+  { id: 'k2', label: 'bybit-main', exchange: 'bybit', keyHint: 'k2…hint', action: 'remote', detail: '' },
+  { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', action: 'local_only', detail: 'Binance needs the website for this key.' },
+];
+
+const REPORT: RevokeReport = {
+  jobId: 'job-7', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
+  items: [
+    { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', manualUrl: null, steps: [] },
+    { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] },
+  ],
+  checklist: [{ exchange: 'binance', url: 'https://www.binance.com/en/my/settings/api-management', steps: ['Open API management', 'Delete the key ending k3…hint'] }],
+};
+
+function guarded(): void {
+  if (!backend.guard.enrolled) throw { kind: 'guard_missing', message: 'Set up 2FA first.' };
+  if (backend.guardError) {
+    const e = backend.guardError;
+    backend.guardError = null;
+    throw e;
+  }
+}
+
+async function streamProgress(ch: Channel<RevokeProgress>): Promise<void> {
+  backend.channel = ch;
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
+  backend.progress.forEach((message, index) => internals.runCallback(ch.id, { index, message }));
+  if (backend.gate) await backend.gate.promise;
+}
+
+function install(): void {
+  mockIPC(async (cmd, raw) => {
+    const args = (raw ?? {}) as Record<string, unknown>;
+    const { onProgress, ...plain } = args;
+    backend.calls.push({ cmd, args: structuredClone(plain) });
+    switch (cmd) {
+      case 'list_keys': return structuredClone(backend.keys);
+      case 'keychain_status': return { ok: true, service: 'latchkey', message: null };
+      case 'guard_status': return { ...backend.guard };
+      case 'guard_begin_enrollment':
+        if (backend.guard.enrolled) guarded();
+        return { otpauthUri: `otpauth://totp/Latchkey?secret=${SECRET}&issuer=Latchkey`, qrSvg: QR, secretBase32: SECRET };
+      case 'guard_confirm_enrollment':
+        if (backend.guardError) {
+          const e = backend.guardError;
+          backend.guardError = null;
+          throw e;
+        }
+        backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+        return { recoveryCodes: [...RECOVERY] };
+      case 'guard_disable':
+        guarded();
+        backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+        return null;
+      case 'revoke_plan': return structuredClone(backend.plan);
+      case 'emergency_revoke':
+      case 'retry_revoke':
+        guarded();
+        await streamProgress(onProgress as Channel<RevokeProgress>);
+        return structuredClone(backend.report);
+      case 'wipe_locally':
+        guarded();
+        return structuredClone(backend.report);
+      case 'save_revoke_report': return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
+      case 'delete_key':
+        guarded();
+        backend.keys = backend.keys.filter((k) => k.id !== args.id);
+        return null;
+      case 'audit_log': return structuredClone(backend.audit);
+      default: throw `unknown command ${cmd}`;
+    }
+  });
+}
+
+async function start(): Promise<void> {
+  document.body.replaceChildren();
+  const root = document.createElement('div');
+  root.id = 'app';
+  document.body.appendChild(root);
+  app = mountApp(root, { now: () => NOW });
+  await app.ready;
+}
+
+const $ = <T extends Element = HTMLElement>(sel: string): T => {
+  const el = document.querySelector<T>(sel);
+  if (!el) throw new Error(`no element ${sel}`);
+  return el;
+};
+const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+};
+const click = (sel: string) => $(sel).click();
+function type(sel: string, value: string): void {
+  const el = $<HTMLInputElement>(sel);
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}
+function press(key: string, target: Element = document.activeElement ?? document.body): void {
+  target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+}
+const calls = (cmd: string) => backend.calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+
+beforeEach(async () => {
+  backend = {
+    keys: [key('k1', 'okx-bot'), key('k2', 'bybit-main', { exchange: 'bybit' }), key('k3', 'binance-x', { exchange: 'binance' })],
+    guard: { enrolled: true, lockedUntil: null, recoveryCodesLeft: 7 },
+    calls: [],
+    plan: structuredClone(PLAN),
+    report: structuredClone(REPORT),
+    gate: null,
+    progress: [],
+    channel: null,
+    guardError: null,
+    audit: { entries: [], chain: { ok: true, checked: 0, firstBroken: null, message: '' } },
+  };
+  install();
+  await start();
+});
+
+afterEach(() => clearMocks());
+
+describe('code prompt', () => {
+  it('accepts 6 digits or a recovery code, nothing else', () => {
+    expect(normalizeCode(' 123 456 ')).toBe('123456');
+    expect(normalizeCode('k3f9-2mxq-8d7a')).toBe('k3f9-2mxq-8d7a');
+    expect(normalizeCode('k3f9-2mxq-8d7a', true)).toBeNull();
+    expect(normalizeCode('12345')).toBeNull();
+    expect(normalizeCode('12<b>34')).toBeNull();
+  });
+
+  it('shows guard errors under the field and keeps the dialog; guard_missing offers enrolment', async () => {
+    click('[data-testid=key-card][data-id=k1] .delete-key');
+    const input = $<HTMLInputElement>('#guard-code');
+    expect(input.getAttribute('inputmode')).toBe('numeric');
+    expect(input.getAttribute('autocomplete')).toBe('one-time-code');
+    type('#guard-code', 'abcd-efgh-ijkl');
+    expect(input.getAttribute('inputmode')).toBe('text');
+    backend.guardError = { kind: 'guard', message: 'Too many wrong codes: try again in 2 min' };
+    press('Enter', input);
+    await flush();
+    expect($('[data-error-for=code]').textContent).toBe('Too many wrong codes: try again in 2 min');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(calls('delete_key')).toEqual([{ id: 'k1', code: 'abcd-efgh-ijkl' }]);
+    expect(document.querySelector('#delete-dialog')).toBeTruthy();
+    expect(document.activeElement).toBe(input);
+
+    backend.guard.enrolled = false;
+    type('#guard-code', '111111');
+    click('#confirm-delete');
+    await flush();
+    expect($('[data-error-for=code]').textContent).toContain('Set up 2FA first.');
+    click('[data-error-for=code] .guard-enroll');
+    await flush();
+    expect(document.querySelector('#delete-dialog')).toBeNull();
+    expect($('#enroll-dialog')).toBeTruthy();
+  });
+});
+
+describe('2FA enrolment', () => {
+  it('offers enrolment on first run; QR, secret, confirm, then the recovery codes once', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    await start();
+    expect($('#enroll-banner').hidden).toBe(false);
+    click('#enroll-banner-start');
+    await flush();
+    expect(calls('guard_begin_enrollment')).toEqual([{ code: null }]);
+    const qr = $('#enroll-qr');
+    const svg = qr.querySelector('svg');
+    expect(svg).toBeTruthy();
+    expect(svg?.getAttribute('viewBox')).toBe('0 0 29 29');
+    expect(qr.querySelector('path')?.getAttribute('d')).toBe('M4 4h7v1H4z');
+    expect(qr.querySelector('script')).toBeNull();
+    expect(qr.querySelector('[onload]')).toBeNull();
+    expect($('#totp-secret').dataset.secret).toBe(SECRET);
+    expect($('#totp-secret').textContent).toBe('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
+    expect(document.activeElement?.id).toBe('enroll-code');
+
+    type('#enroll-code', 'abcd-efgh-ijkl');
+    click('#enroll-confirm');
+    await flush();
+    expect($('#enroll-dialog [data-error-for=code]').textContent).toContain('6 digits');
+    expect(calls('guard_confirm_enrollment')).toEqual([]);
+    backend.guardError = { kind: 'guard', message: 'That code is not right: check the clock.' };
+    type('#enroll-code', '000000');
+    press('Enter', $('#enroll-code'));
+    await flush();
+    expect($('#enroll-dialog [data-error-for=code]').textContent).toBe('That code is not right: check the clock.');
+    type('#enroll-code', '492039');
+    click('#enroll-confirm');
+    await flush();
+    expect(calls('guard_confirm_enrollment')).toEqual([{ code: '000000' }, { code: '492039' }]);
+    expect($$('#recovery-codes .recovery-code').map((c) => c.textContent)).toEqual(RECOVERY);
+    // The codes must be read: Escape does not throw them away.
+    press('Escape');
+    expect($('#recovery-codes')).toBeTruthy();
+    click('#recovery-done');
+    await flush();
+    expect(document.querySelector('#enroll-dialog')).toBeNull();
+    expect(document.body.textContent).not.toContain(RECOVERY[0]);
+    expect($('#enroll-banner').hidden).toBe(true);
+    expect(calls('guard_confirm_enrollment')).toHaveLength(2);
+    expect(backend.calls.filter((c) => c.cmd.startsWith('guard_') && c.cmd !== 'guard_status').map((c) => c.cmd))
+      .toEqual(['guard_begin_enrollment', 'guard_confirm_enrollment', 'guard_confirm_enrollment']);
+  });
+
+  it('the banner can be dismissed', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    await start();
+    click('#enroll-banner-dismiss');
+    expect($('#enroll-banner').hidden).toBe(true);
+  });
+
+  it('status view: codes left, locked out; re-enrol and disable need a code', async () => {
+    backend.guard = { enrolled: true, lockedUntil: '2025-03-10T12:02:00Z', recoveryCodesLeft: 7 };
+    expect($('#enroll-banner').hidden).toBe(true);
+    click('#open-2fa');
+    await flush();
+    expect($('#guard-status').dataset.enrolled).toBe('true');
+    expect($('#guard-status').dataset.locked).toBe('true');
+    expect($('#recovery-left').textContent).toBe('Recovery codes left: 7');
+    expect($('#guard-locked').textContent).toContain('try again in 2 min');
+
+    click('#reenroll-2fa');
+    await flush();
+    expect($('#enroll-dialog')).toBeTruthy();
+    expect(calls('guard_begin_enrollment')).toEqual([]);
+    type('#guard-code', '123456');
+    press('Enter', $('#guard-code'));
+    await flush();
+    expect(calls('guard_begin_enrollment')).toEqual([{ code: '123456' }]);
+    expect($('#totp-secret').dataset.secret).toBe(SECRET);
+    press('Escape');
+    await flush();
+    expect(document.querySelector('#enroll-dialog')).toBeNull();
+
+    click('#open-2fa');
+    await flush();
+    click('#disable-2fa');
+    type('#guard-code', '654321');
+    click('#disable-confirm');
+    await flush();
+    expect(calls('guard_disable')).toEqual([{ code: '654321' }]);
+    expect(document.querySelector('#disable-dialog')).toBeNull();
+    expect($('#open-2fa').dataset.enrolled).toBe('false');
+  });
+});
+
+describe('emergency revoke', () => {
+  it('plans, sends only the selected ids, shows live progress, then the report and checklist', async () => {
+    backend.gate = deferred();
+    backend.progress = [
+      { id: 'k1', stage: 'remote_started', message: '' },
+      { id: 'k3', stage: 'manual', message: 'Binance: finish on the website.' },
+      { id: 'k1', stage: 'remote_ok', message: 'OKX confirmed the revoke.' },
+      { id: 'k1', stage: 'done', message: '' },
+    ];
+    const button = $('#emergency-revoke');
+    expect(button.classList.contains('btn-danger')).toBe(true);
+    button.click();
+    await flush();
+    expect(calls('revoke_plan')).toEqual([{ ids: null }]);
+    const items = $$('.plan-item');
+    expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([['k1', 'remote'], ['k2', 'remote'], ['k3', 'local_only']]);
+    expect(items[0]!.textContent).toContain('Revoke at OKX via API');
+    expect(items[0]!.textContent).toContain('OKX revokes API keys on request.');
+    expect(items[2]!.textContent).toContain('Local only — finish on the website');
+    expect($$('input.plan-select').every((b) => (b as HTMLInputElement).checked)).toBe(true);
+    expect($('#revoke-confirm').textContent).toBe('Revoke 3 keys');
+    expect(document.activeElement?.id).toBe('guard-code');
+
+    const bybit = $<HTMLInputElement>('.plan-item[data-id=k2] input.plan-select');
+    bybit.click();
+    expect(bybit.checked).toBe(false);
+    expect($('#revoke-confirm').textContent).toBe('Revoke 2 keys');
+
+    // A wrong code: nothing ran, the choice is kept.
+    backend.guardError = { kind: 'guard', message: 'Wrong code.' };
+    type('#guard-code', '111111');
+    press('Enter', $('#guard-code'));
+    await flush();
+    expect($('#revoke-dialog [data-error-for=code]').textContent).toBe('Wrong code.');
+    expect($<HTMLInputElement>('.plan-item[data-id=k2] input.plan-select').checked).toBe(false);
+
+    type('#guard-code', '222222');
+    click('#revoke-confirm');
+    await flush();
+    expect(calls('emergency_revoke')).toEqual([{ code: '111111', ids: ['k1', 'k3'] }, { code: '222222', ids: ['k1', 'k3'] }]);
+    expect($('#revoke-dialog').dataset.phase).toBe('running');
+    const stage = (id: string) => $(`.progress-item[data-id=${id}]`);
+    expect($$('.progress-item').map((p) => p.dataset.id)).toEqual(['k1', 'k3']);
+    expect(stage('k1').dataset.stage).toBe('done');
+    expect(stage('k1').textContent).toContain('OKX confirmed the revoke.');
+    expect(stage('k3').dataset.stage).toBe('manual');
+    expect(stage('k3').textContent).toContain('Binance: finish on the website.');
+    // Running: Escape does not close.
+    press('Escape', $('#revoke-dialog'));
+    expect(document.querySelector('#revoke-dialog')).toBeTruthy();
+
+    // A late message arrives on the channel before Rust answers.
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } }).__TAURI_INTERNALS__;
+    internals.runCallback(backend.channel!.id, { index: 4, message: { id: 'k3', stage: 'wiped', message: 'Secret wiped.' } });
+    expect(stage('k3').dataset.stage).toBe('wiped');
+
+    backend.gate.release();
+    await flush();
+    const report = $('#revoke-report');
+    expect($$('.report-item').map((r) => [r.dataset.id, r.dataset.outcome])).toEqual([['k1', 'revoked'], ['k3', 'manual']]);
+    expect(report.textContent).toContain('1 key revoked · 1 to finish on the website');
+    const check = $$('#revoke-checklist .checklist-item');
+    expect(check).toHaveLength(1);
+    expect(check[0]!.dataset.exchange).toBe('binance');
+    expect(check[0]!.textContent).toContain('https://www.binance.com/en/my/settings/api-management');
+    expect(check[0]!.querySelector('a')).toBeNull();
+    expect(report.querySelector('a[href]')).toBeNull();
+    expect($('#revoke-reminder').textContent).toBe('Change your exchange account password and review active sessions.');
+
+    click('#save-report');
+    await flush();
+    expect(calls('save_revoke_report')).toEqual([{ jobId: 'job-7' }]);
+    expect($('#saved-report-path').textContent).toBe('Saved to /home/me/Latchkey/revoke-job-7.txt');
+
+    const before = calls('list_keys').length;
+    click('#revoke-done');
+    await flush();
+    expect(document.querySelector('#revoke-dialog')).toBeNull();
+    expect(calls('list_keys').length).toBe(before + 1);
+    expect(document.activeElement?.id).toBe('emergency-revoke');
+  });
+
+  it('without 2FA explains how to enrol instead of asking for a code', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    await start();
+    click('#emergency-revoke');
+    await flush();
+    expect(document.querySelector('#revoke-dialog #guard-code')).toBeNull();
+    expect($('#revoke-needs-2fa').textContent).toContain('needs two-factor authentication');
+    expect($<HTMLButtonElement>('#revoke-confirm').disabled).toBe(true);
+    click('#revoke-enroll');
+    await flush();
+    expect(document.querySelector('#revoke-dialog')).toBeNull();
+    expect($('#enroll-dialog')).toBeTruthy();
+    expect(calls('emergency_revoke')).toEqual([]);
+  });
+
+  it('quarantined keys: red badge, Retry revoke and Wipe locally anyway ask for a code; revoked keys collapsed', async () => {
+    backend.keys = [key('k1', 'okx-bot', { status: 'quarantined' }), key('k2', 'old', { status: 'revoked' }), key('k3', 'fine')];
+    await app.refresh();
+    const q = $('[data-testid=key-card][data-id=k1]');
+    expect(q.querySelector('.key-status')?.textContent).toBe('Quarantined');
+    expect(q.querySelector('.badge-quarantined')).toBeTruthy();
+    const revoked = $<HTMLDetailsElement>('#revoked-keys');
+    expect(revoked.open).toBe(false);
+    expect(revoked.querySelector('[data-id=k2]')).toBeTruthy();
+    expect($('#key-list').querySelector('[data-id=k2]')).toBeNull();
+    expect($('.section-title .count').textContent).toBe('(2)');
+
+    backend.progress = [{ id: 'k1', stage: 'retrying', message: 'OKX busy' }];
+    backend.report = { ...REPORT, items: [{ ...REPORT.items[0]! }], checklist: [] };
+    click('[data-id=k1] .retry-revoke');
+    type('#guard-code', '333333');
+    click('#retry-confirm');
+    await flush();
+    expect(calls('retry_revoke')).toEqual([{ code: '333333', id: 'k1' }]);
+    expect($$('.report-item').map((r) => r.dataset.outcome)).toEqual(['revoked']);
+    click('#revoke-done');
+    await flush();
+
+    click('[data-id=k1] .wipe-locally');
+    type('#guard-code', '444444');
+    press('Enter', $('#guard-code'));
+    await flush();
+    expect(calls('wipe_locally')).toEqual([{ code: '444444', id: 'k1' }]);
+    expect($('#revoke-report')).toBeTruthy();
+  });
+});
+
+describe('audit screen', () => {
+  it('lists entries newest first and shows a broken chain in red', async () => {
+    backend.audit = {
+      entries: [
+        { seq: 1, at: '2025-03-01T10:00:00Z', action: 'add', keyId: 'k1', label: 'okx-bot', outcome: 'ok', detail: '' },
+        { seq: 3, at: '2025-03-03T10:00:00Z', action: 'revoke', keyId: 'k1', label: 'okx-bot', outcome: 'ok', detail: 'OKX confirmed' },
+        { seq: 2, at: '2025-03-02T10:00:00Z', action: 'guard_verify', keyId: null, label: null, outcome: 'failed', detail: 'wrong code <b>x</b>' },
+      ],
+      chain: { ok: false, checked: 3, firstBroken: 2, message: 'Entry 2 does not match the hash in entry 3.' },
+    };
+    click('#open-audit');
+    await flush();
+    expect(calls('audit_log')).toEqual([{ limit: 1000 }]);
+    const rows = $$('#audit-view .audit-row');
+    expect(rows.map((r) => [r.dataset.seq, r.dataset.action, r.dataset.outcome])).toEqual([['3', 'revoke', 'ok'], ['2', 'guard_verify', 'failed'], ['1', 'add', 'ok']]);
+    expect(rows[1]!.classList.contains('broken')).toBe(true);
+    expect(rows[1]!.querySelector('b')).toBeNull();
+    const chain = $('#audit-chain');
+    expect(chain.dataset.ok).toBe('false');
+    expect(chain.classList.contains('chain-broken')).toBe(true);
+    expect(chain.textContent).toContain('broken at entry #2');
+    expect(chain.textContent).toContain('Entry 2 does not match the hash in entry 3.');
+
+    click('#close-audit');
+    await flush();
+    expect(document.querySelector('#audit-view')).toBeNull();
+    expect($('[data-testid=key-card]')).toBeTruthy();
+
+    backend.audit.chain = { ok: true, checked: 3, firstBroken: null, message: 'ok' };
+    click('#open-audit');
+    await flush();
+    expect($('#audit-chain').dataset.ok).toBe('true');
+    expect($('#audit-chain').textContent).toBe('Audit log intact (3 entries checked)');
+  });
+});
