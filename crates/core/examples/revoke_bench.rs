@@ -56,6 +56,9 @@ fn add(
         inspection: None,
         master_key_id: master,
         sub_account: key.sub_account.clone(),
+        snoozed_until: None,
+        reminded_at: None,
+        replaces: None,
     };
     secrets.put(record.id, "bench", &Credentials::new(&key.api_key, &key.secret, key.passphrase.as_deref()))?;
     let event = Event {

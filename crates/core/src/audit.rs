@@ -20,6 +20,10 @@ pub enum Action {
     Reveal,
     /// The key was checked against its exchange.
     Verify,
+    /// A new key replaced this one (the old one is then retired through the revoke engine).
+    Rotate,
+    /// Reminders for the key were snoozed.
+    Snooze,
     /// 2FA was set up (or set up again).
     GuardEnroll,
     /// A 2FA code was checked.
@@ -40,6 +44,8 @@ impl Action {
             Action::Delete => "delete",
             Action::Reveal => "reveal",
             Action::Verify => "verify",
+            Action::Rotate => "rotate",
+            Action::Snooze => "snooze",
             Action::GuardEnroll => "guard_enroll",
             Action::GuardVerify => "guard_verify",
             Action::GuardDisable => "guard_disable",

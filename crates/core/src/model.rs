@@ -154,6 +154,15 @@ pub struct KeyRecord {
     /// The sub-account as the master's API names it: OKX `subAcct`, Binance sub-account email.
     #[serde(default)]
     pub sub_account: Option<String>,
+    /// Reminders for this key are silenced until then.
+    #[serde(default)]
+    pub snoozed_until: Option<DateTime<Utc>>,
+    /// When the last rotation reminder for this key was sent.
+    #[serde(default)]
+    pub reminded_at: Option<DateTime<Utc>>,
+    /// The key this one replaced in a rotation.
+    #[serde(default)]
+    pub replaces: Option<KeyId>,
 }
 
 #[cfg(test)]

@@ -136,6 +136,9 @@ mod tests {
             inspection: None,
             master_key_id: None,
             sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
         }
     }
 
@@ -253,5 +256,120 @@ mod tests {
         by_urgency(&mut keys, &now, 14);
         let ids: Vec<_> = keys.iter().map(|k| k.id).collect();
         assert_eq!(ids, [overdue.id, soon.id, ok.id, revoked.id]);
+    }
+}
+
+/// How a rotation's new key differs from the old one, worst first; the wizard warns before saving.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub code: &'static str,
+    pub severity: crate::risk::Severity,
+    pub message: String,
+}
+
+pub fn compare(old: Option<&crate::exchange::KeyInspection>, new: &crate::exchange::KeyInspection) -> Vec<Change> {
+    use crate::risk::Severity;
+    let Some(old) = old else { return Vec::new() };
+    let mut changes = Vec::new();
+    let mut push = |code, severity, message: String| changes.push(Change { code, severity, message });
+    if new.has(Permission::Withdraw) && !old.has(Permission::Withdraw) {
+        push(
+            "adds_withdraw",
+            Severity::Critical,
+            "The new key can withdraw funds; the old one could not. Turn withdrawals off unless a tool needs them."
+                .into(),
+        );
+    }
+    let old_bound = old.ip_restricted || !old.ip_whitelist.is_empty();
+    let new_bound = new.ip_restricted || !new.ip_whitelist.is_empty();
+    if old_bound && !new_bound {
+        push(
+            "drops_ip_whitelist",
+            Severity::High,
+            "The new key works from any IP address; the old one was bound to an IP whitelist.".into(),
+        );
+    } else if old_bound && new_bound && old.ip_whitelist != new.ip_whitelist {
+        push(
+            "ip_changed",
+            Severity::Warning,
+            format!("The IP whitelist changed: {} instead of {}.", list(&new.ip_whitelist), list(&old.ip_whitelist)),
+        );
+    }
+    let added: Vec<_> =
+        new.permissions.iter().filter(|p| **p != Permission::Withdraw && !old.permissions.contains(p)).collect();
+    if !added.is_empty() {
+        push("adds_permission", Severity::Warning, format!("The new key adds: {}.", names(&added)));
+    }
+    let removed: Vec<_> = old.permissions.iter().filter(|p| !new.permissions.contains(p)).collect();
+    if !removed.is_empty() {
+        push(
+            "removes_permission",
+            Severity::Fine,
+            format!("The new key no longer has: {}. Check your bots do not need it.", names(&removed)),
+        );
+    }
+    if old.account_uid.is_some() && new.account_uid.is_some() && old.account_uid != new.account_uid {
+        push(
+            "different_account",
+            Severity::High,
+            "The new key belongs to a different account than the old one.".into(),
+        );
+    }
+    changes.sort_by(|a, b| b.severity.cmp(&a.severity));
+    changes
+}
+
+fn list(ips: &[String]) -> String {
+    if ips.is_empty() {
+        "none".to_owned()
+    } else {
+        ips.join(", ")
+    }
+}
+
+fn names(perms: &[&Permission]) -> String {
+    perms.iter().map(|p| format!("{p:?}").to_lowercase()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+    use crate::exchange::{AccountKind, KeyInspection};
+    use crate::risk::Severity;
+
+    fn insp(perms: &[Permission], ips: &[&str], uid: &str) -> KeyInspection {
+        KeyInspection {
+            exchange: Exchange::Okx,
+            permissions: perms.to_vec(),
+            ip_restricted: !ips.is_empty(),
+            ip_whitelist: ips.iter().map(|s| s.to_string()).collect(),
+            expires_at: None,
+            created_at: None,
+            account_kind: AccountKind::Master,
+            account_uid: Some(uid.into()),
+            master_uid: None,
+            label: None,
+            demo: false,
+        }
+    }
+
+    #[test]
+    fn warns_when_the_new_key_is_riskier() {
+        use Permission::*;
+        let old = insp(&[Read, Trade], &["10.0.0.1"], "1");
+        let new = insp(&[Read, Trade, Withdraw], &[], "1");
+        let codes: Vec<_> = compare(Some(&old), &new).iter().map(|c| (c.code, c.severity)).collect();
+        assert_eq!(codes, [("adds_withdraw", Severity::Critical), ("drops_ip_whitelist", Severity::High)]);
+    }
+
+    #[test]
+    fn same_key_shape_means_no_changes_and_others_are_named() {
+        use Permission::*;
+        let old = insp(&[Read, Trade], &["10.0.0.1"], "1");
+        assert!(compare(Some(&old), &old.clone()).is_empty());
+        assert!(compare(None, &old).is_empty(), "nothing to compare with an unverified old key");
+        let new = insp(&[Read], &["10.0.0.2"], "2");
+        let codes: Vec<_> = compare(Some(&old), &new).iter().map(|c| c.code).collect();
+        assert_eq!(codes, ["different_account", "ip_changed", "removes_permission"]);
     }
 }

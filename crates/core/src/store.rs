@@ -83,6 +83,16 @@ const MIGRATIONS: &[M<'static>] = &[
         ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
         ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';",
     ),
+    // Issue 5: reminders (snooze, last reminder sent), rotation history, and user settings.
+    M::up(
+        "ALTER TABLE keys ADD COLUMN snoozed_until TEXT;
+        ALTER TABLE keys ADD COLUMN reminded_at TEXT;
+        ALTER TABLE keys ADD COLUMN replaces TEXT;
+        CREATE TABLE settings (
+            name  TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;",
+    ),
 ];
 
 pub struct Store {
@@ -160,30 +170,7 @@ impl Store {
     pub fn insert_key(&self, key: &KeyRecord, event: &audit::Event<'_>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
-                               verified_at, rotation_days, permissions, ip_whitelist, status, inspection,
-                               master_key_id, sub_account)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                key.id.to_string(),
-                key.exchange.as_str(),
-                key.label,
-                to_json(&key.environment),
-                key.key_hint,
-                key.created_at,
-                key.rotated_at,
-                key.verified_at,
-                key.rotation_days,
-                to_json(&key.permissions),
-                to_json(&key.ip_whitelist),
-                key.status.as_str(),
-                key.inspection.as_ref().map(to_json),
-                key.master_key_id.map(|m| m.to_string()),
-                key.sub_account,
-            ],
-        )
-        .map_err(|e| self.err(e))?;
+        insert_key_row(&tx, key).map_err(|e| self.err(e))?;
         insert_audit(&tx, event).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
@@ -211,6 +198,55 @@ impl Store {
         .map_err(|e| self.err(e))?;
         insert_audit(&tx, event).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// A rotation in one transaction: the old key's label gets a suffix (labels are unique among
+    /// keys in use, and the old key stays in use until it is retired), and the new key is inserted
+    /// pointing back at it.
+    pub fn replace_key(&self, old: KeyId, old_label: &str, new: &KeyRecord, event: &audit::Event<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute("UPDATE keys SET label = ?2 WHERE id = ?1", params![old.to_string(), old_label])
+            .map_err(|e| self.err(e))?;
+        insert_key_row(&tx, new).map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Silences reminders for the key until `until`.
+    pub fn snooze(&self, id: KeyId, until: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .execute("UPDATE keys SET snoozed_until = ?2 WHERE id = ?1", params![id.to_string(), until])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Notes that a reminder for the key was just sent (at most one per key per day).
+    pub fn mark_reminded(&self, id: KeyId, at: DateTime<Utc>) -> Result<()> {
+        self.conn()
+            .execute("UPDATE keys SET reminded_at = ?2 WHERE id = ?1", params![id.to_string(), at])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A user setting stored as JSON; `None` when never saved.
+    pub fn setting<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        let raw: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(raw.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    pub fn set_setting<T: serde::Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![name, to_json(value)],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// Deletes the key's row and writes its audit entry in one transaction. `Ok(false)` if absent.
@@ -259,6 +295,36 @@ impl Store {
     }
 }
 
+fn insert_key_row(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
+                           verified_at, rotation_days, permissions, ip_whitelist, status, inspection,
+                           master_key_id, sub_account, snoozed_until, reminded_at, replaces)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            key.id.to_string(),
+            key.exchange.as_str(),
+            key.label,
+            to_json(&key.environment),
+            key.key_hint,
+            key.created_at,
+            key.rotated_at,
+            key.verified_at,
+            key.rotation_days,
+            to_json(&key.permissions),
+            to_json(&key.ip_whitelist),
+            key.status.as_str(),
+            key.inspection.as_ref().map(to_json),
+            key.master_key_id.map(|m| m.to_string()),
+            key.sub_account,
+            key.snoozed_until,
+            key.reminded_at,
+            key.replaces.map(|r| r.to_string()),
+        ],
+    )?;
+    Ok(())
+}
+
 /// Callers hold a transaction: the entry and its chain hash are written together.
 pub(crate) fn insert_audit(conn: &Connection, e: &audit::Event<'_>) -> rusqlite::Result<()> {
     audit::append(conn, e)
@@ -301,6 +367,9 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         },
         master_key_id: r.get::<_, Option<String>>("master_key_id")?.and_then(|s| s.parse().ok()),
         sub_account: r.get("sub_account")?,
+        snoozed_until: r.get("snoozed_until")?,
+        reminded_at: r.get("reminded_at")?,
+        replaces: r.get::<_, Option<String>>("replaces")?.and_then(|s| s.parse().ok()),
     })
 }
 
@@ -339,6 +408,9 @@ mod tests {
             inspection: None,
             master_key_id: None,
             sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
         }
     }
 

@@ -18,6 +18,8 @@ pub enum Field {
     Passphrase,
     RotationDays,
     BaseUrl,
+    DefaultRotationDays,
+    DueSoonDays,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -104,6 +104,9 @@ impl Vault {
             inspection,
             master_key_id: None,
             sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
@@ -140,6 +143,96 @@ impl Vault {
         };
         self.store.record_inspection(id, inspection, now, &event)?;
         self.get(id)
+    }
+
+    /// Silences reminders for the key for `days` days.
+    pub fn snooze(&self, id: KeyId, days: u32, now: DateTime<Utc>) -> Result<KeyRecord> {
+        let record = self.get(id)?;
+        let until = now + chrono::Duration::days(i64::from(days.clamp(1, 30)));
+        self.store.snooze(id, until)?;
+        let detail = format!("reminders silenced until {}", until.to_rfc3339());
+        let event = Event {
+            at: now,
+            action: Action::Snooze,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail,
+        };
+        self.store.record(&event)?;
+        self.get(id)
+    }
+
+    /// Checks new credentials for the key `old` (same exchange and environment).
+    pub fn validate_replacement(&self, old: KeyId, raw: &Credentials) -> Result<(KeyRecord, Credentials)> {
+        let record = self.get(old)?;
+        let credentials = validate::checked_credentials(record.exchange, raw)?;
+        Ok((record, credentials))
+    }
+
+    /// Saves a rotation's new key as the active key under the old key's label; the old key keeps
+    /// its row (with a dated suffix on its label) until the revoke engine retires it, and the new
+    /// key points back at it for the history.
+    pub fn replace(
+        &self,
+        old: &KeyRecord,
+        credentials: Credentials,
+        inspection: Option<KeyInspection>,
+        now: DateTime<Utc>,
+    ) -> Result<KeyRecord> {
+        let record = KeyRecord {
+            id: KeyId::random(),
+            exchange: old.exchange,
+            label: old.label.clone(),
+            environment: old.environment.clone(),
+            key_hint: key_hint(&credentials.api_key),
+            created_at: now,
+            rotated_at: now,
+            verified_at: inspection.as_ref().map(|_| now),
+            rotation_days: old.rotation_days,
+            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
+            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
+            status: KeyStatus::Active,
+            inspection,
+            master_key_id: old.master_key_id,
+            sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: Some(old.id),
+        };
+        let description = format!("Latchkey: {} ({})", record.label, record.exchange);
+        self.secrets.put(record.id, &description, &credentials)?;
+        let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
+        let detail = format!("replaces {}", old.key_hint);
+        let event = Event {
+            at: now,
+            action: Action::Rotate,
+            key_id: Some(record.id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail,
+        };
+        if let Err(e) = self.store.replace_key(old.id, &old_label, &record, &event) {
+            let _ = self.secrets.delete(record.id);
+            return Err(e);
+        }
+        tracing::info!(key = %record.id, old = %old.id, "key rotated");
+        Ok(record)
+    }
+
+    /// The keys this one replaced, newest first.
+    pub fn history(&self, id: KeyId) -> Result<Vec<KeyRecord>> {
+        let mut out = Vec::new();
+        let mut next = self.get(id)?.replaces;
+        while let Some(prev) = next {
+            let Some(record) = self.store.get_key(prev)? else { break };
+            if out.iter().any(|r: &KeyRecord| r.id == record.id) {
+                break;
+            }
+            next = record.replaces;
+            out.push(record);
+        }
+        Ok(out)
     }
 
     /// Notes in the audit log that checking a key with its exchange failed, and why.
@@ -319,6 +412,32 @@ mod tests {
         let seen: Vec<_> = log.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
         assert_eq!(seen, [("verify", "failed"), ("verify", "ok"), ("add", "ok")]);
         assert_eq!(log[2].detail, "verified with the exchange");
+    }
+
+    #[test]
+    fn rotation_keeps_the_label_and_the_history() {
+        let (_d, vault, secrets) = vault();
+        let old = vault.add(okx("bot"), now()).unwrap();
+        let later = now() + chrono::Duration::days(80);
+        let new_creds =
+            Credentials::new("11111111-2222-4333-8444-555555555555", "ABCDEF0123456789ABCDEF0123456789", Some("p2"));
+        let (old_rec, creds) = vault.validate_replacement(old.id, &new_creds).unwrap();
+        let new = vault.replace(&old_rec, creds, None, later).unwrap();
+        assert_eq!((new.label.as_str(), new.rotated_at, new.replaces), ("bot", later, Some(old.id)));
+        assert_eq!(vault.get(old.id).unwrap().label, "bot (replaced 2027-02-12)");
+        assert_eq!(vault.history(new.id).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [old.id]);
+        assert_eq!(secrets.items.lock().unwrap().len(), 2, "the old secret stays until the old key is retired");
+        let bad = Credentials::new("nope", "x", None);
+        assert!(matches!(vault.validate_replacement(old.id, &bad), Err(Error::Invalid(_))));
+    }
+
+    #[test]
+    fn snooze_is_bounded_and_audited() {
+        let (_d, vault, _) = vault();
+        let k = vault.add(okx("bot"), now()).unwrap();
+        assert_eq!(vault.snooze(k.id, 7, now()).unwrap().snoozed_until, Some(now() + chrono::Duration::days(7)));
+        assert_eq!(vault.snooze(k.id, 365, now()).unwrap().snoozed_until, Some(now() + chrono::Duration::days(30)));
+        assert_eq!(vault.store().audit_log(1).unwrap()[0].action, "snooze");
     }
 
     #[test]

@@ -140,6 +140,14 @@ impl Default for GuardConfig {
     }
 }
 
+/// Proof that a 2FA code was just accepted. Only [`Guard::verify_for_action`] makes one, and
+/// spending it consumes it, so a guarded engine call can take it instead of a code.
+#[derive(Debug)]
+#[must_use]
+pub struct Verified {
+    _sealed: (),
+}
+
 pub struct Guard {
     store: Arc<Store>,
     secrets: Arc<dyn GuardSecretStore>,
@@ -226,6 +234,12 @@ impl Guard {
         write().map_err(|e| self.store.err(e))?;
         *pending = None;
         Ok(RecoveryCodes { codes })
+    }
+
+    /// Like [`Guard::verify`], returning proof of it for an action that runs later in the same
+    /// request (a rotation retires the old key only after saving the new one).
+    pub fn verify_for_action(&self, code: &str, now: DateTime<Utc>) -> Result<Verified, GuardError> {
+        self.verify(code, now).map(|()| Verified { _sealed: () })
     }
 
     /// Accepts a current TOTP code (once) or an unused recovery code.

@@ -332,6 +332,19 @@ impl RevokeEngine {
         job.map(|j| self.build_report(&j)).transpose()
     }
 
+    /// Revokes the selected keys on the strength of a code already checked in this request
+    /// (e.g. retiring the old key at the end of a rotation).
+    pub async fn revoke_verified(
+        &self,
+        _proof: crate::guard::Verified,
+        selection: Selection,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let keys = self.select(&selection)?;
+        self.start(JobKind::Revoke, keys, progress).await
+    }
+
     async fn check_code(&self, code: &str, now: DateTime<Utc>) -> Result<(), RevokeError> {
         let guard = self.inner.guard.clone();
         let code = Zeroizing::new(code.to_owned());

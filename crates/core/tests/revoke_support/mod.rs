@@ -131,6 +131,9 @@ pub fn record(key: &SimKey, base_url: &str, master: Option<KeyId>, sub_account: 
         inspection: None,
         master_key_id: master,
         sub_account: sub_account.map(str::to_owned),
+        snoozed_until: None,
+        reminded_at: None,
+        replaces: None,
     }
 }
 
