@@ -315,7 +315,7 @@ pub fn compare(old: Option<&crate::exchange::KeyInspection>, new: &crate::exchan
             "The new key belongs to a different account than the old one.".into(),
         );
     }
-    changes.sort_by(|a, b| b.severity.cmp(&a.severity));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.severity));
     changes
 }
 
