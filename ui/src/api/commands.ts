@@ -19,6 +19,12 @@ import {
   type IpcErrorKind,
   type KeyView,
   type KeychainStatus,
+  type RotateInput,
+  type RotateResult,
+  type RotationInspection,
+  SETTINGS_FIELDS,
+  type Settings,
+  type SettingsField,
 } from './types';
 
 const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal'];
@@ -146,4 +152,42 @@ export function saveRevokeReport(jobId: string): Promise<string> {
 
 export function auditLog(limit: number): Promise<AuditLog> {
   return call<AuditLog>('audit_log', { limit });
+}
+
+// ---- rotation reminders, settings, guided rotation ----------------------------------------------
+
+export function getSettings(): Promise<Settings> {
+  return call<Settings>('get_settings');
+}
+
+/** An `IpcError` whose `field` (kind `invalid`) names a settings field instead of a key field. */
+export type SettingsError = Omit<IpcError, 'field'> & { field?: SettingsField };
+
+/** Rejects with a `SettingsError`: `field` is `defaultRotationDays` or `dueSoonDays` when Rust names one. */
+export async function saveSettings(settings: Settings): Promise<Settings> {
+  try {
+    return await invoke<Settings>('save_settings', { settings });
+  } catch (raw) {
+    const { field: _keyField, ...rest } = toIpcError(raw);
+    const err: SettingsError = rest;
+    const f = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).field : undefined;
+    if (SETTINGS_FIELDS.includes(f as SettingsField)) err.field = f as SettingsField;
+    throw err;
+  }
+}
+
+/** Silences reminders for a key for 1 day or 1 week. */
+export function snoozeKey(id: string, days: 1 | 7): Promise<KeyView> {
+  return call<KeyView>('snooze_key', { id, days });
+}
+
+/** Asks the exchange about a replacement key and compares it with the key `id`. Nothing is saved;
+ * the caller blanks its copy of the input afterwards. */
+export function inspectRotation(id: string, input: RotateInput): Promise<RotationInspection> {
+  return call<RotationInspection>('inspect_rotation', { id, input });
+}
+
+/** Guarded: saves the new credentials as the active key under the same label, then retires the old key. */
+export function rotateKey(id: string, input: RotateInput, code: string, verify: boolean): Promise<RotateResult> {
+  return call<RotateResult>('rotate_key', { id, input, code, verify });
 }

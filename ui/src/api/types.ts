@@ -66,6 +66,13 @@ export interface KeyInspection {
 /** A key as the list shows it: the record plus the findings of its last inspection ([] if never). */
 export interface KeyView extends KeyRecord {
   findings: Finding[];
+  /** Rotation status computed by Rust; null for revoked keys. Optional only so that a shell that
+   * predates rotation reminders still renders (the card then falls back to `rotationDue`). */
+  rotation?: RotationView | null;
+  /** RFC 3339: reminders for this key are silenced until then. */
+  snoozedUntil?: string | null;
+  /** Earlier keys this one replaced, newest first. */
+  history?: KeyHistoryEntry[];
 }
 
 /** What `inspect_credentials` asks the exchange about, before anything is saved. Holds secrets. */
@@ -231,4 +238,64 @@ export interface AuditChain {
 export interface AuditLog {
   entries: AuditEntry[];
   chain: AuditChain;
+}
+
+// ---- rotation reminders, settings, guided rotation ---------------------------------------------
+
+export type RotationState = 'ok' | 'due_soon' | 'overdue' | 'expired';
+
+export interface RotationView {
+  state: RotationState;
+  /** RFC 3339 */
+  dueAt: string;
+  reason: 'policy' | 'exchange_expiry' | 'okx_idle_expiry';
+  daysLeft: number;
+  /** Rust's words: "rotate in 3 days", "overdue by 2 days", "due today", "expired 1 day ago". */
+  text: string;
+}
+
+export interface KeyHistoryEntry {
+  id: string;
+  keyHint: string;
+  createdAt: string;
+  retiredAt: string | null;
+  status: KeyStatus;
+}
+
+export interface Settings {
+  defaultRotationDays: number;
+  dueSoonDays: number;
+  notifications: boolean;
+  startAtLogin: boolean;
+}
+
+export type SettingsField = 'defaultRotationDays' | 'dueSoonDays';
+export const SETTINGS_FIELDS: readonly SettingsField[] = ['defaultRotationDays', 'dueSoonDays'];
+
+/** The new credentials of a guided rotation. Holds secrets, like `AddKeyInput`. */
+export interface RotateInput {
+  apiKey: string;
+  apiSecret: string;
+  passphrase: string | null;
+}
+
+export type ChangeCode = 'adds_withdraw' | 'drops_ip_whitelist' | 'adds_permission' | 'removes_permission' | 'ip_changed' | 'different_account';
+
+/** How the new key differs from the one it replaces. `code` kept a string so a new code still renders. */
+export interface Change {
+  code: ChangeCode | string;
+  severity: Severity;
+  message: string;
+}
+
+export interface RotationInspection {
+  inspection: KeyInspection;
+  findings: Finding[];
+  changes: Change[];
+}
+
+export interface RotateResult {
+  key: KeyView;
+  /** The old key's retirement, same shape as an emergency revoke's report. */
+  report: RevokeReport;
 }
