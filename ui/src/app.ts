@@ -1,12 +1,13 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, deleteKey, disableGuard, guardStatus, keychainStatus, listKeys, retryRevoke, verifyKey, wipeLocally } from './api/commands';
+import { auditLog, deleteKey, disableGuard, guardStatus, keychainStatus, listKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
 import type { GuardStatus, IpcError, KeyView, RevokeReport } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
 import { renderKeyList, type CardState } from './dashboard/dashboard';
 import { exchangeName } from './dashboard/format';
+import { shortDate } from './dashboard/rotation';
 import { askCode } from './guard/ask-code';
 import { openEnrollment, openSecurity } from './guard/enroll';
 import { Banner } from './lib/banner';
@@ -82,6 +83,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onRecheck: (key: KeyView) => void recheck(key),
     onRetryRevoke: (key: KeyView) => void retry(key),
     onWipe: (key: KeyView) => void wipe(key),
+    onSnooze: (key: KeyView, days: 1 | 7) => void snooze(key, days),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -92,7 +94,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
-    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'rotate-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
     main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen));
@@ -186,6 +188,32 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const active = document.activeElement;
     const card = cardOf(key.id);
     if (!wizard && card && (!active || active === document.body || active === card)) card.querySelector<HTMLElement>('.recheck-key')?.focus();
+  }
+
+  /** Silences a key's reminders; the card stays where it is (Rust sorts by urgency, not by snooze). */
+  async function snooze(key: KeyView, days: 1 | 7): Promise<void> {
+    if (cardStates.get(key.id)?.snoozing) return;
+    banner.clear();
+    cardStates.set(key.id, { ...cardStates.get(key.id), snoozing: true });
+    render();
+    try {
+      const updated = await snoozeKey(key.id, days);
+      keys = keys.map((k) => (k.id === key.id ? updated : k));
+      announce(updated.snoozedUntil
+        ? `Reminders for “${updated.label}” snoozed until ${shortDate(updated.snoozedUntil)}.`
+        : `Reminders for “${updated.label}” snoozed.`);
+    } catch (e) {
+      showError(e as IpcError);
+    }
+    const { snoozing: _done, ...rest } = cardStates.get(key.id) ?? {};
+    if (Object.keys(rest).length) cardStates.set(key.id, rest);
+    else cardStates.delete(key.id);
+    render();
+    const card = cardOf(key.id);
+    const active = document.activeElement;
+    if (!dialogOpen && !wizard && card && (!active || active === document.body || active === card)) {
+      (card.querySelector<HTMLElement>(`.snooze-key[data-days="${days}"]`) ?? card).focus();
+    }
   }
 
   const buttonOf = (id: string, cls: string): HTMLElement => cardOf(id)?.querySelector<HTMLElement>(`.${cls}`) ?? cardOf(id) ?? addButton;

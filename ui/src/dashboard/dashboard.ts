@@ -5,6 +5,7 @@ import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusLabel } from './format';
+import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 
 export interface DashboardHandlers {
   onAdd: () => void;
@@ -14,6 +15,10 @@ export interface DashboardHandlers {
   onRetryRevoke?: (key: KeyView) => void;
   /** A quarantined key: wipe its secret without the exchange's confirmation. */
   onWipe?: (key: KeyView) => void;
+  /** Silence this key's reminders for 1 or 7 days. */
+  onSnooze?: (key: KeyView, days: 1 | 7) => void;
+  /** Open the guided rotation. */
+  onRotate?: (key: KeyView) => void;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -22,6 +27,8 @@ export interface CardState {
   checking?: boolean;
   /** The last Re-check failed with this message (from Rust). */
   error?: string | null;
+  /** A snooze is being saved. */
+  snoozing?: boolean;
 }
 
 export type CardStates = ReadonlyMap<string, CardState>;
@@ -78,6 +85,10 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     ? h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small wipe-locally', 'aria-label': `Wipe key ${key.label} locally anyway` }, 'Wipe locally anyway')
     : null;
   wipe?.addEventListener('click', () => handlers.onWipe?.(key));
+  const rotate = key.status === 'active' && handlers.onRotate
+    ? h('button', { type: 'button', class: 'btn btn-secondary btn-small rotate-key', 'aria-haspopup': 'dialog', 'aria-label': `Rotate key ${key.label}: replace it with a new one` }, 'Rotate…')
+    : null;
+  rotate?.addEventListener('click', () => handlers.onRotate?.(key));
 
   return h('li', {
     class: `key-card status-${key.status}${worst ? ` risk-${worst}` : ''}`,
@@ -98,6 +109,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
           env ? h('span', { class: 'key-env', title: key.environment.kind === 'custom' ? key.environment.baseUrl : undefined }, env) : null,
         ),
       ),
+      renderRotationBadge(key),
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusLabel(key.status)),
     ),
     renderFindings(findings),
@@ -109,6 +121,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
       }, verifiedText(key.verifiedAt, now)),
     ),
+    renderRotationRow(key, now, handlers, !!state.snoozing),
     quarantined
       ? h('div', { class: 'quarantine-note' },
         h('p', {}, `Emergency revoke could not confirm this key at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried.`),
@@ -118,8 +131,9 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
-      due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
+      key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
+      rotate,
       recheck,
       del,
     ),
@@ -132,6 +146,7 @@ export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: Das
   const live = keys.filter((k) => k.status !== 'revoked');
   const revoked = keys.filter((k) => k.status === 'revoked');
   return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
+    renderDueSummary(live),
     h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${live.length})`)),
     live.length
       ? h('ul', { class: 'key-list', id: 'key-list' }, ...live.map((k) => renderKeyCard(k, now, handlers, states.get(k.id))))

@@ -21,10 +21,11 @@ import {
   type KeyView,
 } from '../api/types';
 import type { Banner } from '../lib/banner';
-import { h, icon } from '../lib/dom';
+import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { accountText, expiryText, ipText } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
+import { secretField } from './secret-field';
 import {
   DEFAULT_ROTATION_DAYS,
   STEPS,
@@ -52,6 +53,8 @@ export interface WizardOptions {
   onSaved?: (record: KeyView) => void;
   /** The clock, for expiry texts. */
   now?: () => Date;
+  /** The rotation field's starting value: the saved default policy (90 days if unknown). */
+  defaultRotationDays?: number;
   /** Where focus goes when the wizard closes, if it was not opened from a focused control. */
   returnFocus?: () => HTMLElement | null;
   /** Called once the dialog is gone, saved or not. */
@@ -116,8 +119,6 @@ const ENV_OPTIONS: readonly [EnvironmentKind, string][] = [
   ['custom', 'Custom base URL'],
 ];
 
-const EYE = ['M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'];
-
 export function openWizard(opts: WizardOptions): Wizard {
   const save = opts.save ?? addKey;
   const inspect = opts.inspect ?? inspectCredentials;
@@ -138,36 +139,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     return el;
   };
 
-  const secretInput = (id: string, name: Field, label: string, helpText: string) => {
-    const input = h('input', {
-      id,
-      name,
-      type: 'password',
-      autocomplete: 'off',
-      spellcheck: 'false',
-      autocapitalize: 'off',
-      autocorrect: 'off',
-      'data-secret': true,
-      'aria-describedby': `${id}-help error-${name}`,
-    });
-    const toggle = h('button', {
-      type: 'button',
-      class: 'reveal',
-      'aria-pressed': 'false',
-      'aria-label': `Show ${label.toLowerCase()}`,
-      'aria-controls': id,
-      title: 'Show or hide what you pasted',
-    }, icon(EYE));
-    toggle.addEventListener('click', () => {
-      const show = input.type === 'password';
-      input.type = show ? 'text' : 'password';
-      toggle.setAttribute('aria-pressed', String(show));
-      toggle.setAttribute('aria-label', `${show ? 'Hide' : 'Show'} ${label.toLowerCase()}`);
-    });
-    const help = h('p', { class: 'help', id: `${id}-help` }, helpText);
-    const row = h('div', { class: 'field' }, h('label', { for: id }, label), h('div', { class: 'input-with-button' }, input, toggle), help, errorEl(name));
-    return { input, toggle, help, row };
-  };
+  const secretInput = (id: string, name: Field, label: string, helpText: string) => secretField(id, name, label, helpText, errorEl(name));
 
   const radios = EXCHANGES.map((ex) =>
     h('input', { type: 'radio', name: 'exchange', value: ex, id: `exchange-${ex}`, class: 'radio-card-input', 'aria-describedby': `exchange-${ex}-blurb` }),
@@ -206,7 +178,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     type: 'text',
     inputmode: 'numeric',
     autocomplete: 'off',
-    value: String(DEFAULT_ROTATION_DAYS),
+    value: String(opts.defaultRotationDays ?? DEFAULT_ROTATION_DAYS),
     'aria-describedby': 'rotation-help error-rotationDays',
   });
   const envSelect = h('select', { id: 'environment', name: 'environment', 'aria-describedby': 'environment-help' },
