@@ -13,6 +13,7 @@ import { openEnrollment, openSecurity } from './guard/enroll';
 import { Banner } from './lib/banner';
 import { h, icon } from './lib/dom';
 import { openRevokeDialog } from './revoke/revoke-dialog';
+import { openRotateDialog } from './rotate/rotate-dialog';
 import { stageText } from './revoke/texts';
 import { openWizard, type Wizard } from './wizard/wizard';
 
@@ -84,6 +85,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onRetryRevoke: (key: KeyView) => void retry(key),
     onWipe: (key: KeyView) => void wipe(key),
     onSnooze: (key: KeyView, days: 1 | 7) => void snooze(key, days),
+    onRotate: (key: KeyView) => startRotation(key),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -214,6 +216,32 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (!dialogOpen && !wizard && card && (!active || active === document.body || active === card)) {
       (card.querySelector<HTMLElement>(`.snooze-key[data-days="${days}"]`) ?? card).focus();
     }
+  }
+
+  /** Guided rotation: the dialog replaces the key; the list is reloaded for Rust's new order. */
+  function startRotation(key: KeyView): void {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    dialogOpen = true;
+    let enroll = false;
+    let newId = key.id;
+    openRotateDialog({
+      key,
+      now,
+      returnFocus: () => buttonOf(key.id, 'rotate-key'),
+      onEnroll: () => (enroll = true),
+      onRotated: ({ key: updated }) => {
+        cardStates.delete(key.id);
+        newId = updated.id;
+        announce(`Key “${updated.label}” rotated.`);
+        void refresh();
+      },
+      onClosed: (rotated) => {
+        dialogOpen = false;
+        if (rotated) void refresh().then(() => focusCard(newId));
+        if (enroll) startEnrollment(false);
+      },
+    });
   }
 
   const buttonOf = (id: string, cls: string): HTMLElement => cardOf(id)?.querySelector<HTMLElement>(`.${cls}`) ?? cardOf(id) ?? addButton;
