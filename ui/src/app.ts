@@ -1,8 +1,8 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, deleteKey, disableGuard, guardStatus, keychainStatus, listKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
-import type { GuardStatus, IpcError, KeyView, RevokeReport } from './api/types';
+import { auditLog, deleteKey, disableGuard, getSettings, guardStatus, keychainStatus, listKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
+import type { GuardStatus, IpcError, KeyView, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
 import { renderKeyList, type CardState } from './dashboard/dashboard';
@@ -14,6 +14,7 @@ import { Banner } from './lib/banner';
 import { h, icon } from './lib/dom';
 import { openRevokeDialog } from './revoke/revoke-dialog';
 import { openRotateDialog } from './rotate/rotate-dialog';
+import { renderSettingsView } from './settings/settings-view';
 import { stageText } from './revoke/texts';
 import { openWizard, type Wizard } from './wizard/wizard';
 
@@ -31,6 +32,7 @@ export interface App {
 const SHIELD = ['M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6l8-3z', 'M9 12l2 2 4-4'];
 const LIST = ['M8 6h12', 'M8 12h12', 'M8 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18h.01'];
 const ALERT = ['M12 3l10 18H2L12 3z', 'M12 10v4', 'M12 17h.01'];
+const GEAR = ['M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z', 'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'];
 const AUDIT_LIMIT = 1000;
 
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
@@ -41,7 +43,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const cardStates = new Map<string, CardState>();
   let guard: GuardStatus | null = null;
   let enrollBannerDismissed = false;
-  let view: 'keys' | 'audit' = 'keys';
+  let view: 'keys' | 'audit' | 'settings' = 'keys';
+  /** The saved settings, once loaded: the wizard's rotation field starts at `defaultRotationDays`. */
+  let settings: Settings | null = null;
   /** One dialog at a time: the modal's focus trap does not stack. */
   let dialogOpen = false;
 
@@ -50,6 +54,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const status = h('p', { id: 'status', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const addButton = h('button', { type: 'button', id: 'add-key', class: 'btn btn-primary', 'aria-haspopup': 'dialog' }, h('span', { 'aria-hidden': 'true', class: 'plus' }, '+'), ' Add key');
   const auditButton = h('button', { type: 'button', id: 'open-audit', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(LIST), h('span', { class: 'btn-text' }, 'Audit log'));
+  const settingsButton = h('button', { type: 'button', id: 'open-settings', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(GEAR), h('span', { class: 'btn-text' }, 'Settings'));
   const guardButton = h('button', { type: 'button', id: 'open-2fa', class: 'btn btn-quiet', 'aria-haspopup': 'dialog' }, icon(SHIELD), h('span', { class: 'btn-text' }, '2FA'));
   const revokeButton = h('button', { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' }, icon(ALERT), h('span', {}, 'Emergency revoke'));
   const header = h('header', { class: 'app-header' },
@@ -58,7 +63,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       h('h1', {}, 'Latchkey'),
       h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
     ),
-    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, auditButton, guardButton, addButton, revokeButton),
+    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, auditButton, settingsButton, guardButton, addButton, revokeButton),
   );
   const main = h('main', { id: 'main', class: 'app-main', 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading keys…'));
   const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
@@ -147,6 +152,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     wizard = openWizard({
       banner,
       now,
+      defaultRotationDays: settings?.defaultRotationDays,
       returnFocus: () => (opener?.isConnected ? opener : null) ?? document.getElementById('add-first-key') ?? addButton,
       takenLabels: () => keys.filter((k) => k.status !== 'revoked').map((k) => k.label),
       onSaved: (record) => {
@@ -440,6 +446,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     }
     view = 'audit';
     auditButton.setAttribute('aria-pressed', 'true');
+    settingsButton.setAttribute('aria-pressed', 'false');
     main.setAttribute('aria-busy', 'true');
     main.replaceChildren(h('p', { class: 'loading' }, 'Loading the audit log…'));
     try {
@@ -458,18 +465,66 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   }
 
   function showKeys(): void {
+    const from = view === 'settings' ? settingsButton : auditButton;
     view = 'keys';
     auditButton.setAttribute('aria-pressed', 'false');
-    void refresh().then(() => auditButton.focus());
+    settingsButton.setAttribute('aria-pressed', 'false');
+    void refresh().then(() => from.focus());
+  }
+
+  // ---- settings -----------------------------------------------------------------------------------
+
+  const loadSettings = async (): Promise<void> => {
+    try {
+      settings = await getSettings();
+    } catch {
+      // An older shell, or the store is unavailable: the wizard keeps its built-in default.
+    }
+  };
+
+  async function showSettings(): Promise<void> {
+    if (view === 'settings') {
+      showKeys();
+      return;
+    }
+    view = 'settings';
+    settingsButton.setAttribute('aria-pressed', 'true');
+    auditButton.setAttribute('aria-pressed', 'false');
+    banner.clear();
+    main.setAttribute('aria-busy', 'true');
+    main.replaceChildren(h('p', { class: 'loading' }, 'Loading settings…'));
+    let loaded: Settings;
+    try {
+      loaded = await getSettings();
+      settings = loaded;
+    } catch (e) {
+      if (view !== 'settings') return;
+      main.removeAttribute('aria-busy');
+      const back = h('button', { type: 'button', id: 'close-settings', class: 'btn btn-secondary' }, 'Back to keys');
+      back.addEventListener('click', showKeys);
+      main.replaceChildren(h('section', { id: 'settings-view', class: 'load-failed' }, h('p', {}, (e as IpcError).message), back));
+      return;
+    }
+    if (view !== 'settings') return;
+    main.removeAttribute('aria-busy');
+    main.replaceChildren(renderSettingsView(loaded, {
+      onSaved: (saved) => {
+        settings = saved;
+        announce('Settings saved.');
+      },
+      onBack: showKeys,
+    }));
+    document.getElementById('settings-view')?.focus();
   }
 
   addButton.addEventListener('click', () => {
-    if (view === 'audit') showKeys();
+    if (view !== 'keys') showKeys();
     startWizard(addButton);
   });
   revokeButton.addEventListener('click', () => startRevoke());
   guardButton.addEventListener('click', () => void startSecurity());
   auditButton.addEventListener('click', () => void showAudit());
+  settingsButton.addEventListener('click', () => void showSettings());
   enrollStart.addEventListener('click', () => startEnrollment(false));
   enrollDismiss.addEventListener('click', () => {
     enrollBannerDismissed = true;
@@ -477,6 +532,6 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     guardButton.focus();
   });
 
-  const ready = Promise.all([checkKeychain(), refresh(), loadGuard()]).then(() => undefined);
+  const ready = Promise.all([checkKeychain(), refresh(), loadGuard(), loadSettings()]).then(() => undefined);
   return { refresh, openWizard: () => startWizard(), ready };
 }
