@@ -521,7 +521,7 @@ describe('verify with the exchange', () => {
 
     click('#wizard-save');
     await flush();
-    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status')).toEqual(['inspect_credentials', 'add_key']);
+    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings')).toEqual(['inspect_credentials', 'add_key']);
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
       input: {
         exchange: 'okx',
