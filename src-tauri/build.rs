@@ -18,6 +18,13 @@ const COMMANDS: &[&str] = &[
     "wipe_locally",
     "save_revoke_report",
     "audit_log",
+    "reveal_secret",
+    "copy_secret",
+    "get_settings",
+    "save_settings",
+    "snooze_key",
+    "inspect_rotation",
+    "rotate_key",
 ];
 
 fn main() {

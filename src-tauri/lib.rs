@@ -1,9 +1,12 @@
 //! The desktop shell: a thin layer of Tauri commands over `latchkey-core`.
 
+mod clipboard;
 pub mod commands;
 mod ipc_error;
 mod logging;
+mod reminders;
 mod state;
+mod tray;
 
 use tauri::{Builder, Runtime};
 
@@ -31,6 +34,13 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::revoke::wipe_locally,
         commands::revoke::save_revoke_report,
         commands::audit::audit_log,
+        commands::secrets::reveal_secret,
+        commands::secrets::copy_secret,
+        commands::rotation::get_settings,
+        commands::rotation::save_settings,
+        commands::rotation::snooze_key,
+        commands::rotation::inspect_rotation,
+        commands::rotation::rotate_key,
     ])
 }
 
@@ -51,7 +61,25 @@ pub fn run() {
     logging::init(data_dir.as_deref());
     let state = AppState::open(data_dir);
     resume_revokes(&state);
-    let result = app(Builder::default(), state).run(tauri::generate_context!());
+    let wake = state.reminder_wake();
+    let core = state.core().ok();
+    let builder = Builder::default()
+        // First, so a second launch only focuses the running one.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .on_window_event(tray::keep_running_when_closed)
+        .setup(move |app| {
+            if let Err(e) = tray::install(app.handle()) {
+                // No tray on this desktop (e.g. no StatusNotifier host): the window still works.
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            if let Some(core) = core {
+                reminders::start(app.handle().clone(), core, wake);
+            }
+            Ok(())
+        });
+    let result = app(builder, state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "Latchkey could not start its window");
         eprintln!("Latchkey could not start its window: {e}");

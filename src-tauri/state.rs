@@ -28,6 +28,8 @@ pub struct AppState {
     core: Result<Arc<Core>, String>,
     keychain: Arc<Keychain>,
     exchange: Result<Arc<ExchangeClient>, String>,
+    /// Wakes the reminder timer when keys or settings change.
+    reminders: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -61,7 +63,7 @@ impl AppState {
             tracing::error!(error = %e, "store unavailable");
         }
         tracing::info!(keychain = keychain.service(), "Latchkey state ready");
-        AppState { core, keychain, exchange }
+        AppState { core, keychain, exchange, reminders: Arc::new(tokio::sync::Notify::new()) }
     }
 
     pub fn core(&self) -> Result<Arc<Core>, IpcError> {
@@ -74,6 +76,15 @@ impl AppState {
 
     pub fn exchange(&self) -> Result<Arc<ExchangeClient>, IpcError> {
         self.exchange.clone().map_err(IpcError::internal)
+    }
+
+    /// Keys or settings changed: the reminder timer recomputes its next wake-up now.
+    pub fn reminders_changed(&self) {
+        self.reminders.notify_one();
+    }
+
+    pub fn reminder_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.reminders.clone()
     }
 
     pub fn keychain(&self) -> Arc<Keychain> {

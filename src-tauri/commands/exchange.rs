@@ -54,7 +54,13 @@ pub async fn verify_key(state: State<'_, AppState>, id: String) -> Result<KeyVie
     };
     let endpoint = Endpoint::new(record.exchange, &record.environment)?;
     match state.exchange()?.inspect(&endpoint, &credentials).await {
-        Ok(inspection) => blocking(move || Ok(vault.record_inspection(id, &inspection, Utc::now())?.into())).await,
+        Ok(inspection) => {
+            blocking(move || {
+                let record = vault.record_inspection(id, &inspection, Utc::now())?;
+                Ok(KeyView::one(&vault, record)?)
+            })
+            .await
+        }
         Err(e) => {
             let message = e.to_string();
             blocking(move || Ok(vault.record_inspection_failure(id, Utc::now(), &message)?)).await?;

@@ -3,10 +3,13 @@
 
 use chrono::Utc;
 use latchkey_core::exchange::Endpoint;
-use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord};
+use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
 use latchkey_core::risk::{self, Finding};
+use latchkey_core::rotation::{self, RotationStatus};
 use latchkey_core::secret::Credentials;
+use latchkey_core::settings::Settings;
 use latchkey_core::vault::NewKey;
+use latchkey_core::vault::Vault;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -14,20 +17,78 @@ use tauri::State;
 use super::blocking;
 use crate::{AppState, IpcError};
 
-/// A key as the dashboard shows it: its record plus the risk findings of its last inspection,
-/// computed now (an expiry warning depends on today's date).
+/// A key as the dashboard shows it: its record, the risk findings of its last inspection and its
+/// rotation status, both computed now (they depend on today's date), and the keys it replaced.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyView {
     #[serde(flatten)]
     pub record: KeyRecord,
     pub findings: Vec<Finding>,
+    pub rotation: Option<RotationView>,
+    pub history: Vec<HistoryItem>,
 }
 
-impl From<KeyRecord> for KeyView {
-    fn from(record: KeyRecord) -> Self {
-        let findings = record.inspection.as_ref().map(|i| risk::assess(i, Utc::now())).unwrap_or_default();
-        KeyView { record, findings }
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationView {
+    #[serde(flatten)]
+    status: RotationStatus,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryItem {
+    id: KeyId,
+    key_hint: String,
+    created_at: chrono::DateTime<Utc>,
+    /// When the next key took over.
+    retired_at: Option<chrono::DateTime<Utc>>,
+    status: KeyStatus,
+}
+
+impl KeyView {
+    /// Builds the views of `records`, most urgent first, in the user's time zone.
+    pub fn build_all(vault: &Vault, mut records: Vec<KeyRecord>) -> latchkey_core::Result<Vec<KeyView>> {
+        let settings = Settings::load(vault.store())?;
+        let now = chrono::Local::now();
+        rotation::by_urgency(&mut records, &now, settings.due_soon_days);
+        records.into_iter().map(|r| KeyView::build(vault, r, &settings, &now)).collect()
+    }
+
+    pub fn one(vault: &Vault, record: KeyRecord) -> latchkey_core::Result<KeyView> {
+        let settings = Settings::load(vault.store())?;
+        KeyView::build(vault, record, &settings, &chrono::Local::now())
+    }
+
+    fn build(
+        vault: &Vault,
+        record: KeyRecord,
+        settings: &Settings,
+        now: &chrono::DateTime<chrono::Local>,
+    ) -> latchkey_core::Result<KeyView> {
+        let now_utc = now.with_timezone(&Utc);
+        let findings = record.inspection.as_ref().map(|i| risk::assess(i, now_utc)).unwrap_or_default();
+        let rotation = rotation::status(&record, now, settings.due_soon_days)
+            .map(|status| RotationView { text: status.describe(), status });
+        let mut successor_created = record.created_at;
+        let history = vault
+            .history(record.id)?
+            .into_iter()
+            .map(|old| {
+                let item = HistoryItem {
+                    id: old.id,
+                    key_hint: old.key_hint,
+                    created_at: old.created_at,
+                    retired_at: Some(successor_created),
+                    status: old.status,
+                };
+                successor_created = old.created_at;
+                item
+            })
+            .collect();
+        Ok(KeyView { record, findings, rotation, history })
     }
 }
 
@@ -61,13 +122,13 @@ pub(crate) fn parse_id(id: &str) -> Result<KeyId, IpcError> {
 #[tauri::command]
 pub async fn list_keys(state: State<'_, AppState>) -> Result<Vec<KeyView>, IpcError> {
     let vault = state.vault()?;
-    blocking(move || Ok(vault.list()?.into_iter().map(KeyView::from).collect())).await
+    blocking(move || Ok(KeyView::build_all(&vault, vault.list()?)?)).await
 }
 
 #[tauri::command]
 pub async fn get_key(state: State<'_, AppState>, id: String) -> Result<KeyView, IpcError> {
     let (vault, id) = (state.vault()?, parse_id(&id)?);
-    blocking(move || Ok(vault.get(id)?.into())).await
+    blocking(move || Ok(KeyView::one(&vault, vault.get(id)?)?)).await
 }
 
 #[tauri::command]
@@ -91,7 +152,12 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
     } else {
         None
     };
-    blocking(move || Ok(vault.insert(checked, inspection, Utc::now())?.into())).await
+    let record = {
+        let vault = vault.clone();
+        blocking(move || Ok(vault.insert(checked, inspection, Utc::now())?)).await?
+    };
+    state.reminders_changed();
+    blocking(move || Ok(KeyView::one(&vault, record)?)).await
 }
 
 /// Deleting a key is guarded: the code is checked here, in Rust, before anything is removed.

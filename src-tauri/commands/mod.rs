@@ -7,6 +7,8 @@ pub mod guard;
 pub mod keychain;
 pub mod keys;
 pub mod revoke;
+pub mod rotation;
+pub mod secrets;
 
 use crate::IpcError;
 

@@ -96,7 +96,7 @@ fn progress_to(channel: Channel<ProgressView>) -> Progress {
     })
 }
 
-fn report_view(report: RevokeReport) -> ReportView {
+pub(crate) fn report_view(report: RevokeReport) -> ReportView {
     let items = report
         .keys
         .into_iter()

@@ -282,6 +282,21 @@ impl Vault {
             tracing::warn!(error = %e, "could not write the audit entry for a failed action");
         }
     }
+
+    /// Notes in the audit log that a key's secret was shown or copied; `what` says which part
+    /// and how (words only, never a secret).
+    pub fn record_reveal(&self, id: KeyId, now: DateTime<Utc>, what: &str) -> Result<()> {
+        let record = self.get(id)?;
+        let event = Event {
+            at: now,
+            action: Action::Reveal,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: what.to_owned(),
+        };
+        self.store.record(&event)
+    }
 }
 
 #[cfg(test)]
@@ -448,5 +463,18 @@ mod tests {
         let err = vault.credentials(rec.id).unwrap_err().to_string();
         assert!(err.contains("missing from the keychain") && err.contains("'bot'"), "{err}");
         vault.delete(rec.id, now()).unwrap();
+    }
+
+    #[test]
+    fn reveal_is_audited_without_the_secret() {
+        let (_d, vault, _) = vault();
+        let rec = vault.add(okx("bot"), now()).unwrap();
+        vault.record_reveal(rec.id, now(), "api secret copied to the clipboard").unwrap();
+        let log = vault.store().audit_log(1).unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].outcome.as_str()), ("reveal", "ok"));
+        assert_eq!((log[0].key_id, log[0].label.as_deref()), (Some(rec.id), Some("bot")));
+        assert_eq!(log[0].detail, "api secret copied to the clipboard");
+        assert!(!log[0].detail.contains(OKX_SECRET));
+        assert!(matches!(vault.record_reveal(KeyId::random(), now(), "shown"), Err(Error::NotFound(_))));
     }
 }

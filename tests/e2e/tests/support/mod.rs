@@ -249,3 +249,60 @@ pub fn oathtool_code(secret_base32: &str, offset_steps: i64) -> String {
     assert!(out.status.success(), "oathtool failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+impl Driver {
+    /// Enrols 2FA through the window and returns the TOTP secret read from the page. The code
+    /// for this 30 s step is then used: the next guarded action needs `oathtool_code(secret, 1)`.
+    pub async fn enrol_2fa(&mut self) -> String {
+        self.click("#open-2fa").await;
+        self.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
+        let secret = self.wait_for("#totp-secret").await.attr("data-secret").await.expect("attr").expect("data-secret");
+        self.type_into("#enroll-code", &oathtool_code(&secret, 0)).await;
+        self.click("#enroll-confirm").await;
+        self.wait_for("#recovery-codes .recovery-code").await;
+        self.click("#recovery-done").await;
+        secret
+    }
+}
+
+/// Records the session bus's `org.freedesktop.Notifications.Notify` calls, as a desktop would
+/// receive them.
+pub struct NotifyMonitor {
+    child: Child,
+    log: PathBuf,
+}
+
+impl NotifyMonitor {
+    pub fn start(log: PathBuf) -> NotifyMonitor {
+        let out = std::fs::File::create(&log).expect("monitor log");
+        let child = Command::new("dbus-monitor")
+            .args(["--session", "interface='org.freedesktop.Notifications',member='Notify'"])
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor is installed (package dbus)");
+        // dbus-monitor needs a moment to register as a monitor.
+        std::thread::sleep(Duration::from_millis(300));
+        NotifyMonitor { child, log }
+    }
+
+    /// Waits up to `secs` for a Notify call whose text contains `needle`; returns the log so far.
+    pub fn wait_for(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let seen = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if seen.contains(needle) {
+                return seen;
+            }
+            assert!(Instant::now() < deadline, "no Notify call containing {needle:?} within {secs} s; saw:\n{seen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for NotifyMonitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

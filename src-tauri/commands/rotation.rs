@@ -1,0 +1,135 @@
+//! Rotation reminders and guided rotation: settings, snooze, comparing a new key with the old one,
+//! and the rotation itself (save the new key, then retire the old one through the revoke engine).
+
+use chrono::Utc;
+use latchkey_core::exchange::{Endpoint, KeyInspection};
+use latchkey_core::revoke::{no_progress, Selection};
+use latchkey_core::risk::{self, Finding};
+use latchkey_core::rotation::{self, Change};
+use latchkey_core::secret::Credentials;
+use latchkey_core::settings::Settings;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime, State};
+
+use super::blocking;
+use super::keys::{parse_id, KeyView};
+use super::revoke::{report_view, ReportView};
+use crate::{AppState, IpcError};
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, IpcError> {
+    let core = state.core()?;
+    blocking(move || Ok(Settings::load(core.vault.store())?)).await
+}
+
+#[tauri::command]
+pub async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Result<Settings, IpcError> {
+    let core = state.core()?;
+    let saved = blocking(move || Ok(settings.save(core.vault.store())?)).await?;
+    crate::tray::apply_start_at_login(&app, saved.start_at_login)?;
+    state.reminders_changed();
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn snooze_key(state: State<'_, AppState>, id: String, days: u32) -> Result<KeyView, IpcError> {
+    let (vault, id) = (state.vault()?, parse_id(&id)?);
+    let view = blocking(move || {
+        let record = vault.snooze(id, days, Utc::now())?;
+        Ok(KeyView::one(&vault, record)?)
+    })
+    .await?;
+    state.reminders_changed();
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateInput {
+    pub api_key: SecretString,
+    pub api_secret: SecretString,
+    #[serde(default)]
+    pub passphrase: Option<SecretString>,
+}
+
+impl RotateInput {
+    fn credentials(self) -> Credentials {
+        Credentials { api_key: self.api_key, api_secret: self.api_secret, passphrase: self.passphrase }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RotationCheck {
+    inspection: KeyInspection,
+    findings: Vec<Finding>,
+    changes: Vec<Change>,
+}
+
+/// The wizard's check step: what the exchange says about the new key, and how it differs from the
+/// old one (a new withdraw permission or a dropped IP whitelist is flagged).
+#[tauri::command]
+pub async fn inspect_rotation(
+    state: State<'_, AppState>,
+    id: String,
+    input: RotateInput,
+) -> Result<RotationCheck, IpcError> {
+    let (vault, id) = (state.vault()?, parse_id(&id)?);
+    let raw = input.credentials();
+    let (old, credentials) = blocking(move || Ok(vault.validate_replacement(id, &raw)?)).await?;
+    let endpoint = Endpoint::new(old.exchange, &old.environment)?;
+    let inspection = state.exchange()?.inspect(&endpoint, &credentials).await?;
+    let findings = risk::assess(&inspection, Utc::now());
+    let changes = rotation::compare(old.inspection.as_ref(), &inspection);
+    Ok(RotationCheck { inspection, findings, changes })
+}
+
+#[derive(Debug, Serialize)]
+pub struct RotationResult {
+    key: KeyView,
+    report: ReportView,
+}
+
+/// Guarded: the code is checked first, in Rust. Then the new key is checked with the exchange
+/// (unless the user chose not to), saved under the old key's label, and the old key is retired
+/// through the revoke engine: at the exchange where its API allows it, else with a checklist.
+#[tauri::command]
+pub async fn rotate_key(
+    state: State<'_, AppState>,
+    id: String,
+    input: RotateInput,
+    code: String,
+    verify: bool,
+) -> Result<RotationResult, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let raw = input.credentials();
+    let (proof, old, credentials) = {
+        let core = core.clone();
+        blocking(move || {
+            let proof = core.guard.verify_for_action(&code, Utc::now())?;
+            let (old, credentials) = core.vault.validate_replacement(id, &raw)?;
+            Ok((proof, old, credentials))
+        })
+        .await?
+    };
+    let inspection = if verify {
+        let endpoint = Endpoint::new(old.exchange, &old.environment)?;
+        Some(state.exchange()?.inspect(&endpoint, &credentials).await?)
+    } else {
+        None
+    };
+    let new = {
+        let core = core.clone();
+        blocking(move || Ok(core.vault.replace(&old, credentials, inspection, Utc::now())?)).await?
+    };
+    // One key: the report is the progress.
+    let report = core.engine.revoke_verified(proof, Selection::Keys(vec![id]), no_progress()).await?;
+    state.reminders_changed();
+    let vault = core.vault.clone();
+    let key = blocking(move || Ok(KeyView::one(&vault, new)?)).await?;
+    Ok(RotationResult { key, report: report_view(report) })
+}

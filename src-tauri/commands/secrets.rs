@@ -1,0 +1,188 @@
+//! Reveal and copy a key's secret: the only commands that send a secret out of Rust. Both are
+//! guarded (the 2FA code is checked here, first), both leave an audit entry, and both are
+//! short-lived: the UI shows a revealed secret for [`secret_ttl_secs`] seconds, and a copied one is
+//! taken off the clipboard after as long (if the clipboard still holds it).
+//!
+//! `LATCHKEY_SECRET_TTL_SECS` shortens that time, for tests only (the end-to-end test waits 3 s
+//! instead of 30). It can only shorten: values outside 1..=30 are ignored.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use latchkey_core::secret::Credentials;
+use secrecy::{ExposeSecret, SecretString};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
+use tauri::State;
+use zeroize::Zeroizing;
+
+use super::blocking;
+use super::keys::parse_id;
+use crate::{clipboard, AppState, IpcError};
+
+/// How long a revealed secret stays on screen and a copied one on the clipboard.
+pub const SECRET_TTL_SECS: u64 = 30;
+/// Test-only override of [`SECRET_TTL_SECS`].
+pub const SECRET_TTL_ENV: &str = "LATCHKEY_SECRET_TTL_SECS";
+
+pub fn secret_ttl_secs() -> u64 {
+    ttl_from(std::env::var(SECRET_TTL_ENV).ok().as_deref())
+}
+
+fn ttl_from(raw: Option<&str>) -> u64 {
+    raw.and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=SECRET_TTL_SECS).contains(s))
+        .unwrap_or(SECRET_TTL_SECS)
+}
+
+/// What `reveal_secret` sends: the three parts, straight from the keychain's zeroizing types into
+/// the reply (no intermediate `String`s). No `Debug`.
+pub struct Revealed {
+    credentials: Credentials,
+    visible_for_secs: u64,
+}
+
+impl Serialize for Revealed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = &self.credentials;
+        let mut out = s.serialize_struct("Revealed", 4)?;
+        // EXPOSE: the user asked to see the key, with a valid 2FA code; the UI removes it after
+        // `visibleForSecs`.
+        out.serialize_field("apiKey", c.api_key.expose_secret())?;
+        // EXPOSE: as above.
+        out.serialize_field("apiSecret", c.api_secret.expose_secret())?;
+        // EXPOSE: as above.
+        out.serialize_field("passphrase", &c.passphrase.as_ref().map(|p| p.expose_secret()))?;
+        out.serialize_field("visibleForSecs", &self.visible_for_secs)?;
+        out.end()
+    }
+}
+
+/// Which part of a key to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SecretPart {
+    ApiKey,
+    ApiSecret,
+    Passphrase,
+}
+
+impl SecretPart {
+    fn words(self) -> &'static str {
+        match self {
+            SecretPart::ApiKey => "API key",
+            SecretPart::ApiSecret => "API secret",
+            SecretPart::Passphrase => "passphrase",
+        }
+    }
+
+    fn take(self, c: Credentials) -> Option<SecretString> {
+        match self {
+            SecretPart::ApiKey => Some(c.api_key),
+            SecretPart::ApiSecret => Some(c.api_secret),
+            SecretPart::Passphrase => c.passphrase,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Copied {
+    pub clears_in_secs: u64,
+}
+
+/// Shows a key's secret parts. The code is checked before the keychain is read.
+#[tauri::command]
+pub async fn reveal_secret(state: State<'_, AppState>, id: String, code: String) -> Result<Revealed, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let ttl = secret_ttl_secs();
+    blocking(move || {
+        let now = Utc::now();
+        core.guard.verify(&code, now)?;
+        let credentials = core.vault.credentials(id)?;
+        core.vault.record_reveal(id, now, &format!("shown for {ttl} s"))?;
+        tracing::info!(key = %id, "secret revealed");
+        Ok(Revealed { credentials, visible_for_secs: ttl })
+    })
+    .await
+}
+
+/// Puts one part of a key's secret on the system clipboard and takes it off again after the TTL,
+/// unless the user copied something else meanwhile. The code is checked before the keychain is read.
+#[tauri::command]
+pub async fn copy_secret(
+    state: State<'_, AppState>,
+    id: String,
+    code: String,
+    part: SecretPart,
+) -> Result<Copied, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let ttl = secret_ttl_secs();
+    let (ticket, value) = blocking(move || {
+        let now = Utc::now();
+        core.guard.verify(&code, now)?;
+        let secret = part
+            .take(core.vault.credentials(id)?)
+            .ok_or_else(|| IpcError::not_found("This key has no passphrase: its exchange does not use one."))?;
+        // EXPOSE: the user asked for this part on the clipboard, with a valid 2FA code. The copy
+        // kept to recognise it later is zeroized when dropped.
+        let value = Zeroizing::new(secret.expose_secret().to_owned());
+        let ticket = clipboard::put(&value).map_err(|e| IpcError::internal(e.to_string()))?;
+        let what = format!("{} copied to the clipboard, cleared after {ttl} s", part.words());
+        core.vault.record_reveal(id, now, &what)?;
+        tracing::info!(key = %id, part = part.words(), "secret copied to the clipboard");
+        Ok((ticket, value))
+    })
+    .await?;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(ttl)).await;
+        let cleared = tauri::async_runtime::spawn_blocking(move || clipboard::clear_if_unchanged(ticket, &value)).await;
+        match cleared {
+            Ok(Ok(true)) => tracing::info!(key = %id, "clipboard cleared"),
+            Ok(Ok(false)) => tracing::info!(key = %id, "clipboard changed since the copy: left alone"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not clear the clipboard"),
+            Err(e) => tracing::warn!(error = %e, "the clipboard clear did not run"),
+        }
+    });
+    Ok(Copied { clears_in_secs: ttl })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_is_thirty_seconds_unless_a_test_shortens_it() {
+        assert_eq!(ttl_from(None), 30);
+        assert_eq!(ttl_from(Some("3")), 3);
+        assert_eq!(ttl_from(Some(" 1 ")), 1);
+        for ignored in ["0", "31", "3600", "-1", "soon", ""] {
+            assert_eq!(ttl_from(Some(ignored)), 30, "{ignored:?}");
+        }
+    }
+
+    #[test]
+    fn revealed_has_the_shape_the_ui_reads() {
+        let r = Revealed { credentials: Credentials::new("k", "s", Some("p")), visible_for_secs: 30 };
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"apiKey": "k", "apiSecret": "s", "passphrase": "p", "visibleForSecs": 30})
+        );
+        let r = Revealed { credentials: Credentials::new("k", "s", None), visible_for_secs: 3 };
+        assert_eq!(serde_json::to_value(&r).unwrap()["passphrase"], serde_json::Value::Null);
+        assert_eq!(
+            serde_json::to_value(Copied { clears_in_secs: 30 }).unwrap(),
+            serde_json::json!({"clearsInSecs": 30})
+        );
+    }
+
+    #[test]
+    fn parts_come_from_the_ui_in_camel_case() {
+        let parts: Vec<SecretPart> = serde_json::from_str(r#"["apiKey","apiSecret","passphrase"]"#).unwrap();
+        assert_eq!(parts, [SecretPart::ApiKey, SecretPart::ApiSecret, SecretPart::Passphrase]);
+        assert!(serde_json::from_str::<SecretPart>(r#""everything""#).is_err());
+        let c = || Credentials::new("k", "s", None);
+        assert_eq!(SecretPart::ApiSecret.take(c()).unwrap().expose_secret(), "s");
+        assert!(SecretPart::Passphrase.take(c()).is_none());
+    }
+}
