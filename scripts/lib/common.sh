@@ -12,7 +12,7 @@ APP_PACKAGES=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libssl-dev l
   libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev)
 # Run every test headless: a real keyring, a virtual display, WebDriver, screenshots.
 TEST_PACKAGES=(xvfb dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin webkit2gtk-driver
-  xdotool imagemagick oathtool curl)
+  xdotool imagemagick oathtool curl xclip)
 
 log() { printf '\n== %s\n' "$*" >&2; }
 

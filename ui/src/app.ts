@@ -17,6 +17,8 @@ import { openRotateDialog } from './rotate/rotate-dialog';
 import { renderSettingsView } from './settings/settings-view';
 import { stageText } from './revoke/texts';
 import { openWizard, type Wizard } from './wizard/wizard';
+import { startCopy, startReveal } from './secrets/secrets';
+import type { SecretPart } from './api/types';
 
 export interface AppOptions {
   /** The clock, for tests. */
@@ -91,6 +93,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onWipe: (key: KeyView) => void wipe(key),
     onSnooze: (key: KeyView, days: 1 | 7) => void snooze(key, days),
     onRotate: (key: KeyView) => startRotation(key),
+    onReveal: (key: KeyView) => void reveal(key),
+    onCopy: (key: KeyView, part: SecretPart) => void copy(key, part),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -101,7 +105,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
-    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'rotate-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'rotate-key', 'reveal-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
     main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen));
@@ -287,6 +291,40 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const neighbour = keys.filter((k) => k.status !== 'revoked')[Math.min(i, keys.length - 1)] ?? keys.find((k) => k.status !== 'revoked');
     if (neighbour) focusCard(neighbour.id);
     else (document.getElementById('add-first-key') ?? addButton).focus();
+  }
+
+  // ---- reveal and copy a secret (guarded) ----------------------------------------------------------
+
+  async function reveal(key: KeyView): Promise<void> {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    dialogOpen = true;
+    await startReveal(key, {
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'reveal-key'),
+      onClosed: () => {
+        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+      },
+    });
+  }
+
+  async function copy(key: KeyView, part: SecretPart): Promise<void> {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    dialogOpen = true;
+    await startCopy(key, part, {
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'copy-menu-toggle'),
+      onClosed: () => {
+        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+      },
+    });
   }
 
   // ---- quarantined keys ---------------------------------------------------------------------------

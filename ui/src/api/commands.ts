@@ -25,6 +25,9 @@ import {
   SETTINGS_FIELDS,
   type Settings,
   type SettingsField,
+  type CopyResult,
+  type RevealedSecret,
+  type SecretPart,
 } from './types';
 
 const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal'];
@@ -190,4 +193,17 @@ export function inspectRotation(id: string, input: RotateInput): Promise<Rotatio
 /** Guarded: saves the new credentials as the active key under the same label, then retires the old key. */
 export function rotateKey(id: string, input: RotateInput, code: string, verify: boolean): Promise<RotateResult> {
   return call<RotateResult>('rotate_key', { id, input, code, verify });
+}
+
+// ---- reveal and copy a secret -------------------------------------------------------------------
+
+/** Guarded: Rust checks the code, then returns the key's secret parts. The caller shows them for
+ * `visibleForSecs` seconds and drops them. */
+export function revealSecret(id: string, code: string): Promise<RevealedSecret> {
+  return call<RevealedSecret>('reveal_secret', { id, code });
+}
+
+/** Guarded: Rust checks the code and puts one part on the system clipboard, clearing it later. */
+export function copySecret(id: string, code: string, part: SecretPart): Promise<CopyResult> {
+  return call<CopyResult>('copy_secret', { id, code, part });
 }

@@ -299,3 +299,22 @@ export interface RotateResult {
   /** The old key's retirement, same shape as an emergency revoke's report. */
   report: RevokeReport;
 }
+
+// ---- reveal and copy a secret -------------------------------------------------------------------
+
+/** Which part of a key `copy_secret` puts on the clipboard. */
+export type SecretPart = 'apiKey' | 'apiSecret' | 'passphrase';
+
+/** What `reveal_secret` returns after a valid code: the secret itself. Show it for `visibleForSecs`
+ * seconds, then drop it. */
+export interface RevealedSecret {
+  apiKey: string;
+  apiSecret: string;
+  passphrase: string | null;
+  visibleForSecs: number;
+}
+
+export interface CopyResult {
+  /** Rust removes the value from the clipboard after this many seconds (if it is still there). */
+  clearsInSecs: number;
+}

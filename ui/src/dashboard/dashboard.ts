@@ -6,8 +6,10 @@ import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusLabel } from './format';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
+import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 
-export interface DashboardHandlers {
+/** `onReveal` / `onCopy` (from `SecretHandlers`): the guarded Reveal and Copy secret actions. */
+export interface DashboardHandlers extends SecretHandlers {
   onAdd: () => void;
   onDelete: (key: KeyView) => void;
   onRecheck: (key: KeyView) => void;
@@ -133,6 +135,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
       key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
+      renderSecretActions(key, handlers),
       rotate,
       recheck,
       del,
