@@ -14,7 +14,7 @@ use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{totp, Guard, GuardConfig, HashCost};
 use latchkey_core::keychain::memory::MemoryStore;
 use latchkey_core::keychain::SecretStore;
-use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
+use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord};
 use latchkey_core::revoke::{no_progress, ExchangeLimit, KeyResult, RevokeConfig, RevokeEngine, Selection};
 use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
@@ -41,24 +41,11 @@ fn add(
 ) -> Result<KeyId, BoxError> {
     let now = Utc::now();
     let record = KeyRecord {
-        id: KeyId::random(),
-        exchange: exchange_of(key.exchange),
-        label: key.label.clone(),
         environment: Environment::Custom { base_url: base_url.to_owned() },
         key_hint: "…".to_owned(),
-        created_at: now,
-        rotated_at: now,
-        verified_at: None,
-        rotation_days: 90,
-        permissions: Vec::new(),
-        ip_whitelist: Vec::new(),
-        status: KeyStatus::Active,
-        inspection: None,
         master_key_id: master,
         sub_account: key.sub_account.clone(),
-        snoozed_until: None,
-        reminded_at: None,
-        replaces: None,
+        ..KeyRecord::sample(exchange_of(key.exchange), &key.label, now, 90)
     };
     secrets.put(record.id, "bench", &Credentials::new(&key.api_key, &key.secret, key.passphrase.as_deref()))?;
     let event = Event {

@@ -165,6 +165,34 @@ pub struct KeyRecord {
     pub replaces: Option<KeyId>,
 }
 
+impl KeyRecord {
+    /// A plain active key for tests, examples and benchmarks; adjust fields with struct update
+    /// syntax (`KeyRecord { status: KeyStatus::Revoked, ..KeyRecord::sample(…) }`).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn sample(exchange: Exchange, label: &str, rotated_at: DateTime<Utc>, rotation_days: u32) -> KeyRecord {
+        KeyRecord {
+            id: KeyId::random(),
+            exchange,
+            label: label.to_owned(),
+            environment: Environment::Live,
+            key_hint: "abcd…wxyz".to_owned(),
+            created_at: rotated_at,
+            rotated_at,
+            verified_at: None,
+            rotation_days,
+            permissions: Vec::new(),
+            ip_whitelist: Vec::new(),
+            status: KeyStatus::Active,
+            inspection: None,
+            master_key_id: None,
+            sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,33 +88,14 @@ fn start_of_due_soon<Tz: TimeZone>(status: &RotationStatus, due_soon_days: u32, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Environment, Exchange, KeyStatus};
+    use crate::model::{Exchange, KeyStatus};
 
     fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
     }
 
     fn key(label: &str, rotated_at: DateTime<Utc>, days: u32) -> KeyRecord {
-        KeyRecord {
-            id: KeyId::random(),
-            exchange: Exchange::Okx,
-            label: label.into(),
-            environment: Environment::Live,
-            key_hint: "…".into(),
-            created_at: rotated_at,
-            rotated_at,
-            verified_at: None,
-            rotation_days: days,
-            permissions: vec![],
-            ip_whitelist: vec![],
-            status: KeyStatus::Active,
-            inspection: None,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
-        }
+        KeyRecord::sample(Exchange::Okx, label, rotated_at, days)
     }
 
     #[test]

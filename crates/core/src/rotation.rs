@@ -111,7 +111,6 @@ pub fn by_urgency<Tz: TimeZone>(keys: &mut [KeyRecord], now: &DateTime<Tz>, due_
 mod tests {
     use super::*;
     use crate::exchange::{AccountKind, KeyInspection};
-    use crate::model::KeyId;
     use chrono::{FixedOffset, NaiveDate};
     use chrono_tz::America::New_York;
 
@@ -120,26 +119,7 @@ mod tests {
     }
 
     fn key(rotated_at: DateTime<Utc>, days: u32) -> KeyRecord {
-        KeyRecord {
-            id: KeyId::random(),
-            exchange: Exchange::Bybit,
-            label: "k".into(),
-            environment: Environment::Live,
-            key_hint: "…".into(),
-            created_at: rotated_at,
-            rotated_at,
-            verified_at: None,
-            rotation_days: days,
-            permissions: vec![],
-            ip_whitelist: vec![],
-            status: KeyStatus::Active,
-            inspection: None,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
-        }
+        KeyRecord::sample(Exchange::Bybit, "k", rotated_at, days)
     }
 
     fn inspection(

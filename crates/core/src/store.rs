@@ -393,24 +393,10 @@ mod tests {
 
     pub(crate) fn record(label: &str) -> KeyRecord {
         KeyRecord {
-            id: KeyId::random(),
-            exchange: Exchange::Okx,
-            label: label.into(),
             environment: Environment::Custom { base_url: "http://127.0.0.1:1".into() },
-            key_hint: "abcd…wxyz".into(),
-            created_at: at(),
-            rotated_at: at(),
-            verified_at: None,
-            rotation_days: 90,
             permissions: vec![Permission::Read, Permission::Trade],
             ip_whitelist: vec!["10.0.0.1".into()],
-            status: KeyStatus::Active,
-            inspection: None,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
+            ..KeyRecord::sample(Exchange::Okx, label, at(), 90)
         }
     }
 

@@ -110,30 +110,21 @@ impl Env {
 }
 
 pub fn record(key: &SimKey, base_url: &str, master: Option<KeyId>, sub_account: Option<&str>) -> KeyRecord {
-    let now = Utc::now();
     KeyRecord {
-        id: KeyId::random(),
-        exchange: match key.exchange {
-            SimExchange::Okx => Exchange::Okx,
-            SimExchange::Bybit => Exchange::Bybit,
-            SimExchange::Binance => Exchange::Binance,
-        },
-        label: key.label.clone(),
         environment: Environment::Custom { base_url: base_url.to_owned() },
         key_hint: format!("{}…", &key.api_key[..4]),
-        created_at: now,
-        rotated_at: now,
-        verified_at: None,
-        rotation_days: 90,
-        permissions: Vec::new(),
-        ip_whitelist: Vec::new(),
-        status: KeyStatus::Active,
-        inspection: None,
         master_key_id: master,
         sub_account: sub_account.map(str::to_owned),
-        snoozed_until: None,
-        reminded_at: None,
-        replaces: None,
+        ..KeyRecord::sample(
+            match key.exchange {
+                SimExchange::Okx => Exchange::Okx,
+                SimExchange::Bybit => Exchange::Bybit,
+                SimExchange::Binance => Exchange::Binance,
+            },
+            &key.label,
+            Utc::now(),
+            90,
+        )
     }
 }
 
