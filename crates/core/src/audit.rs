@@ -35,6 +35,8 @@ pub enum Action {
     Quarantine,
     /// The key's secret was removed from the keychain.
     Wipe,
+    /// The key was handed to a program in its environment (`latchkey run`).
+    Run,
 }
 
 impl Action {
@@ -52,6 +54,7 @@ impl Action {
             Action::Revoke => "revoke",
             Action::Quarantine => "quarantine",
             Action::Wipe => "wipe",
+            Action::Run => "run",
         }
     }
 }

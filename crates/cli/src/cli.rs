@@ -1,0 +1,188 @@
+//! The command line, as clap sees it. Secrets are never arguments: credentials come from a prompt,
+//! stdin or the environment (see `add`).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use latchkey_core::model::Exchange;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Keep exchange API keys in the OS keychain and hand them to bots at run time",
+    long_about = "Keep exchange API keys in the OS keychain and hand them to bots at run time.\n\n\
+        Shares its keys, store and keychain items with the Latchkey desktop app; both may run at once.\n\
+        Exit codes: 0 ok, 1 failure, 2 usage error, 3 guarded action refused or key not usable.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the keys (from the local store; the keychain is not touched)
+    List(JsonFlag),
+    /// Rotation state and risk findings for every key
+    Status(JsonFlag),
+    /// Add a key; credentials come from a no-echo prompt, stdin (KEY=value lines) or the environment
+    Add(AddArgs),
+    /// Ask the exchange what a key can do, show the findings and remember the answer
+    Check(CheckArgs),
+    /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …)
+    Run(RunArgs),
+    /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
+    Revoke(RevokeArgs),
+    /// Two-factor guard: enroll, status, disable
+    #[command(name = "2fa", subcommand)]
+    TwoFactor(TwoFactorCommand),
+    /// The audit log, and a check that nobody edited it
+    Audit(AuditArgs),
+    /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON (shape documented in the README) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExchangeArg {
+    Okx,
+    Bybit,
+    Binance,
+}
+
+impl From<ExchangeArg> for Exchange {
+    fn from(e: ExchangeArg) -> Self {
+        match e {
+            ExchangeArg::Okx => Exchange::Okx,
+            ExchangeArg::Bybit => Exchange::Bybit,
+            ExchangeArg::Binance => Exchange::Binance,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvArg {
+    Live,
+    Demo,
+    Custom,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Credentials are read, in this order, from:\n  \
+    1. LATCHKEY_API_KEY, LATCHKEY_API_SECRET, LATCHKEY_API_PASSPHRASE in the environment;\n  \
+    2. a no-echo prompt, when stdin is a terminal;\n  \
+    3. stdin as KEY=value lines: API_KEY=…, API_SECRET=…, API_PASSPHRASE=… (OKX only).\n\
+    Never from arguments: they would show in `ps` and in your shell history.")]
+pub struct AddArgs {
+    #[arg(long, value_enum)]
+    pub exchange: ExchangeArg,
+    /// A unique name for the key, e.g. okx-bot-main
+    #[arg(long)]
+    pub label: String,
+    /// Which system the key belongs to [default: live; custom when --base-url is given]
+    #[arg(long = "env", value_enum)]
+    pub environment: Option<EnvArg>,
+    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Rotation policy in days [default: the app's setting, 90 unless changed]
+    #[arg(long)]
+    pub rotation_days: Option<u32>,
+    /// The master account's key (label) that can revoke this sub-account key
+    #[arg(long, value_name = "LABEL")]
+    pub master: Option<String>,
+    /// The sub-account's name as the master's API knows it (OKX subAcct, Binance sub-account email)
+    #[arg(long, value_name = "NAME", requires = "master")]
+    pub sub_account: Option<String>,
+    /// Save without asking the exchange first (not recommended: typos go unnoticed)
+    #[arg(long)]
+    pub no_verify: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The key's label (or id)
+    pub label: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Variable names by default:\n  \
+    OKX:     OKX_API_KEY, OKX_API_SECRET, OKX_API_PASSPHRASE\n  \
+    Bybit:   BYBIT_API_KEY, BYBIT_API_SECRET\n  \
+    Binance: BINANCE_API_KEY, BINANCE_API_SECRET\n\
+    Examples:\n  \
+    latchkey run okx-main -- python bot.py\n  \
+    latchkey run main hedge --prefix hedge=HEDGE_ -- ./bot      (HEDGE_OKX_API_KEY, …)\n  \
+    latchkey run okx-main --env-name EXCHANGE_SECRET=secret -- freqtrade trade\n\
+    The exit code and SIGINT/SIGTERM/SIGHUP pass through; a child killed by a signal gives 128+signal.")]
+pub struct RunArgs {
+    /// The key(s) to hand over, by label (or id)
+    #[arg(required = true, num_args = 1..)]
+    pub labels: Vec<String>,
+    /// Rename a variable: VAR=PART or VAR=LABEL:PART, PART being key, secret or passphrase
+    #[arg(long = "env-name", value_name = "VAR=[LABEL:]PART")]
+    pub env_names: Vec<String>,
+    /// Put P before the default names: P for every key, or LABEL=P for one key
+    #[arg(long = "prefix", value_name = "[LABEL=]P")]
+    pub prefixes: Vec<String>,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The keys to revoke, by label (or id)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub labels: Vec<String>,
+    /// Revoke every key that is not revoked yet
+    #[arg(long)]
+    pub all: bool,
+    /// The 2FA code (or a recovery code); prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TwoFactorCommand {
+    /// Set up 2FA: shows an otpauth URI and a QR code, asks for the first code, prints recovery codes once
+    Enroll {
+        /// When 2FA is already set up: a current code (or a recovery code) to set it up again
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Whether 2FA is set up, recovery codes left, lockout
+    Status(JsonFlag),
+    /// Turn 2FA off (needs a current code)
+    Disable {
+        #[arg(long)]
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Check the hash chain instead of listing; exit 1 if an entry was changed or removed
+    #[arg(long)]
+    pub verify: bool,
+    /// How many entries to show, newest first
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,46 @@
+//! `audit [--verify]`.
+
+use crate::cli::AuditArgs;
+use crate::ctx::Ctx;
+use crate::error::{CliError, EXIT_FAILURE, EXIT_OK};
+use crate::views::{self, print_json};
+
+pub fn audit(ctx: &Ctx, args: AuditArgs) -> Result<u8, CliError> {
+    let store = ctx.vault.store();
+    if args.verify {
+        let report = store.verify_audit_chain()?;
+        if args.json {
+            print_json(&report)?;
+        } else if report.intact {
+            println!("Audit log intact: {} entries, every link checks out.", report.entries);
+        } else if let Some(b) = &report.first_broken {
+            println!("Audit log BROKEN at entry {}: {}.", b.seq, b.reason);
+            println!("Someone (or something) edited the log file directly; entries from there on cannot be trusted.");
+        }
+        return Ok(if report.intact { EXIT_OK } else { EXIT_FAILURE });
+    }
+    let entries = store.audit_log(args.limit)?;
+    if args.json {
+        print_json(&entries)?;
+        return Ok(EXIT_OK);
+    }
+    if entries.is_empty() {
+        println!("The audit log is empty.");
+        return Ok(EXIT_OK);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.action.clone(),
+                e.label.clone().unwrap_or_else(|| "-".to_owned()),
+                e.outcome.clone(),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
+    println!("{}", views::table(&["#", "WHEN", "ACTION", "KEY", "OUTCOME", "DETAIL"], &rows));
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,202 @@
+//! `list`, `status`, `add`, `check`.
+
+use chrono::Utc;
+use latchkey_core::exchange::Endpoint;
+use latchkey_core::model::{Environment, Exchange, KeyRecord, KeyStatus};
+use latchkey_core::revoke::set_revoke_link;
+use latchkey_core::risk::{self, Finding};
+use latchkey_core::rotation;
+use latchkey_core::settings::Settings;
+use latchkey_core::vault::NewKey;
+
+use crate::cli::{AddArgs, CheckArgs, EnvArg};
+use crate::ctx::{require_usable, runtime, Ctx};
+use crate::error::CliError;
+use crate::input;
+use crate::views::{self, print_json, KeyJson, StatusJson};
+
+pub fn list(ctx: &Ctx, json: bool) -> Result<(), CliError> {
+    let keys = ctx.vault.list()?;
+    if json {
+        return print_json(&keys.iter().map(KeyJson::from).collect::<Vec<_>>());
+    }
+    if keys.is_empty() {
+        println!("No keys yet. Add one with `latchkey add --exchange okx --label NAME`.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = keys
+        .iter()
+        .map(|k| {
+            vec![
+                k.label.clone(),
+                k.exchange.display_name().to_owned(),
+                k.status.as_str().to_owned(),
+                k.key_hint.clone(),
+                views::environment_text(&k.environment),
+                views::permissions_text(&k.permissions),
+            ]
+        })
+        .collect();
+    println!("{}", views::table(&["LABEL", "EXCHANGE", "STATUS", "KEY", "ENV", "PERMISSIONS"], &rows));
+    Ok(())
+}
+
+pub fn status(ctx: &Ctx, json: bool) -> Result<(), CliError> {
+    let settings = Settings::load(ctx.vault.store())?;
+    let now = chrono::Local::now();
+    let mut keys = ctx.vault.list()?;
+    rotation::by_urgency(&mut keys, &now, settings.due_soon_days);
+    let items: Vec<StatusJson> =
+        keys.iter().map(|k| StatusJson::build(k, &now, settings.due_soon_days, false)).collect();
+    if json {
+        return print_json(&items);
+    }
+    if items.is_empty() {
+        println!("No keys yet. Add one with `latchkey add --exchange okx --label NAME`.");
+        return Ok(());
+    }
+    for item in &items {
+        print_status(item);
+    }
+    Ok(())
+}
+
+fn print_status(item: &StatusJson) {
+    let k = &item.key;
+    let rotation = match (&item.rotation, k.status) {
+        (Some(r), _) => r.text.clone(),
+        (None, KeyStatus::Revoked) => "revoked".to_owned(),
+        (None, _) => "-".to_owned(),
+    };
+    println!(
+        "{} ({}, {}, {}): {} · risk {}",
+        k.label,
+        k.exchange.display_name(),
+        k.key_hint,
+        k.status.as_str(),
+        rotation,
+        views::severity_text(item.severity)
+    );
+    if k.verified_at.is_none() && k.status != KeyStatus::Revoked {
+        println!("    never checked with {}: run `latchkey check '{}'`", k.exchange.display_name(), k.label);
+    }
+    print_findings(&item.findings);
+}
+
+fn print_findings(findings: &[Finding]) {
+    for f in findings {
+        println!("    [{}] {}", views::severity_text(f.severity), f.message);
+    }
+}
+
+fn environment(args: &AddArgs) -> Result<Environment, CliError> {
+    match (args.environment, &args.base_url) {
+        (None | Some(EnvArg::Custom), Some(url)) => Ok(Environment::Custom { base_url: url.clone() }),
+        (Some(EnvArg::Custom), None) => {
+            Err(CliError::Usage("--env custom needs --base-url URL (e.g. https://eu.okx.com).".to_owned()))
+        }
+        (Some(_), Some(_)) => Err(CliError::Usage("--base-url goes with --env custom only.".to_owned())),
+        (None | Some(EnvArg::Live), None) => Ok(Environment::Live),
+        (Some(EnvArg::Demo), None) => Ok(Environment::Demo),
+    }
+}
+
+pub fn add(ctx: &Ctx, args: AddArgs) -> Result<(), CliError> {
+    let exchange: Exchange = args.exchange.into();
+    let environment = environment(&args)?;
+    let master = match &args.master {
+        None => None,
+        Some(label) => {
+            let m = ctx.find_key(label)?;
+            if m.exchange != exchange {
+                return Err(CliError::Usage(format!(
+                    "The master key '{}' is a {} key: a {} key's master must be on {}.",
+                    m.label, m.exchange, exchange, exchange
+                )));
+            }
+            require_usable(&m)?;
+            Some(m)
+        }
+    };
+    let settings = Settings::load(ctx.vault.store())?;
+    let credentials = input::credentials(exchange)?;
+    let new = NewKey {
+        exchange,
+        label: args.label,
+        environment,
+        credentials,
+        rotation_days: Some(args.rotation_days.unwrap_or(settings.default_rotation_days)),
+    };
+    let checked = ctx.vault.validate(new)?;
+    let inspection = if args.no_verify {
+        None
+    } else {
+        let endpoint = Endpoint::new(checked.exchange, &checked.environment)?;
+        eprintln!("Checking the key with {}…", checked.exchange);
+        Some(runtime()?.block_on(ctx.client.inspect(&endpoint, &checked.credentials))?)
+    };
+    let mut record = ctx.vault.insert(checked, inspection, Utc::now())?;
+    if let Some(m) = &master {
+        set_revoke_link(ctx.vault.store(), record.id, Some(m.id), args.sub_account.as_deref())?;
+        record = ctx.vault.get(record.id)?;
+    }
+    let now = chrono::Local::now();
+    let item = StatusJson::build(&record, &now, settings.due_soon_days, true);
+    if args.json {
+        return print_json(&item);
+    }
+    println!("Added '{}' ({}, {}).", record.label, record.exchange, record.key_hint);
+    if record.verified_at.is_none() {
+        println!("    saved without checking it with {}: run `latchkey check '{}'`", record.exchange, record.label);
+    } else {
+        println!("    permissions: {}", views::permissions_text(&record.permissions));
+    }
+    if let Some(m) = &master {
+        println!("    revocable through master key '{}'", m.label);
+    }
+    print_findings(&item.findings);
+    Ok(())
+}
+
+pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), CliError> {
+    let key: KeyRecord = ctx.find_key(&args.label)?;
+    if key.status == KeyStatus::Revoked {
+        require_usable(&key)?;
+    }
+    let credentials = ctx.vault.credentials(key.id)?;
+    let endpoint = Endpoint::new(key.exchange, &key.environment)?;
+    let outcome = runtime()?.block_on(ctx.client.inspect(&endpoint, &credentials));
+    drop(credentials);
+    let inspection = match outcome {
+        Ok(i) => i,
+        Err(e) => {
+            ctx.vault.record_inspection_failure(key.id, Utc::now(), &e)?;
+            return Err(e.into());
+        }
+    };
+    let record = ctx.vault.record_inspection(key.id, &inspection, Utc::now())?;
+    let settings = Settings::load(ctx.vault.store())?;
+    let item = StatusJson::build(&record, &chrono::Local::now(), settings.due_soon_days, true);
+    if args.json {
+        return print_json(&item);
+    }
+    println!(
+        "{} ({}, {}): {} says permissions {}, {}",
+        record.label,
+        record.exchange,
+        record.key_hint,
+        record.exchange,
+        views::permissions_text(&inspection.permissions),
+        if inspection.ip_restricted {
+            format!("bound to IPs {}", inspection.ip_whitelist.join(", "))
+        } else {
+            "usable from any IP".to_owned()
+        }
+    );
+    if let Some(exp) = inspection.expires_at {
+        println!("    expires {}", exp.format("%Y-%m-%d"));
+    }
+    println!("    overall risk: {}", views::severity_text(risk::overall(&item.findings)));
+    print_findings(&item.findings);
+    Ok(())
+}

@@ -1,0 +1,5 @@
+pub mod audit;
+pub mod guard;
+pub mod keys;
+pub mod revoke;
+pub mod run;

@@ -1,0 +1,121 @@
+//! `revoke LABEL…|--all`: the app's emergency revoke engine, with per-key progress on stderr and
+//! the report (with the checklist of what only the exchange's website can do) on stdout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use latchkey_core::model::KeyId;
+use latchkey_core::revoke::{KeyResult, PlannedRoute, Progress, ProgressEvent, RevokeReport, Selection};
+
+use crate::cli::RevokeArgs;
+use crate::ctx::{runtime, Ctx};
+use crate::error::{CliError, EXIT_FAILURE, EXIT_OK};
+use crate::input;
+use crate::views::print_json;
+
+pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
+    let selection = if args.all {
+        Selection::All
+    } else {
+        let mut ids = Vec::new();
+        for label in &args.labels {
+            let key = ctx.find_key(label)?;
+            if !ids.contains(&key.id) {
+                ids.push(key.id);
+            }
+        }
+        Selection::Keys(ids)
+    };
+    let plan = ctx.engine.plan(&selection)?;
+    if plan.is_empty() {
+        eprintln!("Nothing to revoke: the selected keys are already revoked.");
+        if args.json {
+            print_json(&serde_json::json!(null))?;
+        }
+        return Ok(EXIT_OK);
+    }
+    if !ctx.guard.status(Utc::now())?.enrolled {
+        return Err(latchkey_core::guard::GuardError::NotEnrolled.into());
+    }
+    eprintln!("Emergency revoke of {} key(s):", plan.len());
+    let labels: HashMap<KeyId, String> = plan.iter().map(|p| (p.key_id, p.label.clone())).collect();
+    for p in &plan {
+        let how = match &p.route {
+            PlannedRoute::SelfDelete => "revoke via API (the key deletes itself)".to_owned(),
+            PlannedRoute::ViaMaster { master_label } => format!("revoke via API through master key '{master_label}'"),
+            PlannedRoute::LocalOnly => "wipe here; finish on the exchange's website".to_owned(),
+        };
+        eprintln!("  - {} ({}): {how}", p.label, p.exchange);
+    }
+    let code = match args.code {
+        Some(c) => zeroize::Zeroizing::new(c),
+        None => input::code("2FA code: ")?,
+    };
+    let report = runtime()?.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    let unfinished = report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending));
+    Ok(if unfinished > 0 { EXIT_FAILURE } else { EXIT_OK })
+}
+
+fn printer(labels: HashMap<KeyId, String>) -> Progress {
+    let labels = Arc::new(Mutex::new(labels));
+    Arc::new(move |event: ProgressEvent| {
+        let mut labels = labels.lock().unwrap_or_else(|p| p.into_inner());
+        let name =
+            |id: &KeyId, labels: &HashMap<KeyId, String>| labels.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let line = match &event {
+            ProgressEvent::Planned { key_id, label, exchange, .. } => {
+                labels.insert(*key_id, label.clone());
+                format!("{label} ({exchange}): queued")
+            }
+            ProgressEvent::RemoteOk { key_id, already_revoked: true } => {
+                format!("{}: the exchange no longer knows this key", name(key_id, &labels))
+            }
+            ProgressEvent::RemoteOk { key_id, .. } => format!("{}: revoked at the exchange", name(key_id, &labels)),
+            ProgressEvent::Manual { key_id, url } => {
+                format!("{}: no API revoke; delete it at {url}", name(key_id, &labels))
+            }
+            ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => format!(
+                "{}: attempt {attempt} failed ({reason}); retrying in {:.1} s",
+                name(key_id, &labels),
+                *wait_ms as f64 / 1000.0
+            ),
+            ProgressEvent::Wiped { key_id } => format!("{}: secret wiped from the keychain", name(key_id, &labels)),
+            ProgressEvent::Failed { key_id, error, .. } => format!("{}: FAILED: {error}", name(key_id, &labels)),
+        };
+        eprintln!("  {line}");
+    })
+}
+
+fn print_report(r: &RevokeReport) {
+    println!("Emergency revoke report (job {})", r.job_id);
+    for k in &r.keys {
+        let text = match &k.result {
+            KeyResult::Revoked { method } => format!("revoked at {} ({method}); secret wiped", k.exchange),
+            KeyResult::AlreadyRevoked => "the exchange no longer knew this key; secret wiped".to_owned(),
+            KeyResult::Manual { url, .. } => {
+                format!("secret wiped; {} has no API to revoke it: delete it at {url}", k.exchange)
+            }
+            KeyResult::WipedOnly { url, .. } => {
+                format!("secret wiped without a remote revoke: the key may still work; delete it at {url}")
+            }
+            KeyResult::Quarantined { error, .. } => format!(
+                "QUARANTINED: {error} The secret is kept for a retry (`latchkey revoke '{}'` or the app).",
+                k.label
+            ),
+            KeyResult::Pending => "not finished: run the revoke again or open the app to resume it".to_owned(),
+        };
+        println!("- {} ({}, {}): {text}", k.label, k.exchange, k.key_hint);
+    }
+    if !r.checklist.is_empty() {
+        println!("\nChecklist (only the exchange's website can do these):");
+        for c in &r.checklist {
+            println!("  [ ] {}: {} ({})", c.exchange, c.text, c.url);
+        }
+    }
+}

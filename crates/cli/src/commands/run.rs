@@ -1,0 +1,313 @@
+//! `run LABEL… -- CMD ARGS…`: the child gets the keys in its environment, under the names bots
+//! already read. This is the one place a secret leaves Latchkey on purpose, and only into the
+//! child's environment: nothing is printed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use latchkey_core::audit::{Action, Event, Outcome};
+use latchkey_core::model::{Exchange, KeyId, KeyRecord};
+use secrecy::ExposeSecret;
+
+use crate::cli::RunArgs;
+use crate::ctx::{require_usable, runtime, Ctx};
+use crate::error::CliError;
+use crate::input;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    Key,
+    Secret,
+    Passphrase,
+}
+
+impl Part {
+    fn parse(s: &str) -> Option<Part> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "key" | "api_key" => Some(Part::Key),
+            "secret" | "api_secret" => Some(Part::Secret),
+            "passphrase" | "api_passphrase" => Some(Part::Passphrase),
+            _ => None,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Part::Key => "API_KEY",
+            Part::Secret => "API_SECRET",
+            Part::Passphrase => "API_PASSPHRASE",
+        }
+    }
+}
+
+fn parts(exchange: Exchange) -> Vec<Part> {
+    if exchange.needs_passphrase() {
+        vec![Part::Key, Part::Secret, Part::Passphrase]
+    } else {
+        vec![Part::Key, Part::Secret]
+    }
+}
+
+/// `OKX_API_KEY`, `BYBIT_API_SECRET`, …
+pub fn default_name(exchange: Exchange, part: Part) -> String {
+    format!("{}_{}", exchange.as_str().to_ascii_uppercase(), part.suffix())
+}
+
+fn valid_var(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Which variable gets which part of which key. Pure: checked before any secret is read.
+pub fn plan(
+    keys: &[KeyRecord],
+    labels: &[String],
+    env_names: &[String],
+    prefixes: &[String],
+) -> Result<BTreeMap<String, (KeyId, Part)>, CliError> {
+    let index_of = |label: &str| -> Result<usize, CliError> {
+        labels.iter().position(|l| l.eq_ignore_ascii_case(label.trim())).ok_or_else(|| {
+            CliError::Usage(format!("'{label}' is not one of the keys given to this run: name it before --."))
+        })
+    };
+    let mut prefix: Vec<String> = vec![String::new(); keys.len()];
+    for p in prefixes {
+        match p.split_once('=') {
+            Some((label, pre)) => prefix[index_of(label)?] = pre.to_owned(),
+            None => prefix.iter_mut().for_each(|x| *x = p.clone()),
+        }
+    }
+    let mut names: HashMap<(usize, Part), String> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        for part in parts(key.exchange) {
+            names.insert((i, part), format!("{}{}", prefix[i], default_name(key.exchange, part)));
+        }
+    }
+    for spec in env_names {
+        let usage = || {
+            CliError::Usage(format!(
+                "--env-name {spec}: write VAR=PART or VAR=LABEL:PART, PART being key, secret or passphrase."
+            ))
+        };
+        let (var, target) = spec.split_once('=').ok_or_else(usage)?;
+        let (i, part) = match target.rsplit_once(':') {
+            Some((label, part)) => (index_of(label)?, Part::parse(part).ok_or_else(usage)?),
+            None if keys.len() == 1 => (0, Part::parse(target).ok_or_else(usage)?),
+            None => {
+                return Err(CliError::Usage(format!(
+                    "--env-name {spec}: several keys are given, so say which one: {var}=LABEL:{target}."
+                )))
+            }
+        };
+        if !names.contains_key(&(i, part)) {
+            return Err(CliError::Usage(format!("--env-name {spec}: {} keys have no passphrase.", keys[i].exchange)));
+        }
+        names.insert((i, part), var.trim().to_owned());
+    }
+    let mut out = BTreeMap::new();
+    for ((i, part), name) in names {
+        if !valid_var(&name) {
+            return Err(CliError::Usage(format!(
+                "'{name}' is not a usable environment variable name: use letters, digits and _."
+            )));
+        }
+        if out.insert(name.clone(), (keys[i].id, part)).is_some() {
+            return Err(CliError::Usage(format!(
+                "Two keys would both set {name}: give one a prefix, e.g. --prefix {}=SECOND_.",
+                keys[i].label
+            )));
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
+    let mut keys = Vec::new();
+    for label in &args.labels {
+        let key = ctx.find_key(label)?;
+        require_usable(&key)?;
+        if keys.iter().any(|k: &KeyRecord| k.id == key.id) {
+            return Err(CliError::Usage(format!("Key '{}' is given twice.", key.label)));
+        }
+        keys.push(key);
+    }
+    let plan = plan(&keys, &args.labels, &args.env_names, &args.prefixes)?;
+    let (program, program_args) = args
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::Usage("Give the command to run after --, e.g. `-- python bot.py`.".to_owned()))?;
+
+    let mut credentials = HashMap::new();
+    for key in &keys {
+        credentials.insert(key.id, ctx.vault.credentials(key.id)?);
+    }
+    let mut command = tokio::process::Command::new(program);
+    command.args(program_args);
+    // The CLI's own inputs are not the child's business.
+    for var in [input::ENV_KEY, input::ENV_SECRET, input::ENV_PASSPHRASE] {
+        command.env_remove(var);
+    }
+    for (name, (id, part)) in &plan {
+        let Some(c) = credentials.get(id) else { continue };
+        // EXPOSE: into the child's environment only; this is what `run` is for.
+        let value = match part {
+            Part::Key => Some(c.api_key.expose_secret()),
+            Part::Secret => Some(c.api_secret.expose_secret()),
+            Part::Passphrase => c.passphrase.as_ref().map(|p| p.expose_secret()),
+        };
+        if let Some(v) = value {
+            command.env(name, v);
+        }
+    }
+    drop(credentials);
+
+    let program_name = std::path::Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.clone());
+    for key in &keys {
+        let vars: Vec<&str> = plan.iter().filter(|(_, (id, _))| *id == key.id).map(|(n, _)| n.as_str()).collect();
+        let event = Event {
+            at: Utc::now(),
+            action: Action::Run,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Ok,
+            detail: format!("given to `{program_name}` as {}", vars.join(", ")),
+        };
+        ctx.vault.store().record(&event)?;
+    }
+
+    let rt = runtime()?;
+    let status = rt.block_on(async move {
+        let mut child = match command.spawn() {
+            Ok(c) => c,
+            Err(e) => return Err(e),
+        };
+        drop(command);
+        wait_forwarding_signals(&mut child).await
+    });
+    match status {
+        Ok(status) => Ok(exit_code(status)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("latchkey: `{program}` was not found: check the command name and your PATH.");
+            Ok(127)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!("latchkey: `{program}` cannot be executed (permission denied): check that it is a program and executable.");
+            Ok(126)
+        }
+        Err(e) => Err(CliError::Io { context: format!("Could not run `{program}`"), source: e }),
+    }
+}
+
+#[cfg(unix)]
+async fn wait_forwarding_signals(child: &mut tokio::process::Child) -> std::io::Result<std::process::ExitStatus> {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let pid = child.id().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        let sig = tokio::select! {
+            status = child.wait() => return status,
+            _ = int.recv() => Signal::SIGINT,
+            _ = term.recv() => Signal::SIGTERM,
+            _ = hup.recv() => Signal::SIGHUP,
+        };
+        if let Some(pid) = pid {
+            // The child may have exited meanwhile; then there is nobody to tell.
+            let _ = kill(pid, sig);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_forwarding_signals(child: &mut tokio::process::Child) -> std::io::Result<std::process::ExitStatus> {
+    child.wait().await
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return u8::try_from(code & 0xff).unwrap_or(1);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return u8::try_from(128 + sig).unwrap_or(255);
+        }
+    }
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_core::model::{Environment, KeyStatus};
+
+    fn key(exchange: Exchange, label: &str) -> KeyRecord {
+        let now = Utc::now();
+        KeyRecord {
+            id: KeyId::random(),
+            exchange,
+            label: label.into(),
+            environment: Environment::Live,
+            key_hint: "…".into(),
+            created_at: now,
+            rotated_at: now,
+            verified_at: None,
+            rotation_days: 90,
+            permissions: vec![],
+            ip_whitelist: vec![],
+            status: KeyStatus::Active,
+            inspection: None,
+            master_key_id: None,
+            sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
+        }
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn default_names_per_exchange() {
+        let keys = [key(Exchange::Okx, "a"), key(Exchange::Bybit, "b")];
+        let p = plan(&keys, &s(&["a", "b"]), &[], &[]).unwrap();
+        let names: Vec<&str> = p.keys().map(String::as_str).collect();
+        assert_eq!(names, ["BYBIT_API_KEY", "BYBIT_API_SECRET", "OKX_API_KEY", "OKX_API_PASSPHRASE", "OKX_API_SECRET"]);
+        assert_eq!(default_name(Exchange::Binance, Part::Secret), "BINANCE_API_SECRET");
+    }
+
+    #[test]
+    fn two_keys_of_one_exchange_need_a_prefix() {
+        let keys = [key(Exchange::Okx, "main"), key(Exchange::Okx, "hedge")];
+        let labels = s(&["main", "hedge"]);
+        let err = plan(&keys, &labels, &[], &[]).unwrap_err();
+        assert!(matches!(&err, CliError::Usage(m) if m.contains("--prefix")), "{err}");
+        let p = plan(&keys, &labels, &[], &s(&["hedge=HEDGE_"])).unwrap();
+        assert_eq!(p["HEDGE_OKX_API_SECRET"], (keys[1].id, Part::Secret));
+        assert_eq!(p["OKX_API_SECRET"], (keys[0].id, Part::Secret));
+    }
+
+    #[test]
+    fn env_names_override_one_part() {
+        let keys = [key(Exchange::Bybit, "b")];
+        let p = plan(&keys, &s(&["b"]), &s(&["MY_SECRET=secret"]), &s(&["X_"])).unwrap();
+        assert_eq!(p.keys().map(String::as_str).collect::<Vec<_>>(), ["MY_SECRET", "X_BYBIT_API_KEY"]);
+        assert!(plan(&keys, &s(&["b"]), &s(&["P=passphrase"]), &[]).is_err(), "Bybit has no passphrase");
+        assert!(plan(&keys, &s(&["b"]), &s(&["1BAD=key"]), &[]).is_err());
+        assert!(plan(&keys, &s(&["b"]), &s(&["V=other:key"]), &[]).is_err());
+        let two = [key(Exchange::Okx, "a"), key(Exchange::Bybit, "b")];
+        assert!(plan(&two, &s(&["a", "b"]), &s(&["V=key"]), &[]).is_err(), "which key?");
+        assert!(plan(&two, &s(&["a", "b"]), &s(&["V=B:key"]), &[]).is_ok());
+    }
+}

@@ -1,0 +1,88 @@
+//! What the commands share, wired exactly like the desktop app (src-tauri/state.rs): one SQLite
+//! store in the same data dir, shared by the vault, the 2FA guard and the revoke engine; the same
+//! keychain namespace; one HTTP client for the exchanges. The app may run at the same time: the
+//! store uses WAL and a busy timeout.
+
+use std::sync::Arc;
+
+use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
+use latchkey_core::guard::{Guard, GuardConfig};
+use latchkey_core::keychain::Keychain;
+use latchkey_core::model::{KeyId, KeyRecord, KeyStatus};
+use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
+use latchkey_core::store::Store;
+use latchkey_core::vault::Vault;
+
+use crate::error::CliError;
+
+pub struct Ctx {
+    pub vault: Arc<Vault>,
+    pub guard: Arc<Guard>,
+    pub client: Arc<ExchangeClient>,
+    pub engine: RevokeEngine,
+}
+
+impl Ctx {
+    pub fn open() -> Result<Ctx, CliError> {
+        let data_dir = latchkey_core::paths::data_dir().ok_or_else(|| {
+            CliError::Failed(
+                "Latchkey could not find a data folder for this user: set LATCHKEY_DATA_DIR to a writable folder."
+                    .to_owned(),
+            )
+        })?;
+        let store = Arc::new(Store::open_in(&data_dir)?);
+        let keychain = Arc::new(Keychain::from_env());
+        let client = Arc::new(ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))?);
+        let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
+        let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
+        let engine = RevokeEngine::new(
+            store,
+            keychain,
+            guard.clone(),
+            client.clone(),
+            Arc::new(SystemClock),
+            RevokeConfig::default(),
+        );
+        Ok(Ctx { vault, guard, client, engine })
+    }
+
+    /// A key by label (case-insensitive) or id. A label in use wins over a revoked key's old label.
+    pub fn find_key(&self, label_or_id: &str) -> Result<KeyRecord, CliError> {
+        let keys = self.vault.list()?;
+        let wanted = label_or_id.trim();
+        if let Ok(id) = wanted.parse::<KeyId>() {
+            if let Some(k) = keys.iter().find(|k| k.id == id) {
+                return Ok(k.clone());
+            }
+        }
+        let mut matches: Vec<&KeyRecord> = keys.iter().filter(|k| k.label.eq_ignore_ascii_case(wanted)).collect();
+        matches.sort_by_key(|k| (k.status != KeyStatus::Revoked, k.created_at));
+        matches.last().map(|k| (*k).clone()).ok_or_else(|| {
+            CliError::Failed(format!("No key labelled '{wanted}'. Run `latchkey list` to see the labels."))
+        })
+    }
+}
+
+/// A runtime for the exchange calls and the revoke engine.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::io("Could not start the async runtime"))
+}
+
+/// Refuses keys that must not be used: revoked or quarantined (exit 3).
+pub fn require_usable(key: &KeyRecord) -> Result<(), CliError> {
+    match key.status {
+        KeyStatus::Active => Ok(()),
+        KeyStatus::Revoked => Err(CliError::Refused(format!(
+            "Key '{}' ({}) was revoked and can no longer be used. Add its replacement with `latchkey add`.",
+            key.label, key.key_hint
+        ))),
+        KeyStatus::Quarantined => Err(CliError::Refused(format!(
+            "Key '{}' ({}) is quarantined: revoking it at {} failed, so it must not be used. Finish the revoke with `latchkey revoke '{}'` or in the app.",
+            key.label, key.key_hint, key.exchange, key.label
+        ))),
+    }
+}

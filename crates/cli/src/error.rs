@@ -1,0 +1,102 @@
+//! The CLI's one error type. Each message says what went wrong and what to do; none carries a
+//! secret. [`CliError::exit_code`] maps it to the documented exit codes (README.md).
+
+use latchkey_core::exchange::ExchangeError;
+use latchkey_core::guard::GuardError;
+use latchkey_core::keychain::KeychainError;
+use latchkey_core::revoke::RevokeError;
+
+/// Exit codes: see README.md.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_REFUSED: u8 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line (or what was piped in) is not usable as given.
+    #[error("{0}")]
+    Usage(String),
+    /// A guarded action was refused, or the key may not be used (revoked, quarantined).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Core(#[from] latchkey_core::Error),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error("{}", guard_message(.0))]
+    Guard(GuardError),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => EXIT_USAGE,
+            CliError::Refused(_) => EXIT_REFUSED,
+            CliError::Guard(g) if guard_refusal(g) => EXIT_REFUSED,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
+        let context = context.into();
+        move |source| CliError::Io { context, source }
+    }
+}
+
+impl From<GuardError> for CliError {
+    fn from(e: GuardError) -> Self {
+        match e {
+            GuardError::Storage(core) => CliError::Core(core),
+            GuardError::Keychain(k) => CliError::Keychain(k),
+            other => CliError::Guard(other),
+        }
+    }
+}
+
+impl From<RevokeError> for CliError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::Guard(g) => g.into(),
+            RevokeError::Storage(core) => CliError::Core(core),
+            RevokeError::UnknownKey(id) => {
+                CliError::Failed(format!("No key with id {id}: it may have been deleted. Run `latchkey list`."))
+            }
+            RevokeError::Busy => CliError::Failed("A revoke is already running: wait for its report.".to_owned()),
+            RevokeError::Interrupted => CliError::Failed(
+                "The revoke was interrupted: open the Latchkey app (or run the revoke again) to finish it.".to_owned(),
+            ),
+        }
+    }
+}
+
+/// Wrong, reused or missing codes and lockouts: the guarded action was refused.
+fn guard_refusal(e: &GuardError) -> bool {
+    matches!(
+        e,
+        GuardError::NotEnrolled
+            | GuardError::WrongCode { .. }
+            | GuardError::Replayed
+            | GuardError::LockedOut { .. }
+            | GuardError::CodeRequired
+    )
+}
+
+/// The core's messages point at the app's screens; say the CLI's way where it differs.
+fn guard_message(e: &GuardError) -> String {
+    match e {
+        GuardError::NotEnrolled => {
+            "2FA is not set up: run `latchkey 2fa enroll` (or set it up in the app), then try again.".to_owned()
+        }
+        GuardError::NoPendingEnrollment => "No 2FA setup is in progress: run `latchkey 2fa enroll` again.".to_owned(),
+        GuardError::SecretMissing => "The 2FA secret is missing from the keychain. Use a recovery code, then set up 2FA again with `latchkey 2fa enroll`.".to_owned(),
+        GuardError::CodeRequired => "2FA is already set up: pass a current code (or a recovery code) with --code to set it up again.".to_owned(),
+        other => other.to_string(),
+    }
+}

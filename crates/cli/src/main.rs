@@ -1,0 +1,47 @@
+//! `latchkey`: Latchkey for terminals and bots. Same keys, store and keychain items as the desktop
+//! app. Exit codes: 0 ok, 1 failure, 2 usage, 3 guarded action refused or key not usable.
+
+mod cli;
+mod commands;
+mod ctx;
+mod error;
+mod input;
+mod views;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
+use crate::error::{CliError, EXIT_OK};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "latchkey", &mut std::io::stdout());
+        return Ok(EXIT_OK);
+    }
+    let ctx = Ctx::open()?;
+    match cli.command {
+        Command::List(f) => commands::keys::list(&ctx, f.json).map(|()| EXIT_OK),
+        Command::Status(f) => commands::keys::status(&ctx, f.json).map(|()| EXIT_OK),
+        Command::Add(args) => commands::keys::add(&ctx, args).map(|()| EXIT_OK),
+        Command::Check(args) => commands::keys::check(&ctx, args).map(|()| EXIT_OK),
+        Command::Run(args) => commands::run::run(&ctx, args),
+        Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
+        Command::TwoFactor(c) => commands::guard::two_factor(&ctx, c).map(|()| EXIT_OK),
+        Command::Audit(args) => commands::audit::audit(&ctx, args),
+        Command::Completions { .. } => Ok(EXIT_OK),
+    }
+}

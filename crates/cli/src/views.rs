@@ -1,0 +1,154 @@
+//! The `--json` shapes (documented in README.md). Built from metadata only: no type here can hold
+//! a secret.
+
+use chrono::{DateTime, Utc};
+use latchkey_core::exchange::KeyInspection;
+use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
+use latchkey_core::risk::{self, Finding, Severity};
+use latchkey_core::rotation::{self, RotationStatus};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyJson {
+    pub id: KeyId,
+    pub label: String,
+    pub exchange: Exchange,
+    pub environment: Environment,
+    pub key_hint: String,
+    pub status: KeyStatus,
+    pub permissions: Vec<Permission>,
+    pub ip_whitelist: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub rotation_days: u32,
+    pub master_key_id: Option<KeyId>,
+    pub sub_account: Option<String>,
+}
+
+impl From<&KeyRecord> for KeyJson {
+    fn from(k: &KeyRecord) -> Self {
+        KeyJson {
+            id: k.id,
+            label: k.label.clone(),
+            exchange: k.exchange,
+            environment: k.environment.clone(),
+            key_hint: k.key_hint.clone(),
+            status: k.status,
+            permissions: k.permissions.clone(),
+            ip_whitelist: k.ip_whitelist.clone(),
+            created_at: k.created_at,
+            rotated_at: k.rotated_at,
+            verified_at: k.verified_at,
+            rotation_days: k.rotation_days,
+            master_key_id: k.master_key_id,
+            sub_account: k.sub_account.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationJson {
+    #[serde(flatten)]
+    pub status: RotationStatus,
+    /// e.g. "rotate in 3 days", "overdue by 2 days".
+    pub text: String,
+}
+
+/// `status --json` items; `check` and `add` print the same shape plus `inspection`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusJson {
+    #[serde(flatten)]
+    pub key: KeyJson,
+    pub rotation: Option<RotationJson>,
+    /// The worst finding's severity: fine, warning, high or critical.
+    pub severity: Severity,
+    /// From the last inspection; empty when the key was never checked.
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<KeyInspection>,
+}
+
+impl StatusJson {
+    pub fn build(k: &KeyRecord, now: &DateTime<chrono::Local>, due_soon_days: u32, with_inspection: bool) -> Self {
+        let findings = k.inspection.as_ref().map(|i| risk::assess(i, now.with_timezone(&Utc))).unwrap_or_default();
+        let rotation =
+            rotation::status(k, now, due_soon_days).map(|status| RotationJson { text: status.describe(), status });
+        StatusJson {
+            key: KeyJson::from(k),
+            rotation,
+            severity: risk::overall(&findings),
+            findings,
+            inspection: if with_inspection { k.inspection.clone() } else { None },
+        }
+    }
+}
+
+pub fn print_json<T: Serialize>(value: &T) -> Result<(), crate::error::CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| crate::error::CliError::Failed(format!("Could not write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn environment_text(env: &Environment) -> String {
+    match env {
+        Environment::Live => "live".to_owned(),
+        Environment::Demo => "demo".to_owned(),
+        Environment::Custom { base_url } => base_url.clone(),
+    }
+}
+
+pub fn permissions_text(p: &[Permission]) -> String {
+    if p.is_empty() {
+        return "-".to_owned();
+    }
+    p.iter()
+        .map(|p| match p {
+            Permission::Read => "read",
+            Permission::Trade => "trade",
+            Permission::Withdraw => "withdraw",
+            Permission::Transfer => "transfer",
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn severity_text(s: Severity) -> &'static str {
+    match s {
+        Severity::Fine => "fine",
+        Severity::Warning => "warning",
+        Severity::High => "HIGH",
+        Severity::Critical => "CRITICAL",
+    }
+}
+
+/// Rows with columns padded to the widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(c);
+            } else {
+                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        out.push('\n');
+        out.push_str(&line(row.clone()));
+    }
+    out
+}
