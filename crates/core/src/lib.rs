@@ -15,6 +15,7 @@ pub mod reminders;
 pub mod revoke;
 pub mod risk;
 pub mod rotation;
+pub mod scan;
 pub mod secret;
 pub mod settings;
 pub mod store;
