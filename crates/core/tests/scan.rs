@@ -271,6 +271,20 @@ fn symlinks_binary_and_large_files_are_skipped() {
     assert!(scan(&[dir.path().join(".env")]).findings.is_empty());
 }
 
+#[test]
+fn git_node_modules_and_target_are_not_entered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = fs::read(fixtures().join("bot-binance/.env.production")).expect("read");
+    for sub in [".git", "node_modules/some-pkg", "target/debug", "app/node_modules"] {
+        fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        fs::write(dir.path().join(sub).join(".env"), &env).expect("write");
+    }
+    assert!(scan(&[dir.path().to_path_buf()]).findings.is_empty());
+    // The same file one level up is found.
+    fs::write(dir.path().join("app/.env"), &env).expect("write");
+    assert_eq!(scan(&[dir.path().to_path_buf()]).findings.len(), 1);
+}
+
 /// Copies fixture files into a temp dir, with a mode other than the default to prove it is kept.
 fn copy_fixture(dir: &Path, rel_path: &str) -> PathBuf {
     let to = dir.join(rel_path);
