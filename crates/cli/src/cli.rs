@@ -38,6 +38,10 @@ pub enum Command {
     TwoFactor(TwoFactorCommand),
     /// The audit log, and a check that nobody edited it
     Audit(AuditArgs),
+    /// Find exchange credentials lying in files (.env, bot configs, scripts, shell history); exit 1 when any are found
+    Scan(ScanArgs),
+    /// Move the credentials found in a file into the keychain, and optionally remove them from the file
+    Import(ImportArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
     Completions {
         #[arg(value_enum)]
@@ -183,6 +187,58 @@ pub struct AuditArgs {
     /// How many entries to show, newest first
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Reads .env files and shell scripts, shell history, Freqtrade config.json and other JSON,\n\
+    Hummingbot conf/ YAML and other YAML, TOML, ccxt scripts (Python, JavaScript, TypeScript) and notes.\n\
+    Folders are walked without following symlinks; .git, node_modules, target and virtualenvs are skipped.\n\
+    Shows file, line, exchange and a masked key hint, never a secret.\n\
+    Exit codes: 0 nothing found, 1 credentials found (so CI and pre-commit hooks fail), 2 a path does not exist.\n\
+    Move what it finds into the keychain with `latchkey import FILE --rewrite`.")]
+pub struct ScanArgs {
+    /// Files and folders to scan
+    #[arg(required = true, num_args = 1.., value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every importable set of credentials in FILE is checked with its exchange (unless --no-verify)\n\
+    and stored in the keychain under a new label: <prefix><exchange>-<key hint>-<n>.\n\
+    With --rewrite, the imported values are then removed from FILE after an owner-only (0600) backup\n\
+    is written beside it (FILE.latchkey-backup-<time>); nothing is rewritten when nothing was imported.\n\
+    Exit codes: 0 at least one key imported and none failed, 1 otherwise."
+)]
+pub struct ImportArgs {
+    /// The file to import from (one file: scan folders with `latchkey scan`)
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Put P before every generated label, e.g. --label-prefix grid- gives grid-okx-7cb9-69a5-1
+    #[arg(long, value_name = "P", default_value = "")]
+    pub label_prefix: String,
+    /// The label to use instead of a generated one (only when the file holds exactly one importable key)
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Which system the keys belong to [default: live; custom when --base-url is given]
+    #[arg(long = "env", value_enum)]
+    pub environment: Option<EnvArg>,
+    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Rotation policy in days [default: the app's setting, 90 unless changed]
+    #[arg(long)]
+    pub rotation_days: Option<u32>,
+    /// Save without asking the exchange first (not recommended: typos and dead keys go unnoticed)
+    #[arg(long)]
+    pub no_verify: bool,
+    /// After importing, remove the imported values from FILE (an owner-only backup is kept beside it)
+    #[arg(long)]
+    pub rewrite: bool,
     #[arg(long)]
     pub json: bool,
 }

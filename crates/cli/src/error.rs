@@ -30,6 +30,8 @@ pub enum CliError {
     Keychain(#[from] KeychainError),
     #[error("{}", guard_message(.0))]
     Guard(GuardError),
+    #[error(transparent)]
+    Scan(#[from] latchkey_core::scan::ScanError),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
 }

@@ -32,6 +32,10 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         clap_complete::generate(shell, &mut Cli::command(), "latchkey", &mut std::io::stdout());
         return Ok(EXIT_OK);
     }
+    // The scanner reads files only: no store, no keychain.
+    if let Command::Scan(args) = cli.command {
+        return commands::scan::scan(args);
+    }
     let ctx = Ctx::open()?;
     match cli.command {
         Command::List(f) => commands::keys::list(&ctx, f.json).map(|()| EXIT_OK),
@@ -42,6 +46,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::TwoFactor(c) => commands::guard::two_factor(&ctx, c).map(|()| EXIT_OK),
         Command::Audit(args) => commands::audit::audit(&ctx, args),
-        Command::Completions { .. } => Ok(EXIT_OK),
+        Command::Import(args) => commands::scan::import(&ctx, args),
+        Command::Completions { .. } | Command::Scan(_) => Ok(EXIT_OK),
     }
 }

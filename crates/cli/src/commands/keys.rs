@@ -83,14 +83,19 @@ fn print_status(item: &StatusJson) {
     print_findings(&item.findings);
 }
 
-fn print_findings(findings: &[Finding]) {
+pub fn print_findings(findings: &[Finding]) {
     for f in findings {
         println!("    [{}] {}", views::severity_text(f.severity), f.message);
     }
 }
 
 fn environment(args: &AddArgs) -> Result<Environment, CliError> {
-    match (args.environment, &args.base_url) {
+    environment_from(args.environment, &args.base_url)
+}
+
+/// `--env` and `--base-url` as `add` and `import` take them.
+pub fn environment_from(env: Option<EnvArg>, base_url: &Option<String>) -> Result<Environment, CliError> {
+    match (env, base_url) {
         (None | Some(EnvArg::Custom), Some(url)) => Ok(Environment::Custom { base_url: url.clone() }),
         (Some(EnvArg::Custom), None) => {
             Err(CliError::Usage("--env custom needs --base-url URL (e.g. https://eu.okx.com).".to_owned()))

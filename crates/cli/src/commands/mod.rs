@@ -3,3 +3,4 @@ pub mod guard;
 pub mod keys;
 pub mod revoke;
 pub mod run;
+pub mod scan;
