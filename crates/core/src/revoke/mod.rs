@@ -288,10 +288,7 @@ impl RevokeEngine {
         now: DateTime<Utc>,
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
-        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
-        self.check_code(guard_code, now).await?;
-        let keys = self.quarantined(keys)?;
-        self.start(JobKind::Retry, keys, progress).await
+        self.run_on_quarantined(JobKind::Retry, guard_code, keys, now, progress).await
     }
 
     /// "Wipe locally anyway": removes quarantined keys' secrets without revoking them remotely; the
@@ -303,10 +300,21 @@ impl RevokeEngine {
         now: DateTime<Utc>,
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
+        self.run_on_quarantined(JobKind::WipeAnyway, guard_code, keys, now, progress).await
+    }
+
+    async fn run_on_quarantined(
+        &self,
+        kind: JobKind,
+        guard_code: &str,
+        keys: &[KeyId],
+        now: DateTime<Utc>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
         self.check_code(guard_code, now).await?;
         let keys = self.quarantined(keys)?;
-        self.start(JobKind::WipeAnyway, keys, progress).await
+        self.start(kind, keys, progress).await
     }
 
     /// At startup: finishes every job a crash interrupted. Needs no code: it only completes work a
