@@ -5,6 +5,7 @@ pub mod commands;
 mod ipc_error;
 mod logging;
 mod reminders;
+mod security_config;
 mod state;
 mod tray;
 
