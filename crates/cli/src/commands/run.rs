@@ -248,30 +248,9 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latchkey_core::model::{Environment, KeyStatus};
 
     fn key(exchange: Exchange, label: &str) -> KeyRecord {
-        let now = Utc::now();
-        KeyRecord {
-            id: KeyId::random(),
-            exchange,
-            label: label.into(),
-            environment: Environment::Live,
-            key_hint: "…".into(),
-            created_at: now,
-            rotated_at: now,
-            verified_at: None,
-            rotation_days: 90,
-            permissions: vec![],
-            ip_whitelist: vec![],
-            status: KeyStatus::Active,
-            inspection: None,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
-        }
+        KeyRecord::sample(exchange, label, Utc::now(), 90)
     }
 
     fn s(v: &[&str]) -> Vec<String> {
