@@ -42,6 +42,9 @@ impl<'a> Codes<'a> {
             let step = (now / 30.0).floor() as i64;
             // Not within a second of a step boundary: `oathtool` must see the same step we do.
             let near_boundary = now - (step as f64) * 30.0 > 29.0;
+            // A slow machine may have let the clock run past our step: a code more than one step
+            // old is refused, so skip ahead (steps only need to increase).
+            self.next_step = self.next_step.max(step);
             if step + 1 >= self.next_step && !near_boundary {
                 let code = oathtool_code(self.secret, self.next_step - step);
                 self.next_step += 1;
@@ -59,6 +62,25 @@ fn clipboard() -> String {
         .output()
         .expect("xclip is installed (Debian package xclip)");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The copy notice's text once the copy is done; fails with the dialog's message if it refused.
+async fn copy_outcome(d: &Driver) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = d
+            .js("const e = document.querySelector('#copy-dialog [data-error-for=code]:not([hidden]), #copy-dialog .dialog-error:not([hidden])'); \
+                 return { notices: window.__notices, error: e ? e.textContent : null };")
+            .await;
+        if let Some(first) = seen["notices"].as_array().and_then(|n| n.first()).and_then(|n| n.as_str()) {
+            return first.to_owned();
+        }
+        if let Some(error) = seen["error"].as_str() {
+            panic!("copy refused: {error:?}");
+        }
+        assert!(Instant::now() < deadline, "no copy notice and no error within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn page_source(d: &Driver) -> String {
@@ -145,9 +167,14 @@ async fn reveal_and_copy_a_secret() {
     d.click(&format!("{card} .copy-menu summary")).await;
     d.click(&format!("{card} .copy-secret[data-part=apiSecret]")).await;
     d.wait_for("#copy-dialog").await;
+    // The notice lives only TTL seconds: record it as it is added rather than poll for it.
+    d.js("window.__notices = []; new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => { \
+          if (n.id === 'copy-notice') window.__notices.push(n.textContent); }))).observe(document.body, { childList: true }); \
+          return true;")
+        .await;
     d.type_into("#guard-code", &codes.next()).await;
     d.click("#copy-confirm").await;
-    let notice = d.text("#copy-notice").await;
+    let notice = copy_outcome(&d).await;
     let copied_at = Instant::now();
     assert!(notice.contains(&format!("Copied — clipboard clears in {TTL_SECS} s")), "{notice:?}");
     assert_eq!(clipboard(), OKX.secret, "the secret is on the system clipboard");
