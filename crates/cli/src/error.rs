@@ -84,6 +84,7 @@ fn guard_refusal(e: &GuardError) -> bool {
         e,
         GuardError::NotEnrolled
             | GuardError::WrongCode { .. }
+            | GuardError::NotACode
             | GuardError::Replayed
             | GuardError::LockedOut { .. }
             | GuardError::CodeRequired

@@ -110,6 +110,9 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`, owner-only on Unix, and brings its schema
     /// up to date. A damaged file is reported, never overwritten.
     pub fn open_in(dir: &Path) -> Result<Store> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::storage(dir, "that path is a file, not a folder (set LATCHKEY_DATA_DIR to a folder)"));
+        }
         create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
         Store::open(&dir.join(crate::paths::DB_FILE))
     }

@@ -117,6 +117,10 @@ fn backoff_doubles_and_survives_a_restart() {
     };
     {
         let g = guard(dir.path(), &secrets);
+        // Typos that cannot be a code are named as such and cost no try.
+        for typo in ["12345", "abcdef", "1234567", "xyz-123", ""] {
+            assert!(matches!(g.verify(typo, now), Err(GuardError::NotACode)), "{typo:?}");
+        }
         for i in 1..=4 {
             let err = g.verify(&wrong(now), now).unwrap_err();
             assert!(matches!(err, GuardError::WrongCode { tries_left } if tries_left == 5 - i), "{err}");

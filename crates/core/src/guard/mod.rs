@@ -40,6 +40,8 @@ pub enum GuardError {
     NotEnrolled,
     #[error("Wrong code: check your authenticator's clock (codes change every 30 s) and that you used the Latchkey entry.{}", tries_hint(*.tries_left))]
     WrongCode { tries_left: u32 },
+    #[error("That is not a code: enter the 6 digits your authenticator app shows, or one of your recovery codes (like abcde-12345).")]
+    NotACode,
     #[error("This code was already used: wait for the next code in your authenticator (at most 30 s).")]
     Replayed,
     #[error("Too many wrong codes: try again in {}.", human_wait(*.wait_secs))]
@@ -64,6 +66,7 @@ impl GuardError {
         match self {
             GuardError::NotEnrolled => "not_enrolled",
             GuardError::WrongCode { .. } => "wrong_code",
+            GuardError::NotACode => "not_a_code",
             GuardError::Replayed => "code_reused",
             GuardError::LockedOut { .. } => "locked_out",
             GuardError::CodeRequired => "code_required",
@@ -256,8 +259,11 @@ impl Guard {
         let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let accepted = if digits.len() == usize::from(totp::DIGITS) && digits.bytes().all(|b| b.is_ascii_digit()) {
             self.check_totp(&mut s, &digits, now)?
-        } else {
+        } else if recovery::normalize(code).is_some() {
             self.check_recovery(code, now)?
+        } else {
+            // A typo, not a guess: it cannot match anything, so it costs no try.
+            return Err(GuardError::NotACode);
         };
         match accepted {
             Some(detail) => {

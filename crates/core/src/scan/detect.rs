@@ -12,6 +12,9 @@ use super::names::{self, classify, exchange_word, Role};
 use super::shape;
 use super::{FileType, Finding, FindingKind, BACKUP_SUFFIX};
 use crate::model::Exchange;
+
+/// The end of a parse warning: the file is passed over, not guessed at.
+const REPAIR: &str = "skipped. Fix the file, then scan it again.";
 use crate::secret::{key_hint, Credentials};
 use crate::validate;
 
@@ -139,13 +142,7 @@ pub(crate) fn scan_text(path: &Path, ftype: FileType, text: &str) -> Scanned {
                 let kind = if freqtrade { FindingKind::Freqtrade } else { FindingKind::Json };
                 walk_tree(&tree, &mut Vec::new(), None, kind, Removal::Blank, text, &lines, &mut groups, &mut used);
             }
-            Err(e) => {
-                warning = Some(format!(
-                    "not valid JSON (line {}, column {}): skipped. Fix the file or scan it after it is repaired.",
-                    e.line(),
-                    e.column()
-                ))
-            }
+            Err(e) => warning = Some(format!("not valid JSON (line {}, column {}): {REPAIR}", e.line(), e.column())),
         },
         FileType::Yaml => {
             let hummingbot = path.components().any(|c| c.as_os_str() == "conf");
@@ -155,7 +152,7 @@ pub(crate) fn scan_text(path: &Path, ftype: FileType, text: &str) -> Scanned {
                     Ok(v) => docs.push(Tree::from_yaml(v)),
                     Err(e) => {
                         let at = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column()));
-                        warning = Some(format!("not valid YAML{}: skipped.", at.unwrap_or_default()));
+                        warning = Some(format!("not valid YAML{}: {REPAIR}", at.unwrap_or_default()));
                         docs.clear();
                         break;
                     }
@@ -185,7 +182,7 @@ pub(crate) fn scan_text(path: &Path, ftype: FileType, text: &str) -> Scanned {
             }
             Err(e) => {
                 let at = e.span().map(|s| format!(" (line {})", lines.line_of(s.start))).unwrap_or_default();
-                warning = Some(format!("not valid TOML{at}: skipped."));
+                warning = Some(format!("not valid TOML{at}: {REPAIR}"));
             }
         },
     }
