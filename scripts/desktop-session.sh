@@ -5,7 +5,9 @@
 set -euo pipefail
 
 if [ -z "${LATCHKEY_IN_SESSION:-}" ]; then
-  root=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-session.XXXXXX")
+  # A caller may choose the folder (test-all.sh keeps it with the artifacts, for the leak scan).
+  if [ -n "${LATCHKEY_SESSION_ROOT:-}" ]; then root=$LATCHKEY_SESSION_ROOT && mkdir -p "$root"
+  else root=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-session.XXXXXX"); fi
   # cargo, rustup and npm keep their homes although HOME changes.
   export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
   export npm_config_cache="${npm_config_cache:-$HOME/.npm}"

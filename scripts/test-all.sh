@@ -49,6 +49,9 @@ rust_tests() {
   export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/debug/latchkey-desktop"
   export LATCHKEY_SIM_BIN="$CARGO_TARGET_DIR/debug/exchange-sim"
   export LATCHKEY_E2E_ARTIFACTS="$ARTIFACTS/e2e" LATCHKEY_E2E_WORK="$ARTIFACTS/work"
+  # The session's home (keyring files) stays with the artifacts for the leak scan; the list of
+  # secrets the tests typed stays outside them.
+  export LATCHKEY_SESSION_ROOT="$ARTIFACTS/session" LATCHKEY_E2E_SECRETS="$SECRETS_LIST"
   # Every Rust test in one run, with the same selection as the build step so nothing recompiles:
   # unit and integration tests, the exchange clients against exchange-sim, and (the ignored ones,
   # which need a desktop) the real-keychain tests and the WebDriver tests of the app window.
@@ -56,11 +59,23 @@ rust_tests() {
     | grep -v -e "xdg-desktop-portal" -e "dbus-daemon\[" -e "^$" | tee "$ARTIFACTS/rust-tests.log"
 }
 
+leak_scan() {
+  # Every secret the tests typed or saw, in every file the run left: data dirs, logs, crash
+  # output, IPC replies, the session's keyrings. Prints its figures; fails on a single hit.
+  "$CARGO_TARGET_DIR/debug/leak-scan" --secrets "$SECRETS_LIST" --seed tests/e2e/seed.json "$ARTIFACTS" \
+    | tee "$ARTIFACTS/leak-scan.txt"
+}
+
+SECRETS_LIST=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-e2e-secrets.XXXXXX")
+trap 'rm -rf "$SECRETS_LIST"' EXIT
+
 step "Install missing tools" install_tools
 step "UI build and unit tests" ui_tests
 step "Rust build (app and tests)" rust_build
 step "Lints (rustfmt, clippy)" lint
 step "Rust tests (unit, keychain, e2e)" rust_tests
+step "Secret-leak scan" leak_scan
+step "Dependency audit (cargo deny)" scripts/check-deps.sh
 
 log "All tests passed. Time per step:"
 printf '  %s\n' "${timings[@]}"

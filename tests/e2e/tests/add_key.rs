@@ -130,6 +130,32 @@ async fn add_key_through_the_wizard() {
     for secret in [API_SECRET, PASSPHRASE, API_KEY, WRONG_SECRET] {
         assert!(!leftovers.contains(secret), "a secret stayed in the page after saving");
     }
+
+    // The capability in practice: the page reaches our commands and nothing else Tauri has.
+    let probe = d
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const call = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args || {})
+               .then(() => 'allowed', (e) => 'refused: ' + String(e && e.message || e));
+             Promise.all([
+               call('list_keys'),
+               call('plugin:window|close', { label: 'main' }),
+               call('plugin:event|emit', { event: 'x', payload: null }),
+               call('plugin:notification|notify', { options: { title: 'x' } }),
+               call('plugin:autostart|enable'),
+               call('no_such_command'),
+             ]).then(done);",
+            vec![],
+        )
+        .await
+        .expect("capability probe");
+    let outcomes: Vec<String> = serde_json::from_value(probe).expect("strings");
+    assert_eq!(outcomes[0], "allowed", "our own command: {outcomes:?}");
+    for (i, outcome) in outcomes.iter().enumerate().skip(1) {
+        assert!(outcome.starts_with("refused"), "call {i} must be refused: {outcomes:?}");
+    }
+    println!("e2e capability probe: {outcomes:?}");
     d.quit().await;
 
     // The real keychain holds the item, seen by another program.

@@ -110,11 +110,11 @@ async fn reveal_and_copy_a_secret() {
     // Enrol 2FA: the secret from the page, the first code from oathtool.
     d.click("#open-2fa").await;
     d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
-    let secret = d.wait_for("#totp-secret").await.attr("data-secret").await.expect("attr").expect("data-secret");
+    let secret = d.read_totp_secret().await;
     let mut codes = Codes::new(&secret);
     d.type_into("#enroll-code", &codes.next()).await;
     d.click("#enroll-confirm").await;
-    d.wait_for("#recovery-codes .recovery-code").await;
+    d.note_recovery_codes().await;
     d.click("#recovery-done").await;
 
     d.add_key_via_wizard(&OKX, &sim.base_url).await;

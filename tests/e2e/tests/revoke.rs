@@ -55,14 +55,12 @@ async fn enrol_2fa_then_emergency_revoke() {
     // Enrol 2FA: scan-or-type secret read from the page, first code from oathtool.
     d.click("#open-2fa").await;
     d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
-    let secret = d.wait_for("#totp-secret").await.attr("data-secret").await.expect("attr").expect("data-secret");
+    let secret = d.read_totp_secret().await;
     assert_eq!(secret.len(), 32, "160-bit secret in base32");
     d.screenshot("enroll-2fa").await;
     d.type_into("#enroll-code", &oathtool_code(&secret, 0)).await;
     d.click("#enroll-confirm").await;
-    d.wait_for("#recovery-codes .recovery-code").await;
-    let codes = d.js("return document.querySelectorAll('#recovery-codes .recovery-code').length").await;
-    assert_eq!(codes.as_u64(), Some(10), "ten recovery codes, shown once");
+    assert_eq!(d.note_recovery_codes().await, 10, "ten recovery codes, shown once");
     d.screenshot("recovery-codes").await;
     d.click("#recovery-done").await;
 

@@ -1,5 +1,10 @@
 //! Starting the real app under tauri-driver and finding what it left on disk.
 //!
+//! For the secret-leak scan that runs after the whole suite (`leak-scan`, see `src/bin`), each
+//! session records every IPC reply the page received (`ipc-replies.jsonl` beside its screenshots)
+//! and every secret the test typed or was shown (a list in `$LATCHKEY_E2E_SECRETS`, outside the
+//! scanned folders).
+//!
 //! The tests expect to run inside a D-Bus session with an unlocked gnome-keyring and an X display
 //! (see `scripts/test-all.sh`). A missing driver or app binary is a failure, never a skip.
 
@@ -8,6 +13,7 @@
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -17,7 +23,40 @@ pub struct Driver {
     pub client: Client,
     pub artifacts: PathBuf,
     shots: usize,
+    name: String,
+    secrets_dir: PathBuf,
+    secrets: Mutex<Vec<String>>,
 }
+
+/// The fields whose text is a secret: what is typed into them goes on the leak scan's list.
+const SECRET_FIELDS: &[&str] =
+    &["#api-key", "#api-secret", "#passphrase", "#rotate-api-key", "#rotate-api-secret", "#rotate-passphrase"];
+
+/// Commands whose reply carries a secret to the user by design: the revealed key, the TOTP secret
+/// at enrolment, the recovery codes shown once. Their replies are not written out.
+pub const SECRET_REPLIES: &[&str] = &["reveal_secret", "guard_begin_enrollment", "guard_confirm_enrollment"];
+
+/// Records every IPC reply the page receives in `window.__ipcLog`. Tauri's own entry points are
+/// sealed (non-writable), but on Linux each command is a `fetch` to its `ipc://` protocol, looked up
+/// at call time: wrapping `fetch` sees each reply's body as the page gets it. Installed once the
+/// session is open, so the few calls the page makes while loading are not seen; the same commands
+/// run again after every action.
+const IPC_RECORDER: &str = r#"
+if (window.__ipcLog) return true;
+window.__ipcLog = [];
+const original = window.fetch;
+window.fetch = function (input, init) {
+  const url = String(input && input.url ? input.url : input);
+  const reply = original.call(this, input, init);
+  if (!url.startsWith('ipc:') && !url.includes('//ipc.localhost/')) return reply;
+  const cmd = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  return reply.then((response) => {
+    response.clone().text().then((body) => window.__ipcLog.push({ cmd, status: response.status, body }));
+    return response;
+  });
+};
+return window.fetch !== original;
+"#;
 
 pub fn env_path(name: &str) -> PathBuf {
     match std::env::var_os(name) {
@@ -37,6 +76,7 @@ impl Driver {
         let app = env_path("LATCHKEY_APP_BIN");
         assert!(app.is_file(), "the app binary {} does not exist: build it first", app.display());
         let artifacts = env_path("LATCHKEY_E2E_ARTIFACTS").join(name);
+        let secrets_dir = env_path("LATCHKEY_E2E_SECRETS");
         std::fs::create_dir_all(&artifacts).expect("artifacts dir");
         let port = free_port();
         let native_port = free_port();
@@ -65,7 +105,64 @@ impl Driver {
             .expect("WebDriver session not created within 60 s")
             .expect("WebDriver session");
         println!("e2e: WebDriver session open on {}", app.display());
-        Driver { child, client, artifacts, shots: 0 }
+        let d = Driver {
+            child,
+            client,
+            artifacts,
+            shots: 0,
+            name: name.to_owned(),
+            secrets_dir,
+            secrets: Mutex::new(Vec::new()),
+        };
+        assert_eq!(d.js(IPC_RECORDER).await, serde_json::Value::Bool(true), "could not record the page's IPC replies");
+        d
+    }
+
+    /// Puts `value` on the leak scan's list.
+    pub fn note_secret(&self, value: &str) {
+        self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(value.to_owned());
+    }
+
+    /// The TOTP secret the enrolment dialog shows (noted as a secret).
+    pub async fn read_totp_secret(&self) -> String {
+        let secret = self.wait_for("#totp-secret").await.attr("data-secret").await.expect("attr").expect("data-secret");
+        self.note_secret(&secret);
+        secret
+    }
+
+    /// The recovery codes shown once after enrolment (noted as secrets); how many there were.
+    pub async fn note_recovery_codes(&self) -> usize {
+        self.wait_for("#recovery-codes .recovery-code").await;
+        let codes = self
+            .js("return [...document.querySelectorAll('#recovery-codes .recovery-code')].map((e) => e.textContent)")
+            .await;
+        let codes: Vec<String> = serde_json::from_value(codes).expect("codes are strings");
+        for c in &codes {
+            self.note_secret(c.trim());
+        }
+        codes.len()
+    }
+
+    /// Writes the recorded IPC replies (those in [`SECRET_REPLIES`] left out) and the noted secrets.
+    async fn save_leak_evidence(&self) {
+        let log = self.js("return window.__ipcLog || []").await;
+        let mut lines = String::new();
+        for entry in log.as_array().expect("an array of replies") {
+            let cmd = entry["cmd"].as_str().unwrap_or("?");
+            let line = if SECRET_REPLIES.contains(&cmd) {
+                serde_json::json!({ "cmd": cmd, "status": entry["status"], "withheld": "carries a secret to the user by design" })
+            } else {
+                entry.clone()
+            };
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        // Appended: a test may launch the app more than once.
+        append(&self.artifacts.join("ipc-replies.jsonl"), &lines);
+        let mut secrets = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).join("\n");
+        secrets.push('\n');
+        std::fs::create_dir_all(&self.secrets_dir).expect("secrets dir");
+        append(&self.secrets_dir.join(format!("{}.txt", self.name)), &secrets);
     }
 
     pub async fn screenshot(&mut self, step: &str) -> PathBuf {
@@ -100,6 +197,9 @@ impl Driver {
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
+        if SECRET_FIELDS.contains(&css) {
+            self.note_secret(text);
+        }
         let el = self.wait_for(css).await;
         el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
         el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
@@ -114,10 +214,17 @@ impl Driver {
     }
 
     pub async fn quit(mut self) {
+        self.save_leak_evidence().await;
         let _ = self.client.clone().close().await;
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
 }
 
 /// Every file under `root` (following no links) whose bytes contain `needle`.
@@ -256,10 +363,10 @@ impl Driver {
     pub async fn enrol_2fa(&mut self) -> String {
         self.click("#open-2fa").await;
         self.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
-        let secret = self.wait_for("#totp-secret").await.attr("data-secret").await.expect("attr").expect("data-secret");
+        let secret = self.read_totp_secret().await;
         self.type_into("#enroll-code", &oathtool_code(&secret, 0)).await;
         self.click("#enroll-confirm").await;
-        self.wait_for("#recovery-codes .recovery-code").await;
+        assert_eq!(self.note_recovery_codes().await, 10, "ten recovery codes, shown once");
         self.click("#recovery-done").await;
         secret
     }
