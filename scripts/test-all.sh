@@ -76,6 +76,7 @@ step "Lints (rustfmt, clippy)" lint
 step "Rust tests (unit, keychain, e2e)" rust_tests
 step "Secret-leak scan" leak_scan
 step "Dependency audit (cargo deny)" scripts/check-deps.sh
+step "Installer (.deb, release build)" scripts/build-installers.sh
 
 log "All tests passed. Time per step:"
 printf '  %s\n' "${timings[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the Linux installers with the Tauri CLI (release build), checks what they carry and prints
+# their sizes. The .deb builds offline. The AppImage bundler downloads linuxdeploy and the AppImage
+# runtime from GitHub at build time, so it is built only where GitHub answers.
+# Installers are copied to $LATCHKEY_ARTIFACTS/installers (default ./artifacts/installers).
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$REPO"
+OUT="${LATCHKEY_ARTIFACTS:-$REPO/artifacts}/installers"
+mkdir -p "$OUT"
+[ -x ui/node_modules/.bin/tauri ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+
+bundles=deb
+if curl -sSfI --max-time 5 https://github.com >/dev/null 2>&1; then
+  bundles=deb,appimage
+else
+  echo "AppImage not built: github.com is unreachable and the bundler downloads linuxdeploy from it." >&2
+fi
+ui/node_modules/.bin/tauri build --ci --bundles "$bundles"
+
+BUNDLE="$CARGO_TARGET_DIR/release/bundle"
+deb=$(ls "$BUNDLE"/deb/*.deb)
+# What a user's package manager and desktop see: the binary, a valid desktop entry, the icons.
+contents=$(dpkg-deb -c "$deb")
+for want in usr/bin/latchkey-desktop usr/share/applications/Latchkey.desktop \
+  usr/share/icons/hicolor/128x128/apps/latchkey-desktop.png; do
+  grep -Eq " (\./)?$want\$" <<<"$contents" || { echo "$deb lacks $want" >&2; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dpkg-deb -x "$deb" "$tmp"
+desktop-file-validate "$tmp/usr/share/applications/Latchkey.desktop"
+dpkg-deb -f "$deb" Package Version Depends
+cp "$deb" "$OUT/"
+ls "$BUNDLE"/appimage/*.AppImage >/dev/null 2>&1 && cp "$BUNDLE"/appimage/*.AppImage "$OUT/"
+
+echo "Installer sizes:"
+mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
+for f in "$OUT"/*; do printf '  %-44s %s\n' "$(basename "$f")" "$(mib "$f")"; done
+printf '  %-44s %s\n' "latchkey-desktop binary (release)" "$(mib "$CARGO_TARGET_DIR/release/latchkey-desktop")"
