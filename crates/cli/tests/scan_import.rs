@@ -51,7 +51,8 @@ const FIXTURE_SECRETS: &[&str] = &[
 ];
 
 fn fixture_tree() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/scan")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/scan")
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -221,7 +221,8 @@ fn file_cases(t: &mut Table, dir: &Path) {
     let area = "Scan / import";
     let missing = dir.join("no-such-folder");
     t.row(area, "a path that does not exist", scan_paths(&[missing], &ScanOptions::default()).unwrap_err(), &[], None);
-    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/corrupt");
+    let fixtures = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scan/corrupt");
     let report = scan_paths(std::slice::from_ref(&fixtures), &ScanOptions::default()).unwrap();
     t.volatile.push((fixtures.display().to_string(), "<fixtures>/corrupt"));
     let mut warnings: Vec<_> = report.warnings.iter().collect();
@@ -267,7 +268,8 @@ async fn every_bad_input_gets_a_clear_message() {
     guard_cases(&mut t, dirs[1].path());
     file_cases(&mut t, dirs[2].path());
 
-    let doc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/BAD_INPUT.md");
+    let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+        .join("../../docs/BAD_INPUT.md");
     let table = t.markdown();
     if std::env::var_os("LATCHKEY_BLESS").is_some() {
         std::fs::write(&doc, &table).unwrap();

@@ -75,7 +75,8 @@ const ALL_SECRETS: &[&str] = &[
 ];
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scan")
 }
 
 fn scan(paths: &[PathBuf]) -> ScanReport {

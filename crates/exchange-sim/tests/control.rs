@@ -69,9 +69,12 @@ async fn public_time_endpoints_answer_in_the_documented_shapes() {
 
 #[test]
 fn the_binary_prints_its_url_and_serves_the_seed() {
-    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/seed.example.json");
+    let seed = format!(
+        "{}/seed.example.json",
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_exchange-sim"))
-        .args(["--port", "0", "--seed", seed])
+        .args(["--port", "0", "--seed", &seed])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

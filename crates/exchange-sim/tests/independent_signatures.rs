@@ -9,11 +9,17 @@ use std::process::{Command, Stdio};
 use exchange_sim::{Seed, Sim, SimKey};
 use serde_json::{json, Value};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/independent_sign.py");
+/// Looked up at run time: cargo reuses test binaries when the checkout moves.
+fn script() -> String {
+    format!(
+        "{}/tests/independent_sign.py",
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")
+    )
+}
 
 fn python(args: &[&str], stdin: &str) -> String {
     let mut child = Command::new("python3")
-        .arg(SCRIPT)
+        .arg(script())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

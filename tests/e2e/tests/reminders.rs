@@ -47,7 +47,7 @@ async fn overdue_key_is_notified_then_rotated() {
     let _ = std::fs::remove_dir_all(&work);
     let data_dir = work.join("data");
     std::fs::create_dir_all(&data_dir).expect("data dir");
-    let sim = Sim::start(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed.json"));
+    let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-remind";
     seed_overdue_key(&data_dir, service, &sim.base_url).await;
 

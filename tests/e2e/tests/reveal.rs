@@ -94,7 +94,7 @@ async fn reveal_and_copy_a_secret() {
     let _ = std::fs::remove_dir_all(&work);
     let data_dir = work.join("data");
     std::fs::create_dir_all(&data_dir).expect("data dir");
-    let sim = Sim::start(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed.json"));
+    let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-reveal";
     let ttl = TTL_SECS.to_string();
     let mut d = Driver::launch(

@@ -44,7 +44,7 @@ async fn enrol_2fa_then_emergency_revoke() {
     let _ = std::fs::remove_dir_all(&work);
     let data_dir = work.join("data");
     std::fs::create_dir_all(&data_dir).expect("data dir");
-    let sim = Sim::start(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed.json"));
+    let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-revoke";
     let mut d = Driver::launch(
         "revoke",

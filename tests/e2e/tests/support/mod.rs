@@ -270,6 +270,12 @@ pub fn tree_size(root: &Path) -> (usize, u64) {
     (files, bytes)
 }
 
+/// The simulator's seed for the e2e tests. Read from the environment at run time, not baked in with
+/// `env!`: cargo reuses test binaries when the checkout moves, and a baked path would be stale.
+pub fn seed_file() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("seed.json")
+}
+
 /// The local exchange simulator (`crates/exchange-sim`), started from its binary with a seed file.
 pub struct Sim {
     child: Child,
