@@ -12,6 +12,7 @@
 //!   quarantined, if one of them failed: its secret is what a retry needs.
 //! - Every public path that changes anything checks the 2FA code first.
 
+pub mod crash;
 mod journal;
 mod limits;
 mod remote;
@@ -422,6 +423,8 @@ impl RevokeEngine {
                 .map(|s| s.key_id)
                 .collect();
             let mut tasks = tokio::task::JoinSet::new();
+            // Crash tests only (a no-op otherwise): no key starts while this loop writes.
+            let serial = crash::serial().await;
             for step in steps.iter().filter(|s| s.wave == wave && !s.state.finished()) {
                 let Some(key) = records.get(&step.key_id).cloned() else {
                     journal::set_state(&self.inner.store.conn(), &job.id, step.key_id, StepState::Done, ctx.now())?;
@@ -439,6 +442,7 @@ impl RevokeEngine {
                 }
                 tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind));
             }
+            drop(serial);
             while tasks.join_next().await.is_some() {}
         }
         journal::finish_job(&self.inner.store.conn(), &job.id, ctx.now())?;
@@ -527,6 +531,8 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
         Some(s) => s.acquire_owned().await.ok(),
         None => None,
     };
+    // Crash tests only (a no-op otherwise): one key at a time, so a crash point freezes a clean state.
+    let _serial = crash::serial().await;
     let store = &ctx.inner.store;
     let outcome = match (kind, step.state, step.outcome.clone()) {
         (_, StepState::RemoteDone | StepState::Wiping, Some(done)) => done,
@@ -549,6 +555,7 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
             }
             match remote::revoke(&ctx, &key).await {
                 Ok(done) => {
+                    crash::hit(crash::Point::RemoteAnswered, Some(key.id));
                     if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now()).is_err() {
                         return;
                     }
@@ -571,7 +578,7 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
     let secrets = ctx.inner.secrets.clone();
     let id = key.id;
     match tokio::task::spawn_blocking(move || secrets.delete(id)).await {
-        Ok(Ok(_)) => {}
+        Ok(Ok(_)) => crash::hit(crash::Point::Wiped, Some(key.id)),
         Ok(Err(e)) => return quarantine(&ctx, &key, &e.to_string(), "keychain"),
         Err(_) => return,
     }
