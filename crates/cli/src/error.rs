@@ -72,7 +72,8 @@ impl From<RevokeError> for CliError {
             }
             RevokeError::Busy => CliError::Failed("A revoke is already running: wait for its report.".to_owned()),
             RevokeError::Interrupted => CliError::Failed(
-                "The revoke was interrupted: open the Latchkey app (or run the revoke again) to finish it.".to_owned(),
+                "The revoke was interrupted: run `latchkey revoke --resume` (or open the Latchkey app) to finish it."
+                    .to_owned(),
             ),
         }
     }

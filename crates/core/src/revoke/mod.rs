@@ -331,6 +331,11 @@ impl RevokeEngine {
         Ok(reports)
     }
 
+    /// The ids of the jobs a crash interrupted, oldest first: what [`Self::resume_unfinished`] would finish.
+    pub fn unfinished(&self) -> Result<Vec<String>, RevokeError> {
+        Ok(journal::unfinished_jobs(&self.inner.store.conn())?.into_iter().map(|j| j.id).collect())
+    }
+
     pub fn report(&self, job_id: &str) -> Result<Option<RevokeReport>, RevokeError> {
         let job = journal::job(&self.inner.store.conn(), job_id)?;
         job.map(|j| self.build_report(&j)).transpose()
