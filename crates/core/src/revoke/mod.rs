@@ -566,7 +566,20 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
                     }
                     done
                 }
-                Err(failure) => return quarantine(&ctx, &key, &failure.message, &failure.kind),
+                Err(failure) => {
+                    let message = if step.state == StepState::RemoteStarted && failure.kind == "rejected" {
+                        // Resumed after a crash: the first call may have reached the exchange and
+                        // deleted the key, and this refusal (a code Latchkey does not know, e.g.
+                        // Binance, which documents no "no such key" code) may only say so.
+                        format!(
+                            "{} The revoke was interrupted after its request was sent, so {} may have deleted the key already: look for it on the exchange's API page, and if it is gone choose \"Wipe locally anyway\".",
+                            failure.message, key.exchange
+                        )
+                    } else {
+                        failure.message
+                    };
+                    return quarantine(&ctx, &key, &message, &failure.kind);
+                }
             }
         }
     };
