@@ -206,6 +206,13 @@ impl World {
             all
         });
         let line = rx.recv_timeout(Duration::from_secs(30));
+        if line.is_ok() && target == "job_created" {
+            // Stopped, not dead: its job looks unfinished, yet no other process may resume it.
+            let out = self.cmd(&["revoke", "--resume", "--json"]).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{target}: a running job was resumed by another process: {err}");
+            assert!(err.contains("already running"), "{target}: {err}");
+        }
         // SIGKILL, whatever happened: nothing runs after the journal write.
         child.kill().unwrap();
         let status = child.wait().unwrap();

@@ -315,3 +315,47 @@ async fn a_binance_delete_lost_in_a_crash_is_quarantined_as_maybe_deleted() {
     let KeyResult::Quarantined { error, .. } = retry.keys[0].result.clone() else { panic!("{:?}", retry.keys[0]) };
     assert!(!error.contains("interrupted"), "{error}");
 }
+
+/// The app and the CLI share the journal: a job another process is running looks unfinished, but
+/// must not be resumed (twice the calls, twice the audit entries), and no second job may start.
+/// Once that process is gone (here: its run aborted, as a crash), the job is resumed.
+#[tokio::test]
+async fn another_process_neither_resumes_a_running_job_nor_starts_one() {
+    let mut config = fast_config();
+    config.request_timeout = Duration::from_secs(30);
+    let env = Env::new(config).await;
+    let master = env.add("okx-master-ip-bound", None, None);
+    let sub = env.add(OKX_SUB, Some(master), Some("bot-sub-1"));
+    env.sim.set_fault(Fault::new(FaultKind::Hang).on("/api/v5/users/").times(1));
+    let (code, now) = env.code();
+    let engine = env.engine.clone();
+    let run = tokio::spawn(async move { engine.emergency_revoke(&code, Selection::All, now, no_progress()).await });
+    for _ in 0..250 {
+        if env.sim.state().faults.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(env.sim.state().faults.is_empty(), "the revoke never reached the simulator");
+
+    // Another process: its own connection and engine over the same files.
+    let store = std::sync::Arc::new(latchkey_core::store::Store::open_in(env.dir.path()).unwrap());
+    let other = revoke_support::engine(store.clone(), env.secrets.clone(), fast_config());
+    assert_eq!(other.unfinished().unwrap().len(), 1, "the running job looks unfinished");
+    let err = other.resume_unfinished(no_progress()).await.unwrap_err();
+    assert!(matches!(err, RevokeError::Busy), "{err}");
+    let (code, now) = env.code();
+    let err = other.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap_err();
+    assert!(matches!(err, RevokeError::Busy), "{err}");
+    assert!(env.secrets.contains(sub), "nothing done twice");
+
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+    let reports = other.resume_unfinished(no_progress()).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let result = |id| reports[0].keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
+    assert_eq!(result(sub), KeyResult::Revoked { method: "viaMaster".into() });
+    assert!(matches!(result(master), KeyResult::Manual { .. }));
+    let finals = store.audit_log(100).unwrap().iter().filter(|e| e.key_id == Some(sub) && e.action == "revoke").count();
+    assert_eq!(finals, 1);
+}

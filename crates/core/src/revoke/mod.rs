@@ -136,7 +136,7 @@ pub enum RevokeError {
     Storage(#[from] Error),
     #[error("No key with id {0}: it may have been deleted elsewhere. Refresh the list and try again.")]
     UnknownKey(KeyId),
-    #[error("A revoke is already running: wait for its report.")]
+    #[error("A revoke is already running (here, in the app or in a terminal): wait for its report.")]
     Busy,
     #[error("The revoke was interrupted: restart Latchkey and it will finish the unfinished steps.")]
     Interrupted,
@@ -276,6 +276,7 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         self.check_code(guard_code, now).await?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
@@ -313,6 +314,7 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         self.check_code(guard_code, now).await?;
         let keys = self.quarantined(keys)?;
         self.start(kind, keys, progress).await
@@ -322,6 +324,12 @@ impl RevokeEngine {
     /// verified code started.
     pub async fn resume_unfinished(&self, progress: Progress) -> Result<Vec<RevokeReport>, RevokeError> {
         let _running = self.inner.running.lock().await;
+        let jobs = journal::unfinished_jobs(&self.inner.store.conn())?;
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An unfinished job may be one another process is running right now, not a crashed one.
+        let _other_processes = self.process_lock()?;
         let jobs = journal::unfinished_jobs(&self.inner.store.conn())?;
         let mut reports = Vec::new();
         for job in jobs {
@@ -355,8 +363,27 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
+    }
+
+    /// The app and the CLI share the journal: while one process runs a job, another must neither
+    /// run one nor take the running job for a crashed one and resume it. An OS file lock beside
+    /// the database, held for the whole run; the OS releases it when the process ends, however it
+    /// ends, so a crash never leaves it held.
+    fn process_lock(&self) -> Result<std::fs::File, RevokeError> {
+        let mut path = self.inner.store.path().as_os_str().to_owned();
+        path.push(".revoke-lock");
+        let storage = |e: std::io::Error| {
+            RevokeError::Storage(Error::Storage { path: path.to_string_lossy().into_owned(), detail: e.to_string() })
+        };
+        let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path).map_err(storage)?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(RevokeError::Busy),
+            Err(std::fs::TryLockError::Error(e)) => Err(storage(e)),
+        }
     }
 
     async fn check_code(&self, code: &str, now: DateTime<Utc>) -> Result<(), RevokeError> {
