@@ -101,7 +101,7 @@ fn resume(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Result<Vec<RevokeReport>, 
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    eprintln!("Finishing {} interrupted revoke(s) first ({}):", jobs.len(), jobs.join(", "));
+    eprintln!("Finishing {} interrupted revoke(s) ({}):", jobs.len(), jobs.join(", "));
     let labels = ctx.vault.list()?.into_iter().map(|k| (k.id, k.label)).collect();
     Ok(rt.block_on(ctx.engine.resume_unfinished(printer(labels)))?)
 }
