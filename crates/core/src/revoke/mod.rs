@@ -5,6 +5,10 @@
 //! - Every step is journaled before and after ([`journal`]); [`RevokeEngine::resume_unfinished`]
 //!   finishes what a crash interrupted. Revoking is idempotent ("key does not exist" = already
 //!   revoked), so calling the exchange again after a crash is safe, and so is a second run.
+//!   The app and the CLI share the journal: one process at a time runs or resumes a job (an OS
+//!   file lock beside the database, released however the process ends).
+//! - Debug builds can be stopped right after any journal write ([`crash`]), for the crash-resume
+//!   test (`crates/cli/tests/crash_resume.rs`).
 //! - A remote failure keeps the secret and quarantines the key; the report offers
 //!   [`RevokeEngine::retry`] and [`RevokeEngine::wipe_anyway`].
 //! - Keys no API can revoke are wiped locally and get a checklist item with the exchange's page.
