@@ -13,7 +13,7 @@
 //! - `trace`: never stops, prints `LATCHKEY_CRASH_TRACE <point> <key id|->` at every point passed,
 //!   so a test can list the points a revoke goes through.
 //!
-//! While the variable is set, the engine also processes one key at a time ([`serial`]): when a point
+//! While the variable is set, the engine also processes one key at a time (`serial`): when a point
 //! fires, no other key is half-way through a remote call or a keychain wipe, so the state the test
 //! kills is exactly the journal as written, not that plus whatever another task had in flight.
 //! (A real crash can also land mid-call; `tests/revoke.rs` covers that case: "key does not exist"
