@@ -184,15 +184,16 @@ impl World {
     /// Returns the crash line.
     fn revoke_and_kill(&self, target: &str) -> String {
         let code = self.code();
-        let mut child = self
-            .cmd(&["revoke", "--all", "--code", &code, "--json"])
-            .env(CRASH_ENV, target)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = KillOnDrop(
+            self.cmd(&["revoke", "--all", "--code", &code, "--json"])
+                .env(CRASH_ENV, target)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
+        let stderr = child.0.stderr.take().unwrap();
         let reader = std::thread::spawn(move || {
             let mut all = String::new();
             for line in BufReader::new(stderr).lines() {
@@ -214,8 +215,8 @@ impl World {
             assert!(err.contains("already running"), "{target}: {err}");
         }
         // SIGKILL, whatever happened: nothing runs after the journal write.
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
+        child.0.kill().unwrap();
+        let status = child.0.wait().unwrap();
         let all = reader.join().unwrap();
         self.assert_no_secret("the killed revoke's stderr", &all);
         let line = line.unwrap_or_else(|_| panic!("{target}: the revoke never reached its crash point:\n{all}"));
@@ -322,6 +323,16 @@ impl World {
     }
 }
 
+/// A stopped revoke blocks forever: kill it (SIGKILL) even when an assertion fails first.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct EndState {
     /// label → (status, secret still in the keychain, key still live at the exchange)
@@ -421,21 +432,22 @@ fn a_kill_at_every_journal_write_is_finished_by_resume() {
         let vault = latchkey_core::vault::Vault::new(store, Arc::new(Keychain::new(world.service.clone())));
         vault.delete(world.ids[gone], Utc::now()).unwrap();
     }
-    let mut child = world
-        .cmd(&["revoke", "--resume", "--json"])
-        .env(CRASH_ENV, format!("skipped@{}", world.ids[gone]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        world
+            .cmd(&["revoke", "--resume", "--json"])
+            .env(CRASH_ENV, format!("skipped@{}", world.ids[gone]))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
     while !line.starts_with("LATCHKEY_CRASH_POINT") {
         line.clear();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "the resume never reached `skipped`");
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     world.check_killed_state("skipped", Some(gone));
     assert_eq!(world.journal()[gone].0, "done", "killed right after the skip was written");
     let (_, reports) = world.resume();
