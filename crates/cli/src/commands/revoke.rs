@@ -101,9 +101,11 @@ fn resume(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Result<Vec<RevokeReport>, 
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    eprintln!("Finishing {} interrupted revoke(s) ({}):", jobs.len(), jobs.join(", "));
+    // Said after the fact: the job may be one the app or another terminal is running (Busy).
     let labels = ctx.vault.list()?.into_iter().map(|k| (k.id, k.label)).collect();
-    Ok(rt.block_on(ctx.engine.resume_unfinished(printer(labels)))?)
+    let reports = rt.block_on(ctx.engine.resume_unfinished(printer(labels)))?;
+    eprintln!("Finished {} interrupted revoke(s) ({}).", reports.len(), jobs.join(", "));
+    Ok(reports)
 }
 
 fn printer(labels: HashMap<KeyId, String>) -> Progress {
