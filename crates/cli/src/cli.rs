@@ -148,13 +148,19 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "An interrupted revoke (a crash, a kill, a power cut) is finished first by every \
+    `latchkey revoke`, and by the app at startup; `--resume` finishes it without starting a new one. \
+    Finishing needs no code: it only completes what a verified code started.")]
 pub struct RevokeArgs {
     /// The keys to revoke, by label (or id)
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present_any = ["all", "resume"], conflicts_with_all = ["all", "resume"])]
     pub labels: Vec<String>,
     /// Revoke every key that is not revoked yet
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub all: bool,
+    /// Only finish interrupted revokes (no code needed); with --json prints an array of reports
+    #[arg(long, conflicts_with = "code")]
+    pub resume: bool,
     /// The 2FA code (or a recovery code); prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,

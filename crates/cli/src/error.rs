@@ -70,9 +70,13 @@ impl From<RevokeError> for CliError {
             RevokeError::UnknownKey(id) => {
                 CliError::Failed(format!("No key with id {id}: it may have been deleted. Run `latchkey list`."))
             }
-            RevokeError::Busy => CliError::Failed("A revoke is already running: wait for its report.".to_owned()),
+            RevokeError::Busy => CliError::Failed(
+                "A revoke is already running (in the app or another terminal): wait for its report, then try again."
+                    .to_owned(),
+            ),
             RevokeError::Interrupted => CliError::Failed(
-                "The revoke was interrupted: open the Latchkey app (or run the revoke again) to finish it.".to_owned(),
+                "The revoke was interrupted: run `latchkey revoke --resume` (or open the Latchkey app) to finish it."
+                    .to_owned(),
             ),
         }
     }

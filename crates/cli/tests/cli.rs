@@ -409,6 +409,9 @@ fn usage_errors_exit_2() {
         &["run", "bot"],
         &["revoke"],
         &["revoke", "a", "--all"],
+        &["revoke", "--resume", "--all"],
+        &["revoke", "a", "--resume"],
+        &["revoke", "--resume", "--code", "123456"],
         &["add", "--exchange", "okx", "--label", "x", "--sub-account", "s"],
     ] {
         let out = run(args);
@@ -444,4 +447,9 @@ fn an_empty_store_lists_nothing_and_audits_clean() {
     assert_eq!(String::from_utf8(run(&["list", "--json"]).stdout).unwrap().trim(), "[]");
     let verify: Value = serde_json::from_slice(&run(&["audit", "--verify", "--json"]).stdout).unwrap();
     assert_eq!(verify["intact"], true);
+    // Nothing interrupted: nothing to finish (the journal is read from the store, no keychain needed).
+    let out = run(&["revoke", "--resume", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    assert!(stderr(&out).contains("No interrupted revoke"), "{}", stderr(&out));
 }

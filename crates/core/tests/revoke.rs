@@ -239,3 +239,123 @@ async fn a_crash_mid_revoke_is_finished_by_resume() {
     assert!(restarted.resume_unfinished(no_progress()).await.unwrap().is_empty(), "nothing left");
     assert!(store.verify_audit_chain().unwrap().intact);
 }
+
+/// A crash after Binance deleted the sub key but before its answer was journaled: the resume asks
+/// again and Binance refuses (the key is gone, with a code Binance does not document). The engine
+/// cannot tell that from a real refusal, so it keeps the secret and the master (safe), but its
+/// message must say that the interrupted call may have deleted the key already, rather than send
+/// the user to the key's settings. (Found by crates/cli/tests/crash_resume.rs, `remote_answered`.)
+#[tokio::test]
+async fn a_binance_delete_lost_in_a_crash_is_quarantined_as_maybe_deleted() {
+    let mut config = fast_config();
+    config.request_timeout = Duration::from_secs(30);
+    let env = Env::new(config).await;
+    let master = env.add("binance-master", None, None);
+    let sub = env.add("binance-sub-withdraw", Some(master), Some(BINANCE_EMAIL));
+    env.sim.set_fault(Fault::new(FaultKind::Hang).on("/sapi/v1/sub-account/").times(1));
+    let (code, now) = env.code();
+    let engine = env.engine.clone();
+    let run = tokio::spawn(async move { engine.emergency_revoke(&code, Selection::All, now, no_progress()).await });
+    // The fault clears itself when the delete request arrives: the call is in flight.
+    for _ in 0..250 {
+        if env.sim.state().faults.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(env.sim.state().faults.is_empty(), "the delete never reached the simulator");
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+
+    // What the lost request did at Binance: the sub key is deleted.
+    let client = latchkey_core::exchange::ExchangeClient::new(
+        Default::default(),
+        std::sync::Arc::new(latchkey_core::exchange::SystemClock),
+    )
+    .unwrap();
+    let endpoint = latchkey_core::exchange::Endpoint::new(
+        latchkey_core::model::Exchange::Binance,
+        &latchkey_core::model::Environment::Custom { base_url: env.sim.base_url() },
+    )
+    .unwrap();
+    let (sub_key, master_key) = (seed_key("binance-sub-withdraw"), seed_key("binance-master"));
+    let sub_creds = latchkey_core::secret::Credentials::new(&sub_key.api_key, &sub_key.secret, None);
+    let master_creds = latchkey_core::secret::Credentials::new(&master_key.api_key, &master_key.secret, None);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // Binance: one delete per second per account
+    client
+        .revoke(&latchkey_core::exchange::RevokeRequest {
+            endpoint: &endpoint,
+            key: &sub_creds,
+            sub_account: Some(BINANCE_EMAIL),
+            master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+        })
+        .await
+        .unwrap();
+    assert!(!env.sim.state().has_key(&sub_key.api_key));
+
+    // Restart and resume.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let store = std::sync::Arc::new(latchkey_core::store::Store::open_in(env.dir.path()).unwrap());
+    let restarted = revoke_support::engine(store, env.secrets.clone(), fast_config());
+    let reports = restarted.resume_unfinished(no_progress()).await.unwrap();
+    let report = &reports[0];
+    let result = |id| report.keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
+    let KeyResult::Quarantined { error, kind } = result(sub) else { panic!("{:?}", result(sub)) };
+    assert_eq!(kind, "rejected");
+    assert!(
+        error.contains("interrupted after its request was sent") && error.contains("Wipe locally anyway"),
+        "{error}"
+    );
+    assert!(matches!(result(master), KeyResult::Quarantined { kind, .. } if kind == "held_for_retry"));
+    assert!(env.secrets.contains(sub) && env.secrets.contains(master), "nothing wiped on an unconfirmed revoke");
+
+    // A refusal on a first call (no crash before it) keeps the plain message.
+    let (code, now) = env.code();
+    let retry = restarted.retry(&code, &[sub], now, no_progress()).await.unwrap();
+    let KeyResult::Quarantined { error, .. } = retry.keys[0].result.clone() else { panic!("{:?}", retry.keys[0]) };
+    assert!(!error.contains("interrupted"), "{error}");
+}
+
+/// The app and the CLI share the journal: a job another process is running looks unfinished, but
+/// must not be resumed (twice the calls, twice the audit entries), and no second job may start.
+/// Once that process is gone (here: its run aborted, as a crash), the job is resumed.
+#[tokio::test]
+async fn another_process_neither_resumes_a_running_job_nor_starts_one() {
+    let mut config = fast_config();
+    config.request_timeout = Duration::from_secs(30);
+    let env = Env::new(config).await;
+    let master = env.add("okx-master-ip-bound", None, None);
+    let sub = env.add(OKX_SUB, Some(master), Some("bot-sub-1"));
+    env.sim.set_fault(Fault::new(FaultKind::Hang).on("/api/v5/users/").times(1));
+    let (code, now) = env.code();
+    let engine = env.engine.clone();
+    let run = tokio::spawn(async move { engine.emergency_revoke(&code, Selection::All, now, no_progress()).await });
+    for _ in 0..250 {
+        if env.sim.state().faults.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(env.sim.state().faults.is_empty(), "the revoke never reached the simulator");
+
+    // Another process: its own connection and engine over the same files.
+    let store = std::sync::Arc::new(latchkey_core::store::Store::open_in(env.dir.path()).unwrap());
+    let other = revoke_support::engine(store.clone(), env.secrets.clone(), fast_config());
+    assert_eq!(other.unfinished().unwrap().len(), 1, "the running job looks unfinished");
+    let err = other.resume_unfinished(no_progress()).await.unwrap_err();
+    assert!(matches!(err, RevokeError::Busy), "{err}");
+    let (code, now) = env.code();
+    let err = other.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap_err();
+    assert!(matches!(err, RevokeError::Busy), "{err}");
+    assert!(env.secrets.contains(sub), "nothing done twice");
+
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+    let reports = other.resume_unfinished(no_progress()).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let result = |id| reports[0].keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
+    assert_eq!(result(sub), KeyResult::Revoked { method: "viaMaster".into() });
+    assert!(matches!(result(master), KeyResult::Manual { .. }));
+    let finals = store.audit_log(100).unwrap().iter().filter(|e| e.key_id == Some(sub) && e.action == "revoke").count();
+    assert_eq!(finals, 1);
+}

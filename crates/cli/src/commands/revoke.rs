@@ -15,6 +15,34 @@ use crate::input;
 use crate::views::print_json;
 
 pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
+    let rt = runtime()?;
+    if args.resume {
+        let reports = resume(ctx, &rt)?;
+        if reports.is_empty() {
+            eprintln!("No interrupted revoke to finish.");
+        }
+        if args.json {
+            print_json(&reports)?;
+        } else {
+            reports.iter().for_each(print_report);
+        }
+        return Ok(if reports.iter().any(unfinished) { EXIT_FAILURE } else { EXIT_OK });
+    }
+    // A revoke a crash interrupted is finished before anything else: its keys would otherwise be
+    // planned twice, and the app would finish the old job again at its next start.
+    for report in resume(ctx, &rt)? {
+        if args.json {
+            let left = report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending));
+            eprintln!(
+                "Finished the interrupted revoke {}: {} key(s) done, {left} quarantined.",
+                report.job_id,
+                report.keys.len() - left
+            );
+        } else {
+            print_report(&report);
+            println!();
+        }
+    }
     let selection = if args.all {
         Selection::All
     } else {
@@ -52,14 +80,32 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
         Some(c) => zeroize::Zeroizing::new(c),
         None => input::code("2FA code: ")?,
     };
-    let report = runtime()?.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
+    let report = rt.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
     if args.json {
         print_json(&report)?;
     } else {
         print_report(&report);
     }
-    let unfinished = report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending));
-    Ok(if unfinished > 0 { EXIT_FAILURE } else { EXIT_OK })
+    Ok(if unfinished(&report) { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// Keys left quarantined (or pending): exit 1.
+fn unfinished(report: &RevokeReport) -> bool {
+    report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending)) > 0
+}
+
+/// Finishes the revokes a crash interrupted, as the app does at startup. No code: it only
+/// completes what a verified code started.
+fn resume(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Result<Vec<RevokeReport>, CliError> {
+    let jobs = ctx.engine.unfinished()?;
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Said after the fact: the job may be one the app or another terminal is running (Busy).
+    let labels = ctx.vault.list()?.into_iter().map(|k| (k.id, k.label)).collect();
+    let reports = rt.block_on(ctx.engine.resume_unfinished(printer(labels)))?;
+    eprintln!("Finished {} interrupted revoke(s) ({}).", reports.len(), jobs.join(", "));
+    Ok(reports)
 }
 
 fn printer(labels: HashMap<KeyId, String>) -> Progress {
@@ -108,7 +154,9 @@ fn print_report(r: &RevokeReport) {
                 "QUARANTINED: {error} The secret is kept for a retry (`latchkey revoke '{}'` or the app).",
                 k.label
             ),
-            KeyResult::Pending => "not finished: run the revoke again or open the app to resume it".to_owned(),
+            KeyResult::Pending => {
+                "not finished: run `latchkey revoke --resume` or open the app to finish it".to_owned()
+            }
         };
         println!("- {} ({}, {}): {text}", k.label, k.exchange, k.key_hint);
     }

@@ -11,6 +11,8 @@ use crate::audit::Event;
 use crate::model::{KeyId, KeyStatus};
 use crate::store::insert_audit;
 
+use super::crash::{self, Point};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StepState {
     Planned,
@@ -132,7 +134,9 @@ pub(crate) fn create_job(
             params![id, key.to_string(), wave, at],
         )?;
     }
-    tx.commit()
+    tx.commit()?;
+    crash::hit(Point::JobCreated, None);
+    Ok(())
 }
 
 pub(crate) fn set_state(
@@ -147,6 +151,15 @@ pub(crate) fn set_state(
         "UPDATE revoke_steps SET state = ?3, attempts = attempts + ?4, updated_at = ?5 WHERE job_id = ?1 AND key_id = ?2",
         params![job, key.to_string(), state.as_str(), attempt, at],
     )?;
+    let point = match state {
+        StepState::RemoteStarted => Some(Point::RemoteStarted),
+        StepState::Wiping => Some(Point::Wiping),
+        StepState::Done => Some(Point::Skipped),
+        StepState::Planned | StepState::RemoteDone | StepState::Failed => None,
+    };
+    if let Some(point) = point {
+        crash::hit(point, Some(key));
+    }
     Ok(())
 }
 
@@ -162,6 +175,7 @@ pub(crate) fn set_remote_done(
         "UPDATE revoke_steps SET state = 'remote_done', outcome = ?3, updated_at = ?4 WHERE job_id = ?1 AND key_id = ?2",
         params![job, key.to_string(), json, at],
     )?;
+    crash::hit(Point::RemoteDone, Some(key));
     Ok(())
 }
 
@@ -184,11 +198,14 @@ pub(crate) fn complete(
         params![job, key.to_string(), state.as_str(), error.map(|e| e.0), error.map(|e| e.1), at],
     )?;
     insert_audit(&tx, event)?;
-    tx.commit()
+    tx.commit()?;
+    crash::hit(if state == StepState::Failed { Point::Quarantined } else { Point::Done }, Some(key));
+    Ok(())
 }
 
 pub(crate) fn finish_job(conn: &Connection, job: &str, at: DateTime<Utc>) -> rusqlite::Result<()> {
     conn.execute("UPDATE revoke_jobs SET finished_at = ?2 WHERE id = ?1", params![job, at])?;
+    crash::hit(Point::JobFinished, None);
     Ok(())
 }
 

@@ -5,6 +5,10 @@
 //! - Every step is journaled before and after ([`journal`]); [`RevokeEngine::resume_unfinished`]
 //!   finishes what a crash interrupted. Revoking is idempotent ("key does not exist" = already
 //!   revoked), so calling the exchange again after a crash is safe, and so is a second run.
+//!   The app and the CLI share the journal: one process at a time runs or resumes a job (an OS
+//!   file lock beside the database, released however the process ends).
+//! - Debug builds can be stopped right after any journal write ([`crash`]), for the crash-resume
+//!   test (`crates/cli/tests/crash_resume.rs`).
 //! - A remote failure keeps the secret and quarantines the key; the report offers
 //!   [`RevokeEngine::retry`] and [`RevokeEngine::wipe_anyway`].
 //! - Keys no API can revoke are wiped locally and get a checklist item with the exchange's page.
@@ -12,6 +16,7 @@
 //!   quarantined, if one of them failed: its secret is what a retry needs.
 //! - Every public path that changes anything checks the 2FA code first.
 
+pub mod crash;
 mod journal;
 mod limits;
 mod remote;
@@ -135,7 +140,7 @@ pub enum RevokeError {
     Storage(#[from] Error),
     #[error("No key with id {0}: it may have been deleted elsewhere. Refresh the list and try again.")]
     UnknownKey(KeyId),
-    #[error("A revoke is already running: wait for its report.")]
+    #[error("A revoke is already running (here, in the app or in a terminal): wait for its report.")]
     Busy,
     #[error("The revoke was interrupted: restart Latchkey and it will finish the unfinished steps.")]
     Interrupted,
@@ -275,6 +280,7 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         self.check_code(guard_code, now).await?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
@@ -312,6 +318,7 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         self.check_code(guard_code, now).await?;
         let keys = self.quarantined(keys)?;
         self.start(kind, keys, progress).await
@@ -322,12 +329,23 @@ impl RevokeEngine {
     pub async fn resume_unfinished(&self, progress: Progress) -> Result<Vec<RevokeReport>, RevokeError> {
         let _running = self.inner.running.lock().await;
         let jobs = journal::unfinished_jobs(&self.inner.store.conn())?;
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An unfinished job may be one another process is running right now, not a crashed one.
+        let _other_processes = self.process_lock()?;
+        let jobs = journal::unfinished_jobs(&self.inner.store.conn())?;
         let mut reports = Vec::new();
         for job in jobs {
             tracing::info!(job = %job.id, "resuming an interrupted revoke");
             reports.push(self.run(job, progress.clone()).await?);
         }
         Ok(reports)
+    }
+
+    /// The ids of the jobs a crash interrupted, oldest first: what [`Self::resume_unfinished`] would finish.
+    pub fn unfinished(&self) -> Result<Vec<String>, RevokeError> {
+        Ok(journal::unfinished_jobs(&self.inner.store.conn())?.into_iter().map(|j| j.id).collect())
     }
 
     pub fn report(&self, job_id: &str) -> Result<Option<RevokeReport>, RevokeError> {
@@ -349,8 +367,27 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
+    }
+
+    /// The app and the CLI share the journal: while one process runs a job, another must neither
+    /// run one nor take the running job for a crashed one and resume it. An OS file lock beside
+    /// the database, held for the whole run; the OS releases it when the process ends, however it
+    /// ends, so a crash never leaves it held.
+    fn process_lock(&self) -> Result<std::fs::File, RevokeError> {
+        let mut path = self.inner.store.path().as_os_str().to_owned();
+        path.push(".revoke-lock");
+        let storage = |e: std::io::Error| {
+            RevokeError::Storage(Error::Storage { path: path.to_string_lossy().into_owned(), detail: e.to_string() })
+        };
+        let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path).map_err(storage)?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(RevokeError::Busy),
+            Err(std::fs::TryLockError::Error(e)) => Err(storage(e)),
+        }
     }
 
     async fn check_code(&self, code: &str, now: DateTime<Utc>) -> Result<(), RevokeError> {
@@ -422,6 +459,8 @@ impl RevokeEngine {
                 .map(|s| s.key_id)
                 .collect();
             let mut tasks = tokio::task::JoinSet::new();
+            // Crash tests only (a no-op otherwise): no key starts while this loop writes.
+            let serial = crash::serial().await;
             for step in steps.iter().filter(|s| s.wave == wave && !s.state.finished()) {
                 let Some(key) = records.get(&step.key_id).cloned() else {
                     journal::set_state(&self.inner.store.conn(), &job.id, step.key_id, StepState::Done, ctx.now())?;
@@ -439,6 +478,7 @@ impl RevokeEngine {
                 }
                 tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind));
             }
+            drop(serial);
             while tasks.join_next().await.is_some() {}
         }
         journal::finish_job(&self.inner.store.conn(), &job.id, ctx.now())?;
@@ -527,6 +567,8 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
         Some(s) => s.acquire_owned().await.ok(),
         None => None,
     };
+    // Crash tests only (a no-op otherwise): one key at a time, so a crash point freezes a clean state.
+    let _serial = crash::serial().await;
     let store = &ctx.inner.store;
     let outcome = match (kind, step.state, step.outcome.clone()) {
         (_, StepState::RemoteDone | StepState::Wiping, Some(done)) => done,
@@ -549,12 +591,26 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
             }
             match remote::revoke(&ctx, &key).await {
                 Ok(done) => {
+                    crash::hit(crash::Point::RemoteAnswered, Some(key.id));
                     if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now()).is_err() {
                         return;
                     }
                     done
                 }
-                Err(failure) => return quarantine(&ctx, &key, &failure.message, &failure.kind),
+                Err(failure) => {
+                    let message = if step.state == StepState::RemoteStarted && failure.kind == "rejected" {
+                        // Resumed after a crash: the first call may have reached the exchange and
+                        // deleted the key, and this refusal (a code Latchkey does not know, e.g.
+                        // Binance, which documents no "no such key" code) may only say so.
+                        format!(
+                            "{} The revoke was interrupted after its request was sent, so {} may have deleted the key already: look for it on the exchange's API page, and if it is gone choose \"Wipe locally anyway\".",
+                            failure.message, key.exchange
+                        )
+                    } else {
+                        failure.message
+                    };
+                    return quarantine(&ctx, &key, &message, &failure.kind);
+                }
             }
         }
     };
@@ -571,7 +627,7 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
     let secrets = ctx.inner.secrets.clone();
     let id = key.id;
     match tokio::task::spawn_blocking(move || secrets.delete(id)).await {
-        Ok(Ok(_)) => {}
+        Ok(Ok(_)) => crash::hit(crash::Point::Wiped, Some(key.id)),
         Ok(Err(e)) => return quarantine(&ctx, &key, &e.to_string(), "keychain"),
         Err(_) => return,
     }

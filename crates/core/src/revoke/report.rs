@@ -98,6 +98,11 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
     let mut reports = Vec::new();
     let mut exchanges: Vec<Exchange> = Vec::new();
     for (step, key) in steps.iter().zip(keys) {
+        // Deleted from Latchkey while its revoke was interrupted: the resume skipped it, and there
+        // is nothing left to report on (the delete has its own audit entry). Not "pending".
+        if key.is_none() && step.state == StepState::Done && step.outcome.is_none() {
+            continue;
+        }
         let result = key_result(step);
         let actions = match result {
             KeyResult::Quarantined { .. } => vec![ReportAction::Retry, ReportAction::WipeAnyway],
