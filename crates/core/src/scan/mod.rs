@@ -16,6 +16,8 @@
 //! `Debug`) for import and point at their finding by index.
 
 mod detect;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod names;
 mod rewrite;
 mod shape;

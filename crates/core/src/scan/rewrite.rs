@@ -45,6 +45,25 @@ pub fn rewrite_without_secrets_at(path: &Path, findings: &[Finding], now: DateTi
     let Some(first) = findings.first() else { return Err(ScanError::NothingToRemove { path: path.to_path_buf() }) };
     let original = Zeroizing::new(fs::read(path).map_err(|source| read_error(path, source))?);
     let text = std::str::from_utf8(&original).map_err(|_| ScanError::NotText { path: path.to_path_buf() })?;
+    let new_text = rewritten_text(path, text, findings, first)?;
+
+    let backup = write_backup(path, &original, now)?;
+    replace_file(path, new_text.as_bytes(), &meta).map_err(|source| ScanError::Write {
+        path: path.to_path_buf(),
+        backup: backup.clone(),
+        source,
+    })?;
+    Ok(backup)
+}
+
+/// The text of `path` without the values of `findings`: the pure part of
+/// [`rewrite_without_secrets_at`], which has checked that every finding belongs to `path`.
+pub(crate) fn rewritten_text(
+    path: &Path,
+    text: &str,
+    findings: &[Finding],
+    first: &Finding,
+) -> Result<Zeroizing<String>, ScanError> {
     let ftype = file_type(path).ok_or(ScanError::Changed { path: path.to_path_buf(), line: first.line })?;
     let scanned = detect::scan_text(path, ftype, text);
 
@@ -90,14 +109,7 @@ pub fn rewrite_without_secrets_at(path: &Path, findings: &[Finding], now: DateTi
             return Err(ScanError::ValueRemains { path: path.to_path_buf(), line });
         }
     }
-
-    let backup = write_backup(path, &original, now)?;
-    replace_file(path, new_text.as_bytes(), &meta).map_err(|source| ScanError::Write {
-        path: path.to_path_buf(),
-        backup: backup.clone(),
-        source,
-    })?;
-    Ok(backup)
+    Ok(new_text)
 }
 
 fn read_error(path: &Path, source: std::io::Error) -> ScanError {
