@@ -421,3 +421,26 @@ fn errors_carry_no_secret() {
     }
     assert!(matches!(rewrite_without_secrets(&file, &[]), Err(ScanError::NothingToRemove { .. })));
 }
+
+#[test]
+fn a_value_left_after_multibyte_text_is_reported_not_a_panic() {
+    // Found by fuzz/scan_env: the line of a value left in the file was counted with an offset into the
+    // rewritten text applied to the original, which could fall inside a multi-byte character.
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Passphrases of four lengths shift the rewritten text against the original by four offsets.
+    for pass in ["Gr1d-Bot!W", "Gr1d-Bot!Wo", "Gr1d-Bot!Woc", ENV_OKX_PASS] {
+        let file = dir.path().join(pass.len().to_string()).join(".env");
+        fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        let text = format!(
+            "# réglages\nOKX_API_KEY={ENV_OKX_KEY}\nOKX_API_SECRET={ENV_OKX_SECRET}\nOKX_API_PASSPHRASE={pass}\n# old: {ENV_OKX_SECRET} {}\n",
+            "é".repeat(40)
+        );
+        fs::write(&file, &text).expect("write");
+        let findings: Vec<_> =
+            scan(std::slice::from_ref(&file)).findings.into_iter().filter(|f| f.importable).collect();
+        assert_eq!(findings.len(), 1, "{pass}");
+        let err = rewrite_without_secrets(&file, &findings).unwrap_err();
+        assert!(matches!(err, ScanError::ValueRemains { line: 5, .. }), "{pass}: {err}");
+        assert_eq!(fs::read_to_string(&file).expect("read"), text, "nothing changed");
+    }
+}

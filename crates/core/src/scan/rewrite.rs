@@ -105,7 +105,9 @@ pub(crate) fn rewritten_text(
     let new_text = apply(text, edits);
     for value in removed.iter().filter(|v| !v.is_empty()) {
         if let Some(at) = new_text.find(value) {
-            let line = text[..at.min(text.len())].matches('\n').count() + 1;
+            // Counted in the new text: the edits keep every line break, so the line is the same in the
+            // file, and an offset into the new text may fall inside a character of the old one.
+            let line = new_text[..at].matches('\n').count() + 1;
             return Err(ScanError::ValueRemains { path: path.to_path_buf(), line });
         }
     }
