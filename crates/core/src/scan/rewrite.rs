@@ -69,18 +69,27 @@ pub(crate) fn rewritten_text(
 
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut removed: Vec<&str> = Vec::new();
+    // Each finding takes its own set: two sets may look alike (the same key on one line with two
+    // secrets), and matching both findings to the first would leave the second's values in the file.
+    let same = |f: &Finding, wanted: &Finding| {
+        Finding { path: wanted.path.clone(), same_as: wanted.same_as, ..f.clone() } == *wanted
+    };
+    let mut taken = vec![false; scanned.sets.len()];
     for wanted in findings {
-        let set = scanned
-            .sets
-            .iter()
-            .find(|s| {
-                let f = &s.finding;
-                f.line == wanted.line
-                    && f.exchange == wanted.exchange
-                    && f.kind == wanted.kind
-                    && f.key_hint == wanted.key_hint
-            })
-            .ok_or(ScanError::Changed { path: path.to_path_buf(), line: wanted.line })?;
+        let alike = scanned.sets.iter().filter(|s| same(&s.finding, wanted)).count();
+        let asked = findings.iter().filter(|f| same(f, wanted)).count();
+        if alike > 1 && alike != asked {
+            return Err(ScanError::Ambiguous { path: path.to_path_buf(), line: wanted.line });
+        }
+        let Some((index, set)) = scanned.sets.iter().enumerate().find(|(i, s)| !taken[*i] && same(&s.finding, wanted))
+        else {
+            // The same finding passed twice is removed once.
+            if alike > 0 {
+                continue;
+            }
+            return Err(ScanError::Changed { path: path.to_path_buf(), line: wanted.line });
+        };
+        taken[index] = true;
         for hit in &set.hits {
             let (start, end) = hit.span.ok_or(ScanError::CannotLocate { path: path.to_path_buf(), line: hit.line })?;
             let (line_start, line_end) = line_bounds(text, start);
