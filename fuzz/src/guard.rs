@@ -82,8 +82,10 @@ pub fn check_otpauth(data: &[u8]) {
         let back = totp::from_base32(again.expose_secret()).expect("base32 output decodes");
         assert_eq!(back.expose_secret(), bytes.expose_secret());
     }
-    if uri.expose_secret().len() <= 512 {
-        let _ = totp::qr_svg(&uri);
+    // The QR code takes milliseconds: rendered for one input in sixteen (chosen by length, so the
+    // same input always does the same), which keeps the target fast for the parsing above.
+    if data.len() % 16 == 0 && uri.expose_secret().len() <= 512 {
+        assert!(totp::qr_svg(&uri).is_some_and(|svg| svg.expose_secret().starts_with("<?xml")));
     }
 }
 
