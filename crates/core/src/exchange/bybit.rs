@@ -130,6 +130,7 @@ pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspecti
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
+        .map(str::trim)
         .filter(|ip| *ip != "*" && !ip.is_empty())
         .map(str::to_owned)
         .collect();
@@ -197,5 +198,15 @@ mod tests {
         let inspection = parse_inspection(&result, false).unwrap();
         assert_eq!(inspection.permissions, vec![Permission::Read, Permission::Withdraw]);
         assert_eq!(inspection.master_uid.as_deref(), Some("77"));
+    }
+
+    #[test]
+    fn blank_ip_entries_do_not_restrict_the_key() {
+        // Found by fuzz/exchange_bybit: a blank entry was kept, so the key showed as IP-restricted.
+        let result = serde_json::json!({"permissions":{},"ips":[" ", "*", " 1.2.3.4 "],"isMaster":true});
+        let inspection = parse_inspection(&result, false).unwrap();
+        assert_eq!(inspection.ip_whitelist, vec!["1.2.3.4"]);
+        let result = serde_json::json!({"permissions":{},"ips":[" "],"isMaster":true});
+        assert!(!parse_inspection(&result, false).unwrap().ip_restricted);
     }
 }
