@@ -129,7 +129,10 @@ fn check_inspection(exchange: Exchange, demo: bool, inspection: &KeyInspection) 
         Exchange::Binance => assert!(inspection.ip_whitelist.is_empty(), "Binance gives no list"),
         _ => assert_eq!(inspection.ip_restricted, !inspection.ip_whitelist.is_empty()),
     }
-    assert!(inspection.ip_whitelist.iter().all(|ip| !ip.trim().is_empty() && ip != "*"));
+    assert!(inspection.ip_whitelist.iter().all(|ip| !ip.trim().is_empty()), "no blank IP entry");
+    if exchange == Exchange::Bybit {
+        assert!(!inspection.ip_whitelist.iter().any(|ip| ip == "*"), "Bybit's '*' means any IP");
+    }
     if inspection.account_kind != AccountKind::Sub {
         assert_eq!(inspection.master_uid, None, "a master uid only for sub keys");
     }
