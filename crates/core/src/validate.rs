@@ -69,7 +69,8 @@ pub fn rotation_days(days: u32) -> Result<u32, Invalid> {
 /// never travel in clear text.
 pub fn environment(env: Environment) -> Result<Environment, Invalid> {
     let Environment::Custom { base_url } = env else { return Ok(env) };
-    let trimmed = base_url.trim().trim_end_matches('/');
+    // Spaces and slashes in any order at the end ("https://x.com/ /"), so the stored URL is a fixed point.
+    let trimmed = base_url.trim().trim_end_matches(|c: char| c == '/' || c.is_whitespace());
     let url = url::Url::parse(trimmed)
         .map_err(|_| invalid(Field::BaseUrl, "Enter a full base URL such as https://eu.okx.com."))?;
     let loopback = match url.host() {
@@ -243,6 +244,10 @@ mod tests {
         assert!(c("okx.com").is_err());
         assert!(c("https://user:pw@okx.com").is_err());
         assert_eq!(environment(Environment::Live), Ok(Environment::Live));
+        // Found by fuzz/add_key_input: a slash after trailing spaces left the spaces in the stored URL.
+        for messy in ["https://eu.okx.com/\t/", "https://eu.okx.com / /", "https://eu.okx.com\n/"] {
+            assert_eq!(c(messy).unwrap(), Environment::Custom { base_url: "https://eu.okx.com".into() }, "{messy:?}");
+        }
     }
 
     #[test]

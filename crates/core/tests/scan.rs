@@ -422,3 +422,58 @@ fn errors_carry_no_secret() {
     }
     assert!(matches!(rewrite_without_secrets(&file, &[]), Err(ScanError::NothingToRemove { .. })));
 }
+
+#[test]
+fn a_value_left_after_multibyte_text_is_reported_not_a_panic() {
+    // Found by fuzz/scan_env: the line of a value left in the file was counted with an offset into the
+    // rewritten text applied to the original, which could fall inside a multi-byte character.
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Passphrases of four lengths shift the rewritten text against the original by four offsets.
+    for pass in ["Gr1d-Bot!W", "Gr1d-Bot!Wo", "Gr1d-Bot!Woc", ENV_OKX_PASS] {
+        let file = dir.path().join(pass.len().to_string()).join(".env");
+        fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        let text = format!(
+            "# réglages\nOKX_API_KEY={ENV_OKX_KEY}\nOKX_API_SECRET={ENV_OKX_SECRET}\nOKX_API_PASSPHRASE={pass}\n# old: {ENV_OKX_SECRET} {}\n",
+            "é".repeat(40)
+        );
+        fs::write(&file, &text).expect("write");
+        let findings: Vec<_> =
+            scan(std::slice::from_ref(&file)).findings.into_iter().filter(|f| f.importable).collect();
+        assert_eq!(findings.len(), 1, "{pass}");
+        let err = rewrite_without_secrets(&file, &findings).unwrap_err();
+        assert!(matches!(err, ScanError::ValueRemains { line: 5, .. }), "{pass}: {err}");
+        assert_eq!(fs::read_to_string(&file).expect("read"), text, "nothing changed");
+    }
+}
+
+#[test]
+fn look_alike_sets_on_one_line_are_each_removed() {
+    // Found by fuzz/scan_script: two keys with the same hint on one line (two ccxt calls) made both
+    // findings match the first set, so the second secret stayed in the file while the rewrite
+    // reported success.
+    let k1 = "Qm7Tz2Wd9Kx4Lp8Rv3Ns6Jb1Hf5Gc0YaUe2Xo7Ti4Pk9Wq3Zr8Ml6Dn1Sv5Bh0Cj";
+    let k2 = "Qm7Tz2Wd9Kx4Lp8Rv3Ns6Jb1Hf5Gc0YaUe3Xo7Ti4Pk9Wq3Zr8Ml6Dn1Sv5Bh0Cj";
+    let s1 = "Hn4Rt8Yu2Io6Pa1Sd5Fg9Hj3Kl7Zx0Cv4Bn8Mq2We6Rt1Yu5Ia9Os3Pd7Fg2Hj6K";
+    let s2 = "Hn4Rt8Yu2Io6Pa1Sd5Fg9Hj3Kl7Zx0Cv4Bn8Mq3We6Rt1Yu5Ia9Os3Pd7Fg2Hj6K";
+    let text = format!(
+        "const a = new ccxt.binance({{ apiKey: '{k1}', secret: '{s1}' }}); const b = new ccxt.binance({{ apiKey: '{k2}', secret: '{s2}' }});\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bots.js");
+    fs::write(&file, &text).expect("write");
+    let all = scan(std::slice::from_ref(&file)).findings;
+    let findings: Vec<_> = all.iter().filter(|f| f.importable).cloned().collect();
+    assert_eq!(findings.len(), 2, "{all:#?}");
+    assert_eq!(findings[0].key_hint, findings[1].key_hint, "the two sets look alike");
+
+    // Only one of two look-alike sets: refused, nothing changed.
+    let err = rewrite_without_secrets(&file, &findings[1..]).unwrap_err();
+    assert!(matches!(err, ScanError::Ambiguous { line: 1, .. }), "{err}");
+    assert_eq!(fs::read_to_string(&file).expect("read"), text);
+
+    rewrite_without_secrets(&file, &findings).expect("rewrite");
+    let after = fs::read_to_string(&file).expect("read");
+    for v in [k1, k2, s1, s2] {
+        assert!(!after.contains(v), "{} is still in the file", hint(v));
+    }
+}

@@ -87,7 +87,9 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
 
 /// `/v5/market/time` answers with the top-level `time` (ms) and `result.timeSecond`.
 pub(crate) fn parse_server_time(result: &Value) -> Option<i64> {
-    millis(&result["timeNano"]).map(|ns| ns / 1_000_000).or_else(|| millis(&result["timeSecond"]).map(|s| s * 1000))
+    millis(&result["timeNano"])
+        .map(|ns| ns / 1_000_000)
+        .or_else(|| millis(&result["timeSecond"]).and_then(|s| s.checked_mul(1000)))
 }
 
 /// Wallet entries that move money out of the account or between accounts.
@@ -130,6 +132,7 @@ pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspecti
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
+        .map(str::trim)
         .filter(|ip| *ip != "*" && !ip.is_empty())
         .map(str::to_owned)
         .collect();
@@ -197,5 +200,23 @@ mod tests {
         let inspection = parse_inspection(&result, false).unwrap();
         assert_eq!(inspection.permissions, vec![Permission::Read, Permission::Withdraw]);
         assert_eq!(inspection.master_uid.as_deref(), Some("77"));
+    }
+
+    #[test]
+    fn blank_ip_entries_do_not_restrict_the_key() {
+        // Found by fuzz/exchange_bybit: a blank entry was kept, so the key showed as IP-restricted.
+        let result = serde_json::json!({"permissions":{},"ips":[" ", "*", " 1.2.3.4 "],"isMaster":true});
+        let inspection = parse_inspection(&result, false).unwrap();
+        assert_eq!(inspection.ip_whitelist, vec!["1.2.3.4"]);
+        let result = serde_json::json!({"permissions":{},"ips":[" "],"isMaster":true});
+        assert!(!parse_inspection(&result, false).unwrap().ip_restricted);
+    }
+
+    #[test]
+    fn a_server_time_out_of_range_is_no_time() {
+        // Found by fuzz/exchange_bybit: seconds times 1000 overflowed (a panic in debug builds, a
+        // wrapped clock in release builds).
+        assert_eq!(parse_server_time(&serde_json::json!({"timeSecond": "168863934232113947"})), None);
+        assert_eq!(parse_server_time(&serde_json::json!({"timeSecond": "1688639403"})), Some(1_688_639_403_000));
     }
 }

@@ -212,7 +212,7 @@ fn offset_key(endpoint: &Endpoint) -> (Exchange, String) {
     (endpoint.exchange, endpoint.base_url.clone())
 }
 
-fn interpret(exchange: Exchange, raw: &RawResponse) -> Result<Value, ExchangeError> {
+pub(crate) fn interpret(exchange: Exchange, raw: &RawResponse) -> Result<Value, ExchangeError> {
     match exchange {
         Exchange::Okx => okx::interpret(raw),
         Exchange::Bybit => bybit::interpret(raw),

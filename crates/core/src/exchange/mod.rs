@@ -15,6 +15,8 @@ mod bybit;
 mod client;
 mod endpoint;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod inspection;
 mod okx;
 mod request;

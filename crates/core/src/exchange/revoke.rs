@@ -4,6 +4,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::request::Call;
 use super::{api_management_page, binance, bybit, okx, AccountKind, Endpoint, ExchangeClient, ExchangeError};
@@ -108,14 +109,7 @@ impl ExchangeClient {
             (key_param, request.key.api_key.expose_secret().to_owned()),
         ];
         let call = if exchange == Exchange::Binance { Call::delete(path, params) } else { Call::post(path, params) };
-        match self.signed(master.endpoint, master.credentials, &call).await {
-            Ok(_) => Ok(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster }),
-            // Binance documents no "no such key" code for this endpoint, so only OKX's counts.
-            Err(e) if exchange == Exchange::Okx && e.code() == Some(okx::KEY_NOT_FOUND) => {
-                Ok(RevokeOutcome::AlreadyRevoked)
-            }
-            Err(e) => Err(e),
-        }
+        delete_outcome(exchange, RevokeMethod::ViaMaster, self.signed(master.endpoint, master.credentials, &call).await)
     }
 
     async fn revoke_bybit_via_master(
@@ -126,15 +120,15 @@ impl ExchangeClient {
         // EXPOSE: the API key names the sub key to delete; it travels only in the signed body.
         let call =
             Call::post(bybit::DELETE_SUB_KEY_PATH, vec![("apikey", request.key.api_key.expose_secret().to_owned())]);
-        match self.signed(master.endpoint, master.credentials, &call).await {
-            Ok(_) => Ok(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster }),
-            Err(e) if e.code() == Some(bybit::KEY_NOT_FOUND) => {
+        let answer = self.signed(master.endpoint, master.credentials, &call).await;
+        match delete_outcome(Exchange::Bybit, RevokeMethod::ViaMaster, answer)? {
+            RevokeOutcome::AlreadyRevoked => {
                 // Bybit answers 10003 both for an unknown calling key and an unknown target: if the
                 // master still inspects fine, the target is the one that is gone.
                 self.inspect(master.endpoint, master.credentials).await?;
                 Ok(RevokeOutcome::AlreadyRevoked)
             }
-            Err(e) => Err(e),
+            outcome => Ok(outcome),
         }
     }
 
@@ -157,11 +151,27 @@ impl ExchangeClient {
                 return Ok(manual(request, "Bybit lets a master key delete itself only when it holds a transfer or withdrawal permission, and this key holds neither."))
             }
         };
-        match self.signed(request.endpoint, request.key, &Call::post(path, Vec::new())).await {
-            Ok(_) => Ok(RevokeOutcome::Revoked { method: RevokeMethod::SelfDelete }),
-            Err(e) if e.code() == Some(bybit::KEY_NOT_FOUND) => Ok(RevokeOutcome::AlreadyRevoked),
-            Err(e) => Err(e),
-        }
+        let answer = self.signed(request.endpoint, request.key, &Call::post(path, Vec::new())).await;
+        delete_outcome(Exchange::Bybit, RevokeMethod::SelfDelete, answer)
+    }
+}
+
+/// What the answer to a delete call means: revoked, already gone ("key does not exist"), or an error.
+pub(crate) fn delete_outcome(
+    exchange: Exchange,
+    method: RevokeMethod,
+    answer: Result<Value, ExchangeError>,
+) -> Result<RevokeOutcome, ExchangeError> {
+    // Binance documents no "no such key" code for its delete endpoint, so none counts there.
+    let gone = match exchange {
+        Exchange::Okx => Some(okx::KEY_NOT_FOUND),
+        Exchange::Bybit => Some(bybit::KEY_NOT_FOUND),
+        Exchange::Binance => None,
+    };
+    match answer {
+        Ok(_) => Ok(RevokeOutcome::Revoked { method }),
+        Err(e) if gone.is_some() && e.code() == gone => Ok(RevokeOutcome::AlreadyRevoked),
+        Err(e) => Err(e),
     }
 }
 

@@ -16,6 +16,8 @@
 //! `Debug`) for import and point at their finding by index.
 
 mod detect;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod names;
 mod rewrite;
 mod shape;
@@ -182,6 +184,9 @@ pub enum ScanError {
 
     #[error("Latchkey could not tell exactly where the value on line {line} of {path} sits (it may use escapes). Nothing was changed; remove the values by hand.")]
     CannotLocate { path: PathBuf, line: usize },
+
+    #[error("Line {line} of {path} holds several sets of credentials that look alike, and only some were chosen. Nothing was changed; import them all, or remove the values by hand.")]
+    Ambiguous { path: PathBuf, line: usize },
 
     #[error("A removed value also appears on line {line} of {path}. Nothing was changed; scan the file and import that finding too, or edit the file by hand.")]
     ValueRemains { path: PathBuf, line: usize },

@@ -45,23 +45,51 @@ pub fn rewrite_without_secrets_at(path: &Path, findings: &[Finding], now: DateTi
     let Some(first) = findings.first() else { return Err(ScanError::NothingToRemove { path: path.to_path_buf() }) };
     let original = Zeroizing::new(fs::read(path).map_err(|source| read_error(path, source))?);
     let text = std::str::from_utf8(&original).map_err(|_| ScanError::NotText { path: path.to_path_buf() })?;
+    let new_text = rewritten_text(path, text, findings, first)?;
+
+    let backup = write_backup(path, &original, now)?;
+    replace_file(path, new_text.as_bytes(), &meta).map_err(|source| ScanError::Write {
+        path: path.to_path_buf(),
+        backup: backup.clone(),
+        source,
+    })?;
+    Ok(backup)
+}
+
+/// The text of `path` without the values of `findings`: the pure part of
+/// [`rewrite_without_secrets_at`], which has checked that every finding belongs to `path`.
+pub(crate) fn rewritten_text(
+    path: &Path,
+    text: &str,
+    findings: &[Finding],
+    first: &Finding,
+) -> Result<Zeroizing<String>, ScanError> {
     let ftype = file_type(path).ok_or(ScanError::Changed { path: path.to_path_buf(), line: first.line })?;
     let scanned = detect::scan_text(path, ftype, text);
 
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut removed: Vec<&str> = Vec::new();
+    // Each finding takes its own set: two sets may look alike (the same key on one line with two
+    // secrets), and matching both findings to the first would leave the second's values in the file.
+    let same = |f: &Finding, wanted: &Finding| {
+        Finding { path: wanted.path.clone(), same_as: wanted.same_as, ..f.clone() } == *wanted
+    };
+    let mut taken = vec![false; scanned.sets.len()];
     for wanted in findings {
-        let set = scanned
-            .sets
-            .iter()
-            .find(|s| {
-                let f = &s.finding;
-                f.line == wanted.line
-                    && f.exchange == wanted.exchange
-                    && f.kind == wanted.kind
-                    && f.key_hint == wanted.key_hint
-            })
-            .ok_or(ScanError::Changed { path: path.to_path_buf(), line: wanted.line })?;
+        let alike = scanned.sets.iter().filter(|s| same(&s.finding, wanted)).count();
+        let asked = findings.iter().filter(|f| same(f, wanted)).count();
+        if alike > 1 && alike != asked {
+            return Err(ScanError::Ambiguous { path: path.to_path_buf(), line: wanted.line });
+        }
+        let Some((index, set)) = scanned.sets.iter().enumerate().find(|(i, s)| !taken[*i] && same(&s.finding, wanted))
+        else {
+            // The same finding passed twice is removed once.
+            if alike > 0 {
+                continue;
+            }
+            return Err(ScanError::Changed { path: path.to_path_buf(), line: wanted.line });
+        };
+        taken[index] = true;
         for hit in &set.hits {
             let (start, end) = hit.span.ok_or(ScanError::CannotLocate { path: path.to_path_buf(), line: hit.line })?;
             let (line_start, line_end) = line_bounds(text, start);
@@ -86,18 +114,13 @@ pub fn rewrite_without_secrets_at(path: &Path, findings: &[Finding], now: DateTi
     let new_text = apply(text, edits);
     for value in removed.iter().filter(|v| !v.is_empty()) {
         if let Some(at) = new_text.find(value) {
-            let line = text[..at.min(text.len())].matches('\n').count() + 1;
+            // Counted in the new text: the edits keep every line break, so the line is the same in the
+            // file, and an offset into the new text may fall inside a character of the old one.
+            let line = new_text[..at].matches('\n').count() + 1;
             return Err(ScanError::ValueRemains { path: path.to_path_buf(), line });
         }
     }
-
-    let backup = write_backup(path, &original, now)?;
-    replace_file(path, new_text.as_bytes(), &meta).map_err(|source| ScanError::Write {
-        path: path.to_path_buf(),
-        backup: backup.clone(),
-        source,
-    })?;
-    Ok(backup)
+    Ok(new_text)
 }
 
 fn read_error(path: &Path, source: std::io::Error) -> ScanError {

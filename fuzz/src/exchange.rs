@@ -1,0 +1,248 @@
+//! An exchange's HTTP answer, as the client reads it after the network.
+//!
+//! Input: a first line `STATUS [RETRY-AFTER]` (e.g. `401` or `429 Wed, 21 Oct 2015 07:28:30 GMT`),
+//! then the body. Properties:
+//! - nothing panics: envelope, inspection, revoke, server time, `Retry-After`;
+//! - every documented error code maps to its typed error, carrying that code (an independent table
+//!   here, so a changed mapping in core fails loudly), and a rate limit carries the `Retry-After`;
+//! - success only for the exchange's success envelope;
+//! - a revoke is "already revoked" exactly for the exchange's "key does not exist" code;
+//! - an inspection is normalised (sorted, deduplicated permissions, the right exchange and demo
+//!   flag, a whitelist only where the exchange gives one) and survives a JSON round trip;
+//! - no value of a secret-named field in the answer (`apiKey`, `secret`, `passphrase`, …) reaches
+//!   an error message, an inspection or a revoke outcome.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use latchkey_core::exchange::fuzzing::{self, Answer};
+use latchkey_core::exchange::{AccountKind, ExchangeError, KeyInspection, RevokeMethod, RevokeOutcome};
+use latchkey_core::model::Exchange;
+use serde_json::Value;
+
+use crate::{distinctive, head_line};
+
+/// The documented codes, as the exchanges' API references list them, and the error kind each must
+/// become.
+fn documented(exchange: Exchange, code: &str) -> Option<&'static str> {
+    Some(match (exchange, code) {
+        (Exchange::Okx, "50100") => "key_frozen",
+        (Exchange::Okx, "50101") => "wrong_environment",
+        (Exchange::Okx, "50102") => "clock_skew",
+        (Exchange::Okx, "50105") => "wrong_passphrase",
+        (Exchange::Okx, "50110") => "ip_not_allowed",
+        (Exchange::Okx, "50111" | "50114" | "50119") => "invalid_key",
+        (Exchange::Okx, "50113") => "bad_signature",
+        (Exchange::Okx, "50120" | "50030") => "permission_denied",
+        (Exchange::Okx, "50035") => "ip_binding_required",
+        (Exchange::Okx, "50011") => "rate_limited",
+        (Exchange::Okx, "50038") => "not_available",
+        (Exchange::Bybit, "10002") => "clock_skew",
+        (Exchange::Bybit, "10003" | "10007") => "invalid_key",
+        (Exchange::Bybit, "10004") => "bad_signature",
+        (Exchange::Bybit, "10005") => "permission_denied",
+        (Exchange::Bybit, "10006") => "rate_limited",
+        (Exchange::Bybit, "10010") => "ip_not_allowed",
+        (Exchange::Bybit, "33004" | "-2015") => "key_expired",
+        (Exchange::Binance, "-1002") => "permission_denied",
+        (Exchange::Binance, "-1003") => "rate_limited",
+        (Exchange::Binance, "-1021") => "clock_skew",
+        (Exchange::Binance, "-1022") => "bad_signature",
+        (Exchange::Binance, "-2014") => "invalid_key",
+        (Exchange::Binance, "-2015") => "key_ip_or_permission",
+        _ => return None,
+    })
+}
+
+/// "This key does not exist" when deleting a key.
+fn key_gone_code(exchange: Exchange) -> Option<&'static str> {
+    match exchange {
+        Exchange::Okx => Some("50119"),
+        Exchange::Bybit => Some("10003"),
+        Exchange::Binance => None,
+    }
+}
+
+fn code_field(exchange: Exchange) -> &'static str {
+    match exchange {
+        Exchange::Okx | Exchange::Binance => "code",
+        Exchange::Bybit => "retCode",
+    }
+}
+
+/// The exchange's code as text, the way the exchanges mix strings and numbers.
+fn code_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_transport_status(status: u16) -> bool {
+    (500..=599).contains(&status) || status == 429 || status == 418
+}
+
+const SECRET_NAMES: [&str; 7] = ["apikey", "secret", "secretkey", "apisecret", "passphrase", "password", "privatekey"];
+
+fn secret_named(key: &str) -> bool {
+    let plain: String = key.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    SECRET_NAMES.contains(&plain.as_str())
+}
+
+/// Values of secret-named fields (`secrets`) and every other string and key (`rest`).
+fn split_strings(value: &Value, secrets: &mut Vec<String>, rest: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                rest.push(k.clone());
+                match v {
+                    Value::String(s) if secret_named(k) => secrets.push(s.clone()),
+                    _ => split_strings(v, secrets, rest),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| split_strings(v, secrets, rest)),
+        Value::String(s) => rest.push(s.clone()),
+        Value::Number(n) => rest.push(n.to_string()),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+fn check_error(exchange: Exchange, answer: &Answer<'_>, err: &ExchangeError) {
+    if let ExchangeError::RateLimited { exchange: e, retry_after } = err {
+        assert_eq!(*e, exchange);
+        assert_eq!(*retry_after, answer.retry_after, "a rate limit keeps the Retry-After");
+    }
+    let message = err.to_string();
+    assert!(!message.is_empty());
+    if let Some(code) = err.code() {
+        assert!(message.contains(code), "the message names the code: {message}");
+    }
+}
+
+fn check_inspection(exchange: Exchange, demo: bool, inspection: &KeyInspection) {
+    assert_eq!(inspection.exchange, exchange);
+    assert_eq!(inspection.demo, demo);
+    assert!(inspection.permissions.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
+    match exchange {
+        Exchange::Binance => assert!(inspection.ip_whitelist.is_empty(), "Binance gives no list"),
+        _ => assert_eq!(inspection.ip_restricted, !inspection.ip_whitelist.is_empty()),
+    }
+    assert!(inspection.ip_whitelist.iter().all(|ip| !ip.trim().is_empty()), "no blank IP entry");
+    if exchange == Exchange::Bybit {
+        assert!(!inspection.ip_whitelist.iter().any(|ip| ip == "*"), "Bybit's '*' means any IP");
+    }
+    if inspection.account_kind != AccountKind::Sub {
+        assert_eq!(inspection.master_uid, None, "a master uid only for sub keys");
+    }
+    let json = serde_json::to_string(inspection).unwrap();
+    let back: KeyInspection = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, inspection, "the inspection crosses to the UI unchanged");
+}
+
+pub fn check(exchange: Exchange, data: &[u8]) {
+    let (head, body) = head_line(data);
+    let head = String::from_utf8_lossy(head);
+    let (status, header) = head.split_once(' ').unwrap_or((&head, ""));
+    let status: u16 = status.trim().parse().unwrap_or(200);
+    let now: DateTime<Utc> = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let retry_after = fuzzing::retry_after(header, now);
+    if let Ok(secs) = header.trim().parse::<u64>() {
+        assert_eq!(retry_after, Some(Duration::from_secs(secs)));
+    }
+    let answer = Answer { status, retry_after, body };
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let mut outputs: Vec<String> = Vec::new();
+
+    // The envelope and the error-code mapping.
+    let interpreted = fuzzing::interpret(exchange, &answer);
+    let code = parsed.as_ref().and_then(|v| code_text(&v[code_field(exchange)]));
+    match &interpreted {
+        Ok(_) => {
+            assert!(parsed.is_some(), "success needs a JSON body");
+            match exchange {
+                Exchange::Binance => assert!((200..300).contains(&status), "Binance success is HTTP 2xx"),
+                _ => assert_eq!(code.as_deref(), Some("0"), "success is code 0"),
+            }
+        }
+        Err(err) => {
+            check_error(exchange, &answer, err);
+            outputs.push(err.to_string());
+            let mapped = match exchange {
+                Exchange::Binance => !is_transport_status(status) && !(200..300).contains(&status),
+                _ => status < 500,
+            };
+            if let (true, Some(code)) = (mapped, code.as_deref()) {
+                match documented(exchange, code) {
+                    Some(kind) => {
+                        assert_eq!(err.kind(), kind, "{exchange} code {code}");
+                        if !matches!(kind, "rate_limited" | "not_available") {
+                            assert_eq!(err.code(), Some(code), "the error carries the exchange's code");
+                        }
+                    }
+                    None if !is_transport_status(status) && code != "0" => {
+                        assert_eq!(err.kind(), "rejected", "{exchange} code {code}");
+                        assert_eq!(err.code(), Some(code));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    // Key inspection, live and demo.
+    for demo in [false, true] {
+        match fuzzing::inspect(exchange, &answer, demo) {
+            Ok(inspection) => {
+                assert!(interpreted.is_ok());
+                check_inspection(exchange, demo, &inspection);
+                outputs.push(serde_json::to_string(&inspection).unwrap());
+            }
+            Err(err) => {
+                check_error(exchange, &answer, &err);
+                outputs.push(err.to_string());
+            }
+        }
+    }
+
+    // Revocation: revoked on success, already revoked only for "key does not exist".
+    for method in [RevokeMethod::SelfDelete, RevokeMethod::ViaMaster] {
+        match fuzzing::revoke(exchange, method, &answer) {
+            Ok(RevokeOutcome::Revoked { method: m }) => {
+                assert!(interpreted.is_ok());
+                assert_eq!(m, method);
+            }
+            Ok(RevokeOutcome::AlreadyRevoked) => {
+                let err = interpreted.as_ref().err().expect("already revoked only on an error");
+                assert!(key_gone_code(exchange).is_some() && err.code() == key_gone_code(exchange));
+            }
+            Ok(other) => panic!("a delete answer never asks for manual steps: {other:?}"),
+            Err(err) => {
+                let gone = key_gone_code(exchange);
+                assert!(gone.is_none() || err.code() != gone, "{err}");
+                outputs.push(err.to_string());
+            }
+        }
+    }
+
+    // The exchange's clock.
+    match fuzzing::server_time(exchange, &answer) {
+        Ok(_) => assert!(interpreted.is_ok()),
+        Err(err) => outputs.push(err.to_string()),
+    }
+
+    // Nothing from a secret-named field comes out.
+    if let Some(value) = &parsed {
+        let (mut secrets, mut rest) = (Vec::new(), Vec::new());
+        split_strings(value, &mut secrets, &mut rest);
+        for secret in secrets.iter().filter(|s| distinctive(s)) {
+            if rest.iter().any(|r| r.contains(secret.as_str())) {
+                continue;
+            }
+            for out in &outputs {
+                assert!(!out.contains(secret.as_str()), "a secret-named field's value came out: {out}");
+            }
+        }
+    }
+}
