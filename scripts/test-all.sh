@@ -77,6 +77,8 @@ step "Rust tests (unit, keychain, e2e)" rust_tests
 step "Secret-leak scan" leak_scan
 step "Dependency audit (cargo deny)" scripts/check-deps.sh
 step "Installer (.deb, release build)" scripts/build-installers.sh
+# Every cargo-fuzz target for a bounded time (fuzz/README.md); any crash fails the run.
+step "Fuzzing (each target 20 s)" fuzz/run.sh 20
 
 log "All tests passed. Time per step:"
 printf '  %s\n' "${timings[@]}"
