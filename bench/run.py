@@ -175,15 +175,17 @@ def webdriver_run(binary, env, want_mark, workdir):
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        # tauri-driver listens at once, then starts WebKitWebDriver on the native port: wait for both.
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("tauri-driver did not listen within 20 s")
-                time.sleep(0.05)
+        for p in (port, native):
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", p), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"tauri-driver/WebKitWebDriver did not listen on {p} within 20 s")
+                    time.sleep(0.02)
         caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": binary}}}}
         session = wd("POST", f"{base}/session", caps)["value"]["sessionId"]
         app = next((p for p in tree(driver.pid) if os.path.realpath(f"/proc/{p}/exe") == os.path.realpath(binary)), None)
