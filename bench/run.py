@@ -378,7 +378,7 @@ def main():
         if r["cards"] != 20:
             raise RuntimeError(f"expected 20 key cards, the page shows {r['cards']}")
         launch["app"].append(r)
-        r = webdriver_run(args.app, app_env(fresh_copy(data1000, root)), "latchkey:list-painted", root)
+        r = webdriver_run(args.app, app_env(fresh_copy(data1000, root)), "latchkey:list-complete", root)
         if r["cards"] != 1000:
             raise RuntimeError(f"expected 1000 key cards, the page shows {r['cards']}")
         render1000.append(r)
@@ -419,6 +419,7 @@ def main():
     b_pss = [r["pss"] for r in idle["blank"]]
     a_pss = [r["pss"] for r in idle["app"]]
     render = [r["raw"]["latchkey:list-painted"] - r["raw"]["latchkey:list-reply"] for r in render1000]
+    complete = [r["raw"]["latchkey:list-complete"] - r["raw"]["latchkey:list-reply"] for r in render1000]
     build = [r["raw"]["latchkey:list-rendered"] - r["raw"]["latchkey:list-reply"] for r in render1000]
     ipc = [r["raw"]["latchkey:list-reply"] - r["raw"]["latchkey:list-call"] for r in render1000]
     render20 = [r["raw"]["latchkey:list-painted"] - r["raw"]["latchkey:list-reply"] for r in launch["app"]]
@@ -443,9 +444,10 @@ def main():
         ("Window closed to the tray, 20 s later (PSS)", fmt_mib([r["tray"] for r in tray]), "", "", ""),
         ("Reopen from the tray (second launch) → window mapped", fmt_ms([r["reopened"] for r in tray if r["reopened"]])
          if any(r["reopened"] for r in tray) else "n/a", "", "", ""),
-        ("Dashboard, 1,000 keys: list reply → cards painted", fmt_ms(render), "", "",
+        ("Dashboard, 1,000 keys: list reply → first cards painted (dashboard usable)", fmt_ms(render), "", "",
          f"≤ 100 ms: {verdict(statistics.median(render) <= 100)}"),
-        ("… of which building the DOM (JS)", fmt_ms(build), "", "", ""),
+        ("… of which building the first cards' DOM (JS)", fmt_ms(build), "", "", ""),
+        ("Dashboard, 1,000 keys: list reply → all 1,000 cards in the list and painted", fmt_ms(complete), "", "", ""),
         ("… list_keys call → reply (IPC + Rust, 1,000 keys)", fmt_ms(ipc), "", "", ""),
         ("Dashboard, 20 keys: list reply → cards painted", fmt_ms(render20), "", "", ""),
         ("Binary size", f"{file_mib(args.app):.1f} MiB", f"{file_mib(args.blank):.1f} MiB",
@@ -480,8 +482,8 @@ def main():
             "",
             memory_detail,
             "",
-            f"Keychain latency per item (gnome-keyring, latchkey-core's `Keychain`, {args.keychain_items} items, one new "
-            "Secret Service session per call as the app makes them):",
+            f"Keychain latency per item (gnome-keyring through latchkey-core's `Keychain`, the calls the app makes, "
+            f"{args.keychain_items} items stored, then read, then deleted):",
             "",
             keychain,
             "",
