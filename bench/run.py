@@ -162,7 +162,18 @@ MARKS_JS = (
 )
 
 
-def webdriver_run(binary, env, want_mark, workdir):
+def webdriver_run(binary, env, want_mark, workdir, tries=3):
+    """`webdriver_once`, tried again when the driver drops the connection (seen under heavy load)."""
+    for attempt in range(tries):
+        try:
+            return webdriver_once(binary, env, want_mark, workdir)
+        except (OSError, RuntimeError) as e:
+            if attempt == tries - 1:
+                raise
+            log(f"WebDriver run failed ({e}); trying again")
+
+
+def webdriver_once(binary, env, want_mark, workdir):
     """Launches `binary` through tauri-driver, waits for `want_mark`, and returns the page's marks as
     milliseconds after the app process started, the card count, and the tree's PSS."""
     port, native = free_port(), free_port()
