@@ -69,7 +69,6 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
-        .on_window_event(tray::keep_running_when_closed)
         .setup(move |app| {
             if let Err(e) = tray::install(app.handle()) {
                 // No tray on this desktop (e.g. no StatusNotifier host): the window still works.
@@ -80,10 +79,13 @@ pub fn run() {
             }
             Ok(())
         });
-    let result = app(builder, state).run(tauri::generate_context!());
-    if let Err(e) = result {
-        tracing::error!(error = %e, "Latchkey could not start its window");
-        eprintln!("Latchkey could not start its window: {e}");
-        std::process::exit(1);
+    match app(builder, state).build(tauri::generate_context!()) {
+        // Closing the window destroys it; the app stays in the tray until Quit.
+        Ok(app) => app.run(tray::keep_running_without_windows),
+        Err(e) => {
+            tracing::error!(error = %e, "Latchkey could not start its window");
+            eprintln!("Latchkey could not start its window: {e}");
+            std::process::exit(1);
+        }
     }
 }

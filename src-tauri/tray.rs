@@ -1,9 +1,14 @@
 //! Tray residency: Latchkey stays in the tray with its window closed, so reminders still fire.
 //! The menu: Open Latchkey, how many keys are due, Emergency revoke…, Quit.
+//!
+//! Closing the window destroys it: its web view and the WebKit processes behind it (about 180 MB
+//! PSS, see BENCHMARKS.md) go away, and the tray-resident process costs what a native app does.
+//! Opening it from the tray (or launching Latchkey again) builds it afresh from tauri.conf.json.
 
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri::webview::PageLoadEvent;
+use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewWindowBuilder};
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::IpcError;
@@ -21,14 +26,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id("latchkey").tooltip("Latchkey").menu(&menu).on_menu_event(|app, event| {
         match event.id.as_ref() {
             "open" => show_main(app),
-            "revoke" => {
-                show_main(app);
-                // Press the window's own always-visible button: the same guarded dialog, and no
-                // extra IPC permission for the page.
-                if let Some(w) = app.get_webview_window(MAIN) {
-                    let _ = w.eval("document.getElementById('emergency-revoke')?.click()");
-                }
-            }
+            "revoke" => open_main(app, Some(PRESS_REVOKE)),
             "quit" => app.exit(0),
             _ => {}
         }
@@ -41,22 +39,59 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Closing the window hides it to the tray instead of quitting.
-pub fn keep_running_when_closed<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
-    if let WindowEvent::CloseRequested { api, .. } = event {
-        if window.label() == MAIN {
-            api.prevent_close();
-            let _ = window.hide();
-        }
+/// Closing the window destroys it; with no window left the app keeps running in the tray. Only an
+/// explicit exit (the tray's Quit, `app.exit`) ends it.
+pub fn keep_running_without_windows<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::ExitRequested { code: None, api, .. } = event {
+        api.prevent_exit();
     }
 }
 
+/// Shows the main window, building it again if it was closed.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    open_main(app, None);
+}
+
+/// The page presses its own always-visible button: the same guarded dialog, and no extra IPC
+/// permission for the page.
+const PRESS_REVOKE: &str = "document.getElementById('emergency-revoke')?.click()";
+
+/// Shows the main window (building it if it was closed), then runs `script` in it once its page is
+/// ready.
+fn open_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) {
     if let Some(w) = app.get_webview_window(MAIN) {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
+        if let Some(script) = script {
+            let _ = w.eval(script);
+        }
+        return;
     }
+    // Not from this (event-handler) thread: window creation can deadlock there on Windows.
+    let app = app.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = build_main(&app, script) {
+            tracing::error!(error = %e, "could not open the main window");
+        }
+    });
+}
+
+fn build_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) -> tauri::Result<()> {
+    let Some(config) = app.config().app.windows.iter().find(|w| w.label == MAIN).cloned() else {
+        return Err(tauri::Error::WindowNotFound);
+    };
+    let mut builder = WebviewWindowBuilder::from_config(app, &config)?;
+    if let Some(script) = script {
+        builder = builder.on_page_load(move |w, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                let _ = w.eval(script);
+            }
+        });
+    }
+    let window = builder.build()?;
+    let _ = window.set_focus();
+    Ok(())
 }
 
 pub fn set_due_count<R: Runtime>(app: &AppHandle<R>, n: usize) {

@@ -12,6 +12,7 @@ import { askCode } from './guard/ask-code';
 import { openEnrollment, openSecurity } from './guard/enroll';
 import { Banner } from './lib/banner';
 import { h, icon } from './lib/dom';
+import { mark, markAfterPaint } from './lib/marks';
 import { openRevokeDialog } from './revoke/revoke-dialog';
 import { openRotateDialog } from './rotate/rotate-dialog';
 import { renderSettingsView } from './settings/settings-view';
@@ -36,6 +37,8 @@ const LIST = ['M8 6h12', 'M8 12h12', 'M8 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18
 const ALERT = ['M12 3l10 18H2L12 3z', 'M12 10v4', 'M12 17h.01'];
 const GEAR = ['M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z', 'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'];
 const AUDIT_LIMIT = 1000;
+/** Cards built before the list is first shown: more than a tall window holds. */
+const EAGER_CARDS = 40;
 
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const now = options.now ?? (() => new Date());
@@ -100,15 +103,19 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const cardOf = (id: string): HTMLElement | null =>
     main.querySelector<HTMLElement>(`[data-testid=key-card][data-id="${CSS.escape(id)}"]`);
 
-  /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. */
-  const render = (): void => {
+  /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. With
+   * many keys the first cards (and the focused one) are built at once, the rest right after
+   * (see `renderKeyList`). */
+  const render = (onComplete?: () => void): void => {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
     const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'rotate-key', 'reveal-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
-    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen));
+    const focusedAt = card?.dataset.id ? keys.findIndex((k) => k.id === card.dataset.id) : -1;
+    const eager = Math.max(EAGER_CARDS, focusedAt + 1);
+    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen, { eager, onComplete }));
     if (card?.dataset.id) {
       const again = cardOf(card.dataset.id);
       const target = control ? again?.querySelector<HTMLElement>(`.${control}`) : again;
@@ -120,11 +127,21 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     (cardOf(id) ?? addButton).focus();
   };
 
+  /** The first load of the list is timed for the benchmarks (bench/run.sh). */
+  let firstLoad = true;
   const refresh = async (): Promise<void> => {
     if (view !== 'keys') return;
+    const timed = firstLoad;
+    firstLoad = false;
     try {
+      if (timed) mark('latchkey:list-call');
       keys = await listKeys();
-      render();
+      if (timed) mark('latchkey:list-reply');
+      render(timed ? () => markAfterPaint('latchkey:list-complete') : undefined);
+      if (timed) {
+        mark('latchkey:list-rendered');
+        markAfterPaint('latchkey:list-painted');
+      }
     } catch (e) {
       showError(e as IpcError);
       const retry = h('button', { type: 'button', id: 'retry-load', class: 'btn btn-secondary' }, 'Try again');
@@ -570,6 +587,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     guardButton.focus();
   });
 
+  markAfterPaint('latchkey:shown');
   const ready = Promise.all([checkKeychain(), refresh(), loadGuard(), loadSettings()]).then(() => undefined);
+  void ready.then(() => markAfterPaint('latchkey:interactive'));
   return { refresh, openWizard: () => startWizard(), ready };
 }

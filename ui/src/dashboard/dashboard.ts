@@ -143,21 +143,56 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
   );
 }
 
-/** Live keys first; revoked keys greyed in a collapsed "Revoked keys" section at the bottom. */
-export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map(), revokedOpen = false): HTMLElement {
-  if (keys.length === 0) return renderEmptyState(handlers);
+/** How the list is built: the first `eager` live cards at once, the rest in later tasks. */
+export interface ListOptions {
+  /** Cards built before the list is shown; the default builds them all at once. */
+  eager?: number;
+  /** Called once every card is in the list. */
+  onComplete?: () => void;
+}
+
+/** Cards appended per task after the eager ones: small enough that a click never waits long. */
+const CHUNK = 100;
+
+/** Live keys first; revoked keys greyed in a collapsed "Revoked keys" section at the bottom.
+ * With many keys, only the first `eager` cards are built before the list is shown (a screenful
+ * paints in well under 100 ms); the rest are appended in chunks right after, and stop if the list
+ * was replaced in the meantime. */
+export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map(), revokedOpen = false, options: ListOptions = {}): HTMLElement {
+  if (keys.length === 0) {
+    options.onComplete?.();
+    return renderEmptyState(handlers);
+  }
   const live = keys.filter((k) => k.status !== 'revoked');
   const revoked = keys.filter((k) => k.status === 'revoked');
+  const eager = Math.max(0, options.eager ?? Infinity);
+  const card = (k: KeyView): HTMLLIElement => renderKeyCard(k, now, handlers, states.get(k.id));
+  const list = live.length
+    ? h('ul', { class: 'key-list', id: 'key-list' }, ...live.slice(0, eager).map(card))
+    : null;
+  let next = Math.min(eager, live.length);
+  const appendRest = (): void => {
+    if (!list || next >= live.length) {
+      options.onComplete?.();
+      return;
+    }
+    // A newer render replaced this list: its cards are stale, stop here.
+    if (!list.isConnected) return;
+    const end = Math.min(next + CHUNK, live.length);
+    list.append(...live.slice(next, end).map(card));
+    next = end;
+    setTimeout(appendRest, 0);
+  };
+  if (next < live.length) setTimeout(appendRest, 0);
+  else queueMicrotask(() => options.onComplete?.());
   return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
     renderDueSummary(live),
     h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${live.length})`)),
-    live.length
-      ? h('ul', { class: 'key-list', id: 'key-list' }, ...live.map((k) => renderKeyCard(k, now, handlers, states.get(k.id))))
-      : h('p', { class: 'muted no-live-keys' }, 'No active keys.'),
+    list ?? h('p', { class: 'muted no-live-keys' }, 'No active keys.'),
     revoked.length
       ? h('details', { id: 'revoked-keys', class: 'revoked-keys', open: revokedOpen },
         h('summary', {}, `Revoked keys (${revoked.length})`),
-        h('ul', { class: 'key-list key-list-revoked' }, ...revoked.map((k) => renderKeyCard(k, now, handlers, states.get(k.id)))))
+        h('ul', { class: 'key-list key-list-revoked' }, ...revoked.map(card)))
       : null,
   );
 }

@@ -1,0 +1,70 @@
+// A long key list is shown after its first cards are built; the rest follow in later tasks and
+// stop when the list is replaced.
+import { describe, expect, it, vi } from 'vitest';
+
+import type { KeyView } from '../api/types';
+import { renderKeyList, type DashboardHandlers } from './dashboard';
+
+const NOW = new Date('2025-03-10T12:00:00Z');
+
+function key(i: number): KeyView {
+  return {
+    id: `id-${i}`,
+    exchange: 'okx',
+    label: `key-${i}`,
+    environment: { kind: 'live' },
+    keyHint: 'abcd…wxyz',
+    createdAt: '2025-03-07T11:00:00Z',
+    rotatedAt: '2025-03-07T11:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: [],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    findings: [],
+  };
+}
+
+const handlers: DashboardHandlers = {
+  onAdd: () => {},
+  onDelete: () => {},
+  onRecheck: () => {},
+  onReveal: () => {},
+  onCopy: () => {},
+};
+
+const cards = (el: HTMLElement): number => el.querySelectorAll('[data-testid=key-card]').length;
+
+describe('renderKeyList with many keys', () => {
+  it('builds every card at once by default', () => {
+    const keys = Array.from({ length: 120 }, (_, i) => key(i));
+    expect(cards(renderKeyList(keys, NOW, handlers))).toBe(120);
+  });
+
+  it('shows the eager cards first, then appends the rest in order and says when done', async () => {
+    vi.useFakeTimers();
+    const keys = Array.from({ length: 250 }, (_, i) => key(i));
+    const onComplete = vi.fn();
+    const list = renderKeyList(keys, NOW, handlers, new Map(), false, { eager: 40, onComplete });
+    document.body.replaceChildren(list);
+    expect(cards(list)).toBe(40);
+    expect(list.querySelector('.count')?.textContent).toBe('(250)');
+    await vi.runAllTimersAsync();
+    expect(cards(list)).toBe(250);
+    expect([...list.querySelectorAll<HTMLElement>('[data-testid=key-card]')].map((c) => c.dataset.id)).toEqual(keys.map((k) => k.id));
+    expect(onComplete).toHaveBeenCalledOnce();
+    vi.useRealTimers();
+  });
+
+  it('stops appending to a list that a newer render replaced', async () => {
+    vi.useFakeTimers();
+    const keys = Array.from({ length: 250 }, (_, i) => key(i));
+    const stale = renderKeyList(keys, NOW, handlers, new Map(), false, { eager: 40 });
+    document.body.replaceChildren(stale);
+    document.body.replaceChildren();
+    await vi.runAllTimersAsync();
+    expect(cards(stale)).toBe(40);
+    vi.useRealTimers();
+  });
+});
