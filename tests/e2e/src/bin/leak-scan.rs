@@ -9,7 +9,7 @@
 //! (printed with the file and a masked hint, never the secret), 2 usage or missing evidence.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use base64::Engine;
@@ -72,24 +72,6 @@ fn secrets_from(args: &Args) -> Result<Vec<String>, String> {
     Ok(found)
 }
 
-fn files_under(root: &Path, out: &mut Vec<PathBuf>) {
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            match entry.file_type() {
-                Ok(k) if k.is_dir() => stack.push(entry.path()),
-                Ok(k) if k.is_file() => out.push(entry.path()),
-                _ => {} // sockets, links: nothing stored
-            }
-        }
-    }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
@@ -117,10 +99,7 @@ fn main() -> ExitCode {
         })
         .collect();
 
-    let mut files = Vec::new();
-    for root in &args.roots {
-        files_under(root, &mut files);
-    }
+    let files: Vec<PathBuf> = args.roots.iter().flat_map(|r| latchkey_e2e::files_under(r)).collect();
     let (mut bytes, mut hits) = (0u64, Vec::new());
     let (mut replies, mut withheld) = (0usize, BTreeMap::<String, usize>::new());
     for file in &files {
@@ -136,7 +115,7 @@ fn main() -> ExitCode {
             }
         }
         for (i, needle) in &needles {
-            if contains(&data, needle) {
+            if latchkey_e2e::contains(&data, needle) {
                 hits.push((file.clone(), *i));
             }
         }

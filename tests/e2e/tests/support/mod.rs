@@ -229,45 +229,17 @@ fn append(path: &Path, text: &str) {
 
 /// Every file under `root` (following no links) whose bytes contain `needle`.
 pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut hits = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file() {
-                if let Ok(bytes) = std::fs::read(&path) {
-                    if bytes.windows(needle.len()).any(|w| w == needle) {
-                        hits.push(path);
-                    }
-                }
-            }
-        }
-    }
-    hits
+    latchkey_e2e::files_under(root)
+        .into_iter()
+        .filter(|f| std::fs::read(f).is_ok_and(|bytes| latchkey_e2e::contains(&bytes, needle)))
+        .collect()
 }
 
 /// How many files and bytes a scan looked at, for the test's report.
 pub fn tree_size(root: &Path) -> (usize, u64) {
-    let (mut files, mut bytes) = (0, 0);
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            match entry.file_type() {
-                Ok(k) if k.is_dir() => stack.push(entry.path()),
-                Ok(k) if k.is_file() => {
-                    files += 1;
-                    bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
-                }
-                _ => {}
-            }
-        }
-    }
-    (files, bytes)
+    let files = latchkey_e2e::files_under(root);
+    let bytes = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+    (files.len(), bytes)
 }
 
 /// The simulator's seed for the e2e tests. Read from the environment at run time, not baked in with
