@@ -92,15 +92,8 @@ pub struct AddArgs {
     /// A unique name for the key, e.g. okx-bot-main
     #[arg(long)]
     pub label: String,
-    /// Which system the key belongs to [default: live; custom when --base-url is given]
-    #[arg(long = "env", value_enum)]
-    pub environment: Option<EnvArg>,
-    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Rotation policy in days [default: the app's setting, 90 unless changed]
-    #[arg(long)]
-    pub rotation_days: Option<u32>,
+    #[command(flatten)]
+    pub placement: KeyPlacement,
     /// The master account's key (label) that can revoke this sub-account key
     #[arg(long, value_name = "LABEL")]
     pub master: Option<String>,
@@ -230,15 +223,8 @@ pub struct ImportArgs {
     /// The label to use instead of a generated one (only when the file holds exactly one importable key)
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
-    /// Which system the keys belong to [default: live; custom when --base-url is given]
-    #[arg(long = "env", value_enum)]
-    pub environment: Option<EnvArg>,
-    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Rotation policy in days [default: the app's setting, 90 unless changed]
-    #[arg(long)]
-    pub rotation_days: Option<u32>,
+    #[command(flatten)]
+    pub placement: KeyPlacement,
     /// Save without asking the exchange first (not recommended: typos and dead keys go unnoticed)
     #[arg(long)]
     pub no_verify: bool,
@@ -247,4 +233,18 @@ pub struct ImportArgs {
     pub rewrite: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a key is used and how often it is rotated: the same options for `add` and `import`.
+#[derive(Debug, Args)]
+pub struct KeyPlacement {
+    /// Which system the key belongs to [default: live; custom when --base-url is given]
+    #[arg(long = "env", value_enum)]
+    pub environment: Option<EnvArg>,
+    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Rotation policy in days [default: the app's setting, 90 unless changed]
+    #[arg(long)]
+    pub rotation_days: Option<u32>,
 }

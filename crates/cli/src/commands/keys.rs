@@ -90,7 +90,7 @@ pub fn print_findings(findings: &[Finding]) {
 }
 
 fn environment(args: &AddArgs) -> Result<Environment, CliError> {
-    environment_from(args.environment, &args.base_url)
+    environment_from(args.placement.environment, &args.placement.base_url)
 }
 
 /// `--env` and `--base-url` as `add` and `import` take them.
@@ -130,7 +130,7 @@ pub fn add(ctx: &Ctx, args: AddArgs) -> Result<(), CliError> {
         label: args.label,
         environment,
         credentials,
-        rotation_days: Some(args.rotation_days.unwrap_or(settings.default_rotation_days)),
+        rotation_days: Some(args.placement.rotation_days.unwrap_or(settings.default_rotation_days)),
     };
     let checked = ctx.vault.validate(new)?;
     let inspection = if args.no_verify {

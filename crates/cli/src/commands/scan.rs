@@ -138,9 +138,9 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<u8, CliError> {
         }
         Ok(_) => {}
     }
-    let environment = environment_from(args.environment, &args.base_url)?;
+    let environment = environment_from(args.placement.environment, &args.placement.base_url)?;
     let settings = Settings::load(ctx.vault.store())?;
-    let rotation_days = args.rotation_days.unwrap_or(settings.default_rotation_days);
+    let rotation_days = args.placement.rotation_days.unwrap_or(settings.default_rotation_days);
 
     let mut report = scan_paths(std::slice::from_ref(&file), &ScanOptions::default())?;
     print_warnings(&report);
