@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$REPO"
 OUT="${LATCHKEY_ARTIFACTS:-$REPO/artifacts}/installers"
-mkdir -p "$OUT"
+rm -rf "$OUT" && mkdir -p "$OUT"
 [ -x ui/node_modules/.bin/tauri ] || (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 
 bundles=deb
@@ -16,10 +16,15 @@ if curl -sSfI --max-time 5 https://github.com >/dev/null 2>&1; then
 else
   echo "AppImage not built: github.com is unreachable and the bundler downloads linuxdeploy from it." >&2
 fi
-ui/node_modules/.bin/tauri build --ci --bundles "$bundles"
-
+# The target dir is shared with other builds (bench/blank-app bundles there too, and older
+# versions may linger), so the installers are named exactly rather than globbed.
 BUNDLE="$CARGO_TARGET_DIR/release/bundle"
-deb=$(ls "$BUNDLE"/deb/*.deb)
+name=$(node -p 'const c = require("./tauri.conf.json"); c.productName + "_" + c.version')
+deb="$BUNDLE/deb/${name}_amd64.deb"
+appimage="$BUNDLE/appimage/${name}_amd64.AppImage"
+rm -f "$deb" "$appimage"
+ui/node_modules/.bin/tauri build --ci --bundles "$bundles"
+[ -f "$deb" ] || { echo "tauri build did not produce $deb" >&2; exit 1; }
 # What a user's package manager and desktop see: the binary, a valid desktop entry, the icons.
 contents=$(dpkg-deb -c "$deb")
 for want in usr/bin/latchkey-desktop usr/share/applications/Latchkey.desktop \
@@ -32,7 +37,10 @@ dpkg-deb -x "$deb" "$tmp"
 desktop-file-validate "$tmp/usr/share/applications/Latchkey.desktop"
 dpkg-deb -f "$deb" Package Version Depends
 cp "$deb" "$OUT/"
-ls "$BUNDLE"/appimage/*.AppImage >/dev/null 2>&1 && cp "$BUNDLE"/appimage/*.AppImage "$OUT/"
+if [[ $bundles == *appimage* ]]; then
+  [ -f "$appimage" ] || { echo "tauri build did not produce $appimage" >&2; exit 1; }
+  cp "$appimage" "$OUT/"
+fi
 
 echo "Installer sizes:"
 mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
