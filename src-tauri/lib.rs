@@ -57,7 +57,23 @@ fn resume_revokes(state: &AppState) {
     });
 }
 
+/// WebKitGTK composites pages on the GPU by default. Latchkey's page is a flat document that gains
+/// nothing from it, and compositing cost it ~100 MiB of PSS in the web process and a slow first
+/// composited frame (BENCHMARKS.md); some GPU drivers also show a blank window with it. Painting on
+/// the CPU is WebKit's own switch. A user who sets the variable keeps their choice (`=0` brings the
+/// GPU path back).
+#[cfg(target_os = "linux")]
+fn paint_on_cpu() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    // Called first in `run`, before any thread exists that could read the environment.
+    if std::env::var_os(VAR).is_none() {
+        std::env::set_var(VAR, "1");
+    }
+}
+
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    paint_on_cpu();
     let data_dir = latchkey_core::paths::data_dir();
     logging::init(data_dir.as_deref());
     let state = AppState::open(data_dir);

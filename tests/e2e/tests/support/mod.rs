@@ -165,14 +165,30 @@ impl Driver {
         append(&self.secrets_dir.join(format!("{}.txt", self.name)), &secrets);
     }
 
+    /// The window as the X server shows it, once the page has painted its current DOM. Latchkey
+    /// paints on the CPU (src-tauri/lib.rs), and WebDriver's own screenshot waits for a composited
+    /// frame that then never comes, so the picture is taken from the X window itself, which is
+    /// also exactly what a person sees.
     pub async fn screenshot(&mut self, step: &str) -> PathBuf {
         self.shots += 1;
         let path = self.artifacts.join(format!("{:02}-{step}.png", self.shots));
-        let png = tokio::time::timeout(Duration::from_secs(20), self.client.screenshot())
+        let painted = "const done = arguments[0]; requestAnimationFrame(() => setTimeout(done, 0));";
+        tokio::time::timeout(Duration::from_secs(10), self.client.execute_async(painted, vec![]))
             .await
-            .expect("WebDriver did not return a screenshot within 20 s")
-            .expect("screenshot");
-        std::fs::write(&path, png).expect("write screenshot");
+            .expect("the page did not paint a frame within 10 s")
+            .expect("wait for a painted frame");
+        let found = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", "^Latchkey$"])
+            .output()
+            .expect("xdotool");
+        let window = String::from_utf8_lossy(&found.stdout).lines().next().map(str::to_owned);
+        let window = window.unwrap_or_else(|| panic!("no visible Latchkey window to take the screenshot {step} of"));
+        let shot = Command::new("import")
+            .args(["-window", &window])
+            .arg(format!("png:{}", path.display()))
+            .output()
+            .expect("import");
+        assert!(shot.status.success(), "screenshot {step}: {}", String::from_utf8_lossy(&shot.stderr));
         path
     }
 
