@@ -5,7 +5,7 @@ import { auditLog, deleteKey, disableGuard, getSettings, guardStatus, keychainSt
 import type { GuardStatus, IpcError, KeyView, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
-import { renderKeyList, type CardState } from './dashboard/dashboard';
+import { renderKeyList, type CardState, type ListOptions } from './dashboard/dashboard';
 import { exchangeName } from './dashboard/format';
 import { shortDate } from './dashboard/rotation';
 import { askCode } from './guard/ask-code';
@@ -106,7 +106,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. With
    * many keys the first cards (and the focused one) are built at once, the rest right after
    * (see `renderKeyList`). */
-  const render = (onComplete?: () => void): void => {
+  const render = (timing: Pick<ListOptions, 'onShown' | 'onComplete'> = {}): void => {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
@@ -115,7 +115,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     main.removeAttribute('aria-busy');
     const focusedAt = card?.dataset.id ? keys.findIndex((k) => k.id === card.dataset.id) : -1;
     const eager = Math.max(EAGER_CARDS, focusedAt + 1);
-    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen, { eager, onComplete }));
+    main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen, { eager, ...timing }));
     if (card?.dataset.id) {
       const again = cardOf(card.dataset.id);
       const target = control ? again?.querySelector<HTMLElement>(`.${control}`) : again;
@@ -137,11 +137,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       if (timed) mark('latchkey:list-call');
       keys = await listKeys();
       if (timed) mark('latchkey:list-reply');
-      render(timed ? () => markAfterPaint('latchkey:list-complete') : undefined);
-      if (timed) {
-        mark('latchkey:list-rendered');
-        markAfterPaint('latchkey:list-painted');
-      }
+      render(timed ? { onShown: () => mark('latchkey:list-painted'), onComplete: () => markAfterPaint('latchkey:list-complete') } : {});
+      if (timed) mark('latchkey:list-rendered');
     } catch (e) {
       showError(e as IpcError);
       const retry = h('button', { type: 'button', id: 'retry-load', class: 'btn btn-secondary' }, 'Try again');

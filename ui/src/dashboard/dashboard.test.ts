@@ -46,12 +46,17 @@ describe('renderKeyList with many keys', () => {
     vi.useFakeTimers();
     const keys = Array.from({ length: 250 }, (_, i) => key(i));
     const onComplete = vi.fn();
-    const list = renderKeyList(keys, NOW, handlers, new Map(), false, { eager: 40, onComplete });
+    let cardsWhenShown = -1;
+    const onShown = vi.fn(() => (cardsWhenShown = cards(list)));
+    const list = renderKeyList(keys, NOW, handlers, new Map(), false, { eager: 40, onShown, onComplete });
     document.body.replaceChildren(list);
     expect(cards(list)).toBe(40);
     expect(list.querySelector('.count')?.textContent).toBe('(250)');
     await vi.runAllTimersAsync();
     expect(cards(list)).toBe(250);
+    // "Shown" is the frame with the first cards: nothing more had been built yet.
+    expect(onShown).toHaveBeenCalledOnce();
+    expect(cardsWhenShown).toBe(40);
     expect([...list.querySelectorAll<HTMLElement>('[data-testid=key-card]')].map((c) => c.dataset.id)).toEqual(keys.map((k) => k.id));
     expect(onComplete).toHaveBeenCalledOnce();
     vi.useRealTimers();

@@ -1,6 +1,7 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
 import type { KeyView } from '../api/types';
+import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
@@ -147,6 +148,8 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
 export interface ListOptions {
   /** Cards built before the list is shown; the default builds them all at once. */
   eager?: number;
+  /** Called once the first cards have been painted, before the rest are built. */
+  onShown?: () => void;
   /** Called once every card is in the list. */
   onComplete?: () => void;
 }
@@ -160,6 +163,7 @@ const CHUNK = 100;
  * was replaced in the meantime. */
 export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map(), revokedOpen = false, options: ListOptions = {}): HTMLElement {
   if (keys.length === 0) {
+    afterPaint(() => options.onShown?.());
     options.onComplete?.();
     return renderEmptyState(handlers);
   }
@@ -183,8 +187,11 @@ export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: Das
     next = end;
     setTimeout(appendRest, 0);
   };
-  if (next < live.length) setTimeout(appendRest, 0);
-  else queueMicrotask(() => options.onComplete?.());
+  // The rest starts once the first cards are on screen, so they paint without waiting for it.
+  afterPaint(() => {
+    options.onShown?.();
+    appendRest();
+  });
   return h('section', { class: 'keys', 'aria-labelledby': 'keys-title' },
     renderDueSummary(live),
     h('h2', { id: 'keys-title', class: 'section-title' }, `Your keys `, h('span', { class: 'count' }, `(${live.length})`)),
