@@ -353,24 +353,8 @@ def file_mib(path):
     return os.path.getsize(path) / 1024 / 1024
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--app", required=True)
-    ap.add_argument("--blank", required=True)
-    ap.add_argument("--seed", required=True)
-    ap.add_argument("--keychain-bench", required=True)
-    ap.add_argument("--revoke-bench", required=True)
-    ap.add_argument("--app-deb", required=True)
-    ap.add_argument("--blank-deb", required=True)
-    ap.add_argument("--out", required=True, help="BENCHMARKS.md to update")
-    ap.add_argument("--runs", type=int, default=5, help="launches per WebDriver measurement")
-    ap.add_argument("--idle-runs", type=int, default=3, help="launches per idle-memory measurement")
-    ap.add_argument("--idle-secs", type=float, default=30)
-    ap.add_argument("--keychain-items", type=int, default=100)
-    ap.add_argument("--build-secs", default="")
-    ap.add_argument("--json", help="where to keep every raw figure")
-    args = ap.parse_args()
-
+def measure(args):
+    """Runs every measurement and returns the raw figures (kept as JSON, see --from-json)."""
     root = tempfile.mkdtemp(prefix="latchkey-bench-")
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -419,6 +403,46 @@ def main():
     log("emergency revoke (takes about 2 minutes: the rate limits are real)")
     revoke = subprocess.run([args.revoke_bench], check=True, capture_output=True, text=True).stdout.strip()
     load_after = os.getloadavg()
+
+    shutil.rmtree(root, ignore_errors=True)
+    return {
+        "started": started.isoformat(), "load_before": load_before, "load_after": load_after,
+        "launch": launch, "render1000": render1000, "idle": idle, "tray": tray,
+        "keychain": keychain, "revoke": revoke,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--blank", required=True)
+    ap.add_argument("--seed", required=True)
+    ap.add_argument("--keychain-bench", required=True)
+    ap.add_argument("--revoke-bench", required=True)
+    ap.add_argument("--app-deb", required=True)
+    ap.add_argument("--blank-deb", required=True)
+    ap.add_argument("--out", required=True, help="BENCHMARKS.md to update")
+    ap.add_argument("--runs", type=int, default=5, help="launches per WebDriver measurement")
+    ap.add_argument("--idle-runs", type=int, default=3, help="launches per idle-memory measurement")
+    ap.add_argument("--idle-secs", type=float, default=30)
+    ap.add_argument("--keychain-items", type=int, default=100)
+    ap.add_argument("--build-secs", default="")
+    ap.add_argument("--json", help="where to keep every raw figure")
+    ap.add_argument("--from-json", help="make the report from the raw figures of an earlier run, without measuring")
+    args = ap.parse_args()
+
+    if args.from_json:
+        with open(args.from_json) as f:
+            raw = json.load(f)
+    else:
+        raw = measure(args)
+        if args.json:
+            # Kept before the table is made, so a report can be made again without measuring again.
+            with open(args.json, "w") as f:
+                json.dump(raw, f, indent=1)
+    launch, render1000, idle, tray = raw["launch"], raw["render1000"], raw["idle"], raw["tray"]
+    keychain, revoke, load_before, load_after = raw["keychain"], raw["revoke"], raw["load_before"], raw["load_after"]
+    started = datetime.datetime.fromisoformat(raw["started"])
 
     # ------------------------------------------------------------ the table
     def marks(runs, name):
@@ -481,8 +505,9 @@ def main():
         "| Measure | Latchkey | Blank Tauri window | Ratio | Blank, compositing off as in Latchkey | Ratio | Target |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
+    # Rows given as (measure, Latchkey, blank, ratio, target) have no compositing-off columns.
+    rows = [row if len(row) == 7 else (*row[:4], "", "", row[4]) for row in rows]
     table += ["| " + " | ".join(row) + " |" for row in rows]
-    assert all(len(row) == 7 for row in rows), "every row has 7 cells"
 
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     webkit = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libwebkit2gtk-4.1-0"], capture_output=True, text=True).stdout
@@ -539,10 +564,6 @@ def main():
         text = text.rstrip() + "\n\n" + generated + "\n"
     with open(args.out, "w") as f:
         f.write(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"launch": launch, "render1000": render1000, "idle": idle, "tray": tray}, f, indent=1)
-    shutil.rmtree(root, ignore_errors=True)
     log(f"figures written to {args.out}")
 
 

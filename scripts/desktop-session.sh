@@ -30,7 +30,9 @@ trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$display_file" ] && break; sleep 0.05; done
 [ -s "$display_file" ] || { echo "Xvfb did not start: $(cat "$LATCHKEY_SESSION_ROOT/xvfb.log")" >&2; exit 1; }
 export DISPLAY=":$(head -n1 "$display_file")"
-# Software GL under Xvfb. Not WEBKIT_DISABLE_COMPOSITING_MODE: with it, WebDriver screenshots hang.
+# Software GL under Xvfb, for anything that still composites on the GPU. Latchkey itself paints on
+# the CPU (src-tauri/lib.rs), so the e2e tests take screenshots from the X window: WebDriver's own
+# screenshot hangs without compositing.
 export LIBGL_ALWAYS_SOFTWARE=1
 
 "$@"
