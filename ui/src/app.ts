@@ -37,8 +37,12 @@ const LIST = ['M8 6h12', 'M8 12h12', 'M8 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18
 const ALERT = ['M12 3l10 18H2L12 3z', 'M12 10v4', 'M12 17h.01'];
 const GEAR = ['M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z', 'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'];
 const AUDIT_LIMIT = 1000;
-/** Cards built before the list is first shown: more than a tall window holds. */
+/** Cards built before a re-rendered list is shown: more than a tall window holds, so a list the
+ * user has scrolled keeps its height while the rest is appended. */
 const EAGER_CARDS = 40;
+/** Cards built before the window's very first frame, where nothing is scrolled yet: a screenful
+ * (a card is ~190 px tall). Each card more costs the first frame ~1.5 ms. */
+const FIRST_SCREEN_CARDS = 10;
 
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const now = options.now ?? (() => new Date());
@@ -114,7 +118,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
     const focusedAt = card?.dataset.id ? keys.findIndex((k) => k.id === card.dataset.id) : -1;
-    const eager = Math.max(EAGER_CARDS, focusedAt + 1);
+    const eager = Math.max(main.querySelector('#key-list') ? EAGER_CARDS : FIRST_SCREEN_CARDS, focusedAt + 1);
     main.replaceChildren(renderKeyList(keys, now(), handlers, cardStates, revokedOpen, { eager, ...timing }));
     if (card?.dataset.id) {
       const again = cardOf(card.dataset.id);
@@ -585,7 +589,14 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   });
 
   markAfterPaint('latchkey:shown');
-  const ready = Promise.all([checkKeychain(), refresh(), loadGuard(), loadSettings()]).then(() => undefined);
-  void ready.then(() => markAfterPaint('latchkey:interactive'));
+  // What the first screen shows comes first: the keys and the 2FA banner. The keychain probe (a
+  // write and a read in the Secret Service) and the settings (the wizard's default) follow, so
+  // they do not compete with it on a busy start (the list answered in ~35 ms beside them, ~15 alone).
+  const firstScreen = Promise.all([refresh(), loadGuard()]);
+  const ready = firstScreen.then(() => Promise.all([checkKeychain(), loadSettings()])).then(() => undefined);
+  // Interactive: the first screen (keys, 2FA state) painted, every control on it working. The
+  // background checks may land a frame later; a failed probe then shows its banner.
+  void firstScreen.then(() => markAfterPaint('latchkey:interactive'));
+  void ready.then(() => markAfterPaint('latchkey:checks-done'));
   return { refresh, openWizard: () => startWizard(), ready };
 }
