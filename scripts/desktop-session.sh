@@ -24,6 +24,9 @@ export GNOME_KEYRING_CONTROL
 
 # A display; -displayfd picks a free display number and tells us which.
 display_file="$LATCHKEY_SESSION_ROOT/display"
+# A reused session folder holds the last display number; the redirection below empties the file
+# only once the background job starts, so remove it first rather than race it.
+rm -f "$display_file"
 Xvfb -displayfd 9 -screen 0 1280x800x24 -nolisten tcp 9>"$display_file" 2>"$LATCHKEY_SESSION_ROOT/xvfb.log" &
 xvfb_pid=$!
 trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
