@@ -163,8 +163,10 @@ const CHUNK = 100;
  * was replaced in the meantime. */
 export function renderKeyList(keys: readonly KeyView[], now: Date, handlers: DashboardHandlers, states: CardStates = new Map(), revokedOpen = false, options: ListOptions = {}): HTMLElement {
   if (keys.length === 0) {
-    afterPaint(() => options.onShown?.());
-    options.onComplete?.();
+    afterPaint(() => {
+      options.onShown?.();
+      options.onComplete?.();
+    });
     return renderEmptyState(handlers);
   }
   const live = keys.filter((k) => k.status !== 'revoked');
