@@ -25,6 +25,9 @@ const COMMANDS: &[&str] = &[
     "snooze_key",
     "inspect_rotation",
     "rotate_key",
+    "orphan_keys",
+    "restore_orphan",
+    "delete_orphan",
 ];
 
 fn main() {

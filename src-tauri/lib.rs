@@ -3,6 +3,7 @@
 mod clipboard;
 pub mod commands;
 mod ipc_error;
+mod key_watch;
 mod logging;
 mod reminders;
 mod security_config;
@@ -42,6 +43,9 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::rotation::snooze_key,
         commands::rotation::inspect_rotation,
         commands::rotation::rotate_key,
+        commands::orphans::orphan_keys,
+        commands::orphans::restore_orphan,
+        commands::orphans::delete_orphan,
     ])
 }
 
@@ -80,6 +84,7 @@ pub fn run() {
     resume_revokes(&state);
     let wake = state.reminder_wake();
     let core = state.core().ok();
+    let client = state.exchange().ok();
     let builder = Builder::default()
         // First, so a second launch only focuses the running one.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
@@ -91,6 +96,9 @@ pub fn run() {
                 tracing::warn!(error = %e, "no tray icon");
             }
             if let Some(core) = core {
+                if let Some(client) = client {
+                    key_watch::start(app.handle().clone(), core.clone(), client);
+                }
                 reminders::start(app.handle().clone(), core, wake);
             }
             Ok(())

@@ -7,9 +7,10 @@ use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::risk::{self, Finding};
 use latchkey_core::secret::Credentials;
 use latchkey_core::validate;
+use latchkey_core::watch::{self, LookError, Looked};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use super::blocking;
 use super::keys::{parse_id, KeyView};
@@ -44,27 +45,28 @@ pub async fn inspect_credentials(state: State<'_, AppState>, input: InspectInput
     Ok(InspectResult { inspection, findings })
 }
 
-/// Re-checks a stored key: the secret is read from the keychain for this one request.
+/// Re-checks a stored key: the secret is read from the keychain for this one request. A key the
+/// exchange refuses as unknown or expired is marked rejected (its verified date is not refreshed)
+/// and notified; the error still comes back so the card shows it inline.
 #[tauri::command]
-pub async fn verify_key(state: State<'_, AppState>, id: String) -> Result<KeyView, IpcError> {
-    let (vault, id) = (state.vault()?, parse_id(&id)?);
-    let (record, credentials) = {
-        let vault = vault.clone();
-        blocking(move || Ok((vault.get(id)?, vault.credentials(id)?))).await?
+pub async fn verify_key<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<KeyView, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let client = state.exchange()?;
+    let looked = match watch::check_key(&core.vault, &client, id, Utc::now()).await {
+        Ok(looked) => looked,
+        Err(LookError::Key(e)) => return Err(e.into()),
+        Err(LookError::Exchange(e)) => return Err(e.into()),
     };
-    let endpoint = Endpoint::new(record.exchange, &record.environment)?;
-    match state.exchange()?.inspect(&endpoint, &credentials).await {
-        Ok(inspection) => {
-            blocking(move || {
-                let record = vault.record_inspection(id, &inspection, Utc::now())?;
-                Ok(KeyView::one(&vault, record)?)
-            })
-            .await
+    crate::key_watch::notify(&app, &core, &looked.notices());
+    match looked {
+        Looked::Answered { record, .. } => {
+            let vault = core.vault.clone();
+            blocking(move || Ok(KeyView::one(&vault, record)?)).await
         }
-        Err(e) => {
-            let message = e.to_string();
-            blocking(move || Ok(vault.record_inspection_failure(id, Utc::now(), &message)?)).await?;
-            Err(e.into())
-        }
+        Looked::Rejected { error, .. } => Err(error.into()),
     }
 }

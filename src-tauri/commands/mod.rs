@@ -6,6 +6,7 @@ pub mod exchange;
 pub mod guard;
 pub mod keychain;
 pub mod keys;
+pub mod orphans;
 pub mod revoke;
 pub mod rotation;
 pub mod secrets;

@@ -2,9 +2,9 @@
 //! and the rotation itself (save the new key, then retire the old one through the revoke engine).
 
 use chrono::Utc;
-use latchkey_core::exchange::{Endpoint, KeyInspection};
-use latchkey_core::revoke::{no_progress, Selection};
+use latchkey_core::exchange::KeyInspection;
 use latchkey_core::risk::{self, Finding};
+use latchkey_core::rotate::{self, Replacement, RotateError};
 use latchkey_core::rotation::{self, Change};
 use latchkey_core::secret::Credentials;
 use latchkey_core::settings::Settings;
@@ -71,7 +71,8 @@ pub struct RotationCheck {
 }
 
 /// The wizard's check step: what the exchange says about the new key, and how it differs from the
-/// old one (a new withdraw permission or a dropped IP whitelist is flagged).
+/// old one (a new withdraw permission or a dropped IP whitelist is flagged). The old key itself is
+/// refused as its own replacement.
 #[tauri::command]
 pub async fn inspect_rotation(
     state: State<'_, AppState>,
@@ -79,10 +80,9 @@ pub async fn inspect_rotation(
     input: RotateInput,
 ) -> Result<RotationCheck, IpcError> {
     let (vault, id) = (state.vault()?, parse_id(&id)?);
-    let raw = input.credentials();
-    let (old, credentials) = blocking(move || Ok(vault.validate_replacement(id, &raw)?)).await?;
-    let endpoint = Endpoint::new(old.exchange, &old.environment)?;
-    let inspection = state.exchange()?.inspect(&endpoint, &credentials).await?;
+    let client = state.exchange()?;
+    let (old, _credentials, inspection) = rotate::check(&vault, &client, id, input.credentials(), true).await?;
+    let inspection = inspection.ok_or_else(|| IpcError::internal("The exchange was not asked: try again."))?;
     let findings = risk::assess(&inspection, Utc::now());
     let changes = rotation::compare(old.inspection.as_ref(), &inspection);
     Ok(RotationCheck { inspection, findings, changes })
@@ -106,30 +106,25 @@ pub async fn rotate_key(
     verify: bool,
 ) -> Result<RotationResult, IpcError> {
     let (core, id) = (state.core()?, parse_id(&id)?);
-    let raw = input.credentials();
-    let (proof, old, credentials) = {
+    let client = state.exchange()?;
+    let proof = {
         let core = core.clone();
-        blocking(move || {
-            let proof = core.guard.verify_for_action(&code, Utc::now())?;
-            let (old, credentials) = core.vault.validate_replacement(id, &raw)?;
-            Ok((proof, old, credentials))
-        })
-        .await?
+        blocking(move || Ok(core.guard.verify_for_action(&code, Utc::now())?)).await?
     };
-    let inspection = if verify {
-        let endpoint = Endpoint::new(old.exchange, &old.environment)?;
-        Some(state.exchange()?.inspect(&endpoint, &credentials).await?)
-    } else {
-        None
-    };
-    let new = {
-        let core = core.clone();
-        blocking(move || Ok(core.vault.replace(&old, credentials, inspection, Utc::now())?)).await?
-    };
-    // One key: the report is the progress.
-    let report = core.engine.revoke_verified(proof, Selection::Keys(vec![id]), no_progress()).await?;
+    let replacement = Replacement { old: id, credentials: input.credentials(), verify };
+    let rotated = rotate::rotate(&core.vault, &client, &core.engine, proof, replacement, Utc::now()).await?;
     state.reminders_changed();
     let vault = core.vault.clone();
-    let key = blocking(move || Ok(KeyView::one(&vault, new)?)).await?;
-    Ok(RotationResult { key, report: report_view(report) })
+    let key = blocking(move || Ok(KeyView::one(&vault, rotated.key)?)).await?;
+    Ok(RotationResult { key, report: report_view(rotated.report) })
+}
+
+impl From<RotateError> for IpcError {
+    fn from(e: RotateError) -> Self {
+        match e {
+            RotateError::Key(e) => e.into(),
+            RotateError::Exchange(e) => e.into(),
+            RotateError::Revoke(e) => e.into(),
+        }
+    }
 }

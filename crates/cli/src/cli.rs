@@ -42,6 +42,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Move the credentials found in a file into the keychain, and optionally remove them from the file
     Import(ImportArgs),
+    /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
+    Orphans(OrphansArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
     Completions {
         #[arg(value_enum)]
@@ -103,6 +105,39 @@ pub struct AddArgs {
     /// Save without asking the exchange first (not recommended: typos go unnoticed)
     #[arg(long)]
     pub no_verify: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Without --restore or --delete, lists the orphaned items (the app offers the same at start).\n\
+    --restore puts the item back on the list and checks the key with its exchange so it gets its real\n\
+    permissions; items written by older versions do not record their exchange or environment: give\n\
+    --exchange (and --env/--base-url) then. --delete removes the item from the keychain for good and\n\
+    needs a 2FA code when 2FA is set up.\n\
+    Exit codes: 0 done (or nothing orphaned), 1 orphans listed or a failure, 3 refused.")]
+pub struct OrphansArgs {
+    /// Put this item (its id as listed) back on the list
+    #[arg(long, value_name = "ID", conflicts_with = "delete")]
+    pub restore: Option<String>,
+    /// Delete this item (its id as listed) from the keychain
+    #[arg(long, value_name = "ID")]
+    pub delete: Option<String>,
+    /// For --restore: the key's exchange, when the item does not record it
+    #[arg(long, value_enum, requires = "restore")]
+    pub exchange: Option<ExchangeArg>,
+    /// For --restore: the key's label [default: the one the item records, else restored-<exchange>-<id>]
+    #[arg(long, requires = "restore")]
+    pub label: Option<String>,
+    /// For --restore: which system the key belongs to [default: what the item records, else live]
+    #[arg(long = "env", value_enum, requires = "restore")]
+    pub environment: Option<EnvArg>,
+    /// For --restore with --env custom: the API base URL
+    #[arg(long, requires = "restore")]
+    pub base_url: Option<String>,
+    /// For --delete: the 2FA code (or a recovery code); prompted for without echo when not given
+    #[arg(long, requires = "delete")]
+    pub code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

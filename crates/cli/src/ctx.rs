@@ -80,6 +80,10 @@ pub fn require_usable(key: &KeyRecord) -> Result<(), CliError> {
             "Key '{}' ({}) was revoked and can no longer be used. Add its replacement with `latchkey add`.",
             key.label, key.key_hint
         ))),
+        KeyStatus::Rejected => Err(CliError::Refused(format!(
+            "Key '{}' ({}) was rejected by {} the last time it was checked: it was deleted there or has expired. Check it again with `latchkey check '{}'`, or rotate it in the app.",
+            key.label, key.key_hint, key.exchange, key.label
+        ))),
         KeyStatus::Quarantined => Err(CliError::Refused(format!(
             "Key '{}' ({}) is quarantined: revoking it at {} failed, so it must not be used. Finish the revoke with `latchkey revoke '{}'` or in the app.",
             key.label, key.key_hint, key.exchange, key.label

@@ -47,6 +47,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::TwoFactor(c) => commands::guard::two_factor(&ctx, c).map(|()| EXIT_OK),
         Command::Audit(args) => commands::audit::audit(&ctx, args),
         Command::Import(args) => commands::scan::import(&ctx, args),
+        Command::Orphans(args) => commands::orphans::orphans(&ctx, args),
         Command::Completions { .. } | Command::Scan(_) => Ok(EXIT_OK),
     }
 }

@@ -17,6 +17,8 @@ pub struct KeyJson {
     pub environment: Environment,
     pub key_hint: String,
     pub status: KeyStatus,
+    /// What the app's card says, e.g. "Rejected by Bybit (deleted or expired?)".
+    pub status_text: String,
     pub permissions: Vec<Permission>,
     pub ip_whitelist: Vec<String>,
     pub created_at: DateTime<Utc>,
@@ -36,6 +38,7 @@ impl From<&KeyRecord> for KeyJson {
             environment: k.environment.clone(),
             key_hint: k.key_hint.clone(),
             status: k.status,
+            status_text: k.status.describe(k.exchange),
             permissions: k.permissions.clone(),
             ip_whitelist: k.ip_whitelist.clone(),
             created_at: k.created_at,

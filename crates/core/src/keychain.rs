@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use keyring_core::{CredentialStore, Entry, Error as KrError};
 use zeroize::Zeroizing;
 
-use crate::model::KeyId;
+use crate::model::{Environment, Exchange, KeyId};
 use crate::secret::Credentials;
 
 /// The namespace of a user's real keys. Debug builds and tests use others (see [`Keychain::from_env`]).
@@ -39,6 +39,28 @@ pub enum KeychainError {
     NotPersistent,
 }
 
+/// What a key's keychain item records beside its secret (as item attributes, which are not
+/// secret), so that an item whose database row was lost can be put back on the list as what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemInfo {
+    pub exchange: Exchange,
+    pub environment: Environment,
+    pub label: String,
+}
+
+/// A key item found in the keychain: its id (the item's account name) and what it records. Items
+/// written before Latchkey recorded attributes have `info: None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyItem {
+    pub id: KeyId,
+    pub info: Option<ItemInfo>,
+}
+
+/// Item attribute names. Prefixed: the Secret Service store owns `service`, `username` and `target`.
+const ATTR_EXCHANGE: &str = "latchkey-exchange";
+const ATTR_ENVIRONMENT: &str = "latchkey-environment";
+const ATTR_LABEL: &str = "latchkey-label";
+
 /// What the vault needs of a secret store. [`Keychain`] is the real one; tests of logic that is not
 /// about storage may use an in-memory fake.
 pub trait SecretStore: Send + Sync {
@@ -47,6 +69,18 @@ pub trait SecretStore: Send + Sync {
     fn get(&self, id: KeyId) -> Result<Option<Credentials>, KeychainError>;
     /// `Ok(false)` when there was nothing to delete.
     fn delete(&self, id: KeyId) -> Result<bool, KeychainError>;
+
+    /// Writes the item and records `info` on it where the store keeps attributes.
+    fn put_key(&self, id: KeyId, description: &str, info: &ItemInfo, creds: &Credentials) -> Result<(), KeychainError> {
+        let _ = info;
+        self.put(id, description, creds)
+    }
+
+    /// Every key item in this namespace (items whose account is a key id; the 2FA seed, the probe
+    /// and other named items are not keys). An error when the store cannot list its items.
+    fn key_items(&self) -> Result<Vec<KeyItem>, KeychainError> {
+        Err(KeychainError::Failed { detail: "this keychain cannot list its items".to_owned() })
+    }
 }
 
 pub struct Keychain {
@@ -193,6 +227,53 @@ impl SecretStore for Keychain {
             Err(e) => Err(self.classify(e)),
         }
     }
+
+    fn put_key(&self, id: KeyId, description: &str, info: &ItemInfo, creds: &Credentials) -> Result<(), KeychainError> {
+        let entry = self.entry(&id.to_string(), Some(description))?;
+        entry.set_secret(&creds.to_item()).map_err(|e| self.classify(e))?;
+        let environment = serde_json::to_string(&info.environment).unwrap_or_default();
+        let attributes = HashMap::from([
+            (ATTR_EXCHANGE, info.exchange.as_str()),
+            (ATTR_ENVIRONMENT, environment.as_str()),
+            (ATTR_LABEL, info.label.as_str()),
+        ]);
+        match entry.update_attributes(&attributes) {
+            // Keychain (macOS) and Credential Manager keep no free attributes: the item still works,
+            // a lost row is then restored with the user's answers instead.
+            Ok(()) | Err(KrError::NotSupportedByStore(_)) => Ok(()),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+
+    fn key_items(&self) -> Result<Vec<KeyItem>, KeychainError> {
+        let store = self.open_store()?;
+        let spec = HashMap::from([("service", self.service.as_str())]);
+        let entries = store.search(&spec).map_err(|e| self.classify(e))?;
+        let mut items = Vec::new();
+        for entry in entries {
+            let Some((service, account)) = entry.get_specifiers() else { continue };
+            let Ok(id) = account.parse::<KeyId>() else { continue };
+            if service != self.service {
+                continue;
+            }
+            let attributes = match entry.get_attributes() {
+                Ok(a) => a,
+                Err(KrError::NotSupportedByStore(_)) => HashMap::new(),
+                Err(e) => return Err(self.classify(e)),
+            };
+            items.push(KeyItem { id, info: item_info(&attributes) });
+        }
+        items.sort_by_key(|i| i.id);
+        items.dedup_by_key(|i| i.id);
+        Ok(items)
+    }
+}
+
+fn item_info(attributes: &HashMap<String, String>) -> Option<ItemInfo> {
+    let exchange = attributes.get(ATTR_EXCHANGE)?.parse().ok()?;
+    let environment = serde_json::from_str(attributes.get(ATTR_ENVIRONMENT)?).ok()?;
+    let label = attributes.get(ATTR_LABEL).cloned().unwrap_or_default();
+    Some(ItemInfo { exchange, environment, label })
 }
 
 #[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
@@ -222,6 +303,8 @@ pub mod memory {
         /// Non-key items (the 2FA secret), by account.
         pub other: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
         pub fail_next_put: Mutex<bool>,
+        /// What `put_key` recorded per item.
+        pub infos: Mutex<HashMap<KeyId, ItemInfo>>,
     }
 
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -266,7 +349,26 @@ pub mod memory {
             Ok(lock(&self.items).get(&id).and_then(|b| Credentials::from_item(b)))
         }
         fn delete(&self, id: KeyId) -> Result<bool, KeychainError> {
+            lock(&self.infos).remove(&id);
             Ok(lock(&self.items).remove(&id).is_some())
+        }
+        fn put_key(
+            &self,
+            id: KeyId,
+            description: &str,
+            info: &ItemInfo,
+            creds: &Credentials,
+        ) -> Result<(), KeychainError> {
+            self.put(id, description, creds)?;
+            lock(&self.infos).insert(id, info.clone());
+            Ok(())
+        }
+        fn key_items(&self) -> Result<Vec<KeyItem>, KeychainError> {
+            let infos = lock(&self.infos);
+            let mut items: Vec<KeyItem> =
+                lock(&self.items).keys().map(|id| KeyItem { id: *id, info: infos.get(id).cloned() }).collect();
+            items.sort_by_key(|i| i.id);
+            Ok(items)
         }
     }
 

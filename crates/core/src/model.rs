@@ -109,6 +109,9 @@ pub enum KeyStatus {
     /// A remote revoke failed: the secret is kept for a retry, but the key must not be used.
     Quarantined,
     Revoked,
+    /// The exchange answered the key's own signed read with an invalid-key or expired-key error:
+    /// deleted on the website, or expired. Not refreshed as verified; shown until re-checked.
+    Rejected,
 }
 
 impl KeyStatus {
@@ -117,11 +120,24 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::Quarantined => "quarantined",
             KeyStatus::Revoked => "revoked",
+            KeyStatus::Rejected => "rejected",
+        }
+    }
+
+    /// What the dashboard, `list` and `status` say, e.g. "Rejected by Bybit (deleted or expired?)".
+    pub fn describe(self, exchange: Exchange) -> String {
+        match self {
+            KeyStatus::Active => "Active".to_owned(),
+            KeyStatus::Quarantined => "Quarantined".to_owned(),
+            KeyStatus::Revoked => "Revoked".to_owned(),
+            KeyStatus::Rejected => format!("Rejected by {exchange} (deleted or expired?)"),
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked].into_iter().find(|k| k.as_str() == s)
+        [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked, KeyStatus::Rejected]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -217,7 +233,7 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked] {
+        for s in [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked, KeyStatus::Rejected] {
             assert_eq!(KeyStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(KeyStatus::parse("deleted"), None);

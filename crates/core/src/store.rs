@@ -186,10 +186,24 @@ impl Store {
         at: DateTime<Utc>,
         event: &audit::Event<'_>,
     ) -> Result<()> {
+        self.record_inspection_events(id, inspection, at, std::slice::from_ref(event))
+    }
+
+    /// Records the exchange's answer with one audit entry per thing it found. A key marked rejected
+    /// is active again: the exchange just accepted it.
+    pub fn record_inspection_events(
+        &self,
+        id: KeyId,
+        inspection: &crate::exchange::KeyInspection,
+        at: DateTime<Utc>,
+        events: &[audit::Event<'_>],
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
-            "UPDATE keys SET inspection = ?2, permissions = ?3, ip_whitelist = ?4, verified_at = ?5 WHERE id = ?1",
+            "UPDATE keys SET inspection = ?2, permissions = ?3, ip_whitelist = ?4, verified_at = ?5,
+                             status = CASE status WHEN 'rejected' THEN 'active' ELSE status END
+             WHERE id = ?1",
             params![
                 id.to_string(),
                 to_json(inspection),
@@ -199,19 +213,42 @@ impl Store {
             ],
         )
         .map_err(|e| self.err(e))?;
-        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        for event in events {
+            insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Marks an active key as rejected by its exchange, with its audit entry. `Ok(false)` (and no
+    /// entry) when the key was not active, e.g. already rejected.
+    pub fn mark_rejected(&self, id: KeyId, event: &audit::Event<'_>) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let n = tx
+            .execute("UPDATE keys SET status = 'rejected' WHERE id = ?1 AND status = 'active'", [id.to_string()])
+            .map_err(|e| self.err(e))?;
+        if n > 0 {
+            insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
     /// A rotation in one transaction: the old key's label gets a suffix (labels are unique among
-    /// keys in use, and the old key stays in use until it is retired), and the new key is inserted
-    /// pointing back at it.
+    /// keys in use, and the old key stays in use until it is retired), the new key is inserted
+    /// pointing back at it, and keys in use that the old key was master of move to the new key (a
+    /// revoke through the retired master could no longer reach them).
     pub fn replace_key(&self, old: KeyId, old_label: &str, new: &KeyRecord, event: &audit::Event<'_>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute("UPDATE keys SET label = ?2 WHERE id = ?1", params![old.to_string(), old_label])
             .map_err(|e| self.err(e))?;
         insert_key_row(&tx, new).map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE keys SET master_key_id = ?2 WHERE master_key_id = ?1 AND id != ?2 AND status != 'revoked'",
+            params![old.to_string(), new.id.to_string()],
+        )
+        .map_err(|e| self.err(e))?;
         insert_audit(&tx, event).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }

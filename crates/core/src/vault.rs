@@ -8,12 +8,23 @@ use chrono::{DateTime, Utc};
 
 use crate::audit::{Action, Event, Outcome};
 use crate::exchange::KeyInspection;
-use crate::keychain::SecretStore;
+use crate::keychain::{ItemInfo, KeyItem, KeychainError, SecretStore};
 use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, DEFAULT_ROTATION_DAYS};
 use crate::secret::{key_hint, Credentials};
 use crate::store::Store;
 use crate::validate::{self, Field, Invalid};
 use crate::{Error, Result};
+use secrecy::ExposeSecret;
+
+/// The refusal of a rotation whose "new" key is the key it replaces.
+pub(crate) fn same_key(old: &KeyRecord) -> Invalid {
+    let message = format!(
+        "This is the same API key as '{}' ({}): rotating to it would delete the key your bots use. \
+         Create a new API key on {} first, then enter the new key here.",
+        old.label, old.key_hint, old.exchange
+    );
+    Invalid { field: Field::ApiKey, message }
+}
 
 /// A key as the user entered it, before validation.
 #[derive(Debug)]
@@ -108,8 +119,7 @@ impl Vault {
             reminded_at: None,
             replaces: None,
         };
-        let description = format!("Latchkey: {} ({})", record.label, record.exchange);
-        if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
+        if let Err(e) = self.put_secret(&record, &credentials) {
             self.audit_failure(Action::Add, &record, now, &e);
             return Err(e.into());
         }
@@ -145,6 +155,54 @@ impl Vault {
         self.get(id)
     }
 
+    /// Keeps a new inspection and audits each change it brought (see `watch::changes`).
+    pub fn record_inspection_changes(
+        &self,
+        id: KeyId,
+        inspection: &KeyInspection,
+        changes: &[crate::watch::KeyChange],
+        now: DateTime<Utc>,
+    ) -> Result<KeyRecord> {
+        let record = self.get(id)?;
+        let event = |detail: String| Event {
+            at: now,
+            action: Action::Verify,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail,
+        };
+        let events: Vec<Event<'_>> = if changes.is_empty() {
+            vec![event(String::new())]
+        } else {
+            changes
+                .iter()
+                .map(|c| event(format!("changed at {}: {} ({})", record.exchange, c.message, c.code)))
+                .collect()
+        };
+        self.store.record_inspection_events(id, inspection, now, &events)?;
+        self.get(id)
+    }
+
+    /// The exchange refused the key itself: the key is marked rejected (its verified date stays what
+    /// it was) and that is audited once. Returns the record and whether it was newly rejected.
+    pub fn record_rejection(&self, id: KeyId, detail: &str, now: DateTime<Utc>) -> Result<(KeyRecord, bool)> {
+        let record = self.get(id)?;
+        let event = Event {
+            at: now,
+            action: Action::Verify,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Failed,
+            detail: format!("rejected by {}: {detail}", record.exchange),
+        };
+        let newly = self.store.mark_rejected(id, &event)?;
+        if !newly {
+            self.audit_failure(Action::Verify, &record, now, &detail);
+        }
+        Ok((self.get(id)?, newly))
+    }
+
     /// Silences reminders for the key for `days` days.
     pub fn snooze(&self, id: KeyId, days: u32, now: DateTime<Utc>) -> Result<KeyRecord> {
         let record = self.get(id)?;
@@ -163,10 +221,21 @@ impl Vault {
         self.get(id)
     }
 
-    /// Checks new credentials for the key `old` (same exchange and environment).
+    /// Checks new credentials for the key `old` (same exchange and environment). The new key must
+    /// really be another key: rotating a key into itself would save it and then delete it at the
+    /// exchange as the old one, leaving every bot with dead credentials.
     pub fn validate_replacement(&self, old: KeyId, raw: &Credentials) -> Result<(KeyRecord, Credentials)> {
         let record = self.get(old)?;
         let credentials = validate::checked_credentials(record.exchange, raw)?;
+        let same = match self.secrets.get(old)? {
+            // EXPOSE: compared in memory only, never stored or shown.
+            Some(current) => current.api_key.expose_secret() == credentials.api_key.expose_secret(),
+            // The old secret is gone: its masked hint is all there is to recognise it by.
+            None => key_hint(&credentials.api_key) == record.key_hint,
+        };
+        if same {
+            return Err(same_key(&record).into());
+        }
         Ok((record, credentials))
     }
 
@@ -194,14 +263,15 @@ impl Vault {
             ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
             status: KeyStatus::Active,
             inspection,
+            // A rotated key stays where it was: same sub-account, revocable through the same
+            // master. Keys that had `old` as their master move to the new key in `replace_key`.
             master_key_id: old.master_key_id,
-            sub_account: None,
+            sub_account: old.sub_account.clone(),
             snoozed_until: None,
             reminded_at: None,
             replaces: Some(old.id),
         };
-        let description = format!("Latchkey: {} ({})", record.label, record.exchange);
-        self.secrets.put(record.id, &description, &credentials)?;
+        self.put_secret(&record, &credentials)?;
         let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
         let detail = format!("replaces {}", old.key_hint);
         let event = Event {
@@ -218,6 +288,92 @@ impl Vault {
         }
         tracing::info!(key = %record.id, old = %old.id, "key rotated");
         Ok(record)
+    }
+
+    /// Keychain items of this namespace that no row describes: a crash between the keychain write
+    /// and the row, or a database moved aside. No list shows them and no revoke reaches them.
+    pub fn orphans(&self) -> Result<Vec<KeyItem>> {
+        let items = self.secrets.key_items()?;
+        let known: std::collections::HashSet<KeyId> = self.store.list_keys()?.into_iter().map(|k| k.id).collect();
+        Ok(items.into_iter().filter(|i| !known.contains(&i.id)).collect())
+    }
+
+    /// The secret of an orphaned item (for the restore's inspection).
+    pub fn orphan_credentials(&self, id: KeyId) -> Result<Credentials> {
+        self.secrets.get(id)?.ok_or(Error::SecretMissing { label: id.to_string() })
+    }
+
+    /// Puts an orphaned keychain item back on the list under its own id (the item stays where it
+    /// is), then records exchange, environment and label on the item for next time.
+    pub fn adopt(
+        &self,
+        id: KeyId,
+        key: ValidatedKey,
+        inspection: Option<KeyInspection>,
+        now: DateTime<Utc>,
+    ) -> Result<KeyRecord> {
+        let ValidatedKey { exchange, label, environment, credentials, rotation_days } = key;
+        let record = KeyRecord {
+            id,
+            exchange,
+            label,
+            environment,
+            key_hint: key_hint(&credentials.api_key),
+            created_at: now,
+            rotated_at: now,
+            verified_at: inspection.as_ref().map(|_| now),
+            rotation_days,
+            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
+            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
+            status: KeyStatus::Active,
+            inspection,
+            master_key_id: None,
+            sub_account: None,
+            snoozed_until: None,
+            reminded_at: None,
+            replaces: None,
+        };
+        let detail = if record.verified_at.is_some() {
+            "restored from a keychain item no list showed; verified with the exchange"
+        } else {
+            "restored from a keychain item no list showed; not verified"
+        };
+        let event = Event {
+            at: now,
+            action: Action::Add,
+            key_id: Some(id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: detail.to_owned(),
+        };
+        self.store.insert_key(&record, &event)?;
+        if let Err(e) = self.put_secret(&record, &credentials) {
+            tracing::warn!(key = %id, error = %e, "restored key: could not record its attributes on the item");
+        }
+        tracing::info!(key = %id, "orphaned keychain item restored");
+        Ok(record)
+    }
+
+    /// Deletes an orphaned keychain item (the caller checked the 2FA code), with an audit entry.
+    pub fn delete_orphan(&self, id: KeyId, now: DateTime<Utc>) -> Result<bool> {
+        if self.store.get_key(id)?.is_some() {
+            return Err(Invalid {
+                field: Field::Label,
+                message: "That keychain item belongs to a key on the list: delete the key there instead.".into(),
+            }
+            .into());
+        }
+        let removed = self.secrets.delete(id)?;
+        let event = Event {
+            at: now,
+            action: Action::Delete,
+            key_id: Some(id),
+            label: None,
+            outcome: Outcome::Ok,
+            detail: "deleted a keychain item no list showed".to_owned(),
+        };
+        self.store.record(&event)?;
+        Ok(removed)
     }
 
     /// The keys this one replaced, newest first.
@@ -267,6 +423,18 @@ impl Vault {
     pub fn credentials(&self, id: KeyId) -> Result<Credentials> {
         let record = self.get(id)?;
         self.secrets.get(id)?.ok_or(Error::SecretMissing { label: record.label })
+    }
+
+    /// Writes the key's keychain item, recording its exchange, environment and label on it so a
+    /// lost row can be restored from the item alone.
+    fn put_secret(&self, record: &KeyRecord, credentials: &Credentials) -> std::result::Result<(), KeychainError> {
+        let description = format!("Latchkey: {} ({})", record.label, record.exchange);
+        let info = ItemInfo {
+            exchange: record.exchange,
+            environment: record.environment.clone(),
+            label: record.label.clone(),
+        };
+        self.secrets.put_key(record.id, &description, &info, credentials)
     }
 
     fn audit_failure(&self, action: Action, record: &KeyRecord, now: DateTime<Utc>, err: &dyn std::fmt::Display) {
@@ -446,6 +614,137 @@ mod tests {
         assert!(matches!(vault.validate_replacement(old.id, &bad), Err(Error::Invalid(_))));
     }
 
+    fn link(vault: &Vault, key: KeyId, master: KeyId, sub: &str) {
+        crate::revoke::set_revoke_link(vault.store(), key, Some(master), Some(sub)).unwrap();
+    }
+
+    #[test]
+    fn a_rotated_sub_key_keeps_its_sub_account_and_master() {
+        let (_d, vault, _) = vault();
+        let master = vault.add(okx("master"), now()).unwrap();
+        let sub = vault.add(okx("sub-bot"), now()).unwrap();
+        link(&vault, sub.id, master.id, "grid-sub-1");
+        let old = vault.get(sub.id).unwrap();
+        let creds = Credentials::new("11111111-2222-4333-8444-555555555555", OKX_SECRET, Some("p2"));
+        let (old, creds) = vault.validate_replacement(old.id, &creds).unwrap();
+        let new = vault.replace(&old, creds, None, now()).unwrap();
+        let stored = vault.get(new.id).unwrap();
+        assert_eq!(stored.master_key_id, Some(master.id));
+        assert_eq!(stored.sub_account.as_deref(), Some("grid-sub-1"), "a revoke must still name the sub-account");
+    }
+
+    #[test]
+    fn rotating_a_master_moves_its_sub_keys_to_the_new_master() {
+        let (_d, vault, _) = vault();
+        let master = vault.add(okx("master"), now()).unwrap();
+        let sub_a = vault.add(okx("sub-a"), now()).unwrap();
+        let sub_b = vault.add(okx("sub-b"), now()).unwrap();
+        let other_master = vault.add(okx("other-master"), now()).unwrap();
+        let elsewhere = vault.add(okx("elsewhere"), now()).unwrap();
+        link(&vault, sub_a.id, master.id, "a");
+        link(&vault, sub_b.id, master.id, "b");
+        link(&vault, elsewhere.id, other_master.id, "c");
+        let creds = Credentials::new("11111111-2222-4333-8444-555555555555", OKX_SECRET, Some("p2"));
+        let (old, creds) = vault.validate_replacement(master.id, &creds).unwrap();
+        let new_master = vault.replace(&old, creds, None, now()).unwrap();
+        for sub in [sub_a.id, sub_b.id] {
+            let rec = vault.get(sub).unwrap();
+            assert_eq!(rec.master_key_id, Some(new_master.id), "{} follows its master", rec.label);
+        }
+        assert_eq!(vault.get(sub_a.id).unwrap().sub_account.as_deref(), Some("a"));
+        assert_eq!(vault.get(elsewhere.id).unwrap().master_key_id, Some(other_master.id), "other links untouched");
+        assert_eq!(vault.get(new_master.id).unwrap().master_key_id, None, "the new master is nobody's sub key");
+    }
+
+    #[test]
+    fn the_key_being_replaced_is_refused_as_its_own_replacement() {
+        let (_d, vault, secrets) = vault();
+        let old = vault.add(okx("bot"), now()).unwrap();
+        // The same key, pasted with stray whitespace: still the same key.
+        let same = Credentials::new(&format!(" {OKX_KEY} "), "ABCDEF0123456789ABCDEF0123456789", Some("x"));
+        let err = vault.validate_replacement(old.id, &same).unwrap_err();
+        assert!(matches!(&err, Error::Invalid(i) if i.field == Field::ApiKey), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("same API key") && msg.contains("Create a new API key on OKX first"), "{msg}");
+        assert!(!msg.contains(OKX_KEY), "the key itself is not echoed");
+        // With the old secret gone, its masked hint is what recognises it.
+        secrets.items.lock().unwrap().clear();
+        assert!(matches!(vault.validate_replacement(old.id, &same), Err(Error::Invalid(_))));
+        let other = Credentials::new("11111111-2222-4333-8444-555555555555", OKX_SECRET, Some("p2"));
+        assert!(vault.validate_replacement(old.id, &other).is_ok());
+    }
+
+    #[test]
+    fn a_rejected_key_keeps_its_verified_date_until_the_exchange_accepts_it_again() {
+        let (_d, vault, _) = vault();
+        let key = vault.validate(okx("bot")).unwrap();
+        let rec = vault.insert(key, Some(inspection(vec![crate::model::Permission::Read], &[])), now()).unwrap();
+        let later = now() + chrono::Duration::days(2);
+        let (rejected, newly) =
+            vault.record_rejection(rec.id, "OKX does not recognise this API key (50111).", later).unwrap();
+        assert!(newly);
+        assert_eq!((rejected.status, rejected.verified_at), (KeyStatus::Rejected, Some(now())));
+        assert_eq!(rejected.status.describe(rejected.exchange), "Rejected by OKX (deleted or expired?)");
+        let (_, again) = vault.record_rejection(rec.id, "same", later).unwrap();
+        assert!(!again, "already rejected: not news");
+        let log = vault.store().audit_log(2).unwrap();
+        assert_eq!((log[1].action.as_str(), log[1].outcome.as_str()), ("verify", "failed"));
+        assert!(log[1].detail.starts_with("rejected by OKX"), "{}", log[1].detail);
+        let back =
+            vault.record_inspection(rec.id, &inspection(vec![crate::model::Permission::Read], &[]), later).unwrap();
+        assert_eq!((back.status, back.verified_at), (KeyStatus::Active, Some(later)));
+    }
+
+    #[test]
+    fn each_change_at_the_exchange_is_audited() {
+        use crate::model::Permission::{Read, Withdraw};
+        let (_d, vault, _) = vault();
+        let key = vault.validate(okx("bot")).unwrap();
+        let old = inspection(vec![Read], &["10.0.0.1"]);
+        let rec = vault.insert(key, Some(old.clone()), now()).unwrap();
+        let new = inspection(vec![Read, Withdraw], &[]);
+        let found = crate::watch::changes(&old, &new);
+        vault.record_inspection_changes(rec.id, &new, &found, now()).unwrap();
+        let details: Vec<String> = vault.store().audit_log(2).unwrap().into_iter().map(|e| e.detail).collect();
+        assert!(
+            details.iter().any(|d| d.contains("can now withdraw funds") && d.contains("gained_withdraw")),
+            "{details:?}"
+        );
+        assert!(details.iter().any(|d| d.contains("ip_whitelist_removed")), "{details:?}");
+    }
+
+    #[test]
+    fn orphans_are_items_without_a_row() {
+        let (_d, vault, secrets) = vault();
+        let kept = vault.add(okx("kept"), now()).unwrap();
+        let lost = vault.add(okx("lost"), now()).unwrap();
+        // The row goes (a database moved aside); the keychain item stays.
+        vault
+            .store()
+            .delete_key(
+                lost.id,
+                &Event {
+                    at: now(),
+                    action: Action::Delete,
+                    key_id: Some(lost.id),
+                    label: None,
+                    outcome: Outcome::Ok,
+                    detail: String::new(),
+                },
+            )
+            .unwrap();
+        let orphans = vault.orphans().unwrap();
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0].id, lost.id);
+        let info = orphans[0].info.as_ref().unwrap();
+        assert_eq!((info.exchange, info.label.as_str()), (Exchange::Okx, "lost"), "the item says what it is");
+        assert!(secrets.contains(kept.id));
+        assert!(vault.delete_orphan(kept.id, now()).is_err(), "a listed key is deleted on the list, not here");
+        assert!(vault.delete_orphan(lost.id, now()).unwrap());
+        assert!(vault.orphans().unwrap().is_empty());
+        assert!(secrets.contains(kept.id));
+    }
+
     #[test]
     fn snooze_is_bounded_and_audited() {
         let (_d, vault, _) = vault();
@@ -474,7 +773,14 @@ mod tests {
         assert_eq!((log[0].action.as_str(), log[0].outcome.as_str()), ("reveal", "ok"));
         assert_eq!((log[0].key_id, log[0].label.as_deref()), (Some(rec.id), Some("bot")));
         assert_eq!(log[0].detail, "api secret copied to the clipboard");
-        assert!(!log[0].detail.contains(OKX_SECRET));
+        // Nothing Latchkey wrote to SQLite (rows, audit, WAL) carries the secret or the key itself.
+        let dir = vault.store().path().parent().unwrap().to_owned();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            for secret in [OKX_SECRET, OKX_KEY] {
+                assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} on disk");
+            }
+        }
         assert!(matches!(vault.record_reveal(KeyId::random(), now(), "shown"), Err(Error::NotFound(_))));
     }
 }

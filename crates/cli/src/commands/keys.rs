@@ -8,6 +8,7 @@ use latchkey_core::risk::{self, Finding};
 use latchkey_core::rotation;
 use latchkey_core::settings::Settings;
 use latchkey_core::vault::NewKey;
+use latchkey_core::watch::{self, LookError, Looked};
 
 use crate::cli::{AddArgs, CheckArgs, EnvArg};
 use crate::ctx::{require_usable, runtime, Ctx};
@@ -30,7 +31,7 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<(), CliError> {
             vec![
                 k.label.clone(),
                 k.exchange.display_name().to_owned(),
-                k.status.as_str().to_owned(),
+                k.status.describe(k.exchange),
                 k.key_hint.clone(),
                 views::environment_text(&k.environment),
                 views::permissions_text(&k.permissions),
@@ -73,12 +74,19 @@ fn print_status(item: &StatusJson) {
         k.label,
         k.exchange.display_name(),
         k.key_hint,
-        k.status.as_str(),
+        k.status.describe(k.exchange),
         rotation,
         views::severity_text(item.severity)
     );
     if k.verified_at.is_none() && k.status != KeyStatus::Revoked {
         println!("    never checked with {}: run `latchkey check '{}'`", k.exchange.display_name(), k.label);
+    }
+    if k.status == KeyStatus::Rejected {
+        println!(
+            "    {} refused this key: rotate it, or delete it here once it is gone at {}",
+            k.exchange.display_name(),
+            k.exchange.display_name()
+        );
     }
     print_findings(&item.findings);
 }
@@ -168,23 +176,33 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), CliError> {
     if key.status == KeyStatus::Revoked {
         require_usable(&key)?;
     }
-    let credentials = ctx.vault.credentials(key.id)?;
-    let endpoint = Endpoint::new(key.exchange, &key.environment)?;
-    let outcome = runtime()?.block_on(ctx.client.inspect(&endpoint, &credentials));
-    drop(credentials);
-    let inspection = match outcome {
-        Ok(i) => i,
-        Err(e) => {
-            ctx.vault.record_inspection_failure(key.id, Utc::now(), &e)?;
-            return Err(e.into());
-        }
+    let looked = runtime()?.block_on(watch::check_key(&ctx.vault, &ctx.client, key.id, Utc::now()));
+    let looked = match looked {
+        Ok(l) => l,
+        Err(LookError::Key(e)) => return Err(e.into()),
+        Err(LookError::Exchange(e)) => return Err(e.into()),
     };
-    let record = ctx.vault.record_inspection(key.id, &inspection, Utc::now())?;
     let settings = Settings::load(ctx.vault.store())?;
-    let item = StatusJson::build(&record, &chrono::Local::now(), settings.due_soon_days, true);
+    let item = StatusJson::build(looked.record(), &chrono::Local::now(), settings.due_soon_days, true);
+    let (record, changes) = match looked {
+        Looked::Rejected { record, error, .. } => {
+            if args.json {
+                print_json(&item)?;
+            }
+            // The key is marked; the exit code and message say it cannot be used.
+            return Err(CliError::Refused(format!(
+                "{}: {error} Latchkey now shows '{}' as {}.",
+                record.label,
+                record.label,
+                record.status.describe(record.exchange)
+            )));
+        }
+        Looked::Answered { record, changes } => (record, changes),
+    };
     if args.json {
         return print_json(&item);
     }
+    let Some(inspection) = record.inspection.as_ref() else { return Ok(()) };
     println!(
         "{} ({}, {}): {} says permissions {}, {}",
         record.label,
@@ -200,6 +218,9 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), CliError> {
     );
     if let Some(exp) = inspection.expires_at {
         println!("    expires {}", exp.format("%Y-%m-%d"));
+    }
+    for c in &changes {
+        println!("    [{}] changed since the last check: {}", views::severity_text(c.severity), c.message);
     }
     println!("    overall risk: {}", views::severity_text(risk::overall(&item.findings)));
     print_findings(&item.findings);

@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod guard;
 pub mod keys;
+pub mod orphans;
 pub mod revoke;
 pub mod run;
 pub mod scan;

@@ -1,0 +1,94 @@
+//! A guided rotation, the same for the app and any other caller: check the new key (a different key
+//! than the old one, and what its exchange says), save it under the old key's label, then retire the
+//! old key through the revoke engine. The 2FA code was checked by the caller ([`Verified`]).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::exchange::{Endpoint, ExchangeClient, ExchangeError, KeyInspection};
+use crate::guard::Verified;
+use crate::model::{KeyId, KeyRecord};
+use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport, Selection};
+use crate::secret::Credentials;
+use crate::task::blocking;
+use crate::vault::{same_key, Vault};
+use crate::Error;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Key(#[from] Error),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+    #[error(transparent)]
+    Revoke(#[from] RevokeError),
+}
+
+/// What the user entered for the rotation of `old`.
+#[derive(Debug)]
+pub struct Replacement {
+    pub old: KeyId,
+    pub credentials: Credentials,
+    /// Ask the exchange about the new key first; `false` only when the user chose not to.
+    pub verify: bool,
+}
+
+#[derive(Debug)]
+pub struct Rotated {
+    pub key: KeyRecord,
+    pub report: RevokeReport,
+}
+
+/// What the exchange says about the new key must not describe the old one either: the same
+/// creation time on the same account under the same note is the same key at the exchange, whatever
+/// was typed (e.g. the old key's secret is missing here, so the API keys could not be compared).
+pub fn check_not_the_same(old: &KeyRecord, new: &KeyInspection) -> Result<(), Error> {
+    let Some(before) = old.inspection.as_ref() else { return Ok(()) };
+    let same = before.created_at.is_some()
+        && before.created_at == new.created_at
+        && before.account_uid == new.account_uid
+        && before.label == new.label;
+    if same {
+        return Err(same_key(old).into());
+    }
+    Ok(())
+}
+
+/// Checks the new credentials for `old` and, when `verify`, asks the exchange about them; nothing
+/// is stored. The wizard's check step and [`rotate`] both go through here.
+pub async fn check(
+    vault: &Arc<Vault>,
+    client: &ExchangeClient,
+    old: KeyId,
+    raw: Credentials,
+    verify: bool,
+) -> Result<(KeyRecord, Credentials, Option<KeyInspection>), RotateError> {
+    let v = vault.clone();
+    let (record, credentials) = blocking(move || v.validate_replacement(old, &raw)).await?;
+    if !verify {
+        return Ok((record, credentials, None));
+    }
+    let endpoint = Endpoint::new(record.exchange, &record.environment)?;
+    let inspection = client.inspect(&endpoint, &credentials).await?;
+    check_not_the_same(&record, &inspection)?;
+    Ok((record, credentials, Some(inspection)))
+}
+
+/// Saves the new key, then retires the old one at the exchange where its API allows it (else the
+/// report carries the checklist). Refuses a "new" key that is the old key, before anything is saved.
+pub async fn rotate(
+    vault: &Arc<Vault>,
+    client: &ExchangeClient,
+    engine: &RevokeEngine,
+    proof: Verified,
+    replacement: Replacement,
+    now: DateTime<Utc>,
+) -> Result<Rotated, RotateError> {
+    let Replacement { old, credentials, verify } = replacement;
+    let (record, credentials, inspection) = check(vault, client, old, credentials, verify).await?;
+    let v = vault.clone();
+    let key = blocking(move || v.replace(&record, credentials, inspection, now)).await?;
+    let report = engine.revoke_verified(proof, Selection::Keys(vec![old]), no_progress()).await?;
+    Ok(Rotated { key, report })
+}
