@@ -4,7 +4,7 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { AddKeyInput, Finding, InspectResult, IpcError, KeyInspection, KeyView, KeychainStatus } from './api/types';
+import type { AddKeyInput, Finding, InspectResult, IpcError, KeyInspection, KeyView, KeychainStatus, Orphan } from './api/types';
 import { mountApp, type App } from './app';
 
 const OKX_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
@@ -58,6 +58,10 @@ interface Backend {
   verifyError: IpcError | null;
   /** When set, inspect_credentials and verify_key wait for it. */
   gate: Deferred | null;
+  /** verify_key answers as Rust does for a key its exchange no longer knows: marked, then refused. */
+  rejectOnVerify: boolean;
+  /** What orphan_keys reports at start. */
+  orphans: Orphan[];
 }
 
 let backend: Backend;
@@ -122,6 +126,10 @@ function install(): void {
       }
       case 'verify_key': {
         const id = (args as { id: string }).id;
+        if (backend.rejectOnVerify) {
+          backend.keys = backend.keys.map((k) => (k.id === id ? { ...k, status: 'rejected' } : k));
+          throw { kind: 'exchange', code: 'invalid_key', field: 'apiKey', message: 'Bybit does not recognise this API key (10003).' };
+        }
         if (backend.verifyError) {
           const e = backend.verifyError;
           backend.verifyError = null;
@@ -137,6 +145,29 @@ function install(): void {
         if (code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
         if (!backend.keys.some((k) => k.id === id)) throw { kind: 'not_found', message: 'No key with that id.' };
         backend.keys = backend.keys.filter((k) => k.id !== id);
+        return null;
+      }
+      case 'get_key': {
+        const key = backend.keys.find((k) => k.id === (args as { id: string }).id);
+        if (!key) throw { kind: 'not_found', message: 'No key with that id.' };
+        return structuredClone(key);
+      }
+      case 'orphan_keys':
+        return structuredClone(backend.orphans);
+      case 'restore_orphan': {
+        const { id, input } = args as { id: string; input: { exchange?: 'okx' | 'bybit' | 'binance'; label?: string } };
+        const orphan = backend.orphans.find((o) => o.id === id);
+        const exchange = input.exchange ?? orphan?.exchange;
+        if (!orphan || !exchange) throw { kind: 'invalid', field: 'exchange', message: 'Choose the exchange.' };
+        const r = record({ exchange, label: input.label ?? orphan.label ?? 'restored', environment: orphan.environment ?? { kind: 'live' }, rotationDays: 90 }, id);
+        backend.keys.push(r);
+        backend.orphans = backend.orphans.filter((o) => o.id !== id);
+        return { key: r, warning: null };
+      }
+      case 'delete_orphan': {
+        const { id, code } = args as { id: string; code: string | null };
+        if (code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
+        backend.orphans = backend.orphans.filter((o) => o.id !== id);
         return null;
       }
       default:
@@ -207,6 +238,8 @@ beforeEach(async () => {
     inspectError: null,
     verifyError: null,
     gate: null,
+    rejectOnVerify: false,
+    orphans: [],
   };
   install();
   await start();
@@ -521,7 +554,7 @@ describe('verify with the exchange', () => {
 
     click('#wizard-save');
     await flush();
-    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings')).toEqual(['inspect_credentials', 'add_key']);
+    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings' && c !== 'orphan_keys')).toEqual(['inspect_credentials', 'add_key']);
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
       input: {
         exchange: 'okx',
@@ -743,5 +776,74 @@ describe('key cards: findings and re-check', () => {
     click('[data-testid=key-card][data-label=old] .recheck-key');
     await flush();
     expect($('[data-testid=key-card][data-label=old]').querySelector('.card-error')).toBeNull();
+  });
+});
+
+describe('key truth', () => {
+  it('a key its exchange no longer knows shows as rejected, not active', async () => {
+    backend.keys = [{ ...record({ exchange: 'bybit', label: 'grid-bot', environment: { kind: 'live' }, rotationDays: 90 }, 'k1'), verifiedAt: '2025-03-07T09:00:00Z' }];
+    await app.refresh();
+    backend.rejectOnVerify = true;
+    click('[data-testid=key-card][data-label=grid-bot] .recheck-key');
+    await flush();
+    const card = $('[data-testid=key-card][data-label=grid-bot]');
+    expect(card.querySelector('.key-status')?.textContent).toBe('Rejected by Bybit (deleted or expired?)');
+    expect(card.querySelector('.key-status')?.getAttribute('data-status')).toBe('rejected');
+    expect(card.querySelector('.card-error')?.textContent).toContain('does not recognise this API key');
+    expect(card.querySelector('.rejected-note')?.textContent).toContain('deleted there or has expired');
+    expect(card.querySelector('.key-verified')?.textContent).toBe('Verified 3 days ago');
+    expect(card.querySelector<HTMLElement>('.recheck-key')?.hidden).toBe(false);
+    expect(card.querySelector('.rotate-key')).toBeNull();
+  });
+
+  it('offers keychain items no key describes at start: restore one, delete another with a code', async () => {
+    backend.orphans = [
+      { id: 'o1', exchange: 'bybit', environment: { kind: 'live' }, label: 'lost-bot', keyHint: 'KKZx…RbO' },
+      { id: 'o2', exchange: null, environment: null, label: null, keyHint: 'p7QY…kvJ' },
+    ];
+    await start();
+    await flush();
+    const dialog = $('#orphans-dialog');
+    expect(dialog.querySelector('#orphans-title')?.textContent).toBe('2 keys in your keychain are not on the list');
+    const first = $('.orphan-item[data-id=o1]');
+    expect(first.textContent).toContain('lost-bot');
+    expect(first.querySelector('.orphan-exchange')).toBeNull();
+    const second = $('.orphan-item[data-id=o2]');
+    expect(second.textContent).toContain('exchange not recorded');
+    // Restoring an item that does not say its exchange asks for it first.
+    second.querySelector<HTMLElement>('.orphan-restore')!.click();
+    await flush();
+    expect(second.querySelector('.card-error')?.textContent).toContain('choose the exchange first');
+    expect(backend.calls.some((c) => c.cmd === 'restore_orphan')).toBe(false);
+
+    first.querySelector<HTMLElement>('.orphan-restore')!.click();
+    await flush();
+    expect(backend.calls.find((c) => c.cmd === 'restore_orphan')?.args).toEqual({ id: 'o1', input: { label: 'lost-bot' } });
+    expect(first.getAttribute('data-state')).toBe('restored');
+    expect(first.querySelector('.orphan-status')?.textContent).toBe('Restored as “lost-bot”.');
+
+    second.querySelector<HTMLElement>('.orphan-delete')!.click();
+    const code = second.querySelector<HTMLInputElement>('.orphan-code')!;
+    expect(code.hidden).toBe(false);
+    code.value = '000000';
+    second.querySelector<HTMLElement>('.orphan-confirm-delete')!.click();
+    await flush();
+    expect(second.querySelector('.card-error')?.textContent).toContain('Wrong code');
+    expect(second.hasAttribute('data-state')).toBe(false);
+    code.value = '123456';
+    second.querySelector<HTMLElement>('.orphan-confirm-delete')!.click();
+    await flush();
+    expect(second.getAttribute('data-state')).toBe('deleted');
+    expect(code.value).toBe('');
+
+    click('#orphans-later');
+    await flush();
+    expect(document.querySelector('#orphans-dialog')).toBeNull();
+    expect(document.querySelector('[data-testid=key-card][data-label=lost-bot]')).toBeTruthy();
+  });
+
+  it('says nothing at start when every keychain item has its key', () => {
+    expect(backend.calls.some((c) => c.cmd === 'orphan_keys')).toBe(true);
+    expect(document.querySelector('#orphans-dialog')).toBeNull();
   });
 });

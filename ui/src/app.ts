@@ -1,10 +1,11 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, deleteKey, disableGuard, getSettings, guardStatus, keychainStatus, listKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
-import type { GuardStatus, IpcError, KeyView, RevokeReport, Settings } from './api/types';
+import { auditLog, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
+import type { GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
+import { openOrphansDialog } from './dashboard/orphans-dialog';
 import { renderKeyList, type CardState, type ListOptions } from './dashboard/dashboard';
 import { exchangeName } from './dashboard/format';
 import { shortDate } from './dashboard/rotation';
@@ -204,6 +205,15 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     } catch (e) {
       const err = e as IpcError;
       error = err.message;
+      // A key the exchange refused is marked rejected in Rust: show the card's new status too.
+      if (err.kind === 'exchange' && (err.code === 'invalid_key' || err.code === 'key_expired')) {
+        try {
+          const updated = await getKey(key.id);
+          keys = keys.map((k) => (k.id === key.id ? updated : k));
+        } catch {
+          // The inline error still says what happened.
+        }
+      }
       if (err.kind === 'not_found') {
         cardStates.delete(key.id);
         showError(err);
@@ -423,6 +433,30 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     });
   }
 
+  // ---- keychain items no key on the list describes -------------------------------------------------
+
+  async function checkOrphans(): Promise<void> {
+    let found: Orphan[];
+    try {
+      found = await orphanKeys();
+    } catch {
+      return; // An older shell, or a keychain that cannot list its items: nothing to offer.
+    }
+    if (!found.length || dialogOpen || wizard) return;
+    dialogOpen = true;
+    let restored = false;
+    openOrphansDialog({
+      orphans: found,
+      guarded: !!guard?.enrolled,
+      returnFocus: () => addButton,
+      onRestored: () => (restored = true),
+      onClosed: () => {
+        dialogOpen = false;
+        if (restored) void refresh();
+      },
+    });
+  }
+
   // ---- 2FA ----------------------------------------------------------------------------------------
 
   const loadGuard = async (): Promise<void> => {
@@ -598,5 +632,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // background checks may land a frame later; a failed probe then shows its banner.
   void firstScreen.then(() => markAfterPaint('latchkey:interactive'));
   void ready.then(() => markAfterPaint('latchkey:checks-done'));
+  // Keychain items no key on the list describes: offered back once the rest is done.
+  void ready.then(() => checkOrphans());
   return { refresh, openWizard: () => startWizard(), ready };
 }

@@ -19,6 +19,9 @@ import {
   type IpcErrorKind,
   type KeyView,
   type KeychainStatus,
+  type Orphan,
+  type RestoreOrphanInput,
+  type RestoreOrphanResult,
   type RotateInput,
   type RotateResult,
   type RotationInspection,
@@ -83,6 +86,21 @@ export function inspectCredentials(input: InspectInput): Promise<InspectResult> 
 /** Re-checks a saved key with the exchange (Rust reads the secret from the keychain). */
 export function verifyKey(id: string): Promise<KeyView> {
   return call<KeyView>('verify_key', { id });
+}
+
+/** Keychain items no key on the list describes (a crash, a database moved aside). */
+export function orphanKeys(): Promise<Orphan[]> {
+  return call<Orphan[]>('orphan_keys');
+}
+
+/** Puts the item back on the list; Rust asks its exchange about it first. */
+export function restoreOrphan(id: string, input: RestoreOrphanInput): Promise<RestoreOrphanResult> {
+  return call<RestoreOrphanResult>('restore_orphan', { id, input });
+}
+
+/** Guarded when 2FA is set up (Rust checks the code); `code` is null without 2FA. */
+export async function deleteOrphan(id: string, code: string | null): Promise<void> {
+  await call<null>('delete_orphan', { id, code });
 }
 
 /** Guarded: Rust checks the 2FA code before deleting. */

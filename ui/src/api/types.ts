@@ -7,7 +7,9 @@ export type Environment = { kind: 'live' } | { kind: 'demo' } | { kind: 'custom'
 
 export type Permission = 'read' | 'trade' | 'withdraw' | 'transfer';
 
-export type KeyStatus = 'active' | 'quarantined' | 'revoked';
+/** `rejected`: the exchange answered the key's own signed read with an invalid-key or expired-key
+ * error (deleted on the website, or expired); the card says "Rejected by Bybit (deleted or expired?)". */
+export type KeyStatus = 'active' | 'quarantined' | 'revoked' | 'rejected';
 
 export interface KeyRecord {
   id: string;
@@ -292,6 +294,30 @@ export interface RotationInspection {
   inspection: KeyInspection;
   findings: Finding[];
   changes: Change[];
+}
+
+/** A keychain item of Latchkey's namespace that no key on the list describes (`orphan_keys`).
+ * Items written before Latchkey recorded them say nothing of exchange, environment or label. */
+export interface Orphan {
+  id: string;
+  exchange: Exchange | null;
+  environment: Environment | null;
+  label: string | null;
+  /** Masked, e.g. `a1b2…9z0y`; null when the item could not be read. */
+  keyHint: string | null;
+}
+
+/** The user's answers for `restore_orphan`, where the item does not record them. */
+export interface RestoreOrphanInput {
+  exchange?: Exchange;
+  environment?: Environment;
+  label?: string;
+}
+
+export interface RestoreOrphanResult {
+  key: KeyView;
+  /** Why the key could not be checked with its exchange, when it could not. */
+  warning: string | null;
 }
 
 export interface RotateResult {

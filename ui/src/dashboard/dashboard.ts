@@ -5,7 +5,7 @@ import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
-import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusLabel } from './format';
+import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusText } from './format';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 
@@ -69,7 +69,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     'aria-label': `Re-check key ${key.label} with ${exchangeName(key.exchange)}`,
     title: `Ask ${exchangeName(key.exchange)} again what this key may do`,
     disabled: checking,
-    hidden: key.status !== 'active',
+    hidden: key.status !== 'active' && key.status !== 'rejected',
   }, icon(REFRESH), h('span', { class: 'btn-text' }, checking ? 'Checking…' : 'Re-check'));
   recheck.addEventListener('click', () => handlers.onRecheck(key));
   const del = h('button', {
@@ -113,7 +113,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         ),
       ),
       renderRotationBadge(key),
-      h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusLabel(key.status)),
+      h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusText(key)),
     ),
     renderFindings(findings),
     h('div', { class: 'key-facts' },
@@ -129,6 +129,9 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       ? h('div', { class: 'quarantine-note' },
         h('p', {}, `Emergency revoke could not confirm this key at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried.`),
         h('div', { class: 'quarantine-actions' }, retry, wipe))
+      : null,
+    key.status === 'rejected'
+      ? h('p', { class: 'rejected-note' }, `${exchangeName(key.exchange)} refused this key at the last check: it was deleted there or has expired, so bots using it fail. Create a new key on ${exchangeName(key.exchange)} and add it, then delete this one; Re-check if you think ${exchangeName(key.exchange)} was wrong.`)
       : null,
     state.error ? h('p', { class: 'card-error', role: 'alert' }, state.error) : null,
     h('div', { class: 'key-bottom' },

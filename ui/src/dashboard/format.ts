@@ -28,8 +28,14 @@ function hostOf(url: string): string {
   }
 }
 
+/** The card's status text; a rejected key names the exchange that refused it. */
+export function statusText(key: Pick<KeyRecord, 'status' | 'exchange'>): string {
+  if (key.status === 'rejected') return `Rejected by ${exchangeName(key.exchange)} (deleted or expired?)`;
+  return statusLabel(key.status);
+}
+
 export function statusLabel(s: KeyStatus): string {
-  return { active: 'Active', quarantined: 'Quarantined', revoked: 'Revoked' }[s] ?? s;
+  return { active: 'Active', quarantined: 'Quarantined', revoked: 'Revoked', rejected: 'Rejected' }[s] ?? s;
 }
 
 /** Whole days from `from` to `now`, never negative (a clock a little behind must not say "in 1 day"). */
