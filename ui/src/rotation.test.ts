@@ -328,6 +328,24 @@ describe('guided rotation', () => {
     expect(document.querySelector('#rotate-dialog')).toBeNull();
     for (const el of inputs) expect(el.value).toBe('');
   });
+
+  it('refuses the old key as its own replacement without offering to save it unverified', async () => {
+    backend.inspectError = { kind: 'invalid', field: 'apiKey', message: "This is the same API key as 'okx-bot' (k1…hint): rotating to it would delete the key your bots use. Create a new API key on OKX first, then enter the new key here." };
+    $('.rotate-key', card('okx-bot')).click();
+    type('#rotate-api-key', NEW_KEY);
+    type('#rotate-api-secret', NEW_SECRET);
+    type('#rotate-passphrase', NEW_PASS);
+    $('#rotate-next').click();
+    await flush();
+    expect($('#rotate-check').dataset.state).toBe('failed');
+    expect($('#rotate-check-title').textContent).toBe('This key cannot replace “okx-bot”');
+    expect($('#rotate-verify-error').textContent).toContain('Create a new API key on OKX first');
+    expect(document.querySelector('#rotate-unverified')).toBeNull();
+    expect(document.querySelector('#rotate-retry-verify')).toBeNull();
+    $('#rotate-fix-field').click();
+    expect($('#rotate-dialog').dataset.step).toBe('credentials');
+    expect(calls('rotate_key')).toHaveLength(0);
+  });
 });
 
 describe('settings', () => {

@@ -1,7 +1,8 @@
 //! Rotation reminders reach the desktop: a data dir seeded with an overdue Bybit key, the app
 //! launched, and the session bus shows `org.freedesktop.Notifications.Notify` with the key's label.
-//! Then the key is rotated through the guided dialog against exchange-sim: the old key is gone at the
-//! exchange, the new one carries the label with a fresh due date and the history.
+//! Then the key is rotated through the guided dialog against exchange-sim: the old key offered as its
+//! own replacement is refused; with a new key, the old one is gone at the exchange and the new one
+//! carries the label with a fresh due date and the history.
 
 mod support;
 
@@ -67,6 +68,16 @@ async fn overdue_key_is_notified_then_rotated() {
     // at the exchange because it may delete itself (Bybit master key with withdraw permission).
     let secret = d.enrol_2fa().await;
     d.click(&format!("{card} .rotate-key")).await;
+    d.wait_for("#rotate-dialog[data-step=credentials]").await;
+    // The old key itself as its "replacement" is refused before anything is saved or deleted.
+    d.type_into("#rotate-api-key", OLD_KEY).await;
+    d.type_into("#rotate-api-secret", OLD_SECRET).await;
+    d.click("#rotate-next").await;
+    d.wait_for("#rotate-check[data-state=failed]").await;
+    let refused = d.text("#rotate-verify-error").await;
+    assert!(refused.contains("same API key") && refused.contains("Create a new API key on Bybit first"), "{refused}");
+    d.screenshot("rotate-same-key").await;
+    d.click("#rotate-fix-field").await;
     d.wait_for("#rotate-dialog[data-step=credentials]").await;
     d.type_into("#rotate-api-key", NEW_KEY).await;
     d.type_into("#rotate-api-secret", NEW_SECRET).await;

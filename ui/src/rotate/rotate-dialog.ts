@@ -196,12 +196,15 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       fixBtn.textContent = `Edit the ${{ apiKey: 'API key', apiSecret: 'secret key', passphrase: 'passphrase' }[fixField]}`;
     }
     ackRequired = false;
+    // Refused by Rust before any exchange was asked (e.g. the old key itself): saving without
+    // verifying would be refused the same way, so it is not offered.
+    const refused = err.kind === 'invalid';
     setCheck('failed',
       h('div', { class: 'verify-head' },
         h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, `Could not verify the new key with ${ex}`)),
+        h('h3', { id: 'rotate-check-title' }, refused ? `This key cannot replace “${key.label}”` : `Could not verify the new key with ${ex}`)),
       h('p', { class: 'verify-error', id: 'rotate-verify-error', 'data-code': err.code ?? err.kind }, err.message),
-      h('div', { class: 'verify-actions' }, retryBtn, fixField ? fixBtn : null, h('span', { class: 'spacer' }), unverifiedBtn),
+      h('div', { class: 'verify-actions' }, refused ? null : retryBtn, fixField ? fixBtn : null, h('span', { class: 'spacer' }), refused ? null : unverifiedBtn),
     );
   };
 
