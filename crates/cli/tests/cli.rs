@@ -389,6 +389,79 @@ fn the_app_and_the_cli_see_each_others_changes() {
     );
 }
 
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_key_the_exchange_no_longer_knows_is_reported_rejected() {
+    use latchkey_core::keychain::{Keychain, SecretStore};
+    use latchkey_core::secret::Credentials;
+
+    let mut env = Env::new();
+    ok(&env.add_via_stdin(&seed_key("bybit-master-trade"), "grid-bot", &[]));
+    let list = json(&env.latchkey(&["list", "--json"], ""));
+    let id: latchkey_core::model::KeyId = list[0]["id"].as_str().unwrap().parse().unwrap();
+    // Deleted on Bybit's website since: the simulator does not know the key Latchkey holds.
+    let gone = Credentials::new("GONEgoneGONEgone01", "GoneSecretGoneSecretGoneSecret000001", None);
+    env.secrets.push("GoneSecretGoneSecretGoneSecret000001".into());
+    Keychain::new(env.service.clone()).put(id, "Latchkey: grid-bot (Bybit)", &gone).unwrap();
+
+    let out = env.latchkey(&["check", "grid-bot"], "");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("does not recognise this API key") && err.contains("Rejected by Bybit (deleted or expired?)"),
+        "{err}"
+    );
+    let status = json(&env.latchkey(&["status", "--json"], ""));
+    assert_eq!(status[0]["status"], "rejected");
+    assert_eq!(status[0]["statusText"], "Rejected by Bybit (deleted or expired?)");
+    assert_eq!(status[0]["verifiedAt"], list[0]["verifiedAt"], "a refusal does not refresh the verified date");
+    let text = ok(&env.latchkey(&["status"], ""));
+    assert!(text.contains("Rejected by Bybit") && text.contains("Bybit refused this key"), "{text}");
+    let out = env.latchkey(&["run", "grid-bot", "--", "true"], "");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("was rejected by Bybit"), "{}", stderr(&out));
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn orphaned_keychain_items_are_listed_restored_and_deleted() {
+    let mut env = Env::new();
+    ok(&env.add_via_stdin(&seed_key("bybit-master-wallet"), "wallet-bot", &[]));
+    ok(&env.add_via_stdin(&seed_key("bybit-sub-trade"), "sub-bot", &[]));
+    let before = json(&env.latchkey(&["list", "--json"], ""));
+    let id_of = |label: &str| {
+        before.as_array().unwrap().iter().find(|k| k["label"] == label).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let (wallet, sub) = (id_of("wallet-bot"), id_of("sub-bot"));
+    let out = env.latchkey(&["orphans"], "");
+    assert_eq!(out.status.code(), Some(0), "nothing orphaned yet: {}", stderr(&out));
+
+    // The database is moved aside (as the damaged-file message advises): a fresh data dir.
+    let moved = std::mem::replace(&mut env.dir, tempfile::tempdir().unwrap());
+    let out = env.latchkey(&["orphans", "--json"], "");
+    assert_eq!(out.status.code(), Some(1), "orphans found: exit 1 like scan");
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = found.as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&wallet.as_str()) && ids.contains(&sub.as_str()));
+    let w = found.as_array().unwrap().iter().find(|o| o["id"] == wallet.as_str()).unwrap();
+    assert_eq!((w["exchange"].as_str(), w["label"].as_str()), (Some("bybit"), Some("wallet-bot")));
+    let text = String::from_utf8_lossy(&env.latchkey(&["orphans"], "").stdout).into_owned();
+    assert!(text.contains("--restore") && text.contains("wallet-bot"), "{text}");
+
+    let restored = json(&env.latchkey(&["orphans", "--restore", &wallet, "--json"], ""));
+    assert_eq!((restored["id"].as_str(), restored["label"].as_str()), (Some(wallet.as_str()), Some("wallet-bot")));
+    assert_eq!(restored["permissions"], serde_json::json!(["read", "trade", "transfer"]), "asked the exchange");
+    // No 2FA here: deleting needs no code.
+    ok(&env.latchkey(&["orphans", "--delete", &sub], ""));
+    let out = env.latchkey(&["orphans"], "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(ok(&out).contains("No orphaned keychain items"));
+    let bad = env.latchkey(&["orphans", "--restore", "nope"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    drop(moved);
+}
+
 // These need no keychain: clap or the store answer before any secret is involved.
 
 #[test]

@@ -249,6 +249,49 @@ fn file_cases(t: &mut Table, dir: &Path) {
 }
 
 /// A `.env` with one OKX key, found by the scanner.
+/// Rotation and startup reconciliation: a "new" key that is the old one, orphaned keychain items
+/// that do not say what they are or collide with a key on the list.
+async fn key_cases(t: &mut Table, dir: &Path) {
+    use latchkey_core::keychain::SecretStore;
+    use latchkey_core::model::KeyId;
+    use latchkey_core::orphans::{self, RestoreAnswers};
+    let secrets = Arc::new(MemoryStore::default());
+    let store = Arc::new(Store::open_in(dir).unwrap());
+    let v = Arc::new(Vault::new(store.clone(), secrets.clone()));
+    let key = "9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a21";
+    let good = || Credentials::new(key, "A1B2C3D4E5F60718293A4B5C6D7E8F90", Some("Pass-phrase-1"));
+    let old = v.insert(v.validate(new_key(Exchange::Okx, "okx-bot-main", good())).unwrap(), None, Utc::now()).unwrap();
+
+    let same = v.validate_replacement(old.id, &good()).unwrap_err();
+    t.row(
+        "Rotate: new key",
+        "the same API key as the key it replaces",
+        same,
+        &["same API key", "Create a new API key"],
+        Some(key),
+    );
+
+    let client = client();
+    let area = "Keychain item not on the list";
+    let unknown = KeyId::random();
+    secrets.put(unknown, "t", &Credentials::new("abc123", "def456", None)).unwrap();
+    let e = orphans::restore(&v, &client, unknown, RestoreAnswers::default(), Utc::now()).await.unwrap_err();
+    t.row(area, "restore: the item does not say its exchange, its shape fits none", e, &["choose"], Some("def456"));
+    let clash = KeyId::random();
+    secrets.put(clash, "t", &good()).unwrap();
+    let answers = RestoreAnswers { label: Some("OKX-bot-main".into()), ..Default::default() };
+    let e = orphans::restore(&v, &client, clash, answers, Utc::now()).await.unwrap_err();
+    t.row(area, "restore: a label already on the list", e, &["already on the list"], None);
+    let guard = Guard::new(
+        store,
+        secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    t.volatile.push((old.id.to_string(), "<id>"));
+    let e = orphans::delete(&v, &guard, old.id, None, Utc::now()).unwrap_err();
+    t.row(area, "delete: the item of a key on the list", e, &["refresh"], None);
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -261,12 +304,13 @@ fn fixture_with_key(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn every_bad_input_gets_a_clear_message() {
-    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut t = Table { rows: Vec::new(), volatile: Vec::new() };
     wizard_cases(&mut t, dirs[0].path());
     exchange_cases(&mut t).await;
     guard_cases(&mut t, dirs[1].path());
     file_cases(&mut t, dirs[2].path());
+    key_cases(&mut t, dirs[3].path()).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");
