@@ -92,3 +92,44 @@ pub async fn rotate(
     let report = engine.revoke_verified(proof, Selection::Keys(vec![old]), no_progress()).await?;
     Ok(Rotated { key, report })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::AccountKind;
+    use crate::model::Exchange;
+    use chrono::TimeZone;
+
+    fn inspection(created: Option<DateTime<Utc>>, uid: &str, note: &str) -> KeyInspection {
+        KeyInspection {
+            exchange: Exchange::Bybit,
+            permissions: vec![crate::model::Permission::Read],
+            ip_restricted: false,
+            ip_whitelist: vec![],
+            expires_at: None,
+            created_at: created,
+            account_kind: AccountKind::Master,
+            account_uid: Some(uid.into()),
+            master_uid: None,
+            label: Some(note.into()),
+            demo: false,
+        }
+    }
+
+    #[test]
+    fn the_exchange_describing_the_old_key_refuses_the_rotation() {
+        let created = Utc.with_ymd_and_hms(2026, 10, 1, 8, 0, 0).unwrap();
+        let old = KeyRecord {
+            inspection: Some(inspection(Some(created), "1448939", "grid")),
+            ..KeyRecord::sample(Exchange::Bybit, "grid-bot", created, 90)
+        };
+        let err = check_not_the_same(&old, &inspection(Some(created), "1448939", "grid")).unwrap_err();
+        assert!(err.to_string().contains("same API key as 'grid-bot'"), "{err}");
+        let later = created + chrono::Duration::seconds(1);
+        assert!(check_not_the_same(&old, &inspection(Some(later), "1448939", "grid")).is_ok(), "created later");
+        assert!(check_not_the_same(&old, &inspection(Some(created), "1449001", "grid")).is_ok(), "another account");
+        assert!(check_not_the_same(&old, &inspection(None, "1448939", "grid")).is_ok(), "no creation time: no verdict");
+        let unverified = KeyRecord { inspection: None, ..old };
+        assert!(check_not_the_same(&unverified, &inspection(Some(created), "1448939", "grid")).is_ok());
+    }
+}
