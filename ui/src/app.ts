@@ -436,6 +436,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // ---- keychain items no key on the list describes -------------------------------------------------
 
   async function checkOrphans(): Promise<void> {
+    // A locked or missing keychain is already reported; searching it would only ask to unlock.
+    if (!keychainBanner.hidden) return;
     let found: Orphan[];
     try {
       found = await orphanKeys();
