@@ -816,6 +816,8 @@ describe('key truth', () => {
     expect(second.querySelector('.card-error')?.textContent).toContain('choose the exchange first');
     expect(backend.calls.some((c) => c.cmd === 'restore_orphan')).toBe(false);
 
+    expect(first.querySelector('.orphan-environment')).toBeNull();
+    expect(second.querySelector('.orphan-environment')).toBeTruthy();
     first.querySelector<HTMLElement>('.orphan-restore')!.click();
     await flush();
     expect(backend.calls.find((c) => c.cmd === 'restore_orphan')?.args).toEqual({ id: 'o1', input: { label: 'lost-bot' } });
@@ -840,6 +842,23 @@ describe('key truth', () => {
     await flush();
     expect(document.querySelector('#orphans-dialog')).toBeNull();
     expect(document.querySelector('[data-testid=key-card][data-label=lost-bot]')).toBeTruthy();
+  });
+
+  it('asks for the exchange and environment an old item does not record', async () => {
+    backend.orphans = [{ id: 'o3', exchange: null, environment: null, label: null, keyHint: 'p7QY…kvJ' }];
+    await start();
+    await flush();
+    const item = $('.orphan-item[data-id=o3]');
+    type('.orphan-item[data-id=o3] .orphan-exchange', 'bybit');
+    type('.orphan-item[data-id=o3] .orphan-environment', 'demo');
+    type('.orphan-item[data-id=o3] .orphan-label', 'old-bot');
+    item.querySelector<HTMLElement>('.orphan-restore')!.click();
+    await flush();
+    expect(backend.calls.find((c) => c.cmd === 'restore_orphan')?.args).toEqual({
+      id: 'o3',
+      input: { exchange: 'bybit', environment: { kind: 'demo' }, label: 'old-bot' },
+    });
+    expect(item.getAttribute('data-state')).toBe('restored');
   });
 
   it('says nothing at start when every keychain item has its key', () => {

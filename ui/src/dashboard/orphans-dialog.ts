@@ -56,6 +56,11 @@ function renderItem(o: Orphan, opts: OrphansDialogOptions): HTMLElement {
     : h('select', { class: 'orphan-exchange', 'aria-label': 'Exchange of this key' },
       h('option', { value: '' }, 'Choose the exchange…'),
       ...EXCHANGES.map((e) => h('option', { value: e }, exchangeName(e))));
+  const environment = o.environment
+    ? null
+    : h('select', { class: 'orphan-environment', 'aria-label': 'Environment of this key' },
+      h('option', { value: 'live' }, 'Live'),
+      h('option', { value: 'demo' }, 'Demo / testnet'));
   const restore = h('button', { type: 'button', class: 'btn btn-primary btn-small orphan-restore' }, 'Restore to the list');
   const del = h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small orphan-delete' }, 'Delete…');
   const code = h('input', { type: 'text', class: 'orphan-code', inputmode: 'numeric', autocomplete: 'one-time-code', placeholder: '2FA code', 'aria-label': '2FA code to delete this item', hidden: true });
@@ -65,11 +70,11 @@ function renderItem(o: Orphan, opts: OrphansDialogOptions): HTMLElement {
       h('strong', {}, o.label ?? 'Unnamed key'), ' ',
       o.keyHint ? h('code', { class: 'key-hint' }, o.keyHint) : h('span', { class: 'muted' }, '(secret unreadable)'),
       h('span', { class: 'muted' }, ` — ${describe(o)}`)),
-    h('div', { class: 'orphan-actions' }, label, exchange, restore, del, code, confirm),
+    h('div', { class: 'orphan-actions' }, label, exchange, environment, restore, del, code, confirm),
     status, error);
 
   const busy = (b: boolean): void => {
-    for (const el of [restore, del, confirm, label, code, exchange]) if (el) el.toggleAttribute('disabled', b);
+    for (const el of [restore, del, confirm, label, code, exchange, environment]) if (el) el.toggleAttribute('disabled', b);
     item.setAttribute('aria-busy', String(b));
   };
   const fail = (e: unknown): void => {
@@ -81,7 +86,7 @@ function renderItem(o: Orphan, opts: OrphansDialogOptions): HTMLElement {
   const done = (state: 'restored' | 'deleted', text: string): void => {
     item.setAttribute('data-state', state);
     status.textContent = text;
-    for (const el of [restore, del, confirm, label, code, exchange]) el?.setAttribute('hidden', '');
+    for (const el of [restore, del, confirm, label, code, exchange, environment]) el?.setAttribute('hidden', '');
   };
 
   restore.addEventListener('click', () => {
@@ -97,6 +102,7 @@ function renderItem(o: Orphan, opts: OrphansDialogOptions): HTMLElement {
     status.textContent = 'Restoring and checking the key with its exchange…';
     const input: { exchange?: Exchange; environment?: Environment; label?: string } = {};
     if (chosen) input.exchange = chosen;
+    if (environment) input.environment = environment.value === 'demo' ? { kind: 'demo' } : { kind: 'live' };
     if (label.value.trim()) input.label = label.value.trim();
     restoreOrphan(o.id, input).then((r) => {
       done('restored', r.warning ? `Restored as “${r.key.label}”, not verified: ${r.warning}` : `Restored as “${r.key.label}”.`);
