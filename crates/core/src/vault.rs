@@ -107,6 +107,8 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            // On by default: a new key is not yet anyone's master (the store turns it off if it becomes one).
+            bots_allowed: true,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
@@ -199,6 +201,7 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: Some(old.id),
+            bots_allowed: old.bots_allowed,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         self.secrets.put(record.id, &description, &credentials)?;
