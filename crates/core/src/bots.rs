@@ -24,7 +24,7 @@ pub enum BotsError {
     #[error("Key '{label}' is the master of {subs} other key(s) in Latchkey: it can delete them, so it is never handed to bots. Give the bot a key of its own sub-account instead.")]
     MasterKey { label: String, subs: usize },
 
-    #[error("Key '{label}' is {status}: it cannot be handed to bots.")]
+    #[error("Key '{label}' is {status}: it cannot be handed to bots. Give the bot a key that is active (add its replacement with `latchkey add` or in the app).")]
     NotUsable { label: String, status: &'static str },
 
     #[error(transparent)]
