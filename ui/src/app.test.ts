@@ -766,10 +766,11 @@ describe('bots may use this key', () => {
     type('#passphrase', OKX_PASS);
     click('#wizard-next');
     type('#label', 'personal');
-    expect($input('#bots-allowed').checked).toBe(true);
-    click('#bots-allowed');
     click('#wizard-next');
     await flush();
+    expect(step()).toBe('confirm');
+    expect($input('#bots-allowed').checked).toBe(true);
+    click('#bots-allowed');
     click('#wizard-save');
     await flush();
     const add = backend.calls.find((c) => c.cmd === 'add_key')?.args as { input: AddKeyInput };

@@ -256,10 +256,6 @@ export function openWizard(opts: WizardOptions): Wizard {
         h('p', { class: 'help', id: 'rotation-help' }, 'Latchkey reminds you when the key is due for rotation. 90 days is a good default.'),
         errorEl('rotationDays'),
       ),
-      h('div', { class: 'field field-check' },
-        h('label', { for: 'bots-allowed' }, botsInput, ' Bots may use this key'),
-        h('p', { class: 'help', id: 'bots-help' }, '`latchkey run` hands it to the commands you start. Untick it for a key only you should use; turning it on later asks for a 2FA code. A master key that can delete other keys is never handed out.'),
-      ),
       h('div', { class: 'field' },
         h('label', { for: 'environment' }, 'Environment'),
         envSelect,
@@ -277,6 +273,10 @@ export function openWizard(opts: WizardOptions): Wizard {
         row('Rotation', summary.rotation),
       ),
       verifyResult,
+      h('div', { class: 'field field-check' },
+        h('label', { for: 'bots-allowed' }, botsInput, ' Bots may use this key'),
+        h('p', { class: 'help', id: 'bots-help' }, '`latchkey run` hands it to the commands you start. Untick it for a key only you use; turning it on later asks for a 2FA code. A master key that can delete other keys is never handed out.'),
+      ),
     ),
   };
 
