@@ -12,7 +12,7 @@ pub fn init(data_dir: Option<&Path>) {
     let filter = EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let file = data_dir.and_then(|dir| {
         let logs = dir.join("logs");
-        latchkey_core::paths::prepare_private_dir(&logs).ok()?;
+        latchkey_core::paths::create_private_folder(&logs).ok()?;
         latchkey_core::paths::private_file_options().create(true).append(true).open(logs.join("latchkey.log")).ok()
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);

@@ -22,35 +22,68 @@ const PRIVATE_DIR: u32 = 0o700;
 const PRIVATE_FILE: u32 = 0o600;
 
 /// Creates `dir` owner-only if it is missing and, whether it was missing or not, tightens it and
-/// everything under it: folders to 0700, files to 0600. Run at every start by the app and the CLI,
-/// before anything is written there, so a folder made by an older version (or by hand) with
-/// 0755/0644 is private from then on. Symlinks inside are neither followed nor changed.
+/// Latchkey's files in it (see [`tighten`]). Run at every start by the app and the CLI, before
+/// anything is written there, so a folder made by an older version (or by hand) with 0755/0644 is
+/// private from then on.
 pub fn prepare_private_dir(dir: &Path) -> std::io::Result<()> {
+    create_private_folder(dir)?;
+    tighten(dir)
+}
+
+/// `dir` and any missing parents, created 0700.
+pub fn create_private_folder(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, PRIVATE_DIR);
-    builder.create(dir)?;
-    tighten(dir)
+    builder.create(dir)
 }
 
-/// Folders under `dir` (and `dir` itself) to 0700, files to 0600.
+/// The folders under the data dir that hold only Latchkey's files.
+const OWN_FOLDERS: &[&str] = &["logs", "reports"];
+
+/// Whether a top-level entry of the data dir is Latchkey's: the database and everything SQLite and
+/// the revoke engine put beside it (`-wal`, `-shm`, `-journal`, `.revoke-lock`), and its folders.
+/// Anything else is left as it is: `LATCHKEY_DATA_DIR` may point at a folder that holds other files.
+fn is_own(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with(DB_FILE) || OWN_FOLDERS.contains(&name.as_ref())
+}
+
+/// `dir` to 0700 and Latchkey's entries in it: folders 0700, files 0600, all the way down.
+/// Symlinks are neither followed nor changed.
 #[cfg(unix)]
 pub fn tighten(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(dir)?;
-    if meta.permissions().mode() & 0o777 != PRIVATE_DIR {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(PRIVATE_DIR))?;
-    }
+    set_mode(dir, PRIVATE_DIR)?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        // The entry itself, not what a symlink points to: chmod would follow it out of the folder.
-        let meta = std::fs::symlink_metadata(entry.path())?;
-        if meta.file_type().is_dir() {
-            tighten(&entry.path())?;
-        } else if meta.file_type().is_file() && meta.permissions().mode() & 0o777 != PRIVATE_FILE {
-            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(PRIVATE_FILE))?;
+        if is_own(&entry.file_name()) {
+            tighten_entry(&entry.path())?;
         }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn tighten_entry(path: &Path) -> std::io::Result<()> {
+    // The entry itself, not what a symlink points to: chmod would follow it out of the folder.
+    let kind = std::fs::symlink_metadata(path)?.file_type();
+    if kind.is_dir() {
+        set_mode(path, PRIVATE_DIR)?;
+        for entry in std::fs::read_dir(path)? {
+            tighten_entry(&entry?.path())?;
+        }
+    } else if kind.is_file() {
+        set_mode(path, PRIVATE_FILE)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if std::fs::metadata(path)?.permissions().mode() & 0o777 != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     }
     Ok(())
 }
@@ -82,7 +115,7 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             return Err(std::io::Error::other("the folder is a symbolic link; Latchkey does not write through links"))
         }
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => prepare_private_dir(dir)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private_folder(dir)?,
         Err(e) => return Err(e),
     }
     let name = path.file_name().ok_or_else(|| std::io::Error::other("the path has no file name"))?;
@@ -128,10 +161,19 @@ mod tests {
         let outside = root.path().join("outside.txt");
         std::fs::write(&outside, b"not ours").unwrap();
         std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o644)).unwrap();
-        std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("reports/link")).unwrap();
+
+        // Not Latchkey's: LATCHKEY_DATA_DIR may point at a folder with other files in it.
+        std::fs::create_dir(dir.join("scripts")).unwrap();
+        std::fs::write(dir.join("scripts/run.sh"), b"#!/bin/sh").unwrap();
+        std::fs::set_permissions(dir.join("scripts/run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
+        std::fs::set_permissions(dir.join("notes.txt"), std::fs::Permissions::from_mode(0o644)).unwrap();
 
         prepare_private_dir(&dir).unwrap();
 
+        assert_eq!(mode(&dir.join("scripts/run.sh")), 0o755, "other files are left alone");
+        assert_eq!(mode(&dir.join("notes.txt")), 0o644);
         for folder in ["", "logs", "reports"] {
             assert_eq!(mode(&dir.join(folder)), 0o700, "{folder}/");
         }
