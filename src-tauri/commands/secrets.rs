@@ -255,7 +255,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let keychain = Arc::new(Keychain::new(format!("latchkey-desktop-test-{}", std::process::id())));
         let vault = Vault::new(Arc::new(Store::open_in(dir.path()).unwrap()), keychain.clone());
-        let secret = "0F1E2D3C4B5A69788796A5B4C3D2E1F0";
+        let secret = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d";
         let new = NewKey {
             exchange: Exchange::Bybit,
             label: "clip".into(),
