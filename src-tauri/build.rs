@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "audit_log",
     "reveal_secret",
     "copy_secret",
+    "copy_recovery_codes",
+    "set_bots_allowed",
     "get_settings",
     "save_settings",
     "snooze_key",

@@ -77,6 +77,17 @@ impl From<GuardError> for IpcError {
     }
 }
 
+impl From<latchkey_core::bots::BotsError> for IpcError {
+    fn from(e: latchkey_core::bots::BotsError) -> Self {
+        use latchkey_core::bots::BotsError;
+        match e {
+            BotsError::Guard(g) => g.into(),
+            BotsError::Core(inner) => inner.into(),
+            refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new("bots", refusal.to_string()) },
+        }
+    }
+}
+
 impl From<RevokeError> for IpcError {
     fn from(e: RevokeError) -> Self {
         match e {

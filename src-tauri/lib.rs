@@ -38,6 +38,8 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::audit::audit_log,
         commands::secrets::reveal_secret,
         commands::secrets::copy_secret,
+        commands::secrets::copy_recovery_codes,
+        commands::bots::set_bots_allowed,
         commands::rotation::get_settings,
         commands::rotation::save_settings,
         commands::rotation::snooze_key,
@@ -79,7 +81,13 @@ pub fn run() {
     #[cfg(target_os = "linux")]
     paint_on_cpu();
     let data_dir = latchkey_core::paths::data_dir();
-    logging::init(data_dir.as_deref());
+    // Owner-only, and everything in it tightened, before the first file (the log) is written there.
+    let private = data_dir.as_deref().map(latchkey_core::paths::prepare_private_dir);
+    logging::init(data_dir.as_deref().filter(|_| matches!(private, Some(Ok(())))));
+    if let Some(Err(e)) = &private {
+        // The store's own open reports it to the window too.
+        tracing::error!(error = %e, "could not make the data folder private");
+    }
     let state = AppState::open(data_dir);
     resume_revokes(&state);
     let wake = state.reminder_wake();
@@ -91,6 +99,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
         .setup(move |app| {
+            tray::quit_on_signals(app.handle());
             if let Err(e) = tray::install(app.handle()) {
                 // No tray on this desktop (e.g. no StatusNotifier host): the window still works.
                 tracing::warn!(error = %e, "no tray icon");

@@ -1,7 +1,7 @@
 //! Logs go to stderr and to `<data dir>/logs/latchkey.log`. They carry ids, exchanges and outcomes,
 //! never a secret: secret types print as redactions and no code path formats a secret value.
+//! The log folder and file are owner-only, like the rest of the data dir.
 
-use std::fs::OpenOptions;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -12,8 +12,8 @@ pub fn init(data_dir: Option<&Path>) {
     let filter = EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let file = data_dir.and_then(|dir| {
         let logs = dir.join("logs");
-        std::fs::create_dir_all(&logs).ok()?;
-        OpenOptions::new().create(true).append(true).open(logs.join("latchkey.log")).ok()
+        latchkey_core::paths::create_private_folder(&logs).ok()?;
+        latchkey_core::paths::private_file_options().create(true).append(true).open(logs.join("latchkey.log")).ok()
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     let _ = match file {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use latchkey_core::bots::Bots;
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
 use latchkey_core::keychain::Keychain;
@@ -19,6 +20,7 @@ pub struct Core {
     pub data_dir: PathBuf,
     pub vault: Arc<Vault>,
     pub guard: Arc<Guard>,
+    pub bots: Bots,
     pub engine: RevokeEngine,
 }
 
@@ -49,6 +51,7 @@ impl AppState {
             let client = exchange.clone()?;
             let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
             let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
+            let bots = Bots::new(store.clone(), guard.clone());
             let engine = RevokeEngine::new(
                 store,
                 keychain.clone(),
@@ -57,7 +60,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
             );
-            Ok(Arc::new(Core { data_dir, vault, guard, engine }))
+            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine }))
         });
         if let Err(e) = &core {
             tracing::error!(error = %e, "store unavailable");

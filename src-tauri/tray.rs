@@ -40,12 +40,57 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 }
 
 /// Closing the window destroys it; with no window left the app keeps running in the tray. Only an
-/// explicit exit (the tray's Quit, `app.exit`) ends it.
+/// explicit exit (the tray's Quit, `app.exit`, a termination signal) ends it, and that takes a
+/// copied secret off the clipboard first instead of leaving it for the next paste.
 pub fn keep_running_without_windows<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
-    if let RunEvent::ExitRequested { code: None, api, .. } = event {
-        api.prevent_exit();
+    match event {
+        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::Exit => clear_clipboard_on_quit(),
+        _ => {}
     }
 }
+
+fn clear_clipboard_on_quit() {
+    match crate::clipboard::clear_pending() {
+        Ok(true) => tracing::info!("clipboard cleared on quit"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not clear the clipboard on quit"),
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP (logout, `kill`, Ctrl-C in a terminal) quit like the tray's Quit, so
+/// the clipboard is cleared on those paths too. A second signal ends the process at once.
+#[cfg(unix)]
+pub fn quit_on_signals<R: Runtime>(app: &AppHandle<R>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+        else {
+            tracing::warn!("could not listen for termination signals");
+            return;
+        };
+        let mut asked = false;
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = hup.recv() => {}
+            }
+            if asked {
+                clear_clipboard_on_quit();
+                std::process::exit(1);
+            }
+            asked = true;
+            tracing::info!("termination signal: quitting");
+            app.exit(0);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+pub fn quit_on_signals<R: Runtime>(_app: &AppHandle<R>) {}
 
 /// Shows the main window, building it again if it was closed.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {

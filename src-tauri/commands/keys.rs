@@ -109,6 +109,9 @@ pub struct AddKeyInput {
     /// user explicitly chose to save without verifying.
     #[serde(default = "yes")]
     pub verify: bool,
+    /// "Bots may use this key" (on by default); the wizard's checkbox.
+    #[serde(default = "yes")]
+    pub bots_allowed: bool,
 }
 
 fn yes() -> bool {
@@ -152,10 +155,18 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
     } else {
         None
     };
-    let record = {
-        let vault = vault.clone();
-        blocking(move || Ok(vault.insert(checked, inspection, Utc::now())?)).await?
-    };
+    let bots_allowed = input.bots_allowed;
+    let core = state.core()?;
+    let record = blocking(move || {
+        let record = core.vault.insert(checked, inspection, Utc::now())?;
+        // Off from the start when the user unticked it: turning off needs no code.
+        if bots_allowed {
+            Ok(record)
+        } else {
+            Ok(core.bots.deny(record.id, Utc::now())?)
+        }
+    })
+    .await?;
     state.reminders_changed();
     blocking(move || Ok(KeyView::one(&vault, record)?)).await
 }

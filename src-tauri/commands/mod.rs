@@ -2,6 +2,7 @@
 //! thread (keychain calls block on D-Bus), and maps errors to [`crate::IpcError`].
 
 pub mod audit;
+pub mod bots;
 pub mod exchange;
 pub mod guard;
 pub mod keychain;

@@ -252,7 +252,8 @@ pub async fn save_revoke_report(state: State<'_, AppState>, job_id: String) -> R
         let dir = core.data_dir.join("reports");
         let safe_id: String = job_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
         let path = dir.join(format!("revoke-{safe_id}.txt"));
-        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)).map_err(|e| {
+        // Never through a symlink planted at the path; owner-only like the rest of the data dir.
+        latchkey_core::paths::write_private_file(&path, text.as_bytes()).map_err(|e| {
             IpcError::storage(format!(
                 "Could not write the report to {}: {e}. Check the folder's permissions.",
                 path.display()

@@ -84,6 +84,7 @@ function record(input: RecordInput, id = `id-${backend.keys.length + 1}`): KeyVi
     ipWhitelist: [],
     status: 'active',
     inspection: null,
+    botsAllowed: input.botsAllowed ?? true,
     findings: [],
   };
 }
@@ -169,6 +170,14 @@ function install(): void {
         if (code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
         backend.orphans = backend.orphans.filter((o) => o.id !== id);
         return null;
+
+      }
+      case 'set_bots_allowed': {
+        const { id, allowed, code } = args as { id: string; allowed: boolean; code: string | null };
+        if (allowed && code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
+        const i = backend.keys.findIndex((k) => k.id === id);
+        backend.keys[i] = { ...backend.keys[i]!, botsAllowed: allowed };
+        return structuredClone(backend.keys[i]);
       }
       default:
         throw `unknown command ${cmd}`;
@@ -351,6 +360,7 @@ describe('add key wizard', () => {
         passphrase: OKX_PASS,
         rotationDays: 30,
         verify: true,
+        botsAllowed: true,
       },
     });
     for (const el of secretInputs) expect(el.value).toBe('');
@@ -386,6 +396,7 @@ describe('add key wizard', () => {
         passphrase: null,
         rotationDays: 90,
         verify: true,
+        botsAllowed: true,
       },
     });
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
@@ -864,5 +875,53 @@ describe('key truth', () => {
   it('says nothing at start when every keychain item has its key', () => {
     expect(backend.calls.some((c) => c.cmd === 'orphan_keys')).toBe(true);
     expect(document.querySelector('#orphans-dialog')).toBeNull();
+  });
+});
+
+describe('bots may use this key', () => {
+  it('is left off from the wizard, turned on only with a code, and off again without one', async () => {
+    click('#add-key');
+    click('input[name=exchange][value=okx]');
+    click('#wizard-next');
+    type('#api-key', OKX_KEY);
+    type('#api-secret', OKX_SECRET);
+    type('#passphrase', OKX_PASS);
+    click('#wizard-next');
+    type('#label', 'personal');
+    click('#wizard-next');
+    await flush();
+    expect(step()).toBe('confirm');
+    expect($input('#bots-allowed').checked).toBe(true);
+    click('#bots-allowed');
+    click('#wizard-save');
+    await flush();
+    const add = backend.calls.find((c) => c.cmd === 'add_key')?.args as { input: AddKeyInput };
+    expect(add.input.botsAllowed).toBe(false);
+    const card = () => $('[data-testid=key-card][data-label=personal]');
+    expect(card().querySelector<HTMLInputElement>('.bots-allowed')!.checked).toBe(false);
+    expect(card().textContent).toContain('Bots may not use this key');
+
+    // On: asks for a code; a wrong one leaves it off, the right one turns it on.
+    card().querySelector<HTMLInputElement>('.bots-allowed')!.click();
+    await flush();
+    expect(card().querySelector<HTMLInputElement>('.bots-allowed')!.checked).toBe(false);
+    type('#guard-code', '000000');
+    click('#bots-confirm');
+    await flush();
+    expect($('#bots-dialog').textContent).toContain('Wrong code');
+    type('#guard-code', '123456');
+    click('#bots-confirm');
+    await flush();
+    expect(document.querySelector('#bots-dialog')).toBeNull();
+    expect(card().querySelector<HTMLInputElement>('.bots-allowed')!.checked).toBe(true);
+    const sets = backend.calls.filter((c) => c.cmd === 'set_bots_allowed').map((c) => c.args);
+    expect(sets.at(-1)).toEqual({ id: card().dataset.id, allowed: true, code: '123456' });
+
+    // Off: no dialog, no code.
+    card().querySelector<HTMLInputElement>('.bots-allowed')!.click();
+    await flush();
+    expect(document.querySelector('#bots-dialog')).toBeNull();
+    expect(backend.calls.filter((c) => c.cmd === 'set_bots_allowed').at(-1)?.args).toEqual({ id: card().dataset.id, allowed: false, code: null });
+    expect(card().querySelector<HTMLInputElement>('.bots-allowed')!.checked).toBe(false);
   });
 });

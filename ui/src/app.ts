@@ -1,7 +1,7 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, snoozeKey, verifyKey, wipeLocally } from './api/commands';
+import { auditLog, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, setBotsAllowed, snoozeKey, verifyKey, wipeLocally } from './api/commands';
 import type { GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
@@ -103,6 +103,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onRotate: (key: KeyView) => startRotation(key),
     onReveal: (key: KeyView) => void reveal(key),
     onCopy: (key: KeyView, part: SecretPart) => void copy(key, part),
+    onBotsAllowed: (key: KeyView, allowed: boolean) => void botsAccess(key, allowed),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -319,6 +320,47 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const neighbour = keys.filter((k) => k.status !== 'revoked')[Math.min(i, keys.length - 1)] ?? keys.find((k) => k.status !== 'revoked');
     if (neighbour) focusCard(neighbour.id);
     else (document.getElementById('add-first-key') ?? addButton).focus();
+  }
+
+  // ---- which keys bots may use ----------------------------------------------------------------------
+
+  /** "Bots may use this key": off at once; on asks for a 2FA code, checked in Rust. */
+  async function botsAccess(key: KeyView, allowed: boolean): Promise<void> {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    let updated: KeyView | null = null;
+    try {
+      if (!allowed) {
+        updated = await setBotsAllowed(key.id, false, null);
+      } else {
+        dialogOpen = true;
+        updated = await askCode<KeyView>({
+          ids: { dialog: 'bots-dialog', title: 'bots-title', cancel: 'bots-cancel', confirm: 'bots-confirm' },
+          title: `Let bots use “${key.label}”?`,
+          body: [
+            h('p', {}, '`latchkey run` will hand this key to any command you start with it, without asking again.'),
+            h('p', { class: 'muted' }, 'Enter a 2FA code to allow it.'),
+          ],
+          confirmLabel: 'Allow bots',
+          busyLabel: 'Checking…',
+          run: (code) => setBotsAllowed(key.id, true, code),
+          onEnroll: () => {
+            dialogOpen = false;
+            startEnrollment(false);
+          },
+          returnFocus: () => buttonOf(key.id, 'bots-allowed'),
+        });
+        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+      }
+    } catch (e) {
+      showError(e as IpcError);
+    }
+    if (!updated) return;
+    const changed = updated;
+    keys = keys.map((k) => (k.id === changed.id ? changed : k));
+    render();
+    announce(changed.botsAllowed ? `Bots may now use “${changed.label}”.` : `Bots may no longer use “${changed.label}”.`);
+    buttonOf(changed.id, 'bots-allowed').focus();
   }
 
   // ---- reveal and copy a secret (guarded) ----------------------------------------------------------

@@ -117,6 +117,7 @@ function install(): void {
         backend.keys = backend.keys.filter((k) => k.id !== args.id);
         return null;
       case 'audit_log': return structuredClone(backend.audit);
+      case 'copy_recovery_codes': return { clearsInSecs: 30 };
       default: throw `unknown command ${cmd}`;
     }
   });
@@ -252,6 +253,24 @@ describe('2FA enrolment', () => {
     expect(calls('guard_confirm_enrollment')).toHaveLength(2);
     expect(backend.calls.filter((c) => c.cmd.startsWith('guard_') && c.cmd !== 'guard_status').map((c) => c.cmd))
       .toEqual(['guard_begin_enrollment', 'guard_confirm_enrollment', 'guard_confirm_enrollment']);
+  });
+
+  it('copies the recovery codes through Rust (cleared later there), never with the page clipboard', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    const pageClipboard: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (t: string) => void pageClipboard.push(t) } });
+    await start();
+    click('#enroll-banner-start');
+    await flush();
+    type('#enroll-code', '492039');
+    click('#enroll-confirm');
+    await flush();
+    click('#copy-recovery');
+    await flush();
+    expect(calls('copy_recovery_codes')).toEqual([{ codes: RECOVERY }]);
+    expect($('#copy-recovery').textContent).toBe('Copied — clipboard clears in 30 s');
+    expect(pageClipboard).toEqual([]);
+    click('#recovery-done');
   });
 
   it('the banner can be dismissed', async () => {

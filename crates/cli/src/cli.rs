@@ -33,6 +33,9 @@ pub enum Command {
     Run(RunArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
     Revoke(RevokeArgs),
+    /// Which keys `run` may hand to bots: allow (needs a 2FA code) or deny
+    #[command(subcommand)]
+    Bots(BotsCommand),
     /// Two-factor guard: enroll, status, disable
     #[command(name = "2fa", subcommand)]
     TwoFactor(TwoFactorCommand),
@@ -105,6 +108,9 @@ pub struct AddArgs {
     /// Save without asking the exchange first (not recommended: typos go unnoticed)
     #[arg(long)]
     pub no_verify: bool,
+    /// Do not let `latchkey run` hand this key to bots (allowed by default; master keys never are)
+    #[arg(long)]
+    pub no_bots: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -194,6 +200,23 @@ pub struct RevokeArgs {
     pub code: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BotsCommand {
+    /// Let `latchkey run` hand this key to bots (needs a 2FA code; never for a master key)
+    Allow {
+        /// The key's label (or id)
+        label: String,
+        /// The 2FA code (or a recovery code); prompted for without echo when not given
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Stop `latchkey run` from handing this key to bots (no code needed)
+    Deny {
+        /// The key's label (or id)
+        label: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

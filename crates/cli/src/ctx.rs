@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use latchkey_core::bots::Bots;
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
 use latchkey_core::keychain::Keychain;
@@ -17,6 +18,7 @@ use crate::error::CliError;
 
 pub struct Ctx {
     pub vault: Arc<Vault>,
+    pub bots: Bots,
     pub guard: Arc<Guard>,
     pub client: Arc<ExchangeClient>,
     pub engine: RevokeEngine,
@@ -35,6 +37,7 @@ impl Ctx {
         let client = Arc::new(ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))?);
         let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
         let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
+        let bots = Bots::new(store.clone(), guard.clone());
         let engine = RevokeEngine::new(
             store,
             keychain,
@@ -43,7 +46,7 @@ impl Ctx {
             Arc::new(SystemClock),
             RevokeConfig::default(),
         );
-        Ok(Ctx { vault, guard, client, engine })
+        Ok(Ctx { vault, bots, guard, client, engine })
     }
 
     /// A key by label (case-insensitive) or id. A label in use wins over a revoked key's old label.

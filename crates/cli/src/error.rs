@@ -62,6 +62,17 @@ impl From<GuardError> for CliError {
     }
 }
 
+impl From<latchkey_core::bots::BotsError> for CliError {
+    fn from(e: latchkey_core::bots::BotsError) -> Self {
+        use latchkey_core::bots::BotsError;
+        match e {
+            BotsError::Guard(g) => g.into(),
+            BotsError::Core(core) => CliError::Core(core),
+            refusal => CliError::Refused(refusal.to_string()),
+        }
+    }
+}
+
 impl From<RevokeError> for CliError {
     fn from(e: RevokeError) -> Self {
         match e {

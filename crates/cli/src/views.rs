@@ -27,6 +27,7 @@ pub struct KeyJson {
     pub rotation_days: u32,
     pub master_key_id: Option<KeyId>,
     pub sub_account: Option<String>,
+    pub bots_allowed: bool,
 }
 
 impl From<&KeyRecord> for KeyJson {
@@ -47,6 +48,7 @@ impl From<&KeyRecord> for KeyJson {
             rotation_days: k.rotation_days,
             master_key_id: k.master_key_id,
             sub_account: k.sub_account.clone(),
+            bots_allowed: k.bots_allowed,
         }
     }
 }

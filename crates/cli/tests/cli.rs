@@ -526,3 +526,131 @@ fn an_empty_store_lists_nothing_and_audits_clean() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
     assert!(stderr(&out).contains("No interrupted revoke"), "{}", stderr(&out));
 }
+
+/// `run` hands over only keys allowed for bots, never a master; allowing needs a 2FA code.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn run_gives_only_keys_allowed_for_bots() {
+    let mut env = Env::new();
+    let (master, sub) = (seed_key("okx-master-ip-bound"), seed_key("okx-sub-bot"));
+    ok(&env.add_via_stdin(&master, "master", &["--no-verify"]));
+    ok(&env.add_via_stdin(&sub, "sub", &["--no-verify", "--master", "master", "--sub-account", "bot1"]));
+    let list = json(&env.latchkey(&["list", "--json"], ""));
+    let allowed =
+        |label: &str| list.as_array().unwrap().iter().find(|k| k["label"] == label).unwrap()["botsAllowed"].clone();
+    assert_eq!((allowed("master"), allowed("sub")), (Value::Bool(false), Value::Bool(true)));
+
+    // The master can delete other keys: never handed out, and no code can change that.
+    let out = env.cmd(&["run", "master", "--", "sh", "-c", "echo ran"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("master of 1 other key"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "the command did not run");
+    let out = env.latchkey(&["bots", "allow", "master"], "");
+    assert_eq!(out.status.code(), Some(3), "refused before any code is asked: {}", stderr(&out));
+
+    // A key the user turned off: refused, with the way back.
+    ok(&env.latchkey(&["bots", "deny", "sub"], ""));
+    let out = env.cmd(&["run", "sub", "--", "sh", "-c", "echo ran"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("latchkey bots allow 'sub' --code") && err.contains("Bots may use this key"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // On again: needs 2FA, then a valid code.
+    let out = env.latchkey(&["bots", "allow", "sub", "--code", "123456"], "");
+    assert_eq!(out.status.code(), Some(3), "no 2FA yet: {}", stderr(&out));
+    let (totp, _) = enroll(&env);
+    let out = env.latchkey(&["bots", "allow", "sub", "--code", "000000"], "");
+    assert_eq!(out.status.code(), Some(3), "a wrong code: {}", stderr(&out));
+    ok(&env.latchkey(&["bots", "allow", "sub", "--code", &oathtool(&totp, 30)], ""));
+    let out =
+        env.cmd(&["run", "sub", "--", "sh", "-c", r#"printf %s "$OKX_API_SECRET" | sha256sum"#]).output().unwrap();
+    assert!(ok(&out).starts_with(&sha256_hex(&sub.secret)));
+
+    let log = json(&env.latchkey(&["audit", "--json"], ""));
+    let details: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "bots_access")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(details, ["bots may use this key", "bots may not use this key"]);
+}
+
+/// "given to X" is written only once X runs: a command that cannot start was given nothing.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_command_that_never_started_was_given_nothing() {
+    let mut env = Env::new();
+    ok(&env.add_via_stdin(&seed_key("binance-read-only"), "bn", &["--no-verify"]));
+    let out = env.cmd(&["run", "bn", "--", "no-such-program-latchkey"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    let given = |env: &Env| -> Vec<String> {
+        let log = json(&env.latchkey(&["audit", "--json"], ""));
+        log.as_array().unwrap().iter().filter(|e| e["action"] == "run").map(|e| e["detail"].to_string()).collect()
+    };
+    assert!(given(&env).is_empty(), "audited as given: {:?}", given(&env));
+    ok(&env.cmd(&["run", "bn", "--", "true"]).output().unwrap());
+    let entries = given(&env);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].contains("given to `true`"), "{entries:?}");
+}
+
+#[cfg(unix)]
+fn modes_under(dir: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = vec![(".".to_owned(), std::fs::metadata(dir).unwrap().permissions().mode() & 0o777)];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+            let name = entry.path().strip_prefix(dir).unwrap().display().to_string();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+            out.push((name, meta.permissions().mode() & 0o777));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The CLI's first start makes the data folder owner-only and every file in it 0600, and a folder
+/// an older version left 0755 with 0644 files is tightened at the next start.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_is_private_from_the_first_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let list = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(["list"])
+            .env("LATCHKEY_DATA_DIR", dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    ok(&list(&dir));
+    let modes = modes_under(&dir);
+    assert!(modes.iter().any(|(n, _)| n == "latchkey.sqlite3"), "{modes:?}");
+    for (name, mode) in &modes {
+        let want = if std::fs::symlink_metadata(dir.join(name)).unwrap().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{name}: {mode:o} in {modes:?}");
+    }
+
+    // As an older version left it: everything readable by others.
+    std::fs::create_dir_all(dir.join("reports")).unwrap();
+    std::fs::write(dir.join("reports/revoke-1.txt"), "report").unwrap();
+    for (name, _) in modes_under(&dir) {
+        let path = dir.join(&name);
+        let loose = if std::fs::metadata(&path).unwrap().is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(loose)).unwrap();
+    }
+    ok(&list(&dir));
+    for (name, mode) in modes_under(&dir) {
+        let want = if std::fs::symlink_metadata(dir.join(&name)).unwrap().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{name} after the second start: {mode:o}");
+    }
+}

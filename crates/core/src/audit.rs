@@ -37,6 +37,8 @@ pub enum Action {
     Wipe,
     /// The key was handed to a program in its environment (`latchkey run`).
     Run,
+    /// "Bots may use this key" was turned on or off.
+    BotsAccess,
 }
 
 impl Action {
@@ -55,6 +57,7 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::Wipe => "wipe",
             Action::Run => "run",
+            Action::BotsAccess => "bots_access",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! SQLite ([`store`]); [`vault`] ties the two together with validation and auditing.
 
 pub mod audit;
+pub mod bots;
 pub mod error;
 pub mod exchange;
 pub mod guard;

@@ -179,6 +179,10 @@ pub struct KeyRecord {
     /// The key this one replaced in a rotation.
     #[serde(default)]
     pub replaces: Option<KeyId>,
+    /// "Bots may use this key": `latchkey run` hands it out only when set. Never set on a master
+    /// of other keys (see `bots`).
+    #[serde(default)]
+    pub bots_allowed: bool,
 }
 
 impl KeyRecord {
@@ -205,6 +209,7 @@ impl KeyRecord {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            bots_allowed: true,
         }
     }
 }

@@ -93,6 +93,23 @@ const MIGRATIONS: &[M<'static>] = &[
             value TEXT NOT NULL
         ) STRICT;",
     ),
+    // Issue 10: "Bots may use this key". On for existing keys (what `run` did before) except
+    // masters; the triggers keep every master off however its link is made (add, revoke set-up,
+    // rotation), and refuse turning one on.
+    M::up(
+        "ALTER TABLE keys ADD COLUMN bots_allowed INTEGER NOT NULL DEFAULT 1;
+        UPDATE keys SET bots_allowed = 0 WHERE id IN (SELECT master_key_id FROM keys WHERE master_key_id IS NOT NULL);
+        CREATE TRIGGER keys_master_no_bots_insert AFTER INSERT ON keys WHEN NEW.master_key_id IS NOT NULL
+        BEGIN UPDATE keys SET bots_allowed = 0 WHERE id = NEW.master_key_id; END;
+        CREATE TRIGGER keys_master_no_bots_link AFTER UPDATE OF master_key_id ON keys WHEN NEW.master_key_id IS NOT NULL
+        BEGIN UPDATE keys SET bots_allowed = 0 WHERE id = NEW.master_key_id; END;
+        CREATE TRIGGER keys_master_no_bots_allow BEFORE UPDATE OF bots_allowed ON keys
+        WHEN NEW.bots_allowed != 0 AND EXISTS (SELECT 1 FROM keys WHERE master_key_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'a master key cannot be allowed for bots'); END;
+        CREATE TRIGGER keys_master_no_bots_new BEFORE INSERT ON keys
+        WHEN NEW.bots_allowed != 0 AND EXISTS (SELECT 1 FROM keys WHERE master_key_id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'a master key cannot be allowed for bots'); END;",
+    ),
 ];
 
 pub struct Store {
@@ -107,18 +124,29 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`, owner-only on Unix, and brings its schema
-    /// up to date. A damaged file is reported, never overwritten.
+    /// Opens (creating if needed) the database in `dir` and brings its schema up to date. The folder
+    /// is made owner-only and every file in it 0600 on Unix, even when it already existed. A damaged
+    /// file is reported, never overwritten.
     pub fn open_in(dir: &Path) -> Result<Store> {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::storage(dir, "that path is a file, not a folder (set LATCHKEY_DATA_DIR to a folder)"));
         }
-        create_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
-        Store::open(&dir.join(crate::paths::DB_FILE))
+        crate::paths::prepare_private_dir(dir).map_err(|e| Error::storage(dir, e))?;
+        let store = Store::open(&dir.join(crate::paths::DB_FILE))?;
+        // The WAL and SHM files SQLite just created take the database's mode; this makes sure.
+        crate::paths::tighten(dir).map_err(|e| Error::storage(dir, e))?;
+        Ok(store)
     }
 
     pub fn open(path: &Path) -> Result<Store> {
         let err = |e: &dyn std::fmt::Display| Error::storage(path, e);
+        // Created owner-only before SQLite sees it (SQLite would create it 0644 under the usual umask).
+        crate::paths::private_file_options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| err(&e))?;
         let mut conn = Connection::open(path).map_err(|e| err(&e))?;
         // The app and the CLI may use the file at once: wait for the other's write, don't fail.
         conn.busy_timeout(Duration::from_secs(5)).map_err(|e| err(&e))?;
@@ -289,6 +317,28 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Sets "Bots may use this key", with its audit entry. The store refuses turning a master on.
+    pub fn set_bots_allowed(&self, id: KeyId, allowed: bool, event: &audit::Event<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let n = tx
+            .execute("UPDATE keys SET bots_allowed = ?2 WHERE id = ?1", params![id.to_string(), allowed])
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(Error::NotFound(id));
+        }
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// How many keys name `id` as their master.
+    pub fn sub_key_count(&self, id: KeyId) -> Result<usize> {
+        self.conn()
+            .query_row("SELECT COUNT(*) FROM keys WHERE master_key_id = ?1", [id.to_string()], |r| r.get::<_, i64>(0))
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .map_err(|e| self.err(e))
+    }
+
     /// Deletes the key's row and writes its audit entry in one transaction. `Ok(false)` if absent.
     pub fn delete_key(&self, id: KeyId, event: &audit::Event<'_>) -> Result<bool> {
         let mut conn = self.conn();
@@ -339,8 +389,8 @@ fn insert_key_row(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at,
                            verified_at, rotation_days, permissions, ip_whitelist, status, inspection,
-                           master_key_id, sub_account, snoozed_until, reminded_at, replaces)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                           master_key_id, sub_account, snoozed_until, reminded_at, replaces, bots_allowed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         params![
             key.id.to_string(),
             key.exchange.as_str(),
@@ -360,6 +410,7 @@ fn insert_key_row(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
             key.snoozed_until,
             key.reminded_at,
             key.replaces.map(|r| r.to_string()),
+            key.bots_allowed,
         ],
     )?;
     Ok(())
@@ -410,15 +461,8 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         snoozed_until: r.get("snoozed_until")?,
         reminded_at: r.get("reminded_at")?,
         replaces: r.get::<_, Option<String>>("replaces")?.and_then(|s| s.parse().ok()),
+        bots_allowed: r.get("bots_allowed")?,
     })
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 #[cfg(test)]
@@ -495,6 +539,32 @@ mod tests {
         assert_eq!(actions, ["delete", "add"]);
     }
 
+    /// A database from before "Bots may use this key": its keys stay usable by `run`, except the
+    /// masters of other keys.
+    #[test]
+    fn existing_keys_keep_bots_access_except_masters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::paths::DB_FILE);
+        let before = MIGRATIONS.iter().position(|m| format!("{m:?}").contains("bots_allowed")).unwrap();
+        let master = record("master");
+        let sub = KeyRecord { master_key_id: Some(master.id), ..record("sub") };
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..before]).to_latest(&mut conn).unwrap();
+            for k in [&master, &sub] {
+                conn.execute(
+                    "INSERT INTO keys (id, exchange, label, environment, key_hint, created_at, rotated_at, rotation_days, master_key_id)
+                     VALUES (?1, 'okx', ?2, '{\"kind\":\"live\"}', 'ab…yz', ?3, ?3, 90, ?4)",
+                    params![k.id.to_string(), k.label, at(), k.master_key_id.map(|m| m.to_string())],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert!(!store.get_key(master.id).unwrap().unwrap().bots_allowed, "a master is off");
+        assert!(store.get_key(sub.id).unwrap().unwrap().bots_allowed, "other keys keep what `run` did before");
+    }
+
     #[test]
     fn uses_wal() {
         let dir = tempfile::tempdir().unwrap();
@@ -523,5 +593,29 @@ mod tests {
         Store::open_in(&sub).unwrap();
         let mode = std::fs::metadata(&sub).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    /// The database and its WAL and SHM files are owner-only from their first byte, and a folder
+    /// left 0755 with 0644 files by an earlier version is tightened when the store opens.
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_owner_only_even_in_an_old_loose_folder() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("data");
+        let key = record("a");
+        {
+            let store = Store::open_in(&sub).unwrap();
+            store.insert_key(&key, &event(Action::Add, &key)).unwrap();
+            for file in ["latchkey.sqlite3", "latchkey.sqlite3-wal", "latchkey.sqlite3-shm"] {
+                assert_eq!(mode(&sub.join(file)), 0o600, "{file} of a new store");
+            }
+        }
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(sub.join("latchkey.sqlite3"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let _store = Store::open_in(&sub).unwrap();
+        assert_eq!(mode(&sub), 0o700);
+        assert_eq!(mode(&sub.join("latchkey.sqlite3")), 0o600);
     }
 }

@@ -118,6 +118,8 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            // On by default: a new key is not yet anyone's master (the store turns it off if it becomes one).
+            bots_allowed: true,
         };
         if let Err(e) = self.put_secret(&record, &credentials) {
             self.audit_failure(Action::Add, &record, now, &e);
@@ -270,6 +272,7 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: Some(old.id),
+            bots_allowed: old.bots_allowed,
         };
         self.put_secret(&record, &credentials)?;
         let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
@@ -332,6 +335,9 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            // Nobody knows what a forgotten item was for (a master, perhaps): bots get it only
+            // after the user turns it on with a code.
+            bots_allowed: false,
         };
         let detail = if record.verified_at.is_some() {
             "restored from a keychain item no list showed; verified with the exchange"

@@ -292,6 +292,70 @@ async fn key_cases(t: &mut Table, dir: &Path) {
     t.row(area, "delete: the item of a key on the list", e, &["refresh"], None);
 }
 
+/// What `latchkey run` and the card's "Bots may use this key" refuse, and an exchange answer too
+/// big to read.
+async fn bots_and_size_cases(t: &mut Table, dir: &Path) {
+    use latchkey_core::audit::{Action, Event, Outcome};
+    use latchkey_core::bots::{check_run, Bots};
+    use latchkey_core::model::{KeyRecord, KeyStatus};
+
+    let store = Arc::new(Store::open_in(dir).unwrap());
+    let guard = Arc::new(Guard::new(
+        store.clone(),
+        Arc::new(MemoryStore::default()),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    ));
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 5).unwrap();
+    let add = |key: &KeyRecord| {
+        let event = Event {
+            at: now,
+            action: Action::Add,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
+        store.insert_key(key, &event).unwrap();
+    };
+    let master = KeyRecord::sample(Exchange::Okx, "okx-master", now, 90);
+    let sub = KeyRecord { master_key_id: Some(master.id), ..KeyRecord::sample(Exchange::Okx, "okx-sub", now, 90) };
+    let off = KeyRecord { bots_allowed: false, ..KeyRecord::sample(Exchange::Bybit, "personal", now, 90) };
+    let revoked = KeyRecord { status: KeyStatus::Revoked, ..KeyRecord::sample(Exchange::Binance, "old", now, 90) };
+    for k in [&master, &sub, &off, &revoked] {
+        add(k);
+    }
+    let bots = Bots::new(store.clone(), guard);
+    let area = "Bots (latchkey run, the card's switch)";
+    let get = |k: &KeyRecord| store.get_key(k.id).unwrap().unwrap();
+    let e = check_run(&get(&off), 0, "python").unwrap_err();
+    t.row(
+        area,
+        "run a key with \"Bots may use this key\" off",
+        e,
+        &["latchkey bots allow 'personal' --code", "Bots may use this key"],
+        None,
+    );
+    let e = check_run(&get(&master), 1, "python").unwrap_err();
+    t.row(area, "run a master of another key", e, &["sub-account"], None);
+    t.row(
+        area,
+        "allow bots on a master of another key",
+        bots.allow(master.id, "123456", now).unwrap_err(),
+        &["never"],
+        None,
+    );
+    t.row(area, "allow bots on a revoked key", bots.allow(revoked.id, "123456", now).unwrap_err(), &["revoked"], None);
+    t.row(area, "allow bots before 2FA is set up", bots.allow(off.id, "123456", now).unwrap_err(), &["2FA"], None);
+
+    let sim = sim().await;
+    t.volatile.push((sim.base_url(), "<sim>"));
+    let okx = seed_key("okx-read-only");
+    sim.set_fault(Fault::new(FaultKind::HugeBody { bytes: 2 * latchkey_core::exchange::MAX_ANSWER_BYTES }));
+    let e = client().inspect(&endpoint(&sim, Exchange::Okx), &creds(&okx)).await.unwrap_err();
+    t.row("Exchange answers", "OKX: an answer of 2 MiB", e, &["1024 KiB"], Some(&okx.secret));
+    sim.clear_faults();
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -304,13 +368,14 @@ fn fixture_with_key(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn every_bad_input_gets_a_clear_message() {
-    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<_> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut t = Table { rows: Vec::new(), volatile: Vec::new() };
     wizard_cases(&mut t, dirs[0].path());
     exchange_cases(&mut t).await;
     guard_cases(&mut t, dirs[1].path());
     file_cases(&mut t, dirs[2].path());
     key_cases(&mut t, dirs[3].path()).await;
+    bots_and_size_cases(&mut t, dirs[4].path()).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

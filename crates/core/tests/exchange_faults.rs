@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use exchange_sim::{Fault, FaultKind};
 use exchange_support::*;
-use latchkey_core::exchange::{ClientConfig, Endpoint, MasterKey, RevokeOutcome, RevokeRequest};
+use latchkey_core::exchange::{ClientConfig, Endpoint, MasterKey, RevokeOutcome, RevokeRequest, MAX_ANSWER_BYTES};
 use latchkey_core::model::{Environment, Exchange};
 
 const CONFIG: &str = "/api/v5/account/config";
@@ -106,6 +106,21 @@ async fn malformed_json_is_an_unexpected_response() {
         let err = client().inspect(&endpoint(&sim, exchange(&key)), &creds(&key)).await.unwrap_err();
         assert_eq!(err.kind(), "unexpected_response", "{label}: {err}");
         assert!(err.to_string().contains("not JSON"), "{err}");
+    }
+}
+
+/// A well-formed answer past 1 MiB is refused before it is parsed; one just under it is read.
+#[tokio::test]
+async fn an_answer_over_one_mib_is_refused_before_parsing() {
+    let sim = sim().await;
+    let key = seed_key("okx-read-only");
+    sim.set_fault(Fault::new(FaultKind::HugeBody { bytes: MAX_ANSWER_BYTES - 4096 }).times(1));
+    client().inspect(&endpoint(&sim, Exchange::Okx), &creds(&key)).await.unwrap();
+    for bytes in [MAX_ANSWER_BYTES + 1, 64 * MAX_ANSWER_BYTES] {
+        sim.set_fault(Fault::new(FaultKind::HugeBody { bytes }).times(1));
+        let err = client().inspect(&endpoint(&sim, Exchange::Okx), &creds(&key)).await.unwrap_err();
+        assert_eq!(err.kind(), "unexpected_response", "{bytes} bytes: {err}");
+        assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
     }
 }
 

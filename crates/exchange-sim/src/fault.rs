@@ -18,6 +18,10 @@ pub enum FaultKind {
     Hang,
     /// HTTP 200 with a truncated JSON body.
     MalformedJson,
+    /// The normal answer, padded with a JSON field until the body is `bytes` long: a well-formed
+    /// answer far too big to be a real one.
+    #[serde(rename_all = "camelCase")]
+    HugeBody { bytes: usize },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,18 @@ impl Reply {
         self
     }
 
+    /// The same JSON object with a `"padding"` field first, so the body is `bytes` long (or its
+    /// natural length, if that is longer).
+    pub fn padded_to(mut self, bytes: usize) -> Self {
+        if let Some(rest) = self.body.strip_prefix('{') {
+            let comma = if rest.trim_start().starts_with('}') { "" } else { "," };
+            // `{"padding":"` + fill + `"` + comma + rest
+            let fill = "x".repeat(bytes.saturating_sub(12 + comma.len() + rest.len() + 1));
+            self.body = format!("{{\"padding\":\"{fill}\"{comma}{rest}");
+        }
+        self
+    }
+
     pub fn not_found() -> Self {
         Reply::raw(404, "404", "Not Found", "text/plain")
     }

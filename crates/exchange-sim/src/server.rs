@@ -155,6 +155,10 @@ async fn exchange_api(
         // Read after any injected delay, as a real server would.
         now: Utc::now(),
     };
+    let pad_to = match fault {
+        Some(FaultKind::HugeBody { bytes }) => Some(bytes),
+        _ => None,
+    };
     let reply = match (fault, exchange) {
         (Some(FaultKind::Hang), _) => Reply::raw(504, "fault:hang", "Gateway Timeout", "text/plain"),
         (Some(FaultKind::ServerError { status }), _) => {
@@ -178,6 +182,10 @@ async fn exchange_api(
         (_, Some(SimExchange::Bybit)) => bybit::handle(&sim, &req),
         (_, Some(SimExchange::Binance)) => binance::handle(&sim, &req),
         (_, None) => Reply::not_found(),
+    };
+    let reply = match pad_to {
+        Some(bytes) => reply.padded_to(bytes),
+        None => reply,
     };
     lock(&sim).requests.push(RequestRecord {
         method: method.to_string(),

@@ -24,3 +24,102 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The forms a secret may take on its way out: as typed, base64 (standard and URL-safe, padded or
+/// not), hex (lower and upper case), and URL-encoded (form encoding, `+` for space, and percent-encoding
+/// of everything but letters and digits). Each with its name, duplicates removed.
+pub fn encodings(secret: &str) -> Vec<(&'static str, Vec<u8>)> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let bytes = secret.as_bytes();
+    let hex_lower: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut forms: Vec<(&'static str, Vec<u8>)> = vec![
+        ("typed", bytes.to_vec()),
+        ("base64", STANDARD.encode(bytes).into_bytes()),
+        ("base64", STANDARD_NO_PAD.encode(bytes).into_bytes()),
+        ("base64url", URL_SAFE.encode(bytes).into_bytes()),
+        ("base64url", URL_SAFE_NO_PAD.encode(bytes).into_bytes()),
+        ("hex", hex_lower.to_uppercase().into_bytes()),
+        ("hex", hex_lower.into_bytes()),
+        ("url-encoded", url_encoded(bytes, true).into_bytes()),
+        ("url-encoded", url_encoded(bytes, false).into_bytes()),
+        ("url-encoded", url_encoded(bytes, false).to_lowercase_escapes().into_bytes()),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    forms.retain(|(_, f)| seen.insert(f.clone()));
+    forms
+}
+
+/// `form`: application/x-www-form-urlencoded (space as `+`, `*-._` kept); otherwise every byte
+/// but letters and digits as `%XX`, as encodeURIComponent and most HTTP clients do, plus `-._~`.
+fn url_encoded(bytes: &[u8], form: bool) -> String {
+    let mut out = String::new();
+    for &b in bytes {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(char::from(b)),
+            b' ' if form => out.push('+'),
+            b'*' | b'-' | b'.' | b'_' if form => out.push(char::from(b)),
+            b'-' | b'.' | b'_' | b'~' if !form => out.push(char::from(b)),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+trait LowerEscapes {
+    fn to_lowercase_escapes(&self) -> String;
+}
+
+impl LowerEscapes for String {
+    /// `%2F` → `%2f` (both are valid; some encoders write lower case).
+    fn to_lowercase_escapes(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        let mut chars = self.chars();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            if c == '%' {
+                out.extend(chars.by_ref().take(2).map(|h| h.to_ascii_lowercase()));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found_in(hay: &str, secret: &str) -> Vec<&'static str> {
+        encodings(secret).into_iter().filter(|(_, f)| contains(hay.as_bytes(), f)).map(|(name, _)| name).collect()
+    }
+
+    #[test]
+    fn finds_every_form_of_a_secret() {
+        let secret = "Pass phrase/+=&?2026";
+        let cases = [
+            ("typed", format!("log: {secret} end")),
+            ("base64", "x UGFzcyBwaHJhc2UvKz0mPzIwMjY= y".to_owned()),
+            ("base64", "x UGFzcyBwaHJhc2UvKz0mPzIwMjY y".to_owned()),
+            ("hex", "blob 5061737320706872617365...".replace("...", "2f2b3d263f32303236")),
+            ("hex", "X'50617373207068726173652F2B3D263F32303236'".to_owned()),
+            ("url-encoded", "GET /?p=Pass+phrase%2F%2B%3D%26%3F2026 HTTP/1.1".to_owned()),
+            ("url-encoded", "body=Pass%20phrase%2F%2B%3D%26%3F2026".to_owned()),
+            ("url-encoded", "body=Pass%20phrase%2f%2b%3d%26%3f2026".to_owned()),
+        ];
+        for (form, hay) in cases {
+            assert!(found_in(&hay, secret).contains(&form), "{form} not found in {hay:?}");
+        }
+        assert!(found_in("nothing here but Pass phrase", secret).is_empty());
+        // URL-safe base64 differs where standard base64 has + and /.
+        assert_eq!(found_in("token=Pz8-Pj8_Pj4", "??>>??>>"), ["base64url"]);
+    }
+
+    #[test]
+    fn forms_are_distinct() {
+        let forms = encodings("abcdefgh12345678");
+        let names: Vec<&str> = forms.iter().map(|(n, _)| *n).collect();
+        // Letters and digits only: the URL-encoded and base64url forms equal others and go, and
+        // so does upper-case hex (these bytes' hex has no letters); padded and unpadded base64 stay.
+        assert_eq!(names, ["typed", "base64", "base64", "hex"]);
+    }
+}

@@ -225,3 +225,16 @@ export function revealSecret(id: string, code: string): Promise<RevealedSecret> 
 export function copySecret(id: string, code: string, part: SecretPart): Promise<CopyResult> {
   return call<CopyResult>('copy_secret', { id, code, part });
 }
+
+/** Recovery codes go on the clipboard through Rust, marked for clipboard managers to skip and
+ * cleared after the TTL (or when Latchkey quits), like a key's secret. */
+export function copyRecoveryCodes(codes: string[]): Promise<CopyResult> {
+  return call<CopyResult>('copy_recovery_codes', { codes });
+}
+
+// ---- which keys bots may use --------------------------------------------------------------------
+
+/** "Bots may use this key". Turning it on is guarded (Rust checks `code`); off needs no code. */
+export function setBotsAllowed(id: string, allowed: boolean, code: string | null): Promise<KeyView> {
+  return call<KeyView>('set_bots_allowed', { id, allowed, code });
+}

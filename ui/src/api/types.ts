@@ -28,6 +28,9 @@ export interface KeyRecord {
   status: KeyStatus;
   /** What the exchange said the last time the key was verified (`verifiedAt`); null if never. */
   inspection: KeyInspection | null;
+  /** "Bots may use this key": `latchkey run` hands it out only when true. Never true for a key
+   * that is the master of other keys. Optional only for shells from before it existed. */
+  botsAllowed?: boolean;
 }
 
 export type Severity = 'fine' | 'warning' | 'high' | 'critical';
@@ -103,6 +106,8 @@ export interface AddKeyInput {
   /** true: Rust inspects the key with the exchange and refuses to save if that fails. false only
    * after the user explicitly chose "Save without verifying". */
   verify: boolean;
+  /** "Bots may use this key" (on when absent). Turning it off needs no code. */
+  botsAllowed?: boolean;
 }
 
 export type Field = 'exchange' | 'label' | 'apiKey' | 'apiSecret' | 'passphrase' | 'rotationDays' | 'baseUrl';

@@ -22,6 +22,7 @@ const ACTIONS: Record<string, string> = {
   guard_enroll: '2FA enrolled',
   guard_verify: '2FA code checked',
   guard_disable: '2FA disabled',
+  bots_access: 'Bots access changed',
 };
 
 export function actionLabel(action: string): string {

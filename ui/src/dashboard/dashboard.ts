@@ -8,6 +8,7 @@ import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusText } from './format';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
+import { renderBotsToggle } from './bots';
 
 /** `onReveal` / `onCopy` (from `SecretHandlers`): the guarded Reveal and Copy secret actions. */
 export interface DashboardHandlers extends SecretHandlers {
@@ -22,6 +23,8 @@ export interface DashboardHandlers extends SecretHandlers {
   onSnooze?: (key: KeyView, days: 1 | 7) => void;
   /** Open the guided rotation. */
   onRotate?: (key: KeyView) => void;
+  /** "Bots may use this key" toggled: `allowed` is what the user asks for (on asks for a code). */
+  onBotsAllowed?: (key: KeyView, allowed: boolean) => void;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -123,6 +126,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         class: `key-verified${key.verifiedAt ? '' : ' unverified'}`,
         title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
       }, verifiedText(key.verifiedAt, now)),
+      renderBotsToggle(key, handlers.onBotsAllowed),
     ),
     renderRotationRow(key, now, handlers, !!state.snoozing),
     quarantined

@@ -5,7 +5,7 @@
 // The security dialog (`#security-dialog`) shows the guard's status (enrolled, locked out, recovery
 // codes left) with "Re-enrol" and "Disable 2FA".
 
-import { beginEnrollment, confirmEnrollment, toIpcError } from '../api/commands';
+import { beginEnrollment, confirmEnrollment, copyRecoveryCodes, toIpcError } from '../api/commands';
 import type { Enrollment, GuardStatus } from '../api/types';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
@@ -192,11 +192,11 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     const list = h('ol', { id: 'recovery-codes', class: 'recovery-codes', tabindex: -1, 'aria-label': 'Recovery codes' },
       ...codes.map((c) => h('li', { class: 'recovery-code' }, h('code', {}, c))));
     const copy = h('button', { type: 'button', id: 'copy-recovery', class: 'btn btn-secondary' }, 'Copy codes');
-    const clip = navigator.clipboard;
-    copy.hidden = !clip?.writeText;
+    // Through Rust, like a key's secret: kept out of clipboard managers' history and cleared after
+    // the same time (or when Latchkey quits).
     copy.addEventListener('click', () => {
-      void clip?.writeText(codes.join('\n')).then(
-        () => copy.replaceChildren('Copied'),
+      void copyRecoveryCodes(codes).then(
+        (r) => copy.replaceChildren(`Copied — clipboard clears in ${r.clearsInSecs} s`),
         () => copy.replaceChildren('Copy failed: select and copy them'),
       );
     });

@@ -181,6 +181,8 @@ export function openWizard(opts: WizardOptions): Wizard {
     value: String(opts.defaultRotationDays ?? DEFAULT_ROTATION_DAYS),
     'aria-describedby': 'rotation-help error-rotationDays',
   });
+  // "Bots may use this key": on by default (a bot's key should just work with `latchkey run`).
+  const botsInput = h('input', { id: 'bots-allowed', name: 'botsAllowed', type: 'checkbox', checked: true, 'aria-describedby': 'bots-help' });
   const envSelect = h('select', { id: 'environment', name: 'environment', 'aria-describedby': 'environment-help' },
     ...ENV_OPTIONS.map(([v, text]) => h('option', { value: v }, text)));
   const baseUrlInput = h('input', {
@@ -271,6 +273,10 @@ export function openWizard(opts: WizardOptions): Wizard {
         row('Rotation', summary.rotation),
       ),
       verifyResult,
+      h('div', { class: 'field field-check' },
+        h('label', { for: 'bots-allowed' }, botsInput, ' Bots may use this key'),
+        h('p', { class: 'help', id: 'bots-help' }, '`latchkey run` hands it to the commands you start. Untick it for a key only you use; turning it on later asks for a 2FA code. A master key that can delete other keys is never handed out.'),
+      ),
     ),
   };
 
@@ -603,7 +609,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       showErrors(bad.errors);
       return;
     }
-    let input: AddKeyInput | null = toAddKeyInput(readDraft(), verify);
+    let input: AddKeyInput | null = { ...toAddKeyInput(readDraft(), verify), botsAllowed: botsInput.checked };
     setBusy(true, verify);
     try {
       const record = await save(input);

@@ -149,6 +149,9 @@ pub fn add(ctx: &Ctx, args: AddArgs) -> Result<(), CliError> {
         Some(runtime()?.block_on(ctx.client.inspect(&endpoint, &checked.credentials))?)
     };
     let mut record = ctx.vault.insert(checked, inspection, Utc::now())?;
+    if args.no_bots {
+        record = ctx.bots.deny(record.id, Utc::now())?;
+    }
     if let Some(m) = &master {
         set_revoke_link(ctx.vault.store(), record.id, Some(m.id), args.sub_account.as_deref())?;
         record = ctx.vault.get(record.id)?;
@@ -165,7 +168,10 @@ pub fn add(ctx: &Ctx, args: AddArgs) -> Result<(), CliError> {
         println!("    permissions: {}", views::permissions_text(&record.permissions));
     }
     if let Some(m) = &master {
-        println!("    revocable through master key '{}'", m.label);
+        println!("    revocable through master key '{}' (which bots may therefore not use)", m.label);
+    }
+    if !record.bots_allowed {
+        println!("    bots may not use it: `latchkey bots allow '{}'` to change that", record.label);
     }
     print_findings(&item.findings);
     Ok(())

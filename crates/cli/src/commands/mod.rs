@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod bots;
 pub mod guard;
 pub mod keys;
 pub mod orphans;

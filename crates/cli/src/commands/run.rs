@@ -137,6 +137,14 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
         .command
         .split_first()
         .ok_or_else(|| CliError::Usage("Give the command to run after --, e.g. `-- python bot.py`.".to_owned()))?;
+    let program_name = std::path::Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.clone());
+    // Only keys the user allowed for bots leave Latchkey, and never a master of other keys.
+    for key in &keys {
+        latchkey_core::bots::check_run(key, ctx.bots.sub_keys(key.id)?, &program_name)?;
+    }
 
     let mut credentials = HashMap::new();
     for key in &keys {
@@ -162,11 +170,38 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
     }
     drop(credentials);
 
-    let program_name = std::path::Path::new(program)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| program.clone());
-    for key in &keys {
+    let rt = runtime()?;
+    let (signals, spawned) = {
+        let _in_runtime = rt.enter();
+        // Listening before the child starts: a signal sent while the audit entry is written below
+        // waits for the child instead of killing us and leaving it orphaned.
+        (Signals::listen().map_err(CliError::io("Could not listen for signals"))?, command.spawn())
+    };
+    drop(command);
+    let mut child = match spawned {
+        Ok(child) => child,
+        // Nothing started, so nothing was given to anyone: no "given to" entry.
+        Err(e) => return spawn_failed(program, e),
+    };
+    // The child runs and holds the keys: now it is true that they were given to it.
+    if let Err(e) = record_given(ctx, &keys, &plan, &program_name) {
+        // A key must not leave unrecorded: stop the child rather than let it trade unaudited.
+        let _ = rt.block_on(child.kill());
+        return Err(e);
+    }
+    match rt.block_on(wait_forwarding_signals(&mut child, signals)) {
+        Ok(status) => Ok(exit_code(status)),
+        Err(e) => Err(CliError::Io { context: format!("Could not wait for `{program}`"), source: e }),
+    }
+}
+
+fn record_given(
+    ctx: &Ctx,
+    keys: &[KeyRecord],
+    plan: &BTreeMap<String, (KeyId, Part)>,
+    program_name: &str,
+) -> Result<(), CliError> {
+    for key in keys {
         let vars: Vec<&str> = plan.iter().filter(|(_, (id, _))| *id == key.id).map(|(n, _)| n.as_str()).collect();
         let event = Event {
             at: Utc::now(),
@@ -178,46 +213,58 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
         };
         ctx.vault.store().record(&event)?;
     }
+    Ok(())
+}
 
-    let rt = runtime()?;
-    let status = rt.block_on(async move {
-        let mut child = match command.spawn() {
-            Ok(c) => c,
-            Err(e) => return Err(e),
-        };
-        drop(command);
-        wait_forwarding_signals(&mut child).await
-    });
-    match status {
-        Ok(status) => Ok(exit_code(status)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+fn spawn_failed(program: &str, e: std::io::Error) -> Result<u8, CliError> {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
             eprintln!("latchkey: `{program}` was not found: check the command name and your PATH.");
             Ok(127)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+        std::io::ErrorKind::PermissionDenied => {
             eprintln!("latchkey: `{program}` cannot be executed (permission denied): check that it is a program and executable.");
             Ok(126)
         }
-        Err(e) => Err(CliError::Io { context: format!("Could not run `{program}`"), source: e }),
+        _ => Err(CliError::Io { context: format!("Could not run `{program}`"), source: e }),
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught for the child.
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn listen() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
 }
 
 #[cfg(unix)]
-async fn wait_forwarding_signals(child: &mut tokio::process::Child) -> std::io::Result<std::process::ExitStatus> {
+async fn wait_forwarding_signals(
+    child: &mut tokio::process::Child,
+    mut signals: Signals,
+) -> std::io::Result<std::process::ExitStatus> {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
-    use tokio::signal::unix::{signal, SignalKind};
 
     let pid = child.id().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
     loop {
         let sig = tokio::select! {
             status = child.wait() => return status,
-            _ = int.recv() => Signal::SIGINT,
-            _ = term.recv() => Signal::SIGTERM,
-            _ = hup.recv() => Signal::SIGHUP,
+            _ = signals.int.recv() => Signal::SIGINT,
+            _ = signals.term.recv() => Signal::SIGTERM,
+            _ = signals.hup.recv() => Signal::SIGHUP,
         };
         if let Some(pid) = pid {
             // The child may have exited meanwhile; then there is nobody to tell.
@@ -227,7 +274,20 @@ async fn wait_forwarding_signals(child: &mut tokio::process::Child) -> std::io::
 }
 
 #[cfg(not(unix))]
-async fn wait_forwarding_signals(child: &mut tokio::process::Child) -> std::io::Result<std::process::ExitStatus> {
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn listen() -> std::io::Result<Signals> {
+        Ok(Signals)
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_forwarding_signals(
+    child: &mut tokio::process::Child,
+    _signals: Signals,
+) -> std::io::Result<std::process::ExitStatus> {
     child.wait().await
 }
 

@@ -44,6 +44,9 @@ impl Default for ClientConfig {
     }
 }
 
+/// The largest exchange answer Latchkey reads (1 MiB).
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
 pub struct ExchangeClient {
     http: reqwest::Client,
     config: ClientConfig,
@@ -192,8 +195,29 @@ impl ExchangeClient {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, self.clock.now()));
-        let body = response.bytes().await.map_err(|e| self.transport_error(exchange, e))?;
-        Ok(RawResponse { status, retry_after, body: body.to_vec() })
+        let body = self.read_capped(exchange, response).await?;
+        Ok(RawResponse { status, retry_after, body })
+    }
+
+    /// The body, read chunk by chunk and given up on past [`MAX_ANSWER_BYTES`]: no exchange answer
+    /// Latchkey reads comes near it, and a bigger one (a broken proxy, a hostile custom URL) must
+    /// neither fill memory nor reach the JSON parser. The declared length is not trusted either.
+    async fn read_capped(&self, exchange: Exchange, mut response: reqwest::Response) -> Result<Vec<u8>, ExchangeError> {
+        let too_big = || ExchangeError::UnexpectedResponse {
+            exchange,
+            detail: format!("an answer larger than {} KiB, not read", MAX_ANSWER_BYTES / 1024),
+        };
+        if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(exchange, e))? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, exchange: Exchange, error: reqwest::Error) -> ExchangeError {

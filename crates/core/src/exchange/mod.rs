@@ -23,7 +23,7 @@ mod request;
 mod revoke;
 pub mod sign;
 
-pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock};
+pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
 pub use inspection::{AccountKind, KeyInspection};

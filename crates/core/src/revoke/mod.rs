@@ -382,7 +382,12 @@ impl RevokeEngine {
         let storage = |e: std::io::Error| {
             RevokeError::Storage(Error::Storage { path: path.to_string_lossy().into_owned(), detail: e.to_string() })
         };
-        let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path).map_err(storage)?;
+        let file = crate::paths::private_file_options()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(storage)?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(RevokeError::Busy),

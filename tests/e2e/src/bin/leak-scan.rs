@@ -5,14 +5,13 @@
 //! secret and passphrase of the exchange simulator's seed files, in every file under each `PATH`:
 //! the app's data dirs (SQLite and its WAL, logs, saved reports), the app's and the driver's output
 //! (crash output included), the recorded IPC replies, the test log and the session's home (keyring
-//! files). Each secret is looked for as typed and base64-encoded. Exit status: 0 no hit, 1 hits
-//! (printed with the file and a masked hint, never the secret), 2 usage or missing evidence.
+//! files). Each secret is looked for as typed, base64 (standard and URL-safe), hex (either case)
+//! and URL-encoded (`latchkey_e2e::encodings`). Exit status: 0 no hit, 1 hits (printed with the
+//! file, the form and a masked hint, never the secret), 2 usage or missing evidence.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use base64::Engine;
 
 /// Shorter values (e.g. a 6-digit code) would match by chance.
 const MIN_LEN: usize = 8;
@@ -91,12 +90,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let needles: Vec<(usize, Vec<u8>)> = secrets
+    let needles: Vec<(usize, &'static str, Vec<u8>)> = secrets
         .iter()
         .enumerate()
-        .flat_map(|(i, s)| {
-            [(i, s.as_bytes().to_vec()), (i, base64::engine::general_purpose::STANDARD.encode(s).into_bytes())]
-        })
+        .flat_map(|(i, s)| latchkey_e2e::encodings(s).into_iter().map(move |(form, bytes)| (i, form, bytes)))
         .collect();
 
     let files: Vec<PathBuf> = args.roots.iter().flat_map(|r| latchkey_e2e::files_under(r)).collect();
@@ -114,15 +111,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        for (i, needle) in &needles {
+        for (i, form, needle) in &needles {
             if latchkey_e2e::contains(&data, needle) {
-                hits.push((file.clone(), *i));
+                hits.push((file.clone(), *i, *form));
             }
         }
     }
 
     println!("Secret-leak scan");
-    println!("  secrets looked for   {} (as typed and base64)", secrets.len());
+    println!(
+        "  secrets looked for   {} (as typed, base64, base64url, hex, URL-encoded: {} byte patterns)",
+        secrets.len(),
+        needles.len()
+    );
     println!("  files scanned        {} ({:.2} MiB)", files.len(), bytes as f64 / 1_048_576.0);
     println!("  IPC replies scanned  {replies} recorded, of which withheld by design: {withheld:?}");
     println!("  hits                 {}", hits.len());
@@ -133,8 +134,8 @@ fn main() -> ExitCode {
     if hits.is_empty() {
         return ExitCode::SUCCESS;
     }
-    for (file, i) in &hits {
-        println!("  LEAK: {} holds the secret {}", file.display(), hint(&secrets[*i]));
+    for (file, i, form) in &hits {
+        println!("  LEAK: {} holds the secret {} ({form})", file.display(), hint(&secrets[*i]));
     }
     ExitCode::from(1)
 }
