@@ -9,13 +9,22 @@ pub fn audit(ctx: &Ctx, args: AuditArgs) -> Result<u8, CliError> {
     let store = ctx.vault.store();
     if args.verify {
         let report = store.verify_audit_chain()?;
+        let end = report.anchor.as_ref().map(|a| (a.consistent(), a.describe(report.entries)));
         if args.json {
             print_json(&report)?;
-        } else if report.intact {
-            println!("Audit log intact: {} entries, every link checks out.", report.entries);
         } else if let Some(b) = &report.first_broken {
             println!("Audit log BROKEN at entry {}: {}.", b.seq, b.reason);
             println!("Someone (or something) edited the log file directly; entries from there on cannot be trusted.");
+        } else if let Some((false, why)) = &end {
+            println!("Audit log NOT TRUSTWORTHY: its {} entries link up, but {why}.", report.entries);
+            println!(
+                "Someone (or something) edited the log file directly; keep a copy of the database for investigation."
+            );
+        } else {
+            println!("Audit log intact: {} entries, every link checks out.", report.entries);
+            if let Some((true, how)) = &end {
+                println!("The log's end: {how}.");
+            }
         }
         return Ok(if report.intact { EXIT_OK } else { EXIT_FAILURE });
     }
