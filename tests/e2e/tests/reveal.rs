@@ -107,10 +107,28 @@ async fn reveal_and_copy_a_secret() {
     )
     .await;
 
+    // A setup begun and cancelled is dropped in Rust, not just hidden: the audit log says so, and
+    // the next setup gets a new secret.
+    d.click("#open-2fa").await;
+    d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
+    let abandoned = d.read_totp_secret().await;
+    d.click("#enroll-cancel").await;
+    let store = latchkey_core::store::Store::open_in(&data_dir).expect("the app's store");
+    let cancelled = || {
+        store.audit_log(20).expect("audit").iter().any(|e| e.action == "guard_enroll" && e.detail.contains("cancelled"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cancelled() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cancelled(), "Cancel reached Rust: the begun setup was dropped and audited");
+    drop(store);
+
     // Enrol 2FA: the secret from the page, the first code from oathtool.
     d.click("#open-2fa").await;
     d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
     let secret = d.read_totp_secret().await;
+    assert_ne!(secret, abandoned, "a new setup, a new secret");
     let mut codes = Codes::new(&secret);
     d.type_into("#enroll-code", &codes.next()).await;
     d.click("#enroll-confirm").await;
