@@ -136,27 +136,28 @@ fn the_audit_anchor_lives_in_the_keychain() {
         detail: format!("entry {i}"),
     };
     const N: usize = 20;
-    let plain_dir = tempfile::tempdir().unwrap();
-    let plain = Store::open_in(plain_dir.path()).unwrap();
+    let plain_dir = tempfile::tempdir().expect("test step");
+    let plain = Store::open_in(plain_dir.path()).expect("test step");
     let t = Instant::now();
-    (0..N).for_each(|i| plain.record(&event(i)).unwrap());
+    (0..N).for_each(|i| plain.record(&event(i)).expect("test step"));
     let without = t.elapsed();
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    let dir = tempfile::tempdir().expect("test step");
+    let store = Store::open_in(dir.path()).expect("test step");
     store.anchor_audit_in(keychain.clone());
     let t = Instant::now();
-    (0..N).for_each(|i| store.record(&event(i)).unwrap());
+    (0..N).for_each(|i| store.record(&event(i)).expect("test step"));
     let with = t.elapsed();
-    let anchor = keychain.read_anchor().unwrap().expect("the anchor item exists");
+    let anchor = keychain.read_anchor().expect("test step").expect("the anchor item exists");
     assert_eq!(anchor.entries, N as u64);
-    let listed = Command::new("secret-tool").args(["search", "--all", "service", &service]).output().unwrap();
+    let listed =
+        Command::new("secret-tool").args(["search", "--all", "service", &service]).output().expect("test step");
     let listed = format!("{}{}", String::from_utf8_lossy(&listed.stdout), String::from_utf8_lossy(&listed.stderr));
     assert!(listed.contains("audit-anchor"), "an item under the namespace: {listed}");
-    assert_eq!(store.verify_audit_chain().unwrap().anchor, Some(AnchorCheck::Matches));
+    assert_eq!(store.verify_audit_chain().expect("test step").anchor, Some(AnchorCheck::Matches));
 
     assert!(cut_newest_entry(dir.path()), "deleted the newest entry");
-    let report = store.verify_audit_chain().unwrap();
+    let report = store.verify_audit_chain().expect("test step");
     assert!(!report.intact);
     assert!(matches!(report.anchor, Some(AnchorCheck::Truncated { .. })), "{report:?}");
     println!(
@@ -170,6 +171,6 @@ fn the_audit_anchor_lives_in_the_keychain() {
 
 /// Deletes the newest audit row through a connection of its own: someone editing the file.
 fn cut_newest_entry(dir: &std::path::Path) -> bool {
-    let conn = rusqlite::Connection::open(dir.join(latchkey_core::paths::DB_FILE)).unwrap();
-    conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)", []).unwrap() == 1
+    let conn = rusqlite::Connection::open(dir.join(latchkey_core::paths::DB_FILE)).expect("test step");
+    conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)", []).expect("test step") == 1
 }
