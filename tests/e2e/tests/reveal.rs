@@ -134,6 +134,12 @@ async fn reveal_and_copy_a_secret() {
     d.click("#enroll-confirm").await;
     d.note_recovery_codes().await;
     d.click("#recovery-done").await;
+    // The audit screen checks the log's end against its anchor in the real keychain.
+    d.click("#open-audit").await;
+    d.wait_for("#audit-chain[data-ok=true]").await;
+    let anchor = d.js("return document.querySelector('#audit-chain').dataset.anchor").await;
+    assert_eq!(anchor.as_str(), Some("matches"), "every entry the app wrote moved the anchor");
+    d.click("#close-audit").await;
 
     d.add_key_via_wizard(&OKX, &sim.base_url).await;
     let card = format!("[data-testid=key-card][data-label=\"{}\"]", OKX.label);
