@@ -39,7 +39,7 @@ pub async fn audit_log(state: State<'_, AppState>, limit: Option<u32>) -> Result
                 b.seq, b.reason
             ),
             (None, Some((false, why))) => format!(
-                "The audit log was altered: its {} entries link up, but {why}. Keep a copy of the database for investigation.",
+                "The audit log was altered: its {} entries link up, but {why}. Keep a copy of the database for investigation. If you know why (you moved a damaged database aside), `latchkey audit --accept` anchors the log as it stands.",
                 report.entries
             ),
             (None, Some((true, how))) => format!("Audit log intact ({} entries checked); {how}.", report.entries),

@@ -191,6 +191,13 @@ pub struct AuditArgs {
     /// Check the hash chain instead of listing; exit 1 if an entry was changed or removed
     #[arg(long)]
     pub verify: bool,
+    /// Accept the log as it stands and anchor its end again (needs a 2FA code; audited), e.g. after
+    /// moving a damaged database aside
+    #[arg(long, conflicts_with = "verify")]
+    pub accept: bool,
+    /// With --accept: the 2FA code (or a recovery code); `-` reads it from stdin
+    #[arg(long, requires = "accept")]
+    pub code: Option<String>,
     /// How many entries to show, newest first
     #[arg(long, default_value_t = 50)]
     pub limit: u32,

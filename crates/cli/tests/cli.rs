@@ -613,3 +613,22 @@ fn audit_verify_catches_removed_newest_entries_and_a_recomputed_chain() {
     assert_eq!(report["firstBroken"], Value::Null, "the recomputed chain links: {report}");
     assert_eq!(report["anchor"]["state"], "rewritten", "{report}");
 }
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_replaced_log_is_reported_until_accepted_with_a_code() {
+    let mut env = Env::new();
+    let (old, _) = enroll(&env);
+    env.dir = tempfile::tempdir().unwrap();
+    let (new, _) = enroll_with(&env, &["--code", &oathtool(&old, 30)]);
+    let out = env.latchkey(&["audit", "--verify"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(ok_or_stdout(&out).contains("audit --accept"), "{}", ok_or_stdout(&out));
+    // A wrong code accepts nothing.
+    let out = env.latchkey(&["audit", "--accept", "--code", "-"], &format!("{}\n", wrong_now(&new)));
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(env.latchkey(&["audit", "--verify"], "").status.code(), Some(1));
+    ok(&env.latchkey(&["audit", "--accept", "--code", "-"], &format!("{}\n", oathtool(&new, 30))));
+    assert!(ok(&env.latchkey(&["audit", "--verify"], "")).contains("matches the anchor"));
+    assert_eq!(audit_count(&env, "audit_accept", "ok"), 1);
+}

@@ -42,6 +42,8 @@ pub enum Action {
     Wipe,
     /// The key was handed to a program in its environment (`latchkey run`).
     Run,
+    /// The user accepted the audit log as it stands and re-anchored its end (after a code).
+    AuditAccept,
 }
 
 impl Action {
@@ -60,6 +62,7 @@ impl Action {
             Action::Quarantine => "quarantine",
             Action::Wipe => "wipe",
             Action::Run => "run",
+            Action::AuditAccept => "audit_accept",
         }
     }
 }

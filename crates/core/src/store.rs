@@ -317,6 +317,40 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Accepts the audit log as it stands and anchors its current end, after a valid 2FA code (the
+    /// proof): for a log the anchor no longer matches for a known reason (a damaged database moved
+    /// aside). The choice is itself audited, with what the anchor recorded before. `false` when no
+    /// anchor is set.
+    pub fn accept_audit_log(&self, _proof: crate::guard::Verified, at: DateTime<Utc>) -> Result<bool> {
+        let Some(anchor) = self.anchor.get() else { return Ok(false) };
+        let before = anchor.read_anchor().map_err(|e| self.err(e))?;
+        let entries: i64 =
+            self.conn().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let detail = match before {
+            Some(a) => format!(
+                "audit log accepted as it stands ({entries} entries before this one); the keychain anchor had recorded {} entries up to entry {}",
+                a.entries, a.seq
+            ),
+            None => format!("audit log accepted as it stands ({entries} entries before this one); there was no keychain anchor"),
+        };
+        let event = audit::Event {
+            at,
+            action: audit::Action::AuditAccept,
+            key_id: None,
+            label: None,
+            outcome: audit::Outcome::Ok,
+            detail,
+        };
+        let mut conn = self.conn();
+        {
+            let tx = conn.transaction().map_err(|e| self.err(e))?;
+            insert_audit(&tx, &event).map_err(|e| self.err(e))?;
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        audit::anchor::reset(&mut conn, anchor.as_ref()).map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
     /// Walks the audit hash chain from the first entry and reports the first broken link, then
     /// checks the log's end against the anchor (when one is set): removed newest entries and a
     /// recomputed chain show there.

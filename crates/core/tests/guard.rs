@@ -440,3 +440,39 @@ fn parallel_wrong_codes_are_all_counted() {
     assert_eq!(g.status(at).unwrap().failures, 5, "the pause started at the 5th and held");
     assert_eq!(audit_details(dir.path(), "guard_verify", "failed").len(), 5, "each evaluated guess audited once");
 }
+
+#[test]
+fn accepting_a_replaced_audit_log_needs_a_code_and_is_audited() {
+    use latchkey_core::audit::anchor::AnchorCheck;
+    let secrets = Arc::new(MemoryStore::default());
+    let anchored_guard = |dir: &std::path::Path| {
+        let store = Arc::new(Store::open_in(dir).unwrap());
+        store.anchor_audit_in(secrets.clone());
+        let g = Guard::new(
+            store.clone(),
+            secrets.clone(),
+            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+        );
+        (store, g)
+    };
+    let old_dir = tempfile::tempdir().unwrap();
+    let (old, _) = enroll(&anchored_guard(old_dir.path()).1, t0());
+    // The database is moved aside: the new log does not reach the anchored end.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, g) = anchored_guard(dir.path());
+    let at = t0() + Duration::seconds(30);
+    let new = pending_secret(&g, Some(&code(&old, at)), at);
+    g.confirm_enrollment(&code(&new, at), at).unwrap();
+    let check = store.verify_audit_chain().unwrap().anchor.unwrap();
+    assert!(matches!(check, AnchorCheck::Rewritten { .. } | AnchorCheck::Truncated { .. }), "{check:?}");
+    // Accepting it takes a valid code, and says what the anchor had recorded.
+    let at = at + Duration::seconds(30);
+    let proof = g.verify_for_action(&code(&new, at), at).unwrap();
+    assert!(store.accept_audit_log(proof, at).unwrap());
+    let report = store.verify_audit_chain().unwrap();
+    assert!(report.intact, "{report:?}");
+    assert_eq!(report.anchor, Some(AnchorCheck::Matches));
+    let accepted = audit_details(dir.path(), "audit_accept", "ok");
+    assert_eq!(accepted.len(), 1);
+    assert!(accepted[0].contains("had recorded 1 entries"), "{accepted:?}");
+}

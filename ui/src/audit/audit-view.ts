@@ -30,6 +30,7 @@ const ACTIONS: Record<string, string> = {
   guard_enroll: '2FA enrolled',
   guard_verify: '2FA code checked',
   guard_disable: '2FA disabled',
+  audit_accept: 'Audit log accepted as it stands',
 };
 
 export function actionLabel(action: string): string {

@@ -129,6 +129,19 @@ pub(crate) fn sync(conn: &mut Connection, anchor: &dyn AuditAnchor) -> Result<()
     Ok(())
 }
 
+/// Pins the log as it is now, whatever the anchor said: only after the user accepted the log as it
+/// stands (a guarded, audited choice, e.g. after moving a damaged database aside). Returns what the
+/// anchor said before.
+pub(crate) fn reset(conn: &mut Connection, anchor: &dyn AuditAnchor) -> Result<Option<AnchorValue>, SyncError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let before = anchor.read_anchor()?;
+    if let Some(head) = head(&tx)? {
+        anchor.write_anchor(&head)?;
+    }
+    tx.commit()?;
+    Ok(before)
+}
+
 /// What the anchor says about the log's end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
@@ -175,7 +188,7 @@ impl AnchorCheck {
                 "entries were removed from its end: the keychain anchor records {anchored_entries} entries up to entry {anchored_seq}, the log now holds {log_entries} and entry {anchored_seq} is gone (or the database was replaced)"
             ),
             AnchorCheck::Rewritten { anchored_seq } => format!(
-                "it was rewritten: entry {anchored_seq} (or an entry before it) no longer matches the hash the keychain anchor recorded, so the hashes were recomputed after entries were changed or removed"
+                "it was rewritten: entry {anchored_seq} (or an entry before it) no longer matches the hash the keychain anchor recorded, so the hashes were recomputed after entries were changed or removed (or the database was replaced)"
             ),
             AnchorCheck::Unanchored { anchored_seq, after } => format!(
                 "{after} entries after entry {anchored_seq} were written without moving the keychain anchor (by a Latchkey that could not reach the keychain, or added to the file by hand)"
