@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "guard_begin_enrollment",
     "guard_confirm_enrollment",
     "guard_disable",
+    "guard_cancel_enrollment",
     "revoke_plan",
     "emergency_revoke",
     "retry_revoke",

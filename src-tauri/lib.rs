@@ -18,7 +18,7 @@ pub use state::AppState;
 /// Registers state and commands on any runtime, so tests can drive the same shell with
 /// `tauri::test::mock_builder()`.
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
-    builder.manage(state).invoke_handler(tauri::generate_handler![
+    builder.manage(state).on_window_event(cancel_enrollment_on_close).invoke_handler(tauri::generate_handler![
         commands::keys::list_keys,
         commands::keys::get_key,
         commands::keys::add_key,
@@ -30,6 +30,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::guard::guard_begin_enrollment,
         commands::guard::guard_confirm_enrollment,
         commands::guard::guard_disable,
+        commands::guard::guard_cancel_enrollment,
         commands::revoke::revoke_plan,
         commands::revoke::emergency_revoke,
         commands::revoke::retry_revoke,
@@ -49,6 +50,21 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::orphans::restore_orphan,
         commands::orphans::delete_orphan,
     ])
+}
+
+/// A 2FA setup begun in a window ends with it: the app stays in the tray, and a begun secret must
+/// not wait there for guesses. The page asks too (`guard_cancel_enrollment`); this holds when it
+/// cannot (the web process gone, a script that skips it).
+fn cancel_enrollment_on_close<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    if !matches!(event, tauri::WindowEvent::Destroyed) {
+        return;
+    }
+    let Ok(core) = tauri::Manager::state::<AppState>(window).core() else { return };
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = core.guard.cancel_enrollment(chrono::Utc::now()) {
+            tracing::warn!(error = %e, "could not cancel a begun 2FA setup");
+        }
+    });
 }
 
 /// A revoke interrupted by a crash or a kill finishes now, before anything else can touch the keys.

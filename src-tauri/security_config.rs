@@ -49,6 +49,8 @@ mod tests {
         for name in &registered {
             assert!(BUILD.contains(&format!("\"{name}\"")), "{name} has a generated permission in build.rs");
         }
+        // Cancel, Escape and closing the window end a begun 2FA setup: the page must be able to ask.
+        assert!(registered.iter().any(|c| c == "guard_cancel_enrollment"), "{registered:?}");
     }
 
     #[test]

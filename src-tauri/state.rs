@@ -49,6 +49,8 @@ impl AppState {
         }
         .and_then(|(data_dir, store)| {
             let client = exchange.clone()?;
+            // Entries the app writes move the audit log's anchor in the keychain.
+            store.anchor_audit_in(keychain.clone());
             let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
             let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
             let bots = Bots::new(store.clone(), guard.clone());

@@ -1,5 +1,6 @@
 //! The audit log and whether its hash chain is intact.
 
+use latchkey_core::audit::anchor::AnchorCheck;
 use latchkey_core::audit::Entry;
 use serde::Serialize;
 use tauri::State;
@@ -13,6 +14,8 @@ pub struct ChainView {
     ok: bool,
     checked: u64,
     first_broken: Option<i64>,
+    /// The log's end against its keychain anchor: `matches`, `truncated`, `rewritten`, …
+    anchor: Option<String>,
     message: String,
 }
 
@@ -29,20 +32,35 @@ pub async fn audit_log(state: State<'_, AppState>, limit: Option<u32>) -> Result
         let store = core.vault.store();
         let entries = store.audit_log(limit.unwrap_or(500).min(10_000))?;
         let report = store.verify_audit_chain()?;
-        let message = match &report.first_broken {
-            None => format!("Audit log intact ({} entries checked).", report.entries),
-            Some(b) => format!(
+        let end = report.anchor.as_ref().map(|a| (a.consistent(), a.describe(report.entries)));
+        let message = match (&report.first_broken, &end) {
+            (Some(b), _) => format!(
                 "The audit log was altered at entry {}: {}. Entries from there on cannot be trusted; keep a copy of the database for investigation.",
                 b.seq, b.reason
             ),
+            (None, Some((false, why))) => format!(
+                "The audit log was altered: its {} entries link up, but {why}. Keep a copy of the database for investigation. If you know why (you moved a damaged database aside), `latchkey audit --accept` anchors the log as it stands.",
+                report.entries
+            ),
+            (None, Some((true, how))) => format!("Audit log intact ({} entries checked); {how}.", report.entries),
+            (None, None) => format!("Audit log intact ({} entries checked).", report.entries),
         };
         let chain = ChainView {
             ok: report.intact,
             checked: report.entries,
             first_broken: report.first_broken.map(|b| b.seq),
+            anchor: report.anchor.as_ref().map(anchor_state),
             message,
         };
         Ok(AuditView { entries, chain })
     })
     .await
+}
+
+/// The check's state as the UI reads it (`AuditAnchorState`).
+fn anchor_state(check: &AnchorCheck) -> String {
+    serde_json::to_value(check)
+        .ok()
+        .and_then(|v| v.get("state").and_then(|s| s.as_str().map(str::to_owned)))
+        .unwrap_or_else(|| "unavailable".to_owned())
 }

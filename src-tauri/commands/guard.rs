@@ -56,10 +56,17 @@ pub async fn guard_status(state: State<'_, AppState>) -> Result<GuardView, IpcEr
 pub async fn guard_begin_enrollment(
     state: State<'_, AppState>,
     code: Option<String>,
+    destroy_old_seed: Option<bool>,
 ) -> Result<EnrollmentView, IpcError> {
     let core = state.core()?;
     blocking(move || {
-        let e = core.guard.begin_enrollment(code.as_deref(), Utc::now())?;
+        // Only the user's explicit choice in the dialog sets `destroyOldSeed`; an enrolled guard
+        // still needs its code either way (the core refuses).
+        let e = if destroy_old_seed == Some(true) && code.is_none() {
+            core.guard.begin_enrollment_destroying_old_seed(Utc::now())?
+        } else {
+            core.guard.begin_enrollment(code.as_deref(), Utc::now())?
+        };
         // EXPOSE: enrolment is the one moment the user must see the TOTP secret (QR and text).
         Ok(EnrollmentView {
             otpauth_uri: e.uri.expose_secret().to_owned(),
@@ -85,4 +92,12 @@ pub async fn guard_confirm_enrollment(state: State<'_, AppState>, code: String) 
 pub async fn guard_disable(state: State<'_, AppState>, code: String) -> Result<(), IpcError> {
     let core = state.core()?;
     blocking(move || Ok(core.guard.disable(&code, Utc::now())?)).await
+}
+
+/// Drops a begun enrolment: the dialog's Cancel and Escape, and the window closing (the window
+/// closes to the tray; the app and the begun secret would live on otherwise).
+#[tauri::command]
+pub async fn guard_cancel_enrollment(state: State<'_, AppState>) -> Result<bool, IpcError> {
+    let core = state.core()?;
+    blocking(move || Ok(core.guard.cancel_enrollment(Utc::now())?)).await
 }

@@ -34,6 +34,8 @@ interface Backend {
   /** The next guarded command rejects with it. */
   guardError: IpcError | null;
   audit: AuditLog;
+  /** The next guard_begin_enrollment rejects with it. */
+  beginError: IpcError | null;
 }
 
 let backend: Backend;
@@ -89,6 +91,11 @@ function install(): void {
       case 'guard_status': return { ...backend.guard };
       case 'guard_begin_enrollment':
         if (backend.guard.enrolled) guarded();
+        if (backend.beginError) {
+          const e = backend.beginError;
+          backend.beginError = null;
+          throw e;
+        }
         return { otpauthUri: `otpauth://totp/Latchkey?secret=${SECRET}&issuer=Latchkey`, qrSvg: QR, secretBase32: SECRET };
       case 'guard_confirm_enrollment':
         if (backend.guardError) {
@@ -98,6 +105,7 @@ function install(): void {
         }
         backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
         return { recoveryCodes: [...RECOVERY] };
+      case 'guard_cancel_enrollment': return true;
       case 'guard_disable':
         guarded();
         backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
@@ -163,7 +171,8 @@ beforeEach(async () => {
     progress: [],
     channel: null,
     guardError: null,
-    audit: { entries: [], chain: { ok: true, checked: 0, firstBroken: null, message: '' } },
+    audit: { entries: [], chain: { ok: true, checked: 0, firstBroken: null, anchor: 'matches', message: '' } },
+    beginError: null,
   };
   install();
   await start();
@@ -302,6 +311,7 @@ describe('2FA enrolment', () => {
     press('Escape');
     await flush();
     expect(document.querySelector('#enroll-dialog')).toBeNull();
+    expect(calls('guard_cancel_enrollment')).toHaveLength(1);
 
     click('#open-2fa');
     await flush();
@@ -312,6 +322,129 @@ describe('2FA enrolment', () => {
     expect(calls('guard_disable')).toEqual([{ code: '654321' }]);
     expect(document.querySelector('#disable-dialog')).toBeNull();
     expect($('#open-2fa').dataset.enrolled).toBe('false');
+  });
+});
+
+describe('2FA enrolment: a begun setup never lingers', () => {
+  beforeEach(async () => {
+    // Dialogs earlier tests left open close with the page, as they would in the app.
+    window.dispatchEvent(new Event('pagehide'));
+    await flush();
+    backend.calls = [];
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+  });
+
+  async function openScan(): Promise<void> {
+    await start();
+    click('#enroll-banner-start');
+    await flush();
+    expect($('#totp-secret')).toBeTruthy();
+  }
+
+  it('Cancel drops the begun secret in Rust', async () => {
+    await openScan();
+    click('#enroll-cancel');
+    await flush();
+    expect(document.querySelector('#enroll-dialog')).toBeNull();
+    expect(calls('guard_cancel_enrollment')).toHaveLength(1);
+  });
+
+  it('Escape drops it too', async () => {
+    await openScan();
+    press('Escape', $('#enroll-code'));
+    await flush();
+    expect(document.querySelector('#enroll-dialog')).toBeNull();
+    expect(calls('guard_cancel_enrollment')).toHaveLength(1);
+  });
+
+  it('the window closing drops it', async () => {
+    await openScan();
+    window.dispatchEvent(new Event('pagehide'));
+    await flush();
+    expect(calls('guard_cancel_enrollment')).toHaveLength(1);
+    expect(document.querySelector('#enroll-dialog')).toBeNull();
+  });
+
+  it('a confirmed setup is not cancelled, and a closed dialog stops listening', async () => {
+    await openScan();
+    type('#enroll-code', '492039');
+    click('#enroll-confirm');
+    await flush();
+    click('#recovery-done');
+    await flush();
+    window.dispatchEvent(new Event('pagehide'));
+    await flush();
+    expect(calls('guard_cancel_enrollment')).toEqual([]);
+  });
+
+  it('a setup Rust dropped (3 wrong codes) offers to start again', async () => {
+    await openScan();
+    backend.guardError = { kind: 'guard', code: 'enrollment_tries_exhausted', message: '3 codes in a row did not match the new secret, so this 2FA setup was cancelled.' };
+    type('#enroll-code', '000000');
+    click('#enroll-confirm');
+    await flush();
+    expect($('#enroll-dialog .dialog-error').textContent).toContain('setup was cancelled');
+    expect(document.querySelector('#enroll-confirm')).toBeNull();
+    click('#enroll-restart');
+    await flush();
+    expect(calls('guard_begin_enrollment')).toHaveLength(2);
+    expect($('#totp-secret')).toBeTruthy();
+  });
+
+  it('a secret left in the keychain needs its code, or the explicit choice to destroy it', async () => {
+    backend.beginError = { kind: 'guard', code: 'old_seed_exists', message: 'A 2FA secret from an earlier setup is still in the keychain.' };
+    await start();
+    click('#enroll-banner-start');
+    await flush();
+    expect($('#enroll-dialog').dataset.phase).toBe('old-seed');
+    expect($('#old-seed-message').textContent).toContain('still in the keychain');
+    // Destroying needs the box ticked first.
+    expect($<HTMLButtonElement>('#old-seed-destroy').disabled).toBe(true);
+    click('#old-seed-destroy');
+    await flush();
+    expect(calls('guard_begin_enrollment')).toEqual([{ code: null }]);
+    // A code from the old entry continues.
+    type('#old-seed-code', '123456');
+    click('#old-seed-continue');
+    await flush();
+    expect(calls('guard_begin_enrollment')).toEqual([{ code: null }, { code: '123456' }]);
+    expect($('#totp-secret')).toBeTruthy();
+    click('#enroll-cancel');
+    await flush();
+
+    backend.beginError = { kind: 'guard', code: 'old_seed_exists', message: 'A 2FA secret from an earlier setup is still in the keychain.' };
+    click('#enroll-banner-start');
+    await flush();
+    const box = $<HTMLInputElement>('#old-seed-destroy-confirm');
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    click('#old-seed-destroy');
+    await flush();
+    expect(calls('guard_begin_enrollment').slice(-1)).toEqual([{ code: null, destroyOldSeed: true }]);
+    expect($('#totp-secret')).toBeTruthy();
+  });
+});
+
+describe('audit screen: the log\'s end', () => {
+  it('names removed newest entries and a recomputed chain', async () => {
+    backend.audit.chain = { ok: false, checked: 4, firstBroken: null, anchor: 'truncated', message: 'entries were removed from its end' };
+    click('#open-audit');
+    await flush();
+    expect($('#audit-chain').dataset.anchor).toBe('truncated');
+    expect($('#audit-chain').textContent).toContain('cut short');
+    expect($('#audit-chain').textContent).toContain('entries were removed from its end');
+    click('#close-audit');
+    await flush();
+    backend.audit.chain = { ok: false, checked: 4, firstBroken: null, anchor: 'rewritten', message: 'it was rewritten' };
+    click('#open-audit');
+    await flush();
+    expect($('#audit-chain').textContent).toContain('hashes were recomputed');
+    click('#close-audit');
+    await flush();
+    backend.audit.chain = { ok: true, checked: 4, firstBroken: null, anchor: 'unavailable', message: 'could not be checked against the keychain anchor' };
+    click('#open-audit');
+    await flush();
+    expect($('#audit-chain').textContent).toContain('could not be checked');
   });
 });
 
@@ -452,7 +585,7 @@ describe('audit screen', () => {
         { seq: 3, at: '2025-03-03T10:00:00Z', action: 'revoke', keyId: 'k1', label: 'okx-bot', outcome: 'ok', detail: 'OKX confirmed' },
         { seq: 2, at: '2025-03-02T10:00:00Z', action: 'guard_verify', keyId: null, label: null, outcome: 'failed', detail: 'wrong code <b>x</b>' },
       ],
-      chain: { ok: false, checked: 3, firstBroken: 2, message: 'Entry 2 does not match the hash in entry 3.' },
+      chain: { ok: false, checked: 3, firstBroken: 2, anchor: 'matches', message: 'Entry 2 does not match the hash in entry 3.' },
     };
     click('#open-audit');
     await flush();
@@ -472,7 +605,7 @@ describe('audit screen', () => {
     expect(document.querySelector('#audit-view')).toBeNull();
     expect($('[data-testid=key-card]')).toBeTruthy();
 
-    backend.audit.chain = { ok: true, checked: 3, firstBroken: null, message: 'ok' };
+    backend.audit.chain = { ok: true, checked: 3, firstBroken: null, anchor: 'matches', message: 'ok' };
     click('#open-audit');
     await flush();
     expect($('#audit-chain').dataset.ok).toBe('true');

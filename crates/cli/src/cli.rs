@@ -141,7 +141,7 @@ pub struct OrphansArgs {
     /// For --restore with --env custom: the API base URL
     #[arg(long, requires = "restore")]
     pub base_url: Option<String>,
-    /// For --delete: the 2FA code (or a recovery code); prompted for without echo when not given
+    /// For --delete: the 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
     #[arg(long, requires = "delete")]
     pub code: Option<String>,
     #[arg(long)]
@@ -195,7 +195,7 @@ pub struct RevokeArgs {
     /// Only finish interrupted revokes (no code needed); with --json prints an array of reports
     #[arg(long, conflicts_with = "code")]
     pub resume: bool,
-    /// The 2FA code (or a recovery code); prompted for without echo when not given
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,
     #[arg(long)]
@@ -222,15 +222,23 @@ pub enum BotsCommand {
 #[derive(Debug, Subcommand)]
 pub enum TwoFactorCommand {
     /// Set up 2FA: shows an otpauth URI and a QR code, asks for the first code, prints recovery codes once
+    #[command(after_help = "When this database says 2FA is off but the keychain still holds a 2FA secret from an \
+        earlier setup (the database was reset or replaced), a current code from that secret is needed, or \
+        --destroy-old-seed to destroy it on purpose (audited).\n\
+        With --code -, the current code is the first line of stdin and the new secret's first code the next.")]
     Enroll {
-        /// When 2FA is already set up: a current code (or a recovery code) to set it up again
+        /// When 2FA is already set up: a current code (or a recovery code) to set it up again; `-` reads it from stdin
         #[arg(long)]
         code: Option<String>,
+        /// Destroy a 2FA secret the keychain still holds from an earlier setup this database does not know
+        #[arg(long, conflicts_with = "code")]
+        destroy_old_seed: bool,
     },
     /// Whether 2FA is set up, recovery codes left, lockout
     Status(JsonFlag),
     /// Turn 2FA off (needs a current code)
     Disable {
+        /// A current code (or a recovery code); `-` reads it from stdin; prompted for when not given
         #[arg(long)]
         code: Option<String>,
     },
@@ -241,6 +249,13 @@ pub struct AuditArgs {
     /// Check the hash chain instead of listing; exit 1 if an entry was changed or removed
     #[arg(long)]
     pub verify: bool,
+    /// Accept the log as it stands and anchor its end again (needs a 2FA code; audited), e.g. after
+    /// moving a damaged database aside
+    #[arg(long, conflicts_with = "verify")]
+    pub accept: bool,
+    /// With --accept: the 2FA code (or a recovery code); `-` reads it from stdin
+    #[arg(long, requires = "accept")]
+    pub code: Option<String>,
     /// How many entries to show, newest first
     #[arg(long, default_value_t = 50)]
     pub limit: u32,

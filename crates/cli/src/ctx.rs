@@ -34,6 +34,8 @@ impl Ctx {
         })?;
         let store = Arc::new(Store::open_in(&data_dir)?);
         let keychain = Arc::new(Keychain::from_env());
+        // Entries this process writes move the audit log's anchor in the keychain (read only then).
+        store.anchor_audit_in(keychain.clone());
         let client = Arc::new(ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))?);
         let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
         let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));

@@ -103,6 +103,11 @@ fn guard_refusal(e: &GuardError) -> bool {
             | GuardError::Replayed
             | GuardError::LockedOut { .. }
             | GuardError::CodeRequired
+            | GuardError::WrongFirstCode { .. }
+            | GuardError::EnrollmentTriesExhausted
+            | GuardError::EnrollmentExpired
+            | GuardError::EnrollmentStale
+            | GuardError::OldSeedExists
     )
 }
 
@@ -115,6 +120,8 @@ fn guard_message(e: &GuardError) -> String {
         GuardError::NoPendingEnrollment => "No 2FA setup is in progress: run `latchkey 2fa enroll` again.".to_owned(),
         GuardError::SecretMissing => "The 2FA secret is missing from the keychain. Use a recovery code, then set up 2FA again with `latchkey 2fa enroll`.".to_owned(),
         GuardError::CodeRequired => "2FA is already set up: pass a current code (or a recovery code) with --code to set it up again.".to_owned(),
+        GuardError::EnrollmentTriesExhausted => format!("{e} Run `latchkey 2fa enroll` again."),
+        GuardError::OldSeedExists => "A 2FA secret from an earlier setup is still in the keychain, though this database does not know it (was the database reset or replaced?). Pass a current code from that authenticator entry with --code, or pass --destroy-old-seed to destroy it: its codes stop working for good.".to_owned(),
         other => other.to_string(),
     }
 }

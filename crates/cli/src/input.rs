@@ -98,6 +98,31 @@ fn strip_quotes(v: &str) -> &str {
     v
 }
 
+/// `--code` as given: `-` reads the code from one line of stdin (for scripts: an argument shows in
+/// `ps` and in shell history), a value is used as is, none asks for it (see [`code`]).
+pub fn code_arg(given: Option<String>, prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    match given.map(Zeroizing::new) {
+        Some(c) if c.as_str() == STDIN => stdin_code(),
+        Some(c) => Ok(c),
+        None => code(prompt),
+    }
+}
+
+/// What `--code` takes to mean "read it from stdin".
+pub const STDIN: &str = "-";
+
+fn stdin_code() -> Result<Zeroizing<String>, CliError> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line).map_err(CliError::io("Could not read the code from stdin"))?;
+    if line.trim().is_empty() {
+        return Err(CliError::Usage(
+            "--code - reads the 2FA code from stdin, but stdin had no line: pipe the code, e.g. `printf '%s\\n' \"$CODE\" | latchkey … --code -`."
+                .to_owned(),
+        ));
+    }
+    Ok(Zeroizing::new(line.trim().to_owned()))
+}
+
 /// A 2FA code: no echo on a terminal, else one line of stdin. The prompt goes to stderr.
 pub fn code(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if std::io::stdin().is_terminal() {

@@ -130,8 +130,12 @@ fn oathtool(secret: &str, offset_secs: i64) -> String {
 /// Drives `latchkey 2fa enroll` as a person would: reads the secret it shows, answers with the
 /// authenticator's code. Returns the base32 secret and the recovery codes.
 fn enroll(env: &Env) -> (String, Vec<String>) {
+    enroll_with(env, &[])
+}
+
+fn enroll_with(env: &Env, extra: &[&str]) -> (String, Vec<String>) {
     let mut child = env
-        .cmd(&["2fa", "enroll"])
+        .cmd(&[&["2fa", "enroll"][..], extra].concat())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -562,7 +566,8 @@ fn run_gives_only_keys_allowed_for_bots() {
     let (totp, _) = enroll(&env);
     let out = env.latchkey(&["bots", "allow", "sub", "--code", "000000"], "");
     assert_eq!(out.status.code(), Some(3), "a wrong code: {}", stderr(&out));
-    ok(&env.latchkey(&["bots", "allow", "sub", "--code", &oathtool(&totp, 30)], ""));
+    // `--code -`: the code from stdin, as for every guarded command.
+    ok(&env.latchkey(&["bots", "allow", "sub", "--code", "-"], &format!("{}\n", oathtool(&totp, 30))));
     let out =
         env.cmd(&["run", "sub", "--", "sh", "-c", r#"printf %s "$OKX_API_SECRET" | sha256sum"#]).output().unwrap();
     assert!(ok(&out).starts_with(&sha256_hex(&sub.secret)));
@@ -653,4 +658,179 @@ fn the_data_folder_is_private_from_the_first_start() {
         let want = if std::fs::symlink_metadata(dir.join(&name)).unwrap().is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode, want, "{name} after the second start: {mode:o}");
     }
+}
+
+/// Starts `latchkey ARGS` for each line, all waiting on stdin, then hands each its line at once:
+/// the processes race through the guard together. Returns (exit code, stderr) per process.
+fn race(env: &Env, args: &[&str], lines: &[String]) -> Vec<(i32, String)> {
+    let children: Vec<_> = lines
+        .iter()
+        .map(|_| env.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    // Let every process open the store and reach its read of stdin.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let mut children = children;
+    for (child, line) in children.iter_mut().zip(lines) {
+        let mut stdin = child.stdin.take().unwrap();
+        // A process that does not read stdin (it failed first) shows in its exit code below.
+        let _ = writeln!(stdin, "{line}");
+    }
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            (out.status.code().unwrap_or(-1), stderr(&out))
+        })
+        .collect()
+}
+
+fn audit_count(env: &Env, action: &str, outcome: &str) -> usize {
+    let log = json(&env.latchkey(&["audit", "--json", "--limit", "1000"], ""));
+    log.as_array().unwrap().iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count()
+}
+
+/// A code for none of the steps the guard accepts now (previous, current, next).
+fn wrong_now(secret: &str) -> String {
+    let near: Vec<String> = [-30, 0, 30, 60].iter().map(|o| oathtool(secret, *o)).collect();
+    (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !near.contains(c)).unwrap()
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn parallel_processes_accept_a_code_once_and_count_every_wrong_code() {
+    let env = Env::new();
+    let (secret, _) = enroll(&env);
+
+    // One valid code, given to six processes at once: exactly one accepts it.
+    let valid = oathtool(&secret, 30);
+    let results = race(&env, &["2fa", "enroll", "--code", "-"], &vec![valid; 6]);
+    let refused: Vec<_> = results.iter().filter(|(code, _)| *code == 3).collect();
+    assert_eq!(refused.len(), 5, "{results:#?}");
+    assert!(refused.iter().all(|(_, err)| err.contains("already used")), "{results:#?}");
+    assert_eq!(audit_count(&env, "guard_verify", "ok"), 1, "the code was accepted once across processes");
+
+    // Four wrong guesses at once: four failures, none lost.
+    let wrong = wrong_now(&secret);
+    let results = race(&env, &["2fa", "disable", "--code", "-"], &vec![wrong.clone(); 4]);
+    assert!(results.iter().all(|(code, err)| *code == 3 && err.contains("Wrong code")), "{results:#?}");
+    let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
+    assert_eq!(st["failures"], 4, "{st}");
+    // Eight more: the 5th failure starts the pause, the other seven meet it; no guess slips past it.
+    let results = race(&env, &["2fa", "disable", "--code", "-"], &vec![wrong; 8]);
+    assert!(results.iter().all(|(code, err)| *code == 3 && err.contains("Too many wrong codes")), "{results:#?}");
+    let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
+    assert_eq!(st["failures"], 5, "{st}");
+    assert!(st["lockedForSecs"].as_u64().unwrap() > 0, "{st}");
+    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5, "each evaluated guess counted and audited once");
+    assert_eq!(json(&env.latchkey(&["2fa", "status", "--json"], ""))["enrolled"], true);
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn code_dash_reads_the_code_from_stdin() {
+    let mut env = Env::new();
+    ok(&env.add_via_stdin(&seed_key("binance-read-only"), "bn", &["--no-verify"]));
+    let (secret, recovery) = enroll(&env);
+    // revoke: a wrong code read from stdin is a wrong code (not the text "-"), and nothing happens.
+    let out = env.latchkey(&["revoke", "bn", "--code", "-"], &format!("{}\n", wrong_now(&secret)));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("Wrong code"), "{}", stderr(&out));
+    // No line on stdin: a usage error that says how to pipe it.
+    let out = env.latchkey(&["revoke", "bn", "--code", "-"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--code - reads the 2FA code from stdin"), "{}", stderr(&out));
+    let list = json(&env.latchkey(&["list", "--json"], ""));
+    assert_eq!(list[0]["status"], "active");
+    // 2fa enroll --code -: the current code from stdin (then the new secret's first code, absent here).
+    let out = env.latchkey(&["2fa", "enroll", "--code", "-"], &format!("{}\n", oathtool(&secret, 30)));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(ok_or_stdout(&out).contains("Secret for manual entry"), "the current code from stdin was accepted");
+    // 2fa disable --code - with a recovery code.
+    ok(&env.latchkey(&["2fa", "disable", "--code", "-"], &format!("{}\n", recovery[0])));
+    assert_eq!(json(&env.latchkey(&["2fa", "status", "--json"], ""))["enrolled"], false);
+}
+
+fn ok_or_stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_reset_database_needs_the_old_seed_or_an_explicit_destroy() {
+    let mut env = Env::new();
+    let (old, _) = enroll(&env);
+    // The database is moved aside; the keychain keeps the 2FA secret.
+    env.dir = tempfile::tempdir().unwrap();
+    assert_eq!(json(&env.latchkey(&["2fa", "status", "--json"], ""))["enrolled"], false);
+    let out = env.latchkey(&["2fa", "enroll"], "");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--destroy-old-seed") && stderr(&out).contains("--code"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no new secret was shown");
+    // The explicit choice works, and the audit log says what was destroyed.
+    let (new, _) = enroll_with(&env, &["--destroy-old-seed"]);
+    assert_ne!(new, old);
+    let log = json(&env.latchkey(&["audit", "--json"], ""));
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "guard_enroll" && e["detail"].as_str().unwrap().contains("destroyed")),
+        "{log}"
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn audit_verify_catches_removed_newest_entries_and_a_recomputed_chain() {
+    let mut env = Env::new();
+    for (i, label) in ["okx-read-only", "binance-read-only", "bybit-sub-trade"].iter().enumerate() {
+        ok(&env.add_via_stdin(&seed_key(label), &format!("k{i}"), &["--no-verify"]));
+    }
+    assert!(ok(&env.latchkey(&["audit", "--verify"], "")).contains("intact"));
+    let db = env.dir.path().join(latchkey_core::paths::DB_FILE);
+    let sql = |q: &str| rusqlite::Connection::open(&db).unwrap().execute(q, []).unwrap();
+
+    // The newest two entries deleted: the chain still links, the anchor shows the cut.
+    sql("DELETE FROM audit WHERE seq > (SELECT MAX(seq) - 2 FROM audit)");
+    let out = env.latchkey(&["audit", "--verify"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", ok_or_stdout(&out));
+    assert!(ok_or_stdout(&out).contains("removed from its end"), "{}", ok_or_stdout(&out));
+    let report: Value = serde_json::from_slice(&env.latchkey(&["audit", "--verify", "--json"], "").stdout).unwrap();
+    assert_eq!((report["intact"].as_bool(), report["anchor"]["state"].as_str()), (Some(false), Some("truncated")));
+
+    // A fresh log: one entry edited, every hash blanked, re-chained by the store at the next open.
+    let mut env = Env::new();
+    for (i, label) in ["okx-read-only", "binance-read-only"].iter().enumerate() {
+        ok(&env.add_via_stdin(&seed_key(label), &format!("k{i}"), &["--no-verify"]));
+    }
+    let text = ok(&env.latchkey(&["audit", "--verify"], ""));
+    assert!(text.contains("intact") && text.contains("matches the anchor"), "{text}");
+    let db = env.dir.path().join(latchkey_core::paths::DB_FILE);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE audit SET detail = 'nothing to see', hash = '', prev_hash = ''", []).unwrap();
+    drop(conn);
+    let out = env.latchkey(&["audit", "--verify", "--json"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["firstBroken"], Value::Null, "the recomputed chain links: {report}");
+    assert_eq!(report["anchor"]["state"], "rewritten", "{report}");
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_replaced_log_is_reported_until_accepted_with_a_code() {
+    let mut env = Env::new();
+    let (old, _) = enroll(&env);
+    env.dir = tempfile::tempdir().unwrap();
+    let (new, _) = enroll_with(&env, &["--code", &oathtool(&old, 30)]);
+    let out = env.latchkey(&["audit", "--verify"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(ok_or_stdout(&out).contains("audit --accept"), "{}", ok_or_stdout(&out));
+    // A wrong code accepts nothing.
+    let out = env.latchkey(&["audit", "--accept", "--code", "-"], &format!("{}\n", wrong_now(&new)));
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(env.latchkey(&["audit", "--verify"], "").status.code(), Some(1));
+    ok(&env.latchkey(&["audit", "--accept", "--code", "-"], &format!("{}\n", oathtool(&new, 30))));
+    assert!(ok(&env.latchkey(&["audit", "--verify"], "")).contains("matches the anchor"));
+    assert_eq!(audit_count(&env, "audit_accept", "ok"), 1);
 }

@@ -3,7 +3,12 @@
 //!
 //! Tamper-evident: each entry stores the SHA-256 of the previous entry's hash and its own fields
 //! (a canonical JSON array), so editing, removing or reordering an entry breaks every later link.
-//! Without a secret key this detects edits, not a forger who rewrites the whole chain.
+//! Without a secret key the chain alone detects edits, not a forger who rewrites it or cuts its
+//! end off: the head is therefore also anchored outside SQLite ([`anchor`]).
+
+pub mod anchor;
+
+use std::cell::Cell;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -39,6 +44,8 @@ pub enum Action {
     Run,
     /// "Bots may use this key" was turned on or off.
     BotsAccess,
+    /// The user accepted the audit log as it stands and re-anchored its end (after a code).
+    AuditAccept,
 }
 
 impl Action {
@@ -58,6 +65,7 @@ impl Action {
             Action::Wipe => "wipe",
             Action::Run => "run",
             Action::BotsAccess => "bots_access",
+            Action::AuditAccept => "audit_accept",
         }
     }
 }
@@ -110,6 +118,8 @@ pub struct ChainReport {
     pub entries: u64,
     pub intact: bool,
     pub first_broken: Option<BrokenLink>,
+    /// The log's end against the anchor outside SQLite; `None` when the store has no anchor.
+    pub anchor: Option<anchor::AnchorCheck>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -164,8 +174,19 @@ fn last_hash(conn: &Connection) -> rusqlite::Result<String> {
         .unwrap_or_default())
 }
 
+thread_local! {
+    /// Set by [`append`], taken when the store's connection is handed back: then the anchor is
+    /// moved, after the entry's transaction committed (see [`anchor`]).
+    static APPENDED: Cell<bool> = const { Cell::new(false) };
+}
+
+pub(crate) fn take_appended() -> bool {
+    APPENDED.with(|a| a.replace(false))
+}
+
 /// Appends an entry linked to the last one. The caller holds a transaction.
 pub(crate) fn append(conn: &Connection, e: &Event<'_>) -> rusqlite::Result<()> {
+    APPENDED.with(|a| a.set(true));
     let prev = last_hash(conn)?;
     conn.execute(
         "INSERT INTO audit (at, action, key_id, label, outcome, detail, prev_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -223,12 +244,13 @@ pub(crate) fn verify_chain(conn: &Connection) -> rusqlite::Result<ChainReport> {
             None
         };
         if let Some(reason) = broken {
-            return Ok(ChainReport { entries, intact: false, first_broken: Some(BrokenLink { seq: row.seq, reason }) });
+            let first_broken = Some(BrokenLink { seq: row.seq, reason });
+            return Ok(ChainReport { entries, intact: false, first_broken, anchor: None });
         }
         prev = row.hash;
         prev_seq = Some(row.seq);
     }
-    Ok(ChainReport { entries, intact: true, first_broken: None })
+    Ok(ChainReport { entries, intact: true, first_broken: None, anchor: None })
 }
 
 #[cfg(test)]
@@ -261,7 +283,7 @@ mod tests {
     fn an_untouched_log_verifies() {
         let (_d, store) = store_with(4);
         let report = store.verify_audit_chain().unwrap();
-        assert_eq!(report, ChainReport { entries: 4, intact: true, first_broken: None });
+        assert_eq!(report, ChainReport { entries: 4, intact: true, first_broken: None, anchor: None });
     }
 
     #[test]
@@ -291,7 +313,10 @@ mod tests {
         assert!(!store.verify_audit_chain().unwrap().intact);
         drop(store);
         let store = Store::open_in(dir.path()).unwrap();
-        assert_eq!(store.verify_audit_chain().unwrap(), ChainReport { entries: 3, intact: true, first_broken: None });
+        assert_eq!(
+            store.verify_audit_chain().unwrap(),
+            ChainReport { entries: 3, intact: true, first_broken: None, anchor: None }
+        );
         store.record(&event("after")).unwrap();
         assert!(store.verify_audit_chain().unwrap().intact);
         // Once chained, blanking one row's hash is not silently re-blessed at the next open.
@@ -299,5 +324,151 @@ mod tests {
         drop(store);
         let store = Store::open_in(dir.path()).unwrap();
         assert_eq!(store.verify_audit_chain().unwrap().first_broken.map(|b| b.seq), Some(4));
+    }
+
+    mod anchored {
+        use super::*;
+        use crate::audit::anchor::{AnchorCheck, AuditAnchor};
+        use crate::keychain::memory::MemoryStore;
+        use std::sync::Arc;
+
+        fn anchored(dir: &std::path::Path, keychain: &Arc<MemoryStore>) -> Store {
+            let store = Store::open_in(dir).unwrap();
+            store.anchor_audit_in(keychain.clone());
+            store
+        }
+
+        fn setup(n: usize) -> (tempfile::TempDir, Arc<MemoryStore>, Store) {
+            let dir = tempfile::tempdir().unwrap();
+            let keychain = Arc::new(MemoryStore::default());
+            let store = anchored(dir.path(), &keychain);
+            for i in 0..n {
+                store.record(&event(&format!("e{i}"))).unwrap();
+            }
+            (dir, keychain, store)
+        }
+
+        #[test]
+        fn every_entry_moves_the_anchor() {
+            let (_d, keychain, store) = setup(3);
+            let a = keychain.read_anchor().unwrap().unwrap();
+            assert_eq!((a.seq, a.entries), (3, 3));
+            let report = store.verify_audit_chain().unwrap();
+            assert!(report.intact);
+            assert_eq!(report.anchor, Some(AnchorCheck::Matches));
+        }
+
+        #[test]
+        fn deleting_the_newest_entries_is_detected() {
+            for n in [1, 3] {
+                let (_d, _k, store) = setup(6);
+                store.conn().execute("DELETE FROM audit WHERE seq > ?1", [6 - n]).unwrap();
+                let report = store.verify_audit_chain().unwrap();
+                assert!(!report.intact, "{n} removed: {report:?}");
+                assert_eq!(report.first_broken, None, "the chain itself still links");
+                let check = report.anchor.unwrap();
+                assert_eq!(check, AnchorCheck::Truncated { anchored_seq: 6, anchored_entries: 6 });
+                assert!(check.describe(report.entries).contains("removed from its end"));
+            }
+        }
+
+        #[test]
+        fn an_emptied_or_replaced_log_is_detected() {
+            let (dir, keychain, store) = setup(4);
+            drop(store);
+            std::fs::remove_dir_all(dir.path()).unwrap();
+            let store = anchored(dir.path(), &keychain);
+            let report = store.verify_audit_chain().unwrap();
+            assert!(!report.intact);
+            assert!(matches!(report.anchor, Some(AnchorCheck::Truncated { .. })), "{report:?}");
+            // New entries in the new database do not bless it: the anchor stays as evidence.
+            store.record(&event("after the reset")).unwrap();
+            assert_eq!(keychain.read_anchor().unwrap().unwrap().entries, 4);
+            assert!(!store.verify_audit_chain().unwrap().intact);
+        }
+
+        #[test]
+        fn a_recomputed_chain_is_detected() {
+            let (dir, _k, store) = setup(5);
+            // Edit one entry, blank every hash, and let the store's backfill re-chain the log at
+            // the next open: the chain is self-consistent again.
+            store.conn().execute("UPDATE audit SET detail = 'nothing happened' WHERE seq = 2", []).unwrap();
+            store.conn().execute("UPDATE audit SET hash = '', prev_hash = ''", []).unwrap();
+            drop(store);
+            let keychain = _k;
+            let store = anchored(dir.path(), &keychain);
+            let report = store.verify_audit_chain().unwrap();
+            assert_eq!(report.first_broken, None, "the recomputed chain links");
+            assert!(!report.intact);
+            assert_eq!(report.anchor, Some(AnchorCheck::Rewritten { anchored_seq: 5 }));
+            // Removing the newest entry and re-chaining by hand is caught the same way.
+            let (_d2, _k2, store) = setup(5);
+            store.conn().execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+            rechain(&store);
+            let report = store.verify_audit_chain().unwrap();
+            assert_eq!(report.first_broken, None);
+            assert_eq!(report.anchor, Some(AnchorCheck::Rewritten { anchored_seq: 5 }));
+        }
+
+        fn rechain(store: &Store) {
+            let conn = store.conn();
+            let rows = {
+                let mut stmt = conn.prepare(&format!("{SELECT_ROW} ORDER BY seq")).unwrap();
+                let rows = stmt.query_map([], read_row).unwrap().collect::<rusqlite::Result<Vec<_>>>().unwrap();
+                rows
+            };
+            let mut prev = String::new();
+            for row in &rows {
+                let hash = entry_hash(&prev, row);
+                conn.execute("UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE seq = ?1", params![row.seq, prev, hash])
+                    .unwrap();
+                prev = hash;
+            }
+        }
+
+        #[test]
+        fn one_entry_past_the_anchor_is_a_crash_window_more_is_reported() {
+            let (dir, keychain, store) = setup(3);
+            // Another writer with no anchor (a crash right after its commit) adds entries.
+            let plain = Store::open_in(dir.path()).unwrap();
+            plain.record(&event("crash after commit")).unwrap();
+            let report = store.verify_audit_chain().unwrap();
+            assert!(report.intact, "{report:?}");
+            assert_eq!(report.anchor, Some(AnchorCheck::OneBehind));
+            plain.record(&event("again")).unwrap();
+            let report = store.verify_audit_chain().unwrap();
+            assert!(!report.intact);
+            assert_eq!(report.anchor, Some(AnchorCheck::Unanchored { anchored_seq: 3, after: 2 }));
+            // The next anchored write catches up along the chain.
+            store.record(&event("anchored again")).unwrap();
+            assert_eq!(keychain.read_anchor().unwrap().unwrap().seq, 6);
+            assert_eq!(store.verify_audit_chain().unwrap().anchor, Some(AnchorCheck::Matches));
+        }
+
+        #[test]
+        fn two_stores_on_one_database_move_one_anchor_forward() {
+            let (dir, keychain, app) = setup(2);
+            let cli = anchored(dir.path(), &keychain);
+            for i in 0..5 {
+                app.record(&event(&format!("app {i}"))).unwrap();
+                cli.record(&event(&format!("cli {i}"))).unwrap();
+            }
+            assert_eq!(keychain.read_anchor().unwrap().unwrap().entries, 12);
+            assert!(app.verify_audit_chain().unwrap().intact);
+        }
+
+        #[test]
+        fn no_anchor_yet_is_said_and_the_first_entry_makes_one() {
+            let dir = tempfile::tempdir().unwrap();
+            let plain = Store::open_in(dir.path()).unwrap();
+            plain.record(&event("before anchoring existed")).unwrap();
+            let keychain = Arc::new(MemoryStore::default());
+            let store = anchored(dir.path(), &keychain);
+            let report = store.verify_audit_chain().unwrap();
+            assert!(report.intact);
+            assert_eq!(report.anchor, Some(AnchorCheck::NotAnchored));
+            store.record(&event("first anchored")).unwrap();
+            assert_eq!(keychain.read_anchor().unwrap().unwrap().entries, 2);
+        }
     }
 }

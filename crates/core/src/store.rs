@@ -2,7 +2,7 @@
 //! the tables hold labels, masked hints, dates and statuses only.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -110,11 +110,51 @@ const MIGRATIONS: &[M<'static>] = &[
         WHEN NEW.bots_allowed != 0 AND EXISTS (SELECT 1 FROM keys WHERE master_key_id = NEW.id)
         BEGIN SELECT RAISE(ABORT, 'a master key cannot be allowed for bots'); END;",
     ),
+    // Issue 10: the guard's generation, bumped by every enrolment and disable, so a 2FA setup begun
+    // under one guard state is refused once another process changed it.
+    M::up("ALTER TABLE guard_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"),
 ];
 
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Where the audit chain's head is anchored outside SQLite (the keychain), once set.
+    anchor: OnceLock<Arc<dyn audit::anchor::AuditAnchor>>,
+}
+
+/// The store's connection while one caller holds it. When it is handed back after an audit entry
+/// was committed, the chain's anchor is moved to the new head (after the commit, never before).
+pub(crate) struct StoreConn<'a> {
+    conn: MutexGuard<'a, Connection>,
+    store: &'a Store,
+}
+
+impl std::ops::Deref for StoreConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for StoreConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for StoreConn<'_> {
+    fn drop(&mut self) {
+        if !audit::take_appended() || std::thread::panicking() || !self.conn.is_autocommit() {
+            return;
+        }
+        if let Some(anchor) = self.store.anchor.get() {
+            // The entry is committed either way; a failed anchor write shows at the next
+            // verification and is caught up by the next entry.
+            if let Err(e) = audit::anchor::sync(&mut self.conn, anchor.as_ref()) {
+                tracing::warn!(error = %e, "could not move the audit log's keychain anchor");
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -154,7 +194,14 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn).map_err(|e| err(&e))?;
         audit::backfill(&mut conn).map_err(|e| err(&e))?;
-        Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
+        Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn), anchor: OnceLock::new() })
+    }
+
+    /// Anchors the audit chain's head in `anchor` (the keychain) from now on: every entry this
+    /// process writes moves it, and [`Store::verify_audit_chain`] checks the log's end against it.
+    /// Nothing is read or written until then (`latchkey list` never touches the keychain).
+    pub fn anchor_audit_in(&self, anchor: Arc<dyn audit::anchor::AuditAnchor>) {
+        let _ = self.anchor.set(anchor);
     }
 
     pub fn path(&self) -> &Path {
@@ -166,10 +213,10 @@ impl Store {
     }
 
     /// The one connection, for modules that keep their own tables (guard, revoke journal).
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> StoreConn<'_> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions), so a
         // poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        StoreConn { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), store: self }
     }
 
     pub fn list_keys(&self) -> Result<Vec<KeyRecord>> {
@@ -357,9 +404,54 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Walks the audit hash chain from the first entry and reports the first broken link.
+    /// Accepts the audit log as it stands and anchors its current end, after a valid 2FA code (the
+    /// proof): for a log the anchor no longer matches for a known reason (a damaged database moved
+    /// aside). The choice is itself audited, with what the anchor recorded before. `false` when no
+    /// anchor is set.
+    pub fn accept_audit_log(&self, _proof: crate::guard::Verified, at: DateTime<Utc>) -> Result<bool> {
+        let Some(anchor) = self.anchor.get() else { return Ok(false) };
+        let before = anchor.read_anchor().map_err(|e| self.err(e))?;
+        let entries: i64 =
+            self.conn().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let detail = match before {
+            Some(a) => format!(
+                "audit log accepted as it stands ({entries} entries before this one); the keychain anchor had recorded {} entries up to entry {}",
+                a.entries, a.seq
+            ),
+            None => format!("audit log accepted as it stands ({entries} entries before this one); there was no keychain anchor"),
+        };
+        let event = audit::Event {
+            at,
+            action: audit::Action::AuditAccept,
+            key_id: None,
+            label: None,
+            outcome: audit::Outcome::Ok,
+            detail,
+        };
+        let mut conn = self.conn();
+        {
+            let tx = conn.transaction().map_err(|e| self.err(e))?;
+            insert_audit(&tx, &event).map_err(|e| self.err(e))?;
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        audit::anchor::reset(&mut conn, anchor.as_ref()).map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Walks the audit hash chain from the first entry and reports the first broken link, then
+    /// checks the log's end against the anchor (when one is set): removed newest entries and a
+    /// recomputed chain show there.
     pub fn verify_audit_chain(&self) -> Result<audit::ChainReport> {
-        audit::verify_chain(&self.conn()).map_err(|e| self.err(e))
+        let conn = self.conn();
+        // One read transaction: the walk and the end check see the same log.
+        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let mut report = audit::verify_chain(&tx).map_err(|e| self.err(e))?;
+        if let Some(anchor) = self.anchor.get() {
+            let check = audit::anchor::check(&tx, anchor.as_ref()).map_err(|e| self.err(e))?;
+            report.intact &= check.consistent();
+            report.anchor = Some(check);
+        }
+        Ok(report)
     }
 
     /// The newest `limit` audit entries, newest first.

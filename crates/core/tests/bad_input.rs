@@ -204,6 +204,44 @@ fn guard_cases(t: &mut Table, dir: &Path) {
     }
     t.row(area, "a wrong code, the 5th in a row", g.verify("000000", later).unwrap_err(), &[], None);
     t.row(area, "the right code during the pause", g.verify(&code(later), later).unwrap_err(), &[], None);
+    enrolment_cases(t, dir, now);
+}
+
+/// A begun 2FA setup that runs out of tries, expires, goes stale, or meets a forgotten secret.
+fn enrolment_cases(t: &mut Table, dir: &Path, now: chrono::DateTime<Utc>) {
+    let area = "2FA setup";
+    let fresh = |sub: &str, secrets: &Arc<MemoryStore>| {
+        let store = Arc::new(Store::open_in(&dir.join(sub)).unwrap());
+        Guard::new(
+            store,
+            secrets.clone(),
+            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+        )
+    };
+    let g = fresh("tries", &Arc::new(MemoryStore::default()));
+    g.begin_enrollment(None, now).unwrap();
+    let _ = g.confirm_enrollment("000000", now);
+    let _ = g.confirm_enrollment("000001", now);
+    t.row(area, "a 3rd wrong first code", g.confirm_enrollment("000002", now).unwrap_err(), &["cancelled"], None);
+    g.begin_enrollment(None, now).unwrap();
+    let late = now + chrono::Duration::minutes(11);
+    t.row(area, "a first code 11 minutes later", g.confirm_enrollment("123456", late).unwrap_err(), &["expired"], None);
+
+    let secrets = Arc::new(MemoryStore::default());
+    let app = fresh("stale", &secrets);
+    let e = app.begin_enrollment(None, now).unwrap();
+    let stale = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
+    let cli = fresh("stale", &secrets);
+    let e = cli.begin_enrollment(None, now).unwrap();
+    let other = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
+    let code = |s: &secrecy::SecretSlice<u8>| totp::code_at_step(s, totp::step_of(now.timestamp())).unwrap();
+    cli.confirm_enrollment(&code(&other), now).unwrap();
+    let err = app.confirm_enrollment(&code(&stale), now).unwrap_err();
+    t.row(area, "a setup confirmed after 2FA was set up elsewhere", err, &["elsewhere"], None);
+
+    let reset = fresh("reset", &secrets);
+    let err = reset.begin_enrollment(None, now).unwrap_err();
+    t.row(area, "a setup on a reset database while the keychain keeps the old secret", err, &["destroy"], None);
 }
 
 fn file_cases(t: &mut Table, dir: &Path) {

@@ -38,7 +38,7 @@ fn enrollment_needs_a_first_valid_code() {
     let secrets = Arc::new(MemoryStore::default());
     let g = guard(dir.path(), &secrets);
     assert!(matches!(g.verify("123456", t0()), Err(GuardError::NotEnrolled)));
-    assert!(GuardError::NotEnrolled.to_string().contains("Settings → Two-factor"));
+    assert!(GuardError::NotEnrolled.to_string().contains("2FA button at the top"));
     let e = g.begin_enrollment(None, t0()).unwrap();
     let uri = e.uri.expose_secret();
     assert!(uri.starts_with("otpauth://totp/Latchkey:") && uri.contains("issuer=Latchkey"), "{uri}");
@@ -49,7 +49,7 @@ fn enrollment_needs_a_first_valid_code() {
     assert!(!g.status(t0()).unwrap().enrolled, "not enrolled before the first code");
     let secret = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
     let wrong = code(&secret, t0() + Duration::minutes(5));
-    assert!(matches!(g.confirm_enrollment(&wrong, t0()), Err(GuardError::WrongCode { .. })));
+    assert!(matches!(g.confirm_enrollment(&wrong, t0()), Err(GuardError::WrongFirstCode { .. })));
     let codes = g.confirm_enrollment(&code(&secret, t0()), t0()).unwrap();
     assert_eq!(codes.codes.len(), 10);
     let status = g.status(t0()).unwrap();
@@ -198,4 +198,281 @@ impl TotpItem for MemoryStore {
         use latchkey_core::guard::GuardSecretStore;
         self.get_totp().unwrap().map(|_| ())
     }
+}
+
+fn audit_details(g_dir: &std::path::Path, action: &str, outcome: &str) -> Vec<String> {
+    let store = Store::open_in(g_dir).unwrap();
+    store
+        .audit_log(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action && e.outcome == outcome)
+        .map(|e| e.detail)
+        .collect()
+}
+
+/// A code from another step than now: never the right one for `at`.
+fn wrong_code(secret: &SecretSlice<u8>, at: DateTime<Utc>) -> String {
+    let right = code(secret, at);
+    (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .find(|c| *c != right && totp::matching_step(secret, c, totp::step_of(at.timestamp())).is_none())
+        .unwrap()
+}
+
+fn pending_secret(g: &Guard, current: Option<&str>, at: DateTime<Utc>) -> SecretSlice<u8> {
+    let e = g.begin_enrollment(current, at).unwrap();
+    totp::from_base32(e.secret_base32.expose_secret()).unwrap()
+}
+
+#[test]
+fn a_wrong_first_code_counts_in_the_backoff_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let new = pending_secret(&g, None, t0());
+    let err = g.confirm_enrollment(&wrong_code(&new, t0()), t0()).unwrap_err();
+    assert!(matches!(err, GuardError::WrongFirstCode { tries_left: 2 }), "{err}");
+    assert!(err.to_string().contains("2 tries left before this setup is cancelled"), "{err}");
+    assert_eq!(g.status(t0()).unwrap().failures, 1, "a wrong first code is a failure like any other");
+    assert_eq!(audit_details(dir.path(), "guard_enroll", "failed").len(), 1, "and it is audited");
+    // A typo costs nothing.
+    assert!(matches!(g.confirm_enrollment("12 34", t0()), Err(GuardError::NotACode)));
+    assert_eq!(g.status(t0()).unwrap().failures, 1);
+    // The right code still works and clears the count.
+    g.confirm_enrollment(&code(&new, t0()), t0()).unwrap();
+    assert_eq!(g.status(t0()).unwrap().failures, 0);
+}
+
+#[test]
+fn a_setup_is_dropped_after_three_wrong_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let new = pending_secret(&g, None, t0());
+    let wrong = wrong_code(&new, t0());
+    for _ in 0..2 {
+        assert!(matches!(g.confirm_enrollment(&wrong, t0()), Err(GuardError::WrongFirstCode { .. })));
+    }
+    let err = g.confirm_enrollment(&wrong, t0()).unwrap_err();
+    assert!(matches!(err, GuardError::EnrollmentTriesExhausted), "{err}");
+    assert!(!g.status(t0()).unwrap().setup_in_progress);
+    // Even the right code cannot confirm a dropped setup: no brute force over 10^6 codes.
+    let err = g.confirm_enrollment(&code(&new, t0()), t0()).unwrap_err();
+    assert!(matches!(err, GuardError::NoPendingEnrollment), "{err}");
+    assert!(!g.status(t0()).unwrap().enrolled);
+    assert_eq!(g.status(t0()).unwrap().failures, 3);
+    assert_eq!(audit_details(dir.path(), "guard_enroll", "failed").len(), 3);
+}
+
+#[test]
+fn a_begun_re_enrolment_cannot_be_brute_forced_into_fresh_recovery_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let (old, _) = enroll(&g, t0());
+    let at = t0() + Duration::seconds(30);
+    let _new = pending_secret(&g, Some(&code(&old, at)), at);
+    // Script in the web view guesses without the secret: after the 3rd wrong guess the setup is gone,
+    // and every guess counted towards the pause.
+    let guesses: Vec<String> = (0..10).map(|n| format!("{n:06}")).collect();
+    let mut outcomes = Vec::new();
+    for c in &guesses {
+        outcomes.push(g.confirm_enrollment(c, at).map(|_| ()).unwrap_err().kind());
+    }
+    assert_eq!(outcomes[..3], ["wrong_code", "wrong_code", "enrollment_tries_exhausted"], "{outcomes:?}");
+    assert!(outcomes[3..].iter().all(|k| *k == "no_pending_enrollment"), "{outcomes:?}");
+    assert_eq!(g.status(at).unwrap().failures, 3);
+}
+
+#[test]
+fn a_setup_expires_after_ten_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let new = pending_secret(&g, None, t0());
+    let late = t0() + Duration::minutes(10);
+    assert!(!g.status(late).unwrap().setup_in_progress);
+    let err = g.confirm_enrollment(&code(&new, late), late).unwrap_err();
+    assert!(matches!(err, GuardError::EnrollmentExpired), "{err}");
+    assert!(err.to_string().contains("10 minutes"), "{err}");
+    assert!(matches!(g.confirm_enrollment(&code(&new, late), late), Err(GuardError::NoPendingEnrollment)));
+    // Within the ten minutes it works.
+    let new = pending_secret(&g, None, late);
+    let at = late + Duration::minutes(9);
+    g.confirm_enrollment(&code(&new, at), at).unwrap();
+}
+
+#[test]
+fn a_cancelled_setup_cannot_be_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let new = pending_secret(&g, None, t0());
+    assert!(g.cancel_enrollment(t0()).unwrap());
+    assert!(!g.cancel_enrollment(t0()).unwrap(), "nothing left to cancel");
+    assert!(!g.status(t0()).unwrap().setup_in_progress);
+    assert!(matches!(g.confirm_enrollment(&code(&new, t0()), t0()), Err(GuardError::NoPendingEnrollment)));
+    assert_eq!(audit_details(dir.path(), "guard_enroll", "failed"), ["2FA setup cancelled; nothing changed"]);
+}
+
+#[test]
+fn a_setup_begun_before_another_enrolment_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    // The app begins a setup; the CLI (another Guard on the same database) enrolls meanwhile.
+    let app = guard(dir.path(), &secrets);
+    let stale = pending_secret(&app, None, t0());
+    let cli = guard(dir.path(), &secrets);
+    let (cli_secret, _) = enroll(&cli, t0());
+    let at = t0() + Duration::seconds(30);
+    let err = app.confirm_enrollment(&code(&stale, at), at).unwrap_err();
+    assert!(matches!(err, GuardError::EnrollmentStale), "{err}");
+    // The CLI's enrolment stands: its secret still verifies, the stale one does not.
+    assert!(matches!(app.verify(&code(&stale, at), at), Err(GuardError::WrongCode { .. })));
+    app.verify(&code(&cli_secret, at + Duration::seconds(30)), at + Duration::seconds(30)).unwrap();
+    // Turning 2FA off elsewhere makes a begun re-enrolment stale too.
+    let at = at + Duration::seconds(60);
+    let _pending = pending_secret(&app, Some(&code(&cli_secret, at)), at);
+    let at = at + Duration::seconds(30);
+    cli.disable(&code(&cli_secret, at), at).unwrap();
+    assert!(matches!(app.confirm_enrollment(&code(&_pending, at), at), Err(GuardError::EnrollmentStale)));
+    assert!(!app.status(at).unwrap().enrolled);
+}
+
+#[test]
+fn a_reset_database_needs_a_code_from_the_secret_left_in_the_keychain() {
+    let secrets = Arc::new(MemoryStore::default());
+    let old_dir = tempfile::tempdir().unwrap();
+    let (old, _) = enroll(&guard(old_dir.path(), &secrets), t0());
+    // The database is moved aside (as the corruption message advises); the keychain keeps the seed.
+    let dir = tempfile::tempdir().unwrap();
+    let g = guard(dir.path(), &secrets);
+    assert!(!g.status(t0()).unwrap().enrolled);
+    let err = g.begin_enrollment(None, t0()).unwrap_err();
+    assert!(matches!(err, GuardError::OldSeedExists), "{err}");
+    assert!(err.to_string().contains("destroy the old secret"), "{err}");
+    let at = t0() + Duration::seconds(30);
+    let err = g.begin_enrollment(Some(&wrong_code(&old, at)), at).err().unwrap();
+    assert!(matches!(err, GuardError::WrongCode { .. }), "{err}");
+    assert_eq!(g.status(at).unwrap().failures, 1, "a wrong code for the old seed counts");
+    // A code from the old seed lets the new setup begin; it then replaces the old seed.
+    let new = pending_secret(&g, Some(&code(&old, at)), at);
+    g.confirm_enrollment(&code(&new, at), at).unwrap();
+    assert!(g.status(at).unwrap().enrolled);
+    let ok = audit_details(dir.path(), "guard_enroll", "ok");
+    assert_eq!(ok, ["2FA set up"]);
+}
+
+#[test]
+fn destroying_a_forgotten_secret_is_an_explicit_audited_choice() {
+    let secrets = Arc::new(MemoryStore::default());
+    let old_dir = tempfile::tempdir().unwrap();
+    let (old, _) = enroll(&guard(old_dir.path(), &secrets), t0());
+    let dir = tempfile::tempdir().unwrap();
+    let g = guard(dir.path(), &secrets);
+    let e = g.begin_enrollment_destroying_old_seed(t0()).unwrap();
+    let new = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
+    g.confirm_enrollment(&code(&new, t0()), t0()).unwrap();
+    let ok = audit_details(dir.path(), "guard_enroll", "ok");
+    assert_eq!(ok.len(), 1);
+    assert!(ok[0].contains("old 2FA secret") && ok[0].contains("destroyed"), "{ok:?}");
+    let at = t0() + Duration::seconds(30);
+    assert!(g.verify(&code(&old, at), at).is_err(), "the old seed is gone");
+    // The choice never skips the code an enrolled guard needs.
+    assert!(matches!(g.begin_enrollment_destroying_old_seed(at), Err(GuardError::CodeRequired)));
+}
+
+/// Several Guards on one database (the app and CLI processes stand behind them), each with its own
+/// connection, all released at once.
+fn race<T: Send>(
+    dir: &std::path::Path,
+    secrets: &Arc<MemoryStore>,
+    n: usize,
+    f: impl Fn(&Guard) -> T + Sync,
+) -> Vec<T> {
+    let guards: Vec<Guard> = (0..n).map(|_| guard(dir, secrets)).collect();
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = guards
+            .iter()
+            .map(|g| {
+                let (barrier, f) = (&barrier, &f);
+                s.spawn(move || {
+                    barrier.wait();
+                    f(g)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn one_code_is_accepted_once_across_guards_on_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let (secret, _) = enroll(&guard(dir.path(), &secrets), t0());
+    for round in 1..=10 {
+        let at = t0() + Duration::seconds(30 * round);
+        let c = code(&secret, at);
+        let results = race(dir.path(), &secrets, 6, |g| g.verify(&c, at).map_err(|e| e.kind()));
+        let accepted = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(accepted, 1, "round {round}: {results:?}");
+        assert!(results.iter().all(|r| r.is_ok() || *r == Err("code_reused")), "{results:?}");
+    }
+}
+
+#[test]
+fn parallel_wrong_codes_are_all_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let (secret, _) = enroll(&guard(dir.path(), &secrets), t0());
+    let at = t0() + Duration::seconds(30);
+    let wrong = wrong_code(&secret, at);
+    let results = race(dir.path(), &secrets, 4, |g| g.verify(&wrong, at).unwrap_err().kind());
+    assert!(results.iter().all(|k| *k == "wrong_code"), "{results:?}");
+    let g = guard(dir.path(), &secrets);
+    assert_eq!(g.status(at).unwrap().failures, 4, "no failure lost");
+    // Past the free tries, exactly one more guess is evaluated; the rest meet the pause.
+    let results = race(dir.path(), &secrets, 6, |g| g.verify(&wrong, at).unwrap_err().kind());
+    assert!(results.iter().all(|k| *k == "locked_out"), "{results:?}");
+    assert_eq!(g.status(at).unwrap().failures, 5, "the pause started at the 5th and held");
+    assert_eq!(audit_details(dir.path(), "guard_verify", "failed").len(), 5, "each evaluated guess audited once");
+}
+
+#[test]
+fn accepting_a_replaced_audit_log_needs_a_code_and_is_audited() {
+    use latchkey_core::audit::anchor::AnchorCheck;
+    let secrets = Arc::new(MemoryStore::default());
+    let anchored_guard = |dir: &std::path::Path| {
+        let store = Arc::new(Store::open_in(dir).unwrap());
+        store.anchor_audit_in(secrets.clone());
+        let g = Guard::new(
+            store.clone(),
+            secrets.clone(),
+            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+        );
+        (store, g)
+    };
+    let old_dir = tempfile::tempdir().unwrap();
+    let (old, _) = enroll(&anchored_guard(old_dir.path()).1, t0());
+    // The database is moved aside: the new log does not reach the anchored end.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, g) = anchored_guard(dir.path());
+    let at = t0() + Duration::seconds(30);
+    let new = pending_secret(&g, Some(&code(&old, at)), at);
+    g.confirm_enrollment(&code(&new, at), at).unwrap();
+    let check = store.verify_audit_chain().unwrap().anchor.unwrap();
+    assert!(matches!(check, AnchorCheck::Rewritten { .. } | AnchorCheck::Truncated { .. }), "{check:?}");
+    // Accepting it takes a valid code, and says what the anchor had recorded.
+    let at = at + Duration::seconds(30);
+    let proof = g.verify_for_action(&code(&new, at), at).unwrap();
+    assert!(store.accept_audit_log(proof, at).unwrap());
+    let report = store.verify_audit_chain().unwrap();
+    assert!(report.intact, "{report:?}");
+    assert_eq!(report.anchor, Some(AnchorCheck::Matches));
+    let accepted = audit_details(dir.path(), "audit_accept", "ok");
+    assert_eq!(accepted.len(), 1);
+    assert!(accepted[0].contains("had recorded 1 entries"), "{accepted:?}");
 }

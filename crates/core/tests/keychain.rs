@@ -174,3 +174,64 @@ fn orphaned_items_are_found_with_what_they_record() {
     assert!(kc.get_totp().expect("read").is_some(), "the 2FA seed was left alone");
     kc.delete_totp().expect("cleanup");
 }
+
+/// The audit log's anchor in the real keychain: every entry moves it, a cut log is caught, and what
+/// anchoring costs per entry on gnome-keyring (printed: one read and one write per entry).
+#[test]
+#[ignore = "needs a running Secret Service: run scripts/test-all.sh"]
+fn the_audit_anchor_lives_in_the_keychain() {
+    use latchkey_core::audit::anchor::{AnchorCheck, AuditAnchor};
+    use latchkey_core::audit::{Action, Event, Outcome};
+    use latchkey_core::store::Store;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    let service = format!("latchkey-test-anchor-{}", uuid::Uuid::new_v4().simple());
+    let keychain = Arc::new(Keychain::new(service.clone()));
+    let event = |i: usize| Event {
+        at: chrono::Utc::now(),
+        action: Action::Verify,
+        key_id: None,
+        label: None,
+        outcome: Outcome::Ok,
+        detail: format!("entry {i}"),
+    };
+    const N: usize = 20;
+    let plain_dir = tempfile::tempdir().expect("test step");
+    let plain = Store::open_in(plain_dir.path()).expect("test step");
+    let t = Instant::now();
+    (0..N).for_each(|i| plain.record(&event(i)).expect("test step"));
+    let without = t.elapsed();
+
+    let dir = tempfile::tempdir().expect("test step");
+    let store = Store::open_in(dir.path()).expect("test step");
+    store.anchor_audit_in(keychain.clone());
+    let t = Instant::now();
+    (0..N).for_each(|i| store.record(&event(i)).expect("test step"));
+    let with = t.elapsed();
+    let anchor = keychain.read_anchor().expect("test step").expect("the anchor item exists");
+    assert_eq!(anchor.entries, N as u64);
+    let listed =
+        Command::new("secret-tool").args(["search", "--all", "service", &service]).output().expect("test step");
+    let listed = format!("{}{}", String::from_utf8_lossy(&listed.stdout), String::from_utf8_lossy(&listed.stderr));
+    assert!(listed.contains("audit-anchor"), "an item under the namespace: {listed}");
+    assert_eq!(store.verify_audit_chain().expect("test step").anchor, Some(AnchorCheck::Matches));
+
+    assert!(cut_newest_entry(dir.path()), "deleted the newest entry");
+    let report = store.verify_audit_chain().expect("test step");
+    assert!(!report.intact);
+    assert!(matches!(report.anchor, Some(AnchorCheck::Truncated { .. })), "{report:?}");
+    println!(
+        "audit anchor on gnome-keyring: {N} entries in {:?} with the anchor, {:?} without ({:.1} ms per entry added)",
+        with,
+        without,
+        (with.as_secs_f64() - without.as_secs_f64()) * 1000.0 / N as f64
+    );
+    let _ = Command::new("secret-tool").args(["clear", "service", &service, "username", "audit-anchor"]).status();
+}
+
+/// Deletes the newest audit row through a connection of its own: someone editing the file.
+fn cut_newest_entry(dir: &std::path::Path) -> bool {
+    let conn = rusqlite::Connection::open(dir.join(latchkey_core::paths::DB_FILE)).expect("test step");
+    conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)", []).expect("test step") == 1
+}

@@ -107,15 +107,39 @@ async fn reveal_and_copy_a_secret() {
     )
     .await;
 
+    // A setup begun and cancelled is dropped in Rust, not just hidden: the audit log says so, and
+    // the next setup gets a new secret.
+    d.click("#open-2fa").await;
+    d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
+    let abandoned = d.read_totp_secret().await;
+    d.click("#enroll-cancel").await;
+    let store = latchkey_core::store::Store::open_in(&data_dir).expect("the app's store");
+    let cancelled = || {
+        store.audit_log(20).expect("audit").iter().any(|e| e.action == "guard_enroll" && e.detail.contains("cancelled"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cancelled() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cancelled(), "Cancel reached Rust: the begun setup was dropped and audited");
+    drop(store);
+
     // Enrol 2FA: the secret from the page, the first code from oathtool.
     d.click("#open-2fa").await;
     d.wait_for("#enroll-dialog svg, #enroll-dialog img").await;
     let secret = d.read_totp_secret().await;
+    assert_ne!(secret, abandoned, "a new setup, a new secret");
     let mut codes = Codes::new(&secret);
     d.type_into("#enroll-code", &codes.next()).await;
     d.click("#enroll-confirm").await;
     d.note_recovery_codes().await;
     d.click("#recovery-done").await;
+    // The audit screen checks the log's end against its anchor in the real keychain.
+    d.click("#open-audit").await;
+    d.wait_for("#audit-chain[data-ok=true]").await;
+    let anchor = d.js("return document.querySelector('#audit-chain').dataset.anchor").await;
+    assert_eq!(anchor.as_str(), Some("matches"), "every entry the app wrote moved the anchor");
+    d.click("#close-audit").await;
 
     d.add_key_via_wizard(&OKX, &sim.base_url).await;
     let card = format!("[data-testid=key-card][data-label=\"{}\"]", OKX.label);

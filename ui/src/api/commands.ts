@@ -118,9 +118,16 @@ export function guardStatus(): Promise<GuardStatus> {
   return call<GuardStatus>('guard_status');
 }
 
-/** `code` is needed only to re-enrol (2FA already on); null for the first enrolment. */
-export function beginEnrollment(code: string | null): Promise<Enrollment> {
-  return call<Enrollment>('guard_begin_enrollment', { code });
+/** `code` is needed only to re-enrol (2FA already on), or when the keychain still holds a secret
+ * the database forgot; null for the first enrolment. `destroyOldSeed` is the user's explicit choice
+ * to destroy such a forgotten secret instead (Rust audits it). */
+export function beginEnrollment(code: string | null, destroyOldSeed = false): Promise<Enrollment> {
+  return call<Enrollment>('guard_begin_enrollment', destroyOldSeed ? { code: null, destroyOldSeed: true } : { code });
+}
+
+/** Drops a begun enrolment (Cancel, Escape, the window closing); resolves true if one was pending. */
+export function cancelEnrollment(): Promise<boolean> {
+  return call<boolean>('guard_cancel_enrollment');
 }
 
 export function confirmEnrollment(code: string): Promise<EnrollmentConfirmed> {

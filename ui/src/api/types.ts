@@ -235,10 +235,16 @@ export interface AuditEntry {
   detail: string;
 }
 
+/** The log's end against its anchor in the keychain (null when the app has none). `one_behind`,
+ * `not_anchored` and `unavailable` are warnings; `truncated`, `rewritten` and `unanchored` mean
+ * the log was altered. */
+export type AuditAnchorState = 'matches' | 'one_behind' | 'not_anchored' | 'unavailable' | 'truncated' | 'rewritten' | 'unanchored';
+
 export interface AuditChain {
   ok: boolean;
   checked: number;
   firstBroken: number | null;
+  anchor: AuditAnchorState | null;
   message: string;
 }
 

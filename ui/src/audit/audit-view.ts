@@ -7,8 +7,16 @@ import { h } from '../lib/dom';
 
 export function chainText(chain: AuditChain): string {
   if (chain.ok) return `Audit log intact (${chain.checked} ${chain.checked === 1 ? 'entry' : 'entries'} checked)`;
+  if (chain.firstBroken === null && chain.anchor === 'truncated') return 'Audit log cut short: its newest entries were removed.';
+  if (chain.firstBroken === null && chain.anchor === 'rewritten') return 'Audit log rewritten: its hashes were recomputed after entries were changed.';
   const where = chain.firstBroken !== null ? ` at entry #${chain.firstBroken}` : '';
   return `Audit log broken${where}: entries may have been changed or removed.`;
+}
+
+/** Whether the message below the headline is worth showing: always when broken, and when the log's
+ * end could not be checked against its anchor. */
+export function chainNeedsMessage(chain: AuditChain): boolean {
+  return !chain.ok || chain.anchor === 'unavailable' || chain.anchor === 'not_anchored';
 }
 
 const ACTIONS: Record<string, string> = {
@@ -23,6 +31,7 @@ const ACTIONS: Record<string, string> = {
   guard_verify: '2FA code checked',
   guard_disable: '2FA disabled',
   bots_access: 'Bots access changed',
+  audit_accept: 'Audit log accepted as it stands',
 };
 
 export function actionLabel(action: string): string {
@@ -40,11 +49,11 @@ export function renderAuditView(log: AuditLog, onBack: () => void): HTMLElement 
       h('span', { class: 'spacer' }),
       back,
     ),
-    h('div', { id: 'audit-chain', class: `chain ${chain.ok ? 'chain-ok' : 'chain-broken'}`, 'data-ok': String(chain.ok), role: 'status' },
+    h('div', { id: 'audit-chain', class: `chain ${chain.ok ? 'chain-ok' : 'chain-broken'}`, 'data-ok': String(chain.ok), 'data-anchor': chain.anchor ?? '', role: 'status' },
       h('span', { class: 'chain-mark', 'aria-hidden': 'true' }),
       h('div', {},
         h('p', { class: 'chain-headline' }, chainText(chain)),
-        !chain.ok && chain.message ? h('p', { class: 'chain-message' }, chain.message) : null,
+        chainNeedsMessage(chain) && chain.message ? h('p', { class: 'chain-message' }, chain.message) : null,
       ),
     ),
     entries.length === 0

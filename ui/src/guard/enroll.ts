@@ -2,11 +2,16 @@
 // manual entry → the first code from the app → the 10 recovery codes, shown once. The codes live only
 // in this dialog's DOM and are gone when it closes; nothing fetches them again.
 //
+// A begun setup is dropped in Rust (`guard_cancel_enrollment`) when the dialog closes without a
+// confirmed secret (Cancel, Escape) and when the window closes, so no begun secret waits for guesses.
+// When the keychain still holds a 2FA secret the database forgot, the dialog asks for a code from it,
+// or for the explicit choice to destroy it.
+//
 // The security dialog (`#security-dialog`) shows the guard's status (enrolled, locked out, recovery
 // codes left) with "Re-enrol" and "Disable 2FA".
 
-import { beginEnrollment, confirmEnrollment, copyRecoveryCodes, toIpcError } from '../api/commands';
-import type { Enrollment, GuardStatus } from '../api/types';
+import { beginEnrollment, cancelEnrollment, confirmEnrollment, copyRecoveryCodes, toIpcError } from '../api/commands';
+import type { Enrollment, GuardStatus, IpcError } from '../api/types';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { codeField } from './code-field';
@@ -20,7 +25,14 @@ export interface EnrollOptions {
   onClosed: (enrolled: boolean) => void;
 }
 
-type Phase = 'verify' | 'loading' | 'scan' | 'codes' | 'failed';
+type Phase = 'verify' | 'old-seed' | 'loading' | 'scan' | 'codes' | 'failed';
+
+/** Refusals after which the begun setup is gone in Rust: only starting again helps. */
+const SETUP_GONE = ['enrollment_tries_exhausted', 'enrollment_expired', 'enrollment_stale', 'no_pending_enrollment'];
+
+export function setupGone(err: IpcError): boolean {
+  return err.kind === 'guard' && SETUP_GONE.includes(err.code ?? '');
+}
 
 /** The secret in groups of four, the way authenticator apps show it. */
 export function groupSecret(secret: string): string {
@@ -39,7 +51,7 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
   const cancel = h('button', { type: 'button', id: 'enroll-cancel', class: 'btn btn-secondary' }, 'Cancel');
   const footer = h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel);
   const modal = openModal(
-    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => escape(), returnFocus: opts.returnFocus },
+    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => escape(), returnFocus: opts.returnFocus, onWindowClose: () => close() },
     title, body, errorBox, footer,
   );
   modal.dialog.setAttribute('data-phase', phase);
@@ -56,9 +68,16 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     close();
   }
 
+  /** Tells Rust to forget a begun, unconfirmed setup. Harmless when there is none. */
+  function dropBegun(): void {
+    if (enrolled) return;
+    cancelEnrollment().catch(() => undefined);
+  }
+
   function close(): void {
     if (closed) return;
     closed = true;
+    dropBegun();
     body.replaceChildren();
     modal.close();
     opts.onClosed(enrolled);
@@ -96,7 +115,8 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
         const e = await beginEnrollment(code);
         field.clear();
         busy = false;
-        showScan(e);
+        if (closed) dropBegun();
+        else showScan(e);
       } catch (raw) {
         busy = false;
         next.disabled = false;
@@ -108,20 +128,25 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
 
   // ---- first enrolment: ask Rust for a secret -----------------------------------------------------
 
-  async function load(): Promise<void> {
+  async function load(destroyOldSeed = false): Promise<void> {
     setPhase('loading');
     body.replaceChildren(h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Preparing a new secret…'));
     footerButtons(cancel);
     busy = true;
     try {
-      const e = await beginEnrollment(null);
+      const e = await beginEnrollment(null, destroyOldSeed);
       busy = false;
-      if (!closed) showScan(e);
+      if (closed) dropBegun();
+      else showScan(e);
     } catch (raw) {
       busy = false;
       if (closed) return;
-      setPhase('failed');
       const err = toIpcError(raw);
+      if (err.kind === 'guard' && err.code === 'old_seed_exists') {
+        showOldSeed(err.message);
+        return;
+      }
+      setPhase('failed');
       body.replaceChildren();
       showError(err.message);
       const retry = h('button', { type: 'button', id: 'enroll-retry', class: 'btn btn-primary' }, 'Try again');
@@ -131,6 +156,52 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
       });
       footerButtons(cancel, retry);
       retry.focus();
+    }
+  }
+
+  // ---- a reset database: the keychain still holds a 2FA secret --------------------------------------
+
+  function showOldSeed(message: string): void {
+    setPhase('old-seed');
+    const field = codeField({ id: 'old-seed-code', label: 'Code from your existing Latchkey entry', onSubmit: () => void withCode(field.read()) });
+    const next = h('button', { type: 'button', id: 'old-seed-continue', class: 'btn btn-primary' }, 'Continue');
+    next.addEventListener('click', () => void withCode(field.read()));
+    const destroy = h('button', { type: 'button', id: 'old-seed-destroy', class: 'btn btn-danger-quiet' }, 'Destroy the old secret');
+    const confirmDestroy = h('input', { type: 'checkbox', id: 'old-seed-destroy-confirm' }) as HTMLInputElement;
+    destroy.disabled = true;
+    confirmDestroy.addEventListener('change', () => { destroy.disabled = !confirmDestroy.checked; });
+    destroy.addEventListener('click', () => {
+      if (!confirmDestroy.checked || busy) return;
+      showError(null);
+      void load(true);
+    });
+    body.replaceChildren(
+      h('p', { id: 'old-seed-message' }, message),
+      field.row,
+      h('p', { class: 'old-seed-choice' },
+        h('label', { for: 'old-seed-destroy-confirm' }, confirmDestroy,
+          ' I no longer have that authenticator entry: destroy the old secret. Its codes stop working for good, and this is written to the audit log.')),
+    );
+    footerButtons(destroy, cancel, next);
+    field.focus();
+
+    async function withCode(code: string | null): Promise<void> {
+      if (!code || busy) return;
+      busy = true;
+      next.disabled = true;
+      showError(null);
+      try {
+        const e = await beginEnrollment(code);
+        field.clear();
+        busy = false;
+        if (closed) dropBegun();
+        else showScan(e);
+      } catch (raw) {
+        busy = false;
+        next.disabled = false;
+        const err = toIpcError(raw);
+        if (!field.showError(err)) showError(err.message);
+      }
     }
   }
 
@@ -178,9 +249,28 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
         busy = false;
         confirmBtn.disabled = false;
         const err = toIpcError(raw);
+        if (setupGone(err)) {
+          showRestart(err.message);
+          return;
+        }
         if (!field.showError(err)) showError(err.message);
       }
     }
+  }
+
+  /** The begun setup is gone in Rust (too many wrong codes, expired, changed elsewhere). */
+  function showRestart(message: string): void {
+    setPhase('failed');
+    body.replaceChildren();
+    showError(message);
+    const again = h('button', { type: 'button', id: 'enroll-restart', class: 'btn btn-primary' }, 'Start again');
+    again.addEventListener('click', () => {
+      showError(null);
+      if (opts.reenroll) showVerify();
+      else void load();
+    });
+    footerButtons(cancel, again);
+    again.focus();
   }
 
   // ---- the recovery codes, once -------------------------------------------------------------------

@@ -14,6 +14,9 @@ export interface ModalOptions {
   /** Where focus goes on close when it did not come from a focused control (WebKit does not focus
    * buttons on mouse click, so `document.activeElement` is often just the body). */
   returnFocus?: () => HTMLElement | null;
+  /** The window closes (or the page goes away) while the dialog is open: the dialog's last word,
+   * e.g. telling Rust to drop what the dialog began. */
+  onWindowClose?: () => void;
 }
 
 export interface Modal {
@@ -50,6 +53,8 @@ export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
     if (ev.target instanceof Node && !dialog.contains(ev.target)) focusables(dialog)[0]?.focus();
   };
   document.addEventListener('focusin', onFocusIn);
+  const onPageHide = (): void => opts.onWindowClose?.();
+  if (opts.onWindowClose) window.addEventListener('pagehide', onPageHide);
 
   app?.setAttribute('inert', '');
   app?.setAttribute('aria-hidden', 'true');
@@ -63,6 +68,7 @@ export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
       if (!open) return;
       open = false;
       document.removeEventListener('focusin', onFocusIn);
+      window.removeEventListener('pagehide', onPageHide);
       backdrop.remove();
       if (!document.querySelector('.backdrop')) {
         app?.removeAttribute('inert');

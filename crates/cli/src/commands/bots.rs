@@ -13,10 +13,7 @@ pub fn bots(ctx: &Ctx, command: BotsCommand) -> Result<(), CliError> {
             let key = ctx.find_key(&label)?;
             // A master (or a revoked key) is refused before a code is asked for.
             ctx.bots.may_allow(key.id)?;
-            let code = match code {
-                Some(c) => zeroize::Zeroizing::new(c),
-                None => input::code("2FA code (or a recovery code): ")?,
-            };
+            let code = input::code_arg(code, "2FA code (or a recovery code): ")?;
             let key = ctx.bots.allow(key.id, &code, Utc::now())?;
             println!("Bots may now use '{}': `latchkey run '{}' -- …` hands it over.", key.label, key.label);
         }

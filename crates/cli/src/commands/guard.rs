@@ -14,18 +14,12 @@ use crate::error::CliError;
 use crate::input;
 use crate::views::print_json;
 
-/// Wrong first codes allowed before enrollment is abandoned.
-const CONFIRM_TRIES: u32 = 3;
-
 pub fn two_factor(ctx: &Ctx, command: TwoFactorCommand) -> Result<(), CliError> {
     match command {
-        TwoFactorCommand::Enroll { code } => enroll(ctx, code),
+        TwoFactorCommand::Enroll { code, destroy_old_seed } => enroll(ctx, code, destroy_old_seed),
         TwoFactorCommand::Status(flag) => status(ctx, flag.json),
         TwoFactorCommand::Disable { code } => {
-            let code = match code {
-                Some(c) => zeroize::Zeroizing::new(c),
-                None => input::code("Current 2FA code (or a recovery code): ")?,
-            };
+            let code = input::code_arg(code, "Current 2FA code (or a recovery code): ")?;
             ctx.guard.disable(&code, Utc::now())?;
             println!("2FA is off. Emergency revoke and guarded actions are unavailable until you enroll again.");
             Ok(())
@@ -33,14 +27,19 @@ pub fn two_factor(ctx: &Ctx, command: TwoFactorCommand) -> Result<(), CliError> 
     }
 }
 
-fn enroll(ctx: &Ctx, code: Option<String>) -> Result<(), CliError> {
+fn enroll(ctx: &Ctx, code: Option<String>, destroy_old_seed: bool) -> Result<(), CliError> {
     let enrolled = ctx.guard.status(Utc::now())?.enrolled;
-    let current = match (enrolled, code) {
-        (_, Some(c)) => Some(zeroize::Zeroizing::new(c)),
-        (true, None) => Some(input::code("2FA is already set up. Current code (or a recovery code): ")?),
-        (false, None) => None,
+    let enrollment = if destroy_old_seed && !enrolled {
+        eprintln!("Destroying the 2FA secret left in the keychain: codes from that authenticator entry stop working.");
+        ctx.guard.begin_enrollment_destroying_old_seed(Utc::now())?
+    } else {
+        let current = match (enrolled, code) {
+            (_, Some(c)) => Some(input::code_arg(Some(c), "")?),
+            (true, None) => Some(input::code("2FA is already set up. Current code (or a recovery code): ")?),
+            (false, None) => None,
+        };
+        ctx.guard.begin_enrollment(current.as_ref().map(|c| c.as_str()), Utc::now())?
     };
-    let enrollment = ctx.guard.begin_enrollment(current.as_ref().map(|c| c.as_str()), Utc::now())?;
     // EXPOSE: enrollment must show the new TOTP secret to the user, once, on their terminal.
     let uri = enrollment.uri.expose_secret();
     let qr = QrCode::new(uri.as_bytes())
@@ -56,21 +55,12 @@ fn enroll(ctx: &Ctx, code: Option<String>) -> Result<(), CliError> {
     println!("Secret for manual entry: {}", enrollment.secret_base32.expose_secret());
     println!();
     drop(enrollment);
-    let mut tries = 0;
+    // The guard counts the tries (3, each in the backoff) and drops the setup after the last.
     let recovery = loop {
         let code = input::code("Enter the 6-digit code your authenticator shows: ")?;
         match ctx.guard.confirm_enrollment(&code, Utc::now()) {
             Ok(r) => break r,
-            Err(GuardError::WrongCode { .. }) if tries + 1 < CONFIRM_TRIES => {
-                tries += 1;
-                eprintln!("That code does not match: check the entry you just added and your clock, then try again.");
-            }
-            Err(GuardError::WrongCode { .. }) => {
-                return Err(CliError::Refused(
-                    "The codes did not match the new secret, so 2FA was not changed. Run `latchkey 2fa enroll` again."
-                        .to_owned(),
-                ))
-            }
+            Err(e @ (GuardError::WrongFirstCode { .. } | GuardError::NotACode)) => eprintln!("{e}"),
             Err(e) => return Err(e.into()),
         }
     };

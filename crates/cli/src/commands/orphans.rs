@@ -84,11 +84,7 @@ fn restore(ctx: &Ctx, id: KeyId, args: &OrphansArgs) -> Result<u8, CliError> {
 
 fn delete(ctx: &Ctx, id: KeyId, args: &OrphansArgs) -> Result<u8, CliError> {
     let enrolled = ctx.guard.status(Utc::now())?.enrolled;
-    let code = match (&args.code, enrolled) {
-        (_, false) => None,
-        (Some(c), true) => Some(zeroize::Zeroizing::new(c.clone())),
-        (None, true) => Some(input::code("2FA code: ")?),
-    };
+    let code = if enrolled { Some(input::code_arg(args.code.clone(), "2FA code: ")?) } else { None };
     orphans::delete(&ctx.vault, &ctx.guard, id, code.as_deref().map(String::as_str), Utc::now()).map_err(cli_error)?;
     if !args.json {
         println!("Deleted keychain item {id}.");

@@ -76,10 +76,7 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
         };
         eprintln!("  - {} ({}): {how}", p.label, p.exchange);
     }
-    let code = match args.code {
-        Some(c) => zeroize::Zeroizing::new(c),
-        None => input::code("2FA code: ")?,
-    };
+    let code = input::code_arg(args.code, "2FA code: ")?;
     let report = rt.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
     if args.json {
         print_json(&report)?;

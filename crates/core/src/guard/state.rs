@@ -11,22 +11,35 @@ pub(crate) struct State {
     pub last_step: Option<i64>,
     pub failures: u32,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Bumped by every enrolment and disable: a setup begun under one generation is stale in another.
+    pub generation: i64,
 }
 
 pub(crate) fn load(conn: &Connection) -> rusqlite::Result<State> {
     let row = conn
-        .query_row("SELECT enrolled, last_step, failures, locked_until FROM guard_state WHERE id = 1", [], |r| {
-            Ok(State { enrolled: r.get(0)?, last_step: r.get(1)?, failures: r.get(2)?, locked_until: r.get(3)? })
-        })
+        .query_row(
+            "SELECT enrolled, last_step, failures, locked_until, generation FROM guard_state WHERE id = 1",
+            [],
+            |r| {
+                Ok(State {
+                    enrolled: r.get(0)?,
+                    last_step: r.get(1)?,
+                    failures: r.get(2)?,
+                    locked_until: r.get(3)?,
+                    generation: r.get(4)?,
+                })
+            },
+        )
         .optional()?;
     Ok(row.unwrap_or_default())
 }
 
 pub(crate) fn save(conn: &Connection, s: &State) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO guard_state (id, enrolled, last_step, failures, locked_until) VALUES (1, ?1, ?2, ?3, ?4)
-         ON CONFLICT(id) DO UPDATE SET enrolled = ?1, last_step = ?2, failures = ?3, locked_until = ?4",
-        params![s.enrolled, s.last_step, s.failures, s.locked_until],
+        "INSERT INTO guard_state (id, enrolled, last_step, failures, locked_until, generation)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET enrolled = ?1, last_step = ?2, failures = ?3, locked_until = ?4, generation = ?5",
+        params![s.enrolled, s.last_step, s.failures, s.locked_until, s.generation],
     )?;
     Ok(())
 }
