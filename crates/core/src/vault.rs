@@ -98,29 +98,8 @@ impl Vault {
         inspection: Option<KeyInspection>,
         now: DateTime<Utc>,
     ) -> Result<KeyRecord> {
-        let ValidatedKey { exchange, label, environment, credentials, rotation_days } = key;
-        let record = KeyRecord {
-            id: KeyId::random(),
-            exchange,
-            label,
-            environment,
-            key_hint: key_hint(&credentials.api_key),
-            created_at: now,
-            rotated_at: now,
-            verified_at: inspection.as_ref().map(|_| now),
-            rotation_days,
-            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
-            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
-            status: KeyStatus::Active,
-            inspection,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
-            // On by default: a new key is not yet anyone's master (the store turns it off if it becomes one).
-            bots_allowed: true,
-        };
+        // On by default: a new key is not yet anyone's master (the store turns it off if it becomes one).
+        let (record, credentials) = new_record(KeyId::random(), key, inspection, now, true);
         if let Err(e) = self.put_secret(&record, &credentials) {
             self.audit_failure(Action::Add, &record, now, &e);
             return Err(e.into());
@@ -315,30 +294,9 @@ impl Vault {
         inspection: Option<KeyInspection>,
         now: DateTime<Utc>,
     ) -> Result<KeyRecord> {
-        let ValidatedKey { exchange, label, environment, credentials, rotation_days } = key;
-        let record = KeyRecord {
-            id,
-            exchange,
-            label,
-            environment,
-            key_hint: key_hint(&credentials.api_key),
-            created_at: now,
-            rotated_at: now,
-            verified_at: inspection.as_ref().map(|_| now),
-            rotation_days,
-            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
-            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
-            status: KeyStatus::Active,
-            inspection,
-            master_key_id: None,
-            sub_account: None,
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: None,
-            // Nobody knows what a forgotten item was for (a master, perhaps): bots get it only
-            // after the user turns it on with a code.
-            bots_allowed: false,
-        };
+        // Nobody knows what a forgotten item was for (a master, perhaps): bots get it only after
+        // the user turns it on with a code.
+        let (record, credentials) = new_record(id, key, inspection, now, false);
         let detail = if record.verified_at.is_some() {
             "restored from a keychain item no list showed; verified with the exchange"
         } else {
@@ -471,6 +429,39 @@ impl Vault {
         };
         self.store.record(&event)
     }
+}
+
+/// The record of a key just added (or restored) under `id`, with what the exchange said if asked.
+fn new_record(
+    id: KeyId,
+    key: ValidatedKey,
+    inspection: Option<KeyInspection>,
+    now: DateTime<Utc>,
+    bots_allowed: bool,
+) -> (KeyRecord, Credentials) {
+    let ValidatedKey { exchange, label, environment, credentials, rotation_days } = key;
+    let record = KeyRecord {
+        id,
+        exchange,
+        label,
+        environment,
+        key_hint: key_hint(&credentials.api_key),
+        created_at: now,
+        rotated_at: now,
+        verified_at: inspection.as_ref().map(|_| now),
+        rotation_days,
+        permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
+        ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
+        status: KeyStatus::Active,
+        inspection,
+        master_key_id: None,
+        sub_account: None,
+        snoozed_until: None,
+        reminded_at: None,
+        replaces: None,
+        bots_allowed,
+    };
+    (record, credentials)
 }
 
 #[cfg(test)]

@@ -92,6 +92,26 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     footer.replaceChildren(h('span', { class: 'spacer' }), ...buttons);
   }
 
+  /** Begins a setup with a current code: re-enrolment, or the secret a reset database forgot. */
+  async function beginWithCode(code: string | null, field: ReturnType<typeof codeField>, next: HTMLButtonElement): Promise<void> {
+    if (!code || busy) return;
+    busy = true;
+    next.disabled = true;
+    showError(null);
+    try {
+      const e = await beginEnrollment(code);
+      field.clear();
+      busy = false;
+      if (closed) dropBegun();
+      else showScan(e);
+    } catch (raw) {
+      busy = false;
+      next.disabled = false;
+      const err = toIpcError(raw);
+      if (!field.showError(err)) showError(err.message);
+    }
+  }
+
   // ---- re-enrolment: prove the current app first ---------------------------------------------------
 
   function showVerify(): void {
@@ -106,23 +126,8 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     footerButtons(cancel, next);
     field.focus();
 
-    async function start(code: string | null): Promise<void> {
-      if (!code || busy) return;
-      busy = true;
-      next.disabled = true;
-      showError(null);
-      try {
-        const e = await beginEnrollment(code);
-        field.clear();
-        busy = false;
-        if (closed) dropBegun();
-        else showScan(e);
-      } catch (raw) {
-        busy = false;
-        next.disabled = false;
-        const err = toIpcError(raw);
-        if (!field.showError(err)) showError(err.message);
-      }
+    function start(code: string | null): Promise<void> {
+      return beginWithCode(code, field, next);
     }
   }
 
@@ -185,23 +190,8 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     footerButtons(destroy, cancel, next);
     field.focus();
 
-    async function withCode(code: string | null): Promise<void> {
-      if (!code || busy) return;
-      busy = true;
-      next.disabled = true;
-      showError(null);
-      try {
-        const e = await beginEnrollment(code);
-        field.clear();
-        busy = false;
-        if (closed) dropBegun();
-        else showScan(e);
-      } catch (raw) {
-        busy = false;
-        next.disabled = false;
-        const err = toIpcError(raw);
-        if (!field.showError(err)) showError(err.message);
-      }
+    function withCode(code: string | null): Promise<void> {
+      return beginWithCode(code, field, next);
     }
   }
 
