@@ -108,7 +108,16 @@ pub enum KeyStatus {
     Active,
     /// A remote revoke failed: the secret is kept for a retry, but the key must not be used.
     Quarantined,
+    /// Proved revoked at the exchange (see `KeyRecord::revoked_at`), secret wiped.
     Revoked,
+    /// The exchange's API cannot revoke it: it still works there, so the user deletes it on the
+    /// website and confirms. Blocked from use; the secret is kept for the proof that it is gone.
+    #[serde(rename = "still_live")]
+    StillLive,
+    /// Still live at the exchange, and its secret wiped here on the user's request: only deleting
+    /// it on the website ends it. Blocked from use.
+    #[serde(rename = "still_live_wiped")]
+    StillLiveWiped,
 }
 
 impl KeyStatus {
@@ -117,11 +126,26 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::Quarantined => "quarantined",
             KeyStatus::Revoked => "revoked",
+            KeyStatus::StillLive => "still_live",
+            KeyStatus::StillLiveWiped => "still_live_wiped",
         }
     }
 
+    pub const ALL: [KeyStatus; 5] = [
+        KeyStatus::Active,
+        KeyStatus::Quarantined,
+        KeyStatus::Revoked,
+        KeyStatus::StillLive,
+        KeyStatus::StillLiveWiped,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked].into_iter().find(|k| k.as_str() == s)
+        KeyStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Still works at the exchange although Latchkey gave it up: the user must delete it there.
+    pub fn is_still_live(self) -> bool {
+        matches!(self, KeyStatus::StillLive | KeyStatus::StillLiveWiped)
     }
 }
 
@@ -163,6 +187,9 @@ pub struct KeyRecord {
     /// The key this one replaced in a rotation.
     #[serde(default)]
     pub replaces: Option<KeyId>,
+    /// When a signed call with the key's own credentials proved it revoked at the exchange.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl KeyRecord {
@@ -189,6 +216,7 @@ impl KeyRecord {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            revoked_at: None,
         }
     }
 }
@@ -217,8 +245,9 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked] {
+        for s in KeyStatus::ALL {
             assert_eq!(KeyStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()), "the UI reads as_str");
         }
         assert_eq!(KeyStatus::parse("deleted"), None);
     }

@@ -93,6 +93,8 @@ const MIGRATIONS: &[M<'static>] = &[
             value TEXT NOT NULL
         ) STRICT;",
     ),
+    // Issue 10: when a revoke was proved by a signed call with the key's own credentials.
+    M::up("ALTER TABLE keys ADD COLUMN revoked_at TEXT;"),
 ];
 
 pub struct Store {
@@ -373,6 +375,7 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         snoozed_until: r.get("snoozed_until")?,
         reminded_at: r.get("reminded_at")?,
         replaces: r.get::<_, Option<String>>("replaces")?.and_then(|s| s.parse().ok()),
+        revoked_at: r.get("revoked_at")?,
     })
 }
 

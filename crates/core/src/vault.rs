@@ -107,6 +107,7 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: None,
+            revoked_at: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         if let Err(e) = self.secrets.put(record.id, &description, &credentials) {
@@ -199,6 +200,7 @@ impl Vault {
             snoozed_until: None,
             reminded_at: None,
             replaces: Some(old.id),
+            revoked_at: None,
         };
         let description = format!("Latchkey: {} ({})", record.label, record.exchange);
         self.secrets.put(record.id, &description, &credentials)?;
