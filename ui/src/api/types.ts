@@ -7,7 +7,10 @@ export type Environment = { kind: 'live' } | { kind: 'demo' } | { kind: 'custom'
 
 export type Permission = 'read' | 'trade' | 'withdraw' | 'transfer';
 
-export type KeyStatus = 'active' | 'quarantined' | 'revoked';
+/** `revoked`: proved revoked at the exchange (`revokedAt`). `still_live`: the exchange's API could not
+ * revoke it: blocked, secret kept until the user deletes it on the website and Latchkey proves it.
+ * `still_live_wiped`: still live at the exchange, its secret wiped here on the user's request. */
+export type KeyStatus = 'active' | 'quarantined' | 'revoked' | 'still_live' | 'still_live_wiped';
 
 export interface KeyRecord {
   id: string;
@@ -26,6 +29,8 @@ export interface KeyRecord {
   status: KeyStatus;
   /** What the exchange said the last time the key was verified (`verifiedAt`); null if never. */
   inspection: KeyInspection | null;
+  /** RFC 3339: when a signed call with the key's own credentials proved it revoked. */
+  revokedAt?: string | null;
 }
 
 export type Severity = 'fine' | 'warning' | 'high' | 'critical';
@@ -73,6 +78,8 @@ export interface KeyView extends KeyRecord {
   snoozedUntil?: string | null;
   /** Earlier keys this one replaced, newest first. */
   history?: KeyHistoryEntry[];
+  /** A key still live at its exchange: the page to delete it on. */
+  stillLiveUrl?: string | null;
 }
 
 /** What `inspect_credentials` asks the exchange about, before anything is saved. Holds secrets. */
@@ -189,7 +196,11 @@ export interface RevokeProgress {
   message: string;
 }
 
-export type RevokeOutcome = 'revoked' | 'already_revoked' | 'manual' | 'quarantined' | 'wiped_locally';
+/** `manual`: still live, no API revoke (secret kept); `wiped_locally`: secret wiped here, still live;
+ * `unconfirmed`: "I deleted it" was not proved. */
+export type RevokeOutcome = 'revoked' | 'already_revoked' | 'manual' | 'quarantined' | 'wiped_locally' | 'unconfirmed';
+
+export type ReportAction = 'retry' | 'wipeAnyway' | 'confirmDeleted';
 
 export interface RevokeReportItem {
   id: string;
@@ -200,6 +211,9 @@ export interface RevokeReportItem {
   message: string;
   manualUrl: string | null;
   steps: string[];
+  /** RFC 3339: when the key's own signed call proved it revoked. */
+  provedAt?: string | null;
+  actions?: ReportAction[];
 }
 
 export interface ChecklistItem {
