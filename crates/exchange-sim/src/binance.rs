@@ -155,7 +155,11 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
             && k.sub_account.as_ref() == Some(email)
     });
     if !owned {
-        return error(400, SUB_KEY_NOT_FOUND, "Sub-account API key does not exist.");
+        return error(
+            400,
+            SUB_KEY_NOT_FOUND,
+            "Simulator: no such key of this sub-account (Binance documents no code for this)",
+        );
     }
     state.remove(BINANCE, api_key);
     ok(json!({}))

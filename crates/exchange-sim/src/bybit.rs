@@ -176,7 +176,7 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
                 req,
                 200,
                 SUB_KEY_NOT_FOUND,
-                "Simulator: no such sub key of this master (Bybit documents no code for this).",
+                "Simulator: no such sub key of this master (Bybit documents no code for this)",
             );
         }
         state.remove(BYBIT, target);

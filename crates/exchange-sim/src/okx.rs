@@ -166,7 +166,7 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
         return error(
             200,
             SUB_ACCOUNT_KEY_NOT_FOUND,
-            "Simulator: no such key in this sub-account (OKX documents no code for this).",
+            "Simulator: no such key in this sub-account (OKX documents no code for this)",
         );
     }
     state.remove(OKX, api_key);

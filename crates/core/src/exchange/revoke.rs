@@ -289,6 +289,9 @@ fn refusal_reason(request: &RevokeRequest<'_>, e: &ExchangeError) -> String {
         (Some(_), ExchangeError::KeyIpOrPermission { code }) => format!(
             "{exchange} refused the master key that signs the delete ({code}: an unknown key, this computer's IP or a missing permission; it may have been deleted on the website). The sub key was not deleted."
         ),
+        (Some(_), ExchangeError::Rejected { code, message, .. }) => format!(
+            "{exchange} refused the delete signed by the master key ({code}: {message}). Check the key's sub-account in Latchkey (OKX sub-account name, Binance sub-account email) and that its master key is the right one."
+        ),
         (Some(_), _) => format!("{exchange} refused the delete signed by the master key: {e}"),
         (None, _) => format!("{exchange} refused the key's own delete: {e}"),
     }
