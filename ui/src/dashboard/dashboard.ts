@@ -116,7 +116,8 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
           env ? h('span', { class: 'key-env', title: key.environment.kind === 'custom' ? key.environment.baseUrl : undefined }, env) : null,
         ),
       ),
-      renderRotationBadge(key),
+      // A key still live after a revoke is to be deleted, not rotated.
+      stillLive ? null : renderRotationBadge(key),
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusLabel(key.status)),
     ),
     renderFindings(findings),
@@ -128,7 +129,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         title: key.verifiedAt ? `Verified ${fullDate(key.verifiedAt)}` : undefined,
       }, verifiedText(key.verifiedAt, now)),
     ),
-    renderRotationRow(key, now, handlers, !!state.snoozing),
+    stillLive ? null : renderRotationRow(key, now, handlers, !!state.snoozing),
     quarantined
       ? h('div', { class: 'quarantine-note' },
         h('p', {}, `Emergency revoke could not prove this key revoked at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried; it is blocked from use.`),
@@ -143,7 +144,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
-      key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
+      !stillLive && key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
       key.status === 'still_live_wiped' ? null : renderSecretActions(key, handlers),
       rotate,

@@ -37,6 +37,7 @@ describe('key card after a revoke', () => {
     wipe.click();
     expect(h.onWipe).toHaveBeenCalledOnce();
     expect(card.querySelector('.rotate-key, .recheck-key:not([hidden])')).toBeNull();
+    expect(card.textContent).not.toContain('rotate in');
   });
 
   it('a key wiped while still live keeps the red status, with nothing left to prove it', () => {
