@@ -116,13 +116,18 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
             let (outcome, message, manual_url, steps) = match k.result {
                 KeyResult::Revoked { method, proved_at: at } => {
                     proved_at = at;
-                    ("revoked", format!("Revoked at {} ({method}), {}; secret wiped.", k.exchange, proved_text(at)), None, vec![])
+                    (
+                        "revoked",
+                        format!("Revoked at {} ({method}) and proved by its own signed call; secret wiped.", k.exchange),
+                        None,
+                        vec![],
+                    )
                 }
                 KeyResult::AlreadyRevoked { proved_at: at } => {
                     proved_at = at;
                     (
                         "already_revoked",
-                        format!("{} no longer knows this key, {}; secret wiped.", k.exchange, proved_text(at)),
+                        format!("{} no longer knows this key: proved by its own signed call; secret wiped.", k.exchange),
                         None,
                         vec![],
                     )
@@ -184,14 +189,6 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
     }
 }
 
-/// "proved revoked at HH:MM:SS UTC" (the UI shows the local time from `provedAt`).
-fn proved_text(at: Option<DateTime<Utc>>) -> String {
-    match at {
-        Some(at) => format!("proved revoked at {}", at.format("%H:%M:%S UTC")),
-        None => "proved revoked".to_owned(),
-    }
-}
-
 /// The tray's count of keys still live at their exchange, refreshed after every revoke job.
 fn refresh_tray<R: Runtime>(app: &AppHandle<R>, core: &crate::state::Core) {
     if let Ok(keys) = core.vault.list() {
@@ -208,7 +205,11 @@ fn report_text(r: &ReportView) -> String {
         r.finished_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "not finished".into())
     );
     for i in &r.items {
-        out += &format!("- {} ({}, {}): {} — {}\n", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+        out += &format!("- {} ({}, {}): {} — {}", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+        if let Some(at) = i.proved_at {
+            out += &format!(" Proved revoked at {}.", at.to_rfc3339());
+        }
+        out += "\n";
     }
     out += "\nChecklist (steps only the exchange's website can do):\n";
     for c in &r.checklist {

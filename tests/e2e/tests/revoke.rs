@@ -136,8 +136,9 @@ async fn enrol_2fa_then_emergency_revoke() {
     let proof = d.text(".report-item[data-outcome=already_revoked] .report-proof").await;
     assert!(proof.starts_with("OKX: proved revoked at "), "{proof:?}");
     d.click("#revoke-done").await;
-    let hidden = d.js("return document.getElementById('still-live-count').hidden").await;
-    assert_eq!(hidden, serde_json::json!(true), "nothing still live");
+    // The list is read again after the dialog closes: nothing still live any more.
+    d.wait_for("#still-live-count[hidden]").await;
+    d.wait_for(&format!("#revoked-keys [data-label=\"{}\"]", OKX.label)).await;
     d.quit().await;
 
     let after = keychain_dump(service);
