@@ -319,6 +319,37 @@ mod tests {
     use super::*;
     use crate::model::Environment;
 
+    /// Only the invalid-key refusals of the key's own call prove it gone; the other refusals
+    /// (environment, signature, IP, passphrase, rate limit, 5xx) prove nothing either way.
+    #[test]
+    fn only_an_invalid_key_refusal_is_proof() {
+        let invalid = |exchange, code: &str| Err(ExchangeError::InvalidKey { exchange, code: code.to_owned() });
+        let proved = |exchange, answer| matches!(proof_verdict(exchange, answer), ProofVerdict::Proved);
+        assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50111")));
+        assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50119")));
+        assert!(proved(Exchange::Bybit, invalid(Exchange::Bybit, "10003")));
+        assert!(proved(Exchange::Binance, invalid(Exchange::Binance, "-2014")));
+        assert!(proved(Exchange::Binance, Err(ExchangeError::KeyIpOrPermission { code: "-2015".into() })));
+        for (exchange, e) in [
+            (Exchange::Okx, ExchangeError::WrongEnvironment { exchange: Exchange::Okx, code: "50101".into() }),
+            (Exchange::Okx, ExchangeError::BadSignature { exchange: Exchange::Okx, code: "50113".into() }),
+            (Exchange::Okx, ExchangeError::WrongPassphrase { code: "50105".into() }),
+            (Exchange::Okx, ExchangeError::InvalidKey { exchange: Exchange::Okx, code: "50114".into() }),
+            (Exchange::Bybit, ExchangeError::InvalidKey { exchange: Exchange::Bybit, code: "10007".into() }),
+            (Exchange::Bybit, ExchangeError::IpNotAllowed { exchange: Exchange::Bybit, code: "10010".into() }),
+            (Exchange::Bybit, ExchangeError::KeyExpired { exchange: Exchange::Bybit, code: "-2015".into() }),
+            (Exchange::Binance, ExchangeError::ExchangeDown { exchange: Exchange::Binance, status: 502 }),
+            (
+                Exchange::Binance,
+                ExchangeError::Rejected { exchange: Exchange::Binance, code: "-13001".into(), message: "x".into() },
+            ),
+        ] {
+            let text = e.to_string();
+            assert!(matches!(proof_verdict(exchange, Err(e)), ProofVerdict::NotProved(_)), "{text}");
+        }
+        assert!(matches!(proof_verdict(Exchange::Okx, Ok(Value::Null)), ProofVerdict::StillLive));
+    }
+
     #[test]
     fn manual_steps_link_the_page_and_mask_the_key() {
         let endpoint = Endpoint::new(Exchange::Binance, &Environment::Live).unwrap();
