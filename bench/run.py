@@ -543,7 +543,9 @@ def main():
             keychain,
             "",
             "Emergency revoke through exchange-sim with 200 ms injected latency, against the lower bound that latency "
-            "and the rate limits allow (`crates/core/examples/revoke_bench.rs`):",
+            "and the rate limits allow (`crates/core/examples/revoke_bench.rs`). Each key takes two round trips: the "
+            "delete, then the proof (a signed call with the key's own credentials, refused as an invalid key); the "
+            "bound without the proof is from the same run:",
             "",
             revoke,
             "",

@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "emergency_revoke",
     "retry_revoke",
     "wipe_locally",
+    "confirm_deleted",
     "save_revoke_report",
     "audit_log",
     "reveal_secret",

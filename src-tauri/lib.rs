@@ -35,6 +35,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::revoke::emergency_revoke,
         commands::revoke::retry_revoke,
         commands::revoke::wipe_locally,
+        commands::revoke::confirm_deleted,
         commands::revoke::save_revoke_report,
         commands::audit::audit_log,
         commands::secrets::reveal_secret,

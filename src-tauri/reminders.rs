@@ -48,7 +48,7 @@ async fn tick<R: Runtime>(
     core: &Arc<Core>,
 ) -> latchkey_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
     let core = core.clone();
-    let (plan, due_count) = tauri::async_runtime::spawn_blocking(move || {
+    let (plan, (due_count, still_live)) = tauri::async_runtime::spawn_blocking(move || {
         let store = core.vault.store();
         let keys = store.list_keys()?;
         let settings = Settings::load(store)?;
@@ -57,13 +57,14 @@ async fn tick<R: Runtime>(
         for r in &plan.now {
             store.mark_reminded(r.key_id, now.with_timezone(&chrono::Utc))?;
         }
+        let still_live = keys.iter().filter(|k| k.status.is_still_live()).count();
         let due = keys
             .iter()
-            .filter(|k| k.status != KeyStatus::Revoked)
+            .filter(|k| k.status == KeyStatus::Active || k.status == KeyStatus::Quarantined)
             .filter_map(|k| rotation::status(k, &now, settings.due_soon_days))
             .filter(|s| s.state != RotationState::Ok)
             .count();
-        Ok::<_, latchkey_core::Error>((plan, due))
+        Ok::<_, latchkey_core::Error>((plan, (due, still_live)))
     })
     .await
     .map_err(|e| latchkey_core::Error::Storage { path: String::new(), detail: e.to_string() })??;
@@ -78,5 +79,6 @@ async fn tick<R: Runtime>(
         }
     }
     crate::tray::set_due_count(app, due_count);
+    crate::tray::set_still_live_count(app, still_live);
     Ok(plan.next_check)
 }

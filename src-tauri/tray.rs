@@ -1,5 +1,6 @@
 //! Tray residency: Latchkey stays in the tray with its window closed, so reminders still fire.
-//! The menu: Open Latchkey, how many keys are due, Emergency revoke…, Quit.
+//! The menu: Open Latchkey, how many keys are due, how many are still live at their exchange after
+//! a revoke (to delete on the website), Emergency revoke…, Quit.
 //!
 //! Closing the window destroys it: its web view and the WebKit processes behind it (about 180 MB
 //! PSS, see BENCHMARKS.md) go away, and the tray-resident process costs what a native app does.
@@ -16,16 +17,18 @@ use crate::IpcError;
 const MAIN: &str = "main";
 
 struct DueItem<R: Runtime>(MenuItem<R>);
+struct StillLiveItem<R: Runtime>(MenuItem<R>);
 
 pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Latchkey", true, None::<&str>)?;
     let due = MenuItem::with_id(app, "due", "No keys due", false, None::<&str>)?;
+    let live = MenuItem::with_id(app, "still-live", still_live_text(0), false, None::<&str>)?;
     let revoke = MenuItem::with_id(app, "revoke", "Emergency revoke…", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Latchkey", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &due, &revoke, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &due, &live, &revoke, &quit])?;
     let mut tray = TrayIconBuilder::with_id("latchkey").tooltip("Latchkey").menu(&menu).on_menu_event(|app, event| {
         match event.id.as_ref() {
-            "open" => show_main(app),
+            "open" | "still-live" => show_main(app),
             "revoke" => open_main(app, Some(PRESS_REVOKE)),
             "quit" => app.exit(0),
             _ => {}
@@ -36,6 +39,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     }
     tray.build(app)?;
     app.manage(DueItem(due));
+    app.manage(StillLiveItem(live));
     Ok(())
 }
 
@@ -147,6 +151,22 @@ pub fn set_due_count<R: Runtime>(app: &AppHandle<R>, n: usize) {
     };
     if let Some(item) = app.try_state::<DueItem<R>>() {
         let _ = item.0.set_text(text);
+    }
+}
+
+fn still_live_text(n: usize) -> String {
+    match n {
+        0 => "No keys still live after a revoke".to_owned(),
+        1 => "1 key still live: delete it on the website".to_owned(),
+        n => format!("{n} keys still live: delete them on the website"),
+    }
+}
+
+/// Keys a revoke could not end at the exchange: counted until the user proves them deleted.
+pub fn set_still_live_count<R: Runtime>(app: &AppHandle<R>, n: usize) {
+    if let Some(item) = app.try_state::<StillLiveItem<R>>() {
+        let _ = item.0.set_text(still_live_text(n));
+        let _ = item.0.set_enabled(n > 0);
     }
 }
 

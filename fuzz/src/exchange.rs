@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use latchkey_core::exchange::fuzzing::{self, Answer};
-use latchkey_core::exchange::{AccountKind, ExchangeError, KeyInspection, RevokeMethod, RevokeOutcome};
+use latchkey_core::exchange::{AccountKind, ExchangeError, KeyInspection, ProofVerdict};
 use latchkey_core::model::Exchange;
 use serde_json::Value;
 
@@ -55,11 +55,12 @@ fn documented(exchange: Exchange, code: &str) -> Option<&'static str> {
 }
 
 /// "This key does not exist" when deleting a key.
-fn key_gone_code(exchange: Exchange) -> Option<&'static str> {
+/// The invalid-key refusals of a key's own read that prove the key gone (issue 10, item 2).
+fn proof_codes(exchange: Exchange) -> &'static [&'static str] {
     match exchange {
-        Exchange::Okx => Some("50119"),
-        Exchange::Bybit => Some("10003"),
-        Exchange::Binance => None,
+        Exchange::Okx => &["50111", "50119"],
+        Exchange::Bybit => &["10003"],
+        Exchange::Binance => &["-2015", "-2014"],
     }
 }
 
@@ -206,23 +207,16 @@ pub fn check(exchange: Exchange, data: &[u8]) {
         }
     }
 
-    // Revocation: revoked on success, already revoked only for "key does not exist".
-    for method in [RevokeMethod::SelfDelete, RevokeMethod::ViaMaster] {
-        match fuzzing::revoke(exchange, method, &answer) {
-            Ok(RevokeOutcome::Revoked { method: m }) => {
-                assert!(interpreted.is_ok());
-                assert_eq!(m, method);
-            }
-            Ok(RevokeOutcome::AlreadyRevoked) => {
-                let err = interpreted.as_ref().err().expect("already revoked only on an error");
-                assert!(key_gone_code(exchange).is_some() && err.code() == key_gone_code(exchange));
-            }
-            Ok(other) => panic!("a delete answer never asks for manual steps: {other:?}"),
-            Err(err) => {
-                let gone = key_gone_code(exchange);
-                assert!(gone.is_none() || err.code() != gone, "{err}");
-                outputs.push(err.to_string());
-            }
+    // Revocation proof: proved only by an invalid-key refusal, still live only on success.
+    match fuzzing::revoke_proof(exchange, &answer) {
+        ProofVerdict::Proved => {
+            let err = interpreted.as_ref().err().expect("proved only on an error");
+            assert!(err.code().is_some_and(|c| proof_codes(exchange).contains(&c)), "{err}");
+        }
+        ProofVerdict::StillLive => assert!(interpreted.is_ok()),
+        ProofVerdict::NotProved(err) => {
+            assert!(!err.code().is_some_and(|c| proof_codes(exchange).contains(&c)), "{err}");
+            outputs.push(err.to_string());
         }
     }
 

@@ -27,6 +27,8 @@ pub struct KeyView {
     pub findings: Vec<Finding>,
     pub rotation: Option<RotationView>,
     pub history: Vec<HistoryItem>,
+    /// For a key still live at its exchange: the page to delete it on.
+    pub still_live_url: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,7 +90,13 @@ impl KeyView {
                 item
             })
             .collect();
-        Ok(KeyView { record, findings, rotation, history })
+        let still_live_url = record.status.is_still_live().then(|| {
+            latchkey_core::exchange::api_management_page(
+                record.exchange,
+                matches!(record.environment, latchkey_core::model::Environment::Demo),
+            )
+        });
+        Ok(KeyView { record, findings, rotation, history, still_live_url })
     }
 }
 

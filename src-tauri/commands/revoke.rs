@@ -1,6 +1,7 @@
 //! Emergency revoke: the plan, the guarded run with live progress on a channel, retry and
-//! wipe-anyway for quarantined keys, and the report saved as a text file. The TOTP code is checked
-//! by the engine inside each call, never trusted to the web view.
+//! wipe-anyway for quarantined or still-live keys, "I deleted it" (a proof, then the wipe) for keys
+//! deleted on the website, and the report saved as a text file. The TOTP code is checked by the
+//! engine inside each call, never trusted to the web view.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use latchkey_core::revoke::{KeyResult, RevokeReport};
 use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, Selection};
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use super::blocking;
 use super::keys::parse_id;
@@ -46,6 +47,10 @@ pub struct ReportItemView {
     message: String,
     manual_url: Option<String>,
     steps: Vec<String>,
+    /// When the key's own signed call proved it revoked.
+    proved_at: Option<DateTime<Utc>>,
+    /// What the report offers: `retry`, `wipeAnyway`, `confirmDeleted`.
+    actions: Vec<latchkey_core::revoke::ReportAction>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,11 +83,17 @@ fn progress_to(channel: Channel<ProgressView>) -> Progress {
             ProgressEvent::Planned { key_id, label, exchange, .. } => {
                 (key_id, "planned", format!("{label} ({exchange}): queued"))
             }
-            ProgressEvent::RemoteOk { key_id, already_revoked: true } => {
-                (key_id, "already_revoked", "The exchange no longer knows this key.".to_owned())
+            ProgressEvent::RemoteOk { key_id, already_revoked: true } => (
+                key_id,
+                "already_revoked",
+                "Proved gone: the key's own signed call was refused as an invalid key.".to_owned(),
+            ),
+            ProgressEvent::RemoteOk { key_id, .. } => {
+                (key_id, "remote_ok", "Revoked at the exchange, and proved gone.".to_owned())
             }
-            ProgressEvent::RemoteOk { key_id, .. } => (key_id, "remote_ok", "Revoked at the exchange.".to_owned()),
-            ProgressEvent::Manual { key_id, url } => (key_id, "manual", format!("No API revoke: delete it at {url}")),
+            ProgressEvent::Manual { key_id, url } => {
+                (key_id, "manual", format!("Still live: no API revoke. Delete it at {url}"))
+            }
             ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => (
                 key_id,
                 "retrying",
@@ -101,22 +112,38 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
         .keys
         .into_iter()
         .map(|k| {
+            let mut proved_at = None;
             let (outcome, message, manual_url, steps) = match k.result {
-                KeyResult::Revoked { method } => {
-                    ("revoked", format!("Revoked at {} ({method}); secret wiped.", k.exchange), None, vec![])
+                KeyResult::Revoked { method, proved_at: at } => {
+                    proved_at = at;
+                    (
+                        "revoked",
+                        format!("Revoked at {} ({method}) and proved by its own signed call; secret wiped.", k.exchange),
+                        None,
+                        vec![],
+                    )
                 }
-                KeyResult::AlreadyRevoked => {
-                    ("already_revoked", "The exchange no longer knew this key; secret wiped.".to_owned(), None, vec![])
+                KeyResult::AlreadyRevoked { proved_at: at } => {
+                    proved_at = at;
+                    (
+                        "already_revoked",
+                        format!("{} no longer knows this key: proved by its own signed call; secret wiped.", k.exchange),
+                        None,
+                        vec![],
+                    )
                 }
                 KeyResult::Manual { url, steps } => (
                     "manual",
-                    format!("Secret wiped. {} has no API to revoke this key: delete it on the website.", k.exchange),
+                    format!(
+                        "Still live at {0}: {0} has no API to revoke this key. It is blocked here and its secret kept: delete it on the website, then choose \"I deleted it\".",
+                        k.exchange
+                    ),
                     Some(url),
                     steps,
                 ),
                 KeyResult::WipedOnly { url, steps } => (
                     "wiped_locally",
-                    "Secret wiped here without a remote revoke: the key may still work at the exchange.".to_owned(),
+                    format!("Secret wiped here without proof: the key still works at {}. Delete it on the website.", k.exchange),
                     Some(url),
                     steps,
                 ),
@@ -126,6 +153,7 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                     None,
                     vec![],
                 ),
+                KeyResult::Unconfirmed { error, .. } => ("unconfirmed", error, None, vec![]),
                 KeyResult::Pending => {
                     ("quarantined", "Not finished: restart Latchkey to resume this revoke.".to_owned(), None, vec![])
                 }
@@ -139,6 +167,8 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                 message,
                 manual_url,
                 steps,
+                proved_at,
+                actions: k.actions,
             }
         })
         .collect();
@@ -159,6 +189,13 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
     }
 }
 
+/// The tray's count of keys still live at their exchange, refreshed after every revoke job.
+fn refresh_tray<R: Runtime>(app: &AppHandle<R>, core: &crate::state::Core) {
+    if let Ok(keys) = core.vault.list() {
+        crate::tray::set_still_live_count(app, keys.iter().filter(|k| k.status.is_still_live()).count());
+    }
+}
+
 /// The report as a plain text file a person can keep or print.
 fn report_text(r: &ReportView) -> String {
     let mut out = format!(
@@ -168,7 +205,11 @@ fn report_text(r: &ReportView) -> String {
         r.finished_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "not finished".into())
     );
     for i in &r.items {
-        out += &format!("- {} ({}, {}): {} — {}\n", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+        out += &format!("- {} ({}, {}): {} — {}", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+        if let Some(at) = i.proved_at {
+            out += &format!(" Proved revoked at {}.", at.to_rfc3339());
+        }
+        out += "\n";
     }
     out += "\nChecklist (steps only the exchange's website can do):\n";
     for c in &r.checklist {
@@ -197,9 +238,13 @@ pub async fn revoke_plan(state: State<'_, AppState>, ids: Option<Vec<String>>) -
                     PlannedRoute::ViaMaster { master_label } => {
                         ("remote", format!("Revoke at {} via API, through master key '{master_label}'", p.exchange))
                     }
-                    PlannedRoute::LocalOnly => {
-                        ("manual", format!("Wipe here; {} has no API revoke for it: finish on the website", p.exchange))
-                    }
+                    PlannedRoute::LocalOnly => (
+                        "manual",
+                        format!(
+                            "{} has no API revoke for it: blocked here, secret kept; delete it on the website, then confirm",
+                            p.exchange
+                        ),
+                    ),
                 };
                 Ok(PlanView { id: p.key_id, label: p.label, exchange: p.exchange, key_hint: hint, action, detail })
             })
@@ -209,35 +254,62 @@ pub async fn revoke_plan(state: State<'_, AppState>, ids: Option<Vec<String>>) -
 }
 
 #[tauri::command]
-pub async fn emergency_revoke(
+pub async fn emergency_revoke<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     code: String,
     ids: Option<Vec<String>>,
     on_progress: Channel<ProgressView>,
 ) -> Result<ReportView, IpcError> {
     let core = state.core()?;
-    let report = core.engine.emergency_revoke(&code, selection(ids)?, Utc::now(), progress_to(on_progress)).await?;
-    Ok(report_view(report))
+    let report = core.engine.emergency_revoke(&code, selection(ids)?, Utc::now(), progress_to(on_progress)).await;
+    refresh_tray(&app, &core);
+    Ok(report_view(report?))
 }
 
 #[tauri::command]
-pub async fn retry_revoke(
+pub async fn retry_revoke<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     code: String,
     id: String,
     on_progress: Channel<ProgressView>,
 ) -> Result<ReportView, IpcError> {
     let core = state.core()?;
-    let report = core.engine.retry(&code, &[parse_id(&id)?], Utc::now(), progress_to(on_progress)).await?;
-    Ok(report_view(report))
+    let report = core.engine.retry(&code, &[parse_id(&id)?], Utc::now(), progress_to(on_progress)).await;
+    refresh_tray(&app, &core);
+    Ok(report_view(report?))
 }
 
+/// "Wipe locally anyway" / "Wipe the secret here now": no proof, so the key stays "still live".
 #[tauri::command]
-pub async fn wipe_locally(state: State<'_, AppState>, code: String, id: String) -> Result<ReportView, IpcError> {
+pub async fn wipe_locally<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    code: String,
+    id: String,
+) -> Result<ReportView, IpcError> {
     let core = state.core()?;
     let progress = latchkey_core::revoke::no_progress();
-    let report = core.engine.wipe_anyway(&code, &[parse_id(&id)?], Utc::now(), progress).await?;
-    Ok(report_view(report))
+    let report = core.engine.wipe_anyway(&code, &[parse_id(&id)?], Utc::now(), progress).await;
+    refresh_tray(&app, &core);
+    Ok(report_view(report?))
+}
+
+/// "I deleted it on the website": a signed call with the key's own credentials must be refused as
+/// an invalid key before the secret is wiped and the key shows as revoked.
+#[tauri::command]
+pub async fn confirm_deleted<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    code: String,
+    id: String,
+) -> Result<ReportView, IpcError> {
+    let core = state.core()?;
+    let progress = latchkey_core::revoke::no_progress();
+    let report = core.engine.confirm_deleted(&code, &[parse_id(&id)?], Utc::now(), progress).await;
+    refresh_tray(&app, &core);
+    Ok(report_view(report?))
 }
 
 /// Writes the job's report to `<data dir>/reports/` (owner-only, like the rest of the data dir)

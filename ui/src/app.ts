@@ -1,13 +1,13 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, setBotsAllowed, snoozeKey, verifyKey, wipeLocally } from './api/commands';
+import { auditLog, confirmDeleted, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, setBotsAllowed, snoozeKey, verifyKey, wipeLocally } from './api/commands';
 import type { GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
 import { openOrphansDialog } from './dashboard/orphans-dialog';
 import { renderKeyList, type CardState, type ListOptions } from './dashboard/dashboard';
-import { exchangeName } from './dashboard/format';
+import { exchangeName, isStillLive } from './dashboard/format';
 import { shortDate } from './dashboard/rotation';
 import { askCode } from './guard/ask-code';
 import { openEnrollment, openSecurity } from './guard/enroll';
@@ -67,13 +67,15 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const settingsButton = h('button', { type: 'button', id: 'open-settings', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(GEAR), h('span', { class: 'btn-text' }, 'Settings'));
   const guardButton = h('button', { type: 'button', id: 'open-2fa', class: 'btn btn-quiet', 'aria-haspopup': 'dialog' }, icon(SHIELD), h('span', { class: 'btn-text' }, '2FA'));
   const revokeButton = h('button', { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' }, icon(ALERT), h('span', {}, 'Emergency revoke'));
+  // Keys a revoke could not end at their exchange, counted in red until resolved.
+  const stillLiveCount = h('span', { id: 'still-live-count', class: 'still-live-count', role: 'status', hidden: true });
   const header = h('header', { class: 'app-header' },
     h('div', { class: 'brand' },
       h('img', { src: logoUrl, alt: '', class: 'logo', width: 28, height: 28 }),
       h('h1', {}, 'Latchkey'),
       h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
     ),
-    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, auditButton, settingsButton, guardButton, addButton, revokeButton),
+    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, stillLiveCount, auditButton, settingsButton, guardButton, addButton, revokeButton),
   );
   const main = h('main', { id: 'main', class: 'app-main', 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading keys…'));
   const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
@@ -99,6 +101,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onRecheck: (key: KeyView) => void recheck(key),
     onRetryRevoke: (key: KeyView) => void retry(key),
     onWipe: (key: KeyView) => void wipe(key),
+    onConfirmDeleted: (key: KeyView) => void confirmDeletedKey(key),
     onSnooze: (key: KeyView, days: 1 | 7) => void snooze(key, days),
     onRotate: (key: KeyView) => startRotation(key),
     onReveal: (key: KeyView) => void reveal(key),
@@ -116,7 +119,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
-    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'rotate-key', 'reveal-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    const live = keys.filter((k) => isStillLive(k.status)).length;
+    stillLiveCount.hidden = live === 0;
+    stillLiveCount.textContent = live === 1 ? '1 key still live' : `${live} keys still live`;
+    stillLiveCount.title = 'Keys an emergency revoke could not end at their exchange: delete them on the website, then confirm on their card.';
+    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'confirm-deleted', 'rotate-key', 'reveal-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
     const focusedAt = card?.dataset.id ? keys.findIndex((k) => k.id === card.dataset.id) : -1;
@@ -423,14 +430,15 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   async function wipe(key: KeyView): Promise<void> {
     if (dialogOpen) return;
     dialogOpen = true;
+    const stillLive = key.status === 'still_live';
     const report = await askCode<RevokeReport>({
       ids: { dialog: 'wipe-dialog', title: 'wipe-title', cancel: 'wipe-cancel', confirm: 'wipe-confirm' },
-      title: `Wipe “${key.label}” locally?`,
+      title: stillLive ? `Wipe the secret of “${key.label}” here now?` : `Wipe “${key.label}” locally?`,
       body: [
-        h('p', {}, `${exchangeName(key.exchange)} has not confirmed that the key `, h('code', {}, key.keyHint), ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it for you.'),
-        h('p', { class: 'muted' }, 'Make sure the key is deleted on the exchange’s website: the report lists the steps.'),
+        h('p', {}, `${exchangeName(key.exchange)} has not confirmed that the key `, h('code', {}, key.keyHint), ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it or prove it gone.'),
+        h('p', { class: 'muted' }, 'The key keeps working at the exchange and stays marked “Still live” until you delete it on the website.'),
       ],
-      confirmLabel: 'Wipe locally anyway',
+      confirmLabel: stillLive ? 'Wipe the secret here now' : 'Wipe locally anyway',
       busyLabel: 'Wiping…',
       danger: true,
       run: (code) => wipeLocally(code, key.id),
@@ -439,6 +447,32 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
         startEnrollment(false);
       },
       returnFocus: () => buttonOf(key.id, 'wipe-locally'),
+    });
+    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    if (report) showReport(report, key.id);
+  }
+
+  /** "I deleted it on the website": Rust signs one call with the key's own credentials; only the
+   * exchange's invalid-key refusal proves it gone, and only then is the secret wiped. */
+  async function confirmDeletedKey(key: KeyView): Promise<void> {
+    if (dialogOpen) return;
+    dialogOpen = true;
+    const report = await askCode<RevokeReport>({
+      ids: { dialog: 'confirm-deleted-dialog', title: 'confirm-deleted-title', cancel: 'confirm-deleted-cancel', confirm: 'confirm-deleted-confirm' },
+      title: `Confirm “${key.label}” is deleted at ${exchangeName(key.exchange)}?`,
+      body: [
+        h('p', {}, 'Latchkey signs one harmless call with the key ', h('code', {}, key.keyHint), ` itself. Only if ${exchangeName(key.exchange)} refuses it as an unknown key is it proved gone: then its secret is wiped and the key shows as revoked.`),
+        h('p', { class: 'muted' }, 'If the key still works, nothing changes and you are told why.'),
+      ],
+      confirmLabel: 'Prove and wipe',
+      busyLabel: 'Checking…',
+      danger: false,
+      run: (code) => confirmDeleted(code, key.id),
+      onEnroll: () => {
+        dialogOpen = false;
+        startEnrollment(false);
+      },
+      returnFocus: () => buttonOf(key.id, 'confirm-deleted'),
     });
     if (!document.getElementById('enroll-dialog')) dialogOpen = false;
     if (report) showReport(report, key.id);

@@ -58,7 +58,7 @@ const PLAN: RevokePlanItem[] = [
 const REPORT: RevokeReport = {
   jobId: 'job-7', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
   items: [
-    { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', manualUrl: null, steps: [] },
+    { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', manualUrl: null, steps: [], provedAt: '2025-03-10T12:00:01Z' },
     { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] },
   ],
   checklist: [{ exchange: 'binance', url: 'https://www.binance.com/en/my/settings/api-management', steps: ['Open API management', 'Delete the key ending k3…hint'] }],
@@ -117,6 +117,7 @@ function install(): void {
         await streamProgress(onProgress as Channel<RevokeProgress>);
         return structuredClone(backend.report);
       case 'wipe_locally':
+      case 'confirm_deleted':
         guarded();
         return structuredClone(backend.report);
       case 'save_revoke_report': return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
@@ -466,7 +467,7 @@ describe('emergency revoke', () => {
     expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([['k1', 'remote'], ['k2', 'remote'], ['k3', 'local_only']]);
     expect(items[0]!.textContent).toContain('Revoke at OKX via API');
     expect(items[0]!.textContent).toContain('OKX revokes API keys on request.');
-    expect(items[2]!.textContent).toContain('Local only — finish on the website');
+    expect(items[2]!.textContent).toContain('No API revoke — stays live and blocked');
     expect($$('input.plan-select').every((b) => (b as HTMLInputElement).checked)).toBe(true);
     expect($('#revoke-confirm').textContent).toBe('Revoke 3 keys');
     expect(document.activeElement?.id).toBe('guard-code');
@@ -508,7 +509,8 @@ describe('emergency revoke', () => {
     await flush();
     const report = $('#revoke-report');
     expect($$('.report-item').map((r) => [r.dataset.id, r.dataset.outcome])).toEqual([['k1', 'revoked'], ['k3', 'manual']]);
-    expect(report.textContent).toContain('1 key revoked · 1 to finish on the website');
+    expect(report.textContent).toContain('1 key proved revoked · 1 still live: delete on the website');
+    expect($('.report-item[data-id=k1] .report-proof').textContent).toMatch(/^OKX: proved revoked at \d\d:\d\d:\d\d$/);
     const check = $$('#revoke-checklist .checklist-item');
     expect(check).toHaveLength(1);
     expect(check[0]!.dataset.exchange).toBe('binance');
@@ -574,6 +576,34 @@ describe('emergency revoke', () => {
     await flush();
     expect(calls('wipe_locally')).toEqual([{ code: '444444', id: 'k1' }]);
     expect($('#revoke-report')).toBeTruthy();
+  });
+
+  it('still-live keys: counted in the header in red; "I deleted it — confirm" asks for a code and calls confirm_deleted', async () => {
+    backend.keys = [
+      key('k1', 'okx-master', { status: 'still_live', stillLiveUrl: 'https://www.okx.com/account/my-api' }),
+      key('k2', 'bybit-trade', { status: 'still_live_wiped', stillLiveUrl: 'https://www.bybit.com/app/user/api-management' }),
+      key('k3', 'fine'),
+    ];
+    await app.refresh();
+    const count = $('#still-live-count');
+    expect(count.hidden).toBe(false);
+    expect(count.textContent).toBe('2 keys still live');
+    expect($('#key-list').querySelector('[data-id=k1] .still-live-title')?.textContent).toBe('Still live at OKX — delete it on the website');
+
+    backend.report = { ...REPORT, items: [{ ...REPORT.items[0]!, id: 'k1', outcome: 'already_revoked' }], checklist: [] };
+    click('[data-id=k1] .confirm-deleted');
+    expect($('#confirm-deleted-dialog').textContent).toContain('refuses it as an unknown key');
+    type('#guard-code', '555555');
+    click('#confirm-deleted-confirm');
+    await flush();
+    expect(calls('confirm_deleted')).toEqual([{ code: '555555', id: 'k1' }]);
+    expect($$('.report-item').map((r) => r.dataset.outcome)).toEqual(['already_revoked']);
+    click('#revoke-done');
+    await flush();
+
+    backend.keys = [key('k3', 'fine')];
+    await app.refresh();
+    expect($('#still-live-count').hidden).toBe(true);
   });
 });
 

@@ -36,6 +36,8 @@ pub enum Command {
     /// Which keys `run` may hand to bots: allow (needs a 2FA code) or deny
     #[command(subcommand)]
     Bots(BotsCommand),
+    /// After deleting a still-live key on the exchange's website: prove it is gone with a signed call, then wipe its secret (needs a 2FA code)
+    ConfirmDeleted(ConfirmDeletedArgs),
     /// Two-factor guard: enroll, status, disable
     #[command(name = "2fa", subcommand)]
     TwoFactor(TwoFactorCommand),
@@ -196,6 +198,25 @@ pub struct RevokeArgs {
     #[arg(long, conflicts_with = "code")]
     pub resume: bool,
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
+    /// For quarantined or still-live keys: wipe the secret here now, without proof that the key is
+    /// gone at the exchange (it stays "still live" until you delete it on the website)
+    #[arg(long, conflicts_with_all = ["all", "resume"])]
+    pub wipe_here: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Latchkey signs one harmless read with the key's own credentials, in its own \
+    environment. Only the exchange's invalid-key refusal of that key proves it gone; then the secret is \
+    wiped and the key shows as revoked. Any other answer keeps the key and its secret, and says why.")]
+pub struct ConfirmDeletedArgs {
+    /// The keys you deleted on the exchange's website, by label (or id)
+    #[arg(required = true)]
+    pub labels: Vec<String>,
+    /// The 2FA code (or a recovery code); prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,
     #[arg(long)]

@@ -77,7 +77,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(CliError::io("Could not start the async runtime"))
 }
 
-/// Refuses keys that must not be used: revoked or quarantined (exit 3).
+/// Refuses keys that must not be used: revoked, quarantined or still live after a revoke (exit 3).
 pub fn require_usable(key: &KeyRecord) -> Result<(), CliError> {
     match key.status {
         KeyStatus::Active => Ok(()),
@@ -92,6 +92,21 @@ pub fn require_usable(key: &KeyRecord) -> Result<(), CliError> {
         KeyStatus::Quarantined => Err(CliError::Refused(format!(
             "Key '{}' ({}) is quarantined: revoking it at {} failed, so it must not be used. Finish the revoke with `latchkey revoke '{}'` or in the app.",
             key.label, key.key_hint, key.exchange, key.label
+        ))),
+        KeyStatus::StillLive => Err(CliError::Refused(format!(
+            "Key '{}' ({}) is still live at {}: an emergency revoke could not delete it through the API, so it must not be used. Delete it on the website ({}), then run `latchkey confirm-deleted '{}'`.",
+            key.label,
+            key.key_hint,
+            key.exchange,
+            crate::views::api_page(key.exchange, &key.environment),
+            key.label
+        ))),
+        KeyStatus::StillLiveWiped => Err(CliError::Refused(format!(
+            "Key '{}' ({}) is still live at {} and its secret was wiped here at your request, so it cannot be used. Delete it on the website ({}).",
+            key.label,
+            key.key_hint,
+            key.exchange,
+            crate::views::api_page(key.exchange, &key.environment)
         ))),
     }
 }

@@ -45,6 +45,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => commands::run::run(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::Bots(c) => commands::bots::bots(&ctx, c).map(|()| EXIT_OK),
+        Command::ConfirmDeleted(args) => commands::revoke::confirm_deleted(&ctx, args),
         Command::TwoFactor(c) => commands::guard::two_factor(&ctx, c).map(|()| EXIT_OK),
         Command::Audit(args) => commands::audit::audit(&ctx, args),
         Command::Import(args) => commands::scan::import(&ctx, args),

@@ -28,6 +28,8 @@ pub struct KeyJson {
     pub master_key_id: Option<KeyId>,
     pub sub_account: Option<String>,
     pub bots_allowed: bool,
+    /// When a signed call with the key's own credentials proved it revoked (status `revoked`).
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl From<&KeyRecord> for KeyJson {
@@ -49,7 +51,40 @@ impl From<&KeyRecord> for KeyJson {
             master_key_id: k.master_key_id,
             sub_account: k.sub_account.clone(),
             bots_allowed: k.bots_allowed,
+            revoked_at: k.revoked_at,
         }
+    }
+}
+
+/// The exchange's API management page for this key's environment.
+pub fn api_page(exchange: Exchange, environment: &Environment) -> &'static str {
+    latchkey_core::exchange::api_management_page(exchange, matches!(environment, Environment::Demo))
+}
+
+/// The status as `list` and `status` print it: "revoked" only with a proof, and a still-live key
+/// says what to do.
+pub fn status_text(k: &KeyJson) -> String {
+    match k.status {
+        KeyStatus::Revoked => match k.revoked_at {
+            Some(at) => format!("revoked (proved {})", at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")),
+            None => "revoked (before proofs)".to_owned(),
+        },
+        KeyStatus::StillLive => format!(
+            "STILL LIVE at {}: delete it on the website ({}), then `latchkey confirm-deleted '{}'`",
+            k.exchange,
+            api_page(k.exchange, &k.environment),
+            k.label
+        ),
+        KeyStatus::StillLiveWiped => {
+            format!(
+                "STILL LIVE at {} (secret wiped here): delete it on the website ({})",
+                k.exchange,
+                api_page(k.exchange, &k.environment)
+            )
+        }
+        KeyStatus::Quarantined => "quarantined: revoke not proved, blocked".to_owned(),
+        KeyStatus::Active => k.status.as_str().to_owned(),
+        KeyStatus::Rejected => k.status_text.clone(),
     }
 }
 

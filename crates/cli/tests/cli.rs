@@ -261,12 +261,39 @@ fn add_list_check_run_enroll_revoke_then_run_is_refused() {
     // Revoke both with the next step's code (the enrollment used the current one; replays are refused).
     let code = oathtool(&totp, 30);
     let out = env.latchkey(&["revoke", "okx-bot", "bybit-wallet", "--code", &code], "");
-    let report = ok(&out);
+    // OKX has no API for a key to delete itself: the revoke is not complete (exit 1).
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(report.contains("bybit-wallet") && report.contains("revoked at Bybit"), "{report}");
+    assert!(report.contains("proved revoked at "), "{report}");
+    assert!(report.contains("1 proved revoked · 1 still live"), "{report}");
+    assert!(report.contains("STILL LIVE at OKX") && report.contains("confirm-deleted"), "{report}");
     assert!(report.contains("Checklist"), "{report}");
     let progress = stderr(&out);
-    assert!(progress.contains("okx-bot") && progress.contains("secret wiped"), "{progress}");
+    assert!(progress.contains("bybit-wallet") && progress.contains("secret wiped"), "{progress}");
     assert!(!env.sim.state().has_key(&bybit.api_key), "the Bybit key deleted itself at the exchange");
+
+    // Issue 10, item 13: the OKX key still works at OKX, so it is not "revoked" anywhere, and it
+    // is blocked from `run` with what to do.
+    let list = ok(&env.latchkey(&["list"], ""));
+    assert!(list.contains("STILL LIVE at OKX") && list.contains("revoked (proved"), "{list}");
+    let status = ok(&env.latchkey(&["status"], ""));
+    assert!(status.contains("STILL LIVE at OKX"), "{status}");
+    let out = env.cmd(&["run", "okx-bot", "--", "sh", "-c", "echo should-not-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("still live at OKX") && stderr(&out).contains("confirm-deleted"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    // "I deleted it" while it is not: refused with why, the key stays still live.
+    // (Recovery codes: the authenticator's next codes are too far ahead of the clock.)
+    let out = env.latchkey(&["confirm-deleted", "okx-bot", "--code", &recovery[1]], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(ok(&env.latchkey(&["list"], "")).contains("STILL LIVE at OKX"));
+    // Deleted on the website: proved, wiped, revoked.
+    assert!(env.sim.delete_key(&okx.api_key));
+    let out = env.latchkey(&["confirm-deleted", "okx-bot", "--code", &recovery[2]], "");
+    assert!(ok(&out).contains("proved revoked at "), "{}", ok(&out));
+    let list = json(&env.latchkey(&["list", "--json"], ""));
+    assert!(list.as_array().unwrap().iter().all(|k| k["status"] == "revoked" && k["revokedAt"].is_string()), "{list}");
 
     // The revoked key can no longer be handed out.
     let out = env.cmd(&["run", "okx-bot", "--", "sh", "-c", "echo should-not-run"]).output().unwrap();
@@ -277,7 +304,7 @@ fn add_list_check_run_enroll_revoke_then_run_is_refused() {
     // The audit log saw it all, and its chain is intact.
     let log = json(&env.latchkey(&["audit", "--json", "--limit", "200"], ""));
     let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["add", "verify", "run", "guard_enroll", "guard_verify", "revoke", "wipe"] {
+    for a in ["add", "verify", "run", "guard_enroll", "guard_verify", "revoke", "quarantine"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     assert!(ok(&env.latchkey(&["audit", "--verify"], "")).contains("intact"));

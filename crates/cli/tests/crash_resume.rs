@@ -316,6 +316,10 @@ impl World {
         for key in obj["keys"].as_array_mut().unwrap() {
             let id = key["keyId"].as_str().unwrap().to_owned();
             key["keyId"] = Value::String(self.label_of(&id));
+            // The proof's time differs between worlds; that there is one does not.
+            if let Some(at) = key.as_object_mut().unwrap().remove("provedAt") {
+                key["proved"] = Value::Bool(at.is_string());
+            }
         }
         // Per-key order follows the journal's rows; sort by label so worlds compare.
         obj["keys"].as_array_mut().unwrap().sort_by_key(|k| k["keyId"].as_str().unwrap().to_owned());
@@ -399,7 +403,7 @@ fn a_kill_at_every_journal_write_is_finished_by_resume() {
             assert_eq!((code, resumed), (Some(1), 1), "{at}: one job finished, two keys quarantined: {reports}");
         }
         let end = world.end_state();
-        let want = expected_after(point, label.as_deref(), &clean, &end);
+        let want = expected_after(point, label.as_deref(), &clean);
         if point != "job_finished" {
             let report = world.normalize(reports[0].clone());
             assert_eq!(Some(&report), want.report.as_ref(), "{at}: the resume's own report");
@@ -413,10 +417,8 @@ fn a_kill_at_every_journal_write_is_finished_by_resume() {
         } else {
             let key = label.as_deref().unwrap_or_default();
             let got = end.report.as_ref().unwrap()["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == key);
-            match got.map_or("?", |k| k["result"].as_str().unwrap_or("?")) {
-                "quarantined" => "resumed ok: quarantined as 'may already be deleted', master held (see README)".into(),
-                result => format!("resumed ok: {result} (the exchange had deleted it before the kill)"),
-            }
+            let result = got.map_or("?", |k| k["result"].as_str().unwrap_or("?"));
+            format!("resumed ok: {result}, proved (the exchange had deleted it before the kill)")
         };
         table.push((point.clone(), label.clone().unwrap_or_else(|| "-".into()), killed, outcome));
     }
@@ -487,13 +489,11 @@ fn a_kill_at_every_journal_write_is_finished_by_resume() {
 }
 
 /// The end state a kill at `point` must lead to: a clean run's, except after `remote_answered`,
-/// where the exchange had revoked the key but the answer was lost: the resume asks again and hears
-/// that the key no longer exists ("already revoked", a different report line and audit detail).
-///
-/// Binance documents no "no such key" answer for its delete, so there the resume cannot tell
-/// "already deleted" from a refusal: the sub key is quarantined (its secret kept) with a message
-/// that says the interrupted call may have deleted it, and its master is held back for the retry.
-fn expected_after(point: &str, label: Option<&str>, clean: &EndState, end: &EndState) -> EndState {
+/// where the exchange had revoked the key but the answer was lost: the resume asks again, is
+/// refused, and the key's own signed call proves it gone ("already revoked", a different report
+/// line and audit detail). Binance too: before proofs, its undocumented refusal left the sub key
+/// quarantined as "may already be deleted" and its master held back.
+fn expected_after(point: &str, label: Option<&str>, clean: &EndState) -> EndState {
     let mut want = clean.clone();
     let Some(label) = label.filter(|_| point == "remote_answered") else { return want };
     let report = want.report.as_mut().unwrap();
@@ -502,45 +502,12 @@ fn expected_after(point: &str, label: Option<&str>, clean: &EndState, end: &EndS
     if key["result"] != "revoked" {
         return want; // manual keys: nothing was sent, the resume decides the same way
     }
-    let exchange = key["exchange"].as_str().unwrap().to_owned();
+    key["result"] = Value::String("alreadyRevoked".into());
+    key.as_object_mut().unwrap().remove("method");
     let audit_at = |audit: &[String], prefix: &str| audit.iter().position(|e| e.starts_with(prefix)).unwrap();
-    if exchange != "binance" {
-        key["result"] = Value::String("alreadyRevoked".into());
-        key.as_object_mut().unwrap().remove("method");
-        let i = audit_at(&want.audit, &format!("revoke {label} ok revoked on "));
-        let name = want.audit[i].split(' ').nth(5).unwrap().to_owned();
-        want.audit[i] = format!("revoke {label} ok already gone on {name}; secret wiped");
-        want.audit.sort();
-        return want;
-    }
-    // Binance: the sub key quarantined with the "may have deleted it already" message…
-    let got = end.report.as_ref().unwrap()["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == label).unwrap();
-    let error = got["error"].as_str().unwrap_or_default().to_owned();
-    assert!(error.contains("interrupted after its request was sent"), "{label}: {error}");
-    let obj = key.as_object_mut().unwrap();
-    obj.remove("method");
-    obj.insert("result".into(), "quarantined".into());
-    obj.insert("kind".into(), "rejected".into());
-    obj.insert("error".into(), error.clone().into());
-    obj.insert("actions".into(), serde_json::json!(["retry", "wipeAnyway"]));
-    want.keys.insert(label.to_owned(), ("quarantined".into(), true, false));
-    let i = audit_at(&want.audit, &format!("revoke {label} ok "));
-    want.audit[i] = format!("quarantine {label} failed {error}");
-    // …and its master held back for the retry, instead of wiped as a local-only key.
-    let master = "binance-master";
-    let held = "Kept: this master key is what Latchkey needs to retry 1 sub key(s) whose revoke failed. Retry them, or wipe this key anyway.";
-    let key = keys.iter_mut().find(|k| k["keyId"] == master).unwrap().as_object_mut().unwrap();
-    for field in ["url", "steps"] {
-        key.remove(field);
-    }
-    key.insert("result".into(), "quarantined".into());
-    key.insert("kind".into(), "held_for_retry".into());
-    key.insert("error".into(), held.into());
-    key.insert("actions".into(), serde_json::json!(["retry", "wipeAnyway"]));
-    report["checklist"].as_array_mut().unwrap().retain(|c| !c["text"].as_str().unwrap().contains(master));
-    want.keys.insert(master.to_owned(), ("quarantined".into(), true, true));
-    let i = audit_at(&want.audit, &format!("wipe {master} ok "));
-    want.audit[i] = format!("quarantine {master} failed {held}");
+    let i = audit_at(&want.audit, &format!("revoke {label} ok revoked on "));
+    let name = want.audit[i].split(' ').nth(5).unwrap().to_owned();
+    want.audit[i] = format!("revoke {label} ok proved gone on {name} by its own signed call; secret wiped");
     want.audit.sort();
     want
 }
@@ -560,12 +527,13 @@ fn assert_one_outcome_per_key(at: &str, end: &EndState) {
 /// What a clean run of the plan does (so the comparisons above compare against the right thing).
 fn check_clean(clean: &EndState) {
     let key = |label: &str| clean.keys[label].clone();
-    let revoked = |remote_live: bool| ("revoked".to_owned(), false, remote_live);
-    assert_eq!(key("okx-sub-bot"), revoked(false), "revoked through its master");
-    assert_eq!(key("bybit-master-wallet"), revoked(false), "deleted itself");
-    assert_eq!(key("binance-sub-withdraw"), revoked(false), "revoked through its master");
-    assert_eq!(key("okx-master-ip-bound"), revoked(true), "local only: wiped, listed in the checklist");
-    assert_eq!(key("binance-master"), revoked(true), "local only");
+    let revoked = ("revoked".to_owned(), false, false);
+    assert_eq!(key("okx-sub-bot"), revoked, "revoked through its master");
+    assert_eq!(key("bybit-master-wallet"), revoked, "deleted itself");
+    assert_eq!(key("binance-sub-withdraw"), revoked, "revoked through its master");
+    let still_live = ("still_live".to_owned(), true, true);
+    assert_eq!(key("okx-master-ip-bound"), still_live, "no API revoke: blocked, kept, listed in the checklist");
+    assert_eq!(key("binance-master"), still_live, "no API revoke");
     let quarantined = ("quarantined".to_owned(), true, true);
     assert_eq!(key("bybit-sub-trade"), quarantined, "its master has expired: secret kept");
     assert_eq!(key(EXPIRED_MASTER), quarantined, "held back for the sub key's retry");
@@ -582,7 +550,9 @@ fn check_clean(clean: &EndState) {
     assert!(kinds.contains(&"held_for_retry"), "{kinds:?}");
     assert!(report["checklist"].as_array().unwrap().len() >= 5, "{report}");
     assert!(clean.chain_intact && clean.jobs == 1 && clean.unfinished_jobs == 0);
-    for action in ["revoke", "wipe", "quarantine", "guard_verify"] {
+    let proved = report["keys"].as_array().unwrap().iter().filter(|k| k["proved"] == true).count();
+    assert_eq!(proved, 3, "every revoked key has its proof's time: {report}");
+    for action in ["revoke", "quarantine", "guard_verify"] {
         assert!(clean.audit.iter().any(|e| e.starts_with(&format!("{action} "))), "{action}: {:?}", clean.audit);
     }
 }

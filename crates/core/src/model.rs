@@ -108,7 +108,16 @@ pub enum KeyStatus {
     Active,
     /// A remote revoke failed: the secret is kept for a retry, but the key must not be used.
     Quarantined,
+    /// Proved revoked at the exchange (see `KeyRecord::revoked_at`), secret wiped.
     Revoked,
+    /// The exchange's API cannot revoke it: it still works there, so the user deletes it on the
+    /// website and confirms. Blocked from use; the secret is kept for the proof that it is gone.
+    #[serde(rename = "still_live")]
+    StillLive,
+    /// Still live at the exchange, and its secret wiped here on the user's request: only deleting
+    /// it on the website ends it. Blocked from use.
+    #[serde(rename = "still_live_wiped")]
+    StillLiveWiped,
     /// The exchange answered the key's own signed read with an invalid-key or expired-key error:
     /// deleted on the website, or expired. Not refreshed as verified; shown until re-checked.
     Rejected,
@@ -120,6 +129,8 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::Quarantined => "quarantined",
             KeyStatus::Revoked => "revoked",
+            KeyStatus::StillLive => "still_live",
+            KeyStatus::StillLiveWiped => "still_live_wiped",
             KeyStatus::Rejected => "rejected",
         }
     }
@@ -130,14 +141,30 @@ impl KeyStatus {
             KeyStatus::Active => "Active".to_owned(),
             KeyStatus::Quarantined => "Quarantined".to_owned(),
             KeyStatus::Revoked => "Revoked".to_owned(),
+            KeyStatus::StillLive => format!("Still live at {exchange} — delete it on the website"),
+            KeyStatus::StillLiveWiped => {
+                format!("Still live at {exchange} (secret wiped here) — delete it on the website")
+            }
             KeyStatus::Rejected => format!("Rejected by {exchange} (deleted or expired?)"),
         }
     }
 
+    pub const ALL: [KeyStatus; 6] = [
+        KeyStatus::Active,
+        KeyStatus::Quarantined,
+        KeyStatus::Revoked,
+        KeyStatus::StillLive,
+        KeyStatus::StillLiveWiped,
+        KeyStatus::Rejected,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked, KeyStatus::Rejected]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        KeyStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Still works at the exchange although Latchkey gave it up: the user must delete it there.
+    pub fn is_still_live(self) -> bool {
+        matches!(self, KeyStatus::StillLive | KeyStatus::StillLiveWiped)
     }
 }
 
@@ -183,6 +210,9 @@ pub struct KeyRecord {
     /// of other keys (see `bots`).
     #[serde(default)]
     pub bots_allowed: bool,
+    /// When a signed call with the key's own credentials proved it revoked at the exchange.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl KeyRecord {
@@ -210,6 +240,7 @@ impl KeyRecord {
             reminded_at: None,
             replaces: None,
             bots_allowed: true,
+            revoked_at: None,
         }
     }
 }
@@ -238,8 +269,9 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in [KeyStatus::Active, KeyStatus::Quarantined, KeyStatus::Revoked, KeyStatus::Rejected] {
+        for s in KeyStatus::ALL {
             assert_eq!(KeyStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()), "the UI reads as_str");
         }
         assert_eq!(KeyStatus::parse("deleted"), None);
     }

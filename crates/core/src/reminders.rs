@@ -38,6 +38,10 @@ pub fn plan<Tz: TimeZone>(keys: &[KeyRecord], settings: &Settings, now: &DateTim
         }
     };
     for key in keys {
+        // A key still live after a revoke is to be deleted on the website, not rotated.
+        if key.status.is_still_live() {
+            continue;
+        }
         let Some(status) = rotation::status(key, now, settings.due_soon_days) else { continue };
         if status.state == RotationState::Ok {
             wake_at(start_of_due_soon(&status, settings.due_soon_days, now));
@@ -155,9 +159,14 @@ mod tests {
         let k = key("k", utc(2026, 1, 1, 9), 90);
         let off = Settings { notifications: false, ..Settings::default() };
         assert!(plan(std::slice::from_ref(&k), &off, &now).now.is_empty());
-        let mut revoked = k;
+        let mut revoked = k.clone();
         revoked.status = KeyStatus::Revoked;
         let p = plan(&[revoked], &Settings::default(), &now);
         assert_eq!((p.now.len(), p.next_check), (0, None));
+        for status in [KeyStatus::StillLive, KeyStatus::StillLiveWiped] {
+            let still_live = KeyRecord { status, ..k.clone() };
+            let p = plan(&[still_live], &Settings::default(), &now);
+            assert_eq!((p.now.len(), p.next_check), (0, None), "{status:?}: delete it, do not rotate it");
+        }
     }
 }

@@ -113,6 +113,8 @@ const MIGRATIONS: &[M<'static>] = &[
     // Issue 10: the guard's generation, bumped by every enrolment and disable, so a 2FA setup begun
     // under one guard state is refused once another process changed it.
     M::up("ALTER TABLE guard_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"),
+    // Issue 10: when a revoke was proved by a signed call with the key's own credentials.
+    M::up("ALTER TABLE keys ADD COLUMN revoked_at TEXT;"),
 ];
 
 pub struct Store {
@@ -554,6 +556,7 @@ fn read_key(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         reminded_at: r.get("reminded_at")?,
         replaces: r.get::<_, Option<String>>("replaces")?.and_then(|s| s.parse().ok()),
         bots_allowed: r.get("bots_allowed")?,
+        revoked_at: r.get("revoked_at")?,
     })
 }
 

@@ -252,6 +252,7 @@ impl Vault {
             reminded_at: None,
             replaces: Some(old.id),
             bots_allowed: old.bots_allowed,
+            revoked_at: None,
         };
         self.put_secret(&record, &credentials)?;
         let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
@@ -460,6 +461,7 @@ fn new_record(
         reminded_at: None,
         replaces: None,
         bots_allowed,
+        revoked_at: None,
     };
     (record, credentials)
 }

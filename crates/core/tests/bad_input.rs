@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod exchange_support;
+mod revoke_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -177,6 +178,62 @@ async fn exchange_cases(t: &mut Table) {
         t.row(area, &format!("OKX: {input}"), e, &[], Some(&okx.secret));
     }
     sim.clear_faults();
+}
+
+/// Emergency revoke: refusals that must never read as "revoked" (issue 10, items 2 and 13).
+async fn revoke_cases(t: &mut Table) {
+    use latchkey_core::exchange::{Endpoint, MasterKey, RevokeRequest};
+    use latchkey_core::revoke::{no_progress, KeyResult, Selection};
+    let sim = sim().await;
+    t.volatile.push((sim.base_url(), "<sim>"));
+    let area = "Emergency revoke";
+    let okx = endpoint(&sim, Exchange::Okx);
+    let (sub, master) = (seed_key("okx-sub-bot"), seed_key("okx-master-ip-bound"));
+    let (sub_creds, master_creds) = (creds(&sub), creds(&master));
+    let request = |sub_account| RevokeRequest {
+        endpoint: &okx,
+        key: &sub_creds,
+        sub_account: Some(sub_account),
+        master: Some(MasterKey { endpoint: &okx, credentials: &master_creds }),
+    };
+    let e = client().revoke(&request("not-my-sub")).await.unwrap_err();
+    t.row(area, "OKX sub key, a wrong sub-account name", e, &["still works", "I deleted it"], Some(&sub.secret));
+    let demo = Endpoint::custom_demo(Exchange::Okx, &sim.base_url()).unwrap();
+    let e = client().prove_revoked(&demo, &sub_creds).await.map(|v| format!("{v:?}")).unwrap_or_default();
+    assert!(e.contains("50101"), "{e}");
+    sim.delete_key(&master.api_key);
+    let e = client().revoke(&request("bot-sub-1")).await.unwrap_err();
+    t.row(area, "OKX master key already deleted on the website", e, &["master key", "deleted on the website"], None);
+    let bybit = endpoint(&sim, Exchange::Bybit);
+    let (trade, gone_master) =
+        (seed_key("bybit-sub-trade"), Credentials::new("NoSuchMasterKey001", &"s".repeat(36), None));
+    let e = client()
+        .revoke(&RevokeRequest {
+            endpoint: &bybit,
+            key: &creds(&trade),
+            sub_account: None,
+            master: Some(MasterKey { endpoint: &bybit, credentials: &gone_master }),
+        })
+        .await
+        .unwrap_err();
+    t.row(area, "Bybit master key unknown (10003)", e, &["master key"], None);
+
+    // A key no API can revoke: still live until deleted on the website and proved.
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    t.volatile.push((env.sim.base_url(), "<sim>"));
+    let id = env.add("okx-master-ip-bound", None, None);
+    let (code, now) = env.code();
+    env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
+    let (code, now) = env.code();
+    let report = env.engine.confirm_deleted(&code, &[id], now, no_progress()).await.unwrap();
+    let KeyResult::Unconfirmed { error, .. } = &report.keys[0].result else { panic!("{:?}", report.keys) };
+    t.row(area, "\"I deleted it\" before deleting it on the website", error, &["still works", "Delete it"], None);
+    let (code, now) = env.code();
+    env.engine.wipe_anyway(&code, &[id], now, no_progress()).await.unwrap();
+    let (code, now) = env.code();
+    let report = env.engine.confirm_deleted(&code, &[id], now, no_progress()).await.unwrap();
+    let KeyResult::Unconfirmed { error, .. } = &report.keys[0].result else { panic!("{:?}", report.keys) };
+    t.row(area, "\"I deleted it\" after \"Wipe the secret here now\"", error, &["cannot prove"], None);
 }
 
 fn guard_cases(t: &mut Table, dir: &Path) {
@@ -410,6 +467,7 @@ async fn every_bad_input_gets_a_clear_message() {
     let mut t = Table { rows: Vec::new(), volatile: Vec::new() };
     wizard_cases(&mut t, dirs[0].path());
     exchange_cases(&mut t).await;
+    revoke_cases(&mut t).await;
     guard_cases(&mut t, dirs[1].path());
     file_cases(&mut t, dirs[2].path());
     key_cases(&mut t, dirs[3].path()).await;

@@ -14,8 +14,9 @@ use crate::state::{lock, Shared};
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const BINANCE: SimExchange = SimExchange::Binance;
-/// Binance documents no code for "this sub-account key does not exist"; the simulator uses this
-/// one, so the client must not treat it as "already revoked".
+/// Simulator-only code. Binance documents no code for "this sub-account key does not exist"
+/// (UNCONFIRMED); the simulator uses this one, which no exchange uses, and the client must not
+/// take it as proof of anything.
 pub const SUB_KEY_NOT_FOUND: i64 = -13001;
 
 fn error(status: u16, code: i64, msg: &str) -> Reply {
@@ -154,7 +155,11 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
             && k.sub_account.as_ref() == Some(email)
     });
     if !owned {
-        return error(400, SUB_KEY_NOT_FOUND, "Sub-account API key does not exist.");
+        return error(
+            400,
+            SUB_KEY_NOT_FOUND,
+            "Simulator: no such key of this sub-account (Binance documents no code for this)",
+        );
     }
     state.remove(BINANCE, api_key);
     ok(json!({}))

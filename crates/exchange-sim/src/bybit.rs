@@ -12,6 +12,10 @@ use crate::state::{lock, Shared};
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const BYBIT: SimExchange = SimExchange::Bybit;
+/// Simulator-only code. Bybit documents no "sub key not found" code for `delete-sub-api`
+/// (UNCONFIRMED), so the simulator answers this one, which no exchange uses. Never 10003: that
+/// code is about the *calling* key (and is also sent for a key used on the wrong host).
+pub const SUB_KEY_NOT_FOUND: i64 = -13001;
 const DEFAULT_RECV_WINDOW: i64 = 5000;
 
 fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
@@ -168,7 +172,12 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
             k.exchange == BYBIT && k.api_key == target && k.parent_uid.as_deref() == Some(caller.uid.as_str())
         });
         if !owned {
-            return error(req, 200, 10003, "API key is invalid.");
+            return error(
+                req,
+                200,
+                SUB_KEY_NOT_FOUND,
+                "Simulator: no such sub key of this master (Bybit documents no code for this)",
+            );
         }
         state.remove(BYBIT, target);
     } else {

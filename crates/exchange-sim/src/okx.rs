@@ -15,6 +15,10 @@ use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const OKX: SimExchange = SimExchange::Okx;
 const EXPIRY_MS: i64 = 30_000;
+/// Simulator-only code. OKX documents no code for "no such sub-account" or "that key is not one of
+/// this sub-account's" on `delete-apikey` (UNCONFIRMED), so the simulator answers this one, which
+/// no exchange uses. Never 50119: that code is about the *calling* key.
+pub const SUB_ACCOUNT_KEY_NOT_FOUND: &str = "-13001";
 
 fn error(status: u16, code: &str, msg: &str) -> Reply {
     Reply::json(status, code, json!({"code": code, "msg": msg, "data": []}))
@@ -66,10 +70,15 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
     if (req.now_ms() - sent_at).abs() > EXPIRY_MS {
         return Err(error(401, "50102", "Timestamp request expired."));
     }
-    let key = lock(sim)
-        .find(OKX, api_key)
-        .filter(|k| !k.is_expired(req.now))
-        .ok_or_else(|| error(401, "50111", "Invalid OK-ACCESS-KEY."))?;
+    let key = {
+        let state = lock(sim);
+        match state.find(OKX, api_key).filter(|k| !k.is_expired(req.now)) {
+            Some(key) => key,
+            // The calling key: one deleted here "doesn't exist", any other is invalid.
+            None if state.was_deleted(OKX, api_key) => return Err(error(401, "50119", "API key doesn't exist.")),
+            None => return Err(error(401, "50111", "Invalid OK-ACCESS-KEY.")),
+        }
+    };
     if key.frozen {
         return Err(error(401, "50100", "API frozen, please contact customer service."));
     }
@@ -154,7 +163,11 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
             && k.sub_account.as_deref() == Some(sub_account)
     });
     if target.is_none() {
-        return error(200, "50119", "API key doesn't exist.");
+        return error(
+            200,
+            SUB_ACCOUNT_KEY_NOT_FOUND,
+            "Simulator: no such key in this sub-account (OKX documents no code for this)",
+        );
     }
     state.remove(OKX, api_key);
     ok(json!([{"subAcct": sub_account}]))

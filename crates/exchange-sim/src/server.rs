@@ -79,6 +79,13 @@ impl SimHandle {
         lock(&self.shared).keys.push(key);
     }
 
+    /// What a user deleting the key on the exchange's website does: the key is gone.
+    pub fn delete_key(&self, api_key: &str) -> bool {
+        let mut state = lock(&self.shared);
+        let exchange = state.keys.iter().find(|k| k.api_key == api_key).map(|k| k.exchange);
+        exchange.is_some_and(|e| state.remove(e, api_key))
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.shared).requests.clear();
     }
@@ -98,6 +105,7 @@ fn router(shared: Shared) -> Router {
     Router::new()
         .route("/__sim/state", get(state))
         .route("/__sim/fault", axum::routing::post(set_fault).delete(clear_faults))
+        .route("/__sim/delete-key", axum::routing::post(delete_key))
         .fallback(exchange_api)
         .with_state(shared)
 }
@@ -109,6 +117,22 @@ async fn state(State(sim): State<Shared>) -> Json<Snapshot> {
 async fn set_fault(State(sim): State<Shared>, Json(fault): Json<Fault>) -> axum::http::StatusCode {
     lock(&sim).faults.push(fault);
     axum::http::StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteKey {
+    api_key: String,
+}
+
+/// `POST /__sim/delete-key {"apiKey": …}`: the key deleted "on the website" (for e2e tests).
+async fn delete_key(State(sim): State<Shared>, Json(body): Json<DeleteKey>) -> axum::http::StatusCode {
+    let mut state = lock(&sim);
+    let exchange = state.keys.iter().find(|k| k.api_key == body.api_key).map(|k| k.exchange);
+    match exchange {
+        Some(e) if state.remove(e, &body.api_key) => axum::http::StatusCode::NO_CONTENT,
+        _ => axum::http::StatusCode::NOT_FOUND,
+    }
 }
 
 async fn clear_faults(State(sim): State<Shared>) -> axum::http::StatusCode {

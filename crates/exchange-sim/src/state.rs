@@ -46,6 +46,8 @@ pub(crate) struct SimState {
     pub keys: Vec<SimKey>,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
+    /// Keys deleted while the simulator ran: OKX answers those "API key doesn't exist" (50119).
+    pub deleted: Vec<(SimExchange, String)>,
     windows: HashMap<(String, String), VecDeque<Instant>>,
 }
 
@@ -71,7 +73,15 @@ impl SimState {
     pub fn remove(&mut self, exchange: SimExchange, api_key: &str) -> bool {
         let before = self.keys.len();
         self.keys.retain(|k| !(k.exchange == exchange && k.api_key == api_key));
-        self.keys.len() != before
+        let removed = self.keys.len() != before;
+        if removed {
+            self.deleted.push((exchange, api_key.to_owned()));
+        }
+        removed
+    }
+
+    pub fn was_deleted(&self, exchange: SimExchange, api_key: &str) -> bool {
+        self.deleted.iter().any(|(e, k)| *e == exchange && k == api_key)
     }
 
     /// The first pending fault for this path; counted faults wear out.

@@ -1,7 +1,9 @@
 //! The feature users buy Latchkey for, in the real window: enrol 2FA (the secret read from the page,
 //! codes computed by `oathtool`), add a Bybit key (revocable through its API) and an OKX master key
 //! (no API revoke), press Emergency revoke, enter one code, and find the Bybit key deleted at the
-//! exchange simulator, both secrets gone from the keychain, and a checklist for OKX's website.
+//! exchange simulator and proved revoked, its secret gone from the keychain, and the OKX key "still
+//! live" in red (blocked, secret kept) with a checklist for OKX's website; then delete it "on the
+//! website" (the simulator), press "I deleted it — confirm", and find it proved revoked and wiped.
 
 mod support;
 
@@ -61,6 +63,10 @@ async fn enrol_2fa_then_emergency_revoke() {
     d.type_into("#enroll-code", &oathtool_code(&secret, 0)).await;
     d.click("#enroll-confirm").await;
     assert_eq!(d.note_recovery_codes().await, 10, "ten recovery codes, shown once");
+    let recovery = d
+        .js("return [...document.querySelectorAll('#recovery-codes .recovery-code')].map((e) => e.textContent.trim())")
+        .await;
+    let recovery: Vec<String> = serde_json::from_value(recovery).expect("codes are strings");
     d.screenshot("recovery-codes").await;
     d.click("#recovery-done").await;
 
@@ -88,10 +94,12 @@ async fn enrol_2fa_then_emergency_revoke() {
     d.type_into("#guard-code", &oathtool_code(&secret, 1)).await;
     d.click("#revoke-confirm").await;
 
-    // The report: Bybit revoked through its API, OKX wiped here with a checklist for the website.
+    // The report: Bybit revoked through its API and proved; OKX still live, with a checklist.
     d.wait_for("#revoke-report").await;
     d.wait_for(".report-item[data-outcome=revoked]").await;
     d.wait_for(".report-item[data-outcome=manual]").await;
+    let proof = d.text(".report-item[data-outcome=revoked] .report-proof").await;
+    assert!(proof.starts_with("Bybit: proved revoked at "), "{proof:?}");
     let checklist = d.text("#revoke-checklist").await;
     assert!(checklist.contains("okx.com"), "checklist links OKX's API page: {checklist:?}");
     d.screenshot("revoke-report").await;
@@ -104,10 +112,35 @@ async fn enrol_2fa_then_emergency_revoke() {
     for s in [BYBIT.secret, OKX.secret, BYBIT.api_key, OKX.api_key] {
         assert!(!saved.contains(s), "the saved report holds no secret");
     }
-    d.quit().await;
-
     assert!(!sim_has_key(&sim, BYBIT.api_key), "the Bybit key was deleted at the exchange");
     assert!(sim_has_key(&sim, OKX.api_key), "OKX has no API revoke for a master key: it is on the checklist");
+    let after = keychain_dump(service);
+    assert!(!after.contains(BYBIT.secret), "the proved key's secret is wiped");
+    assert!(after.contains(OKX.secret), "a still-live key keeps its secret, for the proof later");
+
+    // Issue 10, item 13: the card says "still live" in red, the header counts it.
+    d.click("#revoke-done").await;
+    let okx_card = format!("[data-testid=key-card][data-label=\"{}\"]", OKX.label);
+    let title = d.text(&format!("{okx_card} .still-live-title")).await;
+    assert_eq!(title, "Still live at OKX — delete it on the website");
+    assert_eq!(d.text("#still-live-count").await, "1 key still live");
+    d.screenshot("still-live-card").await;
+
+    // Deleted on the website; "I deleted it — confirm" proves it with the key's own call, then wipes.
+    sim.delete_key(OKX.api_key);
+    d.click(&format!("{okx_card} .confirm-deleted")).await;
+    d.wait_for("#confirm-deleted-dialog").await;
+    d.type_into("#guard-code", &recovery[0]).await;
+    d.click("#confirm-deleted-confirm").await;
+    d.wait_for(".report-item[data-outcome=already_revoked]").await;
+    let proof = d.text(".report-item[data-outcome=already_revoked] .report-proof").await;
+    assert!(proof.starts_with("OKX: proved revoked at "), "{proof:?}");
+    d.click("#revoke-done").await;
+    // The list is read again after the dialog closes: nothing still live any more.
+    d.wait_for("#still-live-count[hidden]").await;
+    d.wait_for(&format!("#revoked-keys [data-label=\"{}\"]", OKX.label)).await;
+    d.quit().await;
+
     let after = keychain_dump(service);
     assert!(!after.contains(BYBIT.secret) && !after.contains(OKX.secret), "both secrets wiped from the keychain");
     println!("revoke e2e: report saved at {path}");

@@ -172,6 +172,11 @@ export function wipeLocally(code: string, id: string): Promise<RevokeReport> {
 }
 
 /** Rust writes the report of a finished job to a text file and returns its path. */
+/** "I deleted it on the website": Rust proves it with the key's own signed call, then wipes. */
+export function confirmDeleted(code: string, id: string): Promise<RevokeReport> {
+  return call<RevokeReport>('confirm_deleted', { code, id });
+}
+
 export function saveRevokeReport(jobId: string): Promise<string> {
   return call<string>('save_revoke_report', { jobId });
 }

@@ -7,9 +7,12 @@ export type Environment = { kind: 'live' } | { kind: 'demo' } | { kind: 'custom'
 
 export type Permission = 'read' | 'trade' | 'withdraw' | 'transfer';
 
-/** `rejected`: the exchange answered the key's own signed read with an invalid-key or expired-key
+/** `revoked`: proved revoked at the exchange (`revokedAt`). `still_live`: the exchange's API could not
+ * revoke it: blocked, secret kept until the user deletes it on the website and Latchkey proves it.
+ * `still_live_wiped`: still live at the exchange, its secret wiped here on the user's request.
+ * `rejected`: the exchange answered the key's own signed read with an invalid-key or expired-key
  * error (deleted on the website, or expired); the card says "Rejected by Bybit (deleted or expired?)". */
-export type KeyStatus = 'active' | 'quarantined' | 'revoked' | 'rejected';
+export type KeyStatus = 'active' | 'quarantined' | 'revoked' | 'still_live' | 'still_live_wiped' | 'rejected';
 
 export interface KeyRecord {
   id: string;
@@ -31,6 +34,8 @@ export interface KeyRecord {
   /** "Bots may use this key": `latchkey run` hands it out only when true. Never true for a key
    * that is the master of other keys. Optional only for shells from before it existed. */
   botsAllowed?: boolean;
+  /** RFC 3339: when a signed call with the key's own credentials proved it revoked. */
+  revokedAt?: string | null;
 }
 
 export type Severity = 'fine' | 'warning' | 'high' | 'critical';
@@ -78,6 +83,8 @@ export interface KeyView extends KeyRecord {
   snoozedUntil?: string | null;
   /** Earlier keys this one replaced, newest first. */
   history?: KeyHistoryEntry[];
+  /** A key still live at its exchange: the page to delete it on. */
+  stillLiveUrl?: string | null;
 }
 
 /** What `inspect_credentials` asks the exchange about, before anything is saved. Holds secrets. */
@@ -196,7 +203,11 @@ export interface RevokeProgress {
   message: string;
 }
 
-export type RevokeOutcome = 'revoked' | 'already_revoked' | 'manual' | 'quarantined' | 'wiped_locally';
+/** `manual`: still live, no API revoke (secret kept); `wiped_locally`: secret wiped here, still live;
+ * `unconfirmed`: "I deleted it" was not proved. */
+export type RevokeOutcome = 'revoked' | 'already_revoked' | 'manual' | 'quarantined' | 'wiped_locally' | 'unconfirmed';
+
+export type ReportAction = 'retry' | 'wipeAnyway' | 'confirmDeleted';
 
 export interface RevokeReportItem {
   id: string;
@@ -207,6 +218,9 @@ export interface RevokeReportItem {
   message: string;
   manualUrl: string | null;
   steps: string[];
+  /** RFC 3339: when the key's own signed call proved it revoked. */
+  provedAt?: string | null;
+  actions?: ReportAction[];
 }
 
 export interface ChecklistItem {

@@ -5,7 +5,8 @@ import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
-import { ageText, environmentLabel, exchangeName, fullDate, rotationDue, statusText } from './format';
+import { ageText, environmentLabel, exchangeName, fullDate, isStillLive, provedText, rotationDue, statusText } from './format';
+import { linkRow } from '../revoke/revoke-dialog';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';
@@ -17,8 +18,10 @@ export interface DashboardHandlers extends SecretHandlers {
   onRecheck: (key: KeyView) => void;
   /** A quarantined key: try the remote revoke again. */
   onRetryRevoke?: (key: KeyView) => void;
-  /** A quarantined key: wipe its secret without the exchange's confirmation. */
+  /** A quarantined or still-live key: wipe its secret without the exchange's confirmation. */
   onWipe?: (key: KeyView) => void;
+  /** A still-live or quarantined key the user deleted on the website: Rust proves it, then wipes. */
+  onConfirmDeleted?: (key: KeyView) => void;
   /** Silence this key's reminders for 1 or 7 days. */
   onSnooze?: (key: KeyView, days: 1 | 7) => void;
   /** Open the guided rotation. */
@@ -91,6 +94,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     ? h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small wipe-locally', 'aria-label': `Wipe key ${key.label} locally anyway` }, 'Wipe locally anyway')
     : null;
   wipe?.addEventListener('click', () => handlers.onWipe?.(key));
+  const stillLive = isStillLive(key.status);
   const rotate = key.status === 'active' && handlers.onRotate
     ? h('button', { type: 'button', class: 'btn btn-secondary btn-small rotate-key', 'aria-haspopup': 'dialog', 'aria-label': `Rotate key ${key.label}: replace it with a new one` }, 'Rotate…')
     : null;
@@ -115,7 +119,8 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
           env ? h('span', { class: 'key-env', title: key.environment.kind === 'custom' ? key.environment.baseUrl : undefined }, env) : null,
         ),
       ),
-      renderRotationBadge(key),
+      // A key still live after a revoke is to be deleted, not rotated.
+      stillLive ? null : renderRotationBadge(key),
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusText(key)),
     ),
     renderFindings(findings),
@@ -128,11 +133,16 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       }, verifiedText(key.verifiedAt, now)),
       renderBotsToggle(key, handlers.onBotsAllowed),
     ),
-    renderRotationRow(key, now, handlers, !!state.snoozing),
+    stillLive ? null : renderRotationRow(key, now, handlers, !!state.snoozing),
     quarantined
       ? h('div', { class: 'quarantine-note' },
-        h('p', {}, `Emergency revoke could not confirm this key at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried.`),
-        h('div', { class: 'quarantine-actions' }, retry, wipe))
+        h('p', {}, `Emergency revoke could not prove this key revoked at ${exchangeName(key.exchange)}. Its secret is kept so the revoke can be retried; it is blocked from use.`),
+        h('div', { class: 'quarantine-actions' }, retry, wipe, confirmButton(key, handlers, 'I deleted it on the website')))
+      : null,
+    stillLive ? renderStillLive(key, handlers) : null,
+    key.status === 'revoked'
+      ? h('p', { class: 'revoked-proof', title: key.revokedAt ? fullDate(key.revokedAt) : undefined },
+        key.revokedAt ? `${exchangeName(key.exchange)}: ${provedText(key.revokedAt)}` : `Revoked before Latchkey proved revokes`)
       : null,
     key.status === 'rejected'
       ? h('p', { class: 'rejected-note' }, `${exchangeName(key.exchange)} refused this key at the last check: it was deleted there or has expired, so bots using it fail. Create a new key on ${exchangeName(key.exchange)} and add it, then delete this one; Re-check if you think ${exchangeName(key.exchange)} was wrong.`)
@@ -141,13 +151,43 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
-      key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
+      !stillLive && key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
-      renderSecretActions(key, handlers),
+      key.status === 'still_live_wiped' ? null : renderSecretActions(key, handlers),
       rotate,
       recheck,
       del,
     ),
+  );
+}
+
+function confirmButton(key: KeyView, handlers: DashboardHandlers, text: string): HTMLButtonElement {
+  const button = h('button', {
+    type: 'button',
+    class: 'btn btn-secondary btn-small confirm-deleted',
+    'aria-label': `I deleted key ${key.label} on ${exchangeName(key.exchange)}: prove it and wipe the secret`,
+  }, text);
+  button.addEventListener('click', () => handlers.onConfirmDeleted?.(key));
+  return button;
+}
+
+/** In red until resolved: the key still works at the exchange. */
+function renderStillLive(key: KeyView, handlers: DashboardHandlers): HTMLElement {
+  const ex = exchangeName(key.exchange);
+  const wiped = key.status === 'still_live_wiped';
+  const wipeHere = wiped ? null : h('button', {
+    type: 'button',
+    class: 'btn btn-danger-quiet btn-small wipe-locally',
+    'aria-label': `Wipe the secret of key ${key.label} here now; it stays live at ${ex}`,
+  }, 'Wipe the secret here now');
+  wipeHere?.addEventListener('click', () => handlers.onWipe?.(key));
+  return h('div', { class: 'still-live-note', role: 'status', 'data-testid': 'still-live' },
+    h('p', { class: 'still-live-title' }, `Still live at ${ex} — delete it on the website`),
+    key.stillLiveUrl ? linkRow(key.stillLiveUrl) : null,
+    h('p', { class: 'muted' }, wiped
+      ? 'Its secret was wiped here at your request, so Latchkey cannot prove it is gone: delete it on the website, then delete it here.'
+      : 'Blocked from use; its secret is kept until you delete it on the website and Latchkey proves it with a signed call.'),
+    wiped ? null : h('div', { class: 'quarantine-actions' }, confirmButton(key, handlers, 'I deleted it — confirm'), wipeHere),
   );
 }
 

@@ -35,7 +35,28 @@ export function statusText(key: Pick<KeyRecord, 'status' | 'exchange'>): string 
 }
 
 export function statusLabel(s: KeyStatus): string {
-  return { active: 'Active', quarantined: 'Quarantined', revoked: 'Revoked', rejected: 'Rejected' }[s] ?? s;
+  const labels: Record<KeyStatus, string> = {
+    active: 'Active',
+    quarantined: 'Quarantined',
+    revoked: 'Revoked',
+    still_live: 'Still live',
+    still_live_wiped: 'Still live',
+    rejected: 'Rejected',
+  };
+  return labels[s] ?? s;
+}
+
+/** Keys a revoke could not end at their exchange: counted in the header until resolved. */
+export function isStillLive(s: KeyStatus): boolean {
+  return s === 'still_live' || s === 'still_live_wiped';
+}
+
+/** "proved revoked at 14:03:27" in the user's time zone (the date in the tooltip). */
+export function provedText(iso: string | null | undefined): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(t)) return 'revoked';
+  const time = new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return `proved revoked at ${time}`;
 }
 
 /** Whole days from `from` to `now`, never negative (a clock a little behind must not say "in 1 day"). */

@@ -7,7 +7,7 @@
 
 import { emergencyRevoke, guardStatus, revokePlan, saveRevokeReport, toIpcError } from '../api/commands';
 import type { IpcError, RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
-import { exchangeName } from '../dashboard/format';
+import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal, type Modal } from '../lib/modal';
@@ -294,10 +294,12 @@ export function renderRevokeReport(report: RevokeReport, showError: (message: st
           h('span', { class: 'spacer' }),
           h('span', { class: `badge badge-outcome badge-${item.outcome}` }, outcomeText(item.outcome)),
         ),
+        item.provedAt ? h('p', { class: 'report-proof', title: fullDate(item.provedAt) }, `${exchangeName(item.exchange)}: ${provedText(item.provedAt)}`) : null,
         item.message ? h('p', { class: 'report-message' }, item.message) : null,
         item.manualUrl ? linkRow(item.manualUrl) : null,
         item.steps.length ? h('ol', { class: 'steps-list' }, ...item.steps.map((s) => h('li', {}, s))) : null,
-        item.outcome === 'quarantined' ? h('p', { class: 'muted' }, 'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or finish on the exchange and “Wipe locally anyway”.') : null,
+        item.outcome === 'quarantined' ? h('p', { class: 'muted' }, 'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or delete it on the exchange and choose “I deleted it on the website”.') : null,
+        item.outcome === 'manual' || item.outcome === 'unconfirmed' ? h('p', { class: 'muted' }, 'Blocked from use, its secret kept: delete it on the website, then come back and choose “I deleted it — confirm” on the key’s card. Latchkey proves it with a signed call before it wipes the secret.') : null,
       ))),
     h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
       h('h3', { id: 'checklist-title' }, 'Finish on the exchanges'),

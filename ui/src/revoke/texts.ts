@@ -10,9 +10,8 @@ export function actionText(action: PlannedAction, exchange: Exchange): string {
     case 'remote':
       return `Revoke at ${name(exchange)} via API`;
     case 'local_only':
-      return 'Local only — finish on the website';
     case 'manual':
-      return `Manual — delete it on ${name(exchange)}’s website`;
+      return `No API revoke — stays live and blocked: delete it on ${name(exchange)}’s website, then confirm`;
     default:
       return String(action);
   }
@@ -23,9 +22,9 @@ export function stageText(stage: RevokeStage, exchange: Exchange): string {
   const texts: Record<RevokeStage, string> = {
     planned: 'Waiting',
     remote_started: `Revoking at ${ex}…`,
-    remote_ok: `Revoked at ${ex}`,
-    already_revoked: `Already revoked at ${ex}`,
-    manual: 'Needs a step on the website',
+    remote_ok: `Revoked at ${ex}, proved`,
+    already_revoked: `Proved gone at ${ex}`,
+    manual: `Still live — delete it on ${ex}’s website`,
     remote_failed: `${ex} did not confirm`,
     retrying: 'Retrying…',
     wiped: 'Secret wiped from the keychain',
@@ -42,27 +41,29 @@ export function isFinal(stage: RevokeStage): boolean {
 
 export function outcomeText(outcome: RevokeOutcome): string {
   const texts: Record<RevokeOutcome, string> = {
-    revoked: 'Revoked',
-    already_revoked: 'Already revoked',
-    manual: 'Wiped here — finish on the website',
-    quarantined: 'Quarantined — not confirmed',
-    wiped_locally: 'Wiped locally',
+    revoked: 'Proved revoked',
+    already_revoked: 'Proved revoked',
+    manual: 'Still live — delete it on the website',
+    quarantined: 'Quarantined — not proved',
+    wiped_locally: 'Secret wiped here — still live',
+    unconfirmed: 'Not proved — still live',
   };
   return texts[outcome] ?? outcome;
 }
 
-/** "3 keys revoked · 1 to finish on the website · 1 quarantined" */
+/** "3 keys proved revoked · 1 still live: delete on the website · 1 quarantined". Revoked means
+ * proved by the key's own signed call; every other key still works at its exchange. */
 export function reportSummary(report: RevokeReport): string {
   const count = (o: RevokeOutcome[]) => report.items.filter((i) => o.includes(i.outcome)).length;
   const keys = (n: number) => `${n} ${n === 1 ? 'key' : 'keys'}`;
   const parts: string[] = [];
   const revoked = count(['revoked', 'already_revoked']);
-  const manual = count(['manual']);
+  const live = count(['manual', 'unconfirmed']);
   const wiped = count(['wiped_locally']);
   const quarantined = count(['quarantined']);
-  if (revoked) parts.push(`${keys(revoked)} revoked`);
-  if (manual) parts.push(`${manual} to finish on the website`);
-  if (wiped) parts.push(`${wiped} wiped locally`);
+  if (revoked) parts.push(`${keys(revoked)} proved revoked`);
+  if (live) parts.push(`${live} still live: delete on the website`);
+  if (wiped) parts.push(`${wiped} wiped here, still live`);
   if (quarantined) parts.push(`${quarantined} quarantined`);
   return parts.length ? parts.join(' · ') : 'No keys were changed.';
 }

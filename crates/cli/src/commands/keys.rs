@@ -31,7 +31,7 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<(), CliError> {
             vec![
                 k.label.clone(),
                 k.exchange.display_name().to_owned(),
-                k.status.describe(k.exchange),
+                views::status_text(&KeyJson::from(k)),
                 k.key_hint.clone(),
                 views::environment_text(&k.environment),
                 views::permissions_text(&k.permissions),
@@ -65,6 +65,7 @@ pub fn status(ctx: &Ctx, json: bool) -> Result<(), CliError> {
 fn print_status(item: &StatusJson) {
     let k = &item.key;
     let rotation = match (&item.rotation, k.status) {
+        (_, s) if s.is_still_live() => "rotation: none, delete it first".to_owned(),
         (Some(r), _) => r.text.clone(),
         (None, KeyStatus::Revoked) => "revoked".to_owned(),
         (None, _) => "-".to_owned(),
@@ -74,11 +75,11 @@ fn print_status(item: &StatusJson) {
         k.label,
         k.exchange.display_name(),
         k.key_hint,
-        k.status.describe(k.exchange),
+        views::status_text(k),
         rotation,
         views::severity_text(item.severity)
     );
-    if k.verified_at.is_none() && k.status != KeyStatus::Revoked {
+    if k.verified_at.is_none() && k.status == KeyStatus::Active {
         println!("    never checked with {}: run `latchkey check '{}'`", k.exchange.display_name(), k.label);
     }
     if k.status == KeyStatus::Rejected {

@@ -1,5 +1,7 @@
 //! `revoke LABEL…|--all`: the app's emergency revoke engine, with per-key progress on stderr and
 //! the report (with the checklist of what only the exchange's website can do) on stdout.
+//! `revoke --wipe-here LABEL…` wipes quarantined or still-live keys without proof;
+//! `confirm-deleted LABEL…` proves keys deleted on the website gone, then wipes them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +10,7 @@ use chrono::Utc;
 use latchkey_core::model::KeyId;
 use latchkey_core::revoke::{KeyResult, PlannedRoute, Progress, ProgressEvent, RevokeReport, Selection};
 
-use crate::cli::RevokeArgs;
+use crate::cli::{ConfirmDeletedArgs, RevokeArgs};
 use crate::ctx::{runtime, Ctx};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_OK};
 use crate::input;
@@ -34,30 +36,26 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
         if args.json {
             let left = report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending));
             eprintln!(
-                "Finished the interrupted revoke {}: {} key(s) done, {left} quarantined.",
+                "Finished the interrupted revoke {}: {} key(s) proved revoked, {} still live, {left} quarantined or unfinished.",
                 report.job_id,
-                report.keys.len() - left
+                report.proved(),
+                report.still_live()
             );
         } else {
             print_report(&report);
             println!();
         }
     }
-    let selection = if args.all {
-        Selection::All
-    } else {
-        let mut ids = Vec::new();
-        for label in &args.labels {
-            let key = ctx.find_key(label)?;
-            if !ids.contains(&key.id) {
-                ids.push(key.id);
-            }
-        }
-        Selection::Keys(ids)
-    };
+    if args.wipe_here {
+        let ids = key_ids(ctx, &args.labels)?;
+        let code = guard_code(ctx, args.code)?;
+        let report = rt.block_on(ctx.engine.wipe_anyway(&code, &ids, Utc::now(), printer(HashMap::new())))?;
+        return finish(&report, args.json);
+    }
+    let selection = if args.all { Selection::All } else { Selection::Keys(key_ids(ctx, &args.labels)?) };
     let plan = ctx.engine.plan(&selection)?;
     if plan.is_empty() {
-        eprintln!("Nothing to revoke: the selected keys are already revoked.");
+        eprintln!("Nothing to revoke: the selected keys are already revoked, or still live and waiting for you to delete them on the website (then `latchkey confirm-deleted LABEL`).");
         if args.json {
             print_json(&serde_json::json!(null))?;
         }
@@ -72,23 +70,59 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
         let how = match &p.route {
             PlannedRoute::SelfDelete => "revoke via API (the key deletes itself)".to_owned(),
             PlannedRoute::ViaMaster { master_label } => format!("revoke via API through master key '{master_label}'"),
-            PlannedRoute::LocalOnly => "wipe here; finish on the exchange's website".to_owned(),
+            PlannedRoute::LocalOnly => {
+                "no API revoke: blocked here, secret kept; delete it on the exchange's website, then `latchkey confirm-deleted`".to_owned()
+            }
         };
         eprintln!("  - {} ({}): {how}", p.label, p.exchange);
     }
     let code = input::code_arg(args.code, "2FA code: ")?;
     let report = rt.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
-    if args.json {
-        print_json(&report)?;
-    } else {
-        print_report(&report);
-    }
-    Ok(if unfinished(&report) { EXIT_FAILURE } else { EXIT_OK })
+    finish(&report, args.json)
 }
 
-/// Keys left quarantined (or pending): exit 1.
+/// `confirm-deleted LABEL…`: the proof for keys the user deleted on the exchange's website.
+pub fn confirm_deleted(ctx: &Ctx, args: ConfirmDeletedArgs) -> Result<u8, CliError> {
+    let rt = runtime()?;
+    let ids = key_ids(ctx, &args.labels)?;
+    let code = guard_code(ctx, args.code)?;
+    let report = rt.block_on(ctx.engine.confirm_deleted(&code, &ids, Utc::now(), printer(HashMap::new())))?;
+    if report.keys.is_empty() {
+        eprintln!("Nothing to confirm: only quarantined or still-live keys can be confirmed deleted.");
+    }
+    finish(&report, args.json)
+}
+
+fn key_ids(ctx: &Ctx, labels: &[String]) -> Result<Vec<KeyId>, CliError> {
+    let mut ids = Vec::new();
+    for label in labels {
+        let key = ctx.find_key(label)?;
+        if !ids.contains(&key.id) {
+            ids.push(key.id);
+        }
+    }
+    Ok(ids)
+}
+
+fn guard_code(ctx: &Ctx, given: Option<String>) -> Result<zeroize::Zeroizing<String>, CliError> {
+    if !ctx.guard.status(Utc::now())?.enrolled {
+        return Err(latchkey_core::guard::GuardError::NotEnrolled.into());
+    }
+    input::code_arg(given, "2FA code: ")
+}
+
+fn finish(report: &RevokeReport, json: bool) -> Result<u8, CliError> {
+    if json {
+        print_json(report)?;
+    } else {
+        print_report(report);
+    }
+    Ok(if unfinished(report) { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// Keys not proved revoked (quarantined, still live, not confirmed, pending): exit 1.
 fn unfinished(report: &RevokeReport) -> bool {
-    report.count(|r| matches!(r, KeyResult::Quarantined { .. } | KeyResult::Pending)) > 0
+    report.count(|r| !matches!(r, KeyResult::Revoked { .. } | KeyResult::AlreadyRevoked { .. })) > 0
 }
 
 /// Finishes the revokes a crash interrupted, as the app does at startup. No code: it only
@@ -117,11 +151,13 @@ fn printer(labels: HashMap<KeyId, String>) -> Progress {
                 format!("{label} ({exchange}): queued")
             }
             ProgressEvent::RemoteOk { key_id, already_revoked: true } => {
-                format!("{}: the exchange no longer knows this key", name(key_id, &labels))
+                format!("{}: proved gone (its own signed call was refused as an invalid key)", name(key_id, &labels))
             }
-            ProgressEvent::RemoteOk { key_id, .. } => format!("{}: revoked at the exchange", name(key_id, &labels)),
+            ProgressEvent::RemoteOk { key_id, .. } => {
+                format!("{}: revoked at the exchange, and proved gone", name(key_id, &labels))
+            }
             ProgressEvent::Manual { key_id, url } => {
-                format!("{}: no API revoke; delete it at {url}", name(key_id, &labels))
+                format!("{}: still live (no API revoke); delete it at {url}", name(key_id, &labels))
             }
             ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => format!(
                 "{}: attempt {attempt} failed ({reason}); retrying in {:.1} s",
@@ -135,22 +171,43 @@ fn printer(labels: HashMap<KeyId, String>) -> Progress {
     })
 }
 
+/// "proved revoked at HH:MM:SS" (local time), the wording of the report and the card.
+fn proved_text(at: &Option<chrono::DateTime<Utc>>) -> String {
+    match at {
+        Some(at) => format!("proved revoked at {}", at.with_timezone(&chrono::Local).format("%H:%M:%S")),
+        None => "proved revoked".to_owned(),
+    }
+}
+
 fn print_report(r: &RevokeReport) {
     println!("Emergency revoke report (job {})", r.job_id);
+    println!(
+        "{} proved revoked · {} still live, to finish on the website · {} quarantined",
+        r.proved(),
+        r.still_live(),
+        r.count(|k| matches!(k, KeyResult::Quarantined { .. }))
+    );
     for k in &r.keys {
         let text = match &k.result {
-            KeyResult::Revoked { method } => format!("revoked at {} ({method}); secret wiped", k.exchange),
-            KeyResult::AlreadyRevoked => "the exchange no longer knew this key; secret wiped".to_owned(),
-            KeyResult::Manual { url, .. } => {
-                format!("secret wiped; {} has no API to revoke it: delete it at {url}", k.exchange)
+            KeyResult::Revoked { method, proved_at } => {
+                format!("revoked at {} ({method}), {}; secret wiped", k.exchange, proved_text(proved_at))
             }
-            KeyResult::WipedOnly { url, .. } => {
-                format!("secret wiped without a remote revoke: the key may still work; delete it at {url}")
+            KeyResult::AlreadyRevoked { proved_at } => {
+                format!("{} no longer knows this key, {}; secret wiped", k.exchange, proved_text(proved_at))
             }
+            KeyResult::Manual { url, .. } => format!(
+                "STILL LIVE at {}: no API can revoke it. Blocked here, secret kept. Delete it at {url}, then `latchkey confirm-deleted '{}'`.",
+                k.exchange, k.label
+            ),
+            KeyResult::WipedOnly { url, .. } => format!(
+                "secret wiped here without proof: STILL LIVE at {}; delete it at {url}",
+                k.exchange
+            ),
             KeyResult::Quarantined { error, .. } => format!(
-                "QUARANTINED: {error} The secret is kept for a retry (`latchkey revoke '{}'` or the app).",
+                "QUARANTINED: {error} The secret is kept (`latchkey revoke '{0}'` retries, `latchkey confirm-deleted '{0}'` after deleting it on the website).",
                 k.label
             ),
+            KeyResult::Unconfirmed { error, .. } => format!("NOT CONFIRMED: {error}"),
             KeyResult::Pending => {
                 "not finished: run `latchkey revoke --resume` or open the app to finish it".to_owned()
             }

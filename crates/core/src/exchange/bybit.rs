@@ -15,7 +15,8 @@ pub(crate) const INSPECT_PATH: &str = "/v5/user/query-api";
 pub(crate) const TIME_PATH: &str = "/v5/market/time";
 pub(crate) const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
 pub(crate) const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
-/// "API key is invalid": for a key being deleted, it is already gone.
+/// "API key is invalid" (also sent for a key used on the wrong host): about the *calling* key.
+/// Proof that a key is gone only on that key's own call in its own environment (`revoke::proves_gone`).
 pub(crate) const KEY_NOT_FOUND: &str = "10003";
 
 const BYBIT: Exchange = Exchange::Bybit;

@@ -76,6 +76,11 @@ impl ExchangeClient {
         &self.config
     }
 
+    /// "Now" by the injected clock: when a revoke was proved, for example.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Reads the calling key's permissions, IP whitelist, expiry and account from the exchange.
     pub async fn inspect(
         &self,

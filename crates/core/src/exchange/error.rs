@@ -69,6 +69,14 @@ pub enum ExchangeError {
     #[error("{0}")]
     NotAvailable(String),
 
+    /// After a revoke: the key's own signed read still works.
+    #[error("{reason} The key still works at {exchange}: Latchkey keeps its secret and blocks it from use. Delete it on {exchange}'s API page, then choose \"I deleted it\" so Latchkey can prove it is gone.")]
+    StillLive { exchange: Exchange, reason: String },
+
+    /// After a revoke: nothing proved the key gone (nor alive).
+    #[error("{reason} So Latchkey could not prove the key is gone: it keeps its secret and blocks it from use. Retry later, or check {exchange}'s API page: if the key is listed, delete it there, then choose \"I deleted it\".")]
+    RevokeUnproved { exchange: Exchange, reason: String },
+
     #[error("{exchange} refused the request with code {code}: {message}. Check the key's settings on {exchange}.")]
     Rejected { exchange: Exchange, code: String, message: String },
 
@@ -105,6 +113,8 @@ impl ExchangeError {
             ExchangeError::Network { .. } => "network",
             ExchangeError::UnexpectedResponse { .. } => "unexpected_response",
             ExchangeError::NotAvailable(_) => "not_available",
+            ExchangeError::StillLive { .. } => "still_live",
+            ExchangeError::RevokeUnproved { .. } => "unproved",
             ExchangeError::Rejected { .. } => "rejected",
             ExchangeError::InvalidEnvironment(_) => "invalid_environment",
         }

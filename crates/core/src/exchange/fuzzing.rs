@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::request::RawResponse;
-use super::revoke::delete_outcome;
-use super::{binance, bybit, client, okx, ExchangeError, KeyInspection, RevokeMethod, RevokeOutcome};
+use super::revoke::proof_verdict;
+use super::{binance, bybit, client, okx, ExchangeError, KeyInspection, ProofVerdict};
 use crate::model::Exchange;
 
 /// One HTTP answer as the transport hands it over.
@@ -41,9 +41,10 @@ pub fn inspect(exchange: Exchange, answer: &Answer<'_>, demo: bool) -> Result<Ke
     }
 }
 
-/// What a revoke (delete-key) call concludes from this answer.
-pub fn revoke(exchange: Exchange, method: RevokeMethod, answer: &Answer<'_>) -> Result<RevokeOutcome, ExchangeError> {
-    delete_outcome(exchange, method, interpret(exchange, answer))
+/// What a revoke's proof read (the revoked key's own signed inspection call) concludes from this
+/// answer: only an invalid-key refusal proves the key gone.
+pub fn revoke_proof(exchange: Exchange, answer: &Answer<'_>) -> ProofVerdict {
+    proof_verdict(exchange, interpret(exchange, answer))
 }
 
 /// The exchange's clock, in Unix milliseconds, from an answer to its public time call.

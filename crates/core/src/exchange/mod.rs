@@ -27,4 +27,4 @@ pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BY
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
 pub use inspection::{AccountKind, KeyInspection};
-pub use revoke::{MasterKey, RevokeMethod, RevokeOutcome, RevokeRequest};
+pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};

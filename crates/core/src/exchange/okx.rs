@@ -14,7 +14,8 @@ use crate::secret::Credentials;
 pub(crate) const INSPECT_PATH: &str = "/api/v5/account/config";
 pub(crate) const TIME_PATH: &str = "/api/v5/public/time";
 pub(crate) const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
-/// "API key doesn't exist": for a sub key being deleted, it is already gone.
+/// "API key doesn't exist": about the *calling* key. Proof that a key is gone only when that key
+/// itself signed the call (`revoke::proves_gone`), never on a master-signed delete.
 pub(crate) const KEY_NOT_FOUND: &str = "50119";
 
 const OKX: Exchange = Exchange::Okx;

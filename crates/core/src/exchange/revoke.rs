@@ -1,7 +1,15 @@
 //! Revocation: through the exchange's API where it allows it, otherwise a manual checklist that
-//! links to the exchange's API page. "Key does not exist" counts as already revoked, so a retry
-//! after a crash is safe.
+//! links to the exchange's API page.
+//!
+//! A key counts as revoked only on proof: after the delete call, or after any refusal that might
+//! mean "already gone", Latchkey signs one harmless read (the key's own inspection call, in the
+//! key's own environment) with the revoked key's own credentials, and only that exchange's
+//! invalid-key refusal of *that* key proves it ([`proof_verdict`]). A delete answer alone proves
+//! nothing: OKX's 50119 and Bybit's 10003 are about the *calling* key (the master), and Bybit also
+//! sends 10003 for a key used on the wrong host. So a retry after a crash is safe, and a master
+//! deleted on the website first never makes its sub keys look revoked.
 
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::Value;
@@ -42,16 +50,59 @@ pub enum RevokeMethod {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
 pub enum RevokeOutcome {
-    Revoked {
-        method: RevokeMethod,
-    },
-    /// The exchange no longer knows the key.
-    AlreadyRevoked,
+    /// Deleted, and the key's own signed read was then refused as an invalid key.
+    #[serde(rename_all = "camelCase")]
+    Revoked { method: RevokeMethod, proved_at: DateTime<Utc> },
+    /// The delete was refused, but the key's own signed read proves it no longer exists.
+    #[serde(rename_all = "camelCase")]
+    AlreadyRevoked { proved_at: DateTime<Utc> },
     /// No API can revoke this key: the user deletes it on the exchange's web page.
-    Manual {
-        url: String,
-        steps: Vec<String>,
-    },
+    Manual { url: String, steps: Vec<String> },
+}
+
+/// What one signed read with a key's own credentials says about that key.
+#[derive(Debug)]
+pub enum ProofVerdict {
+    /// The exchange refused the key as unknown or invalid: it is gone.
+    Proved,
+    /// The exchange answered the read: the key still works.
+    StillLive,
+    /// Any other answer (network, 5xx, rate limit, IP, signature, environment…): no proof either way.
+    NotProved(ExchangeError),
+}
+
+/// Which refusals of a key's *own* read prove that key is gone: OKX 50111/50119, Bybit 10003,
+/// Binance -2015/-2014. Binance's -2015 also covers "IP or permissions"; the read is the key's own
+/// inspection, which needs no permission, so only an IP whitelist could mask a live key there.
+pub(crate) fn proves_gone(exchange: Exchange, code: &str) -> bool {
+    match exchange {
+        Exchange::Okx => matches!(code, "50111" | okx::KEY_NOT_FOUND),
+        Exchange::Bybit => code == bybit::KEY_NOT_FOUND,
+        Exchange::Binance => matches!(code, "-2015" | "-2014"),
+    }
+}
+
+/// What the answer to a proof read means.
+pub(crate) fn proof_verdict(exchange: Exchange, answer: Result<Value, ExchangeError>) -> ProofVerdict {
+    match answer {
+        Ok(_) => ProofVerdict::StillLive,
+        Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => ProofVerdict::Proved,
+        Err(e) => ProofVerdict::NotProved(e),
+    }
+}
+
+fn inspect_path(exchange: Exchange) -> &'static str {
+    match exchange {
+        Exchange::Okx => okx::INSPECT_PATH,
+        Exchange::Bybit => bybit::INSPECT_PATH,
+        Exchange::Binance => binance::INSPECT_PATH,
+    }
+}
+
+/// A delete's answer, as far as it goes: accepted, or refused (which proves nothing either way).
+pub(crate) enum DeleteAnswer {
+    Accepted,
+    Refused(ExchangeError),
 }
 
 impl ExchangeClient {
@@ -65,42 +116,107 @@ impl ExchangeClient {
                 )));
             }
         }
-        match exchange {
+        let (method, answer) = match exchange {
             Exchange::Okx => {
-                self.revoke_via_master(request, okx::DELETE_SUB_KEY_PATH, "subAcct", "apiKey", "sub-account name").await
+                match self
+                    .delete_via_master(request, okx::DELETE_SUB_KEY_PATH, "subAcct", "apiKey", "sub-account name")
+                    .await?
+                {
+                    Ok(answer) => (RevokeMethod::ViaMaster, answer),
+                    Err(manual) => return Ok(manual),
+                }
             }
             Exchange::Binance => {
-                self.revoke_via_master(
-                    request,
-                    binance::DELETE_SUB_KEY_PATH,
-                    "email",
-                    "subAccountApiKey",
-                    "sub-account email",
-                )
-                .await
+                match self
+                    .delete_via_master(
+                        request,
+                        binance::DELETE_SUB_KEY_PATH,
+                        "email",
+                        "subAccountApiKey",
+                        "sub-account email",
+                    )
+                    .await?
+                {
+                    Ok(answer) => (RevokeMethod::ViaMaster, answer),
+                    Err(manual) => return Ok(manual),
+                }
             }
             Exchange::Bybit => match request.master {
-                Some(master) => self.revoke_bybit_via_master(request, master).await,
-                None => self.revoke_bybit_self(request).await,
+                Some(master) => (RevokeMethod::ViaMaster, self.delete_bybit_via_master(request, master).await?),
+                None => match self.delete_bybit_self(request).await? {
+                    Ok(answer) => (RevokeMethod::SelfDelete, answer),
+                    Err(outcome) => return Ok(outcome),
+                },
             },
+        };
+        self.prove(request, method, answer).await
+    }
+
+    /// Signs one harmless read (the key's own inspection call) with the key's own credentials, in
+    /// its own environment. Transient failures come back as errors, for the caller's retry.
+    pub async fn prove_revoked(&self, endpoint: &Endpoint, key: &Credentials) -> Result<ProofVerdict, ExchangeError> {
+        endpoint.require_key_endpoints()?;
+        let answer = self.signed(endpoint, key, &Call::get(inspect_path(endpoint.exchange))).await;
+        match proof_verdict(endpoint.exchange, answer) {
+            ProofVerdict::NotProved(e) if e.is_transient() => Err(e),
+            verdict => Ok(verdict),
+        }
+    }
+
+    /// After the delete call: the proof read decides.
+    async fn prove(
+        &self,
+        request: &RevokeRequest<'_>,
+        method: RevokeMethod,
+        answer: DeleteAnswer,
+    ) -> Result<RevokeOutcome, ExchangeError> {
+        let exchange = request.endpoint.exchange;
+        let verdict = self.prove_revoked(request.endpoint, request.key).await?;
+        let proved_at = self.now();
+        match (verdict, answer) {
+            (ProofVerdict::Proved, DeleteAnswer::Accepted) => Ok(RevokeOutcome::Revoked { method, proved_at }),
+            (ProofVerdict::Proved, DeleteAnswer::Refused(_)) => Ok(RevokeOutcome::AlreadyRevoked { proved_at }),
+            (ProofVerdict::StillLive, DeleteAnswer::Accepted) => Err(ExchangeError::StillLive {
+                exchange,
+                reason: format!(
+                    "{exchange} accepted the delete, but the key still answers a signed call with its own credentials."
+                ),
+            }),
+            (ProofVerdict::StillLive, DeleteAnswer::Refused(e)) => {
+                Err(ExchangeError::StillLive { exchange, reason: refusal_reason(request, &e) })
+            }
+            (ProofVerdict::NotProved(proof), DeleteAnswer::Accepted) => Err(ExchangeError::RevokeUnproved {
+                exchange,
+                reason: format!(
+                    "{exchange} accepted the delete, but the key's own signed call (the proof) was answered with: {proof}"
+                ),
+            }),
+            (ProofVerdict::NotProved(proof), DeleteAnswer::Refused(e)) => Err(ExchangeError::RevokeUnproved {
+                exchange,
+                reason: format!(
+                    "{} The key's own signed call (the proof) was answered with: {proof}",
+                    refusal_reason(request, &e)
+                ),
+            }),
         }
     }
 
     /// OKX and Binance: only a master key can delete a key, and only a sub-account's.
-    async fn revoke_via_master(
+    /// `Err` carries the manual checklist when no API route exists.
+    async fn delete_via_master(
         &self,
         request: &RevokeRequest<'_>,
         path: &'static str,
         account_param: &'static str,
         key_param: &'static str,
         account_noun: &str,
-    ) -> Result<RevokeOutcome, ExchangeError> {
+    ) -> Result<Result<DeleteAnswer, RevokeOutcome>, ExchangeError> {
         let exchange = request.endpoint.exchange;
         let Some(master) = request.master else {
-            return Ok(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key.")));
+            return Ok(Err(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key."))));
         };
         let Some(sub_account) = request.sub_account.filter(|s| !s.trim().is_empty()) else {
-            return Ok(manual(request, &format!("Latchkey needs the key's {account_noun} to revoke it through the master key, and none is recorded.")));
+            return Ok(Err(manual(request, &format!("Latchkey needs the key's {account_noun} to revoke it through the master key, and none is recorded."))));
         };
         master.endpoint.require_key_endpoints()?;
         // EXPOSE: the API key names the key to delete; it travels only in the signed body.
@@ -109,35 +225,32 @@ impl ExchangeClient {
             (key_param, request.key.api_key.expose_secret().to_owned()),
         ];
         let call = if exchange == Exchange::Binance { Call::delete(path, params) } else { Call::post(path, params) };
-        delete_outcome(exchange, RevokeMethod::ViaMaster, self.signed(master.endpoint, master.credentials, &call).await)
+        delete_answer(self.signed(master.endpoint, master.credentials, &call).await).map(Ok)
     }
 
-    async fn revoke_bybit_via_master(
+    async fn delete_bybit_via_master(
         &self,
         request: &RevokeRequest<'_>,
         master: MasterKey<'_>,
-    ) -> Result<RevokeOutcome, ExchangeError> {
+    ) -> Result<DeleteAnswer, ExchangeError> {
         // EXPOSE: the API key names the sub key to delete; it travels only in the signed body.
         let call =
             Call::post(bybit::DELETE_SUB_KEY_PATH, vec![("apikey", request.key.api_key.expose_secret().to_owned())]);
-        let answer = self.signed(master.endpoint, master.credentials, &call).await;
-        match delete_outcome(Exchange::Bybit, RevokeMethod::ViaMaster, answer)? {
-            RevokeOutcome::AlreadyRevoked => {
-                // Bybit answers 10003 both for an unknown calling key and an unknown target: if the
-                // master still inspects fine, the target is the one that is gone.
-                self.inspect(master.endpoint, master.credentials).await?;
-                Ok(RevokeOutcome::AlreadyRevoked)
-            }
-            outcome => Ok(outcome),
-        }
+        delete_answer(self.signed(master.endpoint, master.credentials, &call).await)
     }
 
     /// A Bybit key may delete itself: a master key holding a transfer or withdrawal permission
-    /// (`delete-api`), a sub key holding a transfer permission (`delete-sub-api`).
-    async fn revoke_bybit_self(&self, request: &RevokeRequest<'_>) -> Result<RevokeOutcome, ExchangeError> {
+    /// (`delete-api`), a sub key holding a transfer permission (`delete-sub-api`). Its first call is
+    /// its own inspection: an invalid-key refusal there is the proof read already.
+    async fn delete_bybit_self(
+        &self,
+        request: &RevokeRequest<'_>,
+    ) -> Result<Result<DeleteAnswer, RevokeOutcome>, ExchangeError> {
         let inspection = match self.inspect(request.endpoint, request.key).await {
             Ok(inspection) => inspection,
-            Err(e) if e.code() == Some(bybit::KEY_NOT_FOUND) => return Ok(RevokeOutcome::AlreadyRevoked),
+            Err(e) if e.code().is_some_and(|c| proves_gone(Exchange::Bybit, c)) => {
+                return Ok(Err(RevokeOutcome::AlreadyRevoked { proved_at: self.now() }))
+            }
             Err(e) => return Err(e),
         };
         let transfer = inspection.has(Permission::Transfer);
@@ -145,33 +258,42 @@ impl ExchangeClient {
             AccountKind::Master if transfer || inspection.has(Permission::Withdraw) => bybit::DELETE_SELF_PATH,
             AccountKind::Sub if transfer => bybit::DELETE_SUB_KEY_PATH,
             AccountKind::Sub => {
-                return Ok(manual(request, "This sub-account key lacks the transfer permission Bybit requires for a key to delete itself. Name its master key in Latchkey to revoke it automatically."))
+                return Ok(Err(manual(request, "This sub-account key lacks the transfer permission Bybit requires for a key to delete itself. Name its master key in Latchkey to revoke it automatically.")))
             }
             _ => {
-                return Ok(manual(request, "Bybit lets a master key delete itself only when it holds a transfer or withdrawal permission, and this key holds neither."))
+                return Ok(Err(manual(request, "Bybit lets a master key delete itself only when it holds a transfer or withdrawal permission, and this key holds neither.")))
             }
         };
         let answer = self.signed(request.endpoint, request.key, &Call::post(path, Vec::new())).await;
-        delete_outcome(Exchange::Bybit, RevokeMethod::SelfDelete, answer)
+        delete_answer(answer).map(Ok)
     }
 }
 
-/// What the answer to a delete call means: revoked, already gone ("key does not exist"), or an error.
-pub(crate) fn delete_outcome(
-    exchange: Exchange,
-    method: RevokeMethod,
-    answer: Result<Value, ExchangeError>,
-) -> Result<RevokeOutcome, ExchangeError> {
-    // Binance documents no "no such key" code for its delete endpoint, so none counts there.
-    let gone = match exchange {
-        Exchange::Okx => Some(okx::KEY_NOT_FOUND),
-        Exchange::Bybit => Some(bybit::KEY_NOT_FOUND),
-        Exchange::Binance => None,
-    };
+/// A transient failure of the delete is the caller's to retry; any other refusal goes to the proof.
+pub(crate) fn delete_answer(answer: Result<Value, ExchangeError>) -> Result<DeleteAnswer, ExchangeError> {
     match answer {
-        Ok(_) => Ok(RevokeOutcome::Revoked { method }),
-        Err(e) if gone.is_some() && e.code() == gone => Ok(RevokeOutcome::AlreadyRevoked),
-        Err(e) => Err(e),
+        Ok(_) => Ok(DeleteAnswer::Accepted),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => Ok(DeleteAnswer::Refused(e)),
+    }
+}
+
+/// Why the delete did not happen, in words about the right key: an invalid-key refusal of a
+/// master-signed delete is about the master.
+fn refusal_reason(request: &RevokeRequest<'_>, e: &ExchangeError) -> String {
+    let exchange = request.endpoint.exchange;
+    match (request.master, e) {
+        (Some(_), ExchangeError::InvalidKey { code, .. }) => format!(
+            "{exchange} refused the master key that signs the delete ({code}): it may have been deleted on the website, or expired. The sub key was not deleted."
+        ),
+        (Some(_), ExchangeError::KeyIpOrPermission { code }) => format!(
+            "{exchange} refused the master key that signs the delete ({code}: an unknown key, this computer's IP or a missing permission; it may have been deleted on the website). The sub key was not deleted."
+        ),
+        (Some(_), ExchangeError::Rejected { code, message, .. }) => format!(
+            "{exchange} refused the delete signed by the master key ({code}: {message}). Check the key's sub-account in Latchkey (OKX sub-account name, Binance sub-account email) and that its master key is the right one."
+        ),
+        (Some(_), _) => format!("{exchange} refused the delete signed by the master key: {e}"),
+        (None, _) => format!("{exchange} refused the key's own delete: {e}"),
     }
 }
 
@@ -197,6 +319,37 @@ mod tests {
     use super::*;
     use crate::model::Environment;
 
+    /// Only the invalid-key refusals of the key's own call prove it gone; the other refusals
+    /// (environment, signature, IP, passphrase, rate limit, 5xx) prove nothing either way.
+    #[test]
+    fn only_an_invalid_key_refusal_is_proof() {
+        let invalid = |exchange, code: &str| Err(ExchangeError::InvalidKey { exchange, code: code.to_owned() });
+        let proved = |exchange, answer| matches!(proof_verdict(exchange, answer), ProofVerdict::Proved);
+        assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50111")));
+        assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50119")));
+        assert!(proved(Exchange::Bybit, invalid(Exchange::Bybit, "10003")));
+        assert!(proved(Exchange::Binance, invalid(Exchange::Binance, "-2014")));
+        assert!(proved(Exchange::Binance, Err(ExchangeError::KeyIpOrPermission { code: "-2015".into() })));
+        for (exchange, e) in [
+            (Exchange::Okx, ExchangeError::WrongEnvironment { exchange: Exchange::Okx, code: "50101".into() }),
+            (Exchange::Okx, ExchangeError::BadSignature { exchange: Exchange::Okx, code: "50113".into() }),
+            (Exchange::Okx, ExchangeError::WrongPassphrase { code: "50105".into() }),
+            (Exchange::Okx, ExchangeError::InvalidKey { exchange: Exchange::Okx, code: "50114".into() }),
+            (Exchange::Bybit, ExchangeError::InvalidKey { exchange: Exchange::Bybit, code: "10007".into() }),
+            (Exchange::Bybit, ExchangeError::IpNotAllowed { exchange: Exchange::Bybit, code: "10010".into() }),
+            (Exchange::Bybit, ExchangeError::KeyExpired { exchange: Exchange::Bybit, code: "-2015".into() }),
+            (Exchange::Binance, ExchangeError::ExchangeDown { exchange: Exchange::Binance, status: 502 }),
+            (
+                Exchange::Binance,
+                ExchangeError::Rejected { exchange: Exchange::Binance, code: "-13001".into(), message: "x".into() },
+            ),
+        ] {
+            let text = e.to_string();
+            assert!(matches!(proof_verdict(exchange, Err(e)), ProofVerdict::NotProved(_)), "{text}");
+        }
+        assert!(matches!(proof_verdict(Exchange::Okx, Ok(Value::Null)), ProofVerdict::StillLive));
+    }
+
     #[test]
     fn manual_steps_link_the_page_and_mask_the_key() {
         let endpoint = Endpoint::new(Exchange::Binance, &Environment::Live).unwrap();
@@ -208,7 +361,12 @@ mod tests {
         assert_eq!(steps[0], "why");
         assert!(steps[2].contains("vmPU…Eh8A"), "{steps:?}");
         assert!(!steps.concat().contains("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"));
-        let json = serde_json::to_value(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster }).unwrap();
-        assert_eq!(json, serde_json::json!({"outcome":"revoked","method":"viaMaster"}));
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let json =
+            serde_json::to_value(RevokeOutcome::Revoked { method: RevokeMethod::ViaMaster, proved_at: at }).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"outcome":"revoked","method":"viaMaster","provedAt":"2023-11-14T22:13:20Z"})
+        );
     }
 }

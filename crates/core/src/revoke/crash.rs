@@ -16,8 +16,8 @@
 //! While the variable is set, the engine also processes one key at a time (`serial`): when a point
 //! fires, no other key is half-way through a remote call or a keychain wipe, so the state the test
 //! kills is exactly the journal as written, not that plus whatever another task had in flight.
-//! (A real crash can also land mid-call; `tests/revoke.rs` covers that case: "key does not exist"
-//! on the resume counts as already revoked.)
+//! (A real crash can also land mid-call; `tests/revoke.rs` covers that case: the resume's delete is
+//! refused, and the key's own signed call proves it gone.)
 //!
 //! The lines carry only point names and key ids, never a secret. With the variable unset, a point
 //! costs one read of an initialised `OnceLock`.

@@ -61,6 +61,8 @@ pub enum JobKind {
     Retry,
     /// Wipe locally without revoking on the exchange.
     WipeAnyway,
+    /// "I deleted it on the website": prove it with the key's own signed read, then wipe.
+    Confirm,
 }
 
 impl JobKind {
@@ -69,6 +71,7 @@ impl JobKind {
             JobKind::Revoke => "revoke",
             JobKind::Retry => "retry",
             JobKind::WipeAnyway => "wipe_anyway",
+            JobKind::Confirm => "confirm",
         }
     }
 
@@ -76,6 +79,7 @@ impl JobKind {
         match s {
             "retry" => JobKind::Retry,
             "wipe_anyway" => JobKind::WipeAnyway,
+            "confirm" => JobKind::Confirm,
             _ => JobKind::Revoke,
         }
     }
@@ -85,20 +89,24 @@ impl JobKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum RemoteResult {
+    /// Deleted, and proved gone by the key's own signed read at `proved_at` (`None`: journaled by
+    /// a version before proofs).
+    #[serde(rename_all = "camelCase")]
     Revoked {
         method: String,
+        #[serde(default)]
+        proved_at: Option<DateTime<Utc>>,
     },
-    AlreadyRevoked,
-    /// No API could revoke it: delete it by hand on the exchange's page.
-    Manual {
-        url: String,
-        steps: Vec<String>,
+    /// Proved gone by the key's own signed read (after a refused delete, or a confirm).
+    #[serde(rename_all = "camelCase")]
+    AlreadyRevoked {
+        #[serde(default)]
+        proved_at: Option<DateTime<Utc>>,
     },
+    /// No API could revoke it: it still works; the user deletes it on the exchange's page.
+    Manual { url: String, steps: Vec<String> },
     /// "Wipe locally anyway": the key may still work on the exchange.
-    NotRevoked {
-        url: String,
-        steps: Vec<String>,
-    },
+    NotRevoked { url: String, steps: Vec<String> },
 }
 
 #[derive(Clone, Debug)]
@@ -179,20 +187,31 @@ pub(crate) fn set_remote_done(
     Ok(())
 }
 
+/// What a key's last write sets.
+pub(crate) struct Final<'a> {
+    pub status: KeyStatus,
+    pub state: StepState,
+    /// The message and machine kind of a failed step.
+    pub error: Option<(&'a str, &'a str)>,
+    /// When the revoke was proved (a `Revoked` status only).
+    pub proved_at: Option<DateTime<Utc>>,
+}
+
 /// The key's last write: its status, the journal row and the audit entry, in one transaction.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn complete(
     conn: &Connection,
     job: &str,
     key: KeyId,
-    status: KeyStatus,
-    state: StepState,
-    error: Option<(&str, &str)>,
+    last: Final<'_>,
     event: &Event<'_>,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
+    let Final { status, state, error, proved_at } = last;
     let tx = conn.unchecked_transaction()?;
-    tx.execute("UPDATE keys SET status = ?2 WHERE id = ?1", params![key.to_string(), status.as_str()])?;
+    tx.execute(
+        "UPDATE keys SET status = ?2, revoked_at = ?3 WHERE id = ?1",
+        params![key.to_string(), status.as_str(), proved_at],
+    )?;
     tx.execute(
         "UPDATE revoke_steps SET state = ?3, error = ?4, error_kind = ?5, updated_at = ?6 WHERE job_id = ?1 AND key_id = ?2",
         params![job, key.to_string(), state.as_str(), error.map(|e| e.0), error.map(|e| e.1), at],

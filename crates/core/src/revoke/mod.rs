@@ -1,17 +1,22 @@
 //! The emergency revoke engine: one 2FA code → a plan for the chosen keys → per key, in parallel
 //! within each exchange's concurrency and documented rate limits: remote revoke where the API allows
-//! it → keychain wipe → status revoked → audit.
+//! it → proof (a signed read with the key's own credentials, refused as an invalid key) →
+//! keychain wipe → status revoked (with the proof's time) → audit.
 //!
 //! - Every step is journaled before and after ([`journal`]); [`RevokeEngine::resume_unfinished`]
-//!   finishes what a crash interrupted. Revoking is idempotent ("key does not exist" = already
-//!   revoked), so calling the exchange again after a crash is safe, and so is a second run.
+//!   finishes what a crash interrupted. Revoking is idempotent (a refused delete goes to the same
+//!   proof), so calling the exchange again after a crash is safe, and so is a second run. A job
+//!   with a key whose journal write failed is left unfinished, so the resume picks it up.
 //!   The app and the CLI share the journal: one process at a time runs or resumes a job (an OS
 //!   file lock beside the database, released however the process ends).
 //! - Debug builds can be stopped right after any journal write ([`crash`]), for the crash-resume
 //!   test (`crates/cli/tests/crash_resume.rs`).
 //! - A remote failure keeps the secret and quarantines the key; the report offers
 //!   [`RevokeEngine::retry`] and [`RevokeEngine::wipe_anyway`].
-//! - Keys no API can revoke are wiped locally and get a checklist item with the exchange's page.
+//! - Keys no API can revoke stay "still live": blocked from use, secret kept, with a checklist
+//!   item for the exchange's page; [`RevokeEngine::confirm_deleted`] proves them gone after the
+//!   user deleted them there, and only then wipes. "Wipe anyway" wipes without proof, and the key
+//!   keeps its "still live" status.
 //! - A master key runs after the sub keys it revokes (it is needed for them), and is held back,
 //!   quarantined, if one of them failed: its secret is what a retry needs.
 //! - Every public path that changes anything checks the 2FA code first.
@@ -64,7 +69,7 @@ pub enum PlannedRoute {
     ViaMaster { master_label: String },
     /// Bybit: the key deletes itself (if it still holds a transfer or withdrawal permission).
     SelfDelete,
-    /// No API can revoke it: wiped locally, plus a checklist item.
+    /// No API can revoke it: blocked and kept ("still live"), plus a checklist item.
     LocalOnly,
 }
 
@@ -195,6 +200,8 @@ pub(crate) struct Ctx {
     inner: Arc<Inner>,
     job: Arc<str>,
     progress: Progress,
+    /// Set when a key's journal write failed: the job must stay unfinished, for the resume.
+    abandoned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Ctx {
@@ -297,8 +304,9 @@ impl RevokeEngine {
         self.run_on_quarantined(JobKind::Retry, guard_code, keys, now, progress).await
     }
 
-    /// "Wipe locally anyway": removes quarantined keys' secrets without revoking them remotely; the
-    /// report lists them for deletion by hand.
+    /// "Wipe locally anyway" / "Wipe the secret here now": removes quarantined or still-live keys'
+    /// secrets without a proof that they are gone; they stay "still live" and the report lists them
+    /// for deletion by hand.
     pub async fn wipe_anyway(
         &self,
         guard_code: &str,
@@ -307,6 +315,19 @@ impl RevokeEngine {
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
         self.run_on_quarantined(JobKind::WipeAnyway, guard_code, keys, now, progress).await
+    }
+
+    /// "I deleted it on the website": for still-live or quarantined keys, one signed read with the
+    /// key's own credentials; only an invalid-key refusal proves it gone, and only then is the
+    /// secret wiped and the key revoked. Otherwise it keeps its status and the report says why.
+    pub async fn confirm_deleted(
+        &self,
+        guard_code: &str,
+        keys: &[KeyId],
+        now: DateTime<Utc>,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        self.run_on_quarantined(JobKind::Confirm, guard_code, keys, now, progress).await
     }
 
     async fn run_on_quarantined(
@@ -320,7 +341,7 @@ impl RevokeEngine {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
         let _other_processes = self.process_lock()?;
         self.check_code(guard_code, now).await?;
-        let keys = self.quarantined(keys)?;
+        let keys = self.unfinished_keys(kind, keys)?;
         self.start(kind, keys, progress).await
     }
 
@@ -414,13 +435,35 @@ impl RevokeEngine {
                 keys
             }
         };
-        // Revoked keys are done: a second run skips them.
-        Ok(keys.into_iter().filter(|k| k.status != KeyStatus::Revoked).collect())
+        // Revoked keys are done, and so are keys wiped while still live (only the website can end
+        // those). A still-live key waits for the user's "I deleted it"; naming it runs it again.
+        let all = matches!(selection, Selection::All);
+        Ok(keys
+            .into_iter()
+            .filter(|k| match k.status {
+                KeyStatus::Revoked | KeyStatus::StillLiveWiped => false,
+                KeyStatus::StillLive => !all,
+                // A rejected key may only look gone (a wrong host answers the same): revoke it too.
+                KeyStatus::Active | KeyStatus::Quarantined | KeyStatus::Rejected => true,
+            })
+            .collect())
     }
 
-    fn quarantined(&self, ids: &[KeyId]) -> Result<Vec<KeyRecord>, RevokeError> {
-        let keys = self.select(&Selection::Keys(ids.to_vec()))?;
-        Ok(keys.into_iter().filter(|k| k.status == KeyStatus::Quarantined).collect())
+    /// The keys a follow-up job acts on: retry and wipe take quarantined and still-live keys;
+    /// confirm also takes keys wiped while still live (to say why it cannot prove them).
+    fn unfinished_keys(&self, kind: JobKind, ids: &[KeyId]) -> Result<Vec<KeyRecord>, RevokeError> {
+        let mut keys = Vec::new();
+        for id in ids {
+            keys.push(self.inner.store.get_key(*id)?.ok_or(RevokeError::UnknownKey(*id))?);
+        }
+        Ok(keys
+            .into_iter()
+            .filter(|k| match k.status {
+                KeyStatus::Quarantined | KeyStatus::StillLive => true,
+                KeyStatus::StillLiveWiped => kind == JobKind::Confirm,
+                KeyStatus::Active | KeyStatus::Revoked | KeyStatus::Rejected => false,
+            })
+            .collect())
     }
 
     async fn start(
@@ -448,7 +491,8 @@ impl RevokeEngine {
 
     /// Runs (or resumes) a job wave by wave: sub keys before the masters that revoke them.
     async fn run(&self, job: journal::JobRow, progress: Progress) -> Result<RevokeReport, RevokeError> {
-        let ctx = Ctx { inner: self.inner.clone(), job: Arc::from(job.id.as_str()), progress };
+        let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ctx = Ctx { inner: self.inner.clone(), job: Arc::from(job.id.as_str()), progress, abandoned };
         let steps = journal::steps(&self.inner.store.conn(), &job.id)?;
         let mut records = HashMap::new();
         for step in &steps {
@@ -474,11 +518,13 @@ impl RevokeEngine {
                 let failed_subs =
                     records.values().filter(|k| k.master_key_id == Some(key.id) && failed.contains(&k.id));
                 let held_back = failed_subs.count();
-                if held_back > 0 && job.kind != JobKind::WipeAnyway {
+                if held_back > 0 && matches!(job.kind, JobKind::Revoke | JobKind::Retry) {
                     let message = format!(
                         "Kept: this master key is what Latchkey needs to retry {held_back} sub key(s) whose revoke failed. Retry them, or wipe this key anyway."
                     );
-                    quarantine(&ctx, &key, &message, "held_for_retry");
+                    if let Err(e) = quarantine(&ctx, &key, &message, "held_for_retry") {
+                        abandon(&ctx, &key, &e);
+                    }
                     continue;
                 }
                 tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind));
@@ -486,7 +532,11 @@ impl RevokeEngine {
             drop(serial);
             while tasks.join_next().await.is_some() {}
         }
-        journal::finish_job(&self.inner.store.conn(), &job.id, ctx.now())?;
+        // A key whose journal write failed is not where the journal says: leave the job
+        // unfinished, so the next start (or `latchkey revoke --resume`) finishes that key.
+        if !ctx.abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+            journal::finish_job(&self.inner.store.conn(), &job.id, ctx.now())?;
+        }
         let job = journal::job(&self.inner.store.conn(), &job.id)?.ok_or(RevokeError::Interrupted)?;
         self.build_report(&job)
     }
@@ -544,26 +594,34 @@ fn event<'a>(key: &'a KeyRecord, action: Action, outcome: Outcome, detail: Strin
     Event { at, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail }
 }
 
+/// A key's journal write failed: the job stays unfinished (the resume finishes the key), and the
+/// user hears it now.
+fn abandon(ctx: &Ctx, key: &KeyRecord, error: &rusqlite::Error) {
+    ctx.abandoned.store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::warn!(key = %key.id, error = %error, "could not journal a revoke step; the job stays unfinished for the resume");
+    ctx.emit(ProgressEvent::Failed {
+        key_id: key.id,
+        error: format!(
+            "Latchkey could not write its revoke journal ({error}), so '{}' is not finished. Restart Latchkey (or run `latchkey revoke --resume`) and it will finish it; until then the key is not revoked.",
+            key.label
+        ),
+        kind: "storage".to_owned(),
+    });
+}
+
 /// The remote revoke failed (or was held back): keep the secret, mark the key quarantined.
-fn quarantine(ctx: &Ctx, key: &KeyRecord, message: &str, kind: &str) {
+fn quarantine(ctx: &Ctx, key: &KeyRecord, message: &str, kind: &str) -> rusqlite::Result<()> {
+    fail(ctx, key, KeyStatus::Quarantined, message, kind)
+}
+
+/// A failed step: keep the secret, set `status`, journal and audit why.
+fn fail(ctx: &Ctx, key: &KeyRecord, status: KeyStatus, message: &str, kind: &str) -> rusqlite::Result<()> {
     let at = ctx.now();
     let e = event(key, Action::Quarantine, Outcome::Failed, message.to_owned(), at);
-    let conn = ctx.inner.store.conn();
-    if let Err(err) = journal::complete(
-        &conn,
-        &ctx.job,
-        key.id,
-        KeyStatus::Quarantined,
-        StepState::Failed,
-        Some((message, kind)),
-        &e,
-        at,
-    ) {
-        tracing::warn!(key = %key.id, error = %err, "could not journal a quarantine; the resume will retry it");
-        return;
-    }
-    drop(conn);
+    let last = journal::Final { status, state: StepState::Failed, error: Some((message, kind)), proved_at: None };
+    journal::complete(&ctx.inner.store.conn(), &ctx.job, key.id, last, &e, at)?;
     ctx.emit(ProgressEvent::Failed { key_id: key.id, error: message.to_owned(), kind: kind.to_owned() });
+    Ok(())
 }
 
 async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
@@ -574,84 +632,110 @@ async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
     };
     // Crash tests only (a no-op otherwise): one key at a time, so a crash point freezes a clean state.
     let _serial = crash::serial().await;
+    if let Err(e) = process_key(&ctx, &key, &step, kind).await {
+        abandon(&ctx, &key, &e);
+    }
+}
+
+/// One key's steps. `Err` only for a journal write that failed.
+async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind) -> rusqlite::Result<()> {
     let store = &ctx.inner.store;
     let outcome = match (kind, step.state, step.outcome.clone()) {
         (_, StepState::RemoteDone | StepState::Wiping, Some(done)) => done,
         (JobKind::WipeAnyway, ..) => {
             let (url, steps) = remote::checklist(
-                &key,
-                "You chose to wipe this key locally without revoking it: it may still work on the exchange.",
+                key,
+                "You chose to wipe this key's secret here without a proof that it is gone: it still works on the exchange until you delete it there.",
             );
             let outcome = RemoteResult::NotRevoked { url, steps };
-            if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &outcome, ctx.now()).is_err() {
-                return;
-            }
+            journal::set_remote_done(&store.conn(), &ctx.job, key.id, &outcome, ctx.now())?;
             outcome
+        }
+        (JobKind::Confirm, ..) => {
+            journal::set_state(&store.conn(), &ctx.job, key.id, StepState::RemoteStarted, ctx.now())?;
+            match remote::prove(ctx, key).await {
+                Ok(at) => {
+                    let done = RemoteResult::AlreadyRevoked { proved_at: Some(at) };
+                    journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now())?;
+                    done
+                }
+                // Not proved: the key keeps the status it had (still live, quarantined).
+                Err(failure) => return fail(ctx, key, key.status, &failure.message, &failure.kind),
+            }
         }
         _ => {
             // Before: a crash from here on means "the call may have happened"; resuming calls
-            // again, which is safe because revoking is idempotent.
-            if journal::set_state(&store.conn(), &ctx.job, key.id, StepState::RemoteStarted, ctx.now()).is_err() {
-                return;
-            }
-            match remote::revoke(&ctx, &key).await {
+            // again, which is safe: a refused delete goes to the same proof.
+            journal::set_state(&store.conn(), &ctx.job, key.id, StepState::RemoteStarted, ctx.now())?;
+            match remote::revoke(ctx, key).await {
                 Ok(done) => {
                     crash::hit(crash::Point::RemoteAnswered, Some(key.id));
-                    if journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now()).is_err() {
-                        return;
-                    }
+                    journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now())?;
                     done
                 }
-                Err(failure) => {
-                    let message = if step.state == StepState::RemoteStarted && failure.kind == "rejected" {
-                        // Resumed after a crash: the first call may have reached the exchange and
-                        // deleted the key, and this refusal (a code Latchkey does not know, e.g.
-                        // Binance, which documents no "no such key" code) may only say so.
-                        format!(
-                            "{} The revoke was interrupted after its request was sent, so {} may have deleted the key already: look for it on the exchange's API page, and if it is gone choose \"Wipe locally anyway\".",
-                            failure.message, key.exchange
-                        )
-                    } else {
-                        failure.message
-                    };
-                    return quarantine(&ctx, &key, &message, &failure.kind);
-                }
+                Err(failure) => return quarantine(ctx, key, &failure.message, &failure.kind),
             }
         }
     };
     match &outcome {
         RemoteResult::Revoked { .. } => ctx.emit(ProgressEvent::RemoteOk { key_id: key.id, already_revoked: false }),
-        RemoteResult::AlreadyRevoked => ctx.emit(ProgressEvent::RemoteOk { key_id: key.id, already_revoked: true }),
+        RemoteResult::AlreadyRevoked { .. } => {
+            ctx.emit(ProgressEvent::RemoteOk { key_id: key.id, already_revoked: true })
+        }
         RemoteResult::Manual { url, .. } | RemoteResult::NotRevoked { url, .. } => {
             ctx.emit(ProgressEvent::Manual { key_id: key.id, url: url.clone() })
         }
     }
-    if journal::set_state(&store.conn(), &ctx.job, key.id, StepState::Wiping, ctx.now()).is_err() {
-        return;
+    if let RemoteResult::Manual { url, .. } = &outcome {
+        // Still live at the exchange: blocked from use, secret kept for the proof after the user
+        // deletes it on the website.
+        let at = ctx.now();
+        let detail = format!(
+            "still live on {}: no API revoke; blocked, secret kept; delete it at {url} and confirm",
+            key.exchange
+        );
+        let e = event(key, Action::Quarantine, Outcome::Failed, detail, at);
+        let last =
+            journal::Final { status: KeyStatus::StillLive, state: StepState::Done, error: None, proved_at: None };
+        return journal::complete(&store.conn(), &ctx.job, key.id, last, &e, at);
     }
+    journal::set_state(&store.conn(), &ctx.job, key.id, StepState::Wiping, ctx.now())?;
     let secrets = ctx.inner.secrets.clone();
     let id = key.id;
     match tokio::task::spawn_blocking(move || secrets.delete(id)).await {
         Ok(Ok(_)) => crash::hit(crash::Point::Wiped, Some(key.id)),
-        Ok(Err(e)) => return quarantine(&ctx, &key, &e.to_string(), "keychain"),
-        Err(_) => return,
+        Ok(Err(e)) => return quarantine(ctx, key, &e.to_string(), "keychain"),
+        Err(_) => {
+            // The blocking task died: whether the item is gone is unknown; the resume wipes again.
+            ctx.abandoned.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Ok(());
+        }
     }
-    let (action, detail) = match &outcome {
-        RemoteResult::Revoked { method } => {
-            (Action::Revoke, format!("revoked on {} ({method}); secret wiped", key.exchange))
-        }
-        RemoteResult::AlreadyRevoked => (Action::Revoke, format!("already gone on {}; secret wiped", key.exchange)),
-        RemoteResult::Manual { url, .. } => {
-            (Action::Wipe, format!("no API revoke: secret wiped; delete the key by hand at {url}"))
-        }
-        RemoteResult::NotRevoked { url, .. } => {
-            (Action::Wipe, format!("wiped locally without a remote revoke; delete the key by hand at {url}"))
-        }
+    // The proof's time is in the key's row and the journal; the entry has its own time.
+    let (action, detail, status, proved_at) = match &outcome {
+        RemoteResult::Revoked { method, proved_at } => (
+            Action::Revoke,
+            format!("revoked on {} ({method}), proved by its own signed call; secret wiped", key.exchange),
+            KeyStatus::Revoked,
+            *proved_at,
+        ),
+        RemoteResult::AlreadyRevoked { proved_at } => (
+            Action::Revoke,
+            format!("proved gone on {} by its own signed call; secret wiped", key.exchange),
+            KeyStatus::Revoked,
+            *proved_at,
+        ),
+        RemoteResult::NotRevoked { url, .. } | RemoteResult::Manual { url, .. } => (
+            Action::Wipe,
+            format!("secret wiped here without proof; still live on {}: delete it at {url}", key.exchange),
+            KeyStatus::StillLiveWiped,
+            None,
+        ),
     };
     let at = ctx.now();
-    let e = event(&key, action, Outcome::Ok, detail, at);
-    if journal::complete(&store.conn(), &ctx.job, key.id, KeyStatus::Revoked, StepState::Done, None, &e, at).is_err() {
-        return;
-    }
+    let e = event(key, action, Outcome::Ok, detail, at);
+    let last = journal::Final { status, state: StepState::Done, error: None, proved_at };
+    journal::complete(&store.conn(), &ctx.job, key.id, last, &e, at)?;
     ctx.emit(ProgressEvent::Wiped { key_id: key.id });
+    Ok(())
 }

@@ -4,7 +4,13 @@
 
 use std::time::Duration;
 
-use crate::exchange::{api_management_page, Endpoint, ExchangeError, MasterKey, RevokeOutcome, RevokeRequest};
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::exchange::{
+    api_management_page, Endpoint, ExchangeError, MasterKey, ProofVerdict, RevokeOutcome, RevokeRequest,
+};
 use crate::model::{KeyId, KeyRecord};
 use crate::secret::Credentials;
 
@@ -92,12 +98,58 @@ pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, R
         master: master.as_ref().map(|(endpoint, credentials)| MasterKey { endpoint, credentials }),
     };
     let limiter = ctx.inner.limiter(key.exchange, key.master_key_id);
+    let outcome = with_retries(ctx, key, Some(&limiter), || ctx.inner.client.revoke(&request)).await?;
+    Ok(map_outcome(outcome))
+}
+
+/// "I deleted it on the website": one signed read with the key's own credentials, in its own
+/// environment. Only that exchange's invalid-key refusal proves the key gone.
+pub(crate) async fn prove(ctx: &Ctx, key: &KeyRecord) -> Result<DateTime<Utc>, RemoteFailure> {
+    let Some(creds) = credentials(ctx, key.id).await? else {
+        return Err(RemoteFailure {
+            message: format!(
+                "Latchkey wiped this key's secret at your request, so it cannot prove that {} no longer knows the key. Check {}: once the key is gone there, delete it from Latchkey.",
+                key.exchange,
+                api_management_page(key.exchange, matches!(key.environment, crate::model::Environment::Demo))
+            ),
+            kind: "no_secret".to_owned(),
+        });
+    };
+    let endpoint = Endpoint::new(key.exchange, &key.environment).map_err(|e| RemoteFailure::from(&e))?;
+    let exchange = key.exchange;
+    match with_retries(ctx, key, None, || ctx.inner.client.prove_revoked(&endpoint, &creds)).await? {
+        ProofVerdict::Proved => Ok(ctx.now()),
+        ProofVerdict::StillLive => Err(RemoteFailure::from(&ExchangeError::StillLive {
+            exchange,
+            reason: format!("{exchange} still answers a signed read with this key's own credentials."),
+        })),
+        ProofVerdict::NotProved(e) => Err(RemoteFailure::from(&ExchangeError::RevokeUnproved {
+            exchange,
+            reason: format!("The key's own signed read was answered with: {e}"),
+        })),
+    }
+}
+
+/// One exchange call within the rate limit, with a per-request timeout and retries with backoff
+/// for transient failures (5xx, 429 honouring Retry-After, timeouts, network).
+async fn with_retries<T, F, Fut>(
+    ctx: &Ctx,
+    key: &KeyRecord,
+    limiter: Option<&super::limits::Limiter>,
+    call: F,
+) -> Result<T, RemoteFailure>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, ExchangeError>>,
+{
     let config = &ctx.inner.config;
     let mut attempt = 1u32;
     loop {
-        limiter.acquire().await;
-        let error = match tokio::time::timeout(config.request_timeout, ctx.inner.client.revoke(&request)).await {
-            Ok(Ok(outcome)) => return Ok(map_outcome(outcome)),
+        if let Some(limiter) = limiter {
+            limiter.acquire().await;
+        }
+        let error = match tokio::time::timeout(config.request_timeout, call()).await {
+            Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) => e,
             Err(_) => ExchangeError::Timeout { exchange: key.exchange, after: config.request_timeout },
         };
@@ -126,10 +178,11 @@ pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, R
 
 fn map_outcome(outcome: RevokeOutcome) -> RemoteResult {
     match outcome {
-        RevokeOutcome::Revoked { method } => RemoteResult::Revoked {
+        RevokeOutcome::Revoked { method, proved_at } => RemoteResult::Revoked {
             method: serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            proved_at: Some(proved_at),
         },
-        RevokeOutcome::AlreadyRevoked => RemoteResult::AlreadyRevoked,
+        RevokeOutcome::AlreadyRevoked { proved_at } => RemoteResult::AlreadyRevoked { proved_at: Some(proved_at) },
         RevokeOutcome::Manual { url, steps } => RemoteResult::Manual { url, steps },
     }
 }

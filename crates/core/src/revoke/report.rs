@@ -5,23 +5,28 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::exchange::api_management_page;
-use crate::model::{Exchange, KeyId, KeyRecord};
+use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
 
 use super::journal::{JobKind, JobRow, RemoteResult, StepRow, StepState};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum KeyResult {
-    /// Revoked on the exchange, secret wiped.
-    Revoked { method: String },
-    /// The exchange no longer knew the key; secret wiped.
-    AlreadyRevoked,
-    /// Secret wiped; the key must still be deleted by hand on the exchange.
+    /// Revoked on the exchange and proved gone by the key's own signed read; secret wiped.
+    #[serde(rename_all = "camelCase")]
+    Revoked { method: String, proved_at: Option<DateTime<Utc>> },
+    /// The key's own signed read proved the exchange no longer knows it; secret wiped.
+    #[serde(rename_all = "camelCase")]
+    AlreadyRevoked { proved_at: Option<DateTime<Utc>> },
+    /// No API could revoke it: still live on the exchange, blocked here, secret kept until the
+    /// user deletes it on the website and Latchkey proves it.
     Manual { url: String, steps: Vec<String> },
-    /// Wiped locally on request without a remote revoke: the key may still work on the exchange.
+    /// Wiped locally on request without a remote revoke: the key still works on the exchange.
     WipedOnly { url: String, steps: Vec<String> },
-    /// The remote revoke failed: the secret is kept for a retry and the key must not be used.
+    /// The remote revoke failed or was not proved: the secret is kept and the key must not be used.
     Quarantined { error: String, kind: String },
+    /// "I deleted it" was not proved: the key still looks live (or the proof failed).
+    Unconfirmed { error: String, kind: String },
     /// Not finished yet (a run in progress, or one to resume).
     Pending,
 }
@@ -31,6 +36,8 @@ pub enum KeyResult {
 pub enum ReportAction {
     Retry,
     WipeAnyway,
+    /// "I deleted it on the website": Latchkey proves it, then wipes the secret.
+    ConfirmDeleted,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -74,16 +81,37 @@ impl RevokeReport {
     pub fn quarantined(&self) -> Vec<KeyId> {
         self.keys.iter().filter(|k| matches!(k.result, KeyResult::Quarantined { .. })).map(|k| k.key_id).collect()
     }
+
+    /// Keys proved revoked at the exchange.
+    pub fn proved(&self) -> usize {
+        self.count(|r| matches!(r, KeyResult::Revoked { .. } | KeyResult::AlreadyRevoked { .. }))
+    }
+
+    /// Keys that still work at the exchange and must be deleted on its website.
+    pub fn still_live(&self) -> usize {
+        self.count(|r| {
+            matches!(r, KeyResult::Manual { .. } | KeyResult::WipedOnly { .. } | KeyResult::Unconfirmed { .. })
+        })
+    }
 }
 
-pub(crate) fn key_result(step: &StepRow) -> KeyResult {
+pub(crate) fn key_result(kind: JobKind, step: &StepRow) -> KeyResult {
     match (step.state, &step.outcome) {
-        (StepState::Failed, _) => KeyResult::Quarantined {
-            error: step.error.clone().unwrap_or_default(),
-            kind: step.error_kind.clone().unwrap_or_default(),
-        },
-        (StepState::Done, Some(RemoteResult::Revoked { method })) => KeyResult::Revoked { method: method.clone() },
-        (StepState::Done, Some(RemoteResult::AlreadyRevoked)) => KeyResult::AlreadyRevoked,
+        (StepState::Failed, _) => {
+            let (error, kind_text) =
+                (step.error.clone().unwrap_or_default(), step.error_kind.clone().unwrap_or_default());
+            if kind == JobKind::Confirm {
+                KeyResult::Unconfirmed { error, kind: kind_text }
+            } else {
+                KeyResult::Quarantined { error, kind: kind_text }
+            }
+        }
+        (StepState::Done, Some(RemoteResult::Revoked { method, proved_at })) => {
+            KeyResult::Revoked { method: method.clone(), proved_at: *proved_at }
+        }
+        (StepState::Done, Some(RemoteResult::AlreadyRevoked { proved_at })) => {
+            KeyResult::AlreadyRevoked { proved_at: *proved_at }
+        }
         (StepState::Done, Some(RemoteResult::Manual { url, steps })) => {
             KeyResult::Manual { url: url.clone(), steps: steps.clone() }
         }
@@ -103,9 +131,13 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
         if key.is_none() && step.state == StepState::Done && step.outcome.is_none() {
             continue;
         }
-        let result = key_result(step);
-        let actions = match result {
-            KeyResult::Quarantined { .. } => vec![ReportAction::Retry, ReportAction::WipeAnyway],
+        let result = key_result(job.kind, step);
+        // What the key's status today allows (an old report must not offer a finished key).
+        let actions = match key.as_ref().map(|k| k.status) {
+            Some(KeyStatus::Quarantined) => {
+                vec![ReportAction::Retry, ReportAction::WipeAnyway, ReportAction::ConfirmDeleted]
+            }
+            Some(KeyStatus::StillLive) => vec![ReportAction::ConfirmDeleted, ReportAction::WipeAnyway],
             _ => Vec::new(),
         };
         let (label, exchange, key_hint) = match key {
@@ -122,10 +154,21 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
         let url = api_management_page(exchange, false).to_owned();
         for key in reports.iter().filter(|k| k.exchange == exchange) {
             match &key.result {
-                KeyResult::Manual { url, .. } | KeyResult::WipedOnly { url, .. } => checklist.push(ChecklistItem {
+                KeyResult::Manual { url, .. } => checklist.push(ChecklistItem {
                     exchange,
                     url: url.clone(),
-                    text: format!("Delete the API key {} ('{}') on {exchange}'s API page.", key.key_hint, key.label),
+                    text: format!(
+                        "Delete the API key {} ('{}') on {exchange}'s API page, then come back to Latchkey and choose \"I deleted it\": Latchkey proves it is gone, then wipes its secret.",
+                        key.key_hint, key.label
+                    ),
+                }),
+                KeyResult::WipedOnly { url, .. } => checklist.push(ChecklistItem {
+                    exchange,
+                    url: url.clone(),
+                    text: format!(
+                        "Delete the API key {} ('{}') on {exchange}'s API page: its secret is wiped here, but it still works there.",
+                        key.key_hint, key.label
+                    ),
                 }),
                 _ => {}
             }

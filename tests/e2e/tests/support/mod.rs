@@ -295,6 +295,17 @@ impl Sim {
         assert!(out.status.success(), "GET /__sim/state failed");
         serde_json::from_slice(&out.stdout).expect("sim state is JSON")
     }
+
+    /// What a user deleting the key on the exchange's website does.
+    pub fn delete_key(&self, api_key: &str) {
+        let body = serde_json::json!({ "apiKey": api_key }).to_string();
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "POST", "-H", "content-type: application/json", "-d", &body])
+            .arg(format!("{}/__sim/delete-key", self.base_url))
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "POST /__sim/delete-key failed");
+    }
 }
 
 impl Drop for Sim {
