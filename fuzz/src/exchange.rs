@@ -56,11 +56,13 @@ fn documented(exchange: Exchange, code: &str) -> Option<&'static str> {
 
 /// "This key does not exist" when deleting a key.
 /// The invalid-key refusals of a key's own read that prove the key gone (issue 10, item 2).
+/// What proves a key gone when nothing rules out an IP refusal (Binance's -2015 says "unknown
+/// key, IP or permission" in one code, so alone it proves nothing).
 fn proof_codes(exchange: Exchange) -> &'static [&'static str] {
     match exchange {
         Exchange::Okx => &["50111", "50119"],
         Exchange::Bybit => &["10003"],
-        Exchange::Binance => &["-2015", "-2014"],
+        Exchange::Binance => &["-2014"],
     }
 }
 

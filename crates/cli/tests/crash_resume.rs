@@ -112,6 +112,8 @@ impl World {
                 permissions: serde_json::from_value(serde_json::to_value(&key.permissions).unwrap()).unwrap(),
                 master_key_id: master.map(|m| ids[m]),
                 sub_account: sub_account.map(str::to_owned),
+                // As the wizard saves a key: checked with the exchange from this computer.
+                verified_at: Some(Utc::now()),
                 ..KeyRecord::sample(exchange, label, Utc::now(), 90)
             };
             let creds = Credentials::new(&key.api_key, &key.secret, key.passphrase.as_deref());

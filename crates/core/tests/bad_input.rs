@@ -195,11 +195,12 @@ async fn revoke_cases(t: &mut Table) {
         key: &sub_creds,
         sub_account: Some(sub_account),
         master: Some(MasterKey { endpoint: &okx, credentials: &master_creds }),
+        answered_here: false,
     };
     let e = client().revoke(&request("not-my-sub")).await.unwrap_err();
     t.row(area, "OKX sub key, a wrong sub-account name", e, &["still works", "I deleted it"], Some(&sub.secret));
     let demo = Endpoint::custom_demo(Exchange::Okx, &sim.base_url()).unwrap();
-    let e = client().prove_revoked(&demo, &sub_creds).await.map(|v| format!("{v:?}")).unwrap_or_default();
+    let e = client().prove_revoked(&demo, &sub_creds, false).await.map(|v| format!("{v:?}")).unwrap_or_default();
     assert!(e.contains("50101"), "{e}");
     sim.delete_key(&master.api_key);
     let e = client().revoke(&request("bot-sub-1")).await.unwrap_err();
@@ -213,6 +214,7 @@ async fn revoke_cases(t: &mut Table) {
             key: &creds(&trade),
             sub_account: None,
             master: Some(MasterKey { endpoint: &bybit, credentials: &gone_master }),
+            answered_here: false,
         })
         .await
         .unwrap_err();

@@ -160,6 +160,7 @@ async fn okx_delete_apikey_is_limited_to_one_per_second() {
         key,
         sub_account: Some("bot-sub-1"),
         master: Some(MasterKey { endpoint: &okx, credentials: &master }),
+        answered_here: false,
     };
 
     let strict = client();

@@ -6,7 +6,7 @@
 mod exchange_support;
 
 use exchange_support::*;
-use latchkey_core::exchange::{Endpoint, MasterKey, RevokeMethod, RevokeOutcome, RevokeRequest};
+use latchkey_core::exchange::{Endpoint, ExchangeError, MasterKey, RevokeMethod, RevokeOutcome, RevokeRequest};
 use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::secret::Credentials;
 
@@ -16,7 +16,13 @@ fn request<'a>(
     sub_account: Option<&'a str>,
     master: Option<&'a Credentials>,
 ) -> RevokeRequest<'a> {
-    RevokeRequest { endpoint, key, sub_account, master: master.map(|credentials| MasterKey { endpoint, credentials }) }
+    RevokeRequest {
+        endpoint,
+        key,
+        sub_account,
+        master: master.map(|credentials| MasterKey { endpoint, credentials }),
+        answered_here: false,
+    }
 }
 
 fn method(outcome: RevokeOutcome) -> RevokeMethod {
@@ -117,7 +123,7 @@ async fn a_failed_proof_is_no_proof() {
     // The key's own environment does not match: OKX's 50101 proves nothing.
     sim.clear_faults();
     let demo = Endpoint::custom_demo(Exchange::Okx, &sim.base_url()).unwrap();
-    let verdict = client().prove_revoked(&demo, &creds(&seed_key("okx-read-only"))).await.unwrap();
+    let verdict = client().prove_revoked(&demo, &creds(&seed_key("okx-read-only")), false).await.unwrap();
     assert!(
         matches!(&verdict, latchkey_core::exchange::ProofVerdict::NotProved(e) if e.code() == Some("50101")),
         "{verdict:?}"
@@ -161,6 +167,7 @@ async fn okx_master_errors() {
         key: &sub,
         sub_account: Some("bot-sub-1"),
         master: Some(MasterKey { endpoint: &demo, credentials: &demo_master }),
+        answered_here: false,
     };
     let err = client().revoke(&demo_request).await.unwrap_err();
     // The delete is refused (50038), and the live sub key's own call on the demo host is refused as
@@ -244,11 +251,19 @@ async fn binance_sub_key_through_its_master() {
     assert_eq!(method(outcome), RevokeMethod::ViaMaster);
     assert!(!sim.state().has_key(&sub.api_key));
     // Binance documents no "no such key" code: the repeat is refused with the simulator's own
-    // code, and the sub key's own call (-2015) proves it gone, where before it was only "may be".
+    // code, and the sub key's own call gets -2015, which Binance also sends for an IP the key does
+    // not allow. With the delete refused, that proves nothing for a key never checked from here...
     tokio::time::sleep(std::time::Duration::from_millis(1010)).await;
-    let again = client().revoke(&request(&binance, &creds(&sub), email, Some(&master))).await.unwrap();
+    let err = client().revoke(&request(&binance, &creds(&sub), email, Some(&master))).await.unwrap_err();
+    assert!(matches!(err, ExchangeError::RevokeUnproved { .. }), "{err:?}");
+    assert!(err.to_string().contains("Binance reports all three with one code"), "{err}");
+    // ...and proves it gone for a key whose last check from this computer was answered.
+    tokio::time::sleep(std::time::Duration::from_millis(1010)).await;
+    let sub_creds = creds(&sub);
+    let checked_here = RevokeRequest { answered_here: true, ..request(&binance, &sub_creds, email, Some(&master)) };
+    let again = client().revoke(&checked_here).await.unwrap();
     assert!(already(&again), "{again:?}");
-    assert_eq!(proof_codes(&sim, "/sapi/v1/account/apiRestrictions"), ["-2015", "-2015"]);
+    assert_eq!(proof_codes(&sim, "/sapi/v1/account/apiRestrictions"), ["-2015", "-2015", "-2015"]);
 
     let read_only_master = creds(&seed_key("binance-read-only"));
     let other = seed_key("binance-master");
@@ -281,6 +296,7 @@ async fn a_master_from_another_exchange_is_refused() {
         key: &key,
         sub_account: Some("bot-sub-1"),
         master: Some(MasterKey { endpoint: &bybit, credentials: &master }),
+        answered_here: false,
     };
     let err = client().revoke(&request).await.unwrap_err();
     assert!(err.to_string().contains("Choose a master key from OKX"), "{err}");

@@ -361,6 +361,7 @@ async fn a_crash_mid_revoke_is_finished_by_resume() {
             key: &sub_creds,
             sub_account: Some("bot-sub-1"),
             master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+            answered_here: false,
         })
         .await
         .unwrap();
@@ -394,7 +395,8 @@ async fn a_crash_mid_revoke_is_finished_by_resume() {
 
 /// A crash after Binance deleted the sub key but before its answer was journaled: the resume asks
 /// again and Binance refuses (the key is gone, with a code Binance does not document). That refusal
-/// proves nothing, but the sub key's own signed call, refused with -2015, does: the key is proved
+/// proves nothing, but the sub key's own signed call, refused with -2015 (for a key that answered
+/// from this computer before, so not an IP refusal), does: the key is proved
 /// revoked, where before it was left quarantined as "may already be deleted". (Found by
 /// crates/cli/tests/crash_resume.rs, `remote_answered`.)
 #[tokio::test]
@@ -440,6 +442,7 @@ async fn a_binance_delete_lost_in_a_crash_is_proved_on_resume() {
             key: &sub_creds,
             sub_account: Some(BINANCE_EMAIL),
             master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+            answered_here: false,
         })
         .await
         .unwrap();

@@ -42,9 +42,9 @@ pub fn inspect(exchange: Exchange, answer: &Answer<'_>, demo: bool) -> Result<Ke
 }
 
 /// What a revoke's proof read (the revoked key's own signed inspection call) concludes from this
-/// answer: only an invalid-key refusal proves the key gone.
+/// answer, when nothing rules out an IP refusal: only an invalid-key refusal proves the key gone.
 pub fn revoke_proof(exchange: Exchange, answer: &Answer<'_>) -> ProofVerdict {
-    proof_verdict(exchange, interpret(exchange, answer))
+    proof_verdict(exchange, interpret(exchange, answer), false)
 }
 
 /// The exchange's clock, in Unix milliseconds, from an answer to its public time call.

@@ -36,6 +36,9 @@ pub struct RevokeRequest<'a> {
     /// (`subAcct`), Binance's sub-account email. Bybit needs none.
     pub sub_account: Option<&'a str>,
     pub master: Option<MasterKey<'a>>,
+    /// The key's last check from this computer succeeded, so this computer's IP was allowed:
+    /// Binance's one code for "unknown key, IP or permission" (-2015) can then mean the key is gone.
+    pub answered_here: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -72,21 +75,28 @@ pub enum ProofVerdict {
 }
 
 /// Which refusals of a key's *own* read prove that key is gone: OKX 50111/50119, Bybit 10003,
-/// Binance -2015/-2014. Binance's -2015 also covers "IP or permissions"; the read is the key's own
-/// inspection, which needs no permission, so only an IP whitelist could mask a live key there.
+/// Binance -2014, and Binance -2015 where the IP is ruled out (see [`proof_verdict`]).
 pub(crate) fn proves_gone(exchange: Exchange, code: &str) -> bool {
     match exchange {
         Exchange::Okx => matches!(code, "50111" | okx::KEY_NOT_FOUND),
         Exchange::Bybit => code == bybit::KEY_NOT_FOUND,
-        Exchange::Binance => matches!(code, "-2015" | "-2014"),
+        Exchange::Binance => code == "-2014",
     }
 }
 
-/// What the answer to a proof read means.
-pub(crate) fn proof_verdict(exchange: Exchange, answer: Result<Value, ExchangeError>) -> ProofVerdict {
+/// What the answer to a proof read means. Binance's -2015 means an unknown key, an IP the key does
+/// not allow, or a missing permission, all in one code; the read is the key's own inspection, which
+/// needs no permission, so it proves the key gone only when `ip_ruled_out`: the master's delete was
+/// just accepted, or the key answered a signed call from this computer before.
+pub(crate) fn proof_verdict(
+    exchange: Exchange,
+    answer: Result<Value, ExchangeError>,
+    ip_ruled_out: bool,
+) -> ProofVerdict {
     match answer {
         Ok(_) => ProofVerdict::StillLive,
         Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => ProofVerdict::Proved,
+        Err(ExchangeError::KeyIpOrPermission { .. }) if ip_ruled_out => ProofVerdict::Proved,
         Err(e) => ProofVerdict::NotProved(e),
     }
 }
@@ -154,10 +164,16 @@ impl ExchangeClient {
 
     /// Signs one harmless read (the key's own inspection call) with the key's own credentials, in
     /// its own environment. Transient failures come back as errors, for the caller's retry.
-    pub async fn prove_revoked(&self, endpoint: &Endpoint, key: &Credentials) -> Result<ProofVerdict, ExchangeError> {
+    /// `ip_ruled_out`: see [`proof_verdict`].
+    pub async fn prove_revoked(
+        &self,
+        endpoint: &Endpoint,
+        key: &Credentials,
+        ip_ruled_out: bool,
+    ) -> Result<ProofVerdict, ExchangeError> {
         endpoint.require_key_endpoints()?;
         let answer = self.signed(endpoint, key, &Call::get(inspect_path(endpoint.exchange))).await;
-        match proof_verdict(endpoint.exchange, answer) {
+        match proof_verdict(endpoint.exchange, answer, ip_ruled_out) {
             ProofVerdict::NotProved(e) if e.is_transient() => Err(e),
             verdict => Ok(verdict),
         }
@@ -171,7 +187,8 @@ impl ExchangeClient {
         answer: DeleteAnswer,
     ) -> Result<RevokeOutcome, ExchangeError> {
         let exchange = request.endpoint.exchange;
-        let verdict = self.prove_revoked(request.endpoint, request.key).await?;
+        let ip_ruled_out = request.answered_here || matches!(answer, DeleteAnswer::Accepted);
+        let verdict = self.prove_revoked(request.endpoint, request.key, ip_ruled_out).await?;
         let proved_at = self.now();
         match (verdict, answer) {
             (ProofVerdict::Proved, DeleteAnswer::Accepted) => Ok(RevokeOutcome::Revoked { method, proved_at }),
@@ -324,12 +341,22 @@ mod tests {
     #[test]
     fn only_an_invalid_key_refusal_is_proof() {
         let invalid = |exchange, code: &str| Err(ExchangeError::InvalidKey { exchange, code: code.to_owned() });
-        let proved = |exchange, answer| matches!(proof_verdict(exchange, answer), ProofVerdict::Proved);
+        let proved = |exchange, answer| matches!(proof_verdict(exchange, answer, false), ProofVerdict::Proved);
         assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50111")));
         assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50119")));
         assert!(proved(Exchange::Bybit, invalid(Exchange::Bybit, "10003")));
         assert!(proved(Exchange::Binance, invalid(Exchange::Binance, "-2014")));
-        assert!(proved(Exchange::Binance, Err(ExchangeError::KeyIpOrPermission { code: "-2015".into() })));
+        // -2015 also means "IP not allowed": proof only once the IP is ruled out.
+        let key_or_ip = |ip_ruled_out| {
+            proof_verdict(
+                Exchange::Binance,
+                Err(ExchangeError::KeyIpOrPermission { code: "-2015".into() }),
+                ip_ruled_out,
+            )
+        };
+        assert!(matches!(key_or_ip(true), ProofVerdict::Proved));
+        assert!(matches!(key_or_ip(false), ProofVerdict::NotProved(_)));
+        assert!(matches!(proof_verdict(Exchange::Okx, invalid(Exchange::Okx, "50111"), false), ProofVerdict::Proved));
         for (exchange, e) in [
             (Exchange::Okx, ExchangeError::WrongEnvironment { exchange: Exchange::Okx, code: "50101".into() }),
             (Exchange::Okx, ExchangeError::BadSignature { exchange: Exchange::Okx, code: "50113".into() }),
@@ -345,9 +372,9 @@ mod tests {
             ),
         ] {
             let text = e.to_string();
-            assert!(matches!(proof_verdict(exchange, Err(e)), ProofVerdict::NotProved(_)), "{text}");
+            assert!(matches!(proof_verdict(exchange, Err(e), true), ProofVerdict::NotProved(_)), "{text}");
         }
-        assert!(matches!(proof_verdict(Exchange::Okx, Ok(Value::Null)), ProofVerdict::StillLive));
+        assert!(matches!(proof_verdict(Exchange::Okx, Ok(Value::Null), false), ProofVerdict::StillLive));
     }
 
     #[test]

@@ -96,10 +96,17 @@ pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, R
         key: &creds,
         sub_account: key.sub_account.as_deref(),
         master: master.as_ref().map(|(endpoint, credentials)| MasterKey { endpoint, credentials }),
+        answered_here: answered_here(key),
     };
     let limiter = ctx.inner.limiter(key.exchange, key.master_key_id);
     let outcome = with_retries(ctx, key, Some(&limiter), || ctx.inner.client.revoke(&request)).await?;
     Ok(map_outcome(outcome))
+}
+
+/// Whether the key ever answered a signed call from this computer (a check that succeeded): its
+/// IP was allowed here then, so Binance's -2015 on the proof read points at the key itself.
+fn answered_here(key: &KeyRecord) -> bool {
+    key.verified_at.is_some()
 }
 
 /// "I deleted it on the website": one signed read with the key's own credentials, in its own
@@ -117,7 +124,8 @@ pub(crate) async fn prove(ctx: &Ctx, key: &KeyRecord) -> Result<DateTime<Utc>, R
     };
     let endpoint = Endpoint::new(key.exchange, &key.environment).map_err(|e| RemoteFailure::from(&e))?;
     let exchange = key.exchange;
-    match with_retries(ctx, key, None, || ctx.inner.client.prove_revoked(&endpoint, &creds)).await? {
+    let ip_ruled_out = answered_here(key);
+    match with_retries(ctx, key, None, || ctx.inner.client.prove_revoked(&endpoint, &creds, ip_ruled_out)).await? {
         ProofVerdict::Proved => Ok(ctx.now()),
         ProofVerdict::StillLive => Err(RemoteFailure::from(&ExchangeError::StillLive {
             exchange,

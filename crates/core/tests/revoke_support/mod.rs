@@ -115,6 +115,8 @@ pub fn record(key: &SimKey, base_url: &str, master: Option<KeyId>, sub_account: 
         key_hint: format!("{}…", &key.api_key[..4]),
         master_key_id: master,
         sub_account: sub_account.map(str::to_owned),
+        // As the wizard saves a key: checked with the exchange from this computer.
+        verified_at: Some(Utc::now()),
         ..KeyRecord::sample(
             match key.exchange {
                 SimExchange::Okx => Exchange::Okx,
