@@ -83,6 +83,7 @@ fn progress_to(channel: Channel<ProgressView>) -> Progress {
             ProgressEvent::Planned { key_id, label, exchange, .. } => {
                 (key_id, "planned", format!("{label} ({exchange}): queued"))
             }
+            ProgressEvent::RemoteStarted { key_id } => (key_id, "remote_started", "Asking the exchange…".to_owned()),
             ProgressEvent::RemoteOk { key_id, already_revoked: true } => (
                 key_id,
                 "already_revoked",

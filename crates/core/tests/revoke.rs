@@ -9,7 +9,7 @@ mod revoke_support;
 use std::time::Duration;
 
 use exchange_sim::{Fault, FaultKind};
-use latchkey_core::model::KeyStatus;
+use latchkey_core::model::{KeyStatus, Permission};
 use latchkey_core::revoke::{
     no_progress, KeyResult, PlannedRoute, ProgressEvent, ReportAction, RevokeError, Selection,
 };
@@ -504,4 +504,80 @@ async fn another_process_neither_resumes_a_running_job_nor_starts_one() {
     assert!(matches!(result(master), KeyResult::Manual { .. }));
     let finals = store.audit_log(100).unwrap().iter().filter(|e| e.key_id == Some(sub) && e.action == "revoke").count();
     assert_eq!(finals, 1);
+}
+
+/// Issue 11, item 3: the key an API can revoke does not wait behind keys that can only be blocked.
+/// Fifteen Bybit keys without an API revoke (each still asks Bybit for its permissions, within
+/// Bybit's 5 calls/s) and four OKX keys with none (no call at all) are listed before the one Bybit
+/// key that can delete itself; every exchange answer takes 100 ms.
+#[tokio::test]
+async fn the_remote_revoke_starts_before_local_only_keys() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let env = Env::new(fast_config()).await;
+    let mut bybit_local = Vec::new();
+    for i in 0..15 {
+        let mut key = seed_key("bybit-master-trade");
+        key.label = format!("bybit-trade-{i}");
+        bybit_local.push(env.add_sim_key(&key, None, None));
+    }
+    let mut okx_local = Vec::new();
+    for i in 0..4 {
+        let mut key = seed_key("okx-master-ip-bound");
+        key.label = format!("okx-master-{i}");
+        okx_local.push(env.add_sim_key(&key, None, None));
+    }
+    // As the wizard saves it: the permissions Bybit reported (withdraw lets it delete itself).
+    let wallet = seed_key("bybit-master-wallet");
+    let mut record = record(&wallet, &env.sim.base_url(), None, None);
+    record.permissions = vec![Permission::Read, Permission::Withdraw];
+    let creds = latchkey_core::secret::Credentials::new(&wallet.api_key, &wallet.secret, None);
+    latchkey_core::keychain::SecretStore::put(&*env.secrets, record.id, "test", &creds).unwrap();
+    let added = latchkey_core::audit::Event {
+        at: chrono::Utc::now(),
+        action: latchkey_core::audit::Action::Add,
+        key_id: Some(record.id),
+        label: Some(&record.label),
+        outcome: latchkey_core::audit::Outcome::Ok,
+        detail: String::new(),
+    };
+    env.store.insert_key(&record, &added).unwrap();
+    let remote = record.id;
+    let plan = env.engine.plan(&Selection::All).unwrap();
+    assert_eq!(plan.iter().filter(|p| p.route == PlannedRoute::LocalOnly).count(), 19);
+    assert_eq!(plan.iter().find(|p| p.key_id == remote).unwrap().route, PlannedRoute::SelfDelete);
+    env.sim.set_fault(Fault::new(FaultKind::Latency { ms: 100 }));
+
+    let start = Instant::now();
+    let events: Arc<Mutex<Vec<(Duration, ProgressEvent)>>> = Arc::default();
+    let sink = events.clone();
+    let progress: latchkey_core::revoke::Progress = Arc::new(move |e| sink.lock().unwrap().push((start.elapsed(), e)));
+    let (code, now) = env.code();
+    let report = env.engine.emergency_revoke(&code, Selection::All, now, progress).await.unwrap();
+    assert!(revoked_via(&report.keys.iter().find(|k| k.key_id == remote).unwrap().result, "selfDelete"));
+    assert_eq!(report.still_live(), 19);
+
+    let events = events.lock().unwrap().clone();
+    let position = |wanted: &dyn Fn(&ProgressEvent) -> bool| events.iter().position(|(_, e)| wanted(e)).unwrap();
+    let started = |id| move |e: &ProgressEvent| matches!(e, ProgressEvent::RemoteStarted { key_id } if *key_id == id);
+    let manual = |id| move |e: &ProgressEvent| matches!(e, ProgressEvent::Manual { key_id, .. } if *key_id == id);
+    // The remote key's call goes out first, and it is done before any Bybit key is even asked.
+    let remote_started = position(&started(remote));
+    let remote_done = position(&|e| matches!(e, ProgressEvent::Wiped { key_id } if *key_id == remote));
+    for id in &bybit_local {
+        assert!(
+            position(&started(*id)) > remote_done,
+            "a local-only Bybit key was asked before the remote revoke finished"
+        );
+    }
+    let first_call = events.iter().position(|(_, e)| matches!(e, ProgressEvent::RemoteStarted { .. })).unwrap();
+    assert_eq!(first_call, remote_started);
+    // Keys no API can revoke and nothing needs asking spend no rate limit (OKX allows 1 call/s):
+    // all four are blocked at once instead of one a second.
+    for id in &okx_local {
+        assert!(!events.iter().any(|(_, e)| matches!(e, ProgressEvent::RemoteStarted { key_id } if key_id == id)));
+        let (at, _) = &events[position(&manual(*id))];
+        assert!(*at < Duration::from_millis(1500), "an OKX key without an API revoke waited {at:?}");
+    }
 }

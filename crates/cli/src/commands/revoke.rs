@@ -150,6 +150,7 @@ fn printer(labels: HashMap<KeyId, String>) -> Progress {
                 labels.insert(*key_id, label.clone());
                 format!("{label} ({exchange}): queued")
             }
+            ProgressEvent::RemoteStarted { key_id } => format!("{}: asking the exchange", name(key_id, &labels)),
             ProgressEvent::RemoteOk { key_id, already_revoked: true } => {
                 format!("{}: proved gone (its own signed call was refused as an invalid key)", name(key_id, &labels))
             }

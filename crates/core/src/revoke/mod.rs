@@ -89,6 +89,9 @@ pub struct PlanItem {
 pub enum ProgressEvent {
     #[serde(rename_all = "camelCase")]
     Planned { job_id: String, key_id: KeyId, label: String, exchange: Exchange },
+    /// The key's first call to its exchange went out (after the concurrency and rate limits).
+    #[serde(rename_all = "camelCase")]
+    RemoteStarted { key_id: KeyId },
     #[serde(rename_all = "camelCase")]
     RemoteOk { key_id: KeyId, already_revoked: bool },
     #[serde(rename_all = "camelCase")]
@@ -261,18 +264,7 @@ impl RevokeEngine {
                 Some(id) => self.inner.store.get_key(id)?,
                 None => None,
             };
-            let route = match (master, key.exchange) {
-                (Some(m), Exchange::Bybit) => PlannedRoute::ViaMaster { master_label: m.label },
-                (Some(m), _) if key.sub_account.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
-                    PlannedRoute::ViaMaster { master_label: m.label }
-                }
-                (None, Exchange::Bybit)
-                    if key.permissions.iter().any(|p| matches!(p, Permission::Transfer | Permission::Withdraw)) =>
-                {
-                    PlannedRoute::SelfDelete
-                }
-                _ => PlannedRoute::LocalOnly,
-            };
+            let route = route(key, master.as_ref());
             items.push(PlanItem { key_id: key.id, label: key.label.clone(), exchange: key.exchange, route });
         }
         Ok(items)
@@ -508,13 +500,28 @@ impl RevokeEngine {
                 .map(|s| s.key_id)
                 .collect();
             let mut tasks = tokio::task::JoinSet::new();
+            let mut todo: Vec<(&StepRow, Schedule)> = Vec::new();
+            for step in steps.iter().filter(|s| s.wave == wave && !s.state.finished()) {
+                let schedule = match records.get(&step.key_id) {
+                    Some(key) => self.schedule(key)?,
+                    None => Schedule::Remote,
+                };
+                todo.push((step, schedule));
+            }
+            // Remote revokes first: they are what shuts a key down (stable: the journal's order within each kind).
+            todo.sort_by_key(|(_, schedule)| *schedule != Schedule::Remote);
+            let gates = RemoteFirst::new(todo.iter().filter_map(|(step, schedule)| {
+                (*schedule == Schedule::Remote).then(|| records.get(&step.key_id).map(|k| k.exchange)).flatten()
+            }));
             // Crash tests only (a no-op otherwise): no key starts while this loop writes.
             let serial = crash::serial().await;
-            for step in steps.iter().filter(|s| s.wave == wave && !s.state.finished()) {
+            for (step, schedule) in todo {
                 let Some(key) = records.get(&step.key_id).cloned() else {
                     journal::set_state(&self.inner.store.conn(), &job.id, step.key_id, StepState::Done, ctx.now())?;
                     continue;
                 };
+                // Taken before any `continue`: a key held back drops its turn, which opens the gate.
+                let turn = gates.turn(key.exchange, schedule);
                 let failed_subs =
                     records.values().filter(|k| k.master_key_id == Some(key.id) && failed.contains(&k.id));
                 let held_back = failed_subs.count();
@@ -527,7 +534,7 @@ impl RevokeEngine {
                     }
                     continue;
                 }
-                tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind));
+                tasks.spawn(process(ctx.clone(), key, step.clone(), job.kind, turn));
             }
             drop(serial);
             while tasks.join_next().await.is_some() {}
@@ -539,6 +546,20 @@ impl RevokeEngine {
         }
         let job = journal::job(&self.inner.store.conn(), &job.id)?.ok_or(RevokeError::Interrupted)?;
         self.build_report(&job)
+    }
+
+    /// How a key's step is scheduled within its wave: see [`Schedule`].
+    fn schedule(&self, key: &KeyRecord) -> Result<Schedule, RevokeError> {
+        let master = match key.master_key_id {
+            Some(id) => self.inner.store.get_key(id)?,
+            None => None,
+        };
+        Ok(match route(key, master.as_ref()) {
+            PlannedRoute::ViaMaster { .. } | PlannedRoute::SelfDelete => Schedule::Remote,
+            // Bybit asks the key itself which permissions it holds before it gives up.
+            PlannedRoute::LocalOnly if key.exchange == Exchange::Bybit => Schedule::LocalAsks,
+            PlannedRoute::LocalOnly => Schedule::LocalOnly,
+        })
     }
 
     fn build_report(&self, job: &journal::JobRow) -> Result<RevokeReport, RevokeError> {
@@ -565,6 +586,86 @@ pub fn set_revoke_link(
         rusqlite::params![key.to_string(), master.map(|m| m.to_string()), sub],
     )?;
     Ok(())
+}
+
+/// How a key is expected to be revoked: through its master, by itself (Bybit), or not by any API.
+fn route(key: &KeyRecord, master: Option<&KeyRecord>) -> PlannedRoute {
+    match (master, key.exchange) {
+        (Some(m), Exchange::Bybit) => PlannedRoute::ViaMaster { master_label: m.label.clone() },
+        (Some(m), _) if key.sub_account.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
+            PlannedRoute::ViaMaster { master_label: m.label.clone() }
+        }
+        (None, Exchange::Bybit)
+            if key.permissions.iter().any(|p| matches!(p, Permission::Transfer | Permission::Withdraw)) =>
+        {
+            PlannedRoute::SelfDelete
+        }
+        _ => PlannedRoute::LocalOnly,
+    }
+}
+
+/// A key that an API can revoke must not wait behind keys that can only be blocked: within a wave
+/// remote revokes start first, and local-only keys never take their place in the exchange's
+/// concurrency or rate limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Schedule {
+    /// Revoked through an API: the exchange's concurrency and rate limit, first in line.
+    Remote,
+    /// No API revoke, but the exchange is asked first (a Bybit key's own permissions): waits until
+    /// every remote key of its exchange is done, so it takes none of their rate limit.
+    LocalAsks,
+    /// No API revoke and nothing to ask: no exchange call, so no limit to wait for.
+    LocalOnly,
+}
+
+/// Per exchange, how many remote keys of this wave are not done yet.
+struct RemoteFirst {
+    gates: HashMap<Exchange, Arc<tokio::sync::watch::Sender<usize>>>,
+}
+
+impl RemoteFirst {
+    fn new(remote: impl Iterator<Item = Exchange>) -> Self {
+        let mut counts: HashMap<Exchange, usize> = HashMap::new();
+        for exchange in remote {
+            *counts.entry(exchange).or_default() += 1;
+        }
+        let gates = counts.into_iter().map(|(e, n)| (e, Arc::new(tokio::sync::watch::channel(n).0))).collect();
+        RemoteFirst { gates }
+    }
+
+    fn turn(&self, exchange: Exchange, schedule: Schedule) -> Turn {
+        let gate = self.gates.get(&exchange);
+        match schedule {
+            Schedule::Remote => Turn::Remote(InFlight(gate.cloned())),
+            Schedule::LocalAsks => Turn::After(gate.map(|g| g.subscribe())),
+            Schedule::LocalOnly => Turn::NoCall,
+        }
+    }
+}
+
+/// A key's place in its wave (see [`RemoteFirst`]).
+pub(crate) enum Turn {
+    Remote(InFlight),
+    After(Option<tokio::sync::watch::Receiver<usize>>),
+    NoCall,
+}
+
+/// Held by a remote key while it is worked on; dropping it (however the key ends, or when it is
+/// held back and never starts) lets the local-only keys of its exchange go once none is left.
+pub(crate) struct InFlight(Option<Arc<tokio::sync::watch::Sender<usize>>>);
+
+impl InFlight {
+    fn none() -> Self {
+        InFlight(None)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(gate) = self.0.take() {
+            gate.send_modify(|left| *left = left.saturating_sub(1));
+        }
+    }
 }
 
 /// Wave 0: keys no selected key depends on; a master runs one wave after its last sub key.
@@ -624,21 +725,34 @@ fn fail(ctx: &Ctx, key: &KeyRecord, status: KeyStatus, message: &str, kind: &str
     Ok(())
 }
 
-async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind) {
-    let semaphore = ctx.inner.semaphores.get(&key.exchange).cloned();
+async fn process(ctx: Ctx, key: KeyRecord, step: StepRow, kind: JobKind, turn: Turn) {
+    // A remote key holds its `InFlight` until its steps are done: only then may the keys that
+    // need its exchange's limits for nothing but a question have them.
+    let (_done, calls) = match turn {
+        Turn::Remote(started) => (started, true),
+        Turn::After(gate) => {
+            // Before taking a permit: the remote keys it waits for need them.
+            if let Some(mut gate) = gate {
+                let _ = gate.wait_for(|left| *left == 0).await;
+            }
+            (InFlight::none(), true)
+        }
+        Turn::NoCall => (InFlight::none(), false),
+    };
+    let semaphore = ctx.inner.semaphores.get(&key.exchange).cloned().filter(|_| calls);
     let _permit = match semaphore {
         Some(s) => s.acquire_owned().await.ok(),
         None => None,
     };
     // Crash tests only (a no-op otherwise): one key at a time, so a crash point freezes a clean state.
     let _serial = crash::serial().await;
-    if let Err(e) = process_key(&ctx, &key, &step, kind).await {
+    if let Err(e) = process_key(&ctx, &key, &step, kind, calls).await {
         abandon(&ctx, &key, &e);
     }
 }
 
 /// One key's steps. `Err` only for a journal write that failed.
-async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind) -> rusqlite::Result<()> {
+async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind, calls: bool) -> rusqlite::Result<()> {
     let store = &ctx.inner.store;
     let outcome = match (kind, step.state, step.outcome.clone()) {
         (_, StepState::RemoteDone | StepState::Wiping, Some(done)) => done,
@@ -667,7 +781,7 @@ async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind) 
             // Before: a crash from here on means "the call may have happened"; resuming calls
             // again, which is safe: a refused delete goes to the same proof.
             journal::set_state(&store.conn(), &ctx.job, key.id, StepState::RemoteStarted, ctx.now())?;
-            match remote::revoke(ctx, key).await {
+            match remote::revoke(ctx, key, calls).await {
                 Ok(done) => {
                     crash::hit(crash::Point::RemoteAnswered, Some(key.id));
                     journal::set_remote_done(&store.conn(), &ctx.job, key.id, &done, ctx.now())?;

@@ -60,7 +60,9 @@ async fn credentials(ctx: &Ctx, id: KeyId) -> Result<Option<Credentials>, Remote
     }
 }
 
-pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, RemoteFailure> {
+/// `calls`: false when no API can revoke the key and nothing needs asking (the client answers
+/// with the checklist without a request), so no rate limit is spent on it.
+pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord, calls: bool) -> Result<RemoteResult, RemoteFailure> {
     let Some(creds) = credentials(ctx, key.id).await? else {
         return Ok(manual(key, "Latchkey no longer holds this key's secret, so it cannot revoke it through the API."));
     };
@@ -98,6 +100,10 @@ pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord) -> Result<RemoteResult, R
         master: master.as_ref().map(|(endpoint, credentials)| MasterKey { endpoint, credentials }),
         answered_here: answered_here(key),
     };
+    if !calls {
+        let outcome = ctx.inner.client.revoke(&request).await.map_err(|e| RemoteFailure::from(&e))?;
+        return Ok(map_outcome(outcome));
+    }
     let limiter = ctx.inner.limiter(key.exchange, key.master_key_id);
     let outcome = with_retries(ctx, key, Some(&limiter), || ctx.inner.client.revoke(&request)).await?;
     Ok(map_outcome(outcome))
@@ -155,6 +161,9 @@ where
     loop {
         if let Some(limiter) = limiter {
             limiter.acquire().await;
+        }
+        if attempt == 1 {
+            ctx.emit(ProgressEvent::RemoteStarted { key_id: key.id });
         }
         let error = match tokio::time::timeout(config.request_timeout, call()).await {
             Ok(Ok(value)) => return Ok(value),
