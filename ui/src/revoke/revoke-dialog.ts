@@ -11,7 +11,7 @@ import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal, type Modal } from '../lib/modal';
-import { actionText, isFinal, outcomeText, reportSummary, stageText } from './texts';
+import { actionText, outcomeText, ProgressCount, reportSummary, stageText } from './texts';
 
 export const REMINDER = 'Change your exchange account password and review active sessions.';
 
@@ -210,7 +210,7 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
     const rows = new Map<string, { li: HTMLElement; stage: HTMLElement; message: HTMLElement; plan: RevokePlanItem }>();
     const list = h('ul', { id: 'revoke-progress', class: 'progress-list', 'aria-label': 'Progress per key' },
       ...chosen.map((p) => {
-        const stage = h('span', { class: 'progress-stage' }, stageText('planned', p.exchange));
+        const stage = h('span', { class: 'progress-stage' }, stageText('planned', p.exchange, p.action));
         const message = h('span', { class: 'progress-message' });
         const li = h('li', { class: 'progress-item', 'data-id': p.id, 'data-stage': 'planned' },
           h('span', { class: 'progress-mark', 'aria-hidden': 'true' }),
@@ -220,21 +220,24 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
         return li;
       }));
     body.replaceChildren(h('p', { id: 'revoke-intro' }, 'Working on the selected keys. Keep Latchkey open until the report appears; if it is closed, the job resumes on the next start.'), list);
-    footer.replaceChildren(h('span', { class: 'spacer' }), h('span', { class: 'muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' In progress'));
+    // In the footer, which never scrolls away: how many keys are finished, as a bar and in words.
+    const count = new ProgressCount(rows.size);
+    const meter = h('progress', { id: 'revoke-meter', class: 'revoke-meter', max: count.total, value: 0, 'aria-labelledby': 'revoke-counter' });
+    const counter = h('span', { id: 'revoke-counter', class: 'revoke-counter' }, count.text());
+    footer.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), meter, counter);
     list.setAttribute('tabindex', '-1');
     list.focus();
-    let finished = 0;
     return (p: RevokeProgress) => {
       const row = rows.get(p.id);
       if (!row || closed) return;
-      const wasFinal = isFinal(row.li.getAttribute('data-stage') as RevokeProgress['stage']);
       row.li.setAttribute('data-stage', p.stage);
-      row.stage.textContent = stageText(p.stage, row.plan.exchange);
+      row.stage.textContent = stageText(p.stage, row.plan.exchange, row.plan.action);
       // A stage without words ("done") keeps the last thing Rust said about the key.
       if (p.message) row.message.textContent = p.message;
-      if (!wasFinal && isFinal(p.stage)) {
-        finished++;
-        status.textContent = `${finished} of ${rows.size} keys finished.`;
+      if (count.record(p.id, p.stage)) {
+        meter.value = count.done;
+        counter.textContent = count.text();
+        status.textContent = `${count.text()}.`;
       }
     };
   }

@@ -17,11 +17,12 @@ export function actionText(action: PlannedAction, exchange: Exchange): string {
   }
 }
 
-export function stageText(stage: RevokeStage, exchange: Exchange): string {
+/** `action`: what the plan said; a key no API can revoke may still be asked about itself first. */
+export function stageText(stage: RevokeStage, exchange: Exchange, action: PlannedAction = 'remote'): string {
   const ex = name(exchange);
   const texts: Record<RevokeStage, string> = {
     planned: 'Waiting',
-    remote_started: `Revoking at ${ex}…`,
+    remote_started: action === 'remote' ? `Revoking at ${ex}…` : `Asking ${ex} about the key…`,
     remote_ok: `Revoked at ${ex}, proved`,
     already_revoked: `Proved gone at ${ex}`,
     manual: `Still live — delete it on ${ex}’s website`,
@@ -34,9 +35,36 @@ export function stageText(stage: RevokeStage, exchange: Exchange): string {
   return texts[stage] ?? stage;
 }
 
-/** Stages after which nothing more happens to the key. */
+/** Stages after which nothing more happens to the key in an emergency revoke: wiped after the
+ * proof, still live (blocked, no API revoke), or kept in quarantine. */
 export function isFinal(stage: RevokeStage): boolean {
-  return stage === 'done' || stage === 'failed';
+  return stage === 'wiped' || stage === 'manual' || stage === 'failed' || stage === 'done';
+}
+
+/** Counts the keys of a revoke that reached a final state, as Rust's progress arrives. A key is
+ * counted once, however many final-looking stages follow. */
+export class ProgressCount {
+  private readonly finished = new Set<string>();
+  readonly total: number;
+
+  constructor(total: number) {
+    this.total = total;
+  }
+
+  /** Records one progress stage; true if this key just finished. */
+  record(id: string, stage: RevokeStage): boolean {
+    if (!isFinal(stage) || this.finished.has(id)) return false;
+    this.finished.add(id);
+    return true;
+  }
+
+  get done(): number {
+    return this.finished.size;
+  }
+
+  text(): string {
+    return `${this.done} of ${this.total} ${this.total === 1 ? 'key' : 'keys'} finished`;
+  }
 }
 
 export function outcomeText(outcome: RevokeOutcome): string {
