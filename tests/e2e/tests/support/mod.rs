@@ -225,6 +225,24 @@ impl Driver {
         self.wait_for(css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
     }
 
+    /// Polls a script (a function body that returns a value) until it returns `true`, for up to
+    /// `secs` seconds; `what` names the condition in the failure, with the script's last answer.
+    pub async fn wait_until(&self, what: &str, script: &str, secs: u64) {
+        println!("e2e: waiting until {what}");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let answer = tokio::time::timeout(Duration::from_secs(10), self.client.execute(script, vec![]))
+                .await
+                .unwrap_or_else(|_| panic!("WebDriver did not answer a script within 10 s ({what})"))
+                .unwrap_or_else(|e| panic!("script failed ({what}): {e}"));
+            if answer == serde_json::Value::Bool(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "not true within {secs} s: {what} (last answer {answer})");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn js(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}"))
     }
@@ -294,6 +312,17 @@ impl Sim {
         let out = Command::new("curl").args(["-sf", &format!("{}/__sim/state", self.base_url)]).output().expect("curl");
         assert!(out.status.success(), "GET /__sim/state failed");
         serde_json::from_slice(&out.stdout).expect("sim state is JSON")
+    }
+
+    /// Every answer to the exchange APIs takes `ms` longer from now on.
+    pub fn set_latency(&self, ms: u64) {
+        let body = serde_json::json!({ "kind": "latency", "ms": ms }).to_string();
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "POST", "-H", "content-type: application/json", "-d", &body])
+            .arg(format!("{}/__sim/fault", self.base_url))
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "POST /__sim/fault failed");
     }
 
     /// What a user deleting the key on the exchange's website does.
