@@ -10,11 +10,13 @@ mod support;
 use std::sync::Arc;
 
 use latchkey_core::exchange::{ClientConfig, Endpoint, ExchangeClient, SystemClock};
+use latchkey_core::guard::{Guard, GuardConfig, HashCost};
 use latchkey_core::keychain::Keychain;
 use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
 use latchkey_core::vault::{NewKey, Vault};
+use secrecy::ExposeSecret;
 use support::{env_path, oathtool_code, Driver, Sim};
 
 /// The seed's Bybit master: holds the withdraw permission, so it can delete itself.
@@ -55,6 +57,21 @@ async fn seed(data_dir: &std::path::Path, service: &str, base_url: &str) {
     }
 }
 
+/// 2FA set up in the same data dir and keychain (enrolment through the window is revoke.rs's
+/// business); returns the TOTP secret. The recovery codes are never used here, so they are hashed
+/// cheaply.
+fn seed_2fa(data_dir: &std::path::Path, service: &str) -> String {
+    let store = Arc::new(Store::open_in(data_dir).expect("store"));
+    let config = GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() };
+    let guard = Guard::new(store, Arc::new(Keychain::new(service)), config);
+    let now = chrono::Utc::now();
+    // A seed a previous run left in this session's keychain is replaced.
+    let enrollment = guard.begin_enrollment_destroying_old_seed(now).expect("begin 2FA");
+    let secret = enrollment.secret_base32.expose_secret().to_owned();
+    guard.confirm_enrollment(&oathtool_code(&secret, 0), now).expect("confirm 2FA");
+    secret
+}
+
 /// True when the element is inside the viewport and is what a click at its centre would hit.
 fn on_screen(css: &str) -> String {
     format!(
@@ -79,6 +96,7 @@ async fn emergency_revoke_stays_in_reach_at_800x600_and_shows_its_progress() {
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-revoke-reach";
     seed(&data_dir, service, &sim.base_url).await;
+    let secret = seed_2fa(&data_dir, service);
     let mut d = Driver::launch(
         "revoke-reach",
         &[("LATCHKEY_DATA_DIR", &data_dir), ("LATCHKEY_KEYCHAIN_SERVICE", std::path::Path::new(service))],
@@ -88,7 +106,7 @@ async fn emergency_revoke_stays_in_reach_at_800x600_and_shows_its_progress() {
     for i in 0..OKX_KEYS {
         d.note_secret(&okx_credentials(i).1);
     }
-    let secret = d.enrol_2fa().await;
+    d.note_secret(&secret);
 
     d.client.set_window_size(800, 600).await.expect("set the window to 800×600");
     d.wait_until(
@@ -105,23 +123,23 @@ async fn emergency_revoke_stays_in_reach_at_800x600_and_shows_its_progress() {
     .await;
 
     // Scrolled to the very bottom, the header and its red button are still there, clickable.
-    d.js("window.scrollTo(0, document.scrollingElement.scrollHeight); return true").await;
+    // Scrolled again on each try: the list may still be growing while the page settles.
     d.wait_until(
         "the list is scrolled to its bottom",
-        "const s = document.scrollingElement;
+        "const s = document.scrollingElement; s.scrollTop = s.scrollHeight;
          return s.scrollTop > 200 && Math.abs(s.scrollTop + window.innerHeight - s.scrollHeight) < 2",
         15,
     )
     .await;
     d.wait_until("Emergency revoke is on screen at the bottom of the list", &on_screen("#emergency-revoke"), 15).await;
     d.screenshot("dashboard-12-keys-scrolled").await;
-    let scrolled = d.js("return document.scrollingElement.scrollTop").await;
-    d.click("#emergency-revoke").await;
-    assert_eq!(
-        d.js("return document.scrollingElement.scrollTop").await,
-        scrolled,
-        "the click needed no scrolling: the button was in view"
-    );
+    // Clicked where it is on screen (a WebDriver click would scroll it into view first).
+    let clicked = d
+        .js("const r = document.querySelector('#emergency-revoke').getBoundingClientRect();
+             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+             hit.click(); return hit.closest('#emergency-revoke') !== null")
+        .await;
+    assert_eq!(clicked, serde_json::Value::Bool(true), "the point under the button is the button");
 
     // The dialog with twelve keys: the list scrolls, the confirm button stays on screen.
     d.wait_for("#revoke-dialog[data-phase=plan]").await;
