@@ -19,6 +19,9 @@
 //!   keeps its "still live" status.
 //! - A master key runs after the sub keys it revokes (it is needed for them), and is held back,
 //!   quarantined, if one of them failed: its secret is what a retry needs.
+//! - Within a wave, keys an API can revoke start first ([`Schedule`]): a key that can only be
+//!   blocked never takes their place in an exchange's concurrency or rate limit, and one that needs
+//!   no exchange call (OKX, Binance without a master) spends none of it.
 //! - Every public path that changes anything checks the 2FA code first.
 
 pub mod crash;
