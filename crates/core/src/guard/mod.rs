@@ -440,7 +440,15 @@ impl Guard {
             return Err(GuardError::LockedOut { wait_secs: wait });
         }
         let accepted = if let Some(digits) = totp_digits(code) {
-            self.check_totp(&mut s, &digits, now)?
+            match self.check_totp(&mut s, &digits, now) {
+                // Refused without costing a try (see check_totp), but on the record as a failure.
+                Err(GuardError::Replayed) => {
+                    let event = guard_event(action, now, Outcome::Failed, "code already used (replayed)");
+                    insert_audit(&tx, &event).and_then(|_| tx.commit()).map_err(|e| self.store.err(e))?;
+                    return Err(GuardError::Replayed);
+                }
+                other => other?,
+            }
         } else if recovery::normalize(code).is_some() {
             self.check_recovery(&tx, code, now)?
         } else {
