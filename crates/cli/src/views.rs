@@ -115,7 +115,7 @@ pub struct StatusJson {
 
 impl StatusJson {
     pub fn build(k: &KeyRecord, now: &DateTime<chrono::Local>, due_soon_days: u32, with_inspection: bool) -> Self {
-        let findings = k.inspection.as_ref().map(|i| risk::assess(i, now.with_timezone(&Utc))).unwrap_or_default();
+        let findings = k.inspection.as_ref().map(|i| risk::assess(i, *now)).unwrap_or_default();
         let rotation =
             rotation::status(k, now, due_soon_days).map(|status| RotationJson { text: status.describe(), status });
         StatusJson {
