@@ -298,6 +298,12 @@ describe('2FA enrolment', () => {
     expect($('#guard-status').dataset.enrolled).toBe('true');
     expect($('#guard-status').dataset.locked).toBe('true');
     expect($('#recovery-left').textContent).toBe('Recovery codes left: 7');
+    // Every action the code guards is named, reveal, copy and rotate included.
+    const guarded = [...document.querySelectorAll('#guarded-actions li')].map((li) => li.textContent ?? '').join('\n');
+    for (const action of [/emergency revoke/i, /retrying a revoke/i, /wiping a key locally/i, /confirming a key deleted/i, /revealing/i,
+      /copying a secret/i, /rotating a key/i, /deleting a key\b/i, /bots/i, /left in the keychain/i, /2FA off/i]) {
+      expect(guarded).toMatch(action);
+    }
     expect($('#guard-locked').textContent).toContain('try again in 2 min');
 
     click('#reenroll-2fa');

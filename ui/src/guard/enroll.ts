@@ -16,6 +16,7 @@ import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { codeField } from './code-field';
 import { renderQr } from './qr';
+import { GUARDED_ACTIONS } from './guarded';
 
 export interface EnrollOptions {
   /** 2FA is on already: a current code is needed before a new secret is made. */
@@ -347,9 +348,11 @@ export function openSecurity(opts: SecurityOptions): void {
     h('h2', { id: 'security-title' }, 'Two-factor authentication'),
     h('div', { id: 'guard-status', class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`, 'data-enrolled': String(s.enrolled), 'data-locked': String(!!lock) },
       h('p', { class: 'guard-state' }, h('span', { class: 'guard-dot', 'aria-hidden': 'true' }), s.enrolled ? '2FA is on' : '2FA is not set up'),
-      h('p', { class: 'muted' }, s.enrolled
-        ? 'Emergency revoke, deleting a key and turning 2FA off ask for a code from your authenticator app.'
-        : 'Without 2FA, emergency revoke and deleting keys cannot be used. Set it up now: it takes a minute.'),
+      h('p', { class: 'muted', id: 'guarded-intro' }, s.enrolled
+        ? 'These ask for a code from your authenticator app:'
+        : 'Without 2FA these cannot be used. Set it up now: it takes a minute.'),
+      h('ul', { id: 'guarded-actions', class: 'guarded-actions muted', 'aria-labelledby': 'guarded-intro' },
+        ...GUARDED_ACTIONS.map((a) => h('li', {}, a))),
       s.enrolled ? h('p', { id: 'recovery-left' }, `Recovery codes left: ${s.recoveryCodesLeft}`) : null,
       lock ? h('p', { id: 'guard-locked', class: 'card-error' }, lock) : null,
     ),
