@@ -98,6 +98,7 @@ function install(): void {
         }
         return { otpauthUri: `otpauth://totp/Latchkey?secret=${SECRET}&issuer=Latchkey`, qrSvg: QR, secretBase32: SECRET };
       case 'guard_confirm_enrollment':
+        if (backend.gate) await backend.gate.promise;
         if (backend.guardError) {
           const e = backend.guardError;
           backend.guardError = null;
@@ -248,8 +249,16 @@ describe('2FA enrolment', () => {
     await flush();
     expect($('#enroll-dialog [data-error-for=code]').textContent).toBe('That code is not right: check the clock.');
     type('#enroll-code', '492039');
+    // While Rust checks the code and hashes the recovery codes, the dialog says what it is doing.
+    backend.gate = deferred();
     click('#enroll-confirm');
     await flush();
+    expect($('#enroll-progress').textContent).toBe('Checking the code and making your recovery codes…');
+    expect($('#enroll-confirm').hasAttribute('disabled')).toBe(true);
+    backend.gate.release();
+    backend.gate = null;
+    await flush();
+    expect(document.querySelector('#enroll-progress')).toBeNull();
     expect(calls('guard_confirm_enrollment')).toEqual([{ code: '000000' }, { code: '492039' }]);
     expect($$('#recovery-codes .recovery-code').map((c) => c.textContent)).toEqual(RECOVERY);
     // The codes must be read: Escape does not throw them away.

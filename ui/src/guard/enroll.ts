@@ -230,13 +230,25 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
       busy = true;
       confirmBtn.disabled = true;
       showError(null);
+      // Rust checks the code, then hashes ten recovery codes (Argon2id, slow on purpose): say so
+      // while it runs rather than leave a dead button.
+      const progress = h('p', { id: 'enroll-progress', class: 'loading', role: 'status', 'aria-live': 'polite' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Checking the code and making your recovery codes…');
+      body.append(progress);
+      body.setAttribute('aria-busy', 'true');
+      const done = (): void => {
+        progress.remove();
+        body.removeAttribute('aria-busy');
+      };
       try {
         const { recoveryCodes } = await confirmEnrollment(code);
+        done();
         field.clear();
         busy = false;
         enrolled = true;
         showCodes(recoveryCodes);
       } catch (raw) {
+        done();
         busy = false;
         confirmBtn.disabled = false;
         const err = toIpcError(raw);

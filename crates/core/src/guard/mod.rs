@@ -384,11 +384,7 @@ impl Guard {
         };
         let codes: Vec<SecretString> =
             (0..recovery::COUNT).map(|_| recovery::generate()).collect::<Option<_>>().ok_or(GuardError::Random)?;
-        let hashes: Vec<String> = codes
-            .iter()
-            .map(|c| recovery::hash(c, self.config.recovery_cost))
-            .collect::<Option<_>>()
-            .ok_or(GuardError::Random)?;
+        let hashes = recovery::hash_all(&codes, self.config.recovery_cost).ok_or(GuardError::Random)?;
         self.secrets.put_totp(&pending.secret)?;
         let detail = if pending.destroys_old_seed {
             "2FA set up; the old 2FA secret the database did not know was destroyed, as chosen"
