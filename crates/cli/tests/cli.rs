@@ -761,6 +761,9 @@ fn parallel_processes_accept_a_code_once_and_count_every_wrong_code() {
     assert_eq!(refused.len(), 5, "{results:#?}");
     assert!(refused.iter().all(|(_, err)| err.contains("already used")), "{results:#?}");
     assert_eq!(audit_count(&env, "guard_verify", "ok"), 1, "the code was accepted once across processes");
+    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5, "each replay audited as a failure");
+    let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
+    assert_eq!(st["failures"], 0, "replays cost no try: {st}");
 
     // Four wrong guesses at once: four failures, none lost.
     let wrong = wrong_now(&secret);
@@ -774,7 +777,7 @@ fn parallel_processes_accept_a_code_once_and_count_every_wrong_code() {
     let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
     assert_eq!(st["failures"], 5, "{st}");
     assert!(st["lockedForSecs"].as_u64().unwrap() > 0, "{st}");
-    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5, "each evaluated guess counted and audited once");
+    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5 + 5, "the replays, and each evaluated guess once");
     assert_eq!(json(&env.latchkey(&["2fa", "status", "--json"], ""))["enrolled"], true);
 }
 
