@@ -111,11 +111,19 @@ pub fn run() {
     let core = state.core().ok();
     let client = state.exchange().ok();
     let builder = Builder::default()
-        // First, so a second launch only focuses the running one.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        // First, so a second launch only focuses the running one (a login start while it already
+        // runs changes nothing).
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            if !tray::starts_in_tray(argv.iter().skip(1)) {
+                tray::show_main(app)
+            }
+        }))
         .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        // The login entry passes START_IN_TRAY: a login start opens no window.
+        .plugin(tauri_plugin_autostart::Builder::new().args([tray::START_IN_TRAY]).build())
         .setup(move |app| {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+            tray::open_at_launch(app.handle(), &args);
             tray::quit_on_signals(app.handle());
             if let Err(e) = tray::install(app.handle()) {
                 // No tray on this desktop (e.g. no StatusNotifier host): the window still works.

@@ -170,6 +170,31 @@ pub fn set_still_live_count<R: Runtime>(app: &AppHandle<R>, n: usize) {
     }
 }
 
+/// The argument the login entry starts Latchkey with: straight into the tray, no window, as
+/// Settings promises ("Latchkey starts in the tray").
+pub const START_IN_TRAY: &str = "--tray";
+
+/// Whether this launch's arguments (without the program name) ask for the tray only.
+pub fn starts_in_tray<I, S>(args: I) -> bool
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    args.into_iter().any(|a| a.as_ref() == START_IN_TRAY)
+}
+
+/// The window at launch: built now unless the launch asked for the tray only. The config does not
+/// create it (`"create": false`), so a login start costs no web view until the user opens it.
+pub fn open_at_launch<R: Runtime>(app: &AppHandle<R>, args: &[std::ffi::OsString]) {
+    if starts_in_tray(args) {
+        tracing::info!("started in the tray");
+        return;
+    }
+    if let Err(e) = build_main(app, None) {
+        tracing::error!(error = %e, "could not open the main window");
+    }
+}
+
 /// Start at login is the user's choice, off unless enabled in Settings.
 pub fn apply_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(), IpcError> {
     let launcher = app.autolaunch();
@@ -181,5 +206,18 @@ pub fn apply_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Re
         Err(e) => {
             Err(IpcError::internal(format!("Could not turn on start at login: {e}. Your other settings were saved.")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_argument_starts_in_the_tray_and_nothing_else_does() {
+        assert!(starts_in_tray([START_IN_TRAY]));
+        assert!(starts_in_tray(["--verbose", "--tray"]));
+        assert!(!starts_in_tray(Vec::<String>::new()), "a plain launch opens the window");
+        assert!(!starts_in_tray(["--trayx", "tray"]));
     }
 }

@@ -27,5 +27,7 @@ export default defineConfig({
     environment: 'happy-dom',
     include: ['src/**/*.test.ts'],
     restoreMocks: true,
+    // Day counts are in the user's calendar: tests with a fixed clock fix the time zone too.
+    env: { TZ: 'UTC' },
   },
 });

@@ -41,7 +41,7 @@ pub async fn inspect_credentials(state: State<'_, AppState>, input: InspectInput
     drop(raw);
     let endpoint = Endpoint::new(input.exchange, &input.environment)?;
     let inspection = state.exchange()?.inspect(&endpoint, &credentials).await?;
-    let findings = risk::assess(&inspection, Utc::now());
+    let findings = risk::assess(&inspection, chrono::Local::now());
     Ok(InspectResult { inspection, findings })
 }
 

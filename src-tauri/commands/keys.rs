@@ -70,8 +70,7 @@ impl KeyView {
         settings: &Settings,
         now: &chrono::DateTime<chrono::Local>,
     ) -> latchkey_core::Result<KeyView> {
-        let now_utc = now.with_timezone(&Utc);
-        let findings = record.inspection.as_ref().map(|i| risk::assess(i, now_utc)).unwrap_or_default();
+        let findings = record.inspection.as_ref().map(|i| risk::assess(i, *now)).unwrap_or_default();
         let rotation = rotation::status(&record, now, settings.due_soon_days)
             .map(|status| RotationView { text: status.describe(), status });
         let mut successor_created = record.created_at;

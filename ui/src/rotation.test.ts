@@ -180,12 +180,12 @@ describe('key cards', () => {
     expect(cards.map((c) => c.dataset.label)).toEqual(['gone', 'late', 'soon', 'fine']);
     const badge = (label: string) => card(label).querySelector<HTMLElement>('.rotation-badge');
     expect(badge('gone')?.dataset.state).toBe('expired');
-    expect(badge('gone')?.textContent).toContain('Expired');
-    expect(badge('gone')?.textContent).toContain('expired 1 day ago');
+    // The state's word once: not "Expired · expired 1 day ago" nor "Overdue · overdue by 2 days".
+    expect(badge('gone')?.textContent).toBe('Expired 1 day ago (exchange expiry)');
     expect(badge('late')?.dataset.state).toBe('overdue');
-    expect(badge('late')?.textContent).toContain('overdue by 2 days');
+    expect(badge('late')?.textContent).toBe('Overdue by 2 days');
     expect(badge('soon')?.dataset.state).toBe('due_soon');
-    expect(badge('soon')?.textContent).toContain('rotate in 3 days');
+    expect(badge('soon')?.textContent).toBe('Due soon · rotate in 3 days');
     expect(badge('fine')?.dataset.state).toBe('ok');
     expect(badge('fine')?.textContent).toBe('rotate in 40 days');
     expect(card('old').querySelector('.rotation-badge')).toBeNull();

@@ -98,6 +98,7 @@ function install(): void {
         }
         return { otpauthUri: `otpauth://totp/Latchkey?secret=${SECRET}&issuer=Latchkey`, qrSvg: QR, secretBase32: SECRET };
       case 'guard_confirm_enrollment':
+        if (backend.gate) await backend.gate.promise;
         if (backend.guardError) {
           const e = backend.guardError;
           backend.guardError = null;
@@ -248,8 +249,16 @@ describe('2FA enrolment', () => {
     await flush();
     expect($('#enroll-dialog [data-error-for=code]').textContent).toBe('That code is not right: check the clock.');
     type('#enroll-code', '492039');
+    // While Rust checks the code and hashes the recovery codes, the dialog says what it is doing.
+    backend.gate = deferred();
     click('#enroll-confirm');
     await flush();
+    expect($('#enroll-progress').textContent).toBe('Checking the code and making your recovery codes…');
+    expect($('#enroll-confirm').hasAttribute('disabled')).toBe(true);
+    backend.gate.release();
+    backend.gate = null;
+    await flush();
+    expect(document.querySelector('#enroll-progress')).toBeNull();
     expect(calls('guard_confirm_enrollment')).toEqual([{ code: '000000' }, { code: '492039' }]);
     expect($$('#recovery-codes .recovery-code').map((c) => c.textContent)).toEqual(RECOVERY);
     // The codes must be read: Escape does not throw them away.
@@ -298,6 +307,12 @@ describe('2FA enrolment', () => {
     expect($('#guard-status').dataset.enrolled).toBe('true');
     expect($('#guard-status').dataset.locked).toBe('true');
     expect($('#recovery-left').textContent).toBe('Recovery codes left: 7');
+    // Every action the code guards is named, reveal, copy and rotate included.
+    const guarded = [...document.querySelectorAll('#guarded-actions li')].map((li) => li.textContent ?? '').join('\n');
+    for (const action of [/emergency revoke/i, /retrying a revoke/i, /wiping a key locally/i, /confirming a key deleted/i, /revealing/i,
+      /copying a secret/i, /rotating a key/i, /deleting a key\b/i, /bots/i, /left in the keychain/i, /2FA off/i]) {
+      expect(guarded).toMatch(action);
+    }
     expect($('#guard-locked').textContent).toContain('try again in 2 min');
 
     click('#reenroll-2fa');

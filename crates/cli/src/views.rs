@@ -104,8 +104,9 @@ pub struct StatusJson {
     #[serde(flatten)]
     pub key: KeyJson,
     pub rotation: Option<RotationJson>,
-    /// The worst finding's severity: fine, warning, high or critical.
-    pub severity: Severity,
+    /// The worst finding's severity: fine, warning, high or critical; `unknown` for a key the
+    /// exchange was never asked about.
+    pub severity: Risk,
     /// From the last inspection; empty when the key was never checked.
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,13 +115,16 @@ pub struct StatusJson {
 
 impl StatusJson {
     pub fn build(k: &KeyRecord, now: &DateTime<chrono::Local>, due_soon_days: u32, with_inspection: bool) -> Self {
-        let findings = k.inspection.as_ref().map(|i| risk::assess(i, now.with_timezone(&Utc))).unwrap_or_default();
+        let findings = k.inspection.as_ref().map(|i| risk::assess(i, *now)).unwrap_or_default();
         let rotation =
             rotation::status(k, now, due_soon_days).map(|status| RotationJson { text: status.describe(), status });
         StatusJson {
             key: KeyJson::from(k),
             rotation,
-            severity: risk::overall(&findings),
+            severity: match k.inspection {
+                Some(_) => Risk::Known(risk::overall(&findings)),
+                None => Risk::Unknown,
+            },
             findings,
             inspection: if with_inspection { k.inspection.clone() } else { None },
         }
@@ -155,6 +159,24 @@ pub fn permissions_text(p: &[Permission]) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// A key's risk as far as Latchkey knows it: without an inspection there are no facts to judge,
+/// and "fine" would be a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Unknown,
+    #[serde(untagged)]
+    Known(Severity),
+}
+
+/// "risk fine", "risk HIGH", or "risk unknown (never verified)".
+pub fn risk_text(risk: Risk) -> String {
+    match risk {
+        Risk::Unknown => "risk unknown (never verified)".to_owned(),
+        Risk::Known(s) => format!("risk {}", severity_text(s)),
+    }
 }
 
 pub fn severity_text(s: Severity) -> &'static str {

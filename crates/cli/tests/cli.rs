@@ -610,7 +610,8 @@ fn run_gives_only_keys_allowed_for_bots() {
     assert_eq!(details, ["bots may use this key", "bots may not use this key"]);
 }
 
-/// "given to X" is written only once X runs: a command that cannot start was given nothing.
+/// "given to X" is written only once X runs: a command that cannot start was given nothing, and
+/// its run is audited as a failure.
 #[test]
 #[ignore = "needs a Secret Service: run scripts/test-all.sh"]
 fn a_command_that_never_started_was_given_nothing() {
@@ -618,15 +619,40 @@ fn a_command_that_never_started_was_given_nothing() {
     ok(&env.add_via_stdin(&seed_key("binance-read-only"), "bn", &["--no-verify"]));
     let out = env.cmd(&["run", "bn", "--", "no-such-program-latchkey"]).output().unwrap();
     assert_eq!(out.status.code(), Some(127));
-    let given = |env: &Env| -> Vec<String> {
+    let runs = |env: &Env, outcome: &str| -> Vec<String> {
         let log = json(&env.latchkey(&["audit", "--json"], ""));
-        log.as_array().unwrap().iter().filter(|e| e["action"] == "run").map(|e| e["detail"].to_string()).collect()
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "run" && e["outcome"] == outcome)
+            .map(|e| e["detail"].to_string())
+            .collect()
     };
-    assert!(given(&env).is_empty(), "audited as given: {:?}", given(&env));
+    assert!(runs(&env, "ok").is_empty(), "audited as given: {:?}", runs(&env, "ok"));
+    let failed = runs(&env, "failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("`no-such-program-latchkey` could not start (not found)"), "{failed:?}");
     ok(&env.cmd(&["run", "bn", "--", "true"]).output().unwrap());
-    let entries = given(&env);
+    let entries = runs(&env, "ok");
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(entries[0].contains("given to `true`"), "{entries:?}");
+}
+
+/// A key never checked with its exchange has no known risk: `status` says so instead of "fine".
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn a_never_verified_key_is_not_called_fine() {
+    let mut env = Env::new();
+    ok(&env.add_via_stdin(&seed_key("binance-read-only"), "bn", &["--no-verify"]));
+    let status = ok(&env.latchkey(&["status"], ""));
+    assert!(!status.contains("risk fine"), "{status}");
+    assert!(status.contains("risk unknown (never verified)"), "{status}");
+    let st = json(&env.latchkey(&["status", "--json"], ""));
+    assert_eq!(st[0]["severity"], "unknown", "{st}");
+    // Once checked, the exchange's answer decides.
+    ok(&env.latchkey(&["check", "bn"], ""));
+    let status = ok(&env.latchkey(&["status"], ""));
+    assert!(!status.contains("never verified") && !status.contains("risk unknown"), "{status}");
 }
 
 #[cfg(unix)]
@@ -735,6 +761,9 @@ fn parallel_processes_accept_a_code_once_and_count_every_wrong_code() {
     assert_eq!(refused.len(), 5, "{results:#?}");
     assert!(refused.iter().all(|(_, err)| err.contains("already used")), "{results:#?}");
     assert_eq!(audit_count(&env, "guard_verify", "ok"), 1, "the code was accepted once across processes");
+    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5, "each replay audited as a failure");
+    let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
+    assert_eq!(st["failures"], 0, "replays cost no try: {st}");
 
     // Four wrong guesses at once: four failures, none lost.
     let wrong = wrong_now(&secret);
@@ -748,7 +777,7 @@ fn parallel_processes_accept_a_code_once_and_count_every_wrong_code() {
     let st = json(&env.latchkey(&["2fa", "status", "--json"], ""));
     assert_eq!(st["failures"], 5, "{st}");
     assert!(st["lockedForSecs"].as_u64().unwrap() > 0, "{st}");
-    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5, "each evaluated guess counted and audited once");
+    assert_eq!(audit_count(&env, "guard_verify", "failed"), 5 + 5, "the replays, and each evaluated guess once");
     assert_eq!(json(&env.latchkey(&["2fa", "status", "--json"], ""))["enrolled"], true);
 }
 

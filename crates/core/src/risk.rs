@@ -1,7 +1,7 @@
 //! Risk findings for one inspected key: pure, with the clock passed in, so the wizard's confirm
 //! step and every key card show the same verdict for the same facts.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::exchange::KeyInspection;
@@ -33,7 +33,8 @@ pub const EXPIRY_WARNING_DAYS: i64 = 14;
 pub const OKX_IDLE_EXPIRY_DAYS: i64 = 14;
 
 /// The findings for a key, most severe first. A read-only, IP-bound key gets one `Fine` finding.
-pub fn assess(key: &KeyInspection, now: DateTime<Utc>) -> Vec<Finding> {
+/// Days are counted in `now`'s time zone, as the rotation badge counts them.
+pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Finding> {
     let exchange = key.exchange;
     let mut findings = Vec::new();
     if key.has(Permission::Withdraw) {
@@ -52,24 +53,21 @@ pub fn assess(key: &KeyInspection, now: DateTime<Utc>) -> Vec<Finding> {
         findings.push(Finding { severity: Severity::High, code: "trade_without_ip_whitelist", message });
     }
     if let Some(expires_at) = key.expires_at {
-        let left = expires_at - now;
-        if left <= Duration::zero() {
+        let days_left = crate::rotation::days_until(expires_at, &now);
+        let date = expires_at.with_timezone(&now.timezone()).date_naive().format("%Y-%m-%d");
+        if expires_at <= now.with_timezone(&Utc) {
             findings.push(Finding {
                 severity: Severity::Critical,
                 code: "expired",
-                message: format!(
-                    "{exchange} says this key expired on {}. Create a new key and replace this one.",
-                    expires_at.format("%Y-%m-%d")
-                ),
+                message: format!("{exchange} says this key expired on {date}. Create a new key and replace this one."),
             });
-        } else if left <= Duration::days(EXPIRY_WARNING_DAYS) {
+        } else if days_left <= EXPIRY_WARNING_DAYS {
             findings.push(Finding {
                 severity: Severity::Warning,
                 code: "expiring_soon",
                 message: format!(
-                    "{exchange} will disable this key on {} (in {}). Rotate it before then{}.",
-                    expires_at.format("%Y-%m-%d"),
-                    days_phrase(left),
+                    "{exchange} will disable this key on {date} ({}). Rotate it before then{}.",
+                    days_phrase(days_left),
                     if key.ip_restricted { "" } else { ", or bind it to IP addresses so it stops expiring" }
                 ),
             });
@@ -91,11 +89,11 @@ pub fn overall(findings: &[Finding]) -> Severity {
     findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Fine)
 }
 
-fn days_phrase(left: Duration) -> String {
-    match left.num_days() {
-        0 => "less than a day".to_owned(),
-        1 => "1 day".to_owned(),
-        n => format!("{n} days"),
+fn days_phrase(days_left: i64) -> String {
+    match days_left {
+        ..=0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        n => format!("in {n} days"),
     }
 }
 
@@ -103,7 +101,7 @@ fn days_phrase(left: Duration) -> String {
 mod tests {
     use super::*;
     use crate::exchange::AccountKind;
-    use chrono::TimeZone;
+    use chrono::Duration;
 
     fn key(exchange: Exchange, permissions: &[Permission], ips: &[&str]) -> KeyInspection {
         KeyInspection {
@@ -174,7 +172,28 @@ mod tests {
         k.expires_at = Some(now() - Duration::hours(1));
         assert_eq!(assess(&k, now())[0].severity, Severity::Critical);
         k.expires_at = Some(now() + Duration::hours(3));
-        assert!(assess(&k, now())[0].message.contains("less than a day"));
+        assert!(assess(&k, now())[0].message.contains("(today)"));
+    }
+
+    #[test]
+    fn the_finding_and_the_rotation_badge_count_the_same_days() {
+        // 9.5 days of time but 10 calendar days: both say 10 (the finding used to say 9).
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 18, 0, 0).unwrap();
+        let mut k = key(Exchange::Bybit, &[Read], &["1.2.3.4"]);
+        k.expires_at = Some(Utc.with_ymd_and_hms(2026, 3, 11, 6, 0, 0).unwrap());
+        let mut record = crate::model::KeyRecord::sample(Exchange::Bybit, "k", now, 90);
+        record.inspection = Some(k.clone());
+        let message = &assess(&k, now)[0].message;
+        assert!(message.contains("on 2026-03-11 (in 10 days)"), "{message}");
+        assert_eq!(crate::rotation::status(&record, &now, 14).unwrap().describe(), "rotate in 10 days");
+        // In Tokyo it is already 2 March, and the expiry falls on 11 March there too: 9 for both.
+        let tokyo = now.with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+        let message = &assess(&k, tokyo)[0].message;
+        assert!(message.contains("on 2026-03-11 (in 9 days)"), "{message}");
+        assert_eq!(crate::rotation::status(&record, &tokyo, 14).unwrap().describe(), "rotate in 9 days");
+        // And the day before it falls: "tomorrow", not "in 1 days" or "less than a day".
+        let eve = Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap();
+        assert!(assess(&k, eve)[0].message.contains("(tomorrow)"), "{}", assess(&k, eve)[0].message);
     }
 
     #[test]

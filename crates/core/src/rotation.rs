@@ -75,10 +75,7 @@ pub fn status<Tz: TimeZone>(key: &KeyRecord, now: &DateTime<Tz>, due_soon_days: 
     }
     let (due_at, reason) = candidates.into_iter().min_by_key(|(at, _)| *at)?;
 
-    let tz = now.timezone();
-    let today = now.date_naive();
-    let due_day = due_at.with_timezone(&tz).date_naive();
-    let days_left = (due_day - today).num_days();
+    let days_left = days_until(due_at, now);
     let now_utc = now.with_timezone(&Utc);
     let state = match reason {
         DueReason::ExchangeExpiry | DueReason::OkxIdleExpiry if now_utc >= due_at => RotationState::Expired,
@@ -87,6 +84,13 @@ pub fn status<Tz: TimeZone>(key: &KeyRecord, now: &DateTime<Tz>, due_soon_days: 
         _ => RotationState::Ok,
     };
     Some(RotationStatus { state, due_at, reason, days_left })
+}
+
+/// Calendar days from `now`'s day to `at`'s day in `now`'s time zone; negative once past. The one
+/// day count for a date: the badge and the findings say the same number for the same expiry.
+pub fn days_until<Tz: TimeZone>(at: DateTime<Utc>, now: &DateTime<Tz>) -> i64 {
+    let day = at.with_timezone(&now.timezone()).date_naive();
+    (day - now.date_naive()).num_days()
 }
 
 fn okx_idle_rule_applies(key: &KeyRecord) -> bool {

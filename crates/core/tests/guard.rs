@@ -476,3 +476,17 @@ fn accepting_a_replaced_audit_log_needs_a_code_and_is_audited() {
     assert_eq!(accepted.len(), 1);
     assert!(accepted[0].contains("had recorded 1 entries"), "{accepted:?}");
 }
+
+#[test]
+fn a_replayed_code_is_audited_as_a_failure_without_costing_a_try() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    let (secret, _) = enroll(&g, t0());
+    let at = t0() + Duration::seconds(30);
+    let c = code(&secret, at);
+    g.verify(&c, at).unwrap();
+    assert!(matches!(g.verify(&c, at), Err(GuardError::Replayed)));
+    assert_eq!(audit_details(dir.path(), "guard_verify", "failed"), ["code already used (replayed)"]);
+    assert_eq!(g.status(at).unwrap().failures, 0, "whoever replays a code already saw it: no guess, no try");
+}

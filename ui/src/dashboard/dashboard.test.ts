@@ -73,3 +73,23 @@ describe('renderKeyList with many keys', () => {
     vi.useRealTimers();
   });
 });
+
+describe('a quarantined card', () => {
+  it('shows no rotation due date: the key waits for its revoke, not for a rotation', () => {
+    const rotation = { state: 'overdue' as const, text: 'overdue by 70 days', dueAt: '2024-12-30T11:00:00Z', reason: 'policy' as const, daysLeft: -70 };
+    const old = { ...key(1), rotatedAt: '2024-10-01T11:00:00Z', createdAt: '2024-10-01T11:00:00Z' };
+    const list = renderKeyList([
+      { ...old, id: 'q', label: 'quarantined', status: 'quarantined', rotation },
+      { ...old, id: 'q-old', label: 'quarantined-old-app', status: 'quarantined' },
+      { ...old, id: 'a', label: 'active', rotation },
+    ], NOW, { ...handlers, onSnooze: () => {} });
+    const card = (label: string) => list.querySelector<HTMLElement>(`[data-label="${label}"]`)!;
+    for (const label of ['quarantined', 'quarantined-old-app']) {
+      expect(card(label).querySelector('.rotation-badge'), label).toBeNull();
+      expect(card(label).querySelector('.key-due'), label).toBeNull();
+      expect(card(label).querySelector('.snooze-key'), label).toBeNull();
+      expect(card(label).textContent, label).not.toMatch(/overdue|rotate in|due today/i);
+    }
+    expect(card('active').querySelector('.rotation-badge')?.textContent).toBe('Overdue by 70 days');
+  });
+});

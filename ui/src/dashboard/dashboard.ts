@@ -95,6 +95,9 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     : null;
   wipe?.addEventListener('click', () => handlers.onWipe?.(key));
   const stillLive = isStillLive(key.status);
+  // A key a revoke is ending (still live, or quarantined until the revoke is proved) is not due for
+  // a rotation: no due date (its row keeps the history; snoozing is for active keys only).
+  const noRotation = stillLive || quarantined;
   const rotate = key.status === 'active' && handlers.onRotate
     ? h('button', { type: 'button', class: 'btn btn-secondary btn-small rotate-key', 'aria-haspopup': 'dialog', 'aria-label': `Rotate key ${key.label}: replace it with a new one` }, 'Rotate…')
     : null;
@@ -119,8 +122,8 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
           env ? h('span', { class: 'key-env', title: key.environment.kind === 'custom' ? key.environment.baseUrl : undefined }, env) : null,
         ),
       ),
-      // A key still live after a revoke is to be deleted, not rotated.
-      stillLive ? null : renderRotationBadge(key),
+      // A key still live or quarantined after a revoke is to be ended, not rotated.
+      noRotation ? null : renderRotationBadge(key),
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusText(key)),
     ),
     renderFindings(findings),
@@ -151,7 +154,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     h('div', { class: 'key-bottom' },
       h('code', { class: 'key-hint', title: 'Masked API key' }, key.keyHint),
       h('span', { class: 'key-age', title: `Added ${fullDate(key.createdAt)}` }, ageText(key, now)),
-      !stillLive && key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
+      !noRotation && key.rotation === undefined && due.text ? h('span', { class: `key-due${due.overdue ? ' overdue' : due.soon ? ' soon' : ''}` }, due.text) : null,
       h('span', { class: 'spacer' }),
       key.status === 'still_live_wiped' ? null : renderSecretActions(key, handlers),
       rotate,

@@ -1,6 +1,7 @@
 // What a key card says about dates, environments and status. Pure: the clock is passed in.
 
 import { EXCHANGE_NAMES, type Environment, type Exchange, type KeyRecord, type KeyStatus } from '../api/types';
+import { daysUntil } from '../lib/days';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -59,11 +60,11 @@ export function provedText(iso: string | null | undefined): string {
   return `proved revoked at ${time}`;
 }
 
-/** Whole days from `from` to `now`, never negative (a clock a little behind must not say "in 1 day"). */
+/** Calendar days from `from` to `now`, never negative (a clock a little behind must not say "in 1 day"). */
 export function daysBetween(from: string, now: Date): number {
   const t = Date.parse(from);
   if (Number.isNaN(t)) return 0;
-  return Math.max(0, Math.floor((now.getTime() - t) / DAY_MS));
+  return Math.max(0, -daysUntil(t, now));
 }
 
 export function daysAgo(n: number): string {
@@ -89,9 +90,9 @@ export function rotationDue(key: Pick<KeyRecord, 'rotatedAt' | 'rotationDays'>, 
   const rotated = Date.parse(key.rotatedAt);
   if (Number.isNaN(rotated)) return { text: '', soon: false, overdue: false };
   const due = rotated + key.rotationDays * DAY_MS;
-  const left = Math.ceil((due - now.getTime()) / DAY_MS);
+  const left = daysUntil(due, now);
   if (left < 0) return { text: `rotation overdue by ${-left} ${-left === 1 ? 'day' : 'days'}`, soon: true, overdue: true };
-  if (left === 0) return { text: 'rotation due today', soon: true, overdue: false };
+  if (left === 0) return { text: 'rotation due today', soon: true, overdue: due <= now.getTime() };
   return { text: `rotate in ${left} ${left === 1 ? 'day' : 'days'}`, soon: left <= 7, overdue: false };
 }
 

@@ -47,6 +47,17 @@ export function rotationStateLabel(state: RotationState): string {
   }
 }
 
+/** The badge's bold word and its text. When Rust's text already starts with the state's word
+ * ("overdue by 70 days"), the word is not said twice: "Overdue by 70 days", not
+ * "Overdue · overdue by 70 days". */
+export function rotationBadgeWords(r: Pick<RotationView, 'state' | 'text'>): { label: string; text: string; separate: boolean } {
+  const label = rotationStateLabel(r.state);
+  if (label && r.text.toLowerCase().startsWith(label.toLowerCase())) {
+    return { label, text: r.text.slice(label.length), separate: false };
+  }
+  return { label, text: r.text, separate: !!label };
+}
+
 /** Why the key is due, for the badge's tooltip (and, when it is not the policy, a word on the card). */
 export function rotationReasonText(r: RotationView, key: Pick<KeyView, 'exchange' | 'rotationDays'>): string {
   const when = shortDate(r.dueAt);
@@ -95,12 +106,12 @@ export function historyTitle(history: readonly KeyHistoryEntry[]): string {
 export function renderRotationBadge(key: KeyView): HTMLElement | null {
   const r = key.rotation;
   if (!r || key.status === 'revoked') return null;
-  const label = rotationStateLabel(r.state);
+  const { label, text, separate } = rotationBadgeWords(r);
   const tag = rotationReasonTag(r);
   return h('span', { class: `badge rotation-badge rotation-${r.state}`, 'data-state': r.state, 'data-reason': r.reason, title: rotationReasonText(r, key) },
     label ? h('span', { class: 'rotation-state' }, label) : null,
-    label ? h('span', { class: 'rotation-sep', 'aria-hidden': 'true' }, ' · ') : null,
-    h('span', { class: 'rotation-text' }, r.text),
+    separate ? h('span', { class: 'rotation-sep', 'aria-hidden': 'true' }, ' · ') : null,
+    h('span', { class: 'rotation-text' }, text),
     tag ? h('span', { class: 'rotation-reason' }, ` (${tag})`) : null,
   );
 }

@@ -16,6 +16,7 @@ import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { codeField } from './code-field';
 import { renderQr } from './qr';
+import { GUARDED_ACTIONS } from './guarded';
 
 export interface EnrollOptions {
   /** 2FA is on already: a current code is needed before a new secret is made. */
@@ -229,13 +230,25 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
       busy = true;
       confirmBtn.disabled = true;
       showError(null);
+      // Rust checks the code, then hashes ten recovery codes (Argon2id, slow on purpose): say so
+      // while it runs rather than leave a dead button.
+      const progress = h('p', { id: 'enroll-progress', class: 'loading', role: 'status', 'aria-live': 'polite' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Checking the code and making your recovery codes…');
+      body.append(progress);
+      body.setAttribute('aria-busy', 'true');
+      const done = (): void => {
+        progress.remove();
+        body.removeAttribute('aria-busy');
+      };
       try {
         const { recoveryCodes } = await confirmEnrollment(code);
+        done();
         field.clear();
         busy = false;
         enrolled = true;
         showCodes(recoveryCodes);
       } catch (raw) {
+        done();
         busy = false;
         confirmBtn.disabled = false;
         const err = toIpcError(raw);
@@ -347,9 +360,11 @@ export function openSecurity(opts: SecurityOptions): void {
     h('h2', { id: 'security-title' }, 'Two-factor authentication'),
     h('div', { id: 'guard-status', class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`, 'data-enrolled': String(s.enrolled), 'data-locked': String(!!lock) },
       h('p', { class: 'guard-state' }, h('span', { class: 'guard-dot', 'aria-hidden': 'true' }), s.enrolled ? '2FA is on' : '2FA is not set up'),
-      h('p', { class: 'muted' }, s.enrolled
-        ? 'Emergency revoke, deleting a key and turning 2FA off ask for a code from your authenticator app.'
-        : 'Without 2FA, emergency revoke and deleting keys cannot be used. Set it up now: it takes a minute.'),
+      h('p', { class: 'muted', id: 'guarded-intro' }, s.enrolled
+        ? 'These ask for a code from your authenticator app:'
+        : 'Without 2FA these cannot be used. Set it up now: it takes a minute.'),
+      h('ul', { id: 'guarded-actions', class: 'guarded-actions muted', 'aria-labelledby': 'guarded-intro' },
+        ...GUARDED_ACTIONS.map((a) => h('li', {}, a))),
       s.enrolled ? h('p', { id: 'recovery-left' }, `Recovery codes left: ${s.recoveryCodesLeft}`) : null,
       lock ? h('p', { id: 'guard-locked', class: 'card-error' }, lock) : null,
     ),

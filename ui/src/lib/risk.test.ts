@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Finding } from '../api/types';
+import { daysUntil, localDate } from './days';
 import { accountText, expiryText, ipText, sortFindings, sortPermissions, verifiedText, worstSeverity } from './risk';
 
 const now = new Date('2025-03-10T12:00:00Z');
@@ -37,9 +38,22 @@ describe('risk texts', () => {
     expect(expiryText(null, now)).toBeNull();
     expect(expiryText('nonsense', now)).toBeNull();
     expect(expiryText('2025-03-20T12:00:00Z', now)).toBe('Expires in 10 days (2025-03-20)');
-    expect(expiryText('2025-03-11T11:00:00Z', now)).toBe('Expires today (2025-03-11)');
-    expect(expiryText('2025-03-11T13:00:00Z', now)).toBe('Expires in 1 day (2025-03-11)');
+    expect(expiryText('2025-03-10T23:00:00Z', now)).toBe('Expires today (2025-03-10)');
+    // Less than 24 hours away but on tomorrow's date: a calendar day, as Rust's finding counts it.
+    expect(expiryText('2025-03-11T11:00:00Z', now)).toBe('Expires tomorrow (2025-03-11)');
+    expect(expiryText('2025-03-11T13:00:00Z', now)).toBe('Expires tomorrow (2025-03-11)');
     expect(expiryText('2025-03-08T12:00:00Z', now)).toBe('Expired 2 days ago (2025-03-08)');
+  });
+
+  it('counts an expiry in the same calendar days as the badge and the finding (fixed clock)', () => {
+    // 9.5 days of time, 10 calendar days: Rust's badge says "rotate in 10 days", its finding
+    // "(in 10 days)"; the card's facts said 9.
+    const evening = new Date('2026-03-01T18:00:00Z');
+    expect(expiryText('2026-03-11T06:00:00Z', evening)).toBe('Expires in 10 days (2026-03-11)');
+    expect(daysUntil(Date.parse('2026-03-11T06:00:00Z'), evening)).toBe(10);
+    expect(daysUntil(Date.parse('2026-03-01T23:59:00Z'), evening)).toBe(0);
+    expect(daysUntil(Date.parse('2026-02-28T23:59:00Z'), evening)).toBe(-1);
+    expect(localDate(Date.parse('2026-03-11T06:00:00Z'))).toBe('2026-03-11');
   });
 
   it('says when a key was verified', () => {

@@ -2,8 +2,7 @@
 // Pure: no DOM, the clock is passed in. The findings' messages come from Rust and are shown as is.
 
 import { SEVERITIES, type AccountKind, type Finding, type KeyInspection, type Permission, type Severity } from '../api/types';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { daysUntil, localDate } from './days';
 
 export const SEVERITY_LABELS: Record<Severity, string> = {
   critical: 'Critical',
@@ -76,19 +75,21 @@ export function accountText(inspection: Pick<KeyInspection, 'accountKind' | 'acc
   }
 }
 
-/** "Expires in 12 days (2025-03-22)", "Expired 2 days ago (…)", or null when the exchange gave no date. */
+/** "Expires in 12 days (2025-03-22)", "Expired 2 days ago (…)", or null when the exchange gave no date.
+ * Days are calendar days in the user's time zone, as in Rust's findings and the rotation badge. */
 export function expiryText(expiresAt: string | null, now: Date): string | null {
   if (!expiresAt) return null;
   const t = Date.parse(expiresAt);
   if (Number.isNaN(t)) return null;
-  const date = new Date(t).toISOString().slice(0, 10);
-  const days = Math.floor((t - now.getTime()) / DAY_MS);
+  const date = localDate(t);
+  const days = daysUntil(t, now);
   if (t <= now.getTime()) {
-    const ago = Math.floor((now.getTime() - t) / DAY_MS);
-    return `Expired ${ago === 0 ? 'today' : ago === 1 ? 'yesterday' : `${ago} days ago`} (${date})`;
+    const ago = -days;
+    return `Expired ${ago <= 0 ? 'today' : ago === 1 ? 'yesterday' : `${ago} days ago`} (${date})`;
   }
   if (days === 0) return `Expires today (${date})`;
-  return `Expires in ${days} ${days === 1 ? 'day' : 'days'} (${date})`;
+  if (days === 1) return `Expires tomorrow (${date})`;
+  return `Expires in ${days} days (${date})`;
 }
 
 /** "Verified today", "Verified 3 days ago", or "Not verified". */
@@ -96,6 +97,6 @@ export function verifiedText(verifiedAt: string | null, now: Date): string {
   if (!verifiedAt) return 'Not verified';
   const t = Date.parse(verifiedAt);
   if (Number.isNaN(t)) return 'Not verified';
-  const n = Math.max(0, Math.floor((now.getTime() - t) / DAY_MS));
+  const n = Math.max(0, -daysUntil(t, now));
   return `Verified ${n === 0 ? 'today' : n === 1 ? 'yesterday' : `${n} days ago`}`;
 }

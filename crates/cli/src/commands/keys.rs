@@ -71,13 +71,13 @@ fn print_status(item: &StatusJson) {
         (None, _) => "-".to_owned(),
     };
     println!(
-        "{} ({}, {}, {}): {} · risk {}",
+        "{} ({}, {}, {}): {} · {}",
         k.label,
         k.exchange.display_name(),
         k.key_hint,
         views::status_text(k),
         rotation,
-        views::severity_text(item.severity)
+        views::risk_text(item.severity)
     );
     if k.verified_at.is_none() && k.status == KeyStatus::Active {
         println!("    never checked with {}: run `latchkey check '{}'`", k.exchange.display_name(), k.label);

@@ -180,8 +180,11 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
     drop(command);
     let mut child = match spawned {
         Ok(child) => child,
-        // Nothing started, so nothing was given to anyone: no "given to" entry.
-        Err(e) => return spawn_failed(program, e),
+        // Nothing started, so nothing was given to anyone: no "given to" entry, a failed run.
+        Err(e) => {
+            record_not_started(ctx, &keys, &program_name, &e)?;
+            return spawn_failed(program, e);
+        }
     };
     // The child runs and holds the keys: now it is true that they were given to it.
     if let Err(e) = record_given(ctx, &keys, &plan, &program_name) {
@@ -210,6 +213,26 @@ fn record_given(
             label: Some(&key.label),
             outcome: Outcome::Ok,
             detail: format!("given to `{program_name}` as {}", vars.join(", ")),
+        };
+        ctx.vault.store().record(&event)?;
+    }
+    Ok(())
+}
+
+fn record_not_started(ctx: &Ctx, keys: &[KeyRecord], program_name: &str, e: &std::io::Error) -> Result<(), CliError> {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "not found".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    };
+    for key in keys {
+        let event = Event {
+            at: Utc::now(),
+            action: Action::Run,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Failed,
+            detail: format!("`{program_name}` could not start ({why}); the key was given to nothing"),
         };
         ctx.vault.store().record(&event)?;
     }

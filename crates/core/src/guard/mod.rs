@@ -384,11 +384,7 @@ impl Guard {
         };
         let codes: Vec<SecretString> =
             (0..recovery::COUNT).map(|_| recovery::generate()).collect::<Option<_>>().ok_or(GuardError::Random)?;
-        let hashes: Vec<String> = codes
-            .iter()
-            .map(|c| recovery::hash(c, self.config.recovery_cost))
-            .collect::<Option<_>>()
-            .ok_or(GuardError::Random)?;
+        let hashes = recovery::hash_all(&codes, self.config.recovery_cost).ok_or(GuardError::Random)?;
         self.secrets.put_totp(&pending.secret)?;
         let detail = if pending.destroys_old_seed {
             "2FA set up; the old 2FA secret the database did not know was destroyed, as chosen"
@@ -440,7 +436,15 @@ impl Guard {
             return Err(GuardError::LockedOut { wait_secs: wait });
         }
         let accepted = if let Some(digits) = totp_digits(code) {
-            self.check_totp(&mut s, &digits, now)?
+            match self.check_totp(&mut s, &digits, now) {
+                // Refused without costing a try (see check_totp), but on the record as a failure.
+                Err(GuardError::Replayed) => {
+                    let event = guard_event(action, now, Outcome::Failed, "code already used (replayed)");
+                    insert_audit(&tx, &event).and_then(|_| tx.commit()).map_err(|e| self.store.err(e))?;
+                    return Err(GuardError::Replayed);
+                }
+                other => other?,
+            }
         } else if recovery::normalize(code).is_some() {
             self.check_recovery(&tx, code, now)?
         } else {
