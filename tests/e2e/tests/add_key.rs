@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{env_path, files_containing, tree_size, Driver, Sim};
+use support::{env_path, files_containing, fresh_work, tree_size, Driver, Sim};
 
 const API_KEY: &str = "9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a21";
 const API_SECRET: &str = "A1B2C3D4E5F60718293A4B5C6D7E8F90";
@@ -28,10 +28,7 @@ fn config_codes(sim: &Sim) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn add_key_through_the_wizard() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("add_key");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (_, data_dir) = fresh_work("add_key");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e";
     let mut d = Driver::launch(

@@ -14,7 +14,7 @@ use latchkey_core::model::{Environment, Exchange, Permission};
 use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
 use latchkey_core::vault::{NewKey, Vault};
-use support::{env_path, Driver, NotifyMonitor, Sim};
+use support::{fresh_work, Driver, NotifyMonitor, Sim};
 
 /// The seed's Bybit master: read, trade and withdraw, bound to 127.0.0.1.
 const WALLET_KEY: &str = "E2EbybitMaster0001";
@@ -53,10 +53,7 @@ async fn seed(data_dir: &std::path::Path, service: &str, base_url: &str) {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn changed_and_deleted_keys_are_found_in_the_background_and_notified() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("key-watch");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (work, data_dir) = fresh_work("key-watch");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-watch";
     seed(&data_dir, service, &sim.base_url).await;

@@ -15,7 +15,7 @@ use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
 use latchkey_core::vault::{NewKey, Vault};
-use support::{env_path, Driver, NotifyMonitor, Sim};
+use support::{fresh_work, Driver, NotifyMonitor, Sim};
 
 const OLD_KEY: &str = "E2EbybitOldKey0003";
 const OLD_SECRET: &str = "E2EbybitOldSecretAbcdefGhijklmnop123";
@@ -44,10 +44,7 @@ async fn seed_overdue_key(data_dir: &std::path::Path, service: &str, base_url: &
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn overdue_key_is_notified_then_rotated() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("reminders");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (work, data_dir) = fresh_work("reminders");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-remind";
     seed_overdue_key(&data_dir, service, &sim.base_url).await;

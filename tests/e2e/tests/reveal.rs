@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{env_path, oathtool_code, Driver, Sim, WizardKey};
+use support::{fresh_work, oathtool_code, Driver, Sim, WizardKey};
 
 const OKX: WizardKey = WizardKey {
     exchange: "okx",
@@ -90,10 +90,7 @@ async fn page_source(d: &Driver) -> String {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn reveal_and_copy_a_secret() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("reveal");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (_, data_dir) = fresh_work("reveal");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-reveal";
     let ttl = TTL_SECS.to_string();

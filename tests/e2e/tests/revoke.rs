@@ -9,7 +9,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{env_path, oathtool_code, Driver, Sim, WizardKey};
+use support::{fresh_work, oathtool_code, Driver, Sim, WizardKey};
 
 const BYBIT: WizardKey = WizardKey {
     exchange: "bybit",
@@ -42,10 +42,7 @@ fn keychain_dump(service: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn enrol_2fa_then_emergency_revoke() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("revoke");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (_, data_dir) = fresh_work("revoke");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-revoke";
     let mut d = Driver::launch(

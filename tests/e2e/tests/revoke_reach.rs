@@ -17,7 +17,7 @@ use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
 use latchkey_core::vault::{NewKey, Vault};
 use secrecy::ExposeSecret;
-use support::{env_path, oathtool_code, Driver, Sim};
+use support::{fresh_work, oathtool_code, Driver, Sim};
 
 /// The seed's Bybit master: holds the withdraw permission, so it can delete itself.
 const WALLET_KEY: &str = "E2EbybitMaster0001";
@@ -89,10 +89,7 @@ fn on_screen(css: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn emergency_revoke_stays_in_reach_at_800x600_and_shows_its_progress() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("revoke-reach");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (_, data_dir) = fresh_work("revoke-reach");
     let sim = Sim::start(&support::seed_file());
     let service = "latchkey-e2e-revoke-reach";
     seed(&data_dir, service, &sim.base_url).await;

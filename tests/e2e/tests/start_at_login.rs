@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{env_path, Driver};
+use support::{env_path, fresh_work, Driver};
 
 const SERVICE: &str = "latchkey-e2e-login";
 
@@ -47,10 +47,7 @@ fn launch(program: &str, args: &[&str], data_dir: &Path, log: &Path) -> Child {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn start_at_login_starts_in_the_tray() {
-    let work = env_path("LATCHKEY_E2E_WORK").join("start-at-login");
-    let _ = std::fs::remove_dir_all(&work);
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let (work, data_dir) = fresh_work("start-at-login");
     for (path, _) in autostart_entries() {
         std::fs::remove_file(path).expect("an old entry removed");
     }

@@ -65,6 +65,16 @@ pub fn env_path(name: &str) -> PathBuf {
     }
 }
 
+/// One test's working folder, `$LATCHKEY_E2E_WORK/<name>`, emptied, with an empty data dir in it:
+/// `(work, data_dir)`.
+pub fn fresh_work(name: &str) -> (PathBuf, PathBuf) {
+    let work = env_path("LATCHKEY_E2E_WORK").join(name);
+    let _ = std::fs::remove_dir_all(&work);
+    let data_dir = work.join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    (work, data_dir)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
