@@ -255,17 +255,6 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Records what the exchange said about the key (and when), with its audit entry.
-    pub fn record_inspection(
-        &self,
-        id: KeyId,
-        inspection: &crate::exchange::KeyInspection,
-        at: DateTime<Utc>,
-        event: &audit::Event<'_>,
-    ) -> Result<()> {
-        self.record_inspection_events(id, inspection, at, std::slice::from_ref(event))
-    }
-
     /// Records the exchange's answer with one audit entry per thing it found. A key marked rejected
     /// is active again: the exchange just accepted it.
     pub fn record_inspection_events(

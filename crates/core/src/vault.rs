@@ -123,17 +123,7 @@ impl Vault {
 
     /// Keeps what the exchange said about a stored key (permissions, IPs, expiry) and when.
     pub fn record_inspection(&self, id: KeyId, inspection: &KeyInspection, now: DateTime<Utc>) -> Result<KeyRecord> {
-        let record = self.get(id)?;
-        let event = Event {
-            at: now,
-            action: Action::Verify,
-            key_id: Some(id),
-            label: Some(&record.label),
-            outcome: Outcome::Ok,
-            detail: String::new(),
-        };
-        self.store.record_inspection(id, inspection, now, &event)?;
-        self.get(id)
+        self.record_inspection_changes(id, inspection, &[], now)
     }
 
     /// Keeps a new inspection and audits each change it brought (see `watch::changes`).
