@@ -101,6 +101,13 @@ async fn enrol_2fa_then_emergency_revoke() {
     assert!(checklist.contains("okx.com"), "checklist links OKX's API page: {checklist:?}");
     d.screenshot("revoke-report").await;
     d.click("#save-report").await;
+    // The line is in the page from the start, hidden and empty, until the save answers.
+    d.wait_until(
+        "the saved report's path is shown",
+        "return (document.querySelector('#saved-report-path')?.textContent ?? '').includes('/');",
+        20,
+    )
+    .await;
     let shown = d.text("#saved-report-path").await;
     // "Saved to /…/revoke-<job>.txt": the path starts at the first slash.
     let path = shown.get(shown.find('/').unwrap_or(0)..).unwrap_or_default().trim().to_owned();
