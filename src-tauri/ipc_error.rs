@@ -2,39 +2,63 @@
 //! for the person, `field` for the input to highlight, `code` for what an exchange answered. A kind
 //! exists only because the UI uses it.
 
+use latchkey_core::error::ErrorCode;
 use latchkey_core::exchange::ExchangeError;
 use latchkey_core::guard::GuardError;
 use latchkey_core::revoke::RevokeError;
 use latchkey_core::validate::Field;
 use latchkey_core::Error;
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+/// What the UI branches on. `guard`: a wrong, expired or replayed 2FA code, or a lock-out (the
+/// message says what to do); `guard_missing`: the action needs 2FA, which is not set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IpcErrorKind {
+    Invalid,
+    Keychain,
+    NotFound,
+    Storage,
+    Exchange,
+    Guard,
+    GuardMissing,
+    Bots,
+    Revoke,
+    Internal,
+}
+
+/// Every command rejects with this object.
+#[derive(Debug, Serialize, TS)]
 pub struct IpcError {
-    pub kind: &'static str,
+    pub kind: IpcErrorKind,
     pub message: String,
+    /// The input to highlight: for `invalid`, and for the exchange codes invalid_key /
+    /// bad_signature / wrong_passphrase.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<Field>,
-    /// For `kind: "exchange"`: what the exchange said, e.g. `bad_signature`, `timeout`.
+    /// For `exchange`, `guard`, `bots` and `revoke`: what exactly, e.g. `bad_signature`, `timeout`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
+    #[ts(optional)]
+    pub code: Option<ErrorCode>,
 }
 
 impl IpcError {
-    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    fn new(kind: IpcErrorKind, message: impl Into<String>) -> Self {
         IpcError { kind, message: message.into(), field: None, code: None }
     }
 
     pub fn storage(message: String) -> Self {
-        IpcError::new("storage", message)
+        IpcError::new(IpcErrorKind::Storage, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        IpcError::new("internal", message)
+        IpcError::new(IpcErrorKind::Internal, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        IpcError::new("not_found", message)
+        IpcError::new(IpcErrorKind::NotFound, message)
     }
 }
 
@@ -42,10 +66,10 @@ impl From<Error> for IpcError {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         match e {
-            Error::Invalid(i) => IpcError { field: Some(i.field), ..IpcError::new("invalid", message) },
-            Error::Keychain(_) | Error::SecretMissing { .. } => IpcError::new("keychain", message),
-            Error::NotFound(_) => IpcError::new("not_found", message),
-            Error::Storage { .. } => IpcError::new("storage", message),
+            Error::Invalid(i) => IpcError { field: Some(i.field), ..IpcError::new(IpcErrorKind::Invalid, message) },
+            Error::Keychain(_) | Error::SecretMissing { .. } => IpcError::new(IpcErrorKind::Keychain, message),
+            Error::NotFound(_) => IpcError::new(IpcErrorKind::NotFound, message),
+            Error::Storage { .. } => IpcError::new(IpcErrorKind::Storage, message),
         }
     }
 }
@@ -59,7 +83,7 @@ impl From<ExchangeError> for IpcError {
             ExchangeError::WrongPassphrase { .. } | ExchangeError::MissingPassphrase => Some(Field::Passphrase),
             _ => None,
         };
-        IpcError { field, code: Some(e.kind()), ..IpcError::new("exchange", e.to_string()) }
+        IpcError { field, code: Some(e.kind()), ..IpcError::new(IpcErrorKind::Exchange, e.to_string()) }
     }
 }
 
@@ -67,12 +91,12 @@ impl From<GuardError> for IpcError {
     fn from(e: GuardError) -> Self {
         let message = e.to_string();
         match e {
-            GuardError::NotEnrolled => IpcError::new("guard_missing", message),
-            GuardError::Keychain(_) => IpcError::new("keychain", message),
+            GuardError::NotEnrolled => IpcError::new(IpcErrorKind::GuardMissing, message),
+            GuardError::Keychain(_) => IpcError::new(IpcErrorKind::Keychain, message),
             GuardError::Storage(inner) => inner.into(),
             GuardError::Random => IpcError::internal(message),
             // Wrong, reused or locked-out codes: the message belongs under the code field.
-            _ => IpcError { code: Some(e.kind()), ..IpcError::new("guard", message) },
+            _ => IpcError { code: Some(e.kind()), ..IpcError::new(IpcErrorKind::Guard, message) },
         }
     }
 }
@@ -83,7 +107,9 @@ impl From<latchkey_core::bots::BotsError> for IpcError {
         match e {
             BotsError::Guard(g) => g.into(),
             BotsError::Core(inner) => inner.into(),
-            refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new("bots", refusal.to_string()) },
+            refusal => {
+                IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Bots, refusal.to_string()) }
+            }
         }
     }
 }
@@ -94,7 +120,7 @@ impl From<RevokeError> for IpcError {
             RevokeError::Guard(g) => g.into(),
             RevokeError::Storage(inner) => inner.into(),
             RevokeError::UnknownKey(_) => IpcError::not_found(e.to_string()),
-            other => IpcError { code: Some(other.kind()), ..IpcError::new("revoke", other.to_string()) },
+            other => IpcError { code: Some(other.kind()), ..IpcError::new(IpcErrorKind::Revoke, other.to_string()) },
         }
     }
 }

@@ -2,6 +2,8 @@
 
 mod clipboard;
 pub mod commands;
+#[cfg(test)]
+mod ipc_contract;
 mod ipc_error;
 mod key_watch;
 mod logging;

@@ -1,25 +1,28 @@
 //! The audit log and whether its hash chain is intact.
 
-use latchkey_core::audit::anchor::AnchorCheck;
+use latchkey_core::audit::anchor::{AnchorCheck, AnchorState};
 use latchkey_core::audit::Entry;
 use serde::Serialize;
 use tauri::State;
 
 use super::blocking;
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "AuditChain")]
 pub struct ChainView {
     ok: bool,
     checked: u64,
     first_broken: Option<i64>,
-    /// The log's end against its keychain anchor: `matches`, `truncated`, `rewritten`, …
-    anchor: Option<String>,
+    /// The log's end against its keychain anchor; null when the app has none.
+    anchor: Option<AnchorState>,
     message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "AuditLog")]
 pub struct AuditView {
     entries: Vec<Entry>,
     chain: ChainView,
@@ -49,18 +52,10 @@ pub async fn audit_log(state: State<'_, AppState>, limit: Option<u32>) -> Result
             ok: report.intact,
             checked: report.entries,
             first_broken: report.first_broken.map(|b| b.seq),
-            anchor: report.anchor.as_ref().map(anchor_state),
+            anchor: report.anchor.as_ref().map(AnchorCheck::state),
             message,
         };
         Ok(AuditView { entries, chain })
     })
     .await
-}
-
-/// The check's state as the UI reads it (`AuditAnchorState`).
-fn anchor_state(check: &AnchorCheck) -> String {
-    serde_json::to_value(check)
-        .ok()
-        .and_then(|v| v.get("state").and_then(|s| s.as_str().map(str::to_owned)))
-        .unwrap_or_else(|| "unavailable".to_owned())
 }

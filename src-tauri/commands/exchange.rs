@@ -15,19 +15,23 @@ use tauri::{AppHandle, Runtime, State};
 use super::blocking;
 use super::keys::{parse_id, KeyView};
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InspectInput {
     pub exchange: Exchange,
     pub environment: Environment,
+    #[ts(type = "string")]
     pub api_key: SecretString,
+    #[ts(type = "string")]
     pub api_secret: SecretString,
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub passphrase: Option<SecretString>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct InspectResult {
     pub inspection: KeyInspection,
     pub findings: Vec<Finding>,

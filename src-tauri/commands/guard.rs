@@ -9,9 +9,11 @@ use tauri::State;
 
 use super::blocking;
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "GuardStatus")]
 pub struct GuardView {
     pub enrolled: bool,
     pub locked_until: Option<DateTime<Utc>>,
@@ -26,16 +28,18 @@ impl GuardView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Enrollment")]
 pub struct EnrollmentView {
     otpauth_uri: String,
     qr_svg: String,
     secret_base32: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "EnrollmentConfirmed")]
 pub struct RecoveryCodesView {
     recovery_codes: Vec<String>,
 }

@@ -7,8 +7,9 @@ use tauri::State;
 
 use super::blocking;
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct KeychainStatus {
     pub ok: bool,
     pub service: String,

@@ -16,10 +16,11 @@ use tauri::State;
 
 use super::blocking;
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
 /// A key as the dashboard shows it: its record, the risk findings of its last inspection and its
 /// rotation status, both computed now (they depend on today's date), and the keys it replaced.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyView {
     #[serde(flatten)]
@@ -31,7 +32,7 @@ pub struct KeyView {
     pub still_live_url: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RotationView {
     #[serde(flatten)]
@@ -39,8 +40,9 @@ pub struct RotationView {
     text: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "KeyHistoryEntry")]
 pub struct HistoryItem {
     id: KeyId,
     key_hint: String,
@@ -100,15 +102,18 @@ impl KeyView {
 }
 
 /// The wizard's input. The secret fields deserialize straight into zeroizing secret types.
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddKeyInput {
     pub exchange: Exchange,
     pub label: String,
     pub environment: Environment,
+    #[ts(type = "string")]
     pub api_key: SecretString,
+    #[ts(type = "string")]
     pub api_secret: SecretString,
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub passphrase: Option<SecretString>,
     #[serde(default)]
     pub rotation_days: Option<u32>,

@@ -10,6 +10,7 @@ use tauri::State;
 use super::blocking;
 use super::keys::{parse_id, KeyView};
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
 #[tauri::command]
 pub async fn orphan_keys(state: State<'_, AppState>) -> Result<Vec<Orphan>, IpcError> {
@@ -18,18 +19,23 @@ pub async fn orphan_keys(state: State<'_, AppState>) -> Result<Vec<Orphan>, IpcE
 }
 
 /// The dialog's answers for an item that does not record them (or that the user changed).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(rename = "RestoreOrphanInput")]
 pub struct RestoreInput {
     #[serde(default)]
+    #[ts(optional)]
     pub exchange: Option<Exchange>,
     #[serde(default)]
+    #[ts(optional)]
     pub environment: Option<Environment>,
     #[serde(default)]
+    #[ts(optional)]
     pub label: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RestoreOrphanResult")]
 pub struct RestoreResult {
     key: KeyView,
     /// Why the key could not be checked with its exchange, when it could not.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use latchkey_core::model::{Exchange, KeyId};
 use latchkey_core::revoke::{KeyResult, RevokeReport};
-use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, Selection};
+use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, ProgressView, Selection};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -16,34 +16,66 @@ use tauri::{AppHandle, Runtime, State};
 use super::blocking;
 use super::keys::parse_id;
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
-#[derive(Debug, Serialize)]
+/// How the plan will revoke a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannedAction {
+    /// Revoked at the exchange through its API (the key itself, or its master).
+    Remote,
+    /// No API can revoke it: blocked here, secret kept; the user deletes it on the website.
+    Manual,
+}
+
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "RevokePlanItem")]
 pub struct PlanView {
     id: KeyId,
     label: String,
     exchange: Exchange,
     key_hint: String,
-    /// `remote`: revoked at the exchange through its API; `manual`: wiped here, deleted by hand.
-    action: &'static str,
+    action: PlannedAction,
     detail: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct ProgressView {
-    id: KeyId,
-    stage: &'static str,
-    message: String,
+/// What became of a key. `manual`: still live, no API revoke (secret kept); `wiped_locally`:
+/// secret wiped here, still live; `unconfirmed`: "I deleted it" was not proved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeOutcome {
+    Revoked,
+    AlreadyRevoked,
+    Manual,
+    Quarantined,
+    WipedLocally,
+    Unconfirmed,
 }
 
-#[derive(Debug, Serialize)]
+impl std::fmt::Display for RevokeOutcome {
+    /// In the saved text report.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RevokeOutcome::Revoked => "revoked",
+            RevokeOutcome::AlreadyRevoked => "already revoked",
+            RevokeOutcome::Manual => "still live (delete it on the website)",
+            RevokeOutcome::Quarantined => "quarantined",
+            RevokeOutcome::WipedLocally => "wiped here, still live",
+            RevokeOutcome::Unconfirmed => "not confirmed",
+        })
+    }
+}
+
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "RevokeReportItem")]
 pub struct ReportItemView {
     id: KeyId,
     label: String,
     exchange: Exchange,
     key_hint: String,
-    outcome: &'static str,
+    outcome: RevokeOutcome,
     message: String,
     manual_url: Option<String>,
     steps: Vec<String>,
@@ -53,15 +85,17 @@ pub struct ReportItemView {
     actions: Vec<latchkey_core::revoke::ReportAction>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "ChecklistItem")]
 pub struct ChecklistView {
     exchange: Exchange,
     url: String,
     steps: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "RevokeReport")]
 pub struct ReportView {
     job_id: String,
     started_at: DateTime<Utc>,
@@ -79,32 +113,8 @@ fn selection(ids: Option<Vec<String>>) -> Result<Selection, IpcError> {
 
 fn progress_to(channel: Channel<ProgressView>) -> Progress {
     std::sync::Arc::new(move |event: ProgressEvent| {
-        let (id, stage, message) = match event {
-            ProgressEvent::Planned { key_id, label, exchange, .. } => {
-                (key_id, "planned", format!("{label} ({exchange}): queued"))
-            }
-            ProgressEvent::RemoteStarted { key_id } => (key_id, "remote_started", "Asking the exchange…".to_owned()),
-            ProgressEvent::RemoteOk { key_id, already_revoked: true } => (
-                key_id,
-                "already_revoked",
-                "Proved gone: the key's own signed call was refused as an invalid key.".to_owned(),
-            ),
-            ProgressEvent::RemoteOk { key_id, .. } => {
-                (key_id, "remote_ok", "Revoked at the exchange, and proved gone.".to_owned())
-            }
-            ProgressEvent::Manual { key_id, url } => {
-                (key_id, "manual", format!("Still live: no API revoke. Delete it at {url}"))
-            }
-            ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => (
-                key_id,
-                "retrying",
-                format!("Attempt {attempt} failed ({reason}); retrying in {:.1} s", wait_ms as f64 / 1000.0),
-            ),
-            ProgressEvent::Wiped { key_id } => (key_id, "wiped", "Secret wiped from the keychain.".to_owned()),
-            ProgressEvent::Failed { key_id, error, .. } => (key_id, "failed", error),
-        };
         // The window may have closed: the revoke goes on and the report is kept in the journal.
-        let _ = channel.send(ProgressView { id, stage, message });
+        let _ = channel.send(ProgressView::from(event));
     })
 }
 
@@ -118,7 +128,7 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                 KeyResult::Revoked { method, proved_at: at } => {
                     proved_at = at;
                     (
-                        "revoked",
+                        RevokeOutcome::Revoked,
                         format!("Revoked at {} ({method}) and proved by its own signed call; secret wiped.", k.exchange),
                         None,
                         vec![],
@@ -127,14 +137,14 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                 KeyResult::AlreadyRevoked { proved_at: at } => {
                     proved_at = at;
                     (
-                        "already_revoked",
+                        RevokeOutcome::AlreadyRevoked,
                         format!("{} no longer knows this key: proved by its own signed call; secret wiped.", k.exchange),
                         None,
                         vec![],
                     )
                 }
                 KeyResult::Manual { url, steps } => (
-                    "manual",
+                    RevokeOutcome::Manual,
                     format!(
                         "Still live at {0}: {0} has no API to revoke this key. It is blocked here and its secret kept: delete it on the website, then choose \"I deleted it\".",
                         k.exchange
@@ -143,20 +153,20 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                     steps,
                 ),
                 KeyResult::WipedOnly { url, steps } => (
-                    "wiped_locally",
+                    RevokeOutcome::WipedLocally,
                     format!("Secret wiped here without proof: the key still works at {}. Delete it on the website.", k.exchange),
                     Some(url),
                     steps,
                 ),
                 KeyResult::Quarantined { error, .. } => (
-                    "quarantined",
+                    RevokeOutcome::Quarantined,
                     format!("{error} The secret is kept so you can retry; the key is quarantined."),
                     None,
                     vec![],
                 ),
-                KeyResult::Unconfirmed { error, .. } => ("unconfirmed", error, None, vec![]),
+                KeyResult::Unconfirmed { error, .. } => (RevokeOutcome::Unconfirmed, error, None, vec![]),
                 KeyResult::Pending => {
-                    ("quarantined", "Not finished: restart Latchkey to resume this revoke.".to_owned(), None, vec![])
+                    (RevokeOutcome::Quarantined, "Not finished: restart Latchkey to resume this revoke.".to_owned(), None, vec![])
                 }
             };
             ReportItemView {
@@ -234,13 +244,13 @@ pub async fn revoke_plan(state: State<'_, AppState>, ids: Option<Vec<String>>) -
                 let hint = core.vault.get(p.key_id)?.key_hint;
                 let (action, detail) = match p.route {
                     PlannedRoute::SelfDelete => {
-                        ("remote", format!("Revoke at {} via API (the key deletes itself)", p.exchange))
+                        (PlannedAction::Remote, format!("Revoke at {} via API (the key deletes itself)", p.exchange))
                     }
                     PlannedRoute::ViaMaster { master_label } => {
-                        ("remote", format!("Revoke at {} via API, through master key '{master_label}'", p.exchange))
+                        (PlannedAction::Remote, format!("Revoke at {} via API, through master key '{master_label}'", p.exchange))
                     }
                     PlannedRoute::LocalOnly => (
-                        "manual",
+                        PlannedAction::Manual,
                         format!(
                             "{} has no API revoke for it: blocked here, secret kept; delete it on the website, then confirm",
                             p.exchange

@@ -16,6 +16,7 @@ use super::blocking;
 use super::keys::{parse_id, KeyView};
 use super::revoke::{report_view, ReportView};
 use crate::{AppState, IpcError};
+use ts_rs::TS;
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, IpcError> {
@@ -48,12 +49,15 @@ pub async fn snooze_key(state: State<'_, AppState>, id: String, days: u32) -> Re
     Ok(view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateInput {
+    #[ts(type = "string")]
     pub api_key: SecretString,
+    #[ts(type = "string")]
     pub api_secret: SecretString,
     #[serde(default)]
+    #[ts(type = "string | null")]
     pub passphrase: Option<SecretString>,
 }
 
@@ -63,7 +67,8 @@ impl RotateInput {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RotationInspection")]
 pub struct RotationCheck {
     inspection: KeyInspection,
     findings: Vec<Finding>,
@@ -88,7 +93,8 @@ pub async fn inspect_rotation(
     Ok(RotationCheck { inspection, findings, changes })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
+#[ts(rename = "RotateResult")]
 pub struct RotationResult {
     key: KeyView,
     report: ReportView,

@@ -22,6 +22,7 @@ use latchkey_core::vault::Vault;
 use super::blocking;
 use super::keys::parse_id;
 use crate::{clipboard, AppState, IpcError};
+use ts_rs::TS;
 
 /// How long a revealed secret stays on screen and a copied one on the clipboard.
 pub const SECRET_TTL_SECS: u64 = 30;
@@ -61,8 +62,23 @@ impl Serialize for Revealed {
     }
 }
 
+/// The shape `Revealed` serializes to, for the generated TypeScript type (a test checks they
+/// agree). Never constructed: the secret travels only through `Revealed`'s zeroizing types.
+#[derive(TS)]
+#[allow(dead_code)]
+pub struct RevealedSecret {
+    #[ts(rename = "apiKey")]
+    api_key: String,
+    #[ts(rename = "apiSecret")]
+    api_secret: String,
+    passphrase: Option<String>,
+    /// Show it for this many seconds, then drop it.
+    #[ts(rename = "visibleForSecs")]
+    visible_for_secs: u64,
+}
+
 /// Which part of a key to copy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum SecretPart {
     ApiKey,
@@ -88,8 +104,9 @@ impl SecretPart {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "CopyResult")]
 pub struct Copied {
     pub clears_in_secs: u64,
 }
@@ -286,5 +303,30 @@ mod tests {
         let c = || Credentials::new("k", "s", None);
         assert_eq!(SecretPart::ApiSecret.take(c()).unwrap().expose_secret(), "s");
         assert!(SecretPart::Passphrase.take(c()).is_none());
+    }
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    /// `Revealed` serializes by hand (straight from the zeroizing types); its generated TypeScript
+    /// type comes from `RevealedSecret`. They must name the same fields.
+    #[test]
+    fn revealed_sends_the_fields_its_contract_type_names() {
+        let revealed = Revealed { credentials: Credentials::new("key", "secret", Some("pass")), visible_for_secs: 30 };
+        let sent = serde_json::to_value(&revealed).unwrap();
+        let mut sent: Vec<_> = sent.as_object().unwrap().keys().cloned().collect();
+        sent.sort();
+        let cfg = ts_rs::Config::new();
+        let decl = RevealedSecret::decl(&cfg);
+        let mut declared: Vec<String> = ["apiKey", "apiSecret", "passphrase", "visibleForSecs"]
+            .into_iter()
+            .filter(|f| decl.contains(&format!("{f}:")))
+            .map(str::to_owned)
+            .collect();
+        declared.sort();
+        assert_eq!(sent, declared, "{decl}");
+        assert_eq!(declared.len(), 4, "{decl}");
     }
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { AddKeyInput, Finding, InspectResult, IpcError, KeyInspection, KeyView, KeychainStatus, Orphan } from './api/types';
 import { mountApp, type App } from './app';
+import { keyView } from './test-support/fixtures';
 
 const OKX_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
 const OKX_SECRET = '22582BD0CFF14C41EDBF1AB98506286D';
@@ -70,7 +71,7 @@ let app: App;
 type RecordInput = Pick<AddKeyInput, 'exchange' | 'label' | 'environment' | 'rotationDays'> & Partial<AddKeyInput>;
 
 function record(input: RecordInput, id = `id-${backend.keys.length + 1}`): KeyView {
-  return {
+  return keyView({
     id,
     exchange: input.exchange,
     label: input.label,
@@ -79,14 +80,14 @@ function record(input: RecordInput, id = `id-${backend.keys.length + 1}`): KeyVi
     createdAt: '2025-03-07T11:00:00Z',
     rotatedAt: '2025-03-07T11:00:00Z',
     verifiedAt: null,
-    rotationDays: input.rotationDays,
+    rotationDays: input.rotationDays ?? 90,
     permissions: [],
     ipWhitelist: [],
     status: 'active',
     inspection: null,
     botsAllowed: input.botsAllowed ?? true,
     findings: [],
-  };
+  });
 }
 
 function verified(view: KeyView, verifiedAt = '2025-03-08T09:00:00Z'): KeyView {

@@ -9,6 +9,7 @@ import { mountApp, type App } from './app';
 import { dueCount, historyText, shortDate, snoozedText } from './dashboard/rotation';
 import { needsAck, sortChanges } from './rotate/rotate-dialog';
 import { parseDueSoonDays } from './settings/settings-view';
+import { keyView, reportItem } from './test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const NEW_KEY = '9f2c0000-1234-4abc-9def-10fe7a033a21';
@@ -20,17 +21,17 @@ function rotation(state: RotationState, text: string, over: Partial<RotationView
 }
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
-  return {
+  return keyView({
     id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: `${id}…hint`,
     createdAt: '2025-01-01T12:00:00Z', rotatedAt: '2025-01-01T12:00:00Z', verifiedAt: null, rotationDays: 90,
     permissions: ['read', 'trade'], ipWhitelist: ['203.0.113.7'], status: 'active', inspection: null, findings: [],
     rotation: rotation('ok', 'rotate in 40 days'), snoozedUntil: null, history: [], ...over,
-  };
+  });
 }
 
 const REPORT: RevokeReport = {
   jobId: 'job-rot', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:01Z',
-  items: [{ id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', manualUrl: null, steps: [] }],
+  items: [reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.' })],
   checklist: [],
 };
 

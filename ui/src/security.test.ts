@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditLog, GuardStatus, IpcError, KeyView, RevokePlanItem, RevokeProgress, RevokeReport } from './api/types';
 import { normalizeCode } from './guard/code-field';
 import { mountApp, type App } from './app';
+import { keyView, reportItem } from './test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -42,24 +43,24 @@ let backend: Backend;
 let app: App;
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
-  return {
+  return keyView({
     id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: `${id}…hint`,
     createdAt: '2025-03-01T00:00:00Z', rotatedAt: '2025-03-01T00:00:00Z', verifiedAt: null, rotationDays: 90,
     permissions: [], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
-  };
+  });
 }
 
 const PLAN: RevokePlanItem[] = [
   { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', action: 'remote', detail: 'OKX revokes API keys on request.' },
   { id: 'k2', label: 'bybit-main', exchange: 'bybit', keyHint: 'k2…hint', action: 'remote', detail: '' },
-  { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', action: 'local_only', detail: 'Binance needs the website for this key.' },
+  { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', action: 'manual', detail: 'Binance needs the website for this key.' },
 ];
 
 const REPORT: RevokeReport = {
   jobId: 'job-7', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
   items: [
-    { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', manualUrl: null, steps: [], provedAt: '2025-03-10T12:00:01Z' },
-    { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] },
+    reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', provedAt: '2025-03-10T12:00:01Z' }),
+    reportItem({ id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] }),
   ],
   checklist: [{ exchange: 'binance', url: 'https://www.binance.com/en/my/settings/api-management', steps: ['Open API management', 'Delete the key ending k3…hint'] }],
 };
@@ -471,7 +472,6 @@ describe('emergency revoke', () => {
       { id: 'k1', stage: 'remote_started', message: '' },
       { id: 'k3', stage: 'manual', message: 'Binance: finish on the website.' },
       { id: 'k1', stage: 'remote_ok', message: 'OKX confirmed the revoke.' },
-      { id: 'k1', stage: 'done', message: '' },
     ];
     const button = $('#emergency-revoke');
     expect(button.classList.contains('btn-danger')).toBe(true);
@@ -479,7 +479,7 @@ describe('emergency revoke', () => {
     await flush();
     expect(calls('revoke_plan')).toEqual([{ ids: null }]);
     const items = $$('.plan-item');
-    expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([['k1', 'remote'], ['k2', 'remote'], ['k3', 'local_only']]);
+    expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([['k1', 'remote'], ['k2', 'remote'], ['k3', 'manual']]);
     expect(items[0]!.textContent).toContain('Revoke at OKX via API');
     expect(items[0]!.textContent).toContain('OKX revokes API keys on request.');
     expect(items[2]!.textContent).toContain('No API revoke — stays live and blocked');
@@ -507,7 +507,7 @@ describe('emergency revoke', () => {
     expect($('#revoke-dialog').dataset.phase).toBe('running');
     const stage = (id: string) => $(`.progress-item[data-id=${id}]`);
     expect($$('.progress-item').map((p) => p.dataset.id)).toEqual(['k1', 'k3']);
-    expect(stage('k1').dataset.stage).toBe('done');
+    expect(stage('k1').dataset.stage).toBe('remote_ok');
     expect(stage('k1').textContent).toContain('OKX confirmed the revoke.');
     expect(stage('k3').dataset.stage).toBe('manual');
     expect(stage('k3').textContent).toContain('Binance: finish on the website.');
@@ -517,7 +517,7 @@ describe('emergency revoke', () => {
 
     // A late message arrives on the channel before Rust answers.
     const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } }).__TAURI_INTERNALS__;
-    internals.runCallback(backend.channel!.id, { index: 4, message: { id: 'k3', stage: 'wiped', message: 'Secret wiped.' } });
+    internals.runCallback(backend.channel!.id, { index: 3, message: { id: 'k3', stage: 'wiped', message: 'Secret wiped.' } });
     expect(stage('k3').dataset.stage).toBe('wiped');
 
     backend.gate.release();

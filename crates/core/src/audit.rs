@@ -16,8 +16,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::KeyId;
+use ts_rs::TS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Add,
@@ -49,6 +50,29 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 15] = [
+        Action::Add,
+        Action::Delete,
+        Action::Reveal,
+        Action::Verify,
+        Action::Rotate,
+        Action::Snooze,
+        Action::GuardEnroll,
+        Action::GuardVerify,
+        Action::GuardDisable,
+        Action::Revoke,
+        Action::Quarantine,
+        Action::Wipe,
+        Action::Run,
+        Action::BotsAccess,
+        Action::AuditAccept,
+    ];
+
+    /// The word stored in the log; `None` for one this version does not know.
+    pub fn parse(word: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == word)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Add => "add",
@@ -70,7 +94,7 @@ impl Action {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -78,6 +102,10 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub fn parse(word: &str) -> Option<Outcome> {
+        [Outcome::Ok, Outcome::Failed].into_iter().find(|o| o.as_str() == word)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
@@ -86,15 +114,34 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The words the log stores, for printing and for comparing in tests (`e.action == "revoke"`).
+macro_rules! words {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    )*};
+}
+words!(Action, Outcome);
+
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "AuditEntry")]
 pub struct Entry {
     pub seq: i64,
     pub at: DateTime<Utc>,
-    pub action: String,
+    pub action: Action,
     pub key_id: Option<KeyId>,
     pub label: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Why an action failed, in words; never a secret.
     pub detail: String,
 }

@@ -36,13 +36,14 @@ pub enum BotsError {
 
 impl BotsError {
     /// A stable name for the UI and the bad-input table.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
         match self {
-            BotsError::NotAllowed { .. } => "not_allowed_for_bots",
-            BotsError::MasterKey { .. } => "master_key_for_bots",
-            BotsError::NotUsable { .. } => "key_not_usable",
+            BotsError::NotAllowed { .. } => ErrorCode::NotAllowedForBots,
+            BotsError::MasterKey { .. } => ErrorCode::MasterKeyForBots,
+            BotsError::NotUsable { .. } => ErrorCode::KeyNotUsable,
             BotsError::Guard(g) => g.kind(),
-            BotsError::Core(_) => "storage",
+            BotsError::Core(_) => ErrorCode::Storage,
         }
     }
 }

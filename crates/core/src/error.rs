@@ -31,3 +31,91 @@ impl Error {
         Error::Storage { path: path.display().to_string(), detail: err.to_string() }
     }
 }
+
+/// Declares [`ErrorCode`] from one list: each variant and the snake_case word it crosses IPC and
+/// the CLI's `--json` as, so the Rust name, the wire word and the TypeScript type cannot drift.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $word:literal,)*) => {
+        /// What went wrong, for programs: the UI branches on it, `--json` prints it. Every layer's
+        /// error maps to one of these (`kind()`); the message says the same in words.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $word)] $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $word,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The exchange's answers (ExchangeError).
+    InvalidKey = "invalid_key",
+    BadSignature = "bad_signature",
+    WrongPassphrase = "wrong_passphrase",
+    MissingPassphrase = "missing_passphrase",
+    IpNotAllowed = "ip_not_allowed",
+    KeyIpOrPermission = "key_ip_or_permission",
+    ClockSkew = "clock_skew",
+    PermissionDenied = "permission_denied",
+    IpBindingRequired = "ip_binding_required",
+    KeyFrozen = "key_frozen",
+    KeyExpired = "key_expired",
+    WrongEnvironment = "wrong_environment",
+    RateLimited = "rate_limited",
+    ExchangeDown = "exchange_down",
+    Timeout = "timeout",
+    Network = "network",
+    UnexpectedResponse = "unexpected_response",
+    NotAvailable = "not_available",
+    StillLive = "still_live",
+    Unproved = "unproved",
+    Rejected = "rejected",
+    InvalidEnvironment = "invalid_environment",
+    // The 2FA guard (GuardError).
+    NotEnrolled = "not_enrolled",
+    WrongCode = "wrong_code",
+    NotACode = "not_a_code",
+    CodeReused = "code_reused",
+    LockedOut = "locked_out",
+    CodeRequired = "code_required",
+    NoPendingEnrollment = "no_pending_enrollment",
+    EnrollmentTriesExhausted = "enrollment_tries_exhausted",
+    EnrollmentExpired = "enrollment_expired",
+    EnrollmentStale = "enrollment_stale",
+    OldSeedExists = "old_seed_exists",
+    SecretMissing = "secret_missing",
+    Random = "random",
+    // Bot access (BotsError).
+    NotAllowedForBots = "not_allowed_for_bots",
+    MasterKeyForBots = "master_key_for_bots",
+    KeyNotUsable = "key_not_usable",
+    // The revoke engine (RevokeError) and its steps.
+    NotFound = "not_found",
+    Busy = "busy",
+    Interrupted = "interrupted",
+    NoSecret = "no_secret",
+    // Shared.
+    Keychain = "keychain",
+    Storage = "storage",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// So tests and callers can compare with the word: `assert_eq!(err.kind(), "timeout")`.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}

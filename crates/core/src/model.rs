@@ -5,9 +5,10 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// A key's identity: a random UUID, also the keychain item's account name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(transparent)]
 pub struct KeyId(pub uuid::Uuid);
 
@@ -30,7 +31,7 @@ impl FromStr for KeyId {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Exchange {
     Okx,
@@ -81,7 +82,7 @@ impl FromStr for Exchange {
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,
 /// a regional host, or the local exchange simulator).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Environment {
     Live,
@@ -93,7 +94,7 @@ pub enum Environment {
 }
 
 /// What a key may do, as the exchange last reported it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     Read,
@@ -102,7 +103,7 @@ pub enum Permission {
     Transfer,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     Active,
@@ -172,7 +173,7 @@ pub const DEFAULT_ROTATION_DAYS: u32 = 90;
 
 /// One key's metadata. This is all the dashboard ever needs, so drawing the list never touches the
 /// keychain. Serializable because it crosses to the UI: it must never grow a secret field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyRecord {
     pub id: KeyId,

@@ -18,10 +18,11 @@ use crate::validate::{self, Field, Invalid};
 use crate::vault::{ValidatedKey, Vault};
 use crate::watch;
 use crate::Error;
+use ts_rs::TS;
 
 /// An orphaned item as the dialog and `latchkey orphans` show it: no secret, only what the item
 /// records about itself (nothing, for items written before Latchkey recorded it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Orphan {
     pub id: KeyId,

@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use crate::exchange::KeyInspection;
 use crate::model::{Exchange, Permission};
+use ts_rs::TS;
 
 /// Ordered from least to most severe, so `max()` gives a key's overall level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Nothing to fix.
@@ -18,7 +19,7 @@ pub enum Severity {
     Critical,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub severity: Severity,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::model::{Environment, Exchange, KeyRecord, KeyStatus, Permission};
+use ts_rs::TS;
 
 /// Days before the due date from which a key counts as "due soon", unless configured otherwise.
 pub const DEFAULT_DUE_SOON_DAYS: u32 = 14;
@@ -12,7 +13,7 @@ pub const DEFAULT_DUE_SOON_DAYS: u32 = 14;
 /// expire after 14 days of inactivity" (live keys only).
 pub const OKX_IDLE_EXPIRY_DAYS: i64 = 14;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RotationState {
     Ok,
@@ -23,7 +24,7 @@ pub enum RotationState {
 }
 
 /// Why the due date is what it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DueReason {
     /// `rotated_at` + the key's rotation policy.
@@ -34,7 +35,7 @@ pub enum DueReason {
     OkxIdleExpiry,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RotationStatus {
     pub state: RotationState,
@@ -244,7 +245,7 @@ mod tests {
 }
 
 /// How a rotation's new key differs from the old one, worst first; the wizard warns before saving.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct Change {
     pub code: &'static str,
     pub severity: crate::risk::Severity,

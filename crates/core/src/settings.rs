@@ -7,11 +7,12 @@ use crate::rotation::DEFAULT_DUE_SOON_DAYS;
 use crate::store::Store;
 use crate::validate::{self, Field, Invalid};
 use crate::Result;
+use ts_rs::TS;
 
 const KEY: &str = "settings";
 pub const DUE_SOON_MAX_DAYS: u32 = 90;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// The rotation policy new keys get unless the user picks another.

@@ -456,16 +456,29 @@ impl Store {
                 Ok(audit::Entry {
                     seq: r.get(0)?,
                     at: r.get(1)?,
-                    action: r.get(2)?,
+                    action: word(r, 2, audit::Action::parse)?,
                     key_id: r.get::<_, Option<String>>(3)?.and_then(|s| s.parse().ok()),
                     label: r.get(4)?,
-                    outcome: r.get(5)?,
+                    outcome: word(r, 5, audit::Outcome::parse)?,
                     detail: r.get(6)?,
                 })
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
+}
+
+/// A column holding one of an enum's words. A word this version does not know (written by a newer
+/// Latchkey) is an error that says so, rather than a guess.
+fn word<T>(r: &rusqlite::Row<'_>, col: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = r.get(col)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            col,
+            rusqlite::types::Type::Text,
+            format!("'{text}' is not a word this version of Latchkey knows: update Latchkey").into(),
+        )
+    })
 }
 
 fn insert_key_row(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {

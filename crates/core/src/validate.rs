@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use crate::model::{Environment, Exchange};
 use crate::secret::Credentials;
+use ts_rs::TS;
 
 /// Which input a validation message belongs to, so the UI can show it inline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Field {
     Exchange,

@@ -166,7 +166,7 @@ async fn okx_delete_apikey_is_limited_to_one_per_second() {
     let strict = client();
     assert!(matches!(strict.revoke(&request(&first)).await.unwrap(), RevokeOutcome::Revoked { .. }));
     let err = strict.revoke(&request(&second)).await.unwrap_err();
-    assert_eq!((err.kind(), err.code()), ("rate_limited", None));
+    assert_eq!((err.kind().as_str(), err.code()), ("rate_limited", None));
     assert!(matches!(err, latchkey_core::exchange::ExchangeError::RateLimited { retry_after: Some(_), .. }));
     assert!(sim.state().has_key(&second_sub.api_key), "the limited call deleted nothing");
 

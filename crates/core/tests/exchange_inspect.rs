@@ -45,7 +45,7 @@ async fn okx_demo_needs_the_simulated_trading_header() {
         "OKX demo keys do not expire"
     );
     let live_key_on_demo = client().inspect(&demo, &creds(&seed_key("okx-read-only"))).await.unwrap_err();
-    assert_eq!((live_key_on_demo.kind(), live_key_on_demo.code()), ("wrong_environment", Some("50101")));
+    assert_eq!((live_key_on_demo.kind().as_str(), live_key_on_demo.code()), ("wrong_environment", Some("50101")));
     let demo_key_on_live =
         client().inspect(&endpoint(&sim, Exchange::Okx), &creds(&seed_key("okx-demo"))).await.unwrap_err();
     assert_eq!(demo_key_on_live.code(), Some("50101"));
@@ -166,7 +166,7 @@ async fn every_documented_auth_error_is_typed() {
     ];
     for (exchange, credentials, kind, code) in cases {
         let err = inspect_err(&sim, exchange, credentials).await;
-        assert_eq!((err.kind(), err.code()), (kind, code), "{exchange}: {err}");
+        assert_eq!((err.kind().as_str(), err.code()), (kind, code), "{exchange}: {err}");
         let message = err.to_string();
         for secret in [
             okx.secret.as_str(),

@@ -419,7 +419,10 @@ fn one_code_is_accepted_once_across_guards_on_one_database() {
         let results = race(dir.path(), &secrets, 6, |g| g.verify(&c, at).map_err(|e| e.kind()));
         let accepted = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(accepted, 1, "round {round}: {results:?}");
-        assert!(results.iter().all(|r| r.is_ok() || *r == Err("code_reused")), "{results:?}");
+        assert!(
+            results.iter().all(|r| r.is_ok() || *r == Err(latchkey_core::error::ErrorCode::CodeReused)),
+            "{results:?}"
+        );
     }
 }
 

@@ -581,3 +581,65 @@ async fn the_remote_revoke_starts_before_local_only_keys() {
         assert!(*at < Duration::from_millis(1500), "an OKX key without an API revoke waited {at:?}");
     }
 }
+
+/// Issue 12 §2: the revoke dialog's counter is tested on the progress a real run sends. A mixed
+/// revoke (a sub key deleted through its master, the master deleting itself, a key no API can
+/// revoke, a key whose master is gone so it is quarantined, a master proved gone) is recorded as the
+/// shell forwards it, with ids replaced by labels and each key's events in order, into
+/// `ui/src/revoke/fixtures/mixed-revoke.json`, which `revoke-dialog.test.ts` feeds to the dialog.
+/// `LATCHKEY_BLESS=1` rewrites the file; otherwise this fails when a run would send anything else.
+#[tokio::test]
+async fn a_mixed_revoke_sends_the_progress_the_ui_is_tested_with() {
+    use latchkey_core::revoke::ProgressView;
+
+    let env = Env::new(fast_config()).await;
+    let bybit_master = env.add("bybit-master-wallet", None, None);
+    let _bybit_sub = env.add("bybit-sub-trade", Some(bybit_master), None);
+    let _binance = env.add("binance-master", None, None);
+    let okx_master = env.add("okx-master-ip-bound", None, None);
+    let _okx_sub = env.add(OKX_SUB, Some(okx_master), Some("bot-sub-1"));
+    assert!(env.sim.delete_key(&seed_key("okx-master-ip-bound").api_key), "deleted on the website first");
+
+    let plan = env.engine.plan(&Selection::All).unwrap();
+    let (progress, events) = recorder();
+    let (code, now) = env.code();
+    let report = env.engine.emergency_revoke(&code, Selection::All, now, progress).await.unwrap();
+    assert_eq!(report.keys.len(), 5);
+
+    let label = |id| plan.iter().find(|p| p.key_id == id).map(|p| p.label.clone()).unwrap();
+    let mut sent: Vec<serde_json::Value> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .cloned()
+        .map(ProgressView::from)
+        .map(|v| {
+            let mut json = serde_json::to_value(&v).unwrap();
+            json["id"] = serde_json::Value::String(label(v.id));
+            json
+        })
+        .collect();
+    // Keys run in parallel: their events interleave differently each run, a key's own never.
+    sent.sort_by_key(|e| e["id"].as_str().unwrap().to_owned());
+    let plan_json: Vec<_> = plan
+        .iter()
+        .map(|p| serde_json::json!({"id": p.label, "exchange": p.exchange, "remote": p.route != PlannedRoute::LocalOnly}))
+        .collect();
+    let fixture =
+        serde_json::to_string_pretty(&serde_json::json!({"plan": plan_json, "progress": sent})).unwrap() + "\n";
+
+    let stages = |id: &str| -> Vec<String> {
+        sent.iter().filter(|e| e["id"] == id).map(|e| e["stage"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(stages("bybit-sub-trade").last().map(String::as_str), Some("wiped"));
+    assert_eq!(stages("binance-master").last().map(String::as_str), Some("manual"));
+    assert_eq!(stages(OKX_SUB).last().map(String::as_str), Some("failed"), "{:?}", stages(OKX_SUB));
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/revoke/fixtures/mixed-revoke.json");
+    if std::env::var_os("LATCHKEY_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fixture).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(committed, fixture, "the UI's fixture is not what a run sends: run with LATCHKEY_BLESS=1 and commit it");
+}

@@ -12,6 +12,7 @@ import {
   type RevokeProgress,
   type RevokeReport,
   type AddKeyInput,
+  type ErrorCode,
   type Field,
   type InspectInput,
   type InspectResult,
@@ -33,7 +34,10 @@ import {
   type SecretPart,
 } from './types';
 
-const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal'];
+const KINDS = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'bots', 'revoke', 'internal'] as const satisfies readonly IpcErrorKind[];
+// Every kind Rust sends is known here (before, `revoke` became `internal`).
+const kindsListed: [Exclude<IpcErrorKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
+void kindsListed;
 
 /** Normalises whatever a rejected `invoke` produced (our `{kind, message}`, a string from Tauri itself
  * such as "command not found", or a JS error) into an `IpcError`. */
@@ -41,11 +45,12 @@ export function toIpcError(raw: unknown): IpcError {
   if (raw && typeof raw === 'object') {
     const o = raw as Record<string, unknown>;
     const message = typeof o.message === 'string' && o.message ? o.message : 'Something went wrong. Try again.';
-    const kind = KINDS.includes(o.kind as IpcErrorKind) ? (o.kind as IpcErrorKind) : 'internal';
-    const field = FIELDS.includes(o.field as Field) ? (o.field as Field) : undefined;
+    const kind = (KINDS as readonly unknown[]).includes(o.kind) ? (o.kind as IpcErrorKind) : 'internal';
+    const field = (FIELDS as readonly unknown[]).includes(o.field) ? (o.field as Field) : undefined;
     const err: IpcError = { kind, message };
     if (field) err.field = field;
-    if (typeof o.code === 'string' && o.code) err.code = o.code;
+    // The shell is the only producer of `code`, typed by the generated `ErrorCode`.
+    if (typeof o.code === 'string' && o.code) err.code = o.code as ErrorCode;
     return err;
   }
   if (typeof raw === 'string' && raw) return { kind: 'internal', message: raw };
@@ -53,7 +58,7 @@ export function toIpcError(raw: unknown): IpcError {
 }
 
 export function isIpcError(v: unknown): v is IpcError {
-  return !!v && typeof v === 'object' && typeof (v as IpcError).message === 'string' && KINDS.includes((v as IpcError).kind);
+  return !!v && typeof v === 'object' && typeof (v as IpcError).message === 'string' && (KINDS as readonly unknown[]).includes((v as IpcError).kind);
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {

@@ -4,11 +4,12 @@ import { describe, expect, it, vi } from 'vitest';
 
 import type { KeyView } from '../api/types';
 import { renderKeyList, type DashboardHandlers } from './dashboard';
+import { keyView } from '../test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 
 function key(i: number): KeyView {
-  return {
+  return keyView({
     id: `id-${i}`,
     exchange: 'okx',
     label: `key-${i}`,
@@ -23,7 +24,7 @@ function key(i: number): KeyView {
     status: 'active',
     inspection: null,
     findings: [],
-  };
+  });
 }
 
 const handlers: DashboardHandlers = {

@@ -5,15 +5,16 @@ import { describe, expect, it, vi } from 'vitest';
 import type { KeyView } from '../api/types';
 import { renderKeyCard, type DashboardHandlers } from './dashboard';
 import { provedText } from './format';
+import { keyView } from '../test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 
 function key(over: Partial<KeyView>): KeyView {
-  return {
+  return keyView({
     id: 'k1', exchange: 'okx', label: 'okx-master', environment: { kind: 'live' }, keyHint: 'abcd…wxyz',
     createdAt: '2025-03-07T11:00:00Z', rotatedAt: '2025-03-07T11:00:00Z', verifiedAt: null, rotationDays: 90,
     permissions: ['withdraw'], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
-  };
+  });
 }
 
 function handlers(): DashboardHandlers & { onConfirmDeleted: ReturnType<typeof vi.fn>; onWipe: ReturnType<typeof vi.fn> } {

@@ -6,23 +6,26 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { setChannelFactory } from '../api/commands';
-import type { RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
+import type { Exchange, RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
+import mixedRevoke from './fixtures/mixed-revoke.json';
 import { openRevokeDialog } from './revoke-dialog';
 import { ProgressCount } from './texts';
 
 const PLAN: RevokePlanItem[] = [
-  { id: 'k-local-1', label: 'okx main', exchange: 'okx', keyHint: 'a1b2…', action: 'local_only', detail: '' },
+  { id: 'k-local-1', label: 'okx main', exchange: 'okx', keyHint: 'a1b2…', action: 'manual', detail: '' },
   { id: 'k-remote', label: 'bybit wallet', exchange: 'bybit', keyHint: 'c3d4…', action: 'remote', detail: '' },
   { id: 'k-fails', label: 'okx bot', exchange: 'okx', keyHint: 'e5f6…', action: 'remote', detail: '' },
-  { id: 'k-local-2', label: 'bybit trade', exchange: 'bybit', keyHint: 'g7h8…', action: 'local_only', detail: '' },
+  { id: 'k-local-2', label: 'bybit trade', exchange: 'bybit', keyHint: 'g7h8…', action: 'manual', detail: '' },
 ];
 
+let plan: RevokePlanItem[] = PLAN;
 let send: ((p: RevokeProgress) => void) | null = null;
 let finish: ((r: RevokeReport) => void) | null = null;
 let restoreChannel: ReturnType<typeof setChannelFactory> | null = null;
 
 beforeEach(() => {
   document.body.innerHTML = '<div id="app"></div>';
+  plan = PLAN;
   send = null;
   restoreChannel = setChannelFactory((onMessage) => {
     send = onMessage;
@@ -31,7 +34,7 @@ beforeEach(() => {
   mockIPC(async (cmd) => {
     switch (cmd) {
       case 'revoke_plan':
-        return PLAN;
+        return plan;
       case 'guard_status':
         return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
       case 'emergency_revoke':
@@ -95,6 +98,38 @@ describe('emergency revoke progress', () => {
 
     finish!({ jobId: 'j', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:05Z', items: [], checklist: [] });
     await until(() => !!$('#revoke-report'));
+  });
+});
+
+describe('emergency revoke progress, as a real run sends it', () => {
+  /** Recorded from a real mixed revoke against the exchange simulator by
+   * `a_mixed_revoke_sends_the_progress_the_ui_is_tested_with` (crates/core/tests/revoke.rs), which
+   * fails when a run would send anything else. */
+  const recorded = mixedRevoke as { plan: { id: string; exchange: Exchange; remote: boolean }[]; progress: RevokeProgress[] };
+
+  it('counts every key of a mixed revoke (remote delete, still live, quarantine) to "N of N"', async () => {
+    plan = recorded.plan.map((p) => ({
+      id: p.id, label: p.id, exchange: p.exchange, keyHint: '…', action: p.remote ? 'remote' : 'manual', detail: '',
+    }));
+    const total = plan.length;
+    openRevokeDialog({ onEnroll: () => {}, onClosed: () => {} });
+    await until(() => !!$('#revoke-confirm'));
+    $<HTMLInputElement>('#guard-code')!.value = '123456';
+    $<HTMLButtonElement>('#revoke-confirm')!.click();
+    await until(() => send !== null && !!$('#revoke-progress'));
+    expect(counter()).toBe(`0 of ${total} keys finished`);
+
+    for (const event of recorded.progress) send!(event);
+    expect(counter()).toBe(`${total} of ${total} keys finished`);
+    expect(meter()).toBe(total);
+    // Each row ends on what its key's last event said.
+    for (const p of plan) {
+      const last = recorded.progress.filter((e) => e.id === p.id).at(-1)!;
+      expect($(`#revoke-progress [data-id="${p.id}"]`)?.dataset.stage, p.id).toBe(last.stage);
+    }
+    expect(stage('okx-sub-bot')).toBe('Kept in quarantine');
+    expect(stage('binance-master')).toMatch(/Still live/);
+    expect(stage('bybit-sub-trade')).toBe('Secret wiped from the keychain');
   });
 });
 

@@ -9,7 +9,6 @@ export function actionText(action: PlannedAction, exchange: Exchange): string {
   switch (action) {
     case 'remote':
       return `Revoke at ${name(exchange)} via API`;
-    case 'local_only':
     case 'manual':
       return `No API revoke — stays live and blocked: delete it on ${name(exchange)}’s website, then confirm`;
     default:
@@ -26,11 +25,9 @@ export function stageText(stage: RevokeStage, exchange: Exchange, action: Planne
     remote_ok: `Revoked at ${ex}, proved`,
     already_revoked: `Proved gone at ${ex}`,
     manual: `Still live — delete it on ${ex}’s website`,
-    remote_failed: `${ex} did not confirm`,
     retrying: 'Retrying…',
     wiped: 'Secret wiped from the keychain',
     failed: 'Kept in quarantine',
-    done: 'Done',
   };
   return texts[stage] ?? stage;
 }
@@ -38,7 +35,7 @@ export function stageText(stage: RevokeStage, exchange: Exchange, action: Planne
 /** Stages after which nothing more happens to the key in an emergency revoke: wiped after the
  * proof, still live (blocked, no API revoke), or kept in quarantine. */
 export function isFinal(stage: RevokeStage): boolean {
-  return stage === 'wiped' || stage === 'manual' || stage === 'failed' || stage === 'done';
+  return stage === 'wiped' || stage === 'manual' || stage === 'failed';
 }
 
 /** Counts the keys of a revoke that reached a final state, as Rust's progress arrives. A key is

@@ -13,7 +13,7 @@
 // successful rotation and whenever the dialog closes.
 
 import { inspectRotation, rotateKey, toIpcError } from '../api/commands';
-import type { Change, Field, IpcError, KeyView, RotateInput, RotateResult, RotationInspection } from '../api/types';
+import type { Change, KeyField, IpcError, KeyView, RotateInput, RotateResult, RotationInspection } from '../api/types';
 import { exchangeName } from '../dashboard/format';
 import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
@@ -33,7 +33,7 @@ export type CheckState = 'idle' | 'checking' | 'ok' | 'failed';
 /** Changes that weaken the key: always shown as warnings, whatever their severity. */
 export const PROMINENT_CHANGES: readonly string[] = ['adds_withdraw', 'drops_ip_whitelist'];
 
-type CredentialField = Extract<Field, 'apiKey' | 'apiSecret' | 'passphrase'>;
+type CredentialField = Extract<KeyField, 'apiKey' | 'apiSecret' | 'passphrase'>;
 const CREDENTIAL_FIELDS: readonly CredentialField[] = ['apiKey', 'apiSecret', 'passphrase'];
 
 export interface RotateDialogOptions {

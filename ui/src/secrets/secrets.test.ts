@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { KeyView, RevealedSecret } from '../api/types';
 import { mountApp } from '../app';
+import { keyView } from '../test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const API_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
@@ -14,11 +15,11 @@ const PASSPHRASE = 'Pass phrase 1';
 const GOOD = '123456';
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
-  return {
+  return keyView({
     id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: '37c5…8418',
     createdAt: '2025-03-01T00:00:00Z', rotatedAt: '2025-03-01T00:00:00Z', verifiedAt: null, rotationDays: 90,
     permissions: [], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
-  };
+  });
 }
 
 let keys: KeyView[];

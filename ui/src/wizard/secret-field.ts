@@ -2,7 +2,7 @@
 // rotation's API key, secret key and passphrase fields. `data-secret` marks it for the tests that
 // check secrets never outlive their dialog.
 
-import type { Field } from '../api/types';
+import type { KeyField } from '../api/types';
 import { h, icon } from '../lib/dom';
 
 export interface SecretField {
@@ -15,7 +15,7 @@ export interface SecretField {
 const EYE = ['M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'];
 
 /** `errorEl` is the field's `[data-error-for]` element, whose id is `errorId`. */
-export function secretField(id: string, name: Field, label: string, helpText: string, errorEl: HTMLElement, errorId = `error-${name}`): SecretField {
+export function secretField(id: string, name: KeyField, label: string, helpText: string, errorEl: HTMLElement, errorId = `error-${name}`): SecretField {
   const input = h('input', {
     id,
     name,

@@ -234,8 +234,10 @@ describe('steps and the payload', () => {
       passphrase: 'Pass phrase 1',
       rotationDays: 30,
       verify: true,
+      botsAllowed: true,
     });
     expect(toAddKeyInput(d, false).verify).toBe(false);
+    expect(toAddKeyInput(d, true, false).botsAllowed).toBe(false);
     const b = toAddKeyInput(
       validDraft({ exchange: 'binance', apiKey: BINANCE_KEY, apiSecret: BINANCE_SECRET, passphrase: '', environment: 'demo', baseUrl: 'x' }),
       true,

@@ -2,7 +2,7 @@
 // rules in crates/core/src/validate.rs (Rust checks again on save and has the last word).
 // No message ever contains a credential: messages describe the expected shape, never the value.
 
-import { EXCHANGE_NAMES, type AddKeyInput, type Environment, type Exchange, type Field, type InspectInput } from '../api/types';
+import { EXCHANGE_NAMES, type AddKeyInput, type Environment, type Exchange, type KeyField, type InspectInput } from '../api/types';
 
 export type Step = 'exchange' | 'credentials' | 'details' | 'confirm';
 export const STEPS: readonly Step[] = ['exchange', 'credentials', 'details', 'confirm'];
@@ -22,7 +22,7 @@ export interface Draft {
 }
 
 export interface FieldError {
-  field: Field;
+  field: KeyField;
   message: string;
 }
 
@@ -32,7 +32,7 @@ export const DEFAULT_ROTATION_DAYS = 90;
 export const PASSPHRASE_MAX_CHARS = 64;
 
 /** The step on which each field is entered, so an error from Rust can send the user back there. */
-export const STEP_OF_FIELD: Record<Field, Step> = {
+export const STEP_OF_FIELD: Record<KeyField, Step> = {
   exchange: 'exchange',
   apiKey: 'credentials',
   apiSecret: 'credentials',
@@ -244,7 +244,7 @@ export function toEnvironment(kind: EnvironmentKind, baseUrl: string): Environme
 /** The exact payload of `add_key`: trimmed, with the passphrase only for exchanges that have one.
  * `verify` is false only when the user chose "Save without verifying".
  * Throws if the draft is not valid, so an invalid draft can never be sent by mistake. */
-export function toAddKeyInput(draft: Draft, verify: boolean): AddKeyInput {
+export function toAddKeyInput(draft: Draft, verify: boolean, botsAllowed = true): AddKeyInput {
   const errors = validateDraft(draft);
   if (errors.length > 0 || !draft.exchange) {
     throw new Error(`The key is not ready to save: ${errors.map((e) => e.field).join(', ')}`);
@@ -255,6 +255,7 @@ export function toAddKeyInput(draft: Draft, verify: boolean): AddKeyInput {
     label: draft.label.trim(),
     rotationDays: days,
     verify,
+    botsAllowed,
   };
 }
 

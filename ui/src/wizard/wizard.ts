@@ -12,9 +12,10 @@ import { addKey, inspectCredentials, toIpcError } from '../api/commands';
 import {
   EXCHANGES,
   EXCHANGE_NAMES,
+  isKeyField,
   type AddKeyInput,
   type Exchange,
-  type Field,
+  type KeyField,
   type InspectInput,
   type InspectResult,
   type IpcError,
@@ -80,7 +81,7 @@ export interface Wizard {
 /** The confirm step's exchange check, mirrored in `#verify-result[data-state]` (idle: not shown). */
 export type VerifyState = 'idle' | 'checking' | 'ok' | 'failed';
 
-const FIELD_NAMES: Partial<Record<Field, string>> = {
+const FIELD_NAMES: Partial<Record<KeyField, string>> = {
   apiKey: 'API key',
   apiSecret: 'secret key',
   passphrase: 'passphrase',
@@ -132,14 +133,14 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   // ---- fields ---------------------------------------------------------------------------------
 
-  const errorEls = new Map<Field, HTMLElement>();
-  const errorEl = (field: Field): HTMLElement => {
+  const errorEls = new Map<KeyField, HTMLElement>();
+  const errorEl = (field: KeyField): HTMLElement => {
     const el = h('p', { class: 'field-error', id: `error-${field}`, 'data-error-for': field, hidden: true });
     errorEls.set(field, el);
     return el;
   };
 
-  const secretInput = (id: string, name: Field, label: string, helpText: string) => secretField(id, name, label, helpText, errorEl(name));
+  const secretInput = (id: string, name: KeyField, label: string, helpText: string) => secretField(id, name, label, helpText, errorEl(name));
 
   const radios = EXCHANGES.map((ex) =>
     h('input', { type: 'radio', name: 'exchange', value: ex, id: `exchange-${ex}`, class: 'radio-card-input', 'aria-describedby': `exchange-${ex}-blurb` }),
@@ -227,7 +228,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   const retryBtn = h('button', { type: 'button', id: 'wizard-retry-verify', class: 'btn btn-secondary' }, 'Try again');
   const unverifiedBtn = h('button', { type: 'button', id: 'wizard-save-unverified', class: 'btn btn-quiet btn-unverified' }, 'Save without verifying');
   const fixFieldBtn = h('button', { type: 'button', id: 'wizard-fix-field', class: 'btn btn-quiet' });
-  let fixField: Field | null = null;
+  let fixField: KeyField | null = null;
 
   // ---- panels -----------------------------------------------------------------------------------
 
@@ -322,7 +323,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     baseUrl: baseUrlInput.value,
   });
 
-  const fieldInput = (field: Field): HTMLElement | null =>
+  const fieldInput = (field: KeyField): HTMLElement | null =>
     ({
       exchange: radios.find((r) => r.checked) ?? radios[0] ?? null,
       apiKey: apiKey.input,
@@ -333,7 +334,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       baseUrl: baseUrlInput,
     })[field];
 
-  const setError = (field: Field, message: string | null): void => {
+  const setError = (field: KeyField, message: string | null): void => {
     const el = errorEls.get(field);
     if (!el) return;
     el.textContent = message ?? '';
@@ -484,7 +485,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   /** The exchange's message, here and (if it names a credential) under that field too. The values
    * are kept: the user may still choose to save without verifying. */
   const showVerifyFailure = (err: IpcError): void => {
-    fixField = err.field ?? null;
+    fixField = err.field && isKeyField(err.field) ? err.field : null;
     if (fixField) {
       setError(fixField, err.message);
       fixFieldBtn.textContent = `Edit the ${FIELD_NAMES[fixField] ?? fixField}`;
@@ -609,7 +610,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       showErrors(bad.errors);
       return;
     }
-    let input: AddKeyInput | null = { ...toAddKeyInput(readDraft(), verify), botsAllowed: botsInput.checked };
+    let input: AddKeyInput | null = toAddKeyInput(readDraft(), verify, botsInput.checked);
     setBusy(true, verify);
     try {
       const record = await save(input);
@@ -636,7 +637,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     if (err.kind === 'exchange') {
       showVerifyFailure(err);
       retryBtn.focus();
-    } else if (err.field) {
+    } else if (err.field && isKeyField(err.field)) {
       const s = STEP_OF_FIELD[err.field];
       if (err.field === 'apiKey' || err.field === 'apiSecret' || err.field === 'passphrase') {
         (fieldInput(err.field) as HTMLInputElement).value = '';

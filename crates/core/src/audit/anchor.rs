@@ -162,7 +162,34 @@ pub enum AnchorCheck {
     Unanchored { anchored_seq: i64, after: u64 },
 }
 
+/// [`AnchorCheck`] without its details: what the Audit screen branches on. `one_behind`,
+/// `not_anchored` and `unavailable` are warnings; `truncated`, `rewritten` and `unanchored` mean
+/// the log was altered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorState {
+    Matches,
+    OneBehind,
+    NotAnchored,
+    Unavailable,
+    Truncated,
+    Rewritten,
+    Unanchored,
+}
+
 impl AnchorCheck {
+    pub fn state(&self) -> AnchorState {
+        match self {
+            AnchorCheck::Matches => AnchorState::Matches,
+            AnchorCheck::OneBehind => AnchorState::OneBehind,
+            AnchorCheck::NotAnchored => AnchorState::NotAnchored,
+            AnchorCheck::Unavailable { .. } => AnchorState::Unavailable,
+            AnchorCheck::Truncated { .. } => AnchorState::Truncated,
+            AnchorCheck::Rewritten { .. } => AnchorState::Rewritten,
+            AnchorCheck::Unanchored { .. } => AnchorState::Unanchored,
+        }
+    }
+
     /// Whether the log's end is consistent with the anchor (or could not be checked).
     pub fn consistent(&self) -> bool {
         matches!(

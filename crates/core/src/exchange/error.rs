@@ -93,30 +93,31 @@ fn retry_hint(retry_after: &Option<Duration>) -> String {
 
 impl ExchangeError {
     /// A short machine name for the UI, e.g. to pick an icon or offer "retry".
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
         match self {
-            ExchangeError::InvalidKey { .. } => "invalid_key",
-            ExchangeError::BadSignature { .. } => "bad_signature",
-            ExchangeError::WrongPassphrase { .. } => "wrong_passphrase",
-            ExchangeError::MissingPassphrase => "missing_passphrase",
-            ExchangeError::IpNotAllowed { .. } => "ip_not_allowed",
-            ExchangeError::KeyIpOrPermission { .. } => "key_ip_or_permission",
-            ExchangeError::ClockSkew { .. } => "clock_skew",
-            ExchangeError::PermissionDenied { .. } => "permission_denied",
-            ExchangeError::IpBindingRequired { .. } => "ip_binding_required",
-            ExchangeError::KeyFrozen { .. } => "key_frozen",
-            ExchangeError::KeyExpired { .. } => "key_expired",
-            ExchangeError::WrongEnvironment { .. } => "wrong_environment",
-            ExchangeError::RateLimited { .. } => "rate_limited",
-            ExchangeError::ExchangeDown { .. } => "exchange_down",
-            ExchangeError::Timeout { .. } => "timeout",
-            ExchangeError::Network { .. } => "network",
-            ExchangeError::UnexpectedResponse { .. } => "unexpected_response",
-            ExchangeError::NotAvailable(_) => "not_available",
-            ExchangeError::StillLive { .. } => "still_live",
-            ExchangeError::RevokeUnproved { .. } => "unproved",
-            ExchangeError::Rejected { .. } => "rejected",
-            ExchangeError::InvalidEnvironment(_) => "invalid_environment",
+            ExchangeError::InvalidKey { .. } => ErrorCode::InvalidKey,
+            ExchangeError::BadSignature { .. } => ErrorCode::BadSignature,
+            ExchangeError::WrongPassphrase { .. } => ErrorCode::WrongPassphrase,
+            ExchangeError::MissingPassphrase => ErrorCode::MissingPassphrase,
+            ExchangeError::IpNotAllowed { .. } => ErrorCode::IpNotAllowed,
+            ExchangeError::KeyIpOrPermission { .. } => ErrorCode::KeyIpOrPermission,
+            ExchangeError::ClockSkew { .. } => ErrorCode::ClockSkew,
+            ExchangeError::PermissionDenied { .. } => ErrorCode::PermissionDenied,
+            ExchangeError::IpBindingRequired { .. } => ErrorCode::IpBindingRequired,
+            ExchangeError::KeyFrozen { .. } => ErrorCode::KeyFrozen,
+            ExchangeError::KeyExpired { .. } => ErrorCode::KeyExpired,
+            ExchangeError::WrongEnvironment { .. } => ErrorCode::WrongEnvironment,
+            ExchangeError::RateLimited { .. } => ErrorCode::RateLimited,
+            ExchangeError::ExchangeDown { .. } => ErrorCode::ExchangeDown,
+            ExchangeError::Timeout { .. } => ErrorCode::Timeout,
+            ExchangeError::Network { .. } => ErrorCode::Network,
+            ExchangeError::UnexpectedResponse { .. } => ErrorCode::UnexpectedResponse,
+            ExchangeError::NotAvailable(_) => ErrorCode::NotAvailable,
+            ExchangeError::StillLive { .. } => ErrorCode::StillLive,
+            ExchangeError::RevokeUnproved { .. } => ErrorCode::Unproved,
+            ExchangeError::Rejected { .. } => ErrorCode::Rejected,
+            ExchangeError::InvalidEnvironment(_) => ErrorCode::InvalidEnvironment,
         }
     }
 

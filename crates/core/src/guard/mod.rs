@@ -89,23 +89,24 @@ pub enum GuardError {
 
 impl GuardError {
     /// A short machine name for the UI.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
         match self {
-            GuardError::NotEnrolled => "not_enrolled",
-            GuardError::WrongCode { .. } | GuardError::WrongFirstCode { .. } => "wrong_code",
-            GuardError::NotACode => "not_a_code",
-            GuardError::Replayed => "code_reused",
-            GuardError::LockedOut { .. } => "locked_out",
-            GuardError::CodeRequired => "code_required",
-            GuardError::NoPendingEnrollment => "no_pending_enrollment",
-            GuardError::EnrollmentTriesExhausted => "enrollment_tries_exhausted",
-            GuardError::EnrollmentExpired => "enrollment_expired",
-            GuardError::EnrollmentStale => "enrollment_stale",
-            GuardError::OldSeedExists => "old_seed_exists",
-            GuardError::SecretMissing => "secret_missing",
-            GuardError::Keychain(_) => "keychain",
-            GuardError::Storage(_) => "storage",
-            GuardError::Random => "random",
+            GuardError::NotEnrolled => ErrorCode::NotEnrolled,
+            GuardError::WrongCode { .. } | GuardError::WrongFirstCode { .. } => ErrorCode::WrongCode,
+            GuardError::NotACode => ErrorCode::NotACode,
+            GuardError::Replayed => ErrorCode::CodeReused,
+            GuardError::LockedOut { .. } => ErrorCode::LockedOut,
+            GuardError::CodeRequired => ErrorCode::CodeRequired,
+            GuardError::NoPendingEnrollment => ErrorCode::NoPendingEnrollment,
+            GuardError::EnrollmentTriesExhausted => ErrorCode::EnrollmentTriesExhausted,
+            GuardError::EnrollmentExpired => ErrorCode::EnrollmentExpired,
+            GuardError::EnrollmentStale => ErrorCode::EnrollmentStale,
+            GuardError::OldSeedExists => ErrorCode::OldSeedExists,
+            GuardError::SecretMissing => ErrorCode::SecretMissing,
+            GuardError::Keychain(_) => ErrorCode::Keychain,
+            GuardError::Storage(_) => ErrorCode::Storage,
+            GuardError::Random => ErrorCode::Random,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::model::{KeyId, KeyStatus};
 use crate::store::insert_audit;
 
 use super::crash::{self, Point};
+use ts_rs::TS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StepState {
@@ -52,7 +53,7 @@ impl StepState {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum JobKind {
     /// Remote revoke where possible, then wipe.

@@ -27,6 +27,7 @@
 pub mod crash;
 mod journal;
 mod limits;
+mod progress;
 mod remote;
 mod report;
 
@@ -49,6 +50,7 @@ use crate::Error;
 
 pub use journal::{JobKind, RemoteResult};
 pub use limits::ExchangeLimit;
+pub use progress::{ProgressView, RevokeStage};
 pub use report::{ChecklistItem, KeyReport, KeyResult, ReportAction, RevokeReport};
 
 use journal::{StepRow, StepState};
@@ -158,13 +160,14 @@ pub enum RevokeError {
 }
 
 impl RevokeError {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
         match self {
             RevokeError::Guard(g) => g.kind(),
-            RevokeError::Storage(_) => "storage",
-            RevokeError::UnknownKey(_) => "not_found",
-            RevokeError::Busy => "busy",
-            RevokeError::Interrupted => "interrupted",
+            RevokeError::Storage(_) => ErrorCode::Storage,
+            RevokeError::UnknownKey(_) => ErrorCode::NotFound,
+            RevokeError::Busy => ErrorCode::Busy,
+            RevokeError::Interrupted => ErrorCode::Interrupted,
         }
     }
 }

@@ -26,7 +26,7 @@ pub(crate) struct RemoteFailure {
 
 impl From<&ExchangeError> for RemoteFailure {
     fn from(e: &ExchangeError) -> Self {
-        RemoteFailure { message: e.to_string(), kind: e.kind().to_owned() }
+        RemoteFailure { message: e.to_string(), kind: e.kind().as_str().to_owned() }
     }
 }
 
@@ -186,7 +186,7 @@ where
             key_id: key.id,
             attempt,
             wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-            reason: error.kind().to_owned(),
+            reason: error.kind().as_str().to_owned(),
         });
         tokio::time::sleep(wait).await;
         attempt += 1;

@@ -8,6 +8,7 @@ use crate::exchange::api_management_page;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
 
 use super::journal::{JobKind, JobRow, RemoteResult, StepRow, StepState};
+use ts_rs::TS;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
@@ -31,7 +32,7 @@ pub enum KeyResult {
     Pending,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum ReportAction {
     Retry,
