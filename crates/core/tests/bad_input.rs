@@ -490,3 +490,96 @@ async fn every_bad_input_gets_a_clear_message() {
     );
     println!("bad input: {} cases, each with a message", t.rows.len());
 }
+
+/// Issue 12 §2: the wizard checks what the user types before anything leaves the window
+/// (`ui/src/wizard/validate.ts`) and Rust checks it again (`validate.rs`). Both must agree. Rust's
+/// verdicts on a set of inputs are written to `ui/src/wizard/fixtures/validation-cases.json`, and
+/// `validate.test.ts` runs the same inputs through the wizard's checks and expects the same field
+/// and message. This fails when Rust's verdicts change and the file was not rewritten
+/// (`LATCHKEY_BLESS=1`).
+#[test]
+fn the_wizard_and_rust_judge_the_same_inputs_alike() {
+    use latchkey_core::validate;
+    use secrecy::SecretString;
+    use serde_json::{json, Value};
+
+    let verdict = |r: Result<(), latchkey_core::validate::Invalid>| match r {
+        Ok(()) => Value::Null,
+        Err(e) => json!({"field": e.field, "message": e.message}),
+    };
+    let mut cases = Vec::new();
+    let long = "x".repeat(validate::LABEL_MAX_CHARS);
+    let too_long = format!("{long}y");
+    for label in ["okx-bot-main", " padded ", "", "   ", &long, &too_long, "tab\there", "line\nbreak", "ラベル"] {
+        cases.push(json!({"check": "label", "input": label, "rust": verdict(validate::label(label).map(|_| ()))}));
+    }
+    for days in [0, 1, 90, validate::ROTATION_DAYS_MAX, validate::ROTATION_DAYS_MAX + 1] {
+        cases.push(
+            json!({"check": "rotationDays", "input": days, "rust": verdict(validate::rotation_days(days).map(|_| ()))}),
+        );
+    }
+    for url in [
+        "https://eu.okx.com",
+        "https://eu.okx.com/",
+        " https://api.bybit.com ",
+        "http://127.0.0.1:9000",
+        "http://127.0.0.2:9000",
+        "http://localhost:8080",
+        "http://[::1]:9000",
+        "http://example.com",
+        "ftp://example.com",
+        "eu.okx.com",
+        "",
+        "https://user:pw@example.com",
+        "https://example.com/?a=1",
+    ] {
+        let env = Environment::Custom { base_url: url.to_owned() };
+        cases.push(json!({"check": "baseUrl", "input": url, "rust": verdict(validate::environment(env).map(|_| ()))}));
+    }
+    const OKX_KEY: &str = "37c541a1-1234-4abc-9def-10fe7a038418";
+    const OKX_SECRET: &str = "22582BD0CFF14C41EDBF1AB98506286D";
+    let a64 = "A1".repeat(32);
+    let b64 = "B2".repeat(32);
+    let long_passphrase = "p".repeat(65);
+    let credentials: Vec<(Exchange, &str, &str, &str)> = vec![
+        (Exchange::Okx, OKX_KEY, OKX_SECRET, "Pass phrase 1"),
+        (Exchange::Okx, OKX_KEY, OKX_SECRET, ""),
+        (Exchange::Okx, "not-a-uuid", OKX_SECRET, "pass"),
+        (Exchange::Okx, OKX_KEY, &OKX_SECRET[1..], "pass"),
+        (Exchange::Okx, OKX_KEY, OKX_SECRET, &long_passphrase),
+        (Exchange::Okx, "", OKX_SECRET, "pass"),
+        (Exchange::Okx, OKX_KEY, "", "pass"),
+        (Exchange::Okx, OKX_KEY, OKX_KEY, "pass"),
+        (Exchange::Binance, &a64, &b64, ""),
+        (Exchange::Binance, &a64, &a64, ""),
+        (Exchange::Binance, &a64[..63], &b64, ""),
+        (Exchange::Binance, &a64, &b64, "a passphrase"),
+        (Exchange::Binance, "with space", &b64, ""),
+        (Exchange::Bybit, "AbCdEf0123456789Gh", "SeCrEt0123456789abcdefGHIJKLmnopqrst", ""),
+        (Exchange::Bybit, "short", "SeCrEt0123456789abcdefGHIJKLmnopqrst", ""),
+        (Exchange::Bybit, "AbCdEf0123456789Gh", "tooshort", ""),
+        (Exchange::Bybit, OKX_KEY, OKX_SECRET, ""),
+    ];
+    for (exchange, key, secret, passphrase) in credentials {
+        let raw = Credentials {
+            api_key: SecretString::from(key.to_owned()),
+            api_secret: SecretString::from(secret.to_owned()),
+            passphrase: Some(SecretString::from(passphrase.to_owned())),
+        };
+        let rust = verdict(validate::checked_credentials(exchange, &raw).map(|_| ()));
+        cases.push(
+            json!({"check": "credentials", "exchange": exchange, "input": [key, secret, passphrase], "rust": rust}),
+        );
+    }
+    let text = serde_json::to_string_pretty(&cases).unwrap() + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/wizard/fixtures/validation-cases.json");
+    if std::env::var_os("LATCHKEY_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        committed, text,
+        "Rust's verdicts changed: run with LATCHKEY_BLESS=1, then `npm test` in ui/ checks the wizard agrees"
+    );
+}

@@ -16,7 +16,9 @@ import {
   validateDraft,
   validateStep,
   type Draft,
+  type FieldError,
 } from './validate';
+import rustCases from './fixtures/validation-cases.json';
 
 const OKX_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
 const OKX_SECRET = '22582BD0CFF14C41EDBF1AB98506286D';
@@ -291,5 +293,44 @@ describe('masked hint', () => {
     const h = maskHint(BINANCE_KEY);
     expect(h.replace('…', '').length).toBe(8);
     expect(BINANCE_KEY).not.toContain(h.replace('…', ''));
+  });
+});
+
+describe('the wizard and Rust judge the same inputs alike', () => {
+  /** Rust's verdicts, written by `the_wizard_and_rust_judge_the_same_inputs_alike`
+   * (crates/core/tests/bad_input.rs), which fails when they change and this file was not rewritten. */
+  type Verdict = { field: string; message: string } | null;
+  type Case =
+    | { check: 'label' | 'baseUrl'; input: string; rust: Verdict }
+    | { check: 'rotationDays'; input: number; rust: Verdict }
+    | { check: 'credentials'; exchange: Exchange; input: [string, string, string]; rust: Verdict };
+  const cases = rustCases as Case[];
+
+  /** The wizard's errors for one case (it may report several fields at once; Rust stops at the first). */
+  const wizard = (c: Case): FieldError[] => {
+    switch (c.check) {
+      case 'label':
+        return [checkLabel(c.input)].filter((e): e is FieldError => e !== null);
+      case 'rotationDays':
+        return [checkRotationDays(String(c.input))].filter((e): e is FieldError => e !== null);
+      case 'baseUrl':
+        return [checkBaseUrl(c.input)].filter((e): e is FieldError => e !== null);
+      case 'credentials':
+        return checkCredentials(c.exchange, ...c.input);
+    }
+  };
+
+  it('covers every kind of check', () => {
+    expect(new Set(cases.map((c) => c.check))).toEqual(new Set(['label', 'rotationDays', 'baseUrl', 'credentials']));
+  });
+
+  it.each(cases.map((c) => [`${c.check} ${JSON.stringify(c.input)}`, c] as const))('%s', (_name, c) => {
+    const errors = wizard(c);
+    if (c.rust === null) {
+      expect(errors).toEqual([]);
+    } else {
+      // Rust's first refusal is among the wizard's, word for word.
+      expect(errors).toContainEqual({ field: c.rust.field, message: c.rust.message });
+    }
   });
 });
