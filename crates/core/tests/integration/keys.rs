@@ -3,8 +3,8 @@
 //! changed; an orphaned keychain item is restored with what the exchange says about it.
 #![allow(clippy::unwrap_used)]
 
-mod exchange_support;
-mod revoke_support;
+use crate::exchange_support;
+use crate::revoke_support;
 
 use std::sync::Arc;
 

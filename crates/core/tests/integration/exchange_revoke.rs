@@ -3,7 +3,7 @@
 //! errors a master key can meet, none of which may read as "revoked".
 #![allow(clippy::unwrap_used)]
 
-mod exchange_support;
+use crate::exchange_support;
 
 use exchange_support::*;
 use latchkey_core::exchange::{Endpoint, ExchangeError, MasterKey, RevokeMethod, RevokeOutcome, RevokeRequest};

@@ -4,7 +4,7 @@
 //! until proved deleted, and a failed journal write that leaves the job for the resume.
 #![allow(clippy::unwrap_used)]
 
-mod revoke_support;
+use crate::revoke_support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! inspect() against exchange-sim: every exchange, every documented auth error, clock skew.
 #![allow(clippy::unwrap_used)]
 
-mod exchange_support;
+use crate::exchange_support;
 
 use exchange_support::*;
 use latchkey_core::exchange::{AccountKind, ClientConfig, Endpoint, ExchangeError};

@@ -2,7 +2,7 @@
 //! Retry-After, malformed JSON, an unreachable host, and the documented rate limits.
 #![allow(clippy::unwrap_used)]
 
-mod exchange_support;
+use crate::exchange_support;
 
 use std::time::{Duration, Instant};
 

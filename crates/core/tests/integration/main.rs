@@ -1,0 +1,18 @@
+//! latchkey-core's integration tests, in one test binary: linking one binary instead of nine cuts
+//! the test build on a 2-core machine (issue 12 §4; figures in BENCHMARKS.md). The keychain tests
+//! stay binaries of their own: they re-run themselves by exact test name inside a private D-Bus
+//! session.
+#![allow(clippy::unwrap_used)]
+
+mod exchange_support;
+mod revoke_support;
+
+mod bad_input;
+mod bots;
+mod exchange_faults;
+mod exchange_inspect;
+mod exchange_revoke;
+mod guard;
+mod keys;
+mod revoke;
+mod scan;
