@@ -46,38 +46,73 @@ cargo fuzz build --sanitizer none --target-dir "$TARGET_DIR"
 echo "built in $((SECONDS - build_start)) s" >&2
 BIN_DIR="$TARGET_DIR/x86_64-unknown-linux-gnu/release"
 
-failed=0
-rows=()
-for target in "${TARGETS[@]}"; do
-  seeds="$FUZZ_DIR/corpus/$target"
-  corpus="$WORK/corpus/$target"
-  artifacts="$FUZZ_DIR/artifacts/$target"
-  logfile="$WORK/logs/$target.log"
+# One target per core at a time: each still gets a whole core for SECONDS_PER_TARGET, and the
+# step's wall time is divided by the core count (issue 12 §4: the warm CI run under 10 minutes).
+JOBS=${LATCHKEY_FUZZ_JOBS:-$(nproc)}
+RESULTS=$(mktemp -d)
+trap 'rm -rf "$RESULTS"' EXIT
+
+# Fuzzes one target; writes its table row to $RESULTS/<target>.row and, on a crash, the report
+# to $RESULTS/<target>.crash (printed after all targets finished, so reports do not interleave).
+fuzz_one() {
+  local target=$1
+  local seeds="$FUZZ_DIR/corpus/$target"
+  local corpus="$WORK/corpus/$target"
+  local artifacts="$FUZZ_DIR/artifacts/$target"
+  local logfile="$WORK/logs/$target.log"
   mkdir -p "$corpus" "$artifacts" "$WORK/logs" "$seeds"
+  local before
   before=$(find "$artifacts" -type f | sort)
-  log "Fuzzing $target for $SECONDS_PER_TARGET s"
-  start=$SECONDS
-  status=0
+  local start=$SECONDS status=0
   # New inputs go to the first directory (the working corpus); the seeds are only read.
   "$BIN_DIR/$target" "$corpus" "$seeds" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" >"$logfile" 2>&1 || status=$?
-  took=$((SECONDS - start))
+  local took=$((SECONDS - start))
+  local execs corp new crashes
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logfile" | tail -n 1)
   corp=$(grep -oE 'corp: [0-9]+' "$logfile" | tail -n 1 | grep -oE '[0-9]+' || true)
   new=$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d')
   crashes=$(printf '%s' "$new" | grep -c . || true)
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
-  rows+=("$(printf '%-18s %8s %12s %8s %8s' "$target" "$took" "${execs:-?}" "${corp:-?}" "$crashes")")
+  printf '%-18s %8s %12s %8s %8s\n' "$target" "$took" "${execs:-?}" "${corp:-?}" "$crashes" >"$RESULTS/$target.row"
   if [ "$crashes" -ne 0 ]; then
+    {
+      echo "FUZZ CRASH in $target (libFuzzer exit $status); last lines of $logfile:"
+      tail -n 40 "$logfile"
+      while read -r f; do
+        [ -n "$f" ] || continue
+        echo "crash input: $f"
+        echo "replay:      $BIN_DIR/$target $f"
+      done <<<"$new"
+    } >"$RESULTS/$target.crash"
+  fi
+}
+
+log "Fuzzing ${#TARGETS[@]} targets for $SECONDS_PER_TARGET s each, $JOBS at a time"
+running=0
+for target in "${TARGETS[@]}"; do
+  if [ "$running" -ge "$JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+wait || true
+
+failed=0
+rows=()
+for target in "${TARGETS[@]}"; do
+  if [ -f "$RESULTS/$target.row" ]; then
+    rows+=("$(cat "$RESULTS/$target.row")")
+  else
+    rows+=("$(printf '%-18s %8s %12s %8s %8s' "$target" '?' '?' '?' 'no run')")
     failed=1
-    echo "FUZZ CRASH in $target (libFuzzer exit $status); last lines of $logfile:" >&2
-    tail -n 40 "$logfile" >&2
-    while read -r f; do
-      [ -n "$f" ] || continue
-      echo "crash input: $f" >&2
-      echo "replay:      $BIN_DIR/$target $f" >&2
-    done <<<"$new"
+  fi
+  if [ -f "$RESULTS/$target.crash" ]; then
+    failed=1
+    cat "$RESULTS/$target.crash" >&2
   fi
 done
 
