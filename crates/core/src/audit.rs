@@ -68,6 +68,53 @@ impl Action {
             Action::AuditAccept => "audit_accept",
         }
     }
+
+    /// The action in words, for people (the UI's audit screen says the same).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Add => "Key added",
+            Action::Delete => "Key deleted",
+            Action::Reveal => "Secret revealed",
+            Action::Verify => "Key re-checked",
+            Action::Rotate => "Key rotated",
+            Action::Snooze => "Reminders snoozed",
+            Action::GuardEnroll => "2FA enrolled",
+            Action::GuardVerify => "2FA code checked",
+            Action::GuardDisable => "2FA disabled",
+            Action::Revoke => "Key revoked",
+            Action::Quarantine => "Key quarantined",
+            Action::Wipe => "Secret wiped",
+            Action::Run => "Key handed to a program",
+            Action::BotsAccess => "Bots access changed",
+            Action::AuditAccept => "Audit log accepted as it stands",
+        }
+    }
+
+    pub const ALL: [Action; 15] = [
+        Action::Add,
+        Action::Delete,
+        Action::Reveal,
+        Action::Verify,
+        Action::Rotate,
+        Action::Snooze,
+        Action::GuardEnroll,
+        Action::GuardVerify,
+        Action::GuardDisable,
+        Action::Revoke,
+        Action::Quarantine,
+        Action::Wipe,
+        Action::Run,
+        Action::BotsAccess,
+        Action::AuditAccept,
+    ];
+}
+
+/// A stored entry's action in words; an action this version does not know keeps its name, spaced.
+pub fn action_label(stored: &str) -> String {
+    Action::ALL
+        .into_iter()
+        .find(|a| a.as_str() == stored)
+        .map_or_else(|| stored.replace('_', " "), |a| a.label().to_owned())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

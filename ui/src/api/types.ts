@@ -229,8 +229,12 @@ export interface ChecklistItem {
   steps: string[];
 }
 
+/** What the job was: the emergency button, a rotation retiring the old key, or a follow-up. */
+export type RevokeJobKind = 'revoke' | 'rotation' | 'retry' | 'wipeAnyway' | 'confirm';
+
 export interface RevokeReport {
   jobId: string;
+  kind?: RevokeJobKind;
   startedAt: string;
   finishedAt: string;
   items: RevokeReportItem[];

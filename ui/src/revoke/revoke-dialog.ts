@@ -11,9 +11,9 @@ import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal, type Modal } from '../lib/modal';
-import { actionText, outcomeText, ProgressCount, reportSummary, stageText } from './texts';
+import { actionText, outcomeText, ProgressCount, reportReminder, reportSummary, stageText } from './texts';
 
-export const REMINDER = 'Change your exchange account password and review active sessions.';
+export { REMINDER } from './texts';
 
 export interface RevokeDialogOptions {
   returnFocus?: () => HTMLElement | null;
@@ -270,8 +270,9 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
 
 /** The report of a revoke job (`#revoke-report`): outcome per key, the checklist per exchange, and
  * "Save report". Also shown by the guided rotation for the retired key. `showError` shows the save's
- * failure in the owning dialog; `reminder` (null: none) the line about passwords and sessions. */
-export function renderRevokeReport(report: RevokeReport, showError: (message: string | null) => void, reminder: string | null = REMINDER): HTMLElement {
+ * failure in the owning dialog; `reminder` (null: none) the line about passwords and sessions, by
+ * default after an emergency only. */
+export function renderRevokeReport(report: RevokeReport, showError: (message: string | null) => void, reminder: string | null = reportReminder(report)): HTMLElement {
   const save = h('button', { type: 'button', id: 'save-report', class: 'btn btn-secondary' }, 'Save report');
   const saved = h('p', { id: 'saved-report-path', class: 'muted saved-path', 'aria-live': 'polite', hidden: true });
   save.addEventListener('click', async () => {
