@@ -31,6 +31,7 @@ describe('report wording', () => {
     const rotation = renderRevokeReport(report('rotation'), () => {});
     expect(rotation.querySelector('#revoke-reminder')).toBeNull();
     expect(rotation.textContent).not.toContain('password');
+    expect(rotation.querySelector('#revoke-checklist'), 'nothing to finish on a website').toBeNull();
     // A report from an older app (no kind) is an emergency's.
     expect(renderRevokeReport(report(undefined), () => {}).querySelector('#revoke-reminder')).not.toBeNull();
   });

@@ -305,7 +305,9 @@ export function renderRevokeReport(report: RevokeReport, showError: (message: st
         item.outcome === 'quarantined' ? h('p', { class: 'muted' }, 'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or delete it on the exchange and choose “I deleted it on the website”.') : null,
         item.outcome === 'manual' || item.outcome === 'unconfirmed' ? h('p', { class: 'muted' }, 'Blocked from use, its secret kept: delete it on the website, then come back and choose “I deleted it — confirm” on the key’s card. Latchkey proves it with a signed call before it wipes the secret.') : null,
       ))),
-    h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
+    // Nothing to finish on any website and no advice (a rotation whose old key was revoked):
+    // no empty "Finish on the exchanges" heading.
+    !reminder && report.checklist.length === 0 ? null : h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
       h('h3', { id: 'checklist-title' }, 'Finish on the exchanges'),
       reminder ? h('p', { id: 'revoke-reminder', class: 'reminder' }, reminder) : null,
       report.checklist.length
