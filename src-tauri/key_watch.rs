@@ -13,7 +13,6 @@ use latchkey_core::model::{Exchange, KeyId};
 use latchkey_core::settings::Settings;
 use latchkey_core::watch::{self, LookError, Notice};
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_notification::NotificationExt;
 
 use crate::state::Core;
 
@@ -96,10 +95,14 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, core: &Core, notices: &[Notice]) {
         return;
     }
     for n in notices {
-        if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
-            tracing::warn!(error = %e, key = %n.key_id, "notification not shown");
-        } else {
-            tracing::info!(key = %n.key_id, "key change notified");
-        }
+        tracing::info!(key = %n.key_id, "key change notified");
+        let notice = crate::notifier::Notice {
+            key_id: n.key_id,
+            title: n.title.clone(),
+            body: n.body.clone(),
+            urgency: latchkey_core::reminders::Urgency::Normal,
+            actions: Vec::new(),
+        };
+        crate::notifier::show(app, notice);
     }
 }

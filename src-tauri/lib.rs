@@ -7,9 +7,11 @@ mod ipc_contract;
 mod ipc_error;
 mod key_watch;
 mod logging;
+mod notifier;
 mod reminders;
 mod security_config;
 mod state;
+mod store_watch;
 mod tray;
 
 use tauri::{Builder, Runtime};
@@ -135,6 +137,7 @@ pub fn run() {
                 if let Some(client) = client {
                     key_watch::start(app.handle().clone(), core.clone(), client);
                 }
+                store_watch::start(app.handle().clone(), core.clone(), wake.clone());
                 reminders::start(app.handle().clone(), core, wake);
             }
             Ok(())

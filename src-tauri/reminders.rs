@@ -11,8 +11,8 @@ use latchkey_core::reminders;
 use latchkey_core::rotation::{self, RotationState};
 use latchkey_core::settings::Settings;
 use tauri::{AppHandle, Runtime};
-use tauri_plugin_notification::NotificationExt;
 
+use crate::notifier::{self, Notice};
 use crate::state::Core;
 
 /// The longest single nap. The monotonic clock tokio sleeps on stops while the machine is
@@ -69,14 +69,12 @@ async fn tick<R: Runtime>(
     .await
     .map_err(|e| latchkey_core::Error::Storage { path: String::new(), detail: e.to_string() })??;
 
-    for r in &plan.now {
-        // The plugin does not report delivery failures on Linux; the tray and the dashboard show
-        // the same due state, so a lost notification does not hide a due key.
-        if let Err(e) = app.notification().builder().title(&r.title).body(&r.body).show() {
-            tracing::warn!(error = %e, key = %r.key_id, "notification not shown");
-        } else {
-            tracing::info!(key = %r.key_id, "rotation reminder sent");
-        }
+    for r in plan.now {
+        // Delivery failures are logged only: the tray and the dashboard show the same due state,
+        // so a lost notification does not hide a due key.
+        tracing::info!(key = %r.key_id, urgency = ?r.urgency, "reminder sent");
+        let notice = Notice { key_id: r.key_id, title: r.title, body: r.body, urgency: r.urgency, actions: r.actions };
+        notifier::show(app, notice);
     }
     crate::tray::set_due_count(app, due_count);
     crate::tray::set_still_live_count(app, still_live);

@@ -29,7 +29,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id("latchkey").tooltip("Latchkey").menu(&menu).on_menu_event(|app, event| {
         match event.id.as_ref() {
             "open" | "still-live" => show_main(app),
-            "revoke" => open_main(app, Some(PRESS_REVOKE)),
+            "revoke" => open_main(app, Some(PRESS_REVOKE.to_owned())),
             "quit" => app.exit(0),
             _ => {}
         }
@@ -105,15 +105,36 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 /// permission for the page.
 const PRESS_REVOKE: &str = "document.getElementById('emergency-revoke')?.click()";
 
+/// A notification's "Rotate…": the window, then the key card's own Rotate button, once the list
+/// has rendered it (the page loads the list after the page itself). A key id is a UUID: nothing
+/// in it needs escaping.
+pub fn open_rotation<R: Runtime>(app: &AppHandle<R>, key: latchkey_core::model::KeyId) {
+    let script = format!(
+        "(() => {{ let tries = 0; const press = () => {{ const b = document.querySelector('[data-testid=key-card][data-id=\"{key}\"] .rotate-key'); if (b) b.click(); else if (tries++ < 150) setTimeout(press, 100); }}; press(); }})()"
+    );
+    open_main(app, Some(script));
+}
+
+/// The event the page refreshes its key list on (`ui/src/app.ts`): keys changed outside it (a
+/// notification's Snooze, the CLI in another process).
+const KEYS_CHANGED: &str = "window.dispatchEvent(new Event('latchkey-keys-changed'))";
+
+/// Tells an open window that the keys changed; a closed one loads them fresh when it opens.
+pub fn tell_page_keys_changed<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        let _ = w.eval(KEYS_CHANGED);
+    }
+}
+
 /// Shows the main window (building it if it was closed), then runs `script` in it once its page is
 /// ready.
-fn open_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) {
+fn open_main<R: Runtime>(app: &AppHandle<R>, script: Option<String>) {
     if let Some(w) = app.get_webview_window(MAIN) {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
         if let Some(script) = script {
-            let _ = w.eval(script);
+            let _ = w.eval(&script);
         }
         return;
     }
@@ -126,7 +147,7 @@ fn open_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) {
     });
 }
 
-fn build_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) -> tauri::Result<()> {
+fn build_main<R: Runtime>(app: &AppHandle<R>, script: Option<String>) -> tauri::Result<()> {
     let Some(config) = app.config().app.windows.iter().find(|w| w.label == MAIN).cloned() else {
         return Err(tauri::Error::WindowNotFound);
     };
@@ -134,7 +155,7 @@ fn build_main<R: Runtime>(app: &AppHandle<R>, script: Option<&'static str>) -> t
     if let Some(script) = script {
         builder = builder.on_page_load(move |w, payload| {
             if payload.event() == PageLoadEvent::Finished {
-                let _ = w.eval(script);
+                let _ = w.eval(&script);
             }
         });
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use latchkey_core::model::{Exchange, KeyId};
-use latchkey_core::revoke::{KeyResult, RevokeReport};
+use latchkey_core::revoke::{JobKind, KeyResult, RevokeReport};
 use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, ProgressView, Selection};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -83,6 +83,9 @@ pub struct ReportItemView {
     proved_at: Option<DateTime<Utc>>,
     /// What the report offers: `retry`, `wipeAnyway`, `confirmDeleted`.
     actions: Vec<latchkey_core::revoke::ReportAction>,
+    /// The outcome in words, for the saved text (the UI words `outcome` itself).
+    #[serde(skip)]
+    headline: &'static str,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -98,6 +101,8 @@ pub struct ChecklistView {
 #[ts(rename = "RevokeReport")]
 pub struct ReportView {
     job_id: String,
+    /// An emergency revoke, a rotation's retired key, or a follow-up (retry, wipe, confirm).
+    kind: JobKind,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
     items: Vec<ReportItemView>,
@@ -119,17 +124,24 @@ fn progress_to(channel: Channel<ProgressView>) -> Progress {
 }
 
 pub(crate) fn report_view(report: RevokeReport) -> ReportView {
+    // After a rotation the report is about the old key, which its replacement made unneeded.
+    let revoked = if report.kind == JobKind::Rotation { "The old key was retired: revoked" } else { "Revoked" };
     let items = report
         .keys
         .into_iter()
         .map(|k| {
             let mut proved_at = None;
+            let headline = k.result.headline();
             let (outcome, message, manual_url, steps) = match k.result {
                 KeyResult::Revoked { method, proved_at: at } => {
                     proved_at = at;
                     (
                         RevokeOutcome::Revoked,
-                        format!("Revoked at {} ({method}) and proved by its own signed call; secret wiped.", k.exchange),
+                        format!(
+                            "{revoked} at {} ({}) and proved by its own signed call; secret wiped.",
+                            k.exchange,
+                            method.describe()
+                        ),
                         None,
                         vec![],
                     )
@@ -180,6 +192,7 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
                 steps,
                 proved_at,
                 actions: k.actions,
+                headline,
             }
         })
         .collect();
@@ -193,6 +206,7 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
     }
     ReportView {
         job_id: report.job_id,
+        kind: report.kind,
         started_at: report.started_at,
         finished_at: report.finished_at,
         items,
@@ -210,26 +224,31 @@ fn refresh_tray<R: Runtime>(app: &AppHandle<R>, core: &crate::state::Core) {
 /// The report as a plain text file a person can keep or print.
 fn report_text(r: &ReportView) -> String {
     let mut out = format!(
-        "Latchkey emergency revoke report\nJob: {}\nStarted: {}\nFinished: {}\n\n",
+        "Latchkey: {}\nJob: {}\nStarted: {}\nFinished: {}\n\n",
+        r.kind.title(),
         r.job_id,
         r.started_at.to_rfc3339(),
         r.finished_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "not finished".into())
     );
     for i in &r.items {
-        out += &format!("- {} ({}, {}): {} — {}", i.label, i.exchange, i.key_hint, i.outcome, i.message);
+        out += &format!("- {} ({}, {}): {}. {}", i.label, i.exchange, i.key_hint, i.headline, i.message);
         if let Some(at) = i.proved_at {
             out += &format!(" Proved revoked at {}.", at.to_rfc3339());
         }
         out += "\n";
     }
-    out += "\nChecklist (steps only the exchange's website can do):\n";
+    if !r.checklist.is_empty() {
+        out += "\nChecklist (steps only the exchange's website can do):\n";
+    }
     for c in &r.checklist {
         out += &format!("* {}: {}\n", c.exchange, c.url);
         for s in &c.steps {
             out += &format!("    - {s}\n");
         }
     }
-    out += "* Change your exchange account password and review active sessions and API keys.\n";
+    if let Some(advice) = r.kind.advice() {
+        out += &format!("* {advice}\n");
+    }
     out
 }
 
@@ -331,10 +350,11 @@ pub async fn save_revoke_report(state: State<'_, AppState>, job_id: String) -> R
     blocking(move || {
         let report =
             core.engine.report(&job_id)?.ok_or_else(|| IpcError::not_found("No revoke report with that id."))?;
+        let name = if report.kind == JobKind::Rotation { "rotation" } else { "revoke" };
         let text = report_text(&report_view(report));
         let dir = core.data_dir.join("reports");
         let safe_id: String = job_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-        let path = dir.join(format!("revoke-{safe_id}.txt"));
+        let path = dir.join(format!("{name}-{safe_id}.txt"));
         // Never through a symlink planted at the path; owner-only like the rest of the data dir.
         latchkey_core::paths::write_private_file(&path, text.as_bytes()).map_err(|e| {
             IpcError::storage(format!(
@@ -345,4 +365,91 @@ pub async fn save_revoke_report(state: State<'_, AppState>, job_id: String) -> R
         Ok(path.display().to_string())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use latchkey_core::revoke::{ChecklistItem, KeyReport, RevokedBy};
+    use latchkey_core::wording::code_words;
+
+    use super::*;
+
+    fn report(kind: JobKind, keys: Vec<(Exchange, KeyResult)>, checklist: Vec<ChecklistItem>) -> RevokeReport {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let keys = keys
+            .into_iter()
+            .map(|(exchange, result)| KeyReport {
+                key_id: KeyId::random(),
+                label: "grid-bot".into(),
+                exchange,
+                key_hint: "BCQH…Z9Z9".into(),
+                result,
+                actions: vec![],
+            })
+            .collect();
+        RevokeReport {
+            job_id: "2f1c0b7e-job".into(),
+            kind,
+            started_at: at,
+            finished_at: Some(at + chrono::Duration::seconds(3)),
+            keys,
+            checklist,
+        }
+    }
+
+    fn revoked(by: RevokedBy) -> KeyResult {
+        KeyResult::Revoked { method: by, proved_at: Some(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 2).unwrap()) }
+    }
+
+    #[test]
+    fn a_saved_rotation_report_reads_as_routine_and_an_emergency_as_an_incident() {
+        let rotation = report_text(&report_view(report(
+            JobKind::Rotation,
+            vec![(Exchange::Bybit, revoked(RevokedBy::SelfDelete))],
+            vec![],
+        )));
+        assert!(rotation.starts_with("Latchkey: Rotation report: the old key retired\n"), "{rotation}");
+        assert!(rotation.contains("- grid-bot (Bybit, BCQH…Z9Z9): Proved revoked. The old key was retired: revoked at Bybit (the key deleted itself through the API) and proved by its own signed call; secret wiped. Proved revoked at 2026-12-01T09:00:02+00:00."), "{rotation}");
+        assert!(!rotation.contains("password") && !rotation.contains("emergency"), "{rotation}");
+        assert!(!rotation.contains("Checklist"), "nothing to do on the website: {rotation}");
+
+        let by_master = revoked(RevokedBy::ViaMaster { master_label: Some("okx-main".into()) });
+        let manual = KeyResult::Manual { url: "https://www.okx.com/account/my-api".into(), steps: vec![] };
+        let item = ChecklistItem {
+            exchange: Exchange::Okx,
+            url: "https://www.okx.com/account/my-api".into(),
+            text: "Delete the API key…".into(),
+        };
+        let emergency = report_text(&report_view(report(
+            JobKind::Revoke,
+            vec![(Exchange::Okx, by_master), (Exchange::Okx, manual)],
+            vec![item],
+        )));
+        assert!(emergency.starts_with("Latchkey: Emergency revoke report\n"), "{emergency}");
+        assert!(emergency.contains("Revoked at OKX (deleted through master key 'okx-main')"), "{emergency}");
+        assert!(emergency.contains("): Still live: delete it on the website. Still live at OKX"), "{emergency}");
+        assert!(emergency.trim_end().ends_with("* Change your exchange account password, sign out other sessions, and check the API page for keys you do not recognise."), "{emergency}");
+        for text in [rotation, emergency] {
+            assert_eq!(code_words(&text), Vec::<&str>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn no_saved_outcome_shows_its_internal_name() {
+        let results = vec![
+            (Exchange::Okx, KeyResult::AlreadyRevoked { proved_at: None }),
+            (Exchange::Okx, KeyResult::WipedOnly { url: "https://www.okx.com/account/my-api".into(), steps: vec![] }),
+            (Exchange::Bybit, KeyResult::Quarantined { error: "Bybit did not answer.".into(), kind: "timeout".into() }),
+            (
+                Exchange::Bybit,
+                KeyResult::Unconfirmed { error: "Bybit still accepts the key.".into(), kind: "still_live".into() },
+            ),
+            (Exchange::Binance, KeyResult::Pending),
+        ];
+        for kind in [JobKind::Revoke, JobKind::Retry, JobKind::WipeAnyway, JobKind::Confirm, JobKind::Rotation] {
+            let text = report_text(&report_view(report(kind, results.clone(), vec![])));
+            assert_eq!(code_words(&text), Vec::<&str>::new(), "{text}");
+        }
+    }
 }

@@ -161,6 +161,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     }
   };
 
+  // Keys changed outside this page (the CLI in another process, a notification's Snooze): Rust
+  // says so (src-tauri/store_watch.rs, src-tauri/tray.rs).
+  window.addEventListener('latchkey-keys-changed', () => void refresh());
+
   const checkKeychain = async (): Promise<void> => {
     let message: string | null = null;
     try {

@@ -30,7 +30,7 @@ function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
 }
 
 const REPORT: RevokeReport = {
-  jobId: 'job-rot', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:01Z',
+  jobId: 'job-rot', kind: 'rotation', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:01Z',
   items: [reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.' })],
   checklist: [],
 };

@@ -57,7 +57,7 @@ const PLAN: RevokePlanItem[] = [
 ];
 
 const REPORT: RevokeReport = {
-  jobId: 'job-7', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
+  jobId: 'job-7', kind: 'revoke', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
   items: [
     reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', provedAt: '2025-03-10T12:00:01Z' }),
     reportItem({ id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] }),

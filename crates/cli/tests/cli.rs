@@ -269,6 +269,13 @@ fn add_list_check_run_enroll_revoke_then_run_is_refused() {
     assert!(report.contains("1 proved revoked · 1 still live"), "{report}");
     assert!(report.contains("STILL LIVE at OKX") && report.contains("confirm-deleted"), "{report}");
     assert!(report.contains("Checklist"), "{report}");
+    // Issue 11, item 6: an emergency reads as one, and says how the key went in words.
+    assert!(report.starts_with("Emergency revoke report") && report.contains("Change your Bybit password"), "{report}");
+    assert!(report.contains("revoked at Bybit: the key deleted itself through the API"), "{report}");
+    assert_eq!(latchkey_core::wording::code_words(&report), Vec::<&str>::new(), "{report}");
+    let table = ok(&env.latchkey(&["audit", "--limit", "5"], ""));
+    assert!(table.contains("Key revoked") && table.contains("the key deleted itself through the API"), "{table}");
+    assert_eq!(latchkey_core::wording::code_words(&table), Vec::<&str>::new(), "{table}");
     let progress = stderr(&out);
     assert!(progress.contains("bybit-wallet") && progress.contains("secret wiped"), "{progress}");
     assert!(!env.sim.state().has_key(&bybit.api_key), "the Bybit key deleted itself at the exchange");

@@ -92,6 +92,27 @@ impl Action {
             Action::AuditAccept => "audit_accept",
         }
     }
+
+    /// The action in words, for people (the UI's audit screen says the same).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Add => "Key added",
+            Action::Delete => "Key deleted",
+            Action::Reveal => "Secret revealed",
+            Action::Verify => "Key re-checked",
+            Action::Rotate => "Key rotated",
+            Action::Snooze => "Reminders snoozed",
+            Action::GuardEnroll => "2FA enrolled",
+            Action::GuardVerify => "2FA code checked",
+            Action::GuardDisable => "2FA disabled",
+            Action::Revoke => "Key revoked",
+            Action::Quarantine => "Key quarantined",
+            Action::Wipe => "Secret wiped",
+            Action::Run => "Key handed to a program",
+            Action::BotsAccess => "Bots access changed",
+            Action::AuditAccept => "Audit log accepted as it stands",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]

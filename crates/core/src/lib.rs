@@ -26,5 +26,6 @@ mod task;
 pub mod validate;
 pub mod vault;
 pub mod watch;
+pub mod wording;
 
 pub use error::{Error, Result};

@@ -4,21 +4,80 @@
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::model::{KeyId, KeyRecord};
+use crate::model::{KeyId, KeyRecord, KeyStatus};
 use crate::rotation::{self, RotationState, RotationStatus};
 use crate::settings::Settings;
 
 /// At most one reminder per key per this interval.
 pub const REMIND_EVERY_HOURS: i64 = 24;
 
+/// How much a notification may interrupt (the Desktop Notifications spec's urgency levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Urgency {
+    /// Due soon: shown, and it may expire.
+    Normal,
+    /// Overdue, expired, or still working at the exchange after a revoke: stays until dismissed.
+    Critical,
+}
+
+/// A button on the notification; the shell does what it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReminderAction {
+    /// Opens the guided rotation for the key.
+    Rotate,
+    /// Silences the key's reminders for [`SNOOZE_DAYS`], as the card's "Snooze 1 day".
+    Snooze,
+}
+
+/// How long the notification's Snooze silences a key.
+pub const SNOOZE_DAYS: u32 = 1;
+
+impl ReminderAction {
+    /// The id the notification server reports back when the button is clicked.
+    pub fn id(self) -> &'static str {
+        match self {
+            ReminderAction::Rotate => "rotate",
+            ReminderAction::Snooze => "snooze",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        [ReminderAction::Rotate, ReminderAction::Snooze].into_iter().find(|a| a.id() == id)
+    }
+
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReminderAction::Rotate => "Rotate…",
+            ReminderAction::Snooze => "Snooze 1 day",
+        }
+    }
+}
+
+/// What the reminder is about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ReminderKind {
+    /// The key is due (soon) for rotation.
+    Rotation { status: RotationStatus },
+    /// A revoke could not end the key at its exchange: it still works there until the user
+    /// deletes it on the website.
+    StillLive,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reminder {
     pub key_id: KeyId,
     pub label: String,
-    pub status: RotationStatus,
+    pub kind: ReminderKind,
     pub title: String,
     pub body: String,
+    pub urgency: Urgency,
+    /// The notification's buttons (a click on the notification itself opens the window).
+    pub actions: Vec<ReminderAction>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,8 +97,19 @@ pub fn plan<Tz: TimeZone>(keys: &[KeyRecord], settings: &Settings, now: &DateTim
         }
     };
     for key in keys {
-        // A key still live after a revoke is to be deleted on the website, not rotated.
+        // A key still live after a revoke is to be deleted on the website, not rotated: reminded
+        // of daily, urgently, until it is proved gone. Snoozing it is not offered.
         if key.status.is_still_live() {
+            if let Some(again) = key.reminded_at.map(|last| last + Duration::hours(REMIND_EVERY_HOURS)) {
+                if again > now_utc {
+                    wake_at(again);
+                    continue;
+                }
+            }
+            if settings.notifications {
+                wake_at(now_utc + Duration::hours(REMIND_EVERY_HOURS));
+                reminders.push(still_live(key));
+            }
             continue;
         }
         let Some(status) = rotation::status(key, now, settings.due_soon_days) else { continue };
@@ -67,15 +137,42 @@ pub fn plan<Tz: TimeZone>(keys: &[KeyRecord], settings: &Settings, now: &DateTim
         }
         wake_at(now_utc + Duration::hours(REMIND_EVERY_HOURS));
         let body = format!("Rotate your {} key '{}' — {}", key.exchange, key.label, status.describe());
+        let urgency = match status.state {
+            RotationState::Overdue | RotationState::Expired => Urgency::Critical,
+            RotationState::DueSoon | RotationState::Ok => Urgency::Normal,
+        };
+        // The card's own buttons: rotating and snoozing are for active keys.
+        let actions = if key.status == KeyStatus::Active {
+            vec![ReminderAction::Rotate, ReminderAction::Snooze]
+        } else {
+            Vec::new()
+        };
         reminders.push(Reminder {
             key_id: key.id,
             label: key.label.clone(),
+            kind: ReminderKind::Rotation { status },
             title: "Latchkey".to_owned(),
             body,
-            status,
+            urgency,
+            actions,
         });
     }
     Plan { now: reminders, next_check: next }
+}
+
+fn still_live(key: &KeyRecord) -> Reminder {
+    Reminder {
+        key_id: key.id,
+        label: key.label.clone(),
+        kind: ReminderKind::StillLive,
+        title: format!("Latchkey: a key still works at {}", key.exchange),
+        body: format!(
+            "Your {0} key '{1}' was not revoked by any API and still works at {0}: delete it on {0}'s API page, then choose \"I deleted it\" in Latchkey.",
+            key.exchange, key.label
+        ),
+        urgency: Urgency::Critical,
+        actions: Vec::new(),
+    }
 }
 
 /// Local midnight of the first day on which the key counts as due soon.
@@ -165,8 +262,46 @@ mod tests {
         assert_eq!((p.now.len(), p.next_check), (0, None));
         for status in [KeyStatus::StillLive, KeyStatus::StillLiveWiped] {
             let still_live = KeyRecord { status, ..k.clone() };
-            let p = plan(&[still_live], &Settings::default(), &now);
-            assert_eq!((p.now.len(), p.next_check), (0, None), "{status:?}: delete it, do not rotate it");
+            let p = plan(std::slice::from_ref(&still_live), &off, &now);
+            assert_eq!((p.now.len(), p.next_check), (0, None), "{status:?}: notifications are off");
+        }
+    }
+
+    #[test]
+    fn overdue_is_critical_with_rotate_and_snooze_and_due_soon_is_normal() {
+        let now = utc(2026, 4, 4, 9);
+        let overdue = key("overdue", utc(2026, 1, 1, 9), 90);
+        let soon = key("soon", utc(2026, 1, 10, 9), 90);
+        let p = plan(&[overdue, soon], &Settings::default(), &now);
+        let by = |label: &str| p.now.iter().find(|r| r.label == label).unwrap();
+        assert_eq!(by("overdue").urgency, Urgency::Critical);
+        assert_eq!(by("soon").urgency, Urgency::Normal);
+        for r in &p.now {
+            assert_eq!(r.actions, [ReminderAction::Rotate, ReminderAction::Snooze], "{}", r.label);
+        }
+        assert_eq!(ReminderAction::from_id("snooze"), Some(ReminderAction::Snooze));
+        assert_eq!(ReminderAction::from_id("default"), None, "a click on the notification is not a button");
+        let quarantined = KeyRecord { status: KeyStatus::Quarantined, ..key("q", utc(2026, 1, 1, 9), 90) };
+        let p = plan(&[quarantined], &Settings::default(), &now);
+        assert!(p.now.iter().all(|r| r.actions.is_empty()), "only active keys are rotated or snoozed");
+    }
+
+    #[test]
+    fn a_key_still_live_at_its_exchange_is_reminded_daily_and_urgently_to_delete_it() {
+        let now = utc(2026, 4, 4, 9);
+        for status in [KeyStatus::StillLive, KeyStatus::StillLiveWiped] {
+            let mut k = KeyRecord { status, ..key("okx-bot", utc(2026, 3, 30, 9), 90) };
+            let p = plan(std::slice::from_ref(&k), &Settings::default(), &now);
+            assert_eq!(p.now.len(), 1, "{status:?}");
+            let r = &p.now[0];
+            assert_eq!((r.kind.clone(), r.urgency, r.actions.len()), (ReminderKind::StillLive, Urgency::Critical, 0));
+            assert_eq!(r.title, "Latchkey: a key still works at OKX");
+            assert!(r.body.starts_with("Your OKX key 'okx-bot' was not revoked by any API and still works at OKX: delete it on OKX's API page"), "{}", r.body);
+            assert!(!r.body.contains("Rotate"), "delete it, do not rotate it: {}", r.body);
+            assert_eq!(crate::wording::code_words(&r.body), Vec::<&str>::new());
+            k.reminded_at = Some(now);
+            let p = plan(&[k], &Settings::default(), &(now + Duration::hours(5)));
+            assert_eq!((p.now.len(), p.next_check), (0, Some(now + Duration::hours(24))), "once a day");
         }
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::exchange::{Endpoint, ExchangeClient, ExchangeError, KeyInspection};
 use crate::guard::Verified;
 use crate::model::{KeyId, KeyRecord};
-use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport, Selection};
+use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport};
 use crate::secret::Credentials;
 use crate::task::blocking;
 use crate::vault::{same_key, Vault};
@@ -89,7 +89,7 @@ pub async fn rotate(
     let (record, credentials, inspection) = check(vault, client, old, credentials, verify).await?;
     let v = vault.clone();
     let key = blocking(move || v.replace(&record, credentials, inspection, now)).await?;
-    let report = engine.revoke_verified(proof, Selection::Keys(vec![old]), no_progress()).await?;
+    let report = engine.retire_replaced(proof, old, no_progress()).await?;
     Ok(Rotated { key, report })
 }
 

@@ -221,6 +221,13 @@ impl Store {
         StoreConn { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), store: self }
     }
 
+    /// SQLite's `data_version` on this store's connection: it changes when another connection
+    /// (another process, e.g. the CLI) commits to the database, never for this one's own writes.
+    /// Reading it costs no disk access, so the app can poll it to see the CLI's changes.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn().query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
     pub fn list_keys(&self) -> Result<Vec<KeyRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT * FROM keys ORDER BY created_at, label").map_err(|e| self.err(e))?;

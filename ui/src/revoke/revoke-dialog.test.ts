@@ -96,7 +96,7 @@ describe('emergency revoke progress', () => {
     expect(counter()).toBe('4 of 4 keys finished');
     expect($('#revoke-status')!.textContent).toBe('4 of 4 keys finished.');
 
-    finish!({ jobId: 'j', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:05Z', items: [], checklist: [] });
+    finish!({ jobId: 'j', kind: 'revoke', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:05Z', items: [], checklist: [] });
     await until(() => !!$('#revoke-report'));
   });
 });

@@ -11,9 +11,9 @@ import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal, type Modal } from '../lib/modal';
-import { actionText, outcomeText, ProgressCount, reportSummary, stageText } from './texts';
+import { actionText, outcomeText, ProgressCount, reportReminder, reportSummary, stageText } from './texts';
 
-export const REMINDER = 'Change your exchange account password and review active sessions.';
+export { REMINDER } from './texts';
 
 export interface RevokeDialogOptions {
   returnFocus?: () => HTMLElement | null;
@@ -270,8 +270,9 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
 
 /** The report of a revoke job (`#revoke-report`): outcome per key, the checklist per exchange, and
  * "Save report". Also shown by the guided rotation for the retired key. `showError` shows the save's
- * failure in the owning dialog; `reminder` (null: none) the line about passwords and sessions. */
-export function renderRevokeReport(report: RevokeReport, showError: (message: string | null) => void, reminder: string | null = REMINDER): HTMLElement {
+ * failure in the owning dialog; `reminder` (null: none) the line about passwords and sessions, by
+ * default after an emergency only. */
+export function renderRevokeReport(report: RevokeReport, showError: (message: string | null) => void, reminder: string | null = reportReminder(report)): HTMLElement {
   const save = h('button', { type: 'button', id: 'save-report', class: 'btn btn-secondary' }, 'Save report');
   const saved = h('p', { id: 'saved-report-path', class: 'muted saved-path', 'aria-live': 'polite', hidden: true });
   save.addEventListener('click', async () => {
@@ -304,7 +305,9 @@ export function renderRevokeReport(report: RevokeReport, showError: (message: st
         item.outcome === 'quarantined' ? h('p', { class: 'muted' }, 'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or delete it on the exchange and choose “I deleted it on the website”.') : null,
         item.outcome === 'manual' || item.outcome === 'unconfirmed' ? h('p', { class: 'muted' }, 'Blocked from use, its secret kept: delete it on the website, then come back and choose “I deleted it — confirm” on the key’s card. Latchkey proves it with a signed call before it wipes the secret.') : null,
       ))),
-    h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
+    // Nothing to finish on any website and no advice (a rotation whose old key was revoked):
+    // no empty "Finish on the exchanges" heading.
+    !reminder && report.checklist.length === 0 ? null : h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
       h('h3', { id: 'checklist-title' }, 'Finish on the exchanges'),
       reminder ? h('p', { id: 'revoke-reminder', class: 'reminder' }, reminder) : null,
       report.checklist.length

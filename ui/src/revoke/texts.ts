@@ -5,6 +5,14 @@ import { EXCHANGE_NAMES } from '../api/types';
 
 const name = (ex: Exchange): string => EXCHANGE_NAMES[ex] ?? ex;
 
+export const REMINDER = 'Change your exchange account password and review active sessions.';
+
+/** The line about passwords and sessions belongs to an emergency; a rotation's retired key (and a
+ * follow-up on one key) is routine and asks for nothing more. */
+export function reportReminder(report: RevokeReport): string | null {
+  return report.kind === 'revoke' ? REMINDER : null;
+}
+
 export function actionText(action: PlannedAction, exchange: Exchange): string {
   switch (action) {
     case 'remote':

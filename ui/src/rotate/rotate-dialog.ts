@@ -451,7 +451,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       h('div', { id: 'rotate-result', class: 'notice notice-ok', tabindex: -1 },
         h('p', {}, h('strong', {}, 'New key saved. '), `“${result.key.label}” now uses `, h('code', { class: 'key-hint', id: 'rotate-result-hint' }, result.key.keyHint), '.'),
         h('p', {}, 'The old key ', h('code', { class: 'key-hint' }, key.keyHint), ' was retired: the report below says what happened to it.')),
-      renderRevokeReport(result.report, showError, null),
+      renderRevokeReport(result.report, showError),
     );
     sync();
     document.getElementById('rotate-result')?.focus();

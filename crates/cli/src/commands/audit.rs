@@ -56,7 +56,7 @@ pub fn audit(ctx: &Ctx, args: AuditArgs) -> Result<u8, CliError> {
             vec![
                 e.seq.to_string(),
                 e.at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string(),
-                e.action.to_string(),
+                e.action.label().to_owned(),
                 e.label.clone().unwrap_or_else(|| "-".to_owned()),
                 e.outcome.to_string(),
                 e.detail.clone(),

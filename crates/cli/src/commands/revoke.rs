@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use latchkey_core::model::KeyId;
-use latchkey_core::revoke::{KeyResult, PlannedRoute, Progress, ProgressEvent, RevokeReport, Selection};
+use latchkey_core::revoke::{retry_reason, KeyResult, PlannedRoute, Progress, ProgressEvent, RevokeReport, Selection};
 
 use crate::cli::{ConfirmDeletedArgs, RevokeArgs};
 use crate::ctx::{runtime, Ctx};
@@ -161,8 +161,9 @@ fn printer(labels: HashMap<KeyId, String>) -> Progress {
                 format!("{}: still live (no API revoke); delete it at {url}", name(key_id, &labels))
             }
             ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => format!(
-                "{}: attempt {attempt} failed ({reason}); retrying in {:.1} s",
+                "{}: attempt {attempt} failed ({}); retrying in {:.1} s",
                 name(key_id, &labels),
+                retry_reason(reason),
                 *wait_ms as f64 / 1000.0
             ),
             ProgressEvent::Wiped { key_id } => format!("{}: secret wiped from the keychain", name(key_id, &labels)),
@@ -181,7 +182,7 @@ fn proved_text(at: &Option<chrono::DateTime<Utc>>) -> String {
 }
 
 fn print_report(r: &RevokeReport) {
-    println!("Emergency revoke report (job {})", r.job_id);
+    println!("{} (job {})", r.kind.title(), r.job_id);
     println!(
         "{} proved revoked · {} still live, to finish on the website · {} quarantined",
         r.proved(),
@@ -191,7 +192,7 @@ fn print_report(r: &RevokeReport) {
     for k in &r.keys {
         let text = match &k.result {
             KeyResult::Revoked { method, proved_at } => {
-                format!("revoked at {} ({method}), {}; secret wiped", k.exchange, proved_text(proved_at))
+                format!("revoked at {}: {}, {}; secret wiped", k.exchange, method.describe(), proved_text(proved_at))
             }
             KeyResult::AlreadyRevoked { proved_at } => {
                 format!("{} no longer knows this key, {}; secret wiped", k.exchange, proved_text(proved_at))

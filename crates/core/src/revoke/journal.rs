@@ -55,6 +55,7 @@ impl StepState {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "RevokeJobKind")]
 pub enum JobKind {
     /// Remote revoke where possible, then wipe.
     Revoke,
@@ -64,6 +65,9 @@ pub enum JobKind {
     WipeAnyway,
     /// "I deleted it on the website": prove it with the key's own signed read, then wipe.
     Confirm,
+    /// Retiring the old key once its replacement is saved: the steps of [`JobKind::Revoke`],
+    /// reported as routine rather than as an incident.
+    Rotation,
 }
 
 impl JobKind {
@@ -73,6 +77,7 @@ impl JobKind {
             JobKind::Retry => "retry",
             JobKind::WipeAnyway => "wipe_anyway",
             JobKind::Confirm => "confirm",
+            JobKind::Rotation => "rotation",
         }
     }
 
@@ -81,7 +86,31 @@ impl JobKind {
             "retry" => JobKind::Retry,
             "wipe_anyway" => JobKind::WipeAnyway,
             "confirm" => JobKind::Confirm,
+            "rotation" => JobKind::Rotation,
             _ => JobKind::Revoke,
+        }
+    }
+}
+
+/// How the exchange deleted a key, as journaled (`"selfDelete"`, `"viaMaster"`, the names the
+/// journal has always used).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeleteMethod {
+    /// The key deleted itself (Bybit).
+    SelfDelete,
+    /// Its master key deleted it.
+    ViaMaster,
+    /// A journal row that did not say how.
+    #[serde(other)]
+    Unrecorded,
+}
+
+impl From<crate::exchange::RevokeMethod> for DeleteMethod {
+    fn from(method: crate::exchange::RevokeMethod) -> Self {
+        match method {
+            crate::exchange::RevokeMethod::SelfDelete => DeleteMethod::SelfDelete,
+            crate::exchange::RevokeMethod::ViaMaster => DeleteMethod::ViaMaster,
         }
     }
 }
@@ -94,7 +123,7 @@ pub enum RemoteResult {
     /// a version before proofs).
     #[serde(rename_all = "camelCase")]
     Revoked {
-        method: String,
+        method: DeleteMethod,
         #[serde(default)]
         proved_at: Option<DateTime<Utc>>,
     },

@@ -48,10 +48,10 @@ use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use crate::store::Store;
 use crate::Error;
 
-pub use journal::{JobKind, RemoteResult};
+pub use journal::{DeleteMethod, JobKind, RemoteResult};
 pub use limits::ExchangeLimit;
 pub use progress::{ProgressView, RevokeStage};
-pub use report::{ChecklistItem, KeyReport, KeyResult, ReportAction, RevokeReport};
+pub use report::{retry_reason, ChecklistItem, KeyReport, KeyResult, ReportAction, RevokeReport, RevokedBy};
 
 use journal::{StepRow, StepState};
 use limits::Limiter;
@@ -377,8 +377,7 @@ impl RevokeEngine {
         job.map(|j| self.build_report(&j)).transpose()
     }
 
-    /// Revokes the selected keys on the strength of a code already checked in this request
-    /// (e.g. retiring the old key at the end of a rotation).
+    /// Revokes the selected keys on the strength of a code already checked in this request.
     pub async fn revoke_verified(
         &self,
         _proof: crate::guard::Verified,
@@ -389,6 +388,20 @@ impl RevokeEngine {
         let _other_processes = self.process_lock()?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
+    }
+
+    /// Retires the old key at the end of a rotation, on the strength of the code the rotation
+    /// checked: the steps of a revoke, reported (and audited) as the routine end of a rotation.
+    pub async fn retire_replaced(
+        &self,
+        _proof: crate::guard::Verified,
+        old: KeyId,
+        progress: Progress,
+    ) -> Result<RevokeReport, RevokeError> {
+        let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
+        let _other_processes = self.process_lock()?;
+        let keys = self.select(&Selection::Keys(vec![old]))?;
+        self.start(JobKind::Rotation, keys, progress).await
     }
 
     /// The app and the CLI share the journal: while one process runs a job, another must neither
@@ -531,7 +544,7 @@ impl RevokeEngine {
                 let failed_subs =
                     records.values().filter(|k| k.master_key_id == Some(key.id) && failed.contains(&k.id));
                 let held_back = failed_subs.count();
-                if held_back > 0 && matches!(job.kind, JobKind::Revoke | JobKind::Retry) {
+                if held_back > 0 && matches!(job.kind, JobKind::Revoke | JobKind::Retry | JobKind::Rotation) {
                     let message = format!(
                         "Kept: this master key is what Latchkey needs to retry {held_back} sub key(s) whose revoke failed. Retry them, or wipe this key anyway."
                     );
@@ -571,8 +584,14 @@ impl RevokeEngine {
     fn build_report(&self, job: &journal::JobRow) -> Result<RevokeReport, RevokeError> {
         let steps = journal::steps(&self.inner.store.conn(), &job.id)?;
         let keys = steps.iter().map(|s| self.inner.store.get_key(s.key_id)).collect::<Result<Vec<_>, _>>()?;
-        Ok(report::build(job, &steps, &keys))
+        Ok(report::build(job, &steps, &keys, |k| master_label(&self.inner.store, k)))
     }
+}
+
+/// The label of the key's master, if it has one that is still in Latchkey.
+fn master_label(store: &Store, key: &KeyRecord) -> Option<String> {
+    let master = key.master_key_id?;
+    store.get_key(master).ok().flatten().map(|m| m.label)
 }
 
 /// Sets who can revoke a key: its master key and sub-account name (OKX `subAcct`, Binance email).
@@ -806,12 +825,14 @@ async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind, 
             ctx.emit(ProgressEvent::Manual { key_id: key.id, url: url.clone() })
         }
     }
+    // After a rotation, the entries say it was the routine end of one.
+    let retired = if kind == JobKind::Rotation { "retired after its rotation: " } else { "" };
     if let RemoteResult::Manual { url, .. } = &outcome {
         // Still live at the exchange: blocked from use, secret kept for the proof after the user
         // deletes it on the website.
         let at = ctx.now();
         let detail = format!(
-            "still live on {}: no API revoke; blocked, secret kept; delete it at {url} and confirm",
+            "{retired}still live on {}: no API revoke; blocked, secret kept; delete it at {url} and confirm",
             key.exchange
         );
         let e = event(key, Action::Quarantine, Outcome::Failed, detail, at);
@@ -835,19 +856,23 @@ async fn process_key(ctx: &Ctx, key: &KeyRecord, step: &StepRow, kind: JobKind, 
     let (action, detail, status, proved_at) = match &outcome {
         RemoteResult::Revoked { method, proved_at } => (
             Action::Revoke,
-            format!("revoked on {} ({method}), proved by its own signed call; secret wiped", key.exchange),
+            format!(
+                "{retired}revoked on {} ({}), proved by its own signed call; secret wiped",
+                key.exchange,
+                report::RevokedBy::new(*method, master_label(store, key)).describe()
+            ),
             KeyStatus::Revoked,
             *proved_at,
         ),
         RemoteResult::AlreadyRevoked { proved_at } => (
             Action::Revoke,
-            format!("proved gone on {} by its own signed call; secret wiped", key.exchange),
+            format!("{retired}proved gone on {} by its own signed call; secret wiped", key.exchange),
             KeyStatus::Revoked,
             *proved_at,
         ),
         RemoteResult::NotRevoked { url, .. } | RemoteResult::Manual { url, .. } => (
             Action::Wipe,
-            format!("secret wiped here without proof; still live on {}: delete it at {url}", key.exchange),
+            format!("{retired}secret wiped here without proof; still live on {}: delete it at {url}", key.exchange),
             KeyStatus::StillLiveWiped,
             None,
         ),

@@ -55,7 +55,11 @@ impl From<ProgressEvent> for ProgressView {
             ProgressEvent::Retrying { key_id, attempt, wait_ms, reason } => (
                 key_id,
                 RevokeStage::Retrying,
-                format!("Attempt {attempt} failed ({reason}); retrying in {:.1} s", wait_ms as f64 / 1000.0),
+                format!(
+                    "Attempt {attempt} failed ({}); retrying in {:.1} s",
+                    super::retry_reason(&reason),
+                    wait_ms as f64 / 1000.0
+                ),
             ),
             ProgressEvent::Wiped { key_id } => {
                 (key_id, RevokeStage::Wiped, "Secret wiped from the keychain.".to_owned())

@@ -195,10 +195,9 @@ where
 
 fn map_outcome(outcome: RevokeOutcome) -> RemoteResult {
     match outcome {
-        RevokeOutcome::Revoked { method, proved_at } => RemoteResult::Revoked {
-            method: serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-            proved_at: Some(proved_at),
-        },
+        RevokeOutcome::Revoked { method, proved_at } => {
+            RemoteResult::Revoked { method: method.into(), proved_at: Some(proved_at) }
+        }
         RevokeOutcome::AlreadyRevoked { proved_at } => RemoteResult::AlreadyRevoked { proved_at: Some(proved_at) },
         RevokeOutcome::Manual { url, steps } => RemoteResult::Manual { url, steps },
     }

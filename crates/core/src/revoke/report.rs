@@ -7,15 +7,98 @@ use serde::Serialize;
 use crate::exchange::api_management_page;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
 
-use super::journal::{JobKind, JobRow, RemoteResult, StepRow, StepState};
+use super::journal::{DeleteMethod, JobKind, JobRow, RemoteResult, StepRow, StepState};
 use ts_rs::TS;
+
+/// How a revoked key was deleted at its exchange, in the report (the journal keeps only the
+/// [`DeleteMethod`]; the master's label is looked up when the report is built).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "camelCase")]
+pub enum RevokedBy {
+    /// Bybit: the key deleted itself through the API.
+    SelfDelete,
+    /// Its master key deleted it; `None`: the master is no longer in Latchkey.
+    #[serde(rename_all = "camelCase")]
+    ViaMaster { master_label: Option<String> },
+    /// Journaled without saying how.
+    Api,
+}
+
+impl RevokedBy {
+    pub(crate) fn new(method: DeleteMethod, master_label: Option<String>) -> Self {
+        match method {
+            DeleteMethod::SelfDelete => RevokedBy::SelfDelete,
+            DeleteMethod::ViaMaster => RevokedBy::ViaMaster { master_label },
+            DeleteMethod::Unrecorded => RevokedBy::Api,
+        }
+    }
+
+    /// "the key deleted itself through the API", "deleted through master key 'okx-main'".
+    pub fn describe(&self) -> String {
+        match self {
+            RevokedBy::SelfDelete => "the key deleted itself through the API".to_owned(),
+            RevokedBy::ViaMaster { master_label: Some(label) } => format!("deleted through master key '{label}'"),
+            RevokedBy::ViaMaster { master_label: None } => "deleted through its master key".to_owned(),
+            RevokedBy::Api => "deleted through the exchange's API".to_owned(),
+        }
+    }
+}
+
+impl JobKind {
+    /// The report's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            JobKind::Revoke => "Emergency revoke report",
+            JobKind::Rotation => "Rotation report: the old key retired",
+            JobKind::Retry => "Revoke report (retry)",
+            JobKind::WipeAnyway => "Report: secrets wiped here",
+            JobKind::Confirm => "Report: deletions on the website checked",
+        }
+    }
+
+    /// What the user should do besides the per-key steps. An emergency means someone else may have
+    /// the keys; retiring a key after its rotation is routine and asks nothing more.
+    pub fn advice(self) -> Option<&'static str> {
+        match self {
+            JobKind::Revoke => Some(
+                "Change your exchange account password, sign out other sessions, and check the API page for keys you do not recognise.",
+            ),
+            JobKind::Rotation | JobKind::Retry | JobKind::WipeAnyway | JobKind::Confirm => None,
+        }
+    }
+}
+
+impl KeyResult {
+    /// A few words for the key's outcome, as a heading (the UI's badge says the same).
+    pub fn headline(&self) -> &'static str {
+        match self {
+            KeyResult::Revoked { .. } | KeyResult::AlreadyRevoked { .. } => "Proved revoked",
+            KeyResult::Manual { .. } => "Still live: delete it on the website",
+            KeyResult::WipedOnly { .. } => "Secret wiped here, still live",
+            KeyResult::Quarantined { .. } => "Quarantined, not proved",
+            KeyResult::Unconfirmed { .. } => "Not proved, still live",
+            KeyResult::Pending => "Not finished",
+        }
+    }
+}
+
+/// Why a try is repeated, in words, from the error's machine kind (progress lines).
+pub fn retry_reason(kind: &str) -> &'static str {
+    match kind {
+        "rate_limited" => "the exchange asked to slow down",
+        "exchange_down" => "the exchange is not answering properly",
+        "timeout" => "no answer in time",
+        "network" => "a network error",
+        _ => "a temporary error",
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum KeyResult {
     /// Revoked on the exchange and proved gone by the key's own signed read; secret wiped.
     #[serde(rename_all = "camelCase")]
-    Revoked { method: String, proved_at: Option<DateTime<Utc>> },
+    Revoked { method: RevokedBy, proved_at: Option<DateTime<Utc>> },
     /// The key's own signed read proved the exchange no longer knows it; secret wiped.
     #[serde(rename_all = "camelCase")]
     AlreadyRevoked { proved_at: Option<DateTime<Utc>> },
@@ -96,7 +179,8 @@ impl RevokeReport {
     }
 }
 
-pub(crate) fn key_result(kind: JobKind, step: &StepRow) -> KeyResult {
+/// `master_label`: the label of the key's master, for a key its master deleted.
+pub(crate) fn key_result(kind: JobKind, step: &StepRow, master_label: impl FnOnce() -> Option<String>) -> KeyResult {
     match (step.state, &step.outcome) {
         (StepState::Failed, _) => {
             let (error, kind_text) =
@@ -108,7 +192,7 @@ pub(crate) fn key_result(kind: JobKind, step: &StepRow) -> KeyResult {
             }
         }
         (StepState::Done, Some(RemoteResult::Revoked { method, proved_at })) => {
-            KeyResult::Revoked { method: method.clone(), proved_at: *proved_at }
+            KeyResult::Revoked { method: RevokedBy::new(*method, master_label()), proved_at: *proved_at }
         }
         (StepState::Done, Some(RemoteResult::AlreadyRevoked { proved_at })) => {
             KeyResult::AlreadyRevoked { proved_at: *proved_at }
@@ -123,7 +207,13 @@ pub(crate) fn key_result(kind: JobKind, step: &StepRow) -> KeyResult {
     }
 }
 
-pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>]) -> RevokeReport {
+/// `master_label`: a key's master's label, if it has one and it is still in Latchkey.
+pub(crate) fn build(
+    job: &JobRow,
+    steps: &[StepRow],
+    keys: &[Option<KeyRecord>],
+    master_label: impl Fn(&KeyRecord) -> Option<String>,
+) -> RevokeReport {
     let mut reports = Vec::new();
     let mut exchanges: Vec<Exchange> = Vec::new();
     for (step, key) in steps.iter().zip(keys) {
@@ -132,7 +222,7 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
         if key.is_none() && step.state == StepState::Done && step.outcome.is_none() {
             continue;
         }
-        let result = key_result(job.kind, step);
+        let result = key_result(job.kind, step, || key.as_ref().and_then(&master_label));
         // What the key's status today allows (an old report must not offer a finished key).
         let actions = match key.as_ref().map(|k| k.status) {
             Some(KeyStatus::Quarantined) => {
@@ -151,6 +241,9 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
         reports.push(KeyReport { key_id: step.key_id, label, exchange, key_hint, result, actions });
     }
     let mut checklist = Vec::new();
+    // After a rotation the key to delete is the old one; its replacement keeps working.
+    let which = if job.kind == JobKind::Rotation { "old API key" } else { "API key" };
+    let replaced = if job.kind == JobKind::Rotation { " (the new key that replaced it keeps working)" } else { "" };
     for exchange in exchanges {
         let url = api_management_page(exchange, false).to_owned();
         for key in reports.iter().filter(|k| k.exchange == exchange) {
@@ -159,7 +252,7 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
                     exchange,
                     url: url.clone(),
                     text: format!(
-                        "Delete the API key {} ('{}') on {exchange}'s API page, then come back to Latchkey and choose \"I deleted it\": Latchkey proves it is gone, then wipes its secret.",
+                        "Delete the {which} {} ('{}') on {exchange}'s API page{replaced}, then come back to Latchkey and choose \"I deleted it\": Latchkey proves it is gone, then wipes its secret.",
                         key.key_hint, key.label
                     ),
                 }),
@@ -167,20 +260,22 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
                     exchange,
                     url: url.clone(),
                     text: format!(
-                        "Delete the API key {} ('{}') on {exchange}'s API page: its secret is wiped here, but it still works there.",
+                        "Delete the {which} {} ('{}') on {exchange}'s API page: its secret is wiped here, but it still works there.",
                         key.key_hint, key.label
                     ),
                 }),
                 _ => {}
             }
         }
-        checklist.push(ChecklistItem {
-            exchange,
-            url: url.clone(),
-            text: format!(
-                "Change your {exchange} password, sign out other sessions, and check the API page for keys you do not recognise."
-            ),
-        });
+        if job.kind.advice().is_some() {
+            checklist.push(ChecklistItem {
+                exchange,
+                url: url.clone(),
+                text: format!(
+                    "Change your {exchange} password, sign out other sessions, and check the API page for keys you do not recognise."
+                ),
+            });
+        }
     }
     RevokeReport {
         job_id: job.id.clone(),
@@ -189,5 +284,98 @@ pub(crate) fn build(job: &JobRow, steps: &[StepRow], keys: &[Option<KeyRecord>])
         finished_at: job.finished_at,
         keys: reports,
         checklist,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wording::code_words;
+    use chrono::TimeZone;
+
+    fn job(kind: JobKind) -> JobRow {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        JobRow { id: "job-1".into(), kind, started_at: at, finished_at: Some(at + chrono::Duration::seconds(4)) }
+    }
+
+    fn step(key: &KeyRecord, outcome: RemoteResult) -> StepRow {
+        StepRow {
+            key_id: key.id,
+            wave: 0,
+            state: StepState::Done,
+            outcome: Some(outcome),
+            error: None,
+            error_kind: None,
+        }
+    }
+
+    #[test]
+    fn a_rotation_asks_to_delete_the_old_key_and_an_emergency_to_change_the_password() {
+        let at = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        let okx = KeyRecord { status: KeyStatus::StillLive, ..KeyRecord::sample(Exchange::Okx, "grid-bot", at, 90) };
+        let bybit = KeyRecord::sample(Exchange::Bybit, "wallet-bot", at, 90);
+        let manual = RemoteResult::Manual { url: "https://www.okx.com/account/my-api".into(), steps: vec![] };
+        let revoked = RemoteResult::Revoked { method: DeleteMethod::ViaMaster, proved_at: Some(at) };
+        let steps = [step(&okx, manual), step(&bybit, revoked)];
+        let keys = [Some(okx.clone()), Some(bybit.clone())];
+        let master = |_: &KeyRecord| Some("bybit-main".to_owned());
+
+        let rotation = build(&job(JobKind::Rotation), &steps, &keys, master);
+        let texts: Vec<&str> = rotation.checklist.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(
+            texts[0].starts_with(&format!(
+                "Delete the old API key {} ('grid-bot') on OKX's API page (the new key that replaced it keeps working)",
+                okx.key_hint
+            )),
+            "{}",
+            texts[0]
+        );
+        let KeyResult::Revoked { method, .. } = &rotation.keys[1].result else { panic!("{:?}", rotation.keys[1]) };
+        assert_eq!(method.describe(), "deleted through master key 'bybit-main'");
+
+        let emergency = build(&job(JobKind::Revoke), &steps, &keys, master);
+        let texts: Vec<&str> = emergency.checklist.iter().map(|c| c.text.as_str()).collect();
+        assert!(texts[0].starts_with("Delete the API key"), "{texts:?}");
+        assert!(texts.contains(&"Change your OKX password, sign out other sessions, and check the API page for keys you do not recognise."), "{texts:?}");
+        assert!(texts.iter().any(|t| t.starts_with("Change your Bybit password")), "{texts:?}");
+        for t in rotation.checklist.iter().chain(&emergency.checklist).map(|c| c.text.as_str()) {
+            assert_eq!(code_words(t), Vec::<&str>::new(), "{t}");
+        }
+    }
+
+    #[test]
+    fn no_outcome_or_method_is_worded_with_an_identifier() {
+        let methods = [
+            RevokedBy::SelfDelete,
+            RevokedBy::ViaMaster { master_label: Some("main".into()) },
+            RevokedBy::ViaMaster { master_label: None },
+            RevokedBy::Api,
+        ];
+        let results = [
+            KeyResult::AlreadyRevoked { proved_at: None },
+            KeyResult::Manual { url: String::new(), steps: vec![] },
+            KeyResult::WipedOnly { url: String::new(), steps: vec![] },
+            KeyResult::Quarantined { error: String::new(), kind: "held_for_retry".into() },
+            KeyResult::Unconfirmed { error: String::new(), kind: "still_live".into() },
+            KeyResult::Pending,
+        ];
+        let kinds = [JobKind::Revoke, JobKind::Rotation, JobKind::Retry, JobKind::WipeAnyway, JobKind::Confirm];
+        let words = methods
+            .iter()
+            .map(RevokedBy::describe)
+            .chain(results.iter().map(|r| r.headline().to_owned()))
+            .chain(kinds.iter().flat_map(|k| [Some(k.title()), k.advice()]).flatten().map(str::to_owned))
+            .chain(
+                ["rate_limited", "exchange_down", "timeout", "network", "other"].map(|k| retry_reason(k).to_owned()),
+            );
+        for text in words {
+            assert_eq!(code_words(&text), Vec::<&str>::new(), "{text}");
+        }
+        // The journal's names are still read, and a row without one is not an error.
+        let old: RemoteResult = serde_json::from_str(r#"{"result":"revoked","method":"selfDelete"}"#).unwrap();
+        assert_eq!(old, RemoteResult::Revoked { method: DeleteMethod::SelfDelete, proved_at: None });
+        let blank: RemoteResult = serde_json::from_str(r#"{"result":"revoked","method":""}"#).unwrap();
+        assert_eq!(blank, RemoteResult::Revoked { method: DeleteMethod::Unrecorded, proved_at: None });
     }
 }

@@ -16,3 +16,5 @@ mod guard;
 mod keys;
 mod revoke;
 mod scan;
+mod store_watch;
+mod wording;

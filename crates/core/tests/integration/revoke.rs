@@ -11,12 +11,20 @@ use std::time::Duration;
 use exchange_sim::{Fault, FaultKind};
 use latchkey_core::model::{KeyStatus, Permission};
 use latchkey_core::revoke::{
-    no_progress, KeyResult, PlannedRoute, ProgressEvent, ReportAction, RevokeError, Selection,
+    no_progress, KeyResult, PlannedRoute, ProgressEvent, ReportAction, RevokeError, RevokedBy, Selection,
 };
 use revoke_support::*;
 
 fn revoked_via(result: &KeyResult, via: &str) -> bool {
-    matches!(result, KeyResult::Revoked { method, proved_at: Some(_) } if method == via)
+    let by = match result {
+        KeyResult::Revoked { method, proved_at: Some(_) } => method,
+        _ => return false,
+    };
+    match by {
+        RevokedBy::SelfDelete => via == "itself",
+        RevokedBy::ViaMaster { master_label: Some(label) } => via == label,
+        RevokedBy::ViaMaster { master_label: None } | RevokedBy::Api => false,
+    }
 }
 
 const OKX_SUB: &str = "okx-sub-bot";
@@ -43,10 +51,10 @@ async fn revokes_every_key_then_a_second_run_changes_nothing() {
     let (code, now) = env.code();
     let report = env.engine.emergency_revoke(&code, Selection::All, now, progress).await.unwrap();
     let result = |id| report.keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
-    assert!(revoked_via(&result(okx_sub), "viaMaster"), "{:?}", result(okx_sub));
-    assert!(revoked_via(&result(bybit_sub), "viaMaster"));
-    assert!(revoked_via(&result(binance_sub), "viaMaster"));
-    assert!(revoked_via(&result(bybit_master), "selfDelete"), "after its sub key");
+    assert!(revoked_via(&result(okx_sub), "okx-master-ip-bound"), "{:?}", result(okx_sub));
+    assert!(revoked_via(&result(bybit_sub), "bybit-master-wallet"));
+    assert!(revoked_via(&result(binance_sub), "binance-master"));
+    assert!(revoked_via(&result(bybit_master), "itself"), "after its sub key");
     let manual_keys = [okx_master, bybit_trade, binance_master];
     for manual in manual_keys {
         assert!(matches!(result(manual), KeyResult::Manual { .. }), "{:?}", result(manual));
@@ -200,7 +208,7 @@ async fn a_failed_journal_write_leaves_the_job_unfinished_for_the_resume() {
     let result =
         |r: &latchkey_core::revoke::RevokeReport, id| r.keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
     assert_eq!(result(&report, wallet), KeyResult::Pending);
-    assert!(revoked_via(&result(&report, transfer), "selfDelete"), "the other key finished");
+    assert!(revoked_via(&result(&report, transfer), "itself"), "the other key finished");
     let failed = events.lock().unwrap().iter().any(
         |e| matches!(e, ProgressEvent::Failed { key_id, kind, error } if *key_id == wallet && kind == "storage" && error.contains("Restart Latchkey")),
     );
@@ -214,7 +222,7 @@ async fn a_failed_journal_write_leaves_the_job_unfinished_for_the_resume() {
     let reports = env.engine.resume_unfinished(no_progress()).await.unwrap();
     assert_eq!(reports.len(), 1);
     assert!(reports[0].finished_at.is_some());
-    assert!(revoked_via(&result(&reports[0], wallet), "selfDelete"), "{:?}", reports[0].keys);
+    assert!(revoked_via(&result(&reports[0], wallet), "itself"), "{:?}", reports[0].keys);
     assert_eq!(env.sim.state().requests_to("/v5/user/delete-api").len(), deletes, "journaled as done remotely");
     assert_eq!(env.status(wallet), KeyStatus::Revoked);
     assert!(!env.secrets.contains(wallet));
@@ -500,7 +508,7 @@ async fn another_process_neither_resumes_a_running_job_nor_starts_one() {
     let reports = other.resume_unfinished(no_progress()).await.unwrap();
     assert_eq!(reports.len(), 1);
     let result = |id| reports[0].keys.iter().find(|k| k.key_id == id).unwrap().result.clone();
-    assert!(revoked_via(&result(sub), "viaMaster"));
+    assert!(revoked_via(&result(sub), "okx-master-ip-bound"));
     assert!(matches!(result(master), KeyResult::Manual { .. }));
     let finals = store.audit_log(100).unwrap().iter().filter(|e| e.key_id == Some(sub) && e.action == "revoke").count();
     assert_eq!(finals, 1);
@@ -555,7 +563,7 @@ async fn the_remote_revoke_starts_before_local_only_keys() {
     let progress: latchkey_core::revoke::Progress = Arc::new(move |e| sink.lock().unwrap().push((start.elapsed(), e)));
     let (code, now) = env.code();
     let report = env.engine.emergency_revoke(&code, Selection::All, now, progress).await.unwrap();
-    assert!(revoked_via(&report.keys.iter().find(|k| k.key_id == remote).unwrap().result, "selfDelete"));
+    assert!(revoked_via(&report.keys.iter().find(|k| k.key_id == remote).unwrap().result, "itself"));
     assert_eq!(report.still_live(), 19);
 
     let events = events.lock().unwrap().clone();

@@ -37,6 +37,7 @@ export type { ReportAction } from './ReportAction';
 export type { RestoreOrphanInput } from './RestoreOrphanInput';
 export type { RestoreOrphanResult } from './RestoreOrphanResult';
 export type { RevealedSecret } from './RevealedSecret';
+export type { RevokeJobKind } from './RevokeJobKind';
 export type { RevokeOutcome } from './RevokeOutcome';
 export type { RevokePlanItem } from './RevokePlanItem';
 export type { RevokeProgress } from './RevokeProgress';
