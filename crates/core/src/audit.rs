@@ -46,6 +46,11 @@ pub enum Action {
     BotsAccess,
     /// The user accepted the audit log as it stands and re-anchored its end (after a code).
     AuditAccept,
+    /// The user chose to go without 2FA for now, accepting what that leaves unguarded.
+    GuardSkip,
+    /// A revoke confirmed by typing REVOKE because 2FA is not set up (or that phrase refused
+    /// because it is).
+    Unguarded,
 }
 
 impl Action {
@@ -66,6 +71,8 @@ impl Action {
             Action::Run => "run",
             Action::BotsAccess => "bots_access",
             Action::AuditAccept => "audit_accept",
+            Action::GuardSkip => "guard_skip",
+            Action::Unguarded => "unguarded",
         }
     }
 }
