@@ -73,6 +73,17 @@ function guarded(): void {
   }
 }
 
+/** The revoke commands, as Rust decides (Guard::authorize_revoke): a code with 2FA, the typed
+ * REVOKE only without it. */
+function revokeAuthorized(code: unknown): void {
+  if (backend.guard.enrolled && code === 'REVOKE') throw { kind: 'guard', code: 'phrase_refused', message: '2FA is set up, so typing REVOKE is not enough.' };
+  if (!backend.guard.enrolled) {
+    if (code !== 'REVOKE') throw { kind: 'guard', code: 'phrase_required', message: '2FA is not set up, so revoking asks you to type REVOKE.' };
+    return;
+  }
+  guarded();
+}
+
 async function streamProgress(ch: Channel<RevokeProgress>): Promise<void> {
   backend.channel = ch;
   const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
@@ -114,12 +125,12 @@ function install(): void {
       case 'revoke_plan': return structuredClone(backend.plan);
       case 'emergency_revoke':
       case 'retry_revoke':
-        guarded();
+        revokeAuthorized(args.code);
         await streamProgress(onProgress as Channel<RevokeProgress>);
         return structuredClone(backend.report);
       case 'wipe_locally':
       case 'confirm_deleted':
-        guarded();
+        revokeAuthorized(args.code);
         return structuredClone(backend.report);
       case 'save_revoke_report': return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
       case 'delete_key':
@@ -292,11 +303,25 @@ describe('2FA enrolment', () => {
     click('#recovery-done');
   });
 
-  it('the banner can be dismissed', async () => {
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+  it('the reminder sits in the header while keys exist without 2FA, and cannot be dismissed', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: true };
     await start();
-    click('#enroll-banner-dismiss');
+    const reminder = $('#enroll-banner');
+    expect(reminder.hidden).toBe(false);
+    expect(reminder.closest('header.app-header')).toBeTruthy();
+    expect(reminder.textContent).toContain('2FA is not set up');
+    expect(document.querySelector('#enroll-banner-dismiss')).toBeNull();
+    expect(reminder.querySelectorAll('button').length).toBe(1);
+    // Skipping 2FA in the wizard does not hide it; only 2FA set up, or no keys, does.
+    backend.keys = backend.keys.map((k) => ({ ...k, status: 'revoked' }));
+    await app.refresh();
     expect($('#enroll-banner').hidden).toBe(true);
+    backend.keys = [key('k9', 'new-one')];
+    await app.refresh();
+    expect($('#enroll-banner').hidden).toBe(false);
+    click('#enroll-banner-start');
+    await flush();
+    expect($('#enroll-dialog')).toBeTruthy();
   });
 
   it('status view: codes left, locked out; re-enrol and disable need a code', async () => {
@@ -547,19 +572,50 @@ describe('emergency revoke', () => {
     expect(document.activeElement?.id).toBe('emergency-revoke');
   });
 
-  it('without 2FA explains how to enrol instead of asking for a code', async () => {
+  it('without 2FA still revokes, after the user types REVOKE (no code field), and offers the setup', async () => {
     backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
     await start();
     click('#emergency-revoke');
     await flush();
     expect(document.querySelector('#revoke-dialog #guard-code')).toBeNull();
-    expect($('#revoke-needs-2fa').textContent).toContain('needs two-factor authentication');
-    expect($<HTMLButtonElement>('#revoke-confirm').disabled).toBe(true);
+    expect($('#revoke-needs-2fa').textContent).toContain('2FA is not set up');
+    expect($('#revoke-needs-2fa').textContent).toContain('type REVOKE');
+    expect($<HTMLButtonElement>('#revoke-confirm').disabled).toBe(false);
+    expect(document.activeElement?.id).toBe('guard-phrase');
+    // Anything but REVOKE is caught before Rust is asked.
+    type('#guard-phrase', 'revoke');
+    click('#revoke-confirm');
+    await flush();
+    expect($('#revoke-dialog [data-error-for=code]').textContent).toContain('Type REVOKE exactly');
+    expect(calls('emergency_revoke')).toEqual([]);
+    type('#guard-phrase', 'REVOKE');
+    press('Enter', $('#guard-phrase'));
+    await flush();
+    expect(calls('emergency_revoke')).toEqual([{ code: 'REVOKE', ids: ['k1', 'k2', 'k3'] }]);
+    expect($('#revoke-dialog').dataset.phase).toBe('report');
+    click('#revoke-done');
+    await flush();
+
+    // The setup is one click away from the plan.
+    click('#emergency-revoke');
+    await flush();
     click('#revoke-enroll');
     await flush();
     expect(document.querySelector('#revoke-dialog')).toBeNull();
     expect($('#enroll-dialog')).toBeTruthy();
-    expect(calls('emergency_revoke')).toEqual([]);
+  });
+
+  it('a quarantined key without 2FA: Retry and Wipe ask for the typed REVOKE too', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    backend.keys = [key('k1', 'okx-bot', { status: 'quarantined' })];
+    await start();
+    click('[data-testid=key-card][data-id=k1] .retry-revoke');
+    await flush();
+    expect(document.querySelector('#retry-dialog #guard-code')).toBeNull();
+    type('#guard-phrase', 'REVOKE');
+    click('#retry-confirm');
+    await flush();
+    expect(calls('retry_revoke')).toEqual([{ code: 'REVOKE', id: 'k1' }]);
   });
 
   it('quarantined keys: red badge, Retry revoke and Wipe locally anyway ask for a code; revoked keys collapsed', async () => {

@@ -163,6 +163,9 @@ export interface GuardStatus {
   /** RFC 3339; set while too many wrong codes keep the guard locked. */
   lockedUntil: string | null;
   recoveryCodesLeft: number;
+  /** The user chose to go without 2FA for now: the wizard stops asking (the header still reminds).
+   * Absent from older shells. */
+  setupSkipped?: boolean;
 }
 
 /** The start of an enrolment: shown once, the secret is never asked for again. */

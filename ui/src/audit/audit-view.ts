@@ -32,6 +32,8 @@ const ACTIONS: Record<string, string> = {
   guard_disable: '2FA disabled',
   bots_access: 'Bots access changed',
   audit_accept: 'Audit log accepted as it stands',
+  guard_skip: '2FA setup skipped',
+  unguarded: 'Revoke confirmed without 2FA',
 };
 
 export function actionLabel(action: string): string {
