@@ -391,6 +391,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen || wizard) return;
     banner.clear();
     dialogOpen = true;
+    // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
+    if (guard?.enrolled === false) await loadGuard();
     await startReveal(key, {
       enrolled: guard?.enrolled,
       onEnroll: () => {
@@ -408,6 +410,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen || wizard) return;
     banner.clear();
     dialogOpen = true;
+    // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
+    if (guard?.enrolled === false) await loadGuard();
     await startCopy(key, part, {
       enrolled: guard?.enrolled,
       onEnroll: () => {
