@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "guard_confirm_enrollment",
     "guard_disable",
     "guard_cancel_enrollment",
+    "guard_skip_setup",
     "revoke_plan",
     "emergency_revoke",
     "retry_revoke",

@@ -151,6 +151,12 @@ mod tests {
     fn guard_errors_tell_missing_2fa_from_a_wrong_code() {
         let v = serde_json::to_value(IpcError::from(GuardError::NotEnrolled)).unwrap();
         assert_eq!(v["kind"], "guard_missing");
+        // It names the header's button as the UI labels it while 2FA is off (ui/src/app.ts).
+        assert!(v["message"].as_str().unwrap().contains("“Set up 2FA” button at the top"), "{v}");
+        let v = serde_json::to_value(IpcError::from(RevokeError::Guard(GuardError::PhraseRequired))).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("guard"), Some("phrase_required")));
+        let v = serde_json::to_value(IpcError::from(RevokeError::Guard(GuardError::PhraseRefused))).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("guard"), Some("phrase_refused")));
         let v = serde_json::to_value(IpcError::from(RevokeError::Guard(GuardError::Replayed))).unwrap();
         assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("guard"), Some("code_reused")));
         assert!(v["message"].as_str().unwrap().contains("already used"));

@@ -35,6 +35,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::guard::guard_confirm_enrollment,
         commands::guard::guard_disable,
         commands::guard::guard_cancel_enrollment,
+        commands::guard::guard_skip_setup,
         commands::revoke::revoke_plan,
         commands::revoke::emergency_revoke,
         commands::revoke::retry_revoke,

@@ -18,13 +18,20 @@ pub struct GuardView {
     pub enrolled: bool,
     pub locked_until: Option<DateTime<Utc>>,
     pub recovery_codes_left: u32,
+    /// The user chose to go without 2FA for now: the wizard stops asking (the header still reminds).
+    pub setup_skipped: bool,
 }
 
 impl GuardView {
     fn new(s: GuardStatus, now: DateTime<Utc>) -> Self {
         let locked_until = (s.locked_for_secs > 0)
             .then(|| now + Duration::seconds(i64::try_from(s.locked_for_secs).unwrap_or(i64::MAX / 1000)));
-        GuardView { enrolled: s.enrolled, locked_until, recovery_codes_left: s.recovery_codes_left }
+        GuardView {
+            enrolled: s.enrolled,
+            locked_until,
+            recovery_codes_left: s.recovery_codes_left,
+            setup_skipped: s.setup_skipped,
+        }
     }
 }
 
@@ -104,4 +111,17 @@ pub async fn guard_disable(state: State<'_, AppState>, code: String) -> Result<(
 pub async fn guard_cancel_enrollment(state: State<'_, AppState>) -> Result<bool, IpcError> {
     let core = state.core()?;
     blocking(move || Ok(core.guard.cancel_enrollment(Utc::now())?)).await
+}
+
+/// "Skip 2FA for now", after the wizard's explicit acceptance: `accepted` is the sentence the user
+/// ticked, kept in the audit log with the choice. Returns the new status.
+#[tauri::command]
+pub async fn guard_skip_setup(state: State<'_, AppState>, accepted: String) -> Result<GuardView, IpcError> {
+    let core = state.core()?;
+    blocking(move || {
+        let now = Utc::now();
+        core.guard.skip_setup(&accepted, now)?;
+        Ok(GuardView::new(core.guard.status(now)?, now))
+    })
+    .await
 }

@@ -106,7 +106,7 @@ function install(): void {
       case 'keychain_status':
         return backend.keychain;
       case 'guard_status':
-        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'add_key': {
         if (backend.addError) {
           const e = backend.addError;
@@ -405,7 +405,7 @@ describe('add key wizard', () => {
     });
   });
 
-  it('works from the keyboard: Enter moves on, focus lands on each step’s first field, Escape cancels', () => {
+  it('works from the keyboard: Enter moves on, focus lands on each step’s first field, Escape cancels', async () => {
     click('#add-key');
     const okx = $input('input[name=exchange][value=okx]');
     expect(document.activeElement).toBe(okx);
@@ -424,6 +424,10 @@ describe('add key wizard', () => {
     expect(document.activeElement?.id).toBe('label');
     const secretInputs = ['#api-key', '#api-secret', '#passphrase'].map($input);
     press('Escape');
+    // Credentials were typed: Escape asks first (issue 11, item 5).
+    expect(document.activeElement?.id).toBe('discard-dialog-cancel');
+    click('#discard-dialog-confirm');
+    await flush();
     expect(document.querySelector('#wizard')).toBeNull();
     for (const el of secretInputs) expect(el.value).toBe('');
     expect(backend.calls.some((c) => c.cmd === 'add_key')).toBe(false);
@@ -517,6 +521,8 @@ describe('add key wizard', () => {
     expect(banner.textContent).toBe('No keychain available: unlock your login keyring or start gnome-keyring/KWallet.');
     expect(document.querySelectorAll('#error-banner')).toHaveLength(1);
     click('#wizard-cancel');
+    click('#discard-dialog-confirm');
+    await flush();
     expect($('#error-banner').closest('#wizard')).toBeNull();
     expect($('#error-banner').hidden).toBe(true);
   });
@@ -528,6 +534,78 @@ describe('add key wizard', () => {
     click('#wizard-save');
     await flush();
     expect($('#error-banner').textContent).toBe('command add_key not found');
+  });
+});
+
+describe('add key wizard: typed credentials are not thrown away (issue 11, item 5)', () => {
+  it('Cancel and Escape ask first; Keep editing keeps every value, Discard empties the inputs', async () => {
+    click('#add-key');
+    click('input[name=exchange][value=okx]');
+    click('#wizard-next');
+    type('#api-key', OKX_KEY);
+    type('#api-secret', OKX_SECRET);
+    click('#wizard-cancel');
+    await flush();
+    const dialog = $('#discard-dialog');
+    expect(dialog.getAttribute('role')).toBe('alertdialog');
+    expect(dialog.textContent).toContain('Discard the key you typed?');
+    expect(document.activeElement?.id).toBe('discard-dialog-cancel');
+    // The wizard below is inert while the question is open, and stays.
+    expect($('#wizard').closest('.backdrop')?.hasAttribute('inert')).toBe(true);
+    click('#discard-dialog-cancel');
+    await flush();
+    expect(document.querySelector('#discard-dialog')).toBeNull();
+    expect($input('#api-key').value).toBe(OKX_KEY);
+    expect($input('#api-secret').value).toBe(OKX_SECRET);
+    expect($('#wizard').closest('.backdrop')?.hasAttribute('inert')).toBe(false);
+
+    // Escape asks too; Escape in the question answers "keep editing".
+    press('Escape', $('#api-secret'));
+    await flush();
+    expect($('#discard-dialog')).toBeTruthy();
+    press('Escape', $('#discard-dialog-cancel'));
+    await flush();
+    expect(document.querySelector('#discard-dialog')).toBeNull();
+    expect($input('#api-secret').value).toBe(OKX_SECRET);
+    // Pressing Cancel twice opens one question, not two.
+    click('#wizard-cancel');
+    click('#wizard-cancel');
+    await flush();
+    expect(document.querySelectorAll('#discard-dialog')).toHaveLength(1);
+    const inputs = ['#api-key', '#api-secret'].map($input);
+    click('#discard-dialog-confirm');
+    await flush();
+    expect(document.querySelector('#wizard')).toBeNull();
+    for (const el of inputs) expect(el.value).toBe('');
+    expect(backend.calls.some((c) => c.cmd === 'add_key')).toBe(false);
+    expect(document.getElementById('app')?.hasAttribute('inert')).toBe(false);
+  });
+
+  it('closes at once when no credential was typed', async () => {
+    click('#add-key');
+    click('input[name=exchange][value=bybit]');
+    click('#wizard-next');
+    type('#api-key', '');
+    click('#wizard-cancel');
+    await flush();
+    expect(document.querySelector('#discard-dialog')).toBeNull();
+    expect(document.querySelector('#wizard')).toBeNull();
+  });
+
+  it('offers the last key’s custom environment and base URL again for the next key', async () => {
+    await fillOkx();
+    await flush();
+    click('#wizard-save');
+    await flush();
+    expect(document.querySelector('#wizard')).toBeNull();
+    click('#add-key');
+    expect($input('#environment').value).toBe('custom');
+    expect($input('#base-url').value).toBe('http://127.0.0.1:9000');
+    expect($('#base-url').closest('.field')?.hasAttribute('hidden')).toBe(false);
+    // A remembered base URL is not something typed: nothing to discard.
+    click('#wizard-cancel');
+    await flush();
+    expect(document.querySelector('#wizard')).toBeNull();
   });
 });
 
@@ -693,6 +771,8 @@ describe('verify with the exchange', () => {
     click('#wizard-next');
     expect(verifyState()).toBe('checking');
     click('#wizard-cancel');
+    click('#discard-dialog-confirm');
+    await flush();
     expect(document.querySelector('#wizard')).toBeNull();
     backend.gate.release();
     await flush();

@@ -2,7 +2,7 @@
 
 import logoUrl from './assets/logo.svg';
 import { auditLog, confirmDeleted, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, setBotsAllowed, snoozeKey, verifyKey, wipeLocally } from './api/commands';
-import type { GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
+import type { Environment, GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
 import { openOrphansDialog } from './dashboard/orphans-dialog';
@@ -52,7 +52,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   /** Re-checks under way and their errors, by key id: they survive re-renders of the list. */
   const cardStates = new Map<string, CardState>();
   let guard: GuardStatus | null = null;
-  let enrollBannerDismissed = false;
+  /** The environment of the last key saved (this session only; nothing secret): the wizard offers
+   * it again for the next key. */
+  let lastEnvironment: Environment | undefined;
   let view: 'keys' | 'audit' | 'settings' = 'keys';
   /** The saved settings, once loaded: the wizard's rotation field starts at `defaultRotationDays`. */
   let settings: Settings | null = null;
@@ -69,23 +71,26 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const revokeButton = h('button', { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' }, icon(ALERT), h('span', {}, 'Emergency revoke'));
   // Keys a revoke could not end at their exchange, counted in red until resolved.
   const stillLiveCount = h('span', { id: 'still-live-count', class: 'still-live-count', role: 'status', hidden: true });
+  // While keys exist without 2FA: a reminder in the (sticky) header, which cannot be dismissed.
+  const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
+  const enrollBanner = h('div', { id: 'enroll-banner', class: 'header-reminder', role: 'region', 'aria-label': 'Two-factor authentication', hidden: true },
+    h('p', { class: 'header-reminder-text' },
+      h('strong', {}, '2FA is not set up. '),
+      'Anyone at this computer can revoke your keys by typing REVOKE; revealing, copying, rotating and deleting stay locked until you set it up.'),
+    enrollStart);
   const header = h('header', { class: 'app-header' },
-    h('div', { class: 'brand' },
-      h('img', { src: logoUrl, alt: '', class: 'logo', width: 28, height: 28 }),
-      h('h1', {}, 'Latchkey'),
-      h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
+    h('div', { class: 'app-header-row' },
+      h('div', { class: 'brand' },
+        h('img', { src: logoUrl, alt: '', class: 'logo', width: 28, height: 28 }),
+        h('h1', {}, 'Latchkey'),
+        h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
+      ),
+      h('nav', { class: 'header-actions', 'aria-label': 'Main' }, stillLiveCount, auditButton, settingsButton, guardButton, addButton, revokeButton),
     ),
-    h('nav', { class: 'header-actions', 'aria-label': 'Main' }, stillLiveCount, auditButton, settingsButton, guardButton, addButton, revokeButton),
+    enrollBanner,
   );
   const main = h('main', { id: 'main', class: 'app-main', 'aria-busy': 'true' }, h('p', { class: 'loading' }, 'Loading keys…'));
-  const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
-  const enrollDismiss = h('button', { type: 'button', id: 'enroll-banner-dismiss', class: 'banner-dismiss', 'aria-label': 'Not now', title: 'Not now' });
-  const enrollBanner = h('div', { id: 'enroll-banner', class: 'banner banner-info', role: 'region', 'aria-label': 'Two-factor authentication', hidden: true },
-    h('div', { class: 'banner-text' },
-      h('strong', {}, 'Protect emergency revoke with 2FA. '),
-      'Revoking and deleting keys ask for a code from an authenticator app, so nobody else at this computer can do it. It takes a minute.'),
-    enrollStart, enrollDismiss);
-  const bannerSlot = h('div', { class: 'banner-slot' }, keychainBanner, enrollBanner);
+  const bannerSlot = h('div', { class: 'banner-slot' }, keychainBanner);
   root.replaceChildren(header, bannerSlot, main, status);
   banner.mountIn(bannerSlot);
 
@@ -119,6 +124,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (view !== 'keys') return;
     const active = document.activeElement;
     const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
+    syncReminder();
     const live = keys.filter((k) => isStillLive(k.status)).length;
     stillLiveCount.hidden = live === 0;
     stillLiveCount.textContent = live === 1 ? '1 key still live' : `${live} keys still live`;
@@ -184,21 +190,30 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   function startWizard(opener: HTMLElement | null = addButton): Wizard {
     if (wizard) return wizard;
     banner.clear();
+    let saved: string | null = null;
     wizard = openWizard({
       banner,
       now,
       defaultRotationDays: settings?.defaultRotationDays,
+      environment: lastEnvironment,
+      // First use: 2FA off and not skipped, so the wizard's last step is its setup.
+      enrolAfterSave: () => guard?.enrolled === false && !guard.setupSkipped,
+      onGuardChanged: () => void loadGuard(),
       returnFocus: () => (opener?.isConnected ? opener : null) ?? document.getElementById('add-first-key') ?? addButton,
       takenLabels: () => keys.filter((k) => k.status !== 'revoked').map((k) => k.label),
       onSaved: (record) => {
         keys = [...keys.filter((k) => k.id !== record.id), record];
+        lastEnvironment = record.environment;
+        saved = record.id;
         render();
         announce(`Key “${record.label}” saved to the keychain.`);
-        focusCard(record.id);
+        if (!document.getElementById('wizard')) focusCard(record.id);
       },
       onClosed: () => {
         wizard = null;
         banner.mountIn(bannerSlot);
+        // After the 2FA step the saved key's card gets focus (the wizard was still open before).
+        if (saved && !dialogOpen) focusCard(saved);
       },
     });
     return wizard;
@@ -380,7 +395,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen || wizard) return;
     banner.clear();
     dialogOpen = true;
+    // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
+    if (guard?.enrolled === false) await loadGuard();
     await startReveal(key, {
+      enrolled: guard?.enrolled,
       onEnroll: () => {
         dialogOpen = false;
         startEnrollment(false);
@@ -396,7 +414,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen || wizard) return;
     banner.clear();
     dialogOpen = true;
+    // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
+    if (guard?.enrolled === false) await loadGuard();
     await startCopy(key, part, {
+      enrolled: guard?.enrolled,
       onEnroll: () => {
         dialogOpen = false;
         startEnrollment(false);
@@ -414,6 +435,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen) return;
     dialogOpen = true;
     const report = await askCode<RevokeReport>({
+      unguarded: guard?.enrolled === false,
       ids: { dialog: 'retry-dialog', title: 'retry-title', cancel: 'retry-cancel', confirm: 'retry-confirm' },
       title: `Retry revoking “${key.label}”?`,
       body: [h('p', {}, `Latchkey asks ${exchangeName(key.exchange)} again to revoke the key `, h('code', {}, key.keyHint), '. If it confirms, the secret is wiped from your keychain.')],
@@ -436,6 +458,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     dialogOpen = true;
     const stillLive = key.status === 'still_live';
     const report = await askCode<RevokeReport>({
+      unguarded: guard?.enrolled === false,
       ids: { dialog: 'wipe-dialog', title: 'wipe-title', cancel: 'wipe-cancel', confirm: 'wipe-confirm' },
       title: stillLive ? `Wipe the secret of “${key.label}” here now?` : `Wipe “${key.label}” locally?`,
       body: [
@@ -462,6 +485,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     if (dialogOpen) return;
     dialogOpen = true;
     const report = await askCode<RevokeReport>({
+      unguarded: guard?.enrolled === false,
       ids: { dialog: 'confirm-deleted-dialog', title: 'confirm-deleted-title', cancel: 'confirm-deleted-cancel', confirm: 'confirm-deleted-confirm' },
       title: `Confirm “${key.label}” is deleted at ${exchangeName(key.exchange)}?`,
       body: [
@@ -551,8 +575,13 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     guardButton.setAttribute('data-enrolled', String(enrolled));
     guardButton.querySelector('.btn-text')!.textContent = enrolled === false ? 'Set up 2FA' : '2FA';
     guardButton.title = enrolled ? 'Two-factor authentication is on' : enrolled === false ? 'Two-factor authentication is not set up' : 'Two-factor authentication';
-    enrollBanner.hidden = enrolled !== false || enrollBannerDismissed;
+    syncReminder();
   };
+
+  /** The header's reminder: shown while keys exist and 2FA is not set up, whatever was chosen. */
+  function syncReminder(): void {
+    enrollBanner.hidden = !(guard?.enrolled === false && keys.some((k) => k.status !== 'revoked'));
+  }
 
   function startEnrollment(reenroll: boolean): void {
     if (dialogOpen || wizard) return;
@@ -602,10 +631,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       returnFocus: () => guardButton,
     });
     dialogOpen = false;
-    if (off) {
-      announce('Two-factor authentication is off.');
-      enrollBannerDismissed = true;
-    }
+    if (off) announce('Two-factor authentication is off.');
     await loadGuard();
   }
 
@@ -698,11 +724,6 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   auditButton.addEventListener('click', () => void showAudit());
   settingsButton.addEventListener('click', () => void showSettings());
   enrollStart.addEventListener('click', () => startEnrollment(false));
-  enrollDismiss.addEventListener('click', () => {
-    enrollBannerDismissed = true;
-    enrollBanner.hidden = true;
-    guardButton.focus();
-  });
 
   markAfterPaint('latchkey:shown');
   // What the first screen shows comes first: the keys and the 2FA banner. The keychain probe (a

@@ -69,7 +69,7 @@ function install(): void {
       case 'keychain_status':
         return { ok: true, service: 'latchkey', message: null };
       case 'guard_status':
-        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'get_settings':
         return structuredClone(backend.settings);
       case 'save_settings':

@@ -74,6 +74,17 @@ function guarded(): void {
   }
 }
 
+/** The revoke commands, as Rust decides (Guard::authorize_revoke): a code with 2FA, the typed
+ * REVOKE only without it. */
+function revokeAuthorized(code: unknown): void {
+  if (backend.guard.enrolled && code === 'REVOKE') throw { kind: 'guard', code: 'phrase_refused', message: '2FA is set up, so typing REVOKE is not enough.' };
+  if (!backend.guard.enrolled) {
+    if (code !== 'REVOKE') throw { kind: 'guard', code: 'phrase_required', message: '2FA is not set up, so revoking asks you to type REVOKE.' };
+    return;
+  }
+  guarded();
+}
+
 async function streamProgress(ch: Channel<RevokeProgress>): Promise<void> {
   backend.channel = ch;
   const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
@@ -105,22 +116,22 @@ function install(): void {
           backend.guardError = null;
           throw e;
         }
-        backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+        backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
         return { recoveryCodes: [...RECOVERY] };
       case 'guard_cancel_enrollment': return true;
       case 'guard_disable':
         guarded();
-        backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+        backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
         return null;
       case 'revoke_plan': return structuredClone(backend.plan);
       case 'emergency_revoke':
       case 'retry_revoke':
-        guarded();
+        revokeAuthorized(args.code);
         await streamProgress(onProgress as Channel<RevokeProgress>);
         return structuredClone(backend.report);
       case 'wipe_locally':
       case 'confirm_deleted':
-        guarded();
+        revokeAuthorized(args.code);
         return structuredClone(backend.report);
       case 'save_revoke_report': return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
       case 'delete_key':
@@ -166,7 +177,7 @@ const calls = (cmd: string) => backend.calls.filter((c) => c.cmd === cmd).map((c
 beforeEach(async () => {
   backend = {
     keys: [key('k1', 'okx-bot'), key('k2', 'bybit-main', { exchange: 'bybit' }), key('k3', 'binance-x', { exchange: 'binance' })],
-    guard: { enrolled: true, lockedUntil: null, recoveryCodesLeft: 7 },
+    guard: { enrolled: true, lockedUntil: null, recoveryCodesLeft: 7, setupSkipped: false },
     calls: [],
     plan: structuredClone(PLAN),
     report: structuredClone(REPORT),
@@ -222,7 +233,7 @@ describe('code prompt', () => {
 
 describe('2FA enrolment', () => {
   it('offers enrolment on first run; QR, secret, confirm, then the recovery codes once', async () => {
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
     await start();
     expect($('#enroll-banner').hidden).toBe(false);
     click('#enroll-banner-start');
@@ -276,7 +287,7 @@ describe('2FA enrolment', () => {
   });
 
   it('copies the recovery codes through Rust (cleared later there), never with the page clipboard', async () => {
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
     const pageClipboard: string[] = [];
     Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (t: string) => void pageClipboard.push(t) } });
     await start();
@@ -293,15 +304,29 @@ describe('2FA enrolment', () => {
     click('#recovery-done');
   });
 
-  it('the banner can be dismissed', async () => {
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+  it('the reminder sits in the header while keys exist without 2FA, and cannot be dismissed', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: true };
     await start();
-    click('#enroll-banner-dismiss');
+    const reminder = $('#enroll-banner');
+    expect(reminder.hidden).toBe(false);
+    expect(reminder.closest('header.app-header')).toBeTruthy();
+    expect(reminder.textContent).toContain('2FA is not set up');
+    expect(document.querySelector('#enroll-banner-dismiss')).toBeNull();
+    expect(reminder.querySelectorAll('button').length).toBe(1);
+    // Skipping 2FA in the wizard does not hide it; only 2FA set up, or no keys, does.
+    backend.keys = backend.keys.map((k) => ({ ...k, status: 'revoked' }));
+    await app.refresh();
     expect($('#enroll-banner').hidden).toBe(true);
+    backend.keys = [key('k9', 'new-one')];
+    await app.refresh();
+    expect($('#enroll-banner').hidden).toBe(false);
+    click('#enroll-banner-start');
+    await flush();
+    expect($('#enroll-dialog')).toBeTruthy();
   });
 
   it('status view: codes left, locked out; re-enrol and disable need a code', async () => {
-    backend.guard = { enrolled: true, lockedUntil: '2025-03-10T12:02:00Z', recoveryCodesLeft: 7 };
+    backend.guard = { enrolled: true, lockedUntil: '2025-03-10T12:02:00Z', recoveryCodesLeft: 7, setupSkipped: false };
     expect($('#enroll-banner').hidden).toBe(true);
     click('#open-2fa');
     await flush();
@@ -348,7 +373,7 @@ describe('2FA enrolment: a begun setup never lingers', () => {
     window.dispatchEvent(new Event('pagehide'));
     await flush();
     backend.calls = [];
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
   });
 
   async function openScan(): Promise<void> {
@@ -547,19 +572,50 @@ describe('emergency revoke', () => {
     expect(document.activeElement?.id).toBe('emergency-revoke');
   });
 
-  it('without 2FA explains how to enrol instead of asking for a code', async () => {
-    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0 };
+  it('without 2FA still revokes, after the user types REVOKE (no code field), and offers the setup', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
     await start();
     click('#emergency-revoke');
     await flush();
     expect(document.querySelector('#revoke-dialog #guard-code')).toBeNull();
-    expect($('#revoke-needs-2fa').textContent).toContain('needs two-factor authentication');
-    expect($<HTMLButtonElement>('#revoke-confirm').disabled).toBe(true);
+    expect($('#revoke-needs-2fa').textContent).toContain('2FA is not set up');
+    expect($('#revoke-needs-2fa').textContent).toContain('type REVOKE');
+    expect($<HTMLButtonElement>('#revoke-confirm').disabled).toBe(false);
+    expect(document.activeElement?.id).toBe('guard-phrase');
+    // Anything but REVOKE is caught before Rust is asked.
+    type('#guard-phrase', 'revoke');
+    click('#revoke-confirm');
+    await flush();
+    expect($('#revoke-dialog [data-error-for=code]').textContent).toContain('Type REVOKE exactly');
+    expect(calls('emergency_revoke')).toEqual([]);
+    type('#guard-phrase', 'REVOKE');
+    press('Enter', $('#guard-phrase'));
+    await flush();
+    expect(calls('emergency_revoke')).toEqual([{ code: 'REVOKE', ids: ['k1', 'k2', 'k3'] }]);
+    expect($('#revoke-dialog').dataset.phase).toBe('report');
+    click('#revoke-done');
+    await flush();
+
+    // The setup is one click away from the plan.
+    click('#emergency-revoke');
+    await flush();
     click('#revoke-enroll');
     await flush();
     expect(document.querySelector('#revoke-dialog')).toBeNull();
     expect($('#enroll-dialog')).toBeTruthy();
-    expect(calls('emergency_revoke')).toEqual([]);
+  });
+
+  it('a quarantined key without 2FA: Retry and Wipe ask for the typed REVOKE too', async () => {
+    backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
+    backend.keys = [key('k1', 'okx-bot', { status: 'quarantined' })];
+    await start();
+    click('[data-testid=key-card][data-id=k1] .retry-revoke');
+    await flush();
+    expect(document.querySelector('#retry-dialog #guard-code')).toBeNull();
+    type('#guard-phrase', 'REVOKE');
+    click('#retry-confirm');
+    await flush();
+    expect(calls('retry_revoke')).toEqual([{ code: 'REVOKE', id: 'k1' }]);
   });
 
   it('quarantined keys: red badge, Retry revoke and Wipe locally anyway ask for a code; revoked keys collapsed', async () => {

@@ -200,6 +200,10 @@ pub struct RevokeArgs {
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,
+    /// Only while 2FA is not set up: the typed confirmation REVOKE (for scripts; asked for when not
+    /// given). Refused once 2FA is set up: then only a code revokes
+    #[arg(long, value_name = "REVOKE", conflicts_with_all = ["code", "resume"])]
+    pub confirm: Option<String>,
     /// For quarantined or still-live keys: wipe the secret here now, without proof that the key is
     /// gone at the exchange (it stays "still live" until you delete it on the website)
     #[arg(long, conflicts_with_all = ["all", "resume"])]
@@ -219,6 +223,9 @@ pub struct ConfirmDeletedArgs {
     /// The 2FA code (or a recovery code); prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,
+    /// Only while 2FA is not set up: the typed confirmation REVOKE (see `latchkey revoke --help`)
+    #[arg(long, value_name = "REVOKE", conflicts_with = "code")]
+    pub confirm: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

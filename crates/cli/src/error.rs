@@ -98,6 +98,8 @@ fn guard_refusal(e: &GuardError) -> bool {
     matches!(
         e,
         GuardError::NotEnrolled
+            | GuardError::PhraseRefused
+            | GuardError::PhraseRequired
             | GuardError::WrongCode { .. }
             | GuardError::NotACode
             | GuardError::Replayed
@@ -117,6 +119,8 @@ fn guard_message(e: &GuardError) -> String {
         GuardError::NotEnrolled => {
             "2FA is not set up: run `latchkey 2fa enroll` (or set it up in the app), then try again.".to_owned()
         }
+        GuardError::PhraseRefused => "2FA is set up, so --confirm REVOKE is not enough: pass a current code (or a recovery code) with --code, or type it when asked.".to_owned(),
+        GuardError::PhraseRequired => "2FA is not set up, so revoking asks for the typed confirmation: type REVOKE (in capitals) when asked, or pass --confirm REVOKE. Or set up 2FA first with `latchkey 2fa enroll`.".to_owned(),
         GuardError::NoPendingEnrollment => "No 2FA setup is in progress: run `latchkey 2fa enroll` again.".to_owned(),
         GuardError::SecretMissing => "The 2FA secret is missing from the keychain. Use a recovery code, then set up 2FA again with `latchkey 2fa enroll`.".to_owned(),
         GuardError::CodeRequired => "2FA is already set up: pass a current code (or a recovery code) with --code to set it up again.".to_owned(),

@@ -142,6 +142,25 @@ pub fn code(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(line.trim().to_owned()))
 }
 
+/// One typed line (shown as typed: not a secret), from the terminal or stdin. The prompt goes to
+/// stderr.
+pub fn line(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let mut line = Zeroizing::new(String::new());
+    let n = std::io::stdin().lock().read_line(&mut line).map_err(CliError::io("Could not read from stdin"))?;
+    if !std::io::stdin().is_terminal() {
+        let _ = writeln!(err);
+    }
+    if n == 0 || line.trim().is_empty() {
+        return Err(CliError::Usage(
+            "Nothing typed: type the confirmation when asked, or pass it with --confirm.".to_owned(),
+        ));
+    }
+    Ok(Zeroizing::new(line.trim().to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

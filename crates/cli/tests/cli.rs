@@ -897,3 +897,46 @@ fn a_replaced_log_is_reported_until_accepted_with_a_code() {
     assert!(ok(&env.latchkey(&["audit", "--verify"], "")).contains("matches the anchor"));
     assert_eq!(audit_count(&env, "audit_accept", "ok"), 1);
 }
+
+/// Issue 11, item 1: without 2FA, `revoke` runs after the typed REVOKE (asked for, or
+/// `--confirm REVOKE`) and is audited as unguarded; once 2FA is set up the phrase is refused.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn revoke_without_2fa_asks_for_the_typed_phrase_and_with_2fa_refuses_it() {
+    let mut env = Env::new();
+    let sub = seed_key("bybit-sub-trade");
+    let master = seed_key("bybit-master-wallet");
+    env.add_via_stdin(&master, "bybit-master", &[]);
+    env.add_via_stdin(&sub, "bybit-sub", &["--master", "bybit-master"]);
+    let wallet = seed_key("bybit-master-trade");
+    env.add_via_stdin(&wallet, "bybit-trade", &[]);
+
+    // Asked for on stdin: anything but REVOKE is refused (exit 3) and nothing is sent.
+    let out = env.latchkey(&["revoke", "bybit-sub"], "revoke\n");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Type REVOKE to go ahead"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--confirm REVOKE"), "{}", stderr(&out));
+    assert!(env.sim.state().has_key(&sub.api_key));
+    // Typed right: revoked through its master, and audited as an unguarded run.
+    let out = env.latchkey(&["revoke", "bybit-sub"], "REVOKE\n");
+    assert!(ok(&out).contains("revoked at Bybit"), "{}", stderr(&out));
+    assert!(!env.sim.state().has_key(&sub.api_key));
+    // For scripts: --confirm.
+    let out = env.latchkey(&["revoke", "bybit-master", "--confirm", "REVOKE", "--json"], "");
+    assert_eq!(json(&out)["keys"][0]["result"], "revoked", "{}", stderr(&out));
+    assert_eq!(audit_count(&env, "unguarded", "ok"), 2);
+
+    // With 2FA the phrase is no way around the code.
+    let (totp, _) = enroll(&env);
+    let out = env.latchkey(&["revoke", "bybit-trade", "--confirm", "REVOKE"], "");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2FA is set up"), "{}", stderr(&out));
+    let out = env.latchkey(&["revoke", "--all", "--confirm", "REVOKE"], "");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(env.sim.state().has_key(&wallet.api_key), "nothing revoked");
+    assert_eq!(audit_count(&env, "unguarded", "failed"), 2);
+    let code = oathtool(&totp, 30);
+    let out = env.latchkey(&["revoke", "bybit-trade", "--code", &code], "");
+    assert!(stderr(&out).contains("bybit-trade"), "{}", stderr(&out));
+    assert_eq!(audit_count(&env, "guard_verify", "ok"), 1);
+}

@@ -18,100 +18,72 @@ use sha2::{Digest, Sha256};
 use crate::model::KeyId;
 use ts_rs::TS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Add,
-    Delete,
-    Reveal,
+/// Declares [`Action`] from one list: each variant, the word the log stores (and IPC sends) and
+/// its words for people, so a new action cannot be stored without being readable back or shown.
+macro_rules! actions {
+    ($($(#[$doc:meta])* $variant:ident = $word:literal, $label:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+        pub enum Action {
+            $($(#[$doc])* #[serde(rename = $word)] $variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $word,)*
+                }
+            }
+
+            /// The action in words, for people (the UI's audit screen says the same).
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $label,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Add = "add", "Key added";
+    Delete = "delete", "Key deleted";
+    Reveal = "reveal", "Secret revealed";
     /// The key was checked against its exchange.
-    Verify,
+    Verify = "verify", "Key re-checked";
     /// A new key replaced this one (the old one is then retired through the revoke engine).
-    Rotate,
+    Rotate = "rotate", "Key rotated";
     /// Reminders for the key were snoozed.
-    Snooze,
+    Snooze = "snooze", "Reminders snoozed";
     /// 2FA was set up (or set up again).
-    GuardEnroll,
+    GuardEnroll = "guard_enroll", "2FA enrolled";
     /// A 2FA code was checked.
-    GuardVerify,
-    GuardDisable,
+    GuardVerify = "guard_verify", "2FA code checked";
+    GuardDisable = "guard_disable", "2FA disabled";
     /// The key was revoked on its exchange (or found already gone).
-    Revoke,
+    Revoke = "revoke", "Key revoked";
     /// A remote revoke failed: the key is kept but must not be used.
-    Quarantine,
+    Quarantine = "quarantine", "Key quarantined";
     /// The key's secret was removed from the keychain.
-    Wipe,
+    Wipe = "wipe", "Secret wiped";
     /// The key was handed to a program in its environment (`latchkey run`).
-    Run,
+    Run = "run", "Key handed to a program";
     /// "Bots may use this key" was turned on or off.
-    BotsAccess,
+    BotsAccess = "bots_access", "Bots access changed";
     /// The user accepted the audit log as it stands and re-anchored its end (after a code).
-    AuditAccept,
+    AuditAccept = "audit_accept", "Audit log accepted as it stands";
+    /// The user chose to go without 2FA for now, accepting what that leaves unguarded.
+    GuardSkip = "guard_skip", "2FA setup skipped";
+    /// A revoke confirmed by typing REVOKE because 2FA is not set up (or that phrase refused
+    /// because it is).
+    Unguarded = "unguarded", "Revoke confirmed without 2FA";
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
-        Action::Add,
-        Action::Delete,
-        Action::Reveal,
-        Action::Verify,
-        Action::Rotate,
-        Action::Snooze,
-        Action::GuardEnroll,
-        Action::GuardVerify,
-        Action::GuardDisable,
-        Action::Revoke,
-        Action::Quarantine,
-        Action::Wipe,
-        Action::Run,
-        Action::BotsAccess,
-        Action::AuditAccept,
-    ];
-
     /// The word stored in the log; `None` for one this version does not know.
     pub fn parse(word: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == word)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Add => "add",
-            Action::Delete => "delete",
-            Action::Reveal => "reveal",
-            Action::Verify => "verify",
-            Action::Rotate => "rotate",
-            Action::Snooze => "snooze",
-            Action::GuardEnroll => "guard_enroll",
-            Action::GuardVerify => "guard_verify",
-            Action::GuardDisable => "guard_disable",
-            Action::Revoke => "revoke",
-            Action::Quarantine => "quarantine",
-            Action::Wipe => "wipe",
-            Action::Run => "run",
-            Action::BotsAccess => "bots_access",
-            Action::AuditAccept => "audit_accept",
-        }
-    }
-
-    /// The action in words, for people (the UI's audit screen says the same).
-    pub fn label(self) -> &'static str {
-        match self {
-            Action::Add => "Key added",
-            Action::Delete => "Key deleted",
-            Action::Reveal => "Secret revealed",
-            Action::Verify => "Key re-checked",
-            Action::Rotate => "Key rotated",
-            Action::Snooze => "Reminders snoozed",
-            Action::GuardEnroll => "2FA enrolled",
-            Action::GuardVerify => "2FA code checked",
-            Action::GuardDisable => "2FA disabled",
-            Action::Revoke => "Key revoked",
-            Action::Quarantine => "Key quarantined",
-            Action::Wipe => "Secret wiped",
-            Action::Run => "Key handed to a program",
-            Action::BotsAccess => "Bots access changed",
-            Action::AuditAccept => "Audit log accepted as it stands",
-        }
+        Action::ALL.iter().copied().find(|a| a.as_str() == word)
     }
 }
 

@@ -81,6 +81,8 @@ error_codes! {
     InvalidEnvironment = "invalid_environment",
     // The 2FA guard (GuardError).
     NotEnrolled = "not_enrolled",
+    PhraseRefused = "phrase_refused",
+    PhraseRequired = "phrase_required",
     WrongCode = "wrong_code",
     NotACode = "not_a_code",
     CodeReused = "code_reused",

@@ -131,6 +131,11 @@ export function beginEnrollment(code: string | null, destroyOldSeed = false): Pr
 }
 
 /** Drops a begun enrolment (Cancel, Escape, the window closing); resolves true if one was pending. */
+/** "Skip 2FA for now": `accepted` is the sentence the user ticked; Rust records it in the audit log. */
+export function skipGuardSetup(accepted: string): Promise<GuardStatus> {
+  return call<GuardStatus>('guard_skip_setup', { accepted });
+}
+
 export function cancelEnrollment(): Promise<boolean> {
   return call<boolean>('guard_cancel_enrollment');
 }

@@ -1,7 +1,7 @@
 // The audit screen (`#audit-view`): every event, newest first, and whether the hash chain that links
 // the entries is intact (`#audit-chain[data-ok]`).
 
-import type { AuditChain, AuditEntry, AuditLog } from '../api/types';
+import type { Action, AuditChain, AuditEntry, AuditLog } from '../api/types';
 import { fullDate } from '../dashboard/format';
 import { h } from '../lib/dom';
 
@@ -19,7 +19,8 @@ export function chainNeedsMessage(chain: AuditChain): boolean {
   return !chain.ok || chain.anchor === 'unavailable' || chain.anchor === 'not_anchored';
 }
 
-const ACTIONS: Record<string, string> = {
+/** Words for every action Rust writes: a new `Action` in Rust fails the build until it has some. */
+export const ACTIONS: Record<Action, string> = {
   add: 'Key added',
   delete: 'Key deleted',
   reveal: 'Secret revealed',
@@ -35,10 +36,12 @@ const ACTIONS: Record<string, string> = {
   guard_disable: '2FA disabled',
   bots_access: 'Bots access changed',
   audit_accept: 'Audit log accepted as it stands',
+  guard_skip: '2FA setup skipped',
+  unguarded: 'Revoke confirmed without 2FA',
 };
 
-export function actionLabel(action: string): string {
-  return ACTIONS[action] ?? action.replace(/_/g, ' ');
+export function actionLabel(action: Action): string {
+  return ACTIONS[action];
 }
 
 export function renderAuditView(log: AuditLog, onBack: () => void): HTMLElement {

@@ -1,12 +1,15 @@
 // A small dialog that asks for a 2FA code and runs one guarded action with it: delete a key, turn 2FA
 // off, retry a revoke, wipe a quarantined key. A wrong code (`guard`) or missing 2FA (`guard_missing`)
 // is shown under the field and the dialog stays; any other error is shown above the buttons.
+// For the revoke follow-ups while 2FA is not set up (`unguarded`), the user types REVOKE instead,
+// which Rust accepts only then.
 
 import { toIpcError } from '../api/commands';
 import type { IpcError } from '../api/types';
 import { h, type Child } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { codeField } from './code-field';
+import { phraseField } from './phrase-field';
 
 export interface AskCodeOptions<T> {
   /** Element ids, so that each guarded action keeps its own stable selectors. */
@@ -20,6 +23,8 @@ export interface AskCodeOptions<T> {
   danger?: boolean;
   /** Runs the action; `status` shows a line of progress in the dialog. */
   run: (code: string, status: (text: string) => void) => Promise<T>;
+  /** 2FA is not set up and this is a revoke action: ask for the typed REVOKE instead of a code. */
+  unguarded?: boolean;
   /** For `guard_missing`: closes this dialog, then opens enrolment. */
   onEnroll?: () => void;
   returnFocus?: () => HTMLElement | null;
@@ -31,10 +36,12 @@ export function askCode<T>(opts: AskCodeOptions<T>): Promise<T | null> {
   return new Promise((resolve) => {
     let busy = false;
     let done = false;
-    const field = codeField({
-      onSubmit: () => void submit(),
-      onEnroll: opts.onEnroll ? () => { finish(null); opts.onEnroll?.(); } : undefined,
-    });
+    const field = opts.unguarded
+      ? phraseField({ onSubmit: () => void submit() })
+      : codeField({
+        onSubmit: () => void submit(),
+        onEnroll: opts.onEnroll ? () => { finish(null); opts.onEnroll?.(); } : undefined,
+      });
     const cancel = h('button', { type: 'button', id: ids.cancel, class: 'btn btn-secondary' }, opts.cancelLabel ?? 'Cancel');
     const confirm = h('button', { type: 'button', id: ids.confirm, class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}` }, opts.confirmLabel);
     const statusLine = h('p', { class: 'muted code-status', role: 'status', 'aria-live': 'polite' });

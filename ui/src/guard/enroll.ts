@@ -7,6 +7,9 @@
 // When the keychain still holds a 2FA secret the database forgot, the dialog asks for a code from it,
 // or for the explicit choice to destroy it.
 //
+// The same flow runs as the Add-key wizard's last step on first use (`runEnrollment` in a host the
+// wizard gives it, without a Cancel: leaving it there is the wizard's explicit "skip 2FA" choice).
+//
 // The security dialog (`#security-dialog`) shows the guard's status (enrolled, locked out, recovery
 // codes left) with "Re-enrol" and "Disable 2FA".
 
@@ -40,33 +43,63 @@ export function groupSecret(secret: string): string {
   return secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
 }
 
+/** Where the flow draws itself: a dialog of its own, or a step of the wizard. */
+export interface EnrollHost {
+  /** Gets `data-phase`. */
+  root: HTMLElement;
+  title: HTMLElement;
+  body: HTMLElement;
+  errorBox: HTMLElement;
+  footer: HTMLElement;
+  /** The flow's own Cancel button (a dialog); without it only finishing, or the host, ends it. */
+  cancellable: boolean;
+  /** Shown before the flow's buttons until 2FA is on (the wizard's "Skip 2FA for now"). */
+  leading?: () => HTMLElement[];
+  /** Removes what the host shows, once the flow is over. */
+  dispose: () => void;
+}
+
+export interface EnrollFlow {
+  close: () => void;
+  /** Escape: leaves unless busy or showing the recovery codes. In a host without Cancel, false. */
+  escape: () => boolean;
+}
+
 export function openEnrollment(opts: EnrollOptions): { close: () => void } {
+  const title = h('h2', { id: 'enroll-title' }, opts.reenroll ? 'Re-enrol two-factor authentication' : 'Set up two-factor authentication');
+  const body = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
+  const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
+  const footer = h('div', { class: 'dialog-footer' });
+  let flow: EnrollFlow | null = null;
+  const modal = openModal(
+    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => void flow?.escape(), returnFocus: opts.returnFocus, onWindowClose: () => flow?.close() },
+    title, body, errorBox, footer,
+  );
+  flow = runEnrollment({ root: modal.dialog, title, body, errorBox, footer, cancellable: true, dispose: () => modal.close() }, opts);
+  return { close: () => flow?.close() };
+}
+
+/** The enrolment flow in `host`: [current code] → QR and secret → first code → recovery codes. */
+export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow {
   let phase: Phase = opts.reenroll ? 'verify' : 'loading';
   let busy = false;
   let enrolled = false;
   let closed = false;
-
-  const title = h('h2', { id: 'enroll-title' }, opts.reenroll ? 'Re-enrol two-factor authentication' : 'Set up two-factor authentication');
-  const body = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
-  const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
+  const { title, body, errorBox, footer } = host;
   const cancel = h('button', { type: 'button', id: 'enroll-cancel', class: 'btn btn-secondary' }, 'Cancel');
-  const footer = h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel);
-  const modal = openModal(
-    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => escape(), returnFocus: opts.returnFocus, onWindowClose: () => close() },
-    title, body, errorBox, footer,
-  );
-  modal.dialog.setAttribute('data-phase', phase);
+  host.root.setAttribute('data-phase', phase);
   cancel.addEventListener('click', () => close());
 
   function setPhase(p: Phase): void {
     phase = p;
-    modal.dialog.setAttribute('data-phase', p);
+    host.root.setAttribute('data-phase', p);
   }
 
-  function escape(): void {
+  function escape(): boolean {
     // The recovery codes are on screen only once: leaving needs the deliberate "I saved them".
-    if (busy || phase === 'codes') return;
+    if (busy || phase === 'codes' || !host.cancellable) return false;
     close();
+    return true;
   }
 
   /** Tells Rust to forget a begun, unconfirmed setup. Harmless when there is none. */
@@ -80,7 +113,7 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     closed = true;
     dropBegun();
     body.replaceChildren();
-    modal.close();
+    host.dispose();
     opts.onClosed(enrolled);
   }
 
@@ -90,7 +123,9 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
   }
 
   function footerButtons(...buttons: HTMLElement[]): void {
-    footer.replaceChildren(h('span', { class: 'spacer' }), ...buttons);
+    const shown = buttons.filter((b) => b !== cancel || host.cancellable);
+    const leading = enrolled ? [] : host.leading?.() ?? [];
+    footer.replaceChildren(...leading, h('span', { class: 'spacer' }), ...shown);
   }
 
   /** Begins a setup with a current code: re-enrolment, or the secret a reset database forgot. */
@@ -304,10 +339,11 @@ export function openEnrollment(opts: EnrollOptions): { close: () => void } {
     list.focus();
   }
 
+  footerButtons(cancel);
   if (opts.reenroll) showVerify();
   else void load();
 
-  return { close };
+  return { close, escape };
 }
 
 // ---- the status dialog ------------------------------------------------------------------------------

@@ -10,3 +10,24 @@ export const GUARDED_ACTIONS: readonly string[] = [
   'Deleting a key left in the keychain',
   'Turning 2FA off or setting it up again',
 ];
+
+/** What the user types to revoke while 2FA is not set up (Rust's `REVOKE_PHRASE`; Rust refuses it
+ * once 2FA is set up). */
+export const REVOKE_PHRASE = 'REVOKE';
+
+// Without 2FA, as Rust enforces it: what anyone at this computer can then do without a code, and
+// what stays locked. The wizard's "skip 2FA" choice names exactly these.
+export const UNGUARDED_WITHOUT_2FA: readonly string[] = [
+  `revoke and wipe my keys (emergency revoke, retry, wipe locally, confirm deleted) after typing ${REVOKE_PHRASE}`,
+  'delete keychain items left over from keys that are no longer on the list',
+];
+export const LOCKED_WITHOUT_2FA: readonly string[] = [
+  'revealing or copying a secret',
+  'rotating or deleting a key',
+  'letting bots use a key',
+];
+
+/** The sentence the user accepts to skip 2FA (also kept, as shown, in the audit log). */
+export const SKIP_2FA_ACCEPTANCE =
+  `I accept that anyone at this computer can ${UNGUARDED_WITHOUT_2FA.join(', and ')}, without a code. ` +
+  `Until I set up 2FA, ${LOCKED_WITHOUT_2FA.join(', ')} stay locked.`;

@@ -1,5 +1,7 @@
 // A modal dialog: a backdrop, role=dialog with aria-modal, the rest of the app made inert, Tab kept
-// inside, Escape handed to the owner, and focus given back to where it was on close.
+// inside, Escape handed to the owner, and focus given back to where it was on close. A dialog may
+// open over another (a "discard what you typed?" question over the wizard): the one below is inert
+// until the top one closes, and only the top one pulls stray focus back.
 
 import { focusables, h } from './dom';
 
@@ -23,6 +25,9 @@ export interface Modal {
   dialog: HTMLDivElement;
   close: () => void;
 }
+
+/** Open dialogs' backdrops, bottom first. */
+const stack: HTMLElement[] = [];
 
 export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
   const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -50,6 +55,7 @@ export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
   dialog.addEventListener('keydown', onKeydown);
   // Focus that escapes the dialog (a click on the backdrop, a stray programmatic focus) comes back.
   const onFocusIn = (ev: FocusEvent): void => {
+    if (stack[stack.length - 1] !== backdrop) return;
     if (ev.target instanceof Node && !dialog.contains(ev.target)) focusables(dialog)[0]?.focus();
   };
   document.addEventListener('focusin', onFocusIn);
@@ -58,6 +64,8 @@ export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
 
   app?.setAttribute('inert', '');
   app?.setAttribute('aria-hidden', 'true');
+  stack[stack.length - 1]?.setAttribute('inert', '');
+  stack.push(backdrop);
   document.body.appendChild(backdrop);
   document.body.classList.add('modal-open');
 
@@ -70,6 +78,9 @@ export function openModal(opts: ModalOptions, ...content: Node[]): Modal {
       document.removeEventListener('focusin', onFocusIn);
       window.removeEventListener('pagehide', onPageHide);
       backdrop.remove();
+      const at = stack.indexOf(backdrop);
+      if (at >= 0) stack.splice(at, 1);
+      stack[stack.length - 1]?.removeAttribute('inert');
       if (!document.querySelector('.backdrop')) {
         app?.removeAttribute('inert');
         app?.removeAttribute('aria-hidden');

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 
 import type { RevokeReport } from '../api/types';
-import { actionLabel } from '../audit/audit-view';
+import { ACTIONS, actionLabel } from '../audit/audit-view';
+import type { Action } from '../api/types';
 import { renderRevokeReport } from './revoke-dialog';
 import { REMINDER } from './texts';
 
@@ -44,8 +45,8 @@ describe('report wording', () => {
       expect(text).toContain('Proved revoked');
       expect(codeWords(text)).toEqual([]);
     }
-    // Every action Rust writes (crates/core/src/audit.rs `Action::as_str`).
-    const actions = ['add', 'delete', 'reveal', 'verify', 'rotate', 'snooze', 'guard_enroll', 'guard_verify', 'guard_disable', 'revoke', 'quarantine', 'wipe', 'run', 'bots_access', 'audit_accept'];
+    // Every action Rust writes (`ACTIONS` is typed by the generated `Action`).
+    const actions = Object.keys(ACTIONS) as Action[];
     for (const a of actions) expect(codeWords(actionLabel(a)), a).toEqual([]);
     expect(actionLabel('rotate')).toBe('Key rotated');
   });

@@ -36,7 +36,7 @@ beforeEach(() => {
       case 'revoke_plan':
         return plan;
       case 'guard_status':
-        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'emergency_revoke':
         return new Promise<RevokeReport>((resolve) => { finish = resolve; });
       default:

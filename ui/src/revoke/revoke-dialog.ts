@@ -1,7 +1,8 @@
 // Emergency revoke (`#revoke-dialog`): the plan per key (remote / local only / manual) with a
 // checkbox each and one 2FA code → live progress per key from Rust's channel → the report with the
-// checklist per exchange, which Rust can save to a file. Without 2FA the dialog explains how to set
-// it up instead of asking for a code.
+// checklist per exchange, which Rust can save to a file. Without 2FA the revoke still runs (being
+// unable to revoke is the harm): the user types REVOKE instead of a code, which Rust accepts only
+// while 2FA is not set up and audits as unguarded; the dialog says so and offers the setup.
 //
 // Links are shown as text with a "Copy link" button: nothing navigates inside the web view.
 
@@ -9,6 +10,7 @@ import { emergencyRevoke, guardStatus, revokePlan, saveRevokeReport, toIpcError 
 import type { IpcError, RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
 import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
+import { phraseField } from '../guard/phrase-field';
 import { h } from '../lib/dom';
 import { openModal, type Modal } from '../lib/modal';
 import { actionText, outcomeText, ProgressCount, reportReminder, reportSummary, stageText } from './texts';
@@ -90,15 +92,16 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
     }
   }
 
-  function enrollHelp(): HTMLElement {
-    const enroll = h('button', { type: 'button', id: 'revoke-enroll', class: 'btn btn-primary' }, 'Set up 2FA');
+  /** Without 2FA: what the typed confirmation means, and the way to set 2FA up. */
+  function unguardedNote(): HTMLElement {
+    const enroll = h('button', { type: 'button', id: 'revoke-enroll', class: 'btn btn-secondary btn-small' }, 'Set up 2FA instead');
     enroll.addEventListener('click', () => {
       opts.onEnroll();
       close();
     });
     return h('div', { id: 'revoke-needs-2fa', class: 'notice notice-warning' },
-      h('p', {}, h('strong', {}, 'Emergency revoke needs two-factor authentication. ')),
-      h('p', {}, 'So that nobody with access to this computer can wipe your keys, revoking asks for a code from an authenticator app. Setting it up takes a minute: scan a QR code, type one code, save the recovery codes. Then come back here.'),
+      h('p', {}, h('strong', {}, '2FA is not set up. '),
+        'Revoking still works: type REVOKE below to confirm. Anyone at this computer could do the same, which is why setting up 2FA is worth a minute. This run is written to the audit log as unguarded.'),
       enroll,
     );
   }
@@ -137,25 +140,27 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
       const n = selected().length;
       count.textContent = `${n} of ${boxes.length} ${boxes.length === 1 ? 'key' : 'keys'} selected`;
       confirm.replaceChildren(n === 1 ? 'Revoke 1 key' : `Revoke ${n} keys`);
-      confirm.disabled = n === 0 || !enrolled;
+      confirm.disabled = n === 0;
     };
     boxes.forEach((b) => b.addEventListener('change', update));
 
-    field = enrolled ? codeField({ onSubmit: () => void run(), onEnroll: () => { opts.onEnroll(); close(); } }) : null;
+    field = enrolled
+      ? codeField({ onSubmit: () => void run(), onEnroll: () => { opts.onEnroll(); close(); } })
+      : phraseField({ onSubmit: () => void run() });
     body.replaceChildren(
       h('p', { id: 'revoke-intro' },
         'Each selected key is shut down now: revoked on the exchange where its API allows, and its secret wiped from your keychain. ',
         'Keys the exchange does not confirm are kept in quarantine so you can retry.'),
       h('ul', { class: 'plan-list', id: 'revoke-plan', 'aria-label': 'What will happen to each key' }, ...items),
       count,
-      field ? field.row : enrollHelp(),
+      ...(enrolled ? [] : [unguardedNote()]),
+      field.row,
     );
     const cancel = closeButton();
     footer.replaceChildren(h('span', { class: 'spacer' }), cancel, confirm);
     confirm.addEventListener('click', () => void run());
     update();
-    if (field) field.focus();
-    else document.getElementById('revoke-enroll')?.focus();
+    field.focus();
 
     async function run(): Promise<void> {
       if (!field || phase !== 'plan') return;
@@ -181,13 +186,7 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
           setPhase('plan');
           body.replaceChildren(...planNodes);
           footer.replaceChildren(...footerNodes);
-          if (err.kind === 'guard_missing') {
-            field.row.replaceWith(enrollHelp());
-            field = null;
-            confirm.disabled = true;
-          } else {
-            field.showError(err);
-          }
+          field.showError(err);
           return;
         }
         ran = true;

@@ -33,7 +33,7 @@ function install(): void {
     switch (cmd) {
       case 'list_keys': return structuredClone(keys);
       case 'keychain_status': return { ok: true, service: 'latchkey', message: null };
-      case 'guard_status': return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10 };
+      case 'guard_status': return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'reveal_secret': {
         if (args.code !== GOOD) throw { kind: 'guard', code: 'wrong_code', message: 'Wrong code: check your authenticator.' };
         const k = keys.find((x) => x.id === args.id);

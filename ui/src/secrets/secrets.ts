@@ -5,6 +5,8 @@
 // a countdown; after `visibleForSecs`, on "Hide now", Escape, the window losing focus or being hidden,
 // the panel leaves the DOM and the values are dropped from every JS variable this module holds.
 // Copy: Rust puts the part on the system clipboard and clears it later; the UI only says so.
+// Without 2FA neither can work (Rust refuses): that is said first (`#secret-needs-2fa`), with the
+// way to set it up, instead of asking for a code that cannot exist.
 
 import { copySecret, revealSecret } from '../api/commands';
 import type { KeyView, RevealedSecret, SecretPart } from '../api/types';
@@ -55,14 +57,49 @@ export function renderSecretActions(key: KeyView, handlers: SecretHandlers): HTM
 }
 
 export interface SecretDialogOptions {
+  /** The guard's state as last loaded; `false` says "2FA is not set up" before any code prompt. */
+  enrolled?: boolean | null;
   onEnroll?: () => void;
   returnFocus?: () => HTMLElement | null;
   /** Called once the flow is over (the panel closed, the copy notice shown, or cancelled). */
   onClosed?: () => void;
 }
 
+/** Before any code prompt, when 2FA is not set up: says so, and where to set it up. Resolves once
+ * closed; "Set up 2FA" calls `onEnroll` after closing. */
+export function showNeeds2fa(what: string, opts: SecretDialogOptions): Promise<void> {
+  return new Promise((resolve) => {
+    const enroll = h('button', { type: 'button', id: 'secret-enroll', class: 'btn btn-primary' }, 'Set up 2FA');
+    const close = h('button', { type: 'button', id: 'secret-needs-2fa-close', class: 'btn btn-secondary' }, 'Close');
+    let done = false;
+    const finish = (then?: () => void): void => {
+      if (done) return;
+      done = true;
+      modal.close();
+      resolve();
+      then?.();
+    };
+    const modal = openModal(
+      { id: 'secret-needs-2fa', labelledBy: 'secret-needs-2fa-title', describedBy: 'secret-needs-2fa-desc', className: 'dialog-small', onEscape: () => finish(), returnFocus: opts.returnFocus },
+      h('h2', { id: 'secret-needs-2fa-title' }, '2FA is not set up'),
+      h('div', { id: 'secret-needs-2fa-desc', class: 'dialog-body' },
+        h('p', {}, `${what} needs a code from an authenticator app, so Latchkey keeps it locked until two-factor authentication is set up.`),
+        h('p', { class: 'muted' }, 'Setting it up takes a minute: here, or later with the “Set up 2FA” button at the top of the window.')),
+      h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), close, enroll),
+    );
+    close.addEventListener('click', () => finish());
+    enroll.addEventListener('click', () => finish(opts.onEnroll));
+    enroll.focus();
+  });
+}
+
 /** Asks for a code, then shows the revealed values until the timer runs out. */
 export async function startReveal(key: KeyView, opts: SecretDialogOptions = {}): Promise<void> {
+  if (opts.enrolled === false) {
+    await showNeeds2fa('Revealing a secret', opts);
+    opts.onClosed?.();
+    return;
+  }
   const revealed = await askCode<RevealedSecret>({
     ids: { dialog: 'reveal-dialog', title: 'reveal-title', cancel: 'reveal-cancel', confirm: 'reveal-confirm' },
     title: `Reveal “${key.label}”?`,
@@ -153,6 +190,11 @@ function wipe(r: RevealedSecret): void {
 
 /** Asks for a code, has Rust copy the part, then says when the clipboard clears. */
 export async function startCopy(key: KeyView, part: SecretPart, opts: SecretDialogOptions = {}): Promise<void> {
+  if (opts.enrolled === false) {
+    await showNeeds2fa(`Copying the ${PART_NAMES[part]}`, opts);
+    opts.onClosed?.();
+    return;
+  }
   const result = await askCode({
     ids: { dialog: 'copy-dialog', title: 'copy-title', cancel: 'copy-cancel', confirm: 'copy-confirm' },
     title: `Copy the ${PART_NAMES[part]} of “${key.label}”?`,

@@ -7,13 +7,22 @@
 // user presses Save, the payload's fields are blanked as soon as Rust answers, and the inputs are
 // emptied after a successful save and whenever the wizard closes. Nothing secret is ever rendered:
 // the summary shows a masked hint computed here, the way Rust computes it.
+//
+// Cancel and Escape ask before throwing away typed credentials (`#discard-dialog`): the exchange shows
+// a secret only once. The environment and base URL of the last key saved are offered again.
+//
+// First use: when 2FA is not set up (and the user has not chosen to go without it), the step after
+// saving is 2FA enrolment, the same flow as the 2FA dialog (`runEnrollment`). It has no Cancel: it
+// ends when 2FA is on, or with the explicit "Skip 2FA for now" after ticking what that leaves
+// unguarded (recorded in Rust, so the wizard does not ask after every key).
 
-import { addKey, inspectCredentials, toIpcError } from '../api/commands';
+import { addKey, inspectCredentials, skipGuardSetup, toIpcError } from '../api/commands';
 import {
   EXCHANGES,
   EXCHANGE_NAMES,
   isKeyField,
   type AddKeyInput,
+  type Environment,
   type Exchange,
   type KeyField,
   type InspectInput,
@@ -21,7 +30,10 @@ import {
   type IpcError,
   type KeyView,
 } from '../api/types';
+import { runEnrollment, type EnrollFlow } from '../guard/enroll';
+import { SKIP_2FA_ACCEPTANCE } from '../guard/guarded';
 import type { Banner } from '../lib/banner';
+import { askConfirm } from '../lib/confirm';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { accountText, expiryText, ipText } from '../lib/risk';
@@ -60,11 +72,21 @@ export interface WizardOptions {
   returnFocus?: () => HTMLElement | null;
   /** Called once the dialog is gone, saved or not. */
   onClosed?: () => void;
+  /** Whether the step after saving is 2FA enrolment (2FA off, and not skipped). Asked when the
+   * wizard opens (for the step list) and again after the save. */
+  enrolAfterSave?: () => boolean;
+  /** 2FA was set up, or skipped, in the wizard's last step. */
+  onGuardChanged?: () => void;
+  /** The environment to start with: the last key's (its base URL too), offered again. */
+  environment?: Environment;
 }
+
+/** The wizard's steps: the form's, then (first use) 2FA enrolment. */
+export type WizardStep = Step | '2fa';
 
 export interface Wizard {
   readonly element: HTMLElement;
-  readonly step: Step;
+  readonly step: WizardStep;
   goTo(step: Step): void;
   next(): void;
   back(): void;
@@ -124,7 +146,11 @@ export function openWizard(opts: WizardOptions): Wizard {
   const save = opts.save ?? addKey;
   const inspect = opts.inspect ?? inspectCredentials;
   const now = opts.now ?? (() => new Date());
-  let step: Step = 'exchange';
+  let step: WizardStep = 'exchange';
+  /** The first-use enrolment, while it is the wizard's step. */
+  let flow: EnrollFlow | null = null;
+  /** The "discard what you typed?" question is open. */
+  let asking = false;
   let saving = false;
   let closed = false;
   let verifyState: VerifyState = 'idle';
@@ -201,6 +227,11 @@ export function openWizard(opts: WizardOptions): Wizard {
     h('p', { class: 'help', id: 'base-url-help' }, 'https only; plain http is allowed for a local simulator on 127.0.0.1, ::1 or localhost.'),
     errorEl('baseUrl'),
   );
+
+  if (opts.environment) {
+    envSelect.value = opts.environment.kind;
+    if (opts.environment.kind === 'custom') baseUrlInput.value = opts.environment.baseUrl;
+  }
 
   // ---- summary ----------------------------------------------------------------------------------
 
@@ -284,6 +315,11 @@ export function openWizard(opts: WizardOptions): Wizard {
   // ---- chrome -----------------------------------------------------------------------------------
 
   const stepItems = STEPS.map((s, i) => h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]));
+  // First use: enrolment is announced as the last step from the start, so it is no surprise.
+  const enrolItem = opts.enrolAfterSave?.()
+    ? h('li', { 'data-for': '2fa' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, STEPS.length + 1), '2FA')
+    : null;
+  const enrolPanel = h('section', { class: 'panel', 'data-panel': '2fa', id: 'wizard-2fa', hidden: true });
   const cancelBtn = h('button', { type: 'button', id: 'wizard-cancel', class: 'btn btn-quiet' }, 'Cancel');
   const backBtn = h('button', { type: 'button', id: 'wizard-back', class: 'btn btn-secondary' }, 'Back');
   const nextBtn = h('button', { type: 'button', id: 'wizard-next', class: 'btn btn-primary' }, 'Next');
@@ -295,11 +331,12 @@ export function openWizard(opts: WizardOptions): Wizard {
   const footer = h('div', { class: 'dialog-footer' }, cancelBtn, h('span', { class: 'spacer' }), backBtn, nextBtn, saveBtn);
 
   const modal = openModal(
-    { id: 'wizard', labelledBy: 'wizard-title', describedBy: 'wizard-step-status', className: 'wizard', onEscape: () => cancel(), returnFocus: opts.returnFocus },
-    h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems)),
+    { id: 'wizard', labelledBy: 'wizard-title', describedBy: 'wizard-step-status', className: 'wizard', onEscape: () => cancel(), returnFocus: opts.returnFocus, onWindowClose: () => { if (flow) close(); } },
+    h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems, enrolItem)),
     stepStatus,
     bannerSlot,
     form,
+    enrolPanel,
     footer,
   );
   const root = modal.dialog;
@@ -393,6 +430,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   };
 
   const render = (): void => {
+    if (step === '2fa') return;
     root.setAttribute('data-step', step);
     const index = STEPS.indexOf(step);
     STEPS.forEach((s, i) => {
@@ -554,7 +592,7 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   /** Validates every step so far (a later failure may have sent the user back); moves on if all is well. */
   const next = (): void => {
-    if (saving) return;
+    if (saving || step === '2fa') return;
     clearErrors();
     const bad = firstInvalid(step);
     if (bad) {
@@ -567,7 +605,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   };
 
   const back = (): void => {
-    if (saving) return;
+    if (saving || step === '2fa') return;
     const i = STEPS.indexOf(step);
     if (i > 0) goTo(STEPS[i - 1]!);
   };
@@ -582,13 +620,98 @@ export function openWizard(opts: WizardOptions): Wizard {
     closed = true;
     verifyToken++;
     wipeSecretInputs();
+    // A begun, unconfirmed enrolment is dropped in Rust (the flow's close does it).
+    const f = flow;
+    flow = null;
+    f?.close();
     opts.banner.clear();
     modal.close();
     opts.onClosed?.();
   };
 
+  /** Something secret was typed: closing would lose it (the exchange shows a secret only once). */
+  const typedCredentials = (): boolean => secrets.some((s) => s.input.value !== '');
+
+  /** Cancel and Escape: on the 2FA step only its own ways out; elsewhere, typed credentials are
+   * not thrown away without asking. */
   const cancel = (): void => {
-    if (!saving) close();
+    if (saving || asking || closed) return;
+    if (step === '2fa') {
+      if (flow && !flow.escape()) document.getElementById('skip-2fa-accept')?.focus();
+      return;
+    }
+    if (!typedCredentials()) {
+      close();
+      return;
+    }
+    asking = true;
+    void askConfirm({
+      id: 'discard-dialog',
+      title: 'Discard the key you typed?',
+      body: [
+        h('p', {}, 'The credentials you typed are not saved yet. Closing the wizard throws them away, and the exchange shows a secret only once, when the key is created.'),
+      ],
+      confirmLabel: 'Discard',
+      cancelLabel: 'Keep editing',
+      danger: true,
+    }).then((discard) => {
+      asking = false;
+      if (discard) close();
+    });
+  };
+
+  // ---- first use: 2FA enrolment as the last step ---------------------------------------------------
+
+  const showEnrolStep = (): void => {
+    step = '2fa';
+    root.setAttribute('data-step', '2fa');
+    for (const s of STEPS) panels[s].hidden = true;
+    form.hidden = true;
+    stepItems.forEach((li) => {
+      li.className = 'done';
+      li.removeAttribute('aria-current');
+    });
+    enrolItem?.setAttribute('class', 'current');
+    enrolItem?.setAttribute('aria-current', 'step');
+    stepStatus.textContent = enrolItem ? `Step ${STEPS.length + 1} of ${STEPS.length + 1}: 2FA` : '2FA';
+    title.textContent = 'Last step: set up two-factor authentication';
+    const flowBody = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
+    const flowError = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
+    const accept = h('input', { type: 'checkbox', id: 'skip-2fa-accept' });
+    const skip = h('button', { type: 'button', id: 'skip-2fa', class: 'btn btn-quiet', disabled: true }, 'Skip 2FA for now');
+    accept.addEventListener('change', () => { skip.disabled = !accept.checked; });
+    skip.addEventListener('click', () => {
+      if (!accept.checked || skip.disabled) return;
+      skip.disabled = true;
+      skipGuardSetup(SKIP_2FA_ACCEPTANCE).then(
+        () => {
+          opts.onGuardChanged?.();
+          close();
+        },
+        (raw: unknown) => {
+          skip.disabled = !accept.checked;
+          opts.banner.show(toIpcError(raw).message);
+        },
+      );
+    });
+    enrolPanel.replaceChildren(
+      h('p', { class: 'panel-intro', id: 'wizard-2fa-intro' },
+        'Your key is saved. Set up 2FA now, before an emergency: revealing, copying, rotating, deleting and revoking keys then ask for a code from your phone, so nobody else at this computer can.'),
+      flowBody,
+      flowError,
+      h('p', { class: 'skip-2fa field-check' },
+        h('label', { for: 'skip-2fa-accept' }, accept, ' ', SKIP_2FA_ACCEPTANCE)),
+    );
+    enrolPanel.hidden = false;
+    flow = runEnrollment(
+      { root: enrolPanel, title, body: flowBody, errorBox: flowError, footer, cancellable: false, leading: () => [skip], dispose: () => close() },
+      {
+        reenroll: false,
+        onClosed: (enrolled) => {
+          if (enrolled) opts.onGuardChanged?.();
+        },
+      },
+    );
   };
 
   const setBusy = (busy: boolean, verify = true): void => {
@@ -618,8 +741,10 @@ export function openWizard(opts: WizardOptions): Wizard {
       input = null;
       wipeSecretInputs();
       setBusy(false);
-      close();
+      const enrolNext = !!opts.enrolAfterSave?.();
+      if (!enrolNext) close();
       opts.onSaved?.(record);
+      if (enrolNext && !closed) showEnrolStep();
     } catch (raw) {
       if (input) wipe(input);
       input = null;

@@ -2,11 +2,14 @@
 //! the report (with the checklist of what only the exchange's website can do) on stdout.
 //! `revoke --wipe-here LABEL…` wipes quarantined or still-live keys without proof;
 //! `confirm-deleted LABEL…` proves keys deleted on the website gone, then wipes them.
+//! Each needs a 2FA code; while 2FA is not set up, the typed confirmation REVOKE instead (asked
+//! for, or `--confirm REVOKE`). The engine decides which it accepts, and audits an unguarded run.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use latchkey_core::guard::REVOKE_PHRASE;
 use latchkey_core::model::KeyId;
 use latchkey_core::revoke::{retry_reason, KeyResult, PlannedRoute, Progress, ProgressEvent, RevokeReport, Selection};
 
@@ -48,7 +51,7 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
     }
     if args.wipe_here {
         let ids = key_ids(ctx, &args.labels)?;
-        let code = guard_code(ctx, args.code)?;
+        let code = authorization(ctx, args.code, args.confirm)?;
         let report = rt.block_on(ctx.engine.wipe_anyway(&code, &ids, Utc::now(), printer(HashMap::new())))?;
         return finish(&report, args.json);
     }
@@ -60,9 +63,6 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
             print_json(&serde_json::json!(null))?;
         }
         return Ok(EXIT_OK);
-    }
-    if !ctx.guard.status(Utc::now())?.enrolled {
-        return Err(latchkey_core::guard::GuardError::NotEnrolled.into());
     }
     eprintln!("Emergency revoke of {} key(s):", plan.len());
     let labels: HashMap<KeyId, String> = plan.iter().map(|p| (p.key_id, p.label.clone())).collect();
@@ -76,7 +76,7 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
         };
         eprintln!("  - {} ({}): {how}", p.label, p.exchange);
     }
-    let code = input::code_arg(args.code, "2FA code: ")?;
+    let code = authorization(ctx, args.code, args.confirm)?;
     let report = rt.block_on(ctx.engine.emergency_revoke(&code, selection, Utc::now(), printer(labels)))?;
     finish(&report, args.json)
 }
@@ -85,7 +85,7 @@ pub fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<u8, CliError> {
 pub fn confirm_deleted(ctx: &Ctx, args: ConfirmDeletedArgs) -> Result<u8, CliError> {
     let rt = runtime()?;
     let ids = key_ids(ctx, &args.labels)?;
-    let code = guard_code(ctx, args.code)?;
+    let code = authorization(ctx, args.code, args.confirm)?;
     let report = rt.block_on(ctx.engine.confirm_deleted(&code, &ids, Utc::now(), printer(HashMap::new())))?;
     if report.keys.is_empty() {
         eprintln!("Nothing to confirm: only quarantined or still-live keys can be confirmed deleted.");
@@ -104,11 +104,24 @@ fn key_ids(ctx: &Ctx, labels: &[String]) -> Result<Vec<KeyId>, CliError> {
     Ok(ids)
 }
 
-fn guard_code(ctx: &Ctx, given: Option<String>) -> Result<zeroize::Zeroizing<String>, CliError> {
-    if !ctx.guard.status(Utc::now())?.enrolled {
-        return Err(latchkey_core::guard::GuardError::NotEnrolled.into());
+/// What stands for the user's consent: `--confirm` as given; else a 2FA code when 2FA is set up;
+/// else the typed REVOKE, asked for. The engine checks it (a phrase while 2FA is on is refused).
+fn authorization(
+    ctx: &Ctx,
+    code: Option<String>,
+    confirm: Option<String>,
+) -> Result<zeroize::Zeroizing<String>, CliError> {
+    if let Some(typed) = confirm {
+        return Ok(zeroize::Zeroizing::new(typed));
     }
-    input::code_arg(given, "2FA code: ")
+    if code.is_some() || ctx.guard.status(Utc::now())?.enrolled {
+        return input::code_arg(code, "2FA code: ");
+    }
+    eprintln!(
+        "2FA is not set up, so this runs without a code once you type {phrase} (it is written to the audit log as unguarded). Set up 2FA with `latchkey 2fa enroll` to guard it.",
+        phrase = REVOKE_PHRASE
+    );
+    input::line(&format!("Type {REVOKE_PHRASE} to go ahead: "))
 }
 
 fn finish(report: &RevokeReport, json: bool) -> Result<u8, CliError> {

@@ -16,6 +16,12 @@
 //!   keychain still holds when the database forgot it (a reset database), unless the user chooses
 //!   to destroy that secret.
 //!
+//! - Without 2FA, revoking still works (being unable to revoke is the harm): the engine takes the
+//!   typed [`REVOKE_PHRASE`] instead of a code, only while 2FA is not set up, and audits each such
+//!   run as unguarded ([`Guard::authorize_revoke`]). Once 2FA is set up the phrase is refused.
+//! - Going without 2FA is a choice the user states once ([`Guard::skip_setup`], audited); the app
+//!   stops asking after each new key, but keeps reminding.
+//!
 //! The clock is always passed in.
 
 mod item;
@@ -50,11 +56,23 @@ pub const ENROLL_TTL_SECS: i64 = 10 * 60;
 
 /// Where the app's 2FA controls are, for messages.
 const WHERE: &str = "the 2FA button at the top of the Latchkey window";
+/// The same button while 2FA is off: it then reads "Set up 2FA".
+const WHERE_OFF: &str =
+    "the “Set up 2FA” button at the top of the Latchkey window (or `latchkey 2fa enroll` in a terminal)";
+
+/// What the user types to revoke while 2FA is not set up (exactly, in capitals).
+pub const REVOKE_PHRASE: &str = "REVOKE";
+/// The `settings` row that records the choice to go without 2FA (its time).
+const SKIPPED_SETTING: &str = "guard_setup_skipped";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    #[error("2FA is not set up: set it up with {WHERE}, then try again.")]
+    #[error("2FA is not set up: set it up with {WHERE_OFF}, then try again.")]
     NotEnrolled,
+    #[error("2FA is set up, so typing {REVOKE_PHRASE} is not enough: enter the 6-digit code from your authenticator app (or a recovery code).")]
+    PhraseRefused,
+    #[error("2FA is not set up, so revoking asks you to type {REVOKE_PHRASE} (in capitals) to confirm. Type it and try again, or set up 2FA with {WHERE_OFF}.")]
+    PhraseRequired,
     #[error("Wrong code: check your authenticator's clock (codes change every 30 s) and that you used the Latchkey entry.{}", tries_hint(*.tries_left))]
     WrongCode { tries_left: u32 },
     #[error("That code does not match the new secret: check that your authenticator shows the entry you just added (not an older Latchkey one) and its clock. {} before this setup is cancelled.", plural_tries(*.tries_left))]
@@ -93,6 +111,8 @@ impl GuardError {
         use crate::error::ErrorCode;
         match self {
             GuardError::NotEnrolled => ErrorCode::NotEnrolled,
+            GuardError::PhraseRefused => ErrorCode::PhraseRefused,
+            GuardError::PhraseRequired => ErrorCode::PhraseRequired,
             GuardError::WrongCode { .. } | GuardError::WrongFirstCode { .. } => ErrorCode::WrongCode,
             GuardError::NotACode => ErrorCode::NotACode,
             GuardError::Replayed => ErrorCode::CodeReused,
@@ -153,6 +173,8 @@ pub struct GuardStatus {
     /// Seconds until codes are accepted again; 0 when not paused.
     pub locked_for_secs: u64,
     pub failures: u32,
+    /// The user chose to go without 2FA for now (see [`Guard::skip_setup`]); false once set up.
+    pub setup_skipped: bool,
 }
 
 /// What the enrollment screen shows. Every field carries the secret: exposing one is an EXPOSE.
@@ -268,11 +290,13 @@ impl Guard {
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> Result<GuardStatus, GuardError> {
-        let (s, left) = {
+        let (s, left, setup_skipped) = {
             let conn = self.store.conn();
             let s = state::load(&conn).map_err(|e| self.store.err(e))?;
             let left = if s.enrolled { state::unused_recovery(&conn).map_err(|e| self.store.err(e))?.len() } else { 0 };
-            (s, left)
+            let skipped =
+                !s.enrolled && state::skipped_at(&conn, SKIPPED_SETTING).map_err(|e| self.store.err(e))?.is_some();
+            (s, left, skipped)
         };
         // The pending lock is taken only with the connection released (confirm takes them the
         // other way round).
@@ -282,7 +306,65 @@ impl Guard {
             recovery_codes_left: u32::try_from(left).unwrap_or(u32::MAX),
             locked_for_secs: remaining(s.locked_until, now),
             failures: s.failures,
+            setup_skipped,
         })
+    }
+
+    /// "Skip 2FA for now": the user accepted, in so many words, what anyone at this computer can
+    /// do without a code (`accepted` is that sentence, as shown, for the audit log). Recorded so
+    /// the app asks once, not after every key; a later setup clears it. Nothing to record (and
+    /// `false`) when 2FA is set up.
+    pub fn skip_setup(&self, accepted: &str, now: DateTime<Utc>) -> Result<bool, GuardError> {
+        let mut conn = self.store.conn();
+        let tx = immediate(&mut conn).map_err(|e| self.store.err(e))?;
+        if state::load(&tx).map_err(|e| self.store.err(e))?.enrolled {
+            return Ok(false);
+        }
+        let accepted: String = accepted.chars().filter(|c| !c.is_control()).take(500).collect();
+        let detail = format!("2FA setup skipped; the user accepted: {accepted}");
+        let write = || -> rusqlite::Result<()> {
+            state::set_skipped_at(&tx, SKIPPED_SETTING, Some(now))?;
+            insert_audit(&tx, &guard_event(Action::GuardSkip, now, Outcome::Ok, detail))?;
+            tx.commit()
+        };
+        write().map_err(|e| self.store.err(e))?;
+        Ok(true)
+    }
+
+    /// The check in front of emergency revoke and its follow-ups (`what` names it for the audit
+    /// log): with 2FA set up, a valid code, exactly as [`Guard::verify`] (the typed phrase is
+    /// refused and audited, costing no try: it cannot be a guess at a code); without 2FA, only the
+    /// exact [`REVOKE_PHRASE`], audited as an unguarded run. Decided in one IMMEDIATE transaction,
+    /// so a setup finishing elsewhere cannot slip between the look and the acceptance.
+    pub fn authorize_revoke(&self, input: &str, what: &str, now: DateTime<Utc>) -> Result<(), GuardError> {
+        let typed = input.trim();
+        {
+            let mut conn = self.store.conn();
+            let tx = immediate(&mut conn).map_err(|e| self.store.err(e))?;
+            let enrolled = state::load(&tx).map_err(|e| self.store.err(e))?.enrolled;
+            let (outcome, detail, refusal) = match (enrolled, typed == REVOKE_PHRASE) {
+                // An ordinary code check, below (with the connection released).
+                (true, false) => (None, String::new(), None),
+                (true, true) => (
+                    Some(Outcome::Failed),
+                    format!("{what}: typed {REVOKE_PHRASE} refused, 2FA is set up (a code is needed)"),
+                    Some(GuardError::PhraseRefused),
+                ),
+                (false, true) => (
+                    Some(Outcome::Ok),
+                    format!("{what} without 2FA (not set up): confirmed by typing {REVOKE_PHRASE}"),
+                    None,
+                ),
+                (false, false) => return Err(GuardError::PhraseRequired),
+            };
+            if let Some(outcome) = outcome {
+                insert_audit(&tx, &guard_event(Action::Unguarded, now, outcome, detail))
+                    .and_then(|()| tx.commit())
+                    .map_err(|e| self.store.err(e))?;
+                return refusal.map_or(Ok(()), Err);
+            }
+        }
+        self.verify(typed, now)
     }
 
     /// Starts (or, with a valid current code, restarts) enrollment. Nothing changes until
@@ -402,6 +484,7 @@ impl Guard {
             };
             state::save(&tx, &next)?;
             state::set_enrolled_at(&tx, Some(now))?;
+            state::set_skipped_at(&tx, SKIPPED_SETTING, None)?;
             state::replace_recovery(&tx, &hashes)?;
             insert_audit(&tx, &guard_event(Action::GuardEnroll, now, Outcome::Ok, detail))?;
             tx.commit()
@@ -566,7 +649,8 @@ mod tests {
     #[test]
     fn messages_say_what_to_do() {
         assert!(GuardError::LockedOut { wait_secs: 120 }.to_string().contains("try again in 2 min"));
-        assert!(GuardError::NotEnrolled.to_string().contains("2FA button at the top"));
+        assert!(GuardError::NotEnrolled.to_string().contains("“Set up 2FA” button at the top"));
+        assert!(GuardError::PhraseRequired.to_string().contains("type REVOKE"));
         let wrong = GuardError::WrongCode { tries_left: 2 }.to_string();
         assert!(wrong.contains("clock") && wrong.contains("2 tries left"), "{wrong}");
     }

@@ -68,3 +68,21 @@ pub(crate) fn unused_recovery(conn: &Connection) -> rusqlite::Result<Vec<(i64, S
 pub(crate) fn use_recovery(conn: &Connection, id: i64, at: DateTime<Utc>) -> rusqlite::Result<bool> {
     Ok(conn.execute("UPDATE guard_recovery SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL", params![id, at])? == 1)
 }
+
+/// When the user chose to go without 2FA (a row in `settings`, so no schema change), if they did.
+pub(crate) fn skipped_at(conn: &Connection, name: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let raw: Option<String> =
+        conn.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    Ok(raw.and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+pub(crate) fn set_skipped_at(conn: &Connection, name: &str, at: Option<DateTime<Utc>>) -> rusqlite::Result<()> {
+    match at {
+        Some(at) => conn.execute(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![name, serde_json::to_string(&at).unwrap_or_default()],
+        )?,
+        None => conn.execute("DELETE FROM settings WHERE name = ?1", [name])?,
+    };
+    Ok(())
+}

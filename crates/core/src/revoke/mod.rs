@@ -22,7 +22,9 @@
 //! - Within a wave, keys an API can revoke start first ([`Schedule`]): a key that can only be
 //!   blocked never takes their place in an exchange's concurrency or rate limit, and one that needs
 //!   no exchange call (OKX, Binance without a master) spends none of it.
-//! - Every public path that changes anything checks the 2FA code first.
+//! - Every public path that changes anything checks the 2FA code first; while 2FA is not set up,
+//!   the typed [`crate::guard::REVOKE_PHRASE`] instead, audited as unguarded
+//!   ([`Guard::authorize_revoke`]): revoking protects, being unable to revoke is the harm.
 
 pub mod crash;
 mod journal;
@@ -286,7 +288,7 @@ impl RevokeEngine {
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
         let _other_processes = self.process_lock()?;
-        self.check_code(guard_code, now).await?;
+        self.check_code(guard_code, JobKind::Revoke, now).await?;
         let keys = self.select(&selection)?;
         self.start(JobKind::Revoke, keys, progress).await
     }
@@ -338,7 +340,7 @@ impl RevokeEngine {
     ) -> Result<RevokeReport, RevokeError> {
         let _running = self.inner.running.try_lock().map_err(|_| RevokeError::Busy)?;
         let _other_processes = self.process_lock()?;
-        self.check_code(guard_code, now).await?;
+        self.check_code(guard_code, kind, now).await?;
         let keys = self.unfinished_keys(kind, keys)?;
         self.start(kind, keys, progress).await
     }
@@ -427,11 +429,19 @@ impl RevokeEngine {
         }
     }
 
-    async fn check_code(&self, code: &str, now: DateTime<Utc>) -> Result<(), RevokeError> {
+    /// A valid 2FA code, or (only while 2FA is not set up) the typed phrase.
+    async fn check_code(&self, code: &str, kind: JobKind, now: DateTime<Utc>) -> Result<(), RevokeError> {
         let guard = self.inner.guard.clone();
         let code = Zeroizing::new(code.to_owned());
+        let what = match kind {
+            JobKind::Revoke => "emergency revoke",
+            JobKind::Rotation => "retire the replaced key",
+            JobKind::Retry => "retry revoke",
+            JobKind::WipeAnyway => "wipe locally",
+            JobKind::Confirm => "confirm deleted",
+        };
         // Argon2 (recovery codes) and SQLite block: off the async workers.
-        let checked = tokio::task::spawn_blocking(move || guard.verify(&code, now)).await;
+        let checked = tokio::task::spawn_blocking(move || guard.authorize_revoke(&code, what, now)).await;
         checked.map_err(|_| RevokeError::Interrupted)?.map_err(RevokeError::from)
     }
 

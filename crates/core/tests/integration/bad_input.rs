@@ -247,12 +247,16 @@ fn guard_cases(t: &mut Table, dir: &Path) {
     );
     let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 5).unwrap();
     let area = "2FA code";
-    t.row(area, "any code before 2FA is set up", g.verify("123456", now).unwrap_err(), &["2FA"], None);
+    t.row(area, "any code before 2FA is set up", g.verify("123456", now).unwrap_err(), &["2FA", "Set up 2FA"], None);
+    let err = g.authorize_revoke("revoke", "emergency revoke", now).unwrap_err();
+    t.row("Emergency revoke", "without 2FA, anything but the typed REVOKE", err, &["type REVOKE"], None);
     let e = g.begin_enrollment(None, now).unwrap();
     let secret = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
     let code = |at: chrono::DateTime<Utc>| totp::code_at_step(&secret, totp::step_of(at.timestamp())).unwrap();
     t.row(area, "enrolment confirmed with a wrong code", g.confirm_enrollment("000000", now).unwrap_err(), &[], None);
     g.confirm_enrollment(&code(now), now).unwrap();
+    let err = g.authorize_revoke("REVOKE", "emergency revoke", now).unwrap_err();
+    t.row("Emergency revoke", "with 2FA set up, the typed REVOKE instead of a code", err, &["code"], None);
     t.row(area, "5 digits", g.verify("12345", now).unwrap_err(), &[], None);
     t.row(area, "letters", g.verify("abcdef", now).unwrap_err(), &[], None);
     t.row(area, "a used code again", g.verify(&code(now), now).unwrap_err(), &[], None);

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use latchkey_core::guard::{totp, Guard, GuardConfig, GuardError, HashCost};
+use latchkey_core::guard::{totp, Guard, GuardConfig, GuardError, HashCost, FREE_FAILURES};
 use latchkey_core::keychain::memory::MemoryStore;
 use latchkey_core::store::Store;
 use secrecy::{ExposeSecret, SecretSlice};
@@ -38,7 +38,7 @@ fn enrollment_needs_a_first_valid_code() {
     let secrets = Arc::new(MemoryStore::default());
     let g = guard(dir.path(), &secrets);
     assert!(matches!(g.verify("123456", t0()), Err(GuardError::NotEnrolled)));
-    assert!(GuardError::NotEnrolled.to_string().contains("2FA button at the top"));
+    assert!(GuardError::NotEnrolled.to_string().contains("“Set up 2FA” button at the top"));
     let e = g.begin_enrollment(None, t0()).unwrap();
     let uri = e.uri.expose_secret();
     assert!(uri.starts_with("otpauth://totp/Latchkey:") && uri.contains("issuer=Latchkey"), "{uri}");
@@ -492,4 +492,63 @@ fn a_replayed_code_is_audited_as_a_failure_without_costing_a_try() {
     assert!(matches!(g.verify(&c, at), Err(GuardError::Replayed)));
     assert_eq!(audit_details(dir.path(), "guard_verify", "failed"), ["code already used (replayed)"]);
     assert_eq!(g.status(at).unwrap().failures, 0, "whoever replays a code already saw it: no guess, no try");
+}
+
+/// Issue 11, item 1: the typed phrase stands in for a code only while 2FA is not set up; once it
+/// is, the phrase is refused (else it would be a bypass), audited, and costs no try.
+#[test]
+fn the_typed_revoke_phrase_works_only_while_2fa_is_off() {
+    use latchkey_core::guard::REVOKE_PHRASE;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    for wrong in ["revoke", "123456", "REVOKE ALL", ""] {
+        assert!(
+            matches!(g.authorize_revoke(wrong, "emergency revoke", t0()), Err(GuardError::PhraseRequired)),
+            "{wrong:?}"
+        );
+    }
+    g.authorize_revoke(REVOKE_PHRASE, "emergency revoke", t0()).unwrap();
+    g.authorize_revoke(" REVOKE\n", "retry revoke", t0()).unwrap();
+    let ok = audit_details(dir.path(), "unguarded", "ok");
+    assert_eq!(ok.len(), 2, "{ok:?}");
+    assert!(ok.iter().any(|d| d == "emergency revoke without 2FA (not set up): confirmed by typing REVOKE"), "{ok:?}");
+
+    let (secret, _) = enroll(&g, t0());
+    let later = t0() + Duration::seconds(60);
+    for _ in 0..(FREE_FAILURES + 1) {
+        assert!(matches!(g.authorize_revoke(REVOKE_PHRASE, "emergency revoke", later), Err(GuardError::PhraseRefused)));
+    }
+    assert_eq!(audit_details(dir.path(), "unguarded", "failed").len(), FREE_FAILURES as usize + 1);
+    let status = g.status(later).unwrap();
+    assert_eq!((status.failures, status.locked_for_secs), (0, 0), "the phrase cannot be a guess at a code");
+    assert!(matches!(g.authorize_revoke("000000", "emergency revoke", later), Err(GuardError::WrongCode { .. })));
+    g.authorize_revoke(&code(&secret, later), "emergency revoke", later).unwrap();
+    assert_eq!(audit_details(dir.path(), "guard_verify", "ok").len(), 1);
+}
+
+/// Issue 11, item 1: "skip 2FA for now" is stated once, recorded with what was accepted, and
+/// cleared by a later setup (so turning 2FA off later asks again).
+#[test]
+fn skipping_2fa_is_recorded_once_and_cleared_by_a_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let g = guard(dir.path(), &secrets);
+    assert!(!g.status(t0()).unwrap().setup_skipped);
+    assert!(g.skip_setup("anyone at this computer can revoke my keys by typing REVOKE", t0()).unwrap());
+    assert!(g.status(t0()).unwrap().setup_skipped);
+    assert!(guard(dir.path(), &secrets).status(t0()).unwrap().setup_skipped, "kept across a restart");
+    let skipped = audit_details(dir.path(), "guard_skip", "ok");
+    assert_eq!(
+        skipped,
+        ["2FA setup skipped; the user accepted: anyone at this computer can revoke my keys by typing REVOKE"]
+    );
+
+    let (secret, _) = enroll(&g, t0());
+    assert!(!g.status(t0()).unwrap().setup_skipped, "set up: nothing skipped");
+    assert!(!g.skip_setup("whatever", t0()).unwrap(), "nothing to skip while 2FA is on");
+    assert_eq!(audit_details(dir.path(), "guard_skip", "ok").len(), 1);
+    let later = t0() + Duration::seconds(60);
+    g.disable(&code(&secret, later), later).unwrap();
+    assert!(!g.status(later).unwrap().setup_skipped, "the old choice does not carry over a setup");
 }

@@ -9,6 +9,7 @@ use crate::revoke_support;
 use std::time::Duration;
 
 use exchange_sim::{Fault, FaultKind};
+use latchkey_core::guard::{GuardError, REVOKE_PHRASE};
 use latchkey_core::model::{KeyStatus, Permission};
 use latchkey_core::revoke::{
     no_progress, KeyResult, PlannedRoute, ProgressEvent, ReportAction, RevokeError, RevokedBy, Selection,
@@ -243,6 +244,63 @@ async fn no_valid_code_no_revoke() {
     env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
     let err = env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap_err();
     assert!(err.to_string().contains("already used"), "replayed code: {err}");
+}
+
+/// Issue 11, item 1: without 2FA, revoking runs after the typed confirmation (and only that), and
+/// the audit log says it ran unguarded; retry and wipe take the same phrase.
+#[tokio::test]
+async fn without_2fa_typing_revoke_revokes_and_is_audited_as_unguarded() {
+    let env = Env::without_2fa(fast_config()).await;
+    let master = env.add("bybit-master-wallet", None, None);
+    let sub = env.add("bybit-sub-trade", Some(master), None);
+    let now = *env.now.lock().unwrap();
+    for wrong in ["revoke", "REVOKE!", "123456", ""] {
+        let err = env.engine.emergency_revoke(wrong, Selection::All, now, no_progress()).await.unwrap_err();
+        assert!(matches!(err, RevokeError::Guard(GuardError::PhraseRequired)), "{wrong:?}: {err}");
+    }
+    assert!(env.sim.state().requests.is_empty(), "nothing sent before the phrase");
+    let report =
+        env.engine.emergency_revoke(REVOKE_PHRASE, Selection::Keys(vec![sub]), now, no_progress()).await.unwrap();
+    assert!(revoked_via(&report.keys[0].result, "bybit-master-wallet"), "{:?}", report.keys);
+    assert!(!env.sim.state().has_key(&seed_key("bybit-sub-trade").api_key));
+    assert!(!env.secrets.contains(sub));
+    let log = env.store.audit_log(100).unwrap();
+    let unguarded: Vec<_> = log.iter().filter(|e| e.action == "unguarded").collect();
+    assert_eq!(unguarded.len(), 1, "{log:?}");
+    assert_eq!(unguarded[0].outcome, "ok");
+    assert!(unguarded[0].detail.contains("emergency revoke without 2FA"), "{}", unguarded[0].detail);
+    // The follow-ups take the same phrase (a wipe here), audited the same way.
+    env.engine.wipe_anyway(REVOKE_PHRASE, &[master], now, no_progress()).await.unwrap();
+    let log = env.store.audit_log(100).unwrap();
+    assert!(log.iter().any(|e| e.action == "unguarded" && e.detail.contains("wipe locally without 2FA")));
+    assert!(env.store.verify_audit_chain().unwrap().intact);
+}
+
+/// Issue 11, item 1: once 2FA is set up the typed phrase is no way around the code.
+#[tokio::test]
+async fn with_2fa_typing_revoke_is_refused_and_changes_nothing() {
+    let env = Env::new(fast_config()).await;
+    let id = env.add("bybit-master-wallet", None, None);
+    let (_, now) = env.code();
+    for kind in 0..3 {
+        let err = match kind {
+            0 => env.engine.emergency_revoke(REVOKE_PHRASE, Selection::All, now, no_progress()).await,
+            1 => env.engine.retry(REVOKE_PHRASE, &[id], now, no_progress()).await,
+            _ => env.engine.confirm_deleted(REVOKE_PHRASE, &[id], now, no_progress()).await,
+        }
+        .unwrap_err();
+        assert!(matches!(err, RevokeError::Guard(GuardError::PhraseRefused)), "{err}");
+    }
+    assert!(env.sim.state().requests.is_empty());
+    assert!(env.secrets.contains(id));
+    assert_eq!(env.status(id), KeyStatus::Active);
+    let refused = env.store.audit_log(100).unwrap().into_iter().filter(|e| e.action == "unguarded").collect::<Vec<_>>();
+    assert_eq!(refused.len(), 3);
+    assert!(refused.iter().all(|e| e.outcome == "failed"), "{refused:?}");
+    // A real code still works.
+    let (code, now) = env.code();
+    env.engine.emergency_revoke(&code, Selection::All, now, no_progress()).await.unwrap();
+    assert_eq!(env.status(id), KeyStatus::Revoked);
 }
 
 #[tokio::test]

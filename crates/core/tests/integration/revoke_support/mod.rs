@@ -55,6 +55,15 @@ pub fn engine(store: Arc<Store>, secrets: Arc<MemoryStore>, config: RevokeConfig
 
 impl Env {
     pub async fn new(config: RevokeConfig) -> Env {
+        Env::with_guard(config, true).await
+    }
+
+    /// An app where 2FA was never set up (`totp` then matches no enrolled secret).
+    pub async fn without_2fa(config: RevokeConfig) -> Env {
+        Env::with_guard(config, false).await
+    }
+
+    async fn with_guard(config: RevokeConfig, enrolled: bool) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let sim = Sim::start(Seed::example()).await.unwrap();
         let secrets = Arc::new(MemoryStore::default());
@@ -68,8 +77,12 @@ impl Env {
         let e = guard.begin_enrollment(None, now).unwrap();
         use secrecy::ExposeSecret;
         let totp = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
-        guard.confirm_enrollment(&totp::code_at_step(&totp, totp::step_of(now.timestamp())).unwrap(), now).unwrap();
-        assert!(secrets.get_totp().unwrap().is_some());
+        if enrolled {
+            guard.confirm_enrollment(&totp::code_at_step(&totp, totp::step_of(now.timestamp())).unwrap(), now).unwrap();
+            assert!(secrets.get_totp().unwrap().is_some());
+        } else {
+            guard.cancel_enrollment(now).unwrap();
+        }
         let engine = engine(store.clone(), secrets.clone(), config);
         Env { dir, sim, secrets, store, engine, totp, now: Mutex::new(now) }
     }
