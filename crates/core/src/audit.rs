@@ -46,6 +46,8 @@ pub enum Action {
     BotsAccess,
     /// The user accepted the audit log as it stands and re-anchored its end (after a code).
     AuditAccept,
+    /// The key's label, rotation policy or environment was changed (what changed is in the detail).
+    Edit,
 }
 
 impl Action {
@@ -66,6 +68,7 @@ impl Action {
             Action::Run => "run",
             Action::BotsAccess => "bots_access",
             Action::AuditAccept => "audit_accept",
+            Action::Edit => "edit",
         }
     }
 }
