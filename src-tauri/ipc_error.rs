@@ -88,6 +88,21 @@ impl From<latchkey_core::bots::BotsError> for IpcError {
     }
 }
 
+impl From<latchkey_core::edit::EditError> for IpcError {
+    fn from(e: latchkey_core::edit::EditError) -> Self {
+        use latchkey_core::edit::EditError;
+        let message = e.to_string();
+        match e {
+            EditError::Guard(g) => g.into(),
+            EditError::Core(inner) => inner.into(),
+            EditError::Bots(b) => b.into(),
+            // A move asked for without a code: the message belongs under the code field.
+            EditError::CodeNeeded { .. } => IpcError { code: Some("code_needed"), ..IpcError::new("guard", message) },
+            EditError::Revoked { .. } => IpcError { code: Some("key_revoked"), ..IpcError::new("edit", message) },
+        }
+    }
+}
+
 impl From<RevokeError> for IpcError {
     fn from(e: RevokeError) -> Self {
         match e {

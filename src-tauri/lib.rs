@@ -50,6 +50,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::orphans::orphan_keys,
         commands::orphans::restore_orphan,
         commands::orphans::delete_orphan,
+        commands::keys::edit_key,
     ])
 }
 
