@@ -12,6 +12,8 @@ import {
   type RevokeProgress,
   type RevokeReport,
   type AddKeyInput,
+  type EditKeyInput,
+  type EditResult,
   type Field,
   type InspectInput,
   type InspectResult,
@@ -33,7 +35,7 @@ import {
   type SecretPart,
 } from './types';
 
-const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal'];
+const KINDS: readonly IpcErrorKind[] = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'internal', 'edit'];
 
 /** Normalises whatever a rejected `invoke` produced (our `{kind, message}`, a string from Tauri itself
  * such as "command not found", or a JS error) into an `IpcError`. */
@@ -249,4 +251,12 @@ export function copyRecoveryCodes(codes: string[]): Promise<CopyResult> {
 /** "Bots may use this key". Turning it on is guarded (Rust checks `code`); off needs no code. */
 export function setBotsAllowed(id: string, allowed: boolean, code: string | null): Promise<KeyView> {
   return call<KeyView>('set_bots_allowed', { id, allowed, code });
+}
+
+// ---- editing a key -------------------------------------------------------------------------------
+
+/** Changes what `input` names. `code` is needed for a move while 2FA is set up, and for turning bots
+ * on; Rust checks it and re-verifies a moved key at its new address. */
+export function editKey(id: string, input: EditKeyInput, code: string | null): Promise<EditResult> {
+  return call<EditResult>('edit_key', { id, input, code });
 }

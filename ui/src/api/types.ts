@@ -120,8 +120,9 @@ export interface AddKeyInput {
 export type Field = 'exchange' | 'label' | 'apiKey' | 'apiSecret' | 'passphrase' | 'rotationDays' | 'baseUrl';
 
 /** `guard`: a wrong, expired or replayed 2FA code, or a lock-out; the message says what to do.
- * `guard_missing`: the action needs 2FA, which is not set up. */
-export type IpcErrorKind = 'invalid' | 'keychain' | 'not_found' | 'storage' | 'exchange' | 'guard' | 'guard_missing' | 'internal';
+ * `guard_missing`: the action needs 2FA, which is not set up. `edit`: a key edit refused (a revoked
+ * key's record is history). */
+export type IpcErrorKind = 'invalid' | 'keychain' | 'not_found' | 'storage' | 'exchange' | 'guard' | 'guard_missing' | 'internal' | 'edit';
 
 /** Why the exchange refused or could not answer (kind `exchange`). */
 export type ExchangeErrorCode =
@@ -368,4 +369,31 @@ export interface RevealedSecret {
 export interface CopyResult {
   /** Rust removes the value from the clipboard after this many seconds (if it is still there). */
   clearsInSecs: number;
+}
+
+/** What `edit_key` changes; a field left out stays as it is. A move (`environment`) and turning bots
+ * on need the 2FA code (the move only while 2FA is set up); Rust checks it. */
+export interface EditKeyInput {
+  label?: string;
+  rotationDays?: number;
+  environment?: Environment;
+  botsAllowed?: boolean;
+}
+
+/** The key's own signed read at its new address after a move. `status` is the key's status after it:
+ * a quarantined or still-live key keeps its status whatever the answer. */
+export type ReverifyOutcome = 'verified' | 'rejected' | 'failed' | 'skipped';
+
+export interface Reverified {
+  outcome: ReverifyOutcome;
+  status: KeyStatus;
+  message: string;
+}
+
+export interface EditResult {
+  key: KeyView;
+  /** What changed, in words; empty when nothing did. */
+  changes: string[];
+  /** Only after a move. */
+  reverify: Reverified | null;
 }
