@@ -9,7 +9,7 @@ import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import type { EnvironmentKind, FieldError } from '../wizard/validate';
-import { bots, checkEdit, draftOf, isEmpty, labelsTakenBy, needsCode, reverifyTitle, toEditInput, type EditDraft } from './edit-key';
+import { bots, checkEdit, draftOf, isEmpty, labelsTakenBy, needsCode, reverifyTitle, reverifyTone, toEditInput, type EditDraft } from './edit-key';
 import { exchangeName } from './format';
 
 export interface EditDialogOptions {
@@ -83,12 +83,11 @@ export function openEditDialog(opts: EditDialogOptions): void {
   });
 
   const modal = openModal(
-    { id: 'edit-dialog', labelledBy: 'edit-title', describedBy: 'edit-desc', onEscape: () => { if (!busy) close(); }, returnFocus: opts.returnFocus },
+    { id: 'edit-dialog', className: 'dialog-edit', labelledBy: 'edit-title', describedBy: 'edit-desc', onEscape: () => { if (!busy) close(); }, returnFocus: opts.returnFocus },
     h('h2', { id: 'edit-title' }, `Edit “${key.label}”`),
     h('p', { id: 'edit-desc', class: 'muted' }, `${exchangeName(key.exchange)} · ${key.keyHint}. The secret does not change here: rotate the key for that.`),
-    form,
-    result,
-    errorBox,
+    // The fields scroll in a small window; the title and the buttons stay in view.
+    h('div', { class: 'edit-body' }, form, result, errorBox),
     h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel, saveButton),
   );
 
@@ -191,11 +190,14 @@ export function openEditDialog(opts: EditDialogOptions): void {
     const r = saved.reverify;
     if (!r) return;
     setBusy(false);
-    for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) el.disabled = true;
+    // The fields are done with: what was saved and what the check found take their place.
+    form.hidden = true;
     code.row.hidden = true;
     result.dataset.outcome = r.outcome;
-    result.className = `edit-result edit-result-${r.outcome}`;
+    result.dataset.status = r.status;
+    result.className = `edit-result edit-result-${reverifyTone(r)}`;
     result.replaceChildren(
+      h('p', { class: 'edit-result-saved' }, `Saved: ${saved.changes.join('; ')}.`),
       h('p', { class: 'edit-result-title' }, reverifyTitle(r)),
       h('p', { class: 'edit-result-message' }, r.message),
     );

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import type { EditKeyInput, EditResult, KeyView } from '../api/types';
 import { openEditDialog } from './edit-dialog';
-import { checkEdit, draftOf, labelsTakenBy, needsCode, toEditInput } from './edit-key';
+import { checkEdit, draftOf, labelsTakenBy, needsCode, reverifyTitle, reverifyTone, toEditInput } from './edit-key';
 
 function key(over: Partial<KeyView> = {}): KeyView {
   return {
@@ -65,6 +65,16 @@ describe('edit logic', () => {
   });
 });
 
+describe('re-verify result', () => {
+  it('is green only for a key in use that answered', () => {
+    const r = (outcome: 'verified' | 'rejected' | 'failed', status: KeyView['status']) => ({ outcome, status, message: 'm' });
+    expect([reverifyTone(r('verified', 'active')), reverifyTitle(r('verified', 'active'))]).toEqual(['ok', 'Verified at the new address']);
+    expect(reverifyTone(r('verified', 'quarantined'))).toBe('warn');
+    expect(reverifyTitle(r('verified', 'still_live'))).toContain('blocked until it is deleted');
+    expect([reverifyTone(r('rejected', 'quarantined')), reverifyTone(r('failed', 'active'))]).toEqual(['danger', 'warn']);
+  });
+});
+
 describe('edit dialog', () => {
   afterEach(() => document.body.replaceChildren());
 
@@ -119,7 +129,9 @@ describe('edit dialog', () => {
     expect(saved).toHaveBeenCalledWith(reply);
     const result = $('#edit-result');
     expect(result.dataset.outcome).toBe('verified');
-    expect(result.textContent).toContain('stays quarantined');
+    expect(result.textContent).toContain('Still works at the new address: it stays quarantined');
+    expect(result.className).toContain('edit-result-warn');
+    expect(result.textContent).toContain('Saved: environment http://127.0.0.1:9 → http://127.0.0.1:8080.');
     expect($('#edit-save').hidden).toBe(true);
     expect(closed).not.toHaveBeenCalled();
     $('#edit-cancel').click();

@@ -80,11 +80,12 @@ export function needsCode(input: EditKeyInput, guardEnrolled: boolean): boolean 
   return input.botsAllowed === true || (input.environment !== undefined && guardEnrolled);
 }
 
-/** The result line after a move: Rust's message, marked by outcome. */
+/** The result's heading after a move. A key that answers but is being ended (quarantined, still
+ * live) is not "fine": it says so. */
 export function reverifyTitle(r: Reverified): string {
   switch (r.outcome) {
     case 'verified':
-      return 'Checked at the new address';
+      return r.status === 'active' ? 'Verified at the new address' : `Still works at the new address: it stays ${statusWord(r)}`;
     case 'rejected':
       return 'Refused at the new address';
     case 'failed':
@@ -92,4 +93,14 @@ export function reverifyTitle(r: Reverified): string {
     case 'skipped':
       return 'Not checked';
   }
+}
+
+/** How the result box is coloured: green only for a key in use that the exchange answered. */
+export function reverifyTone(r: Reverified): 'ok' | 'warn' | 'danger' {
+  if (r.outcome === 'verified') return r.status === 'active' ? 'ok' : 'warn';
+  return r.outcome === 'rejected' ? 'danger' : 'warn';
+}
+
+function statusWord(r: Reverified): string {
+  return r.status === 'quarantined' ? 'quarantined' : 'blocked until it is deleted on the website';
 }
