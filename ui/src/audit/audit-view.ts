@@ -32,6 +32,7 @@ const ACTIONS: Record<string, string> = {
   guard_disable: '2FA disabled',
   bots_access: 'Bots access changed',
   audit_accept: 'Audit log accepted as it stands',
+  edit: 'Key edited',
 };
 
 export function actionLabel(action: string): string {
