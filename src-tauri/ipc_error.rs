@@ -155,4 +155,20 @@ mod tests {
         );
         assert!(!e.message.is_empty());
     }
+
+    #[test]
+    fn edit_refusals_say_where_they_belong() {
+        use latchkey_core::edit::EditError;
+        let v = serde_json::to_value(IpcError::from(EditError::CodeNeeded { label: "bot".into() })).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str()),
+            (Some("guard"), Some("code_needed")),
+            "under the code field"
+        );
+        let v = serde_json::to_value(IpcError::from(EditError::Revoked { label: "bot".into() })).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("edit"), Some("key_revoked")));
+        let invalid = Error::Invalid(Invalid { field: Field::BaseUrl, message: "Use https".into() });
+        let v = serde_json::to_value(IpcError::from(EditError::Core(invalid))).unwrap();
+        assert_eq!((v["kind"].as_str(), v["field"].as_str()), (Some("invalid"), Some("baseUrl")));
+    }
 }

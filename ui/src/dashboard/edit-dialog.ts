@@ -176,6 +176,8 @@ export function openEditDialog(opts: EditDialogOptions): void {
       const err: IpcError = toIpcError(e);
       setBusy(false);
       result.hidden = true;
+      // Rust asked for a code the dialog did not expect (2FA was set up elsewhere meanwhile).
+      if (err.kind === 'guard' || err.kind === 'guard_missing') code.row.hidden = false;
       if (err.kind === 'invalid' && err.field && errors.has(err.field)) {
         showErrors([{ field: err.field, message: err.message }]);
       } else if (!code.showError(err)) {

@@ -157,4 +157,19 @@ describe('edit dialog', () => {
     await flush();
     expect(closed).toHaveBeenCalled();
   });
+
+  it('shows the code field when Rust asks for a code the dialog did not expect', async () => {
+    const k = key({ status: 'active' });
+    document.body.replaceChildren(Object.assign(document.createElement('div'), { id: 'app' }));
+    const edit = vi.fn().mockRejectedValueOnce({ kind: 'guard', code: 'code_needed', message: 'Moving key needs a 2FA code.' });
+    openEditDialog({ key: k, keys: [k], guardEnrolled: false, edit, onSaved: vi.fn(), onClosed: vi.fn() });
+    document.querySelector<HTMLSelectElement>('#edit-environment')!.value = 'demo';
+    document.querySelector('#edit-environment')!.dispatchEvent(new Event('change'));
+    expect(document.querySelector('#edit-code')!.closest<HTMLElement>('.field')!.hidden).toBe(true);
+    document.querySelector<HTMLElement>('#edit-save')!.click();
+    await flush();
+    expect(edit).toHaveBeenCalledWith('id-1', { environment: { kind: 'demo' } }, null);
+    expect(document.querySelector('#edit-code')!.closest<HTMLElement>('.field')!.hidden).toBe(false);
+    expect(document.querySelector('[data-error-for=code]')!.textContent).toContain('needs a 2FA code');
+  });
 });
