@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "orphan_keys",
     "restore_orphan",
     "delete_orphan",
+    "edit_key",
 ];
 
 fn main() {

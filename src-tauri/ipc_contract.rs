@@ -24,6 +24,8 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     keychain::KeychainStatus::export_all(cfg)?;
     keys::KeyView::export_all(cfg)?;
     keys::AddKeyInput::export_all(cfg)?;
+    keys::EditKeyInput::export_all(cfg)?;
+    keys::EditResult::export_all(cfg)?;
     orphans::RestoreInput::export_all(cfg)?;
     orphans::RestoreResult::export_all(cfg)?;
     latchkey_core::orphans::Orphan::export_all(cfg)?;

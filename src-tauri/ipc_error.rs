@@ -25,6 +25,8 @@ pub enum IpcErrorKind {
     GuardMissing,
     Bots,
     Revoke,
+    /// A key edit refused (a revoked key is kept as history).
+    Edit,
     Internal,
 }
 
@@ -114,6 +116,25 @@ impl From<latchkey_core::bots::BotsError> for IpcError {
     }
 }
 
+impl From<latchkey_core::edit::EditError> for IpcError {
+    fn from(e: latchkey_core::edit::EditError) -> Self {
+        use latchkey_core::edit::EditError;
+        let message = e.to_string();
+        match e {
+            EditError::Guard(g) => g.into(),
+            EditError::Core(inner) => inner.into(),
+            EditError::Bots(b) => b.into(),
+            // A move asked for without a code: the message belongs under the code field.
+            EditError::CodeNeeded { .. } => {
+                IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
+            }
+            EditError::Revoked { .. } => {
+                IpcError { code: Some(ErrorCode::KeyRevoked), ..IpcError::new(IpcErrorKind::Edit, message) }
+            }
+        }
+    }
+}
+
 impl From<RevokeError> for IpcError {
     fn from(e: RevokeError) -> Self {
         match e {
@@ -171,5 +192,21 @@ mod tests {
             (Some("exchange"), Some("missing_passphrase"), Some("passphrase"))
         );
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn edit_refusals_say_where_they_belong() {
+        use latchkey_core::edit::EditError;
+        let v = serde_json::to_value(IpcError::from(EditError::CodeNeeded { label: "bot".into() })).unwrap();
+        assert_eq!(
+            (v["kind"].as_str(), v["code"].as_str()),
+            (Some("guard"), Some("code_needed")),
+            "under the code field"
+        );
+        let v = serde_json::to_value(IpcError::from(EditError::Revoked { label: "bot".into() })).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("edit"), Some("key_revoked")));
+        let invalid = Error::Invalid(Invalid { field: Field::BaseUrl, message: "Use https".into() });
+        let v = serde_json::to_value(IpcError::from(EditError::Core(invalid))).unwrap();
+        assert_eq!((v["kind"].as_str(), v["field"].as_str()), (Some("invalid"), Some("baseUrl")));
     }
 }

@@ -55,6 +55,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::orphans::orphan_keys,
         commands::orphans::restore_orphan,
         commands::orphans::delete_orphan,
+        commands::keys::edit_key,
     ])
 }
 

@@ -2,6 +2,7 @@
 //! [`KeyView`]s (ids, labels, masked hints, what the exchange said, findings).
 
 use chrono::Utc;
+use latchkey_core::edit::{self, Editor, KeyEdit, Reverified};
 use latchkey_core::exchange::Endpoint;
 use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
 use latchkey_core::risk::{self, Finding};
@@ -181,6 +182,70 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
     .await?;
     state.reminders_changed();
     blocking(move || Ok(KeyView::one(&vault, record)?)).await
+}
+
+/// What the edit dialog changes; a field left out stays as it is.
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditKeyInput {
+    #[serde(default)]
+    #[ts(optional)]
+    pub label: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub rotation_days: Option<u32>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<Environment>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub bots_allowed: Option<bool>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EditResult {
+    pub key: KeyView,
+    /// What changed, in words (empty when nothing did).
+    pub changes: Vec<String>,
+    /// After a move: what the key's own signed read at the new address found.
+    pub reverify: Option<Reverified>,
+}
+
+/// Edits a key. A move to another environment and turning bots on need the 2FA code, checked in
+/// Rust (see `latchkey_core::edit`); a move is then re-verified at the new address.
+#[tauri::command]
+pub async fn edit_key(
+    state: State<'_, AppState>,
+    id: String,
+    input: EditKeyInput,
+    code: Option<String>,
+) -> Result<EditResult, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let edit = KeyEdit {
+        label: input.label,
+        rotation_days: input.rotation_days,
+        environment: input.environment,
+        bots_allowed: input.bots_allowed,
+    };
+    let edited = {
+        let core = core.clone();
+        blocking(move || {
+            Ok(Editor::new(&core.vault, &core.bots, &core.guard).apply(id, &edit, code.as_deref(), Utc::now())?)
+        })
+        .await?
+    };
+    let (record, reverify) = if edited.moved {
+        let client = state.exchange()?;
+        let (found, record) = edit::reverify(&core.vault, &client, id, Utc::now()).await?;
+        (record, Some(found))
+    } else {
+        (edited.record, None)
+    };
+    state.reminders_changed();
+    let vault = core.vault.clone();
+    let key = blocking(move || Ok(KeyView::one(&vault, record)?)).await?;
+    Ok(EditResult { key, changes: edited.changes, reverify })
 }
 
 /// Deleting a key is guarded: the code is checked here, in Rust, before anything is removed.

@@ -16,6 +16,7 @@ import { h, icon } from './lib/dom';
 import { mark, markAfterPaint } from './lib/marks';
 import { openRevokeDialog } from './revoke/revoke-dialog';
 import { openRotateDialog } from './rotate/rotate-dialog';
+import { openEditDialog } from './dashboard/edit-dialog';
 import { renderSettingsView } from './settings/settings-view';
 import { stageText } from './revoke/texts';
 import { openWizard, type Wizard } from './wizard/wizard';
@@ -112,6 +113,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onReveal: (key: KeyView) => void reveal(key),
     onCopy: (key: KeyView, part: SecretPart) => void copy(key, part),
     onBotsAllowed: (key: KeyView, allowed: boolean) => void botsAccess(key, allowed),
+    onEdit: (key: KeyView) => startEdit(key),
   };
 
   const cardOf = (id: string): HTMLElement | null =>
@@ -306,6 +308,34 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
         if (rotated) void refresh().then(() => focusCard(newId));
         if (enroll) startEnrollment(false);
       },
+    });
+  }
+
+  /** The Edit dialog: the card shows Rust's answer at once; after a move the dialog stays open with
+   * the re-verify result until closed. */
+  function startEdit(key: KeyView): void {
+    if (dialogOpen || wizard) return;
+    banner.clear();
+    dialogOpen = true;
+    let enroll = false;
+    openEditDialog({
+      key,
+      keys,
+      // Unknown 2FA state: ask for the code (Rust ignores it where none is needed).
+      guardEnrolled: guard?.enrolled ?? true,
+      onSaved: ({ key: updated, changes }) => {
+        keys = keys.map((k) => (k.id === updated.id ? updated : k));
+        cardStates.delete(updated.id);
+        render();
+        if (changes.length) announce(`Key “${updated.label}” saved: ${changes.join('; ')}.`);
+      },
+      onEnroll: () => (enroll = true),
+      onClosed: () => {
+        dialogOpen = false;
+        if (enroll) startEnrollment(false);
+        else buttonOf(key.id, 'edit-key').focus();
+      },
+      returnFocus: () => buttonOf(key.id, 'edit-key'),
     });
   }
 

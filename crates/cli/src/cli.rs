@@ -29,6 +29,8 @@ pub enum Command {
     Add(AddArgs),
     /// Ask the exchange what a key can do, show the findings and remember the answer
     Check(CheckArgs),
+    /// Change a key's label, rotation policy, environment or bots access (a move needs a 2FA code when 2FA is set up, and is checked at the new address at once)
+    Edit(EditArgs),
     /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …)
     Run(RunArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
@@ -154,6 +156,42 @@ pub struct OrphansArgs {
 pub struct CheckArgs {
     /// The key's label (or id)
     pub label: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The secret never changes in an edit (rotate the key for that).\n\
+    A move (--env/--base-url) changes where Latchkey sends the key's signed requests, its revoke included,\n\
+    so it needs a 2FA code when 2FA is set up; the key is then checked with a signed read at the new address.\n\
+    An active or rejected key's status follows that answer; a quarantined or still-live key keeps its\n\
+    status (finish it with `latchkey revoke` or `latchkey confirm-deleted`).\n\
+    Exit codes: 0 saved (and, after a move, the key answered there), 1 saved but the check at the new\n\
+    address failed or refused the key, 2 usage, 3 refused (a wrong code, a revoked key).")]
+pub struct EditArgs {
+    /// The key's label (or id)
+    pub key: String,
+    /// A new label
+    #[arg(long)]
+    pub label: Option<String>,
+    /// A new rotation policy in days
+    #[arg(long, alias = "rotate-days")]
+    pub rotation_days: Option<u32>,
+    /// Move the key to another system [custom when only --base-url is given]
+    #[arg(long = "env", value_enum)]
+    pub environment: Option<EnvArg>,
+    /// The API base URL for --env custom (https, or http on loopback for a local simulator)
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Let `latchkey run` hand this key to bots (needs a 2FA code; never for a master key)
+    #[arg(long, conflicts_with = "no_bots")]
+    pub allow_bots: bool,
+    /// Stop `latchkey run` from handing this key to bots
+    #[arg(long)]
+    pub no_bots: bool,
+    /// The 2FA code for a move or --allow-bots (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
+    #[arg(long)]
+    pub code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -73,6 +73,20 @@ impl From<latchkey_core::bots::BotsError> for CliError {
     }
 }
 
+impl From<latchkey_core::edit::EditError> for CliError {
+    fn from(e: latchkey_core::edit::EditError) -> Self {
+        use latchkey_core::edit::EditError;
+        match e {
+            EditError::Guard(g) => g.into(),
+            EditError::Core(core) => CliError::Core(core),
+            EditError::Bots(b) => b.into(),
+            refusal @ (EditError::Revoked { .. } | EditError::CodeNeeded { .. }) => {
+                CliError::Refused(refusal.to_string())
+            }
+        }
+    }
+}
+
 impl From<RevokeError> for CliError {
     fn from(e: RevokeError) -> Self {
         match e {

@@ -42,6 +42,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Status(f) => commands::keys::status(&ctx, f.json).map(|()| EXIT_OK),
         Command::Add(args) => commands::keys::add(&ctx, args).map(|()| EXIT_OK),
         Command::Check(args) => commands::keys::check(&ctx, args).map(|()| EXIT_OK),
+        Command::Edit(args) => commands::edit::edit(&ctx, args),
         Command::Run(args) => commands::run::run(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::Bots(c) => commands::bots::bots(&ctx, c).map(|()| EXIT_OK),

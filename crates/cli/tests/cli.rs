@@ -940,3 +940,68 @@ fn revoke_without_2fa_asks_for_the_typed_phrase_and_with_2fa_refuses_it() {
     assert!(stderr(&out).contains("bybit-trade"), "{}", stderr(&out));
     assert_eq!(audit_count(&env, "guard_verify", "ok"), 1);
 }
+
+/// `edit`: label and rotation policy need no code; a key whose wrong base URL left it quarantined
+/// is moved to the right one with a code (`--code -`), checked there at once (it answers, so it
+/// stays quarantined), and the revoke retry then reaches the exchange.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test-all.sh"]
+fn edit_fixes_a_quarantined_keys_base_url_and_reverifies_it() {
+    let mut env = Env::new();
+    let key = seed_key("bybit-master-wallet");
+    env.remember(&key);
+    let lines = format!("API_KEY={}\nAPI_SECRET={}\n", key.api_key, key.secret);
+    let wrong = "http://127.0.0.1:9";
+    let add = ["add", "--exchange", "bybit", "--label", "wallet", "--base-url", wrong, "--no-verify"];
+    ok(&env.latchkey(&add, &lines));
+
+    let out = env.latchkey(&["edit", "wallet"], "");
+    assert_eq!(out.status.code(), Some(2), "nothing to change: {}", stderr(&out));
+    let edited =
+        json(&env.latchkey(&["edit", "wallet", "--label", "bybit-wallet", "--rotate-days", "30", "--json"], ""));
+    assert_eq!(
+        (edited["key"]["label"].as_str(), edited["key"]["rotationDays"].as_u64()),
+        (Some("bybit-wallet"), Some(30))
+    );
+    assert_eq!(edited["changes"][0], "label 'wallet' → 'bybit-wallet'");
+    assert!(edited["reverify"].is_null(), "no move, no check");
+
+    let (totp, recovery) = enroll(&env);
+    let out = env.latchkey(&["revoke", "bybit-wallet", "--code", "-"], &format!("{}\n", oathtool(&totp, 30)));
+    assert_ne!(out.status.code(), Some(0), "the wrong address cannot be reached");
+    assert_eq!(json(&env.latchkey(&["list", "--json"], ""))[0]["status"], "quarantined");
+
+    let sim = env.sim.base_url();
+    let out = env.latchkey(&["edit", "bybit-wallet", "--base-url", &sim, "--code", "000000"], "");
+    assert_eq!(out.status.code(), Some(3), "a wrong code: {}", stderr(&out));
+    assert_eq!(json(&env.latchkey(&["list", "--json"], ""))[0]["environment"]["baseUrl"], wrong, "nothing changed");
+    let out = env.latchkey(
+        &["edit", "bybit-wallet", "--base-url", &sim, "--code", "-", "--json"],
+        &format!("{}\n", recovery[0]),
+    );
+    let edited = json(&out);
+    assert_eq!(edited["key"]["environment"]["baseUrl"], sim.as_str());
+    assert_eq!(edited["reverify"]["outcome"], "verified", "{edited}");
+    assert_eq!(edited["reverify"]["status"], "quarantined", "still live at the exchange: never 'fine'");
+    assert_eq!(edited["key"]["status"], "quarantined");
+    assert!(edited["reverify"]["message"].as_str().unwrap().contains("Retry the revoke"), "{edited}");
+
+    let out = env.latchkey(&["revoke", "bybit-wallet", "--code", "-"], &format!("{}\n", recovery[1]));
+    ok(&out);
+    assert_eq!(json(&env.latchkey(&["list", "--json"], ""))[0]["status"], "revoked");
+    let log = json(&env.latchkey(&["audit", "--json"], ""));
+    let edits: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "edit")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        edits,
+        [
+            format!("environment {wrong} → {sim}"),
+            "label 'wallet' → 'bybit-wallet'; rotation every 90 → 30 days".to_owned()
+        ]
+    );
+}

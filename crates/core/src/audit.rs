@@ -78,6 +78,8 @@ actions! {
     /// A revoke confirmed by typing REVOKE because 2FA is not set up (or that phrase refused
     /// because it is).
     Unguarded = "unguarded", "Revoke confirmed without 2FA";
+    /// The key's label, rotation policy or environment was changed (what changed is in the detail).
+    Edit = "edit", "Key edited";
 }
 
 impl Action {

@@ -108,15 +108,19 @@ impl Bots {
     }
 
     fn set(&self, key: &KeyRecord, allowed: bool, now: DateTime<Utc>) -> Result<KeyRecord, BotsError> {
-        let event = Event {
-            at: now,
-            action: Action::BotsAccess,
-            key_id: Some(key.id),
-            label: Some(&key.label),
-            outcome: Outcome::Ok,
-            detail: if allowed { "bots may use this key".to_owned() } else { "bots may not use this key".to_owned() },
-        };
-        self.store.set_bots_allowed(key.id, allowed, &event)?;
+        self.store.set_bots_allowed(key.id, allowed, &access_event(key, allowed, now))?;
         self.key(key.id)
+    }
+}
+
+/// The audit entry of a change to "Bots may use this key" (also written by a key edit).
+pub(crate) fn access_event(key: &KeyRecord, allowed: bool, now: DateTime<Utc>) -> Event<'_> {
+    Event {
+        at: now,
+        action: Action::BotsAccess,
+        key_id: Some(key.id),
+        label: Some(&key.label),
+        outcome: Outcome::Ok,
+        detail: if allowed { "bots may use this key".to_owned() } else { "bots may not use this key".to_owned() },
     }
 }

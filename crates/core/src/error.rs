@@ -104,6 +104,10 @@ error_codes! {
     Busy = "busy",
     Interrupted = "interrupted",
     NoSecret = "no_secret",
+    // Key edits (EditError).
+    CodeNeeded = "code_needed",
+    KeyRevoked = "key_revoked",
+    Invalid = "invalid",
     // Shared.
     Keychain = "keychain",
     Storage = "storage",

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod bots;
+pub mod edit;
 pub mod error;
 pub mod exchange;
 pub mod guard;

@@ -117,6 +117,15 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up("ALTER TABLE keys ADD COLUMN revoked_at TEXT;"),
 ];
 
+/// What a key edit writes; `None` leaves the column as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeySettings {
+    pub label: Option<String>,
+    pub rotation_days: Option<u32>,
+    pub environment: Option<Environment>,
+    pub bots_allowed: Option<bool>,
+}
+
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
@@ -251,6 +260,47 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(|e| self.err(e))
+    }
+
+    /// Whether a key in use other than `id` already has this label (case-insensitive): a key may
+    /// keep its own label, or change only its case.
+    pub fn label_taken_by_another(&self, label: &str, id: KeyId) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM keys WHERE label = ?1 COLLATE NOCASE AND status != 'revoked' AND id != ?2)",
+                params![label, id.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// A key edit in one transaction: the settings the user changed (label, rotation policy,
+    /// environment, "Bots may use this key"; `None` keeps a field) and their audit entries. The
+    /// unique label index and the master triggers still have the last word.
+    pub fn update_key_settings(&self, id: KeyId, update: &KeySettings, events: &[audit::Event<'_>]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let n = tx
+            .execute(
+                "UPDATE keys SET label = COALESCE(?2, label), rotation_days = COALESCE(?3, rotation_days),
+                                 environment = COALESCE(?4, environment), bots_allowed = COALESCE(?5, bots_allowed)
+                 WHERE id = ?1",
+                params![
+                    id.to_string(),
+                    update.label,
+                    update.rotation_days,
+                    update.environment.as_ref().map(to_json),
+                    update.bots_allowed,
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(Error::NotFound(id));
+        }
+        for event in events {
+            insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
     }
 
     /// Inserts the key and its audit entry in one transaction.

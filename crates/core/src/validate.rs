@@ -55,6 +55,11 @@ pub fn label(raw: &str) -> Result<String, Invalid> {
     Ok(label.to_owned())
 }
 
+/// The refusal of a label another key in use already has (labels are unique ignoring case).
+pub fn label_in_use(label: &str) -> Invalid {
+    invalid(Field::Label, format!("A key labelled '{label}' already exists: choose another label."))
+}
+
 pub fn rotation_days(days: u32) -> Result<u32, Invalid> {
     if (1..=ROTATION_DAYS_MAX).contains(&days) {
         Ok(days)

@@ -78,8 +78,7 @@ impl Vault {
         let environment = validate::environment(new.environment)?;
         let credentials = validate::checked_credentials(new.exchange, &new.credentials)?;
         if self.store.label_taken(&label)? {
-            let message = format!("A key labelled '{label}' already exists: choose another label.");
-            return Err(Invalid { field: Field::Label, message }.into());
+            return Err(validate::label_in_use(&label).into());
         }
         Ok(ValidatedKey { exchange: new.exchange, label, environment, credentials, rotation_days })
     }
@@ -378,6 +377,22 @@ impl Vault {
     pub fn credentials(&self, id: KeyId) -> Result<Credentials> {
         let record = self.get(id)?;
         self.secrets.get(id)?.ok_or(Error::SecretMissing { label: record.label })
+    }
+
+    /// Records a key's label and environment on its keychain item again after an edit, so a lost
+    /// row would be restored as the key is now. The secret is written back unchanged. Best effort:
+    /// the edit is saved either way, and an item left with the old words only matters for a
+    /// restore, which asks again.
+    pub(crate) fn refresh_item(&self, record: &KeyRecord) {
+        match self.secrets.get(record.id) {
+            Ok(Some(credentials)) => {
+                if let Err(e) = self.put_secret(record, &credentials) {
+                    tracing::warn!(key = %record.id, error = %e, "edited key: could not update its keychain item's attributes");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(key = %record.id, error = %e, "edited key: could not read its keychain item"),
+        }
     }
 
     /// Writes the key's keychain item, recording its exchange, environment and label on it so a

@@ -13,6 +13,8 @@ import {
   type RevokeReport,
   type AddKeyInput,
   type ErrorCode,
+  type EditKeyInput,
+  type EditResult,
   type Field,
   type InspectInput,
   type InspectResult,
@@ -34,7 +36,7 @@ import {
   type SecretPart,
 } from './types';
 
-const KINDS = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'bots', 'revoke', 'internal'] as const satisfies readonly IpcErrorKind[];
+const KINDS = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'bots', 'revoke', 'edit', 'internal'] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
 const kindsListed: [Exclude<IpcErrorKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
 void kindsListed;
@@ -259,4 +261,12 @@ export function copyRecoveryCodes(codes: string[]): Promise<CopyResult> {
 /** "Bots may use this key". Turning it on is guarded (Rust checks `code`); off needs no code. */
 export function setBotsAllowed(id: string, allowed: boolean, code: string | null): Promise<KeyView> {
   return call<KeyView>('set_bots_allowed', { id, allowed, code });
+}
+
+// ---- editing a key -------------------------------------------------------------------------------
+
+/** Changes what `input` names. `code` is needed for a move while 2FA is set up, and for turning bots
+ * on; Rust checks it and re-verifies a moved key at its new address. */
+export function editKey(id: string, input: EditKeyInput, code: string | null): Promise<EditResult> {
+  return call<EditResult>('edit_key', { id, input, code });
 }

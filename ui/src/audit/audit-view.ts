@@ -38,6 +38,7 @@ export const ACTIONS: Record<Action, string> = {
   audit_accept: 'Audit log accepted as it stands',
   guard_skip: '2FA setup skipped',
   unguarded: 'Revoke confirmed without 2FA',
+  edit: 'Key edited',
 };
 
 export function actionLabel(action: Action): string {

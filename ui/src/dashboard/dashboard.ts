@@ -28,6 +28,8 @@ export interface DashboardHandlers extends SecretHandlers {
   onRotate?: (key: KeyView) => void;
   /** "Bots may use this key" toggled: `allowed` is what the user asks for (on asks for a code). */
   onBotsAllowed?: (key: KeyView, allowed: boolean) => void;
+  /** Open the Edit dialog (label, rotation policy, environment, bots). */
+  onEdit?: (key: KeyView) => void;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -102,6 +104,11 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
     ? h('button', { type: 'button', class: 'btn btn-secondary btn-small rotate-key', 'aria-haspopup': 'dialog', 'aria-label': `Rotate key ${key.label}: replace it with a new one` }, 'Rotate…')
     : null;
   rotate?.addEventListener('click', () => handlers.onRotate?.(key));
+  // Every key in use can be edited: a quarantined key's wrong base URL is fixed here.
+  const editButton = key.status !== 'revoked' && handlers.onEdit
+    ? h('button', { type: 'button', class: 'btn btn-secondary btn-small edit-key', 'aria-haspopup': 'dialog', 'aria-label': `Edit key ${key.label}: label, rotation, environment` }, 'Edit…')
+    : null;
+  editButton?.addEventListener('click', () => handlers.onEdit?.(key));
 
   return h('li', {
     class: `key-card status-${key.status}${worst ? ` risk-${worst}` : ''}`,
@@ -158,6 +165,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       h('span', { class: 'spacer' }),
       key.status === 'still_live_wiped' ? null : renderSecretActions(key, handlers),
       rotate,
+      editButton,
       recheck,
       del,
     ),

@@ -7,6 +7,7 @@ export const GUARDED_ACTIONS: readonly string[] = [
   'Rotating a key',
   'Deleting a key',
   'Letting bots use a key (or stopping them)',
+  'Moving a key to another environment or base URL (where its signed requests go)',
   'Deleting a key left in the keychain',
   'Turning 2FA off or setting it up again',
 ];

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod bots;
+pub mod edit;
 pub mod guard;
 pub mod keys;
 pub mod orphans;

@@ -457,6 +457,69 @@ async fn bots_and_size_cases(t: &mut Table, dir: &Path) {
     sim.clear_faults();
 }
 
+/// What editing a key refuses beyond the wizard's own rules (which it shares).
+fn edit_cases(t: &mut Table, dir: &Path) {
+    use latchkey_core::bots::Bots;
+    use latchkey_core::edit::{Editor, KeyEdit};
+    use latchkey_core::model::KeyStatus;
+
+    let store = Arc::new(Store::open_in(dir).unwrap());
+    let secrets = Arc::new(MemoryStore::default());
+    let v = Vault::new(store.clone(), secrets.clone());
+    let guard = Arc::new(Guard::new(
+        store.clone(),
+        secrets,
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    ));
+    let bots = Bots::new(store.clone(), guard.clone());
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 30, 5).unwrap();
+    let e = guard.begin_enrollment(None, now).unwrap();
+    let secret = totp::from_base32(e.secret_base32.expose_secret()).unwrap();
+    guard.confirm_enrollment(&totp::code_at_step(&secret, totp::step_of(now.timestamp())).unwrap(), now).unwrap();
+    let okx = |key: &str| Credentials::new(key, "A1B2C3D4E5F60718293A4B5C6D7E8F90", Some("Pass-phrase-1"));
+    let a = v.add(new_key(Exchange::Okx, "okx-bot-main", okx("9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a21")), now).unwrap();
+    v.add(new_key(Exchange::Okx, "okx-hedge", okx("1f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a22")), now).unwrap();
+    let editor = Editor::new(&v, &bots, &guard);
+    let area = "Edit key";
+    let relabel = KeyEdit { label: Some("OKX-Hedge".into()), ..Default::default() };
+    t.row(
+        area,
+        "a label another key has (in another case)",
+        editor.apply(a.id, &relabel, None, now).unwrap_err(),
+        &["already exists"],
+        None,
+    );
+    let demo = KeyEdit { environment: Some(Environment::Demo), ..Default::default() };
+    t.row(
+        area,
+        "move to another environment without a 2FA code",
+        editor.apply(a.id, &demo, None, now).unwrap_err(),
+        &["2FA code"],
+        None,
+    );
+    let revoked = latchkey_core::model::KeyRecord {
+        status: KeyStatus::Revoked,
+        ..latchkey_core::model::KeyRecord::sample(Exchange::Bybit, "old-bybit", now, 90)
+    };
+    let event = latchkey_core::audit::Event {
+        at: now,
+        action: latchkey_core::audit::Action::Add,
+        key_id: Some(revoked.id),
+        label: Some(&revoked.label),
+        outcome: latchkey_core::audit::Outcome::Ok,
+        detail: String::new(),
+    };
+    store.insert_key(&revoked, &event).unwrap();
+    let rename = KeyEdit { label: Some("new".into()), ..Default::default() };
+    t.row(
+        area,
+        "any change to a revoked key",
+        editor.apply(revoked.id, &rename, None, now).unwrap_err(),
+        &["history"],
+        None,
+    );
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -469,7 +532,7 @@ fn fixture_with_key(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn every_bad_input_gets_a_clear_message() {
-    let dirs: Vec<_> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<_> = (0..6).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut t = Table { rows: Vec::new(), volatile: Vec::new() };
     wizard_cases(&mut t, dirs[0].path());
     exchange_cases(&mut t).await;
@@ -478,6 +541,7 @@ async fn every_bad_input_gets_a_clear_message() {
     file_cases(&mut t, dirs[2].path());
     key_cases(&mut t, dirs[3].path()).await;
     bots_and_size_cases(&mut t, dirs[4].path()).await;
+    edit_cases(&mut t, dirs[5].path());
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

@@ -9,6 +9,7 @@ mod revoke_support;
 
 mod bad_input;
 mod bots;
+mod edit;
 mod exchange_faults;
 mod exchange_inspect;
 mod exchange_revoke;
