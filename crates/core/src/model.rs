@@ -6,6 +6,10 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod inspection;
+pub(crate) use inspection::normalized;
+pub use inspection::{AccountKind, KeyInspection};
+
 /// A key's identity: a random UUID, also the keychain item's account name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -190,7 +194,7 @@ pub struct KeyRecord {
     pub status: KeyStatus,
     /// What the exchange said about the key when it was last checked; `None` if never verified.
     #[serde(default)]
-    pub inspection: Option<crate::exchange::KeyInspection>,
+    pub inspection: Option<KeyInspection>,
     /// The key that can revoke this one through the exchange's API (its master account's key).
     #[serde(default)]
     pub master_key_id: Option<KeyId>,

@@ -4,8 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::exchange::KeyInspection;
-use crate::model::{Exchange, Permission};
+use crate::model::{Exchange, KeyInspection, Permission};
 
 /// Ordered from least to most severe, so `max()` gives a key's overall level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -100,7 +99,7 @@ fn days_phrase(days_left: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::AccountKind;
+    use crate::model::AccountKind;
     use chrono::Duration;
 
     fn key(exchange: Exchange, permissions: &[Permission], ips: &[&str]) -> KeyInspection {

@@ -114,7 +114,7 @@ pub fn by_urgency<Tz: TimeZone>(keys: &mut [KeyRecord], now: &DateTime<Tz>, due_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{AccountKind, KeyInspection};
+    use crate::model::{AccountKind, KeyInspection};
     use chrono::{FixedOffset, NaiveDate};
     use chrono_tz::America::New_York;
 
@@ -251,7 +251,7 @@ pub struct Change {
     pub message: String,
 }
 
-pub fn compare(old: Option<&crate::exchange::KeyInspection>, new: &crate::exchange::KeyInspection) -> Vec<Change> {
+pub fn compare(old: Option<&crate::model::KeyInspection>, new: &crate::model::KeyInspection) -> Vec<Change> {
     use crate::risk::Severity;
     let Some(old) = old else { return Vec::new() };
     let mut changes = Vec::new();
@@ -318,7 +318,7 @@ fn names(perms: &[&Permission]) -> String {
 #[cfg(test)]
 mod compare_tests {
     use super::*;
-    use crate::exchange::{AccountKind, KeyInspection};
+    use crate::model::{AccountKind, KeyInspection};
     use crate::risk::Severity;
 
     fn insp(perms: &[Permission], ips: &[&str], uid: &str) -> KeyInspection {

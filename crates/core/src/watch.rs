@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::exchange::{Endpoint, ExchangeClient, ExchangeError, KeyInspection};
+use crate::exchange::{Endpoint, ExchangeClient, ExchangeError};
+use crate::model::KeyInspection;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use crate::risk::Severity;
 use crate::task::blocking;
@@ -238,7 +239,7 @@ pub async fn check_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::AccountKind;
+    use crate::model::AccountKind;
     use chrono::TimeZone;
     use Permission::{Read, Trade, Transfer, Withdraw};
 

@@ -4,11 +4,10 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use super::inspection::normalized;
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::bybit_sign;
-use super::{AccountKind, ExchangeError, KeyInspection};
-use crate::model::{Exchange, Permission};
+use super::ExchangeError;
+use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
 
 pub(crate) const INSPECT_PATH: &str = "/v5/user/query-api";

@@ -10,8 +10,8 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
 
 use super::request::{Call, RawResponse, SignedRequest};
-use super::{binance, bybit, okx, Endpoint, ExchangeError, KeyInspection};
-use crate::model::Exchange;
+use super::{binance, bybit, okx, Endpoint, ExchangeError};
+use crate::model::{Exchange, KeyInspection};
 use crate::secret::Credentials;
 
 /// The source of "now". Injected so tests can run with a skewed clock; signing itself is pure.

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::request::RawResponse;
 use super::revoke::proof_verdict;
-use super::{binance, bybit, client, okx, ExchangeError, KeyInspection, ProofVerdict};
-use crate::model::Exchange;
+use super::{binance, bybit, client, okx, ExchangeError, ProofVerdict};
+use crate::model::{Exchange, KeyInspection};
 
 /// One HTTP answer as the transport hands it over.
 pub struct Answer<'a> {

@@ -17,7 +17,6 @@ mod endpoint;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod inspection;
 mod okx;
 mod request;
 mod revoke;
@@ -26,5 +25,4 @@ pub mod sign;
 pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
-pub use inspection::{AccountKind, KeyInspection};
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};

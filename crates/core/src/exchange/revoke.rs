@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::request::Call;
-use super::{api_management_page, binance, bybit, okx, AccountKind, Endpoint, ExchangeClient, ExchangeError};
-use crate::model::{Exchange, Permission};
+use super::{api_management_page, binance, bybit, okx, Endpoint, ExchangeClient, ExchangeError};
+use crate::model::{AccountKind, Exchange, Permission};
 use crate::secret::{key_hint, Credentials};
 
 /// A key another key names as its master: stored like any other key, with its own environment.
