@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::model::{Exchange, KeyInspection, Permission};
+use crate::model::{KeyInspection, Permission};
 
 /// Ordered from least to most severe, so `max()` gives a key's overall level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -28,8 +28,6 @@ pub struct Finding {
 
 /// How far ahead an exchange-imposed expiry starts to warn.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
-/// OKX: keys with trade or withdraw and no IP binding expire after this many idle days.
-pub const OKX_IDLE_EXPIRY_DAYS: i64 = 14;
 
 /// The findings for a key, most severe first. A read-only, IP-bound key gets one `Fine` finding.
 /// Days are counted in `now`'s time zone, as the rotation badge counts them.
@@ -46,8 +44,9 @@ pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Findi
     let can_move_funds = key.has(Permission::Trade) || key.has(Permission::Withdraw);
     if can_move_funds && !key.ip_restricted {
         let mut message = format!("This key can trade and works from any IP address: a leaked key can be abused from anywhere. Bind it to your server's IP addresses on {exchange}.");
-        if exchange == Exchange::Okx && !key.demo {
-            message.push_str(&format!(" OKX also deletes such keys after {OKX_IDLE_EXPIRY_DAYS} days without use."));
+        // The exchange's idle-expiry rule (OKX: 14 days), which spares demo keys.
+        if let Some((days, _)) = exchange.capabilities().idle_expiry().filter(|_| !key.demo) {
+            message.push_str(&format!(" {exchange} also deletes such keys after {days} days without use."));
         }
         findings.push(Finding { severity: Severity::High, code: "trade_without_ip_whitelist", message });
     }
@@ -99,7 +98,7 @@ fn days_phrase(days_left: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::AccountKind;
+    use crate::model::{AccountKind, Exchange};
     use chrono::Duration;
 
     fn key(exchange: Exchange, permissions: &[Permission], ips: &[&str]) -> KeyInspection {

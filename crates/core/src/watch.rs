@@ -107,10 +107,7 @@ pub fn is_offline(e: &ExchangeError) -> bool {
 /// The gap between two background reads on one exchange, well inside its published limit for the
 /// introspection call (OKX 5 per 2 s, Bybit 10/s, Binance weight 1 of 6000/min).
 pub fn spacing(exchange: Exchange) -> std::time::Duration {
-    match exchange {
-        Exchange::Okx => std::time::Duration::from_millis(1000),
-        Exchange::Bybit | Exchange::Binance => std::time::Duration::from_millis(500),
-    }
+    exchange.profile().limits.inspect_spacing
 }
 
 /// Which keys a background look should read now (oldest look first), and when the next one falls

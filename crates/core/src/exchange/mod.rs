@@ -1,5 +1,6 @@
-//! Talking to exchanges: signing (pure, [`sign`]), key inspection, revocation, and the HTTP client
-//! that carries timeouts, Retry-After and the one clock-skew retry.
+//! Talking to exchanges: one adapter per exchange (its signer, hosts, error codes, limits and
+//! [`Capabilities`]), found through the registry ([`adapter`]); key inspection, revocation, and the
+//! HTTP client that carries timeouts, Retry-After and the one clock-skew retry.
 //!
 //! ```no_run
 //! # async fn demo(creds: latchkey_core::secret::Credentials) -> Result<(), latchkey_core::exchange::ExchangeError> {
@@ -10,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adapter;
 mod binance;
 mod bybit;
 mod client;
@@ -18,9 +20,13 @@ mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod okx;
+mod registry;
 mod request;
 mod revoke;
 pub mod sign;
+
+pub use adapter::{Capabilities, ExchangeLimit, Profile, Support};
+pub(crate) use registry::adapter;
 
 pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
