@@ -21,6 +21,8 @@ mod error;
 pub mod fuzzing;
 mod okx;
 mod registry;
+#[cfg(test)]
+mod registry_check;
 mod request;
 mod revoke;
 pub mod sign;

@@ -63,17 +63,19 @@ impl FromStr for Exchange {
         Exchange::ALL
             .into_iter()
             .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("Unknown exchange '{s}': choose {}.", choices()))
+            .ok_or_else(|| format!("Unknown exchange '{s}': choose {}.", Exchange::listed(Exchange::as_str)))
     }
 }
 
-/// "okx, bybit or binance".
-fn choices() -> String {
-    let ids: Vec<&str> = Exchange::ALL.iter().map(|e| e.as_str()).collect();
-    match ids.split_last() {
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
+impl Exchange {
+    /// Every exchange by `name`, for messages: "okx, bybit or binance", "OKX, Bybit or Binance".
+    pub fn listed(name: fn(Exchange) -> &'static str) -> String {
+        let names: Vec<&str> = Exchange::ALL.into_iter().map(name).collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
     }
 }
 
