@@ -226,7 +226,8 @@ impl SubKeyDelete {
 pub enum ExpiryRule {
     /// Live keys with one of `permissions` and no IP binding expire after `days` without use.
     IdleWithoutIp { days: i64, permissions: &'static [Permission] },
-    /// Keys with no IP binding stop working `days` after creation.
+    /// Keys with no IP binding stop working after `days` ("No ip bound api key will be invalid
+    /// after 90 days").
     WithoutIp { days: i64 },
     /// Keys stop working `days` after the account password changes.
     AfterPasswordChange { days: i64 },

@@ -14,6 +14,7 @@
 pub mod adapter;
 mod binance;
 mod bybit;
+mod capabilities_doc;
 mod client;
 mod endpoint;
 mod error;
@@ -28,6 +29,7 @@ mod revoke;
 pub mod sign;
 
 pub use adapter::{Capabilities, ExchangeLimit, Profile, Support};
+pub use capabilities_doc::capabilities_markdown;
 pub(crate) use registry::adapter;
 
 pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
