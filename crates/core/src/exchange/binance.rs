@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
@@ -12,15 +12,15 @@ use super::adapter::{
     ScanFacts, SubKeyDelete, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::binance_sign;
+use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
 use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
-pub(crate) const TIME_PATH: &str = "/api/v3/time";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
+const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
+const TIME_PATH: &str = "/api/v3/time";
+const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
 
 const BINANCE: Exchange = Exchange::Binance;
 
@@ -143,7 +143,7 @@ impl Adapter for Binance {
 
 /// GET parameters travel in the query; other methods send them as a form body, which keeps
 /// values such as a sub-account's API key out of URLs (and so out of proxy logs).
-pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in &call.params {
         form.append_pair(name, value);
@@ -172,7 +172,7 @@ pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, 
     }
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     raw.transport_checks(BINANCE)?;
     let value = raw.json(BINANCE)?;
     if (200..300).contains(&raw.status) {
@@ -191,7 +191,7 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     })
 }
 
-pub(crate) fn parse_server_time(value: &Value) -> Option<i64> {
+fn parse_server_time(value: &Value) -> Option<i64> {
     millis(&value["serverTime"])
 }
 
@@ -205,7 +205,7 @@ const TRADE_FLAGS: [&str; 7] = [
     "enableInternalTransfer",
 ];
 
-pub(crate) fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     let flag = |name: &str| value[name].as_bool() == Some(true);
     let Some(ip_restricted) = value["ipRestrict"].as_bool() else {
         return Err(unexpected(BINANCE, "apiRestrictions has no ipRestrict field"));
@@ -240,9 +240,51 @@ pub(crate) fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspectio
     })
 }
 
+/// Binance `signature` = hex(HMAC-SHA256(secret, queryString + body)): the query string and the
+/// form body concatenated without a separator, both already percent-encoded.
+pub fn binance_sign(secret: &SecretString, query: &str, body: &str) -> String {
+    let payload = format!("{query}{body}");
+    hex::encode(hmac_sha256(secret, payload.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    const BINANCE_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+    #[test]
+    fn binance_official_vectors() {
+        let all = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        let expected = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71";
+        assert_eq!(binance_sign(&s(BINANCE_SECRET), all, ""), expected, "as query string");
+        assert_eq!(binance_sign(&s(BINANCE_SECRET), "", all), expected, "as request body");
+
+        let mixed = binance_sign(
+            &s(BINANCE_SECRET),
+            "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC",
+            "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+        );
+        assert_eq!(mixed, "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77");
+
+        let non_ascii = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        assert_eq!(
+            binance_sign(&s(BINANCE_SECRET), non_ascii, ""),
+            "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+        );
+    }
+
+    #[test]
+    fn binance_percent_encoding_matches_the_official_non_ascii_vector() {
+        // The vector's symbol is full-width "１２３４５６"; our form encoder must produce its bytes.
+        let encoded: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("symbol", "１２３４５６").finish();
+        assert_eq!(encoded, "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96");
+    }
 
     #[test]
     fn the_documented_sample_parses() {

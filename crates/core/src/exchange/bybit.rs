@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
@@ -11,19 +11,19 @@ use super::adapter::{
     ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyDelete, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::bybit_sign;
+use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
 use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/v5/user/query-api";
-pub(crate) const TIME_PATH: &str = "/v5/market/time";
-pub(crate) const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
+const INSPECT_PATH: &str = "/v5/user/query-api";
+const TIME_PATH: &str = "/v5/market/time";
+const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
+const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
 /// "API key is invalid" (also sent for a key used on the wrong host): about the *calling* key.
 /// Proof that a key is gone only on that key's own call in its own environment (`revoke::proves_gone`).
-pub(crate) const KEY_NOT_FOUND: &str = "10003";
+const KEY_NOT_FOUND: &str = "10003";
 
 const BYBIT: Exchange = Exchange::Bybit;
 
@@ -152,7 +152,7 @@ impl Adapter for Bybit {
     }
 }
 
-pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
     let timestamp = now.timestamp_millis();
     let (path_and_query, payload, body) = if call.method == reqwest::Method::GET {
         let query = call.form_encoded();
@@ -177,7 +177,7 @@ pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, 
     }
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     if raw.status >= 500 {
         raw.transport_checks(BYBIT)?;
     }
@@ -218,7 +218,7 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
 }
 
 /// `/v5/market/time` answers with the top-level `time` (ms) and `result.timeSecond`.
-pub(crate) fn parse_server_time(result: &Value) -> Option<i64> {
+fn parse_server_time(result: &Value) -> Option<i64> {
     millis(&result["timeNano"])
         .map(|ns| ns / 1_000_000)
         .or_else(|| millis(&result["timeSecond"]).and_then(|s| s.checked_mul(1000)))
@@ -254,7 +254,7 @@ fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
     (at.timestamp() > 0).then_some(at)
 }
 
-pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     if !result.is_object() || result.get("permissions").is_none() {
         return Err(unexpected(BYBIT, "query-api returned no key information"));
     }
@@ -289,9 +289,44 @@ pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspecti
     })
 }
 
+/// Bybit `X-BAPI-SIGN` = lowercase hex(HMAC-SHA256(secret, timestamp + apiKey + recvWindow +
+/// payload)), where payload is the query string for GET and the exact JSON body for POST.
+pub fn bybit_sign(
+    secret: &SecretString,
+    timestamp_ms: i64,
+    api_key: &SecretString,
+    recv_window_ms: u32,
+    payload: &str,
+) -> String {
+    // EXPOSE: the API key is part of Bybit's string to sign; the string lives only in this call.
+    let prehash = format!("{timestamp_ms}{}{recv_window_ms}{payload}", api_key.expose_secret());
+    hex::encode(hmac_sha256(secret, prehash.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    #[test]
+    fn bybit_regression_vectors() {
+        let (secret, key) = (s("test-secret"), s("XXXXXXXXXX"));
+        assert_eq!(
+            bybit_sign(&secret, 1658384314791, &key, 5000, "category=option&symbol=BTC-29JUL22-25000-C"),
+            "236d8f7132d3e4c8bad803010e296f3d07211356e54c01455b26c8229a682297"
+        );
+        assert_eq!(
+            bybit_sign(&secret, 1658385579423, &key, 5000, r#"{"category": "option"}"#),
+            "17a6bfe3e7a2aa41dffd3f16bfa0febb8b18ff79bb33de625705dc86876feffe"
+        );
+        assert_eq!(
+            bybit_sign(&secret, 1676430842094, &key, 5000, ""),
+            "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0"
+        );
+    }
 
     const SAMPLE: &str = r#"{"retCode":0,"retMsg":"","result":{"id":"2208369","note":"testnet","apiKey":"XXXXXXXX","readOnly":0,"secret":"",
  "permissions":{"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer","SubMemberTransfer"],

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
@@ -11,18 +12,18 @@ use super::adapter::{
     Paths, Profile, ScanFacts, SubKeyDelete, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::{okx_sign, okx_timestamp};
+use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
 use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/api/v5/account/config";
-pub(crate) const TIME_PATH: &str = "/api/v5/public/time";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
+const INSPECT_PATH: &str = "/api/v5/account/config";
+const TIME_PATH: &str = "/api/v5/public/time";
+const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
 /// "API key doesn't exist": about the *calling* key. Proof that a key is gone only when that key
 /// itself signed the call (`revoke::proves_gone`), never on a master-signed delete.
-pub(crate) const KEY_NOT_FOUND: &str = "50119";
+const KEY_NOT_FOUND: &str = "50119";
 
 const OKX: Exchange = Exchange::Okx;
 
@@ -144,7 +145,7 @@ impl Adapter for Okx {
     }
 }
 
-pub(crate) fn build(
+fn build(
     endpoint: &Endpoint,
     credentials: &Credentials,
     call: &Call,
@@ -185,7 +186,7 @@ pub(crate) fn build(
     })
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     if raw.status >= 500 {
         raw.transport_checks(OKX)?;
     }
@@ -230,11 +231,11 @@ fn error_for(code: String, message: String, raw: &RawResponse) -> ExchangeError 
     }
 }
 
-pub(crate) fn parse_server_time(data: &Value) -> Option<i64> {
+fn parse_server_time(data: &Value) -> Option<i64> {
     millis(&data[0]["ts"])
 }
 
-pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     let config =
         data.get(0).filter(|c| c.is_object()).ok_or_else(|| unexpected(OKX, "account/config returned no data"))?;
     let text = |field: &str| config[field].as_str().map(str::to_owned);
@@ -277,9 +278,58 @@ pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection
     })
 }
 
+/// OKX's `OK-ACCESS-TIMESTAMP`: UTC ISO-8601 with milliseconds, e.g. `2020-12-08T09:08:57.715Z`.
+pub fn okx_timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// OKX `OK-ACCESS-SIGN` = Base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body)).
+/// For GET the query string is part of `request_path` and `body` is empty.
+pub fn okx_sign(secret: &SecretString, timestamp: &str, method: &str, request_path: &str, body: &str) -> String {
+    let prehash = format!("{timestamp}{}{request_path}{body}", method.to_ascii_uppercase());
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha256(secret, prehash.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    const OKX_SECRET: &str = "22582BD0CFF14C41EDBF1AB98506286D";
+
+    #[test]
+    fn okx_regression_vectors() {
+        let ts =
+            okx_timestamp(Utc.with_ymd_and_hms(2020, 12, 8, 9, 8, 57).unwrap() + chrono::Duration::milliseconds(715));
+        assert_eq!(ts, "2020-12-08T09:08:57.715Z");
+        let secret = s(OKX_SECRET);
+        assert_eq!(
+            okx_sign(&secret, &ts, "GET", "/api/v5/account/balance?ccy=BTC", ""),
+            "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
+        );
+        assert_eq!(
+            okx_sign(&secret, &ts, "get", "/api/v5/account/config", ""),
+            "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA="
+        );
+        assert_eq!(
+            okx_sign(
+                &secret,
+                &ts,
+                "POST",
+                "/api/v5/account/set-leverage",
+                r#"{"instId":"BTC-USDT","lever":"5","mgnMode":"isolated"}"#
+            ),
+            "eCnnCgWLjlQ9XnpUkrcny3qNq3WW/81KNrDr/XR6Xv8="
+        );
+    }
+
+    #[test]
+    fn okx_timestamp_keeps_milliseconds_even_when_zero() {
+        assert_eq!(okx_timestamp(Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap()), "2024-01-02T03:04:05.000Z");
+    }
 
     #[test]
     fn the_documented_config_sample_parses() {
