@@ -1,6 +1,8 @@
-//! The registry: the one place that maps an [`Exchange`] to its adapter. Adding an exchange is a
-//! variant in `model.rs`, one adapter module, and one line here (see `docs/CAPABILITIES.md`).
-//! Everything else asks the adapter, through the methods below.
+//! The registry: the one place that maps an [`Exchange`] to its adapter. Everything else asks the
+//! adapter, through the methods below. Adding an exchange: a variant in `model.rs`, an adapter
+//! module `exchange/<id>.rs` (`mod` line in `exchange/mod.rs`), its arm and `ALL` entry here; in
+//! the simulator a `Venue` module, its `SimExchange` variant and its `VENUES` entry; then
+//! regenerate `docs/CAPABILITIES.md` (`LATCHKEY_BLESS=1`). `registry_check` keeps it that way.
 
 use std::fmt;
 use std::str::FromStr;

@@ -32,8 +32,12 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[(
     "a filler value for a report line whose key was deleted; nothing is decided by it (the report's wording is another change's)",
 )];
 
+/// The checkout to check: this one, or `LATCHKEY_CHECK_ROOT` (e.g. an older commit's tree, to see
+/// the check fail there).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("LATCHKEY_CHECK_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 /// The Rust sources of the product: every crate's `src/` and the desktop shell.
@@ -98,6 +102,26 @@ fn no_code_outside_the_adapters_names_an_exchange() {
         "Only the registry and the exchanges' own modules may name an exchange; ask its adapter (`exchange.profile()`, `exchange.capabilities()`) instead:\n{}",
         found.join("\n")
     );
+}
+
+/// The model is the bottom layer: the adapters use its types, it never uses theirs.
+#[test]
+fn the_model_does_not_depend_on_the_exchange_layer() {
+    let root = workspace_root().join("crates/core/src");
+    let mut model_files = vec![root.join("model.rs")];
+    model_files.extend(
+        walkdir::WalkDir::new(root.join("model")).into_iter().flatten().map(|e| e.into_path()).filter(|p| p.is_file()),
+    );
+    let mut found = Vec::new();
+    for path in model_files {
+        let text = std::fs::read_to_string(&path).expect("a model file is readable");
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("crate::exchange") || line.contains("super::exchange") {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the model imports from exchange/:\n{}", found.join("\n"));
 }
 
 #[test]
