@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use latchkey_core::exchange::fuzzing::{self, Answer};
-use latchkey_core::exchange::{AccountKind, ExchangeError, KeyInspection, ProofVerdict};
-use latchkey_core::model::Exchange;
+use latchkey_core::exchange::{ExchangeError, ProofVerdict};
+use latchkey_core::model::{AccountKind, Exchange, KeyInspection};
 use serde_json::Value;
 
 use crate::{distinctive, head_line};

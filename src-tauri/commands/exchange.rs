@@ -2,8 +2,8 @@
 //! stored key ("Re-check").
 
 use chrono::Utc;
-use latchkey_core::exchange::{Endpoint, KeyInspection};
-use latchkey_core::model::{Environment, Exchange};
+use latchkey_core::exchange::Endpoint;
+use latchkey_core::model::{Environment, Exchange, KeyInspection};
 use latchkey_core::risk::{self, Finding};
 use latchkey_core::secret::Credentials;
 use latchkey_core::validate;

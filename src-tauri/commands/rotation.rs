@@ -2,7 +2,7 @@
 //! and the rotation itself (save the new key, then retire the old one through the revoke engine).
 
 use chrono::Utc;
-use latchkey_core::exchange::KeyInspection;
+use latchkey_core::model::KeyInspection;
 use latchkey_core::risk::{self, Finding};
 use latchkey_core::rotate::{self, Replacement, RotateError};
 use latchkey_core::rotation::{self, Change};

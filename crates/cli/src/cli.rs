@@ -1,6 +1,7 @@
 //! The command line, as clap sees it. Secrets are never arguments: credentials come from a prompt,
 //! stdin or the environment (see `add`).
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use latchkey_core::model::Exchange;
 
@@ -65,21 +66,9 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ExchangeArg {
-    Okx,
-    Bybit,
-    Binance,
-}
-
-impl From<ExchangeArg> for Exchange {
-    fn from(e: ExchangeArg) -> Self {
-        match e {
-            ExchangeArg::Okx => Exchange::Okx,
-            ExchangeArg::Bybit => Exchange::Bybit,
-            ExchangeArg::Binance => Exchange::Binance,
-        }
-    }
+/// `--exchange`: the adapters' ids (`okx`, `bybit`, `binance`), so a new exchange needs no CLI change.
+fn exchange_arg() -> impl clap::builder::TypedValueParser<Value = Exchange> {
+    clap::builder::PossibleValuesParser::new(Exchange::ALL.map(Exchange::as_str)).try_map(|id| id.parse::<Exchange>())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -96,8 +85,8 @@ pub enum EnvArg {
     3. stdin as KEY=value lines: API_KEY=…, API_SECRET=…, API_PASSPHRASE=… (OKX only).\n\
     Never from arguments: they would show in `ps` and in your shell history.")]
 pub struct AddArgs {
-    #[arg(long, value_enum)]
-    pub exchange: ExchangeArg,
+    #[arg(long, value_parser = exchange_arg())]
+    pub exchange: Exchange,
     /// A unique name for the key, e.g. okx-bot-main
     #[arg(long)]
     pub label: String,
@@ -134,8 +123,8 @@ pub struct OrphansArgs {
     #[arg(long, value_name = "ID")]
     pub delete: Option<String>,
     /// For --restore: the key's exchange, when the item does not record it
-    #[arg(long, value_enum, requires = "restore")]
-    pub exchange: Option<ExchangeArg>,
+    #[arg(long, value_parser = exchange_arg(), requires = "restore")]
+    pub exchange: Option<Exchange>,
     /// For --restore: the key's label [default: the one the item records, else restored-<exchange>-<id>]
     #[arg(long, requires = "restore")]
     pub label: Option<String>,

@@ -2,7 +2,7 @@
 //! a secret.
 
 use chrono::{DateTime, Utc};
-use latchkey_core::exchange::KeyInspection;
+use latchkey_core::model::KeyInspection;
 use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use latchkey_core::risk::{self, Finding, Severity};
 use latchkey_core::rotation::{self, RotationStatus};

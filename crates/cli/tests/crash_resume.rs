@@ -19,7 +19,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use exchange_sim::{Seed, Sim, SimExchange, SimHandle, SimKey};
+use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{totp, Guard, GuardConfig, HashCost};
 use latchkey_core::keychain::{Keychain, SecretStore};
@@ -101,11 +101,7 @@ impl World {
         let mut ids = BTreeMap::new();
         for (label, master, sub_account) in PLAN.iter().rev() {
             let key = sim_key(&seed, label);
-            let exchange = match key.exchange {
-                SimExchange::Okx => Exchange::Okx,
-                SimExchange::Bybit => Exchange::Bybit,
-                SimExchange::Binance => Exchange::Binance,
-            };
+            let exchange = key.exchange.id().parse::<Exchange>().unwrap();
             let record = KeyRecord {
                 environment: Environment::Custom { base_url: sim.base_url() },
                 key_hint: format!("{}…{}", &key.api_key[..4], &key.api_key[key.api_key.len() - 4..]),

@@ -28,11 +28,7 @@ const LATENCY_MS: u64 = 200;
 type BoxError = Box<dyn std::error::Error>;
 
 fn exchange_of(e: SimExchange) -> Exchange {
-    match e {
-        SimExchange::Okx => Exchange::Okx,
-        SimExchange::Bybit => Exchange::Bybit,
-        SimExchange::Binance => Exchange::Binance,
-    }
+    e.id().parse().unwrap_or_else(|_| panic!("the simulator's {e:?} is one of Latchkey's exchanges"))
 }
 
 fn add(

@@ -7,6 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod inspection;
+pub(crate) use inspection::normalized;
+pub use inspection::{AccountKind, KeyInspection};
+
 /// A key's identity: a random UUID, also the keychain item's account name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(transparent)]
@@ -31,53 +35,15 @@ impl FromStr for KeyId {
     }
 }
 
+/// Which exchange a key belongs to. Only the identity lives here: names, hosts, rules and
+/// capabilities come from the exchange's adapter (`exchange::registry`: `as_str`, `display_name`,
+/// `Display`, `FromStr`, `ALL`, `capabilities`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Exchange {
     Okx,
     Bybit,
     Binance,
-}
-
-impl Exchange {
-    pub const ALL: [Exchange; 3] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Exchange::Okx => "okx",
-            Exchange::Bybit => "bybit",
-            Exchange::Binance => "binance",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Exchange::Okx => "OKX",
-            Exchange::Bybit => "Bybit",
-            Exchange::Binance => "Binance",
-        }
-    }
-
-    /// OKX keys are useless without the passphrase chosen at creation; the others have none.
-    pub fn needs_passphrase(self) -> bool {
-        matches!(self, Exchange::Okx)
-    }
-}
-
-impl fmt::Display for Exchange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.display_name())
-    }
-}
-
-impl FromStr for Exchange {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Exchange::ALL
-            .into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("Unknown exchange '{s}': choose okx, bybit or binance."))
-    }
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,
@@ -191,7 +157,7 @@ pub struct KeyRecord {
     pub status: KeyStatus,
     /// What the exchange said about the key when it was last checked; `None` if never verified.
     #[serde(default)]
-    pub inspection: Option<crate::exchange::KeyInspection>,
+    pub inspection: Option<KeyInspection>,
     /// The key that can revoke this one through the exchange's API (its master account's key).
     #[serde(default)]
     pub master_key_id: Option<KeyId>,

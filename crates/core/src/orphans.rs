@@ -124,9 +124,10 @@ pub async fn restore(
         answers.exchange.or(info.as_ref().map(|i| i.exchange)).or_else(|| guess_exchange(&raw)).ok_or_else(|| {
             Invalid {
                 field: Field::Exchange,
-                message:
-                    "This keychain item does not say which exchange its key belongs to: choose OKX, Bybit or Binance."
-                        .to_owned(),
+                message: format!(
+                    "This keychain item does not say which exchange its key belongs to: choose {}.",
+                    Exchange::listed(Exchange::display_name)
+                ),
             }
         })?;
     let environment = validate::environment(

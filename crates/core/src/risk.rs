@@ -4,8 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::exchange::KeyInspection;
-use crate::model::{Exchange, Permission};
+use crate::model::{KeyInspection, Permission};
 use ts_rs::TS;
 
 /// Ordered from least to most severe, so `max()` gives a key's overall level.
@@ -30,8 +29,6 @@ pub struct Finding {
 
 /// How far ahead an exchange-imposed expiry starts to warn.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
-/// OKX: keys with trade or withdraw and no IP binding expire after this many idle days.
-pub const OKX_IDLE_EXPIRY_DAYS: i64 = 14;
 
 /// The findings for a key, most severe first. A read-only, IP-bound key gets one `Fine` finding.
 /// Days are counted in `now`'s time zone, as the rotation badge counts them.
@@ -48,8 +45,9 @@ pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Findi
     let can_move_funds = key.has(Permission::Trade) || key.has(Permission::Withdraw);
     if can_move_funds && !key.ip_restricted {
         let mut message = format!("This key can trade and works from any IP address: a leaked key can be abused from anywhere. Bind it to your server's IP addresses on {exchange}.");
-        if exchange == Exchange::Okx && !key.demo {
-            message.push_str(&format!(" OKX also deletes such keys after {OKX_IDLE_EXPIRY_DAYS} days without use."));
+        // The exchange's idle-expiry rule (OKX: 14 days), which spares demo keys.
+        if let Some((days, _)) = exchange.capabilities().idle_expiry().filter(|_| !key.demo) {
+            message.push_str(&format!(" {exchange} also deletes such keys after {days} days without use."));
         }
         findings.push(Finding { severity: Severity::High, code: "trade_without_ip_whitelist", message });
     }
@@ -101,7 +99,7 @@ fn days_phrase(days_left: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::AccountKind;
+    use crate::model::{AccountKind, Exchange};
     use chrono::Duration;
 
     fn key(exchange: Exchange, permissions: &[Permission], ips: &[&str]) -> KeyInspection {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::exchange::{Endpoint, ExchangeClient, ExchangeError, KeyInspection};
+use crate::exchange::{Endpoint, ExchangeClient, ExchangeError};
 use crate::guard::Verified;
+use crate::model::KeyInspection;
 use crate::model::{KeyId, KeyRecord};
 use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport};
 use crate::secret::Credentials;
@@ -96,7 +97,7 @@ pub async fn rotate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::AccountKind;
+    use crate::model::AccountKind;
     use crate::model::Exchange;
     use chrono::TimeZone;
 

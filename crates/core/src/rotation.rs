@@ -4,14 +4,11 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::model::{Environment, Exchange, KeyRecord, KeyStatus, Permission};
+use crate::model::{Environment, KeyRecord, KeyStatus, Permission};
 use ts_rs::TS;
 
 /// Days before the due date from which a key counts as "due soon", unless configured otherwise.
 pub const DEFAULT_DUE_SOON_DAYS: u32 = 14;
-/// OKX: "API keys that are not linked to an IP address and have trade or withdraw permissions will
-/// expire after 14 days of inactivity" (live keys only).
-pub const OKX_IDLE_EXPIRY_DAYS: i64 = 14;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -31,8 +28,11 @@ pub enum DueReason {
     Policy,
     /// The exchange's own expiry (Bybit `expiredAt`).
     ExchangeExpiry,
-    /// OKX's 14-idle-day rule, counted from the last time Latchkey saw the key work.
-    OkxIdleExpiry,
+    /// The exchange's idle-expiry rule (OKX: 14 days without use for a key with trade or withdraw
+    /// and no IP binding), counted from the last time Latchkey saw the key work. The UI knows it as
+    /// `okx_idle_expiry`.
+    #[serde(rename = "okx_idle_expiry")]
+    IdleExpiry,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
@@ -70,16 +70,16 @@ pub fn status<Tz: TimeZone>(key: &KeyRecord, now: &DateTime<Tz>, due_soon_days: 
     if let Some(expiry) = key.inspection.as_ref().and_then(|i| i.expires_at) {
         candidates.push((expiry, DueReason::ExchangeExpiry));
     }
-    if okx_idle_rule_applies(key) {
+    if let Some(days) = idle_expiry_days(key) {
         let last_seen_working = key.verified_at.unwrap_or(key.rotated_at).max(key.rotated_at);
-        candidates.push((last_seen_working + Duration::days(OKX_IDLE_EXPIRY_DAYS), DueReason::OkxIdleExpiry));
+        candidates.push((last_seen_working + Duration::days(days), DueReason::IdleExpiry));
     }
     let (due_at, reason) = candidates.into_iter().min_by_key(|(at, _)| *at)?;
 
     let days_left = days_until(due_at, now);
     let now_utc = now.with_timezone(&Utc);
     let state = match reason {
-        DueReason::ExchangeExpiry | DueReason::OkxIdleExpiry if now_utc >= due_at => RotationState::Expired,
+        DueReason::ExchangeExpiry | DueReason::IdleExpiry if now_utc >= due_at => RotationState::Expired,
         _ if now_utc >= due_at => RotationState::Overdue,
         _ if days_left <= i64::from(due_soon_days) => RotationState::DueSoon,
         _ => RotationState::Ok,
@@ -94,14 +94,17 @@ pub fn days_until<Tz: TimeZone>(at: DateTime<Utc>, now: &DateTime<Tz>) -> i64 {
     (day - now.date_naive()).num_days()
 }
 
-fn okx_idle_rule_applies(key: &KeyRecord) -> bool {
-    let Some(inspection) = key.inspection.as_ref() else { return false };
-    key.exchange == Exchange::Okx
-        && key.environment == Environment::Live
+/// The days of the exchange's idle-expiry rule, when it applies to this key: a live key, not bound
+/// to IPs, holding one of the rule's permissions.
+fn idle_expiry_days(key: &KeyRecord) -> Option<i64> {
+    let inspection = key.inspection.as_ref()?;
+    let (days, permissions) = key.exchange.capabilities().idle_expiry()?;
+    let applies = key.environment == Environment::Live
         && !inspection.demo
         && !inspection.ip_restricted
         && inspection.ip_whitelist.is_empty()
-        && (inspection.has(Permission::Trade) || inspection.has(Permission::Withdraw))
+        && permissions.iter().any(|p| inspection.has(*p));
+    applies.then_some(days)
 }
 
 /// Most urgent first: expired, overdue, due soon, ok; then by due date; keys without a status last.
@@ -115,7 +118,7 @@ pub fn by_urgency<Tz: TimeZone>(keys: &mut [KeyRecord], now: &DateTime<Tz>, due_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{AccountKind, KeyInspection};
+    use crate::model::{AccountKind, Exchange, KeyInspection};
     use chrono::{FixedOffset, NaiveDate};
     use chrono_tz::America::New_York;
 
@@ -214,7 +217,8 @@ mod tests {
         k.verified_at = Some(utc(2026, 5, 5, 0));
         k.inspection = Some(inspection(Exchange::Okx, vec![Permission::Read, Permission::Trade], &[], None));
         let s = status(&k, &utc(2026, 5, 10, 0), 14).unwrap();
-        assert_eq!((s.reason, s.due_at), (DueReason::OkxIdleExpiry, utc(2026, 5, 19, 0)));
+        assert_eq!((s.reason, s.due_at), (DueReason::IdleExpiry, utc(2026, 5, 19, 0)));
+        assert_eq!(serde_json::to_value(s.reason).unwrap(), "okx_idle_expiry", "the value the UI reads");
         k.inspection = Some(inspection(Exchange::Okx, vec![Permission::Read, Permission::Trade], &["10.0.0.1"], None));
         assert_eq!(status(&k, &utc(2026, 5, 10, 0), 14).unwrap().reason, DueReason::Policy);
         k.inspection = Some(inspection(Exchange::Okx, vec![Permission::Read], &[], None));
@@ -252,7 +256,7 @@ pub struct Change {
     pub message: String,
 }
 
-pub fn compare(old: Option<&crate::exchange::KeyInspection>, new: &crate::exchange::KeyInspection) -> Vec<Change> {
+pub fn compare(old: Option<&crate::model::KeyInspection>, new: &crate::model::KeyInspection) -> Vec<Change> {
     use crate::risk::Severity;
     let Some(old) = old else { return Vec::new() };
     let mut changes = Vec::new();
@@ -319,7 +323,7 @@ fn names(perms: &[&Permission]) -> String {
 #[cfg(test)]
 mod compare_tests {
     use super::*;
-    use crate::exchange::{AccountKind, KeyInspection};
+    use crate::model::{AccountKind, Exchange, KeyInspection};
     use crate::risk::Severity;
 
     fn insp(perms: &[Permission], ips: &[&str], uid: &str) -> KeyInspection {

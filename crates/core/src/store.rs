@@ -317,7 +317,7 @@ impl Store {
     pub fn record_inspection_events(
         &self,
         id: KeyId,
-        inspection: &crate::exchange::KeyInspection,
+        inspection: &crate::model::KeyInspection,
         at: DateTime<Utc>,
         events: &[audit::Event<'_>],
     ) -> Result<()> {

@@ -30,7 +30,7 @@ pub struct Invalid {
     pub message: String,
 }
 
-fn invalid(field: Field, message: impl Into<String>) -> Invalid {
+pub(crate) fn invalid(field: Field, message: impl Into<String>) -> Invalid {
     Invalid { field, message: message.into() }
 }
 
@@ -120,7 +120,8 @@ pub fn checked_credentials(exchange: Exchange, raw: &Credentials) -> Result<Cred
     Ok(creds)
 }
 
-/// The shape checks per exchange. They catch the common paste mistakes (wrong field, missing
+/// The shape checks: the shared ones here, then the exchange's own (its adapter's
+/// `check_credentials`). They catch the common paste mistakes (wrong field, missing
 /// passphrase, a key from another exchange) before any network call.
 pub fn credentials(
     exchange: Exchange,
@@ -151,57 +152,8 @@ pub fn credentials(
             "The secret is the same as the API key: paste the secret key into this field.",
         ));
     }
-    let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
-    match exchange {
-        Exchange::Okx => {
-            if uuid::Uuid::try_parse(key).is_err() {
-                return Err(invalid(
-                    Field::ApiKey,
-                    "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).",
-                ));
-            }
-            if secret.len() != 32 || !secret.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(invalid(Field::ApiSecret, "An OKX secret key is 32 hex characters (0-9, A-F)."));
-            }
-            match passphrase {
-                None => {
-                    return Err(invalid(
-                        Field::Passphrase,
-                        "OKX keys need the passphrase you chose when creating the key.",
-                    ))
-                }
-                Some(p) if p.chars().count() > 64 => {
-                    return Err(invalid(
-                        Field::Passphrase,
-                        "That passphrase is longer than any OKX allows (64 characters at most).",
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-        Exchange::Binance => {
-            if key.len() != 64 || !alnum(key) {
-                return Err(invalid(Field::ApiKey, "A Binance API key is 64 letters and digits."));
-            }
-            if secret.len() != 64 || !alnum(secret) {
-                return Err(invalid(
-                    Field::ApiSecret,
-                    "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).",
-                ));
-            }
-        }
-        Exchange::Bybit => {
-            if !(10..=64).contains(&key.len()) || !alnum(key) {
-                return Err(invalid(Field::ApiKey, "A Bybit API key is 10 to 64 letters and digits (usually 18)."));
-            }
-            if !(20..=128).contains(&secret.len()) || !alnum(secret) {
-                return Err(invalid(
-                    Field::ApiSecret,
-                    "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).",
-                ));
-            }
-        }
-    }
+    // The exchange's own shape rules, from its adapter.
+    exchange.adapter().check_credentials(key, secret, passphrase)?;
     if !exchange.needs_passphrase() && passphrase.is_some() {
         return Err(invalid(Field::Passphrase, format!("{name} keys have no passphrase: leave this field empty.")));
     }

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::audit::{Action, Event, Outcome};
-use crate::exchange::KeyInspection;
 use crate::keychain::{ItemInfo, KeyItem, KeychainError, SecretStore};
-use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, DEFAULT_ROTATION_DAYS};
+use crate::model::{Environment, Exchange, KeyId, KeyInspection, KeyRecord, KeyStatus, DEFAULT_ROTATION_DAYS};
 use crate::secret::{key_hint, Credentials};
 use crate::store::Store;
 use crate::validate::{self, Field, Invalid};
@@ -571,7 +570,7 @@ mod tests {
             ip_whitelist: ips.iter().map(|s| s.to_string()).collect(),
             expires_at: None,
             created_at: None,
-            account_kind: crate::exchange::AccountKind::Master,
+            account_kind: crate::model::AccountKind::Master,
             account_uid: Some("44705892343619584".into()),
             master_uid: None,
             label: None,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::exchange::{Endpoint, ExchangeClient, ExchangeError, KeyInspection};
+use crate::exchange::{Endpoint, ExchangeClient, ExchangeError};
+use crate::model::KeyInspection;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use crate::risk::Severity;
 use crate::task::blocking;
@@ -106,10 +107,7 @@ pub fn is_offline(e: &ExchangeError) -> bool {
 /// The gap between two background reads on one exchange, well inside its published limit for the
 /// introspection call (OKX 5 per 2 s, Bybit 10/s, Binance weight 1 of 6000/min).
 pub fn spacing(exchange: Exchange) -> std::time::Duration {
-    match exchange {
-        Exchange::Okx => std::time::Duration::from_millis(1000),
-        Exchange::Bybit | Exchange::Binance => std::time::Duration::from_millis(500),
-    }
+    exchange.profile().limits.inspect_spacing
 }
 
 /// Which keys a background look should read now (oldest look first), and when the next one falls
@@ -238,7 +236,7 @@ pub async fn check_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::AccountKind;
+    use crate::model::AccountKind;
     use chrono::TimeZone;
     use Permission::{Read, Trade, Transfer, Withdraw};
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
+use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const BINANCE: SimExchange = SimExchange::Binance;
@@ -27,11 +28,32 @@ fn ok(body: Value) -> Reply {
     Reply::json(200, "0", body)
 }
 
-pub(crate) fn rate_limit_reply() -> Reply {
+/// The Binance venue.
+pub(crate) struct Binance;
+
+impl Venue for Binance {
+    fn exchange(&self) -> SimExchange {
+        BINANCE
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/api/v3/", "/sapi/"]
+    }
+
+    fn handle(&self, sim: &Shared, req: &Req) -> Reply {
+        handle(sim, req)
+    }
+
+    fn rate_limit_reply(&self, _req: &Req) -> Reply {
+        rate_limited()
+    }
+}
+
+fn rate_limited() -> Reply {
     error(429, -1003, "Too many requests; please use the websocket for live updates.").with_header("retry-after", "1")
 }
 
-pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
+fn handle(sim: &Shared, req: &Req) -> Reply {
     match (&req.method, req.path.as_str()) {
         (&Method::GET, "/api/v3/time") => ok(json!({"serverTime": req.now_ms()})),
         (&Method::GET, "/sapi/v1/account/apiRestrictions") => match authenticate(sim, req) {
@@ -110,7 +132,7 @@ fn key_ip_or_permission() -> Reply {
 
 fn api_restrictions(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
     if !lock(sim).allow("binance:ip-weight", &req.peer.to_string(), 6000, Duration::from_secs(60)) {
-        return rate_limit_reply();
+        return rate_limited();
     }
     let trade = key.has(Permission::Trade);
     let transfer = key.has(Permission::Transfer);
@@ -139,7 +161,7 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
     let mut state = lock(sim);
     // Weight(UID) 3000: about one call per second per account.
     if !state.allow("binance:delete-sub-api", &caller.uid, 1, Duration::from_secs(1)) {
-        return rate_limit_reply();
+        return rate_limited();
     }
     let (Some(email), Some(api_key)) = (params.get("email"), params.get("subAccountApiKey")) else {
         return error(

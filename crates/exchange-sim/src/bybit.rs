@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
+use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const BYBIT: SimExchange = SimExchange::Bybit;
@@ -34,11 +35,28 @@ fn rate_limited(req: &Req) -> Reply {
     error(req, 200, 10006, "Too many visits. Exceeded the API Rate Limit.")
 }
 
-pub(crate) fn rate_limit_reply(req: &Req) -> Reply {
-    rate_limited(req)
+/// The Bybit venue.
+pub(crate) struct Bybit;
+
+impl Venue for Bybit {
+    fn exchange(&self) -> SimExchange {
+        BYBIT
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/v5/"]
+    }
+
+    fn handle(&self, sim: &Shared, req: &Req) -> Reply {
+        handle(sim, req)
+    }
+
+    fn rate_limit_reply(&self, req: &Req) -> Reply {
+        rate_limited(req)
+    }
 }
 
-pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
+fn handle(sim: &Shared, req: &Req) -> Reply {
     match (&req.method, req.path.as_str()) {
         (&Method::GET, "/v5/market/time") => {
             let ns = req.now.timestamp_nanos_opt().unwrap_or_default();

@@ -21,6 +21,7 @@ mod reply;
 mod seed;
 mod server;
 mod state;
+mod venue;
 mod verify;
 
 pub use fault::{Fault, FaultKind};

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
+use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
 const OKX: SimExchange = SimExchange::Okx;
@@ -32,11 +33,28 @@ fn rate_limited() -> Reply {
     error(429, "50011", "Too Many Requests").with_header("retry-after", "1")
 }
 
-pub(crate) fn rate_limit_reply() -> Reply {
-    rate_limited()
+/// The OKX venue.
+pub(crate) struct Okx;
+
+impl Venue for Okx {
+    fn exchange(&self) -> SimExchange {
+        OKX
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/api/v5/"]
+    }
+
+    fn handle(&self, sim: &Shared, req: &Req) -> Reply {
+        handle(sim, req)
+    }
+
+    fn rate_limit_reply(&self, _req: &Req) -> Reply {
+        rate_limited()
+    }
 }
 
-pub(crate) fn handle(sim: &Shared, req: &Req) -> Reply {
+fn handle(sim: &Shared, req: &Req) -> Reply {
     match (&req.method, req.path.as_str()) {
         (&Method::GET, "/api/v5/public/time") => ok(json!([{"ts": req.now_ms().to_string()}])),
         (&Method::GET, "/api/v5/account/config") => match authenticate(sim, req) {

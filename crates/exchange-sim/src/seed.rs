@@ -11,6 +11,13 @@ pub enum SimExchange {
     Binance,
 }
 
+impl SimExchange {
+    /// The exchange's id, as the seed file and Latchkey name it (`okx`).
+    pub fn id(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {

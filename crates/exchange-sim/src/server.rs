@@ -1,5 +1,5 @@
-//! The HTTP server: routes exchange paths to the three exchanges, applies pending faults, records
-//! each request, and serves the `/__sim/*` control endpoints.
+//! The HTTP server: routes exchange paths to their exchange's [`crate::venue::Venue`], applies
+//! pending faults, records each request, and serves the `/__sim/*` control endpoints.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -17,10 +17,10 @@ use tokio::task::JoinHandle;
 
 use crate::fault::{Fault, FaultKind};
 use crate::reply::Reply;
-use crate::seed::{Seed, SimExchange, SimKey};
+use crate::seed::{Seed, SimKey};
 use crate::state::{lock, RequestRecord, Shared, SimState, Snapshot};
+use crate::venue;
 use crate::verify::Req;
-use crate::{binance, bybit, okx};
 
 /// How long a `Hang` fault holds a request before giving up.
 const HANG_FOR: Duration = Duration::from_secs(60);
@@ -140,18 +140,6 @@ async fn clear_faults(State(sim): State<Shared>) -> axum::http::StatusCode {
     axum::http::StatusCode::NO_CONTENT
 }
 
-fn exchange_of(path: &str) -> Option<SimExchange> {
-    if path.starts_with("/api/v5/") {
-        Some(SimExchange::Okx)
-    } else if path.starts_with("/v5/") {
-        Some(SimExchange::Bybit)
-    } else if path.starts_with("/api/v3/") || path.starts_with("/sapi/") {
-        Some(SimExchange::Binance)
-    } else {
-        None
-    }
-}
-
 async fn exchange_api(
     State(sim): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -161,7 +149,7 @@ async fn exchange_api(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let exchange = exchange_of(&path);
+    let venue = venue::for_path(&path);
     let fault = lock(&sim).take_fault(&path);
     if let Some(FaultKind::Latency { ms }) = fault {
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -183,7 +171,7 @@ async fn exchange_api(
         Some(FaultKind::HugeBody { bytes }) => Some(bytes),
         _ => None,
     };
-    let reply = match (fault, exchange) {
+    let reply = match (fault, venue) {
         (Some(FaultKind::Hang), _) => Reply::raw(504, "fault:hang", "Gateway Timeout", "text/plain"),
         (Some(FaultKind::ServerError { status }), _) => {
             Reply::raw(status, "fault:serverError", format!("<html><body><h1>{status}</h1></body></html>"), "text/html")
@@ -191,20 +179,14 @@ async fn exchange_api(
         (Some(FaultKind::MalformedJson), _) => {
             Reply::raw(200, "fault:malformedJson", r#"{"code":"0","data":[{"perm":"#, "application/json")
         }
-        (Some(FaultKind::RateLimited { retry_after_secs }), Some(exchange)) => {
-            let mut reply = match exchange {
-                SimExchange::Okx => okx::rate_limit_reply(),
-                SimExchange::Bybit => bybit::rate_limit_reply(&req),
-                SimExchange::Binance => binance::rate_limit_reply(),
-            };
+        (Some(FaultKind::RateLimited { retry_after_secs }), Some(venue)) => {
+            let mut reply = venue.rate_limit_reply(&req);
             reply.status = 429;
             reply.code = "fault:rateLimited".to_owned();
             reply.headers.retain(|(name, _)| *name != "retry-after");
             reply.with_header("retry-after", retry_after_secs.to_string())
         }
-        (_, Some(SimExchange::Okx)) => okx::handle(&sim, &req),
-        (_, Some(SimExchange::Bybit)) => bybit::handle(&sim, &req),
-        (_, Some(SimExchange::Binance)) => binance::handle(&sim, &req),
+        (_, Some(venue)) => venue.handle(&sim, &req),
         (_, None) => Reply::not_found(),
     };
     let reply = match pad_to {
@@ -214,7 +196,7 @@ async fn exchange_api(
     lock(&sim).requests.push(RequestRecord {
         method: method.to_string(),
         path,
-        exchange,
+        exchange: venue.map(|v| v.exchange()),
         status: reply.status,
         code: reply.code.clone(),
     });

@@ -116,7 +116,7 @@ pub fn environment_from(env: Option<EnvArg>, base_url: &Option<String>) -> Resul
 }
 
 pub fn add(ctx: &Ctx, args: AddArgs) -> Result<(), CliError> {
-    let exchange: Exchange = args.exchange.into();
+    let exchange: Exchange = args.exchange;
     let environment = environment(&args)?;
     let master = match &args.master {
         None => None,

@@ -60,7 +60,7 @@ fn restore(ctx: &Ctx, id: KeyId, args: &OrphansArgs) -> Result<u8, CliError> {
         (None, None) => None,
         (env, url) => Some(environment_from(env, url)?),
     };
-    let answers = RestoreAnswers { exchange: args.exchange.map(Into::into), environment, label: args.label.clone() };
+    let answers = RestoreAnswers { exchange: args.exchange, environment, label: args.label.clone() };
     let restored = runtime()?.block_on(orphans::restore(&ctx.vault, &ctx.client, id, answers, Utc::now()));
     let restored = restored.map_err(cli_error)?;
     let record = &restored.record;

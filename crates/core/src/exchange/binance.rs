@@ -1,26 +1,149 @@
 //! Binance: header `X-MBX-APIKEY`, `timestamp`/`recvWindow`/`signature` parameters, plain JSON
 //! answers on success and `{"code":-2015,"msg":"…"}` with HTTP 4xx on failure.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::inspection::normalized;
+use super::adapter::{
+    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, HeaderPart, Limits, Paths, Profile,
+    ScanFacts, SubKeyDelete, Support,
+};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::binance_sign;
-use super::{AccountKind, ExchangeError, KeyInspection};
-use crate::model::{Exchange, Permission};
+use super::sign::hmac_sha256;
+use super::{Endpoint, ExchangeError};
+use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
+use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
-pub(crate) const TIME_PATH: &str = "/api/v3/time";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
+const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
+const TIME_PATH: &str = "/api/v3/time";
+const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
 
 const BINANCE: Exchange = Exchange::Binance;
 
+/// The Binance adapter (reference: exchange-keys.md §3).
+pub(crate) struct Binance;
+
+static PROFILE: Profile = Profile {
+    exchange: BINANCE,
+    id: "binance",
+    name: "Binance",
+    passphrase: false,
+    environments: Environments {
+        live_url: "https://api.binance.com",
+        // The spot testnet answers `/api` only.
+        demo_url: "https://testnet.binance.vision",
+        demo_header: None,
+        demo_lacks_key_endpoints: Some("Binance's spot testnet and demo mode serve only /api endpoints, not /sapi, so keys there cannot be inspected or revoked through the API. Check the key's permissions on the testnet's API page, or use a live key."),
+        api_page: "https://www.binance.com/en/my/settings/api-management",
+        api_page_demo: "https://testnet.binance.vision/",
+    },
+    paths: Paths { inspect: INSPECT_PATH, server_time: TIME_PATH },
+    limits: Limits {
+        // `DELETE /sapi/v1/sub-account/subAccountApi`: weight(UID) 3000; the UID budget is
+        // UNCONFIRMED, so about one call per second.
+        revoke: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 4 },
+        // apiRestrictions: weight(IP) 1.
+        inspect_spacing: Duration::from_millis(500),
+        documented: "apiRestrictions weight(IP) 1; sub-account key endpoints weight(UID) 3000 each (UID budget unknown)",
+    },
+    capabilities: Capabilities {
+        inspect: Support::Yes,
+        // "Self-delete: none."
+        delete_self: None,
+        delete_sub_key: Some(SubKeyDelete {
+            path: DELETE_SUB_KEY_PATH,
+            method: DeleteMethod::Delete,
+            account: Some(AccountParam { param: "email", noun: "sub-account email" }),
+            key_param: "subAccountApiKey",
+        }),
+        list_sub_keys: Support::Yes,
+        create_sub_key: Support::Yes,
+        modify_sub_key_ips: Support::Yes,
+        modify_sub_key_permissions: Support::Yes,
+        // canTrade, canMarginLoanRepay, canFuturesTrade, canVanillaOptions, canUniversalTransfer;
+        // no withdraw flag.
+        grantable: Some(&[Permission::Trade, Permission::Transfer]),
+        // Key auto-expiry: UNCONFIRMED.
+        expiry: None,
+    },
+    scan: ScanFacts {
+        names: &["BINANCE", "BINANCEUSDM", "BINANCECOINM"],
+        headers: &[("X-MBX-APIKEY", HeaderPart::Key)],
+        lone_key_counts: true,
+        sample: (
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+            None,
+        ),
+    },
+    sources: &[
+        "https://developers.binance.com/docs/wallet/account/api-key-permission (apiRestrictions)",
+        "binance/binance-connector-python clients/sub_account api_management_api.py (create, modify, query, delete sub-account keys)",
+        "binance/binance-spot-api-docs rest-api.md, errors.md, demo-mode/general-info.md",
+    ],
+};
+
+impl Adapter for Binance {
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
+    }
+
+    fn sign(
+        &self,
+        _endpoint: &Endpoint,
+        credentials: &Credentials,
+        call: &Call,
+        now: DateTime<Utc>,
+        recv_window_ms: u32,
+    ) -> Result<SignedRequest, ExchangeError> {
+        Ok(build(credentials, call, now, recv_window_ms))
+    }
+
+    fn interpret(&self, raw: &RawResponse) -> Result<Value, ExchangeError> {
+        interpret(raw)
+    }
+
+    fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+        parse_inspection(data, demo)
+    }
+
+    fn parse_server_time(&self, data: &Value) -> Option<i64> {
+        parse_server_time(data)
+    }
+
+    /// -2014 only: -2015 also means "IP not allowed" or "no permission" (see `revoke::proof_verdict`).
+    fn proves_gone(&self, code: &str) -> bool {
+        code == "-2014"
+    }
+
+    fn check_credentials(&self, key: &str, secret: &str, _passphrase: Option<&str>) -> Result<(), Invalid> {
+        let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
+        if key.len() != 64 || !alnum(key) {
+            return Err(invalid(Field::ApiKey, "A Binance API key is 64 letters and digits."));
+        }
+        if secret.len() != 64 || !alnum(secret) {
+            return Err(invalid(
+                Field::ApiSecret,
+                "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).",
+            ));
+        }
+        Ok(())
+    }
+
+    /// 64 + 64 letters and digits.
+    fn distinctive_shape(&self, key: &str, secret: &str, _has_passphrase: bool) -> bool {
+        let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());
+        key.len() == 64 && secret.len() == 64 && alnum(key) && alnum(secret)
+    }
+}
+
 /// GET parameters travel in the query; other methods send them as a form body, which keeps
 /// values such as a sub-account's API key out of URLs (and so out of proxy logs).
-pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in &call.params {
         form.append_pair(name, value);
@@ -49,7 +172,7 @@ pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, 
     }
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     raw.transport_checks(BINANCE)?;
     let value = raw.json(BINANCE)?;
     if (200..300).contains(&raw.status) {
@@ -68,7 +191,7 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     })
 }
 
-pub(crate) fn parse_server_time(value: &Value) -> Option<i64> {
+fn parse_server_time(value: &Value) -> Option<i64> {
     millis(&value["serverTime"])
 }
 
@@ -82,7 +205,7 @@ const TRADE_FLAGS: [&str; 7] = [
     "enableInternalTransfer",
 ];
 
-pub(crate) fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     let flag = |name: &str| value[name].as_bool() == Some(true);
     let Some(ip_restricted) = value["ipRestrict"].as_bool() else {
         return Err(unexpected(BINANCE, "apiRestrictions has no ipRestrict field"));
@@ -117,9 +240,51 @@ pub(crate) fn parse_inspection(value: &Value, demo: bool) -> Result<KeyInspectio
     })
 }
 
+/// Binance `signature` = hex(HMAC-SHA256(secret, queryString + body)): the query string and the
+/// form body concatenated without a separator, both already percent-encoded.
+pub fn binance_sign(secret: &SecretString, query: &str, body: &str) -> String {
+    let payload = format!("{query}{body}");
+    hex::encode(hmac_sha256(secret, payload.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    const BINANCE_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+    #[test]
+    fn binance_official_vectors() {
+        let all = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        let expected = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71";
+        assert_eq!(binance_sign(&s(BINANCE_SECRET), all, ""), expected, "as query string");
+        assert_eq!(binance_sign(&s(BINANCE_SECRET), "", all), expected, "as request body");
+
+        let mixed = binance_sign(
+            &s(BINANCE_SECRET),
+            "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC",
+            "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+        );
+        assert_eq!(mixed, "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77");
+
+        let non_ascii = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559";
+        assert_eq!(
+            binance_sign(&s(BINANCE_SECRET), non_ascii, ""),
+            "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+        );
+    }
+
+    #[test]
+    fn binance_percent_encoding_matches_the_official_non_ascii_vector() {
+        // The vector's symbol is full-width "１２３４５６"; our form encoder must produce its bytes.
+        let encoded: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("symbol", "１２３４５６").finish();
+        assert_eq!(encoded, "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96");
+    }
 
     #[test]
     fn the_documented_sample_parses() {

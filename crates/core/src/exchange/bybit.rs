@@ -1,27 +1,158 @@
 //! Bybit v5: headers `X-BAPI-*`, answers `{"retCode":0,"retMsg":"","result":{…},"time":…}`.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::inspection::normalized;
+use super::adapter::{
+    Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, Limits, Paths, Profile,
+    ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyDelete, Support,
+};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::bybit_sign;
-use super::{AccountKind, ExchangeError, KeyInspection};
-use crate::model::{Exchange, Permission};
+use super::sign::hmac_sha256;
+use super::{Endpoint, ExchangeError};
+use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
+use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/v5/user/query-api";
-pub(crate) const TIME_PATH: &str = "/v5/market/time";
-pub(crate) const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
+const INSPECT_PATH: &str = "/v5/user/query-api";
+const TIME_PATH: &str = "/v5/market/time";
+const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
+const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
 /// "API key is invalid" (also sent for a key used on the wrong host): about the *calling* key.
 /// Proof that a key is gone only on that key's own call in its own environment (`revoke::proves_gone`).
-pub(crate) const KEY_NOT_FOUND: &str = "10003";
+const KEY_NOT_FOUND: &str = "10003";
 
 const BYBIT: Exchange = Exchange::Bybit;
 
-pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
+/// The Bybit v5 adapter (reference: exchange-keys.md §2).
+pub(crate) struct Bybit;
+
+static PROFILE: Profile = Profile {
+    exchange: BYBIT,
+    id: "bybit",
+    name: "Bybit",
+    passphrase: false,
+    environments: Environments {
+        live_url: "https://api.bybit.com",
+        // The testnet is a full separate environment.
+        demo_url: "https://api-testnet.bybit.com",
+        demo_header: None,
+        demo_lacks_key_endpoints: None,
+        api_page: "https://www.bybit.com/app/user/api-management",
+        api_page_demo: "https://testnet.bybit.com/app/user/api-management",
+    },
+    paths: Paths { inspect: INSPECT_PATH, server_time: TIME_PATH },
+    limits: Limits {
+        // `delete-api` / `delete-sub-api`: 5/s per UID.
+        revoke: ExchangeLimit { calls: 5, window: Duration::from_secs(1), concurrency: 8 },
+        // query-api allows 10/s.
+        inspect_spacing: Duration::from_millis(500),
+        documented: "query-api 10/s; create-sub-api 1/s; update-api, update-sub-api, delete-api, delete-sub-api 5/s (per UID)",
+    },
+    capabilities: Capabilities {
+        inspect: Support::Yes,
+        // A master key with a transfer or withdrawal permission (`delete-api`), a sub key with a
+        // transfer permission (`delete-sub-api`).
+        delete_self: Some(SelfDelete {
+            master: Some(SelfDeleteRoute {
+                path: DELETE_SELF_PATH,
+                needs_any: &[Permission::Transfer, Permission::Withdraw],
+            }),
+            sub: Some(SelfDeleteRoute { path: DELETE_SUB_KEY_PATH, needs_any: &[Permission::Transfer] }),
+            sub_refused: "This sub-account key lacks the transfer permission Bybit requires for a key to delete itself. Name its master key in Latchkey to revoke it automatically.",
+            other_refused: "Bybit lets a master key delete itself only when it holds a transfer or withdrawal permission, and this key holds neither.",
+        }),
+        // The master names the key alone (`apikey`).
+        delete_sub_key: Some(SubKeyDelete {
+            path: DELETE_SUB_KEY_PATH,
+            method: DeleteMethod::Post,
+            account: None,
+            key_param: "apikey",
+        }),
+        list_sub_keys: Support::Yes,
+        create_sub_key: Support::Yes,
+        modify_sub_key_ips: Support::Yes,
+        modify_sub_key_permissions: Support::Yes,
+        // readOnly, ContractTrade/Spot/Options/Exchange/Earn, Wallet transfers; no Withdraw for subs.
+        grantable: Some(&[Permission::Read, Permission::Trade, Permission::Transfer]),
+        // "No ip bound api key will be invalid after 90 days"; "invalid after 7 days once the
+        // account password is changed"; query-api reports `expiredAt`.
+        expiry: Some(&[
+            ExpiryRule::WithoutIp { days: 90 },
+            ExpiryRule::AfterPasswordChange { days: 7 },
+            ExpiryRule::Reported,
+        ]),
+    },
+    scan: ScanFacts {
+        names: &["BYBIT"],
+        headers: &[("X-BAPI-API-KEY", HeaderPart::Key)],
+        lone_key_counts: true,
+        sample: ("AAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", None),
+    },
+    sources: &[
+        "bybit-exchange/docs docs/v5/user/apikey-info.mdx (query-api)",
+        "bybit-exchange/docs docs/v5/user/create-subuid-apikey.mdx, modify-sub-apikey.mdx, rm-master-apikey.mdx, rm-sub-apikey.mdx",
+        "bybit-exchange/docs docs/v5/rate-limit/rate-limit.mdx, docs/v5/error.mdx, docs/v5/guide.mdx",
+    ],
+};
+
+impl Adapter for Bybit {
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
+    }
+
+    fn sign(
+        &self,
+        _endpoint: &Endpoint,
+        credentials: &Credentials,
+        call: &Call,
+        now: DateTime<Utc>,
+        recv_window_ms: u32,
+    ) -> Result<SignedRequest, ExchangeError> {
+        Ok(build(credentials, call, now, recv_window_ms))
+    }
+
+    fn interpret(&self, raw: &RawResponse) -> Result<Value, ExchangeError> {
+        interpret(raw)
+    }
+
+    fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+        parse_inspection(data, demo)
+    }
+
+    fn parse_server_time(&self, data: &Value) -> Option<i64> {
+        parse_server_time(data)
+    }
+
+    fn proves_gone(&self, code: &str) -> bool {
+        code == KEY_NOT_FOUND
+    }
+
+    fn check_credentials(&self, key: &str, secret: &str, _passphrase: Option<&str>) -> Result<(), Invalid> {
+        let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
+        if !(10..=64).contains(&key.len()) || !alnum(key) {
+            return Err(invalid(Field::ApiKey, "A Bybit API key is 10 to 64 letters and digits (usually 18)."));
+        }
+        if !(20..=128).contains(&secret.len()) || !alnum(secret) {
+            return Err(invalid(
+                Field::ApiSecret,
+                "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Bybit's usual 18 + 36 letters and digits.
+    fn distinctive_shape(&self, key: &str, secret: &str, _has_passphrase: bool) -> bool {
+        let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());
+        key.len() == 18 && secret.len() == 36 && alnum(key) && alnum(secret)
+    }
+}
+
+fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
     let timestamp = now.timestamp_millis();
     let (path_and_query, payload, body) = if call.method == reqwest::Method::GET {
         let query = call.form_encoded();
@@ -46,7 +177,7 @@ pub(crate) fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, 
     }
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     if raw.status >= 500 {
         raw.transport_checks(BYBIT)?;
     }
@@ -87,7 +218,7 @@ pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
 }
 
 /// `/v5/market/time` answers with the top-level `time` (ms) and `result.timeSecond`.
-pub(crate) fn parse_server_time(result: &Value) -> Option<i64> {
+fn parse_server_time(result: &Value) -> Option<i64> {
     millis(&result["timeNano"])
         .map(|ns| ns / 1_000_000)
         .or_else(|| millis(&result["timeSecond"]).and_then(|s| s.checked_mul(1000)))
@@ -123,7 +254,7 @@ fn timestamp(value: &Value) -> Option<DateTime<Utc>> {
     (at.timestamp() > 0).then_some(at)
 }
 
-pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     if !result.is_object() || result.get("permissions").is_none() {
         return Err(unexpected(BYBIT, "query-api returned no key information"));
     }
@@ -158,9 +289,44 @@ pub(crate) fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspecti
     })
 }
 
+/// Bybit `X-BAPI-SIGN` = lowercase hex(HMAC-SHA256(secret, timestamp + apiKey + recvWindow +
+/// payload)), where payload is the query string for GET and the exact JSON body for POST.
+pub fn bybit_sign(
+    secret: &SecretString,
+    timestamp_ms: i64,
+    api_key: &SecretString,
+    recv_window_ms: u32,
+    payload: &str,
+) -> String {
+    // EXPOSE: the API key is part of Bybit's string to sign; the string lives only in this call.
+    let prehash = format!("{timestamp_ms}{}{recv_window_ms}{payload}", api_key.expose_secret());
+    hex::encode(hmac_sha256(secret, prehash.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    #[test]
+    fn bybit_regression_vectors() {
+        let (secret, key) = (s("test-secret"), s("XXXXXXXXXX"));
+        assert_eq!(
+            bybit_sign(&secret, 1658384314791, &key, 5000, "category=option&symbol=BTC-29JUL22-25000-C"),
+            "236d8f7132d3e4c8bad803010e296f3d07211356e54c01455b26c8229a682297"
+        );
+        assert_eq!(
+            bybit_sign(&secret, 1658385579423, &key, 5000, r#"{"category": "option"}"#),
+            "17a6bfe3e7a2aa41dffd3f16bfa0febb8b18ff79bb33de625705dc86876feffe"
+        );
+        assert_eq!(
+            bybit_sign(&secret, 1676430842094, &key, 5000, ""),
+            "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0"
+        );
+    }
 
     const SAMPLE: &str = r#"{"retCode":0,"retMsg":"","result":{"id":"2208369","note":"testnet","apiKey":"XXXXXXXX","readOnly":0,"secret":"",
  "permissions":{"ContractTrade":["Order","Position"],"Spot":["SpotTrade"],"Wallet":["AccountTransfer","SubMemberTransfer"],

@@ -10,8 +10,8 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
 
 use super::request::{Call, RawResponse, SignedRequest};
-use super::{binance, bybit, okx, Endpoint, ExchangeError, KeyInspection};
-use crate::model::Exchange;
+use super::{adapter, Endpoint, ExchangeError};
+use crate::model::{Exchange, KeyInspection};
 use crate::secret::Credentials;
 
 /// The source of "now". Injected so tests can run with a skewed clock; signing itself is pure.
@@ -88,37 +88,17 @@ impl ExchangeClient {
         credentials: &Credentials,
     ) -> Result<KeyInspection, ExchangeError> {
         endpoint.require_key_endpoints()?;
-        match endpoint.exchange {
-            Exchange::Okx => okx::parse_inspection(
-                &self.signed(endpoint, credentials, &Call::get(okx::INSPECT_PATH)).await?,
-                endpoint.demo,
-            ),
-            Exchange::Bybit => bybit::parse_inspection(
-                &self.signed(endpoint, credentials, &Call::get(bybit::INSPECT_PATH)).await?,
-                endpoint.demo,
-            ),
-            Exchange::Binance => binance::parse_inspection(
-                &self.signed(endpoint, credentials, &Call::get(binance::INSPECT_PATH)).await?,
-                endpoint.demo,
-            ),
-        }
+        let exchange = adapter(endpoint.exchange);
+        let data = self.signed(endpoint, credentials, &Call::get(exchange.profile().paths.inspect)).await?;
+        exchange.parse_inspection(&data, endpoint.demo)
     }
 
     /// The exchange's clock (a public, unsigned call).
     pub async fn server_time(&self, endpoint: &Endpoint) -> Result<DateTime<Utc>, ExchangeError> {
         let exchange = endpoint.exchange;
-        let path = match exchange {
-            Exchange::Okx => okx::TIME_PATH,
-            Exchange::Bybit => bybit::TIME_PATH,
-            Exchange::Binance => binance::TIME_PATH,
-        };
-        let raw = self.send(endpoint, SignedRequest::public_get(path)).await?;
+        let raw = self.send(endpoint, SignedRequest::public_get(exchange.profile().paths.server_time)).await?;
         let value = interpret(exchange, &raw)?;
-        let ms = match exchange {
-            Exchange::Okx => okx::parse_server_time(&value),
-            Exchange::Bybit => bybit::parse_server_time(&value),
-            Exchange::Binance => binance::parse_server_time(&value),
-        };
+        let ms = adapter(exchange).parse_server_time(&value);
         ms.and_then(DateTime::from_timestamp_millis).ok_or_else(|| ExchangeError::UnexpectedResponse {
             exchange,
             detail: "the server time answer has no timestamp".to_owned(),
@@ -142,11 +122,8 @@ impl ExchangeClient {
         let (mut synced, mut waited) = (false, false);
         loop {
             let now = self.clock.now() + self.clock_offset(endpoint);
-            let request = match endpoint.exchange {
-                Exchange::Okx => okx::build(endpoint, credentials, call, now)?,
-                Exchange::Bybit => bybit::build(credentials, call, now, self.config.recv_window_ms),
-                Exchange::Binance => binance::build(credentials, call, now, self.config.recv_window_ms),
-            };
+            let request =
+                adapter(endpoint.exchange).sign(endpoint, credentials, call, now, self.config.recv_window_ms)?;
             let outcome = match self.send(endpoint, request).await {
                 Ok(raw) => interpret(endpoint.exchange, &raw),
                 Err(e) => Err(e),
@@ -242,11 +219,7 @@ fn offset_key(endpoint: &Endpoint) -> (Exchange, String) {
 }
 
 pub(crate) fn interpret(exchange: Exchange, raw: &RawResponse) -> Result<Value, ExchangeError> {
-    match exchange {
-        Exchange::Okx => okx::interpret(raw),
-        Exchange::Bybit => bybit::interpret(raw),
-        Exchange::Binance => binance::interpret(raw),
-    }
+    adapter(exchange).interpret(raw)
 }
 
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).

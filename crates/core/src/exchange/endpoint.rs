@@ -12,7 +12,8 @@ pub struct Endpoint {
     pub exchange: Exchange,
     /// Without a trailing slash, e.g. `https://www.okx.com`.
     pub base_url: String,
-    /// OKX demo trading: same host, requests carry `x-simulated-trading: 1`.
+    /// Requests carry the exchange's demo header (OKX demo trading: same host,
+    /// `x-simulated-trading: 1`).
     pub simulated_trading: bool,
     /// Whether key inspection and revocation exist here. Binance's spot testnet and demo mode
     /// serve only `/api`, not the `/sapi` key endpoints.
@@ -23,20 +24,21 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn new(exchange: Exchange, environment: &Environment) -> Result<Self, ExchangeError> {
+        let hosts = &exchange.profile().environments;
         let (base_url, demo) = match validate::environment(environment.clone())? {
-            Environment::Live => (live_url(exchange).to_owned(), false),
-            Environment::Demo => (demo_url(exchange).to_owned(), true),
+            Environment::Live => (hosts.live_url.to_owned(), false),
+            Environment::Demo => (hosts.demo_url.to_owned(), true),
             Environment::Custom { base_url } => (base_url, false),
         };
-        let simulated_trading = demo && exchange == Exchange::Okx;
-        let key_endpoints = !(demo && exchange == Exchange::Binance);
+        let simulated_trading = demo && hosts.demo_header.is_some();
+        let key_endpoints = !(demo && hosts.demo_lacks_key_endpoints.is_some());
         Ok(Endpoint { exchange, base_url, simulated_trading, key_endpoints, demo })
     }
 
     /// A custom base URL (e.g. the simulator) that behaves like the exchange's demo environment.
     pub fn custom_demo(exchange: Exchange, base_url: &str) -> Result<Self, ExchangeError> {
         let mut endpoint = Endpoint::new(exchange, &Environment::Custom { base_url: base_url.to_owned() })?;
-        endpoint.simulated_trading = exchange == Exchange::Okx;
+        endpoint.simulated_trading = exchange.profile().environments.demo_header.is_some();
         endpoint.demo = true;
         Ok(endpoint)
     }
@@ -49,39 +51,28 @@ impl Endpoint {
         if self.key_endpoints {
             Ok(())
         } else {
-            Err(ExchangeError::NotAvailable(
-                "Binance's spot testnet and demo mode serve only /api endpoints, not /sapi, so keys there cannot be inspected or revoked through the API. Check the key's permissions on the testnet's API page, or use a live key.".to_owned(),
-            ))
+            let why = self.exchange.profile().environments.demo_lacks_key_endpoints;
+            Err(ExchangeError::NotAvailable(why.unwrap_or_default().to_owned()))
         }
     }
 }
 
 pub fn live_url(exchange: Exchange) -> &'static str {
-    match exchange {
-        Exchange::Okx => "https://www.okx.com",
-        Exchange::Bybit => "https://api.bybit.com",
-        Exchange::Binance => "https://api.binance.com",
-    }
+    exchange.profile().environments.live_url
 }
 
-/// OKX demo shares the live host (plus a header); Bybit's testnet is a full separate environment;
-/// Binance's spot testnet answers `/api` only.
+/// The demo/testnet host: for OKX the live host (demo requests carry a header).
 pub fn demo_url(exchange: Exchange) -> &'static str {
-    match exchange {
-        Exchange::Okx => "https://www.okx.com",
-        Exchange::Bybit => "https://api-testnet.bybit.com",
-        Exchange::Binance => "https://testnet.binance.vision",
-    }
+    exchange.profile().environments.demo_url
 }
 
 /// The exchange's web page where a person deletes API keys.
 pub fn api_management_page(exchange: Exchange, demo: bool) -> &'static str {
-    match (exchange, demo) {
-        (Exchange::Okx, _) => "https://www.okx.com/account/my-api",
-        (Exchange::Bybit, false) => "https://www.bybit.com/app/user/api-management",
-        (Exchange::Bybit, true) => "https://testnet.bybit.com/app/user/api-management",
-        (Exchange::Binance, false) => "https://www.binance.com/en/my/settings/api-management",
-        (Exchange::Binance, true) => "https://testnet.binance.vision/",
+    let hosts = &exchange.profile().environments;
+    if demo {
+        hosts.api_page_demo
+    } else {
+        hosts.api_page
     }
 }
 

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::request::RawResponse;
 use super::revoke::proof_verdict;
-use super::{binance, bybit, client, okx, ExchangeError, KeyInspection, ProofVerdict};
-use crate::model::Exchange;
+use super::{adapter, client, ExchangeError, ProofVerdict};
+use crate::model::{Exchange, KeyInspection};
 
 /// One HTTP answer as the transport hands it over.
 pub struct Answer<'a> {
@@ -34,11 +34,7 @@ pub fn interpret(exchange: Exchange, answer: &Answer<'_>) -> Result<Value, Excha
 /// What [`super::ExchangeClient::inspect`] returns for this answer.
 pub fn inspect(exchange: Exchange, answer: &Answer<'_>, demo: bool) -> Result<KeyInspection, ExchangeError> {
     let data = interpret(exchange, answer)?;
-    match exchange {
-        Exchange::Okx => okx::parse_inspection(&data, demo),
-        Exchange::Bybit => bybit::parse_inspection(&data, demo),
-        Exchange::Binance => binance::parse_inspection(&data, demo),
-    }
+    adapter(exchange).parse_inspection(&data, demo)
 }
 
 /// What a revoke's proof read (the revoked key's own signed inspection call) concludes from this
@@ -50,11 +46,7 @@ pub fn revoke_proof(exchange: Exchange, answer: &Answer<'_>) -> ProofVerdict {
 /// The exchange's clock, in Unix milliseconds, from an answer to its public time call.
 pub fn server_time(exchange: Exchange, answer: &Answer<'_>) -> Result<Option<i64>, ExchangeError> {
     let value = interpret(exchange, answer)?;
-    Ok(match exchange {
-        Exchange::Okx => okx::parse_server_time(&value),
-        Exchange::Bybit => bybit::parse_server_time(&value),
-        Exchange::Binance => binance::parse_server_time(&value),
-    })
+    Ok(adapter(exchange).parse_server_time(&value))
 }
 
 /// A `Retry-After` header's value as the client reads it.

@@ -1,5 +1,6 @@
-//! Talking to exchanges: signing (pure, [`sign`]), key inspection, revocation, and the HTTP client
-//! that carries timeouts, Retry-After and the one clock-skew retry.
+//! Talking to exchanges: one adapter per exchange (its signer, hosts, error codes, limits and
+//! [`Capabilities`]), found through the registry ([`adapter`]); key inspection, revocation, and the
+//! HTTP client that carries timeouts, Retry-After and the one clock-skew retry.
 //!
 //! ```no_run
 //! # async fn demo(creds: latchkey_core::secret::Credentials) -> Result<(), latchkey_core::exchange::ExchangeError> {
@@ -10,21 +11,28 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adapter;
 mod binance;
 mod bybit;
+mod capabilities_doc;
 mod client;
 mod endpoint;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod inspection;
 mod okx;
+mod registry;
+#[cfg(test)]
+mod registry_check;
 mod request;
 mod revoke;
 pub mod sign;
 
+pub use adapter::{Capabilities, ExchangeLimit, Profile, Support};
+pub use capabilities_doc::capabilities_markdown;
+pub(crate) use registry::adapter;
+
 pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
-pub use inspection::{AccountKind, KeyInspection};
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};

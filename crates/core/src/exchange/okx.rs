@@ -1,26 +1,151 @@
 //! OKX v5: headers `OK-ACCESS-*`, JSON answers `{"code":"0","msg":"","data":[…]}`.
 
+use std::time::Duration;
+
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::inspection::normalized;
+use super::adapter::{
+    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, Limits,
+    Paths, Profile, ScanFacts, SubKeyDelete, Support,
+};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
-use super::sign::{okx_sign, okx_timestamp};
-use super::{AccountKind, Endpoint, ExchangeError, KeyInspection};
-use crate::model::{Exchange, Permission};
+use super::sign::hmac_sha256;
+use super::{Endpoint, ExchangeError};
+use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
+use crate::validate::{invalid, Field, Invalid};
 
-pub(crate) const INSPECT_PATH: &str = "/api/v5/account/config";
-pub(crate) const TIME_PATH: &str = "/api/v5/public/time";
-pub(crate) const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
+const INSPECT_PATH: &str = "/api/v5/account/config";
+const TIME_PATH: &str = "/api/v5/public/time";
+const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
 /// "API key doesn't exist": about the *calling* key. Proof that a key is gone only when that key
 /// itself signed the call (`revoke::proves_gone`), never on a master-signed delete.
-pub(crate) const KEY_NOT_FOUND: &str = "50119";
+const KEY_NOT_FOUND: &str = "50119";
 
 const OKX: Exchange = Exchange::Okx;
 
-pub(crate) fn build(
+/// The OKX adapter (reference: exchange-keys.md §1).
+pub(crate) struct Okx;
+
+static PROFILE: Profile = Profile {
+    exchange: OKX,
+    id: "okx",
+    name: "OKX",
+    passphrase: true,
+    environments: Environments {
+        live_url: "https://www.okx.com",
+        // Demo trading: the live host plus `x-simulated-trading: 1`, with a demo-trading key.
+        demo_url: "https://www.okx.com",
+        demo_header: Some(("x-simulated-trading", "1")),
+        demo_lacks_key_endpoints: None,
+        api_page: "https://www.okx.com/account/my-api",
+        api_page_demo: "https://www.okx.com/account/my-api",
+    },
+    paths: Paths { inspect: INSPECT_PATH, server_time: TIME_PATH },
+    limits: Limits {
+        // `delete-apikey`: 1 request/s per user ID.
+        revoke: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 4 },
+        // account/config allows 5 per 2 s.
+        inspect_spacing: Duration::from_millis(1000),
+        documented: "account/config 5 per 2 s; sub-account key create, modify, delete 1/s per user ID; query sub keys 20 per 2 s",
+    },
+    capabilities: Capabilities {
+        inspect: Support::Yes,
+        // "Self-delete: none."
+        delete_self: None,
+        // Master only, the master key IP-bound and holding Trade.
+        delete_sub_key: Some(SubKeyDelete {
+            path: DELETE_SUB_KEY_PATH,
+            method: DeleteMethod::Post,
+            account: Some(AccountParam { param: "subAcct", noun: "sub-account name" }),
+            key_param: "apiKey",
+        }),
+        list_sub_keys: Support::Yes,
+        create_sub_key: Support::Yes,
+        modify_sub_key_ips: Support::Yes,
+        modify_sub_key_permissions: Support::Yes,
+        // `perm`: read_only | trade; withdraw is not offered.
+        grantable: Some(&[Permission::Read, Permission::Trade]),
+        // "API keys that are not linked to an IP address and have trade or withdraw permissions
+        // will expire after 14 days of inactivity" (demo keys excluded).
+        expiry: Some(&[ExpiryRule::IdleWithoutIp { days: 14, permissions: &[Permission::Trade, Permission::Withdraw] }]),
+    },
+    scan: ScanFacts {
+        names: &["OKX", "OKEX", "OKEX5"],
+        headers: &[("OK-ACCESS-KEY", HeaderPart::Key), ("OK-ACCESS-PASSPHRASE", HeaderPart::Passphrase)],
+        lone_key_counts: false,
+        sample: ("00000000-0000-4000-8000-000000000000", "00000000000000000000000000000000", Some("p")),
+    },
+    sources: &[
+        "coincise:docs/okx/trading_account.md (account/config)",
+        "coincise:docs/okx/sub_account.md (create, modify, query, delete sub-account keys)",
+        "coincise:docs/okx/authentication.md (signing, 14-day idle expiry)",
+        "coincise:docs/okx/error_codes.md",
+    ],
+};
+
+impl Adapter for Okx {
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
+    }
+
+    fn sign(
+        &self,
+        endpoint: &Endpoint,
+        credentials: &Credentials,
+        call: &Call,
+        now: DateTime<Utc>,
+        _recv_window_ms: u32,
+    ) -> Result<SignedRequest, ExchangeError> {
+        build(endpoint, credentials, call, now)
+    }
+
+    fn interpret(&self, raw: &RawResponse) -> Result<Value, ExchangeError> {
+        interpret(raw)
+    }
+
+    fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+        parse_inspection(data, demo)
+    }
+
+    fn parse_server_time(&self, data: &Value) -> Option<i64> {
+        parse_server_time(data)
+    }
+
+    fn proves_gone(&self, code: &str) -> bool {
+        matches!(code, "50111" | KEY_NOT_FOUND)
+    }
+
+    fn check_credentials(&self, key: &str, secret: &str, passphrase: Option<&str>) -> Result<(), Invalid> {
+        if uuid::Uuid::try_parse(key).is_err() {
+            return Err(invalid(
+                Field::ApiKey,
+                "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).",
+            ));
+        }
+        if secret.len() != 32 || !secret.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid(Field::ApiSecret, "An OKX secret key is 32 hex characters (0-9, A-F)."));
+        }
+        match passphrase {
+            None => Err(invalid(Field::Passphrase, "OKX keys need the passphrase you chose when creating the key.")),
+            Some(p) if p.chars().count() > 64 => Err(invalid(
+                Field::Passphrase,
+                "That passphrase is longer than any OKX allows (64 characters at most).",
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// A UUID key and a 32-hex secret, and only with a passphrase beside them.
+    fn distinctive_shape(&self, _key: &str, _secret: &str, has_passphrase: bool) -> bool {
+        has_passphrase
+    }
+}
+
+fn build(
     endpoint: &Endpoint,
     credentials: &Credentials,
     call: &Call,
@@ -50,8 +175,8 @@ pub(crate) fn build(
         // EXPOSE: OKX wants the passphrase as typed, in a header; marked sensitive.
         Header::sensitive("OK-ACCESS-PASSPHRASE", passphrase.expose_secret()),
     ];
-    if endpoint.simulated_trading {
-        headers.push(Header::public("x-simulated-trading", "1"));
+    if let Some((name, value)) = PROFILE.environments.demo_header.filter(|_| endpoint.simulated_trading) {
+        headers.push(Header::public(name, value));
     }
     Ok(SignedRequest {
         method: call.method.clone(),
@@ -61,7 +186,7 @@ pub(crate) fn build(
     })
 }
 
-pub(crate) fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
+fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     if raw.status >= 500 {
         raw.transport_checks(OKX)?;
     }
@@ -106,11 +231,11 @@ fn error_for(code: String, message: String, raw: &RawResponse) -> ExchangeError 
     }
 }
 
-pub(crate) fn parse_server_time(data: &Value) -> Option<i64> {
+fn parse_server_time(data: &Value) -> Option<i64> {
     millis(&data[0]["ts"])
 }
 
-pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
+fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError> {
     let config =
         data.get(0).filter(|c| c.is_object()).ok_or_else(|| unexpected(OKX, "account/config returned no data"))?;
     let text = |field: &str| config[field].as_str().map(str::to_owned);
@@ -153,9 +278,58 @@ pub(crate) fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection
     })
 }
 
+/// OKX's `OK-ACCESS-TIMESTAMP`: UTC ISO-8601 with milliseconds, e.g. `2020-12-08T09:08:57.715Z`.
+pub fn okx_timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// OKX `OK-ACCESS-SIGN` = Base64(HMAC-SHA256(secret, timestamp + METHOD + requestPath + body)).
+/// For GET the query string is part of `request_path` and `body` is empty.
+pub fn okx_sign(secret: &SecretString, timestamp: &str, method: &str, request_path: &str, body: &str) -> String {
+    let prehash = format!("{timestamp}{}{request_path}{body}", method.to_ascii_uppercase());
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha256(secret, prehash.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    fn s(v: &str) -> SecretString {
+        SecretString::from(v.to_owned())
+    }
+
+    const OKX_SECRET: &str = "22582BD0CFF14C41EDBF1AB98506286D";
+
+    #[test]
+    fn okx_regression_vectors() {
+        let ts =
+            okx_timestamp(Utc.with_ymd_and_hms(2020, 12, 8, 9, 8, 57).unwrap() + chrono::Duration::milliseconds(715));
+        assert_eq!(ts, "2020-12-08T09:08:57.715Z");
+        let secret = s(OKX_SECRET);
+        assert_eq!(
+            okx_sign(&secret, &ts, "GET", "/api/v5/account/balance?ccy=BTC", ""),
+            "HiZhvSfMtWJA3uUIVXV3a/bSXNPCWvYFXoGCVS8V4zY="
+        );
+        assert_eq!(
+            okx_sign(&secret, &ts, "get", "/api/v5/account/config", ""),
+            "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA="
+        );
+        assert_eq!(
+            okx_sign(
+                &secret,
+                &ts,
+                "POST",
+                "/api/v5/account/set-leverage",
+                r#"{"instId":"BTC-USDT","lever":"5","mgnMode":"isolated"}"#
+            ),
+            "eCnnCgWLjlQ9XnpUkrcny3qNq3WW/81KNrDr/XR6Xv8="
+        );
+    }
+
+    #[test]
+    fn okx_timestamp_keeps_milliseconds_even_when_zero() {
+        assert_eq!(okx_timestamp(Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap()), "2024-01-02T03:04:05.000Z");
+    }
 
     #[test]
     fn the_documented_config_sample_parses() {

@@ -14,9 +14,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::adapter::{SelfDelete, SubKeyDelete};
 use super::request::Call;
-use super::{api_management_page, binance, bybit, okx, AccountKind, Endpoint, ExchangeClient, ExchangeError};
-use crate::model::{Exchange, Permission};
+use super::{adapter, api_management_page, Endpoint, ExchangeClient, ExchangeError};
+use crate::model::{AccountKind, Exchange};
 use crate::secret::{key_hint, Credentials};
 
 /// A key another key names as its master: stored like any other key, with its own environment.
@@ -74,14 +75,11 @@ pub enum ProofVerdict {
     NotProved(ExchangeError),
 }
 
-/// Which refusals of a key's *own* read prove that key is gone: OKX 50111/50119, Bybit 10003,
-/// Binance -2014, and Binance -2015 where the IP is ruled out (see [`proof_verdict`]).
+/// Which refusals of a key's *own* read prove that key is gone, as its adapter says (OKX
+/// 50111/50119, Bybit 10003, Binance -2014), and Binance -2015 where the IP is ruled out (see
+/// [`proof_verdict`]).
 pub(crate) fn proves_gone(exchange: Exchange, code: &str) -> bool {
-    match exchange {
-        Exchange::Okx => matches!(code, "50111" | okx::KEY_NOT_FOUND),
-        Exchange::Bybit => code == bybit::KEY_NOT_FOUND,
-        Exchange::Binance => code == "-2014",
-    }
+    adapter(exchange).proves_gone(code)
 }
 
 /// What the answer to a proof read means. Binance's -2015 means an unknown key, an IP the key does
@@ -98,14 +96,6 @@ pub(crate) fn proof_verdict(
         Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => ProofVerdict::Proved,
         Err(ExchangeError::KeyIpOrPermission { .. }) if ip_ruled_out => ProofVerdict::Proved,
         Err(e) => ProofVerdict::NotProved(e),
-    }
-}
-
-fn inspect_path(exchange: Exchange) -> &'static str {
-    match exchange {
-        Exchange::Okx => okx::INSPECT_PATH,
-        Exchange::Bybit => bybit::INSPECT_PATH,
-        Exchange::Binance => binance::INSPECT_PATH,
     }
 }
 
@@ -126,38 +116,24 @@ impl ExchangeClient {
                 )));
             }
         }
-        let (method, answer) = match exchange {
-            Exchange::Okx => {
-                match self
-                    .delete_via_master(request, okx::DELETE_SUB_KEY_PATH, "subAcct", "apiKey", "sub-account name")
-                    .await?
-                {
-                    Ok(answer) => (RevokeMethod::ViaMaster, answer),
-                    Err(manual) => return Ok(manual),
-                }
-            }
-            Exchange::Binance => {
-                match self
-                    .delete_via_master(
-                        request,
-                        binance::DELETE_SUB_KEY_PATH,
-                        "email",
-                        "subAccountApiKey",
-                        "sub-account email",
-                    )
-                    .await?
-                {
-                    Ok(answer) => (RevokeMethod::ViaMaster, answer),
-                    Err(manual) => return Ok(manual),
-                }
-            }
-            Exchange::Bybit => match request.master {
-                Some(master) => (RevokeMethod::ViaMaster, self.delete_bybit_via_master(request, master).await?),
-                None => match self.delete_bybit_self(request).await? {
-                    Ok(answer) => (RevokeMethod::SelfDelete, answer),
-                    Err(outcome) => return Ok(outcome),
-                },
+        // What the exchange's API allows decides the route: a named master deletes through the
+        // sub-key endpoint; without one, the key deletes itself where it can; else by hand.
+        let capabilities = exchange.capabilities();
+        let (method, answer) = match (request.master, &capabilities.delete_sub_key, &capabilities.delete_self) {
+            (Some(master), Some(route), _) => match self.delete_via_master(request, master, route).await? {
+                Ok(answer) => (RevokeMethod::ViaMaster, answer),
+                Err(manual) => return Ok(manual),
             },
+            (None, _, Some(route)) => match self.delete_self(request, route).await? {
+                Ok(answer) => (RevokeMethod::SelfDelete, answer),
+                Err(outcome) => return Ok(outcome),
+            },
+            (Some(_), None, _) => {
+                return Ok(manual(request, &format!("{exchange} has no API for a master key to delete a sub-account's key.")))
+            }
+            (None, _, None) => {
+                return Ok(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key.")))
+            }
         };
         self.prove(request, method, answer).await
     }
@@ -172,7 +148,7 @@ impl ExchangeClient {
         ip_ruled_out: bool,
     ) -> Result<ProofVerdict, ExchangeError> {
         endpoint.require_key_endpoints()?;
-        let answer = self.signed(endpoint, key, &Call::get(inspect_path(endpoint.exchange))).await;
+        let answer = self.signed(endpoint, key, &Call::get(endpoint.exchange.profile().paths.inspect)).await;
         match proof_verdict(endpoint.exchange, answer, ip_ruled_out) {
             ProofVerdict::NotProved(e) if e.is_transient() => Err(e),
             verdict => Ok(verdict),
@@ -218,68 +194,58 @@ impl ExchangeClient {
         }
     }
 
-    /// OKX and Binance: only a master key can delete a key, and only a sub-account's.
-    /// `Err` carries the manual checklist when no API route exists.
+    /// A master key deletes a sub-account's key. `Err` carries the manual checklist when Latchkey
+    /// lacks what the call needs (the sub-account's name or email).
     async fn delete_via_master(
         &self,
         request: &RevokeRequest<'_>,
-        path: &'static str,
-        account_param: &'static str,
-        key_param: &'static str,
-        account_noun: &str,
+        master: MasterKey<'_>,
+        route: &SubKeyDelete,
     ) -> Result<Result<DeleteAnswer, RevokeOutcome>, ExchangeError> {
-        let exchange = request.endpoint.exchange;
-        let Some(master) = request.master else {
-            return Ok(Err(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key."))));
-        };
-        let Some(sub_account) = request.sub_account.filter(|s| !s.trim().is_empty()) else {
-            return Ok(Err(manual(request, &format!("Latchkey needs the key's {account_noun} to revoke it through the master key, and none is recorded."))));
-        };
+        let mut params = Vec::new();
+        if let Some(account) = &route.account {
+            let Some(sub_account) = request.sub_account.filter(|s| !s.trim().is_empty()) else {
+                return Ok(Err(manual(
+                    request,
+                    &format!(
+                        "Latchkey needs the key's {} to revoke it through the master key, and none is recorded.",
+                        account.noun
+                    ),
+                )));
+            };
+            params.push((account.param, sub_account.trim().to_owned()));
+        }
         master.endpoint.require_key_endpoints()?;
         // EXPOSE: the API key names the key to delete; it travels only in the signed body.
-        let params = vec![
-            (account_param, sub_account.trim().to_owned()),
-            (key_param, request.key.api_key.expose_secret().to_owned()),
-        ];
-        let call = if exchange == Exchange::Binance { Call::delete(path, params) } else { Call::post(path, params) };
-        delete_answer(self.signed(master.endpoint, master.credentials, &call).await).map(Ok)
+        params.push((route.key_param, request.key.api_key.expose_secret().to_owned()));
+        delete_answer(self.signed(master.endpoint, master.credentials, &route.call(params)).await).map(Ok)
     }
 
-    async fn delete_bybit_via_master(
+    /// A key deletes itself (Bybit: a master key holding a transfer or withdrawal permission, a sub
+    /// key holding a transfer permission). Its first call is its own inspection, which picks the
+    /// route: an invalid-key refusal there is the proof read already.
+    async fn delete_self(
         &self,
         request: &RevokeRequest<'_>,
-        master: MasterKey<'_>,
-    ) -> Result<DeleteAnswer, ExchangeError> {
-        // EXPOSE: the API key names the sub key to delete; it travels only in the signed body.
-        let call =
-            Call::post(bybit::DELETE_SUB_KEY_PATH, vec![("apikey", request.key.api_key.expose_secret().to_owned())]);
-        delete_answer(self.signed(master.endpoint, master.credentials, &call).await)
-    }
-
-    /// A Bybit key may delete itself: a master key holding a transfer or withdrawal permission
-    /// (`delete-api`), a sub key holding a transfer permission (`delete-sub-api`). Its first call is
-    /// its own inspection: an invalid-key refusal there is the proof read already.
-    async fn delete_bybit_self(
-        &self,
-        request: &RevokeRequest<'_>,
+        route: &SelfDelete,
     ) -> Result<Result<DeleteAnswer, RevokeOutcome>, ExchangeError> {
+        let exchange = request.endpoint.exchange;
         let inspection = match self.inspect(request.endpoint, request.key).await {
             Ok(inspection) => inspection,
-            Err(e) if e.code().is_some_and(|c| proves_gone(Exchange::Bybit, c)) => {
+            Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => {
                 return Ok(Err(RevokeOutcome::AlreadyRevoked { proved_at: self.now() }))
             }
             Err(e) => return Err(e),
         };
-        let transfer = inspection.has(Permission::Transfer);
-        let path = match inspection.account_kind {
-            AccountKind::Master if transfer || inspection.has(Permission::Withdraw) => bybit::DELETE_SELF_PATH,
-            AccountKind::Sub if transfer => bybit::DELETE_SUB_KEY_PATH,
-            AccountKind::Sub => {
-                return Ok(Err(manual(request, "This sub-account key lacks the transfer permission Bybit requires for a key to delete itself. Name its master key in Latchkey to revoke it automatically.")))
-            }
-            _ => {
-                return Ok(Err(manual(request, "Bybit lets a master key delete itself only when it holds a transfer or withdrawal permission, and this key holds neither.")))
-            }
+        let by_kind = match inspection.account_kind {
+            AccountKind::Master => route.master.as_ref(),
+            AccountKind::Sub => route.sub.as_ref(),
+            AccountKind::Unknown => None,
+        };
+        let path = match by_kind.filter(|r| r.needs_any.iter().any(|p| inspection.has(*p))) {
+            Some(r) => r.path,
+            None if inspection.account_kind == AccountKind::Sub => return Ok(Err(manual(request, route.sub_refused))),
+            None => return Ok(Err(manual(request, route.other_refused))),
         };
         let answer = self.signed(request.endpoint, request.key, &Call::post(path, Vec::new())).await;
         delete_answer(answer).map(Ok)

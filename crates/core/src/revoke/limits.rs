@@ -6,28 +6,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use crate::exchange::ExchangeLimit;
 use crate::model::Exchange;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExchangeLimit {
-    /// At most this many calls per `window`, per calling account.
-    pub calls: usize,
-    pub window: Duration,
-    /// Requests in flight at once to this exchange.
-    pub concurrency: usize,
-}
-
 impl ExchangeLimit {
-    /// OKX `delete-apikey`: 1 request/s per user ID. Bybit `delete-api` / `delete-sub-api`: 5/s.
-    /// Binance `DELETE /sapi/v1/sub-account/subAccountApi`: weight(UID) 3000 of the 180 000/min
-    /// UID budget, about one call per second.
+    /// The exchange's documented limit for its key-deletion endpoints, from its adapter
+    /// (`Profile::limits`), e.g. OKX `delete-apikey` 1 request/s per user ID.
     pub fn documented(exchange: Exchange) -> Self {
-        let second = Duration::from_secs(1);
-        match exchange {
-            Exchange::Okx => ExchangeLimit { calls: 1, window: second, concurrency: 4 },
-            Exchange::Bybit => ExchangeLimit { calls: 5, window: second, concurrency: 8 },
-            Exchange::Binance => ExchangeLimit { calls: 1, window: second, concurrency: 4 },
-        }
+        exchange.profile().limits.revoke
     }
 }
 

@@ -46,7 +46,7 @@ use crate::audit::{Action, Event, Outcome};
 use crate::exchange::{Clock, ExchangeClient};
 use crate::guard::{Guard, GuardError};
 use crate::keychain::SecretStore;
-use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus, Permission};
+use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
 use crate::store::Store;
 use crate::Error;
 
@@ -585,8 +585,9 @@ impl RevokeEngine {
         };
         Ok(match route(key, master.as_ref()) {
             PlannedRoute::ViaMaster { .. } | PlannedRoute::SelfDelete => Schedule::Remote,
-            // Bybit asks the key itself which permissions it holds before it gives up.
-            PlannedRoute::LocalOnly if key.exchange == Exchange::Bybit => Schedule::LocalAsks,
+            // Where a key may delete itself (Bybit), the key is asked which permissions it holds
+            // before Latchkey gives up.
+            PlannedRoute::LocalOnly if key.exchange.capabilities().delete_self.is_some() => Schedule::LocalAsks,
             PlannedRoute::LocalOnly => Schedule::LocalOnly,
         })
     }
@@ -623,16 +624,15 @@ pub fn set_revoke_link(
     Ok(())
 }
 
-/// How a key is expected to be revoked: through its master, by itself (Bybit), or not by any API.
+/// How a key is expected to be revoked, as the exchange's capabilities allow: through its master
+/// (with the sub-account the master's API needs, if any), by itself, or not by any API.
 fn route(key: &KeyRecord, master: Option<&KeyRecord>) -> PlannedRoute {
-    match (master, key.exchange) {
-        (Some(m), Exchange::Bybit) => PlannedRoute::ViaMaster { master_label: m.label.clone() },
-        (Some(m), _) if key.sub_account.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
+    let capabilities = key.exchange.capabilities();
+    match master {
+        Some(m) if capabilities.delete_sub_key.as_ref().is_some_and(|r| r.ready_with(key.sub_account.as_deref())) => {
             PlannedRoute::ViaMaster { master_label: m.label.clone() }
         }
-        (None, Exchange::Bybit)
-            if key.permissions.iter().any(|p| matches!(p, Permission::Transfer | Permission::Withdraw)) =>
-        {
+        None if capabilities.delete_self.as_ref().is_some_and(|r| r.allowed_with(&key.permissions)) => {
             PlannedRoute::SelfDelete
         }
         _ => PlannedRoute::LocalOnly,

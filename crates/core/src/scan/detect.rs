@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::names::{self, classify, exchange_word, Role};
 use super::shape;
 use super::{FileType, Finding, FindingKind, BACKUP_SUFFIX};
+use crate::exchange::adapter::HeaderPart;
 use crate::model::Exchange;
 
 /// The end of a parse warning: the file is passed over, not guessed at.
@@ -285,17 +286,26 @@ fn shell_assignments(
 
 /// Exchange API headers in curl commands and scripts.
 fn headers(text: &str, lines: &Lines, kind: FindingKind, groups: &mut Groups, used: &mut HashSet<(usize, usize)>) {
+    // The adapters' credential headers (X-MBX-APIKEY, OK-ACCESS-KEY, OK-ACCESS-PASSPHRASE, …).
+    static KNOWN: LazyLock<Vec<(&'static str, Exchange, Role)>> = LazyLock::new(|| {
+        let part = |p: HeaderPart| match p {
+            HeaderPart::Key => Role::Key,
+            HeaderPart::Passphrase => Role::Passphrase,
+        };
+        Exchange::ALL
+            .into_iter()
+            .flat_map(|e| e.profile().scan.headers.iter().map(move |(name, p)| (*name, e, part(*p))))
+            .collect()
+    });
     static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?i)\b(X-MBX-APIKEY|OK-ACCESS-KEY|OK-ACCESS-PASSPHRASE|X-BAPI-API-KEY)["']?\s*[:,]\s*["']?([^\s"'\\,}]+)"#)
-            .expect("valid regex")
+        let names: Vec<String> = KNOWN.iter().map(|(name, ..)| regex::escape(name)).collect();
+        Regex::new(&format!(r#"(?i)\b({})["']?\s*[:,]\s*["']?([^\s"'\\,}}]+)"#, names.join("|"))).expect("valid regex")
     });
     for caps in HEADER.captures_iter(text) {
         let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) else { continue };
-        let (exchange, role) = match name.as_str().to_ascii_uppercase().as_str() {
-            "X-MBX-APIKEY" => (Exchange::Binance, Role::Key),
-            "OK-ACCESS-KEY" => (Exchange::Okx, Role::Key),
-            "OK-ACCESS-PASSPHRASE" => (Exchange::Okx, Role::Passphrase),
-            _ => (Exchange::Bybit, Role::Key),
+        let Some(&(_, exchange, role)) = KNOWN.iter().find(|(known, ..)| known.eq_ignore_ascii_case(name.as_str()))
+        else {
+            continue;
         };
         let span = (value.start(), value.end());
         if !used.insert(span) {
@@ -620,9 +630,9 @@ fn evaluate(c: Candidate, file_exchange: Option<Exchange>, backup: bool) -> Opti
     if !(key_ok || secret_ok) || (!c.named && !complete) {
         return None;
     }
-    // A lone UUID is as likely a session or request id as an OKX key: only with its secret or
-    // passphrase beside it.
-    if exchange == Exchange::Okx && !secret_ok && !pass_ok {
+    // Where a lone key proves little (a UUID is as likely a session or request id as an OKX key):
+    // only with its secret or passphrase beside it.
+    if !exchange.profile().scan.lone_key_counts && !secret_ok && !pass_ok {
         return None;
     }
     let keep = |h: &Hit| match h.role {

@@ -47,12 +47,8 @@ pub(crate) fn words(name: &str) -> Vec<String> {
 
 /// The exchange a word or a ccxt id names. Binance US is another exchange with other keys.
 pub(crate) fn exchange_word(word: &str) -> Option<Exchange> {
-    match word.to_ascii_uppercase().as_str() {
-        "OKX" | "OKEX" | "OKEX5" => Some(Exchange::Okx),
-        "BYBIT" => Some(Exchange::Bybit),
-        "BINANCE" | "BINANCEUSDM" | "BINANCECOINM" => Some(Exchange::Binance),
-        _ => None,
-    }
+    let word = word.to_ascii_uppercase();
+    Exchange::ALL.into_iter().find(|e| e.profile().scan.names.contains(&word.as_str()))
 }
 
 /// Words around a generic name that still mean "the exchange credentials of this bot".

@@ -8,17 +8,9 @@ use crate::model::Exchange;
 use crate::validate::{self, Field};
 
 /// Stand-ins for the part that is not being checked, so one part can be tested alone with the same
-/// rules as a full set. They never leave this module.
+/// rules as a full set: the adapter's well-shaped sample. They never leave this module.
 fn dummies(exchange: Exchange) -> (&'static str, &'static str, Option<&'static str>) {
-    match exchange {
-        Exchange::Okx => ("00000000-0000-4000-8000-000000000000", "00000000000000000000000000000000", Some("p")),
-        Exchange::Binance => (
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
-            None,
-        ),
-        Exchange::Bybit => ("AAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", None),
-    }
+    exchange.profile().scan.sample
 }
 
 fn s(v: &str) -> SecretString {
@@ -60,20 +52,12 @@ pub(crate) fn passphrase_ok(pass: &str) -> bool {
 }
 
 /// The exchange a generic `API_KEY` / `API_SECRET` pair belongs to, from the values' shapes alone.
-/// Only distinctive shapes count: OKX (UUID + 32 hex, and it must come with a passphrase), Binance
-/// (64 + 64) and Bybit's usual 18 + 36.
+/// Only distinctive shapes count (each adapter's `distinctive_shape`: OKX's UUID + 32 hex with a
+/// passphrase, Binance's 64 + 64, Bybit's usual 18 + 36), and they exclude each other.
 pub(crate) fn exchange_by_shape(key: &str, secret: &str, has_passphrase: bool) -> Option<Exchange> {
-    let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());
-    if has_passphrase && key_ok(Exchange::Okx, key) && secret_ok(Exchange::Okx, secret) {
-        return Some(Exchange::Okx);
-    }
-    if key.len() == 64 && secret.len() == 64 && alnum(key) && alnum(secret) {
-        return Some(Exchange::Binance).filter(|&e| key_ok(e, key) && secret_ok(e, secret));
-    }
-    if key.len() == 18 && secret.len() == 36 && alnum(key) && alnum(secret) {
-        return Some(Exchange::Bybit).filter(|&e| key_ok(e, key) && secret_ok(e, secret));
-    }
-    None
+    Exchange::ALL
+        .into_iter()
+        .find(|&e| e.adapter().distinctive_shape(key, secret, has_passphrase) && key_ok(e, key) && secret_ok(e, secret))
 }
 
 const PLACEHOLDER_WORDS: &[&str] = &[

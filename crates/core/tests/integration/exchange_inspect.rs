@@ -4,8 +4,8 @@
 use crate::exchange_support;
 
 use exchange_support::*;
-use latchkey_core::exchange::{AccountKind, ClientConfig, Endpoint, ExchangeError};
-use latchkey_core::model::{Environment, Exchange, Permission};
+use latchkey_core::exchange::{ClientConfig, Endpoint, ExchangeError};
+use latchkey_core::model::{AccountKind, Environment, Exchange, Permission};
 use latchkey_core::risk::{self, Severity};
 use latchkey_core::validate;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use exchange_sim::{Seed, Sim, SimExchange, SimHandle, SimKey};
+use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use latchkey_core::exchange::{ClientConfig, Clock, Endpoint, ExchangeClient};
 use latchkey_core::model::Exchange;
 use latchkey_core::secret::Credentials;
@@ -40,11 +40,7 @@ pub fn seed_key(label: &str) -> SimKey {
 }
 
 pub fn exchange(key: &SimKey) -> Exchange {
-    match key.exchange {
-        SimExchange::Okx => Exchange::Okx,
-        SimExchange::Bybit => Exchange::Bybit,
-        SimExchange::Binance => Exchange::Binance,
-    }
+    key.exchange.id().parse::<Exchange>().unwrap()
 }
 
 pub fn creds(key: &SimKey) -> Credentials {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use exchange_sim::{Seed, Sim, SimExchange, SimHandle, SimKey};
+use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{totp, Guard, GuardConfig, GuardSecretStore, HashCost};
 use latchkey_core::keychain::memory::MemoryStore;
@@ -130,16 +130,7 @@ pub fn record(key: &SimKey, base_url: &str, master: Option<KeyId>, sub_account: 
         sub_account: sub_account.map(str::to_owned),
         // As the wizard saves a key: checked with the exchange from this computer.
         verified_at: Some(Utc::now()),
-        ..KeyRecord::sample(
-            match key.exchange {
-                SimExchange::Okx => Exchange::Okx,
-                SimExchange::Bybit => Exchange::Bybit,
-                SimExchange::Binance => Exchange::Binance,
-            },
-            &key.label,
-            Utc::now(),
-            90,
-        )
+        ..KeyRecord::sample(key.exchange.id().parse::<Exchange>().unwrap(), &key.label, Utc::now(), 90)
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Exchange, Permission};
+use super::{Exchange, Permission};
 use ts_rs::TS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -58,6 +58,7 @@ impl KeyInspection {
     }
 }
 
+/// Sorted and without duplicates, as [`KeyInspection::permissions`] holds them.
 pub(crate) fn normalized(mut permissions: Vec<Permission>) -> Vec<Permission> {
     permissions.sort();
     permissions.dedup();

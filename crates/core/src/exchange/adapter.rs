@@ -1,0 +1,266 @@
+//! What an exchange is to Latchkey: one [`Adapter`] per exchange, in one module (`okx.rs`,
+//! `bybit.rs`, `binance.rs`), found through the registry ([`super::adapter`]). The adapter signs,
+//! names its hosts and pages, reads its answers, maps its error codes, and says what its API allows
+//! for a key ([`Capabilities`]); the engines (revoke, rotation, risk, scan, validation) read those
+//! and never ask which exchange it is.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::request::{Call, RawResponse, SignedRequest};
+use super::{Endpoint, ExchangeError};
+use crate::model::{Exchange, KeyInspection, Permission};
+use crate::secret::Credentials;
+use crate::validate::Invalid;
+
+/// One exchange. Pure functions only: the client does the network and the clock. Crate-private,
+/// as the request shapes it works on are; its facts are public through [`Profile`].
+pub(crate) trait Adapter: Send + Sync {
+    /// Names, hosts, pages, limits, capabilities: the facts, as data.
+    fn profile(&self) -> &'static Profile;
+
+    /// The request as the exchange wants it signed. `now` is already corrected for clock skew.
+    fn sign(
+        &self,
+        endpoint: &Endpoint,
+        credentials: &Credentials,
+        call: &Call,
+        now: DateTime<Utc>,
+        recv_window_ms: u32,
+    ) -> Result<SignedRequest, ExchangeError>;
+
+    /// The envelope check and the error-code mapping every answer goes through: the payload on
+    /// success, a typed error otherwise.
+    fn interpret(&self, raw: &RawResponse) -> Result<Value, ExchangeError>;
+
+    /// The payload of the inspection call ([`Paths::inspect`]) as a [`KeyInspection`].
+    fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError>;
+
+    /// Unix milliseconds from the payload of the public time call ([`Paths::server_time`]).
+    fn parse_server_time(&self, data: &Value) -> Option<i64>;
+
+    /// Whether this refusal *of a key's own signed read* proves that key no longer exists. Only
+    /// the exchange's invalid-key codes qualify; a refusal of a call signed by another key (a
+    /// master) proves nothing about the key it names.
+    fn proves_gone(&self, code: &str) -> bool;
+
+    /// The exchange's own shape rules for a credential set, after the shared checks in
+    /// [`crate::validate::credentials`] (non-empty, no whitespace, key differs from secret).
+    fn check_credentials(&self, key: &str, secret: &str, passphrase: Option<&str>) -> Result<(), Invalid>;
+
+    /// Whether a generic `API_KEY` / `API_SECRET` pair found by the scanner has this exchange's
+    /// distinctive shape (so the pair is attributed to it with no name to go by).
+    fn distinctive_shape(&self, key: &str, secret: &str, has_passphrase: bool) -> bool;
+}
+
+/// An exchange's facts, as data.
+#[derive(Debug)]
+pub struct Profile {
+    pub exchange: Exchange,
+    /// The machine name: `okx`; also the CLI's `--exchange` value and the JSON value.
+    pub id: &'static str,
+    /// What people call it: `OKX`.
+    pub name: &'static str,
+    /// Whether a key comes with a passphrase chosen at creation.
+    pub passphrase: bool,
+    pub environments: Environments,
+    pub paths: Paths,
+    pub limits: Limits,
+    pub capabilities: Capabilities,
+    pub scan: ScanFacts,
+    /// Where the facts come from (`/work/shared/reference/exchange-keys.md` cites each source).
+    pub sources: &'static [&'static str],
+}
+
+/// Where the exchange lives. A custom base URL (proxy, regional host, simulator) is the third
+/// environment; [`Endpoint`] resolves all three.
+#[derive(Debug)]
+pub struct Environments {
+    pub live_url: &'static str,
+    pub demo_url: &'static str,
+    /// A header demo requests carry (OKX demo trading shares the live host).
+    pub demo_header: Option<(&'static str, &'static str)>,
+    /// When the demo environment lacks the key endpoints (inspect, revoke): why, for the user.
+    pub demo_lacks_key_endpoints: Option<&'static str>,
+    /// The web pages where a person deletes API keys, live and demo.
+    pub api_page: &'static str,
+    pub api_page_demo: &'static str,
+}
+
+/// The calls every exchange has.
+#[derive(Debug)]
+pub struct Paths {
+    /// The calling key's own inspection: also the harmless read that proves a revoke.
+    pub inspect: &'static str,
+    /// The public server time, for clock-skew correction.
+    pub server_time: &'static str,
+}
+
+/// The exchange's documented rate limits, as Latchkey keeps under them.
+#[derive(Debug)]
+pub struct Limits {
+    /// The key-deletion endpoints, per calling account.
+    pub revoke: ExchangeLimit,
+    /// The gap between two background inspections, well inside the documented limit.
+    pub inspect_spacing: Duration,
+    /// The documented limits, in words, for the capabilities table.
+    pub documented: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExchangeLimit {
+    /// At most this many calls per `window`, per calling account.
+    pub calls: usize,
+    pub window: Duration,
+    /// Requests in flight at once to this exchange.
+    pub concurrency: usize,
+}
+
+/// Whether the exchange's API documents something. `Unknown`: nothing read confirms or denies it
+/// (UNCONFIRMED in the reference), so Latchkey treats it as not available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Support {
+    pub fn is_yes(self) -> bool {
+        self == Support::Yes
+    }
+}
+
+/// What the exchange's API allows for a key. Revoke and rotation read this; nothing else decides
+/// by the exchange's name.
+#[derive(Debug)]
+pub struct Capabilities {
+    /// The calling key can read its own permissions and IP whitelist.
+    pub inspect: Support,
+    /// A key can delete itself, and how.
+    pub delete_self: Option<SelfDelete>,
+    /// A master key can delete a sub-account's key, and how.
+    pub delete_sub_key: Option<SubKeyDelete>,
+    /// A master key can list a sub-account's keys.
+    pub list_sub_keys: Support,
+    /// A master key can create a key for a sub-account.
+    pub create_sub_key: Support,
+    /// A master key can change a sub-account key's IP whitelist / permissions.
+    pub modify_sub_key_ips: Support,
+    pub modify_sub_key_permissions: Support,
+    /// What a master can grant a new sub-account key; `None`: unknown.
+    pub grantable: Option<&'static [Permission]>,
+    /// When the exchange invalidates keys by itself; `None`: unknown.
+    pub expiry: Option<&'static [ExpiryRule]>,
+}
+
+/// A key deleting itself. The route depends on whether it is a master or a sub-account key and on
+/// the permissions it holds, which the key's own inspection tells.
+#[derive(Debug)]
+pub struct SelfDelete {
+    pub master: Option<SelfDeleteRoute>,
+    pub sub: Option<SelfDeleteRoute>,
+    /// The manual checklist's reason for a sub key without the needed permission.
+    pub sub_refused: &'static str,
+    /// The reason for any other key (a master without the permission, or an unknown kind).
+    pub other_refused: &'static str,
+}
+
+#[derive(Debug)]
+pub struct SelfDeleteRoute {
+    pub path: &'static str,
+    /// The key needs one of these permissions to call it.
+    pub needs_any: &'static [Permission],
+}
+
+impl SelfDelete {
+    /// Whether a key with these permissions may delete itself by one of the routes.
+    pub fn allowed_with(&self, permissions: &[Permission]) -> bool {
+        [&self.master, &self.sub].into_iter().flatten().any(|r| r.needs_any.iter().any(|p| permissions.contains(p)))
+    }
+}
+
+/// A master key deleting a sub-account's key.
+#[derive(Debug)]
+pub struct SubKeyDelete {
+    pub path: &'static str,
+    pub method: DeleteMethod,
+    /// The parameter naming the sub-account, and what the user calls it; `None` when the key alone
+    /// identifies it (Bybit).
+    pub account: Option<AccountParam>,
+    /// The parameter carrying the API key to delete.
+    pub key_param: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteMethod {
+    Post,
+    Delete,
+}
+
+#[derive(Debug)]
+pub struct AccountParam {
+    pub param: &'static str,
+    /// e.g. "sub-account name", in "Latchkey needs the key's sub-account name…".
+    pub noun: &'static str,
+}
+
+impl SubKeyDelete {
+    /// Whether Latchkey knows enough to call it for a key with this recorded sub-account.
+    pub fn ready_with(&self, sub_account: Option<&str>) -> bool {
+        self.account.is_none() || sub_account.is_some_and(|s| !s.trim().is_empty())
+    }
+
+    pub(crate) fn call(&self, params: Vec<(&'static str, String)>) -> Call {
+        match self.method {
+            DeleteMethod::Post => Call::post(self.path, params),
+            DeleteMethod::Delete => Call::delete(self.path, params),
+        }
+    }
+}
+
+/// One way an exchange invalidates keys without being asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpiryRule {
+    /// Live keys with one of `permissions` and no IP binding expire after `days` without use.
+    IdleWithoutIp { days: i64, permissions: &'static [Permission] },
+    /// Keys with no IP binding stop working after `days` ("No ip bound api key will be invalid
+    /// after 90 days").
+    WithoutIp { days: i64 },
+    /// Keys stop working `days` after the account password changes.
+    AfterPasswordChange { days: i64 },
+    /// The inspection reports the key's expiry date ([`KeyInspection::expires_at`]).
+    Reported,
+}
+
+impl Capabilities {
+    /// The idle-expiry rule, if the exchange has one: its days and the permissions it applies to.
+    pub fn idle_expiry(&self) -> Option<(i64, &'static [Permission])> {
+        self.expiry?.iter().find_map(|rule| match rule {
+            ExpiryRule::IdleWithoutIp { days, permissions } => Some((*days, *permissions)),
+            _ => None,
+        })
+    }
+}
+
+/// What the scanner needs to recognise the exchange's credentials in files.
+#[derive(Debug)]
+pub struct ScanFacts {
+    /// Words and ccxt ids that name the exchange in variable names (`OKX_API_KEY`, `okex5`).
+    pub names: &'static [&'static str],
+    /// HTTP headers that carry a credential in curl commands and scripts.
+    pub headers: &'static [(&'static str, HeaderPart)],
+    /// A lone API key, without its secret or passphrase beside it, counts as a finding. Not for
+    /// OKX: a UUID alone is as likely a session or request id.
+    pub lone_key_counts: bool,
+    /// A well-shaped stand-in credential set, to test one part alone with the full rules.
+    pub sample: (&'static str, &'static str, Option<&'static str>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderPart {
+    Key,
+    Passphrase,
+}

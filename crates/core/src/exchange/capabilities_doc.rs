@@ -1,0 +1,154 @@
+//! `docs/CAPABILITIES.md`: what each exchange's API allows for a key and what Latchkey does with
+//! it, generated from the adapters' [`Capabilities`] so a user can read it before adding a key. A
+//! test keeps the committed file current (`LATCHKEY_BLESS=1` rewrites it).
+
+use super::adapter::{Capabilities, DeleteMethod, ExpiryRule, Profile, Support};
+use crate::model::{Exchange, Permission};
+
+/// The whole document.
+pub fn capabilities_markdown() -> String {
+    let profiles: Vec<&Profile> = Exchange::ALL.into_iter().map(Exchange::profile).collect();
+    let mut out = String::from(
+        "# What Latchkey can do for each exchange\n\n\
+         Generated from the exchange adapters (`crates/core/src/exchange/<exchange>.rs`) by a test that fails\n\
+         when this file is out of date (`LATCHKEY_BLESS=1 cargo test -p latchkey-core --lib capabilities` rewrites it).\n\
+         \"yes\" and \"no\" are what the exchange documents; \"unknown\" means nothing read confirms it, and Latchkey\n\
+         treats it as not available. Latchkey uses inspection (the Add key check, re-checks, the daily look) and\n\
+         deletion (emergency revoke, retiring a rotated key); creating and changing keys are listed for what\n\
+         comes next.\n\n",
+    );
+    let header: Vec<&str> = profiles.iter().map(|p| p.name).collect();
+    out.push_str(&format!("| | {} |\n", header.join(" | ")));
+    out.push_str(&format!("| --- |{}\n", " --- |".repeat(profiles.len())));
+    let mut row = |what: &str, cell: &dyn Fn(&Profile) -> String| {
+        let cells: Vec<String> = profiles.iter().map(|p| cell(p).replace('|', "\\|")).collect();
+        out.push_str(&format!("| {what} | {} |\n", cells.join(" | ")));
+    };
+    row("Inspect the calling key", &|p| support(p.capabilities.inspect).to_owned());
+    row("Revoke: a key deletes itself", &|p| delete_self(&p.capabilities));
+    row("Revoke: a master deletes a sub-account key", &|p| delete_sub_key(&p.capabilities));
+    row("Revoke when neither applies", &|p| format!("a checklist that links {}", p.environments.api_page));
+    row("A master lists a sub-account's keys", &|p| support(p.capabilities.list_sub_keys).to_owned());
+    row("A master creates a sub-account key", &|p| support(p.capabilities.create_sub_key).to_owned());
+    row("A master changes a sub key's IP whitelist", &|p| support(p.capabilities.modify_sub_key_ips).to_owned());
+    row("A master changes a sub key's permissions", &|p| support(p.capabilities.modify_sub_key_permissions).to_owned());
+    row("Permissions a master can grant a new sub key", &|p| match p.capabilities.grantable {
+        Some(permissions) => permission_list(permissions),
+        None => "unknown".to_owned(),
+    });
+    row("Keys expire by themselves", &|p| match p.capabilities.expiry {
+        Some([]) => "no".to_owned(),
+        Some(rules) => rules.iter().map(expiry).collect::<Vec<_>>().join("; "),
+        None => "unknown".to_owned(),
+    });
+    row("Passphrase", &|p| if p.passphrase { "yes" } else { "no" }.to_owned());
+    row("Demo / testnet", &demo);
+    row("Documented rate limits", &|p| p.limits.documented.to_owned());
+    out.push_str("\nSources (cited in detail in the project's exchange-keys reference):\n\n");
+    for p in &profiles {
+        out.push_str(&format!("- {}: {}\n", p.name, p.sources.join("; ")));
+    }
+    out
+}
+
+fn support(s: Support) -> &'static str {
+    match s {
+        Support::Yes => "yes",
+        Support::No => "no",
+        Support::Unknown => "unknown",
+    }
+}
+
+fn permission_list(permissions: &[Permission]) -> String {
+    let names: Vec<String> = permissions.iter().map(|p| format!("{p:?}")).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn delete_self(c: &Capabilities) -> String {
+    let Some(route) = &c.delete_self else { return "no".to_owned() };
+    let mut ways = Vec::new();
+    for (kind, r) in [("master key", &route.master), ("sub key", &route.sub)] {
+        if let Some(r) = r {
+            ways.push(format!(
+                "{kind} holding {} (`POST {}`)",
+                permission_list(r.needs_any).replace(", ", " or "),
+                r.path
+            ));
+        }
+    }
+    format!("yes: {}", ways.join("; "))
+}
+
+fn delete_sub_key(c: &Capabilities) -> String {
+    let Some(route) = &c.delete_sub_key else { return "no".to_owned() };
+    let method = match route.method {
+        DeleteMethod::Post => "POST",
+        DeleteMethod::Delete => "DELETE",
+    };
+    match &route.account {
+        Some(account) => format!("yes (`{method} {}`; Latchkey needs the key's {})", route.path, account.noun),
+        None => format!("yes (`{method} {}`)", route.path),
+    }
+}
+
+fn expiry(rule: &ExpiryRule) -> String {
+    match rule {
+        ExpiryRule::IdleWithoutIp { days, permissions } => format!(
+            "after {days} days without use, when not bound to IPs and holding {} (live keys)",
+            permission_list(permissions).replace(", ", " or ")
+        ),
+        ExpiryRule::WithoutIp { days } => format!("after {days} days when not bound to IPs"),
+        ExpiryRule::AfterPasswordChange { days } => format!("{days} days after the account password changes"),
+        ExpiryRule::Reported => "the inspection reports the expiry date".to_owned(),
+    }
+}
+
+fn demo(p: &Profile) -> String {
+    let e = &p.environments;
+    let mut text =
+        if e.demo_url == e.live_url { "demo trading on the live host".to_owned() } else { format!("`{}`", e.demo_url) };
+    if let Some((name, value)) = e.demo_header {
+        text.push_str(&format!(" (header `{name}: {value}`)"));
+    }
+    if e.demo_lacks_key_endpoints.is_some() {
+        text.push_str("; no key endpoints there, so demo keys can be neither inspected nor revoked through the API");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_doc_is_current() {
+        let doc = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CAPABILITIES.md");
+        let table = capabilities_markdown();
+        if std::env::var_os("LATCHKEY_BLESS").is_some() {
+            std::fs::write(&doc, &table).expect("docs/ is writable");
+        }
+        let committed = std::fs::read_to_string(&doc).unwrap_or_default();
+        assert!(
+            committed == table,
+            "docs/CAPABILITIES.md is out of date: review the adapters' capabilities and run \
+             LATCHKEY_BLESS=1 cargo test -p latchkey-core --lib capabilities\n\n{table}"
+        );
+    }
+
+    #[test]
+    fn unknown_facts_are_shown_as_unknown() {
+        // Binance's key expiry is UNCONFIRMED in the reference: never shown as "no".
+        let doc = capabilities_markdown();
+        let cells = |prefix: &str| -> Vec<String> {
+            let line = doc.lines().find(|l| l.starts_with(prefix)).expect("the row");
+            line.split(" | ").map(|c| c.trim_matches(|ch| ch == '|' || ch == ' ').to_owned()).collect()
+        };
+        let column = cells("| | ").iter().position(|c| c == "Binance").expect("a Binance column");
+        assert_eq!(cells("| Keys expire by themselves")[column], "unknown");
+        assert!(Exchange::Binance.capabilities().expiry.is_none());
+    }
+}
