@@ -30,7 +30,8 @@ install_tools() {
 
 ui_tests() {
   build_ui
-  (cd ui && npm test)
+  # eslint (type-aware) and prettier, then the unit tests.
+  (cd ui && npm run lint && npm test)
 }
 
 rust_build() {

@@ -11,13 +11,27 @@ const lock = JSON.parse(readFileSync(path, 'utf8'));
 const pkgs = lock.packages;
 
 const OS = ['darwin', 'linux', 'win32', 'freebsd', 'openbsd', 'netbsd', 'android', 'sunos', 'aix', 'openharmony'];
-const CPU = { arm64: 'arm64', x64: 'x64', ia32: 'ia32', arm: 'arm', riscv64: 'riscv64', loong64: 'loong64', ppc64: 'ppc64', s390x: 's390x', mips64el: 'mips64el' };
+const CPU = {
+  arm64: 'arm64',
+  x64: 'x64',
+  ia32: 'ia32',
+  arm: 'arm',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+  ppc64: 'ppc64',
+  s390x: 's390x',
+  mips64el: 'mips64el',
+};
 
 function platformOf(name) {
   const tokens = name.split('/').pop().split('-');
   const os = tokens.find((t) => OS.includes(t));
   const cpu = tokens.map((t) => CPU[t]).find(Boolean);
-  const libc = tokens.some((t) => t.startsWith('musl')) ? 'musl' : tokens.some((t) => t.startsWith('gnu')) && os === 'linux' ? 'glibc' : undefined;
+  const libc = tokens.some((t) => t.startsWith('musl'))
+    ? 'musl'
+    : tokens.some((t) => t.startsWith('gnu')) && os === 'linux'
+      ? 'glibc'
+      : undefined;
   return os && cpu ? { os, cpu, libc } : null;
 }
 
@@ -42,6 +56,8 @@ for (const [where, entry] of Object.entries(pkgs)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+lock.packages = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+);
 writeFileSync(path, JSON.stringify(lock, null, 2) + '\n');
 console.log(`added ${added} platform entries`);

@@ -130,7 +130,12 @@ function install(): void {
         const id = (args as { id: string }).id;
         if (backend.rejectOnVerify) {
           backend.keys = backend.keys.map((k) => (k.id === id ? { ...k, status: 'rejected' } : k));
-          throw { kind: 'exchange', code: 'invalid_key', field: 'apiKey', message: 'Bybit does not recognise this API key (10003).' };
+          throw {
+            kind: 'exchange',
+            code: 'invalid_key',
+            field: 'apiKey',
+            message: 'Bybit does not recognise this API key (10003).',
+          };
         }
         if (backend.verifyError) {
           const e = backend.verifyError;
@@ -139,7 +144,7 @@ function install(): void {
         }
         const i = backend.keys.findIndex((k) => k.id === id);
         if (i < 0) throw { kind: 'not_found', message: 'No key with that id.' };
-        backend.keys[i] = verified(backend.keys[i]!, NOW.toISOString());
+        backend.keys[i] = verified(backend.keys[i], NOW.toISOString());
         return structuredClone(backend.keys[i]);
       }
       case 'delete_key': {
@@ -161,7 +166,15 @@ function install(): void {
         const orphan = backend.orphans.find((o) => o.id === id);
         const exchange = input.exchange ?? orphan?.exchange;
         if (!orphan || !exchange) throw { kind: 'invalid', field: 'exchange', message: 'Choose the exchange.' };
-        const r = record({ exchange, label: input.label ?? orphan.label ?? 'restored', environment: orphan.environment ?? { kind: 'live' }, rotationDays: 90 }, id);
+        const r = record(
+          {
+            exchange,
+            label: input.label ?? orphan.label ?? 'restored',
+            environment: orphan.environment ?? { kind: 'live' },
+            rotationDays: 90,
+          },
+          id,
+        );
         backend.keys.push(r);
         backend.orphans = backend.orphans.filter((o) => o.id !== id);
         return { key: r, warning: null };
@@ -171,13 +184,13 @@ function install(): void {
         if (code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
         backend.orphans = backend.orphans.filter((o) => o.id !== id);
         return null;
-
       }
       case 'set_bots_allowed': {
         const { id, allowed, code } = args as { id: string; allowed: boolean; code: string | null };
-        if (allowed && code !== '123456') throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
+        if (allowed && code !== '123456')
+          throw { kind: 'guard', message: 'Wrong code: check the time on this computer and try again.' };
         const i = backend.keys.findIndex((k) => k.id === id);
-        backend.keys[i] = { ...backend.keys[i]!, botsAllowed: allowed };
+        backend.keys[i] = { ...backend.keys[i], botsAllowed: allowed };
         return structuredClone(backend.keys[i]);
       }
       default:
@@ -206,7 +219,8 @@ const flush = async () => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
 };
 const verifyState = () => $('#verify-result').getAttribute('data-state');
-const codes = (root: ParentNode) => [...root.querySelectorAll<HTMLElement>('.finding')].map((f) => [f.dataset.code, f.dataset.severity]);
+const codes = (root: ParentNode) =>
+  [...root.querySelectorAll<HTMLElement>('.finding')].map((f) => [f.dataset.code, f.dataset.severity]);
 
 function type(sel: string, value: string): void {
   const el = $<HTMLInputElement | HTMLSelectElement>(sel);
@@ -270,13 +284,40 @@ describe('dashboard', () => {
 
   it('lists keys with label, exchange, hint, age, environment and status', async () => {
     backend.keys = [
-      { ...record({ exchange: 'bybit', label: 'bybit <b>bot</b>', environment: { kind: 'demo' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90 }, 'k1') },
-      { ...record({ exchange: 'binance', label: 'hodl', environment: { kind: 'live' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90 }, 'k2'), status: 'quarantined' },
+      {
+        ...record(
+          {
+            exchange: 'bybit',
+            label: 'bybit <b>bot</b>',
+            environment: { kind: 'demo' },
+            apiKey: '',
+            apiSecret: '',
+            passphrase: null,
+            rotationDays: 90,
+          },
+          'k1',
+        ),
+      },
+      {
+        ...record(
+          {
+            exchange: 'binance',
+            label: 'hodl',
+            environment: { kind: 'live' },
+            apiKey: '',
+            apiSecret: '',
+            passphrase: null,
+            rotationDays: 90,
+          },
+          'k2',
+        ),
+        status: 'quarantined',
+      },
     ];
     await app.refresh();
     const cards = [...document.querySelectorAll<HTMLElement>('[data-testid=key-card]')];
     expect(cards.map((c) => c.dataset.label)).toEqual(['bybit <b>bot</b>', 'hodl']);
-    const first = cards[0]!;
+    const first = cards[0];
     expect(first.querySelector('.key-label')?.textContent).toBe('bybit <b>bot</b>');
     expect(first.querySelector('b')).toBeNull();
     expect(first.querySelector('.key-exchange')?.textContent).toBe('Bybit');
@@ -284,8 +325,8 @@ describe('dashboard', () => {
     expect(first.querySelector('.key-status')?.textContent).toBe('Active');
     expect(first.textContent).toContain('added 3 days ago');
     expect(first.textContent).toContain('Demo / testnet');
-    expect(cards[1]!.querySelector('.key-status')?.textContent).toBe('Quarantined');
-    expect(cards[1]!.querySelector('.key-env')).toBeNull();
+    expect(cards[1].querySelector('.key-status')?.textContent).toBe('Quarantined');
+    expect(cards[1].querySelector('.key-env')).toBeNull();
     expect(document.querySelector('#empty-state')).toBeNull();
   });
 
@@ -298,7 +339,20 @@ describe('dashboard', () => {
   });
 
   it('deletes a key after confirmation with a 2FA code', async () => {
-    backend.keys = [record({ exchange: 'okx', label: 'gone', environment: { kind: 'live' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90 }, 'k9')];
+    backend.keys = [
+      record(
+        {
+          exchange: 'okx',
+          label: 'gone',
+          environment: { kind: 'live' },
+          apiKey: '',
+          apiSecret: '',
+          passphrase: null,
+          rotationDays: 90,
+        },
+        'k9',
+      ),
+    ];
     await app.refresh();
     click('[data-testid=key-card][data-label=gone] .delete-key');
     expect(document.activeElement?.id).toBe('guard-code');
@@ -323,7 +377,10 @@ describe('dashboard', () => {
     type('#guard-code', ' 123 456 ');
     click('#confirm-delete');
     await flush();
-    expect(backend.calls.filter((c) => c.cmd === 'delete_key').map((c) => c.args)).toEqual([{ id: 'k9', code: '654321' }, { id: 'k9', code: '123456' }]);
+    expect(backend.calls.filter((c) => c.cmd === 'delete_key').map((c) => c.args)).toEqual([
+      { id: 'k9', code: '654321' },
+      { id: 'k9', code: '123456' },
+    ]);
     expect(document.querySelector('#delete-dialog')).toBeNull();
     expect(document.querySelector('[data-testid=key-card]')).toBeNull();
     expect($('#empty-state')).toBeTruthy();
@@ -351,7 +408,7 @@ describe('add key wizard', () => {
 
     const adds = backend.calls.filter((c) => c.cmd === 'add_key');
     expect(adds).toHaveLength(1);
-    expect(adds[0]!.args).toEqual({
+    expect(adds[0].args).toEqual({
       input: {
         exchange: 'okx',
         label: 'okx-bot-main',
@@ -401,7 +458,13 @@ describe('add key wizard', () => {
       },
     });
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
-      input: { exchange: 'binance', environment: { kind: 'live' }, apiKey: BINANCE_KEY, apiSecret: BINANCE_SECRET, passphrase: null },
+      input: {
+        exchange: 'binance',
+        environment: { kind: 'live' },
+        apiKey: BINANCE_KEY,
+        apiSecret: BINANCE_SECRET,
+        passphrase: null,
+      },
     });
   });
 
@@ -467,7 +530,20 @@ describe('add key wizard', () => {
   });
 
   it('catches a label already in use before saving', async () => {
-    backend.keys = [record({ exchange: 'okx', label: 'OKX-bot-main', environment: { kind: 'live' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90 }, 'k1')];
+    backend.keys = [
+      record(
+        {
+          exchange: 'okx',
+          label: 'OKX-bot-main',
+          environment: { kind: 'live' },
+          apiKey: '',
+          apiSecret: '',
+          passphrase: null,
+          rotationDays: 90,
+        },
+        'k1',
+      ),
+    ];
     await app.refresh();
     await fillOkx('okx-bot-main');
     expect(step()).toBe('details');
@@ -492,7 +568,7 @@ describe('add key wizard', () => {
     await flush();
     const adds = backend.calls.filter((c) => c.cmd === 'add_key');
     expect(adds).toHaveLength(2);
-    expect((adds[1]!.args as { input: AddKeyInput }).input.label).toBe('okx-bot-2');
+    expect((adds[1].args as { input: AddKeyInput }).input.label).toBe('okx-bot-2');
     expect($('[data-testid=key-card][data-label=okx-bot-2]')).toBeTruthy();
   });
 
@@ -511,7 +587,10 @@ describe('add key wizard', () => {
   it('shows a Rust error without a field in the banner inside the wizard', async () => {
     await fillOkx();
     await flush();
-    backend.addError = { kind: 'keychain', message: 'No keychain available: unlock your login keyring or start gnome-keyring/KWallet.' };
+    backend.addError = {
+      kind: 'keychain',
+      message: 'No keychain available: unlock your login keyring or start gnome-keyring/KWallet.',
+    };
     click('#wizard-save');
     await flush();
     expect(step()).toBe('confirm');
@@ -627,7 +706,11 @@ describe('verify with the exchange', () => {
     expect($<HTMLButtonElement>('#wizard-save').disabled).toBe(false);
     expect(document.activeElement?.id).toBe('wizard-save');
     const result = $('#verify-result');
-    expect([...result.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual(['read', 'trade', 'withdraw']);
+    expect([...result.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual([
+      'read',
+      'trade',
+      'withdraw',
+    ]);
     expect(result.querySelector('.permission[data-permission=withdraw]')?.classList.contains('permission-withdraw')).toBe(true);
     expect(result.querySelector('.permission[data-permission=read]')?.classList.contains('permission-withdraw')).toBe(false);
     expect($('#verify-ips').textContent).toBe('No IP whitelist');
@@ -644,7 +727,14 @@ describe('verify with the exchange', () => {
 
     click('#wizard-save');
     await flush();
-    expect(backend.calls.map((c) => c.cmd).filter((c) => c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings' && c !== 'orphan_keys')).toEqual(['inspect_credentials', 'add_key']);
+    expect(
+      backend.calls
+        .map((c) => c.cmd)
+        .filter(
+          (c) =>
+            c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings' && c !== 'orphan_keys',
+        ),
+    ).toEqual(['inspect_credentials', 'add_key']);
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({
       input: {
         exchange: 'okx',
@@ -668,7 +758,15 @@ describe('verify with the exchange', () => {
     expect($('#verify-result').querySelector('.finding')).toBeNull();
     click('#wizard-back');
     backend.inspect = {
-      inspection: { ...INSPECTION, permissions: ['read'], ipRestricted: true, ipWhitelist: ['1.2.3.4', '5.6.7.8'], expiresAt: null, accountKind: 'master', masterUid: null },
+      inspection: {
+        ...INSPECTION,
+        permissions: ['read'],
+        ipRestricted: true,
+        ipWhitelist: ['1.2.3.4', '5.6.7.8'],
+        expiresAt: null,
+        accountKind: 'master',
+        masterUid: null,
+      },
       findings: [{ severity: 'fine', code: 'read_only_ip_bound', message: 'Read-only and bound to IP addresses.' }],
     };
     click('#wizard-next');
@@ -680,7 +778,12 @@ describe('verify with the exchange', () => {
   });
 
   it('on a rejected credential shows the message in the confirm step and under the field; Try again checks again', async () => {
-    backend.inspectError = { kind: 'exchange', code: 'bad_signature', field: 'apiSecret', message: 'OKX rejected the signature: check the secret key.' };
+    backend.inspectError = {
+      kind: 'exchange',
+      code: 'bad_signature',
+      field: 'apiSecret',
+      message: 'OKX rejected the signature: check the secret key.',
+    };
     await fillOkx();
     await flush();
     expect(step()).toBe('confirm');
@@ -718,11 +821,15 @@ describe('verify with the exchange', () => {
     await flush();
     const adds = backend.calls.filter((c) => c.cmd === 'add_key');
     expect(adds).toHaveLength(1);
-    expect((adds[0]!.args as { input: AddKeyInput }).input.verify).toBe(true);
+    expect((adds[0].args as { input: AddKeyInput }).input.verify).toBe(true);
   });
 
   it('saves without verifying only when asked to, with verify: false, and clears the secrets', async () => {
-    backend.inspectError = { kind: 'exchange', code: 'exchange_down', message: 'OKX is not answering (HTTP 503). Try again later.' };
+    backend.inspectError = {
+      kind: 'exchange',
+      code: 'exchange_down',
+      message: 'OKX is not answering (HTTP 503). Try again later.',
+    };
     await fillOkx();
     await flush();
     expect(verifyState()).toBe('failed');
@@ -733,7 +840,11 @@ describe('verify with the exchange', () => {
     await flush();
     const adds = backend.calls.filter((c) => c.cmd === 'add_key');
     expect(adds).toHaveLength(1);
-    expect((adds[0]!.args as { input: AddKeyInput }).input).toMatchObject({ label: 'okx-bot-main', apiSecret: OKX_SECRET, verify: false });
+    expect((adds[0].args as { input: AddKeyInput }).input).toMatchObject({
+      label: 'okx-bot-main',
+      apiSecret: OKX_SECRET,
+      verify: false,
+    });
     for (const el of secretInputs) expect(el.value).toBe('');
     expect(document.querySelector('#wizard')).toBeNull();
     const card = $('[data-testid=key-card][data-label=okx-bot-main]');
@@ -795,10 +906,15 @@ describe('key cards: findings and re-check', () => {
   it('shows findings highest first with a severity accent, permissions, IPs and when it was verified', async () => {
     backend.keys = [
       withFindings('k1', 'risky', FINDINGS),
-      withFindings('k2', 'calm', [{ severity: 'fine', code: 'read_only_ip_bound', message: 'Read-only and bound to IP addresses.' }], {
-        inspection: { ...INSPECTION, permissions: ['read'], ipRestricted: false, ipWhitelist: [] },
-        verifiedAt: '2025-03-10T08:00:00Z',
-      }),
+      withFindings(
+        'k2',
+        'calm',
+        [{ severity: 'fine', code: 'read_only_ip_bound', message: 'Read-only and bound to IP addresses.' }],
+        {
+          inspection: { ...INSPECTION, permissions: ['read'], ipRestricted: false, ipWhitelist: [] },
+          verifiedAt: '2025-03-10T08:00:00Z',
+        },
+      ),
       record({ exchange: 'bybit', label: 'never', environment: { kind: 'live' }, rotationDays: 90 }, 'k3'),
     ];
     await app.refresh();
@@ -813,7 +929,11 @@ describe('key cards: findings and re-check', () => {
     const primary = risky.querySelector('.finding-primary');
     expect(primary?.getAttribute('data-code')).toBe('withdraw_enabled');
     expect(primary?.textContent).toContain('The key can withdraw funds.');
-    expect([...risky.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual(['read', 'trade', 'withdraw']);
+    expect([...risky.querySelectorAll<HTMLElement>('.permission')].map((p) => p.dataset.permission)).toEqual([
+      'read',
+      'trade',
+      'withdraw',
+    ]);
     expect(risky.querySelector('.key-ips')?.textContent).toBe('IP: 1.2.3.4, 10.0.0.1');
     expect(risky.querySelector('.key-verified')?.textContent).toBe('Verified 3 days ago');
 
@@ -873,7 +993,12 @@ describe('key cards: findings and re-check', () => {
 
 describe('key truth', () => {
   it('a key its exchange no longer knows shows as rejected, not active', async () => {
-    backend.keys = [{ ...record({ exchange: 'bybit', label: 'grid-bot', environment: { kind: 'live' }, rotationDays: 90 }, 'k1'), verifiedAt: '2025-03-07T09:00:00Z' }];
+    backend.keys = [
+      {
+        ...record({ exchange: 'bybit', label: 'grid-bot', environment: { kind: 'live' }, rotationDays: 90 }, 'k1'),
+        verifiedAt: '2025-03-07T09:00:00Z',
+      },
+    ];
     await app.refresh();
     backend.rejectOnVerify = true;
     click('[data-testid=key-card][data-label=grid-bot] .recheck-key');
@@ -1002,7 +1127,11 @@ describe('bots may use this key', () => {
     card().querySelector<HTMLInputElement>('.bots-allowed')!.click();
     await flush();
     expect(document.querySelector('#bots-dialog')).toBeNull();
-    expect(backend.calls.filter((c) => c.cmd === 'set_bots_allowed').at(-1)?.args).toEqual({ id: card().dataset.id, allowed: false, code: null });
+    expect(backend.calls.filter((c) => c.cmd === 'set_bots_allowed').at(-1)?.args).toEqual({
+      id: card().dataset.id,
+      allowed: false,
+      code: null,
+    });
     expect(card().querySelector<HTMLInputElement>('.bots-allowed')!.checked).toBe(false);
   });
 });

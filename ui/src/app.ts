@@ -1,7 +1,23 @@
 // The window: header, banners, the key list, and the dialogs it opens.
 
 import logoUrl from './assets/logo.svg';
-import { auditLog, confirmDeleted, deleteKey, disableGuard, getKey, getSettings, guardStatus, keychainStatus, listKeys, orphanKeys, retryRevoke, setBotsAllowed, snoozeKey, verifyKey, wipeLocally } from './api/commands';
+import {
+  auditLog,
+  confirmDeleted,
+  deleteKey,
+  disableGuard,
+  getKey,
+  getSettings,
+  guardStatus,
+  keychainStatus,
+  listKeys,
+  orphanKeys,
+  retryRevoke,
+  setBotsAllowed,
+  snoozeKey,
+  verifyKey,
+  wipeLocally,
+} from './api/commands';
 import type { Environment, GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
 import { confirmDelete } from './dashboard/confirm-delete';
@@ -37,7 +53,10 @@ export interface App {
 const SHIELD = ['M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6l8-3z', 'M9 12l2 2 4-4'];
 const LIST = ['M8 6h12', 'M8 12h12', 'M8 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18h.01'];
 const ALERT = ['M12 3l10 18H2L12 3z', 'M12 10v4', 'M12 17h.01'];
-const GEAR = ['M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z', 'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z'];
+const GEAR = [
+  'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  'M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z',
+];
 const AUDIT_LIMIT = 1000;
 /** Cards built before a re-rendered list is shown: more than a tall window holds, so a list the
  * user has scrolled keeps its height while the rest is appended. */
@@ -65,28 +84,78 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const banner = new Banner();
   const keychainBanner = h('div', { id: 'keychain-banner', class: 'banner banner-warning', role: 'alert', hidden: true });
   const status = h('p', { id: 'status', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
-  const addButton = h('button', { type: 'button', id: 'add-key', class: 'btn btn-primary', 'aria-haspopup': 'dialog' }, h('span', { 'aria-hidden': 'true', class: 'plus' }, '+'), ' Add key');
-  const auditButton = h('button', { type: 'button', id: 'open-audit', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(LIST), h('span', { class: 'btn-text' }, 'Audit log'));
-  const settingsButton = h('button', { type: 'button', id: 'open-settings', class: 'btn btn-quiet', 'aria-pressed': 'false' }, icon(GEAR), h('span', { class: 'btn-text' }, 'Settings'));
-  const guardButton = h('button', { type: 'button', id: 'open-2fa', class: 'btn btn-quiet', 'aria-haspopup': 'dialog' }, icon(SHIELD), h('span', { class: 'btn-text' }, '2FA'));
-  const revokeButton = h('button', { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' }, icon(ALERT), h('span', {}, 'Emergency revoke'));
+  const addButton = h(
+    'button',
+    { type: 'button', id: 'add-key', class: 'btn btn-primary', 'aria-haspopup': 'dialog' },
+    h('span', { 'aria-hidden': 'true', class: 'plus' }, '+'),
+    ' Add key',
+  );
+  const auditButton = h(
+    'button',
+    { type: 'button', id: 'open-audit', class: 'btn btn-quiet', 'aria-pressed': 'false' },
+    icon(LIST),
+    h('span', { class: 'btn-text' }, 'Audit log'),
+  );
+  const settingsButton = h(
+    'button',
+    { type: 'button', id: 'open-settings', class: 'btn btn-quiet', 'aria-pressed': 'false' },
+    icon(GEAR),
+    h('span', { class: 'btn-text' }, 'Settings'),
+  );
+  const guardButton = h(
+    'button',
+    { type: 'button', id: 'open-2fa', class: 'btn btn-quiet', 'aria-haspopup': 'dialog' },
+    icon(SHIELD),
+    h('span', { class: 'btn-text' }, '2FA'),
+  );
+  const revokeButton = h(
+    'button',
+    { type: 'button', id: 'emergency-revoke', class: 'btn btn-danger btn-emergency', 'aria-haspopup': 'dialog' },
+    icon(ALERT),
+    h('span', {}, 'Emergency revoke'),
+  );
   // Keys a revoke could not end at their exchange, counted in red until resolved.
   const stillLiveCount = h('span', { id: 'still-live-count', class: 'still-live-count', role: 'status', hidden: true });
   // While keys exist without 2FA: a reminder in the (sticky) header, which cannot be dismissed.
-  const enrollStart = h('button', { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' }, 'Set up 2FA');
-  const enrollBanner = h('div', { id: 'enroll-banner', class: 'header-reminder', role: 'region', 'aria-label': 'Two-factor authentication', hidden: true },
-    h('p', { class: 'header-reminder-text' },
+  const enrollStart = h(
+    'button',
+    { type: 'button', id: 'enroll-banner-start', class: 'btn btn-primary btn-small' },
+    'Set up 2FA',
+  );
+  const enrollBanner = h(
+    'div',
+    { id: 'enroll-banner', class: 'header-reminder', role: 'region', 'aria-label': 'Two-factor authentication', hidden: true },
+    h(
+      'p',
+      { class: 'header-reminder-text' },
       h('strong', {}, '2FA is not set up. '),
-      'Anyone at this computer can revoke your keys by typing REVOKE; revealing, copying, rotating and deleting stay locked until you set it up.'),
-    enrollStart);
-  const header = h('header', { class: 'app-header' },
-    h('div', { class: 'app-header-row' },
-      h('div', { class: 'brand' },
+      'Anyone at this computer can revoke your keys by typing REVOKE; revealing, copying, rotating and deleting stay locked until you set it up.',
+    ),
+    enrollStart,
+  );
+  const header = h(
+    'header',
+    { class: 'app-header' },
+    h(
+      'div',
+      { class: 'app-header-row' },
+      h(
+        'div',
+        { class: 'brand' },
         h('img', { src: logoUrl, alt: '', class: 'logo', width: 28, height: 28 }),
         h('h1', {}, 'Latchkey'),
         h('span', { class: 'tagline' }, 'Exchange API keys, kept in your OS keychain'),
       ),
-      h('nav', { class: 'header-actions', 'aria-label': 'Main' }, stillLiveCount, auditButton, settingsButton, guardButton, addButton, revokeButton),
+      h(
+        'nav',
+        { class: 'header-actions', 'aria-label': 'Main' },
+        stillLiveCount,
+        auditButton,
+        settingsButton,
+        guardButton,
+        addButton,
+        revokeButton,
+      ),
     ),
     enrollBanner,
   );
@@ -125,13 +194,20 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const render = (timing: Pick<ListOptions, 'onShown' | 'onComplete'> = {}): void => {
     if (view !== 'keys') return;
     const active = document.activeElement;
-    const card = active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
+    const card =
+      active instanceof HTMLElement && main.contains(active) ? active.closest<HTMLElement>('[data-testid=key-card]') : null;
     syncReminder();
     const live = keys.filter((k) => isStillLive(k.status)).length;
     stillLiveCount.hidden = live === 0;
     stillLiveCount.textContent = live === 1 ? '1 key still live' : `${live} keys still live`;
-    stillLiveCount.title = 'Keys an emergency revoke could not end at their exchange: delete them on the website, then confirm on their card.';
-    const control = card && active !== card ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'confirm-deleted', 'rotate-key', 'reveal-key'].find((c) => (active as HTMLElement).classList.contains(c)) : undefined;
+    stillLiveCount.title =
+      'Keys an emergency revoke could not end at their exchange: delete them on the website, then confirm on their card.';
+    const control =
+      card && active !== card
+        ? ['recheck-key', 'delete-key', 'retry-revoke', 'wipe-locally', 'confirm-deleted', 'rotate-key', 'reveal-key'].find((c) =>
+            (active as HTMLElement).classList.contains(c),
+          )
+        : undefined;
     const revokedOpen = !!main.querySelector<HTMLDetailsElement>('#revoked-keys')?.open;
     main.removeAttribute('aria-busy');
     const focusedAt = card?.dataset.id ? keys.findIndex((k) => k.id === card.dataset.id) : -1;
@@ -158,7 +234,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       if (timed) mark('latchkey:list-call');
       keys = await listKeys();
       if (timed) mark('latchkey:list-reply');
-      render(timed ? { onShown: () => mark('latchkey:list-painted'), onComplete: () => markAfterPaint('latchkey:list-complete') } : {});
+      render(
+        timed ? { onShown: () => mark('latchkey:list-painted'), onComplete: () => markAfterPaint('latchkey:list-complete') } : {},
+      );
       if (timed) mark('latchkey:list-rendered');
     } catch (e) {
       showError(e as IpcError);
@@ -256,7 +334,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     // Focus went to the card (or nowhere) while its button was disabled: give it back to the button.
     const active = document.activeElement;
     const card = cardOf(key.id);
-    if (!wizard && card && (!active || active === document.body || active === card)) card.querySelector<HTMLElement>('.recheck-key')?.focus();
+    if (!wizard && card && (!active || active === document.body || active === card))
+      card.querySelector<HTMLElement>('.recheck-key')?.focus();
   }
 
   /** Silences a key's reminders; the card stays where it is (Rust sorts by urgency, not by snooze). */
@@ -268,9 +347,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     try {
       const updated = await snoozeKey(key.id, days);
       keys = keys.map((k) => (k.id === key.id ? updated : k));
-      announce(updated.snoozedUntil
-        ? `Reminders for “${updated.label}” snoozed until ${shortDate(updated.snoozedUntil)}.`
-        : `Reminders for “${updated.label}” snoozed.`);
+      announce(
+        updated.snoozedUntil
+          ? `Reminders for “${updated.label}” snoozed until ${shortDate(updated.snoozedUntil)}.`
+          : `Reminders for “${updated.label}” snoozed.`,
+      );
     } catch (e) {
       showError(e as IpcError);
     }
@@ -339,7 +420,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     });
   }
 
-  const buttonOf = (id: string, cls: string): HTMLElement => cardOf(id)?.querySelector<HTMLElement>(`.${cls}`) ?? cardOf(id) ?? addButton;
+  const buttonOf = (id: string, cls: string): HTMLElement =>
+    cardOf(id)?.querySelector<HTMLElement>(`.${cls}`) ?? cardOf(id) ?? addButton;
 
   /** Delete is guarded: the confirmation asks for a 2FA code and sends it with the id. */
   async function removeKey(key: KeyView): Promise<void> {
@@ -373,7 +455,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     cardStates.delete(key.id);
     render();
     announce(`Key “${key.label}” deleted.`);
-    const neighbour = keys.filter((k) => k.status !== 'revoked')[Math.min(i, keys.length - 1)] ?? keys.find((k) => k.status !== 'revoked');
+    const neighbour =
+      keys.filter((k) => k.status !== 'revoked')[Math.min(i, keys.length - 1)] ?? keys.find((k) => k.status !== 'revoked');
     if (neighbour) focusCard(neighbour.id);
     else (document.getElementById('add-first-key') ?? addButton).focus();
   }
@@ -468,11 +551,20 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       unguarded: guard?.enrolled === false,
       ids: { dialog: 'retry-dialog', title: 'retry-title', cancel: 'retry-cancel', confirm: 'retry-confirm' },
       title: `Retry revoking “${key.label}”?`,
-      body: [h('p', {}, `Latchkey asks ${exchangeName(key.exchange)} again to revoke the key `, h('code', {}, key.keyHint), '. If it confirms, the secret is wiped from your keychain.')],
+      body: [
+        h(
+          'p',
+          {},
+          `Latchkey asks ${exchangeName(key.exchange)} again to revoke the key `,
+          h('code', {}, key.keyHint),
+          '. If it confirms, the secret is wiped from your keychain.',
+        ),
+      ],
       confirmLabel: 'Retry revoke',
       busyLabel: 'Revoking…',
       danger: true,
-      run: (code, status) => retryRevoke(code, key.id, (p) => status(`${stageText(p.stage, key.exchange)}${p.message ? ` — ${p.message}` : ''}`)),
+      run: (code, status) =>
+        retryRevoke(code, key.id, (p) => status(`${stageText(p.stage, key.exchange)}${p.message ? ` — ${p.message}` : ''}`)),
       onEnroll: () => {
         dialogOpen = false;
         startEnrollment(false);
@@ -492,8 +584,18 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       ids: { dialog: 'wipe-dialog', title: 'wipe-title', cancel: 'wipe-cancel', confirm: 'wipe-confirm' },
       title: stillLive ? `Wipe the secret of “${key.label}” here now?` : `Wipe “${key.label}” locally?`,
       body: [
-        h('p', {}, `${exchangeName(key.exchange)} has not confirmed that the key `, h('code', {}, key.keyHint), ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it or prove it gone.'),
-        h('p', { class: 'muted' }, 'The key keeps working at the exchange and stays marked “Still live” until you delete it on the website.'),
+        h(
+          'p',
+          {},
+          `${exchangeName(key.exchange)} has not confirmed that the key `,
+          h('code', {}, key.keyHint),
+          ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it or prove it gone.',
+        ),
+        h(
+          'p',
+          { class: 'muted' },
+          'The key keeps working at the exchange and stays marked “Still live” until you delete it on the website.',
+        ),
       ],
       confirmLabel: stillLive ? 'Wipe the secret here now' : 'Wipe locally anyway',
       busyLabel: 'Wiping…',
@@ -516,10 +618,21 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     dialogOpen = true;
     const report = await askCode<RevokeReport>({
       unguarded: guard?.enrolled === false,
-      ids: { dialog: 'confirm-deleted-dialog', title: 'confirm-deleted-title', cancel: 'confirm-deleted-cancel', confirm: 'confirm-deleted-confirm' },
+      ids: {
+        dialog: 'confirm-deleted-dialog',
+        title: 'confirm-deleted-title',
+        cancel: 'confirm-deleted-cancel',
+        confirm: 'confirm-deleted-confirm',
+      },
       title: `Confirm “${key.label}” is deleted at ${exchangeName(key.exchange)}?`,
       body: [
-        h('p', {}, 'Latchkey signs one harmless call with the key ', h('code', {}, key.keyHint), ` itself. Only if ${exchangeName(key.exchange)} refuses it as an unknown key is it proved gone: then its secret is wiped and the key shows as revoked.`),
+        h(
+          'p',
+          {},
+          'Latchkey signs one harmless call with the key ',
+          h('code', {}, key.keyHint),
+          ` itself. Only if ${exchangeName(key.exchange)} refuses it as an unknown key is it proved gone: then its secret is wiped and the key shows as revoked.`,
+        ),
         h('p', { class: 'muted' }, 'If the key still works, nothing changes and you are told why.'),
       ],
       confirmLabel: 'Prove and wipe',
@@ -604,7 +717,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const enrolled = guard?.enrolled ?? null;
     guardButton.setAttribute('data-enrolled', String(enrolled));
     guardButton.querySelector('.btn-text')!.textContent = enrolled === false ? 'Set up 2FA' : '2FA';
-    guardButton.title = enrolled ? 'Two-factor authentication is on' : enrolled === false ? 'Two-factor authentication is not set up' : 'Two-factor authentication';
+    guardButton.title = enrolled
+      ? 'Two-factor authentication is on'
+      : enrolled === false
+        ? 'Two-factor authentication is not set up'
+        : 'Two-factor authentication';
     syncReminder();
   };
 
@@ -653,7 +770,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     const off = await askCode({
       ids: { dialog: 'disable-dialog', title: 'disable-title', cancel: 'disable-cancel', confirm: 'disable-confirm' },
       title: 'Turn off 2FA?',
-      body: [h('p', {}, 'Emergency revoke, deleting keys and the other guarded actions will not work until you set 2FA up again.')],
+      body: [
+        h('p', {}, 'Emergency revoke, deleting keys and the other guarded actions will not work until you set 2FA up again.'),
+      ],
       confirmLabel: 'Disable 2FA',
       busyLabel: 'Turning off…',
       danger: true,
@@ -730,18 +849,22 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       main.removeAttribute('aria-busy');
       const back = h('button', { type: 'button', id: 'close-settings', class: 'btn btn-secondary' }, 'Back to keys');
       back.addEventListener('click', showKeys);
-      main.replaceChildren(h('section', { id: 'settings-view', class: 'load-failed' }, h('p', {}, (e as IpcError).message), back));
+      main.replaceChildren(
+        h('section', { id: 'settings-view', class: 'load-failed' }, h('p', {}, (e as IpcError).message), back),
+      );
       return;
     }
     if (view !== 'settings') return;
     main.removeAttribute('aria-busy');
-    main.replaceChildren(renderSettingsView(loaded, {
-      onSaved: (saved) => {
-        settings = saved;
-        announce('Settings saved.');
-      },
-      onBack: showKeys,
-    }));
+    main.replaceChildren(
+      renderSettingsView(loaded, {
+        onSaved: (saved) => {
+          settings = saved;
+          announce('Settings saved.');
+        },
+        onBack: showKeys,
+      }),
+    );
     document.getElementById('settings-view')?.focus();
   }
 

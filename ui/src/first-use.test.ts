@@ -26,9 +26,21 @@ let backend: Backend;
 
 function view(input: AddKeyInput, id: string): KeyView {
   return keyView({
-    id, label: input.label, exchange: input.exchange, environment: input.environment, keyHint: 'ABCD…5678',
-    createdAt: NOW.toISOString(), rotatedAt: NOW.toISOString(), verifiedAt: NOW.toISOString(), rotationDays: input.rotationDays ?? 90,
-    permissions: ['read'], ipWhitelist: [], status: 'active', inspection: null, findings: [], botsAllowed: true,
+    id,
+    label: input.label,
+    exchange: input.exchange,
+    environment: input.environment,
+    keyHint: 'ABCD…5678',
+    createdAt: NOW.toISOString(),
+    rotatedAt: NOW.toISOString(),
+    verifiedAt: NOW.toISOString(),
+    rotationDays: input.rotationDays ?? 90,
+    permissions: ['read'],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    findings: [],
+    botsAllowed: true,
   });
 }
 
@@ -37,14 +49,31 @@ function install(): void {
     const args = structuredClone((raw ?? {}) as Record<string, unknown>);
     backend.calls.push({ cmd, args });
     switch (cmd) {
-      case 'list_keys': return structuredClone(backend.keys);
-      case 'keychain_status': return { ok: true, service: 'latchkey', message: null };
-      case 'guard_status': return { ...backend.guard };
-      case 'get_settings': return { defaultRotationDays: 90, dueSoonDays: 14, notifications: true, startAtLogin: false };
-      case 'orphan_keys': return [];
+      case 'list_keys':
+        return structuredClone(backend.keys);
+      case 'keychain_status':
+        return { ok: true, service: 'latchkey', message: null };
+      case 'guard_status':
+        return { ...backend.guard };
+      case 'get_settings':
+        return { defaultRotationDays: 90, dueSoonDays: 14, notifications: true, startAtLogin: false };
+      case 'orphan_keys':
+        return [];
       case 'inspect_credentials':
         return {
-          inspection: { exchange: 'bybit', permissions: ['read'], ipRestricted: true, ipWhitelist: ['127.0.0.1'], expiresAt: null, createdAt: null, accountKind: 'main', accountUid: '1', masterUid: null, label: null, demo: false },
+          inspection: {
+            exchange: 'bybit',
+            permissions: ['read'],
+            ipRestricted: true,
+            ipWhitelist: ['127.0.0.1'],
+            expiresAt: null,
+            createdAt: null,
+            accountKind: 'main',
+            accountUid: '1',
+            masterUid: null,
+            label: null,
+            demo: false,
+          },
           findings: [],
         };
       case 'add_key': {
@@ -57,14 +86,16 @@ function install(): void {
       case 'guard_confirm_enrollment':
         backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
         return { recoveryCodes: [...RECOVERY] };
-      case 'guard_cancel_enrollment': return true;
+      case 'guard_cancel_enrollment':
+        return true;
       case 'guard_skip_setup':
         backend.guard = { ...backend.guard, setupSkipped: true };
         return { ...backend.guard };
       case 'reveal_secret':
       case 'copy_secret':
         throw { kind: 'guard_missing', message: '2FA is not set up.' };
-      default: throw `unknown command ${cmd}`;
+      default:
+        throw `unknown command ${cmd}`;
     }
   });
 }
@@ -124,7 +155,13 @@ describe('first use: 2FA is the wizard’s last step', () => {
   it('after the first key is saved, enrolment runs inside the wizard; it has no Cancel and ends with 2FA on', async () => {
     click('#add-key');
     // Announced from the start: five steps, the last one 2FA.
-    expect([...document.querySelectorAll('#wizard .steps li')].map((li) => li.textContent)).toEqual(['1Exchange', '2Credentials', '3Details', '4Confirm', '52FA']);
+    expect([...document.querySelectorAll('#wizard .steps li')].map((li) => li.textContent)).toEqual([
+      '1Exchange',
+      '2Credentials',
+      '3Details',
+      '4Confirm',
+      '52FA',
+    ]);
     press('Escape');
     await addBybit('bybit-first');
     expect(calls('add_key')).toHaveLength(1);
@@ -214,7 +251,22 @@ describe('first use: 2FA is the wizard’s last step', () => {
 
 describe('reveal and copy without 2FA', () => {
   beforeEach(async () => {
-    backend.keys = [view({ exchange: 'bybit', label: 'bybit-main', environment: { kind: 'live' }, apiKey: '', apiSecret: '', passphrase: null, rotationDays: 90, verify: true, botsAllowed: true }, 'k1')];
+    backend.keys = [
+      view(
+        {
+          exchange: 'bybit',
+          label: 'bybit-main',
+          environment: { kind: 'live' },
+          apiKey: '',
+          apiSecret: '',
+          passphrase: null,
+          rotationDays: 90,
+          verify: true,
+          botsAllowed: true,
+        },
+        'k1',
+      ),
+    ];
     await start();
   });
 

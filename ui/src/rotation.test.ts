@@ -4,7 +4,16 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import type { Change, IpcError, KeyView, RevokeReport, RotationInspection, RotationState, RotationView, Settings } from './api/types';
+import type {
+  Change,
+  IpcError,
+  KeyView,
+  RevokeReport,
+  RotationInspection,
+  RotationState,
+  RotationView,
+  Settings,
+} from './api/types';
 import { mountApp, type App } from './app';
 import { dueCount, historyText, shortDate, snoozedText } from './dashboard/rotation';
 import { needsAck, sortChanges } from './rotate/rotate-dialog';
@@ -22,15 +31,32 @@ function rotation(state: RotationState, text: string, over: Partial<RotationView
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
   return keyView({
-    id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: `${id}…hint`,
-    createdAt: '2025-01-01T12:00:00Z', rotatedAt: '2025-01-01T12:00:00Z', verifiedAt: null, rotationDays: 90,
-    permissions: ['read', 'trade'], ipWhitelist: ['203.0.113.7'], status: 'active', inspection: null, findings: [],
-    rotation: rotation('ok', 'rotate in 40 days'), snoozedUntil: null, history: [], ...over,
+    id,
+    label,
+    exchange: 'okx',
+    environment: { kind: 'live' },
+    keyHint: `${id}…hint`,
+    createdAt: '2025-01-01T12:00:00Z',
+    rotatedAt: '2025-01-01T12:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: ['read', 'trade'],
+    ipWhitelist: ['203.0.113.7'],
+    status: 'active',
+    inspection: null,
+    findings: [],
+    rotation: rotation('ok', 'rotate in 40 days'),
+    snoozedUntil: null,
+    history: [],
+    ...over,
   });
 }
 
 const REPORT: RevokeReport = {
-  jobId: 'job-rot', kind: 'rotation', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:01Z',
+  jobId: 'job-rot',
+  kind: 'rotation',
+  startedAt: '2025-03-10T12:00:00Z',
+  finishedAt: '2025-03-10T12:00:01Z',
   items: [reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.' })],
   checklist: [],
 };
@@ -78,7 +104,10 @@ function install(): void {
         return structuredClone(backend.settings);
       case 'snooze_key': {
         const i = backend.keys.findIndex((k) => k.id === args.id);
-        backend.keys[i] = { ...backend.keys[i]!, snoozedUntil: new Date(NOW.getTime() + (args.days as number) * 86400000).toISOString() };
+        backend.keys[i] = {
+          ...backend.keys[i],
+          snoozedUntil: new Date(NOW.getTime() + (args.days as number) * 86400000).toISOString(),
+        };
         return structuredClone(backend.keys[i]);
       }
       case 'inspect_rotation':
@@ -89,8 +118,11 @@ function install(): void {
         take('rotateError');
         const old = backend.keys.find((k) => k.id === args.id)!;
         const fresh = key('k1b', old.label, {
-          keyHint: '9f2c…3a21', rotatedAt: NOW.toISOString(),
-          history: [{ id: old.id, keyHint: old.keyHint, createdAt: old.createdAt, retiredAt: NOW.toISOString(), status: 'revoked' }],
+          keyHint: '9f2c…3a21',
+          rotatedAt: NOW.toISOString(),
+          history: [
+            { id: old.id, keyHint: old.keyHint, createdAt: old.createdAt, retiredAt: NOW.toISOString(), status: 'revoked' },
+          ],
         });
         backend.keys = [...backend.keys.filter((k) => k.id !== old.id), fresh];
         return { key: structuredClone(fresh), report: structuredClone(REPORT) };
@@ -134,7 +166,19 @@ beforeEach(async () => {
     calls: [],
     settings: { defaultRotationDays: 60, dueSoonDays: 14, notifications: true, startAtLogin: false },
     inspection: {
-      inspection: { exchange: 'okx', permissions: ['read', 'trade', 'withdraw'], ipRestricted: false, ipWhitelist: [], expiresAt: null, createdAt: null, accountKind: 'master', accountUid: '1001', masterUid: null, label: null, demo: false },
+      inspection: {
+        exchange: 'okx',
+        permissions: ['read', 'trade', 'withdraw'],
+        ipRestricted: false,
+        ipWhitelist: [],
+        expiresAt: null,
+        createdAt: null,
+        accountKind: 'master',
+        accountUid: '1001',
+        masterUid: null,
+        label: null,
+        demo: false,
+      },
       findings: [{ severity: 'critical', code: 'withdraw_enabled', message: 'The key can withdraw funds.' }],
       changes: structuredClone(CHANGES),
     },
@@ -153,12 +197,28 @@ describe('rotation texts', () => {
     expect(shortDate('2026-11-24T12:00:00Z')).toBe('24 Nov 2026');
     expect(snoozedText('2025-03-11T12:00:00Z', NOW)).toBe('Snoozed until 11 Mar 2025');
     expect(snoozedText('2025-03-09T12:00:00Z', NOW)).toBeNull();
-    expect(historyText([{ id: 'a', keyHint: '9f2c…3a21', createdAt: '2026-01-01T12:00:00Z', retiredAt: '2026-11-24T12:00:00Z', status: 'revoked' }])).toBe('Replaced 9f2c…3a21 on 24 Nov 2026');
+    expect(
+      historyText([
+        {
+          id: 'a',
+          keyHint: '9f2c…3a21',
+          createdAt: '2026-01-01T12:00:00Z',
+          retiredAt: '2026-11-24T12:00:00Z',
+          status: 'revoked',
+        },
+      ]),
+    ).toBe('Replaced 9f2c…3a21 on 24 Nov 2026');
     expect(historyText([])).toBeNull();
-    expect(dueCount([key('a', 'a', { rotation: rotation('due_soon', 'x') }), key('b', 'b'), key('c', 'c', { status: 'revoked', rotation: null })])).toBe(1);
+    expect(
+      dueCount([
+        key('a', 'a', { rotation: rotation('due_soon', 'x') }),
+        key('b', 'b'),
+        key('c', 'c', { status: 'revoked', rotation: null }),
+      ]),
+    ).toBe(1);
     expect(sortChanges(CHANGES).map((c) => c.code)).toEqual(['adds_withdraw', 'drops_ip_whitelist', 'adds_permission']);
     expect(needsAck(CHANGES)).toBe(true);
-    expect(needsAck([CHANGES[0]!])).toBe(false);
+    expect(needsAck([CHANGES[0]])).toBe(false);
     expect(parseDueSoonDays('0')).toBe(0);
     expect(parseDueSoonDays('91')).toMatchObject({ field: 'dueSoonDays' });
   });
@@ -168,9 +228,22 @@ describe('key cards', () => {
   beforeEach(async () => {
     backend.keys = [
       key('k4', 'gone', { rotation: rotation('expired', 'expired 1 day ago', { reason: 'exchange_expiry', daysLeft: -1 }) }),
-      key('k3', 'late', { rotation: rotation('overdue', 'overdue by 2 days', { daysLeft: -2 }), snoozedUntil: '2025-03-11T12:00:00Z' }),
+      key('k3', 'late', {
+        rotation: rotation('overdue', 'overdue by 2 days', { daysLeft: -2 }),
+        snoozedUntil: '2025-03-11T12:00:00Z',
+      }),
       key('k2', 'soon', { rotation: rotation('due_soon', 'rotate in 3 days') }),
-      key('k1', 'fine', { history: [{ id: 'k0', keyHint: '9f2c…3a21', createdAt: '2025-01-01T12:00:00Z', retiredAt: '2026-11-24T12:00:00Z', status: 'revoked' }] }),
+      key('k1', 'fine', {
+        history: [
+          {
+            id: 'k0',
+            keyHint: '9f2c…3a21',
+            createdAt: '2025-01-01T12:00:00Z',
+            retiredAt: '2026-11-24T12:00:00Z',
+            status: 'revoked',
+          },
+        ],
+      }),
       key('k5', 'old', { status: 'revoked', rotation: null }),
     ];
     await app.refresh();
@@ -218,9 +291,17 @@ describe('key cards', () => {
     await flush();
     $('.snooze-key[data-days="1"]', card('gone')).click();
     await flush();
-    expect(calls('snooze_key')).toEqual([{ id: 'k2', days: 7 }, { id: 'k4', days: 1 }]);
+    expect(calls('snooze_key')).toEqual([
+      { id: 'k2', days: 7 },
+      { id: 'k4', days: 1 },
+    ]);
     expect(card('soon').querySelector('.snoozed-until')?.textContent).toBe('Snoozed until 17 Mar 2025');
-    expect([...document.querySelectorAll<HTMLElement>('#key-list [data-testid=key-card]')].map((c) => c.dataset.label)).toEqual(['gone', 'late', 'soon', 'fine']);
+    expect([...document.querySelectorAll<HTMLElement>('#key-list [data-testid=key-card]')].map((c) => c.dataset.label)).toEqual([
+      'gone',
+      'late',
+      'soon',
+      'fine',
+    ]);
   });
 });
 
@@ -249,9 +330,15 @@ describe('guided rotation', () => {
     await flush();
     expect(step()).toBe('check');
     expect($('#rotate-check').dataset.state).toBe('ok');
-    expect(calls('inspect_rotation')).toEqual([{ id: 'k1', input: { apiKey: NEW_KEY, apiSecret: NEW_SECRET, passphrase: NEW_PASS } }]);
+    expect(calls('inspect_rotation')).toEqual([
+      { id: 'k1', input: { apiKey: NEW_KEY, apiSecret: NEW_SECRET, passphrase: NEW_PASS } },
+    ]);
     const changes = [...document.querySelectorAll<HTMLElement>('.change')].map((c) => [c.dataset.code, c.dataset.severity]);
-    expect(changes).toEqual([['adds_withdraw', 'critical'], ['drops_ip_whitelist', 'high'], ['adds_permission', 'warning']]);
+    expect(changes).toEqual([
+      ['adds_withdraw', 'critical'],
+      ['drops_ip_whitelist', 'high'],
+      ['adds_permission', 'warning'],
+    ]);
     expect($('.change[data-code=adds_withdraw]').classList.contains('change-prominent')).toBe(true);
     expect($('#rotate-findings .finding[data-code=withdraw_enabled]')).toBeTruthy();
 
@@ -275,7 +362,12 @@ describe('guided rotation', () => {
     type('#guard-code', '123456');
     $('#rotate-confirm').click();
     await flush();
-    expect(calls('rotate_key').at(-1)).toEqual({ id: 'k1', input: { apiKey: NEW_KEY, apiSecret: NEW_SECRET, passphrase: NEW_PASS }, code: '123456', verify: true });
+    expect(calls('rotate_key').at(-1)).toEqual({
+      id: 'k1',
+      input: { apiKey: NEW_KEY, apiSecret: NEW_SECRET, passphrase: NEW_PASS },
+      code: '123456',
+      verify: true,
+    });
     expect(step()).toBe('result');
     expect($('#rotate-result-hint').textContent).toBe('9f2c…3a21');
     expect($('#revoke-report .report-item[data-id=k1]').dataset.outcome).toBe('revoked');
@@ -331,7 +423,12 @@ describe('guided rotation', () => {
   });
 
   it('refuses the old key as its own replacement without offering to save it unverified', async () => {
-    backend.inspectError = { kind: 'invalid', field: 'apiKey', message: "This is the same API key as 'okx-bot' (k1…hint): rotating to it would delete the key your bots use. Create a new API key on OKX first, then enter the new key here." };
+    backend.inspectError = {
+      kind: 'invalid',
+      field: 'apiKey',
+      message:
+        "This is the same API key as 'okx-bot' (k1…hint): rotating to it would delete the key your bots use. Create a new API key on OKX first, then enter the new key here.",
+    };
     $('.rotate-key', card('okx-bot')).click();
     type('#rotate-api-key', NEW_KEY);
     type('#rotate-api-secret', NEW_SECRET);
@@ -379,7 +476,9 @@ describe('settings', () => {
     $<HTMLInputElement>('#setting-notifications').click();
     $('#settings-save').click();
     await flush();
-    expect(calls('save_settings').at(-1)).toEqual({ settings: { defaultRotationDays: 30, dueSoonDays: 7, notifications: false, startAtLogin: true } });
+    expect(calls('save_settings').at(-1)).toEqual({
+      settings: { defaultRotationDays: 30, dueSoonDays: 7, notifications: false, startAtLogin: true },
+    });
     expect($('#settings-saved').hidden).toBe(false);
     expect($('#settings-saved').textContent).toBe('Settings saved.');
     expect($('[data-error-for=defaultRotationDays]').hidden).toBe(true);

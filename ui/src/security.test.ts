@@ -12,10 +12,14 @@ import { keyView, reportItem } from './test-support/fixtures';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-const QR = '<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 29 29" shape-rendering="crispEdges"><script>alert(1)</script><rect x="0" y="0" width="29" height="29" fill="#fff" onload="alert(2)"/><path fill="#000" d="M4 4h7v1H4z"/></svg>';
+const QR =
+  '<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 29 29" shape-rendering="crispEdges"><script>alert(1)</script><rect x="0" y="0" width="29" height="29" fill="#fff" onload="alert(2)"/><path fill="#000" d="M4 4h7v1H4z"/></svg>';
 const RECOVERY = Array.from({ length: 10 }, (_, i) => `r${i}aa-bbbb-cccc`);
 
-interface Deferred { promise: Promise<void>; release: () => void }
+interface Deferred {
+  promise: Promise<void>;
+  release: () => void;
+}
 const deferred = (): Deferred => {
   let release!: () => void;
   const promise = new Promise<void>((r) => (release = r));
@@ -44,25 +48,76 @@ let app: App;
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
   return keyView({
-    id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: `${id}…hint`,
-    createdAt: '2025-03-01T00:00:00Z', rotatedAt: '2025-03-01T00:00:00Z', verifiedAt: null, rotationDays: 90,
-    permissions: [], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
+    id,
+    label,
+    exchange: 'okx',
+    environment: { kind: 'live' },
+    keyHint: `${id}…hint`,
+    createdAt: '2025-03-01T00:00:00Z',
+    rotatedAt: '2025-03-01T00:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: [],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    findings: [],
+    ...over,
   });
 }
 
 const PLAN: RevokePlanItem[] = [
-  { id: 'k1', label: 'okx-bot', exchange: 'okx', keyHint: 'k1…hint', action: 'remote', detail: 'OKX revokes API keys on request.' },
+  {
+    id: 'k1',
+    label: 'okx-bot',
+    exchange: 'okx',
+    keyHint: 'k1…hint',
+    action: 'remote',
+    detail: 'OKX revokes API keys on request.',
+  },
   { id: 'k2', label: 'bybit-main', exchange: 'bybit', keyHint: 'k2…hint', action: 'remote', detail: '' },
-  { id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', action: 'manual', detail: 'Binance needs the website for this key.' },
+  {
+    id: 'k3',
+    label: 'binance-x',
+    exchange: 'binance',
+    keyHint: 'k3…hint',
+    action: 'manual',
+    detail: 'Binance needs the website for this key.',
+  },
 ];
 
 const REPORT: RevokeReport = {
-  jobId: 'job-7', kind: 'revoke', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:02Z',
+  jobId: 'job-7',
+  kind: 'revoke',
+  startedAt: '2025-03-10T12:00:00Z',
+  finishedAt: '2025-03-10T12:00:02Z',
   items: [
-    reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.', provedAt: '2025-03-10T12:00:01Z' }),
-    reportItem({ id: 'k3', label: 'binance-x', exchange: 'binance', keyHint: 'k3…hint', outcome: 'manual', message: 'Wiped here.', manualUrl: 'https://www.binance.com/en/my/settings/api-management', steps: ['Log in', 'Delete the key'] }),
+    reportItem({
+      id: 'k1',
+      label: 'okx-bot',
+      keyHint: 'k1…hint',
+      outcome: 'revoked',
+      message: 'OKX confirmed.',
+      provedAt: '2025-03-10T12:00:01Z',
+    }),
+    reportItem({
+      id: 'k3',
+      label: 'binance-x',
+      exchange: 'binance',
+      keyHint: 'k3…hint',
+      outcome: 'manual',
+      message: 'Wiped here.',
+      manualUrl: 'https://www.binance.com/en/my/settings/api-management',
+      steps: ['Log in', 'Delete the key'],
+    }),
   ],
-  checklist: [{ exchange: 'binance', url: 'https://www.binance.com/en/my/settings/api-management', steps: ['Open API management', 'Delete the key ending k3…hint'] }],
+  checklist: [
+    {
+      exchange: 'binance',
+      url: 'https://www.binance.com/en/my/settings/api-management',
+      steps: ['Open API management', 'Delete the key ending k3…hint'],
+    },
+  ],
 };
 
 function guarded(): void {
@@ -77,9 +132,11 @@ function guarded(): void {
 /** The revoke commands, as Rust decides (Guard::authorize_revoke): a code with 2FA, the typed
  * REVOKE only without it. */
 function revokeAuthorized(code: unknown): void {
-  if (backend.guard.enrolled && code === 'REVOKE') throw { kind: 'guard', code: 'phrase_refused', message: '2FA is set up, so typing REVOKE is not enough.' };
+  if (backend.guard.enrolled && code === 'REVOKE')
+    throw { kind: 'guard', code: 'phrase_refused', message: '2FA is set up, so typing REVOKE is not enough.' };
   if (!backend.guard.enrolled) {
-    if (code !== 'REVOKE') throw { kind: 'guard', code: 'phrase_required', message: '2FA is not set up, so revoking asks you to type REVOKE.' };
+    if (code !== 'REVOKE')
+      throw { kind: 'guard', code: 'phrase_required', message: '2FA is not set up, so revoking asks you to type REVOKE.' };
     return;
   }
   guarded();
@@ -87,7 +144,8 @@ function revokeAuthorized(code: unknown): void {
 
 async function streamProgress(ch: Channel<RevokeProgress>): Promise<void> {
   backend.channel = ch;
-  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } })
+    .__TAURI_INTERNALS__;
   backend.progress.forEach((message, index) => internals.runCallback(ch.id, { index, message }));
   if (backend.gate) await backend.gate.promise;
 }
@@ -98,9 +156,12 @@ function install(): void {
     const { onProgress, ...plain } = args;
     backend.calls.push({ cmd, args: structuredClone(plain) });
     switch (cmd) {
-      case 'list_keys': return structuredClone(backend.keys);
-      case 'keychain_status': return { ok: true, service: 'latchkey', message: null };
-      case 'guard_status': return { ...backend.guard };
+      case 'list_keys':
+        return structuredClone(backend.keys);
+      case 'keychain_status':
+        return { ok: true, service: 'latchkey', message: null };
+      case 'guard_status':
+        return { ...backend.guard };
       case 'guard_begin_enrollment':
         if (backend.guard.enrolled) guarded();
         if (backend.beginError) {
@@ -118,12 +179,14 @@ function install(): void {
         }
         backend.guard = { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
         return { recoveryCodes: [...RECOVERY] };
-      case 'guard_cancel_enrollment': return true;
+      case 'guard_cancel_enrollment':
+        return true;
       case 'guard_disable':
         guarded();
         backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
         return null;
-      case 'revoke_plan': return structuredClone(backend.plan);
+      case 'revoke_plan':
+        return structuredClone(backend.plan);
       case 'emergency_revoke':
       case 'retry_revoke':
         revokeAuthorized(args.code);
@@ -133,14 +196,18 @@ function install(): void {
       case 'confirm_deleted':
         revokeAuthorized(args.code);
         return structuredClone(backend.report);
-      case 'save_revoke_report': return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
+      case 'save_revoke_report':
+        return `/home/me/Latchkey/revoke-${String(args.jobId)}.txt`;
       case 'delete_key':
         guarded();
         backend.keys = backend.keys.filter((k) => k.id !== args.id);
         return null;
-      case 'audit_log': return structuredClone(backend.audit);
-      case 'copy_recovery_codes': return { clearsInSecs: 30 };
-      default: throw `unknown command ${cmd}`;
+      case 'audit_log':
+        return structuredClone(backend.audit);
+      case 'copy_recovery_codes':
+        return { clearsInSecs: 30 };
+      default:
+        throw `unknown command ${cmd}`;
     }
   });
 }
@@ -282,14 +349,20 @@ describe('2FA enrolment', () => {
     expect(document.body.textContent).not.toContain(RECOVERY[0]);
     expect($('#enroll-banner').hidden).toBe(true);
     expect(calls('guard_confirm_enrollment')).toHaveLength(2);
-    expect(backend.calls.filter((c) => c.cmd.startsWith('guard_') && c.cmd !== 'guard_status').map((c) => c.cmd))
-      .toEqual(['guard_begin_enrollment', 'guard_confirm_enrollment', 'guard_confirm_enrollment']);
+    expect(backend.calls.filter((c) => c.cmd.startsWith('guard_') && c.cmd !== 'guard_status').map((c) => c.cmd)).toEqual([
+      'guard_begin_enrollment',
+      'guard_confirm_enrollment',
+      'guard_confirm_enrollment',
+    ]);
   });
 
   it('copies the recovery codes through Rust (cleared later there), never with the page clipboard', async () => {
     backend.guard = { enrolled: false, lockedUntil: null, recoveryCodesLeft: 0, setupSkipped: false };
     const pageClipboard: string[] = [];
-    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (t: string) => void pageClipboard.push(t) } });
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: async (t: string) => void pageClipboard.push(t) },
+    });
     await start();
     click('#enroll-banner-start');
     await flush();
@@ -335,8 +408,19 @@ describe('2FA enrolment', () => {
     expect($('#recovery-left').textContent).toBe('Recovery codes left: 7');
     // Every action the code guards is named, reveal, copy and rotate included.
     const guarded = [...document.querySelectorAll('#guarded-actions li')].map((li) => li.textContent ?? '').join('\n');
-    for (const action of [/emergency revoke/i, /retrying a revoke/i, /wiping a key locally/i, /confirming a key deleted/i, /revealing/i,
-      /copying a secret/i, /rotating a key/i, /deleting a key\b/i, /bots/i, /left in the keychain/i, /2FA off/i]) {
+    for (const action of [
+      /emergency revoke/i,
+      /retrying a revoke/i,
+      /wiping a key locally/i,
+      /confirming a key deleted/i,
+      /revealing/i,
+      /copying a secret/i,
+      /rotating a key/i,
+      /deleting a key\b/i,
+      /bots/i,
+      /left in the keychain/i,
+      /2FA off/i,
+    ]) {
       expect(guarded).toMatch(action);
     }
     expect($('#guard-locked').textContent).toContain('try again in 2 min');
@@ -421,7 +505,11 @@ describe('2FA enrolment: a begun setup never lingers', () => {
 
   it('a setup Rust dropped (3 wrong codes) offers to start again', async () => {
     await openScan();
-    backend.guardError = { kind: 'guard', code: 'enrollment_tries_exhausted', message: '3 codes in a row did not match the new secret, so this 2FA setup was cancelled.' };
+    backend.guardError = {
+      kind: 'guard',
+      code: 'enrollment_tries_exhausted',
+      message: '3 codes in a row did not match the new secret, so this 2FA setup was cancelled.',
+    };
     type('#enroll-code', '000000');
     click('#enroll-confirm');
     await flush();
@@ -434,7 +522,11 @@ describe('2FA enrolment: a begun setup never lingers', () => {
   });
 
   it('a secret left in the keychain needs its code, or the explicit choice to destroy it', async () => {
-    backend.beginError = { kind: 'guard', code: 'old_seed_exists', message: 'A 2FA secret from an earlier setup is still in the keychain.' };
+    backend.beginError = {
+      kind: 'guard',
+      code: 'old_seed_exists',
+      message: 'A 2FA secret from an earlier setup is still in the keychain.',
+    };
     await start();
     click('#enroll-banner-start');
     await flush();
@@ -454,7 +546,11 @@ describe('2FA enrolment: a begun setup never lingers', () => {
     click('#enroll-cancel');
     await flush();
 
-    backend.beginError = { kind: 'guard', code: 'old_seed_exists', message: 'A 2FA secret from an earlier setup is still in the keychain.' };
+    backend.beginError = {
+      kind: 'guard',
+      code: 'old_seed_exists',
+      message: 'A 2FA secret from an earlier setup is still in the keychain.',
+    };
     click('#enroll-banner-start');
     await flush();
     const box = $<HTMLInputElement>('#old-seed-destroy-confirm');
@@ -467,9 +563,15 @@ describe('2FA enrolment: a begun setup never lingers', () => {
   });
 });
 
-describe('audit screen: the log\'s end', () => {
+describe("audit screen: the log's end", () => {
   it('names removed newest entries and a recomputed chain', async () => {
-    backend.audit.chain = { ok: false, checked: 4, firstBroken: null, anchor: 'truncated', message: 'entries were removed from its end' };
+    backend.audit.chain = {
+      ok: false,
+      checked: 4,
+      firstBroken: null,
+      anchor: 'truncated',
+      message: 'entries were removed from its end',
+    };
     click('#open-audit');
     await flush();
     expect($('#audit-chain').dataset.anchor).toBe('truncated');
@@ -483,7 +585,13 @@ describe('audit screen: the log\'s end', () => {
     expect($('#audit-chain').textContent).toContain('hashes were recomputed');
     click('#close-audit');
     await flush();
-    backend.audit.chain = { ok: true, checked: 4, firstBroken: null, anchor: 'unavailable', message: 'could not be checked against the keychain anchor' };
+    backend.audit.chain = {
+      ok: true,
+      checked: 4,
+      firstBroken: null,
+      anchor: 'unavailable',
+      message: 'could not be checked against the keychain anchor',
+    };
     click('#open-audit');
     await flush();
     expect($('#audit-chain').textContent).toContain('could not be checked');
@@ -504,10 +612,14 @@ describe('emergency revoke', () => {
     await flush();
     expect(calls('revoke_plan')).toEqual([{ ids: null }]);
     const items = $$('.plan-item');
-    expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([['k1', 'remote'], ['k2', 'remote'], ['k3', 'manual']]);
-    expect(items[0]!.textContent).toContain('Revoke at OKX via API');
-    expect(items[0]!.textContent).toContain('OKX revokes API keys on request.');
-    expect(items[2]!.textContent).toContain('No API revoke — stays live and blocked');
+    expect(items.map((i) => [i.dataset.id, i.dataset.action])).toEqual([
+      ['k1', 'remote'],
+      ['k2', 'remote'],
+      ['k3', 'manual'],
+    ]);
+    expect(items[0].textContent).toContain('Revoke at OKX via API');
+    expect(items[0].textContent).toContain('OKX revokes API keys on request.');
+    expect(items[2].textContent).toContain('No API revoke — stays live and blocked');
     expect($$('input.plan-select').every((b) => (b as HTMLInputElement).checked)).toBe(true);
     expect($('#revoke-confirm').textContent).toBe('Revoke 3 keys');
     expect(document.activeElement?.id).toBe('guard-code');
@@ -528,7 +640,10 @@ describe('emergency revoke', () => {
     type('#guard-code', '222222');
     click('#revoke-confirm');
     await flush();
-    expect(calls('emergency_revoke')).toEqual([{ code: '111111', ids: ['k1', 'k3'] }, { code: '222222', ids: ['k1', 'k3'] }]);
+    expect(calls('emergency_revoke')).toEqual([
+      { code: '111111', ids: ['k1', 'k3'] },
+      { code: '222222', ids: ['k1', 'k3'] },
+    ]);
     expect($('#revoke-dialog').dataset.phase).toBe('running');
     const stage = (id: string) => $(`.progress-item[data-id=${id}]`);
     expect($$('.progress-item').map((p) => p.dataset.id)).toEqual(['k1', 'k3']);
@@ -541,21 +656,25 @@ describe('emergency revoke', () => {
     expect(document.querySelector('#revoke-dialog')).toBeTruthy();
 
     // A late message arrives on the channel before Rust answers.
-    const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } }).__TAURI_INTERNALS__;
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+      .__TAURI_INTERNALS__;
     internals.runCallback(backend.channel!.id, { index: 3, message: { id: 'k3', stage: 'wiped', message: 'Secret wiped.' } });
     expect(stage('k3').dataset.stage).toBe('wiped');
 
     backend.gate.release();
     await flush();
     const report = $('#revoke-report');
-    expect($$('.report-item').map((r) => [r.dataset.id, r.dataset.outcome])).toEqual([['k1', 'revoked'], ['k3', 'manual']]);
+    expect($$('.report-item').map((r) => [r.dataset.id, r.dataset.outcome])).toEqual([
+      ['k1', 'revoked'],
+      ['k3', 'manual'],
+    ]);
     expect(report.textContent).toContain('1 key proved revoked · 1 still live: delete on the website');
     expect($('.report-item[data-id=k1] .report-proof').textContent).toMatch(/^OKX: proved revoked at \d\d:\d\d:\d\d$/);
     const check = $$('#revoke-checklist .checklist-item');
     expect(check).toHaveLength(1);
-    expect(check[0]!.dataset.exchange).toBe('binance');
-    expect(check[0]!.textContent).toContain('https://www.binance.com/en/my/settings/api-management');
-    expect(check[0]!.querySelector('a')).toBeNull();
+    expect(check[0].dataset.exchange).toBe('binance');
+    expect(check[0].textContent).toContain('https://www.binance.com/en/my/settings/api-management');
+    expect(check[0].querySelector('a')).toBeNull();
     expect(report.querySelector('a[href]')).toBeNull();
     expect($('#revoke-reminder').textContent).toBe('Change your exchange account password and review active sessions.');
 
@@ -631,7 +750,7 @@ describe('emergency revoke', () => {
     expect($('.section-title .count').textContent).toBe('(2)');
 
     backend.progress = [{ id: 'k1', stage: 'retrying', message: 'OKX busy' }];
-    backend.report = { ...REPORT, items: [{ ...REPORT.items[0]! }], checklist: [] };
+    backend.report = { ...REPORT, items: [{ ...REPORT.items[0] }], checklist: [] };
     click('[data-id=k1] .retry-revoke');
     type('#guard-code', '333333');
     click('#retry-confirm');
@@ -659,9 +778,11 @@ describe('emergency revoke', () => {
     const count = $('#still-live-count');
     expect(count.hidden).toBe(false);
     expect(count.textContent).toBe('2 keys still live');
-    expect($('#key-list').querySelector('[data-id=k1] .still-live-title')?.textContent).toBe('Still live at OKX — delete it on the website');
+    expect($('#key-list').querySelector('[data-id=k1] .still-live-title')?.textContent).toBe(
+      'Still live at OKX — delete it on the website',
+    );
 
-    backend.report = { ...REPORT, items: [{ ...REPORT.items[0]!, id: 'k1', outcome: 'already_revoked' }], checklist: [] };
+    backend.report = { ...REPORT, items: [{ ...REPORT.items[0], id: 'k1', outcome: 'already_revoked' }], checklist: [] };
     click('[data-id=k1] .confirm-deleted');
     expect($('#confirm-deleted-dialog').textContent).toContain('refuses it as an unknown key');
     type('#guard-code', '555555');
@@ -683,8 +804,24 @@ describe('audit screen', () => {
     backend.audit = {
       entries: [
         { seq: 1, at: '2025-03-01T10:00:00Z', action: 'add', keyId: 'k1', label: 'okx-bot', outcome: 'ok', detail: '' },
-        { seq: 3, at: '2025-03-03T10:00:00Z', action: 'revoke', keyId: 'k1', label: 'okx-bot', outcome: 'ok', detail: 'OKX confirmed' },
-        { seq: 2, at: '2025-03-02T10:00:00Z', action: 'guard_verify', keyId: null, label: null, outcome: 'failed', detail: 'wrong code <b>x</b>' },
+        {
+          seq: 3,
+          at: '2025-03-03T10:00:00Z',
+          action: 'revoke',
+          keyId: 'k1',
+          label: 'okx-bot',
+          outcome: 'ok',
+          detail: 'OKX confirmed',
+        },
+        {
+          seq: 2,
+          at: '2025-03-02T10:00:00Z',
+          action: 'guard_verify',
+          keyId: null,
+          label: null,
+          outcome: 'failed',
+          detail: 'wrong code <b>x</b>',
+        },
       ],
       chain: { ok: false, checked: 3, firstBroken: 2, anchor: 'matches', message: 'Entry 2 does not match the hash in entry 3.' },
     };
@@ -692,9 +829,13 @@ describe('audit screen', () => {
     await flush();
     expect(calls('audit_log')).toEqual([{ limit: 1000 }]);
     const rows = $$('#audit-view .audit-row');
-    expect(rows.map((r) => [r.dataset.seq, r.dataset.action, r.dataset.outcome])).toEqual([['3', 'revoke', 'ok'], ['2', 'guard_verify', 'failed'], ['1', 'add', 'ok']]);
-    expect(rows[1]!.classList.contains('broken')).toBe(true);
-    expect(rows[1]!.querySelector('b')).toBeNull();
+    expect(rows.map((r) => [r.dataset.seq, r.dataset.action, r.dataset.outcome])).toEqual([
+      ['3', 'revoke', 'ok'],
+      ['2', 'guard_verify', 'failed'],
+      ['1', 'add', 'ok'],
+    ]);
+    expect(rows[1].classList.contains('broken')).toBe(true);
+    expect(rows[1].querySelector('b')).toBeNull();
     const chain = $('#audit-chain');
     expect(chain.dataset.ok).toBe('false');
     expect(chain.classList.contains('chain-broken')).toBe(true);

@@ -36,7 +36,19 @@ import {
   type SecretPart,
 } from './types';
 
-const KINDS = ['invalid', 'keychain', 'not_found', 'storage', 'exchange', 'guard', 'guard_missing', 'bots', 'revoke', 'edit', 'internal'] as const satisfies readonly IpcErrorKind[];
+const KINDS = [
+  'invalid',
+  'keychain',
+  'not_found',
+  'storage',
+  'exchange',
+  'guard',
+  'guard_missing',
+  'bots',
+  'revoke',
+  'edit',
+  'internal',
+] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
 const kindsListed: [Exclude<IpcErrorKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
 void kindsListed;
@@ -60,7 +72,12 @@ export function toIpcError(raw: unknown): IpcError {
 }
 
 export function isIpcError(v: unknown): v is IpcError {
-  return !!v && typeof v === 'object' && typeof (v as IpcError).message === 'string' && (KINDS as readonly unknown[]).includes((v as IpcError).kind);
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as IpcError).message === 'string' &&
+    (KINDS as readonly unknown[]).includes((v as IpcError).kind)
+  );
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -158,7 +175,9 @@ export type ProgressHandler = (p: RevokeProgress) => void;
 let makeChannel = (onMessage: ProgressHandler): Channel<RevokeProgress> => new Channel<RevokeProgress>(onMessage);
 
 /** For tests: replaces how progress channels are created; returns the previous factory. */
-export function setChannelFactory(f: (onMessage: ProgressHandler) => Channel<RevokeProgress>): (onMessage: ProgressHandler) => Channel<RevokeProgress> {
+export function setChannelFactory(
+  f: (onMessage: ProgressHandler) => Channel<RevokeProgress>,
+): (onMessage: ProgressHandler) => Channel<RevokeProgress> {
   const prev = makeChannel;
   makeChannel = f;
   return prev;

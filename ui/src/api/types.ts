@@ -30,11 +30,25 @@ const severitiesListed: Exhaustive<Severity, typeof SEVERITIES> = true;
 
 /** The finding codes the UI has words or links for; `Finding.code` stays a string so a code added
  * in Rust still renders. */
-export const FINDING_CODES = ['withdraw_enabled', 'trade_without_ip_whitelist', 'expiring_soon', 'expired', 'read_only_ip_bound'] as const;
+export const FINDING_CODES = [
+  'withdraw_enabled',
+  'trade_without_ip_whitelist',
+  'expiring_soon',
+  'expired',
+  'read_only_ip_bound',
+] as const;
 
 /** Every input an `invalid` error can point at: the key forms' and the settings'. */
 export const FIELDS = [
-  'exchange', 'label', 'apiKey', 'apiSecret', 'passphrase', 'rotationDays', 'baseUrl', 'defaultRotationDays', 'dueSoonDays',
+  'exchange',
+  'label',
+  'apiKey',
+  'apiSecret',
+  'passphrase',
+  'rotationDays',
+  'baseUrl',
+  'defaultRotationDays',
+  'dueSoonDays',
 ] as const satisfies readonly Field[];
 const fieldsListed: Exhaustive<Field, typeof FIELDS> = true;
 

@@ -8,7 +8,8 @@ import { h } from '../lib/dom';
 export function chainText(chain: AuditChain): string {
   if (chain.ok) return `Audit log intact (${chain.checked} ${chain.checked === 1 ? 'entry' : 'entries'} checked)`;
   if (chain.firstBroken === null && chain.anchor === 'truncated') return 'Audit log cut short: its newest entries were removed.';
-  if (chain.firstBroken === null && chain.anchor === 'rewritten') return 'Audit log rewritten: its hashes were recomputed after entries were changed.';
+  if (chain.firstBroken === null && chain.anchor === 'rewritten')
+    return 'Audit log rewritten: its hashes were recomputed after entries were changed.';
   const where = chain.firstBroken !== null ? ` at entry #${chain.firstBroken}` : '';
   return `Audit log broken${where}: entries may have been changed or removed.`;
 }
@@ -50,32 +51,57 @@ export function renderAuditView(log: AuditLog, onBack: () => void): HTMLElement 
   const back = h('button', { type: 'button', id: 'close-audit', class: 'btn btn-secondary btn-small' }, '← Back to keys');
   back.addEventListener('click', onBack);
   const chain = log.chain;
-  return h('section', { id: 'audit-view', class: 'audit-view', 'aria-labelledby': 'audit-title', tabindex: -1 },
-    h('div', { class: 'audit-top' },
+  return h(
+    'section',
+    { id: 'audit-view', class: 'audit-view', 'aria-labelledby': 'audit-title', tabindex: -1 },
+    h(
+      'div',
+      { class: 'audit-top' },
       h('h2', { id: 'audit-title', class: 'section-title' }, 'Audit log ', h('span', { class: 'count' }, `(${entries.length})`)),
       h('span', { class: 'spacer' }),
       back,
     ),
-    h('div', { id: 'audit-chain', class: `chain ${chain.ok ? 'chain-ok' : 'chain-broken'}`, 'data-ok': String(chain.ok), 'data-anchor': chain.anchor ?? '', role: 'status' },
+    h(
+      'div',
+      {
+        id: 'audit-chain',
+        class: `chain ${chain.ok ? 'chain-ok' : 'chain-broken'}`,
+        'data-ok': String(chain.ok),
+        'data-anchor': chain.anchor ?? '',
+        role: 'status',
+      },
       h('span', { class: 'chain-mark', 'aria-hidden': 'true' }),
-      h('div', {},
+      h(
+        'div',
+        {},
         h('p', { class: 'chain-headline' }, chainText(chain)),
         chainNeedsMessage(chain) && chain.message ? h('p', { class: 'chain-message' }, chain.message) : null,
       ),
     ),
     entries.length === 0
       ? h('p', { class: 'muted' }, 'No events yet.')
-      : h('div', { class: 'table-wrap' },
-        h('table', { class: 'audit-table' },
-          h('thead', {}, h('tr', {}, ...['#', 'When', 'Action', 'Key', 'Outcome', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, ...entries.map((e) => row(e, chain))),
-        )),
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'audit-table' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['#', 'When', 'Action', 'Key', 'Outcome', 'Detail'].map((t) => h('th', { scope: 'col' }, t))),
+            ),
+            h('tbody', {}, ...entries.map((e) => row(e, chain))),
+          ),
+        ),
   );
 }
 
 function row(e: AuditEntry, chain: AuditChain): HTMLTableRowElement {
   const broken = !chain.ok && chain.firstBroken === e.seq;
-  return h('tr', { class: `audit-row${broken ? ' broken' : ''}`, 'data-seq': e.seq, 'data-action': e.action, 'data-outcome': e.outcome },
+  return h(
+    'tr',
+    { class: `audit-row${broken ? ' broken' : ''}`, 'data-seq': e.seq, 'data-action': e.action, 'data-outcome': e.outcome },
     h('td', { class: 'mono' }, e.seq),
     h('td', { title: e.at }, fullDate(e.at)),
     h('td', {}, actionLabel(e.action)),

@@ -18,10 +18,15 @@ export function renderBotsToggle(key: KeyView, onChange?: (key: KeyView, allowed
     ev.preventDefault();
     onChange(key, !allowed);
   });
-  return h('label', {
-    class: `key-bots${allowed ? '' : ' bots-off'}`,
-    title: allowed
-      ? '`latchkey run` may hand this key to the commands you start. Untick to stop it.'
-      : 'Bots may not use this key: `latchkey run` refuses it. Ticking asks for a 2FA code.',
-  }, box, allowed ? ' Bots may use this key' : ' Bots may not use this key');
+  return h(
+    'label',
+    {
+      class: `key-bots${allowed ? '' : ' bots-off'}`,
+      title: allowed
+        ? '`latchkey run` may hand this key to the commands you start. Untick to stop it.'
+        : 'Bots may not use this key: `latchkey run` refuses it. Ticking asks for a 2FA code.',
+    },
+    box,
+    allowed ? ' Bots may use this key' : ' Bots may not use this key',
+  );
 }

@@ -19,10 +19,20 @@ export async function confirmDelete(key: KeyRecord, opts: ConfirmDeleteOptions):
     ids: { dialog: 'delete-dialog', title: 'delete-title', cancel: 'cancel-delete', confirm: 'confirm-delete' },
     title: `Delete “${key.label}”?`,
     body: [
-      h('p', {}, `This removes the ${exchangeName(key.exchange)} key `, h('code', {}, key.keyHint), ' and its secret from your keychain.'),
+      h(
+        'p',
+        {},
+        `This removes the ${exchangeName(key.exchange)} key `,
+        h('code', {}, key.keyHint),
+        ' and its secret from your keychain.',
+      ),
       key.status === 'revoked'
         ? null
-        : h('p', { class: 'muted' }, 'It does not revoke the key on the exchange: use Emergency revoke, or the exchange’s API page, if the key should stop working.'),
+        : h(
+            'p',
+            { class: 'muted' },
+            'It does not revoke the key on the exchange: use Emergency revoke, or the exchange’s API page, if the key should stop working.',
+          ),
     ],
     confirmLabel: 'Delete key',
     cancelLabel: 'Keep key',

@@ -58,7 +58,9 @@ describe('renderKeyList with many keys', () => {
     // "Shown" is the frame with the first cards: nothing more had been built yet.
     expect(onShown).toHaveBeenCalledOnce();
     expect(cardsWhenShown).toBe(40);
-    expect([...list.querySelectorAll<HTMLElement>('[data-testid=key-card]')].map((c) => c.dataset.id)).toEqual(keys.map((k) => k.id));
+    expect([...list.querySelectorAll<HTMLElement>('[data-testid=key-card]')].map((c) => c.dataset.id)).toEqual(
+      keys.map((k) => k.id),
+    );
     expect(onComplete).toHaveBeenCalledOnce();
     vi.useRealTimers();
   });
@@ -77,13 +79,23 @@ describe('renderKeyList with many keys', () => {
 
 describe('a quarantined card', () => {
   it('shows no rotation due date: the key waits for its revoke, not for a rotation', () => {
-    const rotation = { state: 'overdue' as const, text: 'overdue by 70 days', dueAt: '2024-12-30T11:00:00Z', reason: 'policy' as const, daysLeft: -70 };
+    const rotation = {
+      state: 'overdue' as const,
+      text: 'overdue by 70 days',
+      dueAt: '2024-12-30T11:00:00Z',
+      reason: 'policy' as const,
+      daysLeft: -70,
+    };
     const old = { ...key(1), rotatedAt: '2024-10-01T11:00:00Z', createdAt: '2024-10-01T11:00:00Z' };
-    const list = renderKeyList([
-      { ...old, id: 'q', label: 'quarantined', status: 'quarantined', rotation },
-      { ...old, id: 'q-old', label: 'quarantined-old-app', status: 'quarantined' },
-      { ...old, id: 'a', label: 'active', rotation },
-    ], NOW, { ...handlers, onSnooze: () => {} });
+    const list = renderKeyList(
+      [
+        { ...old, id: 'q', label: 'quarantined', status: 'quarantined', rotation },
+        { ...old, id: 'q-old', label: 'quarantined-old-app', status: 'quarantined' },
+        { ...old, id: 'a', label: 'active', rotation },
+      ],
+      NOW,
+      { ...handlers, onSnooze: () => {} },
+    );
     const card = (label: string) => list.querySelector<HTMLElement>(`[data-label="${label}"]`)!;
     for (const label of ['quarantined', 'quarantined-old-app']) {
       expect(card(label).querySelector('.rotation-badge'), label).toBeNull();

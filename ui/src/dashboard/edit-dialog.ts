@@ -10,7 +10,18 @@ import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import type { EnvironmentKind, FieldError } from '../wizard/validate';
-import { bots, checkEdit, draftOf, isEmpty, labelsTakenBy, needsCode, reverifyTitle, reverifyTone, toEditInput, type EditDraft } from './edit-key';
+import {
+  bots,
+  checkEdit,
+  draftOf,
+  isEmpty,
+  labelsTakenBy,
+  needsCode,
+  reverifyTitle,
+  reverifyTone,
+  toEditInput,
+  type EditDraft,
+} from './edit-key';
 import { exchangeName } from './format';
 
 export interface EditDialogOptions {
@@ -28,7 +39,11 @@ export interface EditDialogOptions {
   returnFocus?: () => HTMLElement | null;
 }
 
-const ENV_OPTIONS: readonly [EnvironmentKind, string][] = [['live', 'Live'], ['demo', 'Demo / testnet'], ['custom', 'Custom base URL']];
+const ENV_OPTIONS: readonly [EnvironmentKind, string][] = [
+  ['live', 'Live'],
+  ['demo', 'Demo / testnet'],
+  ['custom', 'Custom base URL'],
+];
 const FIELDS_SHOWN: readonly Field[] = ['label', 'rotationDays', 'baseUrl'];
 
 export function openEditDialog(opts: EditDialogOptions): void {
@@ -43,35 +58,89 @@ export function openEditDialog(opts: EditDialogOptions): void {
     h('div', { class: 'field-error', id: `edit-error-${field}`, 'data-error-for': field, role: 'alert', hidden: true });
   const errors = new Map<Field, HTMLElement>(FIELDS_SHOWN.map((f) => [f, errorEl(f)]));
 
-  const labelInput = h('input', { id: 'edit-label', name: 'label', type: 'text', maxlength: 200, autocomplete: 'off', spellcheck: 'false', value: start.label, 'aria-describedby': 'edit-error-label' });
-  const rotationInput = h('input', { id: 'edit-rotation-days', name: 'rotationDays', type: 'text', inputmode: 'numeric', autocomplete: 'off', value: start.rotationDays, 'aria-describedby': 'edit-rotation-help edit-error-rotationDays' });
-  const envSelect = h('select', { id: 'edit-environment', name: 'environment' },
-    ...ENV_OPTIONS.map(([v, text]) => h('option', { value: v }, text)));
+  const labelInput = h('input', {
+    id: 'edit-label',
+    name: 'label',
+    type: 'text',
+    maxlength: 200,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    value: start.label,
+    'aria-describedby': 'edit-error-label',
+  });
+  const rotationInput = h('input', {
+    id: 'edit-rotation-days',
+    name: 'rotationDays',
+    type: 'text',
+    inputmode: 'numeric',
+    autocomplete: 'off',
+    value: start.rotationDays,
+    'aria-describedby': 'edit-rotation-help edit-error-rotationDays',
+  });
+  const envSelect = h(
+    'select',
+    { id: 'edit-environment', name: 'environment' },
+    ...ENV_OPTIONS.map(([v, text]) => h('option', { value: v }, text)),
+  );
   envSelect.value = start.environment;
-  const baseUrlInput = h('input', { id: 'edit-base-url', name: 'baseUrl', type: 'url', autocomplete: 'off', spellcheck: 'false', value: start.baseUrl, placeholder: 'https://… or http://127.0.0.1:port', 'aria-describedby': 'edit-base-url-help edit-error-baseUrl' });
-  const baseUrlRow = h('div', { class: 'field', hidden: start.environment !== 'custom' },
+  const baseUrlInput = h('input', {
+    id: 'edit-base-url',
+    name: 'baseUrl',
+    type: 'url',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    value: start.baseUrl,
+    placeholder: 'https://… or http://127.0.0.1:port',
+    'aria-describedby': 'edit-base-url-help edit-error-baseUrl',
+  });
+  const baseUrlRow = h(
+    'div',
+    { class: 'field', hidden: start.environment !== 'custom' },
     h('label', { for: 'edit-base-url' }, 'Base URL'),
     baseUrlInput,
-    h('p', { class: 'help', id: 'edit-base-url-help' }, 'https only; plain http is allowed for a local simulator on 127.0.0.1, ::1 or localhost.'),
+    h(
+      'p',
+      { class: 'help', id: 'edit-base-url-help' },
+      'https only; plain http is allowed for a local simulator on 127.0.0.1, ::1 or localhost.',
+    ),
     errors.get('baseUrl'),
   );
-  const botsInput = bots(key) ? h('input', { id: 'edit-bots', name: 'botsAllowed', type: 'checkbox', checked: start.botsAllowed }) : null;
-  const moveNote = h('p', { class: 'help edit-move-note', id: 'edit-move-note', hidden: true },
-    `Latchkey will send this key’s signed requests (checks and revokes) to the new address, and checks the key there with ${exchangeName(key.exchange)} right after saving.`);
-  const code = codeField({ id: 'edit-code', onSubmit: () => void save(), onEnroll: opts.onEnroll ? () => { close(); opts.onEnroll?.(); } : undefined });
+  const botsInput = bots(key)
+    ? h('input', { id: 'edit-bots', name: 'botsAllowed', type: 'checkbox', checked: start.botsAllowed })
+    : null;
+  const moveNote = h(
+    'p',
+    { class: 'help edit-move-note', id: 'edit-move-note', hidden: true },
+    `Latchkey will send this key’s signed requests (checks and revokes) to the new address, and checks the key there with ${exchangeName(key.exchange)} right after saving.`,
+  );
+  const code = codeField({
+    id: 'edit-code',
+    onSubmit: () => void save(),
+    onEnroll: opts.onEnroll
+      ? () => {
+          close();
+          opts.onEnroll?.();
+        }
+      : undefined,
+  });
   code.row.hidden = true;
   const result = h('div', { id: 'edit-result', class: 'edit-result', role: 'status', 'aria-live': 'polite', hidden: true });
   const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
   const cancel = h('button', { type: 'button', id: 'edit-cancel', class: 'btn btn-secondary' }, 'Cancel');
   const saveButton = h('button', { type: 'button', id: 'edit-save', class: 'btn btn-primary' }, 'Save');
 
-  const form = h('form', { class: 'edit-form', novalidate: true, autocomplete: 'off' },
+  const form = h(
+    'form',
+    { class: 'edit-form', novalidate: true, autocomplete: 'off' },
     h('div', { class: 'field' }, h('label', { for: 'edit-label' }, 'Label'), labelInput, errors.get('label')),
-    h('div', { class: 'field field-short' },
+    h(
+      'div',
+      { class: 'field field-short' },
       h('label', { for: 'edit-rotation-days' }, 'Rotate every (days)'),
       rotationInput,
       h('p', { class: 'help', id: 'edit-rotation-help' }, 'Latchkey reminds you when the key is due for rotation.'),
-      errors.get('rotationDays')),
+      errors.get('rotationDays'),
+    ),
     h('div', { class: 'field' }, h('label', { for: 'edit-environment' }, 'Environment'), envSelect),
     baseUrlRow,
     moveNote,
@@ -84,9 +153,22 @@ export function openEditDialog(opts: EditDialogOptions): void {
   });
 
   const modal = openModal(
-    { id: 'edit-dialog', className: 'dialog-edit', labelledBy: 'edit-title', describedBy: 'edit-desc', onEscape: () => { if (!busy) close(); }, returnFocus: opts.returnFocus },
+    {
+      id: 'edit-dialog',
+      className: 'dialog-edit',
+      labelledBy: 'edit-title',
+      describedBy: 'edit-desc',
+      onEscape: () => {
+        if (!busy) close();
+      },
+      returnFocus: opts.returnFocus,
+    },
     h('h2', { id: 'edit-title' }, `Edit “${key.label}”`),
-    h('p', { id: 'edit-desc', class: 'muted' }, `${exchangeName(key.exchange)} · ${key.keyHint}. The secret does not change here: rotate the key for that.`),
+    h(
+      'p',
+      { id: 'edit-desc', class: 'muted' },
+      `${exchangeName(key.exchange)} · ${key.keyHint}. The secret does not change here: rotate the key for that.`,
+    ),
     // The fields scroll in a small window; the title and the buttons stay in view.
     h('div', { class: 'edit-body' }, form, result, errorBox),
     h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel, saveButton),
@@ -165,7 +247,8 @@ export function openEditDialog(opts: EditDialogOptions): void {
       if (!guardCode) return;
     }
     setBusy(true);
-    if (input.environment) result.replaceChildren(`Saving, then checking the key with ${exchangeName(key.exchange)} at the new address…`);
+    if (input.environment)
+      result.replaceChildren(`Saving, then checking the key with ${exchangeName(key.exchange)} at the new address…`);
     result.hidden = !input.environment;
     try {
       const saved = await edit(key.id, input, guardCode);

@@ -42,7 +42,9 @@ describe('edit logic', () => {
     expect(toEditInput({ ...draftOf(k), environment: 'demo' }, k)).toEqual({ environment: { kind: 'demo' } });
     // Bots access is offered for keys in use only.
     expect(toEditInput({ ...draftOf(k), botsAllowed: false }, k)).toEqual({});
-    expect(toEditInput({ ...draftOf(key({ status: 'active' })), botsAllowed: false }, key({ status: 'active' }))).toEqual({ botsAllowed: false });
+    expect(toEditInput({ ...draftOf(key({ status: 'active' })), botsAllowed: false }, key({ status: 'active' }))).toEqual({
+      botsAllowed: false,
+    });
   });
 
   it('uses the wizard rules, with the other keys in use as taken labels', () => {
@@ -50,10 +52,13 @@ describe('edit logic', () => {
     const keys = [k, key({ id: 'id-2', label: 'Hedge', status: 'active' }), key({ id: 'id-3', label: 'old', status: 'revoked' })];
     const taken = labelsTakenBy(keys, k);
     expect(taken).toEqual(['Hedge']);
-    const fields = (over: Partial<ReturnType<typeof draftOf>>) => checkEdit({ ...draftOf(k), ...over }, taken).map((e) => [e.field, e.message]);
+    const fields = (over: Partial<ReturnType<typeof draftOf>>) =>
+      checkEdit({ ...draftOf(k), ...over }, taken).map((e) => [e.field, e.message]);
     expect(fields({ label: 'hedge' })).toEqual([['label', 'Another key already has this label: choose a different one.']]);
     expect(fields({ label: 'old', rotationDays: '0' })[0]?.[0]).toBe('rotationDays');
-    expect(fields({ baseUrl: 'http://eu.okx.com' })).toEqual([['baseUrl', 'Use https: plain http is only allowed for a local simulator on 127.0.0.1, ::1 or localhost.']]);
+    expect(fields({ baseUrl: 'http://eu.okx.com' })).toEqual([
+      ['baseUrl', 'Use https: plain http is only allowed for a local simulator on 127.0.0.1, ::1 or localhost.'],
+    ]);
     expect(fields({ environment: 'live', baseUrl: 'junk' })).toEqual([]);
   });
 
@@ -69,7 +74,10 @@ describe('edit logic', () => {
 describe('re-verify result', () => {
   it('is green only for a key in use that answered', () => {
     const r = (outcome: 'verified' | 'rejected' | 'failed', status: KeyView['status']) => ({ outcome, status, message: 'm' });
-    expect([reverifyTone(r('verified', 'active')), reverifyTitle(r('verified', 'active'))]).toEqual(['ok', 'Verified at the new address']);
+    expect([reverifyTone(r('verified', 'active')), reverifyTitle(r('verified', 'active'))]).toEqual([
+      'ok',
+      'Verified at the new address',
+    ]);
     expect(reverifyTone(r('verified', 'quarantined'))).toBe('warn');
     expect(reverifyTitle(r('verified', 'still_live'))).toContain('blocked until it is deleted');
     expect([reverifyTone(r('rejected', 'quarantined')), reverifyTone(r('failed', 'active'))]).toEqual(['danger', 'warn']);
@@ -100,7 +108,12 @@ describe('edit dialog', () => {
     const reply: EditResult = {
       key: { ...k, environment: { kind: 'custom', baseUrl: 'http://127.0.0.1:8080' } },
       changes: ['environment http://127.0.0.1:9 → http://127.0.0.1:8080'],
-      reverify: { outcome: 'verified', status: 'quarantined', message: 'Bybit answered at the new address: the key still works there, so it stays quarantined and blocked from use. Retry the revoke now: it goes to the new address.' },
+      reverify: {
+        outcome: 'verified',
+        status: 'quarantined',
+        message:
+          'Bybit answered at the new address: the key still works there, so it stays quarantined and blocked from use. Retry the revoke now: it goes to the new address.',
+      },
     };
     const edit = vi.fn(async () => reply);
     const { saved, closed, $, type } = open(k, edit);
@@ -140,10 +153,15 @@ describe('edit dialog', () => {
     expect(document.getElementById('edit-dialog')).toBeNull();
   });
 
-  it('a label change needs no code and closes; Rust\'s field error lands under its field', async () => {
+  it("a label change needs no code and closes; Rust's field error lands under its field", async () => {
     const k = key({ status: 'active' });
-    const edit = vi.fn()
-      .mockRejectedValueOnce({ kind: 'invalid', field: 'label', message: "A key labelled 'x' already exists: choose another label." })
+    const edit = vi
+      .fn()
+      .mockRejectedValueOnce({
+        kind: 'invalid',
+        field: 'label',
+        message: "A key labelled 'x' already exists: choose another label.",
+      })
       .mockResolvedValueOnce({ key: { ...k, label: 'y' }, changes: ["label 'wallet' → 'y'"], reverify: null });
     const { closed, $, type } = open(k, edit);
     type('#edit-label', 'x');

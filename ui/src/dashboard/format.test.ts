@@ -25,8 +25,16 @@ describe('card texts', () => {
   });
 
   it('says when rotation is due', () => {
-    expect(rotationDue({ rotatedAt: '2025-03-07T12:00:00Z', rotationDays: 90 }, now)).toEqual({ text: 'rotate in 87 days', soon: false, overdue: false });
+    expect(rotationDue({ rotatedAt: '2025-03-07T12:00:00Z', rotationDays: 90 }, now)).toEqual({
+      text: 'rotate in 87 days',
+      soon: false,
+      overdue: false,
+    });
     expect(rotationDue({ rotatedAt: '2025-03-04T12:00:00Z', rotationDays: 7 }, now).soon).toBe(true);
-    expect(rotationDue({ rotatedAt: '2025-03-01T12:00:00Z', rotationDays: 7 }, now)).toEqual({ text: 'rotation overdue by 2 days', soon: true, overdue: true });
+    expect(rotationDue({ rotatedAt: '2025-03-01T12:00:00Z', rotationDays: 7 }, now)).toEqual({
+      text: 'rotation overdue by 2 days',
+      soon: true,
+      overdue: true,
+    });
   });
 });

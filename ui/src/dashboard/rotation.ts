@@ -90,14 +90,17 @@ export function historyText(history: readonly KeyHistoryEntry[] | undefined): st
   if (!last) return null;
   const when = last.retiredAt ?? null;
   const base = when ? `Replaced ${last.keyHint} on ${shortDate(when)}` : `Replaced ${last.keyHint}`;
-  const more = history!.length - 1;
+  const more = history.length - 1;
   return more > 0 ? `${base} (and ${more} earlier ${more === 1 ? 'key' : 'keys'})` : base;
 }
 
 /** One line per earlier key, for the history line's tooltip. */
 export function historyTitle(history: readonly KeyHistoryEntry[]): string {
   return history
-    .map((e) => `${e.keyHint}: added ${shortDate(e.createdAt)}${e.retiredAt ? `, retired ${shortDate(e.retiredAt)}` : ''} (${e.status})`)
+    .map(
+      (e) =>
+        `${e.keyHint}: added ${shortDate(e.createdAt)}${e.retiredAt ? `, retired ${shortDate(e.retiredAt)}` : ''} (${e.status})`,
+    )
     .join('\n');
 }
 
@@ -108,7 +111,14 @@ export function renderRotationBadge(key: KeyView): HTMLElement | null {
   if (!r || key.status === 'revoked') return null;
   const { label, text, separate } = rotationBadgeWords(r);
   const tag = rotationReasonTag(r);
-  return h('span', { class: `badge rotation-badge rotation-${r.state}`, 'data-state': r.state, 'data-reason': r.reason, title: rotationReasonText(r, key) },
+  return h(
+    'span',
+    {
+      class: `badge rotation-badge rotation-${r.state}`,
+      'data-state': r.state,
+      'data-reason': r.reason,
+      title: rotationReasonText(r, key),
+    },
     label ? h('span', { class: 'rotation-state' }, label) : null,
     separate ? h('span', { class: 'rotation-sep', 'aria-hidden': 'true' }, ' · ') : null,
     h('span', { class: 'rotation-text' }, text),
@@ -127,17 +137,23 @@ export function renderRotationRow(key: KeyView, now: Date, handlers: RotationHan
   const history = historyText(key.history);
   if (!snoozed && !canSnooze && !history) return null;
   const snooze = (days: 1 | 7, text: string): HTMLButtonElement => {
-    const b = h('button', {
-      type: 'button',
-      class: 'btn btn-quiet btn-small snooze-key',
-      'data-days': days,
-      disabled: busy,
-      'aria-label': `${text}: no reminders for ${key.label} until then`,
-    }, text);
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-quiet btn-small snooze-key',
+        'data-days': days,
+        disabled: busy,
+        'aria-label': `${text}: no reminders for ${key.label} until then`,
+      },
+      text,
+    );
     b.addEventListener('click', () => handlers.onSnooze?.(key, days));
     return b;
   };
-  return h('div', { class: 'key-rotation' },
+  return h(
+    'div',
+    { class: 'key-rotation' },
     snoozed ? h('span', { class: 'snoozed-until' }, snoozed) : null,
     canSnooze ? h('span', { class: 'snooze-actions' }, snooze(1, 'Snooze 1 day'), snooze(7, 'Snooze 1 week')) : null,
     history ? h('span', { class: 'key-history', title: historyTitle(key.history ?? []) }, history) : null,
@@ -148,6 +164,9 @@ export function renderRotationRow(key: KeyView, now: Date, handlers: RotationHan
 export function renderDueSummary(keys: readonly KeyView[]): HTMLElement {
   const n = dueCount(keys);
   const urgent = keys.some((k) => needsRotation(k) && (k.rotation!.state === 'overdue' || k.rotation!.state === 'expired'));
-  return h('p', { id: 'due-summary', class: `due-summary${urgent ? ' urgent' : ''}`, role: 'status', 'data-count': n, hidden: n === 0 },
-    dueSummaryText(n));
+  return h(
+    'p',
+    { id: 'due-summary', class: `due-summary${urgent ? ' urgent' : ''}`, role: 'status', 'data-count': n, hidden: n === 0 },
+    dueSummaryText(n),
+  );
 }

@@ -11,14 +11,34 @@ const NOW = new Date('2025-03-10T12:00:00Z');
 
 function key(over: Partial<KeyView>): KeyView {
   return keyView({
-    id: 'k1', exchange: 'okx', label: 'okx-master', environment: { kind: 'live' }, keyHint: 'abcd…wxyz',
-    createdAt: '2025-03-07T11:00:00Z', rotatedAt: '2025-03-07T11:00:00Z', verifiedAt: null, rotationDays: 90,
-    permissions: ['withdraw'], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
+    id: 'k1',
+    exchange: 'okx',
+    label: 'okx-master',
+    environment: { kind: 'live' },
+    keyHint: 'abcd…wxyz',
+    createdAt: '2025-03-07T11:00:00Z',
+    rotatedAt: '2025-03-07T11:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: ['withdraw'],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    findings: [],
+    ...over,
   });
 }
 
 function handlers(): DashboardHandlers & { onConfirmDeleted: ReturnType<typeof vi.fn>; onWipe: ReturnType<typeof vi.fn> } {
-  return { onAdd: () => {}, onDelete: () => {}, onRecheck: () => {}, onReveal: () => {}, onCopy: () => {}, onConfirmDeleted: vi.fn(), onWipe: vi.fn() };
+  return {
+    onAdd: () => {},
+    onDelete: () => {},
+    onRecheck: () => {},
+    onReveal: () => {},
+    onCopy: () => {},
+    onConfirmDeleted: vi.fn(),
+    onWipe: vi.fn(),
+  };
 }
 
 describe('key card after a revoke', () => {
@@ -42,7 +62,11 @@ describe('key card after a revoke', () => {
   });
 
   it('a key wiped while still live keeps the red status, with nothing left to prove it', () => {
-    const card = renderKeyCard(key({ status: 'still_live_wiped', stillLiveUrl: 'https://www.okx.com/account/my-api' }), NOW, handlers());
+    const card = renderKeyCard(
+      key({ status: 'still_live_wiped', stillLiveUrl: 'https://www.okx.com/account/my-api' }),
+      NOW,
+      handlers(),
+    );
     expect(card.querySelector('.still-live-title')?.textContent).toBe('Still live at OKX — delete it on the website');
     expect(card.querySelector('.confirm-deleted, .wipe-locally, .reveal-key')).toBeNull();
   });

@@ -39,15 +39,34 @@ export function askCode<T>(opts: AskCodeOptions<T>): Promise<T | null> {
     const field = opts.unguarded
       ? phraseField({ onSubmit: () => void submit() })
       : codeField({
-        onSubmit: () => void submit(),
-        onEnroll: opts.onEnroll ? () => { finish(null); opts.onEnroll?.(); } : undefined,
-      });
+          onSubmit: () => void submit(),
+          onEnroll: opts.onEnroll
+            ? () => {
+                finish(null);
+                opts.onEnroll?.();
+              }
+            : undefined,
+        });
     const cancel = h('button', { type: 'button', id: ids.cancel, class: 'btn btn-secondary' }, opts.cancelLabel ?? 'Cancel');
-    const confirm = h('button', { type: 'button', id: ids.confirm, class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}` }, opts.confirmLabel);
+    const confirm = h(
+      'button',
+      { type: 'button', id: ids.confirm, class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}` },
+      opts.confirmLabel,
+    );
     const statusLine = h('p', { class: 'muted code-status', role: 'status', 'aria-live': 'polite' });
     const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
     const modal = openModal(
-      { id: ids.dialog, role: 'alertdialog', labelledBy: ids.title, describedBy: `${ids.dialog}-desc`, className: 'dialog-small', onEscape: () => { if (!busy) finish(null); }, returnFocus: opts.returnFocus },
+      {
+        id: ids.dialog,
+        role: 'alertdialog',
+        labelledBy: ids.title,
+        describedBy: `${ids.dialog}-desc`,
+        className: 'dialog-small',
+        onEscape: () => {
+          if (!busy) finish(null);
+        },
+        returnFocus: opts.returnFocus,
+      },
       h('h2', { id: ids.title }, opts.title),
       h('div', { id: `${ids.dialog}-desc`, class: 'dialog-body' }, ...opts.body),
       field.row,

@@ -63,8 +63,14 @@ export function codeField(opts: CodeFieldOptions): CodeField {
     'aria-describedby': `${id}-help ${id}-error`,
   });
   const error = h('div', { class: 'field-error', id: `${id}-error`, 'data-error-for': 'code', role: 'alert', hidden: true });
-  const help = h('p', { class: 'help', id: `${id}-help` },
-    opts.help ?? (digitsOnly ? 'The 6-digit code your authenticator app shows now.' : 'The 6-digit code from your authenticator app, or one of your recovery codes.'));
+  const help = h(
+    'p',
+    { class: 'help', id: `${id}-help` },
+    opts.help ??
+      (digitsOnly
+        ? 'The 6-digit code your authenticator app shows now.'
+        : 'The 6-digit code from your authenticator app, or one of your recovery codes.'),
+  );
   const row = h('div', { class: 'field code-field' }, h('label', { for: id }, opts.label ?? '2FA code'), input, help, error);
 
   // A 6-digit code gets the number pad; a recovery code (letters, dashes) the full keyboard.
@@ -102,15 +108,21 @@ export function codeField(opts: CodeFieldOptions): CodeField {
     read() {
       const raw = input.value.trim();
       if (!raw) {
-        setError(digitsOnly ? 'Enter the 6-digit code from your authenticator app.' : 'Enter the code from your authenticator app, or a recovery code.');
+        setError(
+          digitsOnly
+            ? 'Enter the 6-digit code from your authenticator app.'
+            : 'Enter the code from your authenticator app, or a recovery code.',
+        );
         input.focus();
         return null;
       }
       const code = normalizeCode(raw, digitsOnly);
       if (!code) {
-        setError(digitsOnly
-          ? 'The code is the 6 digits your authenticator app shows.'
-          : 'That is not a code: enter the 6 digits from your authenticator app, or a recovery code like xxxx-xxxx-xxxx.');
+        setError(
+          digitsOnly
+            ? 'The code is the 6 digits your authenticator app shows.'
+            : 'That is not a code: enter the 6 digits from your authenticator app, or a recovery code like xxxx-xxxx-xxxx.',
+        );
         input.focus();
         return null;
       }

@@ -66,16 +66,33 @@ export interface EnrollFlow {
 }
 
 export function openEnrollment(opts: EnrollOptions): { close: () => void } {
-  const title = h('h2', { id: 'enroll-title' }, opts.reenroll ? 'Re-enrol two-factor authentication' : 'Set up two-factor authentication');
+  const title = h(
+    'h2',
+    { id: 'enroll-title' },
+    opts.reenroll ? 'Re-enrol two-factor authentication' : 'Set up two-factor authentication',
+  );
   const body = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
   const errorBox = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
   const footer = h('div', { class: 'dialog-footer' });
   let flow: EnrollFlow | null = null;
   const modal = openModal(
-    { id: 'enroll-dialog', labelledBy: 'enroll-title', className: 'dialog-enroll', onEscape: () => void flow?.escape(), returnFocus: opts.returnFocus, onWindowClose: () => flow?.close() },
-    title, body, errorBox, footer,
+    {
+      id: 'enroll-dialog',
+      labelledBy: 'enroll-title',
+      className: 'dialog-enroll',
+      onEscape: () => void flow?.escape(),
+      returnFocus: opts.returnFocus,
+      onWindowClose: () => flow?.close(),
+    },
+    title,
+    body,
+    errorBox,
+    footer,
   );
-  flow = runEnrollment({ root: modal.dialog, title, body, errorBox, footer, cancellable: true, dispose: () => modal.close() }, opts);
+  flow = runEnrollment(
+    { root: modal.dialog, title, body, errorBox, footer, cancellable: true, dispose: () => modal.close() },
+    opts,
+  );
   return { close: () => flow?.close() };
 }
 
@@ -124,7 +141,7 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
 
   function footerButtons(...buttons: HTMLElement[]): void {
     const shown = buttons.filter((b) => b !== cancel || host.cancellable);
-    const leading = enrolled ? [] : host.leading?.() ?? [];
+    const leading = enrolled ? [] : (host.leading?.() ?? []);
     footer.replaceChildren(...leading, h('span', { class: 'spacer' }), ...shown);
   }
 
@@ -156,7 +173,11 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     const next = h('button', { type: 'button', id: 'enroll-start', class: 'btn btn-primary' }, 'Continue');
     next.addEventListener('click', () => void start(field.read()));
     body.replaceChildren(
-      h('p', {}, 'A new secret replaces the one in your authenticator app, and new recovery codes replace the old ones. Enter a current code to continue.'),
+      h(
+        'p',
+        {},
+        'A new secret replaces the one in your authenticator app, and new recovery codes replace the old ones. Enter a current code to continue.',
+      ),
       field.row,
     );
     footerButtons(cancel, next);
@@ -171,7 +192,9 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
 
   async function load(destroyOldSeed = false): Promise<void> {
     setPhase('loading');
-    body.replaceChildren(h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Preparing a new secret…'));
+    body.replaceChildren(
+      h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Preparing a new secret…'),
+    );
     footerButtons(cancel);
     busy = true;
     try {
@@ -204,13 +227,23 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
 
   function showOldSeed(message: string): void {
     setPhase('old-seed');
-    const field = codeField({ id: 'old-seed-code', label: 'Code from your existing Latchkey entry', onSubmit: () => void withCode(field.read()) });
+    const field = codeField({
+      id: 'old-seed-code',
+      label: 'Code from your existing Latchkey entry',
+      onSubmit: () => void withCode(field.read()),
+    });
     const next = h('button', { type: 'button', id: 'old-seed-continue', class: 'btn btn-primary' }, 'Continue');
     next.addEventListener('click', () => void withCode(field.read()));
-    const destroy = h('button', { type: 'button', id: 'old-seed-destroy', class: 'btn btn-danger-quiet' }, 'Destroy the old secret');
-    const confirmDestroy = h('input', { type: 'checkbox', id: 'old-seed-destroy-confirm' }) as HTMLInputElement;
+    const destroy = h(
+      'button',
+      { type: 'button', id: 'old-seed-destroy', class: 'btn btn-danger-quiet' },
+      'Destroy the old secret',
+    );
+    const confirmDestroy = h('input', { type: 'checkbox', id: 'old-seed-destroy-confirm' });
     destroy.disabled = true;
-    confirmDestroy.addEventListener('change', () => { destroy.disabled = !confirmDestroy.checked; });
+    confirmDestroy.addEventListener('change', () => {
+      destroy.disabled = !confirmDestroy.checked;
+    });
     destroy.addEventListener('click', () => {
       if (!confirmDestroy.checked || busy) return;
       showError(null);
@@ -219,9 +252,16 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     body.replaceChildren(
       h('p', { id: 'old-seed-message' }, message),
       field.row,
-      h('p', { class: 'old-seed-choice' },
-        h('label', { for: 'old-seed-destroy-confirm' }, confirmDestroy,
-          ' I no longer have that authenticator entry: destroy the old secret. Its codes stop working for good, and this is written to the audit log.')),
+      h(
+        'p',
+        { class: 'old-seed-choice' },
+        h(
+          'label',
+          { for: 'old-seed-destroy-confirm' },
+          confirmDestroy,
+          ' I no longer have that authenticator entry: destroy the old secret. Its codes stop working for good, and this is written to the audit log.',
+        ),
+      ),
     );
     footerButtons(destroy, cancel, next);
     field.focus();
@@ -241,15 +281,30 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     const confirmBtn = h('button', { type: 'button', id: 'enroll-confirm', class: 'btn btn-primary' }, 'Turn on 2FA');
     confirmBtn.addEventListener('click', () => void confirm());
     body.replaceChildren(
-      h('ol', { class: 'enroll-steps' },
+      h(
+        'ol',
+        { class: 'enroll-steps' },
         h('li', {}, 'Open an authenticator app (Aegis, 2FAS, Google Authenticator, 1Password…) and scan this code.'),
         h('li', {}, 'Then type the 6-digit code it shows.'),
       ),
-      h('div', { class: 'enroll-grid' },
+      h(
+        'div',
+        { class: 'enroll-grid' },
         h('div', { id: 'enroll-qr', class: 'qr' }, renderQr(e.qrSvg, 'QR code for your authenticator app')),
-        h('div', { class: 'enroll-manual' },
+        h(
+          'div',
+          { class: 'enroll-manual' },
           h('p', { class: 'muted' }, 'Can’t scan? Enter this key by hand (time-based, 6 digits, 30 seconds):'),
-          h('code', { id: 'totp-secret', class: 'totp-secret', 'data-secret': secret, 'aria-label': `Secret key ${secret.split('').join(' ')}` }, groupSecret(secret)),
+          h(
+            'code',
+            {
+              id: 'totp-secret',
+              class: 'totp-secret',
+              'data-secret': secret,
+              'aria-label': `Secret key ${secret.split('').join(' ')}`,
+            },
+            groupSecret(secret),
+          ),
           h('p', { class: 'muted' }, 'Account: Latchkey'),
         ),
       ),
@@ -267,8 +322,12 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
       showError(null);
       // Rust checks the code, then hashes ten recovery codes (Argon2id, slow on purpose): say so
       // while it runs rather than leave a dead button.
-      const progress = h('p', { id: 'enroll-progress', class: 'loading', role: 'status', 'aria-live': 'polite' },
-        h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Checking the code and making your recovery codes…');
+      const progress = h(
+        'p',
+        { id: 'enroll-progress', class: 'loading', role: 'status', 'aria-live': 'polite' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        'Checking the code and making your recovery codes…',
+      );
       body.append(progress);
       body.setAttribute('aria-busy', 'true');
       const done = (): void => {
@@ -317,8 +376,11 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     if (closed) return;
     setPhase('codes');
     title.textContent = '2FA is on — save your recovery codes';
-    const list = h('ol', { id: 'recovery-codes', class: 'recovery-codes', tabindex: -1, 'aria-label': 'Recovery codes' },
-      ...codes.map((c) => h('li', { class: 'recovery-code' }, h('code', {}, c))));
+    const list = h(
+      'ol',
+      { id: 'recovery-codes', class: 'recovery-codes', tabindex: -1, 'aria-label': 'Recovery codes' },
+      ...codes.map((c) => h('li', { class: 'recovery-code' }, h('code', {}, c))),
+    );
     const copy = h('button', { type: 'button', id: 'copy-recovery', class: 'btn btn-secondary' }, 'Copy codes');
     // Through Rust, like a key's secret: kept out of clipboard managers' history and cleared after
     // the same time (or when Latchkey quits).
@@ -331,7 +393,11 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     const doneBtn = h('button', { type: 'button', id: 'recovery-done', class: 'btn btn-primary' }, 'I saved them');
     doneBtn.addEventListener('click', () => close());
     body.replaceChildren(
-      h('p', {}, 'If you lose your phone, each of these codes works once instead of a code from the app. Store them somewhere safe, away from this computer — a password manager or paper.'),
+      h(
+        'p',
+        {},
+        'If you lose your phone, each of these codes works once instead of a code from the app. Store them somewhere safe, away from this computer — a password manager or paper.',
+      ),
       list,
       h('p', { class: 'muted' }, 'They are shown only now. Latchkey keeps only a hash of each one.'),
     );
@@ -392,15 +458,40 @@ export function openSecurity(opts: SecurityOptions): void {
     actions.push(enable);
   }
   const modal = openModal(
-    { id: 'security-dialog', labelledBy: 'security-title', className: 'dialog-small', onEscape: () => closeThen(opts.onClosed), returnFocus: opts.returnFocus },
+    {
+      id: 'security-dialog',
+      labelledBy: 'security-title',
+      className: 'dialog-small',
+      onEscape: () => closeThen(opts.onClosed),
+      returnFocus: opts.returnFocus,
+    },
     h('h2', { id: 'security-title' }, 'Two-factor authentication'),
-    h('div', { id: 'guard-status', class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`, 'data-enrolled': String(s.enrolled), 'data-locked': String(!!lock) },
-      h('p', { class: 'guard-state' }, h('span', { class: 'guard-dot', 'aria-hidden': 'true' }), s.enrolled ? '2FA is on' : '2FA is not set up'),
-      h('p', { class: 'muted', id: 'guarded-intro' }, s.enrolled
-        ? 'These ask for a code from your authenticator app:'
-        : 'Without 2FA these cannot be used. Set it up now: it takes a minute.'),
-      h('ul', { id: 'guarded-actions', class: 'guarded-actions muted', 'aria-labelledby': 'guarded-intro' },
-        ...GUARDED_ACTIONS.map((a) => h('li', {}, a))),
+    h(
+      'div',
+      {
+        id: 'guard-status',
+        class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`,
+        'data-enrolled': String(s.enrolled),
+        'data-locked': String(!!lock),
+      },
+      h(
+        'p',
+        { class: 'guard-state' },
+        h('span', { class: 'guard-dot', 'aria-hidden': 'true' }),
+        s.enrolled ? '2FA is on' : '2FA is not set up',
+      ),
+      h(
+        'p',
+        { class: 'muted', id: 'guarded-intro' },
+        s.enrolled
+          ? 'These ask for a code from your authenticator app:'
+          : 'Without 2FA these cannot be used. Set it up now: it takes a minute.',
+      ),
+      h(
+        'ul',
+        { id: 'guarded-actions', class: 'guarded-actions muted', 'aria-labelledby': 'guarded-intro' },
+        ...GUARDED_ACTIONS.map((a) => h('li', {}, a)),
+      ),
       s.enrolled ? h('p', { id: 'recovery-left' }, `Recovery codes left: ${s.recoveryCodesLeft}`) : null,
       lock ? h('p', { id: 'guard-locked', class: 'card-error' }, lock) : null,
     ),

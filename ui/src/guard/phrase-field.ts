@@ -29,8 +29,19 @@ export function phraseField(opts: PhraseFieldOptions): CodeField {
     'aria-describedby': `${id}-help ${id}-error`,
   });
   const error = h('div', { class: 'field-error', id: `${id}-error`, 'data-error-for': 'code', role: 'alert', hidden: true });
-  const help = h('p', { class: 'help', id: `${id}-help` }, `2FA is not set up, so this asks you to type ${REVOKE_PHRASE} (in capitals) instead of a code.`);
-  const row = h('div', { class: 'field code-field phrase-field' }, h('label', { for: id }, `Type ${REVOKE_PHRASE} to confirm`), input, help, error);
+  const help = h(
+    'p',
+    { class: 'help', id: `${id}-help` },
+    `2FA is not set up, so this asks you to type ${REVOKE_PHRASE} (in capitals) instead of a code.`,
+  );
+  const row = h(
+    'div',
+    { class: 'field code-field phrase-field' },
+    h('label', { for: id }, `Type ${REVOKE_PHRASE} to confirm`),
+    input,
+    help,
+    error,
+  );
 
   input.addEventListener('input', () => {
     if (!error.hidden) clearError();

@@ -6,8 +6,25 @@
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const ELEMENTS = new Set(['svg', 'g', 'path', 'rect', 'polygon', 'circle', 'title', 'desc']);
 const ATTRIBUTES = new Set([
-  'viewBox', 'width', 'height', 'x', 'y', 'd', 'points', 'cx', 'cy', 'r', 'fill', 'fill-rule', 'fill-opacity',
-  'stroke', 'stroke-width', 'shape-rendering', 'transform', 'version', 'preserveAspectRatio',
+  'viewBox',
+  'width',
+  'height',
+  'x',
+  'y',
+  'd',
+  'points',
+  'cx',
+  'cy',
+  'r',
+  'fill',
+  'fill-rule',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'shape-rendering',
+  'transform',
+  'version',
+  'preserveAspectRatio',
 ]);
 const SAFE_VALUE = /^[\w\s.,#%()+-]*$/;
 

@@ -9,7 +9,12 @@ export class Banner {
 
   constructor() {
     this.text = h('span', { class: 'banner-text' });
-    const dismiss = h('button', { type: 'button', class: 'banner-dismiss', 'aria-label': 'Dismiss this message', title: 'Dismiss' });
+    const dismiss = h('button', {
+      type: 'button',
+      class: 'banner-dismiss',
+      'aria-label': 'Dismiss this message',
+      title: 'Dismiss',
+    });
     dismiss.addEventListener('click', () => this.clear());
     this.el = h('div', { id: 'error-banner', class: 'banner banner-error', role: 'alert', hidden: true }, this.text, dismiss);
   }

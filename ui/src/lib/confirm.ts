@@ -21,9 +21,20 @@ export function askConfirm(opts: ConfirmOptions): Promise<boolean> {
   return new Promise((resolve) => {
     let done = false;
     const keep = h('button', { type: 'button', id: `${opts.id}-cancel`, class: 'btn btn-primary' }, opts.cancelLabel);
-    const go = h('button', { type: 'button', id: `${opts.id}-confirm`, class: `btn ${opts.danger ? 'btn-danger' : 'btn-secondary'}` }, opts.confirmLabel);
+    const go = h(
+      'button',
+      { type: 'button', id: `${opts.id}-confirm`, class: `btn ${opts.danger ? 'btn-danger' : 'btn-secondary'}` },
+      opts.confirmLabel,
+    );
     const modal = openModal(
-      { id: opts.id, role: 'alertdialog', labelledBy: `${opts.id}-title`, describedBy: `${opts.id}-desc`, className: 'dialog-small', onEscape: () => finish(false) },
+      {
+        id: opts.id,
+        role: 'alertdialog',
+        labelledBy: `${opts.id}-title`,
+        describedBy: `${opts.id}-desc`,
+        className: 'dialog-small',
+        onEscape: () => finish(false),
+      },
       h('h2', { id: `${opts.id}-title` }, opts.title),
       h('div', { id: `${opts.id}-desc`, class: 'dialog-body' }, ...opts.body),
       h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), go, keep),

@@ -5,7 +5,11 @@ export type Child = Node | string | number | null | undefined | false;
 type Handler = (ev: Event) => void;
 export type Attrs = Record<string, string | number | boolean | null | undefined | Handler>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
   append(el, ...children);
@@ -52,7 +56,9 @@ const FOCUSABLE =
 
 /** Elements reachable with Tab inside `root`, skipping anything inside a hidden or inert subtree. */
 export function focusables(root: Element): HTMLElement[] {
-  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !el.closest('[hidden], [inert]') && isTabbableRadio(el));
+  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+    (el) => !el.closest('[hidden], [inert]') && isTabbableRadio(el),
+  );
 }
 
 // Of a radio group only the checked button (or the first, if none is checked) takes part in Tab order.

@@ -98,8 +98,8 @@ export function trapTab(root: HTMLElement, ev: KeyboardEvent): void {
     ev.preventDefault();
     return;
   }
-  const first = items[0]!;
-  const last = items[items.length - 1]!;
+  const first = items[0];
+  const last = items[items.length - 1];
   const active = document.activeElement;
   if (ev.shiftKey && (active === first || !root.contains(active))) {
     ev.preventDefault();

@@ -6,7 +6,13 @@ import { h } from './dom';
 import { SEVERITY_LABELS, permissionLabel, sortFindings, sortPermissions } from './risk';
 
 export function renderFinding(f: Finding, extraClass = ''): HTMLLIElement {
-  return h('li', { class: `finding severity-${f.severity}${extraClass ? ` ${extraClass}` : ''}`, 'data-code': f.code, 'data-severity': f.severity },
+  return h(
+    'li',
+    {
+      class: `finding severity-${f.severity}${extraClass ? ` ${extraClass}` : ''}`,
+      'data-code': f.code,
+      'data-severity': f.severity,
+    },
     h('span', { class: 'severity-tag' }, SEVERITY_LABELS[f.severity] ?? f.severity),
     h('span', { class: 'finding-message' }, f.message),
   );
@@ -16,13 +22,21 @@ export function renderFinding(f: Finding, extraClass = ''): HTMLLIElement {
 export function renderFindings(findings: readonly Finding[], attrs: Record<string, string> = {}): HTMLUListElement | null {
   if (findings.length === 0) return null;
   const sorted = sortFindings(findings);
-  return h('ul', { class: 'findings', 'aria-label': 'Findings', ...attrs }, ...sorted.map((f, i) => renderFinding(f, i === 0 ? 'finding-primary' : '')));
+  return h(
+    'ul',
+    { class: 'findings', 'aria-label': 'Findings', ...attrs },
+    ...sorted.map((f, i) => renderFinding(f, i === 0 ? 'finding-primary' : '')),
+  );
 }
 
 /** Permission badges; withdraw is the only red one. */
 export function renderPermissions(permissions: readonly Permission[]): HTMLUListElement {
   const sorted = sortPermissions(permissions);
-  if (sorted.length === 0) return h('ul', { class: 'permissions', 'aria-label': 'Permissions' }, h('li', { class: 'muted' }, 'None reported'));
-  return h('ul', { class: 'permissions', 'aria-label': 'Permissions' },
-    ...sorted.map((p) => h('li', { class: `permission permission-${p}`, 'data-permission': p }, permissionLabel(p))));
+  if (sorted.length === 0)
+    return h('ul', { class: 'permissions', 'aria-label': 'Permissions' }, h('li', { class: 'muted' }, 'None reported'));
+  return h(
+    'ul',
+    { class: 'permissions', 'aria-label': 'Permissions' },
+    ...sorted.map((p) => h('li', { class: `permission permission-${p}`, 'data-permission': p }, permissionLabel(p))),
+  );
 }

@@ -14,14 +14,41 @@ const report = (kind: RevokeReport['kind']): RevokeReport => ({
   startedAt: '2026-12-01T09:00:00Z',
   finishedAt: '2026-12-01T09:00:03Z',
   items: [
-    { id: 'k1', label: 'grid bot', exchange: 'bybit', keyHint: 'BCQH…Z9Z9', outcome: 'revoked', message: 'The old key was retired: revoked at Bybit (the key deleted itself through the API) and proved by its own signed call; secret wiped.', manualUrl: null, steps: [], provedAt: '2026-12-01T09:00:02Z', actions: [] },
-    { id: 'k2', label: 'okx bot', exchange: 'okx', keyHint: 'a1b2…c3d4', outcome: 'wiped_locally', message: 'Secret wiped here without proof: the key still works at OKX. Delete it on the website.', manualUrl: null, steps: [], provedAt: null, actions: [] },
+    {
+      id: 'k1',
+      label: 'grid bot',
+      exchange: 'bybit',
+      keyHint: 'BCQH…Z9Z9',
+      outcome: 'revoked',
+      message:
+        'The old key was retired: revoked at Bybit (the key deleted itself through the API) and proved by its own signed call; secret wiped.',
+      manualUrl: null,
+      steps: [],
+      provedAt: '2026-12-01T09:00:02Z',
+      actions: [],
+    },
+    {
+      id: 'k2',
+      label: 'okx bot',
+      exchange: 'okx',
+      keyHint: 'a1b2…c3d4',
+      outcome: 'wiped_locally',
+      message: 'Secret wiped here without proof: the key still works at OKX. Delete it on the website.',
+      manualUrl: null,
+      steps: [],
+      provedAt: null,
+      actions: [],
+    },
   ],
   checklist: [],
 });
 
 /** Words that look like code: camelCase or snake_case. */
-const codeWords = (text: string): string[] => text.split(/\s+/).map((w) => w.replace(/^[^\w]+|[^\w]+$/g, '')).filter((w) => /[a-z][A-Z]/.test(w) || /\w_\w/.test(w));
+const codeWords = (text: string): string[] =>
+  text
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\w]+|[^\w]+$/g, ''))
+    .filter((w) => /[a-z][A-Z]/.test(w) || /\w_\w/.test(w));
 
 describe('report wording', () => {
   it('shows the password reminder after an emergency only', () => {

@@ -38,7 +38,9 @@ beforeEach(() => {
       case 'guard_status':
         return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'emergency_revoke':
-        return new Promise<RevokeReport>((resolve) => { finish = resolve; });
+        return new Promise<RevokeReport>((resolve) => {
+          finish = resolve;
+        });
       default:
         throw new Error(`unexpected ${cmd}`);
     }
@@ -96,7 +98,14 @@ describe('emergency revoke progress', () => {
     expect(counter()).toBe('4 of 4 keys finished');
     expect($('#revoke-status')!.textContent).toBe('4 of 4 keys finished.');
 
-    finish!({ jobId: 'j', kind: 'revoke', startedAt: '2025-03-10T12:00:00Z', finishedAt: '2025-03-10T12:00:05Z', items: [], checklist: [] });
+    finish!({
+      jobId: 'j',
+      kind: 'revoke',
+      startedAt: '2025-03-10T12:00:00Z',
+      finishedAt: '2025-03-10T12:00:05Z',
+      items: [],
+      checklist: [],
+    });
     await until(() => !!$('#revoke-report'));
   });
 });
@@ -109,7 +118,12 @@ describe('emergency revoke progress, as a real run sends it', () => {
 
   it('counts every key of a mixed revoke (remote delete, still live, quarantine) to "N of N"', async () => {
     plan = recorded.plan.map((p) => ({
-      id: p.id, label: p.id, exchange: p.exchange, keyHint: '…', action: p.remote ? 'remote' : 'manual', detail: '',
+      id: p.id,
+      label: p.id,
+      exchange: p.exchange,
+      keyHint: '…',
+      action: p.remote ? 'remote' : 'manual',
+      detail: '',
     }));
     const total = plan.length;
     openRevokeDialog({ onEnroll: () => {}, onClosed: () => {} });

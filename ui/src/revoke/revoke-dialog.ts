@@ -7,7 +7,7 @@
 // Links are shown as text with a "Copy link" button: nothing navigates inside the web view.
 
 import { emergencyRevoke, guardStatus, revokePlan, saveRevokeReport, toIpcError } from '../api/commands';
-import type { IpcError, RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
+import type { RevokePlanItem, RevokeProgress, RevokeReport } from '../api/types';
 import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { phraseField } from '../guard/phrase-field';
@@ -41,8 +41,22 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
   const status = h('p', { id: 'revoke-status', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const footer = h('div', { class: 'dialog-footer' });
   const modal: Modal = openModal(
-    { id: 'revoke-dialog', role: 'alertdialog', labelledBy: 'revoke-title', describedBy: 'revoke-intro', className: 'dialog-revoke', onEscape: () => { if (phase !== 'running') close(); }, returnFocus: opts.returnFocus },
-    title, body, errorBox, status, footer,
+    {
+      id: 'revoke-dialog',
+      role: 'alertdialog',
+      labelledBy: 'revoke-title',
+      describedBy: 'revoke-intro',
+      className: 'dialog-revoke',
+      onEscape: () => {
+        if (phase !== 'running') close();
+      },
+      returnFocus: opts.returnFocus,
+    },
+    title,
+    body,
+    errorBox,
+    status,
+    footer,
   );
 
   function setPhase(p: Phase): void {
@@ -75,7 +89,14 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
   async function load(): Promise<void> {
     setPhase('loading');
     showError(null);
-    body.replaceChildren(h('p', { id: 'revoke-intro', class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Preparing the plan…'));
+    body.replaceChildren(
+      h(
+        'p',
+        { id: 'revoke-intro', class: 'loading' },
+        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+        'Preparing the plan…',
+      ),
+    );
     footer.replaceChildren(h('span', { class: 'spacer' }), closeButton());
     try {
       const [plan, guard] = await Promise.all([revokePlan(null), guardStatus().catch(() => null)]);
@@ -94,14 +115,24 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
 
   /** Without 2FA: what the typed confirmation means, and the way to set 2FA up. */
   function unguardedNote(): HTMLElement {
-    const enroll = h('button', { type: 'button', id: 'revoke-enroll', class: 'btn btn-secondary btn-small' }, 'Set up 2FA instead');
+    const enroll = h(
+      'button',
+      { type: 'button', id: 'revoke-enroll', class: 'btn btn-secondary btn-small' },
+      'Set up 2FA instead',
+    );
     enroll.addEventListener('click', () => {
       opts.onEnroll();
       close();
     });
-    return h('div', { id: 'revoke-needs-2fa', class: 'notice notice-warning' },
-      h('p', {}, h('strong', {}, '2FA is not set up. '),
-        'Revoking still works: type REVOKE below to confirm. Anyone at this computer could do the same, which is why setting up 2FA is worth a minute. This run is written to the audit log as unguarded.'),
+    return h(
+      'div',
+      { id: 'revoke-needs-2fa', class: 'notice notice-warning' },
+      h(
+        'p',
+        {},
+        h('strong', {}, '2FA is not set up. '),
+        'Revoking still works: type REVOKE below to confirm. Anyone at this computer could do the same, which is why setting up 2FA is worth a minute. This run is written to the audit log as unguarded.',
+      ),
       enroll,
     );
   }
@@ -118,14 +149,31 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
     }
     const boxes: HTMLInputElement[] = [];
     const items = plan.map((p) => {
-      const box = h('input', { type: 'checkbox', class: 'plan-select', value: p.id, checked: true, id: `plan-${p.id}`, 'aria-describedby': `plan-${p.id}-action` });
+      const box = h('input', {
+        type: 'checkbox',
+        class: 'plan-select',
+        value: p.id,
+        checked: true,
+        id: `plan-${p.id}`,
+        'aria-describedby': `plan-${p.id}-action`,
+      });
       box.checked = true;
       boxes.push(box);
-      return h('li', { class: `plan-item action-${p.action}`, 'data-id': p.id, 'data-action': p.action },
-        h('label', { class: 'plan-label', for: `plan-${p.id}` },
+      return h(
+        'li',
+        { class: `plan-item action-${p.action}`, 'data-id': p.id, 'data-action': p.action },
+        h(
+          'label',
+          { class: 'plan-label', for: `plan-${p.id}` },
           box,
-          h('span', { class: `exchange-mark exchange-${p.exchange}`, 'aria-hidden': 'true' }, exchangeName(p.exchange).slice(0, 1)),
-          h('span', { class: 'plan-text' },
+          h(
+            'span',
+            { class: `exchange-mark exchange-${p.exchange}`, 'aria-hidden': 'true' },
+            exchangeName(p.exchange).slice(0, 1),
+          ),
+          h(
+            'span',
+            { class: 'plan-text' },
             h('span', { class: 'plan-name' }, p.label, ' ', h('code', { class: 'key-hint' }, p.keyHint)),
             h('span', { class: 'plan-action', id: `plan-${p.id}-action` }, actionText(p.action, p.exchange)),
             p.detail ? h('span', { class: 'plan-detail' }, p.detail) : null,
@@ -145,12 +193,21 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
     boxes.forEach((b) => b.addEventListener('change', update));
 
     field = enrolled
-      ? codeField({ onSubmit: () => void run(), onEnroll: () => { opts.onEnroll(); close(); } })
+      ? codeField({
+          onSubmit: () => void run(),
+          onEnroll: () => {
+            opts.onEnroll();
+            close();
+          },
+        })
       : phraseField({ onSubmit: () => void run() });
     body.replaceChildren(
-      h('p', { id: 'revoke-intro' },
+      h(
+        'p',
+        { id: 'revoke-intro' },
         'Each selected key is shut down now: revoked on the exchange where its API allows, and its secret wiped from your keychain. ',
-        'Keys the exchange does not confirm are kept in quarantine so you can retry.'),
+        'Keys the exchange does not confirm are kept in quarantine so you can retry.',
+      ),
       h('ul', { class: 'plan-list', id: 'revoke-plan', 'aria-label': 'What will happen to each key' }, ...items),
       count,
       ...(enrolled ? [] : [unguardedNote()]),
@@ -180,7 +237,7 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
         ran = true;
         showReport(report);
       } catch (raw) {
-        const err = toIpcError(raw) as IpcError;
+        const err = toIpcError(raw);
         if (err.kind === 'guard' || err.kind === 'guard_missing') {
           // Rust refused the code before touching anything: back to the plan, the choice kept.
           setPhase('plan');
@@ -207,21 +264,45 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
     setPhase('running');
     title.textContent = 'Revoking…';
     const rows = new Map<string, { li: HTMLElement; stage: HTMLElement; message: HTMLElement; plan: RevokePlanItem }>();
-    const list = h('ul', { id: 'revoke-progress', class: 'progress-list', 'aria-label': 'Progress per key' },
+    const list = h(
+      'ul',
+      { id: 'revoke-progress', class: 'progress-list', 'aria-label': 'Progress per key' },
       ...chosen.map((p) => {
         const stage = h('span', { class: 'progress-stage' }, stageText('planned', p.exchange, p.action));
         const message = h('span', { class: 'progress-message' });
-        const li = h('li', { class: 'progress-item', 'data-id': p.id, 'data-stage': 'planned' },
+        const li = h(
+          'li',
+          { class: 'progress-item', 'data-id': p.id, 'data-stage': 'planned' },
           h('span', { class: 'progress-mark', 'aria-hidden': 'true' }),
-          h('span', { class: 'progress-text' }, h('span', { class: 'plan-name' }, p.label, ' ', h('code', { class: 'key-hint' }, p.keyHint)), stage, message),
+          h(
+            'span',
+            { class: 'progress-text' },
+            h('span', { class: 'plan-name' }, p.label, ' ', h('code', { class: 'key-hint' }, p.keyHint)),
+            stage,
+            message,
+          ),
         );
         rows.set(p.id, { li, stage, message, plan: p });
         return li;
-      }));
-    body.replaceChildren(h('p', { id: 'revoke-intro' }, 'Working on the selected keys. Keep Latchkey open until the report appears; if it is closed, the job resumes on the next start.'), list);
+      }),
+    );
+    body.replaceChildren(
+      h(
+        'p',
+        { id: 'revoke-intro' },
+        'Working on the selected keys. Keep Latchkey open until the report appears; if it is closed, the job resumes on the next start.',
+      ),
+      list,
+    );
     // In the footer, which never scrolls away: how many keys are finished, as a bar and in words.
     const count = new ProgressCount(rows.size);
-    const meter = h('progress', { id: 'revoke-meter', class: 'revoke-meter', max: count.total, value: 0, 'aria-labelledby': 'revoke-counter' });
+    const meter = h('progress', {
+      id: 'revoke-meter',
+      class: 'revoke-meter',
+      max: count.total,
+      value: 0,
+      'aria-labelledby': 'revoke-counter',
+    });
     const counter = h('span', { id: 'revoke-counter', class: 'revoke-counter' }, count.text());
     footer.replaceChildren(h('span', { class: 'spinner', 'aria-hidden': 'true' }), meter, counter);
     list.setAttribute('tabindex', '-1');
@@ -271,10 +352,14 @@ export function openRevokeDialog(opts: RevokeDialogOptions): { close: () => void
  * "Save report". Also shown by the guided rotation for the retired key. `showError` shows the save's
  * failure in the owning dialog; `reminder` (null: none) the line about passwords and sessions, by
  * default after an emergency only. */
-export function renderRevokeReport(report: RevokeReport, showError: (message: string | null) => void, reminder: string | null = reportReminder(report)): HTMLElement {
+export function renderRevokeReport(
+  report: RevokeReport,
+  showError: (message: string | null) => void,
+  reminder: string | null = reportReminder(report),
+): HTMLElement {
   const save = h('button', { type: 'button', id: 'save-report', class: 'btn btn-secondary' }, 'Save report');
   const saved = h('p', { id: 'saved-report-path', class: 'muted saved-path', 'aria-live': 'polite', hidden: true });
-  save.addEventListener('click', async () => {
+  const saveReport = async (): Promise<void> => {
     save.disabled = true;
     showError(null);
     try {
@@ -286,38 +371,83 @@ export function renderRevokeReport(report: RevokeReport, showError: (message: st
     } finally {
       save.disabled = false;
     }
-  });
-  return h('section', { id: 'revoke-report', class: 'revoke-report', tabindex: -1, 'aria-labelledby': 'report-summary' },
+  };
+  save.addEventListener('click', () => void saveReport());
+  return h(
+    'section',
+    { id: 'revoke-report', class: 'revoke-report', tabindex: -1, 'aria-labelledby': 'report-summary' },
     h('p', { id: 'report-summary', class: 'report-summary' }, reportSummary(report)),
-    h('ul', { class: 'report-list', 'aria-label': 'Outcome per key' }, ...report.items.map((item) =>
-      h('li', { class: `report-item outcome-${item.outcome}`, 'data-id': item.id, 'data-outcome': item.outcome },
-        h('div', { class: 'report-head' },
-          h('span', { class: `exchange-mark exchange-${item.exchange}`, 'aria-hidden': 'true' }, exchangeName(item.exchange).slice(0, 1)),
-          h('span', { class: 'plan-name' }, item.label, ' ', h('code', { class: 'key-hint' }, item.keyHint)),
-          h('span', { class: 'spacer' }),
-          h('span', { class: `badge badge-outcome badge-${item.outcome}` }, outcomeText(item.outcome)),
+    h(
+      'ul',
+      { class: 'report-list', 'aria-label': 'Outcome per key' },
+      ...report.items.map((item) =>
+        h(
+          'li',
+          { class: `report-item outcome-${item.outcome}`, 'data-id': item.id, 'data-outcome': item.outcome },
+          h(
+            'div',
+            { class: 'report-head' },
+            h(
+              'span',
+              { class: `exchange-mark exchange-${item.exchange}`, 'aria-hidden': 'true' },
+              exchangeName(item.exchange).slice(0, 1),
+            ),
+            h('span', { class: 'plan-name' }, item.label, ' ', h('code', { class: 'key-hint' }, item.keyHint)),
+            h('span', { class: 'spacer' }),
+            h('span', { class: `badge badge-outcome badge-${item.outcome}` }, outcomeText(item.outcome)),
+          ),
+          item.provedAt
+            ? h(
+                'p',
+                { class: 'report-proof', title: fullDate(item.provedAt) },
+                `${exchangeName(item.exchange)}: ${provedText(item.provedAt)}`,
+              )
+            : null,
+          item.message ? h('p', { class: 'report-message' }, item.message) : null,
+          item.manualUrl ? linkRow(item.manualUrl) : null,
+          item.steps.length ? h('ol', { class: 'steps-list' }, ...item.steps.map((s) => h('li', {}, s))) : null,
+          item.outcome === 'quarantined'
+            ? h(
+                'p',
+                { class: 'muted' },
+                'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or delete it on the exchange and choose “I deleted it on the website”.',
+              )
+            : null,
+          item.outcome === 'manual' || item.outcome === 'unconfirmed'
+            ? h(
+                'p',
+                { class: 'muted' },
+                'Blocked from use, its secret kept: delete it on the website, then come back and choose “I deleted it — confirm” on the key’s card. Latchkey proves it with a signed call before it wipes the secret.',
+              )
+            : null,
         ),
-        item.provedAt ? h('p', { class: 'report-proof', title: fullDate(item.provedAt) }, `${exchangeName(item.exchange)}: ${provedText(item.provedAt)}`) : null,
-        item.message ? h('p', { class: 'report-message' }, item.message) : null,
-        item.manualUrl ? linkRow(item.manualUrl) : null,
-        item.steps.length ? h('ol', { class: 'steps-list' }, ...item.steps.map((s) => h('li', {}, s))) : null,
-        item.outcome === 'quarantined' ? h('p', { class: 'muted' }, 'The secret is kept so the revoke can be retried: use “Retry revoke” on the key’s card, or delete it on the exchange and choose “I deleted it on the website”.') : null,
-        item.outcome === 'manual' || item.outcome === 'unconfirmed' ? h('p', { class: 'muted' }, 'Blocked from use, its secret kept: delete it on the website, then come back and choose “I deleted it — confirm” on the key’s card. Latchkey proves it with a signed call before it wipes the secret.') : null,
-      ))),
+      ),
+    ),
     // Nothing to finish on any website and no advice (a rotation whose old key was revoked):
     // no empty "Finish on the exchanges" heading.
-    !reminder && report.checklist.length === 0 ? null : h('section', { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
-      h('h3', { id: 'checklist-title' }, 'Finish on the exchanges'),
-      reminder ? h('p', { id: 'revoke-reminder', class: 'reminder' }, reminder) : null,
-      report.checklist.length
-        ? h('ul', { class: 'checklist-list' }, ...report.checklist.map((c) =>
-          h('li', { class: 'checklist-item', 'data-exchange': c.exchange },
-            h('h4', {}, exchangeName(c.exchange)),
-            linkRow(c.url),
-            c.steps.length ? h('ol', { class: 'steps-list' }, ...c.steps.map((s) => h('li', {}, s))) : null,
-          )))
-        : null,
-    ),
+    !reminder && report.checklist.length === 0
+      ? null
+      : h(
+          'section',
+          { id: 'revoke-checklist', class: 'checklist', 'aria-labelledby': 'checklist-title' },
+          h('h3', { id: 'checklist-title' }, 'Finish on the exchanges'),
+          reminder ? h('p', { id: 'revoke-reminder', class: 'reminder' }, reminder) : null,
+          report.checklist.length
+            ? h(
+                'ul',
+                { class: 'checklist-list' },
+                ...report.checklist.map((c) =>
+                  h(
+                    'li',
+                    { class: 'checklist-item', 'data-exchange': c.exchange },
+                    h('h4', {}, exchangeName(c.exchange)),
+                    linkRow(c.url),
+                    c.steps.length ? h('ol', { class: 'steps-list' }, ...c.steps.map((s) => h('li', {}, s))) : null,
+                  ),
+                ),
+              )
+            : null,
+        ),
     h('div', { class: 'report-save' }, save, saved),
   );
 }
@@ -325,7 +455,11 @@ export function renderRevokeReport(report: RevokeReport, showError: (message: st
 /** A URL as text with a "Copy link" button: links never navigate inside the web view. */
 export function linkRow(url: string): HTMLElement {
   const clip = typeof navigator !== 'undefined' ? navigator.clipboard : undefined;
-  const copy = h('button', { type: 'button', class: 'btn btn-quiet btn-small copy-link', 'aria-label': `Copy link ${url}` }, 'Copy link');
+  const copy = h(
+    'button',
+    { type: 'button', class: 'btn btn-quiet btn-small copy-link', 'aria-label': `Copy link ${url}` },
+    'Copy link',
+  );
   copy.hidden = !clip?.writeText;
   copy.addEventListener('click', () => {
     void clip?.writeText(url).then(

@@ -90,9 +90,30 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     return el;
   };
   const fields: Record<CredentialField, SecretField> = {
-    apiKey: secretField('rotate-api-key', 'apiKey', 'New API key', `Create the new key on ${ex} first, then paste it here.`, errorEl('apiKey'), 'rotate-error-apiKey'),
-    apiSecret: secretField('rotate-api-secret', 'apiSecret', 'New secret key', `The secret ${ex} showed once, when you created the new key.`, errorEl('apiSecret'), 'rotate-error-apiSecret'),
-    passphrase: secretField('rotate-passphrase', 'passphrase', 'New passphrase', 'The passphrase you chose for the new key on OKX.', errorEl('passphrase'), 'rotate-error-passphrase'),
+    apiKey: secretField(
+      'rotate-api-key',
+      'apiKey',
+      'New API key',
+      `Create the new key on ${ex} first, then paste it here.`,
+      errorEl('apiKey'),
+      'rotate-error-apiKey',
+    ),
+    apiSecret: secretField(
+      'rotate-api-secret',
+      'apiSecret',
+      'New secret key',
+      `The secret ${ex} showed once, when you created the new key.`,
+      errorEl('apiSecret'),
+      'rotate-error-apiSecret',
+    ),
+    passphrase: secretField(
+      'rotate-passphrase',
+      'passphrase',
+      'New passphrase',
+      'The passphrase you chose for the new key on OKX.',
+      errorEl('passphrase'),
+      'rotate-error-passphrase',
+    ),
   };
   const okx = needsPassphrase(key.exchange);
   fields.passphrase.row.hidden = !okx;
@@ -111,7 +132,12 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   const clearErrors = (): void => errorEls.forEach((_, f) => setError(f, null));
 
   const credentialErrors = (): FieldError[] =>
-    checkCredentials(key.exchange, fields.apiKey.input.value, fields.apiSecret.input.value, okx ? fields.passphrase.input.value : '');
+    checkCredentials(
+      key.exchange,
+      fields.apiKey.input.value,
+      fields.apiSecret.input.value,
+      okx ? fields.passphrase.input.value : '',
+    );
 
   /** A fresh payload from the inputs; the caller blanks it once Rust has answered. */
   const readInput = (): RotateInput => {
@@ -132,15 +158,35 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   // ---- the check ----------------------------------------------------------------------------------
 
-  const checkRegion = h('div', { id: 'rotate-check', class: 'verify', 'data-state': 'idle', role: 'region', 'aria-labelledby': 'rotate-check-title', 'aria-live': 'polite', tabindex: -1 });
+  const checkRegion = h('div', {
+    id: 'rotate-check',
+    class: 'verify',
+    'data-state': 'idle',
+    role: 'region',
+    'aria-labelledby': 'rotate-check-title',
+    'aria-live': 'polite',
+    tabindex: -1,
+  });
   const ack = h('input', { type: 'checkbox', id: 'rotate-ack', name: 'ack', 'aria-describedby': 'rotate-error-ack' });
-  const ackRow = h('div', { class: 'ack-row' },
-    h('label', { for: 'rotate-ack', class: 'ack-label' }, ack, h('span', {}, 'I have read the warnings above and want to use this new key anyway.')),
-    errorEl('ack'));
+  const ackRow = h(
+    'div',
+    { class: 'ack-row' },
+    h(
+      'label',
+      { for: 'rotate-ack', class: 'ack-label' },
+      ack,
+      h('span', {}, 'I have read the warnings above and want to use this new key anyway.'),
+    ),
+    errorEl('ack'),
+  );
   ack.addEventListener('change', () => setError('ack', null));
   const retryBtn = h('button', { type: 'button', id: 'rotate-retry-verify', class: 'btn btn-secondary' }, 'Try again');
   const fixBtn = h('button', { type: 'button', id: 'rotate-fix-field', class: 'btn btn-quiet' });
-  const unverifiedBtn = h('button', { type: 'button', id: 'rotate-unverified', class: 'btn btn-quiet btn-unverified' }, 'Continue without verifying');
+  const unverifiedBtn = h(
+    'button',
+    { type: 'button', id: 'rotate-unverified', class: 'btn btn-quiet btn-unverified' },
+    'Continue without verifying',
+  );
 
   const row = (term: string, dd: HTMLElement) => h('div', { class: 'summary-row' }, h('dt', {}, term), dd);
 
@@ -153,18 +199,31 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const renderChanges = (changes: readonly Change[]): HTMLElement => {
     const sorted = sortChanges(changes);
-    return h('section', { id: 'rotate-changes', class: 'changes', 'aria-labelledby': 'rotate-changes-title' },
+    return h(
+      'section',
+      { id: 'rotate-changes', class: 'changes', 'aria-labelledby': 'rotate-changes-title' },
       h('h4', { id: 'rotate-changes-title' }, 'Compared with the old key ', h('code', { class: 'key-hint' }, key.keyHint)),
       sorted.length === 0
         ? h('p', { class: 'muted change-none' }, 'Same permissions, IP whitelist and account as the old key.')
-        : h('ul', { class: 'findings change-list' }, ...sorted.map((c) => {
-          const prominent = PROMINENT_CHANGES.includes(c.code);
-          // The weakening changes read as warnings at least, even if Rust rated them lower.
-          const shown = prominent && (c.severity === 'fine') ? 'warning' : c.severity;
-          return h('li', { class: `finding change severity-${shown}${prominent ? ' change-prominent' : ''}`, 'data-code': c.code, 'data-severity': c.severity },
-            h('span', { class: 'severity-tag' }, SEVERITY_LABELS[shown] ?? shown),
-            h('span', { class: 'finding-message' }, c.message));
-        })),
+        : h(
+            'ul',
+            { class: 'findings change-list' },
+            ...sorted.map((c) => {
+              const prominent = PROMINENT_CHANGES.includes(c.code);
+              // The weakening changes read as warnings at least, even if Rust rated them lower.
+              const shown = prominent && c.severity === 'fine' ? 'warning' : c.severity;
+              return h(
+                'li',
+                {
+                  class: `finding change severity-${shown}${prominent ? ' change-prominent' : ''}`,
+                  'data-code': c.code,
+                  'data-severity': c.severity,
+                },
+                h('span', { class: 'severity-tag' }, SEVERITY_LABELS[shown] ?? shown),
+                h('span', { class: 'finding-message' }, c.message),
+              );
+            }),
+          ),
     );
   };
 
@@ -173,11 +232,17 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     ackRequired = needsAck(changes);
     ack.checked = false;
     setError('ack', null);
-    setCheck('ok',
-      h('div', { class: 'verify-head' },
+    setCheck(
+      'ok',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, `New key verified with ${ex}${inspection.demo ? ' (demo)' : ''}`)),
-      h('dl', { class: 'summary verify-details' },
+        h('h3', { id: 'rotate-check-title' }, `New key verified with ${ex}${inspection.demo ? ' (demo)' : ''}`),
+      ),
+      h(
+        'dl',
+        { class: 'summary verify-details' },
         row('Permissions', h('dd', { id: 'rotate-permissions' }, renderPermissions(inspection.permissions))),
         row('IP whitelist', h('dd', { class: inspection.ipWhitelist.length ? 'mono' : '' }, ipText(inspection, 10))),
         expiry ? row('Expiry', h('dd', {}, expiry)) : null,
@@ -199,12 +264,27 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     // Refused by Rust before any exchange was asked (e.g. the old key itself): saving without
     // verifying would be refused the same way, so it is not offered.
     const refused = err.kind === 'invalid';
-    setCheck('failed',
-      h('div', { class: 'verify-head' },
+    setCheck(
+      'failed',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, refused ? `This key cannot replace “${key.label}”` : `Could not verify the new key with ${ex}`)),
+        h(
+          'h3',
+          { id: 'rotate-check-title' },
+          refused ? `This key cannot replace “${key.label}”` : `Could not verify the new key with ${ex}`,
+        ),
+      ),
       h('p', { class: 'verify-error', id: 'rotate-verify-error', 'data-code': err.code ?? err.kind }, err.message),
-      h('div', { class: 'verify-actions' }, refused ? null : retryBtn, fixField ? fixBtn : null, h('span', { class: 'spacer' }), refused ? null : unverifiedBtn),
+      h(
+        'div',
+        { class: 'verify-actions' },
+        refused ? null : retryBtn,
+        fixField ? fixBtn : null,
+        h('span', { class: 'spacer' }),
+        refused ? null : unverifiedBtn,
+      ),
     );
   };
 
@@ -213,11 +293,20 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     const token = ++checkToken;
     let input: RotateInput | null = readInput();
     verify = true;
-    setCheck('checking',
-      h('div', { class: 'verify-head' },
+    setCheck(
+      'checking',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, `Checking the new key with ${ex}…`)),
-      h('p', { class: 'muted' }, 'Latchkey asks the exchange what the new key may do and compares it with the old one. Nothing is saved yet.'));
+        h('h3', { id: 'rotate-check-title' }, `Checking the new key with ${ex}…`),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        'Latchkey asks the exchange what the new key may do and compares it with the old one. Nothing is saved yet.',
+      ),
+    );
     try {
       const result = await inspectRotation(key.id, input);
       wipe(input);
@@ -227,7 +316,6 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       if (isFocusParked()) nextBtn.focus();
     } catch (raw) {
       if (input) wipe(input);
-      input = null;
       if (token !== checkToken || closed) return;
       showCheckFailure(toIpcError(raw));
       if (isFocusParked()) retryBtn.focus();
@@ -243,14 +331,22 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const code = codeField({
     onSubmit: () => void confirm(),
-    onEnroll: opts.onEnroll ? () => { close(); opts.onEnroll?.(); } : undefined,
+    onEnroll: opts.onEnroll
+      ? () => {
+          close();
+          opts.onEnroll?.();
+        }
+      : undefined,
   });
   const summary = {
     newHint: h('dd', { id: 'rotate-new-hint', class: 'mono' }),
     check: h('dd', { id: 'rotate-summary-check' }),
   };
-  const unverifiedNote = h('p', { id: 'rotate-unverified-note', class: 'notice notice-warning', hidden: true },
-    `Not verified: Latchkey could not ask ${ex} about the new key, so it was not compared with the old one. Rotate only if you are sure the new key works.`);
+  const unverifiedNote = h(
+    'p',
+    { id: 'rotate-unverified-note', class: 'notice notice-warning', hidden: true },
+    `Not verified: Latchkey could not ask ${ex} about the new key, so it was not compared with the old one. Rotate only if you are sure the new key works.`,
+  );
   const errorBox = h('p', { id: 'rotate-error', class: 'card-error dialog-error', role: 'alert', hidden: true });
   const showError = (message: string | null): void => {
     errorBox.textContent = message ?? '';
@@ -261,15 +357,27 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const resultPanel = h('section', { class: 'panel', 'data-panel': 'result', hidden: true });
   const panels: Record<RotateStep, HTMLElement> = {
-    credentials: h('section', { class: 'panel', 'data-panel': 'credentials' },
-      h('p', { class: 'panel-intro', id: 'rotate-intro' },
+    credentials: h(
+      'section',
+      { class: 'panel', 'data-panel': 'credentials' },
+      h(
+        'p',
+        { class: 'panel-intro', id: 'rotate-intro' },
         `Create a new API key on ${ex}, then paste it here. Latchkey checks it, saves it as “${key.label}”, and retires the old key `,
-        h('code', { class: 'key-hint' }, key.keyHint), ' — revoked at the exchange where its API allows, otherwise with a checklist.'),
-      fields.apiKey.row, fields.apiSecret.row, fields.passphrase.row,
+        h('code', { class: 'key-hint' }, key.keyHint),
+        ' — revoked at the exchange where its API allows, otherwise with a checklist.',
+      ),
+      fields.apiKey.row,
+      fields.apiSecret.row,
+      fields.passphrase.row,
     ),
     check: h('section', { class: 'panel', 'data-panel': 'check', hidden: true }, checkRegion),
-    confirm: h('section', { class: 'panel', 'data-panel': 'confirm', hidden: true },
-      h('dl', { class: 'summary' },
+    confirm: h(
+      'section',
+      { class: 'panel', 'data-panel': 'confirm', hidden: true },
+      h(
+        'dl',
+        { class: 'summary' },
         row('Label', h('dd', {}, key.label)),
         row('Exchange', h('dd', {}, ex)),
         row('Old key', h('dd', { class: 'mono' }, key.keyHint)),
@@ -277,7 +385,11 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
         row('Check', summary.check),
       ),
       unverifiedNote,
-      h('p', { class: 'muted' }, 'Rotating saves the new key and retires the old one. This needs a code from your authenticator app.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Rotating saves the new key and retires the old one. This needs a code from your authenticator app.',
+      ),
       code.row,
     ),
     result: resultPanel,
@@ -285,7 +397,9 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   // ---- chrome -------------------------------------------------------------------------------------
 
-  const stepItems = STEPS.map((s, i) => h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]));
+  const stepItems = STEPS.map((s, i) =>
+    h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]),
+  );
   const cancelBtn = h('button', { type: 'button', id: 'rotate-cancel', class: 'btn btn-quiet' }, 'Cancel');
   const backBtn = h('button', { type: 'button', id: 'rotate-back', class: 'btn btn-secondary' }, 'Back');
   const nextBtn = h('button', { type: 'button', id: 'rotate-next', class: 'btn btn-primary' }, 'Next');
@@ -295,7 +409,14 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   const title = h('h2', { id: 'rotate-title' }, `Rotate “${key.label}”`);
   const form = h('form', { class: 'wizard-form', novalidate: true, autocomplete: 'off' }, ...STEPS.map((s) => panels[s]));
   const modal = openModal(
-    { id: 'rotate-dialog', labelledBy: 'rotate-title', describedBy: 'rotate-step-status', className: 'wizard dialog-rotate', onEscape: () => cancel(), returnFocus: opts.returnFocus },
+    {
+      id: 'rotate-dialog',
+      labelledBy: 'rotate-title',
+      describedBy: 'rotate-step-status',
+      className: 'wizard dialog-rotate',
+      onEscape: () => cancel(),
+      returnFocus: opts.returnFocus,
+    },
     h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems)),
     stepStatus,
     form,
@@ -309,7 +430,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     const index = STEPS.indexOf(step);
     STEPS.forEach((s, i) => {
       panels[s].hidden = s !== step;
-      const li = stepItems[i]!;
+      const li = stepItems[i];
       li.className = i < index ? 'done' : i === index ? 'current' : '';
       if (s === step) li.setAttribute('aria-current', 'step');
       else li.removeAttribute('aria-current');
@@ -345,10 +466,17 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (s !== 'confirm') code.clear();
     sync();
     const focus: HTMLElement | null =
-      s === 'credentials' ? fields.apiKey.input
-      : s === 'check' ? (checkState === 'ok' ? nextBtn : checkState === 'failed' ? retryBtn : checkRegion)
-      : s === 'confirm' ? code.input
-      : document.getElementById('rotate-result');
+      s === 'credentials'
+        ? fields.apiKey.input
+        : s === 'check'
+          ? checkState === 'ok'
+            ? nextBtn
+            : checkState === 'failed'
+              ? retryBtn
+              : checkRegion
+          : s === 'confirm'
+            ? code.input
+            : document.getElementById('rotate-result');
     focus?.focus();
   }
 
@@ -359,7 +487,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       const errors = credentialErrors();
       if (errors.length) {
         for (const e of errors) setError(e.field, e.message);
-        fields[errors[0]!.field as CredentialField]?.input.focus();
+        fields[errors[0].field as CredentialField]?.input.focus();
         return;
       }
       goTo('check');
@@ -413,7 +541,6 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       opts.onRotated?.(result);
     } catch (raw) {
       if (input) wipe(input);
-      input = null;
       busy = false;
       sync();
       if (closed) return;
@@ -448,9 +575,25 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     step = 'result';
     title.textContent = `“${result.key.label}” rotated`;
     resultPanel.replaceChildren(
-      h('div', { id: 'rotate-result', class: 'notice notice-ok', tabindex: -1 },
-        h('p', {}, h('strong', {}, 'New key saved. '), `“${result.key.label}” now uses `, h('code', { class: 'key-hint', id: 'rotate-result-hint' }, result.key.keyHint), '.'),
-        h('p', {}, 'The old key ', h('code', { class: 'key-hint' }, key.keyHint), ' was retired: the report below says what happened to it.')),
+      h(
+        'div',
+        { id: 'rotate-result', class: 'notice notice-ok', tabindex: -1 },
+        h(
+          'p',
+          {},
+          h('strong', {}, 'New key saved. '),
+          `“${result.key.label}” now uses `,
+          h('code', { class: 'key-hint', id: 'rotate-result-hint' }, result.key.keyHint),
+          '.',
+        ),
+        h(
+          'p',
+          {},
+          'The old key ',
+          h('code', { class: 'key-hint' }, key.keyHint),
+          ' was retired: the report below says what happened to it.',
+        ),
+      ),
       renderRevokeReport(result.report, showError),
     );
     sync();

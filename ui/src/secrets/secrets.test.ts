@@ -16,9 +16,21 @@ const GOOD = '123456';
 
 function key(id: string, label: string, over: Partial<KeyView> = {}): KeyView {
   return keyView({
-    id, label, exchange: 'okx', environment: { kind: 'live' }, keyHint: '37c5…8418',
-    createdAt: '2025-03-01T00:00:00Z', rotatedAt: '2025-03-01T00:00:00Z', verifiedAt: null, rotationDays: 90,
-    permissions: [], ipWhitelist: [], status: 'active', inspection: null, findings: [], ...over,
+    id,
+    label,
+    exchange: 'okx',
+    environment: { kind: 'live' },
+    keyHint: '37c5…8418',
+    createdAt: '2025-03-01T00:00:00Z',
+    rotatedAt: '2025-03-01T00:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: [],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    findings: [],
+    ...over,
   });
 }
 
@@ -31,19 +43,28 @@ function install(): void {
     const args = (raw ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args: structuredClone(args) });
     switch (cmd) {
-      case 'list_keys': return structuredClone(keys);
-      case 'keychain_status': return { ok: true, service: 'latchkey', message: null };
-      case 'guard_status': return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
+      case 'list_keys':
+        return structuredClone(keys);
+      case 'keychain_status':
+        return { ok: true, service: 'latchkey', message: null };
+      case 'guard_status':
+        return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'reveal_secret': {
         if (args.code !== GOOD) throw { kind: 'guard', code: 'wrong_code', message: 'Wrong code: check your authenticator.' };
         const k = keys.find((x) => x.id === args.id);
-        const r: RevealedSecret = { apiKey: API_KEY, apiSecret: API_SECRET, passphrase: k?.exchange === 'okx' ? PASSPHRASE : null, visibleForSecs: ttl };
+        const r: RevealedSecret = {
+          apiKey: API_KEY,
+          apiSecret: API_SECRET,
+          passphrase: k?.exchange === 'okx' ? PASSPHRASE : null,
+          visibleForSecs: ttl,
+        };
         return r;
       }
       case 'copy_secret':
         if (args.code !== GOOD) throw { kind: 'guard', code: 'wrong_code', message: 'Wrong code: check your authenticator.' };
         return { clearsInSecs: ttl };
-      default: throw { kind: 'internal', message: `not mocked: ${cmd}` };
+      default:
+        throw { kind: 'internal', message: `not mocked: ${cmd}` };
     }
   });
 }
@@ -87,7 +108,8 @@ afterEach(() => {
 describe('reveal', () => {
   it('live keys offer Reveal and Copy; revoked keys do not; the passphrase only where there is one', () => {
     expect(document.querySelector(`${card('k1')} .reveal-key`)).toBeTruthy();
-    const parts = (id: string) => [...document.querySelectorAll<HTMLElement>(`${card(id)} .copy-secret`)].map((b) => b.dataset.part);
+    const parts = (id: string) =>
+      [...document.querySelectorAll<HTMLElement>(`${card(id)} .copy-secret`)].map((b) => b.dataset.part);
     expect(parts('k1')).toEqual(['apiKey', 'apiSecret', 'passphrase']);
     expect(parts('k2')).toEqual(['apiKey', 'apiSecret']);
     document.querySelector<HTMLDetailsElement>('#revoked-keys')!.open = true;
@@ -109,12 +131,15 @@ describe('reveal', () => {
     type('#guard-code', '123 456');
     $('#reveal-confirm').click();
     await flush();
-    expect(sent('reveal_secret')).toEqual([{ id: 'k1', code: '000000' }, { id: 'k1', code: GOOD }]);
+    expect(sent('reveal_secret')).toEqual([
+      { id: 'k1', code: '000000' },
+      { id: 'k1', code: GOOD },
+    ]);
     expect(document.querySelector('#reveal-dialog')).toBeNull();
     const value = (part: string) => $(`.revealed-secret .revealed-value[data-part=${part}]`).textContent;
     expect([value('apiKey'), value('apiSecret'), value('passphrase')]).toEqual([API_KEY, API_SECRET, PASSPHRASE]);
     expect($('.reveal-countdown').textContent).toBe('30');
-    expect(($('#app') as HTMLElement).hasAttribute('inert')).toBe(true);
+    expect($('#app').hasAttribute('inert')).toBe(true);
 
     await vi.advanceTimersByTimeAsync(10_000);
     expect($('.reveal-countdown').textContent).toBe('20');
@@ -124,7 +149,7 @@ describe('reveal', () => {
     expect(document.querySelector('.revealed-value')).toBeNull();
     expect(document.body.textContent).not.toContain(API_SECRET);
     expect(document.body.textContent).not.toContain(PASSPHRASE);
-    expect(($('#app') as HTMLElement).hasAttribute('inert')).toBe(false);
+    expect($('#app').hasAttribute('inert')).toBe(false);
     // The dialog lock is released: the next guarded action opens.
     $(`${card('k2')} .reveal-key`).click();
     expect($('#reveal-dialog')).toBeTruthy();

@@ -34,24 +34,45 @@ export interface SecretHandlers {
 /** The card's "Reveal" button and "Copy secret" menu; null for revoked keys (their secret is gone). */
 export function renderSecretActions(key: KeyView, handlers: SecretHandlers): HTMLElement | null {
   if (key.status === 'revoked' || (!handlers.onReveal && !handlers.onCopy)) return null;
-  const reveal = h('button', {
-    type: 'button',
-    class: 'btn btn-secondary btn-small reveal-key',
-    'aria-label': `Reveal the secret of key ${key.label}`,
-    title: 'Show the key and its secret for 30 seconds (asks for a 2FA code)',
-  }, 'Reveal');
+  const reveal = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-secondary btn-small reveal-key',
+      'aria-label': `Reveal the secret of key ${key.label}`,
+      title: 'Show the key and its secret for 30 seconds (asks for a 2FA code)',
+    },
+    'Reveal',
+  );
   reveal.addEventListener('click', () => handlers.onReveal?.(key));
-  const menu = h('details', { class: 'copy-menu' },
-    h('summary', { class: 'btn btn-secondary btn-small copy-menu-toggle', 'aria-label': `Copy a secret of key ${key.label}`, title: 'Copy to the clipboard, cleared after 30 seconds (asks for a 2FA code)' }, 'Copy secret'),
-    h('div', { class: 'copy-menu-items', role: 'group', 'aria-label': 'Copy which part' },
+  const menu = h(
+    'details',
+    { class: 'copy-menu' },
+    h(
+      'summary',
+      {
+        class: 'btn btn-secondary btn-small copy-menu-toggle',
+        'aria-label': `Copy a secret of key ${key.label}`,
+        title: 'Copy to the clipboard, cleared after 30 seconds (asks for a 2FA code)',
+      },
+      'Copy secret',
+    ),
+    h(
+      'div',
+      { class: 'copy-menu-items', role: 'group', 'aria-label': 'Copy which part' },
       ...partsOf(key).map((part) => {
-        const b = h('button', { type: 'button', class: 'btn btn-quiet btn-small copy-secret', 'data-part': part }, `Copy ${PART_NAMES[part]}`);
+        const b = h(
+          'button',
+          { type: 'button', class: 'btn btn-quiet btn-small copy-secret', 'data-part': part },
+          `Copy ${PART_NAMES[part]}`,
+        );
         b.addEventListener('click', () => {
           menu.open = false;
           handlers.onCopy?.(key, part);
         });
         return b;
-      })),
+      }),
+    ),
   );
   return h('span', { class: 'secret-actions' }, reveal, menu);
 }
@@ -80,11 +101,29 @@ export function showNeeds2fa(what: string, opts: SecretDialogOptions): Promise<v
       then?.();
     };
     const modal = openModal(
-      { id: 'secret-needs-2fa', labelledBy: 'secret-needs-2fa-title', describedBy: 'secret-needs-2fa-desc', className: 'dialog-small', onEscape: () => finish(), returnFocus: opts.returnFocus },
+      {
+        id: 'secret-needs-2fa',
+        labelledBy: 'secret-needs-2fa-title',
+        describedBy: 'secret-needs-2fa-desc',
+        className: 'dialog-small',
+        onEscape: () => finish(),
+        returnFocus: opts.returnFocus,
+      },
       h('h2', { id: 'secret-needs-2fa-title' }, '2FA is not set up'),
-      h('div', { id: 'secret-needs-2fa-desc', class: 'dialog-body' },
-        h('p', {}, `${what} needs a code from an authenticator app, so Latchkey keeps it locked until two-factor authentication is set up.`),
-        h('p', { class: 'muted' }, 'Setting it up takes a minute: here, or later with the “Set up 2FA” button at the top of the window.')),
+      h(
+        'div',
+        { id: 'secret-needs-2fa-desc', class: 'dialog-body' },
+        h(
+          'p',
+          {},
+          `${what} needs a code from an authenticator app, so Latchkey keeps it locked until two-factor authentication is set up.`,
+        ),
+        h(
+          'p',
+          { class: 'muted' },
+          'Setting it up takes a minute: here, or later with the “Set up 2FA” button at the top of the window.',
+        ),
+      ),
       h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), close, enroll),
     );
     close.addEventListener('click', () => finish());
@@ -104,7 +143,13 @@ export async function startReveal(key: KeyView, opts: SecretDialogOptions = {}):
     ids: { dialog: 'reveal-dialog', title: 'reveal-title', cancel: 'reveal-cancel', confirm: 'reveal-confirm' },
     title: `Reveal “${key.label}”?`,
     body: [
-      h('p', {}, `The ${exchangeName(key.exchange)} key `, h('code', {}, key.keyHint), ' and its secret will be shown for 30 seconds.'),
+      h(
+        'p',
+        {},
+        `The ${exchangeName(key.exchange)} key `,
+        h('code', {}, key.keyHint),
+        ' and its secret will be shown for 30 seconds.',
+      ),
       h('p', { class: 'muted' }, 'Make sure nobody can see your screen.'),
     ],
     confirmLabel: 'Reveal',
@@ -125,7 +170,11 @@ export function showRevealed(key: KeyView, revealed: RevealedSecret, opts: Secre
   const secs = Math.max(1, Math.floor(revealed.visibleForSecs || 30));
   const rows: HTMLElement[] = [];
   const values: HTMLElement[] = [];
-  const parts: [SecretPart, string | null][] = [['apiKey', revealed.apiKey], ['apiSecret', revealed.apiSecret], ['passphrase', revealed.passphrase]];
+  const parts: [SecretPart, string | null][] = [
+    ['apiKey', revealed.apiKey],
+    ['apiSecret', revealed.apiSecret],
+    ['passphrase', revealed.passphrase],
+  ];
   for (const [part, value] of parts) {
     if (value === null || value === undefined) continue;
     const v = h('code', { class: 'revealed-value', 'data-part': part }, value);
@@ -141,7 +190,13 @@ export function showRevealed(key: KeyView, revealed: RevealedSecret, opts: Secre
   const countdownText = h('p', { class: 'reveal-timer', role: 'timer', 'aria-live': 'off' }, 'Hidden in ', countdown, ' s');
   const hide = h('button', { type: 'button', id: 'reveal-hide', class: 'btn btn-primary' }, 'Hide now');
   const modal = openModal(
-    { id: 'reveal-panel', labelledBy: 'reveal-panel-title', className: 'dialog-small revealed-secret', onEscape: () => close(), returnFocus: opts.returnFocus },
+    {
+      id: 'reveal-panel',
+      labelledBy: 'reveal-panel-title',
+      className: 'dialog-small revealed-secret',
+      onEscape: () => close(),
+      returnFocus: opts.returnFocus,
+    },
     h('h2', { id: 'reveal-panel-title' }, `“${key.label}”`),
     h('dl', { class: 'summary revealed-values' }, ...rows),
     countdownText,
@@ -216,8 +271,12 @@ export function showCopied(part: SecretPart, clearsInSecs: number): void {
   document.getElementById('copy-notice')?.remove();
   window.clearTimeout(noticeTimer);
   const secs = Math.max(1, Math.floor(clearsInSecs || 30));
-  const notice = h('div', { id: 'copy-notice', class: 'copy-notice', role: 'status', 'data-part': part },
-    `Copied — clipboard clears in ${secs} s`, h('span', { class: 'visually-hidden' }, ` (${PART_NAMES[part]})`));
+  const notice = h(
+    'div',
+    { id: 'copy-notice', class: 'copy-notice', role: 'status', 'data-part': part },
+    `Copied — clipboard clears in ${secs} s`,
+    h('span', { class: 'visually-hidden' }, ` (${PART_NAMES[part]})`),
+  );
   document.body.appendChild(notice);
   noticeTimer = window.setTimeout(() => notice.remove(), secs * 1000);
 }

@@ -26,15 +26,26 @@ export function parseDueSoonDays(raw: string): number | { field: SettingsField; 
 }
 
 /** What the form holds, checked: the settings to send, or the errors per field. */
-export function readSettingsForm(raw: { defaultRotationDays: string; dueSoonDays: string; notifications: boolean; startAtLogin: boolean }):
-  { settings: Settings } | { errors: { field: SettingsField; message: string }[] } {
+export function readSettingsForm(raw: {
+  defaultRotationDays: string;
+  dueSoonDays: string;
+  notifications: boolean;
+  startAtLogin: boolean;
+}): { settings: Settings } | { errors: { field: SettingsField; message: string }[] } {
   const errors: { field: SettingsField; message: string }[] = [];
   const rotation = parseRotationDays(raw.defaultRotationDays);
   if (typeof rotation !== 'number') errors.push({ field: 'defaultRotationDays', message: rotation.message });
   const dueSoon = parseDueSoonDays(raw.dueSoonDays);
   if (typeof dueSoon !== 'number') errors.push(dueSoon);
   if (errors.length || typeof rotation !== 'number' || typeof dueSoon !== 'number') return { errors };
-  return { settings: { defaultRotationDays: rotation, dueSoonDays: dueSoon, notifications: raw.notifications, startAtLogin: raw.startAtLogin } };
+  return {
+    settings: {
+      defaultRotationDays: rotation,
+      dueSoonDays: dueSoon,
+      notifications: raw.notifications,
+      startAtLogin: raw.startAtLogin,
+    },
+  };
 }
 
 export function renderSettingsView(initial: Settings, opts: SettingsViewOptions): HTMLElement {
@@ -48,13 +59,32 @@ export function renderSettingsView(initial: Settings, opts: SettingsViewOptions)
     return el;
   };
   const numberInput = (id: string, value: number, describedBy: string) =>
-    h('input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', value: String(value), 'aria-describedby': describedBy });
+    h('input', {
+      id,
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'off',
+      value: String(value),
+      'aria-describedby': describedBy,
+    });
 
-  const rotation = numberInput('setting-default-rotation', initial.defaultRotationDays, 'setting-default-rotation-help setting-default-rotation-error');
+  const rotation = numberInput(
+    'setting-default-rotation',
+    initial.defaultRotationDays,
+    'setting-default-rotation-help setting-default-rotation-error',
+  );
   const dueSoon = numberInput('setting-due-soon', initial.dueSoonDays, 'setting-due-soon-help setting-due-soon-error');
-  const notifications = h('input', { id: 'setting-notifications', type: 'checkbox', 'aria-describedby': 'setting-notifications-help' });
+  const notifications = h('input', {
+    id: 'setting-notifications',
+    type: 'checkbox',
+    'aria-describedby': 'setting-notifications-help',
+  });
   notifications.checked = initial.notifications;
-  const startAtLogin = h('input', { id: 'setting-start-at-login', type: 'checkbox', 'aria-describedby': 'setting-start-at-login-help' });
+  const startAtLogin = h('input', {
+    id: 'setting-start-at-login',
+    type: 'checkbox',
+    'aria-describedby': 'setting-start-at-login-help',
+  });
   startAtLogin.checked = initial.startAtLogin;
   const inputs: Record<SettingsField, HTMLInputElement> = { defaultRotationDays: rotation, dueSoonDays: dueSoon };
 
@@ -77,28 +107,61 @@ export function renderSettingsView(initial: Settings, opts: SettingsViewOptions)
   };
 
   const check = (label: string, input: HTMLInputElement, helpId: string, help: string) =>
-    h('div', { class: 'field field-check' },
+    h(
+      'div',
+      { class: 'field field-check' },
       h('label', { class: 'check-label' }, input, h('span', {}, label)),
-      h('p', { class: 'help', id: helpId }, help));
+      h('p', { class: 'help', id: helpId }, help),
+    );
 
-  const form = h('form', { class: 'settings-form', novalidate: true, autocomplete: 'off' },
-    h('fieldset', { class: 'settings-group' },
+  const form = h(
+    'form',
+    { class: 'settings-form', novalidate: true, autocomplete: 'off' },
+    h(
+      'fieldset',
+      { class: 'settings-group' },
       h('legend', {}, 'Rotation reminders'),
-      h('div', { class: 'field field-short' },
+      h(
+        'div',
+        { class: 'field field-short' },
         h('label', { for: 'setting-default-rotation' }, 'Default rotation policy (days)'),
         rotation,
-        h('p', { class: 'help', id: 'setting-default-rotation-help' }, 'What new keys get in the Add key wizard (1 to 3650 days). Keys you already have keep their own policy.'),
-        errorEl('defaultRotationDays', 'setting-default-rotation-error')),
-      h('div', { class: 'field field-short' },
+        h(
+          'p',
+          { class: 'help', id: 'setting-default-rotation-help' },
+          'What new keys get in the Add key wizard (1 to 3650 days). Keys you already have keep their own policy.',
+        ),
+        errorEl('defaultRotationDays', 'setting-default-rotation-error'),
+      ),
+      h(
+        'div',
+        { class: 'field field-short' },
         h('label', { for: 'setting-due-soon' }, 'Due-soon window (days)'),
         dueSoon,
-        h('p', { class: 'help', id: 'setting-due-soon-help' }, `How many days before its due date a key counts as due soon and reminders start (0 to ${DUE_SOON_MAX_DAYS}).`),
-        errorEl('dueSoonDays', 'setting-due-soon-error')),
-      check('Show notifications when keys are due', notifications, 'setting-notifications-help', 'At most one a day per key. Snoozed keys stay quiet.'),
+        h(
+          'p',
+          { class: 'help', id: 'setting-due-soon-help' },
+          `How many days before its due date a key counts as due soon and reminders start (0 to ${DUE_SOON_MAX_DAYS}).`,
+        ),
+        errorEl('dueSoonDays', 'setting-due-soon-error'),
+      ),
+      check(
+        'Show notifications when keys are due',
+        notifications,
+        'setting-notifications-help',
+        'At most one a day per key. Snoozed keys stay quiet.',
+      ),
     ),
-    h('fieldset', { class: 'settings-group' },
+    h(
+      'fieldset',
+      { class: 'settings-group' },
       h('legend', {}, 'App'),
-      check('Start Latchkey at login', startAtLogin, 'setting-start-at-login-help', 'Latchkey starts in the tray, so reminders reach you without opening it.'),
+      check(
+        'Start Latchkey at login',
+        startAtLogin,
+        'setting-start-at-login-help',
+        'Latchkey starts in the tray, so reminders reach you without opening it.',
+      ),
     ),
     errorBox,
     h('div', { class: 'settings-actions' }, saveBtn, saved),
@@ -107,14 +170,18 @@ export function renderSettingsView(initial: Settings, opts: SettingsViewOptions)
   for (const f of ['defaultRotationDays', 'dueSoonDays'] as const) inputs[f].addEventListener('input', () => setError(f, null));
   for (const el of [rotation, dueSoon, notifications, startAtLogin]) el.addEventListener('input', () => (saved.hidden = true));
 
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  const submit = async (): Promise<void> => {
     if (busy) return;
     clearMessages();
-    const read = readSettingsForm({ defaultRotationDays: rotation.value, dueSoonDays: dueSoon.value, notifications: notifications.checked, startAtLogin: startAtLogin.checked });
+    const read = readSettingsForm({
+      defaultRotationDays: rotation.value,
+      dueSoonDays: dueSoon.value,
+      notifications: notifications.checked,
+      startAtLogin: startAtLogin.checked,
+    });
     if ('errors' in read) {
       read.errors.forEach((e) => setError(e.field, e.message));
-      inputs[read.errors[0]!.field].focus();
+      inputs[read.errors[0].field].focus();
       return;
     }
     busy = true;
@@ -144,11 +211,23 @@ export function renderSettingsView(initial: Settings, opts: SettingsViewOptions)
       saveBtn.disabled = false;
       saveBtn.textContent = 'Save';
     }
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void submit();
   });
   back.addEventListener('click', opts.onBack);
 
-  return h('section', { id: 'settings-view', class: 'settings-view', tabindex: -1, 'aria-labelledby': 'settings-title' },
-    h('div', { class: 'audit-top' }, h('h2', { id: 'settings-title', class: 'section-title' }, 'Settings'), h('span', { class: 'spacer' }), back),
+  return h(
+    'section',
+    { id: 'settings-view', class: 'settings-view', tabindex: -1, 'aria-labelledby': 'settings-title' },
+    h(
+      'div',
+      { class: 'audit-top' },
+      h('h2', { id: 'settings-title', class: 'section-title' }, 'Settings'),
+      h('span', { class: 'spacer' }),
+      back,
+    ),
     form,
   );
 }

@@ -5,11 +5,30 @@ import type { KeyView, RevokeReportItem } from '../api/types';
 /** A key as `list_keys` sends it: every field the shell sends, overridable. */
 export function keyView(over: Partial<KeyView> = {}): KeyView {
   return {
-    id: 'k1', exchange: 'okx', label: 'key', environment: { kind: 'live' }, keyHint: 'abcd…wxyz',
-    createdAt: '2025-03-07T11:00:00Z', rotatedAt: '2025-03-07T11:00:00Z', verifiedAt: null, rotationDays: 90,
-    permissions: [], ipWhitelist: [], status: 'active', inspection: null, masterKeyId: null, subAccount: null,
-    snoozedUntil: null, remindedAt: null, replaces: null, botsAllowed: true, revokedAt: null,
-    findings: [], rotation: null, history: [], stillLiveUrl: null,
+    id: 'k1',
+    exchange: 'okx',
+    label: 'key',
+    environment: { kind: 'live' },
+    keyHint: 'abcd…wxyz',
+    createdAt: '2025-03-07T11:00:00Z',
+    rotatedAt: '2025-03-07T11:00:00Z',
+    verifiedAt: null,
+    rotationDays: 90,
+    permissions: [],
+    ipWhitelist: [],
+    status: 'active',
+    inspection: null,
+    masterKeyId: null,
+    subAccount: null,
+    snoozedUntil: null,
+    remindedAt: null,
+    replaces: null,
+    botsAllowed: true,
+    revokedAt: null,
+    findings: [],
+    rotation: null,
+    history: [],
+    stillLiveUrl: null,
     ...over,
   };
 }
@@ -17,8 +36,14 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
 /** One key's line in a revoke report. */
 export function reportItem(over: Partial<RevokeReportItem> & Pick<RevokeReportItem, 'id' | 'outcome'>): RevokeReportItem {
   return {
-    label: over.id, exchange: 'okx', keyHint: `${over.id}…hint`, message: '', manualUrl: null, steps: [],
-    provedAt: null, actions: [],
+    label: over.id,
+    exchange: 'okx',
+    keyHint: `${over.id}…hint`,
+    message: '',
+    manualUrl: null,
+    steps: [],
+    provedAt: null,
+    actions: [],
     ...over,
   };
 }

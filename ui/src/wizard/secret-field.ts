@@ -15,7 +15,14 @@ export interface SecretField {
 const EYE = ['M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'];
 
 /** `errorEl` is the field's `[data-error-for]` element, whose id is `errorId`. */
-export function secretField(id: string, name: KeyField, label: string, helpText: string, errorEl: HTMLElement, errorId = `error-${name}`): SecretField {
+export function secretField(
+  id: string,
+  name: KeyField,
+  label: string,
+  helpText: string,
+  errorEl: HTMLElement,
+  errorId = `error-${name}`,
+): SecretField {
   const input = h('input', {
     id,
     name,
@@ -27,14 +34,18 @@ export function secretField(id: string, name: KeyField, label: string, helpText:
     'data-secret': true,
     'aria-describedby': `${id}-help ${errorId}`,
   });
-  const toggle = h('button', {
-    type: 'button',
-    class: 'reveal',
-    'aria-pressed': 'false',
-    'aria-label': `Show ${label.toLowerCase()}`,
-    'aria-controls': id,
-    title: 'Show or hide what you pasted',
-  }, icon(EYE));
+  const toggle = h(
+    'button',
+    {
+      type: 'button',
+      class: 'reveal',
+      'aria-pressed': 'false',
+      'aria-label': `Show ${label.toLowerCase()}`,
+      'aria-controls': id,
+      title: 'Show or hide what you pasted',
+    },
+    icon(EYE),
+  );
   toggle.addEventListener('click', () => {
     const show = input.type === 'password';
     input.type = show ? 'text' : 'password';
@@ -42,7 +53,14 @@ export function secretField(id: string, name: KeyField, label: string, helpText:
     toggle.setAttribute('aria-label', `${show ? 'Hide' : 'Show'} ${label.toLowerCase()}`);
   });
   const help = h('p', { class: 'help', id: `${id}-help` }, helpText);
-  const row = h('div', { class: 'field' }, h('label', { for: id }, label), h('div', { class: 'input-with-button' }, input, toggle), help, errorEl);
+  const row = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    h('div', { class: 'input-with-button' }, input, toggle),
+    help,
+    errorEl,
+  );
   return { input, toggle, help, row };
 }
 

@@ -194,7 +194,16 @@ describe('credentials', () => {
     }
     expect(messages.length).toBeGreaterThan(50);
     for (const m of messages) {
-      for (const v of [secret, 'MY-VERY-SECRET', ...secrets, 'KEY-IS-WRONG', 'KEYKEYKEYKEYKEY', 'PASS-PHRASE', 'PPPPP', OKX_KEY]) {
+      for (const v of [
+        secret,
+        'MY-VERY-SECRET',
+        ...secrets,
+        'KEY-IS-WRONG',
+        'KEYKEYKEYKEYKEY',
+        'PASS-PHRASE',
+        'PPPPP',
+        OKX_KEY,
+      ]) {
         expect(m).not.toContain(v);
       }
     }
@@ -241,7 +250,14 @@ describe('steps and the payload', () => {
     expect(toAddKeyInput(d, false).verify).toBe(false);
     expect(toAddKeyInput(d, true, false).botsAllowed).toBe(false);
     const b = toAddKeyInput(
-      validDraft({ exchange: 'binance', apiKey: BINANCE_KEY, apiSecret: BINANCE_SECRET, passphrase: '', environment: 'demo', baseUrl: 'x' }),
+      validDraft({
+        exchange: 'binance',
+        apiKey: BINANCE_KEY,
+        apiSecret: BINANCE_SECRET,
+        passphrase: '',
+        environment: 'demo',
+        baseUrl: 'x',
+      }),
       true,
     );
     expect(b.passphrase).toBeNull();

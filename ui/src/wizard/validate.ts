@@ -2,7 +2,14 @@
 // rules in crates/core/src/validate.rs (Rust checks again on save and has the last word).
 // No message ever contains a credential: messages describe the expected shape, never the value.
 
-import { EXCHANGE_NAMES, type AddKeyInput, type Environment, type Exchange, type KeyField, type InspectInput } from '../api/types';
+import {
+  EXCHANGE_NAMES,
+  type AddKeyInput,
+  type Environment,
+  type Exchange,
+  type KeyField,
+  type InspectInput,
+} from '../api/types';
 
 export type Step = 'exchange' | 'credentials' | 'details' | 'confirm';
 export const STEPS: readonly Step[] = ['exchange', 'credentials', 'details', 'confirm'];

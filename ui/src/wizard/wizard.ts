@@ -166,17 +166,27 @@ export function openWizard(opts: WizardOptions): Wizard {
     return el;
   };
 
-  const secretInput = (id: string, name: KeyField, label: string, helpText: string) => secretField(id, name, label, helpText, errorEl(name));
+  const secretInput = (id: string, name: KeyField, label: string, helpText: string) =>
+    secretField(id, name, label, helpText, errorEl(name));
 
   const radios = EXCHANGES.map((ex) =>
-    h('input', { type: 'radio', name: 'exchange', value: ex, id: `exchange-${ex}`, class: 'radio-card-input', 'aria-describedby': `exchange-${ex}-blurb` }),
+    h('input', {
+      type: 'radio',
+      name: 'exchange',
+      value: ex,
+      id: `exchange-${ex}`,
+      class: 'radio-card-input',
+      'aria-describedby': `exchange-${ex}-blurb`,
+    }),
   );
   const exchangeCards = EXCHANGES.map((ex, i) =>
     h(
       'label',
       { class: 'radio-card', for: `exchange-${ex}` },
-      radios[i]!,
-      h('span', { class: 'radio-card-body' },
+      radios[i],
+      h(
+        'span',
+        { class: 'radio-card-body' },
         h('span', { class: `exchange-mark exchange-${ex}`, 'aria-hidden': 'true' }, EXCHANGE_NAMES[ex].slice(0, 1)),
         h('span', { class: 'radio-card-title' }, EXCHANGE_NAMES[ex]),
         h('span', { class: 'radio-card-blurb', id: `exchange-${ex}-blurb` }, EXCHANGE_BLURB[ex]),
@@ -186,7 +196,12 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   const apiKey = secretInput('api-key', 'apiKey', 'API key', 'Copy it from the API management page of the exchange.');
   const apiSecret = secretInput('api-secret', 'apiSecret', 'Secret key', '');
-  const passphrase = secretInput('passphrase', 'passphrase', 'Passphrase', 'The passphrase you chose when you created the key on OKX.');
+  const passphrase = secretInput(
+    'passphrase',
+    'passphrase',
+    'Passphrase',
+    'The passphrase you chose when you created the key on OKX.',
+  );
   const secrets = [apiKey, apiSecret, passphrase];
 
   const labelInput = h('input', {
@@ -209,9 +224,18 @@ export function openWizard(opts: WizardOptions): Wizard {
     'aria-describedby': 'rotation-help error-rotationDays',
   });
   // "Bots may use this key": on by default (a bot's key should just work with `latchkey run`).
-  const botsInput = h('input', { id: 'bots-allowed', name: 'botsAllowed', type: 'checkbox', checked: true, 'aria-describedby': 'bots-help' });
-  const envSelect = h('select', { id: 'environment', name: 'environment', 'aria-describedby': 'environment-help' },
-    ...ENV_OPTIONS.map(([v, text]) => h('option', { value: v }, text)));
+  const botsInput = h('input', {
+    id: 'bots-allowed',
+    name: 'botsAllowed',
+    type: 'checkbox',
+    checked: true,
+    'aria-describedby': 'bots-help',
+  });
+  const envSelect = h(
+    'select',
+    { id: 'environment', name: 'environment', 'aria-describedby': 'environment-help' },
+    ...ENV_OPTIONS.map(([v, text]) => h('option', { value: v }, text)),
+  );
   const baseUrlInput = h('input', {
     id: 'base-url',
     name: 'baseUrl',
@@ -221,10 +245,16 @@ export function openWizard(opts: WizardOptions): Wizard {
     placeholder: 'https://… or http://127.0.0.1:port',
     'aria-describedby': 'base-url-help error-baseUrl',
   });
-  const baseUrlRow = h('div', { class: 'field', hidden: true },
+  const baseUrlRow = h(
+    'div',
+    { class: 'field', hidden: true },
     h('label', { for: 'base-url' }, 'Base URL'),
     baseUrlInput,
-    h('p', { class: 'help', id: 'base-url-help' }, 'https only; plain http is allowed for a local simulator on 127.0.0.1, ::1 or localhost.'),
+    h(
+      'p',
+      { class: 'help', id: 'base-url-help' },
+      'https only; plain http is allowed for a local simulator on 127.0.0.1, ::1 or localhost.',
+    ),
     errorEl('baseUrl'),
   );
 
@@ -257,47 +287,83 @@ export function openWizard(opts: WizardOptions): Wizard {
     tabindex: -1,
   });
   const retryBtn = h('button', { type: 'button', id: 'wizard-retry-verify', class: 'btn btn-secondary' }, 'Try again');
-  const unverifiedBtn = h('button', { type: 'button', id: 'wizard-save-unverified', class: 'btn btn-quiet btn-unverified' }, 'Save without verifying');
+  const unverifiedBtn = h(
+    'button',
+    { type: 'button', id: 'wizard-save-unverified', class: 'btn btn-quiet btn-unverified' },
+    'Save without verifying',
+  );
   const fixFieldBtn = h('button', { type: 'button', id: 'wizard-fix-field', class: 'btn btn-quiet' });
   let fixField: KeyField | null = null;
 
   // ---- panels -----------------------------------------------------------------------------------
 
   const panels: Record<Step, HTMLElement> = {
-    exchange: h('section', { class: 'panel', 'data-panel': 'exchange', 'aria-labelledby': 'exchange-legend' },
-      h('fieldset', { class: 'radio-cards', 'aria-describedby': 'error-exchange' },
+    exchange: h(
+      'section',
+      { class: 'panel', 'data-panel': 'exchange', 'aria-labelledby': 'exchange-legend' },
+      h(
+        'fieldset',
+        { class: 'radio-cards', 'aria-describedby': 'error-exchange' },
         h('legend', { id: 'exchange-legend' }, 'Which exchange is this key from?'),
-        ...exchangeCards),
+        ...exchangeCards,
+      ),
       errorEl('exchange'),
     ),
-    credentials: h('section', { class: 'panel', 'data-panel': 'credentials', hidden: true },
-      h('p', { class: 'panel-intro', id: 'credentials-intro' },
-        'Paste the key exactly as the exchange shows it. It goes straight to your OS keychain; Latchkey keeps only a masked hint.'),
-      apiKey.row, apiSecret.row, passphrase.row,
+    credentials: h(
+      'section',
+      { class: 'panel', 'data-panel': 'credentials', hidden: true },
+      h(
+        'p',
+        { class: 'panel-intro', id: 'credentials-intro' },
+        'Paste the key exactly as the exchange shows it. It goes straight to your OS keychain; Latchkey keeps only a masked hint.',
+      ),
+      apiKey.row,
+      apiSecret.row,
+      passphrase.row,
     ),
-    details: h('section', { class: 'panel', 'data-panel': 'details', hidden: true },
-      h('div', { class: 'field' },
+    details: h(
+      'section',
+      { class: 'panel', 'data-panel': 'details', hidden: true },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { for: 'label' }, 'Label'),
         labelInput,
         h('p', { class: 'help', id: 'label-help' }, 'A name you will recognise, up to 64 characters.'),
         errorEl('label'),
       ),
-      h('div', { class: 'field field-short' },
+      h(
+        'div',
+        { class: 'field field-short' },
         h('label', { for: 'rotation-days' }, 'Rotate every (days)'),
         rotationInput,
-        h('p', { class: 'help', id: 'rotation-help' }, 'Latchkey reminds you when the key is due for rotation. 90 days is a good default.'),
+        h(
+          'p',
+          { class: 'help', id: 'rotation-help' },
+          'Latchkey reminds you when the key is due for rotation. 90 days is a good default.',
+        ),
         errorEl('rotationDays'),
       ),
-      h('div', { class: 'field' },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { for: 'environment' }, 'Environment'),
         envSelect,
         h('p', { class: 'help', id: 'environment-help' }, 'Live trading, the exchange’s demo/testnet, or your own base URL.'),
       ),
       baseUrlRow,
     ),
-    confirm: h('section', { class: 'panel', 'data-panel': 'confirm', hidden: true },
-      h('p', { class: 'panel-intro' }, 'Check the details and what the exchange reports, then save. The secret is written to your OS keychain and never shown again.'),
-      h('dl', { class: 'summary' },
+    confirm: h(
+      'section',
+      { class: 'panel', 'data-panel': 'confirm', hidden: true },
+      h(
+        'p',
+        { class: 'panel-intro' },
+        'Check the details and what the exchange reports, then save. The secret is written to your OS keychain and never shown again.',
+      ),
+      h(
+        'dl',
+        { class: 'summary' },
         row('Label', summary.label),
         row('Exchange', summary.exchange),
         row('Environment', summary.environment),
@@ -305,16 +371,24 @@ export function openWizard(opts: WizardOptions): Wizard {
         row('Rotation', summary.rotation),
       ),
       verifyResult,
-      h('div', { class: 'field field-check' },
+      h(
+        'div',
+        { class: 'field field-check' },
         h('label', { for: 'bots-allowed' }, botsInput, ' Bots may use this key'),
-        h('p', { class: 'help', id: 'bots-help' }, '`latchkey run` hands it to the commands you start. Untick it for a key only you use; turning it on later asks for a 2FA code. A master key that can delete other keys is never handed out.'),
+        h(
+          'p',
+          { class: 'help', id: 'bots-help' },
+          '`latchkey run` hands it to the commands you start. Untick it for a key only you use; turning it on later asks for a 2FA code. A master key that can delete other keys is never handed out.',
+        ),
       ),
     ),
   };
 
   // ---- chrome -----------------------------------------------------------------------------------
 
-  const stepItems = STEPS.map((s, i) => h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]));
+  const stepItems = STEPS.map((s, i) =>
+    h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]),
+  );
   // First use: enrolment is announced as the last step from the start, so it is no surprise.
   const enrolItem = opts.enrolAfterSave?.()
     ? h('li', { 'data-for': '2fa' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, STEPS.length + 1), '2FA')
@@ -331,7 +405,17 @@ export function openWizard(opts: WizardOptions): Wizard {
   const footer = h('div', { class: 'dialog-footer' }, cancelBtn, h('span', { class: 'spacer' }), backBtn, nextBtn, saveBtn);
 
   const modal = openModal(
-    { id: 'wizard', labelledBy: 'wizard-title', describedBy: 'wizard-step-status', className: 'wizard', onEscape: () => cancel(), returnFocus: opts.returnFocus, onWindowClose: () => { if (flow) close(); } },
+    {
+      id: 'wizard',
+      labelledBy: 'wizard-title',
+      describedBy: 'wizard-step-status',
+      className: 'wizard',
+      onEscape: () => cancel(),
+      returnFocus: opts.returnFocus,
+      onWindowClose: () => {
+        if (flow) close();
+      },
+    },
     h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems, enrolItem)),
     stepStatus,
     bannerSlot,
@@ -435,7 +519,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     const index = STEPS.indexOf(step);
     STEPS.forEach((s, i) => {
       panels[s].hidden = s !== step;
-      const li = stepItems[i]!;
+      const li = stepItems[i];
       li.className = i < index ? 'done' : i === index ? 'current' : '';
       if (s === step) li.setAttribute('aria-current', 'step');
       else li.removeAttribute('aria-current');
@@ -458,12 +542,17 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   const focusStep = (): void => {
     const target: HTMLElement | null | undefined =
-      step === 'exchange' ? (radios.find((r) => r.checked) ?? radios[0])
-      : step === 'credentials' ? apiKey.input
-      : step === 'details' ? labelInput
-      : verifyState === 'ok' ? saveBtn
-      : verifyState === 'failed' ? retryBtn
-      : verifyResult;
+      step === 'exchange'
+        ? (radios.find((r) => r.checked) ?? radios[0])
+        : step === 'credentials'
+          ? apiKey.input
+          : step === 'details'
+            ? labelInput
+            : verifyState === 'ok'
+              ? saveBtn
+              : verifyState === 'failed'
+                ? retryBtn
+                : verifyResult;
     target?.focus();
   };
 
@@ -471,7 +560,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     step = s;
     if (s === 'confirm') {
       fillSummary();
-      startVerify();
+      void startVerify();
     } else {
       verifyToken++;
       setVerify('idle');
@@ -496,23 +585,36 @@ export function openWizard(opts: WizardOptions): Wizard {
   };
 
   const showChecking = (): void => {
-    setVerify('checking',
-      h('div', { class: 'verify-head' },
+    setVerify(
+      'checking',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('h3', { id: 'verify-title' }, `Checking with ${exchangeName()}…`)),
+        h('h3', { id: 'verify-title' }, `Checking with ${exchangeName()}…`),
+      ),
       h('p', { class: 'muted' }, 'Latchkey asks the exchange what this key may do. Nothing is saved yet.'),
     );
   };
 
   const showInspection = ({ inspection, findings }: InspectResult): void => {
     const expiry = expiryText(inspection.expiresAt, now());
-    setVerify('ok',
-      h('div', { class: 'verify-head' },
+    setVerify(
+      'ok',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'verify-title' }, `Verified with ${exchangeName()}${inspection.demo ? ' (demo)' : ''}`)),
-      h('dl', { class: 'summary verify-details' },
+        h('h3', { id: 'verify-title' }, `Verified with ${exchangeName()}${inspection.demo ? ' (demo)' : ''}`),
+      ),
+      h(
+        'dl',
+        { class: 'summary verify-details' },
         row('Permissions', h('dd', { id: 'verify-permissions' }, renderPermissions(inspection.permissions))),
-        row('IP whitelist', h('dd', { id: 'verify-ips', class: inspection.ipWhitelist.length ? 'mono' : '' }, ipText(inspection, 10))),
+        row(
+          'IP whitelist',
+          h('dd', { id: 'verify-ips', class: inspection.ipWhitelist.length ? 'mono' : '' }, ipText(inspection, 10)),
+        ),
         expiry ? row('Expiry', h('dd', { id: 'verify-expiry' }, expiry)) : null,
         row('Account', h('dd', { id: 'verify-account' }, accountText(inspection))),
       ),
@@ -528,12 +630,18 @@ export function openWizard(opts: WizardOptions): Wizard {
       setError(fixField, err.message);
       fixFieldBtn.textContent = `Edit the ${FIELD_NAMES[fixField] ?? fixField}`;
     }
-    setVerify('failed',
-      h('div', { class: 'verify-head' },
+    setVerify(
+      'failed',
+      h(
+        'div',
+        { class: 'verify-head' },
         h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'verify-title' }, `Could not verify with ${exchangeName()}`)),
+        h('h3', { id: 'verify-title' }, `Could not verify with ${exchangeName()}`),
+      ),
       h('p', { class: 'verify-error', id: 'verify-error', 'data-code': err.code ?? err.kind }, err.message),
-      h('div', { class: 'verify-actions' },
+      h(
+        'div',
+        { class: 'verify-actions' },
         retryBtn,
         fixField ? fixFieldBtn : null,
         h('span', { class: 'spacer' }),
@@ -607,7 +715,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   const back = (): void => {
     if (saving || step === '2fa') return;
     const i = STEPS.indexOf(step);
-    if (i > 0) goTo(STEPS[i - 1]!);
+    if (i > 0) goTo(STEPS[i - 1]);
   };
 
   const wipeSecretInputs = (): void => {
@@ -649,7 +757,11 @@ export function openWizard(opts: WizardOptions): Wizard {
       id: 'discard-dialog',
       title: 'Discard the key you typed?',
       body: [
-        h('p', {}, 'The credentials you typed are not saved yet. Closing the wizard throws them away, and the exchange shows a secret only once, when the key is created.'),
+        h(
+          'p',
+          {},
+          'The credentials you typed are not saved yet. Closing the wizard throws them away, and the exchange shows a secret only once, when the key is created.',
+        ),
       ],
       confirmLabel: 'Discard',
       cancelLabel: 'Keep editing',
@@ -679,7 +791,9 @@ export function openWizard(opts: WizardOptions): Wizard {
     const flowError = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
     const accept = h('input', { type: 'checkbox', id: 'skip-2fa-accept' });
     const skip = h('button', { type: 'button', id: 'skip-2fa', class: 'btn btn-quiet', disabled: true }, 'Skip 2FA for now');
-    accept.addEventListener('change', () => { skip.disabled = !accept.checked; });
+    accept.addEventListener('change', () => {
+      skip.disabled = !accept.checked;
+    });
     skip.addEventListener('click', () => {
       if (!accept.checked || skip.disabled) return;
       skip.disabled = true;
@@ -695,16 +809,27 @@ export function openWizard(opts: WizardOptions): Wizard {
       );
     });
     enrolPanel.replaceChildren(
-      h('p', { class: 'panel-intro', id: 'wizard-2fa-intro' },
-        'Your key is saved. Set up 2FA now, before an emergency: revealing, copying, rotating, deleting and revoking keys then ask for a code from your phone, so nobody else at this computer can.'),
+      h(
+        'p',
+        { class: 'panel-intro', id: 'wizard-2fa-intro' },
+        'Your key is saved. Set up 2FA now, before an emergency: revealing, copying, rotating, deleting and revoking keys then ask for a code from your phone, so nobody else at this computer can.',
+      ),
       flowBody,
       flowError,
-      h('p', { class: 'skip-2fa field-check' },
-        h('label', { for: 'skip-2fa-accept' }, accept, ' ', SKIP_2FA_ACCEPTANCE)),
+      h('p', { class: 'skip-2fa field-check' }, h('label', { for: 'skip-2fa-accept' }, accept, ' ', SKIP_2FA_ACCEPTANCE)),
     );
     enrolPanel.hidden = false;
     flow = runEnrollment(
-      { root: enrolPanel, title, body: flowBody, errorBox: flowError, footer, cancellable: false, leading: () => [skip], dispose: () => close() },
+      {
+        root: enrolPanel,
+        title,
+        body: flowBody,
+        errorBox: flowError,
+        footer,
+        cancellable: false,
+        leading: () => [skip],
+        dispose: () => close(),
+      },
       {
         reenroll: false,
         onClosed: (enrolled) => {
@@ -747,7 +872,6 @@ export function openWizard(opts: WizardOptions): Wizard {
       if (enrolNext && !closed) showEnrolStep();
     } catch (raw) {
       if (input) wipe(input);
-      input = null;
       setBusy(false);
       showSaveError(toIpcError(raw));
     }
@@ -777,14 +901,20 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   // ---- events -----------------------------------------------------------------------------------
 
-  radios.forEach((r) => r.addEventListener('change', () => {
-    setError('exchange', null);
-    syncExchange();
-  }));
+  radios.forEach((r) =>
+    r.addEventListener('change', () => {
+      setError('exchange', null);
+      syncExchange();
+    }),
+  );
   envSelect.addEventListener('change', syncEnvironment);
   for (const [field, el] of [
-    ['apiKey', apiKey.input], ['apiSecret', apiSecret.input], ['passphrase', passphrase.input],
-    ['label', labelInput], ['rotationDays', rotationInput], ['baseUrl', baseUrlInput],
+    ['apiKey', apiKey.input],
+    ['apiSecret', apiSecret.input],
+    ['passphrase', passphrase.input],
+    ['label', labelInput],
+    ['rotationDays', rotationInput],
+    ['baseUrl', baseUrlInput],
   ] as const) {
     el.addEventListener('input', () => setError(field, null));
   }
