@@ -13,7 +13,7 @@
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -27,13 +27,13 @@ pub struct Driver {
     secrets_dir: PathBuf,
     secrets: Mutex<Vec<String>>,
     /// Held while this window is open, and dropped last: one app window per test binary at a time.
-    _one_window: MutexGuard<'static, ()>,
+    _one_window: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// Tests of one binary run on parallel threads, but two app windows (two WebKitWebDriver sessions
 /// on one Xvfb display and one keyring, on 2 cores) starve each other: a session then fails to open
 /// within its bound. Each `Driver` holds this for its lifetime, so a file's tests take turns.
-static ONE_WINDOW: Mutex<()> = Mutex::new(());
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The fields whose text is a secret: what is typed into them goes on the leak scan's list.
 const SECRET_FIELDS: &[&str] =
@@ -90,8 +90,8 @@ impl Driver {
     /// Launches `tauri-driver` (which launches WebKitWebDriver, which launches the app with this
     /// process's environment plus `app_env`) and opens a WebDriver session on the app's window.
     pub async fn launch(name: &str, app_env: &[(&str, &Path)]) -> Driver {
-        // A test that failed while holding it poisoned it; the window it held is gone all the same.
-        let one_window = ONE_WINDOW.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // An async lock: each test has its own runtime, and the guard lives across awaits.
+        let one_window = ONE_WINDOW.lock().await;
         let app = env_path("LATCHKEY_APP_BIN");
         assert!(app.is_file(), "the app binary {} does not exist: build it first", app.display());
         let artifacts = env_path("LATCHKEY_E2E_ARTIFACTS").join(name);
