@@ -3,7 +3,6 @@
 import logoUrl from './assets/logo.svg';
 import {
   auditLog,
-  confirmDeleted,
   deleteKey,
   disableGuard,
   getKey,
@@ -12,11 +11,9 @@ import {
   keychainStatus,
   listKeys,
   orphanKeys,
-  retryRevoke,
   setBotsAllowed,
   snoozeKey,
   verifyKey,
-  wipeLocally,
 } from './api/commands';
 import type { Environment, GuardStatus, IpcError, KeyView, Orphan, RevokeReport, Settings } from './api/types';
 import { renderAuditView } from './audit/audit-view';
@@ -28,13 +25,14 @@ import { shortDate } from './dashboard/rotation';
 import { askCode } from './guard/ask-code';
 import { openEnrollment, openSecurity } from './guard/enroll';
 import { Banner } from './lib/banner';
+import { DialogSlot } from './lib/dialog-slot';
 import { h, icon } from './lib/dom';
 import { mark, markAfterPaint } from './lib/marks';
 import { openRevokeDialog } from './revoke/revoke-dialog';
 import { openRotateDialog } from './rotate/rotate-dialog';
 import { openEditDialog } from './dashboard/edit-dialog';
 import { renderSettingsView } from './settings/settings-view';
-import { stageText } from './revoke/texts';
+import { FOLLOW_UP_BUTTON, followUpDialog, type FollowUp } from './revoke/follow-up';
 import { openWizard, type Wizard } from './wizard/wizard';
 import { startCopy, startReveal } from './secrets/secrets';
 import type { SecretPart } from './api/types';
@@ -78,8 +76,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   let view: 'keys' | 'audit' | 'settings' = 'keys';
   /** The saved settings, once loaded: the wizard's rotation field starts at `defaultRotationDays`. */
   let settings: Settings | null = null;
-  /** One dialog at a time: the modal's focus trap does not stack. */
-  let dialogOpen = false;
+  /** One dialog at a time: the modal's focus trap does not stack (the wizard counts as one). */
+  const dialogs = new DialogSlot(() => wizard !== null);
 
   const banner = new Banner();
   const keychainBanner = h('div', { id: 'keychain-banner', class: 'banner banner-warning', role: 'alert', hidden: true });
@@ -174,9 +172,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onAdd: () => startWizard(document.getElementById('add-first-key')),
     onDelete: (key: KeyView) => void removeKey(key),
     onRecheck: (key: KeyView) => void recheck(key),
-    onRetryRevoke: (key: KeyView) => void retry(key),
-    onWipe: (key: KeyView) => void wipe(key),
-    onConfirmDeleted: (key: KeyView) => void confirmDeletedKey(key),
+    onRetryRevoke: (key: KeyView) => void followUp('retry', key),
+    onWipe: (key: KeyView) => void followUp('wipe', key),
+    onConfirmDeleted: (key: KeyView) => void followUp('confirmDeleted', key),
     onSnooze: (key: KeyView, days: 1 | 7) => void snooze(key, days),
     onRotate: (key: KeyView) => startRotation(key),
     onReveal: (key: KeyView) => void reveal(key),
@@ -293,7 +291,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
         wizard = null;
         banner.mountIn(bannerSlot);
         // After the 2FA step the saved key's card gets focus (the wizard was still open before).
-        if (saved && !dialogOpen) focusCard(saved);
+        if (saved && !dialogs.busy) focusCard(saved);
       },
     });
     return wizard;
@@ -361,16 +359,16 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     render();
     const card = cardOf(key.id);
     const active = document.activeElement;
-    if (!dialogOpen && !wizard && card && (!active || active === document.body || active === card)) {
+    if (!dialogs.busy && card && (!active || active === document.body || active === card)) {
       (card.querySelector<HTMLElement>(`.snooze-key[data-days="${days}"]`) ?? card).focus();
     }
   }
 
   /** Guided rotation: the dialog replaces the key; the list is reloaded for Rust's new order. */
   function startRotation(key: KeyView): void {
-    if (dialogOpen || wizard) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     let enroll = false;
     let newId = key.id;
     openRotateDialog({
@@ -385,7 +383,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
         void refresh();
       },
       onClosed: (rotated) => {
-        dialogOpen = false;
+        dialogs.release(t);
         if (rotated) void refresh().then(() => focusCard(newId));
         if (enroll) startEnrollment(false);
       },
@@ -395,9 +393,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   /** The Edit dialog: the card shows Rust's answer at once; after a move the dialog stays open with
    * the re-verify result until closed. */
   function startEdit(key: KeyView): void {
-    if (dialogOpen || wizard) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     let enroll = false;
     openEditDialog({
       key,
@@ -412,7 +410,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       },
       onEnroll: () => (enroll = true),
       onClosed: () => {
-        dialogOpen = false;
+        dialogs.release(t);
         if (enroll) startEnrollment(false);
         else buttonOf(key.id, 'edit-key').focus();
       },
@@ -425,9 +423,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
 
   /** Delete is guarded: the confirmation asks for a 2FA code and sends it with the id. */
   async function removeKey(key: KeyView): Promise<void> {
-    if (dialogOpen) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     let gone = false;
     const deleted = await confirmDelete(key, {
       remove: async (code) => {
@@ -438,13 +436,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
           gone = true;
         }
       },
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
+      onEnroll: dialogs.handOver(t, () => startEnrollment(false)),
       returnFocus: () => buttonOf(key.id, 'delete-key'),
     });
-    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    dialogs.release(t);
     if (!deleted) return;
     if (gone) {
       await refresh();
@@ -465,14 +460,15 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
 
   /** "Bots may use this key": off at once; on asks for a 2FA code, checked in Rust. */
   async function botsAccess(key: KeyView, allowed: boolean): Promise<void> {
-    if (dialogOpen || wizard) return;
+    if (dialogs.busy) return;
     banner.clear();
     let updated: KeyView | null = null;
     try {
       if (!allowed) {
         updated = await setBotsAllowed(key.id, false, null);
       } else {
-        dialogOpen = true;
+        const t = dialogs.take();
+        if (t === null) return;
         updated = await askCode<KeyView>({
           ids: { dialog: 'bots-dialog', title: 'bots-title', cancel: 'bots-cancel', confirm: 'bots-confirm' },
           title: `Let bots use “${key.label}”?`,
@@ -483,13 +479,10 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
           confirmLabel: 'Allow bots',
           busyLabel: 'Checking…',
           run: (code) => setBotsAllowed(key.id, true, code),
-          onEnroll: () => {
-            dialogOpen = false;
-            startEnrollment(false);
-          },
+          onEnroll: dialogs.handOver(t, () => startEnrollment(false)),
           returnFocus: () => buttonOf(key.id, 'bots-allowed'),
         });
-        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+        dialogs.release(t);
       }
     } catch (e) {
       showError(e as IpcError);
@@ -505,158 +498,63 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // ---- reveal and copy a secret (guarded) ----------------------------------------------------------
 
   async function reveal(key: KeyView): Promise<void> {
-    if (dialogOpen || wizard) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
     if (guard?.enrolled === false) await loadGuard();
     await startReveal(key, {
       enrolled: guard?.enrolled,
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
+      onEnroll: dialogs.handOver(t, () => startEnrollment(false)),
       returnFocus: () => buttonOf(key.id, 'reveal-key'),
       onClosed: () => {
-        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+        dialogs.release(t);
       },
     });
   }
 
   async function copy(key: KeyView, part: SecretPart): Promise<void> {
-    if (dialogOpen || wizard) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     // 2FA may have been set up elsewhere (`latchkey 2fa enroll`): ask Rust before saying it is not.
     if (guard?.enrolled === false) await loadGuard();
     await startCopy(key, part, {
       enrolled: guard?.enrolled,
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
+      onEnroll: dialogs.handOver(t, () => startEnrollment(false)),
       returnFocus: () => buttonOf(key.id, 'copy-menu-toggle'),
       onClosed: () => {
-        if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+        dialogs.release(t);
       },
     });
   }
 
   // ---- quarantined keys ---------------------------------------------------------------------------
 
-  async function retry(key: KeyView): Promise<void> {
-    if (dialogOpen) return;
-    dialogOpen = true;
+  /** Retry revoke, wipe locally and "I deleted it": one guarded dialog each, then the report. */
+  async function followUp(action: FollowUp, key: KeyView): Promise<void> {
+    const t = dialogs.take();
+    if (t === null) return;
     const report = await askCode<RevokeReport>({
+      ...followUpDialog(action, key),
       unguarded: guard?.enrolled === false,
-      ids: { dialog: 'retry-dialog', title: 'retry-title', cancel: 'retry-cancel', confirm: 'retry-confirm' },
-      title: `Retry revoking “${key.label}”?`,
-      body: [
-        h(
-          'p',
-          {},
-          `Latchkey asks ${exchangeName(key.exchange)} again to revoke the key `,
-          h('code', {}, key.keyHint),
-          '. If it confirms, the secret is wiped from your keychain.',
-        ),
-      ],
-      confirmLabel: 'Retry revoke',
-      busyLabel: 'Revoking…',
-      danger: true,
-      run: (code, status) =>
-        retryRevoke(code, key.id, (p) => status(`${stageText(p.stage, key.exchange)}${p.message ? ` — ${p.message}` : ''}`)),
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
-      returnFocus: () => buttonOf(key.id, 'retry-revoke'),
+      onEnroll: dialogs.handOver(t, () => startEnrollment(false)),
+      returnFocus: () => buttonOf(key.id, FOLLOW_UP_BUTTON[action]),
     });
-    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
-    if (report) showReport(report, key.id);
-  }
-
-  async function wipe(key: KeyView): Promise<void> {
-    if (dialogOpen) return;
-    dialogOpen = true;
-    const stillLive = key.status === 'still_live';
-    const report = await askCode<RevokeReport>({
-      unguarded: guard?.enrolled === false,
-      ids: { dialog: 'wipe-dialog', title: 'wipe-title', cancel: 'wipe-cancel', confirm: 'wipe-confirm' },
-      title: stillLive ? `Wipe the secret of “${key.label}” here now?` : `Wipe “${key.label}” locally?`,
-      body: [
-        h(
-          'p',
-          {},
-          `${exchangeName(key.exchange)} has not confirmed that the key `,
-          h('code', {}, key.keyHint),
-          ' is revoked. Wiping removes its secret from your keychain, so Latchkey can no longer revoke it or prove it gone.',
-        ),
-        h(
-          'p',
-          { class: 'muted' },
-          'The key keeps working at the exchange and stays marked “Still live” until you delete it on the website.',
-        ),
-      ],
-      confirmLabel: stillLive ? 'Wipe the secret here now' : 'Wipe locally anyway',
-      busyLabel: 'Wiping…',
-      danger: true,
-      run: (code) => wipeLocally(code, key.id),
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
-      returnFocus: () => buttonOf(key.id, 'wipe-locally'),
-    });
-    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
-    if (report) showReport(report, key.id);
-  }
-
-  /** "I deleted it on the website": Rust signs one call with the key's own credentials; only the
-   * exchange's invalid-key refusal proves it gone, and only then is the secret wiped. */
-  async function confirmDeletedKey(key: KeyView): Promise<void> {
-    if (dialogOpen) return;
-    dialogOpen = true;
-    const report = await askCode<RevokeReport>({
-      unguarded: guard?.enrolled === false,
-      ids: {
-        dialog: 'confirm-deleted-dialog',
-        title: 'confirm-deleted-title',
-        cancel: 'confirm-deleted-cancel',
-        confirm: 'confirm-deleted-confirm',
-      },
-      title: `Confirm “${key.label}” is deleted at ${exchangeName(key.exchange)}?`,
-      body: [
-        h(
-          'p',
-          {},
-          'Latchkey signs one harmless call with the key ',
-          h('code', {}, key.keyHint),
-          ` itself. Only if ${exchangeName(key.exchange)} refuses it as an unknown key is it proved gone: then its secret is wiped and the key shows as revoked.`,
-        ),
-        h('p', { class: 'muted' }, 'If the key still works, nothing changes and you are told why.'),
-      ],
-      confirmLabel: 'Prove and wipe',
-      busyLabel: 'Checking…',
-      danger: false,
-      run: (code) => confirmDeleted(code, key.id),
-      onEnroll: () => {
-        dialogOpen = false;
-        startEnrollment(false);
-      },
-      returnFocus: () => buttonOf(key.id, 'confirm-deleted'),
-    });
-    if (!document.getElementById('enroll-dialog')) dialogOpen = false;
+    dialogs.release(t);
     if (report) showReport(report, key.id);
   }
 
   function showReport(report: RevokeReport, id: string): void {
-    dialogOpen = true;
+    // Right after the dialog that ran the revoke freed the slot.
+    const t = dialogs.take();
+    if (t === null) return;
     openRevokeDialog({
       report,
       returnFocus: () => cardOf(id) ?? revokeButton,
       onEnroll: () => startEnrollment(false),
       onClosed: () => {
-        dialogOpen = false;
+        dialogs.release(t);
         void refresh();
       },
     });
@@ -665,15 +563,15 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // ---- emergency revoke ---------------------------------------------------------------------------
 
   function startRevoke(): void {
-    if (dialogOpen || wizard) return;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
-    dialogOpen = true;
     let enroll = false;
     openRevokeDialog({
       returnFocus: () => revokeButton,
       onEnroll: () => (enroll = true),
       onClosed: (ran) => {
-        dialogOpen = false;
+        dialogs.release(t);
         if (ran) void refresh();
         if (enroll) startEnrollment(false);
       },
@@ -691,8 +589,9 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     } catch {
       return; // An older shell, or a keychain that cannot list its items: nothing to offer.
     }
-    if (!found.length || dialogOpen || wizard) return;
-    dialogOpen = true;
+    if (!found.length) return;
+    const t = dialogs.take();
+    if (t === null) return;
     let restored = false;
     openOrphansDialog({
       orphans: found,
@@ -700,7 +599,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       returnFocus: () => addButton,
       onRestored: () => (restored = true),
       onClosed: () => {
-        dialogOpen = false;
+        dialogs.release(t);
         if (restored) void refresh();
       },
     });
@@ -731,14 +630,14 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   }
 
   function startEnrollment(reenroll: boolean): void {
-    if (dialogOpen || wizard) return;
-    dialogOpen = true;
+    const t = dialogs.take();
+    if (t === null) return;
     banner.clear();
     openEnrollment({
       reenroll,
       returnFocus: () => guardButton,
       onClosed: (enrolled) => {
-        dialogOpen = false;
+        dialogs.release(t);
         if (enrolled) announce('Two-factor authentication is on.');
         void loadGuard();
       },
@@ -746,27 +645,27 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   }
 
   async function startSecurity(): Promise<void> {
-    if (dialogOpen || wizard) return;
+    if (dialogs.busy) return;
     await loadGuard();
     if (!guard || !guard.enrolled) {
       startEnrollment(false);
       return;
     }
-    dialogOpen = true;
+    const t = dialogs.take();
+    if (t === null) return;
     openSecurity({
       status: guard,
       now,
       returnFocus: () => guardButton,
-      onClosed: () => (dialogOpen = false),
-      onEnroll: (reenroll) => {
-        dialogOpen = false;
-        startEnrollment(reenroll);
-      },
-      onDisable: () => void disable2fa(),
+      onClosed: () => dialogs.release(t),
+      onEnroll: (reenroll) => dialogs.handOver(t, () => startEnrollment(reenroll))(),
+      onDisable: dialogs.handOver(t, () => void disable2fa()),
     });
   }
 
   async function disable2fa(): Promise<void> {
+    const t = dialogs.take();
+    if (t === null) return;
     const off = await askCode({
       ids: { dialog: 'disable-dialog', title: 'disable-title', cancel: 'disable-cancel', confirm: 'disable-confirm' },
       title: 'Turn off 2FA?',
@@ -779,7 +678,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
       run: (code) => disableGuard(code).then(() => true),
       returnFocus: () => guardButton,
     });
-    dialogOpen = false;
+    dialogs.release(t);
     if (off) announce('Two-factor authentication is off.');
     await loadGuard();
   }
