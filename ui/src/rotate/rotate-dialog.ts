@@ -17,7 +17,9 @@ import type { Change, KeyField, IpcError, KeyView, RotateInput, RotateResult, Ro
 import { exchangeName } from '../dashboard/format';
 import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
+import { FieldErrors } from '../lib/field-errors';
 import { openModal } from '../lib/modal';
+import { Stepper } from '../lib/stepper';
 import { SEVERITY_LABELS, accountText, expiryText, ipText, severityRank } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { renderRevokeReport } from '../revoke/revoke-dialog';
@@ -83,12 +85,11 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   // ---- fields -------------------------------------------------------------------------------------
 
-  const errorEls = new Map<string, HTMLElement>();
-  const errorEl = (field: string): HTMLElement => {
-    const el = h('p', { class: 'field-error', id: `rotate-error-${field}`, 'data-error-for': field, hidden: true });
-    errorEls.set(field, el);
-    return el;
-  };
+  const errors = new FieldErrors<CredentialField | 'ack'>(
+    (field) => (field === 'ack' ? ack : fields[field].input),
+    'rotate-error-',
+  );
+  const errorEl = (field: CredentialField | 'ack'): HTMLElement => errors.el(field);
   const fields: Record<CredentialField, SecretField> = {
     apiKey: secretField(
       'rotate-api-key',
@@ -118,18 +119,8 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   const okx = needsPassphrase(key.exchange);
   fields.passphrase.row.hidden = !okx;
 
-  const setError = (field: string, message: string | null): void => {
-    const el = errorEls.get(field);
-    if (!el) return;
-    el.textContent = message ?? '';
-    el.hidden = !message;
-    const input = (fields as Record<string, SecretField>)[field]?.input ?? (field === 'ack' ? ack : null);
-    if (input) {
-      if (message) input.setAttribute('aria-invalid', 'true');
-      else input.removeAttribute('aria-invalid');
-    }
-  };
-  const clearErrors = (): void => errorEls.forEach((_, f) => setError(f, null));
+  const setError = (field: CredentialField | 'ack', message: string | null): void => errors.set(field, message);
+  const clearErrors = (): void => errors.clear();
 
   const credentialErrors = (): FieldError[] =>
     checkCredentials(
@@ -397,15 +388,12 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   // ---- chrome -------------------------------------------------------------------------------------
 
-  const stepItems = STEPS.map((s, i) =>
-    h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]),
-  );
+  const stepper = new Stepper(STEPS, STEP_TITLES, 'rotate-step-status');
   const cancelBtn = h('button', { type: 'button', id: 'rotate-cancel', class: 'btn btn-quiet' }, 'Cancel');
   const backBtn = h('button', { type: 'button', id: 'rotate-back', class: 'btn btn-secondary' }, 'Back');
   const nextBtn = h('button', { type: 'button', id: 'rotate-next', class: 'btn btn-primary' }, 'Next');
   const confirmBtn = h('button', { type: 'button', id: 'rotate-confirm', class: 'btn btn-primary' }, 'Rotate key');
   const doneBtn = h('button', { type: 'button', id: 'rotate-done', class: 'btn btn-primary' }, 'Done');
-  const stepStatus = h('p', { class: 'visually-hidden', id: 'rotate-step-status', 'aria-live': 'polite' });
   const title = h('h2', { id: 'rotate-title' }, `Rotate “${key.label}”`);
   const form = h('form', { class: 'wizard-form', novalidate: true, autocomplete: 'off' }, ...STEPS.map((s) => panels[s]));
   const modal = openModal(
@@ -417,8 +405,8 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       onEscape: () => cancel(),
       returnFocus: opts.returnFocus,
     },
-    h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems)),
-    stepStatus,
+    h('div', { class: 'dialog-header' }, title, stepper.list),
+    stepper.status,
     form,
     errorBox,
     h('div', { class: 'dialog-footer' }, cancelBtn, h('span', { class: 'spacer' }), backBtn, nextBtn, confirmBtn, doneBtn),
@@ -427,15 +415,8 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   function sync(): void {
     root.setAttribute('data-step', step);
-    const index = STEPS.indexOf(step);
-    STEPS.forEach((s, i) => {
-      panels[s].hidden = s !== step;
-      const li = stepItems[i];
-      li.className = i < index ? 'done' : i === index ? 'current' : '';
-      if (s === step) li.setAttribute('aria-current', 'step');
-      else li.removeAttribute('aria-current');
-    });
-    stepStatus.textContent = `Step ${index + 1} of ${STEPS.length}: ${STEP_TITLES[step]}`;
+    for (const s of STEPS) panels[s].hidden = s !== step;
+    stepper.show(step);
     cancelBtn.hidden = step === 'result';
     backBtn.hidden = step === 'credentials' || step === 'result';
     nextBtn.hidden = !(step === 'credentials' || (step === 'check' && checkState === 'ok'));
@@ -484,10 +465,10 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (busy || closed) return;
     if (step === 'credentials') {
       clearErrors();
-      const errors = credentialErrors();
-      if (errors.length) {
-        for (const e of errors) setError(e.field, e.message);
-        fields[errors[0].field as CredentialField]?.input.focus();
+      // The shape checks name only the credential fields.
+      const found = credentialErrors() as { field: CredentialField; message: string }[];
+      if (found.length) {
+        errors.show(found);
         return;
       }
       goTo('check');

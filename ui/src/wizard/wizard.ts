@@ -38,6 +38,8 @@ import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { accountText, expiryText, ipText } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
+import { FieldErrors } from '../lib/field-errors';
+import { Stepper } from '../lib/stepper';
 import { secretField } from './secret-field';
 import {
   DEFAULT_ROTATION_DAYS,
@@ -159,12 +161,11 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   // ---- fields ---------------------------------------------------------------------------------
 
-  const errorEls = new Map<KeyField, HTMLElement>();
-  const errorEl = (field: KeyField): HTMLElement => {
-    const el = h('p', { class: 'field-error', id: `error-${field}`, 'data-error-for': field, hidden: true });
-    errorEls.set(field, el);
-    return el;
-  };
+  // The exchange's error marks every radio card and focuses the chosen one (or the first).
+  const errors = new FieldErrors<KeyField>((field) =>
+    field === 'exchange' ? [...radios].sort((a, b) => Number(b.checked) - Number(a.checked)) : fieldInput(field),
+  );
+  const errorEl = (field: KeyField): HTMLElement => errors.el(field);
 
   const secretInput = (id: string, name: KeyField, label: string, helpText: string) =>
     secretField(id, name, label, helpText, errorEl(name));
@@ -386,20 +387,18 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   // ---- chrome -----------------------------------------------------------------------------------
 
-  const stepItems = STEPS.map((s, i) =>
-    h('li', { 'data-for': s }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, i + 1), STEP_TITLES[s]),
-  );
   // First use: enrolment is announced as the last step from the start, so it is no surprise.
-  const enrolItem = opts.enrolAfterSave?.()
-    ? h('li', { 'data-for': '2fa' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, STEPS.length + 1), '2FA')
-    : null;
+  const stepper = new Stepper<Step | '2fa'>(
+    opts.enrolAfterSave?.() ? [...STEPS, '2fa'] : STEPS,
+    { ...STEP_TITLES, '2fa': '2FA' },
+    'wizard-step-status',
+  );
   const enrolPanel = h('section', { class: 'panel', 'data-panel': '2fa', id: 'wizard-2fa', hidden: true });
   const cancelBtn = h('button', { type: 'button', id: 'wizard-cancel', class: 'btn btn-quiet' }, 'Cancel');
   const backBtn = h('button', { type: 'button', id: 'wizard-back', class: 'btn btn-secondary' }, 'Back');
   const nextBtn = h('button', { type: 'button', id: 'wizard-next', class: 'btn btn-primary' }, 'Next');
   const saveBtn = h('button', { type: 'button', id: 'wizard-save', class: 'btn btn-primary' }, 'Save key');
   const title = h('h2', { id: 'wizard-title' }, 'Add a key');
-  const stepStatus = h('p', { class: 'visually-hidden', id: 'wizard-step-status', 'aria-live': 'polite' });
   const form = h('form', { class: 'wizard-form', novalidate: true, autocomplete: 'off' }, ...STEPS.map((s) => panels[s]));
   const bannerSlot = h('div', { class: 'banner-slot' });
   const footer = h('div', { class: 'dialog-footer' }, cancelBtn, h('span', { class: 'spacer' }), backBtn, nextBtn, saveBtn);
@@ -416,8 +415,8 @@ export function openWizard(opts: WizardOptions): Wizard {
         if (flow) close();
       },
     },
-    h('div', { class: 'dialog-header' }, title, h('ol', { class: 'steps', 'aria-label': 'Steps' }, ...stepItems, enrolItem)),
-    stepStatus,
+    h('div', { class: 'dialog-header' }, title, stepper.list),
+    stepper.status,
     bannerSlot,
     form,
     enrolPanel,
@@ -455,27 +454,9 @@ export function openWizard(opts: WizardOptions): Wizard {
       baseUrl: baseUrlInput,
     })[field];
 
-  const setError = (field: KeyField, message: string | null): void => {
-    const el = errorEls.get(field);
-    if (!el) return;
-    el.textContent = message ?? '';
-    el.hidden = !message;
-    const input = fieldInput(field);
-    if (field === 'exchange') {
-      radios.forEach((r) => (message ? r.setAttribute('aria-invalid', 'true') : r.removeAttribute('aria-invalid')));
-    } else if (input) {
-      if (message) input.setAttribute('aria-invalid', 'true');
-      else input.removeAttribute('aria-invalid');
-    }
-  };
-
-  const clearErrors = (): void => errorEls.forEach((_, f) => setError(f, null));
-
-  const showErrors = (errors: readonly FieldError[]): void => {
-    for (const e of errors) setError(e.field, e.message);
-    const first = errors[0];
-    if (first) fieldInput(first.field)?.focus();
-  };
+  const setError = (field: KeyField, message: string | null): void => errors.set(field, message);
+  const clearErrors = (): void => errors.clear();
+  const showErrors = (found: readonly FieldError[]): void => errors.show(found);
 
   const syncExchange = (): void => {
     const ex = selectedExchange();
@@ -517,17 +498,11 @@ export function openWizard(opts: WizardOptions): Wizard {
     if (step === '2fa') return;
     root.setAttribute('data-step', step);
     const index = STEPS.indexOf(step);
-    STEPS.forEach((s, i) => {
-      panels[s].hidden = s !== step;
-      const li = stepItems[i];
-      li.className = i < index ? 'done' : i === index ? 'current' : '';
-      if (s === step) li.setAttribute('aria-current', 'step');
-      else li.removeAttribute('aria-current');
-    });
+    for (const s of STEPS) panels[s].hidden = s !== step;
+    stepper.show(step);
     backBtn.hidden = index === 0;
     nextBtn.hidden = step === 'confirm';
     saveBtn.hidden = step !== 'confirm';
-    stepStatus.textContent = `Step ${index + 1} of ${STEPS.length}: ${STEP_TITLES[step]}`;
     if (step !== 'credentials') hideSecrets();
     syncButtons();
   };
@@ -779,13 +754,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     root.setAttribute('data-step', '2fa');
     for (const s of STEPS) panels[s].hidden = true;
     form.hidden = true;
-    stepItems.forEach((li) => {
-      li.className = 'done';
-      li.removeAttribute('aria-current');
-    });
-    enrolItem?.setAttribute('class', 'current');
-    enrolItem?.setAttribute('aria-current', 'step');
-    stepStatus.textContent = enrolItem ? `Step ${STEPS.length + 1} of ${STEPS.length + 1}: 2FA` : '2FA';
+    stepper.show('2fa');
     title.textContent = 'Last step: set up two-factor authentication';
     const flowBody = h('div', { class: 'enroll-body', 'aria-live': 'polite' });
     const flowError = h('p', { class: 'card-error dialog-error', role: 'alert', hidden: true });
