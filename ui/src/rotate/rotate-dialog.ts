@@ -19,6 +19,7 @@ import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { FieldErrors } from '../lib/field-errors';
 import { openModal } from '../lib/modal';
+import { ExchangeCheck, type CheckState } from '../lib/exchange-check';
 import { Stepper } from '../lib/stepper';
 import { SEVERITY_LABELS, accountText, expiryText, ipText, severityRank } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
@@ -30,7 +31,7 @@ export type RotateStep = 'credentials' | 'check' | 'confirm' | 'result';
 const STEPS: readonly RotateStep[] = ['credentials', 'check', 'confirm', 'result'];
 const STEP_TITLES: Record<RotateStep, string> = { credentials: 'New key', check: 'Check', confirm: 'Confirm', result: 'Done' };
 
-export type CheckState = 'idle' | 'checking' | 'ok' | 'failed';
+export type { CheckState } from '../lib/exchange-check';
 
 /** Changes that weaken the key: always shown as warnings, whatever their severity. */
 export const PROMINENT_CHANGES: readonly string[] = ['adds_withdraw', 'drops_ip_whitelist'];
@@ -73,13 +74,11 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   const now = opts.now ?? (() => new Date());
   const ex = exchangeName(key.exchange);
   let step: RotateStep = 'credentials';
-  let checkState: CheckState = 'idle';
   let verify = true;
   let busy = false;
   let closed = false;
   let rotated = false;
   /** Bumped whenever a pending check's answer must be ignored (new check, step left, closed). */
-  let checkToken = 0;
   let ackRequired = false;
   let fixField: CredentialField | null = null;
 
@@ -149,15 +148,8 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   // ---- the check ----------------------------------------------------------------------------------
 
-  const checkRegion = h('div', {
-    id: 'rotate-check',
-    class: 'verify',
-    'data-state': 'idle',
-    role: 'region',
-    'aria-labelledby': 'rotate-check-title',
-    'aria-live': 'polite',
-    tabindex: -1,
-  });
+  const check = new ExchangeCheck({ id: 'rotate-check', titleId: 'rotate-check-title', onChange: () => sync() });
+  const checkRegion = check.region;
   const ack = h('input', { type: 'checkbox', id: 'rotate-ack', name: 'ack', 'aria-describedby': 'rotate-error-ack' });
   const ackRow = h(
     'div',
@@ -181,12 +173,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const row = (term: string, dd: HTMLElement) => h('div', { class: 'summary-row' }, h('dt', {}, term), dd);
 
-  const setCheck = (state: CheckState, ...content: (Node | null)[]): void => {
-    checkState = state;
-    checkRegion.setAttribute('data-state', state);
-    checkRegion.replaceChildren(...content.filter((c): c is Node => c !== null));
-    sync();
-  };
+  const setCheck = (state: CheckState, ...content: (Node | null)[]): void => check.show(state, ...content);
 
   const renderChanges = (changes: readonly Change[]): HTMLElement => {
     const sorted = sortChanges(changes);
@@ -281,42 +268,28 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const startCheck = async (): Promise<void> => {
     if (closed) return;
-    const token = ++checkToken;
-    let input: RotateInput | null = readInput();
+    const input = readInput();
     verify = true;
-    setCheck(
-      'checking',
-      h(
-        'div',
-        { class: 'verify-head' },
-        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, `Checking the new key with ${ex}…`),
-      ),
-      h(
-        'p',
-        { class: 'muted' },
-        'Latchkey asks the exchange what the new key may do and compares it with the old one. Nothing is saved yet.',
-      ),
+    await check.run(
+      `Checking the new key with ${ex}…`,
+      'Latchkey asks the exchange what the new key may do and compares it with the old one. Nothing is saved yet.',
+      () => inspectRotation(key.id, input),
+      {
+        done: () => wipe(input),
+        wanted: () => !closed,
+        answered: (result) => {
+          showChecked(result);
+          if (isFocusParked()) nextBtn.focus();
+        },
+        failed: (raw) => {
+          showCheckFailure(toIpcError(raw));
+          if (isFocusParked()) retryBtn.focus();
+        },
+      },
     );
-    try {
-      const result = await inspectRotation(key.id, input);
-      wipe(input);
-      input = null;
-      if (token !== checkToken || closed) return;
-      showChecked(result);
-      if (isFocusParked()) nextBtn.focus();
-    } catch (raw) {
-      if (input) wipe(input);
-      if (token !== checkToken || closed) return;
-      showCheckFailure(toIpcError(raw));
-      if (isFocusParked()) retryBtn.focus();
-    }
   };
 
-  const isFocusParked = (): boolean => {
-    const a = document.activeElement;
-    return !a || a === document.body || a === checkRegion || !a.isConnected || (checkRegion.contains(a) && a !== unverifiedBtn);
-  };
+  const isFocusParked = (): boolean => check.isFocusParked(unverifiedBtn);
 
   // ---- confirm ------------------------------------------------------------------------------------
 
@@ -419,7 +392,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     stepper.show(step);
     cancelBtn.hidden = step === 'result';
     backBtn.hidden = step === 'credentials' || step === 'result';
-    nextBtn.hidden = !(step === 'credentials' || (step === 'check' && checkState === 'ok'));
+    nextBtn.hidden = !(step === 'credentials' || (step === 'check' && check.state === 'ok'));
     nextBtn.textContent = step === 'credentials' ? `Check with ${ex}` : 'Continue';
     confirmBtn.hidden = step !== 'confirm';
     doneBtn.hidden = step !== 'result';
@@ -427,12 +400,12 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     confirmBtn.disabled = busy;
     code.input.readOnly = busy;
     confirmBtn.textContent = busy ? 'Rotating…' : 'Rotate key';
-    root.setAttribute('aria-busy', String(busy || checkState === 'checking'));
+    root.setAttribute('aria-busy', String(busy || check.state === 'checking'));
   }
 
   function goTo(s: RotateStep, recheck = true): void {
     if (s !== 'check' || recheck) {
-      checkToken++;
+      check.cancel();
       if (s === 'credentials') setCheck('idle');
     }
     step = s;
@@ -450,9 +423,9 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       s === 'credentials'
         ? fields.apiKey.input
         : s === 'check'
-          ? checkState === 'ok'
+          ? check.state === 'ok'
             ? nextBtn
-            : checkState === 'failed'
+            : check.state === 'failed'
               ? retryBtn
               : checkRegion
           : s === 'confirm'
@@ -472,7 +445,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
         return;
       }
       goTo('check');
-    } else if (step === 'check' && checkState === 'ok') {
+    } else if (step === 'check' && check.state === 'ok') {
       if (ackRequired && !ack.checked) {
         setError('ack', 'Tick the box to confirm you have read the warnings, or go back and use a different key.');
         ack.focus();
@@ -500,8 +473,8 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       next();
       return;
     }
-    if (verify && (checkState !== 'ok' || (ackRequired && !ack.checked))) {
-      goTo('check', checkState !== 'ok');
+    if (verify && (check.state !== 'ok' || (ackRequired && !ack.checked))) {
+      goTo('check', check.state !== 'ok');
       return;
     }
     const c = code.read();
@@ -584,7 +557,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   function close(): void {
     if (closed) return;
     closed = true;
-    checkToken++;
+    check.cancel();
     wipeInputs();
     code.clear();
     modal.close();
@@ -628,7 +601,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     fields[f].input.focus();
   });
   unverifiedBtn.addEventListener('click', () => {
-    if (busy || checkState !== 'failed') return;
+    if (busy || check.state !== 'failed') return;
     verify = false;
     goTo('confirm');
   });
@@ -642,7 +615,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       return step;
     },
     get checkState() {
-      return checkState;
+      return check.state;
     },
     close: cancel,
   };

@@ -39,6 +39,7 @@ import { openModal } from '../lib/modal';
 import { accountText, expiryText, ipText } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { FieldErrors } from '../lib/field-errors';
+import { ExchangeCheck } from '../lib/exchange-check';
 import { Stepper } from '../lib/stepper';
 import { secretField } from './secret-field';
 import {
@@ -155,9 +156,6 @@ export function openWizard(opts: WizardOptions): Wizard {
   let asking = false;
   let saving = false;
   let closed = false;
-  let verifyState: VerifyState = 'idle';
-  /** Bumped whenever a pending check's answer must be ignored (new check, step left, closed). */
-  let verifyToken = 0;
 
   // ---- fields ---------------------------------------------------------------------------------
 
@@ -277,16 +275,13 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   // ---- the exchange check (confirm step) -------------------------------------------------------------
 
-  const verifyResult = h('div', {
+  const check = new ExchangeCheck({
     id: 'verify-result',
-    class: 'verify',
-    'data-state': 'idle',
-    hidden: true,
-    role: 'region',
-    'aria-labelledby': 'verify-title',
-    'aria-live': 'polite',
-    tabindex: -1,
+    titleId: 'verify-title',
+    hideWhenIdle: true,
+    onChange: () => syncButtons(),
   });
+  const verifyResult = check.region;
   const retryBtn = h('button', { type: 'button', id: 'wizard-retry-verify', class: 'btn btn-secondary' }, 'Try again');
   const unverifiedBtn = h(
     'button',
@@ -510,9 +505,9 @@ export function openWizard(opts: WizardOptions): Wizard {
   /** Save needs a successful check; while saving, nothing else can be pressed. */
   const syncButtons = (): void => {
     for (const b of [cancelBtn, backBtn, retryBtn, unverifiedBtn, fixFieldBtn]) b.disabled = saving;
-    saveBtn.disabled = saving || verifyState !== 'ok';
+    saveBtn.disabled = saving || check.state !== 'ok';
     saveBtn.setAttribute('aria-describedby', 'verify-title');
-    root.setAttribute('aria-busy', String(saving || verifyState === 'checking'));
+    root.setAttribute('aria-busy', String(saving || check.state === 'checking'));
   };
 
   const focusStep = (): void => {
@@ -523,9 +518,9 @@ export function openWizard(opts: WizardOptions): Wizard {
           ? apiKey.input
           : step === 'details'
             ? labelInput
-            : verifyState === 'ok'
+            : check.state === 'ok'
               ? saveBtn
-              : verifyState === 'failed'
+              : check.state === 'failed'
                 ? retryBtn
                 : verifyResult;
     target?.focus();
@@ -537,7 +532,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       fillSummary();
       void startVerify();
     } else {
-      verifyToken++;
+      check.cancel();
       setVerify('idle');
     }
     render();
@@ -551,26 +546,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     return ex ? EXCHANGE_NAMES[ex] : 'the exchange';
   };
 
-  const setVerify = (state: VerifyState, ...content: (Node | null)[]): void => {
-    verifyState = state;
-    verifyResult.setAttribute('data-state', state);
-    verifyResult.hidden = state === 'idle';
-    verifyResult.replaceChildren(...content.filter((c): c is Node => c !== null));
-    syncButtons();
-  };
-
-  const showChecking = (): void => {
-    setVerify(
-      'checking',
-      h(
-        'div',
-        { class: 'verify-head' },
-        h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('h3', { id: 'verify-title' }, `Checking with ${exchangeName()}…`),
-      ),
-      h('p', { class: 'muted' }, 'Latchkey asks the exchange what this key may do. Nothing is saved yet.'),
-    );
-  };
+  const setVerify = (state: VerifyState, ...content: (Node | null)[]): void => check.show(state, ...content);
 
   const showInspection = ({ inspection, findings }: InspectResult): void => {
     const expiry = expiryText(inspection.expiresAt, now());
@@ -629,38 +605,36 @@ export function openWizard(opts: WizardOptions): Wizard {
    * answer that arrives after the user moved on (or closed) is dropped. */
   const startVerify = (): Promise<void> => {
     if (closed) return Promise.resolve();
-    const token = ++verifyToken;
     let input: InspectInput | null;
     try {
       input = toInspectInput(readDraft());
     } catch {
+      check.cancel();
       setVerify('idle');
       return Promise.resolve();
     }
-    showChecking();
-    return inspect(input).then(
-      (result) => {
-        if (input) wipe(input);
-        input = null;
-        if (token !== verifyToken || closed) return;
-        showInspection(result);
-        if (isFocusParked()) saveBtn.focus();
-      },
-      (raw: unknown) => {
-        if (input) wipe(input);
-        input = null;
-        if (token !== verifyToken || closed) return;
-        showVerifyFailure(toIpcError(raw));
-        if (isFocusParked()) retryBtn.focus();
+    const payload = input;
+    return check.run(
+      `Checking with ${exchangeName()}…`,
+      'Latchkey asks the exchange what this key may do. Nothing is saved yet.',
+      () => inspect(payload),
+      {
+        done: () => wipe(payload),
+        wanted: () => !closed,
+        answered: (result) => {
+          showInspection(result);
+          if (isFocusParked()) saveBtn.focus();
+        },
+        failed: (raw) => {
+          showVerifyFailure(toIpcError(raw));
+          if (isFocusParked()) retryBtn.focus();
+        },
       },
     );
   };
 
   /** Focus is on the check's region, a button that just went away, or nowhere: safe to move it. */
-  const isFocusParked = (): boolean => {
-    const a = document.activeElement;
-    return !a || a === document.body || a === verifyResult || !a.isConnected || (verifyResult.contains(a) && a !== unverifiedBtn);
-  };
+  const isFocusParked = (): boolean => check.isFocusParked(unverifiedBtn);
 
   /** The first step, up to and including `last`, whose fields have errors. */
   const firstInvalid = (last: Step): { step: Step; errors: FieldError[] } | null => {
@@ -701,7 +675,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   const close = (): void => {
     if (closed) return;
     closed = true;
-    verifyToken++;
+    check.cancel();
     wipeSecretInputs();
     // A begun, unconfirmed enrolment is dropped in Rust (the flow's close does it).
     const f = flow;
@@ -818,7 +792,7 @@ export function openWizard(opts: WizardOptions): Wizard {
   /** `verify: true` needs a successful check; `verify: false` is only offered once it has failed. */
   const doSave = async (verify: boolean): Promise<void> => {
     if (saving || closed || step !== 'confirm') return;
-    if (verifyState !== (verify ? 'ok' : 'failed')) return;
+    if (check.state !== (verify ? 'ok' : 'failed')) return;
     clearErrors();
     opts.banner.clear();
     const bad = firstInvalid('confirm');
@@ -938,7 +912,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     saveUnverified: () => doSave(false),
     retryVerify: () => (step === 'confirm' && !saving ? startVerify() : Promise.resolve()),
     get verifyState() {
-      return verifyState;
+      return check.state;
     },
     close: cancel,
   };
