@@ -53,20 +53,6 @@ pub enum RevokeOutcome {
     Unconfirmed,
 }
 
-impl std::fmt::Display for RevokeOutcome {
-    /// In the saved text report.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            RevokeOutcome::Revoked => "revoked",
-            RevokeOutcome::AlreadyRevoked => "already revoked",
-            RevokeOutcome::Manual => "still live (delete it on the website)",
-            RevokeOutcome::Quarantined => "quarantined",
-            RevokeOutcome::WipedLocally => "wiped here, still live",
-            RevokeOutcome::Unconfirmed => "not confirmed",
-        })
-    }
-}
-
 #[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "RevokeReportItem")]
