@@ -6,7 +6,7 @@
 //! and the job finished. While killed, the journal must never show a secret wiped before its remote
 //! result was recorded.
 //!
-//! The crash points exist in debug builds only (`latchkey_core::revoke::crash`), so this file too.
+//! The crash points exist in debug builds only (`latchkey_core::job::crash`), so this file too.
 //! Ignored outside the private desktop session like the other keychain tests:
 //! `scripts/desktop-session.sh cargo test -p latchkey-cli --test crash_resume -- --include-ignored`.
 #![cfg(debug_assertions)]
@@ -22,9 +22,9 @@ use chrono::Utc;
 use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{totp, Guard, GuardConfig, HashCost};
+use latchkey_core::job::crash::{Point, ENV as CRASH_ENV};
 use latchkey_core::keychain::{Keychain, SecretStore};
 use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord};
-use latchkey_core::revoke::crash::{Point, ENV as CRASH_ENV};
 use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
 use latchkey_core::secret::Credentials;
 use latchkey_core::store::Store;
@@ -234,7 +234,7 @@ impl World {
     /// The journal as it stands (read straight from SQLite): label → (state, outcome recorded).
     fn journal(&self) -> BTreeMap<String, (String, bool)> {
         let conn = rusqlite::Connection::open(self.dir.path().join(latchkey_core::paths::DB_FILE)).unwrap();
-        let mut stmt = conn.prepare("SELECT key_id, state, outcome IS NOT NULL FROM revoke_steps").unwrap();
+        let mut stmt = conn.prepare("SELECT key_id, state, data IS NOT NULL FROM job_steps").unwrap();
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))
             .unwrap()
@@ -300,7 +300,7 @@ impl World {
         let chain = store.verify_audit_chain().unwrap();
         let jobs: i64 = rusqlite::Connection::open(self.dir.path().join(latchkey_core::paths::DB_FILE))
             .unwrap()
-            .query_row("SELECT COUNT(*) FROM revoke_jobs", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))
             .unwrap();
         EndState { keys, report, audit: audit_sorted, chain_intact: chain.intact, jobs, unfinished_jobs }
     }

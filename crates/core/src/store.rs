@@ -13,7 +13,7 @@ use crate::audit;
 use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
 use crate::{Error, Result};
 
-const MIGRATIONS: &[M<'static>] = &[
+pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(
         "CREATE TABLE keys (
         id            TEXT PRIMARY KEY,
@@ -115,6 +115,15 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up("ALTER TABLE guard_state ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"),
     // Issue 10: when a revoke was proved by a signed call with the key's own credentials.
     M::up("ALTER TABLE keys ADD COLUMN revoked_at TEXT;"),
+    // Issue 12: one journal for every kind of job (revoke now, rotation next): the revoke tables
+    // become the job tables, and a step's `outcome` is the data its state carries.
+    M::up(
+        "ALTER TABLE revoke_jobs RENAME TO jobs;
+        ALTER TABLE revoke_steps RENAME TO job_steps;
+        ALTER TABLE job_steps RENAME COLUMN outcome TO data;
+        DROP INDEX revoke_steps_open;
+        CREATE INDEX job_steps_open ON job_steps(state) WHERE state NOT IN ('done', 'failed');",
+    ),
 ];
 
 /// What a key edit writes; `None` leaves the column as it is.

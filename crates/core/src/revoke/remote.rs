@@ -14,8 +14,9 @@ use crate::exchange::{
 use crate::model::{KeyId, KeyRecord};
 use crate::secret::Credentials;
 
-use super::journal::RemoteResult;
-use super::{Ctx, ProgressEvent};
+use super::machine::Ctx;
+use super::steps::RemoteResult;
+use super::ProgressEvent;
 
 /// Why the remote step failed, in words for the user, with a machine kind for the UI.
 #[derive(Clone, Debug)]
@@ -47,7 +48,7 @@ fn manual(key: &KeyRecord, reason: &str) -> RemoteResult {
     RemoteResult::Manual { url, steps }
 }
 
-async fn credentials(ctx: &Ctx, id: KeyId) -> Result<Option<Credentials>, RemoteFailure> {
+async fn credentials(ctx: &Ctx<'_>, id: KeyId) -> Result<Option<Credentials>, RemoteFailure> {
     let secrets = ctx.inner.secrets.clone();
     let got = tokio::task::spawn_blocking(move || secrets.get(id)).await;
     match got {
@@ -62,7 +63,7 @@ async fn credentials(ctx: &Ctx, id: KeyId) -> Result<Option<Credentials>, Remote
 
 /// `calls`: false when no API can revoke the key and nothing needs asking (the client answers
 /// with the checklist without a request), so no rate limit is spent on it.
-pub(crate) async fn revoke(ctx: &Ctx, key: &KeyRecord, calls: bool) -> Result<RemoteResult, RemoteFailure> {
+pub(crate) async fn revoke(ctx: &Ctx<'_>, key: &KeyRecord, calls: bool) -> Result<RemoteResult, RemoteFailure> {
     let Some(creds) = credentials(ctx, key.id).await? else {
         return Ok(manual(key, "Latchkey no longer holds this key's secret, so it cannot revoke it through the API."));
     };
@@ -117,7 +118,7 @@ fn answered_here(key: &KeyRecord) -> bool {
 
 /// "I deleted it on the website": one signed read with the key's own credentials, in its own
 /// environment. Only that exchange's invalid-key refusal proves the key gone.
-pub(crate) async fn prove(ctx: &Ctx, key: &KeyRecord) -> Result<DateTime<Utc>, RemoteFailure> {
+pub(crate) async fn prove(ctx: &Ctx<'_>, key: &KeyRecord) -> Result<DateTime<Utc>, RemoteFailure> {
     let Some(creds) = credentials(ctx, key.id).await? else {
         return Err(RemoteFailure {
             message: format!(
@@ -147,7 +148,7 @@ pub(crate) async fn prove(ctx: &Ctx, key: &KeyRecord) -> Result<DateTime<Utc>, R
 /// One exchange call within the rate limit, with a per-request timeout and retries with backoff
 /// for transient failures (5xx, 429 honouring Retry-After, timeouts, network).
 async fn with_retries<T, F, Fut>(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     key: &KeyRecord,
     limiter: Option<&super::limits::Limiter>,
     call: F,

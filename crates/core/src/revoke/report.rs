@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::exchange::api_management_page;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
 
-use super::journal::{DeleteMethod, JobKind, JobRow, RemoteResult, StepRow, StepState};
+use super::steps::{DeleteMethod, JobKind, JobRow, RemoteResult, StepRow, StepState};
 use ts_rs::TS;
 
 /// How a revoked key was deleted at its exchange, in the report (the journal keeps only the
@@ -181,7 +181,7 @@ impl RevokeReport {
 
 /// `master_label`: the label of the key's master, for a key its master deleted.
 pub(crate) fn key_result(kind: JobKind, step: &StepRow, master_label: impl FnOnce() -> Option<String>) -> KeyResult {
-    match (step.state, &step.outcome) {
+    match (step.state, &step.data) {
         (StepState::Failed, _) => {
             let (error, kind_text) =
                 (step.error.clone().unwrap_or_default(), step.error_kind.clone().unwrap_or_default());
@@ -219,7 +219,7 @@ pub(crate) fn build(
     for (step, key) in steps.iter().zip(keys) {
         // Deleted from Latchkey while its revoke was interrupted: the resume skipped it, and there
         // is nothing left to report on (the delete has its own audit entry). Not "pending".
-        if key.is_none() && step.state == StepState::Done && step.outcome.is_none() {
+        if key.is_none() && step.state == StepState::Done && step.data.is_none() {
             continue;
         }
         let result = key_result(job.kind, step, || key.as_ref().and_then(&master_label));
@@ -299,14 +299,7 @@ mod tests {
     }
 
     fn step(key: &KeyRecord, outcome: RemoteResult) -> StepRow {
-        StepRow {
-            key_id: key.id,
-            wave: 0,
-            state: StepState::Done,
-            outcome: Some(outcome),
-            error: None,
-            error_kind: None,
-        }
+        StepRow { key_id: key.id, wave: 0, state: StepState::Done, data: Some(outcome), error: None, error_kind: None }
     }
 
     #[test]

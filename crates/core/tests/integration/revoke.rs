@@ -196,7 +196,7 @@ async fn a_failed_journal_write_leaves_the_job_unfinished_for_the_resume() {
     let transfer = env.add("bybit-sub-transfer", None, None);
     let db = rusqlite::Connection::open(env.store.path()).unwrap();
     db.execute_batch(&format!(
-        "CREATE TRIGGER inject_failure BEFORE UPDATE OF state ON revoke_steps
+        "CREATE TRIGGER inject_failure BEFORE UPDATE OF state ON job_steps
          WHEN NEW.state = 'wiping' AND NEW.key_id = '{wallet}'
          BEGIN SELECT RAISE(ABORT, 'injected store failure'); END;"
     ))

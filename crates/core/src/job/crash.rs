@@ -1,7 +1,8 @@
 //! Crash points for the crash-resume test (debug builds only; release builds compile none of this).
 //!
-//! Each journal write of a revoke names a [`Point`], and so do the two windows between an effect and
-//! its journal write (the exchange has answered; the keychain item is deleted). When `LATCHKEY_CRASH_AT` names one, the process
+//! Each journal write of a job names a [`Point`] (the runner's own, and each step state's: see
+//! [`super::StepState::point`]), and so do the windows between an effect and its journal write
+//! (a revoke's: the exchange has answered; the keychain item is deleted). When `LATCHKEY_CRASH_AT` names one, the process
 //! stops right after that write has committed: it prints `LATCHKEY_CRASH_POINT <point> <key id|->`
 //! on stderr and blocks forever, so a test can `kill -9` it in exactly that state and check that the
 //! restart finishes the job with nothing lost (`crates/cli/tests/crash_resume.rs`).
@@ -27,7 +28,7 @@ use crate::model::KeyId;
 
 pub const ENV: &str = "LATCHKEY_CRASH_AT";
 
-/// A journal write a revoke can be killed right after.
+/// A journal write a job can be killed right after (the revoke steps' and the runner's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Point {
     /// The job and its steps (all `planned`) are written.
