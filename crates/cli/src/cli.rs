@@ -32,8 +32,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Change a key's label, rotation policy, environment or bots access (a move needs a 2FA code when 2FA is set up, and is checked at the new address at once)
     Edit(EditArgs),
-    /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …)
+    /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …) or a private file; it follows when a key is rotated
     Run(RunArgs),
+    /// Rotate a key: the new credentials as `add` reads them; the bots running with the old key move to the new one, then the old key is retired (needs a 2FA code)
+    Rotate(RotateArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
     Revoke(RevokeArgs),
     /// Which keys `run` may hand to bots: allow (needs a 2FA code) or deny
@@ -205,9 +207,45 @@ pub struct RunArgs {
     /// Put P before the default names: P for every key, or LABEL=P for one key
     #[arg(long = "prefix", value_name = "[LABEL=]P")]
     pub prefixes: Vec<String>,
+    /// Write the key to a private file (0600, memory-only, removed when the run ends) instead of the environment; `{file}` in the command becomes its path, also given as LATCHKEY_FILE
+    #[arg(long = "as", value_enum, value_name = "FORMAT", conflicts_with_all = ["env_names", "prefixes"])]
+    pub format: Option<crate::commands::run::FileFormat>,
+    /// When a key given to the command is rotated: restart (SIGTERM, then start again with the new key), signal:NAME (rewrite the --as file, then send NAME, e.g. signal:HUP) or none
+    #[arg(long = "on-rotate", default_value = "restart", value_name = "restart|signal:NAME|none")]
+    pub on_rotate: String,
+    /// Seconds the command gets to exit after SIGTERM on a restart, before it is killed
+    #[arg(long = "stop-grace", default_value_t = 10, value_name = "SECONDS")]
+    pub stop_grace: u64,
+    /// Mask the keys' values in the command's output (the default when stdout is a terminal; the command then writes to a pipe, not the terminal)
+    #[arg(long, overrides_with = "no_mask")]
+    pub mask: bool,
+    /// Leave the command's output as it is, even on a terminal
+    #[arg(long = "no-mask", overrides_with = "mask")]
+    pub no_mask: bool,
     /// The command and its arguments, after --
     #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 rotated (the old key revoked, or on the website's checklist where no API deletes it), \
+    1 the new key is saved but retiring the old one failed (see the report), 2 usage, 3 refused (a wrong code, a key not in use)."
+)]
+pub struct RotateArgs {
+    /// The key to rotate, by label (or id)
+    pub key: String,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Save the new key without asking the exchange about it first
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Seconds the bots running with the old key (`latchkey run`) get to move to the new one before it is retired
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub grace: u64,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -107,6 +107,17 @@ impl From<RevokeError> for CliError {
     }
 }
 
+impl From<latchkey_core::rotate::RotateError> for CliError {
+    fn from(e: latchkey_core::rotate::RotateError) -> Self {
+        use latchkey_core::rotate::RotateError;
+        match e {
+            RotateError::Key(core) => CliError::Core(core),
+            RotateError::Exchange(x) => CliError::Exchange(x),
+            RotateError::Revoke(r) => r.into(),
+        }
+    }
+}
+
 /// Wrong, reused or missing codes and lockouts: the guarded action was refused.
 fn guard_refusal(e: &GuardError) -> bool {
     matches!(

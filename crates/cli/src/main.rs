@@ -44,6 +44,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Check(args) => commands::keys::check(&ctx, args).map(|()| EXIT_OK),
         Command::Edit(args) => commands::edit::edit(&ctx, args),
         Command::Run(args) => commands::run::run(&ctx, args),
+        Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::Bots(c) => commands::bots::bots(&ctx, c).map(|()| EXIT_OK),
         Command::ConfirmDeleted(args) => commands::revoke::confirm_deleted(&ctx, args),

@@ -11,6 +11,8 @@ use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod follow;
+
 struct Env {
     dir: tempfile::TempDir,
     service: String,

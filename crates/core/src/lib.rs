@@ -10,6 +10,7 @@ pub mod edit;
 pub mod error;
 pub mod exchange;
 pub mod guard;
+pub mod handover;
 pub mod job;
 pub mod keychain;
 pub mod model;

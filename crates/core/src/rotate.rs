@@ -1,6 +1,9 @@
 //! A guided rotation, the same for the app and any other caller: check the new key (a different key
-//! than the old one, and what its exchange says), save it under the old key's label, then retire the
-//! old key through the revoke engine. The 2FA code was checked by the caller ([`Verified`]).
+//! than the old one, and what its exchange says), save it under the old key's label, wait until the
+//! bots running with the old key moved to the new one (or the grace period is over), then retire
+//! the old key through the revoke engine. The 2FA code was checked by the caller ([`Verified`]).
+
+use std::time::Duration;
 
 use std::sync::Arc;
 
@@ -8,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::exchange::{Endpoint, ExchangeClient, ExchangeError};
 use crate::guard::Verified;
+use crate::handover::{self, Handover};
 use crate::model::KeyInspection;
 use crate::model::{KeyId, KeyRecord};
 use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport};
@@ -33,11 +37,15 @@ pub struct Replacement {
     pub credentials: Credentials,
     /// Ask the exchange about the new key first; `false` only when the user chose not to.
     pub verify: bool,
+    /// How long the bots running with the old key (`latchkey run`) get to move to the new one.
+    pub grace: Duration,
 }
 
 #[derive(Debug)]
 pub struct Rotated {
     pub key: KeyRecord,
+    /// Whether the bots that held the old key moved before it was retired.
+    pub handover: Handover,
     pub report: RevokeReport,
 }
 
@@ -86,13 +94,21 @@ pub async fn rotate(
     replacement: Replacement,
     now: DateTime<Utc>,
 ) -> Result<Rotated, RotateError> {
-    let Replacement { old, credentials, verify } = replacement;
+    let Replacement { old, credentials, verify, grace } = replacement;
     let (record, credentials, inspection) = check(vault, client, old, credentials, verify).await?;
     let v = vault.clone();
     let key = blocking(move || v.replace(&record, credentials, inspection, now)).await?;
+    // The old key still works until it is retired: the bots that hold it get the time to move.
+    let handover = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL).await?;
+    if let Handover::GraceOver { still } = &handover {
+        tracing::warn!(bots = still.len(), "the grace period is over; retiring the old key while bots still hold it");
+    }
     let report = engine.retire_replaced(proof, old, no_progress()).await?;
-    Ok(Rotated { key, report })
+    Ok(Rotated { key, handover, report })
 }
+
+/// How often the wait for the bots looks again: a run moves within its own poll (about a second).
+const HANDOVER_POLL: Duration = Duration::from_millis(250);
 
 #[cfg(test)]
 mod tests {

@@ -124,6 +124,20 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
         DROP INDEX revoke_steps_open;
         CREATE INDEX job_steps_open ON job_steps(state) WHERE state NOT IN ('done', 'failed');",
     ),
+    // Issue 13: the running bots (`latchkey run`) and the keys they hold, so a rotation retires
+    // the old key once they moved to the new one.
+    M::up(
+        "CREATE TABLE bot_sessions (
+            session_id TEXT NOT NULL,
+            key_id     TEXT NOT NULL,
+            pid        INTEGER NOT NULL,
+            program    TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            seen_at    TEXT NOT NULL,
+            PRIMARY KEY (session_id, key_id)
+        ) STRICT;
+        CREATE INDEX bot_sessions_key ON bot_sessions(key_id);",
+    ),
 ];
 
 /// What a key edit writes; `None` leaves the column as it is.

@@ -5,5 +5,6 @@ pub mod guard;
 pub mod keys;
 pub mod orphans;
 pub mod revoke;
+pub mod rotate;
 pub mod run;
 pub mod scan;

@@ -194,7 +194,7 @@ fn proved_text(at: &Option<chrono::DateTime<Utc>>) -> String {
     }
 }
 
-fn print_report(r: &RevokeReport) {
+pub(crate) fn print_report(r: &RevokeReport) {
     println!("{} (job {})", r.kind.title(), r.job_id);
     println!(
         "{} proved revoked · {} still live, to finish on the website · {} quarantined",

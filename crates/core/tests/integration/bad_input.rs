@@ -520,6 +520,27 @@ fn edit_cases(t: &mut Table, dir: &Path) {
     );
 }
 
+/// `latchkey run --on-rotate`: how the bot follows a rotation.
+fn run_cases(t: &mut Table) {
+    use latchkey_core::handover::OnRotate;
+    let on_rotate = |text: &str, file: bool| OnRotate::parse(text, file).unwrap_err();
+    t.row("latchkey run --on-rotate", "later", on_rotate("later", false), &["restart, none, or signal:NAME"], None);
+    t.row(
+        "latchkey run --on-rotate",
+        "signal:KILL (cannot be caught)",
+        on_rotate("signal:KILL", true),
+        &["HUP", "restart"],
+        None,
+    );
+    t.row(
+        "latchkey run --on-rotate",
+        "signal:HUP without --as (the environment cannot change)",
+        on_rotate("signal:HUP", false),
+        &["needs --as FORMAT"],
+        None,
+    );
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -542,6 +563,7 @@ async fn every_bad_input_gets_a_clear_message() {
     key_cases(&mut t, dirs[3].path()).await;
     bots_and_size_cases(&mut t, dirs[4].path()).await;
     edit_cases(&mut t, dirs[5].path());
+    run_cases(&mut t);
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

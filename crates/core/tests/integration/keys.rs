@@ -5,6 +5,7 @@
 
 use crate::exchange_support;
 use crate::revoke_support;
+use latchkey_core::handover::DEFAULT_GRACE;
 
 use std::sync::Arc;
 
@@ -67,7 +68,8 @@ impl Keys {
     }
 
     async fn rotate(&self, old: KeyId, key: &SimKey) -> Result<rotate::Rotated, RotateError> {
-        let replacement = Replacement { old, credentials: exchange_support::creds(key), verify: true };
+        let replacement =
+            Replacement { old, credentials: exchange_support::creds(key), verify: true, grace: DEFAULT_GRACE };
         rotate::rotate(&self.vault, &self.client, &self.env.engine, self.proof(), replacement, Utc::now()).await
     }
 

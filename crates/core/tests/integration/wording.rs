@@ -5,6 +5,7 @@
 
 use crate::exchange_support;
 use crate::revoke_support;
+use latchkey_core::handover::DEFAULT_GRACE;
 
 use std::sync::Arc;
 
@@ -31,7 +32,8 @@ async fn rotate(env: &Env, old: KeyId, seed: &str, new_api_key: &str) -> rotate:
     let vault = Arc::new(Vault::new(env.store.clone(), env.secrets.clone()));
     let fresh = exchange_support::variant(seed, new_api_key, |_| {});
     env.sim.add_key(fresh.clone());
-    let replacement = Replacement { old, credentials: exchange_support::creds(&fresh), verify: true };
+    let replacement =
+        Replacement { old, credentials: exchange_support::creds(&fresh), verify: true, grace: DEFAULT_GRACE };
     let client = exchange_support::client();
     rotate::rotate(&vault, &client, &env.engine, proof(env), replacement, Utc::now()).await.unwrap()
 }

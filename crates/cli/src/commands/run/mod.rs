@@ -1,18 +1,27 @@
 //! `run LABEL… -- CMD ARGS…`: the child gets the keys in its environment, under the names bots
-//! already read. This is the one place a secret leaves Latchkey on purpose, and only into the
-//! child's environment: nothing is printed.
+//! already read, or (`--as FORMAT`) in a private file ([`files`]). This is the one place a secret
+//! leaves Latchkey on purpose, and only to the child: nothing is printed, and with `--mask` the
+//! child's own output is masked ([`mask`]). The run stays attached: when a key it handed over is
+//! rotated, the child follows (`--on-rotate`, [`supervise`]).
+
+mod files;
+mod mask;
+mod supervise;
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
 
 use chrono::Utc;
 use latchkey_core::audit::{Action, Event, Outcome};
+use latchkey_core::handover::{self, OnRotate, Session};
 use latchkey_core::model::{Exchange, KeyId, KeyRecord};
-use secrecy::ExposeSecret;
 
 use crate::cli::RunArgs;
 use crate::ctx::{require_usable, runtime, Ctx};
 use crate::error::CliError;
-use crate::input;
+
+pub use files::FileFormat;
+use supervise::Bot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Part {
@@ -123,6 +132,8 @@ pub fn plan(
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
+    let on_rotate =
+        OnRotate::parse(&args.on_rotate, args.format.is_some()).map_err(|e| CliError::Usage(e.to_string()))?;
     let mut keys = Vec::new();
     for label in &args.labels {
         let key = ctx.find_key(label)?;
@@ -132,10 +143,13 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
         }
         keys.push(key);
     }
+    if args.format.is_some() && keys.len() != 1 {
+        return Err(CliError::Usage("--as writes one key to one file: give one key, or run once per key.".to_owned()));
+    }
     let plan = plan(&keys, &args.labels, &args.env_names, &args.prefixes)?;
-    let (program, program_args) = args
+    let program = args
         .command
-        .split_first()
+        .first()
         .ok_or_else(|| CliError::Usage("Give the command to run after --, e.g. `-- python bot.py`.".to_owned()))?;
     let program_name = std::path::Path::new(program)
         .file_name()
@@ -145,74 +159,78 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
     for key in &keys {
         latchkey_core::bots::check_run(key, ctx.bots.sub_keys(key.id)?, &program_name)?;
     }
-
-    let mut credentials = HashMap::new();
-    for key in &keys {
-        credentials.insert(key.id, ctx.vault.credentials(key.id)?);
-    }
-    let mut command = tokio::process::Command::new(program);
-    command.args(program_args);
-    // The CLI's own inputs are not the child's business.
-    for var in [input::ENV_KEY, input::ENV_SECRET, input::ENV_PASSPHRASE] {
-        command.env_remove(var);
-    }
-    for (name, (id, part)) in &plan {
-        let Some(c) = credentials.get(id) else { continue };
-        // EXPOSE: into the child's environment only; this is what `run` is for.
-        let value = match part {
-            Part::Key => Some(c.api_key.expose_secret()),
-            Part::Secret => Some(c.api_secret.expose_secret()),
-            Part::Passphrase => c.passphrase.as_ref().map(|p| p.expose_secret()),
-        };
-        if let Some(v) = value {
-            command.env(name, v);
-        }
-    }
-    drop(credentials);
+    // Masked by default where a person watches: a terminal.
+    let mask = !args.no_mask && (args.mask || std::io::stdout().is_terminal());
+    let stop_grace = std::time::Duration::from_secs(args.stop_grace);
+    let mut bot = Bot::new(
+        ctx,
+        &args.command,
+        program_name.clone(),
+        keys.clone(),
+        plan.clone(),
+        args.format,
+        mask,
+        on_rotate,
+        stop_grace,
+    );
 
     let rt = runtime()?;
-    let (signals, spawned) = {
-        let _in_runtime = rt.enter();
-        // Listening before the child starts: a signal sent while the audit entry is written below
-        // waits for the child instead of killing us and leaving it orphaned.
-        (Signals::listen().map_err(CliError::io("Could not listen for signals"))?, command.spawn())
-    };
-    drop(command);
-    let mut child = match spawned {
-        Ok(child) => child,
+    let _in_runtime = rt.enter();
+    let credentials = bot.prepare()?;
+    // Listening before the child starts: a signal sent while the audit entry is written below
+    // waits for the child instead of killing us and leaving it orphaned.
+    let signals = Signals::listen().map_err(CliError::io("Could not listen for signals"))?;
+    let running = match bot.spawn(credentials) {
+        Ok(running) => running,
         // Nothing started, so nothing was given to anyone: no "given to" entry, a failed run.
         Err(e) => {
             record_not_started(ctx, &keys, &program_name, &e)?;
             return spawn_failed(program, e);
         }
     };
+    let session = Session::new(&program_name);
     // The child runs and holds the keys: now it is true that they were given to it.
-    if let Err(e) = record_given(ctx, &keys, &plan, &program_name) {
+    let given = record_given(ctx, &keys, &plan, bot.file.as_ref().map(|f| f.path()), &program_name).and_then(|()| {
+        Ok(handover::register(ctx.vault.store(), &session, &keys.iter().map(|k| k.id).collect::<Vec<_>>(), Utc::now())?)
+    });
+    if let Err(e) = given {
         // A key must not leave unrecorded: stop the child rather than let it trade unaudited.
-        let _ = rt.block_on(child.kill());
+        let mut running = running;
+        let _ = rt.block_on(running.child.kill());
         return Err(e);
     }
-    match rt.block_on(wait_forwarding_signals(&mut child, signals)) {
-        Ok(status) => Ok(exit_code(status)),
-        Err(e) => Err(CliError::Io { context: format!("Could not wait for `{program}`"), source: e }),
+    let status = rt.block_on(bot.supervise(running, signals, &session));
+    if let Err(e) = handover::unregister(ctx.vault.store(), &session) {
+        eprintln!(
+            "latchkey: could not record that the run ended ({e}); a rotation will wait {}s for it.",
+            handover::STALE_AFTER.as_secs()
+        );
     }
+    // The key file goes with the run.
+    drop(bot);
+    Ok(exit_code(status?))
 }
 
 fn record_given(
     ctx: &Ctx,
     keys: &[KeyRecord],
     plan: &BTreeMap<String, (KeyId, Part)>,
+    file: Option<&std::path::Path>,
     program_name: &str,
 ) -> Result<(), CliError> {
     for key in keys {
         let vars: Vec<&str> = plan.iter().filter(|(_, (id, _))| *id == key.id).map(|(n, _)| n.as_str()).collect();
+        let how = match file {
+            Some(path) => format!("in the file {}", path.display()),
+            None => format!("as {}", vars.join(", ")),
+        };
         let event = Event {
             at: Utc::now(),
             action: Action::Run,
             key_id: Some(key.id),
             label: Some(&key.label),
             outcome: Outcome::Ok,
-            detail: format!("given to `{program_name}` as {}", vars.join(", ")),
+            detail: format!("given to `{program_name}` {how}"),
         };
         ctx.vault.store().record(&event)?;
     }
@@ -255,11 +273,14 @@ fn spawn_failed(program: &str, e: std::io::Error) -> Result<u8, CliError> {
 
 /// SIGINT, SIGTERM and SIGHUP, caught for the child.
 #[cfg(unix)]
-struct Signals {
+pub struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
     hup: tokio::signal::unix::Signal,
 }
+
+#[cfg(unix)]
+pub type Sig = nix::sys::signal::Signal;
 
 #[cfg(unix)]
 impl Signals {
@@ -271,47 +292,32 @@ impl Signals {
             hup: signal(SignalKind::hangup())?,
         })
     }
-}
 
-#[cfg(unix)]
-async fn wait_forwarding_signals(
-    child: &mut tokio::process::Child,
-    mut signals: Signals,
-) -> std::io::Result<std::process::ExitStatus> {
-    use nix::sys::signal::{kill, Signal};
-    use nix::unistd::Pid;
-
-    let pid = child.id().and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw);
-    loop {
-        let sig = tokio::select! {
-            status = child.wait() => return status,
-            _ = signals.int.recv() => Signal::SIGINT,
-            _ = signals.term.recv() => Signal::SIGTERM,
-            _ = signals.hup.recv() => Signal::SIGHUP,
-        };
-        if let Some(pid) = pid {
-            // The child may have exited meanwhile; then there is nobody to tell.
-            let _ = kill(pid, sig);
+    /// The next signal to pass on to the child.
+    pub async fn recv(&mut self) -> Option<Sig> {
+        tokio::select! {
+            _ = self.int.recv() => Some(Sig::SIGINT),
+            _ = self.term.recv() => Some(Sig::SIGTERM),
+            _ = self.hup.recv() => Some(Sig::SIGHUP),
         }
     }
 }
 
 #[cfg(not(unix))]
-struct Signals;
+pub struct Signals;
+
+#[cfg(not(unix))]
+pub type Sig = ();
 
 #[cfg(not(unix))]
 impl Signals {
     fn listen() -> std::io::Result<Signals> {
         Ok(Signals)
     }
-}
 
-#[cfg(not(unix))]
-async fn wait_forwarding_signals(
-    child: &mut tokio::process::Child,
-    _signals: Signals,
-) -> std::io::Result<std::process::ExitStatus> {
-    child.wait().await
+    pub async fn recv(&mut self) -> Option<Sig> {
+        std::future::pending().await
+    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> u8 {
