@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
-use crate::sub_keys::{new_credentials, parse_ips};
+use crate::sub_keys::{fresh_hex, parse_ips};
 use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
@@ -338,7 +338,9 @@ fn create_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
     let Some(sub) = state.sub_of(BYBIT, &caller.uid, |s| s.uid == subuid.to_string()) else {
         return no_such_sub(req);
     };
-    let (api_key, secret) = new_credentials(&mut state, BYBIT);
+    // 18 and 36 letters and digits, as Bybit's keys look.
+    let api_key = fresh_hex(&mut state, "bybit-key")[..18].to_uppercase();
+    let secret = fresh_hex(&mut state, "bybit-secret")[..36].to_uppercase();
     let key = SimKey {
         exchange: BYBIT,
         api_key,

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
-use crate::sub_keys::{new_credentials, parse_ips};
+use crate::sub_keys::{fresh_hex, parse_ips};
 use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
@@ -319,7 +319,10 @@ fn create_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
     let Some(sub) = state.sub_of(OKX, &caller.uid, |s| s.name == sub_account) else {
         return error(200, SUB_ACCOUNT_NOT_FOUND, "Simulator: no such sub-account (OKX documents no code for this)");
     };
-    let (api_key, secret) = new_credentials(&mut state, OKX);
+    // A UUID and 32 upper-case hex digits, as OKX's keys look.
+    let hex = fresh_hex(&mut state, "okx-key");
+    let api_key = format!("{}-{}-4{}-8{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32]);
+    let secret = fresh_hex(&mut state, "okx-secret")[..32].to_uppercase();
     let key = SimKey {
         exchange: OKX,
         api_key: api_key.clone(),
