@@ -106,6 +106,11 @@ error_codes! {
     CodeNeeded = "code_needed",
     KeyRevoked = "key_revoked",
     Invalid = "invalid",
+    // Sub-account keys and minting (issue 13).
+    SubAccountNotFound = "sub_account_not_found",
+    IpListRefused = "ip_list_refused",
+    NotGrantable = "not_grantable",
+    MasterNotReady = "master_not_ready",
     // Shared.
     Keychain = "keychain",
     Storage = "storage",

@@ -8,8 +8,12 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 mod inspection;
+mod readiness;
+mod sub_account;
 pub(crate) use inspection::normalized;
 pub use inspection::{AccountKind, KeyInspection};
+pub use readiness::{MasterReadiness, Missing, Need, Prerequisite, Readiness};
+pub use sub_account::{CreatedSubKey, SubAccount, SubKey, SubKeySettings, SubKeySpec};
 
 /// A key's identity: a random UUID, also the keychain item's account name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]

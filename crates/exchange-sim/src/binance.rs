@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
-use crate::state::{lock, Shared};
+use crate::state::{lock, Shared, SimState};
+use crate::sub_keys::{fresh_hex, parse_ips};
 use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
@@ -19,6 +20,10 @@ const BINANCE: SimExchange = SimExchange::Binance;
 /// (UNCONFIRMED); the simulator uses this one, which no exchange uses, and the client must not
 /// take it as proof of anything.
 pub const SUB_KEY_NOT_FOUND: i64 = -13001;
+/// Simulator-only code, for an `email` that is not one of the caller's sub-accounts (UNCONFIRMED).
+pub const SUB_ACCOUNT_NOT_FOUND: i64 = -13002;
+/// `ipAddress`: at most 500 characters.
+const MAX_IP_CHARS: usize = 500;
 
 fn error(status: u16, code: i64, msg: &str) -> Reply {
     Reply::json(status, code.to_string(), json!({"code": code, "msg": msg}))
@@ -64,7 +69,22 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
             Ok((key, params)) => delete_sub_key(sim, &key, &params),
             Err(reply) => reply,
         },
+        (&Method::GET, "/sapi/v1/sub-account/list") => with_key(sim, req, list_sub_accounts),
+        (&Method::POST, "/sapi/v1/sub-account/subAccountApi") => with_key(sim, req, create_sub_key),
+        (&Method::GET, "/sapi/v1/sub-account/subAccountApi") => with_key(sim, req, list_sub_keys),
+        (&Method::POST, "/sapi/v1/sub-account/subAccountApiPermission") => with_key(sim, req, set_permissions),
+        (&Method::POST, "/sapi/v2/sub-account/subAccountApi/ipRestriction") => with_key(sim, req, add_ips),
+        (&Method::DELETE, "/sapi/v1/sub-account/subAccountApi/ipRestriction/ipList") => with_key(sim, req, remove_ips),
         _ => Reply::not_found(),
+    }
+}
+
+type Params = HashMap<String, String>;
+
+fn with_key(sim: &Shared, req: &Req, action: fn(&Shared, &SimKey, &Params) -> Reply) -> Reply {
+    match authenticate(sim, req) {
+        Ok((key, params)) => action(sim, &key, &params),
+        Err(reply) => reply,
     }
 }
 
@@ -185,6 +205,243 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
     }
     state.remove(BINANCE, api_key);
     ok(json!({}))
+}
+
+fn missing(name: &str) -> Reply {
+    error(400, -1102, &format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."))
+}
+
+fn flag(params: &Params, name: &str) -> bool {
+    params.get(name).is_some_and(|v| v == "true")
+}
+
+/// Weight(UID) 3000 for every sub-account key endpoint, so about one call per second per account;
+/// master accounts only.
+fn master_call(state: &mut SimState, caller: &SimKey, route: &str) -> Result<(), Reply> {
+    if !caller.is_master() {
+        return Err(key_ip_or_permission());
+    }
+    if !state.allow(route, &caller.uid, 1, Duration::from_secs(1)) {
+        return Err(rate_limited());
+    }
+    Ok(())
+}
+
+/// The caller's sub-account named by `email`.
+fn sub_email(state: &SimState, caller: &SimKey, params: &Params) -> Result<String, Reply> {
+    let email = params.get("email").filter(|e| !e.is_empty()).ok_or_else(|| missing("email"))?;
+    state.sub_of(BINANCE, &caller.uid, |s| &s.name == email).map(|s| s.name).ok_or_else(|| {
+        error(400, SUB_ACCOUNT_NOT_FOUND, "Simulator: no such sub-account (Binance documents no code for this)")
+    })
+}
+
+/// The caller's sub-account key named by `email` and `subAccountApiKey`.
+fn owned_key<'a>(state: &'a mut SimState, caller: &SimKey, params: &Params) -> Result<&'a mut SimKey, Reply> {
+    let email = sub_email(state, caller, params)?;
+    let api_key = params.get("subAccountApiKey").ok_or_else(|| missing("subAccountApiKey"))?;
+    let uid = caller.uid.clone();
+    state
+        .find_mut(BINANCE, api_key)
+        .filter(|k| k.parent_uid.as_deref() == Some(uid.as_str()) && k.sub_account.as_deref() == Some(email.as_str()))
+        .ok_or_else(|| {
+            error(
+                400,
+                SUB_KEY_NOT_FOUND,
+                "Simulator: no such key of this sub-account (Binance documents no code for this)",
+            )
+        })
+}
+
+fn key_flags(key: &SimKey) -> Value {
+    json!({
+        "apiKey": key.api_key, "apiName": key.label, "canTrade": key.has(Permission::Trade),
+        "canMarginLoanRepay": false, "canFuturesTrade": false, "canVanillaOptions": false,
+        "canUniversalTransfer": key.has(Permission::Transfer),
+        "status": if key.ips.is_empty() { 1 } else { 2 }, "ipList": key.ips,
+        "createTime": key.created_at.map(|t| t.timestamp_millis()).unwrap_or_default()
+    })
+}
+
+/// `GET /sapi/v1/sub-account/list`.
+fn list_sub_accounts(sim: &Shared, caller: &SimKey, _params: &Params) -> Reply {
+    if !caller.is_master() {
+        return key_ip_or_permission();
+    }
+    let rows: Vec<Value> = lock(sim)
+        .subs_of(BINANCE, &caller.uid)
+        .into_iter()
+        .map(|s| {
+            json!({"email": s.name, "isFreeze": s.frozen, "createTime": 1689744671462_i64,
+                        "isManagedSubAccount": false, "isAssetManagementSubAccount": false})
+        })
+        .collect();
+    ok(json!({"subAccounts": rows}))
+}
+
+/// `status`: 1 unrestricted, 2 trusted IPs only (then `ipAddress` is required), 3 a third party's
+/// (not simulated).
+fn ips_for_status(params: &Params) -> Result<Vec<String>, Reply> {
+    match params.get("status").map(String::as_str) {
+        Some("1") => Ok(Vec::new()),
+        Some("2") => {
+            let list = params.get("ipAddress").filter(|l| !l.is_empty()).ok_or_else(|| missing("ipAddress"))?;
+            if list.len() > MAX_IP_CHARS {
+                return Err(error(400, -1130, "Data sent for parameter 'ipAddress' is not valid."));
+            }
+            parse_ips(list).ok_or_else(|| error(400, -1130, "Data sent for parameter 'ipAddress' is not valid."))
+        }
+        _ => Err(missing("status")),
+    }
+}
+
+/// `POST /sapi/v1/sub-account/subAccountApi`: no withdraw flag exists; `secretKey` is returned
+/// only here.
+fn create_sub_key(sim: &Shared, caller: &SimKey, params: &Params) -> Reply {
+    // TRADE security, as the delete endpoint: a master key with trading enabled.
+    if !caller.has(Permission::Trade) {
+        return key_ip_or_permission();
+    }
+    let mut state = lock(sim);
+    if let Err(reply) = master_call(&mut state, caller, "binance:subAccountApi:post") {
+        return reply;
+    }
+    let email = match sub_email(&state, caller, params) {
+        Ok(email) => email,
+        Err(reply) => return reply,
+    };
+    let Some(name) = params.get("apiName").filter(|n| !n.trim().is_empty()) else { return missing("apiName") };
+    let ips = match ips_for_status(params) {
+        Ok(ips) => ips,
+        Err(reply) => return reply,
+    };
+    let mut permissions = vec![Permission::Read];
+    if flag(params, "canTrade") || flag(params, "canFuturesTrade") || flag(params, "canMarginLoanRepay") {
+        permissions.push(Permission::Trade);
+    }
+    if flag(params, "canUniversalTransfer") {
+        permissions.push(Permission::Transfer);
+    }
+    let uid = state.sub_of(BINANCE, &caller.uid, |s| s.name == email).map(|s| s.uid).unwrap_or_default();
+    // 64 and 64 letters and digits, as Binance's keys look.
+    let (api_key, secret) = (fresh_hex(&mut state, "binance-key"), fresh_hex(&mut state, "binance-secret"));
+    let key = SimKey {
+        exchange: BINANCE,
+        api_key,
+        secret: secret.clone(),
+        passphrase: None,
+        label: name.clone(),
+        permissions,
+        ips,
+        uid,
+        parent_uid: Some(caller.uid.clone()),
+        sub_account: Some(email),
+        created_at: Some(chrono::Utc::now()),
+        expires_at: None,
+        expires_in_days: None,
+        demo: false,
+        frozen: false,
+    };
+    let mut answer = key_flags(&key);
+    answer["secretKey"] = json!(secret);
+    state.keys.push(key);
+    ok(answer)
+}
+
+/// `GET /sapi/v1/sub-account/subAccountApi`: the sub-account's keys, never a secret.
+fn list_sub_keys(sim: &Shared, caller: &SimKey, params: &Params) -> Reply {
+    let mut state = lock(sim);
+    if let Err(reply) = master_call(&mut state, caller, "binance:subAccountApi:get") {
+        return reply;
+    }
+    let email = match sub_email(&state, caller, params) {
+        Ok(email) => email,
+        Err(reply) => return reply,
+    };
+    let only = params.get("subAccountApiKey");
+    let rows: Vec<Value> = state
+        .snapshot()
+        .sub_keys(&caller.uid, &email)
+        .into_iter()
+        .filter(|k| k.exchange == BINANCE && only.is_none_or(|a| *a == k.api_key))
+        .map(key_flags)
+        .collect();
+    ok(json!({"rows": rows}))
+}
+
+/// `POST /sapi/v1/sub-account/subAccountApiPermission`: the can* flags passed, absent ones false.
+fn set_permissions(sim: &Shared, caller: &SimKey, params: &Params) -> Reply {
+    if !caller.has(Permission::Trade) {
+        return key_ip_or_permission();
+    }
+    let mut state = lock(sim);
+    if let Err(reply) = master_call(&mut state, caller, "binance:subAccountApiPermission") {
+        return reply;
+    }
+    let key = match owned_key(&mut state, caller, params) {
+        Ok(key) => key,
+        Err(reply) => return reply,
+    };
+    let mut permissions = vec![Permission::Read];
+    if flag(params, "canTrade") || flag(params, "canFuturesTrade") || flag(params, "canMarginLoanRepay") {
+        permissions.push(Permission::Trade);
+    }
+    if flag(params, "canUniversalTransfer") {
+        permissions.push(Permission::Transfer);
+    }
+    key.permissions = permissions;
+    ok(key_flags(key))
+}
+
+/// `POST /sapi/v2/sub-account/subAccountApi/ipRestriction`: the calling key needs "Enable Spot &
+/// Margin Trading". `status` 1 lifts the restriction; 2 adds `ipAddress` to the list (the
+/// documentation does not say whether it replaces; the simulator adds, the stricter case for a
+/// client that means to set an exact list).
+fn add_ips(sim: &Shared, caller: &SimKey, params: &Params) -> Reply {
+    if !caller.has(Permission::Trade) {
+        return key_ip_or_permission();
+    }
+    let mut state = lock(sim);
+    if let Err(reply) = master_call(&mut state, caller, "binance:ipRestriction:post") {
+        return reply;
+    }
+    let ips = match ips_for_status(params) {
+        Ok(ips) => ips,
+        Err(reply) => return reply,
+    };
+    let key = match owned_key(&mut state, caller, params) {
+        Ok(key) => key,
+        Err(reply) => return reply,
+    };
+    if ips.is_empty() {
+        key.ips.clear();
+    }
+    for ip in ips {
+        if !key.ips.contains(&ip) {
+            key.ips.push(ip);
+        }
+    }
+    let status = if key.ips.is_empty() { "1" } else { "2" };
+    ok(
+        json!({"status": status, "ipList": key.ips, "updateTime": chrono::Utc::now().timestamp_millis(), "apiKey": key.api_key}),
+    )
+}
+
+/// `DELETE /sapi/v1/sub-account/subAccountApi/ipRestriction/ipList`: removes `ipAddress` entries.
+fn remove_ips(sim: &Shared, caller: &SimKey, params: &Params) -> Reply {
+    if !caller.has(Permission::Trade) {
+        return key_ip_or_permission();
+    }
+    let mut state = lock(sim);
+    if let Err(reply) = master_call(&mut state, caller, "binance:ipRestriction:delete") {
+        return reply;
+    }
+    let Some(gone) = params.get("ipAddress").and_then(|l| parse_ips(l)) else { return missing("ipAddress") };
+    let key = match owned_key(&mut state, caller, params) {
+        Ok(key) => key,
+        Err(reply) => return reply,
+    };
+    key.ips.retain(|ip| !gone.contains(ip));
+    ok(json!({"ipList": key.ips, "updateTime": chrono::Utc::now().timestamp_millis(), "apiKey": key.api_key}))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
+use crate::sub_keys::{fresh_hex, parse_ips};
 use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
@@ -17,6 +18,9 @@ const BYBIT: SimExchange = SimExchange::Bybit;
 /// (UNCONFIRMED), so the simulator answers this one, which no exchange uses. Never 10003: that
 /// code is about the *calling* key (and is also sent for a key used on the wrong host).
 pub const SUB_KEY_NOT_FOUND: i64 = -13001;
+/// Simulator-only code, for a `subuid` / `subMemberId` that is not one of the caller's
+/// sub-accounts: Bybit documents none (UNCONFIRMED).
+pub const SUB_ACCOUNT_NOT_FOUND: i64 = -13002;
 const DEFAULT_RECV_WINDOW: i64 = 5000;
 
 fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
@@ -66,6 +70,10 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::GET, "/v5/user/query-api") => with_key(sim, req, query_api),
         (&Method::POST, "/v5/user/delete-api") => with_key(sim, req, delete_self),
         (&Method::POST, "/v5/user/delete-sub-api") => with_key(sim, req, delete_sub_key),
+        (&Method::GET, "/v5/user/query-sub-members") => with_key(sim, req, list_sub_members),
+        (&Method::POST, "/v5/user/create-sub-api") => with_key(sim, req, create_sub_key),
+        (&Method::GET, "/v5/user/sub-apikeys") => with_key(sim, req, list_sub_keys),
+        (&Method::POST, "/v5/user/update-sub-api") => with_key(sim, req, update_sub_key),
         _ => Reply::not_found(),
     }
 }
@@ -208,4 +216,245 @@ fn delete_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
         lock(sim).remove(BYBIT, &caller.api_key);
     }
     answer(200, 0, "", json!({}), req.now_ms())
+}
+
+/// A master key holding Account Transfer, Subaccount Transfer or Withdrawal: what query-sub-members,
+/// create-sub-api and (for a master) update-sub-api ask of the caller.
+fn master_with_transfer(req: &Req, caller: &SimKey) -> Result<(), Reply> {
+    if !caller.is_master() || !(caller.has(Permission::Transfer) || caller.has(Permission::Withdraw)) {
+        return Err(error(req, 200, 10005, "Permission denied, please check your API key permissions."));
+    }
+    Ok(())
+}
+
+fn params_error(req: &Req, detail: &str) -> Reply {
+    error(req, 200, 10001, &format!("params error: {detail}"))
+}
+
+fn no_such_sub(req: &Req) -> Reply {
+    error(
+        req,
+        200,
+        SUB_ACCOUNT_NOT_FOUND,
+        "Simulator: no such sub UID of this master (Bybit documents no code for this)",
+    )
+}
+
+/// `GET /v5/user/query-sub-members`.
+fn list_sub_members(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if let Err(reply) = master_with_transfer(req, caller) {
+        return reply;
+    }
+    let mut state = lock(sim);
+    if !state.allow("bybit:query-sub-members", &caller.uid, 10, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let members: Vec<Value> = state
+        .subs_of(BYBIT, &caller.uid)
+        .into_iter()
+        .map(|s| {
+            json!({"uid": s.uid, "username": s.name, "memberType": 1, "status": if s.frozen { 4 } else { 1 },
+                   "remark": "", "accountMode": 5})
+        })
+        .collect();
+    answer(200, 0, "", json!({"subMembers": members}), req.now_ms())
+}
+
+/// `readOnly` and `permissions` as the create and update calls send them. Withdraw is never
+/// granted to a sub key; Wallet holds only the two transfer entries.
+fn parse_permissions(read_only: i64, permissions: &Map<String, Value>) -> Result<Vec<Permission>, String> {
+    let mut granted = vec![Permission::Read];
+    for (group, entries) in permissions {
+        let entries: Vec<&str> = entries.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        match group.as_str() {
+            "Wallet" => {
+                if entries.iter().any(|e| !["AccountTransfer", "SubMemberTransferList"].contains(e)) {
+                    return Err("Wallet takes AccountTransfer and SubMemberTransferList only".to_owned());
+                }
+                if !entries.is_empty() && read_only == 0 {
+                    granted.push(Permission::Transfer);
+                }
+            }
+            "ContractTrade" | "Spot" | "Options" | "Derivatives" | "CopyTrading" => {
+                if !entries.is_empty() && read_only == 0 {
+                    granted.push(Permission::Trade);
+                }
+            }
+            "Exchange" | "Earn" | "BlockTrade" | "NFT" | "Affiliate" => {}
+            other => return Err(format!("unknown permission type {other}")),
+        }
+    }
+    granted.dedup();
+    Ok(granted)
+}
+
+/// `ips`: a comma list; absent or `*` means no binding.
+fn parse_ips_field(value: Option<&Value>) -> Result<Vec<String>, String> {
+    match value.and_then(Value::as_str).map(str::trim) {
+        None | Some("*") | Some("") => Ok(Vec::new()),
+        Some(list) => parse_ips(list).ok_or_else(|| "ips must be IP addresses".to_owned()),
+    }
+}
+
+fn int_field(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn key_answer(key: &SimKey, secret: &str) -> Value {
+    let read_only = !(key.has(Permission::Trade) || key.has(Permission::Transfer));
+    json!({"id": "16651283", "note": key.label, "apiKey": key.api_key, "readOnly": if read_only { 1 } else { 0 },
+           "secret": secret, "permissions": permissions(key)})
+}
+
+/// `POST /v5/user/create-sub-api`: 1 request/s; the answer is the only one that carries the secret.
+fn create_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if let Err(reply) = master_with_transfer(req, caller) {
+        return reply;
+    }
+    let mut state = lock(sim);
+    if !state.allow("bybit:create-sub-api", &caller.uid, 1, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let Some(body) = body_object(req) else { return params_error(req, "the body is not a JSON object") };
+    let Some(subuid) = int_field(body.get("subuid")) else { return params_error(req, "subuid is required") };
+    let Some(read_only) = int_field(body.get("readOnly")).filter(|r| *r == 0 || *r == 1) else {
+        return params_error(req, "readOnly is required (0 or 1)");
+    };
+    let Some(asked) = body.get("permissions").and_then(Value::as_object).filter(|p| !p.is_empty()) else {
+        return params_error(req, "permissions is required");
+    };
+    let granted = match parse_permissions(read_only, asked) {
+        Ok(granted) => granted,
+        Err(detail) => return params_error(req, &detail),
+    };
+    let ips = match parse_ips_field(body.get("ips")) {
+        Ok(ips) => ips,
+        Err(detail) => return params_error(req, &detail),
+    };
+    let Some(sub) = state.sub_of(BYBIT, &caller.uid, |s| s.uid == subuid.to_string()) else {
+        return no_such_sub(req);
+    };
+    // 18 and 36 letters and digits, as Bybit's keys look.
+    let api_key = fresh_hex(&mut state, "bybit-key")[..18].to_uppercase();
+    let secret = fresh_hex(&mut state, "bybit-secret")[..36].to_uppercase();
+    let key = SimKey {
+        exchange: BYBIT,
+        api_key,
+        secret: secret.clone(),
+        passphrase: None,
+        label: body.get("note").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        permissions: granted,
+        ips,
+        uid: sub.uid.clone(),
+        parent_uid: Some(caller.uid.clone()),
+        sub_account: Some(sub.name.clone()),
+        created_at: Some(req.now),
+        expires_at: None,
+        expires_in_days: None,
+        demo: false,
+        frozen: false,
+    };
+    let result = key_answer(&key, &secret);
+    state.keys.push(key);
+    answer(200, 0, "", result, req.now_ms())
+}
+
+/// `GET /v5/user/sub-apikeys?subMemberId=`: master only, 10/s; the secret shows as `******`.
+fn list_sub_keys(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if !caller.is_master() {
+        return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+    }
+    let mut state = lock(sim);
+    if !state.allow("bybit:sub-apikeys", &caller.uid, 10, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let params: Map<String, Value> = url::form_urlencoded::parse(req.query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    let Some(member) = params.get("subMemberId").and_then(Value::as_str) else {
+        return params_error(req, "subMemberId is required");
+    };
+    let Some(sub) = state.sub_of(BYBIT, &caller.uid, |s| s.uid == member) else { return no_such_sub(req) };
+    let rows: Vec<Value> = state
+        .keys
+        .iter()
+        .filter(|k| k.exchange == BYBIT && k.uid == sub.uid && k.parent_uid.as_deref() == Some(caller.uid.as_str()))
+        .map(|k| {
+            let ips: Value = if k.ips.is_empty() { json!(["*"]) } else { json!(k.ips) };
+            let created = k.created_at.unwrap_or(req.now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let read_only = !(k.has(Permission::Trade) || k.has(Permission::Transfer));
+            json!({"id": "24828209", "ips": ips, "apiKey": k.api_key, "note": k.label, "status": if k.ips.is_empty() { 3 } else { 1 },
+                   "expiredAt": "", "createdAt": created, "type": 1, "permissions": permissions(k), "secret": "******",
+                   "readOnly": read_only, "deadlineDay": if k.ips.is_empty() { 90 } else { -2 }, "flag": "hmac"})
+        })
+        .collect();
+    answer(200, 0, "", json!({"result": rows, "nextPageCursor": ""}), req.now_ms())
+}
+
+/// `POST /v5/user/update-sub-api`, as its documentation reads: `readOnly` defaults to 0 and an
+/// absent `ips` means "no bind", so a caller that leaves them out changes them; `permissions`
+/// absent leaves them. A master names the key in `apikey`; a sub key updates itself.
+fn update_sub_key(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    let mut state = lock(sim);
+    if !state.allow("bybit:update-sub-api", &caller.uid, 5, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let Some(body) = body_object(req) else { return params_error(req, "the body is not a JSON object") };
+    let named = body.get("apikey").and_then(Value::as_str).filter(|k| !k.is_empty());
+    let target = if caller.is_master() {
+        if !(caller.has(Permission::Transfer) || caller.has(Permission::Withdraw)) {
+            return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+        }
+        let Some(target) = named else { return params_error(req, "apikey is required for a master key") };
+        let owned = state.find(BYBIT, target).is_some_and(|k| k.parent_uid.as_deref() == Some(caller.uid.as_str()));
+        if !owned {
+            return error(
+                req,
+                200,
+                SUB_KEY_NOT_FOUND,
+                "Simulator: no such sub key of this master (Bybit documents no code for this)",
+            );
+        }
+        target.to_owned()
+    } else {
+        if named.is_some() {
+            return params_error(req, "a sub key updating itself must not pass apikey");
+        }
+        if !caller.has(Permission::Transfer) {
+            return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+        }
+        caller.api_key.clone()
+    };
+    let read_only = match body.get("readOnly") {
+        None => 0,
+        Some(value) => match int_field(Some(value)).filter(|r| *r == 0 || *r == 1) {
+            Some(r) => r,
+            None => return params_error(req, "readOnly must be 0 or 1"),
+        },
+    };
+    let ips = match parse_ips_field(body.get("ips")) {
+        Ok(ips) => ips,
+        Err(detail) => return params_error(req, &detail),
+    };
+    let granted = match body.get("permissions").and_then(Value::as_object) {
+        Some(asked) => match parse_permissions(read_only, asked) {
+            Ok(granted) => Some(granted),
+            Err(detail) => return params_error(req, &detail),
+        },
+        None => None,
+    };
+    let Some(key) = state.find_mut(BYBIT, &target) else { return no_such_sub(req) };
+    match granted {
+        Some(granted) => key.permissions = granted,
+        None if read_only == 1 => key.permissions = vec![Permission::Read],
+        None => {}
+    }
+    key.ips = ips;
+    let mut result = key_answer(key, "");
+    result["ips"] = if key.ips.is_empty() { json!(["*"]) } else { json!(key.ips) };
+    answer(200, 0, "", result, req.now_ms())
 }

@@ -35,11 +35,16 @@ pub struct Fault {
     /// How many requests it hits before it clears itself; forever when absent.
     #[serde(default)]
     pub times: Option<u32>,
+    /// The exchange handles the request (a key is made, a key is deleted) and only then does the
+    /// fault strike: a create that times out although the key exists, a delete answered 5xx
+    /// although it happened. For `hang` and `serverError`.
+    #[serde(default)]
+    pub after_acting: bool,
 }
 
 impl Fault {
     pub fn new(kind: FaultKind) -> Self {
-        Fault { kind, path_prefix: None, times: None }
+        Fault { kind, path_prefix: None, times: None, after_acting: false }
     }
 
     pub fn on(mut self, path_prefix: &str) -> Self {
@@ -49,6 +54,12 @@ impl Fault {
 
     pub fn times(mut self, times: u32) -> Self {
         self.times = Some(times);
+        self
+    }
+
+    /// The exchange acts on the request first; the fault replaces its answer.
+    pub fn after_acting(mut self) -> Self {
+        self.after_acting = true;
         self
     }
 

@@ -25,6 +25,8 @@ mod venue;
 mod verify;
 
 pub use fault::{Fault, FaultKind};
-pub use seed::{Permission, Seed, SimExchange, SimKey};
+mod sub_keys;
+
+pub use seed::{Permission, Seed, SimExchange, SimKey, SimSubAccount};
 pub use server::{Sim, SimHandle};
 pub use state::{RequestRecord, Snapshot};

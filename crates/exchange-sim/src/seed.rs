@@ -79,10 +79,26 @@ impl SimKey {
     }
 }
 
+/// A sub-account of a master account, named as the master's API names it: OKX's `subAcct`,
+/// Bybit's `username` (its `uid` is the `subuid`), Binance's email.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimSubAccount {
+    pub exchange: SimExchange,
+    pub uid: String,
+    pub parent_uid: String,
+    pub name: String,
+    #[serde(default)]
+    pub frozen: bool,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Seed {
     pub keys: Vec<SimKey>,
+    /// The sub-accounts the masters' APIs list and create keys for.
+    #[serde(default)]
+    pub sub_accounts: Vec<SimSubAccount>,
 }
 
 impl Seed {

@@ -36,7 +36,8 @@ impl Sim {
     pub async fn start_on(seed: Seed, addr: SocketAddr) -> std::io::Result<SimHandle> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared: Shared = Arc::new(Mutex::new(SimState::new(seed.resolve(Utc::now()).keys)));
+        let seed = seed.resolve(Utc::now());
+        let shared: Shared = Arc::new(Mutex::new(SimState::new(seed.keys, seed.sub_accounts)));
         let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             // The server ends only when the handle aborts it.
@@ -150,11 +151,14 @@ async fn exchange_api(
 ) -> Response {
     let path = uri.path().to_owned();
     let venue = venue::for_path(&path);
-    let fault = lock(&sim).take_fault(&path);
+    let (fault, after_acting) = match lock(&sim).take_fault(&path) {
+        Some((kind, after)) => (Some(kind), after),
+        None => (None, false),
+    };
     if let Some(FaultKind::Latency { ms }) = fault {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    if fault == Some(FaultKind::Hang) {
+    if fault == Some(FaultKind::Hang) && !after_acting {
         tokio::time::sleep(HANG_FOR).await;
     }
     let req = Req {
@@ -171,6 +175,16 @@ async fn exchange_api(
         Some(FaultKind::HugeBody { bytes }) => Some(bytes),
         _ => None,
     };
+    let acted = match (&fault, venue) {
+        (Some(FaultKind::Hang | FaultKind::ServerError { .. }), Some(venue)) if after_acting => {
+            let answer = venue.handle(&sim, &req);
+            Some(answer.code)
+        }
+        _ => None,
+    };
+    if acted.is_some() && fault == Some(FaultKind::Hang) {
+        tokio::time::sleep(HANG_FOR).await;
+    }
     let reply = match (fault, venue) {
         (Some(FaultKind::Hang), _) => Reply::raw(504, "fault:hang", "Gateway Timeout", "text/plain"),
         (Some(FaultKind::ServerError { status }), _) => {
@@ -189,10 +203,14 @@ async fn exchange_api(
         (_, Some(venue)) => venue.handle(&sim, &req),
         (_, None) => Reply::not_found(),
     };
-    let reply = match pad_to {
+    let mut reply = match pad_to {
         Some(bytes) => reply.padded_to(bytes),
         None => reply,
     };
+    if let Some(code) = acted {
+        // The log shows both: what the exchange did, and the answer the client got instead.
+        reply.code = format!("{code}+{}", reply.code);
+    }
     lock(&sim).requests.push(RequestRecord {
         method: method.to_string(),
         path,

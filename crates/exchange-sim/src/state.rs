@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::fault::{Fault, FaultKind};
-use crate::seed::{SimExchange, SimKey};
+use crate::seed::{SimExchange, SimKey, SimSubAccount};
 
 /// One request as the simulator saw it: no headers, no query string, so no credentials.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -26,6 +26,7 @@ pub struct RequestRecord {
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     pub keys: Vec<SimKey>,
+    pub sub_accounts: Vec<SimSubAccount>,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
 }
@@ -33,6 +34,14 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn has_key(&self, api_key: &str) -> bool {
         self.keys.iter().any(|k| k.api_key == api_key)
+    }
+
+    /// The keys of one sub-account (by the master's uid and the sub-account's name), in creation order.
+    pub fn sub_keys(&self, parent_uid: &str, sub_account: &str) -> Vec<&SimKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.parent_uid.as_deref() == Some(parent_uid) && k.sub_account.as_deref() == Some(sub_account))
+            .collect()
     }
 
     /// The requests to one path, in order.
@@ -44,6 +53,9 @@ impl Snapshot {
 #[derive(Default)]
 pub(crate) struct SimState {
     pub keys: Vec<SimKey>,
+    pub sub_accounts: Vec<SimSubAccount>,
+    /// Keys made through the create endpoints so far: seeds each new key's random-looking parts.
+    pub minted: u64,
     pub requests: Vec<RequestRecord>,
     pub faults: Vec<Fault>,
     /// Keys deleted while the simulator ran: OKX answers those "API key doesn't exist" (50119).
@@ -58,12 +70,36 @@ pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
 }
 
 impl SimState {
-    pub fn new(keys: Vec<SimKey>) -> Self {
-        SimState { keys, ..SimState::default() }
+    pub fn new(keys: Vec<SimKey>, sub_accounts: Vec<SimSubAccount>) -> Self {
+        SimState { keys, sub_accounts, ..SimState::default() }
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { keys: self.keys.clone(), requests: self.requests.clone(), faults: self.faults.clone() }
+        Snapshot {
+            keys: self.keys.clone(),
+            sub_accounts: self.sub_accounts.clone(),
+            requests: self.requests.clone(),
+            faults: self.faults.clone(),
+        }
+    }
+
+    /// The sub-accounts of the master account `parent_uid`.
+    pub fn subs_of(&self, exchange: SimExchange, parent_uid: &str) -> Vec<SimSubAccount> {
+        self.sub_accounts.iter().filter(|s| s.exchange == exchange && s.parent_uid == parent_uid).cloned().collect()
+    }
+
+    /// One sub-account of `parent_uid`, found by `matches` (its name or uid).
+    pub fn sub_of(
+        &self,
+        exchange: SimExchange,
+        parent_uid: &str,
+        matches: impl Fn(&SimSubAccount) -> bool,
+    ) -> Option<SimSubAccount> {
+        self.subs_of(exchange, parent_uid).into_iter().find(|s| matches(s))
+    }
+
+    pub fn find_mut(&mut self, exchange: SimExchange, api_key: &str) -> Option<&mut SimKey> {
+        self.keys.iter_mut().find(|k| k.exchange == exchange && k.api_key == api_key)
     }
 
     pub fn find(&self, exchange: SimExchange, api_key: &str) -> Option<SimKey> {
@@ -84,11 +120,12 @@ impl SimState {
         self.deleted.iter().any(|(e, k)| *e == exchange && k == api_key)
     }
 
-    /// The first pending fault for this path; counted faults wear out.
-    pub fn take_fault(&mut self, path: &str) -> Option<FaultKind> {
+    /// The first pending fault for this path, and whether it strikes after the exchange acted;
+    /// counted faults wear out.
+    pub fn take_fault(&mut self, path: &str) -> Option<(FaultKind, bool)> {
         let index = self.faults.iter().position(|f| f.matches(path))?;
         let fault = &mut self.faults[index];
-        let kind = fault.kind.clone();
+        let kind = (fault.kind.clone(), fault.after_acting);
         if let Some(times) = fault.times.as_mut() {
             *times = times.saturating_sub(1);
             if *times == 0 {

@@ -7,6 +7,7 @@ here, so the Rust client and the Rust simulator cannot agree on one shared mista
     independent_sign.py < spec.json      print the signed request as JSON
 
 spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params": [[k, v], ...],
+       "json"? (an OKX / Bybit POST body with numbers and objects, instead of params),
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?}
 """
 import base64
@@ -50,7 +51,7 @@ def sign(spec):
         if method == "GET":
             out["query"] = urllib.parse.urlencode(params)
         else:
-            out["body"] = json.dumps(dict(params), separators=(",", ":"))
+            out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
         request_path = spec["path"] + ("?" + out["query"] if out["query"] else "")
         ts = okx_timestamp(ms)
         out["headers"] = {
@@ -68,7 +69,7 @@ def sign(spec):
             out["query"] = urllib.parse.urlencode(params)
             payload = out["query"]
         else:
-            out["body"] = json.dumps(dict(params), separators=(",", ":"))
+            out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
             payload = out["body"]
         out["headers"] = {
             "X-BAPI-API-KEY": spec["apiKey"],

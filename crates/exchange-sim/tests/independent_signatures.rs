@@ -3,77 +3,11 @@
 //! The simulator's signature, timestamp and passphrase checks against requests signed by an
 //! independent implementation (tests/independent_sign.py, Python stdlib only).
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
-use exchange_sim::{Seed, Sim, SimKey};
+use exchange_sim::{Seed, Sim};
 use serde_json::{json, Value};
 
-/// Looked up at run time: cargo reuses test binaries when the checkout moves.
-fn script() -> String {
-    format!(
-        "{}/tests/independent_sign.py",
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")
-    )
-}
-
-fn python(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new("python3")
-        .arg(script())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 must be installed to run the independent signature check");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "python failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn key(label: &str) -> SimKey {
-    Seed::example().keys.into_iter().find(|k| k.label == label).unwrap_or_else(|| panic!("no seed key {label}"))
-}
-
-fn spec(key: &SimKey, method: &str, path: &str, params: Value) -> Value {
-    json!({
-        "exchange": key.exchange, "apiKey": key.api_key, "secret": key.secret, "passphrase": key.passphrase,
-        "method": method, "path": path, "params": params, "simulated": key.demo,
-    })
-}
-
-/// Signs with Python and sends with reqwest; returns the HTTP status and the JSON answer.
-async fn send(base_url: &str, spec: Value) -> (u16, Value) {
-    let signed: Value = serde_json::from_str(&python(&[], &spec.to_string())).unwrap();
-    let query = signed["query"].as_str().unwrap();
-    let url = if query.is_empty() {
-        format!("{base_url}{}", signed["path"].as_str().unwrap())
-    } else {
-        format!("{base_url}{}?{query}", signed["path"].as_str().unwrap())
-    };
-    let method = reqwest::Method::from_bytes(signed["method"].as_str().unwrap().as_bytes()).unwrap();
-    let mut request = reqwest::Client::new().request(method, url);
-    for (name, value) in signed["headers"].as_object().unwrap() {
-        request = request.header(name.as_str(), value.as_str().unwrap());
-    }
-    let body = signed["body"].as_str().unwrap().to_owned();
-    if !body.is_empty() {
-        request = request.body(body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
-fn code(answer: &Value) -> String {
-    let code = if answer.get("retCode").is_some() { &answer["retCode"] } else { &answer["code"] };
-    match code {
-        Value::String(s) => s.clone(),
-        Value::Null => "none".to_owned(),
-        other => other.to_string(),
-    }
-}
+mod support;
+use support::{code, key, python, send, spec};
 
 #[test]
 fn python_signer_reproduces_the_documented_vectors() {

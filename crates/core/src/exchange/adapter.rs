@@ -9,9 +9,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use secrecy::SecretString;
+
 use super::request::{Call, RawResponse, SignedRequest};
 use super::{Endpoint, ExchangeError};
-use crate::model::{Exchange, KeyInspection, Permission};
+use crate::model::{
+    CreatedSubKey, Exchange, KeyInspection, Permission, Prerequisite, SubAccount, SubKey, SubKeySettings, SubKeySpec,
+};
 use crate::secret::Credentials;
 use crate::validate::Invalid;
 
@@ -53,6 +57,77 @@ pub(crate) trait Adapter: Send + Sync {
     /// Whether a generic `API_KEY` / `API_SECRET` pair found by the scanner has this exchange's
     /// distinctive shape (so the pair is attributed to it with no name to go by).
     fn distinctive_shape(&self, key: &str, secret: &str, has_passphrase: bool) -> bool;
+
+    /// The master's sub-account management calls ([`Profile::sub_keys`] says whether there are
+    /// any). Each builds the call or reads its payload; the client sends them.
+    fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
+        None
+    }
+}
+
+/// A master key managing its sub-accounts' keys, in the exchange's request and answer shapes.
+pub(crate) trait SubKeyApi: Send + Sync {
+    fn list_sub_accounts(&self) -> Call;
+    fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError>;
+
+    /// `sub_account` is the [`SubAccount::id`].
+    fn list_sub_keys(&self, sub_account: &str) -> Call;
+    fn parse_sub_keys(&self, data: &Value) -> Result<Vec<SubKey>, ExchangeError>;
+
+    /// `passphrase`: the one Latchkey generated for the new key, where the exchange needs one.
+    fn create_sub_key(&self, spec: &SubKeySpec, passphrase: Option<&SecretString>) -> Call;
+    /// The create's answer, its secret (and the passphrase sent) wrapped as secrets at once.
+    fn parse_created(&self, data: &Value, passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError>;
+
+    /// The calls that set a sub key's whole setting, in order.
+    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call>;
+    /// A call that takes these IPs off the key's whitelist, where setting the list may have added
+    /// to it rather than replaced it ([`IpUpdate::AddsThenRemoves`]).
+    fn remove_sub_key_ips(&self, _sub_account: &str, _api_key: &SecretString, _ips: &[String]) -> Option<Call> {
+        None
+    }
+}
+
+/// What a master key needs and what the exchange allows when it manages sub-account keys.
+#[derive(Debug)]
+pub struct SubKeyFacts {
+    /// What the exchange asks of the master key; each unmet one becomes a sentence for the user.
+    pub prerequisites: &'static [Prerequisite],
+    /// What people call the value that names a sub-account here ("sub-account name").
+    pub sub_account_noun: &'static str,
+    /// The most IP addresses one key's whitelist may hold; `None`: not documented.
+    pub max_ips: Option<usize>,
+    /// The most characters the IP list may take as sent; `None`: not documented.
+    pub max_ip_chars: Option<usize>,
+    pub ip_update: IpUpdate,
+    /// What the exchange does to a sub key without an IP whitelist, for the acknowledgement.
+    pub no_ip_whitelist: &'static str,
+    /// The create, modify and delete endpoints' limit per master account.
+    pub writes: ExchangeLimit,
+    /// The passphrase a new key needs, which Latchkey generates; `None`: keys have none.
+    pub passphrase: Option<PassphraseRule>,
+}
+
+/// How setting a sub key's IP whitelist behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpUpdate {
+    /// The list passed replaces the key's list (OKX `modify-apikey`: "The IP will be reset").
+    Replaces,
+    /// The list passed replaces the key's list, and leaving it out unbinds the key (Bybit
+    /// `update-sub-api`: "don't pass ips or pass with "*" means no bind").
+    ReplacesAndOmissionUnbinds,
+    /// Not documented whether setting the list adds or replaces (Binance `ipRestriction`), so
+    /// Latchkey sets it, reads back what the key holds and removes the rest.
+    AddsThenRemoves,
+}
+
+/// The documented rule for a generated passphrase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PassphraseRule {
+    pub min_len: usize,
+    pub max_len: usize,
+    /// At least one digit, one upper-case letter, one lower-case letter and one special character.
+    pub all_classes: bool,
 }
 
 /// An exchange's facts, as data.
@@ -72,6 +147,8 @@ pub struct Profile {
     pub scan: ScanFacts,
     /// Where the facts come from (`/work/shared/reference/exchange-keys.md` cites each source).
     pub sources: &'static [&'static str],
+    /// Sub-account key management by a master key; `None` where the API has none.
+    pub sub_keys: Option<SubKeyFacts>,
 }
 
 /// Where the exchange lives. A custom base URL (proxy, regional host, simulator) is the third

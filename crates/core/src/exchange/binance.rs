@@ -8,19 +8,28 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
-    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, HeaderPart, Limits, Paths, Profile,
-    ScanFacts, SubKeyDelete, Support,
+    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, HeaderPart, IpUpdate, Limits,
+    Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
-use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
+use crate::model::{
+    normalized, AccountKind, CreatedSubKey, Exchange, KeyInspection, Need, Permission, Prerequisite, SubAccount,
+    SubKey, SubKeySettings, SubKeySpec,
+};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
 const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
 const TIME_PATH: &str = "/api/v3/time";
+/// DELETE deletes a sub key, POST creates one, GET lists a sub-account's keys.
 const DELETE_SUB_KEY_PATH: &str = "/sapi/v1/sub-account/subAccountApi";
+const SUB_KEYS_PATH: &str = DELETE_SUB_KEY_PATH;
+const SUB_ACCOUNTS_PATH: &str = "/sapi/v1/sub-account/list";
+const SUB_KEY_PERMISSION_PATH: &str = "/sapi/v1/sub-account/subAccountApiPermission";
+const SUB_KEY_IPS_PATH: &str = "/sapi/v2/sub-account/subAccountApi/ipRestriction";
+const SUB_KEY_IPS_REMOVE_PATH: &str = "/sapi/v1/sub-account/subAccountApi/ipRestriction/ipList";
 
 const BINANCE: Exchange = Exchange::Binance;
 
@@ -84,7 +93,35 @@ static PROFILE: Profile = Profile {
         "https://developers.binance.com/docs/wallet/account/api-key-permission (apiRestrictions)",
         "binance/binance-connector-python clients/sub_account api_management_api.py (create, modify, query, delete sub-account keys)",
         "binance/binance-spot-api-docs rest-api.md, errors.md, demo-mode/general-info.md",
+        "https://binance-docs.github.io/apidocs/spot/en/#query-sub-account-list-for-master-account (sub-account list)",
     ],
+    // Master account only (the SDK's api_management_api.py); create is labelled TRADE and the IP
+    // endpoints "require the calling key to have Enable Spot & Margin Trading". "The caller must
+    // pass the KYC IP restriction check" and the eligibility rules are UNCONFIRMED, so not listed.
+    sub_keys: Some(SubKeyFacts {
+        prerequisites: &[
+            Prerequisite {
+                need: Need::MasterAccount,
+                missing: "Binance lets only a master account's key manage sub-account keys, and this key belongs to a sub-account. Add a key of the master account and use that one as the master.",
+                unknown: Some("Binance does not say whether a key belongs to the master account or a sub-account; Latchkey finds out when it lists the sub-accounts (Binance refuses a sub-account's key)."),
+            },
+            Prerequisite {
+                need: Need::AnyPermission(&[Permission::Trade]),
+                missing: "Binance needs \"Enable Spot & Margin Trading\" on the master key to create sub-account keys and set their IP restrictions, and this key lacks it. Enable it for the key on Binance's API management page, then check the key again.",
+                unknown: None,
+            },
+        ],
+        sub_account_noun: "sub-account email",
+        max_ips: None,
+        // `ipAddress`: at most 500 characters.
+        max_ip_chars: Some(500),
+        // Whether ipRestriction replaces or adds to the list is not documented (UNCONFIRMED).
+        ip_update: IpUpdate::AddsThenRemoves,
+        no_ip_whitelist: "Binance: an unrestricted key works from any IP address (Binance documents no expiry for it)",
+        // Weight(UID) 3000 each; the UID budget is UNCONFIRMED, so about one call per second.
+        writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        passphrase: None,
+    }),
 };
 
 impl Adapter for Binance {
@@ -139,6 +176,138 @@ impl Adapter for Binance {
         let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());
         key.len() == 64 && secret.len() == 64 && alnum(key) && alnum(secret)
     }
+
+    fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
+        Some(self)
+    }
+}
+
+impl SubKeyApi for Binance {
+    /// `limit` defaults to 1 (at most 200).
+    fn list_sub_accounts(&self) -> Call {
+        Call::get_with(SUB_ACCOUNTS_PATH, vec![("limit", "200".to_owned())])
+    }
+
+    fn parse_sub_accounts(&self, value: &Value) -> Result<Vec<SubAccount>, ExchangeError> {
+        let rows = value["subAccounts"]
+            .as_array()
+            .ok_or_else(|| unexpected(BINANCE, "the sub-account list has no subAccounts"))?;
+        rows.iter()
+            .map(|row| {
+                let email = row["email"].as_str().ok_or_else(|| unexpected(BINANCE, "a sub-account without email"))?;
+                Ok(SubAccount {
+                    id: email.to_owned(),
+                    name: email.to_owned(),
+                    uid: None,
+                    frozen: row["isFreeze"].as_bool() == Some(true),
+                })
+            })
+            .collect()
+    }
+
+    fn list_sub_keys(&self, sub_account: &str) -> Call {
+        Call::get_with(SUB_KEYS_PATH, vec![("email", sub_account.to_owned())])
+    }
+
+    fn parse_sub_keys(&self, value: &Value) -> Result<Vec<SubKey>, ExchangeError> {
+        // `rows` since SDK 7.0.0; a bare list before.
+        let rows = value["rows"]
+            .as_array()
+            .or_else(|| value.as_array())
+            .ok_or_else(|| unexpected(BINANCE, "the sub-account key list has no rows"))?;
+        rows.iter()
+            .map(|row| {
+                let api_key =
+                    row["apiKey"].as_str().ok_or_else(|| unexpected(BINANCE, "a sub-account key without apiKey"))?;
+                Ok(SubKey {
+                    api_key: SecretString::from(api_key.to_owned()),
+                    label: row["apiName"].as_str().unwrap_or_default().to_owned(),
+                    permissions: sub_key_permissions(row),
+                    ip_whitelist: ip_list(&row["ipList"]),
+                    created_at: millis(&row["createTime"]).and_then(DateTime::from_timestamp_millis),
+                })
+            })
+            .collect()
+    }
+
+    fn create_sub_key(&self, spec: &SubKeySpec, _passphrase: Option<&SecretString>) -> Call {
+        let mut params = vec![("email", spec.sub_account.clone()), ("apiName", spec.label.clone())];
+        params.extend(ip_params(&spec.settings));
+        params.push(("canTrade", spec.settings.trades().to_string()));
+        Call::post(SUB_KEYS_PATH, params)
+    }
+
+    fn parse_created(&self, value: &Value, _passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError> {
+        let (Some(api_key), Some(secret)) = (value["apiKey"].as_str(), value["secretKey"].as_str()) else {
+            return Err(unexpected(BINANCE, "the create answer has no apiKey or secretKey"));
+        };
+        Ok(CreatedSubKey {
+            credentials: Credentials {
+                api_key: SecretString::from(api_key.to_owned()),
+                api_secret: SecretString::from(secret.to_owned()),
+                passphrase: None,
+            },
+            label: value["apiName"].as_str().unwrap_or_default().to_owned(),
+            permissions: sub_key_permissions(value),
+            ip_whitelist: ip_list(&value["ipList"]),
+        })
+    }
+
+    /// The can* flags (every one, so none is left as it was), then the IP restriction.
+    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+        // EXPOSE: the master names the sub key to modify by its API key, in a form body.
+        let which =
+            || vec![("email", sub_account.to_owned()), ("subAccountApiKey", api_key.expose_secret().to_owned())];
+        let mut permissions = which();
+        permissions.extend([
+            ("canTrade", settings.trades().to_string()),
+            ("canMarginLoanRepay", "false".to_owned()),
+            ("canFuturesTrade", "false".to_owned()),
+            ("canUniversalTransfer", "false".to_owned()),
+            ("canVanillaOptions", "false".to_owned()),
+        ]);
+        let mut ips = which();
+        ips.extend(ip_params(settings));
+        vec![Call::post(SUB_KEY_PERMISSION_PATH, permissions), Call::post(SUB_KEY_IPS_PATH, ips)]
+    }
+
+    fn remove_sub_key_ips(&self, sub_account: &str, api_key: &SecretString, ips: &[String]) -> Option<Call> {
+        Some(Call::delete(
+            SUB_KEY_IPS_REMOVE_PATH,
+            vec![
+                ("email", sub_account.to_owned()),
+                // EXPOSE: as in modify_sub_key.
+                ("subAccountApiKey", api_key.expose_secret().to_owned()),
+                ("ipAddress", ips.join(",")),
+            ],
+        ))
+    }
+}
+
+/// `status` 1 (unrestricted) or 2 (trusted IPs, listed in `ipAddress`).
+fn ip_params(settings: &SubKeySettings) -> Vec<(&'static str, String)> {
+    if settings.ip_whitelist.is_empty() {
+        vec![("status", "1".to_owned())]
+    } else {
+        vec![("status", "2".to_owned()), ("ipAddress", settings.ip_whitelist.join(","))]
+    }
+}
+
+fn ip_list(value: &Value) -> Vec<String> {
+    value.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+/// A sub key's can* flags: it can always read.
+fn sub_key_permissions(row: &Value) -> Vec<Permission> {
+    let flag = |name: &str| row[name].as_bool() == Some(true);
+    let mut permissions = vec![Permission::Read];
+    if ["canTrade", "canMarginLoanRepay", "canFuturesTrade", "canVanillaOptions"].iter().any(|f| flag(f)) {
+        permissions.push(Permission::Trade);
+    }
+    if flag("canUniversalTransfer") {
+        permissions.push(Permission::Transfer);
+    }
+    normalized(permissions)
 }
 
 /// GET parameters travel in the query; other methods send them as a form body, which keeps
@@ -319,6 +488,7 @@ mod tests {
                 ("quantity", "1".into()),
                 ("price", "0.1".into()),
             ],
+            json: None,
         };
         let request = build(&creds, &call, now, 5000);
         assert_eq!(

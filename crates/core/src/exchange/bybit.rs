@@ -7,13 +7,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
-    Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, Limits, Paths, Profile,
-    ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyDelete, Support,
+    Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate, Limits, Paths,
+    Profile, ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
-use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
+use crate::model::{
+    normalized, AccountKind, CreatedSubKey, Exchange, KeyInspection, Need, Permission, Prerequisite, SubAccount,
+    SubKey, SubKeySettings, SubKeySpec,
+};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
@@ -21,6 +24,10 @@ const INSPECT_PATH: &str = "/v5/user/query-api";
 const TIME_PATH: &str = "/v5/market/time";
 const DELETE_SELF_PATH: &str = "/v5/user/delete-api";
 const DELETE_SUB_KEY_PATH: &str = "/v5/user/delete-sub-api";
+const SUB_ACCOUNTS_PATH: &str = "/v5/user/query-sub-members";
+const SUB_KEYS_PATH: &str = "/v5/user/sub-apikeys";
+const CREATE_SUB_KEY_PATH: &str = "/v5/user/create-sub-api";
+const MODIFY_SUB_KEY_PATH: &str = "/v5/user/update-sub-api";
 /// "API key is invalid" (also sent for a key used on the wrong host): about the *calling* key.
 /// Proof that a key is gone only on that key's own call in its own environment (`revoke::proves_gone`).
 const KEY_NOT_FOUND: &str = "10003";
@@ -96,7 +103,34 @@ static PROFILE: Profile = Profile {
         "bybit-exchange/docs docs/v5/user/apikey-info.mdx (query-api)",
         "bybit-exchange/docs docs/v5/user/create-subuid-apikey.mdx, modify-sub-apikey.mdx, rm-master-apikey.mdx, rm-sub-apikey.mdx",
         "bybit-exchange/docs docs/v5/rate-limit/rate-limit.mdx, docs/v5/error.mdx, docs/v5/guide.mdx",
+        "bybit-exchange/docs docs/v5/user/subuid-list.mdx, list-sub-apikeys.mdx (query-sub-members, sub-apikeys)",
     ],
+    // "Use master user's api key only"; the master key needs "Account Transfer", "Subaccount
+    // Transfer" or "Withdrawal".
+    sub_keys: Some(SubKeyFacts {
+        prerequisites: &[
+            Prerequisite {
+                need: Need::MasterAccount,
+                missing: "Bybit lets only a master account's key manage sub-account keys, and this key belongs to a sub-account. Add a key of the master account and use that one as the master.",
+                unknown: None,
+            },
+            Prerequisite {
+                need: Need::AnyPermission(&[Permission::Transfer, Permission::Withdraw]),
+                missing: "Bybit needs Account Transfer, Subaccount Transfer or Withdrawal on the master key to manage sub-account keys, and this key holds none of them. Enable Account Transfer for it on Bybit's API page (Withdrawal is not needed), then check the key again.",
+                unknown: None,
+            },
+        ],
+        sub_account_noun: "username or UID",
+        // A maximum for `ips` is not documented (UNCONFIRMED).
+        max_ips: None,
+        max_ip_chars: None,
+        // update-sub-api: "don't pass ips or pass with "*" means no bind"; readOnly defaults to 0.
+        ip_update: IpUpdate::ReplacesAndOmissionUnbinds,
+        no_ip_whitelist: "Bybit: a key without an IP whitelist stops working after 90 days, and 7 days after the account password changes",
+        // create-sub-api 1/s (update-sub-api and delete-sub-api allow 5/s).
+        writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        passphrase: None,
+    }),
 };
 
 impl Adapter for Bybit {
@@ -150,6 +184,130 @@ impl Adapter for Bybit {
         let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());
         key.len() == 18 && secret.len() == 36 && alnum(key) && alnum(secret)
     }
+
+    fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
+        Some(self)
+    }
+}
+
+impl SubKeyApi for Bybit {
+    fn list_sub_accounts(&self) -> Call {
+        Call::get(SUB_ACCOUNTS_PATH)
+    }
+
+    fn parse_sub_accounts(&self, result: &Value) -> Result<Vec<SubAccount>, ExchangeError> {
+        let rows =
+            result["subMembers"].as_array().ok_or_else(|| unexpected(BYBIT, "query-sub-members has no subMembers"))?;
+        rows.iter()
+            .map(|row| {
+                let uid = code_text(&row["uid"]).ok_or_else(|| unexpected(BYBIT, "a sub-account without uid"))?;
+                Ok(SubAccount {
+                    id: uid.clone(),
+                    name: row["username"].as_str().map(str::to_owned).unwrap_or_else(|| uid.clone()),
+                    uid: Some(uid),
+                    frozen: row["status"].as_i64() == Some(4),
+                })
+            })
+            .collect()
+    }
+
+    fn list_sub_keys(&self, sub_account: &str) -> Call {
+        Call::get_with(SUB_KEYS_PATH, vec![("subMemberId", sub_account.to_owned()), ("limit", "20".to_owned())])
+    }
+
+    fn parse_sub_keys(&self, result: &Value) -> Result<Vec<SubKey>, ExchangeError> {
+        let rows = result["result"].as_array().ok_or_else(|| unexpected(BYBIT, "sub-apikeys has no result list"))?;
+        rows.iter()
+            .map(|row| {
+                let api_key =
+                    row["apiKey"].as_str().ok_or_else(|| unexpected(BYBIT, "a sub-account key without apiKey"))?;
+                Ok(SubKey {
+                    api_key: SecretString::from(api_key.to_owned()),
+                    label: row["note"].as_str().unwrap_or_default().to_owned(),
+                    permissions: normalized(permissions(row)),
+                    ip_whitelist: parse_ips(&row["ips"]),
+                    created_at: timestamp(&row["createdAt"]),
+                })
+            })
+            .collect()
+    }
+
+    fn create_sub_key(&self, spec: &SubKeySpec, _passphrase: Option<&SecretString>) -> Call {
+        // `subuid` is an integer in the documented body.
+        let subuid =
+            spec.sub_account.parse::<i64>().map(Value::from).unwrap_or_else(|_| spec.sub_account.clone().into());
+        let mut body = serde_json::json!({
+            "subuid": subuid,
+            "note": spec.label,
+            "readOnly": read_only_flag(&spec.settings),
+            "permissions": permission_groups(),
+        });
+        if !spec.settings.ip_whitelist.is_empty() {
+            body["ips"] = spec.settings.ip_whitelist.join(",").into();
+        }
+        Call::post_json(CREATE_SUB_KEY_PATH, body)
+    }
+
+    fn parse_created(&self, result: &Value, _passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError> {
+        let (Some(api_key), Some(secret)) = (result["apiKey"].as_str(), result["secret"].as_str()) else {
+            return Err(unexpected(BYBIT, "the create answer has no apiKey or secret"));
+        };
+        Ok(CreatedSubKey {
+            credentials: Credentials {
+                api_key: SecretString::from(api_key.to_owned()),
+                api_secret: SecretString::from(secret.to_owned()),
+                passphrase: None,
+            },
+            label: result["note"].as_str().unwrap_or_default().to_owned(),
+            permissions: normalized(permissions(result)),
+            // The create answer does not repeat the IPs; the listing and the key's own
+            // inspection show them.
+            ip_whitelist: Vec::new(),
+        })
+    }
+
+    /// `readOnly`, `ips` and `permissions` always: a field left out is not "unchanged" here
+    /// (readOnly defaults to read-write, no ips means no binding).
+    fn modify_sub_key(&self, _sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+        let ips = if settings.ip_whitelist.is_empty() { "*".to_owned() } else { settings.ip_whitelist.join(",") };
+        vec![Call::post_json(
+            MODIFY_SUB_KEY_PATH,
+            serde_json::json!({
+                // EXPOSE: the master names the sub key to modify by its API key.
+                "apikey": api_key.expose_secret(),
+                "readOnly": read_only_flag(settings),
+                "ips": ips,
+                "permissions": permission_groups(),
+            }),
+        )]
+    }
+}
+
+fn read_only_flag(settings: &SubKeySettings) -> i64 {
+    if settings.trades() {
+        0
+    } else {
+        1
+    }
+}
+
+/// The trading categories a bot key is given (read-only keys may read them): contracts and spot.
+/// No Wallet entries: a bot key moves no funds.
+fn permission_groups() -> Value {
+    serde_json::json!({"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"]})
+}
+
+/// `ips`: a list where `"*"` means any IP.
+fn parse_ips(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::trim)
+        .filter(|ip| *ip != "*" && !ip.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>, recv_window_ms: u32) -> SignedRequest {
@@ -230,7 +388,7 @@ const TRANSFER_PERMISSIONS: [&str; 2] = ["AccountTransfer", "SubMemberTransfer"]
 fn permissions(result: &Value) -> Vec<Permission> {
     let mut found = vec![Permission::Read];
     // A read-only key lists the categories it may read, but can change nothing.
-    if result["readOnly"].as_i64() == Some(1) {
+    if result["readOnly"].as_i64() == Some(1) || result["readOnly"].as_bool() == Some(true) {
         return found;
     }
     let Some(groups) = result["permissions"].as_object() else { return found };
@@ -259,15 +417,7 @@ fn parse_inspection(result: &Value, demo: bool) -> Result<KeyInspection, Exchang
         return Err(unexpected(BYBIT, "query-api returned no key information"));
     }
     // "*" is Bybit's way of saying "any IP".
-    let ip_whitelist: Vec<String> = result["ips"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::trim)
-        .filter(|ip| *ip != "*" && !ip.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let ip_whitelist = parse_ips(&result["ips"]);
     let account_kind = match result["isMaster"].as_bool() {
         Some(true) => AccountKind::Master,
         Some(false) => AccountKind::Sub,

@@ -2,8 +2,8 @@
 //! it, generated from the adapters' [`Capabilities`] so a user can read it before adding a key. A
 //! test keeps the committed file current (`LATCHKEY_BLESS=1` rewrites it).
 
-use super::adapter::{Capabilities, DeleteMethod, ExpiryRule, Profile, Support};
-use crate::model::{Exchange, Permission};
+use super::adapter::{Capabilities, DeleteMethod, ExpiryRule, IpUpdate, Profile, Support};
+use crate::model::{Exchange, Need, Permission};
 
 /// The whole document.
 pub fn capabilities_markdown() -> String {
@@ -14,8 +14,8 @@ pub fn capabilities_markdown() -> String {
          when this file is out of date (`LATCHKEY_BLESS=1 cargo test -p latchkey-core --lib capabilities` rewrites it).\n\
          \"yes\" and \"no\" are what the exchange documents; \"unknown\" means nothing read confirms it, and Latchkey\n\
          treats it as not available. Latchkey uses inspection (the Add key check, re-checks, the daily look) and\n\
-         deletion (emergency revoke, retiring a rotated key); creating and changing keys are listed for what\n\
-         comes next.\n\n",
+         deletion (emergency revoke, retiring a rotated key), and a master key's sub-account calls (listing\n\
+         sub-accounts, minting a bot key).\n\n",
     );
     let header: Vec<&str> = profiles.iter().map(|p| p.name).collect();
     out.push_str(&format!("| | {} |\n", header.join(" | ")));
@@ -32,6 +32,33 @@ pub fn capabilities_markdown() -> String {
     row("A master creates a sub-account key", &|p| support(p.capabilities.create_sub_key).to_owned());
     row("A master changes a sub key's IP whitelist", &|p| support(p.capabilities.modify_sub_key_ips).to_owned());
     row("A master changes a sub key's permissions", &|p| support(p.capabilities.modify_sub_key_permissions).to_owned());
+    row("A master lists its sub-accounts", &|p| if p.sub_keys.is_some() { "yes" } else { "no" }.to_owned());
+    row("What a master key needs to manage sub keys", &|p| match &p.sub_keys {
+        Some(facts) => facts.prerequisites.iter().map(|r| need(r.need)).collect::<Vec<_>>().join("; "),
+        None => "—".to_owned(),
+    });
+    row("IPs per sub key", &|p| match &p.sub_keys {
+        Some(facts) => match (facts.max_ips, facts.max_ip_chars) {
+            (Some(n), _) => format!("at most {n}"),
+            (None, Some(chars)) => format!("at most {chars} characters"),
+            (None, None) => "unknown".to_owned(),
+        },
+        None => "—".to_owned(),
+    });
+    row("Setting a sub key's IPs", &|p| match p.sub_keys.as_ref().map(|f| f.ip_update) {
+        Some(IpUpdate::Replaces) => "the list sent replaces the key's list".to_owned(),
+        Some(IpUpdate::ReplacesAndOmissionUnbinds) => {
+            "the list sent replaces it, and leaving it out unbinds the key (Latchkey always sends it)".to_owned()
+        }
+        Some(IpUpdate::AddsThenRemoves) => {
+            "unknown whether it adds or replaces: Latchkey sets it, reads it back and removes the rest".to_owned()
+        }
+        None => "—".to_owned(),
+    });
+    row("A sub key without an IP whitelist", &|p| match &p.sub_keys {
+        Some(facts) => facts.no_ip_whitelist.to_owned(),
+        None => "—".to_owned(),
+    });
     row("Permissions a master can grant a new sub key", &|p| match p.capabilities.grantable {
         Some(permissions) => permission_list(permissions),
         None => "unknown".to_owned(),
@@ -49,6 +76,14 @@ pub fn capabilities_markdown() -> String {
         out.push_str(&format!("- {}: {}\n", p.name, p.sources.join("; ")));
     }
     out
+}
+
+fn need(need: Need) -> String {
+    match need {
+        Need::MasterAccount => "a key of the master account".to_owned(),
+        Need::IpBound => "bound to IP addresses".to_owned(),
+        Need::AnyPermission(any) => format!("holding {}", permission_list(any).replace(", ", " or ")),
+    }
 }
 
 fn support(s: Support) -> &'static str {

@@ -82,6 +82,33 @@ pub enum ExchangeError {
 
     #[error(transparent)]
     InvalidEnvironment(#[from] Invalid),
+
+    #[error("{exchange} lists no sub-account '{named}' under this master key{}. Name one of the master's sub-accounts by its {noun}.", known_hint(.known))]
+    SubAccountNotFound { exchange: Exchange, named: String, known: String, noun: &'static str },
+
+    #[error("{exchange} would refuse this IP whitelist: {detail}. Fix the list and try again.")]
+    IpListRefused { exchange: Exchange, detail: String },
+
+    #[error("{exchange} does not let a master grant {} to a sub-account key, and Latchkey never asks for it: a bot key needs read and trade at most. Choose read, or read and trade.", permission_word(*.permission))]
+    NotGrantable { exchange: Exchange, permission: crate::model::Permission },
+}
+
+fn known_hint(known: &str) -> String {
+    if known.is_empty() {
+        " (it lists none: create a sub-account on the exchange's website first)".to_owned()
+    } else {
+        format!(" (it lists: {known})")
+    }
+}
+
+fn permission_word(permission: crate::model::Permission) -> &'static str {
+    use crate::model::Permission;
+    match permission {
+        Permission::Read => "read",
+        Permission::Trade => "trade",
+        Permission::Withdraw => "withdraw",
+        Permission::Transfer => "transfer",
+    }
 }
 
 fn retry_hint(retry_after: &Option<Duration>) -> String {
@@ -118,6 +145,9 @@ impl ExchangeError {
             ExchangeError::RevokeUnproved { .. } => ErrorCode::Unproved,
             ExchangeError::Rejected { .. } => ErrorCode::Rejected,
             ExchangeError::InvalidEnvironment(_) => ErrorCode::InvalidEnvironment,
+            ExchangeError::SubAccountNotFound { .. } => ErrorCode::SubAccountNotFound,
+            ExchangeError::IpListRefused { .. } => ErrorCode::IpListRefused,
+            ExchangeError::NotGrantable { .. } => ErrorCode::NotGrantable,
         }
     }
 

@@ -27,8 +27,9 @@ mod registry_check;
 mod request;
 mod revoke;
 pub mod sign;
+mod sub_keys;
 
-pub use adapter::{Capabilities, ExchangeLimit, Profile, Support};
+pub use adapter::{Capabilities, ExchangeLimit, IpUpdate, PassphraseRule, Profile, SubKeyFacts, Support};
 pub use capabilities_doc::capabilities_markdown;
 pub(crate) use registry::adapter;
 
@@ -36,3 +37,4 @@ pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BY
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};
+pub use sub_keys::{check_sub_key_settings, master_readiness, sub_key_facts};

@@ -8,19 +8,26 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
-    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, Limits,
-    Paths, Profile, ScanFacts, SubKeyDelete, Support,
+    AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate,
+    Limits, PassphraseRule, Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
-use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
+use crate::model::{
+    normalized, AccountKind, CreatedSubKey, Exchange, KeyInspection, Need, Permission, Prerequisite, SubAccount,
+    SubKey, SubKeySettings, SubKeySpec,
+};
 use crate::secret::Credentials;
 use crate::validate::{invalid, Field, Invalid};
 
 const INSPECT_PATH: &str = "/api/v5/account/config";
 const TIME_PATH: &str = "/api/v5/public/time";
 const DELETE_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/delete-apikey";
+const SUB_ACCOUNTS_PATH: &str = "/api/v5/users/subaccount/list";
+/// POST creates a sub key, GET lists a sub-account's keys.
+const SUB_KEYS_PATH: &str = "/api/v5/users/subaccount/apikey";
+const MODIFY_SUB_KEY_PATH: &str = "/api/v5/users/subaccount/modify-apikey";
 /// "API key doesn't exist": about the *calling* key. Proof that a key is gone only when that key
 /// itself signed the call (`revoke::proves_gone`), never on a master-signed delete.
 const KEY_NOT_FOUND: &str = "50119";
@@ -81,10 +88,43 @@ static PROFILE: Profile = Profile {
     },
     sources: &[
         "coincise:docs/okx/trading_account.md (account/config)",
-        "coincise:docs/okx/sub_account.md (create, modify, query, delete sub-account keys)",
+        "coincise:docs/okx/sub_account.md (sub-account list; create, modify, query, delete sub-account keys)",
         "coincise:docs/okx/authentication.md (signing, 14-day idle expiry)",
         "coincise:docs/okx/error_codes.md",
     ],
+    // "Applies to master accounts only and master accounts API Key must be linked to IP
+    // addresses", Permission: Trade (create, modify, delete; list and query need Read).
+    sub_keys: Some(SubKeyFacts {
+        prerequisites: &[
+            Prerequisite {
+                need: Need::MasterAccount,
+                missing: "OKX lets only a key of the master account manage sub-account keys, and this key belongs to a sub-account. Add a key of the master account and use that one as the master.",
+                unknown: None,
+            },
+            Prerequisite {
+                need: Need::IpBound,
+                missing: "OKX lets a master key manage sub-account keys only when the master key is bound to IP addresses, and this one is not. Bind it to this machine's public IP on OKX's API page, then check the key again.",
+                unknown: None,
+            },
+            Prerequisite {
+                need: Need::AnyPermission(&[Permission::Trade]),
+                missing: "OKX needs the Trade permission on the master key to create, change or delete sub-account keys, and this key lacks it. Enable Trade for it on OKX's API page, then check the key again.",
+                unknown: None,
+            },
+        ],
+        sub_account_noun: "sub-account name",
+        // "Support up to 20 addresses."
+        max_ips: Some(20),
+        max_ip_chars: None,
+        // modify-apikey: "The IP will be reset if this is passed through"; ip "" unbinds.
+        ip_update: IpUpdate::Replaces,
+        no_ip_whitelist: "OKX: a key with Trade and no IP whitelist expires after 14 days without use",
+        // create, modify, delete: 1 request per second per user ID.
+        writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        // "8 to 32 alphanumeric characters containing at least 1 number, 1 uppercase letter, 1
+        // lowercase letter and 1 special character."
+        passphrase: Some(PassphraseRule { min_len: 8, max_len: 32, all_classes: true }),
+    }),
 };
 
 impl Adapter for Okx {
@@ -143,6 +183,129 @@ impl Adapter for Okx {
     fn distinctive_shape(&self, _key: &str, _secret: &str, has_passphrase: bool) -> bool {
         has_passphrase
     }
+
+    fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
+        Some(self)
+    }
+}
+
+impl SubKeyApi for Okx {
+    fn list_sub_accounts(&self) -> Call {
+        Call::get(SUB_ACCOUNTS_PATH)
+    }
+
+    fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError> {
+        let rows = data.as_array().ok_or_else(|| unexpected(OKX, "the sub-account list is not a list"))?;
+        rows.iter()
+            .map(|row| {
+                let name = row["subAcct"].as_str().ok_or_else(|| unexpected(OKX, "a sub-account without subAcct"))?;
+                Ok(SubAccount {
+                    id: name.to_owned(),
+                    name: name.to_owned(),
+                    uid: row["uid"].as_str().map(str::to_owned),
+                    frozen: row["enable"].as_bool() == Some(false),
+                })
+            })
+            .collect()
+    }
+
+    fn list_sub_keys(&self, sub_account: &str) -> Call {
+        Call::get_with(SUB_KEYS_PATH, vec![("subAcct", sub_account.to_owned())])
+    }
+
+    fn parse_sub_keys(&self, data: &Value) -> Result<Vec<SubKey>, ExchangeError> {
+        let rows = data.as_array().ok_or_else(|| unexpected(OKX, "the sub-account key list is not a list"))?;
+        rows.iter()
+            .map(|row| {
+                let api_key =
+                    row["apiKey"].as_str().ok_or_else(|| unexpected(OKX, "a sub-account key without apiKey"))?;
+                Ok(SubKey {
+                    api_key: SecretString::from(api_key.to_owned()),
+                    label: row["label"].as_str().unwrap_or_default().to_owned(),
+                    permissions: parse_perm(row["perm"].as_str().unwrap_or_default()),
+                    ip_whitelist: parse_ip_list(&row["ip"]),
+                    created_at: millis(&row["ts"]).and_then(DateTime::from_timestamp_millis),
+                })
+            })
+            .collect()
+    }
+
+    fn create_sub_key(&self, spec: &SubKeySpec, passphrase: Option<&SecretString>) -> Call {
+        let mut params = vec![
+            ("subAcct", spec.sub_account.clone()),
+            ("label", spec.label.clone()),
+            // EXPOSE: the new key's passphrase goes to OKX in the create call's body, and nowhere else.
+            ("passphrase", passphrase.map(|p| p.expose_secret().to_owned()).unwrap_or_default()),
+            ("perm", perm_param(&spec.settings)),
+        ];
+        if !spec.settings.ip_whitelist.is_empty() {
+            params.push(("ip", spec.settings.ip_whitelist.join(",")));
+        }
+        Call::post(SUB_KEYS_PATH, params)
+    }
+
+    fn parse_created(&self, data: &Value, passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError> {
+        let row =
+            data.get(0).filter(|r| r.is_object()).ok_or_else(|| unexpected(OKX, "the create answer has no data"))?;
+        let (Some(api_key), Some(secret)) = (row["apiKey"].as_str(), row["secretKey"].as_str()) else {
+            return Err(unexpected(OKX, "the create answer has no apiKey or secretKey"));
+        };
+        let passphrase = passphrase.ok_or(ExchangeError::MissingPassphrase)?;
+        Ok(CreatedSubKey {
+            credentials: Credentials {
+                api_key: SecretString::from(api_key.to_owned()),
+                api_secret: SecretString::from(secret.to_owned()),
+                passphrase: Some(passphrase),
+            },
+            label: row["label"].as_str().unwrap_or_default().to_owned(),
+            permissions: parse_perm(row["perm"].as_str().unwrap_or_default()),
+            ip_whitelist: parse_ip_list(&row["ip"]),
+        })
+    }
+
+    /// `perm` and `ip` always both: each one passed is reset to it (`ip: ""` unbinds).
+    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+        vec![Call::post(
+            MODIFY_SUB_KEY_PATH,
+            vec![
+                ("subAcct", sub_account.to_owned()),
+                // EXPOSE: the sub key to modify is named by its API key in the master's call.
+                ("apiKey", api_key.expose_secret().to_owned()),
+                ("perm", perm_param(settings)),
+                ("ip", settings.ip_whitelist.join(",")),
+            ],
+        )]
+    }
+}
+
+/// `read_only` or `read_only,trade`: the two values OKX lets a master grant.
+fn perm_param(settings: &SubKeySettings) -> String {
+    if settings.trades() { "read_only,trade" } else { "read_only" }.to_owned()
+}
+
+fn parse_perm(perm: &str) -> Vec<Permission> {
+    let permissions = perm
+        .split(',')
+        .filter_map(|p| match p.trim() {
+            "read_only" | "read" => Some(Permission::Read),
+            "trade" => Some(Permission::Trade),
+            "withdraw" => Some(Permission::Withdraw),
+            _ => None,
+        })
+        .collect();
+    normalized(permissions)
+}
+
+/// OKX's `ip`: a comma list, `""` for none.
+fn parse_ip_list(value: &Value) -> Vec<String> {
+    value
+        .as_str()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn build(
@@ -240,23 +403,8 @@ fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeE
         data.get(0).filter(|c| c.is_object()).ok_or_else(|| unexpected(OKX, "account/config returned no data"))?;
     let text = |field: &str| config[field].as_str().map(str::to_owned);
     let perm = config["perm"].as_str().ok_or_else(|| unexpected(OKX, "account/config has no perm field"))?;
-    let permissions = perm
-        .split(',')
-        .filter_map(|p| match p.trim() {
-            "read_only" => Some(Permission::Read),
-            "trade" => Some(Permission::Trade),
-            "withdraw" => Some(Permission::Withdraw),
-            _ => None,
-        })
-        .collect();
-    let ip_whitelist: Vec<String> = config["ip"]
-        .as_str()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|ip| !ip.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let permissions = parse_perm(perm);
+    let ip_whitelist = parse_ip_list(&config["ip"]);
     let (uid, main_uid) = (text("uid"), text("mainUid"));
     let account_kind = match (&uid, &main_uid) {
         (Some(uid), Some(main)) if uid == main => AccountKind::Master,
@@ -265,7 +413,7 @@ fn parse_inspection(data: &Value, demo: bool) -> Result<KeyInspection, ExchangeE
     };
     Ok(KeyInspection {
         exchange: OKX,
-        permissions: normalized(permissions),
+        permissions,
         ip_restricted: !ip_whitelist.is_empty(),
         ip_whitelist,
         expires_at: None,

@@ -14,19 +14,29 @@ pub(crate) struct Call {
     pub method: Method,
     pub path: &'static str,
     pub params: Vec<(&'static str, String)>,
+    /// A JSON body with numbers and objects (Bybit's `create-sub-api`), sent instead of `params`.
+    pub json: Option<Value>,
 }
 
 impl Call {
     pub fn get(path: &'static str) -> Self {
-        Call { method: Method::GET, path, params: Vec::new() }
+        Call::get_with(path, Vec::new())
+    }
+
+    pub fn get_with(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
+        Call { method: Method::GET, path, params, json: None }
     }
 
     pub fn post(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
-        Call { method: Method::POST, path, params }
+        Call { method: Method::POST, path, params, json: None }
+    }
+
+    pub fn post_json(path: &'static str, body: Value) -> Self {
+        Call { method: Method::POST, path, params: Vec::new(), json: Some(body) }
     }
 
     pub fn delete(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
-        Call { method: Method::DELETE, path, params }
+        Call { method: Method::DELETE, path, params, json: None }
     }
 
     pub fn form_encoded(&self) -> String {
@@ -39,6 +49,9 @@ impl Call {
 
     /// The JSON object body OKX and Bybit sign byte for byte; `{}` when there are no parameters.
     pub fn json_body(&self) -> String {
+        if let Some(body) = &self.json {
+            return body.to_string();
+        }
         let object: serde_json::Map<String, Value> =
             self.params.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
         Value::Object(object).to_string()

@@ -139,7 +139,7 @@ async fn a_quarantined_key_with_a_wrong_base_url_is_fixed_reverified_and_then_re
 #[tokio::test]
 async fn the_status_follows_the_new_address_only_where_that_is_safe() {
     let w = world().await;
-    let stranger = Sim::start(Seed { keys: Vec::new() }).await.unwrap();
+    let stranger = Sim::start(Seed::default()).await.unwrap();
     let elsewhere = Environment::Custom { base_url: stranger.base_url() };
 
     let active = w.add_at("okx-read-only", &w.env.sim.base_url());

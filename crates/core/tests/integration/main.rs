@@ -18,4 +18,5 @@ mod keys;
 mod revoke;
 mod scan;
 mod store_watch;
+mod sub_keys;
 mod wording;
