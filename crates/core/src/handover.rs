@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::model::{KeyId, KeyRecord, KeyStatus};
@@ -42,7 +42,7 @@ impl Session {
 }
 
 /// A live run holding a key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Holder {
     pub pid: u32,
@@ -51,7 +51,7 @@ pub struct Holder {
 }
 
 /// How the wait for the bots ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum Handover {
     /// No running bot held the old key.

@@ -5,6 +5,7 @@
 //! SQLite ([`store`]); [`vault`] ties the two together with validation and auditing.
 
 pub mod audit;
+pub mod autorotate;
 pub mod bots;
 pub mod edit;
 pub mod error;

@@ -218,31 +218,24 @@ impl Vault {
         inspection: Option<KeyInspection>,
         now: DateTime<Utc>,
     ) -> Result<KeyRecord> {
-        let record = KeyRecord {
-            id: KeyId::random(),
-            exchange: old.exchange,
-            label: old.label.clone(),
-            environment: old.environment.clone(),
-            key_hint: key_hint(&credentials.api_key),
-            created_at: now,
-            rotated_at: now,
-            verified_at: inspection.as_ref().map(|_| now),
-            rotation_days: old.rotation_days,
-            permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
-            ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
-            status: KeyStatus::Active,
-            inspection,
-            // A rotated key stays where it was: same sub-account, revocable through the same
-            // master. Keys that had `old` as their master move to the new key in `replace_key`.
-            master_key_id: old.master_key_id,
-            sub_account: old.sub_account.clone(),
-            snoozed_until: None,
-            reminded_at: None,
-            replaces: Some(old.id),
-            bots_allowed: old.bots_allowed,
-            revoked_at: None,
-        };
+        let record = replacement_record(old, KeyId::random(), key_hint(&credentials.api_key), inspection, now);
         self.put_secret(&record, &credentials)?;
+        if let Err(e) = self.adopt_replacement(old, &record, now) {
+            let _ = self.secrets.delete(record.id);
+            return Err(e);
+        }
+        Ok(record)
+    }
+
+    /// The keychain write of a rotation that stores the new secret before its row (the secret of
+    /// a key minted by an automatic rotation arrives once, so it is kept before anything else).
+    pub(crate) fn store_secret(&self, record: &KeyRecord, credentials: &Credentials) -> Result<()> {
+        Ok(self.put_secret(record, credentials)?)
+    }
+
+    /// The row of a replacement whose secret is in the keychain already: saved under the old
+    /// key's label, the old key renamed with a dated suffix, audited.
+    pub(crate) fn adopt_replacement(&self, old: &KeyRecord, record: &KeyRecord, now: DateTime<Utc>) -> Result<()> {
         let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
         let detail = format!("replaces {}", old.key_hint);
         let event = Event {
@@ -253,12 +246,9 @@ impl Vault {
             outcome: Outcome::Ok,
             detail,
         };
-        if let Err(e) = self.store.replace_key(old.id, &old_label, &record, &event) {
-            let _ = self.secrets.delete(record.id);
-            return Err(e);
-        }
+        self.store.replace_key(old.id, &old_label, record, &event)?;
         tracing::info!(key = %record.id, old = %old.id, "key rotated");
-        Ok(record)
+        Ok(())
     }
 
     /// Keychain items of this namespace that no row describes: a crash between the keychain write
@@ -468,6 +458,41 @@ fn new_record(
         revoked_at: None,
     };
     (record, credentials)
+}
+
+/// A rotation's new key: in the old key's place (label, environment, policy, sub-account and
+/// master, bots access), with what the exchange said about it, pointing back at the old key.
+pub(crate) fn replacement_record(
+    old: &KeyRecord,
+    id: KeyId,
+    key_hint: String,
+    inspection: Option<KeyInspection>,
+    now: DateTime<Utc>,
+) -> KeyRecord {
+    KeyRecord {
+        id,
+        exchange: old.exchange,
+        label: old.label.clone(),
+        environment: old.environment.clone(),
+        key_hint,
+        created_at: now,
+        rotated_at: now,
+        verified_at: inspection.as_ref().map(|_| now),
+        rotation_days: old.rotation_days,
+        permissions: inspection.as_ref().map(|i| i.permissions.clone()).unwrap_or_default(),
+        ip_whitelist: inspection.as_ref().map(|i| i.ip_whitelist.clone()).unwrap_or_default(),
+        status: KeyStatus::Active,
+        inspection,
+        // A rotated key stays where it was: same sub-account, revocable through the same
+        // master. Keys that had `old` as their master move to the new key in `replace_key`.
+        master_key_id: old.master_key_id,
+        sub_account: old.sub_account.clone(),
+        snoozed_until: None,
+        reminded_at: None,
+        replaces: Some(old.id),
+        bots_allowed: old.bots_allowed,
+        revoked_at: None,
+    }
 }
 
 #[cfg(test)]

@@ -52,10 +52,30 @@ pub enum Point {
     Skipped,
     /// The job is marked finished.
     JobFinished,
+    /// An automatic rotation's step is `creating`: the create call is about to be made.
+    Creating,
+    /// Not a write: the exchange answered the create, and the new secret is not in the keychain
+    /// yet. The window the `creating` write exists for: a resume finds the key by its label.
+    CreateAnswered,
+    /// `created`: the new secret is in the keychain.
+    Created,
+    /// `verified`: the new key answered a signed read.
+    Verified,
+    /// `stored`: the new key is saved under the label, the old one renamed.
+    Stored,
+    /// `handed_over`: the bots moved (or the grace period is over).
+    HandedOver,
+    /// `retiring`: the old key's revoke job is about to start.
+    Retiring,
+    /// A rotation's last write, done: step `done` and audit entry in one transaction.
+    Rotated,
+    /// A rotation's last write, failed (the old key stays in use).
+    RotationFailed,
 }
 
 impl Point {
-    pub const ALL: [Point; 10] = [
+    /// The points a revoke job passes (the runner's and the revoke steps').
+    pub const REVOKE: [Point; 10] = [
         Point::JobCreated,
         Point::RemoteStarted,
         Point::RemoteAnswered,
@@ -67,6 +87,23 @@ impl Point {
         Point::Skipped,
         Point::JobFinished,
     ];
+
+    /// The points an automatic rotation's own steps pass.
+    pub const ROTATION: [Point; 9] = [
+        Point::Creating,
+        Point::CreateAnswered,
+        Point::Created,
+        Point::Verified,
+        Point::Stored,
+        Point::HandedOver,
+        Point::Retiring,
+        Point::Rotated,
+        Point::RotationFailed,
+    ];
+
+    pub fn all() -> impl Iterator<Item = Point> {
+        Point::REVOKE.into_iter().chain(Point::ROTATION)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,11 +117,20 @@ impl Point {
             Point::Quarantined => "quarantined",
             Point::Skipped => "skipped",
             Point::JobFinished => "job_finished",
+            Point::Creating => "creating",
+            Point::CreateAnswered => "create_answered",
+            Point::Created => "created",
+            Point::Verified => "verified",
+            Point::Stored => "stored",
+            Point::HandedOver => "handed_over",
+            Point::Retiring => "retiring",
+            Point::Rotated => "rotated",
+            Point::RotationFailed => "rotation_failed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Point> {
-        Point::ALL.into_iter().find(|p| p.as_str() == s)
+        Point::all().find(|p| p.as_str() == s)
     }
 }
 
@@ -151,7 +197,7 @@ mod armed {
             match (Point::parse(name), key, nth) {
                 (Some(point), Some(key), Some(nth)) => Target::At { point, key, nth },
                 _ => {
-                    let known: Vec<&str> = Point::ALL.iter().map(|p| p.as_str()).collect();
+                    let known: Vec<&str> = Point::all().map(|p| p.as_str()).collect();
                     eprintln!(
                         "{ENV}={value} is not understood: use trace, POINT, POINT#N or POINT@KEY_ID, POINT one of {}",
                         known.join(", ")
@@ -218,7 +264,7 @@ mod armed {
             for bad in ["wipe", "done#0", "done#x", "done@not-a-key", "DONE"] {
                 assert!(parse(bad).is_none(), "{bad} must not arm anything");
             }
-            for p in Point::ALL {
+            for p in Point::all() {
                 assert_eq!(Point::parse(p.as_str()), Some(p));
             }
         }

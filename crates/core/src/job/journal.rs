@@ -98,7 +98,7 @@ pub(crate) fn skip<S: StepState>(conn: &Connection, job: &str, key: KeyId, at: D
 /// What a step's last write sets.
 pub(crate) struct Last<'a, S> {
     pub state: S,
-    pub status: KeyStatus,
+    pub status: Option<KeyStatus>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub error: Option<(&'a str, &'a str)>,
 }
@@ -114,10 +114,12 @@ pub(crate) fn settle<S: StepState>(
 ) -> rusqlite::Result<()> {
     let Last { state, status, revoked_at, error } = last;
     let tx = conn.unchecked_transaction()?;
-    tx.execute(
-        "UPDATE keys SET status = ?2, revoked_at = ?3 WHERE id = ?1",
-        params![key.id.to_string(), status.as_str(), revoked_at],
-    )?;
+    if let Some(status) = status {
+        tx.execute(
+            "UPDATE keys SET status = ?2, revoked_at = ?3 WHERE id = ?1",
+            params![key.id.to_string(), status.as_str(), revoked_at],
+        )?;
+    }
     tx.execute(
         "UPDATE job_steps SET state = ?3, error = ?4, error_kind = ?5, updated_at = ?6 WHERE job_id = ?1 AND key_id = ?2",
         params![job, key.id.to_string(), state.as_str(), error.map(|e| e.0), error.map(|e| e.1), at],

@@ -21,6 +21,7 @@
 
 pub mod crash;
 pub(crate) mod journal;
+pub(crate) mod limits;
 pub(crate) mod runner;
 
 use std::future::Future;
@@ -137,7 +138,8 @@ pub(crate) enum Transition<M: Machine> {
 /// the audit entry. Then `announce` goes to the caller.
 pub(crate) struct Settle<M: Machine> {
     pub state: M::State,
-    pub status: KeyStatus,
+    /// The key's new status; `None` leaves it (another engine set it).
+    pub status: Option<KeyStatus>,
     /// When the key was proved revoked (kept on the key's row).
     pub revoked_at: Option<DateTime<Utc>>,
     /// The message and machine kind of a failed step.

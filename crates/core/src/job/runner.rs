@@ -302,7 +302,7 @@ mod tests {
                 (_, "abandon") => Transition::Abandon,
                 (_, "fail") => Transition::Settle(Settle {
                     state: S::Failed,
-                    status: KeyStatus::Quarantined,
+                    status: Some(KeyStatus::Quarantined),
                     revoked_at: None,
                     error: Some(("it failed".into(), "test".into())),
                     audit: (Action::Quarantine, Outcome::Failed, "it failed".into()),
@@ -310,7 +310,7 @@ mod tests {
                 }),
                 _ => Transition::Settle(Settle {
                     state: S::Done,
-                    status: KeyStatus::Revoked,
+                    status: Some(KeyStatus::Revoked),
                     revoked_at: Some(run.now()),
                     error: None,
                     audit: (Action::Revoke, Outcome::Ok, "done".into()),

@@ -211,7 +211,7 @@ fn after_remote(ctx: &Ctx<'_>, key: &KeyRecord, done: RemoteResult) -> Transitio
     );
     Transition::Settle(Settle {
         state: StepState::Done,
-        status: KeyStatus::StillLive,
+        status: Some(KeyStatus::StillLive),
         revoked_at: None,
         error: None,
         audit: (Action::Quarantine, Outcome::Failed, detail),
@@ -257,7 +257,7 @@ async fn wipe(ctx: &Ctx<'_>, key: &KeyRecord, done: RemoteResult) -> Transition<
     };
     Transition::Settle(Settle {
         state: StepState::Done,
-        status,
+        status: Some(status),
         revoked_at,
         error: None,
         audit: (action, Outcome::Ok, detail),
@@ -269,7 +269,7 @@ async fn wipe(ctx: &Ctx<'_>, key: &KeyRecord, done: RemoteResult) -> Transition<
 fn fail(key: &KeyRecord, status: KeyStatus, message: &str, kind: &str) -> Settle<RevokeMachine> {
     Settle {
         state: StepState::Failed,
-        status,
+        status: Some(status),
         revoked_at: None,
         error: Some((message.to_owned(), kind.to_owned())),
         audit: (Action::Quarantine, Outcome::Failed, message.to_owned()),

@@ -56,9 +56,9 @@ pub use progress::{ProgressView, RevokeStage};
 pub use report::{retry_reason, ChecklistItem, KeyReport, KeyResult, ReportAction, RevokeReport, RevokedBy};
 pub use steps::{DeleteMethod, JobKind, RemoteResult};
 
+use crate::job::limits::Limiter;
 use crate::job::runner::{JobError, Runner};
 use crate::job::{self};
-use limits::Limiter;
 use machine::RevokeMachine;
 use steps::JobRow;
 
@@ -378,6 +378,14 @@ impl RevokeEngine {
         old: KeyId,
         progress: Progress,
     ) -> Result<RevokeReport, RevokeError> {
+        let _exclusive = self.inner.runner.exclusive()?;
+        let keys = self.select(&Selection::Keys(vec![old]))?;
+        self.start(JobKind::Rotation, keys, progress).await
+    }
+
+    /// Retires the old key at the end of an automatic rotation: authorized when the user turned
+    /// automatic rotation on for the key (with a code), so none is asked now.
+    pub(crate) async fn retire_rotated(&self, old: KeyId, progress: Progress) -> Result<RevokeReport, RevokeError> {
         let _exclusive = self.inner.runner.exclusive()?;
         let keys = self.select(&Selection::Keys(vec![old]))?;
         self.start(JobKind::Rotation, keys, progress).await

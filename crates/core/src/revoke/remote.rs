@@ -2,8 +2,6 @@
 //! the rate limit, with a per-request timeout and retries with backoff for 5xx, 429 (honouring
 //! Retry-After) and timeouts.
 
-use std::time::Duration;
-
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -150,7 +148,7 @@ pub(crate) async fn prove(ctx: &Ctx<'_>, key: &KeyRecord) -> Result<DateTime<Utc
 async fn with_retries<T, F, Fut>(
     ctx: &Ctx<'_>,
     key: &KeyRecord,
-    limiter: Option<&super::limits::Limiter>,
+    limiter: Option<&crate::job::limits::Limiter>,
     call: F,
 ) -> Result<T, RemoteFailure>
 where
@@ -181,7 +179,7 @@ where
                 }
                 *after
             }
-            _ => backoff(config.backoff_base, config.backoff_max, attempt),
+            _ => crate::job::limits::backoff(config.backoff_base, config.backoff_max, attempt),
         };
         ctx.emit(ProgressEvent::Retrying {
             key_id: key.id,
@@ -201,21 +199,5 @@ fn map_outcome(outcome: RevokeOutcome) -> RemoteResult {
         }
         RevokeOutcome::AlreadyRevoked { proved_at } => RemoteResult::AlreadyRevoked { proved_at: Some(proved_at) },
         RevokeOutcome::Manual { url, steps } => RemoteResult::Manual { url, steps },
-    }
-}
-
-/// base · 2^(attempt−1), capped.
-pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
-    base.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16)).min(max)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let ms = |a| backoff(Duration::from_millis(100), Duration::from_millis(500), a).as_millis();
-        assert_eq!([ms(1), ms(2), ms(3), ms(4)], [100, 200, 400, 500]);
     }
 }

@@ -7,6 +7,7 @@
 mod exchange_support;
 mod revoke_support;
 
+mod autorotate;
 mod bad_input;
 mod bots;
 mod edit;
