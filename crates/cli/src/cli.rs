@@ -34,7 +34,7 @@ pub enum Command {
     Edit(EditArgs),
     /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …) or a private file; it follows when a key is rotated
     Run(RunArgs),
-    /// Rotate a key: the new credentials as `add` reads them; the bots running with the old key move to the new one, then the old key is retired (needs a 2FA code)
+    /// Rotate keys: a sub key whose master Latchkey holds is replaced through the master, by itself; any other key with new credentials read as `add` reads them. The bots running with the old key move to the new one, then the old key is retired (needs a 2FA code)
     Rotate(RotateArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
     Revoke(RevokeArgs),
@@ -233,12 +233,16 @@ pub struct RunArgs {
     1 the new key is saved but retiring the old one failed (see the report), 2 usage, 3 refused (a wrong code, a key not in use)."
 )]
 pub struct RotateArgs {
-    /// The key to rotate, by label (or id)
-    pub key: String,
+    /// The keys to rotate, by label (or id): several only where Latchkey holds their masters
+    #[arg(required_unless_present = "resume", conflicts_with = "resume")]
+    pub keys: Vec<String>,
+    /// Finish the rotations a crash interrupted, and nothing else (no code needed)
+    #[arg(long)]
+    pub resume: bool,
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
     #[arg(long)]
     pub code: Option<String>,
-    /// Save the new key without asking the exchange about it first
+    /// Save the new key without asking the exchange about it first (a key rotated by hand only)
     #[arg(long)]
     pub no_verify: bool,
     /// Seconds the bots running with the old key (`latchkey run`) get to move to the new one before it is retired

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use latchkey_core::autorotate::{AutoRotateConfig, AutoRotateEngine};
 use latchkey_core::bots::Bots;
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
@@ -17,6 +18,8 @@ use latchkey_core::vault::Vault;
 use crate::error::CliError;
 
 pub struct Ctx {
+    pub store: Arc<Store>,
+    pub keychain: Arc<Keychain>,
     pub vault: Arc<Vault>,
     pub bots: Bots,
     pub guard: Arc<Guard>,
@@ -41,14 +44,29 @@ impl Ctx {
         let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
         let bots = Bots::new(store.clone(), guard.clone());
         let engine = RevokeEngine::new(
-            store,
-            keychain,
+            store.clone(),
+            keychain.clone(),
             guard.clone(),
             client.clone(),
             Arc::new(SystemClock),
             RevokeConfig::default(),
         );
-        Ok(Ctx { vault, bots, guard, client, engine })
+        Ok(Ctx { store, keychain, vault, bots, guard, client, engine })
+    }
+
+    /// The automatic-rotation engine, wired like the app's; `grace_secs` for the bots to move.
+    pub fn rotations(&self, grace_secs: u64) -> AutoRotateEngine {
+        let config =
+            AutoRotateConfig { grace: std::time::Duration::from_secs(grace_secs), ..AutoRotateConfig::default() };
+        AutoRotateEngine::new(
+            self.store.clone(),
+            self.vault.clone(),
+            self.keychain.clone(),
+            self.client.clone(),
+            self.engine.clone(),
+            Arc::new(SystemClock),
+            config,
+        )
     }
 
     /// A key by label (case-insensitive) or id. A label in use wins over a revoked key's old label.

@@ -118,6 +118,24 @@ impl From<latchkey_core::rotate::RotateError> for CliError {
     }
 }
 
+impl From<latchkey_core::autorotate::AutoRotateError> for CliError {
+    fn from(e: latchkey_core::autorotate::AutoRotateError) -> Self {
+        use latchkey_core::autorotate::AutoRotateError;
+        match e {
+            AutoRotateError::Storage(core) => CliError::Core(core),
+            refusal @ AutoRotateError::NotEligible { .. } => CliError::Refused(refusal.to_string()),
+            AutoRotateError::Busy => CliError::Failed(
+                "A rotation is already running (in the app or another terminal): wait for it, then try again."
+                    .to_owned(),
+            ),
+            AutoRotateError::Interrupted => CliError::Failed(
+                "The rotation was interrupted: run `latchkey rotate --resume` (or open the Latchkey app) to finish it."
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
 /// Wrong, reused or missing codes and lockouts: the guarded action was refused.
 fn guard_refusal(e: &GuardError) -> bool {
     matches!(

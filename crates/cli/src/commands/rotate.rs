@@ -1,11 +1,14 @@
-//! `rotate LABEL`: the guided rotation, as in the app. The new credentials come in as `add` reads
-//! them (prompt, stdin, environment); the new key is checked with the exchange, saved under the
-//! label, the bots running with the old key (`latchkey run`) get `--grace` seconds to move to it,
-//! and then the old key is retired through the revoke engine.
+//! `rotate LABEL…`: for sub keys whose master Latchkey holds, the automatic rotation now (the
+//! engine in `latchkey_core::autorotate`, the same the tray runs on schedule); for any other key
+//! the guided rotation, as in the app: the new credentials come in as `add` reads them (prompt,
+//! stdin, environment), the new key is checked with the exchange and saved under the label. Either
+//! way the bots running with the old key (`latchkey run`) get `--grace` seconds to move to the new
+//! one, and then the old key is retired through the revoke engine.
 
 use std::time::Duration;
 
 use chrono::Utc;
+use latchkey_core::autorotate::{self, Progress, RotationEvent, RotationReport, RotationResult};
 use latchkey_core::handover::Handover;
 use latchkey_core::revoke::KeyResult;
 use latchkey_core::rotate::{self, Replacement};
@@ -27,8 +30,46 @@ struct RotatedJson<'a> {
 }
 
 pub fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<u8, CliError> {
-    let old = ctx.find_key(&args.key)?;
-    require_usable(&old)?;
+    if args.resume {
+        let rt = runtime()?;
+        // A rotation may have stopped while its old key's revoke job ran: that one first.
+        rt.block_on(ctx.engine.resume_unfinished(latchkey_core::revoke::no_progress()))?;
+        let reports = rt.block_on(ctx.rotations(args.grace).resume_unfinished(printer(args.json)))?;
+        return finish_automatic(&reports, args.json);
+    }
+    let mut keys = Vec::new();
+    for label in &args.keys {
+        let key = ctx.find_key(label)?;
+        require_usable(&key)?;
+        keys.push(key);
+    }
+    let automatic: Vec<bool> = keys.iter().map(|k| autorotate::eligible(ctx.vault.store(), k).is_ok()).collect();
+    if automatic.iter().all(|a| *a) {
+        if args.no_verify {
+            return Err(CliError::Usage("--no-verify is for a key rotated by hand: a key Latchkey rotates through its master is always verified.".to_owned()));
+        }
+        let code = input::code_arg(args.code, "2FA code (or a recovery code): ")?;
+        let proof = ctx.guard.verify_for_action(&code, Utc::now())?;
+        drop(code);
+        let ids: Vec<_> = keys.iter().map(|k| k.id).collect();
+        let engine = ctx.rotations(args.grace);
+        // An interrupted rotation goes first (and the revoke job it may have left): its key may be
+        // one of these.
+        let rt = runtime()?;
+        rt.block_on(ctx.engine.resume_unfinished(latchkey_core::revoke::no_progress()))?;
+        let mut reports = rt.block_on(engine.resume_unfinished(printer(args.json)))?;
+        reports.push(rt.block_on(engine.rotate_now(proof, &ids, printer(args.json)))?);
+        return finish_automatic(&reports, args.json);
+    }
+    let [old] = keys.as_slice() else {
+        let manual: Vec<&str> =
+            keys.iter().zip(&automatic).filter(|(_, a)| !**a).map(|(k, _)| k.label.as_str()).collect();
+        return Err(CliError::Usage(format!(
+            "Several keys rotate together only where Latchkey holds their masters; rotate {} one at a time, with its new credentials.",
+            manual.join(", ")
+        )));
+    };
+    let old = old.clone();
     let code = input::code_arg(args.code, "2FA code (or a recovery code): ")?;
     let credentials = input::credentials(old.exchange)?;
     let proof = ctx.guard.verify_for_action(&code, Utc::now())?;
@@ -68,5 +109,43 @@ pub fn rotate(ctx: &Ctx, args: RotateArgs) -> Result<u8, CliError> {
         }
         print_report(&rotated.report);
     }
+    Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// Live lines on stderr while the rotations run (none with --json: stdout carries the report).
+fn printer(json: bool) -> Progress {
+    std::sync::Arc::new(move |event| {
+        if json {
+            return;
+        }
+        match event {
+            RotationEvent::Planned { label, exchange, .. } => eprintln!("Rotating '{label}' ({exchange})…"),
+            RotationEvent::Step { .. } => {}
+            RotationEvent::Rotated { new_hint, .. } => eprintln!("  the new key {new_hint} is in use"),
+            RotationEvent::Failed { error, .. } => eprintln!("  failed: {error}"),
+        }
+    })
+}
+
+fn finish_automatic(reports: &[RotationReport], json: bool) -> Result<u8, CliError> {
+    if json {
+        print_json(&reports)?;
+    } else {
+        for report in reports {
+            for key in &report.keys {
+                let text = match &key.result {
+                    RotationResult::Rotated { new_hint, old_key, .. } => {
+                        format!("rotated: the new key is {new_hint}; the old key is {}", old_key.as_str())
+                    }
+                    RotationResult::Failed { error, .. } => format!("NOT ROTATED: {error}"),
+                    RotationResult::Pending => "not finished: run `latchkey rotate --resume`".to_owned(),
+                };
+                println!("- {}: {text}", key.label);
+            }
+        }
+    }
+    let failed = reports.iter().flat_map(|r| &r.keys).any(|k| {
+        !matches!(&k.result, RotationResult::Rotated { old_key: latchkey_core::model::KeyStatus::Revoked, .. })
+    });
     Ok(if failed { EXIT_FAILURE } else { EXIT_OK })
 }

@@ -14,7 +14,7 @@
 //! - `trace`: never stops, prints `LATCHKEY_CRASH_TRACE <point> <key id|->` at every point passed,
 //!   so a test can list the points a revoke goes through.
 //!
-//! While the variable is set, the engine also processes one key at a time (`serial`): when a point
+//! While the variable is set, each engine also processes one key at a time (`serial`): when a point
 //! fires, no other key is half-way through a remote call or a keychain wipe, so the state the test
 //! kills is exactly the journal as written, not that plus whatever another task had in flight.
 //! (A real crash can also land mid-call; `tests/revoke.rs` covers that case: the resume's delete is
@@ -147,7 +147,7 @@ pub(crate) fn hit(_point: Point, _key: Option<KeyId>) {}
 
 #[cfg(not(debug_assertions))]
 #[inline(always)]
-pub(crate) async fn serial() -> Serial {
+pub(crate) async fn serial(_engine: &'static str) -> Serial {
     Serial {}
 }
 
@@ -170,7 +170,9 @@ mod armed {
     struct Armed {
         target: Target,
         passed: AtomicU32,
-        serial: Arc<tokio::sync::Mutex<()>>,
+        /// One lock per engine: a job that runs another's (a rotation retiring its old key
+        /// through the revoke engine) waits for it while holding its own.
+        serial: std::sync::Mutex<std::collections::HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
     }
 
     fn armed() -> Option<&'static Armed> {
@@ -206,7 +208,7 @@ mod armed {
                 }
             }
         };
-        Some(Armed { target, passed: AtomicU32::new(0), serial: Arc::new(tokio::sync::Mutex::new(())) })
+        Some(Armed { target, passed: AtomicU32::new(0), serial: Default::default() })
     }
 
     fn key_text(key: Option<KeyId>) -> String {
@@ -234,11 +236,10 @@ mod armed {
         }
     }
 
-    pub(crate) async fn serial() -> Serial {
-        match armed() {
-            Some(armed) => Serial { _guard: Some(armed.serial.clone().lock_owned().await) },
-            None => Serial { _guard: None },
-        }
+    pub(crate) async fn serial(engine: &'static str) -> Serial {
+        let Some(armed) = armed() else { return Serial { _guard: None } };
+        let lock = armed.serial.lock().unwrap_or_else(|p| p.into_inner()).entry(engine).or_default().clone();
+        Serial { _guard: Some(lock.lock_owned().await) }
     }
 
     #[cfg(test)]

@@ -124,7 +124,7 @@ impl Runner {
             let now_steps: Vec<Step<M>> = journal::steps(&self.store.conn(), &job.id)?;
             let (finished, open): (Vec<_>, Vec<_>) = now_steps.into_iter().partition(|s| s.state.finished());
             // Crash tests only (a no-op otherwise): no step starts while this loop writes.
-            let serial = crash::serial().await;
+            let serial = crash::serial(self.lock_suffix).await;
             let mut admitted = Vec::new();
             for step in open.into_iter().filter(|s| s.wave == wave) {
                 match records.get(&step.key_id) {
@@ -136,8 +136,9 @@ impl Runner {
             for admission in machine.admit(&run, admitted, &finished) {
                 match admission {
                     Admission::Run { step, key, ticket } => {
-                        let (machine, run, store) = (machine.clone(), run.clone(), self.store.clone());
-                        tasks.spawn(async move { drive(&*machine, &run, &store, key, step, ticket).await });
+                        let (machine, run, store, engine) =
+                            (machine.clone(), run.clone(), self.store.clone(), self.lock_suffix);
+                        tasks.spawn(async move { drive(&*machine, &run, &store, engine, key, step, ticket).await });
                     }
                     Admission::Settle { key, settle } => {
                         if let Err(e) = write_settle(&self.store, &run, &key, settle) {
@@ -162,13 +163,14 @@ async fn drive<M: Machine>(
     machine: &M,
     run: &Run<M>,
     store: &Store,
+    engine: &'static str,
     key: KeyRecord,
     mut step: Step<M>,
     ticket: M::Ticket,
 ) {
     let held = machine.enter(&key, ticket).await;
     // Crash tests only (a no-op otherwise): one step at a time, so a crash point freezes a clean state.
-    let _serial = crash::serial().await;
+    let _serial = crash::serial(engine).await;
     while !step.state.finished() {
         let written = match machine.advance(run, &key, &step, &held).await {
             Transition::To { state, data } => {
