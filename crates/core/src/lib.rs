@@ -11,6 +11,7 @@ pub mod error;
 pub mod exchange;
 pub mod guard;
 pub mod keychain;
+pub mod mint;
 pub mod model;
 pub mod orphans;
 pub mod paths;
