@@ -335,6 +335,12 @@ mod tests {
         let needs: Vec<Need> = lacking.missing.iter().map(|m| m.need).collect();
         assert_eq!(needs, vec![Need::IpBound, Need::AnyPermission(&[Trade])]);
         assert!(lacking.messages()[0].contains("bound to IP addresses"), "{:?}", lacking.messages());
+        let json = serde_json::to_value(&lacking).unwrap();
+        assert_eq!(json["readiness"], "not_ready");
+        assert_eq!(json["missing"][0]["need"], "ip_bound");
+        assert_eq!(json["missing"][1]["need"], "any_permission");
+        assert_eq!(json["missing"][1]["permissions"], serde_json::json!(["trade"]));
+        assert!(json["missing"][1]["message"].as_str().unwrap().contains("Trade"));
         let sub = master_readiness(&inspection(Exchange::Okx, AccountKind::Sub, &[Read, Trade], &["1.2.3.4"]));
         assert_eq!(sub.missing.iter().map(|m| m.need).collect::<Vec<_>>(), vec![Need::MasterAccount]);
     }
