@@ -218,3 +218,23 @@ async fn a_create_answered_5xx_that_made_nothing_is_sent_once_more() {
     let creates = w.env.sim.state().requests_to("/v5/user/create-sub-api").len();
     assert_eq!(creates, 2);
 }
+
+#[tokio::test]
+async fn a_key_bound_to_other_ips_is_kept_but_not_given_to_bots_until_verified() {
+    let w = world().await;
+    // Bound to the bot's server only: this computer's signed read is refused (OKX 50110).
+    let request = MintRequest {
+        ip_whitelist: vec!["203.0.113.7".into()],
+        ..w.request("okx-master-ip-bound", "botsub2", "remote-bot")
+    };
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    let why = minted.unverified.clone().expect("not verified from here");
+    assert!(why.contains("IP"), "{why}");
+    let record = w.env.store.get_key(minted.record.id).unwrap().unwrap();
+    assert!(!record.bots_allowed && record.verified_at.is_none(), "kept, but not for bots");
+    assert_eq!(record.ip_whitelist, vec!["203.0.113.7"]);
+    assert!(w.vault.credentials(record.id).is_ok(), "the secret is kept: the key exists at the exchange");
+    assert_eq!(w.env.store.minted(record.id).unwrap().unwrap().verified_at, None);
+    assert!(w.audit("mint")[0].1.ends_with("not verified"));
+}
