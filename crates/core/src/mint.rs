@@ -312,13 +312,21 @@ impl<'a> Minter<'a> {
                 tokio::time::sleep(spacing).await;
                 let hint = key_hint(&orphan.api_key);
                 if let Err(e) = self.client.delete_sub_key(master.key(), &spec.sub_account, &orphan.api_key).await {
-                    return Err(MintError::OrphanLeft {
-                        exchange,
-                        label: spec.label.clone(),
-                        key_hint: hint,
-                        cause: first.to_string(),
-                        delete_error: e.to_string(),
-                    });
+                    // A delete without an answer may have happened too: the listing says.
+                    let gone = outcome_unknown(&e)
+                        && matches!(
+                            self.client.find_sub_key_by_label(master.key(), &spec.sub_account, &spec.label).await,
+                            Ok(None)
+                        );
+                    if !gone {
+                        return Err(MintError::OrphanLeft {
+                            exchange,
+                            label: spec.label.clone(),
+                            key_hint: hint,
+                            cause: first.to_string(),
+                            delete_error: e.to_string(),
+                        });
+                    }
                 }
                 notes.push(format!(
                     "{exchange} did not answer the first create ({first}) but had made the key {hint}, which nobody holds the secret of; the master deleted it and Latchkey created the key once more."

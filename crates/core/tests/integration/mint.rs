@@ -238,3 +238,37 @@ async fn a_key_bound_to_other_ips_is_kept_but_not_given_to_bots_until_verified()
     assert_eq!(w.env.store.minted(record.id).unwrap().unwrap().verified_at, None);
     assert!(w.audit("mint")[0].1.ends_with("not verified"));
 }
+
+#[tokio::test]
+async fn an_orphan_whose_delete_was_answered_5xx_is_looked_for_again() {
+    let w = world().await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.env.sim.set_fault(
+        Fault::new(FaultKind::Hang).on("/api/v5/users/subaccount/apikey").method("POST").times(1).after_acting(),
+    );
+    let delete = "/api/v5/users/subaccount/delete-apikey";
+    w.env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on(delete).times(1).after_acting());
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    assert_eq!(
+        w.env.sim.state().requests_to(delete)[0].code,
+        "0+fault:serverError",
+        "the delete happened, answered 502"
+    );
+    let keys = w.env.sim.state().sub_keys(&seed_key("okx-master-ip-bound").uid, "botsub2").len();
+    assert_eq!(keys, 1, "exactly the minted key is left");
+    assert!(minted.unverified.is_none());
+
+    // A delete refused outright leaves the orphan, and the user is told which key to delete.
+    let w = world().await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.env.sim.set_fault(
+        Fault::new(FaultKind::Hang).on("/api/v5/users/subaccount/apikey").method("POST").times(1).after_acting(),
+    );
+    w.env.sim.set_fault(Fault::new(FaultKind::RateLimited { retry_after_secs: 60 }).on(delete));
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert!(matches!(err, MintError::OrphanLeft { .. }), "{err}");
+    assert!(err.to_string().contains("Delete it on OKX's website"), "{err}");
+    assert!(w.audit("mint").iter().any(|(outcome, _)| outcome == "failed"));
+}
