@@ -168,6 +168,8 @@ fn a_master_lists_its_sub_accounts_and_mints_a_key_a_bot_then_gets() {
     assert_eq!(listed["readiness"]["readiness"], "ready");
     let text = ok(&env.latchkey(&["subaccounts", "--master", "okx-master"], ""));
     assert!(text.contains("botsub2") && text.contains("can mint keys"), "{text}");
+    let text = ok(&env.latchkey(&["check", "okx-master"], ""));
+    assert!(text.contains("can mint bot keys for its sub-accounts"), "{text}");
 
     let totp = enroll(&env);
     // The next step's code: enrolment used this one.
@@ -224,6 +226,8 @@ fn mint_refuses_what_it_must_and_says_what_to_do() {
     env.add_master("okx-master-ip-bound", "okx-master");
     env.add_master("okx-read-only", "okx-reader");
     env.add_master("bybit-master-wallet", "bybit-master");
+    let text = ok(&env.latchkey(&["check", "okx-reader"], ""));
+    assert!(text.contains("cannot mint bot keys yet") && text.contains("Trade permission"), "{text}");
     let base = ["mint", "--master", "okx-master", "--sub-account", "botsub2", "--label", "grid-bot"];
 
     let err = refused(&env.latchkey(&base, ""), 2);
