@@ -75,6 +75,12 @@ pub enum MintError {
     #[error("{exchange} did not answer the create ({cause}), and Latchkey could not look whether the key was made ({lookup}), so it did not create another. Look at sub-account '{sub_account}' on {exchange}'s website for a key labelled '{label}'; delete it if it is there, then mint again.")]
     OutcomeUnknown { exchange: Exchange, sub_account: String, label: String, cause: String, lookup: String },
 
+    #[error("{exchange} did not answer the create twice ({cause}). A key labelled '{label}' may exist in sub-account '{sub_account}' without anyone holding its secret: look there on {exchange}'s website, delete it if it is there, then mint again.")]
+    NoAnswerTwice { exchange: Exchange, sub_account: String, label: String, cause: String },
+
+    #[error("{exchange} created the key {key_hint} and its secret is in the keychain, but Latchkey could not record it ({cause}). Run `latchkey orphans` (or restart the app) to restore it to the list.")]
+    NotRecorded { exchange: Exchange, key_hint: String, cause: String },
+
     #[error("{exchange} created the key {key_hint}, but Latchkey could not keep its secret ({cause}), so the master deleted it again{}. Fix the keychain (see the message above), then mint again.", deleted_note(.deleted))]
     NotKept { exchange: Exchange, key_hint: String, cause: String, deleted: Option<String> },
 
@@ -110,7 +116,10 @@ impl MintError {
             MintError::MasterNotUsable { .. } | MintError::MasterNotReady { .. } => ErrorCode::MasterNotReady,
             MintError::LabelOnExchange { .. } => ErrorCode::Invalid,
             MintError::CodeNeeded => ErrorCode::CodeNeeded,
-            MintError::OrphanLeft { .. } | MintError::OutcomeUnknown { .. } => ErrorCode::Unproved,
+            MintError::OrphanLeft { .. } | MintError::OutcomeUnknown { .. } | MintError::NoAnswerTwice { .. } => {
+                ErrorCode::Unproved
+            }
+            MintError::NotRecorded { .. } => ErrorCode::Storage,
             MintError::NotKept { .. } => ErrorCode::Keychain,
             MintError::Exchange(e) => e.kind(),
             MintError::Guard(g) => g.kind(),
@@ -337,7 +346,16 @@ impl<'a> Minter<'a> {
             )),
         }
         tokio::time::sleep(spacing).await;
-        Ok(self.client.create_sub_key(master.key(), spec).await?)
+        match self.client.create_sub_key(master.key(), spec).await {
+            Ok(created) => Ok(created),
+            Err(e) if outcome_unknown(&e) => Err(MintError::NoAnswerTwice {
+                exchange,
+                sub_account: spec.sub_account.clone(),
+                label: spec.label.clone(),
+                cause: e.to_string(),
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Keychain first, then the new key's own signed read, then the row and its audit entry.
@@ -415,7 +433,11 @@ impl<'a> Minter<'a> {
             if unguarded { " without 2FA (not set up)" } else { "" },
             if unverified.is_none() { "verified with its own signed read" } else { "not verified" }
         );
-        self.vault.record_minted(&record, &mint, &detail)?;
+        self.vault.record_minted(&record, &mint, &detail).map_err(|e| MintError::NotRecorded {
+            exchange,
+            key_hint: record.key_hint.clone(),
+            cause: e.to_string(),
+        })?;
         Ok(Minted { record, mint, sub_account: account.clone(), unverified, notes })
     }
 

@@ -272,3 +272,15 @@ async fn an_orphan_whose_delete_was_answered_5xx_is_looked_for_again() {
     assert!(err.to_string().contains("Delete it on OKX's website"), "{err}");
     assert!(w.audit("mint").iter().any(|(outcome, _)| outcome == "failed"));
 }
+
+#[tokio::test]
+async fn a_create_unanswered_twice_is_not_sent_a_third_time() {
+    let w = world().await;
+    let request = w.request("bybit-master-wallet", "bybitbot02", "grid-bot");
+    w.env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 503 }).on("/v5/user/create-sub-api").times(2));
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert!(matches!(err, MintError::NoAnswerTwice { .. }), "{err}");
+    assert!(err.to_string().contains("look there on Bybit's website"), "{err}");
+    assert_eq!(w.env.sim.state().requests_to("/v5/user/create-sub-api").len(), 2, "two creates, never a third");
+}
