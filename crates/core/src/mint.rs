@@ -261,6 +261,9 @@ impl<'a> Minter<'a> {
         now: DateTime<Utc>,
     ) -> Result<Minted, MintError> {
         let plan = self.plan(request, now)?;
+        if plan.needs_code && code.is_none() {
+            return Err(MintError::CodeNeeded);
+        }
         let master = self.master(request.master)?;
         let exchange = master.record.exchange;
         let readiness = self.readiness(&master).await?;
