@@ -10,7 +10,10 @@
 //! - an inspection is normalised (sorted, deduplicated permissions, the right exchange and demo
 //!   flag, a whitelist only where the exchange gives one) and survives a JSON round trip;
 //! - no value of a secret-named field in the answer (`apiKey`, `secret`, `passphrase`, …) reaches
-//!   an error message, an inspection or a revoke outcome.
+//!   an error message, an inspection or a revoke outcome, nor the Debug of a listed or created
+//!   sub-account key (issue 13);
+//! - the sub-account calls' parsers (sub-accounts, a page of sub keys, a created key) never panic,
+//!   and a created key holds exactly the secret the answer carried.
 
 use std::time::Duration;
 
@@ -225,6 +228,35 @@ pub fn check(exchange: Exchange, data: &[u8]) {
     // The exchange's clock.
     match fuzzing::server_time(exchange, &answer) {
         Ok(_) => assert!(interpreted.is_ok()),
+        Err(err) => outputs.push(err.to_string()),
+    }
+
+    // A master's sub-account calls (issue 13).
+    match fuzzing::sub_accounts(exchange, &answer) {
+        Ok(accounts) => outputs.extend(accounts.iter().map(|a| format!("{a:?}"))),
+        Err(err) => outputs.push(err.to_string()),
+    }
+    match fuzzing::sub_keys(exchange, &answer) {
+        Ok((keys, _cursor)) => outputs.extend(keys.iter().map(|k| format!("{k:?}"))),
+        Err(err) => outputs.push(err.to_string()),
+    }
+    match fuzzing::created_sub_key(exchange, &answer, Some("Gen-Pass-2026")) {
+        Ok(created) => {
+            use secrecy::ExposeSecret;
+            let field = if exchange == Exchange::Bybit { "secret" } else { "secretKey" };
+            let data = parsed.as_ref().map(|v| {
+                if exchange == Exchange::Okx {
+                    &v["data"][0]
+                } else if exchange == Exchange::Bybit {
+                    &v["result"]
+                } else {
+                    v
+                }
+            });
+            let sent = data.and_then(|d| d[field].as_str());
+            assert_eq!(Some(created.credentials.api_secret.expose_secret()), sent, "the answer's secret, as it came");
+            outputs.push(format!("{created:?}"));
+        }
         Err(err) => outputs.push(err.to_string()),
     }
 

@@ -2,6 +2,7 @@
 //! and the rotation itself (save the new key, then retire the old one through the revoke engine).
 
 use chrono::Utc;
+use latchkey_core::handover;
 use latchkey_core::model::KeyInspection;
 use latchkey_core::risk::{self, Finding};
 use latchkey_core::rotate::{self, Replacement, RotateError};
@@ -117,7 +118,7 @@ pub async fn rotate_key(
         let core = core.clone();
         blocking(move || Ok(core.guard.verify_for_action(&code, Utc::now())?)).await?
     };
-    let replacement = Replacement { old: id, credentials: input.credentials(), verify };
+    let replacement = Replacement { old: id, credentials: input.credentials(), verify, grace: handover::DEFAULT_GRACE };
     let rotated = rotate::rotate(&core.vault, &client, &core.engine, proof, replacement, Utc::now()).await?;
     state.reminders_changed();
     let vault = core.vault.clone();

@@ -52,6 +52,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Move the credentials found in a file into the keychain, and optionally remove them from the file
     Import(ImportArgs),
+    /// A master key's sub-accounts, as its exchange lists them, and whether the key can mint keys for them
+    Subaccounts(SubaccountsArgs),
+    /// Create a bot key in a sub-account through its master key; the secret goes straight into the keychain (needs a 2FA code when 2FA is set up)
+    Mint(MintArgs),
     /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
     Orphans(OrphansArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
@@ -59,6 +63,53 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SubaccountsArgs {
+    /// The master key's label (or id)
+    #[arg(long)]
+    pub master: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    latchkey subaccounts --master okx-master\n  \
+    latchkey mint --master okx-master --sub-account bot1 --label grid-bot --ip 203.0.113.7\n  \
+    latchkey mint --master bybit-master --sub-account 1449002 --label dca --perm read --no-ip-whitelist\n\
+    Withdraw is never offered: no exchange grants it to sub-account keys.")]
+pub struct MintArgs {
+    /// The master key's label (or id)
+    #[arg(long)]
+    pub master: String,
+    /// The sub-account, by the name (or UID, or email) `latchkey subaccounts` lists
+    #[arg(long)]
+    pub sub_account: String,
+    /// The new key's label, in Latchkey and on the exchange
+    #[arg(long)]
+    pub label: String,
+    /// Permissions, comma-separated: read, trade [read,trade]
+    #[arg(long, value_delimiter = ',', default_value = "read,trade")]
+    pub perm: Vec<String>,
+    /// An IP address the key works from (repeat for more); required unless --no-ip-whitelist
+    #[arg(long = "ip")]
+    pub ips: Vec<String>,
+    /// Create the key without an IP whitelist, accepting what the exchange does to such keys
+    #[arg(long, conflicts_with = "ips")]
+    pub no_ip_whitelist: bool,
+    /// Rotation policy in days [90]
+    #[arg(long)]
+    pub rotate_every: Option<u32>,
+    /// Rotate the key automatically when it falls due (stored for the rotation engine)
+    #[arg(long)]
+    pub auto_rotate: bool,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
+    #[arg(long)]
+    pub code: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

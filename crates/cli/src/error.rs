@@ -87,6 +87,27 @@ impl From<latchkey_core::edit::EditError> for CliError {
     }
 }
 
+impl From<latchkey_core::mint::MintError> for CliError {
+    fn from(e: latchkey_core::mint::MintError) -> Self {
+        use latchkey_core::mint::MintError;
+        match e {
+            MintError::Guard(g) => g.into(),
+            MintError::Core(core) => CliError::Core(core),
+            // What the user typed, refused before anything was sent.
+            MintError::Exchange(x @ (ExchangeError::NotGrantable { .. } | ExchangeError::IpListRefused { .. })) => {
+                CliError::Usage(x.to_string())
+            }
+            MintError::Exchange(x) => CliError::Exchange(x),
+            MintError::IpWhitelistRequired { .. } | MintError::IpsAndNoWhitelist => CliError::Usage(e.to_string()),
+            refusal @ (MintError::MasterNotUsable { .. }
+            | MintError::MasterNotReady { .. }
+            | MintError::LabelOnExchange { .. }
+            | MintError::CodeNeeded) => CliError::Refused(refusal.to_string()),
+            failure => CliError::Failed(failure.to_string()),
+        }
+    }
+}
+
 impl From<RevokeError> for CliError {
     fn from(e: RevokeError) -> Self {
         match e {

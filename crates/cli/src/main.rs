@@ -43,6 +43,8 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Add(args) => commands::keys::add(&ctx, args).map(|()| EXIT_OK),
         Command::Check(args) => commands::keys::check(&ctx, args).map(|()| EXIT_OK),
         Command::Edit(args) => commands::edit::edit(&ctx, args),
+        Command::Subaccounts(args) => commands::mint::subaccounts(&ctx, args),
+        Command::Mint(args) => commands::mint::mint(&ctx, args),
         Command::Run(args) => commands::run::run(&ctx, args),
         Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),

@@ -80,6 +80,8 @@ actions! {
     Unguarded = "unguarded", "Revoke confirmed without 2FA";
     /// The key's label, rotation policy or environment was changed (what changed is in the detail).
     Edit = "edit", "Key edited";
+    /// A master key created this key for a sub-account (or the attempt failed).
+    Mint = "mint", "Key minted";
 }
 
 impl Action {

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod handover;
 pub mod job;
 pub mod keychain;
+pub mod mint;
 pub mod model;
 pub mod orphans;
 pub mod paths;

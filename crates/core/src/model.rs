@@ -13,7 +13,7 @@ mod sub_account;
 pub(crate) use inspection::normalized;
 pub use inspection::{AccountKind, KeyInspection};
 pub use readiness::{MasterReadiness, Missing, Need, Prerequisite, Readiness};
-pub use sub_account::{CreatedSubKey, SubAccount, SubKey, SubKeySettings, SubKeySpec};
+pub use sub_account::{CreatedSubKey, MintRecord, SubAccount, SubKey, SubKeySettings, SubKeySpec};
 
 /// A key's identity: a random UUID, also the keychain item's account name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use rusqlite_migration::{Migrations, M};
 
 use crate::audit;
-use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, Permission};
+use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus, MintRecord, Permission};
 use crate::{Error, Result};
 
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
@@ -137,6 +137,21 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
             PRIMARY KEY (session_id, key_id)
         ) STRICT;
         CREATE INDEX bot_sessions_key ON bot_sessions(key_id);",
+    ),
+    // Issue 13: keys Latchkey minted through a master key (which master, which sub-account, the
+    // label on the exchange, whether it rotates by itself), gone with their key's row.
+    M::up(
+        "CREATE TABLE minted_keys (
+            key_id TEXT PRIMARY KEY NOT NULL,
+            master_key_id TEXT NOT NULL,
+            sub_account TEXT NOT NULL,
+            exchange_label TEXT NOT NULL,
+            auto_rotate INTEGER NOT NULL DEFAULT 0,
+            minted_at TEXT NOT NULL,
+            verified_at TEXT
+        );
+        CREATE TRIGGER minted_keys_gone AFTER DELETE ON keys
+        BEGIN DELETE FROM minted_keys WHERE key_id = OLD.id; END;",
     ),
 ];
 
@@ -436,6 +451,55 @@ impl Store {
     }
 
     /// Sets "Bots may use this key", with its audit entry. The store refuses turning a master on.
+    /// A key Latchkey minted: its row, how it was minted, and its audit entry, in one transaction.
+    pub fn insert_minted_key(&self, key: &KeyRecord, mint: &MintRecord, event: &audit::Event<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let write = || -> rusqlite::Result<()> {
+            insert_key_row(&tx, key)?;
+            tx.execute(
+                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    mint.key_id.to_string(),
+                    mint.master_key_id.to_string(),
+                    mint.sub_account,
+                    mint.exchange_label,
+                    mint.auto_rotate,
+                    mint.minted_at,
+                    mint.verified_at
+                ],
+            )?;
+            insert_audit(&tx, event)
+        };
+        write().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// How a key was minted, if Latchkey minted it.
+    pub fn minted(&self, id: KeyId) -> Result<Option<MintRecord>> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at
+             FROM minted_keys WHERE key_id = ?1",
+            [id.to_string()],
+            |r| {
+                let parse = |i: usize, text: String| text.parse::<KeyId>().map_err(|_| bad_column(i, "key id"));
+                Ok(MintRecord {
+                    key_id: parse(0, r.get(0)?)?,
+                    master_key_id: parse(1, r.get(1)?)?,
+                    sub_account: r.get(2)?,
+                    exchange_label: r.get(3)?,
+                    auto_rotate: r.get(4)?,
+                    minted_at: r.get(5)?,
+                    verified_at: r.get(6)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
     pub fn set_bots_allowed(&self, id: KeyId, allowed: bool, event: &audit::Event<'_>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;

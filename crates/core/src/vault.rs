@@ -119,6 +119,30 @@ impl Vault {
         Ok(record)
     }
 
+    /// A minted key's secret, written to the keychain the moment the exchange returned it (it is
+    /// shown once, so this comes before anything else). Its row follows in
+    /// [`Vault::record_minted`]; should that never happen, the keychain item is an orphan that
+    /// `orphans` offers to restore, never a lost secret.
+    pub fn keep_minted_secret(&self, record: &KeyRecord, credentials: &Credentials) -> Result<()> {
+        self.put_secret(record, credentials).map_err(Error::from)
+    }
+
+    /// The minted key's row, how it was minted and its audit entry. On failure the keychain item
+    /// stays (see [`Vault::keep_minted_secret`]): the key exists at the exchange.
+    pub fn record_minted(&self, record: &KeyRecord, mint: &crate::model::MintRecord, detail: &str) -> Result<()> {
+        let event = Event {
+            at: mint.minted_at,
+            action: Action::Mint,
+            key_id: Some(record.id),
+            label: Some(&record.label),
+            outcome: Outcome::Ok,
+            detail: detail.to_owned(),
+        };
+        self.store.insert_minted_key(record, mint, &event)?;
+        tracing::info!(key = %record.id, exchange = %record.exchange, "key minted");
+        Ok(())
+    }
+
     /// Keeps what the exchange said about a stored key (permissions, IPs, expiry) and when.
     pub fn record_inspection(&self, id: KeyId, inspection: &KeyInspection, now: DateTime<Utc>) -> Result<KeyRecord> {
         self.record_inspection_changes(id, inspection, &[], now)

@@ -379,10 +379,23 @@ fn list_sub_keys(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
         return params_error(req, "subMemberId is required");
     };
     let Some(sub) = state.sub_of(BYBIT, &caller.uid, |s| s.uid == member) else { return no_such_sub(req) };
-    let rows: Vec<Value> = state
+    // `limit` in [1, 20], default 20; the cursor here is the offset of the page.
+    let limit = match params.get("limit").and_then(Value::as_str).map(str::parse::<usize>) {
+        None => 20,
+        Some(Ok(n)) if (1..=20).contains(&n) => n,
+        Some(_) => return params_error(req, "limit must be 1 to 20"),
+    };
+    let offset = params.get("cursor").and_then(Value::as_str).and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+    let keys: Vec<&SimKey> = state
         .keys
         .iter()
         .filter(|k| k.exchange == BYBIT && k.uid == sub.uid && k.parent_uid.as_deref() == Some(caller.uid.as_str()))
+        .collect();
+    let next = if offset + limit < keys.len() { (offset + limit).to_string() } else { String::new() };
+    let rows: Vec<Value> = keys
+        .into_iter()
+        .skip(offset)
+        .take(limit)
         .map(|k| {
             let ips: Value = if k.ips.is_empty() { json!(["*"]) } else { json!(k.ips) };
             let created = k.created_at.unwrap_or(req.now).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -392,7 +405,7 @@ fn list_sub_keys(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
                    "readOnly": read_only, "deadlineDay": if k.ips.is_empty() { 90 } else { -2 }, "flag": "hmac"})
         })
         .collect();
-    answer(200, 0, "", json!({"result": rows, "nextPageCursor": ""}), req.now_ms())
+    answer(200, 0, "", json!({"result": rows, "nextPageCursor": next}), req.now_ms())
 }
 
 /// `POST /v5/user/update-sub-api`, as its documentation reads: `readOnly` defaults to 0 and an

@@ -32,6 +32,10 @@ pub struct Fault {
     /// Only requests whose path starts with this; all exchange requests when absent.
     #[serde(default)]
     pub path_prefix: Option<String>,
+    /// Only requests with this method (`POST`), where one path serves several (OKX's
+    /// `subaccount/apikey` lists with GET and creates with POST); every method when absent.
+    #[serde(default)]
+    pub method: Option<String>,
     /// How many requests it hits before it clears itself; forever when absent.
     #[serde(default)]
     pub times: Option<u32>,
@@ -44,7 +48,7 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(kind: FaultKind) -> Self {
-        Fault { kind, path_prefix: None, times: None, after_acting: false }
+        Fault { kind, path_prefix: None, method: None, times: None, after_acting: false }
     }
 
     pub fn on(mut self, path_prefix: &str) -> Self {
@@ -63,7 +67,13 @@ impl Fault {
         self
     }
 
-    pub(crate) fn matches(&self, path: &str) -> bool {
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
         self.path_prefix.as_deref().is_none_or(|prefix| path.starts_with(prefix))
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }

@@ -5,6 +5,13 @@
 //! memory (seeded from JSON), deletes them on revoke, and injects faults on request. The signature
 //! checks here are written from the exchanges' documentation, independently of Latchkey's client.
 //!
+//! Master keys manage their sub-accounts (the seed's `subAccounts`) as each exchange documents it:
+//! list the sub-accounts, create a sub key (its secret in that answer only), list, modify and
+//! delete sub keys, with the masters' prerequisites, the parameter checks and the write limits.
+//! A fault (`POST /__sim/fault`) matches a `pathPrefix` and optionally a `method`, and with
+//! `afterActing` strikes only after the exchange acted: a create that hangs although the key was
+//! made, a delete answered 5xx although it happened.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = exchange_sim::Sim::start(exchange_sim::Seed::example()).await?;

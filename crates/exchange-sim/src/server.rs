@@ -151,7 +151,7 @@ async fn exchange_api(
 ) -> Response {
     let path = uri.path().to_owned();
     let venue = venue::for_path(&path);
-    let (fault, after_acting) = match lock(&sim).take_fault(&path) {
+    let (fault, after_acting) = match lock(&sim).take_fault(method.as_str(), &path) {
         Some((kind, after)) => (Some(kind), after),
         None => (None, false),
     };

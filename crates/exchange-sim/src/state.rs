@@ -122,8 +122,8 @@ impl SimState {
 
     /// The first pending fault for this path, and whether it strikes after the exchange acted;
     /// counted faults wear out.
-    pub fn take_fault(&mut self, path: &str) -> Option<(FaultKind, bool)> {
-        let index = self.faults.iter().position(|f| f.matches(path))?;
+    pub fn take_fault(&mut self, method: &str, path: &str) -> Option<(FaultKind, bool)> {
+        let index = self.faults.iter().position(|f| f.matches(method, path))?;
         let fault = &mut self.faults[index];
         let kind = (fault.kind.clone(), fault.after_acting);
         if let Some(times) = fault.times.as_mut() {

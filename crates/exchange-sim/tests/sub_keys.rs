@@ -443,3 +443,62 @@ async fn a_create_can_time_out_after_the_key_was_made_and_a_delete_fail_after_it
     let logged = sim.state().requests.last().unwrap().code.clone();
     assert_eq!(logged, "0+fault:serverError");
 }
+
+/// Real CCXT drives the endpoints it knows (tests/ccxt_check.py): its signing is a third,
+/// independent implementation, so the simulator's checks (and through them Latchkey's client,
+/// tested against the simulator in latchkey-core) agree with what CCXT users send. Needs python3
+/// with ccxt (4.5.90 was used); without it the test says so and checks nothing, unless
+/// `LATCHKEY_REQUIRE_CCXT=1` makes a missing ccxt a failure.
+#[tokio::test]
+async fn ccxt_drives_the_sub_key_endpoints_it_knows() {
+    use std::io::Write as _;
+    let has_ccxt =
+        std::process::Command::new("python3").args(["-c", "import ccxt"]).output().is_ok_and(|o| o.status.success());
+    if !has_ccxt {
+        assert!(
+            std::env::var_os("LATCHKEY_REQUIRE_CCXT").is_none(),
+            "LATCHKEY_REQUIRE_CCXT is set but python3 cannot import ccxt"
+        );
+        eprintln!(
+            "SKIPPED ccxt_drives_the_sub_key_endpoints_it_knows: python3 cannot import ccxt (pip install ccxt==4.5.90)"
+        );
+        return;
+    }
+    let sim = Sim::start(Seed::example()).await.unwrap();
+    let script = format!("{}/tests/ccxt_check.py", env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new("python3")
+        .args([script.as_str(), &sim.base_url()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(include_str!("../seed.example.json").as_bytes()).unwrap();
+    // The simulator runs on this runtime: wait for the child off it.
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert!(output.status.success(), "ccxt_check.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(got["okx_list"], json!(["bot-sub-1", "botsub2"]), "{got}");
+    assert_eq!(got["okx_create"], "0", "{got}");
+    assert_eq!(got["okx_created_has_secret"], true);
+    assert_eq!(got["okx_query"], json!(["ccxt-bot"]));
+    assert_eq!(got["okx_modify"], "127.0.0.1,10.0.0.7");
+    assert_eq!(got["okx_delete"], "0");
+    assert!(got["okx_read_only_create"].as_str().unwrap().contains("50120"), "CCXT sees OKX's 50120: {got}");
+    assert_eq!(got["bybit_list"], json!(["1449001", "1449002"]));
+    assert_eq!(got["bybit_create"], 0, "{got}");
+    assert_eq!(got["bybit_sub_keys"], json!(["ccxt-bot"]));
+    assert_eq!(got["bybit_update"], 1);
+    assert_eq!(got["bybit_delete"], 0);
+    assert_eq!(got["binance_list"], json!(["bot-sub-1@example.com", "bot-sub-2@example.com"]));
+    assert_eq!(got["binance_ip_add"], json!(["10.0.0.7"]), "{got}");
+    assert_eq!(got["binance_ip_remove"], json!([]));
+    let state = sim.state();
+    let refused: Vec<&str> = state
+        .requests
+        .iter()
+        .filter(|r| r.code == "50113" || r.code == "10004" || r.code == "-1022")
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(refused.is_empty(), "no CCXT signature was refused: {refused:?}");
+}

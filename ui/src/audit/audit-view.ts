@@ -40,6 +40,7 @@ export const ACTIONS: Record<Action, string> = {
   guard_skip: '2FA setup skipped',
   unguarded: 'Revoke confirmed without 2FA',
   edit: 'Key edited',
+  mint: 'Key minted',
 };
 
 export function actionLabel(action: Action): string {

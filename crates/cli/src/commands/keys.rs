@@ -231,5 +231,40 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), CliError> {
     }
     println!("    overall risk: {}", views::severity_text(risk::overall(&item.findings)));
     print_findings(&item.findings);
+    print_master_readiness(ctx, &record, inspection)?;
+    Ok(())
+}
+
+/// For a master account's key (or one that manages sub keys): whether it can mint bot keys, and
+/// what it lacks.
+fn print_master_readiness(
+    ctx: &Ctx,
+    record: &KeyRecord,
+    inspection: &latchkey_core::model::KeyInspection,
+) -> Result<(), CliError> {
+    use latchkey_core::model::{AccountKind, Readiness};
+    let manages = ctx.vault.store().sub_key_count(record.id)?;
+    if inspection.account_kind == AccountKind::Sub || (inspection.account_kind == AccountKind::Unknown && manages == 0)
+    {
+        return Ok(());
+    }
+    let readiness = latchkey_core::exchange::master_readiness(inspection);
+    match readiness.readiness {
+        Readiness::Unsupported => {}
+        Readiness::Ready => {
+            println!("    can mint bot keys for its sub-accounts (`latchkey subaccounts --master '{}'`)", record.label)
+        }
+        Readiness::NotReady | Readiness::Unconfirmed => {
+            let verdict = if readiness.readiness == Readiness::NotReady {
+                "cannot mint bot keys yet"
+            } else {
+                "may mint bot keys"
+            };
+            println!("    {verdict}:");
+            for message in readiness.messages() {
+                println!("      {message}");
+            }
+        }
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@ pub mod bots;
 pub mod edit;
 pub mod guard;
 pub mod keys;
+pub mod mint;
 pub mod orphans;
 pub mod revoke;
 pub mod rotate;

@@ -70,9 +70,13 @@ pub(crate) trait SubKeyApi: Send + Sync {
     fn list_sub_accounts(&self) -> Call;
     fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError>;
 
-    /// `sub_account` is the [`SubAccount::id`].
-    fn list_sub_keys(&self, sub_account: &str) -> Call;
+    /// `sub_account` is the [`SubAccount::id`]; `cursor` the previous page's [`SubKeyApi::next_page`].
+    fn list_sub_keys(&self, sub_account: &str, cursor: Option<&str>) -> Call;
     fn parse_sub_keys(&self, data: &Value) -> Result<Vec<SubKey>, ExchangeError>;
+    /// The cursor of the listing's next page, where the exchange pages it (Bybit: 20 keys a page).
+    fn next_page(&self, _data: &Value) -> Option<String> {
+        None
+    }
 
     /// `passphrase`: the one Latchkey generated for the new key, where the exchange needs one.
     fn create_sub_key(&self, spec: &SubKeySpec, passphrase: Option<&SecretString>) -> Call;

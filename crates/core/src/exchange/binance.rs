@@ -205,7 +205,7 @@ impl SubKeyApi for Binance {
             .collect()
     }
 
-    fn list_sub_keys(&self, sub_account: &str) -> Call {
+    fn list_sub_keys(&self, sub_account: &str, _cursor: Option<&str>) -> Call {
         Call::get_with(SUB_KEYS_PATH, vec![("email", sub_account.to_owned())])
     }
 

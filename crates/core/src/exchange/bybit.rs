@@ -211,8 +211,17 @@ impl SubKeyApi for Bybit {
             .collect()
     }
 
-    fn list_sub_keys(&self, sub_account: &str) -> Call {
-        Call::get_with(SUB_KEYS_PATH, vec![("subMemberId", sub_account.to_owned()), ("limit", "20".to_owned())])
+    /// `limit` at most 20; `cursor` from the last page's `nextPageCursor`.
+    fn list_sub_keys(&self, sub_account: &str, cursor: Option<&str>) -> Call {
+        let mut params = vec![("subMemberId", sub_account.to_owned()), ("limit", "20".to_owned())];
+        if let Some(cursor) = cursor {
+            params.push(("cursor", cursor.to_owned()));
+        }
+        Call::get_with(SUB_KEYS_PATH, params)
+    }
+
+    fn next_page(&self, result: &Value) -> Option<String> {
+        result["nextPageCursor"].as_str().filter(|c| !c.is_empty()).map(str::to_owned)
     }
 
     fn parse_sub_keys(&self, result: &Value) -> Result<Vec<SubKey>, ExchangeError> {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::request::RawResponse;
 use super::revoke::proof_verdict;
 use super::{adapter, client, ExchangeError, ProofVerdict};
-use crate::model::{Exchange, KeyInspection};
+use crate::model::{CreatedSubKey, Exchange, KeyInspection, SubAccount, SubKey};
 
 /// One HTTP answer as the transport hands it over.
 pub struct Answer<'a> {
@@ -52,4 +52,33 @@ pub fn server_time(exchange: Exchange, answer: &Answer<'_>) -> Result<Option<i64
 /// A `Retry-After` header's value as the client reads it.
 pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     client::parse_retry_after(value, now)
+}
+
+fn sub_key_api(exchange: Exchange) -> Result<&'static dyn super::adapter::SubKeyApi, ExchangeError> {
+    adapter(exchange).sub_key_api().ok_or_else(|| ExchangeError::NotAvailable("no sub-account key API".to_owned()))
+}
+
+/// What [`super::ExchangeClient::list_sub_accounts`] returns for this answer.
+pub fn sub_accounts(exchange: Exchange, answer: &Answer<'_>) -> Result<Vec<SubAccount>, ExchangeError> {
+    let data = interpret(exchange, answer)?;
+    sub_key_api(exchange)?.parse_sub_accounts(&data)
+}
+
+/// One page of [`super::ExchangeClient::list_sub_keys`] for this answer, and its next cursor.
+pub fn sub_keys(exchange: Exchange, answer: &Answer<'_>) -> Result<(Vec<SubKey>, Option<String>), ExchangeError> {
+    let data = interpret(exchange, answer)?;
+    let api = sub_key_api(exchange)?;
+    Ok((api.parse_sub_keys(&data)?, api.next_page(&data)))
+}
+
+/// What [`super::ExchangeClient::create_sub_key`] returns for this answer, with `passphrase` as
+/// the one Latchkey sent (OKX).
+pub fn created_sub_key(
+    exchange: Exchange,
+    answer: &Answer<'_>,
+    passphrase: Option<&str>,
+) -> Result<CreatedSubKey, ExchangeError> {
+    let data = interpret(exchange, answer)?;
+    let passphrase = passphrase.map(|p| secrecy::SecretString::from(p.to_owned()));
+    sub_key_api(exchange)?.parse_created(&data, passphrase)
 }

@@ -209,7 +209,7 @@ impl SubKeyApi for Okx {
             .collect()
     }
 
-    fn list_sub_keys(&self, sub_account: &str) -> Call {
+    fn list_sub_keys(&self, sub_account: &str, _cursor: Option<&str>) -> Call {
         Call::get_with(SUB_KEYS_PATH, vec![("subAcct", sub_account.to_owned())])
     }
 

@@ -18,6 +18,10 @@ use crate::model::{
     SubAccount, SubKey, SubKeySettings, SubKeySpec,
 };
 
+/// More pages than any sub-account has keys for (Bybit pages 20 keys): a cursor that never ends is
+/// an answer gone wrong.
+const MAX_PAGES: usize = 50;
+
 /// What the exchange's API offers a master for its sub-accounts' keys, or why nothing.
 pub fn sub_key_facts(exchange: Exchange) -> Result<&'static SubKeyFacts, ExchangeError> {
     exchange.profile().sub_keys.as_ref().ok_or_else(|| unsupported(exchange))
@@ -187,8 +191,19 @@ impl ExchangeClient {
     /// never show a secret again after the create.
     pub async fn list_sub_keys(&self, master: MasterKey<'_>, sub_account: &str) -> Result<Vec<SubKey>, ExchangeError> {
         let api = api(master.endpoint.exchange)?;
-        let data = self.master_call(master, &api.list_sub_keys(sub_account)).await?;
-        api.parse_sub_keys(&data)
+        let (mut keys, mut cursor) = (Vec::new(), None::<String>);
+        for _ in 0..MAX_PAGES {
+            let data = self.master_call(master, &api.list_sub_keys(sub_account, cursor.as_deref())).await?;
+            keys.extend(api.parse_sub_keys(&data)?);
+            cursor = api.next_page(&data);
+            if cursor.is_none() {
+                return Ok(keys);
+            }
+        }
+        Err(ExchangeError::UnexpectedResponse {
+            exchange: master.endpoint.exchange,
+            detail: format!("the sub-account's key list goes on past {MAX_PAGES} pages"),
+        })
     }
 
     /// The sub-account's key with this label (OKX label, Bybit note, Binance apiName), if any:
@@ -335,6 +350,12 @@ mod tests {
         let needs: Vec<Need> = lacking.missing.iter().map(|m| m.need).collect();
         assert_eq!(needs, vec![Need::IpBound, Need::AnyPermission(&[Trade])]);
         assert!(lacking.messages()[0].contains("bound to IP addresses"), "{:?}", lacking.messages());
+        let json = serde_json::to_value(&lacking).unwrap();
+        assert_eq!(json["readiness"], "not_ready");
+        assert_eq!(json["missing"][0]["need"], "ip_bound");
+        assert_eq!(json["missing"][1]["need"], "any_permission");
+        assert_eq!(json["missing"][1]["permissions"], serde_json::json!(["trade"]));
+        assert!(json["missing"][1]["message"].as_str().unwrap().contains("Trade"));
         let sub = master_readiness(&inspection(Exchange::Okx, AccountKind::Sub, &[Read, Trade], &["1.2.3.4"]));
         assert_eq!(sub.missing.iter().map(|m| m.need).collect::<Vec<_>>(), vec![Need::MasterAccount]);
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::Permission;
+use super::{KeyId, Permission};
 use crate::secret::{key_hint, Credentials};
 
 /// One sub-account of a master account.
@@ -99,4 +99,21 @@ impl fmt::Debug for CreatedSubKey {
             .field("ip_whitelist", &self.ip_whitelist)
             .finish()
     }
+}
+
+/// A key Latchkey minted through a master key: which master, which sub-account, the label it has
+/// on the exchange (what a create that timed out is looked for by), and whether it rotates itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintRecord {
+    pub key_id: KeyId,
+    pub master_key_id: KeyId,
+    /// The [`SubAccount::id`].
+    pub sub_account: String,
+    pub exchange_label: String,
+    /// "Rotate automatically" (stored for the rotation engine; `--auto-rotate`).
+    pub auto_rotate: bool,
+    pub minted_at: DateTime<Utc>,
+    /// When the new key's own signed read succeeded; `None`: not verified.
+    pub verified_at: Option<DateTime<Utc>>,
 }

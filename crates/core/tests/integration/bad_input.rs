@@ -541,6 +541,102 @@ fn run_cases(t: &mut Table) {
     );
 }
 
+/// Issue 13: minting a bot key through a master (`latchkey mint`, the wizard's "Create a new key
+/// for a bot"): every refusal comes before the create.
+async fn mint_cases(t: &mut Table) {
+    use latchkey_core::guard::Guard;
+    use latchkey_core::mint::{MintRequest, Minter};
+    use latchkey_core::model::Permission;
+
+    let area = "Mint a bot key";
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    let vault = Vault::new(env.store.clone(), env.secrets.clone());
+    let guard = Guard::new(
+        env.store.clone(),
+        env.secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    let client = client();
+    let minter = Minter::new(&vault, &guard, &client);
+    let okx = env.add("okx-master-ip-bound", None, None);
+    let request = |master, sub: &str, ips: &[&str]| MintRequest {
+        master,
+        sub_account: sub.into(),
+        label: "grid-bot".into(),
+        permissions: vec![Permission::Read, Permission::Trade],
+        ip_whitelist: ips.iter().map(|ip| (*ip).to_owned()).collect(),
+        no_ip_whitelist: false,
+        rotation_days: None,
+        auto_rotate: false,
+    };
+    let mut cases: Vec<(&str, MintRequest, &[&str])> = Vec::new();
+    cases.push((
+        "no IP whitelist, not acknowledged",
+        request(okx, "botsub2", &[]),
+        &["14 days", "90 days", "--no-ip-whitelist"],
+    ));
+    let both = MintRequest { no_ip_whitelist: true, ..request(okx, "botsub2", &["127.0.0.1"]) };
+    cases.push(("IPs and --no-ip-whitelist at once", both, &["not both"]));
+    let withdraw = MintRequest {
+        permissions: vec![Permission::Read, Permission::Withdraw],
+        ..request(okx, "botsub2", &["127.0.0.1"])
+    };
+    cases.push(("withdraw asked for", withdraw, &["withdraw", "read and trade"]));
+    let many: Vec<String> = (1..=21).map(|i| format!("10.0.0.{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    cases.push(("OKX: 21 IP addresses", request(okx, "botsub2", &many), &["at most 20"]));
+    cases.push(("`my-vps` as an IP address", request(okx, "botsub2", &["my-vps"]), &["not an IP address"]));
+    let binance = env.add("binance-master", None, None);
+    let long: Vec<String> = (0..40).map(|i| format!("2001:db8::{i:x}")).collect();
+    let long: Vec<&str> = long.iter().map(String::as_str).collect();
+    cases.push((
+        "Binance: IP addresses over 500 characters",
+        request(binance, "bot-sub-2@example.com", &long),
+        &["500 characters"],
+    ));
+    let reader = env.add("okx-read-only", None, None);
+    cases.push((
+        "OKX master without Trade",
+        request(reader, "botsub2", &["127.0.0.1"]),
+        &["Trade permission", "check the key again"],
+    ));
+    let unbound = variant("okx-master-ip-bound", "6a3c1f0e-7d1b-4c55-9f3e-2b8d4e6f1a09", |k| k.ips.clear());
+    env.sim.add_key(unbound.clone());
+    let unbound = env.add_sim_key(&unbound, None, None);
+    cases.push((
+        "OKX master not bound to IPs",
+        request(unbound, "botsub2", &["127.0.0.1"]),
+        &["bound to IP addresses"],
+    ));
+    let bybit_trade = env.add("bybit-master-trade", None, None);
+    cases.push((
+        "Bybit master without a transfer or withdrawal permission",
+        request(bybit_trade, "1449002", &["127.0.0.1"]),
+        &["Account Transfer"],
+    ));
+    let okx_sub = env.add("okx-sub-bot", None, None);
+    cases.push((
+        "OKX: a sub-account's key as the master",
+        request(okx_sub, "botsub2", &["127.0.0.1"]),
+        &["belongs to a sub-account"],
+    ));
+    cases.push((
+        "a sub-account that does not exist",
+        request(okx, "nobody", &["127.0.0.1"]),
+        &["no sub-account 'nobody'", "bot-sub-1, botsub2"],
+    ));
+    let bybit = env.add("bybit-master-wallet", None, None);
+    let minted_elsewhere = MintRequest { label: "bybit-sub-trade".into(), ..request(bybit, "1449001", &["127.0.0.1"]) };
+    cases.push(("a label the sub-account already has a key under", minted_elsewhere, &["already has a key labelled"]));
+    let (code, now) = env.code();
+    for (input, request, must) in cases {
+        let err = minter.mint(&request, Some(&code), now).await.unwrap_err();
+        t.row(area, input, err, must, None);
+    }
+    let err = minter.mint(&request(okx, "botsub2", &["127.0.0.1"]), None, now).await.unwrap_err();
+    t.row(area, "no 2FA code (2FA is set up)", err, &["2FA code"], None);
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -564,6 +660,7 @@ async fn every_bad_input_gets_a_clear_message() {
     bots_and_size_cases(&mut t, dirs[4].path()).await;
     edit_cases(&mut t, dirs[5].path());
     run_cases(&mut t);
+    mint_cases(&mut t).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

@@ -16,6 +16,7 @@ mod exchange_inspect;
 mod exchange_revoke;
 mod guard;
 mod keys;
+mod mint;
 mod revoke;
 mod scan;
 mod store_watch;

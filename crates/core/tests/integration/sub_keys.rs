@@ -206,3 +206,22 @@ async fn a_create_that_timed_out_is_found_again_by_its_label() {
     assert!(sim.state().has_key(found.api_key.expose_secret()));
     assert_eq!(client.find_sub_key_by_label(master.key(), "botsub2", "other").await.unwrap().map(|k| k.label), None);
 }
+
+#[tokio::test]
+async fn a_bybit_sub_account_with_more_keys_than_a_page_is_listed_whole() {
+    let sim = sim().await;
+    let client = client();
+    let master = Master::of(&sim, "bybit-master-wallet");
+    for i in 0..45 {
+        let mut key = seed_key("bybit-sub-trade");
+        key.api_key = format!("PAGEDKEY{i:010}");
+        key.label = format!("bot-{i}");
+        key.uid = "1449002".into();
+        sim.add_key(key);
+    }
+    let keys = client.list_sub_keys(master.key(), "1449002").await.unwrap();
+    assert_eq!(keys.len(), 45, "three pages of at most 20");
+    let found = client.find_sub_key_by_label(master.key(), "1449002", "bot-44").await.unwrap();
+    assert_eq!(found.map(|k| k.label), Some("bot-44".to_owned()));
+    assert_eq!(sim.state().requests_to("/v5/user/sub-apikeys").len(), 6);
+}

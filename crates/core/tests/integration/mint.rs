@@ -1,0 +1,286 @@
+//! Minting a bot key through a master against real SQLite, the in-memory keychain and the
+//! simulator over HTTP: the secret goes into the keychain, the new key is verified with its own
+//! signed read and linked to its master; each refusal comes before the create; a create that
+//! timed out is looked for by its label instead of being sent blindly again.
+#![allow(clippy::unwrap_used)]
+
+use crate::revoke_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use exchange_sim::{Fault, FaultKind};
+use latchkey_core::exchange::{ClientConfig, ExchangeClient, MasterKey, SystemClock};
+use latchkey_core::guard::{Guard, GuardConfig, HashCost};
+use latchkey_core::mint::{MintError, MintRequest, Minter};
+use latchkey_core::model::{Permission, SubKeySettings, SubKeySpec};
+use latchkey_core::vault::Vault;
+use revoke_support::*;
+use secrecy::ExposeSecret;
+
+struct World {
+    env: Env,
+    vault: Vault,
+    guard: Guard,
+    client: ExchangeClient,
+}
+
+async fn world_with(enrolled: bool) -> World {
+    let env = if enrolled { Env::new(fast_config()).await } else { Env::without_2fa(fast_config()).await };
+    let vault = Vault::new(env.store.clone(), env.secrets.clone());
+    let guard = Guard::new(
+        env.store.clone(),
+        env.secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    let config =
+        ClientConfig { timeout: Duration::from_secs(1), max_retry_after: Duration::from_secs(2), recv_window_ms: 5000 };
+    let client = ExchangeClient::new(config, Arc::new(SystemClock)).unwrap();
+    World { env, vault, guard, client }
+}
+
+async fn world() -> World {
+    world_with(true).await
+}
+
+impl World {
+    fn minter(&self) -> Minter<'_> {
+        Minter::new(&self.vault, &self.guard, &self.client)
+    }
+
+    fn request(&self, master: &str, sub_account: &str, label: &str) -> MintRequest {
+        MintRequest {
+            master: self.env.add(master, None, None),
+            sub_account: sub_account.into(),
+            label: label.into(),
+            permissions: vec![Permission::Read, Permission::Trade],
+            ip_whitelist: vec!["127.0.0.1".into()],
+            no_ip_whitelist: false,
+            rotation_days: Some(30),
+            auto_rotate: true,
+        }
+    }
+
+    fn audit(&self, action: &str) -> Vec<(String, String)> {
+        let log = self.env.store.audit_log(200).unwrap();
+        log.into_iter().filter(|e| e.action == action).map(|e| (e.outcome.to_string(), e.detail)).collect()
+    }
+}
+
+async fn mints_on(master: &str, sub_account: &str) {
+    let w = world().await;
+    let request = w.request(master, sub_account, "grid-bot");
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    let record = &minted.record;
+    assert_eq!(minted.unverified, None, "{master}");
+    assert!(record.verified_at.is_some() && record.bots_allowed, "{master}: verified, so bots may use it");
+    assert_eq!(record.master_key_id, Some(request.master));
+    assert_eq!(record.sub_account.as_deref(), Some(minted.sub_account.id.as_str()));
+    assert_eq!(record.rotation_days, 30);
+    assert!(record.inspection.as_ref().unwrap().has(Permission::Trade));
+    assert_eq!(record.ip_whitelist, vec!["127.0.0.1"]);
+
+    // The secret is in the keychain and works; the exchange has the key.
+    let stored = w.vault.credentials(record.id).unwrap();
+    assert!(w.env.sim.state().has_key(stored.api_key.expose_secret()), "{master}");
+    assert_eq!(stored.passphrase.is_some(), record.exchange.needs_passphrase());
+    let endpoint = latchkey_core::exchange::Endpoint::new(record.exchange, &record.environment).unwrap();
+    w.client.inspect(&endpoint, &stored).await.unwrap();
+
+    let mint = w.env.store.minted(record.id).unwrap().unwrap();
+    assert_eq!(
+        (mint.master_key_id, mint.auto_rotate, mint.exchange_label.as_str()),
+        (request.master, true, "grid-bot")
+    );
+    assert!(mint.verified_at.is_some());
+    let audits = w.audit("mint");
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert!(audits[0].1.contains("verified with its own signed read"), "{audits:?}");
+    assert!(!w.env.store.get_key(request.master).unwrap().unwrap().bots_allowed, "a master is never for bots");
+    assert_eq!(w.env.store.sub_key_count(request.master).unwrap(), 1, "the card's 'manages N keys'");
+}
+
+#[tokio::test]
+async fn an_okx_master_mints_a_verified_key_into_the_keychain() {
+    mints_on("okx-master-ip-bound", "botsub2").await;
+}
+
+#[tokio::test]
+async fn a_bybit_master_mints_a_verified_key_into_the_keychain() {
+    mints_on("bybit-master-wallet", "bybitbot02").await;
+}
+
+#[tokio::test]
+async fn a_binance_master_mints_a_verified_key_into_the_keychain() {
+    mints_on("binance-master", "bot-sub-2@example.com").await;
+}
+
+#[tokio::test]
+async fn without_2fa_a_mint_needs_no_code_and_says_so_in_the_audit_log() {
+    let w = world_with(false).await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.minter().mint(&request, None, chrono::Utc::now()).await.unwrap();
+    assert!(w.audit("mint")[0].1.contains("without 2FA (not set up)"));
+}
+
+#[tokio::test]
+async fn refusals_come_before_the_create() {
+    let w = world().await;
+    let mut request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    let creates = |w: &World| {
+        w.env
+            .sim
+            .state()
+            .requests_to("/api/v5/users/subaccount/apikey")
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    };
+
+    let (_, now) = w.env.code();
+    let err = w.minter().mint(&request, None, now).await.unwrap_err();
+    assert!(matches!(err, MintError::CodeNeeded), "{err}");
+    let err = w.minter().mint(&request, Some("000000"), now).await.unwrap_err();
+    assert_eq!(err.kind(), "wrong_code", "a wrong code counts: {err}");
+
+    request.ip_whitelist.clear();
+    let err = w.minter().mint(&request, None, now).await.unwrap_err();
+    assert_eq!(err.kind(), "invalid");
+    let text = err.to_string();
+    assert!(text.contains("14 days") && text.contains("90 days") && text.contains("--no-ip-whitelist"), "{text}");
+    request.no_ip_whitelist = true;
+    request.ip_whitelist = vec!["127.0.0.1".into()];
+    assert!(matches!(w.minter().mint(&request, None, now).await.unwrap_err(), MintError::IpsAndNoWhitelist));
+    request.no_ip_whitelist = false;
+
+    request.permissions.push(Permission::Withdraw);
+    assert_eq!(w.minter().mint(&request, None, now).await.unwrap_err().kind(), "not_grantable");
+    request.permissions.pop();
+
+    request.sub_account = "nobody".into();
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert_eq!(err.kind(), "sub_account_not_found", "{err}");
+    request.sub_account = "botsub2".into();
+
+    let not_ready = w.request("okx-read-only", "botsub2", "other-bot");
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&not_ready, Some(&code), now).await.unwrap_err();
+    assert_eq!(err.kind(), "master_not_ready", "{err}");
+    assert!(err.to_string().contains("Trade permission"), "{err}");
+
+    // A key with that label already on the exchange, made outside Latchkey.
+    let master = seed_key("okx-master-ip-bound");
+    let credentials =
+        latchkey_core::secret::Credentials::new(&master.api_key, &master.secret, master.passphrase.as_deref());
+    let endpoint =
+        latchkey_core::exchange::Endpoint::custom_demo(latchkey_core::model::Exchange::Okx, &w.env.sim.base_url())
+            .unwrap();
+    let endpoint = latchkey_core::exchange::Endpoint { simulated_trading: false, demo: false, ..endpoint };
+    let settings = SubKeySettings { permissions: vec![Permission::Read], ip_whitelist: vec!["127.0.0.1".into()] };
+    let spec = SubKeySpec { sub_account: "botsub2".into(), label: "grid-bot".into(), settings };
+    w.client.create_sub_key(MasterKey { endpoint: &endpoint, credentials: &credentials }, &spec).await.unwrap();
+    let before = creates(&w);
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert!(matches!(err, MintError::LabelOnExchange { .. }), "{err}");
+    assert_eq!(creates(&w), before, "no refusal sent a create");
+    assert!(w.env.store.list_keys().unwrap().iter().all(|k| k.label != "grid-bot"));
+}
+
+#[tokio::test]
+async fn a_create_that_timed_out_is_found_by_its_label_deleted_and_made_once_more() {
+    let w = world().await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.env.sim.set_fault(
+        Fault::new(FaultKind::Hang).on("/api/v5/users/subaccount/apikey").method("POST").times(1).after_acting(),
+    );
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    assert_eq!(minted.notes.len(), 1);
+    assert!(minted.notes[0].contains("the master deleted it"), "{:?}", minted.notes);
+    let state = w.env.sim.state();
+    let keys = state.sub_keys(&seed_key("okx-master-ip-bound").uid, "botsub2");
+    assert_eq!(keys.len(), 1, "one key with the label at the end: the orphan was deleted");
+    let stored = w.vault.credentials(minted.record.id).unwrap();
+    assert_eq!(keys[0].api_key, stored.api_key.expose_secret().to_string(), "and it is the one in the keychain");
+}
+
+#[tokio::test]
+async fn a_create_answered_5xx_that_made_nothing_is_sent_once_more() {
+    let w = world().await;
+    let request = w.request("bybit-master-wallet", "bybitbot02", "grid-bot");
+    w.env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on("/v5/user/create-sub-api").times(1));
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    assert!(minted.notes[0].contains("had made no key"), "{:?}", minted.notes);
+    let creates = w.env.sim.state().requests_to("/v5/user/create-sub-api").len();
+    assert_eq!(creates, 2);
+}
+
+#[tokio::test]
+async fn a_key_bound_to_other_ips_is_kept_but_not_given_to_bots_until_verified() {
+    let w = world().await;
+    // Bound to the bot's server only: this computer's signed read is refused (OKX 50110).
+    let request = MintRequest {
+        ip_whitelist: vec!["203.0.113.7".into()],
+        ..w.request("okx-master-ip-bound", "botsub2", "remote-bot")
+    };
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    let why = minted.unverified.clone().expect("not verified from here");
+    assert!(why.contains("IP"), "{why}");
+    let record = w.env.store.get_key(minted.record.id).unwrap().unwrap();
+    assert!(!record.bots_allowed && record.verified_at.is_none(), "kept, but not for bots");
+    assert_eq!(record.ip_whitelist, vec!["203.0.113.7"]);
+    assert!(w.vault.credentials(record.id).is_ok(), "the secret is kept: the key exists at the exchange");
+    assert_eq!(w.env.store.minted(record.id).unwrap().unwrap().verified_at, None);
+    assert!(w.audit("mint")[0].1.ends_with("not verified"));
+}
+
+#[tokio::test]
+async fn an_orphan_whose_delete_was_answered_5xx_is_looked_for_again() {
+    let w = world().await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.env.sim.set_fault(
+        Fault::new(FaultKind::Hang).on("/api/v5/users/subaccount/apikey").method("POST").times(1).after_acting(),
+    );
+    let delete = "/api/v5/users/subaccount/delete-apikey";
+    w.env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on(delete).times(1).after_acting());
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    assert_eq!(
+        w.env.sim.state().requests_to(delete)[0].code,
+        "0+fault:serverError",
+        "the delete happened, answered 502"
+    );
+    let keys = w.env.sim.state().sub_keys(&seed_key("okx-master-ip-bound").uid, "botsub2").len();
+    assert_eq!(keys, 1, "exactly the minted key is left");
+    assert!(minted.unverified.is_none());
+
+    // A delete refused outright leaves the orphan, and the user is told which key to delete.
+    let w = world().await;
+    let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");
+    w.env.sim.set_fault(
+        Fault::new(FaultKind::Hang).on("/api/v5/users/subaccount/apikey").method("POST").times(1).after_acting(),
+    );
+    w.env.sim.set_fault(Fault::new(FaultKind::RateLimited { retry_after_secs: 60 }).on(delete));
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert!(matches!(err, MintError::OrphanLeft { .. }), "{err}");
+    assert!(err.to_string().contains("Delete it on OKX's website"), "{err}");
+    assert!(w.audit("mint").iter().any(|(outcome, _)| outcome == "failed"));
+}
+
+#[tokio::test]
+async fn a_create_unanswered_twice_is_not_sent_a_third_time() {
+    let w = world().await;
+    let request = w.request("bybit-master-wallet", "bybitbot02", "grid-bot");
+    w.env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 503 }).on("/v5/user/create-sub-api").times(2));
+    let (code, now) = w.env.code();
+    let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();
+    assert!(matches!(err, MintError::NoAnswerTwice { .. }), "{err}");
+    assert!(err.to_string().contains("look there on Bybit's website"), "{err}");
+    assert_eq!(w.env.sim.state().requests_to("/v5/user/create-sub-api").len(), 2, "two creates, never a third");
+}
