@@ -74,7 +74,8 @@ fn cancel_enrollment_on_close<R: Runtime>(window: &tauri::Window<R>, event: &tau
     });
 }
 
-/// A revoke interrupted by a crash or a kill finishes now, before anything else can touch the keys.
+/// A revoke interrupted by a crash or a kill finishes now, before anything else can touch the keys;
+/// then an interrupted rotation (which may have waited on one of those revokes).
 fn resume_revokes(state: &AppState) {
     let Ok(core) = state.core() else { return };
     tauri::async_runtime::spawn(async move {
@@ -82,6 +83,11 @@ fn resume_revokes(state: &AppState) {
             Ok(reports) if !reports.is_empty() => tracing::info!(jobs = reports.len(), "resumed interrupted revokes"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "could not resume an interrupted revoke"),
+        }
+        match core.rotations.resume_unfinished(latchkey_core::autorotate::no_progress()).await {
+            Ok(reports) if !reports.is_empty() => tracing::info!(jobs = reports.len(), "resumed interrupted rotations"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not resume an interrupted rotation"),
         }
     });
 }

@@ -1,11 +1,14 @@
-//! The reminder timer: sleeps until the next rotation event, sends native notifications, and keeps
-//! the tray's "N keys due" line current. The notification plugin does not schedule on desktop, so
-//! the timing is ours; what to send and when to look again comes from `latchkey_core::reminders`.
+//! The reminder timer: sleeps until the next rotation event, sends native notifications, runs the
+//! automatic rotations that fell due (window closed or not: the tray-resident app does them), and
+//! keeps the tray's "N keys due" line current. The notification plugin does not schedule on
+//! desktop, so the timing is ours; what to send, what to rotate and when to look again come from
+//! `latchkey_core::reminders` and `latchkey_core::autorotate::schedule`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Local;
+use latchkey_core::autorotate::schedule;
 use latchkey_core::model::KeyStatus;
 use latchkey_core::reminders;
 use latchkey_core::rotation::{self, RotationState};
@@ -47,13 +50,21 @@ async fn tick<R: Runtime>(
     app: &AppHandle<R>,
     core: &Arc<Core>,
 ) -> latchkey_core::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let rotated_next = rotate_due(app, core).await;
     let core = core.clone();
     let (plan, (due_count, still_live)) = tauri::async_runtime::spawn_blocking(move || {
         let store = core.vault.store();
         let keys = store.list_keys()?;
         let settings = Settings::load(store)?;
         let now = Local::now();
-        let plan = reminders::plan(&keys, &settings, &now);
+        // Keys that rotate by themselves are not reminded: they get word of the rotation instead.
+        let mut reminded = Vec::new();
+        for key in &keys {
+            if !schedule::rotates_automatically(store, key)? {
+                reminded.push(key.clone());
+            }
+        }
+        let plan = reminders::plan(&reminded, &settings, &now);
         for r in &plan.now {
             store.mark_reminded(r.key_id, now.with_timezone(&chrono::Utc))?;
         }
@@ -78,5 +89,41 @@ async fn tick<R: Runtime>(
     }
     crate::tray::set_due_count(app, due_count);
     crate::tray::set_still_live_count(app, still_live);
-    Ok(plan.next_check)
+    Ok([plan.next_check, rotated_next].into_iter().flatten().min())
+}
+
+/// Runs the automatic rotations that are due and tells the user how each ended; returns when the
+/// next one falls due.
+async fn rotate_due<R: Runtime>(app: &AppHandle<R>, core: &Arc<Core>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let store_core = core.clone();
+    let due = tauri::async_runtime::spawn_blocking(move || schedule::due(store_core.vault.store(), chrono::Utc::now()))
+        .await
+        .ok()?;
+    let (keys, next) = match due {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read which keys rotate by themselves");
+            return None;
+        }
+    };
+    if keys.is_empty() {
+        return next;
+    }
+    tracing::info!(keys = keys.len(), "automatic rotation");
+    match core.rotations.rotate_scheduled(&keys, latchkey_core::autorotate::no_progress()).await {
+        Ok(report) => {
+            for n in schedule::notices(&report) {
+                let notice =
+                    Notice { key_id: n.key_id, title: n.title, body: n.body, urgency: n.urgency, actions: Vec::new() };
+                notifier::show(app, notice);
+            }
+            // The dashboard shows the new keys.
+            crate::tray::tell_page_keys_changed(app);
+        }
+        // Busy: a rotation or revoke runs elsewhere (the CLI); the next look tries again.
+        Err(e) => tracing::warn!(error = %e, "automatic rotation did not run"),
+    }
+    // The rotated keys' next dates are a policy away, learnt at the next look: soon.
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(1);
+    Some(next.map_or(soon, |n| n.min(soon)))
 }

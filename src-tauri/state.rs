@@ -1,9 +1,11 @@
 //! What the commands share, opened once at startup: one SQLite store used by the vault (keys and
-//! audit), the 2FA guard and the revoke engine; the OS keychain; one HTTP client for the exchanges.
+//! audit), the 2FA guard, the revoke engine and the automatic-rotation engine; the OS keychain; one
+//! HTTP client for the exchanges.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use latchkey_core::autorotate::{AutoRotateConfig, AutoRotateEngine};
 use latchkey_core::bots::Bots;
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
@@ -22,6 +24,7 @@ pub struct Core {
     pub guard: Arc<Guard>,
     pub bots: Bots,
     pub engine: RevokeEngine,
+    pub rotations: AutoRotateEngine,
 }
 
 pub struct AppState {
@@ -55,14 +58,23 @@ impl AppState {
             let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
             let bots = Bots::new(store.clone(), guard.clone());
             let engine = RevokeEngine::new(
-                store,
+                store.clone(),
                 keychain.clone(),
                 guard.clone(),
-                client,
+                client.clone(),
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
             );
-            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine }))
+            let rotations = AutoRotateEngine::new(
+                store,
+                vault.clone(),
+                keychain.clone(),
+                client,
+                engine.clone(),
+                Arc::new(SystemClock),
+                AutoRotateConfig::default(),
+            );
+            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine, rotations }))
         });
         if let Err(e) = &core {
             tracing::error!(error = %e, "store unavailable");

@@ -400,8 +400,37 @@ impl Store {
     /// pointing back at it, and keys in use that the old key was master of move to the new key (a
     /// revoke through the retired master could no longer reach them).
     pub fn replace_key(&self, old: KeyId, old_label: &str, new: &KeyRecord, event: &audit::Event<'_>) -> Result<()> {
+        self.replace_key_minted(old, old_label, new, None, event)
+    }
+
+    /// [`Store::replace_key`] for a replacement Latchkey minted (an automatic rotation): its
+    /// `minted_keys` row goes in the same transaction, so "rotate automatically" carries over.
+    pub fn replace_key_minted(
+        &self,
+        old: KeyId,
+        old_label: &str,
+        new: &KeyRecord,
+        mint: Option<&MintRecord>,
+        event: &audit::Event<'_>,
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
+        if let Some(mint) = mint {
+            tx.execute(
+                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    mint.key_id.to_string(),
+                    mint.master_key_id.to_string(),
+                    mint.sub_account,
+                    mint.exchange_label,
+                    mint.auto_rotate,
+                    mint.minted_at,
+                    mint.verified_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        }
         tx.execute("UPDATE keys SET label = ?2 WHERE id = ?1", params![old.to_string(), old_label])
             .map_err(|e| self.err(e))?;
         insert_key_row(&tx, new).map_err(|e| self.err(e))?;

@@ -260,6 +260,17 @@ impl Vault {
     /// The row of a replacement whose secret is in the keychain already: saved under the old
     /// key's label, the old key renamed with a dated suffix, audited.
     pub(crate) fn adopt_replacement(&self, old: &KeyRecord, record: &KeyRecord, now: DateTime<Utc>) -> Result<()> {
+        self.adopt_minted_replacement(old, record, None, now)
+    }
+
+    /// [`Vault::adopt_replacement`] for a replacement Latchkey minted, with its mint record.
+    pub(crate) fn adopt_minted_replacement(
+        &self,
+        old: &KeyRecord,
+        record: &KeyRecord,
+        mint: Option<&crate::model::MintRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let old_label = format!("{} (replaced {})", old.label, now.format("%Y-%m-%d"));
         let detail = format!("replaces {}", old.key_hint);
         let event = Event {
@@ -270,7 +281,7 @@ impl Vault {
             outcome: Outcome::Ok,
             detail,
         };
-        self.store.replace_key(old.id, &old_label, record, &event)?;
+        self.store.replace_key_minted(old.id, &old_label, record, mint, &event)?;
         tracing::info!(key = %record.id, old = %old.id, "key rotated");
         Ok(())
     }

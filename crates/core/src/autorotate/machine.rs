@@ -22,7 +22,7 @@ use crate::audit::{Action, Outcome};
 use crate::exchange::{Endpoint, ExchangeError, MasterKey};
 use crate::handover;
 use crate::job::{self, crash, Admission, Settle, Transition};
-use crate::model::{KeyRecord, KeyStatus, Permission, SubKeySettings, SubKeySpec};
+use crate::model::{KeyRecord, KeyStatus, MintRecord, Permission, SubKeySettings, SubKeySpec};
 use crate::secret::{key_hint, Credentials};
 use crate::vault::replacement_record;
 
@@ -297,7 +297,19 @@ impl RotationMachine {
         if store.get_key(data.new_id)?.is_none() {
             let hint = data.new_hint.clone().unwrap_or_default();
             let record = replacement_record(key, data.new_id, hint, data.inspection.clone(), run.now());
-            self.inner.vault.adopt_replacement(key, &record, run.now())?;
+            // The new key is one Latchkey minted: it rotates by itself as the old one did (a key
+            // rotated "now" without the flag keeps it off).
+            let before = store.minted(key.id)?;
+            let mint = MintRecord {
+                key_id: record.id,
+                master_key_id: key.master_key_id.unwrap_or(key.id),
+                sub_account: key.sub_account.clone().unwrap_or_default(),
+                exchange_label: data.exchange_label.clone(),
+                auto_rotate: before.is_some_and(|m| m.auto_rotate),
+                minted_at: run.now(),
+                verified_at: record.verified_at,
+            };
+            self.inner.vault.adopt_minted_replacement(key, &record, Some(&mint), run.now())?;
         }
         Ok(Transition::To { state: StepState::Stored, data: None })
     }

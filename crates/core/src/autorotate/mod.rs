@@ -12,6 +12,7 @@
 //! engine, for its retry.
 
 mod machine;
+pub mod schedule;
 mod steps;
 
 use std::collections::HashMap;
