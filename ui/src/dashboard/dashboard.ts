@@ -1,5 +1,6 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
+import { listedNames } from '../api/exchanges';
 import type { KeyView } from '../api/types';
 import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
@@ -59,7 +60,7 @@ export function renderEmptyState(handlers: DashboardHandlers): HTMLElement {
     h(
       'p',
       {},
-      'Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. OKX, Bybit and Binance keys are supported.',
+      `Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. ${listedNames()} keys are supported.`,
     ),
     button,
   );

@@ -1,6 +1,7 @@
 // Guided rotation (`#rotate-dialog[data-step]`): replace a key with a new one from the same exchange,
 // under the same label.
-//   1. credentials — the new API key, secret and (OKX) passphrase, checked like the Add key wizard's;
+//   1. credentials — the new API key, secret and (if the exchange has one) passphrase, checked like
+//      the Add key wizard's;
 //   2. check — `inspect_rotation`: what the exchange reports about the new key, Rust's findings, and
 //      how it differs from the old key (`.change[data-code][data-severity]`). A high or critical
 //      change must be acknowledged (`#rotate-ack`). If the check fails: retry, or the quiet
@@ -110,13 +111,13 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       'rotate-passphrase',
       'passphrase',
       'New passphrase',
-      'The passphrase you chose for the new key on OKX.',
+      `The passphrase you chose for the new key on ${ex}.`,
       errorEl('passphrase'),
       'rotate-error-passphrase',
     ),
   };
-  const okx = needsPassphrase(key.exchange);
-  fields.passphrase.row.hidden = !okx;
+  const hasPassphrase = needsPassphrase(key.exchange);
+  fields.passphrase.row.hidden = !hasPassphrase;
 
   const setError = (field: CredentialField | 'ack', message: string | null): void => errors.set(field, message);
   const clearErrors = (): void => errors.clear();
@@ -126,7 +127,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       key.exchange,
       fields.apiKey.input.value,
       fields.apiSecret.input.value,
-      okx ? fields.passphrase.input.value : '',
+      hasPassphrase ? fields.passphrase.input.value : '',
     );
 
   /** A fresh payload from the inputs; the caller blanks it once Rust has answered. */
@@ -135,7 +136,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     return {
       apiKey: fields.apiKey.input.value.trim(),
       apiSecret: fields.apiSecret.input.value.trim(),
-      passphrase: okx && passphrase ? passphrase : null,
+      passphrase: hasPassphrase && passphrase ? passphrase : null,
     };
   };
 

@@ -17,9 +17,8 @@
 // unguarded (recorded in Rust, so the wizard does not ask after every key).
 
 import { addKey, inspectCredentials, skipGuardSetup, toIpcError } from '../api/commands';
+import { EXCHANGE_FORMS, exchangeForm, exchangeName as nameOf } from '../api/exchanges';
 import {
-  EXCHANGES,
-  EXCHANGE_NAMES,
   isKeyField,
   type AddKeyInput,
   type Environment,
@@ -121,23 +120,9 @@ const STEP_TITLES: Record<Step, string> = {
   confirm: 'Confirm',
 };
 
-const EXCHANGE_BLURB: Record<Exchange, string> = {
-  okx: 'API key, secret key and passphrase',
-  bybit: 'API key and secret (HMAC)',
-  binance: 'API key and secret key (HMAC)',
-};
-
-const KEY_PLACEHOLDER: Record<Exchange, string> = {
-  okx: 'e.g. 37c541a1-…-10fe7a038418',
-  bybit: '18 letters and digits',
-  binance: '64 letters and digits',
-};
-
-const SECRET_HELP: Record<Exchange, string> = {
-  okx: 'The 32-character secret key OKX showed once, when you created the key.',
-  bybit: 'The secret Bybit showed once, when you created the key.',
-  binance: 'The secret key Binance showed once, when you created the key.',
-};
+const KEY_HELP = 'Copy it from the API management page of the exchange.';
+const SECRET_HELP = 'The secret the exchange showed once, when you created the key.';
+const labelExample = (ex: Exchange): string => `e.g. ${ex}-bot-main`;
 
 const ENV_OPTIONS: readonly [EnvironmentKind, string][] = [
   ['live', 'Live'],
@@ -168,39 +153,35 @@ export function openWizard(opts: WizardOptions): Wizard {
   const secretInput = (id: string, name: KeyField, label: string, helpText: string) =>
     secretField(id, name, label, helpText, errorEl(name));
 
-  const radios = EXCHANGES.map((ex) =>
+  const radios = EXCHANGE_FORMS.map(({ id }) =>
     h('input', {
       type: 'radio',
       name: 'exchange',
-      value: ex,
-      id: `exchange-${ex}`,
+      value: id,
+      id: `exchange-${id}`,
       class: 'radio-card-input',
-      'aria-describedby': `exchange-${ex}-blurb`,
+      'aria-describedby': `exchange-${id}-blurb exchange-${id}-caps`,
     }),
   );
-  const exchangeCards = EXCHANGES.map((ex, i) =>
+  const exchangeCards = EXCHANGE_FORMS.map(({ id, name, blurb, capabilities }, i) =>
     h(
       'label',
-      { class: 'radio-card', for: `exchange-${ex}` },
+      { class: 'radio-card', for: `exchange-${id}` },
       radios[i],
       h(
         'span',
         { class: 'radio-card-body' },
-        h('span', { class: `exchange-mark exchange-${ex}`, 'aria-hidden': 'true' }, EXCHANGE_NAMES[ex].slice(0, 1)),
-        h('span', { class: 'radio-card-title' }, EXCHANGE_NAMES[ex]),
-        h('span', { class: 'radio-card-blurb', id: `exchange-${ex}-blurb` }, EXCHANGE_BLURB[ex]),
+        h('span', { class: `exchange-mark exchange-${id}`, 'aria-hidden': 'true' }, name.slice(0, 1)),
+        h('span', { class: 'radio-card-title' }, name),
+        h('span', { class: 'radio-card-blurb', id: `exchange-${id}-blurb` }, blurb),
+        h('span', { class: 'radio-card-blurb radio-card-caps', id: `exchange-${id}-caps` }, capabilities.revoke),
       ),
     ),
   );
 
-  const apiKey = secretInput('api-key', 'apiKey', 'API key', 'Copy it from the API management page of the exchange.');
+  const apiKey = secretInput('api-key', 'apiKey', 'API key', KEY_HELP);
   const apiSecret = secretInput('api-secret', 'apiSecret', 'Secret key', '');
-  const passphrase = secretInput(
-    'passphrase',
-    'passphrase',
-    'Passphrase',
-    'The passphrase you chose when you created the key on OKX.',
-  );
+  const passphrase = secretInput('passphrase', 'passphrase', 'Passphrase', '');
   const secrets = [apiKey, apiSecret, passphrase];
 
   const labelInput = h('input', {
@@ -210,7 +191,7 @@ export function openWizard(opts: WizardOptions): Wizard {
     maxlength: 200,
     autocomplete: 'off',
     spellcheck: 'false',
-    placeholder: 'e.g. okx-bot-main',
+    placeholder: EXCHANGE_FORMS[0] ? labelExample(EXCHANGE_FORMS[0].id) : '',
     'aria-describedby': 'label-help error-label',
   });
   const rotationInput = h('input', {
@@ -455,15 +436,20 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   const syncExchange = (): void => {
     const ex = selectedExchange();
-    const okx = needsPassphrase(ex);
-    passphrase.row.hidden = !okx;
-    if (!okx) {
+    const hasPassphrase = needsPassphrase(ex);
+    passphrase.row.hidden = !hasPassphrase;
+    if (!hasPassphrase) {
       passphrase.input.value = '';
       setError('passphrase', null);
     }
-    apiKey.input.placeholder = ex ? KEY_PLACEHOLDER[ex] : '';
-    apiSecret.help.textContent = ex ? SECRET_HELP[ex] : 'The secret the exchange showed once, when you created the key.';
-    title.textContent = ex ? `Add ${ex === 'okx' ? 'an' : 'a'} ${EXCHANGE_NAMES[ex]} key` : 'Add a key';
+    const form = ex ? exchangeForm(ex) : undefined;
+    apiKey.input.placeholder = form?.apiKey.placeholder ?? '';
+    apiKey.help.textContent = form?.apiKey.hint ?? KEY_HELP;
+    apiSecret.input.placeholder = form?.apiSecret.placeholder ?? '';
+    apiSecret.help.textContent = form?.apiSecret.hint ?? SECRET_HELP;
+    passphrase.help.textContent = `The passphrase you chose when you created the key on ${exchangeName()}.`;
+    if (ex) labelInput.placeholder = labelExample(ex);
+    title.textContent = form ? `Add ${form.article} ${form.name} key` : 'Add a key';
   };
 
   const syncEnvironment = (): void => {
@@ -474,7 +460,7 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   const fillSummary = (): void => {
     const d = readDraft();
-    summary.exchange.textContent = d.exchange ? EXCHANGE_NAMES[d.exchange] : '';
+    summary.exchange.textContent = d.exchange ? nameOf(d.exchange) : '';
     summary.label.textContent = d.label.trim();
     summary.environment.textContent =
       d.environment === 'custom' ? `Custom: ${d.baseUrl.trim()}` : d.environment === 'demo' ? 'Demo / testnet' : 'Live';
@@ -543,7 +529,7 @@ export function openWizard(opts: WizardOptions): Wizard {
 
   const exchangeName = (): string => {
     const ex = selectedExchange();
-    return ex ? EXCHANGE_NAMES[ex] : 'the exchange';
+    return ex ? nameOf(ex) : 'the exchange';
   };
 
   const setVerify = (state: VerifyState, ...content: (Node | null)[]): void => check.show(state, ...content);

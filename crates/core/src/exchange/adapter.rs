@@ -9,11 +9,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::form::Form;
 use super::request::{Call, RawResponse, SignedRequest};
 use super::{Endpoint, ExchangeError};
 use crate::model::{Exchange, KeyInspection, Permission};
 use crate::secret::Credentials;
-use crate::validate::Invalid;
 
 /// One exchange. Pure functions only: the client does the network and the clock. Crate-private,
 /// as the request shapes it works on are; its facts are public through [`Profile`].
@@ -46,10 +46,6 @@ pub(crate) trait Adapter: Send + Sync {
     /// master) proves nothing about the key it names.
     fn proves_gone(&self, code: &str) -> bool;
 
-    /// The exchange's own shape rules for a credential set, after the shared checks in
-    /// [`crate::validate::credentials`] (non-empty, no whitespace, key differs from secret).
-    fn check_credentials(&self, key: &str, secret: &str, passphrase: Option<&str>) -> Result<(), Invalid>;
-
     /// Whether a generic `API_KEY` / `API_SECRET` pair found by the scanner has this exchange's
     /// distinctive shape (so the pair is attributed to it with no name to go by).
     fn distinctive_shape(&self, key: &str, secret: &str, has_passphrase: bool) -> bool;
@@ -63,8 +59,9 @@ pub struct Profile {
     pub id: &'static str,
     /// What people call it: `OKX`.
     pub name: &'static str,
-    /// Whether a key comes with a passphrase chosen at creation.
-    pub passphrase: bool,
+    /// How the "Add key" form asks for the key, and the shape rules of its credentials (also
+    /// whether it has a passphrase): Rust's check and the UI's read the same data.
+    pub form: Form,
     pub environments: Environments,
     pub paths: Paths,
     pub limits: Limits,
