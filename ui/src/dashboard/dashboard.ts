@@ -7,7 +7,7 @@ import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, isStillLive, provedText, rotationDue, statusText } from './format';
-import { linkRow } from '../revoke/revoke-dialog';
+import { linkRow } from '../lib/link-row';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';

@@ -12,6 +12,7 @@ import { exchangeName, fullDate, provedText } from '../dashboard/format';
 import { codeField, type CodeField } from '../guard/code-field';
 import { phraseField } from '../guard/phrase-field';
 import { h } from '../lib/dom';
+import { linkRow } from '../lib/link-row';
 import { openModal, type Modal } from '../lib/modal';
 import { actionText, outcomeText, ProgressCount, reportReminder, reportSummary, stageText } from './texts';
 
@@ -450,22 +451,4 @@ export function renderRevokeReport(
         ),
     h('div', { class: 'report-save' }, save, saved),
   );
-}
-
-/** A URL as text with a "Copy link" button: links never navigate inside the web view. */
-export function linkRow(url: string): HTMLElement {
-  const clip = typeof navigator !== 'undefined' ? navigator.clipboard : undefined;
-  const copy = h(
-    'button',
-    { type: 'button', class: 'btn btn-quiet btn-small copy-link', 'aria-label': `Copy link ${url}` },
-    'Copy link',
-  );
-  copy.hidden = !clip?.writeText;
-  copy.addEventListener('click', () => {
-    void clip?.writeText(url).then(
-      () => copy.replaceChildren('Copied'),
-      () => copy.replaceChildren('Copy failed'),
-    );
-  });
-  return h('div', { class: 'link-row' }, h('code', { class: 'link-url' }, url), copy);
 }
