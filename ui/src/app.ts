@@ -186,10 +186,11 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // background checks may land a frame later; a failed probe then shows its banner.
   void firstScreen.then(() => markAfterPaint('latchkey:interactive'));
   void checks.then(() => markAfterPaint('latchkey:checks-done'));
+  // Keychain items no key on the list describes: offered back once the checks are in (right
+  // away, as before the dialogs loaded lazily: later, another process's half-written key could
+  // look like one).
+  void checks.then(() => checkOrphans(ctx));
   // The dialogs' code, fetched once the checks are in (a click before then waits for its chunk).
-  const dialogsLoaded = checks.then(preloadDialogs).catch(() => undefined);
-  // Keychain items no key on the list describes: offered back once the rest is done.
-  void dialogsLoaded.then(() => checkOrphans(ctx));
-  const ready = dialogsLoaded.then(() => undefined);
+  const ready = checks.then(preloadDialogs).catch(() => undefined);
   return { refresh, openWizard: () => keyActions.startWizard(), ready };
 }
