@@ -41,7 +41,7 @@ pub fn label(raw: &str) -> Result<String, Invalid> {
     let label = raw.trim();
     let chars = label.chars().count();
     if chars == 0 {
-        return Err(invalid(Field::Label, "Give the key a label, e.g. 'okx-bot-main'."));
+        return Err(invalid(Field::Label, label_missing()));
     }
     if chars > LABEL_MAX_CHARS {
         return Err(invalid(
@@ -53,6 +53,16 @@ pub fn label(raw: &str) -> Result<String, Invalid> {
         return Err(invalid(Field::Label, "The label cannot contain control characters such as tabs or line breaks."));
     }
     Ok(label.to_owned())
+}
+
+/// The examples in these messages come from the first exchange's adapter (the UI words its own
+/// checks the same way, from the same data).
+fn label_missing() -> String {
+    format!("Give the key a label, e.g. '{}-bot-main'.", Exchange::ALL[0].as_str())
+}
+
+fn base_url_unreadable() -> String {
+    format!("Enter a full base URL such as {}.", Exchange::ALL[0].profile().environments.live_url)
 }
 
 /// The refusal of a label another key in use already has (labels are unique ignoring case).
@@ -77,8 +87,7 @@ pub fn environment(env: Environment) -> Result<Environment, Invalid> {
     let Environment::Custom { base_url } = env else { return Ok(env) };
     // Spaces and slashes in any order at the end ("https://x.com/ /"), so the stored URL is a fixed point.
     let trimmed = base_url.trim().trim_end_matches(|c: char| c == '/' || c.is_whitespace());
-    let url = url::Url::parse(trimmed)
-        .map_err(|_| invalid(Field::BaseUrl, "Enter a full base URL such as https://eu.okx.com."))?;
+    let url = url::Url::parse(trimmed).map_err(|_| invalid(Field::BaseUrl, base_url_unreadable()))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -121,7 +130,7 @@ pub fn checked_credentials(exchange: Exchange, raw: &Credentials) -> Result<Cred
 }
 
 /// The shape checks: the shared ones here, then the exchange's own (its adapter's
-/// `check_credentials`). They catch the common paste mistakes (wrong field, missing
+/// `form`, which the UI's checks read too). They catch the common paste mistakes (wrong field, missing
 /// passphrase, a key from another exchange) before any network call.
 pub fn credentials(
     exchange: Exchange,
@@ -152,8 +161,8 @@ pub fn credentials(
             "The secret is the same as the API key: paste the secret key into this field.",
         ));
     }
-    // The exchange's own shape rules, from its adapter.
-    exchange.adapter().check_credentials(key, secret, passphrase)?;
+    // The exchange's own shape rules, from its adapter's form.
+    crate::exchange::form::check(&exchange.profile().form, key, secret, passphrase)?;
     if !exchange.needs_passphrase() && passphrase.is_some() {
         return Err(invalid(Field::Passphrase, format!("{name} keys have no passphrase: leave this field empty.")));
     }

@@ -2,11 +2,11 @@
 // IPC (ts-rs, `src-tauri/ipc_contract.rs`) into ./generated/: never edit those files, change the Rust
 // type and run `LATCHKEY_BLESS=1 cargo test -p latchkey-desktop --lib ipc_contract`. A test fails
 // while the committed files differ from the Rust types. What follows the re-exports are the UI's own
-// lists of those types' values, each checked at compile time to name every value.
+// lists of those types' values, each checked at compile time to name every value. The exchanges
+// are data, not a list here: ./exchanges.ts reads them from ./generated/exchanges.json.
 
 export type * from './generated/index';
 
-import type { Exchange } from './generated/Exchange';
 import type { Field } from './generated/Field';
 import type { Severity } from './generated/Severity';
 import type { Settings } from './generated/Settings';
@@ -14,15 +14,6 @@ import type { Settings } from './generated/Settings';
 /** Compile-time check that a list names every member of a union: `Exhaustive<U, typeof LIST>` is
  * `true` only then (a value added in Rust makes the UI fail to build until it is listed). */
 type Exhaustive<U, L extends readonly unknown[]> = [Exclude<U, L[number]>] extends [never] ? true : never;
-
-export const EXCHANGES = ['okx', 'bybit', 'binance'] as const satisfies readonly Exchange[];
-const exchangesListed: Exhaustive<Exchange, typeof EXCHANGES> = true;
-
-export const EXCHANGE_NAMES: Record<Exchange, string> = {
-  okx: 'OKX',
-  bybit: 'Bybit',
-  binance: 'Binance',
-};
 
 /** Severities from the most to the least serious. */
 export const SEVERITIES = ['critical', 'high', 'warning', 'fine'] as const satisfies readonly Severity[];
@@ -64,4 +55,4 @@ export function isKeyField(field: Field): field is KeyField {
 }
 
 // Referenced so that `noUnusedLocals` keeps the compile-time checks.
-export const LISTS_ARE_EXHAUSTIVE = exchangesListed && severitiesListed && fieldsListed && settingsListed;
+export const LISTS_ARE_EXHAUSTIVE = severitiesListed && fieldsListed && settingsListed;

@@ -1,12 +1,13 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
+import { listedNames } from '../api/exchanges';
 import type { KeyView } from '../api/types';
 import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
 import { renderFindings, renderPermissions } from '../lib/risk-view';
 import { ageText, environmentLabel, exchangeName, fullDate, isStillLive, provedText, rotationDue, statusText } from './format';
-import { linkRow } from '../revoke/revoke-dialog';
+import { linkRow } from '../lib/link-row';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';
@@ -59,7 +60,7 @@ export function renderEmptyState(handlers: DashboardHandlers): HTMLElement {
     h(
       'p',
       {},
-      'Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. OKX, Bybit and Binance keys are supported.',
+      `Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. ${listedNames()} keys are supported.`,
     ),
     button,
   );

@@ -1,13 +1,12 @@
 // What a key card says about dates, environments and status. Pure: the clock is passed in.
 
-import { EXCHANGE_NAMES, type Environment, type Exchange, type KeyRecord, type KeyStatus } from '../api/types';
+import { exchangeName } from '../api/exchanges';
+import type { Environment, KeyRecord, KeyStatus } from '../api/types';
 import { daysUntil } from '../lib/days';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function exchangeName(ex: Exchange): string {
-  return EXCHANGE_NAMES[ex] ?? ex;
-}
+export { exchangeName };
 
 /** Empty for live keys: only the unusual environments are worth a word on the card. */
 export function environmentLabel(env: Environment): string {

@@ -4,7 +4,8 @@
 // 2FA code when 2FA is set up; Rust checks it). Items that do not record their exchange ask for it.
 
 import { deleteOrphan, restoreOrphan } from '../api/commands';
-import { EXCHANGES, type Environment, type Exchange, type IpcError, type KeyView, type Orphan } from '../api/types';
+import { EXCHANGES } from '../api/exchanges';
+import { type Environment, type Exchange, type IpcError, type KeyView, type Orphan } from '../api/types';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { environmentLabel, exchangeName } from './format';

@@ -4,6 +4,7 @@
 
 import type { KeyHistoryEntry, KeyView, RotationState, RotationView } from '../api/types';
 import { h } from '../lib/dom';
+import { exchangeForm } from '../api/exchanges';
 import { exchangeName } from './format';
 
 /** States that call for a rotation (and offer a snooze). */
@@ -64,16 +65,23 @@ export function rotationReasonText(r: RotationView, key: Pick<KeyView, 'exchange
   switch (r.reason) {
     case 'exchange_expiry':
       return `${exchangeName(key.exchange)} expires this key on ${when}.`;
-    case 'okx_idle_expiry':
-      return `OKX deletes trade or withdraw keys without an IP whitelist after 14 days unused: ${when}.`;
+    // The value names the one exchange with such a rule today; the words come from its adapter.
+    case 'okx_idle_expiry': {
+      const idle = exchangeForm(key.exchange)?.capabilities.idleExpiry;
+      const name = exchangeName(key.exchange);
+      return idle
+        ? `${name} deletes ${idle.permissions.join(' or ')} keys without an IP whitelist after ${idle.days} days unused: ${when}.`
+        : `${name} deletes unused keys without an IP whitelist: ${when}.`;
+    }
     default:
       return `Your policy: rotate every ${key.rotationDays} ${key.rotationDays === 1 ? 'day' : 'days'}. Due ${when}.`;
   }
 }
 
 /** A short tag for reasons other than the user's own policy. */
-export function rotationReasonTag(r: RotationView): string {
-  return r.reason === 'exchange_expiry' ? 'exchange expiry' : r.reason === 'okx_idle_expiry' ? 'OKX idle expiry' : '';
+export function rotationReasonTag(r: RotationView, key: Pick<KeyView, 'exchange'>): string {
+  if (r.reason === 'exchange_expiry') return 'exchange expiry';
+  return r.reason === 'okx_idle_expiry' ? `${exchangeName(key.exchange)} idle expiry` : '';
 }
 
 /** "Snoozed until 12 Mar 2025" while the snooze lasts; null once it is over or when there is none. */
@@ -110,7 +118,7 @@ export function renderRotationBadge(key: KeyView): HTMLElement | null {
   const r = key.rotation;
   if (!r || key.status === 'revoked') return null;
   const { label, text, separate } = rotationBadgeWords(r);
-  const tag = rotationReasonTag(r);
+  const tag = rotationReasonTag(r, key);
   return h(
     'span',
     {

@@ -10,16 +10,15 @@
 // The same flow runs as the Add-key wizard's last step on first use (`runEnrollment` in a host the
 // wizard gives it, without a Cancel: leaving it there is the wizard's explicit "skip 2FA" choice).
 //
-// The security dialog (`#security-dialog`) shows the guard's status (enrolled, locked out, recovery
-// codes left) with "Re-enrol" and "Disable 2FA".
+// The security dialog is ./security-dialog (re-exported here: one chunk for the 2FA dialogs).
 
-import { beginEnrollment, cancelEnrollment, confirmEnrollment, copyRecoveryCodes, toIpcError } from '../api/commands';
-import type { Enrollment, GuardStatus, IpcError } from '../api/types';
+import { beginEnrollment, cancelEnrollment, confirmEnrollment, toIpcError } from '../api/commands';
+import type { Enrollment, IpcError } from '../api/types';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { codeField } from './code-field';
+import { renderRecoveryCodes } from './recovery-codes';
 import { renderQr } from './qr';
-import { GUARDED_ACTIONS } from './guarded';
 
 export interface EnrollOptions {
   /** 2FA is on already: a current code is needed before a new secret is made. */
@@ -376,33 +375,10 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
     if (closed) return;
     setPhase('codes');
     title.textContent = '2FA is on — save your recovery codes';
-    const list = h(
-      'ol',
-      { id: 'recovery-codes', class: 'recovery-codes', tabindex: -1, 'aria-label': 'Recovery codes' },
-      ...codes.map((c) => h('li', { class: 'recovery-code' }, h('code', {}, c))),
-    );
-    const copy = h('button', { type: 'button', id: 'copy-recovery', class: 'btn btn-secondary' }, 'Copy codes');
-    // Through Rust, like a key's secret: kept out of clipboard managers' history and cleared after
-    // the same time (or when Latchkey quits).
-    copy.addEventListener('click', () => {
-      void copyRecoveryCodes(codes).then(
-        (r) => copy.replaceChildren(`Copied — clipboard clears in ${r.clearsInSecs} s`),
-        () => copy.replaceChildren('Copy failed: select and copy them'),
-      );
-    });
-    const doneBtn = h('button', { type: 'button', id: 'recovery-done', class: 'btn btn-primary' }, 'I saved them');
-    doneBtn.addEventListener('click', () => close());
-    body.replaceChildren(
-      h(
-        'p',
-        {},
-        'If you lose your phone, each of these codes works once instead of a code from the app. Store them somewhere safe, away from this computer — a password manager or paper.',
-      ),
-      list,
-      h('p', { class: 'muted' }, 'They are shown only now. Latchkey keeps only a hash of each one.'),
-    );
-    footerButtons(copy, doneBtn);
-    list.focus();
+    const shown = renderRecoveryCodes(codes, () => close());
+    body.replaceChildren(...shown.body);
+    footerButtons(...shown.buttons);
+    shown.list.focus();
   }
 
   footerButtons(cancel);
@@ -412,91 +388,4 @@ export function runEnrollment(host: EnrollHost, opts: EnrollOptions): EnrollFlow
   return { close, escape };
 }
 
-// ---- the status dialog ------------------------------------------------------------------------------
-
-export interface SecurityOptions {
-  status: GuardStatus;
-  now: () => Date;
-  returnFocus?: () => HTMLElement | null;
-  /** The dialog closed by itself (Close, Escape). */
-  onClosed: () => void;
-  /** "Set up 2FA" / "Re-enrol": the dialog is closed first. */
-  onEnroll: (reenroll: boolean) => void;
-  /** "Disable 2FA": the dialog is closed first; the caller asks for the code. */
-  onDisable: () => void;
-}
-
-export function lockText(lockedUntil: string | null, now: Date): string | null {
-  if (!lockedUntil) return null;
-  const t = Date.parse(lockedUntil);
-  if (Number.isNaN(t) || t <= now.getTime()) return null;
-  const mins = Math.ceil((t - now.getTime()) / 60000);
-  return `Locked after too many wrong codes: try again in ${mins} min (at ${new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}).`;
-}
-
-export function openSecurity(opts: SecurityOptions): void {
-  const s = opts.status;
-  const lock = lockText(s.lockedUntil, opts.now());
-  let closed = false;
-  const closeThen = (next: () => void): void => {
-    if (closed) return;
-    closed = true;
-    modal.close();
-    next();
-  };
-  const close = h('button', { type: 'button', id: 'security-close', class: 'btn btn-secondary' }, 'Close');
-  const actions: HTMLElement[] = [];
-  if (s.enrolled) {
-    const disable = h('button', { type: 'button', id: 'disable-2fa', class: 'btn btn-danger-quiet' }, 'Disable 2FA');
-    const reenroll = h('button', { type: 'button', id: 'reenroll-2fa', class: 'btn btn-secondary' }, 'Re-enrol');
-    disable.addEventListener('click', () => closeThen(opts.onDisable));
-    reenroll.addEventListener('click', () => closeThen(() => opts.onEnroll(true)));
-    actions.push(disable, reenroll);
-  } else {
-    const enable = h('button', { type: 'button', id: 'enable-2fa', class: 'btn btn-primary' }, 'Set up 2FA');
-    enable.addEventListener('click', () => closeThen(() => opts.onEnroll(false)));
-    actions.push(enable);
-  }
-  const modal = openModal(
-    {
-      id: 'security-dialog',
-      labelledBy: 'security-title',
-      className: 'dialog-small',
-      onEscape: () => closeThen(opts.onClosed),
-      returnFocus: opts.returnFocus,
-    },
-    h('h2', { id: 'security-title' }, 'Two-factor authentication'),
-    h(
-      'div',
-      {
-        id: 'guard-status',
-        class: `guard-status ${s.enrolled ? 'guard-on' : 'guard-off'}`,
-        'data-enrolled': String(s.enrolled),
-        'data-locked': String(!!lock),
-      },
-      h(
-        'p',
-        { class: 'guard-state' },
-        h('span', { class: 'guard-dot', 'aria-hidden': 'true' }),
-        s.enrolled ? '2FA is on' : '2FA is not set up',
-      ),
-      h(
-        'p',
-        { class: 'muted', id: 'guarded-intro' },
-        s.enrolled
-          ? 'These ask for a code from your authenticator app:'
-          : 'Without 2FA these cannot be used. Set it up now: it takes a minute.',
-      ),
-      h(
-        'ul',
-        { id: 'guarded-actions', class: 'guarded-actions muted', 'aria-labelledby': 'guarded-intro' },
-        ...GUARDED_ACTIONS.map((a) => h('li', {}, a)),
-      ),
-      s.enrolled ? h('p', { id: 'recovery-left' }, `Recovery codes left: ${s.recoveryCodesLeft}`) : null,
-      lock ? h('p', { id: 'guard-locked', class: 'card-error' }, lock) : null,
-    ),
-    h('div', { class: 'dialog-footer' }, ...actions, h('span', { class: 'spacer' }), close),
-  );
-  close.addEventListener('click', () => closeThen(opts.onClosed));
-  close.focus();
-}
+export { lockText, openSecurity, type SecurityOptions } from './security-dialog';

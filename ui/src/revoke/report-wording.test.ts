@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { RevokeReport } from '../api/types';
 import { ACTIONS, actionLabel } from '../audit/audit-view';
 import type { Action } from '../api/types';
-import { renderRevokeReport } from './revoke-dialog';
+import { renderRevokeReport } from './report-view';
 import { REMINDER } from './texts';
 
 const report = (kind: RevokeReport['kind']): RevokeReport => ({

@@ -1,9 +1,7 @@
 // What the emergency revoke dialog says about plans, stages and outcomes. Pure.
 
 import type { Exchange, PlannedAction, RevokeOutcome, RevokeReport, RevokeStage } from '../api/types';
-import { EXCHANGE_NAMES } from '../api/types';
-
-const name = (ex: Exchange): string => EXCHANGE_NAMES[ex] ?? ex;
+import { exchangeName as name } from '../api/exchanges';
 
 export const REMINDER = 'Change your exchange account password and review active sessions.';
 

@@ -1,43 +1,39 @@
 // Guided rotation (`#rotate-dialog[data-step]`): replace a key with a new one from the same exchange,
 // under the same label.
-//   1. credentials — the new API key, secret and (OKX) passphrase, checked like the Add key wizard's;
-//   2. check — `inspect_rotation`: what the exchange reports about the new key, Rust's findings, and
+//   1. credentials (./credentials) — the new API key, secret and (if the exchange has one)
+//      passphrase, checked like the Add key wizard's;
+//   2. check (./check-step, ./changes) — `inspect_rotation`: what the exchange reports about the new key, Rust's findings, and
 //      how it differs from the old key (`.change[data-code][data-severity]`). A high or critical
 //      change must be acknowledged (`#rotate-ack`). If the check fails: retry, or the quiet
 //      "Continue without verifying" (then `verify: false`);
-//   3. confirm — one 2FA code (`#guard-code`) and `#rotate-confirm` → `rotate_key`;
-//   4. result — the new key, and the old key's retirement report (`#revoke-report`).
+//   3. confirm (./confirm-step) — one 2FA code (`#guard-code`) and `#rotate-confirm` → `rotate_key`;
+//   4. result (./result) — the new key, and the old key's retirement report (`#revoke-report`).
 //
 // Secrets live only in the three password inputs, as in the wizard: each call gets a short-lived
 // payload whose fields are blanked as soon as Rust answers, and the inputs are emptied after a
 // successful rotation and whenever the dialog closes.
 
 import { inspectRotation, rotateKey, toIpcError } from '../api/commands';
-import type { Change, KeyField, IpcError, KeyView, RotateInput, RotateResult, RotationInspection } from '../api/types';
+import type { IpcError, KeyView, RotateInput, RotateResult } from '../api/types';
 import { exchangeName } from '../dashboard/format';
 import { codeField } from '../guard/code-field';
 import { h } from '../lib/dom';
 import { FieldErrors } from '../lib/field-errors';
 import { openModal } from '../lib/modal';
-import { ExchangeCheck, type CheckState } from '../lib/exchange-check';
+import type { CheckState } from '../lib/exchange-check';
 import { Stepper } from '../lib/stepper';
-import { SEVERITY_LABELS, accountText, expiryText, ipText, severityRank } from '../lib/risk';
-import { renderFindings, renderPermissions } from '../lib/risk-view';
-import { renderRevokeReport } from '../revoke/revoke-dialog';
-import { hideSecret, secretField, type SecretField } from '../wizard/secret-field';
-import { checkCredentials, maskHint, needsPassphrase, type FieldError } from '../wizard/validate';
+import { checkStep } from './check-step';
+import { confirmStep } from './confirm-step';
+import { CREDENTIAL_FIELDS, newKeyFields, type CredentialField } from './credentials';
+import { renderRotateResult } from './result';
+
+export { PROMINENT_CHANGES, needsAck, sortChanges } from './changes';
 
 export type RotateStep = 'credentials' | 'check' | 'confirm' | 'result';
 const STEPS: readonly RotateStep[] = ['credentials', 'check', 'confirm', 'result'];
 const STEP_TITLES: Record<RotateStep, string> = { credentials: 'New key', check: 'Check', confirm: 'Confirm', result: 'Done' };
 
 export type { CheckState } from '../lib/exchange-check';
-
-/** Changes that weaken the key: always shown as warnings, whatever their severity. */
-export const PROMINENT_CHANGES: readonly string[] = ['adds_withdraw', 'drops_ip_whitelist'];
-
-type CredentialField = Extract<KeyField, 'apiKey' | 'apiSecret' | 'passphrase'>;
-const CREDENTIAL_FIELDS: readonly CredentialField[] = ['apiKey', 'apiSecret', 'passphrase'];
 
 export interface RotateDialogOptions {
   key: KeyView;
@@ -58,17 +54,6 @@ export interface RotateDialog {
   close(): void;
 }
 
-/** High and critical changes need the user's explicit acknowledgement. */
-export function needsAck(changes: readonly Change[]): boolean {
-  return changes.some((c) => c.severity === 'high' || c.severity === 'critical');
-}
-
-/** Most severe first; at the same severity, the weakening changes (withdraw, IP whitelist) first. */
-export function sortChanges(changes: readonly Change[]): Change[] {
-  const prominent = (c: Change): number => (PROMINENT_CHANGES.includes(c.code) ? 1 : 0);
-  return [...changes].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || prominent(b) - prominent(a));
-}
-
 export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   const key = opts.key;
   const now = opts.now ?? (() => new Date());
@@ -78,197 +63,41 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   let busy = false;
   let closed = false;
   let rotated = false;
-  /** Bumped whenever a pending check's answer must be ignored (new check, step left, closed). */
+  /** The check found changes that need the acknowledgement. */
   let ackRequired = false;
   let fixField: CredentialField | null = null;
 
-  // ---- fields -------------------------------------------------------------------------------------
+  // ---- fields and the check ----------------------------------------------------------------------
 
   const errors = new FieldErrors<CredentialField | 'ack'>(
-    (field) => (field === 'ack' ? ack : fields[field].input),
+    (field) => (field === 'ack' ? checked.ack : fields[field].input),
     'rotate-error-',
   );
   const errorEl = (field: CredentialField | 'ack'): HTMLElement => errors.el(field);
-  const fields: Record<CredentialField, SecretField> = {
-    apiKey: secretField(
-      'rotate-api-key',
-      'apiKey',
-      'New API key',
-      `Create the new key on ${ex} first, then paste it here.`,
-      errorEl('apiKey'),
-      'rotate-error-apiKey',
-    ),
-    apiSecret: secretField(
-      'rotate-api-secret',
-      'apiSecret',
-      'New secret key',
-      `The secret ${ex} showed once, when you created the new key.`,
-      errorEl('apiSecret'),
-      'rotate-error-apiSecret',
-    ),
-    passphrase: secretField(
-      'rotate-passphrase',
-      'passphrase',
-      'New passphrase',
-      'The passphrase you chose for the new key on OKX.',
-      errorEl('passphrase'),
-      'rotate-error-passphrase',
-    ),
-  };
-  const okx = needsPassphrase(key.exchange);
-  fields.passphrase.row.hidden = !okx;
-
+  const newKey = newKeyFields(key, ex, errorEl);
+  const { fields } = newKey;
   const setError = (field: CredentialField | 'ack', message: string | null): void => errors.set(field, message);
   const clearErrors = (): void => errors.clear();
 
-  const credentialErrors = (): FieldError[] =>
-    checkCredentials(
-      key.exchange,
-      fields.apiKey.input.value,
-      fields.apiSecret.input.value,
-      okx ? fields.passphrase.input.value : '',
-    );
-
-  /** A fresh payload from the inputs; the caller blanks it once Rust has answered. */
-  const readInput = (): RotateInput => {
-    const passphrase = fields.passphrase.input.value.trim();
-    return {
-      apiKey: fields.apiKey.input.value.trim(),
-      apiSecret: fields.apiSecret.input.value.trim(),
-      passphrase: okx && passphrase ? passphrase : null,
-    };
-  };
-
-  const wipeInputs = (): void => {
-    for (const f of CREDENTIAL_FIELDS) {
-      fields[f].input.value = '';
-      hideSecret(fields[f]);
-    }
-  };
-
-  // ---- the check ----------------------------------------------------------------------------------
-
-  const check = new ExchangeCheck({ id: 'rotate-check', titleId: 'rotate-check-title', onChange: () => sync() });
-  const checkRegion = check.region;
-  const ack = h('input', { type: 'checkbox', id: 'rotate-ack', name: 'ack', 'aria-describedby': 'rotate-error-ack' });
-  const ackRow = h(
-    'div',
-    { class: 'ack-row' },
-    h(
-      'label',
-      { for: 'rotate-ack', class: 'ack-label' },
-      ack,
-      h('span', {}, 'I have read the warnings above and want to use this new key anyway.'),
-    ),
-    errorEl('ack'),
-  );
+  const checked = checkStep(key, ex, errorEl('ack'), () => sync());
+  const { check, ack, retryBtn, fixBtn, unverifiedBtn } = checked;
   ack.addEventListener('change', () => setError('ack', null));
-  const retryBtn = h('button', { type: 'button', id: 'rotate-retry-verify', class: 'btn btn-secondary' }, 'Try again');
-  const fixBtn = h('button', { type: 'button', id: 'rotate-fix-field', class: 'btn btn-quiet' });
-  const unverifiedBtn = h(
-    'button',
-    { type: 'button', id: 'rotate-unverified', class: 'btn btn-quiet btn-unverified' },
-    'Continue without verifying',
-  );
 
-  const row = (term: string, dd: HTMLElement) => h('div', { class: 'summary-row' }, h('dt', {}, term), dd);
-
-  const setCheck = (state: CheckState, ...content: (Node | null)[]): void => check.show(state, ...content);
-
-  const renderChanges = (changes: readonly Change[]): HTMLElement => {
-    const sorted = sortChanges(changes);
-    return h(
-      'section',
-      { id: 'rotate-changes', class: 'changes', 'aria-labelledby': 'rotate-changes-title' },
-      h('h4', { id: 'rotate-changes-title' }, 'Compared with the old key ', h('code', { class: 'key-hint' }, key.keyHint)),
-      sorted.length === 0
-        ? h('p', { class: 'muted change-none' }, 'Same permissions, IP whitelist and account as the old key.')
-        : h(
-            'ul',
-            { class: 'findings change-list' },
-            ...sorted.map((c) => {
-              const prominent = PROMINENT_CHANGES.includes(c.code);
-              // The weakening changes read as warnings at least, even if Rust rated them lower.
-              const shown = prominent && c.severity === 'fine' ? 'warning' : c.severity;
-              return h(
-                'li',
-                {
-                  class: `finding change severity-${shown}${prominent ? ' change-prominent' : ''}`,
-                  'data-code': c.code,
-                  'data-severity': c.severity,
-                },
-                h('span', { class: 'severity-tag' }, SEVERITY_LABELS[shown] ?? shown),
-                h('span', { class: 'finding-message' }, c.message),
-              );
-            }),
-          ),
-    );
-  };
-
-  const showChecked = ({ inspection, findings, changes }: RotationInspection): void => {
-    const expiry = expiryText(inspection.expiresAt, now());
-    ackRequired = needsAck(changes);
-    ack.checked = false;
+  const showChecked = (result: Parameters<typeof checked.showChecked>[0]): void => {
     setError('ack', null);
-    setCheck(
-      'ok',
-      h(
-        'div',
-        { class: 'verify-head' },
-        h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h('h3', { id: 'rotate-check-title' }, `New key verified with ${ex}${inspection.demo ? ' (demo)' : ''}`),
-      ),
-      h(
-        'dl',
-        { class: 'summary verify-details' },
-        row('Permissions', h('dd', { id: 'rotate-permissions' }, renderPermissions(inspection.permissions))),
-        row('IP whitelist', h('dd', { class: inspection.ipWhitelist.length ? 'mono' : '' }, ipText(inspection, 10))),
-        expiry ? row('Expiry', h('dd', {}, expiry)) : null,
-        row('Account', h('dd', {}, accountText(inspection))),
-      ),
-      renderFindings(findings, { id: 'rotate-findings' }),
-      renderChanges(changes),
-      ackRequired ? ackRow : null,
-    );
+    ackRequired = checked.showChecked(result, now());
   };
 
   const showCheckFailure = (err: IpcError): void => {
     fixField = CREDENTIAL_FIELDS.find((f) => f === err.field) ?? null;
-    if (fixField) {
-      setError(fixField, err.message);
-      fixBtn.textContent = `Edit the ${{ apiKey: 'API key', apiSecret: 'secret key', passphrase: 'passphrase' }[fixField]}`;
-    }
+    if (fixField) setError(fixField, err.message);
     ackRequired = false;
-    // Refused by Rust before any exchange was asked (e.g. the old key itself): saving without
-    // verifying would be refused the same way, so it is not offered.
-    const refused = err.kind === 'invalid';
-    setCheck(
-      'failed',
-      h(
-        'div',
-        { class: 'verify-head' },
-        h('span', { class: 'verify-mark', 'aria-hidden': 'true' }),
-        h(
-          'h3',
-          { id: 'rotate-check-title' },
-          refused ? `This key cannot replace “${key.label}”` : `Could not verify the new key with ${ex}`,
-        ),
-      ),
-      h('p', { class: 'verify-error', id: 'rotate-verify-error', 'data-code': err.code ?? err.kind }, err.message),
-      h(
-        'div',
-        { class: 'verify-actions' },
-        refused ? null : retryBtn,
-        fixField ? fixBtn : null,
-        h('span', { class: 'spacer' }),
-        refused ? null : unverifiedBtn,
-      ),
-    );
+    checked.showFailure(err, fixField);
   };
 
   const startCheck = async (): Promise<void> => {
     if (closed) return;
-    const input = readInput();
+    const input = newKey.read();
     verify = true;
     await check.run(
       `Checking the new key with ${ex}…`,
@@ -302,15 +131,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
         }
       : undefined,
   });
-  const summary = {
-    newHint: h('dd', { id: 'rotate-new-hint', class: 'mono' }),
-    check: h('dd', { id: 'rotate-summary-check' }),
-  };
-  const unverifiedNote = h(
-    'p',
-    { id: 'rotate-unverified-note', class: 'notice notice-warning', hidden: true },
-    `Not verified: Latchkey could not ask ${ex} about the new key, so it was not compared with the old one. Rotate only if you are sure the new key works.`,
-  );
+  const confirmPanel = confirmStep(key, ex, code);
   const errorBox = h('p', { id: 'rotate-error', class: 'card-error dialog-error', role: 'alert', hidden: true });
   const showError = (message: string | null): void => {
     errorBox.textContent = message ?? '';
@@ -321,41 +142,9 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
 
   const resultPanel = h('section', { class: 'panel', 'data-panel': 'result', hidden: true });
   const panels: Record<RotateStep, HTMLElement> = {
-    credentials: h(
-      'section',
-      { class: 'panel', 'data-panel': 'credentials' },
-      h(
-        'p',
-        { class: 'panel-intro', id: 'rotate-intro' },
-        `Create a new API key on ${ex}, then paste it here. Latchkey checks it, saves it as “${key.label}”, and retires the old key `,
-        h('code', { class: 'key-hint' }, key.keyHint),
-        ' — revoked at the exchange where its API allows, otherwise with a checklist.',
-      ),
-      fields.apiKey.row,
-      fields.apiSecret.row,
-      fields.passphrase.row,
-    ),
-    check: h('section', { class: 'panel', 'data-panel': 'check', hidden: true }, checkRegion),
-    confirm: h(
-      'section',
-      { class: 'panel', 'data-panel': 'confirm', hidden: true },
-      h(
-        'dl',
-        { class: 'summary' },
-        row('Label', h('dd', {}, key.label)),
-        row('Exchange', h('dd', {}, ex)),
-        row('Old key', h('dd', { class: 'mono' }, key.keyHint)),
-        row('New key', summary.newHint),
-        row('Check', summary.check),
-      ),
-      unverifiedNote,
-      h(
-        'p',
-        { class: 'muted' },
-        'Rotating saves the new key and retires the old one. This needs a code from your authenticator app.',
-      ),
-      code.row,
-    ),
+    credentials: newKey.panel,
+    check: h('section', { class: 'panel', 'data-panel': 'check', hidden: true }, check.region),
+    confirm: confirmPanel.panel,
     result: resultPanel,
   };
 
@@ -406,16 +195,14 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   function goTo(s: RotateStep, recheck = true): void {
     if (s !== 'check' || recheck) {
       check.cancel();
-      if (s === 'credentials') setCheck('idle');
+      if (s === 'credentials') check.show('idle');
     }
     step = s;
     showError(null);
-    if (s !== 'credentials') for (const f of CREDENTIAL_FIELDS) hideSecret(fields[f]);
+    if (s !== 'credentials') newKey.hide();
     if (s === 'check' && recheck) void startCheck();
     if (s === 'confirm') {
-      summary.newHint.textContent = maskHint(fields.apiKey.input.value);
-      summary.check.textContent = verify ? `Verified with ${ex}` : 'Not verified';
-      unverifiedNote.hidden = verify;
+      confirmPanel.fill(fields.apiKey.input.value, verify);
     }
     if (s !== 'confirm') code.clear();
     sync();
@@ -427,7 +214,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
             ? nextBtn
             : check.state === 'failed'
               ? retryBtn
-              : checkRegion
+              : check.region
           : s === 'confirm'
             ? code.input
             : document.getElementById('rotate-result');
@@ -439,7 +226,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (step === 'credentials') {
       clearErrors();
       // The shape checks name only the credential fields.
-      const found = credentialErrors() as { field: CredentialField; message: string }[];
+      const found = newKey.errors() as { field: CredentialField; message: string }[];
       if (found.length) {
         errors.show(found);
         return;
@@ -468,7 +255,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (busy || closed || step !== 'confirm') return;
     showError(null);
     // Never send credentials the local checks refuse (the user may have gone back and edited them).
-    if (credentialErrors().length) {
+    if (newKey.errors().length) {
       goTo('credentials');
       next();
       return;
@@ -479,7 +266,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     }
     const c = code.read();
     if (!c) return;
-    let input: RotateInput | null = readInput();
+    let input: RotateInput | null = newKey.read();
     busy = true;
     sync();
     try {
@@ -488,7 +275,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
       input = null;
       busy = false;
       rotated = true;
-      wipeInputs();
+      newKey.wipe();
       code.clear();
       if (closed) return;
       showResult(result);
@@ -528,28 +315,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
   function showResult(result: RotateResult): void {
     step = 'result';
     title.textContent = `“${result.key.label}” rotated`;
-    resultPanel.replaceChildren(
-      h(
-        'div',
-        { id: 'rotate-result', class: 'notice notice-ok', tabindex: -1 },
-        h(
-          'p',
-          {},
-          h('strong', {}, 'New key saved. '),
-          `“${result.key.label}” now uses `,
-          h('code', { class: 'key-hint', id: 'rotate-result-hint' }, result.key.keyHint),
-          '.',
-        ),
-        h(
-          'p',
-          {},
-          'The old key ',
-          h('code', { class: 'key-hint' }, key.keyHint),
-          ' was retired: the report below says what happened to it.',
-        ),
-      ),
-      renderRevokeReport(result.report, showError),
-    );
+    resultPanel.replaceChildren(...renderRotateResult(result, key, showError));
     sync();
     document.getElementById('rotate-result')?.focus();
   }
@@ -558,7 +324,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (closed) return;
     closed = true;
     check.cancel();
-    wipeInputs();
+    newKey.wipe();
     code.clear();
     modal.close();
     opts.onClosed?.(rotated);
@@ -592,7 +358,7 @@ export function openRotateDialog(opts: RotateDialogOptions): RotateDialog {
     if (busy) return;
     if (fixField) setError(fixField, null);
     void startCheck();
-    checkRegion.focus();
+    check.region.focus();
   });
   fixBtn.addEventListener('click', () => {
     if (busy || !fixField) return;

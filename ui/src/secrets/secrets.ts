@@ -9,6 +9,7 @@
 // way to set it up, instead of asking for a code that cannot exist.
 
 import { copySecret, revealSecret } from '../api/commands';
+import { needsPassphrase } from '../api/exchanges';
 import type { KeyView, RevealedSecret, SecretPart } from '../api/types';
 import { askCode } from '../guard/ask-code';
 import { h } from '../lib/dom';
@@ -21,9 +22,9 @@ export const PART_NAMES: Record<SecretPart, string> = {
   passphrase: 'passphrase',
 };
 
-/** Which parts a key has: only OKX keys have a passphrase. */
+/** Which parts a key has: a passphrase only for the exchanges whose keys have one. */
 export function partsOf(key: Pick<KeyView, 'exchange'>): SecretPart[] {
-  return key.exchange === 'okx' ? ['apiKey', 'apiSecret', 'passphrase'] : ['apiKey', 'apiSecret'];
+  return needsPassphrase(key.exchange) ? ['apiKey', 'apiSecret', 'passphrase'] : ['apiKey', 'apiSecret'];
 }
 
 export interface SecretHandlers {

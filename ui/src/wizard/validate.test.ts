@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Exchange } from '../api/types';
+import { EXCHANGE_FORMS } from '../api/exchanges';
+import type { Exchange, Shape } from '../api/types';
 import {
   checkBaseUrl,
   checkCredentials,
@@ -10,6 +11,7 @@ import {
   checkRotationDays,
   emptyDraft,
   maskHint,
+  matchesShape,
   parseRotationDays,
   toAddKeyInput,
   toInspectInput,
@@ -348,5 +350,29 @@ describe('the wizard and Rust judge the same inputs alike', () => {
       // Rust's first refusal is among the wizard's, word for word.
       expect(errors).toContainEqual({ field: c.rust.field, message: c.rust.message });
     }
+  });
+});
+
+describe("the shape rules are the adapters' data", () => {
+  it('matches lengths and groups as Rust does', () => {
+    const uuid: Shape = { kind: 'groups', sizes: [8, 4, 4, 4, 12], separator: '-', charset: 'hex' };
+    expect(matchesShape(uuid, '37c541a1-1234-4abc-9def-10fe7a038418')).toBe(true);
+    expect(matchesShape(uuid, '37c541a112344abc9def10fe7a038418')).toBe(false);
+    expect(matchesShape(uuid, '37c541a1-1234-4abc-9def-10fe7a03841g')).toBe(false);
+    const len: Shape = { kind: 'length', min: 2, max: 3, charset: 'alnum' };
+    expect([matchesShape(len, 'ab'), matchesShape(len, 'a1B'), matchesShape(len, 'a'), matchesShape(len, 'abcd')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(matchesShape(len, 'é')).toBe(false);
+  });
+
+  it.each(EXCHANGE_FORMS.map((f) => [f.id, f] as const))("%s: a wrong shape gets its adapter's words", (_id, f) => {
+    const errors = checkCredentials(f.id, 'x-x', 'y-y', '');
+    expect(errors).toContainEqual({ field: 'apiKey', message: f.apiKey.message });
+    expect(errors).toContainEqual({ field: 'apiSecret', message: f.apiSecret.message });
+    if (f.passphrase) expect(errors).toContainEqual({ field: 'passphrase', message: f.passphrase.missing });
   });
 });

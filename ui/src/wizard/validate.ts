@@ -1,15 +1,12 @@
 // Checks on what the user types in the Add key wizard. Pure functions, no DOM: they mirror the Rust
-// rules in crates/core/src/validate.rs (Rust checks again on save and has the last word).
+// rules in crates/core/src/validate.rs (Rust checks again on save and has the last word); each
+// exchange's shape rules and their messages are data from its Rust adapter (../api/exchanges).
 // No message ever contains a credential: messages describe the expected shape, never the value.
 
-import {
-  EXCHANGE_NAMES,
-  type AddKeyInput,
-  type Environment,
-  type Exchange,
-  type KeyField,
-  type InspectInput,
-} from '../api/types';
+import { EXCHANGE_FORMS, exchangeForm, exchangeName, isExchange, needsPassphrase } from '../api/exchanges';
+import type { AddKeyInput, Charset, CredentialForm, Environment, Exchange, KeyField, InspectInput, Shape } from '../api/types';
+
+export { needsPassphrase } from '../api/exchanges';
 
 export type Step = 'exchange' | 'credentials' | 'details' | 'confirm';
 export const STEPS: readonly Step[] = ['exchange', 'credentials', 'details', 'confirm'];
@@ -36,7 +33,6 @@ export interface FieldError {
 export const LABEL_MAX_CHARS = 64;
 export const ROTATION_DAYS_MAX = 3650;
 export const DEFAULT_ROTATION_DAYS = 90;
-export const PASSPHRASE_MAX_CHARS = 64;
 
 /** The step on which each field is entered, so an error from Rust can send the user back there. */
 export const STEP_OF_FIELD: Record<KeyField, Step> = {
@@ -62,19 +58,25 @@ export function emptyDraft(): Draft {
   };
 }
 
-export function needsPassphrase(exchange: Exchange | null): boolean {
-  return exchange === 'okx';
-}
-
 const chars = (s: string): number => [...s].length;
 const HAS_WHITESPACE = /\s/u;
 const CONTROL = /\p{Cc}/u;
-const ALNUM = /^[A-Za-z0-9]+$/;
-const HEX = /^[0-9A-Fa-f]+$/;
-const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+const CHARSETS: Record<Charset, RegExp> = { hex: /^[0-9A-Fa-f]*$/, alnum: /^[A-Za-z0-9]*$/ };
+
+/** Whether a trimmed credential has the shape its exchange's adapter describes (Rust's
+ * `Shape::matches`: the charsets are ASCII, so UTF-16 units are characters once they pass). */
+export function matchesShape(shape: Shape, value: string): boolean {
+  const charset = CHARSETS[shape.charset];
+  if (shape.kind === 'length') return charset.test(value) && value.length >= shape.min && value.length <= shape.max;
+  const groups = value.split(shape.separator);
+  return groups.length === shape.sizes.length && groups.every((g, i) => g.length === shape.sizes[i] && charset.test(g));
+}
+
+/** The first exchange's id and host make the examples, as in Rust's messages. */
+const EXAMPLE = EXCHANGE_FORMS[0];
 
 export function checkExchange(exchange: Exchange | null): FieldError | null {
-  if (exchange === 'okx' || exchange === 'bybit' || exchange === 'binance') return null;
+  if (isExchange(exchange)) return null;
   return { field: 'exchange', message: 'Choose the exchange this key belongs to.' };
 }
 
@@ -83,7 +85,7 @@ export function checkExchange(exchange: Exchange | null): FieldError | null {
 export function checkLabel(raw: string, takenLabels: readonly string[] = []): FieldError | null {
   const label = raw.trim();
   const n = chars(label);
-  if (n === 0) return { field: 'label', message: "Give the key a label, e.g. 'okx-bot-main'." };
+  if (n === 0) return { field: 'label', message: `Give the key a label, e.g. '${EXAMPLE?.id}-bot-main'.` };
   if (n > LABEL_MAX_CHARS) {
     return { field: 'label', message: `The label is ${n} characters long; keep it to ${LABEL_MAX_CHARS}.` };
   }
@@ -122,7 +124,7 @@ export function checkRotationDays(raw: string): FieldError | null {
  * for the local simulator: signed requests never travel in clear text. */
 export function checkBaseUrl(raw: string): FieldError | null {
   const trimmed = raw.trim();
-  const fullUrl = 'Enter a full base URL such as https://eu.okx.com.';
+  const fullUrl = `Enter a full base URL such as ${EXAMPLE?.liveUrl}.`;
   if (!trimmed) return { field: 'baseUrl', message: fullUrl };
   let url: URL;
   try {
@@ -163,22 +165,16 @@ export function checkCredentials(exchange: Exchange, rawKey: string, rawSecret: 
   const key = rawKey.trim();
   const secret = rawSecret.trim();
   const passphrase = rawPassphrase.trim();
-  const name = EXCHANGE_NAMES[exchange];
+  const form = exchangeForm(exchange);
+  const name = exchangeName(exchange);
   const errors: FieldError[] = [];
+  const shapeError = (rule: CredentialForm | undefined, value: string): string | null =>
+    !rule || matchesShape(rule.shape, value) ? null : rule.message;
 
   const keyError = ((): string | null => {
     if (!key) return `Paste the API key from ${name}.`;
     if (HAS_WHITESPACE.test(key)) return 'The API key contains spaces or line breaks: paste it again on its own.';
-    switch (exchange) {
-      case 'okx':
-        return UUID.test(key) ? null : 'An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).';
-      case 'binance':
-        return key.length === 64 && ALNUM.test(key) ? null : 'A Binance API key is 64 letters and digits.';
-      case 'bybit':
-        return key.length >= 10 && key.length <= 64 && ALNUM.test(key)
-          ? null
-          : 'A Bybit API key is 10 to 64 letters and digits (usually 18).';
-    }
+    return shapeError(form?.apiKey, key);
   })();
   if (keyError) errors.push({ field: 'apiKey', message: keyError });
 
@@ -186,30 +182,14 @@ export function checkCredentials(exchange: Exchange, rawKey: string, rawSecret: 
     if (!secret) return `Paste the secret key ${name} showed when the key was created.`;
     if (HAS_WHITESPACE.test(secret)) return 'The secret contains spaces or line breaks: paste it again on its own.';
     if (secret === key) return 'The secret is the same as the API key: paste the secret key into this field.';
-    switch (exchange) {
-      case 'okx':
-        return secret.length === 32 && HEX.test(secret) ? null : 'An OKX secret key is 32 hex characters (0-9, A-F).';
-      case 'binance':
-        return secret.length === 64 && ALNUM.test(secret)
-          ? null
-          : 'A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).';
-      case 'bybit':
-        return secret.length >= 20 && secret.length <= 128 && ALNUM.test(secret)
-          ? null
-          : 'A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).';
-    }
+    return shapeError(form?.apiSecret, secret);
   })();
   if (secretError) errors.push({ field: 'apiSecret', message: secretError });
 
-  if (needsPassphrase(exchange)) {
-    if (!passphrase) {
-      errors.push({ field: 'passphrase', message: 'OKX keys need the passphrase you chose when creating the key.' });
-    } else if (chars(passphrase) > PASSPHRASE_MAX_CHARS) {
-      errors.push({
-        field: 'passphrase',
-        message: `That passphrase is longer than any OKX allows (${PASSPHRASE_MAX_CHARS} characters at most).`,
-      });
-    }
+  const rule = form?.passphrase;
+  if (rule) {
+    if (!passphrase) errors.push({ field: 'passphrase', message: rule.missing });
+    else if (chars(passphrase) > rule.maxChars) errors.push({ field: 'passphrase', message: rule.tooLong });
   } else if (passphrase) {
     errors.push({ field: 'passphrase', message: `${name} keys have no passphrase: leave this field empty.` });
   }

@@ -11,13 +11,13 @@ use serde_json::Value;
 
 use secrecy::SecretString;
 
+use super::form::Form;
 use super::request::{Call, RawResponse, SignedRequest};
 use super::{Endpoint, ExchangeError};
 use crate::model::{
     CreatedSubKey, Exchange, KeyInspection, Permission, Prerequisite, SubAccount, SubKey, SubKeySettings, SubKeySpec,
 };
 use crate::secret::Credentials;
-use crate::validate::Invalid;
 
 /// One exchange. Pure functions only: the client does the network and the clock. Crate-private,
 /// as the request shapes it works on are; its facts are public through [`Profile`].
@@ -49,10 +49,6 @@ pub(crate) trait Adapter: Send + Sync {
     /// the exchange's invalid-key codes qualify; a refusal of a call signed by another key (a
     /// master) proves nothing about the key it names.
     fn proves_gone(&self, code: &str) -> bool;
-
-    /// The exchange's own shape rules for a credential set, after the shared checks in
-    /// [`crate::validate::credentials`] (non-empty, no whitespace, key differs from secret).
-    fn check_credentials(&self, key: &str, secret: &str, passphrase: Option<&str>) -> Result<(), Invalid>;
 
     /// Whether a generic `API_KEY` / `API_SECRET` pair found by the scanner has this exchange's
     /// distinctive shape (so the pair is attributed to it with no name to go by).
@@ -142,8 +138,9 @@ pub struct Profile {
     pub id: &'static str,
     /// What people call it: `OKX`.
     pub name: &'static str,
-    /// Whether a key comes with a passphrase chosen at creation.
-    pub passphrase: bool,
+    /// How the "Add key" form asks for the key, and the shape rules of its credentials (also
+    /// whether it has a passphrase): Rust's check and the UI's read the same data.
+    pub form: Form,
     pub environments: Environments,
     pub paths: Paths,
     pub limits: Limits,

@@ -11,6 +11,7 @@ use super::adapter::{
     AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, HeaderPart, IpUpdate, Limits,
     Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::form::{Charset, CredentialForm, Form, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
@@ -19,7 +20,6 @@ use crate::model::{
     SubKey, SubKeySettings, SubKeySpec,
 };
 use crate::secret::Credentials;
-use crate::validate::{invalid, Field, Invalid};
 
 const INSPECT_PATH: &str = "/sapi/v1/account/apiRestrictions";
 const TIME_PATH: &str = "/api/v3/time";
@@ -40,7 +40,23 @@ static PROFILE: Profile = Profile {
     exchange: BINANCE,
     id: "binance",
     name: "Binance",
-    passphrase: false,
+    form: Form {
+        article: "a",
+        blurb: "API key and secret key (HMAC)",
+        api_key: CredentialForm {
+            placeholder: Some("64 letters and digits"),
+            hint: None,
+            shape: Shape::Length { min: 64, max: 64, charset: Charset::Alnum },
+            message: "A Binance API key is 64 letters and digits.",
+        },
+        api_secret: CredentialForm {
+            placeholder: None,
+            hint: Some("The secret key Binance showed once, when you created the key."),
+            shape: Shape::Length { min: 64, max: 64, charset: Charset::Alnum },
+            message: "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).",
+        },
+        passphrase: None,
+    },
     environments: Environments {
         live_url: "https://api.binance.com",
         // The spot testnet answers `/api` only.
@@ -155,20 +171,6 @@ impl Adapter for Binance {
     /// -2014 only: -2015 also means "IP not allowed" or "no permission" (see `revoke::proof_verdict`).
     fn proves_gone(&self, code: &str) -> bool {
         code == "-2014"
-    }
-
-    fn check_credentials(&self, key: &str, secret: &str, _passphrase: Option<&str>) -> Result<(), Invalid> {
-        let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
-        if key.len() != 64 || !alnum(key) {
-            return Err(invalid(Field::ApiKey, "A Binance API key is 64 letters and digits."));
-        }
-        if secret.len() != 64 || !alnum(secret) {
-            return Err(invalid(
-                Field::ApiSecret,
-                "A Binance HMAC secret key is 64 letters and digits (RSA and Ed25519 keys are not supported yet).",
-            ));
-        }
-        Ok(())
     }
 
     /// 64 + 64 letters and digits.

@@ -10,6 +10,7 @@ use super::adapter::{
     Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate, Limits, Paths,
     Profile, ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::form::{Charset, CredentialForm, Form, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
@@ -18,7 +19,6 @@ use crate::model::{
     SubKey, SubKeySettings, SubKeySpec,
 };
 use crate::secret::Credentials;
-use crate::validate::{invalid, Field, Invalid};
 
 const INSPECT_PATH: &str = "/v5/user/query-api";
 const TIME_PATH: &str = "/v5/market/time";
@@ -41,7 +41,23 @@ static PROFILE: Profile = Profile {
     exchange: BYBIT,
     id: "bybit",
     name: "Bybit",
-    passphrase: false,
+    form: Form {
+        article: "a",
+        blurb: "API key and secret (HMAC)",
+        api_key: CredentialForm {
+            placeholder: Some("18 letters and digits"),
+            hint: None,
+            shape: Shape::Length { min: 10, max: 64, charset: Charset::Alnum },
+            message: "A Bybit API key is 10 to 64 letters and digits (usually 18).",
+        },
+        api_secret: CredentialForm {
+            placeholder: None,
+            hint: Some("The secret Bybit showed once, when you created the key."),
+            shape: Shape::Length { min: 20, max: 128, charset: Charset::Alnum },
+            message: "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).",
+        },
+        passphrase: None,
+    },
     environments: Environments {
         live_url: "https://api.bybit.com",
         // The testnet is a full separate environment.
@@ -163,20 +179,6 @@ impl Adapter for Bybit {
 
     fn proves_gone(&self, code: &str) -> bool {
         code == KEY_NOT_FOUND
-    }
-
-    fn check_credentials(&self, key: &str, secret: &str, _passphrase: Option<&str>) -> Result<(), Invalid> {
-        let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());
-        if !(10..=64).contains(&key.len()) || !alnum(key) {
-            return Err(invalid(Field::ApiKey, "A Bybit API key is 10 to 64 letters and digits (usually 18)."));
-        }
-        if !(20..=128).contains(&secret.len()) || !alnum(secret) {
-            return Err(invalid(
-                Field::ApiSecret,
-                "A Bybit HMAC secret is 20 to 128 letters and digits (usually 36; RSA keys are not supported yet).",
-            ));
-        }
-        Ok(())
     }
 
     /// Bybit's usual 18 + 36 letters and digits.

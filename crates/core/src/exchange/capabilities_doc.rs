@@ -68,7 +68,7 @@ pub fn capabilities_markdown() -> String {
         Some(rules) => rules.iter().map(expiry).collect::<Vec<_>>().join("; "),
         None => "unknown".to_owned(),
     });
-    row("Passphrase", &|p| if p.passphrase { "yes" } else { "no" }.to_owned());
+    row("Passphrase", &|p| if p.form.passphrase.is_some() { "yes" } else { "no" }.to_owned());
     row("Demo / testnet", &demo);
     row("Documented rate limits", &|p| p.limits.documented.to_owned());
     out.push_str("\nSources (cited in detail in the project's exchange-keys reference):\n\n");

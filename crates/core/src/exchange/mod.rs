@@ -18,6 +18,7 @@ mod capabilities_doc;
 mod client;
 mod endpoint;
 mod error;
+pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod okx;
@@ -36,5 +37,6 @@ pub(crate) use registry::adapter;
 pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BYTES};
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
+pub use form::ExchangeForm;
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};
 pub use sub_keys::{check_sub_key_settings, master_readiness, sub_key_facts};

@@ -11,6 +11,7 @@ use super::adapter::{
     AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate,
     Limits, PassphraseRule, Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::form::{Charset, CredentialForm, Form, PassphraseForm, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
@@ -19,7 +20,6 @@ use crate::model::{
     SubKey, SubKeySettings, SubKeySpec,
 };
 use crate::secret::Credentials;
-use crate::validate::{invalid, Field, Invalid};
 
 const INSPECT_PATH: &str = "/api/v5/account/config";
 const TIME_PATH: &str = "/api/v5/public/time";
@@ -41,7 +41,27 @@ static PROFILE: Profile = Profile {
     exchange: OKX,
     id: "okx",
     name: "OKX",
-    passphrase: true,
+    form: Form {
+        article: "an",
+        blurb: "API key, secret key and passphrase",
+        api_key: CredentialForm {
+            placeholder: Some("e.g. 37c541a1-…-10fe7a038418"),
+            hint: None,
+            shape: Shape::Groups { sizes: &[8, 4, 4, 4, 12], separator: '-', charset: Charset::Hex },
+            message: "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).",
+        },
+        api_secret: CredentialForm {
+            placeholder: None,
+            hint: Some("The 32-character secret key OKX showed once, when you created the key."),
+            shape: Shape::Length { min: 32, max: 32, charset: Charset::Hex },
+            message: "An OKX secret key is 32 hex characters (0-9, A-F).",
+        },
+        passphrase: Some(PassphraseForm {
+            max_chars: 64,
+            missing: "OKX keys need the passphrase you chose when creating the key.",
+            too_long: "That passphrase is longer than any OKX allows (64 characters at most).",
+        }),
+    },
     environments: Environments {
         live_url: "https://www.okx.com",
         // Demo trading: the live host plus `x-simulated-trading: 1`, with a demo-trading key.
@@ -157,26 +177,6 @@ impl Adapter for Okx {
 
     fn proves_gone(&self, code: &str) -> bool {
         matches!(code, "50111" | KEY_NOT_FOUND)
-    }
-
-    fn check_credentials(&self, key: &str, secret: &str, passphrase: Option<&str>) -> Result<(), Invalid> {
-        if uuid::Uuid::try_parse(key).is_err() {
-            return Err(invalid(
-                Field::ApiKey,
-                "An OKX API key looks like 8-4-4-4-12 hex digits (e.g. 37c541a1-…-10fe7a038418).",
-            ));
-        }
-        if secret.len() != 32 || !secret.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid(Field::ApiSecret, "An OKX secret key is 32 hex characters (0-9, A-F)."));
-        }
-        match passphrase {
-            None => Err(invalid(Field::Passphrase, "OKX keys need the passphrase you chose when creating the key.")),
-            Some(p) if p.chars().count() > 64 => Err(invalid(
-                Field::Passphrase,
-                "That passphrase is longer than any OKX allows (64 characters at most).",
-            )),
-            Some(_) => Ok(()),
-        }
     }
 
     /// A UUID key and a 32-hex secret, and only with a passphrase beside them.

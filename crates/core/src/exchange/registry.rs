@@ -49,7 +49,7 @@ impl Exchange {
 
     /// Keys that are useless without the passphrase chosen at creation (OKX).
     pub fn needs_passphrase(self) -> bool {
-        self.profile().passphrase
+        self.profile().form.passphrase.is_some()
     }
 }
 
