@@ -91,6 +91,13 @@ pub struct FindingFixes {
 /// Why no fix through the API is possible for this key at all; `None`: the API can fix it.
 pub fn why_not_fixable(record: &KeyRecord) -> Option<String> {
     let exchange = record.exchange;
+    let is_master = record.inspection.as_ref().is_some_and(|i| i.account_kind == crate::model::AccountKind::Master);
+    if is_master && record.master_key_id.is_none() {
+        return Some(format!(
+            "'{}' is a master account's key, and {exchange}'s API changes only sub-account keys: change it on {exchange}'s website.",
+            record.label
+        ));
+    }
     if record.master_key_id.is_none() || record.sub_account.is_none() {
         return Some(format!(
             "Latchkey holds no master key for '{}', and only a master can change a key through {exchange}'s API: change it on {exchange}'s website, or add its master key to Latchkey.",
