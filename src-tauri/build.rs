@@ -34,6 +34,8 @@ const COMMANDS: &[&str] = &[
     "restore_orphan",
     "delete_orphan",
     "edit_key",
+    "key_fixes",
+    "fix_key",
 ];
 
 fn main() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::commands::{audit, exchange, guard, keychain, keys, orphans, revoke, rotation, secrets};
+use crate::commands::{audit, exchange, fix, guard, keychain, keys, orphans, revoke, rotation, secrets};
 
 /// Where the generated files live, from the workspace root.
 const GENERATED: &str = "ui/src/api/generated";
@@ -28,6 +28,9 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     audit::AuditView::export_all(cfg)?;
     exchange::InspectInput::export_all(cfg)?;
     exchange::InspectResult::export_all(cfg)?;
+    fix::FixKeyInput::export_all(cfg)?;
+    fix::FixKeyResult::export_all(cfg)?;
+    latchkey_core::fix::FindingFixes::export_all(cfg)?;
     guard::GuardView::export_all(cfg)?;
     guard::EnrollmentView::export_all(cfg)?;
     guard::RecoveryCodesView::export_all(cfg)?;

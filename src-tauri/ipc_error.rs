@@ -27,6 +27,8 @@ pub enum IpcErrorKind {
     Revoke,
     /// A key edit refused (a revoked key is kept as history).
     Edit,
+    /// A fix in place refused (no master, nothing to fix, the key not in its sub-account).
+    Fix,
     Internal,
 }
 
@@ -131,6 +133,23 @@ impl From<latchkey_core::edit::EditError> for IpcError {
             EditError::Revoked { .. } => {
                 IpcError { code: Some(ErrorCode::KeyRevoked), ..IpcError::new(IpcErrorKind::Edit, message) }
             }
+        }
+    }
+}
+
+impl From<latchkey_core::fix::FixError> for IpcError {
+    fn from(e: latchkey_core::fix::FixError) -> Self {
+        use latchkey_core::fix::FixError;
+        let message = e.to_string();
+        match e {
+            FixError::Guard(g) => g.into(),
+            FixError::Core(inner) => inner.into(),
+            FixError::Exchange(x) => x.into(),
+            // Asked for without a code: the message belongs under the code field.
+            FixError::CodeNeeded => {
+                IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
+            }
+            refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Fix, message) },
         }
     }
 }

@@ -56,6 +56,8 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::orphans::restore_orphan,
         commands::orphans::delete_orphan,
         commands::keys::edit_key,
+        commands::fix::key_fixes,
+        commands::fix::fix_key,
     ])
 }
 

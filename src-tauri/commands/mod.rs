@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bots;
 pub mod exchange;
+pub mod fix;
 pub mod guard;
 pub mod keychain;
 pub mod keys;

@@ -56,6 +56,8 @@ pub enum Command {
     Subaccounts(SubaccountsArgs),
     /// Create a bot key in a sub-account through its master key; the secret goes straight into the keychain (needs a 2FA code when 2FA is set up)
     Mint(MintArgs),
+    /// Fix a key's risk finding through its master: bind it to IPs, remove withdraw/transfer or make it read-only (needs a 2FA code when 2FA is set up); the key is checked again afterwards
+    Fix(FixArgs),
     /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
     Orphans(OrphansArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
@@ -105,6 +107,35 @@ pub struct MintArgs {
     /// Rotate the key automatically when it falls due (stored for the rotation engine)
     #[arg(long)]
     pub auto_rotate: bool,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
+    #[arg(long)]
+    pub code: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("fix").required(true).args(["bind_ip", "drop_withdraw", "read_only"])))]
+#[command(after_help = "Examples:\n  \
+    latchkey fix grid-bot --bind-ip 203.0.113.7 --bind-ip 203.0.113.8\n  \
+    latchkey fix dca --drop-withdraw\n  \
+    latchkey fix dca --read-only --code 123456\n\
+    Only a sub-account key whose master Latchkey holds can be fixed this way (the exchanges let a master\n\
+    change its sub-accounts' keys); the whole setting is sent, and sub keys get read and trade only.\n\
+    Exit codes: 0 fixed (the finding is gone), 1 changed but the finding is still there (or the change failed),\n\
+    2 usage (an IP list the exchange refuses), 3 refused (no master, nothing to fix, a wrong code).")]
+pub struct FixArgs {
+    /// The key's label (or id)
+    pub key: String,
+    /// Bind the key to this IP address (repeat for more): the whole new whitelist
+    #[arg(long = "bind-ip")]
+    pub bind_ip: Vec<String>,
+    /// Remove withdraw and transfer, keep read and trade
+    #[arg(long)]
+    pub drop_withdraw: bool,
+    /// Make the key read-only
+    #[arg(long)]
+    pub read_only: bool,
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
     #[arg(long)]
     pub code: Option<String>,

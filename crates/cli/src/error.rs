@@ -108,6 +108,25 @@ impl From<latchkey_core::mint::MintError> for CliError {
     }
 }
 
+impl From<latchkey_core::fix::FixError> for CliError {
+    fn from(e: latchkey_core::fix::FixError) -> Self {
+        use latchkey_core::fix::FixError;
+        match e {
+            FixError::Guard(g) => g.into(),
+            FixError::Core(core) => CliError::Core(core),
+            // What the user typed, refused before anything was sent.
+            FixError::Exchange(x @ ExchangeError::IpListRefused { .. }) => CliError::Usage(x.to_string()),
+            FixError::NoIps => CliError::Usage(e.to_string()),
+            FixError::Exchange(x) => CliError::Exchange(x),
+            refusal @ (FixError::NotFixable { .. }
+            | FixError::NotUsable { .. }
+            | FixError::NothingToFix { .. }
+            | FixError::CodeNeeded) => CliError::Refused(refusal.to_string()),
+            failure @ FixError::NotInSubAccount { .. } => CliError::Failed(failure.to_string()),
+        }
+    }
+}
+
 impl From<RevokeError> for CliError {
     fn from(e: RevokeError) -> Self {
         match e {

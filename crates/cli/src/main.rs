@@ -45,6 +45,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Edit(args) => commands::edit::edit(&ctx, args),
         Command::Subaccounts(args) => commands::mint::subaccounts(&ctx, args),
         Command::Mint(args) => commands::mint::mint(&ctx, args),
+        Command::Fix(args) => commands::fix::fix(&ctx, args),
         Command::Run(args) => commands::run::run(&ctx, args),
         Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),

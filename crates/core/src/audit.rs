@@ -82,6 +82,8 @@ actions! {
     Edit = "edit", "Key edited";
     /// A master key created this key for a sub-account (or the attempt failed).
     Mint = "mint", "Key minted";
+    /// A risk finding was fixed through the key's master (permissions or IPs changed at the exchange).
+    Fix = "fix", "Key fixed through its master";
 }
 
 impl Action {

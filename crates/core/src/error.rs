@@ -111,6 +111,8 @@ error_codes! {
     IpListRefused = "ip_list_refused",
     NotGrantable = "not_grantable",
     MasterNotReady = "master_not_ready",
+    // Fix in place (FixError).
+    NotFixable = "not_fixable",
     // Shared.
     Keychain = "keychain",
     Storage = "storage",

@@ -10,6 +10,7 @@ pub mod bots;
 pub mod edit;
 pub mod error;
 pub mod exchange;
+pub mod fix;
 pub mod guard;
 pub mod handover;
 pub mod job;

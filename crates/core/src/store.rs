@@ -380,6 +380,33 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// A fix through the master: the key's new permissions, IPs and inspection, with its audit
+    /// entry. `verified_at` only when the key's own signed read answered.
+    pub fn record_fixed_setting(
+        &self,
+        id: KeyId,
+        inspection: &crate::model::KeyInspection,
+        verified_at: Option<DateTime<Utc>>,
+        event: &audit::Event<'_>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "UPDATE keys SET inspection = ?2, permissions = ?3, ip_whitelist = ?4, verified_at = COALESCE(?5, verified_at)
+             WHERE id = ?1",
+            params![
+                id.to_string(),
+                to_json(inspection),
+                to_json(&inspection.permissions),
+                to_json(&inspection.ip_whitelist),
+                verified_at
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        insert_audit(&tx, event).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// Marks an active key as rejected by its exchange, with its audit entry. `Ok(false)` (and no
     /// entry) when the key was not active, e.g. already rejected.
     pub fn mark_rejected(&self, id: KeyId, event: &audit::Event<'_>) -> Result<bool> {

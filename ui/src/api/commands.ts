@@ -15,6 +15,9 @@ import {
   type ErrorCode,
   type EditKeyInput,
   type EditResult,
+  type FindingFixes,
+  type FixKeyInput,
+  type FixKeyResult,
   type Field,
   type InspectInput,
   type InspectResult,
@@ -47,6 +50,7 @@ const KINDS = [
   'bots',
   'revoke',
   'edit',
+  'fix',
   'internal',
 ] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
@@ -288,4 +292,14 @@ export function setBotsAllowed(id: string, allowed: boolean, code: string | null
  * on; Rust checks it and re-verifies a moved key at its new address. */
 export function editKey(id: string, input: EditKeyInput, code: string | null): Promise<EditResult> {
   return call<EditResult>('edit_key', { id, input, code });
+}
+
+/** Each finding of the key's last inspection with the fixes its exchange's API allows, or why none. */
+export function keyFixes(id: string): Promise<FindingFixes[]> {
+  return call<FindingFixes[]>('key_fixes', { id });
+}
+
+/** Fixes a finding through the key's master (2FA code checked in Rust); the key is inspected again. */
+export function fixKey(id: string, input: FixKeyInput, code: string | null): Promise<FixKeyResult> {
+  return call<FixKeyResult>('fix_key', { id, input, code });
 }

@@ -41,6 +41,7 @@ export const ACTIONS: Record<Action, string> = {
   unguarded: 'Revoke confirmed without 2FA',
   edit: 'Key edited',
   mint: 'Key minted',
+  fix: 'Key fixed through its master',
 };
 
 export function actionLabel(action: Action): string {

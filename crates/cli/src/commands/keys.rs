@@ -98,6 +98,28 @@ pub fn print_findings(findings: &[Finding]) {
     }
 }
 
+/// Each finding, and under it the `latchkey fix` that ends it or why the exchange's API cannot.
+fn print_findings_with_fixes(record: &KeyRecord, findings: &[Finding]) {
+    use latchkey_core::fix::FixKind;
+    for planned in latchkey_core::fix::plan(record, findings) {
+        print_findings(std::slice::from_ref(&planned.finding));
+        let flags: Vec<&str> = planned
+            .fixes
+            .iter()
+            .map(|f| match f {
+                FixKind::BindIps => "--bind-ip IP…",
+                FixKind::DropWithdraw => "--drop-withdraw",
+                FixKind::ReadOnly => "--read-only",
+            })
+            .collect();
+        if !flags.is_empty() {
+            println!("        fix it: latchkey fix '{}' {}", record.label, flags.join(" | "));
+        } else if let Some(why) = &planned.cannot_fix {
+            println!("        {why}");
+        }
+    }
+}
+
 fn environment(args: &AddArgs) -> Result<Environment, CliError> {
     environment_from(args.placement.environment, &args.placement.base_url)
 }
@@ -230,7 +252,7 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), CliError> {
         println!("    [{}] changed since the last check: {}", views::severity_text(c.severity), c.message);
     }
     println!("    overall risk: {}", views::severity_text(risk::overall(&item.findings)));
-    print_findings(&item.findings);
+    print_findings_with_fixes(&record, &item.findings);
     print_master_readiness(ctx, &record, inspection)?;
     Ok(())
 }

@@ -637,6 +637,75 @@ async fn mint_cases(t: &mut Table) {
     t.row(area, "no 2FA code (2FA is set up)", err, &["2FA code"], None);
 }
 
+/// Issue 13 item 3: fixing a finding in place through the key's master (`latchkey fix`, the
+/// card's fix buttons): every refusal comes before the modify.
+async fn fix_cases(t: &mut Table) {
+    use latchkey_core::fix::{FixRequest, Fixer};
+    use latchkey_core::guard::Guard;
+
+    let area = "Fix a finding in place";
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    let vault = Vault::new(env.store.clone(), env.secrets.clone());
+    let guard = Guard::new(
+        env.store.clone(),
+        env.secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    let client = client();
+    let fixer = Fixer::new(&vault, &guard, &client);
+    let okx = env.add("okx-master-ip-bound", None, None);
+    let sub = env.add("okx-sub-bot", Some(okx), Some("bot-sub-1"));
+    let alone = env.add("bybit-withdraw", None, None);
+    let elsewhere = env.add("okx-withdraw", Some(okx), Some("botsub2"));
+    let ips = |list: &[&str]| FixRequest::BindIps(list.iter().map(|ip| (*ip).to_owned()).collect());
+    let many: Vec<String> = (1..=21).map(|i| format!("10.0.0.{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let cases: Vec<(&str, latchkey_core::model::KeyId, FixRequest, &[&str])> = vec![
+        (
+            "a key whose master Latchkey does not hold",
+            alone,
+            FixRequest::DropWithdraw,
+            &["holds no master key", "website"],
+        ),
+        ("OKX: bind to 21 IP addresses", sub, ips(&many), &["at most 20"]),
+        ("bind to `my-vps`", sub, ips(&["my-vps"]), &["not an IP address"]),
+        ("bind to no IP address", sub, ips(&[" "]), &["at least one address"]),
+        ("remove withdraw from a key without it", sub, FixRequest::DropWithdraw, &["nothing to remove", "read+trade"]),
+        (
+            "a key its master's sub-account does not list",
+            elsewhere,
+            FixRequest::ReadOnly,
+            &["lists no key", "sub-account 'botsub2'"],
+        ),
+    ];
+    let (code, now) = env.code();
+    for (input, id, request, must) in cases {
+        let err = fixer.apply(id, &request, Some(&code), now).await.unwrap_err();
+        t.row(area, input, err, must, None);
+    }
+    let err = fixer.apply(sub, &FixRequest::ReadOnly, None, now).await.unwrap_err();
+    t.row(area, "no 2FA code (2FA is set up)", err, &["2FA code"], None);
+    // A finding no modify endpoint can fix keeps its link and says why.
+    let mut expired = vault.get(sub).unwrap();
+    expired.inspection = Some(latchkey_core::model::KeyInspection {
+        exchange: Exchange::Okx,
+        permissions: vec![latchkey_core::model::Permission::Read],
+        ip_restricted: true,
+        ip_whitelist: vec!["127.0.0.1".into()],
+        expires_at: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+        created_at: None,
+        account_kind: latchkey_core::model::AccountKind::Sub,
+        account_uid: None,
+        master_uid: None,
+        label: None,
+        demo: false,
+    });
+    let findings = latchkey_core::risk::assess(expired.inspection.as_ref().unwrap(), now);
+    let planned = latchkey_core::fix::plan(&expired, &findings);
+    let why = planned.iter().find(|f| f.finding.code == "expired").and_then(|f| f.cannot_fix.clone()).unwrap();
+    t.row(area, "an expired key (no API fix)", why, &["cannot fix", "Rotate"], None);
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -661,6 +730,7 @@ async fn every_bad_input_gets_a_clear_message() {
     edit_cases(&mut t, dirs[5].path());
     run_cases(&mut t);
     mint_cases(&mut t).await;
+    fix_cases(&mut t).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

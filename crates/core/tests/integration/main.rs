@@ -14,6 +14,7 @@ mod edit;
 mod exchange_faults;
 mod exchange_inspect;
 mod exchange_revoke;
+mod fix;
 mod guard;
 mod keys;
 mod mint;
