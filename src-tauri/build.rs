@@ -36,6 +36,8 @@ const COMMANDS: &[&str] = &[
     "edit_key",
     "key_fixes",
     "fix_key",
+    "sub_accounts",
+    "mint_key",
 ];
 
 fn main() {

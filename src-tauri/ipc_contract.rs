@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::commands::{audit, exchange, fix, guard, keychain, keys, orphans, revoke, rotation, secrets};
+use crate::commands::{audit, exchange, fix, guard, keychain, keys, mint, orphans, revoke, rotation, secrets};
 
 /// Where the generated files live, from the workspace root.
 const GENERATED: &str = "ui/src/api/generated";
@@ -30,6 +30,9 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     exchange::InspectResult::export_all(cfg)?;
     fix::FixKeyInput::export_all(cfg)?;
     fix::FixKeyResult::export_all(cfg)?;
+    mint::SubAccountsView::export_all(cfg)?;
+    mint::MintInput::export_all(cfg)?;
+    mint::MintResult::export_all(cfg)?;
     latchkey_core::fix::FindingFixes::export_all(cfg)?;
     guard::GuardView::export_all(cfg)?;
     guard::EnrollmentView::export_all(cfg)?;

@@ -29,6 +29,8 @@ pub enum IpcErrorKind {
     Edit,
     /// A fix in place refused (no master, nothing to fix, the key not in its sub-account).
     Fix,
+    /// A mint refused (the master cannot, no IP whitelist unacknowledged) or left in doubt.
+    Mint,
     Internal,
 }
 
@@ -150,6 +152,23 @@ impl From<latchkey_core::fix::FixError> for IpcError {
                 IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
             }
             refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Fix, message) },
+        }
+    }
+}
+
+impl From<latchkey_core::mint::MintError> for IpcError {
+    fn from(e: latchkey_core::mint::MintError) -> Self {
+        use latchkey_core::mint::MintError;
+        let message = e.to_string();
+        match e {
+            MintError::Guard(g) => g.into(),
+            MintError::Core(inner) => inner.into(),
+            MintError::Exchange(x) => x.into(),
+            // Asked for without a code: the message belongs under the code field.
+            MintError::CodeNeeded => {
+                IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
+            }
+            refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Mint, message) },
         }
     }
 }

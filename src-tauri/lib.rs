@@ -58,6 +58,8 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::keys::edit_key,
         commands::fix::key_fixes,
         commands::fix::fix_key,
+        commands::mint::sub_accounts,
+        commands::mint::mint_key,
     ])
 }
 

@@ -2,6 +2,7 @@
 //! [`KeyView`]s (ids, labels, masked hints, what the exchange said, findings).
 
 use chrono::Utc;
+use latchkey_core::autorotate::schedule;
 use latchkey_core::edit::{self, Editor, KeyEdit, Reverified};
 use latchkey_core::exchange::Endpoint;
 use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
@@ -31,6 +32,10 @@ pub struct KeyView {
     pub history: Vec<HistoryItem>,
     /// For a key still live at its exchange: the page to delete it on.
     pub still_live_url: Option<&'static str>,
+    /// For a master key: how many keys in Latchkey it manages (mints, rotates, deletes).
+    pub manages_keys: usize,
+    /// When the key rotates by itself next (minted with automatic rotation on); `None`: it does not.
+    pub next_auto_rotation: Option<chrono::DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -98,7 +103,10 @@ impl KeyView {
                 matches!(record.environment, latchkey_core::model::Environment::Demo),
             )
         });
-        Ok(KeyView { record, findings, rotation, history, still_live_url })
+        let store = vault.store();
+        let manages_keys = store.sub_key_count(record.id)?;
+        let next_auto_rotation = schedule::next_rotation(store, &record, now.with_timezone(&Utc))?;
+        Ok(KeyView { record, findings, rotation, history, still_live_url, manages_keys, next_auto_rotation })
     }
 }
 

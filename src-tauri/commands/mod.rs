@@ -8,6 +8,7 @@ pub mod fix;
 pub mod guard;
 pub mod keychain;
 pub mod keys;
+pub mod mint;
 pub mod orphans;
 pub mod revoke;
 pub mod rotation;

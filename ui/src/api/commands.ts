@@ -17,6 +17,9 @@ import {
   type EditResult,
   type FindingFixes,
   type FixKeyInput,
+  type MintInput,
+  type MintResult,
+  type SubAccountsView,
   type FixKeyResult,
   type Field,
   type InspectInput,
@@ -51,6 +54,7 @@ const KINDS = [
   'revoke',
   'edit',
   'fix',
+  'mint',
   'internal',
 ] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
@@ -302,4 +306,17 @@ export function keyFixes(id: string): Promise<FindingFixes[]> {
 /** Fixes a finding through the key's master (2FA code checked in Rust); the key is inspected again. */
 export function fixKey(id: string, input: FixKeyInput, code: string | null): Promise<FixKeyResult> {
   return call<FixKeyResult>('fix_key', { id, input, code });
+}
+
+// ---- minting a bot key ---------------------------------------------------------------------------
+
+/** The master's readiness (its own signed read) and its sub-accounts, as its exchange lists them. */
+export function subAccounts(masterId: string): Promise<SubAccountsView> {
+  return call<SubAccountsView>('sub_accounts', { masterId });
+}
+
+/** Creates a key for a bot through its master (2FA code checked in Rust); its secret goes straight
+ * into the keychain. */
+export function mintKey(input: MintInput, code: string | null): Promise<MintResult> {
+  return call<MintResult>('mint_key', { input, code });
 }

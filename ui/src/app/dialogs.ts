@@ -11,8 +11,19 @@ export const enrollModule = lazy(() => import('../guard/enroll'));
 export const orphansModule = lazy(() => import('../dashboard/orphans-dialog'));
 export const auditModule = lazy(() => import('../audit/audit-view'));
 export const settingsModule = lazy(() => import('../settings/settings-view'));
+export const mintModule = lazy(() => import('../mint/mint-dialog'));
 
-const ALL = [wizardModule, rotateModule, editModule, revokeModule, enrollModule, orphansModule, auditModule, settingsModule];
+const ALL = [
+  wizardModule,
+  rotateModule,
+  editModule,
+  revokeModule,
+  enrollModule,
+  orphansModule,
+  auditModule,
+  settingsModule,
+  mintModule,
+];
 
 /** Fetches every one, after the first screen. */
 export function preloadDialogs(): Promise<void> {

@@ -11,12 +11,14 @@ import { loaded } from '../lib/lazy';
 import { startCopy, startReveal } from '../secrets/secrets';
 import type { Wizard } from '../wizard/wizard';
 import { replaceKey, type AppContext } from './context';
-import { LOAD_FAILED, editModule, rotateModule, wizardModule } from './dialogs';
+import { LOAD_FAILED, editModule, mintModule, rotateModule, wizardModule } from './dialogs';
 
 export interface KeyDialogs {
   /** The wizard, or null while its code is still loading (it opens then). */
   startWizard(opener?: HTMLElement | null): Wizard | null;
   startRotation(key: KeyView): void;
+  /** "Create a new key for a bot" through a master key on the list. */
+  startMint(): void;
   startEdit(key: KeyView): void;
   removeKey(key: KeyView): Promise<void>;
   botsAccess(key: KeyView, allowed: boolean): Promise<void>;
@@ -44,6 +46,7 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
       onGuardChanged: () => void ctx.loadGuard(),
       returnFocus: () => (opener?.isConnected ? opener : null) ?? document.getElementById('add-first-key') ?? header.addButton,
       takenLabels: () => state.keys.filter((k) => k.status !== 'revoked').map((k) => k.label),
+      onMint: () => startMint(),
       onSaved: (record) => {
         state.keys = [...state.keys.filter((k) => k.id !== record.id), record];
         state.lastEnvironment = record.environment;
@@ -60,6 +63,31 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
       },
     });
     return state.wizard;
+  }
+
+  /** Minting: the new key joins the list once Rust has it in the keychain. */
+  function startMint(): void {
+    const m = loaded(mintModule, () => startMint(), failed);
+    if (!m) return;
+    const t = dialogs.take();
+    if (t === null) return;
+    banner.clear();
+    let minted: string | null = null;
+    m.openMintDialog({
+      keys: state.keys,
+      guardEnrolled: state.guard?.enrolled ?? true,
+      defaultRotationDays: state.settings?.defaultRotationDays,
+      onMinted: ({ key }) => {
+        minted = key.id;
+        ctx.announce(`Key “${key.label}” created; its secret is in the keychain.`);
+        void ctx.refresh();
+      },
+      onClosed: () => {
+        dialogs.release(t);
+        if (minted) ctx.focusCard(minted);
+      },
+      returnFocus: () => header.addButton,
+    });
   }
 
   /** Guided rotation: the dialog replaces the key; the list is reloaded for Rust's new order. */
@@ -220,5 +248,5 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
     });
   }
 
-  return { startWizard, startRotation, startEdit, removeKey, botsAccess, reveal, copy };
+  return { startWizard, startRotation, startMint, startEdit, removeKey, botsAccess, reveal, copy };
 }

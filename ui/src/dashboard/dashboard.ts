@@ -11,6 +11,7 @@ import { linkRow } from '../lib/link-row';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';
+import { renderAutomation } from './automation';
 
 /** `onReveal` / `onCopy` (from `SecretHandlers`): the guarded Reveal and Copy secret actions. */
 export interface DashboardHandlers extends SecretHandlers {
@@ -203,6 +204,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusText(key)),
     ),
     renderFindings(findings),
+    renderAutomation(key, now),
     h(
       'div',
       { class: 'key-facts' },

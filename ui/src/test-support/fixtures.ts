@@ -29,6 +29,8 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     rotation: null,
     history: [],
     stillLiveUrl: null,
+    managesKeys: 0,
+    nextAutoRotation: null,
     ...over,
   };
 }

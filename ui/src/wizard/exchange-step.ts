@@ -11,8 +11,8 @@ export interface ExchangeStep {
   selected(): Exchange | null;
 }
 
-/** `errorEl` is the exchange's `[data-error-for]` element. */
-export function exchangeStep(errorEl: HTMLElement): ExchangeStep {
+/** `errorEl` is the exchange's `[data-error-for]` element; `onMint` offers the other way in. */
+export function exchangeStep(errorEl: HTMLElement, onMint?: () => void): ExchangeStep {
   const radios = EXCHANGE_FORMS.map(({ id }) =>
     h('input', {
       type: 'radio',
@@ -48,7 +48,28 @@ export function exchangeStep(errorEl: HTMLElement): ExchangeStep {
       ...cards,
     ),
     errorEl,
+    onMint ? mintChoice(onMint) : null,
   );
   const selected = (): Exchange | null => (radios.find((r) => r.checked)?.value as Exchange | undefined) ?? null;
   return { panel, radios, selected };
+}
+
+/** Beside pasting an existing key: a master key Latchkey holds creates one for a bot. */
+function mintChoice(onMint: () => void): HTMLElement {
+  const button = h(
+    'button',
+    { type: 'button', id: 'wizard-mint', class: 'btn btn-secondary', 'aria-haspopup': 'dialog' },
+    'Create a new key for a bot…',
+  );
+  button.addEventListener('click', onMint);
+  return h(
+    'div',
+    { class: 'mint-choice' },
+    h(
+      'p',
+      { class: 'help' },
+      'Or let a master key you added create a key for a bot in one of its sub-accounts: you never see or copy its secret.',
+    ),
+    button,
+  );
 }

@@ -28,6 +28,8 @@ export interface WizardOptions {
   onGuardChanged?: () => void;
   /** The environment to start with: the last key's (its base URL too), offered again. */
   environment?: Environment;
+  /** "Create a new key for a bot" beside pasting one: the wizard closes, the mint dialog opens. */
+  onMint?: () => void;
 }
 
 /** The wizard's steps: the form's, then (first use) 2FA enrolment. */

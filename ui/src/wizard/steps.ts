@@ -17,6 +17,8 @@ export interface StepsOptions {
   onCheckChange: () => void;
   /** The chosen exchange changed (null: none yet). */
   onExchange: (form: ExchangeForm | undefined) => void;
+  /** The exchange step offers "Create a new key for a bot" when given. */
+  onMint?: () => void;
 }
 
 export interface Steps {
@@ -38,7 +40,7 @@ export function wizardSteps(o: StepsOptions): Steps {
     field === 'exchange' ? [...exchange.radios].sort((a, b) => Number(b.checked) - Number(a.checked)) : fieldInput(field),
   );
   const errorEl = (field: KeyField): HTMLElement => errors.el(field);
-  const exchange = exchangeStep(errorEl('exchange'));
+  const exchange = exchangeStep(errorEl('exchange'), o.onMint);
   const creds = credentialsStep(errorEl);
   const details = detailsStep(errorEl, {
     defaultRotationDays: o.defaultRotationDays,

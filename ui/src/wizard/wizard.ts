@@ -50,6 +50,12 @@ export function openWizard(opts: WizardOptions): Wizard {
     onExchange: (f) => {
       title.textContent = f ? `Add ${f.article} ${f.name} key` : 'Add a key';
     },
+    onMint: opts.onMint
+      ? () => {
+          close();
+          opts.onMint?.();
+        }
+      : undefined,
   });
   const { panels, errors, exchange, creds, confirm, readDraft, fieldInput } = steps;
   const { apiKey } = creds;

@@ -17,7 +17,15 @@ export type KeyView = { findings: Array<Finding>, rotation: RotationView | null,
 /**
  * For a key still live at its exchange: the page to delete it on.
  */
-stillLiveUrl: string | null, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
+stillLiveUrl: string | null, 
+/**
+ * For a master key: how many keys in Latchkey it manages (mints, rotates, deletes).
+ */
+managesKeys: number, 
+/**
+ * When the key rotates by itself next (minted with automatic rotation on); `None`: it does not.
+ */
+nextAutoRotation: string | null, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
 /**
  * e.g. `a1b2…9z0y`: enough to recognise the key, never enough to use it.
  */
