@@ -37,7 +37,11 @@ describe('mint dialog', () => {
     const sent: [MintInput, string | null][] = [];
     const mint = vi.fn((input: MintInput, code: string | null) => {
       sent.push([input, code]);
-      return Promise.resolve({ key: keyView({ id: 'n1', label: 'grid', keyHint: 'ab12…cd34' }), unverified: null, notes: [] } as MintResult);
+      return Promise.resolve({
+        key: keyView({ id: 'n1', label: 'grid', keyHint: 'ab12…cd34' }),
+        unverified: null,
+        notes: [],
+      } as MintResult);
     });
     const onMinted = vi.fn();
     openMintDialog({ keys: [master, sub], guardEnrolled: true, list, mint, onMinted, onClosed: () => {} });
@@ -83,7 +87,9 @@ describe('mint dialog', () => {
     const mint = vi.fn();
     openMintDialog({ keys: [master], guardEnrolled: false, list, mint, onMinted: () => {}, onClosed: () => {} });
     await flush();
-    expect($('#mint-master-note').textContent).toBe('This key cannot create bot keys yet: The key must be bound to an IP address.');
+    expect($('#mint-master-note').textContent).toBe(
+      'This key cannot create bot keys yet: The key must be bound to an IP address.',
+    );
     expect($<HTMLButtonElement>('#mint-create').disabled).toBe(true);
     expect($<HTMLInputElement>('#mint-code').closest<HTMLElement>('.field, div')?.hidden).toBe(true);
   });
