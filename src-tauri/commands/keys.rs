@@ -36,6 +36,8 @@ pub struct KeyView {
     pub manages_keys: usize,
     /// When the key rotates by itself next (minted with automatic rotation on); `None`: it does not.
     pub next_auto_rotation: Option<chrono::DateTime<Utc>>,
+    /// The findings the exchange's API can fix through the key's master, with their buttons.
+    pub fixes: Vec<latchkey_core::fix::FindingFixes>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -106,7 +108,8 @@ impl KeyView {
         let store = vault.store();
         let manages_keys = store.sub_key_count(record.id)?;
         let next_auto_rotation = schedule::next_rotation(store, &record, now.with_timezone(&Utc))?;
-        Ok(KeyView { record, findings, rotation, history, still_live_url, manages_keys, next_auto_rotation })
+        let fixes = latchkey_core::fix::plan(&record, &findings).into_iter().filter(|f| !f.fixes.is_empty()).collect();
+        Ok(KeyView { record, findings, rotation, history, still_live_url, manages_keys, next_auto_rotation, fixes })
     }
 }
 

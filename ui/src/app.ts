@@ -4,7 +4,7 @@
 // use (./app/dialogs), and in the background once the first screen is up.
 
 import { listKeys } from './api/commands';
-import type { IpcError, KeyView, SecretPart } from './api/types';
+import type { FixKind, IpcError, KeyView, SecretPart } from './api/types';
 import { renderKeyList, type CardState, type ListOptions } from './dashboard/dashboard';
 import { isStillLive } from './dashboard/format';
 import { Banner } from './lib/banner';
@@ -107,6 +107,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onCopy: (key: KeyView, part: SecretPart) => void keyActions.copy(key, part),
     onBotsAllowed: (key: KeyView, allowed: boolean) => void keyActions.botsAccess(key, allowed),
     onEdit: (key: KeyView) => keyActions.startEdit(key),
+    onFix: (key: KeyView, kind: FixKind) => keyActions.startFix(key, kind),
   };
 
   /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. With

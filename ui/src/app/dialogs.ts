@@ -12,6 +12,7 @@ export const orphansModule = lazy(() => import('../dashboard/orphans-dialog'));
 export const auditModule = lazy(() => import('../audit/audit-view'));
 export const settingsModule = lazy(() => import('../settings/settings-view'));
 export const mintModule = lazy(() => import('../mint/mint-dialog'));
+export const fixModule = lazy(() => import('../fix/fix-dialog'));
 
 const ALL = [
   wizardModule,
@@ -23,6 +24,7 @@ const ALL = [
   auditModule,
   settingsModule,
   mintModule,
+  fixModule,
 ];
 
 /** Fetches every one, after the first screen. */

@@ -3,7 +3,7 @@
 // one may hand the slot over to 2FA enrolment. The big ones load on first use (./dialogs).
 
 import { deleteKey, setBotsAllowed } from '../api/commands';
-import type { IpcError, KeyView, SecretPart } from '../api/types';
+import type { FixKind, IpcError, KeyView, SecretPart } from '../api/types';
 import { confirmDelete } from '../dashboard/confirm-delete';
 import { askCode } from '../guard/ask-code';
 import { h } from '../lib/dom';
@@ -11,7 +11,7 @@ import { loaded } from '../lib/lazy';
 import { startCopy, startReveal } from '../secrets/secrets';
 import type { Wizard } from '../wizard/wizard';
 import { replaceKey, type AppContext } from './context';
-import { LOAD_FAILED, editModule, mintModule, rotateModule, wizardModule } from './dialogs';
+import { LOAD_FAILED, editModule, fixModule, mintModule, rotateModule, wizardModule } from './dialogs';
 
 export interface KeyDialogs {
   /** The wizard, or null while its code is still loading (it opens then). */
@@ -19,6 +19,8 @@ export interface KeyDialogs {
   startRotation(key: KeyView): void;
   /** "Create a new key for a bot" through a master key on the list. */
   startMint(): void;
+  /** A finding fixed through the key's master. */
+  startFix(key: KeyView, kind: FixKind): void;
   startEdit(key: KeyView): void;
   removeKey(key: KeyView): Promise<void>;
   botsAccess(key: KeyView, allowed: boolean): Promise<void>;
@@ -87,6 +89,28 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
         if (minted) ctx.focusCard(minted);
       },
       returnFocus: () => header.addButton,
+    });
+  }
+
+  function startFix(key: KeyView, kind: FixKind): void {
+    const m = loaded(fixModule, () => startFix(key, kind), failed);
+    if (!m) return;
+    const t = dialogs.take();
+    if (t === null) return;
+    banner.clear();
+    m.openFixDialog({
+      key,
+      kind,
+      guardEnrolled: state.guard?.enrolled ?? true,
+      onFixed: ({ key: updated }) => {
+        replaceKey(state, updated);
+        ctx.render();
+        ctx.announce(`Key “${updated.label}” changed through its master and checked again.`);
+      },
+      onClosed: () => {
+        dialogs.release(t);
+        ctx.focusCard(key.id);
+      },
     });
   }
 
@@ -248,5 +272,5 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
     });
   }
 
-  return { startWizard, startRotation, startMint, startEdit, removeKey, botsAccess, reveal, copy };
+  return { startWizard, startRotation, startMint, startFix, startEdit, removeKey, botsAccess, reveal, copy };
 }

@@ -2,7 +2,8 @@
 // rotates, deletes through the exchange's API), and when a key that rotates automatically rotates
 // next. Both come from Rust (`managesKeys`, `nextAutoRotation` on the key view).
 
-import type { KeyView } from '../api/types';
+import type { FixKind, KeyView } from '../api/types';
+import { renderFixes } from '../fix/fix-buttons';
 import { h } from '../lib/dom';
 import { fullDate } from './format';
 
@@ -39,4 +40,11 @@ export function renderAutomation(key: Pick<KeyView, 'managesKeys' | 'nextAutoRot
     );
   }
   return parts.length ? h('div', { class: 'key-automation' }, ...parts) : null;
+}
+
+/** What Latchkey can do with the key through the exchange's API: its fixes, then the automation line. */
+export function renderOperations(key: KeyView, now: Date, onFix?: (kind: FixKind) => void): HTMLElement | null {
+  const fixes = renderFixes(key, onFix);
+  const automation = renderAutomation(key, now);
+  return fixes || automation ? h('div', { class: 'key-operations' }, fixes, automation) : null;
 }

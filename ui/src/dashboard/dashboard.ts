@@ -1,7 +1,7 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
 import { listedNames } from '../api/exchanges';
-import type { KeyView } from '../api/types';
+import type { FixKind, KeyView } from '../api/types';
 import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
 import { ipText, sortFindings, verifiedText, worstSeverity } from '../lib/risk';
@@ -11,7 +11,7 @@ import { linkRow } from '../lib/link-row';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';
-import { renderAutomation } from './automation';
+import { renderOperations } from './automation';
 
 /** `onReveal` / `onCopy` (from `SecretHandlers`): the guarded Reveal and Copy secret actions. */
 export interface DashboardHandlers extends SecretHandlers {
@@ -32,6 +32,8 @@ export interface DashboardHandlers extends SecretHandlers {
   onBotsAllowed?: (key: KeyView, allowed: boolean) => void;
   /** Open the Edit dialog (label, rotation policy, environment, bots). */
   onEdit?: (key: KeyView) => void;
+  /** Fix a finding through the key's master. */
+  onFix?: (key: KeyView, kind: FixKind) => void;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -204,7 +206,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       h('span', { class: `badge key-status badge-${key.status}`, 'data-status': key.status }, statusText(key)),
     ),
     renderFindings(findings),
-    renderAutomation(key, now),
+    renderOperations(key, now, handlers.onFix && ((kind) => handlers.onFix?.(key, kind))),
     h(
       'div',
       { class: 'key-facts' },

@@ -31,6 +31,7 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     stillLiveUrl: null,
     managesKeys: 0,
     nextAutoRotation: null,
+    fixes: [],
     ...over,
   };
 }

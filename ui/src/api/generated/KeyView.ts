@@ -2,6 +2,7 @@
 import type { Environment } from "./Environment";
 import type { Exchange } from "./Exchange";
 import type { Finding } from "./Finding";
+import type { FindingFixes } from "./FindingFixes";
 import type { KeyHistoryEntry } from "./KeyHistoryEntry";
 import type { KeyId } from "./KeyId";
 import type { KeyInspection } from "./KeyInspection";
@@ -25,7 +26,11 @@ managesKeys: number,
 /**
  * When the key rotates by itself next (minted with automatic rotation on); `None`: it does not.
  */
-nextAutoRotation: string | null, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
+nextAutoRotation: string | null, 
+/**
+ * The findings the exchange's API can fix through the key's master, with their buttons.
+ */
+fixes: Array<FindingFixes>, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
 /**
  * e.g. `a1b2…9z0y`: enough to recognise the key, never enough to use it.
  */
