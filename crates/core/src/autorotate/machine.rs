@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::audit::{Action, Outcome};
 use crate::exchange::{Endpoint, ExchangeError, MasterKey};
 use crate::handover;
+use crate::job::limits::Limiter;
 use crate::job::{self, crash, Admission, Settle, Transition};
 use crate::model::{KeyRecord, KeyStatus, Permission, SubKeySettings, SubKeySpec};
 use crate::secret::{key_hint, Credentials};
@@ -196,8 +197,10 @@ impl RotationMachine {
         let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
         let limiter = inner.writes(&master);
         // A key under this label is one an earlier try made and nobody holds the secret of.
-        let found =
-            self.call(|| inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)).await?;
+        let lists = inner.lists(&master);
+        let found = self
+            .paced(&lists, || inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label))
+            .await?;
         if let Some(orphan) = found {
             limiter.acquire().await;
             self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
@@ -270,7 +273,8 @@ impl RotationMachine {
         let wanted = Self::settings(key);
         let (master, master_endpoint, master_credentials, sub_account) = self.master(key)?;
         let master_key = MasterKey { endpoint: &master_endpoint, credentials: &master_credentials };
-        let listing = self.call(|| inner.client.list_sub_keys(master_key, &sub_account)).await?;
+        let lists = inner.lists(&master);
+        let listing = self.paced(&lists, || inner.client.list_sub_keys(master_key, &sub_account)).await?;
         // EXPOSE: compared with the listing's API keys, to find the new one.
         let listed = listing.into_iter().find(|k| k.api_key.expose_secret() == credentials.api_key.expose_secret());
         let mut ips = listed.map(|k| k.ip_whitelist).unwrap_or_default();
@@ -311,7 +315,7 @@ impl RotationMachine {
 
     /// The old key goes through the revoke engine: deleted by its master, proved gone.
     async fn retire(&self, run: &Run, key: &KeyRecord, data: RotationData) -> Transition<Self> {
-        let report = match self.inner.revoke.retire_rotated(key.id, crate::revoke::no_progress()).await {
+        let report = match self.inner.retire(key.id).await {
             Ok(report) => report,
             // Another revoke runs (here or in another process): the resume retires it later.
             Err(e) => {
@@ -360,7 +364,9 @@ impl RotationMachine {
         let api_key: Option<SecretString> = match self.new_credentials(data).await {
             Ok(c) => Some(c.api_key),
             Err(_) => self
-                .call(|| inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label))
+                .paced(&inner.lists(&master), || {
+                    inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
+                })
                 .await
                 .ok()
                 .flatten()
@@ -383,9 +389,31 @@ impl RotationMachine {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ExchangeError>>,
     {
+        self.call_within(None, call).await
+    }
+
+    /// [`Self::call`] for an endpoint whose limit the rotations under one master share: each
+    /// attempt, retries included, waits its turn first (outside the request timeout), so a retry
+    /// after a 429 does not collide with the next rotation's call.
+    async fn paced<T, F, Fut>(&self, limiter: &Limiter, call: F) -> Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ExchangeError>>,
+    {
+        self.call_within(Some(limiter), call).await
+    }
+
+    async fn call_within<T, F, Fut>(&self, limiter: Option<&Limiter>, call: F) -> Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ExchangeError>>,
+    {
         let config = &self.inner.config;
         let mut attempt = 1u32;
         loop {
+            if let Some(limiter) = limiter {
+                limiter.acquire().await;
+            }
             let error = match tokio::time::timeout(config.request_timeout, call()).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(e)) => e,
