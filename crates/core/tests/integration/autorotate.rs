@@ -227,7 +227,7 @@ async fn keys_of_three_masters_falling_due_together_all_rotate() {
             .audit_log(500)
             .unwrap()
             .into_iter()
-            .filter(|e| e.action == "quarantine" || e.outcome.to_string() == "failed")
+            .filter(|e| e.action == "quarantine" || e.outcome == "failed")
             .map(|e| format!("{}: {}", e.action, e.detail))
             .collect();
         assert_eq!(*old_key, KeyStatus::Revoked, "{}: {audit:?}", key.label);
