@@ -75,7 +75,13 @@ impl job::Machine for RotationMachine {
     async fn enter(&self, _: &KeyRecord, _: ()) {}
 
     async fn advance(&self, run: &Run, key: &KeyRecord, step: &Step, _: &()) -> Transition<Self> {
-        if step.state != StepState::Planned {
+        // The send that follows a journaled create is the same step, already announced.
+        let sending = step.state == StepState::Creating
+            && step
+                .data
+                .as_ref()
+                .is_some_and(|d| self.inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).contains(&d.new_id));
+        if step.state != StepState::Planned && !sending {
             run.emit(RotationEvent::Step { key_id: key.id, step: step.state.as_str_pub().to_owned() });
         }
         let result = match (step.state, step.data.clone()) {
@@ -196,22 +202,34 @@ impl RotationMachine {
         let (master, endpoint, credentials, sub_account) = self.master(key)?;
         let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
         let limiter = inner.writes(&master);
-        // A key under this label is one an earlier try made and nobody holds the secret of.
-        let lists = inner.lists(&master);
-        let found = self
-            .paced(&lists, || inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label))
-            .await?;
-        if let Some(orphan) = found {
-            limiter.acquire().await;
-            self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+        // Each create is journaled (`creates` + 1) before it is sent. A journaled create this
+        // process has not sent yet is sent now; any other may have reached the exchange unseen
+        // (a timeout, a crash), so the key under its label is looked for first.
+        let unsent = inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).remove(&data.new_id);
+        if !unsent {
+            if data.creates > 0 {
+                // A key under this label is one an earlier try made and nobody holds the secret of.
+                let lists = inner.lists(&master);
+                let found = self
+                    .paced(&lists, || {
+                        inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
+                    })
+                    .await?;
+                if let Some(orphan) = found {
+                    limiter.acquire().await;
+                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+                }
+            }
+            if data.creates >= inner.config.max_creates {
+                return Err(Failure {
+                    message: format!("{} did not answer {} create calls in time.", key.exchange, data.creates),
+                    kind: "timeout".to_owned(),
+                });
+            }
+            data.creates += 1;
+            inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).insert(data.new_id);
+            return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
         }
-        if data.creates >= inner.config.max_creates {
-            return Err(Failure {
-                message: format!("{} did not answer {} create calls in time.", key.exchange, data.creates),
-                kind: "timeout".to_owned(),
-            });
-        }
-        data.creates += 1;
         let spec = SubKeySpec {
             sub_account: sub_account.clone(),
             label: data.exchange_label.clone(),

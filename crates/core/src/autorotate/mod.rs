@@ -187,6 +187,10 @@ pub(crate) struct Inner {
     lists: Mutex<HashMap<KeyId, Arc<Limiter>>>,
     /// Old keys waiting to be retired, and whether a batch is being retired now.
     retiring: Mutex<RetireQueue>,
+    /// Rotations whose next create this process journaled and has not sent yet (by the new key's
+    /// id): the only creates known not to have reached the exchange, so the only ones sent
+    /// without first looking for a key under their label.
+    unsent: Mutex<std::collections::HashSet<KeyId>>,
 }
 
 /// Rotations that reach `retiring` while a revoke job runs would find the revoke engine busy (it
@@ -314,6 +318,7 @@ impl AutoRotateEngine {
             writes: Mutex::new(HashMap::new()),
             lists: Mutex::new(HashMap::new()),
             retiring: Mutex::new(RetireQueue::default()),
+            unsent: Mutex::new(std::collections::HashSet::new()),
         });
         AutoRotateEngine { machine: Arc::new(RotationMachine { inner: inner.clone() }), inner }
     }
