@@ -237,3 +237,24 @@ async fn keys_of_three_masters_falling_due_together_all_rotate() {
     }
     assert!(env.engine.unfinished().unwrap().is_empty(), "no revoke job left behind");
 }
+
+/// A rotation's first create goes without first listing the sub-account for a key under its
+/// label: the create is journaled before it is sent, so nothing can have been made yet. Only the
+/// check of the new key's IPs lists the sub-account. (Before, every rotation listed it twice,
+/// which on Binance, about one listing a second per master, doubled what many rotations take.)
+#[tokio::test]
+async fn a_clean_rotation_lists_the_sub_account_once() {
+    let env = Env::new(fast_config()).await;
+    let (_, old) = master_and_sub(&env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
+    env.sim.clear_requests();
+    let report = engine(&env, fast()).rotate_scheduled(&[old], latchkey_core::autorotate::no_progress()).await.unwrap();
+    assert!(matches!(report.keys[0].result, RotationResult::Rotated { .. }), "{report:?}");
+    let listings = env
+        .sim
+        .state()
+        .requests_to("/api/v5/users/subaccount/apikey")
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(listings, 1);
+}
