@@ -241,6 +241,22 @@ impl RotationMachine {
                 .await
             {
                 Ok(Ok(created)) => created,
+                // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
+                // exchange made nothing, so the create is sent again in its turn, without a search
+                // and without using up a try (a few refusals in a row, though, end the step).
+                Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
+                    let refusals = {
+                        let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
+                        let n = map.entry(data.new_id).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    if refusals >= inner.config.max_attempts {
+                        return Err(e.into());
+                    }
+                    data.creates -= 1;
+                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+                }
                 // It may have happened: journal the count; the next try looks for it by its label.
                 Ok(Err(e)) if e.is_transient() => {
                     return Ok(Transition::To { state: StepState::Creating, data: Some(data) })

@@ -191,6 +191,8 @@ pub(crate) struct Inner {
     /// id): the only creates known not to have reached the exchange, so the only ones sent
     /// without first looking for a key under their label.
     unsent: Mutex<std::collections::HashSet<KeyId>>,
+    /// Creates refused for the rate so far, per rotation (by the new key's id).
+    rate_refused: Mutex<HashMap<KeyId, u32>>,
 }
 
 /// Rotations that reach `retiring` while a revoke job runs would find the revoke engine busy (it
@@ -319,6 +321,7 @@ impl AutoRotateEngine {
             lists: Mutex::new(HashMap::new()),
             retiring: Mutex::new(RetireQueue::default()),
             unsent: Mutex::new(std::collections::HashSet::new()),
+            rate_refused: Mutex::new(HashMap::new()),
         });
         AutoRotateEngine { machine: Arc::new(RotationMachine { inner: inner.clone() }), inner }
     }
