@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::audit::{Action, Outcome};
 use crate::exchange::{Endpoint, ExchangeError, MasterKey};
 use crate::handover;
+use crate::job::limits::Limiter;
 use crate::job::{self, crash, Admission, Settle, Transition};
 use crate::model::{KeyRecord, KeyStatus, MintRecord, Permission, SubKeySettings, SubKeySpec};
 use crate::secret::{key_hint, Credentials};
@@ -74,7 +75,13 @@ impl job::Machine for RotationMachine {
     async fn enter(&self, _: &KeyRecord, _: ()) {}
 
     async fn advance(&self, run: &Run, key: &KeyRecord, step: &Step, _: &()) -> Transition<Self> {
-        if step.state != StepState::Planned {
+        // The send that follows a journaled create is the same step, already announced.
+        let sending = step.state == StepState::Creating
+            && step
+                .data
+                .as_ref()
+                .is_some_and(|d| self.inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).contains(&d.new_id));
+        if step.state != StepState::Planned && !sending {
             run.emit(RotationEvent::Step { key_id: key.id, step: step.state.as_str_pub().to_owned() });
         }
         let result = match (step.state, step.data.clone()) {
@@ -195,20 +202,34 @@ impl RotationMachine {
         let (master, endpoint, credentials, sub_account) = self.master(key)?;
         let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
         let limiter = inner.writes(&master);
-        // A key under this label is one an earlier try made and nobody holds the secret of.
-        let found =
-            self.call(|| inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)).await?;
-        if let Some(orphan) = found {
-            limiter.acquire().await;
-            self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+        // Each create is journaled (`creates` + 1) before it is sent. A journaled create this
+        // process has not sent yet is sent now; any other may have reached the exchange unseen
+        // (a timeout, a crash), so the key under its label is looked for first.
+        let unsent = inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).remove(&data.new_id);
+        if !unsent {
+            if data.creates > 0 {
+                // A key under this label is one an earlier try made and nobody holds the secret of.
+                let lists = inner.lists(&master);
+                let found = self
+                    .paced(&lists, || {
+                        inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
+                    })
+                    .await?;
+                if let Some(orphan) = found {
+                    limiter.acquire().await;
+                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+                }
+            }
+            if data.creates >= inner.config.max_creates {
+                return Err(Failure {
+                    message: format!("{} did not answer {} create calls in time.", key.exchange, data.creates),
+                    kind: "timeout".to_owned(),
+                });
+            }
+            data.creates += 1;
+            inner.unsent.lock().unwrap_or_else(|p| p.into_inner()).insert(data.new_id);
+            return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
         }
-        if data.creates >= inner.config.max_creates {
-            return Err(Failure {
-                message: format!("{} did not answer {} create calls in time.", key.exchange, data.creates),
-                kind: "timeout".to_owned(),
-            });
-        }
-        data.creates += 1;
         let spec = SubKeySpec {
             sub_account: sub_account.clone(),
             label: data.exchange_label.clone(),
@@ -220,6 +241,22 @@ impl RotationMachine {
                 .await
             {
                 Ok(Ok(created)) => created,
+                // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
+                // exchange made nothing, so the create is sent again in its turn, without a search
+                // and without using up a try (a few refusals in a row, though, end the step).
+                Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
+                    let refusals = {
+                        let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
+                        let n = map.entry(data.new_id).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    if refusals >= inner.config.max_attempts {
+                        return Err(e.into());
+                    }
+                    data.creates -= 1;
+                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+                }
                 // It may have happened: journal the count; the next try looks for it by its label.
                 Ok(Err(e)) if e.is_transient() => {
                     return Ok(Transition::To { state: StepState::Creating, data: Some(data) })
@@ -270,7 +307,8 @@ impl RotationMachine {
         let wanted = Self::settings(key);
         let (master, master_endpoint, master_credentials, sub_account) = self.master(key)?;
         let master_key = MasterKey { endpoint: &master_endpoint, credentials: &master_credentials };
-        let listing = self.call(|| inner.client.list_sub_keys(master_key, &sub_account)).await?;
+        let lists = inner.lists(&master);
+        let listing = self.paced(&lists, || inner.client.list_sub_keys(master_key, &sub_account)).await?;
         // EXPOSE: compared with the listing's API keys, to find the new one.
         let listed = listing.into_iter().find(|k| k.api_key.expose_secret() == credentials.api_key.expose_secret());
         let mut ips = listed.map(|k| k.ip_whitelist).unwrap_or_default();
@@ -323,7 +361,7 @@ impl RotationMachine {
 
     /// The old key goes through the revoke engine: deleted by its master, proved gone.
     async fn retire(&self, run: &Run, key: &KeyRecord, data: RotationData) -> Transition<Self> {
-        let report = match self.inner.revoke.retire_rotated(key.id, crate::revoke::no_progress()).await {
+        let report = match self.inner.retire(key.id).await {
             Ok(report) => report,
             // Another revoke runs (here or in another process): the resume retires it later.
             Err(e) => {
@@ -372,7 +410,9 @@ impl RotationMachine {
         let api_key: Option<SecretString> = match self.new_credentials(data).await {
             Ok(c) => Some(c.api_key),
             Err(_) => self
-                .call(|| inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label))
+                .paced(&inner.lists(&master), || {
+                    inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
+                })
                 .await
                 .ok()
                 .flatten()
@@ -395,9 +435,31 @@ impl RotationMachine {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ExchangeError>>,
     {
+        self.call_within(None, call).await
+    }
+
+    /// [`Self::call`] for an endpoint whose limit the rotations under one master share: each
+    /// attempt, retries included, waits its turn first (outside the request timeout), so a retry
+    /// after a 429 does not collide with the next rotation's call.
+    async fn paced<T, F, Fut>(&self, limiter: &Limiter, call: F) -> Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ExchangeError>>,
+    {
+        self.call_within(Some(limiter), call).await
+    }
+
+    async fn call_within<T, F, Fut>(&self, limiter: Option<&Limiter>, call: F) -> Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ExchangeError>>,
+    {
         let config = &self.inner.config;
         let mut attempt = 1u32;
         loop {
+            if let Some(limiter) = limiter {
+                limiter.acquire().await;
+            }
             let error = match tokio::time::timeout(config.request_timeout, call()).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(e)) => e,

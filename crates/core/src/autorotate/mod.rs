@@ -182,6 +182,27 @@ pub(crate) struct Inner {
     runner: Runner,
     /// Per master key: its exchange's create/modify/delete limit.
     writes: Mutex<HashMap<KeyId, Arc<Limiter>>>,
+    /// Per master key: its sub-key listing's limit, shared by every rotation under that master
+    /// (Binance allows about one listing a second: unshared, rotations falling due together were
+    /// answered 429 and failed).
+    lists: Mutex<HashMap<KeyId, Arc<Limiter>>>,
+    /// Old keys waiting to be retired, and whether a batch is being retired now.
+    retiring: Mutex<RetireQueue>,
+    /// Rotations whose next create this process journaled and has not sent yet (by the new key's
+    /// id): the only creates known not to have reached the exchange, so the only ones sent
+    /// without first looking for a key under their label.
+    unsent: Mutex<std::collections::HashSet<KeyId>>,
+    /// Creates refused for the rate so far, per rotation (by the new key's id).
+    rate_refused: Mutex<HashMap<KeyId, u32>>,
+}
+
+/// Rotations that reach `retiring` while a revoke job runs would find the revoke engine busy (it
+/// runs one job at a time): they queue here instead, and each batch goes to the revoke engine as
+/// one job, which keeps each exchange's delete limit and proves the keys gone side by side.
+#[derive(Default)]
+struct RetireQueue {
+    waiting: Vec<(KeyId, tokio::sync::oneshot::Sender<Result<crate::revoke::RevokeReport, String>>)>,
+    driving: bool,
 }
 
 impl Inner {
@@ -191,6 +212,53 @@ impl Inner {
             .or_insert_with(|| {
                 let limit =
                     sub_key_facts(master.exchange).map(|f| f.writes).unwrap_or(master.exchange.profile().limits.revoke);
+                Arc::new(Limiter::new(limit, self.config.rate_margin))
+            })
+            .clone()
+    }
+
+    /// Retires the old key of a finished rotation through the revoke engine, in a batch with the
+    /// others that are waiting (see [`RetireQueue`]). `Err`: the revoke engine could not take it
+    /// now (another process runs a revoke, or the journal failed), in words.
+    async fn retire(self: &Arc<Self>, old: KeyId) -> Result<crate::revoke::RevokeReport, String> {
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        let drive = {
+            let mut queue = self.retiring.lock().unwrap_or_else(|p| p.into_inner());
+            queue.waiting.push((old, sender));
+            !std::mem::replace(&mut queue.driving, true)
+        };
+        if drive {
+            let inner = self.clone();
+            tokio::spawn(async move { inner.retire_batches().await });
+        }
+        answer.await.unwrap_or_else(|_| Err("the retirement was interrupted".to_owned()))
+    }
+
+    async fn retire_batches(&self) {
+        loop {
+            let batch = {
+                let mut queue = self.retiring.lock().unwrap_or_else(|p| p.into_inner());
+                if queue.waiting.is_empty() {
+                    queue.driving = false;
+                    return;
+                }
+                std::mem::take(&mut queue.waiting)
+            };
+            let ids: Vec<KeyId> = batch.iter().map(|(id, _)| *id).collect();
+            let result =
+                self.revoke.retire_rotated(&ids, crate::revoke::no_progress()).await.map_err(|e| e.to_string());
+            for (_, sender) in batch {
+                let _ = sender.send(result.clone());
+            }
+        }
+    }
+
+    fn lists(&self, master: &KeyRecord) -> Arc<Limiter> {
+        let mut map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(master.id)
+            .or_insert_with(|| {
+                let limit =
+                    sub_key_facts(master.exchange).map(|f| f.lists).unwrap_or(master.exchange.profile().limits.revoke);
                 Arc::new(Limiter::new(limit, self.config.rate_margin))
             })
             .clone()
@@ -251,6 +319,10 @@ impl AutoRotateEngine {
             config,
             runner,
             writes: Mutex::new(HashMap::new()),
+            lists: Mutex::new(HashMap::new()),
+            retiring: Mutex::new(RetireQueue::default()),
+            unsent: Mutex::new(std::collections::HashSet::new()),
+            rate_refused: Mutex::new(HashMap::new()),
         });
         AutoRotateEngine { machine: Arc::new(RotationMachine { inner: inner.clone() }), inner }
     }

@@ -110,7 +110,7 @@ pub struct RotationData {
     pub new_id: KeyId,
     /// The label the exchange shows for the new key (OKX label, Bybit note, Binance apiName).
     pub exchange_label: String,
-    /// Create calls made, for the bound on retries after timeouts.
+    /// Create calls journaled (each before it is sent), for the bound on retries after timeouts.
     #[serde(default)]
     pub creates: u32,
     /// The new key's hint, once created.

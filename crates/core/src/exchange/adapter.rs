@@ -104,6 +104,9 @@ pub struct SubKeyFacts {
     pub no_ip_whitelist: &'static str,
     /// The create, modify and delete endpoints' limit per master account.
     pub writes: ExchangeLimit,
+    /// The sub-account key listing's limit per master account: a rotation lists twice (the label
+    /// search before the create, the IP check after it), and several rotations share the master.
+    pub lists: ExchangeLimit,
     /// The passphrase a new key needs, which Latchkey generates; `None`: keys have none.
     pub passphrase: Option<PassphraseRule>,
 }

@@ -136,6 +136,8 @@ static PROFILE: Profile = Profile {
         no_ip_whitelist: "Binance: an unrestricted key works from any IP address (Binance documents no expiry for it)",
         // Weight(UID) 3000 each; the UID budget is UNCONFIRMED, so about one call per second.
         writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        // GET subAccountApi is a sub-account key endpoint too: Weight(UID) 3000, so about 1/s.
+        lists: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
         passphrase: None,
     }),
 };

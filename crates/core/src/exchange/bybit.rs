@@ -145,6 +145,8 @@ static PROFILE: Profile = Profile {
         no_ip_whitelist: "Bybit: a key without an IP whitelist stops working after 90 days, and 7 days after the account password changes",
         // create-sub-api 1/s (update-sub-api and delete-sub-api allow 5/s).
         writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        // sub-apikeys: 10/s per UID.
+        lists: ExchangeLimit { calls: 10, window: Duration::from_secs(1), concurrency: 1 },
         passphrase: None,
     }),
 };

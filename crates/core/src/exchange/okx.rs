@@ -141,6 +141,8 @@ static PROFILE: Profile = Profile {
         no_ip_whitelist: "OKX: a key with Trade and no IP whitelist expires after 14 days without use",
         // create, modify, delete: 1 request per second per user ID.
         writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        // query sub key (GET subaccount/apikey): 20 requests per 2 s per User ID.
+        lists: ExchangeLimit { calls: 20, window: Duration::from_secs(2), concurrency: 1 },
         // "8 to 32 alphanumeric characters containing at least 1 number, 1 uppercase letter, 1
         // lowercase letter and 1 special character."
         passphrase: Some(PassphraseRule { min_len: 8, max_len: 32, all_classes: true }),

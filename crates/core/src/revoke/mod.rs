@@ -385,9 +385,9 @@ impl RevokeEngine {
 
     /// Retires the old key at the end of an automatic rotation: authorized when the user turned
     /// automatic rotation on for the key (with a code), so none is asked now.
-    pub(crate) async fn retire_rotated(&self, old: KeyId, progress: Progress) -> Result<RevokeReport, RevokeError> {
+    pub(crate) async fn retire_rotated(&self, old: &[KeyId], progress: Progress) -> Result<RevokeReport, RevokeError> {
         let _exclusive = self.inner.runner.exclusive()?;
-        let keys = self.select(&Selection::Keys(vec![old]))?;
+        let keys = self.select(&Selection::Keys(old.to_vec()))?;
         self.start(JobKind::Rotation, keys, progress).await
     }
 

@@ -166,3 +166,95 @@ async fn a_create_that_timed_out_after_the_exchange_made_the_key_ends_with_one_n
 fn revoke_support_client() -> ExchangeClient {
     ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock)).unwrap()
 }
+
+/// Several sub keys of three masters falling due together, in one `rotate_scheduled` call, with
+/// 200 ms on every answer (as over a real network): all rotate. (Before, rotations under one
+/// master each listed the sub-account unpaced, and Binance, which allows about one listing a
+/// second, answered 429 until they failed; and rotations that reached "retiring" while another's
+/// revoke job ran found the revoke engine busy and were left pending.)
+#[tokio::test]
+async fn keys_of_three_masters_falling_due_together_all_rotate() {
+    // Timeouts that leave room for the injected latency.
+    let revoke = latchkey_core::revoke::RevokeConfig { request_timeout: Duration::from_secs(5), ..fast_config() };
+    let env = Env::new(revoke).await;
+    let mut ids = Vec::new();
+    for (master_label, template, sub_account, count) in [
+        ("binance-master", "binance-sub-withdraw", "bot-sub-1@example.com", 3usize),
+        ("okx-master-ip-bound", "okx-sub-bot", "bot-sub-1", 2),
+        ("bybit-master-wallet", "bybit-sub-trade", "1449001", 2),
+    ] {
+        let master = env.add(master_label, None, None);
+        for i in 0..count {
+            let api_key = match template {
+                "okx-sub-bot" => format!("{i:08x}-0000-4000-8000-{i:012x}"),
+                "bybit-sub-trade" => format!("BATCH{i:013}"),
+                _ => format!("BATCH{i:059}"),
+            };
+            let key = crate::exchange_support::variant(template, &api_key, |k| {
+                k.label = format!("{template}-{i}");
+                k.permissions = vec![exchange_sim::Permission::Read, exchange_sim::Permission::Trade];
+                k.ips = vec!["127.0.0.1".to_owned()];
+            });
+            env.sim.add_key(key.clone());
+            let record = latchkey_core::model::KeyRecord {
+                permissions: vec![Permission::Read, Permission::Trade],
+                ip_whitelist: vec!["127.0.0.1".to_owned()],
+                ..revoke_support::record(&key, &env.sim.base_url(), Some(master), Some(sub_account))
+            };
+            let credentials =
+                latchkey_core::secret::Credentials::new(&key.api_key, &key.secret, key.passphrase.as_deref());
+            env.secrets.put(record.id, "test", &credentials).unwrap();
+            let event = latchkey_core::audit::Event {
+                at: chrono::Utc::now(),
+                action: latchkey_core::audit::Action::Add,
+                key_id: Some(record.id),
+                label: Some(&record.label),
+                outcome: latchkey_core::audit::Outcome::Ok,
+                detail: String::new(),
+            };
+            env.store.insert_key(&record, &event).unwrap();
+            ids.push((record.id, key.api_key));
+        }
+    }
+    let keys: Vec<KeyId> = ids.iter().map(|(id, _)| *id).collect();
+    env.sim.set_fault(Fault::new(FaultKind::Latency { ms: 200 }));
+    let config = AutoRotateConfig { request_timeout: Duration::from_secs(5), ..fast() };
+    let report = engine(&env, config).rotate_scheduled(&keys, latchkey_core::autorotate::no_progress()).await.unwrap();
+    for key in &report.keys {
+        let RotationResult::Rotated { old_key, .. } = &key.result else { panic!("{}: {:?}", key.label, key.result) };
+        let audit: Vec<String> = env
+            .store
+            .audit_log(500)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "quarantine" || e.outcome == "failed")
+            .map(|e| format!("{}: {}", e.action, e.detail))
+            .collect();
+        assert_eq!(*old_key, KeyStatus::Revoked, "{}: {audit:?}", key.label);
+    }
+    for (_, api_key) in &ids {
+        assert!(!env.sim.state().has_key(api_key), "every old key deleted at the exchange");
+    }
+    assert!(env.engine.unfinished().unwrap().is_empty(), "no revoke job left behind");
+}
+
+/// A rotation's first create goes without first listing the sub-account for a key under its
+/// label: the create is journaled before it is sent, so nothing can have been made yet. Only the
+/// check of the new key's IPs lists the sub-account. (Before, every rotation listed it twice,
+/// which on Binance, about one listing a second per master, doubled what many rotations take.)
+#[tokio::test]
+async fn a_clean_rotation_lists_the_sub_account_once() {
+    let env = Env::new(fast_config()).await;
+    let (_, old) = master_and_sub(&env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
+    env.sim.clear_requests();
+    let report = engine(&env, fast()).rotate_scheduled(&[old], latchkey_core::autorotate::no_progress()).await.unwrap();
+    assert!(matches!(report.keys[0].result, RotationResult::Rotated { .. }), "{report:?}");
+    let listings = env
+        .sim
+        .state()
+        .requests_to("/api/v5/users/subaccount/apikey")
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(listings, 1);
+}
