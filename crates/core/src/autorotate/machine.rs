@@ -106,7 +106,7 @@ impl job::Machine for RotationMachine {
             Ok(next) => next,
             Err(failure) => {
                 // Before `stored` the old key is the one in use: whatever was made goes.
-                if matches!(step.state, StepState::Creating | StepState::Created) {
+                if matches!(step.state, StepState::Creating | StepState::Created | StepState::Verified) {
                     if let Some(data) = &step.data {
                         self.discard_new(key, data).await;
                     }

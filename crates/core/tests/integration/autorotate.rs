@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 
 use crate::revoke_support::{self, fast_config, Env};
 
-fn fast() -> AutoRotateConfig {
+pub(crate) fn fast() -> AutoRotateConfig {
     AutoRotateConfig {
         grace: Duration::from_millis(200),
         request_timeout: Duration::from_millis(800),
@@ -28,7 +28,7 @@ fn fast() -> AutoRotateConfig {
     }
 }
 
-fn engine(env: &Env, config: AutoRotateConfig) -> AutoRotateEngine {
+pub(crate) fn engine(env: &Env, config: AutoRotateConfig) -> AutoRotateEngine {
     let client = ExchangeClient::new(
         ClientConfig { timeout: Duration::from_secs(5), max_retry_after: Duration::ZERO, recv_window_ms: 5000 },
         Arc::new(SystemClock),
@@ -47,7 +47,7 @@ fn engine(env: &Env, config: AutoRotateConfig) -> AutoRotateEngine {
 }
 
 /// A master and one of its sub keys in Latchkey, the sub key bound to 127.0.0.1 with read and trade.
-fn master_and_sub(env: &Env, master: &str, sub: &str, sub_account: &str) -> (KeyId, KeyId) {
+pub(crate) fn master_and_sub(env: &Env, master: &str, sub: &str, sub_account: &str) -> (KeyId, KeyId) {
     let master = env.add(master, None, None);
     let key = revoke_support::seed_key(sub);
     let record = latchkey_core::model::KeyRecord {
@@ -163,7 +163,7 @@ async fn a_create_that_timed_out_after_the_exchange_made_the_key_ends_with_one_n
     );
 }
 
-fn revoke_support_client() -> ExchangeClient {
+pub(crate) fn revoke_support_client() -> ExchangeClient {
     ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock)).unwrap()
 }
 

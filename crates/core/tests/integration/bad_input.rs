@@ -706,6 +706,34 @@ async fn fix_cases(t: &mut Table) {
     t.row(area, "an expired key (no API fix)", why, &["cannot fix", "Rotate"], None);
 }
 
+/// Issue 13: an automatic rotation failing at a step; the notification the user gets.
+async fn rotation_cases(t: &mut Table) {
+    use crate::autorotate::{engine, fast, master_and_sub};
+    use latchkey_core::autorotate::{no_progress, schedule::notices};
+    let area = "Automatic rotation (notification)";
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        ("the new key never answers a signed read", Some("/v5/user/query-api"), "unchanged"),
+        ("the old key's delete fails (502)", Some("/v5/user/delete-sub-api"), "retry it"),
+        ("the master refuses the create (wrong sub-account)", None, "unchanged"),
+    ];
+    for (input, fault, must) in cases {
+        let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+        let sub_account = if fault.is_some() { "1449001" } else { "1449999" };
+        let (_, old) = master_and_sub(&env, "bybit-master-wallet", "bybit-sub-trade", sub_account);
+        if let Some(path) = fault {
+            env.sim.set_fault(Fault::new(FaultKind::ServerError { status: 502 }).on(path));
+        }
+        let report = engine(&env, fast()).rotate_scheduled(&[old], no_progress()).await.unwrap();
+        // The new key's hint differs from run to run.
+        if let latchkey_core::autorotate::RotationResult::Rotated { new_hint, .. } = &report.keys[0].result {
+            t.volatile.push((new_hint.clone(), "<new key>"));
+        }
+        let told = notices(&report);
+        let notice = told.first().unwrap_or_else(|| panic!("{input}: no notification"));
+        t.row(area, input, format!("{} — {}", notice.title, notice.body), &[must], None);
+    }
+}
+
 fn fixture_with_key(dir: &Path) -> PathBuf {
     let path = dir.join("keys.env");
     std::fs::write(
@@ -729,6 +757,7 @@ async fn every_bad_input_gets_a_clear_message() {
     bots_and_size_cases(&mut t, dirs[4].path()).await;
     edit_cases(&mut t, dirs[5].path());
     run_cases(&mut t);
+    rotation_cases(&mut t).await;
     mint_cases(&mut t).await;
     fix_cases(&mut t).await;
 

@@ -8,6 +8,7 @@ mod exchange_support;
 mod revoke_support;
 
 mod autorotate;
+mod autorotate_failures;
 mod bad_input;
 mod bots;
 mod edit;
