@@ -262,6 +262,12 @@ pub struct EditArgs {
     /// Stop `latchkey run` from handing this key to bots
     #[arg(long)]
     pub no_bots: bool,
+    /// Rotate this sub key automatically through its master (needs a 2FA code; the key's master must be in Latchkey)
+    #[arg(long, conflicts_with = "no_auto_rotate")]
+    pub auto_rotate: bool,
+    /// Rotate this key by hand only
+    #[arg(long)]
+    pub no_auto_rotate: bool,
     /// The 2FA code for a move or --allow-bots (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
     #[arg(long)]
     pub code: Option<String>,

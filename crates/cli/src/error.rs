@@ -163,7 +163,10 @@ impl From<latchkey_core::autorotate::AutoRotateError> for CliError {
         use latchkey_core::autorotate::AutoRotateError;
         match e {
             AutoRotateError::Storage(core) => CliError::Core(core),
-            refusal @ AutoRotateError::NotEligible { .. } => CliError::Refused(refusal.to_string()),
+            refusal @ (AutoRotateError::NotEligible { .. } | AutoRotateError::CodeNeeded) => {
+                CliError::Refused(refusal.to_string())
+            }
+            AutoRotateError::Guard(g) => g.into(),
             AutoRotateError::Busy => CliError::Failed(
                 "A rotation is already running (in the app or another terminal): wait for it, then try again."
                     .to_owned(),

@@ -84,6 +84,7 @@ actions! {
     Mint = "mint", "Key minted";
     /// A risk finding was fixed through the key's master (permissions or IPs changed at the exchange).
     Fix = "fix", "Key fixed through its master";
+    AutoRotate = "auto_rotate", "Automatic rotation changed";
 }
 
 impl Action {

@@ -508,6 +508,32 @@ impl Store {
 
     /// Sets "Bots may use this key", with its audit entry. The store refuses turning a master on.
     /// A key Latchkey minted: its row, how it was minted, and its audit entry, in one transaction.
+    /// "Rotate automatically" on or off for a key whose master Latchkey holds, with its audit entry:
+    /// a key Latchkey did not mint gets its mint record now (the rotation engine reads the flag there).
+    pub fn set_auto_rotate(&self, mint: &MintRecord, event: &audit::Event<'_>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let write = || -> rusqlite::Result<()> {
+            tx.execute(
+                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(key_id) DO UPDATE SET auto_rotate = excluded.auto_rotate",
+                params![
+                    mint.key_id.to_string(),
+                    mint.master_key_id.to_string(),
+                    mint.sub_account,
+                    mint.exchange_label,
+                    mint.auto_rotate,
+                    mint.minted_at,
+                    mint.verified_at
+                ],
+            )?;
+            insert_audit(&tx, event)
+        };
+        write().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     pub fn insert_minted_key(&self, key: &KeyRecord, mint: &MintRecord, event: &audit::Event<'_>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;

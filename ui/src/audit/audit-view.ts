@@ -42,6 +42,7 @@ export const ACTIONS: Record<Action, string> = {
   edit: 'Key edited',
   mint: 'Key minted',
   fix: 'Key fixed through its master',
+  auto_rotate: 'Automatic rotation changed',
 };
 
 export function actionLabel(action: Action): string {

@@ -87,6 +87,10 @@ pub enum AutoRotateError {
     NotEligible { label: String, why: String },
     #[error("A rotation is already running (here, in the app or in a terminal): wait for it to finish.")]
     Busy,
+    #[error("Turning automatic rotation on needs a 2FA code: it lets Latchkey replace this key with nobody at the keyboard.")]
+    CodeNeeded,
+    #[error(transparent)]
+    Guard(#[from] crate::guard::GuardError),
     #[error("The rotation was interrupted: restart Latchkey and it will finish the unfinished steps.")]
     Interrupted,
 }
@@ -98,6 +102,8 @@ impl AutoRotateError {
             AutoRotateError::Storage(_) => ErrorCode::Storage,
             AutoRotateError::NotEligible { .. } => ErrorCode::NotAvailable,
             AutoRotateError::Busy => ErrorCode::Busy,
+            AutoRotateError::CodeNeeded => ErrorCode::CodeNeeded,
+            AutoRotateError::Guard(g) => g.kind(),
             AutoRotateError::Interrupted => ErrorCode::Interrupted,
         }
     }

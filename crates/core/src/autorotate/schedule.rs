@@ -71,6 +71,46 @@ fn last_failure(store: &Store, key: KeyId) -> Result<Option<DateTime<Utc>>, Erro
     Ok(last.filter(|(state, _)| state == "failed").map(|(_, at)| at))
 }
 
+/// Turns "rotate automatically" on or off for a key that can rotate through its master. On needs
+/// a 2FA code (it lets Latchkey replace the key with nobody at the keyboard; a wrong code counts
+/// toward the guard's backoff); off needs none (it only narrows what Latchkey does by itself).
+pub fn set_auto_rotate(
+    store: &Store,
+    guard: &crate::guard::Guard,
+    key: &KeyRecord,
+    on: bool,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), super::AutoRotateError> {
+    use super::AutoRotateError;
+    super::eligible(store, key).map_err(|why| AutoRotateError::NotEligible { label: key.label.clone(), why })?;
+    if on {
+        let code = code.ok_or(AutoRotateError::CodeNeeded)?;
+        guard.verify(code, now)?;
+    }
+    let before = store.minted(key.id)?;
+    let mint = crate::model::MintRecord {
+        key_id: key.id,
+        master_key_id: key.master_key_id.unwrap_or(key.id),
+        sub_account: key.sub_account.clone().unwrap_or_default(),
+        exchange_label: before.as_ref().map_or_else(|| key.label.clone(), |m| m.exchange_label.clone()),
+        auto_rotate: on,
+        minted_at: before.as_ref().map_or(key.created_at, |m| m.minted_at),
+        verified_at: before.and_then(|m| m.verified_at).or(key.verified_at),
+    };
+    let detail = if on { "rotates automatically through its master" } else { "rotated by hand only" }.to_owned();
+    let event = crate::audit::Event {
+        at: now,
+        action: crate::audit::Action::AutoRotate,
+        key_id: Some(key.id),
+        label: Some(&key.label),
+        outcome: crate::audit::Outcome::Ok,
+        detail,
+    };
+    store.set_auto_rotate(&mint, &event)?;
+    Ok(())
+}
+
 /// A notification about one key's automatic rotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RotationNotice {

@@ -9,6 +9,7 @@ mod revoke_support;
 
 mod autorotate;
 mod autorotate_failures;
+mod autorotate_setting;
 mod bad_input;
 mod bots;
 mod edit;

@@ -1,0 +1,46 @@
+//! "Rotate automatically" for a key already in Latchkey: on needs a valid 2FA code (a wrong one
+//! counts toward the backoff), off needs none; only a key whose master Latchkey holds may have it.
+
+use latchkey_core::autorotate::schedule::{next_rotation, set_auto_rotate};
+use latchkey_core::autorotate::AutoRotateError;
+use latchkey_core::guard::{Guard, GuardConfig, HashCost};
+
+use crate::autorotate::master_and_sub;
+use crate::revoke_support::{fast_config, Env};
+
+#[tokio::test]
+async fn turning_automatic_rotation_on_needs_a_code_and_off_does_not() {
+    let env = Env::new(fast_config()).await;
+    let (master, sub) = master_and_sub(&env, "bybit-master-wallet", "bybit-sub-trade", "1449001");
+    let guard = Guard::new(
+        env.store.clone(),
+        env.secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    let key = env.store.get_key(sub).unwrap().unwrap();
+    let (_, now) = env.code();
+
+    let err = set_auto_rotate(&env.store, &guard, &key, true, None, now).unwrap_err();
+    assert!(matches!(err, AutoRotateError::CodeNeeded), "{err}");
+    let failures = |g: &Guard| g.status(now).unwrap().failures;
+    let before = failures(&guard);
+    let err = set_auto_rotate(&env.store, &guard, &key, true, Some("000000"), now).unwrap_err();
+    assert!(matches!(err, AutoRotateError::Guard(_)), "{err}");
+    assert_eq!(failures(&guard), before + 1, "a wrong code counts toward the backoff");
+    assert_eq!(next_rotation(&env.store, &key, now).unwrap(), None, "still off");
+
+    let (code, now) = env.code();
+    set_auto_rotate(&env.store, &guard, &key, true, Some(&code), now).unwrap();
+    assert!(env.store.minted(sub).unwrap().is_some_and(|m| m.auto_rotate));
+    assert!(next_rotation(&env.store, &key, now).unwrap().is_some(), "it rotates by itself now");
+    set_auto_rotate(&env.store, &guard, &key, false, None, now).unwrap();
+    assert_eq!(next_rotation(&env.store, &key, now).unwrap(), None, "off again, without a code");
+    let audit = env.store.audit_log(20).unwrap();
+    let details: Vec<&str> = audit.iter().filter(|e| e.action == "auto_rotate").map(|e| e.detail.as_str()).collect();
+    assert_eq!(details, ["rotated by hand only", "rotates automatically through its master"]);
+
+    // The master itself has no master in Latchkey: it cannot rotate by itself.
+    let master = env.store.get_key(master).unwrap().unwrap();
+    let err = set_auto_rotate(&env.store, &guard, &master, false, None, now).unwrap_err();
+    assert!(err.to_string().contains("does not hold its master key"), "{err}");
+}
