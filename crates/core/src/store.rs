@@ -443,20 +443,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         if let Some(mint) = mint {
-            tx.execute(
-                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    mint.key_id.to_string(),
-                    mint.master_key_id.to_string(),
-                    mint.sub_account,
-                    mint.exchange_label,
-                    mint.auto_rotate,
-                    mint.minted_at,
-                    mint.verified_at
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+            insert_mint_row(&tx, mint, false).map_err(|e| self.err(e))?;
         }
         tx.execute("UPDATE keys SET label = ?2 WHERE id = ?1", params![old.to_string(), old_label])
             .map_err(|e| self.err(e))?;
@@ -514,20 +501,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let write = || -> rusqlite::Result<()> {
-            tx.execute(
-                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(key_id) DO UPDATE SET auto_rotate = excluded.auto_rotate",
-                params![
-                    mint.key_id.to_string(),
-                    mint.master_key_id.to_string(),
-                    mint.sub_account,
-                    mint.exchange_label,
-                    mint.auto_rotate,
-                    mint.minted_at,
-                    mint.verified_at
-                ],
-            )?;
+            insert_mint_row(&tx, mint, true)?;
             insert_audit(&tx, event)
         };
         write().map_err(|e| self.err(e))?;
@@ -539,19 +513,7 @@ impl Store {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let write = || -> rusqlite::Result<()> {
             insert_key_row(&tx, key)?;
-            tx.execute(
-                "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    mint.key_id.to_string(),
-                    mint.master_key_id.to_string(),
-                    mint.sub_account,
-                    mint.exchange_label,
-                    mint.auto_rotate,
-                    mint.minted_at,
-                    mint.verified_at
-                ],
-            )?;
+            insert_mint_row(&tx, mint, false)?;
             insert_audit(&tx, event)
         };
         write().map_err(|e| self.err(e))?;
@@ -739,6 +701,27 @@ fn insert_key_row(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
 }
 
 /// Callers hold a transaction: the entry and its chain hash are written together.
+/// A key's mint record; `upsert`: an existing one only takes the new "rotate automatically".
+fn insert_mint_row(conn: &Connection, mint: &MintRecord, upsert: bool) -> rusqlite::Result<()> {
+    let conflict = if upsert { " ON CONFLICT(key_id) DO UPDATE SET auto_rotate = excluded.auto_rotate" } else { "" };
+    conn.execute(
+        &format!(
+            "INSERT INTO minted_keys (key_id, master_key_id, sub_account, exchange_label, auto_rotate, minted_at, verified_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7){conflict}"
+        ),
+        params![
+            mint.key_id.to_string(),
+            mint.master_key_id.to_string(),
+            mint.sub_account,
+            mint.exchange_label,
+            mint.auto_rotate,
+            mint.minted_at,
+            mint.verified_at
+        ],
+    )
+    .map(drop)
+}
+
 pub(crate) fn insert_audit(conn: &Connection, e: &audit::Event<'_>) -> rusqlite::Result<()> {
     audit::append(conn, e)
 }
