@@ -212,15 +212,22 @@ pub fn successor(store: &Store, key: KeyId) -> Result<Option<KeyRecord>, Error> 
     Ok(found)
 }
 
-/// Waits until no live run holds `old`, or `grace` is over.
-pub async fn wait_until_moved(store: &Store, old: KeyId, grace: Duration, poll: Duration) -> Result<Handover, Error> {
-    let first = holders(store, old, Utc::now())?;
+/// Waits until no live run holds `old`, or `grace` is over. `now`: the wall clock, for the runs'
+/// heartbeats.
+pub async fn wait_until_moved(
+    store: &Store,
+    old: KeyId,
+    grace: Duration,
+    poll: Duration,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Handover, Error> {
+    let first = holders(store, old, now())?;
     if first.is_empty() {
         return Ok(Handover::Nobody);
     }
     let deadline = tokio::time::Instant::now() + grace;
     loop {
-        let still = holders(store, old, Utc::now())?;
+        let still = holders(store, old, now())?;
         if still.is_empty() {
             return Ok(Handover::Moved { bots: first.len() });
         }
@@ -312,10 +319,10 @@ mod tests {
         let (_dir, store) = store();
         let old = key(&store, "bot", None, KeyStatus::Active);
         let poll = Duration::from_millis(10);
-        assert_eq!(wait_until_moved(&store, old.id, DEFAULT_GRACE, poll).await.unwrap(), Handover::Nobody);
+        assert_eq!(wait_until_moved(&store, old.id, DEFAULT_GRACE, poll, Utc::now).await.unwrap(), Handover::Nobody);
         let s = Session::new("bot.py");
         register(&store, &s, &[old.id], Utc::now()).unwrap();
-        let waited = wait_until_moved(&store, old.id, Duration::from_millis(50), poll).await.unwrap();
+        let waited = wait_until_moved(&store, old.id, Duration::from_millis(50), poll, Utc::now).await.unwrap();
         assert!(
             matches!(&waited, Handover::GraceOver { still } if still.len() == 1 && still[0].program == "bot.py"),
             "{waited:?}"
@@ -326,7 +333,7 @@ mod tests {
             let store = Store::open_in(&dir).unwrap();
             moved(&store, &s, old.id, KeyId::random(), Utc::now()).unwrap();
         });
-        let waited = wait_until_moved(&store, old.id, Duration::from_secs(30), poll).await.unwrap();
+        let waited = wait_until_moved(&store, old.id, Duration::from_secs(30), poll, Utc::now).await.unwrap();
         mover.join().unwrap();
         assert_eq!(waited, Handover::Moved { bots: 1 });
     }

@@ -99,7 +99,7 @@ pub async fn rotate(
     let v = vault.clone();
     let key = blocking(move || v.replace(&record, credentials, inspection, now)).await?;
     // The old key still works until it is retired: the bots that hold it get the time to move.
-    let handover = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL).await?;
+    let handover = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL, chrono::Utc::now).await?;
     if let Handover::GraceOver { still } = &handover {
         tracing::warn!(bots = still.len(), "the grace period is over; retiring the old key while bots still hold it");
     }

@@ -88,10 +88,10 @@ impl job::Machine for RotationMachine {
             (StepState::Planned, _) => {
                 self.plan(key).map(|data| Transition::To { state: StepState::Creating, data: Some(data) })
             }
-            (StepState::Creating, Some(data)) => self.create(key, data).await,
+            (StepState::Creating, Some(data)) => self.create(run, key, data).await,
             (StepState::Created, Some(data)) => self.verify(key, data).await,
             (StepState::Verified, Some(data)) => self.store(run, key, data),
-            (StepState::Stored, Some(data)) => self.hand_over(key, data).await,
+            (StepState::Stored, Some(data)) => self.hand_over(run, key, data).await,
             (StepState::HandedOver, _) => Ok(Transition::To { state: StepState::Retiring, data: None }),
             (StepState::Retiring, Some(data)) => return self.retire(run, key, data).await,
             (state, _) => Err(Failure {
@@ -181,7 +181,7 @@ impl RotationMachine {
         SubKeySettings { permissions, ip_whitelist: key.ip_whitelist.clone() }
     }
 
-    async fn create(&self, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
+    async fn create(&self, run: &Run, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
         let inner = &self.inner;
         // The crash came after the secret was kept: go on from there.
         let id = data.new_id;
@@ -266,8 +266,7 @@ impl RotationMachine {
             };
         crash::hit(crash::Point::CreateAnswered, Some(key.id));
         // The secret arrives once: kept before anything else.
-        let draft =
-            replacement_record(key, data.new_id, key_hint(&created.credentials.api_key), None, chrono::Utc::now());
+        let draft = replacement_record(key, data.new_id, key_hint(&created.credentials.api_key), None, run.now());
         if let Err(e) = inner.vault.store_secret(&draft, &created.credentials) {
             limiter.acquire().await;
             let _ =
@@ -352,9 +351,10 @@ impl RotationMachine {
         Ok(Transition::To { state: StepState::Stored, data: None })
     }
 
-    async fn hand_over(&self, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
+    async fn hand_over(&self, run: &Run, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
         let waited =
-            handover::wait_until_moved(&self.inner.store, key.id, self.inner.config.grace, HANDOVER_POLL).await?;
+            handover::wait_until_moved(&self.inner.store, key.id, self.inner.config.grace, HANDOVER_POLL, || run.now())
+                .await?;
         data.handover = Some(waited);
         Ok(Transition::To { state: StepState::HandedOver, data: Some(data) })
     }
