@@ -62,6 +62,7 @@ error_codes! {
     IpNotAllowed = "ip_not_allowed",
     KeyIpOrPermission = "key_ip_or_permission",
     ClockSkew = "clock_skew",
+    InvalidNonce = "invalid_nonce",
     PermissionDenied = "permission_denied",
     IpBindingRequired = "ip_binding_required",
     KeyFrozen = "key_frozen",

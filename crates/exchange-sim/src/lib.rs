@@ -23,6 +23,7 @@
 mod binance;
 mod bybit;
 mod fault;
+mod kraken;
 mod okx;
 mod reply;
 mod seed;

@@ -9,6 +9,7 @@ pub enum SimExchange {
     Okx,
     Bybit,
     Binance,
+    Kraken,
 }
 
 impl SimExchange {

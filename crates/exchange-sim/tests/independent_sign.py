@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit and Binance, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance and Kraken, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -8,7 +8,8 @@ here, so the Rust client and the Rust simulator cannot agree on one shared mista
 
 spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params": [[k, v], ...],
        "json"? (an OKX / Bybit POST body with numbers and objects, instead of params),
-       "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?}
+       "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
+       "nonce"? (Kraken; the timestamp in ms when absent)}
 """
 import base64
 import datetime
@@ -39,6 +40,11 @@ def bybit_sign(secret, ts, api_key, recv_window, payload):
 
 def binance_sign(secret, query, body):
     return hmac_sha256(secret, query + body).hex()
+
+
+def kraken_sign(secret_b64, path, nonce, post_data):
+    message = path.encode() + hashlib.sha256((str(nonce) + post_data).encode()).digest()
+    return base64.b64encode(hmac.new(base64.b64decode(secret_b64), message, hashlib.sha512).digest()).decode()
 
 
 def sign(spec):
@@ -88,6 +94,16 @@ def sign(spec):
             out["body"] = encoded + "&signature=" + signature
             out["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
         out["headers"]["X-MBX-APIKEY"] = spec["apiKey"]
+    elif exchange == "kraken":
+        # Every private call: a form POST whose first field is the nonce.
+        nonce = spec.get("nonce", ms)
+        out["method"] = "POST"
+        out["body"] = urllib.parse.urlencode([("nonce", str(nonce))] + params)
+        out["headers"] = {
+            "API-Key": spec["apiKey"],
+            "API-Sign": kraken_sign(spec["secret"], spec["path"], nonce, out["body"]),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
     else:
         raise SystemExit("unknown exchange " + exchange)
     return out
@@ -107,6 +123,10 @@ def self_test():
         (okx_sign("22582BD0CFF14C41EDBF1AB98506286D", "2020-12-08T09:08:57.715Z", "GET", "/api/v5/account/config", ""),
          "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA="),
         (bybit_sign("test-secret", 1676430842094, "XXXXXXXXXX", 5000, ""), "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0"),
+        # Kraken's REST authentication guide.
+        (kraken_sign("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==", "/0/private/AddOrder",
+                     1616492376594, "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),
+         "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="),
     ]
     failed = [(got, want) for got, want in cases if got != want]
     if failed:

@@ -59,6 +59,13 @@ pub(crate) trait Adapter: Send + Sync {
     fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
         None
     }
+
+    /// Whether each request carries a nonce that must grow for as long as the key lives, across
+    /// every process signing with it (Kraken). The client then reserves one from the shared store
+    /// and passes it in [`Call::nonce`]; signing stays pure.
+    fn persisted_nonce(&self) -> bool {
+        false
+    }
 }
 
 /// A master key managing its sub-accounts' keys, in the exchange's request and answer shapes.

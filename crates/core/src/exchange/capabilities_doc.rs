@@ -144,6 +144,10 @@ fn expiry(rule: &ExpiryRule) -> String {
 
 fn demo(p: &Profile) -> String {
     let e = &p.environments;
+    // The live host without a demo header is no demo at all (Kraken spot).
+    if e.demo_url == e.live_url && e.demo_header.is_none() {
+        return "none Latchkey knows of, so demo keys can be neither inspected nor revoked through the API".to_owned();
+    }
     let mut text =
         if e.demo_url == e.live_url { "demo trading on the live host".to_owned() } else { format!("`{}`", e.demo_url) };
     if let Some((name, value)) = e.demo_header {

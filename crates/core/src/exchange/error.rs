@@ -30,6 +30,9 @@ pub enum ExchangeError {
     #[error("{exchange} says this computer's clock is off ({code}), even after Latchkey corrected for the exchange's time. Turn on automatic date and time in your system settings, then try again.")]
     ClockSkew { exchange: Exchange, code: String },
 
+    #[error("{exchange} refused the request's nonce ({code}): another program using this key sent a larger one. Latchkey counts in milliseconds, as most programs do; if a bot sends larger nonces with this key, give the key a nonce window on {exchange}'s API page, or give Latchkey a key of its own.")]
+    InvalidNonce { exchange: Exchange, code: String },
+
     #[error("{exchange} says this key lacks the permission for this action ({code}). Enable it on {exchange}'s API management page, or use a key that has it.")]
     PermissionDenied { exchange: Exchange, code: String },
 
@@ -130,6 +133,7 @@ impl ExchangeError {
             ExchangeError::IpNotAllowed { .. } => ErrorCode::IpNotAllowed,
             ExchangeError::KeyIpOrPermission { .. } => ErrorCode::KeyIpOrPermission,
             ExchangeError::ClockSkew { .. } => ErrorCode::ClockSkew,
+            ExchangeError::InvalidNonce { .. } => ErrorCode::InvalidNonce,
             ExchangeError::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             ExchangeError::IpBindingRequired { .. } => ErrorCode::IpBindingRequired,
             ExchangeError::KeyFrozen { .. } => ErrorCode::KeyFrozen,
@@ -171,6 +175,7 @@ impl ExchangeError {
             | ExchangeError::IpNotAllowed { code, .. }
             | ExchangeError::KeyIpOrPermission { code }
             | ExchangeError::ClockSkew { code, .. }
+            | ExchangeError::InvalidNonce { code, .. }
             | ExchangeError::PermissionDenied { code, .. }
             | ExchangeError::IpBindingRequired { code }
             | ExchangeError::KeyFrozen { code, .. }

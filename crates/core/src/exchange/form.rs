@@ -71,6 +71,8 @@ pub enum Charset {
     Hex,
     /// Letters and digits.
     Alnum,
+    /// Standard Base64: letters, digits, `+`, `/` and `=` padding (Kraken's keys and secrets).
+    Base64,
 }
 
 impl Charset {
@@ -78,6 +80,7 @@ impl Charset {
         match self {
             Charset::Hex => c.is_ascii_hexdigit(),
             Charset::Alnum => c.is_ascii_alphanumeric(),
+            Charset::Base64 => c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='),
         }
     }
 

@@ -21,6 +21,8 @@ mod error;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod kraken;
+mod nonce;
 mod okx;
 mod registry;
 #[cfg(test)]
@@ -38,5 +40,6 @@ pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BY
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
 pub use form::ExchangeForm;
+pub use nonce::{MemoryNonces, NonceSource};
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};
 pub use sub_keys::{check_sub_key_settings, master_readiness, sub_key_facts};

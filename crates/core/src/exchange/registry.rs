@@ -10,6 +10,7 @@ use std::str::FromStr;
 use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
 use super::bybit::Bybit;
+use super::kraken::Kraken;
 use super::okx::Okx;
 use crate::model::Exchange;
 
@@ -19,12 +20,13 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Okx => &Okx,
         Exchange::Bybit => &Bybit,
         Exchange::Binance => &Binance,
+        Exchange::Kraken => &Kraken,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 3] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance];
+    pub const ALL: [Exchange; 4] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kraken];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {
         adapter(self)

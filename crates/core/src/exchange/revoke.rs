@@ -131,8 +131,11 @@ impl ExchangeClient {
             (Some(_), None, _) => {
                 return Ok(manual(request, &format!("{exchange} has no API for a master key to delete a sub-account's key.")))
             }
-            (None, _, None) => {
+            (None, Some(_), None) => {
                 return Ok(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key.")))
+            }
+            (None, None, None) => {
+                return Ok(manual(request, &format!("{exchange} has no API to delete a key: only its website can.")))
             }
         };
         self.prove(request, method, answer).await

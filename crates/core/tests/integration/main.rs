@@ -19,6 +19,7 @@ mod exchange_revoke;
 mod fix;
 mod guard;
 mod keys;
+mod kraken;
 mod mint;
 mod revoke;
 mod scan;
