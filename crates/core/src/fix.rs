@@ -380,7 +380,11 @@ impl<'a> Fixer<'a> {
             .filter(|p| held(*p) && !settings.permissions.contains(p))
             .collect();
         let findings_before = record.inspection.as_ref().map(|i| risk::assess(i, now)).unwrap_or_default();
-        let after = match self.client.modify_sub_key(master, &sub_account, &api_key, &settings).await {
+        let after = match self
+            .client
+            .modify_sub_key(master, &sub_account, &api_key, credentials.passphrase.as_ref(), &settings)
+            .await
+        {
             Ok(after) => after,
             Err(e) => {
                 self.audit_failure(record, &plan, &e, now);

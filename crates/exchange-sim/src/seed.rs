@@ -9,6 +9,7 @@ pub enum SimExchange {
     Okx,
     Bybit,
     Binance,
+    Kucoin,
 }
 
 impl SimExchange {

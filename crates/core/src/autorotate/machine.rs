@@ -217,7 +217,7 @@ impl RotationMachine {
                     .await?;
                 if let Some(orphan) = found {
                     limiter.acquire().await;
-                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key, None)).await?;
                 }
             }
             if data.creates >= inner.config.max_creates {
@@ -269,8 +269,16 @@ impl RotationMachine {
         let draft = replacement_record(key, data.new_id, key_hint(&created.credentials.api_key), None, run.now());
         if let Err(e) = inner.vault.store_secret(&draft, &created.credentials) {
             limiter.acquire().await;
-            let _ =
-                self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &created.credentials.api_key)).await;
+            let _ = self
+                .call(|| {
+                    inner.client.delete_sub_key(
+                        master_key,
+                        &sub_account,
+                        &created.credentials.api_key,
+                        created.credentials.passphrase.as_ref(),
+                    )
+                })
+                .await;
             return Err(e.into());
         }
         data.new_hint = Some(draft.key_hint);
@@ -316,7 +324,13 @@ impl RotationMachine {
             // Several calls spaced by the write limit: each under the client's own timeout.
             ips = inner
                 .client
-                .modify_sub_key(master_key, &sub_account, &credentials.api_key, &wanted)
+                .modify_sub_key(
+                    master_key,
+                    &sub_account,
+                    &credentials.api_key,
+                    credentials.passphrase.as_ref(),
+                    &wanted,
+                )
                 .await?
                 .ip_whitelist;
         }
@@ -407,8 +421,10 @@ impl RotationMachine {
         let inner = &self.inner;
         let Ok((master, endpoint, credentials, sub_account)) = self.master(key) else { return };
         let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
-        let api_key: Option<SecretString> = match self.new_credentials(data).await {
-            Ok(c) => Some(c.api_key),
+        // The new key's passphrase, where Latchkey kept one: KuCoin deletes a key only with it.
+        let (api_key, passphrase): (Option<SecretString>, Option<SecretString>) = match self.new_credentials(data).await
+        {
+            Ok(c) => (Some(c.api_key), c.passphrase),
             Err(_) => self
                 .paced(&inner.lists(&master), || {
                     inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
@@ -416,11 +432,13 @@ impl RotationMachine {
                 .await
                 .ok()
                 .flatten()
-                .map(|k| k.api_key),
+                .map(|k| (Some(k.api_key), None))
+                .unwrap_or_default(),
         };
         if let Some(api_key) = api_key {
             inner.writes(&master).acquire().await;
-            if let Err(e) = self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &api_key)).await {
+            let delete = || inner.client.delete_sub_key(master_key, &sub_account, &api_key, passphrase.as_ref());
+            if let Err(e) = self.call(delete).await {
                 tracing::warn!(key = %key.id, error = %e.message, "could not delete the failed rotation's new key");
             }
         }

@@ -19,6 +19,7 @@ mod exchange_revoke;
 mod fix;
 mod guard;
 mod keys;
+mod kucoin;
 mod mint;
 mod revoke;
 mod scan;
