@@ -102,6 +102,7 @@ fn sub_key(template: &SimKey, i: usize) -> SimKey {
         SimExchange::Bybit => format!("BENCH{i:013}"),
         SimExchange::Binance => format!("BENCH{i:059}"),
         SimExchange::Kucoin => format!("{i:024x}"),
+        SimExchange::Gate => format!("{i:032x}"),
     };
     SimKey {
         api_key,

@@ -73,6 +73,7 @@ fn sub_key(exchange: SimExchange, i: usize) -> SimKey {
         SimExchange::Kucoin => {
             ("165111215", Some("kcbot01".to_owned()), format!("{i:024x}"), Some("BenchPass1".to_owned()))
         }
+        SimExchange::Gate => ("10001", Some("10002".to_owned()), format!("{i:032x}"), None),
     };
     SimKey {
         exchange,

@@ -401,6 +401,10 @@ impl<'a> Fixer<'a> {
                 if inspection.ip_whitelist.is_empty() && inspection.ip_restricted {
                     inspection.ip_whitelist = after.ip_whitelist.clone();
                 }
+                // Gate's own read reports no permissions: the listing says which.
+                if !inspection.permissions_known() {
+                    inspection.permissions = after.permissions.clone();
+                }
                 (inspection, Confirmation::OwnRead, None)
             }
             Err(e) => (from_listing(record, &after), Confirmation::MasterListing, Some(e.to_string())),

@@ -415,7 +415,11 @@ impl<'a> Minter<'a> {
             });
         }
         let unverified = match self.client.inspect(&master.endpoint, &created.credentials).await {
-            Ok(inspection) => {
+            Ok(mut inspection) => {
+                // Gate's own read reports no permissions: the create's answer says which.
+                if !inspection.permissions_known() {
+                    inspection.permissions = created.permissions.clone();
+                }
                 record.verified_at = Some(now);
                 record.permissions = inspection.permissions.clone();
                 // Binance reports only that the IPs are restricted, not which: keep the list set.

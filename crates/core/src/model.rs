@@ -49,6 +49,7 @@ pub enum Exchange {
     Bybit,
     Binance,
     Kucoin,
+    Gate,
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,

@@ -46,7 +46,7 @@ pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Findi
         findings.push(Finding {
             severity: Severity::Warning,
             code: "permissions_unreported",
-            message: format!("{exchange} does not report this key's permissions, so Latchkey cannot tell whether it can trade or withdraw. Check on {exchange}'s API page that withdrawals are off."),
+            message: format!("{exchange} does not tell a key its own permissions, so Latchkey knows them only from the master key's listing, if it holds the master (and never whether withdrawals are on). Check on {exchange}'s API page that withdrawals are off."),
         });
     }
     let can_move_funds = key.has(Permission::Trade) || key.has(Permission::Withdraw) || !key.permissions_known();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit, Binance and KuCoin, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance, KuCoin and Gate, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -9,7 +9,8 @@ here, so the Rust client and the Rust simulator cannot agree on one shared mista
 spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params": [[k, v], ...],
        "json"? (an OKX / Bybit POST body with numbers and objects, instead of params),
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
-       "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2")}
+       "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2"),
+       "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them)}
 """
 import base64
 import datetime
@@ -48,6 +49,12 @@ def kucoin_sign(secret, ts, method, endpoint, body):
 
 def kucoin_passphrase(secret, passphrase):
     return base64.b64encode(hmac_sha256(secret, passphrase)).decode()
+
+
+def gate_sign(secret, method, path, query, body, ts):
+    body_hash = hashlib.sha512(body.encode()).hexdigest()
+    message = "%s\n%s\n%s\n%s\n%s" % (method.upper(), path, query, body_hash, ts)
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha512).hexdigest()
 
 
 def sign(spec):
@@ -116,6 +123,20 @@ def sign(spec):
             "KC-API-KEY-VERSION": version,
             "Content-Type": "application/json",
         }
+    elif exchange == "gate":
+        # The path as sent (with /api/v4), the query decoded as the official SDK signs it.
+        if method in ("GET", "DELETE"):
+            out["query"] = urllib.parse.urlencode(params)
+        else:
+            out["body"] = json.dumps(spec.get("json", dict(params)))
+        ts = "%.3f" % (ms / 1000) if spec.get("fractionalTimestamp") else str(ms // 1000)
+        signed_query = urllib.parse.unquote_plus(out["query"])
+        out["headers"] = {
+            "KEY": spec["apiKey"],
+            "Timestamp": ts,
+            "SIGN": gate_sign(spec["secret"], method, spec["path"], signed_query, out["body"], ts),
+            "Content-Type": "application/json",
+        }
     else:
         raise SystemExit("unknown exchange " + exchange)
     return out
@@ -140,6 +161,12 @@ def self_test():
         (base64.b64encode(hmac_sha256("test_api_secret", "test_plain")).decode(), "jie/gxS38wLFFaBwl/cAzFbAzlI8MIny96jSXrB+iP4="),
         (kucoin_passphrase("test-secret", "test-passphrase"), "UbgWiL7WdjQOVBl1OLuMgUbTl9VlKFsjFbLedtCDPrY="),
         (kucoin_sign("test-secret", 1728443843000, "GET", "/api/v1/user/api-key", ""), "tZoHMLt4grPj7qgb7KGNH/YFnUspdDVrHXW9UC3Jzwo="),
+        # Gate's own published examples (coincise:docs/gateio/authentication.md).
+        (gate_sign("secret", "GET", "/api/v4/futures/orders", "contract=BTC_USD&status=finished&limit=50", "", "1541993715"),
+         "55f84ea195d6fe57ce62464daaa7c3c02fa9d1dde954e4c898289c9a2407a3d6fb3faf24deff16790d726b66ac9f74526668b13bd01029199cc4fcc522418b8a"),
+        (gate_sign("secret", "POST", "/api/v4/futures/orders", "",
+                   '{"contract":"BTC_USD","type":"limit","size":100,"price":6800,"time_in_force":"gtc"}', "1541993715"),
+         "eae42da914a590ddf727473aff25fc87d50b64783941061f47a3fdb92742541fc4c2c14017581b4199a1418d54471c269c03a38d788d802e2c306c37636389f0"),
     ]
     failed = [(got, want) for got, want in cases if got != want]
     if failed:

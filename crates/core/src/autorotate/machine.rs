@@ -318,6 +318,8 @@ impl RotationMachine {
         let listing = self.paced(&lists, || inner.client.list_sub_keys(master_key, &sub_account)).await?;
         // EXPOSE: compared with the listing's API keys, to find the new one.
         let listed = listing.into_iter().find(|k| k.api_key.expose_secret() == credentials.api_key.expose_secret());
+        // Gate's own read reports no permissions: the listing says which.
+        let listed_permissions = listed.as_ref().map(|k| k.permissions.clone());
         let mut ips = listed.map(|k| k.ip_whitelist).unwrap_or_default();
         if !same_ips(&ips, &wanted.ip_whitelist) {
             inner.writes(&master).acquire().await;
@@ -335,6 +337,9 @@ impl RotationMachine {
                 .ip_whitelist;
         }
         let mut inspection = inspection;
+        if let Some(permissions) = listed_permissions.filter(|_| !inspection.permissions_known()) {
+            inspection.permissions = permissions;
+        }
         if inspection.ip_whitelist.is_empty() && !ips.is_empty() {
             inspection.ip_restricted = true;
             inspection.ip_whitelist = ips;

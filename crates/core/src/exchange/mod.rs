@@ -21,6 +21,7 @@ mod error;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod gate;
 mod kucoin;
 mod okx;
 mod registry;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
 use super::bybit::Bybit;
+use super::gate::Gate;
 use super::kucoin::Kucoin;
 use super::okx::Okx;
 use crate::model::Exchange;
@@ -21,12 +22,14 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Bybit => &Bybit,
         Exchange::Binance => &Binance,
         Exchange::Kucoin => &Kucoin,
+        Exchange::Gate => &Gate,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 4] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kucoin];
+    pub const ALL: [Exchange; 5] =
+        [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kucoin, Exchange::Gate];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {
         adapter(self)

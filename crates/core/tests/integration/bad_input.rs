@@ -164,6 +164,7 @@ async fn exchange_cases(t: &mut Table) {
             c(&kucoin.api_key, &kucoin.secret, Some("NotThePass1")),
             "passphrase",
         ),
+        ("Gate, wrong secret", Exchange::Gate, c(&seed_key("gate-read-only").api_key, &"0".repeat(64), None), "secret"),
         (
             "KuCoin, wrong secret",
             Exchange::Kucoin,
@@ -760,6 +761,18 @@ async fn rotation_cases(t: &mut Table) {
         let notice = told.first().unwrap_or_else(|| panic!("{input}: no notification"));
         t.row(area, input, format!("{} — {}", notice.title, notice.body), &[must], None);
     }
+    // Gate never tells a key its permissions: a replacement needs the master's view of them.
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    let master = env.add("gate-master", None, None);
+    let sub = env.add("gate-sub-bot", Some(master), Some("10002"));
+    let why = latchkey_core::autorotate::eligible(&env.store, &env.store.get_key(sub).unwrap().unwrap()).unwrap_err();
+    t.row(
+        "Automatic rotation (setting)",
+        "Gate: a sub key whose permissions Latchkey has not seen",
+        why,
+        &["permissions", "fix the key"],
+        None,
+    );
 }
 
 fn fixture_with_key(dir: &Path) -> PathBuf {

@@ -17,6 +17,7 @@ mod exchange_faults;
 mod exchange_inspect;
 mod exchange_revoke;
 mod fix;
+mod gate;
 mod guard;
 mod keys;
 mod kucoin;
