@@ -89,7 +89,7 @@ impl From<ExchangeError> for IpcError {
         let field = match e {
             ExchangeError::InvalidKey { .. } => Some(Field::ApiKey),
             ExchangeError::BadSignature { .. } => Some(Field::ApiSecret),
-            ExchangeError::WrongPassphrase { .. } | ExchangeError::MissingPassphrase => Some(Field::Passphrase),
+            ExchangeError::WrongPassphrase { .. } | ExchangeError::MissingPassphrase { .. } => Some(Field::Passphrase),
             _ => None,
         };
         IpcError { field, code: Some(e.kind()), ..IpcError::new(IpcErrorKind::Exchange, e.to_string()) }
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn exchange_errors_name_their_code_and_field() {
-        let e: IpcError = ExchangeError::MissingPassphrase.into();
+        let e: IpcError = ExchangeError::MissingPassphrase { exchange: latchkey_core::model::Exchange::Okx }.into();
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(
             (v["kind"].as_str(), v["code"].as_str(), v["field"].as_str()),

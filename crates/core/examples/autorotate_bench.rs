@@ -101,6 +101,8 @@ fn sub_key(template: &SimKey, i: usize) -> SimKey {
         SimExchange::Okx => format!("{i:08x}-0000-4000-8000-{i:012x}"),
         SimExchange::Bybit => format!("BENCH{i:013}"),
         SimExchange::Binance => format!("BENCH{i:059}"),
+        SimExchange::Kucoin => format!("{i:024x}"),
+        SimExchange::Gate => format!("{i:032x}"),
     };
     SimKey {
         api_key,

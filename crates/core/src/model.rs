@@ -48,6 +48,8 @@ pub enum Exchange {
     Okx,
     Bybit,
     Binance,
+    Kucoin,
+    Gate,
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,
@@ -226,7 +228,7 @@ mod tests {
             assert_eq!(e.as_str().parse::<Exchange>(), Ok(e));
             assert_eq!(e.display_name().parse::<Exchange>(), Ok(e));
         }
-        assert!("kraken".parse::<Exchange>().unwrap_err().contains("choose okx, bybit or binance"));
+        assert!("nosuchx".parse::<Exchange>().unwrap_err().contains("choose okx, bybit, binance"));
     }
 
     #[test]

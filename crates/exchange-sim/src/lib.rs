@@ -23,6 +23,8 @@
 mod binance;
 mod bybit;
 mod fault;
+mod gate;
+mod kucoin;
 mod okx;
 mod reply;
 mod seed;

@@ -6,7 +6,7 @@ use crate::reply::Reply;
 use crate::seed::SimExchange;
 use crate::state::Shared;
 use crate::verify::Req;
-use crate::{binance, bybit, okx};
+use crate::{binance, bybit, gate, kucoin, okx};
 
 /// One simulated exchange.
 pub(crate) trait Venue: Send + Sync {
@@ -19,7 +19,7 @@ pub(crate) trait Venue: Send + Sync {
     fn rate_limit_reply(&self, req: &Req) -> Reply;
 }
 
-const VENUES: [&dyn Venue; 3] = [&okx::Okx, &bybit::Bybit, &binance::Binance];
+const VENUES: [&dyn Venue; 5] = [&okx::Okx, &bybit::Bybit, &binance::Binance, &kucoin::Kucoin, &gate::Gate];
 
 /// The exchange whose API serves this path.
 pub(crate) fn for_path(path: &str) -> Option<&'static dyn Venue> {
@@ -37,6 +37,9 @@ mod tests {
         assert_eq!(of("/v5/user/query-api"), Some(SimExchange::Bybit));
         assert_eq!(of("/api/v3/time"), Some(SimExchange::Binance));
         assert_eq!(of("/sapi/v1/account/apiRestrictions"), Some(SimExchange::Binance));
+        assert_eq!(of("/api/v1/user/api-key"), Some(SimExchange::Kucoin));
+        assert_eq!(of("/api/v2/sub/user"), Some(SimExchange::Kucoin));
+        assert_eq!(of("/api/v4/account/detail"), Some(SimExchange::Gate));
         assert_eq!(of("/__sim/state"), None);
     }
 }

@@ -23,6 +23,8 @@ mod error;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod gate;
+mod kucoin;
 mod okx;
 mod registry;
 #[cfg(test)]

@@ -125,6 +125,17 @@ async fn binance_rotates_a_sub_key_through_its_master() {
 }
 
 #[tokio::test]
+async fn kucoin_rotates_a_sub_key_through_its_master_with_the_keys_passphrases() {
+    rotates_end_to_end("kucoin-master", "kucoin-sub-bot", "kcbot01").await;
+}
+
+/// Gate: the user ID and the key in the path; the permissions from the master's listing.
+#[tokio::test]
+async fn gate_rotates_a_sub_key_through_its_master() {
+    rotates_end_to_end("gate-master", "gate-sub-bot", "10002").await;
+}
+
+#[tokio::test]
 async fn a_refused_create_leaves_the_old_key_in_use_and_nothing_behind() {
     let env = Env::new(fast_config()).await;
     let (_, old) = master_and_sub(&env, "okx-master-ip-bound", "okx-sub-bot", "no-such-sub");
