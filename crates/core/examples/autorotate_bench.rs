@@ -101,6 +101,9 @@ fn sub_key(template: &SimKey, i: usize) -> SimKey {
         SimExchange::Okx => format!("{i:08x}-0000-4000-8000-{i:012x}"),
         SimExchange::Bybit => format!("BENCH{i:013}"),
         SimExchange::Binance => format!("BENCH{i:059}"),
+        SimExchange::Kucoin => format!("{i:024x}"),
+        SimExchange::Gate => format!("{i:032x}"),
+        SimExchange::Kraken => format!("BENCH{i:051}"),
     };
     SimKey {
         api_key,
@@ -310,6 +313,10 @@ async fn many(n: usize) -> Result<Many, BoxError> {
         // The calls refused for the rate, each time lost.
         for (i, r) in requests.iter().enumerate().filter(|(_, r)| rate_refused(r)) {
             eprintln!("    #{i} {} {} {} {}", r.method, r.path, r.status, r.code);
+        }
+        // The timeline of the first master's calls.
+        for r in requests.iter().filter(|r| r.exchange == Some(SimExchange::Okx)) {
+            eprintln!("    {:>6} ms {} {} {}", r.at_ms, r.method, r.path, r.code);
         }
     }
     let latency = Duration::from_millis(LATENCY_MS);

@@ -70,6 +70,12 @@ fn sub_key(exchange: SimExchange, i: usize) -> SimKey {
         ),
         SimExchange::Bybit => ("1448939", None, format!("BENCH{i:013}"), None),
         SimExchange::Binance => ("38211907", Some("bot-sub-1@example.com".to_owned()), format!("BENCH{i:059}"), None),
+        SimExchange::Kucoin => {
+            ("165111215", Some("kcbot01".to_owned()), format!("{i:024x}"), Some("BenchPass1".to_owned()))
+        }
+        SimExchange::Gate => ("10001", Some("10002".to_owned()), format!("{i:032x}"), None),
+        // No sub-account keys at Kraken: a key of its own account, never benched through a master.
+        SimExchange::Kraken => ("", None, format!("BENCH{i:051}"), None),
     };
     SimKey {
         exchange,

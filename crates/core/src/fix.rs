@@ -380,7 +380,11 @@ impl<'a> Fixer<'a> {
             .filter(|p| held(*p) && !settings.permissions.contains(p))
             .collect();
         let findings_before = record.inspection.as_ref().map(|i| risk::assess(i, now)).unwrap_or_default();
-        let after = match self.client.modify_sub_key(master, &sub_account, &api_key, &settings).await {
+        let after = match self
+            .client
+            .modify_sub_key(master, &sub_account, &api_key, credentials.passphrase.as_ref(), &settings)
+            .await
+        {
             Ok(after) => after,
             Err(e) => {
                 self.audit_failure(record, &plan, &e, now);
@@ -396,6 +400,10 @@ impl<'a> Fixer<'a> {
                 // Binance's own read says only that the IPs are restricted: the listing says which.
                 if inspection.ip_whitelist.is_empty() && inspection.ip_restricted {
                     inspection.ip_whitelist = after.ip_whitelist.clone();
+                }
+                // Gate's own read reports no permissions: the listing says which.
+                if !inspection.permissions_known() {
+                    inspection.permissions = after.permissions.clone();
                 }
                 (inspection, Confirmation::OwnRead, None)
             }

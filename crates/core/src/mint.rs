@@ -323,7 +323,7 @@ impl<'a> Minter<'a> {
             Ok(Some(orphan)) => {
                 tokio::time::sleep(spacing).await;
                 let hint = key_hint(&orphan.api_key);
-                if let Err(e) = self.client.delete_sub_key(master.key(), &spec.sub_account, &orphan.api_key).await {
+                if let Err(e) = self.client.delete_sub_key(master.key(), &spec.sub_account, &orphan.api_key, None).await {
                     // A delete without an answer may have happened too: the listing says.
                     let gone = outcome_unknown(&e)
                         && matches!(
@@ -397,8 +397,16 @@ impl<'a> Minter<'a> {
             revoked_at: None,
         };
         if let Err(e) = self.vault.keep_minted_secret(&record, &created.credentials) {
-            let deleted =
-                self.client.delete_sub_key(master.key(), &account.id, &created.credentials.api_key).await.err();
+            let deleted = self
+                .client
+                .delete_sub_key(
+                    master.key(),
+                    &account.id,
+                    &created.credentials.api_key,
+                    created.credentials.passphrase.as_ref(),
+                )
+                .await
+                .err();
             return Err(MintError::NotKept {
                 exchange,
                 key_hint: record.key_hint.clone(),
@@ -407,7 +415,11 @@ impl<'a> Minter<'a> {
             });
         }
         let unverified = match self.client.inspect(&master.endpoint, &created.credentials).await {
-            Ok(inspection) => {
+            Ok(mut inspection) => {
+                // Gate's own read reports no permissions: the create's answer says which.
+                if !inspection.permissions_known() {
+                    inspection.permissions = created.permissions.clone();
+                }
                 record.verified_at = Some(now);
                 record.permissions = inspection.permissions.clone();
                 // Binance reports only that the IPs are restricted, not which: keep the list set.

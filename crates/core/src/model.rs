@@ -48,6 +48,8 @@ pub enum Exchange {
     Okx,
     Bybit,
     Binance,
+    Kucoin,
+    Gate,
     Kraken,
 }
 

@@ -48,9 +48,17 @@ pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Findi
             message: format!("This key can withdraw funds: anyone who steals it can empty the account. Turn off withdrawals for this key on {exchange} unless a tool truly needs them."),
         });
     }
-    let can_move_funds = key.has(Permission::Trade) || key.has(Permission::Withdraw);
+    if !key.permissions_known() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            code: "permissions_unreported",
+            message: format!("{exchange} does not tell a key its own permissions, so Latchkey knows them only from the master key's listing, if it holds the master (and never whether withdrawals are on). Check on {exchange}'s API page that withdrawals are off."),
+        });
+    }
+    let can_move_funds = key.has(Permission::Trade) || key.has(Permission::Withdraw) || !key.permissions_known();
     if can_move_funds && !key.ip_restricted {
-        let mut message = format!("This key can trade and works from any IP address: a leaked key can be abused from anywhere. Bind it to your server's IP addresses on {exchange}.");
+        let can = if key.permissions_known() { "can" } else { "may be able to" };
+        let mut message = format!("This key {can} trade and works from any IP address: a leaked key can be abused from anywhere. Bind it to your server's IP addresses on {exchange}.");
         // The exchange's idle-expiry rule (OKX: 14 days), which spares demo keys.
         if let Some((days, _)) = exchange.capabilities().idle_expiry().filter(|_| !key.demo) {
             message.push_str(&format!(" {exchange} also deletes such keys after {days} days without use."));

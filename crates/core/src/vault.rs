@@ -173,7 +173,12 @@ impl Vault {
                 .map(|c| event(format!("changed at {}: {} ({})", record.exchange, c.message, c.code)))
                 .collect()
         };
-        self.store.record_inspection_events(id, inspection, now, &events)?;
+        // Gate's own read reports no permissions: keep what the master's view last said.
+        let mut inspection = inspection.clone();
+        if !inspection.permissions_known() {
+            inspection.permissions = record.permissions.clone();
+        }
+        self.store.record_inspection_events(id, &inspection, now, &events)?;
         self.get(id)
     }
 

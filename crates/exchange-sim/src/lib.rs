@@ -23,7 +23,9 @@
 mod binance;
 mod bybit;
 mod fault;
+mod gate;
 mod kraken;
+mod kucoin;
 mod okx;
 mod reply;
 mod seed;

@@ -9,6 +9,8 @@ pub enum SimExchange {
     Okx,
     Bybit,
     Binance,
+    Kucoin,
+    Gate,
     Kraken,
 }
 
@@ -49,7 +51,7 @@ pub struct SimKey {
     pub uid: String,
     #[serde(default)]
     pub parent_uid: Option<String>,
-    /// OKX sub-account name or Binance sub-account email.
+    /// OKX and KuCoin sub-account name, Binance sub-account email, Gate sub-account user ID.
     #[serde(default)]
     pub sub_account: Option<String>,
     #[serde(default)]

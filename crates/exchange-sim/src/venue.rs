@@ -6,7 +6,7 @@ use crate::reply::Reply;
 use crate::seed::SimExchange;
 use crate::state::Shared;
 use crate::verify::Req;
-use crate::{binance, bybit, kraken, okx};
+use crate::{binance, bybit, gate, kraken, kucoin, okx};
 
 /// One simulated exchange.
 pub(crate) trait Venue: Send + Sync {
@@ -19,7 +19,8 @@ pub(crate) trait Venue: Send + Sync {
     fn rate_limit_reply(&self, req: &Req) -> Reply;
 }
 
-const VENUES: [&dyn Venue; 4] = [&okx::Okx, &bybit::Bybit, &binance::Binance, &kraken::Kraken];
+const VENUES: [&dyn Venue; 6] =
+    [&okx::Okx, &bybit::Bybit, &binance::Binance, &kucoin::Kucoin, &gate::Gate, &kraken::Kraken];
 
 /// The exchange whose API serves this path.
 pub(crate) fn for_path(path: &str) -> Option<&'static dyn Venue> {
@@ -37,6 +38,9 @@ mod tests {
         assert_eq!(of("/v5/user/query-api"), Some(SimExchange::Bybit));
         assert_eq!(of("/api/v3/time"), Some(SimExchange::Binance));
         assert_eq!(of("/sapi/v1/account/apiRestrictions"), Some(SimExchange::Binance));
+        assert_eq!(of("/api/v1/user/api-key"), Some(SimExchange::Kucoin));
+        assert_eq!(of("/api/v2/sub/user"), Some(SimExchange::Kucoin));
+        assert_eq!(of("/api/v4/account/detail"), Some(SimExchange::Gate));
         assert_eq!(of("/0/private/GetApiKeyInfo"), Some(SimExchange::Kraken));
         assert_eq!(of("/__sim/state"), None);
     }

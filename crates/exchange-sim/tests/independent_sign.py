@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit, Binance and Kraken, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate and Kraken, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -9,6 +9,8 @@ here, so the Rust client and the Rust simulator cannot agree on one shared mista
 spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params": [[k, v], ...],
        "json"? (an OKX / Bybit POST body with numbers and objects, instead of params),
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
+       "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2"),
+       "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them),
        "nonce"? (Kraken; the timestamp in ms when absent)}
 """
 import base64
@@ -40,6 +42,20 @@ def bybit_sign(secret, ts, api_key, recv_window, payload):
 
 def binance_sign(secret, query, body):
     return hmac_sha256(secret, query + body).hex()
+
+
+def kucoin_sign(secret, ts, method, endpoint, body):
+    return base64.b64encode(hmac_sha256(secret, str(ts) + method.upper() + endpoint + body)).decode()
+
+
+def kucoin_passphrase(secret, passphrase):
+    return base64.b64encode(hmac_sha256(secret, passphrase)).decode()
+
+
+def gate_sign(secret, method, path, query, body, ts):
+    body_hash = hashlib.sha512(body.encode()).hexdigest()
+    message = "%s\n%s\n%s\n%s\n%s" % (method.upper(), path, query, body_hash, ts)
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha512).hexdigest()
 
 
 def kraken_sign(secret_b64, path, nonce, post_data):
@@ -94,6 +110,39 @@ def sign(spec):
             out["body"] = encoded + "&signature=" + signature
             out["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
         out["headers"]["X-MBX-APIKEY"] = spec["apiKey"]
+    elif exchange == "kucoin":
+        # The query is signed as typed (k=v&...), sent URL-encoded; POST params go in a JSON body.
+        if method in ("GET", "DELETE"):
+            out["query"] = urllib.parse.urlencode(params)
+            raw = "&".join(k + "=" + v for k, v in params)
+            endpoint = spec["path"] + ("?" + raw if raw else "")
+        else:
+            out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
+            endpoint = spec["path"]
+        version = spec.get("keyVersion", "2")
+        passphrase = spec.get("passphrase") or ""
+        out["headers"] = {
+            "KC-API-KEY": spec["apiKey"],
+            "KC-API-SIGN": kucoin_sign(spec["secret"], ms, method, endpoint, out["body"]),
+            "KC-API-TIMESTAMP": str(ms),
+            "KC-API-PASSPHRASE": passphrase if version == "1" else kucoin_passphrase(spec["secret"], passphrase),
+            "KC-API-KEY-VERSION": version,
+            "Content-Type": "application/json",
+        }
+    elif exchange == "gate":
+        # The path as sent (with /api/v4), the query decoded as the official SDK signs it.
+        if method in ("GET", "DELETE"):
+            out["query"] = urllib.parse.urlencode(params)
+        else:
+            out["body"] = json.dumps(spec.get("json", dict(params)))
+        ts = "%.3f" % (ms / 1000) if spec.get("fractionalTimestamp") else str(ms // 1000)
+        signed_query = urllib.parse.unquote_plus(out["query"])
+        out["headers"] = {
+            "KEY": spec["apiKey"],
+            "Timestamp": ts,
+            "SIGN": gate_sign(spec["secret"], method, spec["path"], signed_query, out["body"], ts),
+            "Content-Type": "application/json",
+        }
     elif exchange == "kraken":
         # Every private call: a form POST whose first field is the nonce.
         nonce = spec.get("nonce", ms)
@@ -123,6 +172,17 @@ def self_test():
         (okx_sign("22582BD0CFF14C41EDBF1AB98506286D", "2020-12-08T09:08:57.715Z", "GET", "/api/v5/account/config", ""),
          "Kr/8IrbDYujS4cg2KkmB+tO2HMUXxyayG6ZwNb4H/yA="),
         (bybit_sign("test-secret", 1676430842094, "XXXXXXXXXX", 5000, ""), "c9573f616b72c69db572d2db92f2b5767db5cea14b7cbbb71704869b1875ebe0"),
+        # KuCoin: the official SDK's own signer test (test_default_signer.py), then the reference's
+        # openssl-checked passphrase and inspection vectors.
+        (base64.b64encode(hmac_sha256("test_api_secret", "test_plain")).decode(), "jie/gxS38wLFFaBwl/cAzFbAzlI8MIny96jSXrB+iP4="),
+        (kucoin_passphrase("test-secret", "test-passphrase"), "UbgWiL7WdjQOVBl1OLuMgUbTl9VlKFsjFbLedtCDPrY="),
+        (kucoin_sign("test-secret", 1728443843000, "GET", "/api/v1/user/api-key", ""), "tZoHMLt4grPj7qgb7KGNH/YFnUspdDVrHXW9UC3Jzwo="),
+        # Gate's own published examples (coincise:docs/gateio/authentication.md).
+        (gate_sign("secret", "GET", "/api/v4/futures/orders", "contract=BTC_USD&status=finished&limit=50", "", "1541993715"),
+         "55f84ea195d6fe57ce62464daaa7c3c02fa9d1dde954e4c898289c9a2407a3d6fb3faf24deff16790d726b66ac9f74526668b13bd01029199cc4fcc522418b8a"),
+        (gate_sign("secret", "POST", "/api/v4/futures/orders", "",
+                   '{"contract":"BTC_USD","type":"limit","size":100,"price":6800,"time_in_force":"gtc"}', "1541993715"),
+         "eae42da914a590ddf727473aff25fc87d50b64783941061f47a3fdb92742541fc4c2c14017581b4199a1418d54471c269c03a38d788d802e2c306c37636389f0"),
         # Kraken's REST authentication guide.
         (kraken_sign("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==", "/0/private/AddOrder",
                      1616492376594, "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),

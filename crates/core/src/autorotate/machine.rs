@@ -217,7 +217,7 @@ impl RotationMachine {
                     .await?;
                 if let Some(orphan) = found {
                     limiter.acquire().await;
-                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key)).await?;
+                    self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &orphan.api_key, None)).await?;
                 }
             }
             if data.creates >= inner.config.max_creates {
@@ -235,42 +235,51 @@ impl RotationMachine {
             label: data.exchange_label.clone(),
             settings: Self::settings(key),
         };
-        limiter.acquire().await;
-        let created =
-            match tokio::time::timeout(inner.config.request_timeout, inner.client.create_sub_key(master_key, &spec))
-                .await
-            {
-                Ok(Ok(created)) => created,
-                // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
-                // exchange made nothing, so the create is sent again in its turn, without a search
-                // and without using up a try (a few refusals in a row, though, end the step).
-                Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
-                    let refusals = {
-                        let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
-                        let n = map.entry(data.new_id).or_insert(0);
-                        *n += 1;
-                        *n
-                    };
-                    if refusals >= inner.config.max_attempts {
-                        return Err(e.into());
-                    }
-                    data.creates -= 1;
-                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+        // The timeout starts when the request does, not while it waits for its slot (an async
+        // block: `timeout` fixes its deadline when called).
+        let create = async {
+            tokio::time::timeout(inner.config.request_timeout, inner.client.create_sub_key(master_key, &spec)).await
+        };
+        let created = match limiter.run(create).await {
+            Ok(Ok(created)) => created,
+            // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
+            // exchange made nothing, so the create is sent again in its turn, without a search
+            // and without using up a try (a few refusals in a row, though, end the step).
+            Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
+                let refusals = {
+                    let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = map.entry(data.new_id).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                if refusals >= inner.config.max_attempts {
+                    return Err(e.into());
                 }
-                // It may have happened: journal the count; the next try looks for it by its label.
-                Ok(Err(e)) if e.is_transient() => {
-                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) })
-                }
-                Err(_timeout) => return Ok(Transition::To { state: StepState::Creating, data: Some(data) }),
-                Ok(Err(e)) => return Err(e.into()),
-            };
+                data.creates -= 1;
+                return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+            }
+            // It may have happened: journal the count; the next try looks for it by its label.
+            Ok(Err(e)) if e.is_transient() => {
+                return Ok(Transition::To { state: StepState::Creating, data: Some(data) })
+            }
+            Err(_timeout) => return Ok(Transition::To { state: StepState::Creating, data: Some(data) }),
+            Ok(Err(e)) => return Err(e.into()),
+        };
         crash::hit(crash::Point::CreateAnswered, Some(key.id));
         // The secret arrives once: kept before anything else.
         let draft = replacement_record(key, data.new_id, key_hint(&created.credentials.api_key), None, run.now());
         if let Err(e) = inner.vault.store_secret(&draft, &created.credentials) {
             limiter.acquire().await;
-            let _ =
-                self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &created.credentials.api_key)).await;
+            let _ = self
+                .call(|| {
+                    inner.client.delete_sub_key(
+                        master_key,
+                        &sub_account,
+                        &created.credentials.api_key,
+                        created.credentials.passphrase.as_ref(),
+                    )
+                })
+                .await;
             return Err(e.into());
         }
         data.new_hint = Some(draft.key_hint);
@@ -310,17 +319,28 @@ impl RotationMachine {
         let listing = self.paced(&lists, || inner.client.list_sub_keys(master_key, &sub_account)).await?;
         // EXPOSE: compared with the listing's API keys, to find the new one.
         let listed = listing.into_iter().find(|k| k.api_key.expose_secret() == credentials.api_key.expose_secret());
+        // Gate's own read reports no permissions: the listing says which.
+        let listed_permissions = listed.as_ref().map(|k| k.permissions.clone());
         let mut ips = listed.map(|k| k.ip_whitelist).unwrap_or_default();
         if !same_ips(&ips, &wanted.ip_whitelist) {
             inner.writes(&master).acquire().await;
             // Several calls spaced by the write limit: each under the client's own timeout.
             ips = inner
                 .client
-                .modify_sub_key(master_key, &sub_account, &credentials.api_key, &wanted)
+                .modify_sub_key(
+                    master_key,
+                    &sub_account,
+                    &credentials.api_key,
+                    credentials.passphrase.as_ref(),
+                    &wanted,
+                )
                 .await?
                 .ip_whitelist;
         }
         let mut inspection = inspection;
+        if let Some(permissions) = listed_permissions.filter(|_| !inspection.permissions_known()) {
+            inspection.permissions = permissions;
+        }
         if inspection.ip_whitelist.is_empty() && !ips.is_empty() {
             inspection.ip_restricted = true;
             inspection.ip_whitelist = ips;
@@ -407,8 +427,10 @@ impl RotationMachine {
         let inner = &self.inner;
         let Ok((master, endpoint, credentials, sub_account)) = self.master(key) else { return };
         let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
-        let api_key: Option<SecretString> = match self.new_credentials(data).await {
-            Ok(c) => Some(c.api_key),
+        // The new key's passphrase, where Latchkey kept one: KuCoin deletes a key only with it.
+        let (api_key, passphrase): (Option<SecretString>, Option<SecretString>) = match self.new_credentials(data).await
+        {
+            Ok(c) => (Some(c.api_key), c.passphrase),
             Err(_) => self
                 .paced(&inner.lists(&master), || {
                     inner.client.find_sub_key_by_label(master_key, &sub_account, &data.exchange_label)
@@ -416,11 +438,13 @@ impl RotationMachine {
                 .await
                 .ok()
                 .flatten()
-                .map(|k| k.api_key),
+                .map(|k| (Some(k.api_key), None))
+                .unwrap_or_default(),
         };
         if let Some(api_key) = api_key {
             inner.writes(&master).acquire().await;
-            if let Err(e) = self.call(|| inner.client.delete_sub_key(master_key, &sub_account, &api_key)).await {
+            let delete = || inner.client.delete_sub_key(master_key, &sub_account, &api_key, passphrase.as_ref());
+            if let Err(e) = self.call(delete).await {
                 tracing::warn!(key = %key.id, error = %e.message, "could not delete the failed rotation's new key");
             }
         }
@@ -457,10 +481,12 @@ impl RotationMachine {
         let config = &self.inner.config;
         let mut attempt = 1u32;
         loop {
-            if let Some(limiter) = limiter {
-                limiter.acquire().await;
-            }
-            let error = match tokio::time::timeout(config.request_timeout, call()).await {
+            let attempt_call = async { tokio::time::timeout(config.request_timeout, call()).await };
+            let answer = match limiter {
+                Some(limiter) => limiter.run(attempt_call).await,
+                None => attempt_call.await,
+            };
+            let error = match answer {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(e)) => e,
                 Err(_) => {

@@ -60,6 +60,12 @@ pub(crate) trait Adapter: Send + Sync {
         None
     }
 
+    /// Whether the inspection reports the key's permissions. Gate's `account/detail` does not:
+    /// its keys' permissions are unknown to Latchkey, never "read-only".
+    fn reports_permissions(&self) -> bool {
+        true
+    }
+
     /// Whether each request carries a nonce that must grow for as long as the key lives, across
     /// every process signing with it (Kraken). The client then reserves one from the shared store
     /// and passes it in [`Call::nonce`]; signing stays pure.
@@ -86,8 +92,15 @@ pub(crate) trait SubKeyApi: Send + Sync {
     /// The create's answer, its secret (and the passphrase sent) wrapped as secrets at once.
     fn parse_created(&self, data: &Value, passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError>;
 
-    /// The calls that set a sub key's whole setting, in order.
-    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call>;
+    /// The calls that set a sub key's whole setting, in order. `passphrase`: the key's own, which
+    /// Latchkey holds, for the exchanges whose modify asks for it (KuCoin).
+    fn modify_sub_key(
+        &self,
+        sub_account: &str,
+        api_key: &SecretString,
+        passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call>;
     /// A call that takes these IPs off the key's whitelist, where setting the list may have added
     /// to it rather than replaced it ([`IpUpdate::AddsThenRemoves`]).
     fn remove_sub_key_ips(&self, _sub_account: &str, _api_key: &SecretString, _ips: &[String]) -> Option<Call> {
@@ -137,6 +150,8 @@ pub struct PassphraseRule {
     pub min_len: usize,
     pub max_len: usize,
     /// At least one digit, one upper-case letter, one lower-case letter and one special character.
+    /// `false`: letters and digits only, which need no escaping in a query string (KuCoin's
+    /// delete sends the passphrase there).
     pub all_classes: bool,
 }
 
@@ -280,6 +295,9 @@ pub struct SubKeyDelete {
     pub account: Option<AccountParam>,
     /// The parameter carrying the API key to delete.
     pub key_param: &'static str,
+    /// The parameter carrying the key's own passphrase, where the exchange asks for it to delete
+    /// (and to modify) a sub key (KuCoin); Latchkey holds it.
+    pub passphrase_param: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

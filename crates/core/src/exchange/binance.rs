@@ -84,6 +84,7 @@ static PROFILE: Profile = Profile {
             method: DeleteMethod::Delete,
             account: Some(AccountParam { param: "email", noun: "sub-account email" }),
             key_param: "subAccountApiKey",
+            passphrase_param: None,
         }),
         list_sub_keys: Support::Yes,
         create_sub_key: Support::Yes,
@@ -258,7 +259,13 @@ impl SubKeyApi for Binance {
     }
 
     /// The can* flags (every one, so none is left as it was), then the IP restriction.
-    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+    fn modify_sub_key(
+        &self,
+        sub_account: &str,
+        api_key: &SecretString,
+        _passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
         // EXPOSE: the master names the sub key to modify by its API key, in a form body.
         let which =
             || vec![("email", sub_account.to_owned()), ("subAccountApiKey", api_key.expose_secret().to_owned())];

@@ -94,6 +94,7 @@ static PROFILE: Profile = Profile {
             method: DeleteMethod::Post,
             account: None,
             key_param: "apikey",
+            passphrase_param: None,
         }),
         list_sub_keys: Support::Yes,
         create_sub_key: Support::Yes,
@@ -281,7 +282,13 @@ impl SubKeyApi for Bybit {
 
     /// `readOnly`, `ips` and `permissions` always: a field left out is not "unchanged" here
     /// (readOnly defaults to read-write, no ips means no binding).
-    fn modify_sub_key(&self, _sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+    fn modify_sub_key(
+        &self,
+        _sub_account: &str,
+        api_key: &SecretString,
+        _passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
         let ips = if settings.ip_whitelist.is_empty() { "*".to_owned() } else { settings.ip_whitelist.join(",") };
         vec![Call::post_json(
             MODIFY_SUB_KEY_PATH,

@@ -25,6 +25,10 @@ pub fn capabilities_markdown() -> String {
         out.push_str(&format!("| {what} | {} |\n", cells.join(" | ")));
     };
     row("Inspect the calling key", &|p| support(p.capabilities.inspect).to_owned());
+    row("The inspection reports the key's permissions", &|p| {
+        if p.exchange.reports_permissions() { "yes" } else { "no: Latchkey shows them as unknown, never as read-only" }
+            .to_owned()
+    });
     row("Revoke: a key deletes itself", &|p| delete_self(&p.capabilities));
     row("Revoke: a master deletes a sub-account key", &|p| delete_sub_key(&p.capabilities));
     row("Revoke when neither applies", &|p| format!("a checklist that links {}", p.environments.api_page));
@@ -124,8 +128,11 @@ fn delete_sub_key(c: &Capabilities) -> String {
         DeleteMethod::Post => "POST",
         DeleteMethod::Delete => "DELETE",
     };
+    let passphrase = if route.passphrase_param.is_some() { " and its own passphrase" } else { "" };
     match &route.account {
-        Some(account) => format!("yes (`{method} {}`; Latchkey needs the key's {})", route.path, account.noun),
+        Some(account) => {
+            format!("yes (`{method} {}`; Latchkey needs the key's {}{passphrase})", route.path, account.noun)
+        }
         None => format!("yes (`{method} {}`)", route.path),
     }
 }

@@ -15,11 +15,13 @@ pub enum ExchangeError {
     #[error("{exchange} rejected the request signature ({code}): the secret key does not belong to this API key. Paste the secret key again.")]
     BadSignature { exchange: Exchange, code: String },
 
-    #[error("OKX rejected the passphrase ({code}). Enter the passphrase you chose when creating this API key (it is not your login password).")]
-    WrongPassphrase { code: String },
+    #[error("{exchange} rejected the passphrase ({code}). Enter the passphrase you chose when creating this API key (it is not your login password).")]
+    WrongPassphrase { exchange: Exchange, code: String },
 
-    #[error("OKX keys need their passphrase. Edit the key and enter the passphrase you chose when creating it.")]
-    MissingPassphrase,
+    #[error(
+        "{exchange} keys need their passphrase. Edit the key and enter the passphrase you chose when creating it."
+    )]
+    MissingPassphrase { exchange: Exchange },
 
     #[error("{exchange} refused this computer's IP address ({code}): the key is bound to other IPs. Add this machine's public IP to the key's whitelist on {exchange}, or use the key from an allowed machine.")]
     IpNotAllowed { exchange: Exchange, code: String },
@@ -129,7 +131,7 @@ impl ExchangeError {
             ExchangeError::InvalidKey { .. } => ErrorCode::InvalidKey,
             ExchangeError::BadSignature { .. } => ErrorCode::BadSignature,
             ExchangeError::WrongPassphrase { .. } => ErrorCode::WrongPassphrase,
-            ExchangeError::MissingPassphrase => ErrorCode::MissingPassphrase,
+            ExchangeError::MissingPassphrase { .. } => ErrorCode::MissingPassphrase,
             ExchangeError::IpNotAllowed { .. } => ErrorCode::IpNotAllowed,
             ExchangeError::KeyIpOrPermission { .. } => ErrorCode::KeyIpOrPermission,
             ExchangeError::ClockSkew { .. } => ErrorCode::ClockSkew,
@@ -171,7 +173,7 @@ impl ExchangeError {
         match self {
             ExchangeError::InvalidKey { code, .. }
             | ExchangeError::BadSignature { code, .. }
-            | ExchangeError::WrongPassphrase { code }
+            | ExchangeError::WrongPassphrase { code, .. }
             | ExchangeError::IpNotAllowed { code, .. }
             | ExchangeError::KeyIpOrPermission { code }
             | ExchangeError::ClockSkew { code, .. }

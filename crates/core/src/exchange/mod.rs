@@ -15,13 +15,17 @@ pub mod adapter;
 mod binance;
 mod bybit;
 mod capabilities_doc;
+#[cfg(test)]
+mod ccxt_check;
 mod client;
 mod endpoint;
 mod error;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod gate;
 mod kraken;
+mod kucoin;
 mod nonce;
 mod okx;
 mod registry;

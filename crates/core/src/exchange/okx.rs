@@ -89,6 +89,7 @@ static PROFILE: Profile = Profile {
             method: DeleteMethod::Post,
             account: Some(AccountParam { param: "subAcct", noun: "sub-account name" }),
             key_param: "apiKey",
+            passphrase_param: None,
         }),
         list_sub_keys: Support::Yes,
         create_sub_key: Support::Yes,
@@ -252,7 +253,7 @@ impl SubKeyApi for Okx {
         let (Some(api_key), Some(secret)) = (row["apiKey"].as_str(), row["secretKey"].as_str()) else {
             return Err(unexpected(OKX, "the create answer has no apiKey or secretKey"));
         };
-        let passphrase = passphrase.ok_or(ExchangeError::MissingPassphrase)?;
+        let passphrase = passphrase.ok_or(ExchangeError::MissingPassphrase { exchange: OKX })?;
         Ok(CreatedSubKey {
             credentials: Credentials {
                 api_key: SecretString::from(api_key.to_owned()),
@@ -266,7 +267,13 @@ impl SubKeyApi for Okx {
     }
 
     /// `perm` and `ip` always both: each one passed is reset to it (`ip: ""` unbinds).
-    fn modify_sub_key(&self, sub_account: &str, api_key: &SecretString, settings: &SubKeySettings) -> Vec<Call> {
+    fn modify_sub_key(
+        &self,
+        sub_account: &str,
+        api_key: &SecretString,
+        _passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
         vec![Call::post(
             MODIFY_SUB_KEY_PATH,
             vec![
@@ -316,7 +323,7 @@ fn build(
     call: &Call,
     now: DateTime<Utc>,
 ) -> Result<SignedRequest, ExchangeError> {
-    let passphrase = credentials.passphrase.as_ref().ok_or(ExchangeError::MissingPassphrase)?;
+    let passphrase = credentials.passphrase.as_ref().ok_or(ExchangeError::MissingPassphrase { exchange: OKX })?;
     let query = call.form_encoded();
     let (request_path, body) = if call.method == reqwest::Method::GET {
         let path = if query.is_empty() { call.path.to_owned() } else { format!("{}?{query}", call.path) };
@@ -378,7 +385,7 @@ fn error_for(code: String, message: String, raw: &RawResponse) -> ExchangeError 
         "50100" => ExchangeError::KeyFrozen { exchange: OKX, code },
         "50101" => ExchangeError::WrongEnvironment { exchange: OKX, code },
         "50102" => ExchangeError::ClockSkew { exchange: OKX, code },
-        "50105" => ExchangeError::WrongPassphrase { code },
+        "50105" => ExchangeError::WrongPassphrase { exchange: OKX, code },
         "50110" => ExchangeError::IpNotAllowed { exchange: OKX, code },
         "50111" | "50114" | KEY_NOT_FOUND => ExchangeError::InvalidKey { exchange: OKX, code },
         "50113" => ExchangeError::BadSignature { exchange: OKX, code },

@@ -10,7 +10,9 @@ use std::str::FromStr;
 use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
 use super::bybit::Bybit;
+use super::gate::Gate;
 use super::kraken::Kraken;
+use super::kucoin::Kucoin;
 use super::okx::Okx;
 use crate::model::Exchange;
 
@@ -20,13 +22,16 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Okx => &Okx,
         Exchange::Bybit => &Bybit,
         Exchange::Binance => &Binance,
+        Exchange::Kucoin => &Kucoin,
+        Exchange::Gate => &Gate,
         Exchange::Kraken => &Kraken,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 4] = [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kraken];
+    pub const ALL: [Exchange; 6] =
+        [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kucoin, Exchange::Gate, Exchange::Kraken];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {
         adapter(self)
@@ -47,6 +52,12 @@ impl Exchange {
 
     pub fn display_name(self) -> &'static str {
         self.profile().name
+    }
+
+    /// Whether the exchange's inspection reports a key's permissions (Gate's does not: its keys'
+    /// permissions are unknown, never read-only).
+    pub fn reports_permissions(self) -> bool {
+        adapter(self).reports_permissions()
     }
 
     /// Keys that are useless without the passphrase chosen at creation (OKX).

@@ -218,8 +218,18 @@ impl ExchangeClient {
             };
             params.push((account.param, sub_account.trim().to_owned()));
         }
+        if let Some(param) = route.passphrase_param {
+            let Some(passphrase) = &request.key.passphrase else {
+                return Ok(Err(manual(
+                    request,
+                    "Latchkey needs the key's own passphrase to revoke it through the master key, and none is stored.",
+                )));
+            };
+            // EXPOSE: the exchange asks for the deleted key's own passphrase in the master's call.
+            params.push((param, passphrase.expose_secret().to_owned()));
+        }
         master.endpoint.require_key_endpoints()?;
-        // EXPOSE: the API key names the key to delete; it travels only in the signed body.
+        // EXPOSE: the API key names the key to delete; it travels only in the signed request.
         params.push((route.key_param, request.key.api_key.expose_secret().to_owned()));
         delete_answer(self.signed(master.endpoint, master.credentials, &route.call(params)).await).map(Ok)
     }
@@ -329,7 +339,7 @@ mod tests {
         for (exchange, e) in [
             (Exchange::Okx, ExchangeError::WrongEnvironment { exchange: Exchange::Okx, code: "50101".into() }),
             (Exchange::Okx, ExchangeError::BadSignature { exchange: Exchange::Okx, code: "50113".into() }),
-            (Exchange::Okx, ExchangeError::WrongPassphrase { code: "50105".into() }),
+            (Exchange::Okx, ExchangeError::WrongPassphrase { exchange: Exchange::Okx, code: "50105".into() }),
             (Exchange::Okx, ExchangeError::InvalidKey { exchange: Exchange::Okx, code: "50114".into() }),
             (Exchange::Bybit, ExchangeError::InvalidKey { exchange: Exchange::Bybit, code: "10007".into() }),
             (Exchange::Bybit, ExchangeError::IpNotAllowed { exchange: Exchange::Bybit, code: "10010".into() }),

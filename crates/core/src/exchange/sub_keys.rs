@@ -113,10 +113,12 @@ const SPECIALS: &[u8] = b"!#%*+-.=?@^_";
 const GENERATED_LEN: usize = 24;
 
 /// A passphrase to `rule`, from the OS's random source: 24 characters of letters, digits and
-/// [`SPECIALS`], drawn until each class is present (almost always the first draw).
+/// [`SPECIALS`], drawn until each class is present (almost always the first draw); letters and
+/// digits only where the rule does not ask for every class.
 pub(crate) fn generate_passphrase(rule: &PassphraseRule) -> Result<SecretString, ExchangeError> {
+    let specials: &[u8] = if rule.all_classes { SPECIALS } else { &[] };
     let alphabet: Vec<u8> =
-        (b'A'..=b'Z').chain(b'a'..=b'z').chain(b'0'..=b'9').chain(SPECIALS.iter().copied()).collect();
+        (b'A'..=b'Z').chain(b'a'..=b'z').chain(b'0'..=b'9').chain(specials.iter().copied()).collect();
     let len = GENERATED_LEN.clamp(rule.min_len, rule.max_len);
     // Bytes at or above this would favour the first letters of the alphabet.
     let limit = 256 - 256 % alphabet.len();
@@ -151,6 +153,24 @@ fn random_failed() -> ExchangeError {
         "The system's random number source failed, so Latchkey could not make a passphrase for the new key. Try again."
             .to_owned(),
     )
+}
+
+/// Where the exchange changes or deletes a sub key only with that key's own passphrase (KuCoin),
+/// a key whose passphrase nobody holds (one a create that timed out made) must go by hand.
+fn require_own_passphrase(
+    exchange: Exchange,
+    api_key: &SecretString,
+    passphrase: Option<&SecretString>,
+) -> Result<(), ExchangeError> {
+    let needs = exchange.capabilities().delete_sub_key.as_ref().is_some_and(|r| r.passphrase_param.is_some());
+    if needs && passphrase.is_none() {
+        return Err(ExchangeError::NotAvailable(format!(
+            "{exchange} changes or deletes a sub-account key only with that key's own passphrase, and Latchkey does not hold the one of key {}. Delete it on {exchange}'s API page ({}).",
+            crate::secret::key_hint(api_key),
+            super::api_management_page(exchange, false)
+        )));
+    }
+    Ok(())
 }
 
 /// Set equality of two IP lists.
@@ -239,19 +259,22 @@ impl ExchangeClient {
     /// Sets a sub key's whole setting (permissions and IP whitelist), then reads it back from the
     /// sub-account's listing: where the exchange may have added to the IP list instead of
     /// replacing it, the rest is removed. Returns the key as the exchange lists it afterwards.
+    /// `passphrase`: the key's own, where the exchange asks for it (KuCoin).
     pub async fn modify_sub_key(
         &self,
         master: MasterKey<'_>,
         sub_account: &str,
         api_key: &SecretString,
+        passphrase: Option<&SecretString>,
         settings: &SubKeySettings,
     ) -> Result<SubKey, ExchangeError> {
         let exchange = master.endpoint.exchange;
         let facts = sub_key_facts(exchange)?;
         check_sub_key_settings(exchange, settings)?;
         let api = api(exchange)?;
+        require_own_passphrase(exchange, api_key, passphrase)?;
         let spacing = facts.writes.window / facts.writes.calls.max(1) as u32;
-        for (i, call) in api.modify_sub_key(sub_account, api_key, settings).iter().enumerate() {
+        for (i, call) in api.modify_sub_key(sub_account, api_key, passphrase, settings).iter().enumerate() {
             if i > 0 {
                 tokio::time::sleep(spacing).await;
             }
@@ -300,20 +323,28 @@ impl ExchangeClient {
     /// Deletes a sub-account's key through the master (the exchange's sub-key delete endpoint).
     /// An accepted delete is not proof the key is gone (see `revoke`); this is for keys nobody
     /// holds the secret of, such as one a timed-out create made.
+    /// `passphrase`: the key's own, where the exchange asks for it (KuCoin); without it such a key
+    /// cannot be deleted through the API.
     pub async fn delete_sub_key(
         &self,
         master: MasterKey<'_>,
         sub_account: &str,
         api_key: &SecretString,
+        passphrase: Option<&SecretString>,
     ) -> Result<(), ExchangeError> {
         let exchange = master.endpoint.exchange;
         let route = exchange.capabilities().delete_sub_key.as_ref().ok_or_else(|| unsupported(exchange))?;
+        require_own_passphrase(exchange, api_key, passphrase)?;
         let mut params = Vec::new();
         if let Some(account) = &route.account {
             params.push((account.param, sub_account.to_owned()));
         }
         // EXPOSE: the master names the key to delete by its API key.
         params.push((route.key_param, api_key.expose_secret().to_owned()));
+        if let (Some(param), Some(passphrase)) = (route.passphrase_param, passphrase) {
+            // EXPOSE: the exchange asks for the deleted key's own passphrase in the master's call.
+            params.push((param, passphrase.expose_secret().to_owned()));
+        }
         self.master_call(master, &route.call(params)).await.map(|_| ())
     }
 }

@@ -52,9 +52,15 @@ impl KeyInspection {
         self.permissions.contains(&permission)
     }
 
-    /// Read-only: no permission beyond reading.
+    /// Read-only: no permission beyond reading. Never where the exchange does not report the
+    /// key's permissions (Gate): unknown is not read-only.
     pub fn is_read_only(&self) -> bool {
-        self.permissions.iter().all(|p| *p == Permission::Read)
+        self.permissions_known() && self.permissions.iter().all(|p| *p == Permission::Read)
+    }
+
+    /// Whether the exchange's inspection reports the key's permissions at all.
+    pub fn permissions_known(&self) -> bool {
+        self.exchange.reports_permissions()
     }
 }
 

@@ -93,6 +93,7 @@ async fn rotates_end_to_end(master_label: &str, sub_label: &str, sub_account: &s
     assert_eq!(new.permissions, [Permission::Read, Permission::Trade], "{sub_label}: the same permissions");
     assert_eq!(new.ip_whitelist, ["127.0.0.1"], "{sub_label}: the same IPs, as the exchange reports them");
     assert!(new.verified_at.is_some(), "verified with a signed read before it was stored");
+    assert_eq!(env.store.managed_key_count(master).unwrap(), 1, "the master manages the new key, not the revoked one");
 
     let steps: Vec<String> = events
         .lock()
@@ -121,6 +122,17 @@ async fn bybit_rotates_a_sub_key_through_its_master() {
 #[tokio::test]
 async fn binance_rotates_a_sub_key_through_its_master() {
     rotates_end_to_end("binance-master", "binance-sub-withdraw", "bot-sub-1@example.com").await;
+}
+
+#[tokio::test]
+async fn kucoin_rotates_a_sub_key_through_its_master_with_the_keys_passphrases() {
+    rotates_end_to_end("kucoin-master", "kucoin-sub-bot", "kcbot01").await;
+}
+
+/// Gate: the user ID and the key in the path; the permissions from the master's listing.
+#[tokio::test]
+async fn gate_rotates_a_sub_key_through_its_master() {
+    rotates_end_to_end("gate-master", "gate-sub-bot", "10002").await;
 }
 
 #[tokio::test]

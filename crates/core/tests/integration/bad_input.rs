@@ -156,10 +156,39 @@ async fn exchange_cases(t: &mut Table) {
             "secret",
         ),
     ];
+    let kucoin = seed_key("kucoin-read-only");
+    let cases = cases.into_iter().chain([
+        (
+            "KuCoin, wrong passphrase",
+            Exchange::Kucoin,
+            c(&kucoin.api_key, &kucoin.secret, Some("NotThePass1")),
+            "passphrase",
+        ),
+        ("Gate, wrong secret", Exchange::Gate, c(&seed_key("gate-read-only").api_key, &"0".repeat(64), None), "secret"),
+        (
+            "KuCoin, wrong secret",
+            Exchange::Kucoin,
+            c(&kucoin.api_key, "00000000-0000-4000-8000-000000000000", kucoin.passphrase.as_deref()),
+            "secret",
+        ),
+    ]);
     for (input, exchange, credentials, must) in cases {
         let e = client().inspect(&endpoint(&sim, exchange), &credentials).await.unwrap_err();
         t.row(area, input, e, &[must], Some(credentials.api_secret.expose_secret()));
     }
+    // KuCoin changes and deletes a sub key only with that key's own passphrase.
+    let kucoin_master = creds(&seed_key("kucoin-master"));
+    let kucoin_endpoint = endpoint(&sim, Exchange::Kucoin);
+    let master = latchkey_core::exchange::MasterKey { endpoint: &kucoin_endpoint, credentials: &kucoin_master };
+    let orphan = secrecy::SecretString::from(seed_key("kucoin-sub-bot").api_key);
+    let e = client().delete_sub_key(master, "kcbot01", &orphan, None).await.unwrap_err();
+    t.row(
+        "Sub-account keys",
+        "KuCoin: delete a key whose passphrase Latchkey does not hold",
+        e,
+        &["passphrase", "kucoin.com"],
+        None,
+    );
 
     let faults: [(&str, FaultKind); 4] = [
         ("the exchange answers 502", FaultKind::ServerError { status: 502 }),
@@ -497,6 +526,14 @@ fn edit_cases(t: &mut Table, dir: &Path) {
         &["2FA code"],
         None,
     );
+    let auto = KeyEdit { auto_rotate: Some(true), ..Default::default() };
+    t.row(
+        area,
+        "rotate automatically, for a key whose master Latchkey does not hold",
+        editor.apply(a.id, &auto, None, now).unwrap_err(),
+        &["cannot rotate by itself", "master"],
+        None,
+    );
     let revoked = latchkey_core::model::KeyRecord {
         status: KeyStatus::Revoked,
         ..latchkey_core::model::KeyRecord::sample(Exchange::Bybit, "old-bybit", now, 90)
@@ -732,6 +769,18 @@ async fn rotation_cases(t: &mut Table) {
         let notice = told.first().unwrap_or_else(|| panic!("{input}: no notification"));
         t.row(area, input, format!("{} — {}", notice.title, notice.body), &[must], None);
     }
+    // Gate never tells a key its permissions: a replacement needs the master's view of them.
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    let master = env.add("gate-master", None, None);
+    let sub = env.add("gate-sub-bot", Some(master), Some("10002"));
+    let why = latchkey_core::autorotate::eligible(&env.store, &env.store.get_key(sub).unwrap().unwrap()).unwrap_err();
+    t.row(
+        "Automatic rotation (setting)",
+        "Gate: a sub key whose permissions Latchkey has not seen",
+        why,
+        &["permissions", "fix the key"],
+        None,
+    );
 }
 
 fn fixture_with_key(dir: &Path) -> PathBuf {

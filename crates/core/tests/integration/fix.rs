@@ -104,6 +104,59 @@ async fn okx_binds_a_trading_sub_key_to_ips_and_the_finding_is_gone() {
     assert!(!audits[0].1.contains("without 2FA"), "{audits:?}");
 }
 
+/// KuCoin's modify takes the sub key's own passphrase, which Latchkey holds; its own read masks the
+/// IPs, so the stored whitelist comes from the master's listing.
+#[tokio::test]
+async fn kucoin_binds_a_trading_sub_key_to_ips_with_the_keys_own_passphrase() {
+    let w = world_with(true).await;
+    let id = w.sub_key("kucoin-master", "kucoin-sub-bot", "kcbot01").await;
+    assert_eq!(w.codes(id), vec!["trade_without_ip_whitelist"]);
+    let fixed = w.fix(id, FixRequest::BindIps(vec!["127.0.0.1".into(), "203.0.113.7".into()])).await;
+    assert_eq!(fixed.gone, vec!["trade_without_ip_whitelist"]);
+    assert_eq!(fixed.confirmed_by, Confirmation::OwnRead);
+    let mut ips = w.sim_key(SimExchange::Kucoin, id).ips;
+    ips.sort();
+    assert_eq!(ips, vec!["127.0.0.1", "203.0.113.7"]);
+    assert_eq!(fixed.record.ip_whitelist.len(), 2, "from the listing: the key's own read masks them");
+    assert!(w.codes(id).is_empty(), "{:?}", w.codes(id));
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let read_only = w.fix(id, FixRequest::ReadOnly).await;
+    assert_eq!(w.sim_key(SimExchange::Kucoin, id).permissions, vec![SimPermission::Read]);
+    assert_eq!(read_only.record.permissions, vec![Permission::Read]);
+    let modifies =
+        w.env.sim.state().requests_to("/api/v1/sub/api-key/update").iter().map(|r| r.code.clone()).collect::<Vec<_>>();
+    assert_eq!(modifies, ["200000", "200000"]);
+}
+
+/// Gate: the PUT always carries the whole whitelist; the key's own read reports no permissions, so
+/// the stored ones come from the master's listing.
+#[tokio::test]
+async fn gate_binds_a_sub_key_to_ips_and_takes_its_permissions_from_the_listing() {
+    let w = world_with(true).await;
+    let id = w.sub_key("gate-master", "gate-sub-bot", "10002").await;
+    assert_eq!(w.codes(id), vec!["trade_without_ip_whitelist", "permissions_unreported"]);
+    let fixed = w.fix(id, FixRequest::BindIps(vec!["127.0.0.1".into()])).await;
+    assert_eq!(fixed.gone, vec!["trade_without_ip_whitelist"]);
+    assert_eq!(fixed.confirmed_by, Confirmation::OwnRead);
+    assert_eq!(w.sim_key(SimExchange::Gate, id).ips, vec!["127.0.0.1"]);
+    assert_eq!(fixed.record.permissions, vec![Permission::Read, Permission::Trade], "from the listing");
+    assert_eq!(w.codes(id), vec!["permissions_unreported"], "never 'read-only and bound'");
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let read_only = w.fix(id, FixRequest::ReadOnly).await;
+    assert_eq!(w.sim_key(SimExchange::Gate, id).ips, vec!["127.0.0.1"], "the whitelist was sent again, so kept");
+    assert_eq!(read_only.record.permissions, vec![Permission::Read]);
+    // A re-check (the key's own read, which says nothing of permissions) keeps the listing's.
+    let record = w.vault.get(id).unwrap();
+    let endpoint = Endpoint::new(record.exchange, &record.environment).unwrap();
+    let inspection = w.client.inspect(&endpoint, &w.vault.credentials(id).unwrap()).await.unwrap();
+    assert_eq!(
+        w.vault.record_inspection(id, &inspection, chrono::Utc::now()).unwrap().permissions,
+        vec![Permission::Read]
+    );
+}
+
 #[tokio::test]
 async fn bybit_drops_transfer_then_binds_to_a_bots_ip_confirmed_by_the_masters_listing() {
     let w = world_with(true).await;

@@ -117,6 +117,17 @@ async fn a_binance_master_mints_a_verified_key_into_the_keychain() {
 }
 
 #[tokio::test]
+async fn a_kucoin_master_mints_a_verified_key_with_a_generated_passphrase() {
+    mints_on("kucoin-master", "kcbot02").await;
+}
+
+/// Gate's own read reports no permissions: the create's answer says them.
+#[tokio::test]
+async fn a_gate_master_mints_a_verified_key_named_by_its_sub_accounts_login() {
+    mints_on("gate-master", "gatebot02").await;
+}
+
+#[tokio::test]
 async fn without_2fa_a_mint_needs_no_code_and_says_so_in_the_audit_log() {
     let w = world_with(false).await;
     let request = w.request("okx-master-ip-bound", "botsub2", "grid-bot");

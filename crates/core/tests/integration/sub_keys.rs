@@ -74,6 +74,7 @@ async fn full_round(master_label: &str, sub_account: &str, expected_subs: &[&str
             master.key(),
             &account.id,
             &created.credentials.api_key,
+            created.credentials.passphrase.as_ref(),
             &settings(false, &["10.0.0.7", "127.0.0.1"]),
         )
         .await
@@ -89,13 +90,27 @@ async fn full_round(master_label: &str, sub_account: &str, expected_subs: &[&str
     // (A second write within the documented 1 request/s is refused, so wait.)
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let trimmed = client
-        .modify_sub_key(master.key(), &account.id, &created.credentials.api_key, &settings(true, &["127.0.0.1"]))
+        .modify_sub_key(
+            master.key(),
+            &account.id,
+            &created.credentials.api_key,
+            created.credentials.passphrase.as_ref(),
+            &settings(true, &["127.0.0.1"]),
+        )
         .await
         .unwrap();
     assert_eq!(trimmed.ip_whitelist, vec!["127.0.0.1"], "{exchange}");
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    client.delete_sub_key(master.key(), &account.id, &created.credentials.api_key).await.unwrap();
+    client
+        .delete_sub_key(
+            master.key(),
+            &account.id,
+            &created.credentials.api_key,
+            created.credentials.passphrase.as_ref(),
+        )
+        .await
+        .unwrap();
     assert!(!sim.state().has_key(created.credentials.api_key.expose_secret()), "{exchange}");
 }
 
