@@ -51,6 +51,7 @@ pub enum Exchange {
     Kucoin,
     Gate,
     Kraken,
+    Bitget,
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,

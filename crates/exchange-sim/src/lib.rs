@@ -21,6 +21,7 @@
 //! ```
 
 mod binance;
+mod bitget;
 mod bybit;
 mod fault;
 mod gate;

@@ -12,6 +12,7 @@ pub enum SimExchange {
     Kucoin,
     Gate,
     Kraken,
+    Bitget,
 }
 
 impl SimExchange {

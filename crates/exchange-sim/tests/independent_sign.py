@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate and Kraken, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate, Kraken and Bitget, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -56,6 +56,10 @@ def gate_sign(secret, method, path, query, body, ts):
     body_hash = hashlib.sha512(body.encode()).hexdigest()
     message = "%s\n%s\n%s\n%s\n%s" % (method.upper(), path, query, body_hash, ts)
     return hmac.new(secret.encode(), message.encode(), hashlib.sha512).hexdigest()
+
+
+def bitget_sign(secret, ts, method, request_path, body):
+    return base64.b64encode(hmac_sha256(secret, str(ts) + method.upper() + request_path + body)).decode()
 
 
 def kraken_sign(secret_b64, path, nonce, post_data):
@@ -143,6 +147,22 @@ def sign(spec):
             "SIGN": gate_sign(spec["secret"], method, spec["path"], signed_query, out["body"], ts),
             "Content-Type": "application/json",
         }
+    elif exchange == "bitget":
+        if method == "GET":
+            out["query"] = urllib.parse.urlencode(params)
+        else:
+            out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
+        request_path = spec["path"] + ("?" + out["query"] if out["query"] else "")
+        out["headers"] = {
+            "ACCESS-KEY": spec["apiKey"],
+            "ACCESS-SIGN": bitget_sign(spec["secret"], ms, method, request_path, out["body"]),
+            "ACCESS-TIMESTAMP": str(ms),
+            "ACCESS-PASSPHRASE": spec.get("passphrase") or "",
+            "Content-Type": "application/json",
+            "locale": "en-US",
+        }
+        if spec.get("simulated"):
+            out["headers"]["paptrading"] = "1"
     elif exchange == "kraken":
         # Every private call: a form POST whose first field is the nonce.
         nonce = spec.get("nonce", ms)
@@ -183,6 +203,8 @@ def self_test():
         (gate_sign("secret", "POST", "/api/v4/futures/orders", "",
                    '{"contract":"BTC_USD","type":"limit","size":100,"price":6800,"time_in_force":"gtc"}', "1541993715"),
          "eae42da914a590ddf727473aff25fc87d50b64783941061f47a3fdb92742541fc4c2c14017581b4199a1418d54471c269c03a38d788d802e2c306c37636389f0"),
+        # Bitget publishes the prehash, not a secret or signature: the reference's openssl-checked value.
+        (bitget_sign("test-secret", 1659076670000, "GET", "/api/v2/spot/account/info", ""), "8LzpyAuZe86Rw8Tn309PJJS0KJXgQkrarDKDomFp0+8="),
         # Kraken's REST authentication guide.
         (kraken_sign("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==", "/0/private/AddOrder",
                      1616492376594, "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),

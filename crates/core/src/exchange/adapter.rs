@@ -106,6 +106,30 @@ pub(crate) trait SubKeyApi: Send + Sync {
     fn remove_sub_key_ips(&self, _sub_account: &str, _api_key: &SecretString, _ips: &[String]) -> Option<Call> {
         None
     }
+
+    /// Whether the modify must repeat the key's label (Bitget: `label` is required). The client
+    /// then reads it from the sub-account's listing and calls [`SubKeyApi::modify_labelled`].
+    fn modify_needs_label(&self) -> bool {
+        false
+    }
+
+    /// [`SubKeyApi::modify_sub_key`] with the key's current label, where it must be repeated.
+    fn modify_labelled(
+        &self,
+        sub_account: &str,
+        api_key: &SecretString,
+        passphrase: Option<&SecretString>,
+        _label: &str,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
+        self.modify_sub_key(sub_account, api_key, passphrase, settings)
+    }
+
+    /// Whether the modify needs the key's own passphrase even where the delete does not (Bitget,
+    /// which has no delete).
+    fn modify_needs_passphrase(&self) -> bool {
+        false
+    }
 }
 
 /// What a master key needs and what the exchange allows when it manages sub-account keys.

@@ -13,6 +13,7 @@
 
 pub mod adapter;
 mod binance;
+mod bitget;
 mod bybit;
 mod capabilities_doc;
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
+use super::bitget::Bitget;
 use super::bybit::Bybit;
 use super::gate::Gate;
 use super::kraken::Kraken;
@@ -25,13 +26,21 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Kucoin => &Kucoin,
         Exchange::Gate => &Gate,
         Exchange::Kraken => &Kraken,
+        Exchange::Bitget => &Bitget,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 6] =
-        [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kucoin, Exchange::Gate, Exchange::Kraken];
+    pub const ALL: [Exchange; 7] = [
+        Exchange::Okx,
+        Exchange::Bybit,
+        Exchange::Binance,
+        Exchange::Kucoin,
+        Exchange::Gate,
+        Exchange::Kraken,
+        Exchange::Bitget,
+    ];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {
         adapter(self)

@@ -18,6 +18,7 @@ pub(crate) fn hmac_sha256(secret: &SecretString, message: &[u8]) -> [u8; 32] {
 
 // The signers live with their exchanges' adapters; these names stay for callers of `sign::…`.
 pub use super::binance::binance_sign;
+pub use super::bitget::bitget_sign;
 pub use super::bybit::bybit_sign;
 pub use super::gate::gate_sign;
 pub use super::kraken::kraken_sign;

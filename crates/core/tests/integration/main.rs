@@ -11,6 +11,7 @@ mod autorotate;
 mod autorotate_failures;
 mod autorotate_setting;
 mod bad_input;
+mod bitget;
 mod bots;
 mod edit;
 mod exchange_faults;
