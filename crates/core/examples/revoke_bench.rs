@@ -75,7 +75,7 @@ fn sub_key(exchange: SimExchange, i: usize) -> SimKey {
         }
         SimExchange::Gate => ("10001", Some("10002".to_owned()), format!("{i:032x}"), None),
         // No sub-account keys at Kraken: a key of its own account, never benched through a master.
-        SimExchange::Kraken => ("", None, format!("BENCH{i:051}"), None),
+        SimExchange::Kraken | SimExchange::Deribit => ("", None, format!("BENCH{i:051}"), None),
         SimExchange::Bitget => {
             ("6000000001", Some("6000000101".to_owned()), format!("bg_{i:032x}"), Some("BenchPass1".to_owned()))
         }

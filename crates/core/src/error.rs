@@ -63,6 +63,7 @@ error_codes! {
     KeyIpOrPermission = "key_ip_or_permission",
     ClockSkew = "clock_skew",
     InvalidNonce = "invalid_nonce",
+    ExchangeCodeRequired = "exchange_code_required",
     PermissionDenied = "permission_denied",
     IpBindingRequired = "ip_binding_required",
     KeyFrozen = "key_frozen",

@@ -52,6 +52,7 @@ pub enum Exchange {
     Gate,
     Kraken,
     Bitget,
+    Deribit,
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,

@@ -23,6 +23,7 @@
 mod binance;
 mod bitget;
 mod bybit;
+mod deribit;
 mod fault;
 mod gate;
 mod kraken;

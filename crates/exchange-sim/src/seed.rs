@@ -13,6 +13,7 @@ pub enum SimExchange {
     Gate,
     Kraken,
     Bitget,
+    Deribit,
 }
 
 impl SimExchange {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate, Kraken and Bitget, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate, Kraken, Bitget and Deribit, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -11,7 +11,7 @@ spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params"
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
        "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2"),
        "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them),
-       "nonce"? (Kraken; the timestamp in ms when absent)}
+       "nonce"? (Kraken's and Deribit's; the timestamp in ms when absent)}
 """
 import base64
 import datetime
@@ -60,6 +60,10 @@ def gate_sign(secret, method, path, query, body, ts):
 
 def bitget_sign(secret, ts, method, request_path, body):
     return base64.b64encode(hmac_sha256(secret, str(ts) + method.upper() + request_path + body)).decode()
+
+
+def deribit_sign(secret, ts, nonce, method, uri, body):
+    return hmac_sha256(secret, "%s\n%s\n%s\n%s\n%s\n" % (ts, nonce, method.upper(), uri, body)).hex()
 
 
 def kraken_sign(secret_b64, path, nonce, post_data):
@@ -163,6 +167,14 @@ def sign(spec):
         }
         if spec.get("simulated"):
             out["headers"]["paptrading"] = "1"
+    elif exchange == "deribit":
+        # JSON-RPC over HTTP GET: the method's parameters in the query, an empty body.
+        nonce = str(spec.get("nonce", ms))
+        out["method"] = "GET"
+        out["query"] = urllib.parse.urlencode(params)
+        uri = spec["path"] + ("?" + out["query"] if out["query"] else "")
+        sig = deribit_sign(spec["secret"], ms, nonce, "GET", uri, "")
+        out["headers"] = {"Authorization": "deri-hmac-sha256 id=%s,ts=%d,sig=%s,nonce=%s" % (spec["apiKey"], ms, sig, nonce)}
     elif exchange == "kraken":
         # Every private call: a form POST whose first field is the nonce.
         nonce = spec.get("nonce", ms)
@@ -205,6 +217,9 @@ def self_test():
          "eae42da914a590ddf727473aff25fc87d50b64783941061f47a3fdb92742541fc4c2c14017581b4199a1418d54471c269c03a38d788d802e2c306c37636389f0"),
         # Bitget publishes the prehash, not a secret or signature: the reference's openssl-checked value.
         (bitget_sign("test-secret", 1659076670000, "GET", "/api/v2/spot/account/info", ""), "8LzpyAuZe86Rw8Tn309PJJS0KJXgQkrarDKDomFp0+8="),
+        # Deribit's documented example (AMANDA / AMANDASECRECT); the signature is the reference's openssl-checked one.
+        (deribit_sign("AMANDASECRECT", 1576074319000, "1iqt2wls", "GET", "/api/v2/private/get_account_summary?currency=BTC", ""),
+         "9bfbc51a2bc372d72cc396cf1a213dc78d42eb74cb7dc272351833ad0de276ab"),
         # Kraken's REST authentication guide.
         (kraken_sign("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==", "/0/private/AddOrder",
                      1616492376594, "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),

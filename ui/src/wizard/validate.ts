@@ -65,6 +65,7 @@ const CHARSETS: Record<Charset, RegExp> = {
   hex: /^[0-9A-Fa-f]*$/,
   alnum: /^[A-Za-z0-9]*$/,
   base64: /^[A-Za-z0-9+/=]*$/,
+  token: /^[A-Za-z0-9_-]*$/,
 };
 
 /** Whether a trimmed credential has the shape its exchange's adapter describes (Rust's

@@ -42,6 +42,29 @@ pub(crate) trait Adapter: Send + Sync {
     /// The payload of the inspection call ([`Paths::inspect`]) as a [`KeyInspection`].
     fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError>;
 
+    /// The calling key's inspection where the payload lists every key of the account (Deribit's
+    /// `list_api_keys`): the row of `credentials`' key. Default: [`Adapter::parse_inspection`].
+    fn parse_own_inspection(
+        &self,
+        data: &Value,
+        demo: bool,
+        _credentials: &Credentials,
+    ) -> Result<KeyInspection, ExchangeError> {
+        self.parse_inspection(data, demo)
+    }
+
+    /// The call by which a key deletes itself at `path` ([`SelfDeleteRoute::path`]), from the
+    /// payload of its own inspection call (Deribit names the key by the `id` its listing shows).
+    /// Default: a POST with no parameters (Bybit).
+    fn self_delete_call(
+        &self,
+        path: &'static str,
+        _inspect_data: &Value,
+        _credentials: &Credentials,
+    ) -> Result<Call, ExchangeError> {
+        Ok(Call::post(path, Vec::new()))
+    }
+
     /// Unix milliseconds from the payload of the public time call ([`Paths::server_time`]).
     fn parse_server_time(&self, data: &Value) -> Option<i64>;
 

@@ -126,7 +126,7 @@ impl ExchangeClient {
         endpoint.require_key_endpoints()?;
         let exchange = adapter(endpoint.exchange);
         let data = self.signed(endpoint, credentials, &Call::get(exchange.profile().paths.inspect)).await?;
-        exchange.parse_inspection(&data, endpoint.demo)
+        exchange.parse_own_inspection(&data, endpoint.demo, credentials)
     }
 
     /// The exchange's clock (a public, unsigned call).

@@ -19,6 +19,7 @@ mod capabilities_doc;
 #[cfg(test)]
 mod ccxt_check;
 mod client;
+mod deribit;
 mod endpoint;
 mod error;
 pub mod form;

@@ -11,6 +11,7 @@ use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
 use super::bitget::Bitget;
 use super::bybit::Bybit;
+use super::deribit::Deribit;
 use super::gate::Gate;
 use super::kraken::Kraken;
 use super::kucoin::Kucoin;
@@ -27,12 +28,13 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Gate => &Gate,
         Exchange::Kraken => &Kraken,
         Exchange::Bitget => &Bitget,
+        Exchange::Deribit => &Deribit,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 7] = [
+    pub const ALL: [Exchange; 8] = [
         Exchange::Okx,
         Exchange::Bybit,
         Exchange::Binance,
@@ -40,6 +42,7 @@ impl Exchange {
         Exchange::Gate,
         Exchange::Kraken,
         Exchange::Bitget,
+        Exchange::Deribit,
     ];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {

@@ -13,6 +13,7 @@ mod autorotate_setting;
 mod bad_input;
 mod bitget;
 mod bots;
+mod deribit;
 mod edit;
 mod exchange_faults;
 mod exchange_inspect;
