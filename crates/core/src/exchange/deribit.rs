@@ -35,7 +35,9 @@ const DERIBIT: Exchange = Exchange::Deribit;
 pub(crate) struct Deribit;
 
 /// `remove_api_key` needs `account:read_write`, which Latchkey reads as a withdrawal-class grant
-/// (such a key can make itself a withdrawing key); without it Deribit answers 13403.
+/// (such a key can create a withdrawing key), so "holding Withdraw" here means holding
+/// `account:read_write` or `wallet:read_write`; with the latter alone Deribit answers 13403 and
+/// the key is kept, blocked, as still live.
 const SELF_DELETE: SelfDeleteRoute = SelfDeleteRoute { path: REMOVE_PATH, needs_any: &[Permission::Withdraw] };
 
 static PROFILE: Profile = Profile {
