@@ -23,6 +23,7 @@ install_tools() {
   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   ensure_rust
   ensure_node
+  ensure_ccxt
   if ! command -v tauri-driver >/dev/null 2>&1; then
     cargo install tauri-driver --version '^2' --locked --root "$TOOLS_DIR"
   fi
@@ -53,6 +54,9 @@ rust_tests() {
   # The session's home (keyring files) stays with the artifacts for the leak scan; the list of
   # secrets the tests typed stays outside them.
   export LATCHKEY_SESSION_ROOT="$ARTIFACTS/session" LATCHKEY_E2E_SECRETS="$SECRETS_LIST"
+  # CCXT, the independent signer (exchange::ccxt_check) and client (exchange-sim's sub_keys):
+  # required here, so a missing install fails instead of skipping.
+  export PYTHONPATH="$CCXT_DIR${PYTHONPATH:+:$PYTHONPATH}" LATCHKEY_REQUIRE_CCXT=1
   # Every Rust test in one run, with the same selection as the build step so nothing recompiles:
   # unit and integration tests, the exchange clients against exchange-sim, and (the ignored ones,
   # which need a desktop) the real-keychain tests and the WebDriver tests of the app window.

@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "snooze_key",
     "inspect_rotation",
     "rotate_key",
+    "rotate_now",
     "orphan_keys",
     "restore_orphan",
     "delete_orphan",

@@ -51,6 +51,7 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     rotation::RotateInput::export_all(cfg)?;
     rotation::RotationCheck::export_all(cfg)?;
     rotation::RotationResult::export_all(cfg)?;
+    rotation::AutoRotated::export_all(cfg)?;
     latchkey_core::settings::Settings::export_all(cfg)?;
     latchkey_core::model::KeyRecord::export_all(cfg)?;
     secrets::SecretPart::export_all(cfg)?;

@@ -31,6 +31,9 @@ pub enum IpcErrorKind {
     Fix,
     /// A mint refused (the master cannot, no IP whitelist unacknowledged) or left in doubt.
     Mint,
+    /// An automatic rotation refused (the key cannot rotate through a master, one already runs)
+    /// or interrupted.
+    Rotate,
     Internal,
 }
 
@@ -135,6 +138,9 @@ impl From<latchkey_core::edit::EditError> for IpcError {
             EditError::Revoked { .. } => {
                 IpcError { code: Some(ErrorCode::KeyRevoked), ..IpcError::new(IpcErrorKind::Edit, message) }
             }
+            EditError::CannotAutoRotate { .. } => {
+                IpcError { code: Some(ErrorCode::NotAvailable), ..IpcError::new(IpcErrorKind::Edit, message) }
+            }
         }
     }
 }
@@ -169,6 +175,21 @@ impl From<latchkey_core::mint::MintError> for IpcError {
                 IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
             }
             refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Mint, message) },
+        }
+    }
+}
+
+impl From<latchkey_core::autorotate::AutoRotateError> for IpcError {
+    fn from(e: latchkey_core::autorotate::AutoRotateError) -> Self {
+        use latchkey_core::autorotate::AutoRotateError;
+        let message = e.to_string();
+        match e {
+            AutoRotateError::Guard(g) => g.into(),
+            AutoRotateError::Storage(inner) => inner.into(),
+            AutoRotateError::CodeNeeded => {
+                IpcError { code: Some(ErrorCode::CodeNeeded), ..IpcError::new(IpcErrorKind::Guard, message) }
+            }
+            refusal => IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Rotate, message) },
         }
     }
 }
@@ -235,7 +256,11 @@ mod tests {
     #[test]
     fn edit_refusals_say_where_they_belong() {
         use latchkey_core::edit::EditError;
-        let v = serde_json::to_value(IpcError::from(EditError::CodeNeeded { label: "bot".into() })).unwrap();
+        let v = serde_json::to_value(IpcError::from(EditError::CodeNeeded {
+            label: "bot".into(),
+            what: "Moving key 'bot'".into(),
+        }))
+        .unwrap();
         assert_eq!(
             (v["kind"].as_str(), v["code"].as_str()),
             (Some("guard"), Some("code_needed")),

@@ -52,6 +52,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::rotation::snooze_key,
         commands::rotation::inspect_rotation,
         commands::rotation::rotate_key,
+        commands::rotation::rotate_now,
         commands::orphans::orphan_keys,
         commands::orphans::restore_orphan,
         commands::orphans::delete_orphan,

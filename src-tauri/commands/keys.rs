@@ -38,6 +38,18 @@ pub struct KeyView {
     pub next_auto_rotation: Option<chrono::DateTime<Utc>>,
     /// The findings the exchange's API can fix through the key's master, with their buttons.
     pub fixes: Vec<latchkey_core::fix::FindingFixes>,
+    /// Whether the key can rotate through its master with nobody at the keyboard, and whether it
+    /// is set to: "Rotate…" rotates it at once, and Edit offers the switch.
+    pub auto_rotate: AutoRotate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoRotate {
+    /// Latchkey does not hold the key's master, or the exchange's API cannot replace it.
+    Unavailable,
+    Off,
+    On,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -106,10 +118,27 @@ impl KeyView {
             )
         });
         let store = vault.store();
-        let manages_keys = store.sub_key_count(record.id)?;
+        let manages_keys = store.managed_key_count(record.id)?;
         let next_auto_rotation = schedule::next_rotation(store, &record, now.with_timezone(&Utc))?;
         let fixes = latchkey_core::fix::plan(&record, &findings).into_iter().filter(|f| !f.fixes.is_empty()).collect();
-        Ok(KeyView { record, findings, rotation, history, still_live_url, manages_keys, next_auto_rotation, fixes })
+        let auto_rotate = if latchkey_core::autorotate::eligible(store, &record).is_err() {
+            AutoRotate::Unavailable
+        } else if schedule::rotates_automatically(store, &record)? {
+            AutoRotate::On
+        } else {
+            AutoRotate::Off
+        };
+        Ok(KeyView {
+            record,
+            findings,
+            rotation,
+            history,
+            still_live_url,
+            manages_keys,
+            next_auto_rotation,
+            fixes,
+            auto_rotate,
+        })
     }
 }
 
@@ -211,6 +240,9 @@ pub struct EditKeyInput {
     #[serde(default)]
     #[ts(optional)]
     pub bots_allowed: Option<bool>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub auto_rotate: Option<bool>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -238,6 +270,7 @@ pub async fn edit_key(
         rotation_days: input.rotation_days,
         environment: input.environment,
         bots_allowed: input.bots_allowed,
+        auto_rotate: input.auto_rotate,
     };
     let edited = {
         let core = core.clone();

@@ -2,6 +2,7 @@
 //! and the rotation itself (save the new key, then retire the old one through the revoke engine).
 
 use chrono::Utc;
+use latchkey_core::autorotate::{self, RotationReport};
 use latchkey_core::handover;
 use latchkey_core::model::KeyInspection;
 use latchkey_core::risk::{self, Finding};
@@ -124,6 +125,40 @@ pub async fn rotate_key(
     let vault = core.vault.clone();
     let key = blocking(move || Ok(KeyView::one(&vault, rotated.key)?)).await?;
     Ok(RotationResult { key, report: report_view(rotated.report) })
+}
+
+#[derive(Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRotated {
+    /// How the rotation ended, step by step (the old key's end included).
+    report: RotationReport,
+    /// The new key, when the rotation put one in place.
+    key: Option<KeyView>,
+}
+
+/// "Rotate…" on a key whose master Latchkey holds: the automatic rotation, now (create the
+/// replacement through the master, verify it, hand it to the bots, delete and prove dead the old
+/// key). Guarded: the code is checked first, in Rust, and counts toward the backoff.
+#[tauri::command]
+pub async fn rotate_now(state: State<'_, AppState>, id: String, code: String) -> Result<AutoRotated, IpcError> {
+    let (core, id) = (state.core()?, parse_id(&id)?);
+    let proof = {
+        let core = core.clone();
+        blocking(move || Ok(core.guard.verify_for_action(&code, Utc::now())?)).await?
+    };
+    let report = core.rotations.rotate_now(proof, &[id], autorotate::no_progress()).await?;
+    state.reminders_changed();
+    let new_key = report.keys.iter().find_map(|k| match &k.result {
+        autorotate::RotationResult::Rotated { new_key_id, .. } => Some(*new_key_id),
+        _ => None,
+    });
+    let vault = core.vault.clone();
+    let key = blocking(move || match new_key {
+        Some(id) => Ok(Some(KeyView::one(&vault, vault.get(id)?)?)),
+        None => Ok(None),
+    })
+    .await?;
+    Ok(AutoRotated { report, key })
 }
 
 impl From<RotateError> for IpcError {

@@ -80,9 +80,9 @@ impl From<latchkey_core::edit::EditError> for CliError {
             EditError::Guard(g) => g.into(),
             EditError::Core(core) => CliError::Core(core),
             EditError::Bots(b) => b.into(),
-            refusal @ (EditError::Revoked { .. } | EditError::CodeNeeded { .. }) => {
-                CliError::Refused(refusal.to_string())
-            }
+            refusal @ (EditError::Revoked { .. }
+            | EditError::CodeNeeded { .. }
+            | EditError::CannotAutoRotate { .. }) => CliError::Refused(refusal.to_string()),
         }
     }
 }

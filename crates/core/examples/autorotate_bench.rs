@@ -313,6 +313,10 @@ async fn many(n: usize) -> Result<Many, BoxError> {
         for (i, r) in requests.iter().enumerate().filter(|(_, r)| rate_refused(r)) {
             eprintln!("    #{i} {} {} {} {}", r.method, r.path, r.status, r.code);
         }
+        // The timeline of the first master's calls.
+        for r in requests.iter().filter(|r| r.exchange == Some(SimExchange::Okx)) {
+            eprintln!("    {:>6} ms {} {} {}", r.at_ms, r.method, r.path, r.code);
+        }
     }
     let latency = Duration::from_millis(LATENCY_MS);
     let mut per_exchange = BTreeMap::new();

@@ -5,7 +5,8 @@
 //! moving the key to another environment while 2FA is set up. A move redirects every signed request
 //! Latchkey makes with the key (its checks, its revoke, and the revokes of its sub keys when it is a
 //! master), so script in the web view must not be able to point them at a host of its choosing.
-//! Label and rotation policy need no code. Everything is validated before a code is asked for (no
+//! Turning "rotate automatically" on needs one too (it lets Latchkey replace the key with nobody at
+//! the keyboard); off needs none. Label and rotation policy need no code. Everything is validated before a code is asked for (no
 //! try is spent on a typo), then written in one transaction with its audit entries.
 //!
 //! After a move the key is checked again with its own signed read at the new address
@@ -22,6 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::audit::{Action, Event, Outcome};
+use crate::autorotate::{self, schedule};
 use crate::bots::{self, Bots, BotsError};
 use crate::exchange::{ExchangeClient, ExchangeError};
 use crate::guard::{Guard, GuardError};
@@ -39,6 +41,8 @@ pub struct KeyEdit {
     pub rotation_days: Option<u32>,
     pub environment: Option<Environment>,
     pub bots_allowed: Option<bool>,
+    /// "Rotate automatically" through the key's master (only a key whose master Latchkey holds).
+    pub auto_rotate: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +50,15 @@ pub enum EditError {
     #[error("Key '{label}' was revoked: its record is kept as history and cannot be changed. Add a new key instead.")]
     Revoked { label: String },
 
-    #[error("Moving key '{label}' to another address changes where Latchkey sends its signed requests, so it needs a 2FA code: enter the code your authenticator app shows.")]
-    CodeNeeded { label: String },
+    #[error("{what} needs a 2FA code: enter the code your authenticator app shows.")]
+    CodeNeeded { label: String, what: String },
 
     /// Bots cannot be allowed on this key (a master, or a key not in use).
     #[error(transparent)]
     Bots(BotsError),
+
+    #[error("'{label}' cannot rotate by itself: {why}")]
+    CannotAutoRotate { label: String, why: String },
 
     #[error(transparent)]
     Guard(#[from] GuardError),
@@ -78,6 +85,7 @@ impl EditError {
             EditError::Revoked { .. } => ErrorCode::KeyRevoked,
             EditError::CodeNeeded { .. } => ErrorCode::CodeNeeded,
             EditError::Bots(b) => b.kind(),
+            EditError::CannotAutoRotate { .. } => ErrorCode::NotAvailable,
             EditError::Guard(g) => g.kind(),
             EditError::Core(crate::Error::Invalid(_)) => ErrorCode::Invalid,
             EditError::Core(_) => ErrorCode::Storage,
@@ -93,12 +101,26 @@ pub struct EditPlan {
     pub settings: KeySettings,
     /// e.g. "label 'bot' → 'grid-bot'", "environment live → https://eu.okx.com".
     pub changes: Vec<String>,
+    /// "Rotate automatically" turned on or off.
+    pub auto_rotate: Option<bool>,
     pub needs_code: bool,
 }
 
 impl EditPlan {
     pub fn is_empty(&self) -> bool {
-        self.settings == KeySettings::default()
+        self.settings == KeySettings::default() && self.auto_rotate.is_none()
+    }
+
+    /// Why the edit needs a code, as the start of a sentence.
+    fn why_code(&self) -> String {
+        let label = &self.record.label;
+        if self.moves() {
+            format!("Moving key '{label}' to another address changes where Latchkey sends its signed requests, so it")
+        } else if self.auto_rotate == Some(true) {
+            format!("Letting '{label}' rotate by itself lets Latchkey replace it with nobody at the keyboard, so it")
+        } else {
+            format!("Letting bots use '{label}'")
+        }
     }
 
     /// The key moves to another environment: it is re-verified there.
@@ -172,9 +194,19 @@ impl<'a> Editor<'a> {
             }
             settings.bots_allowed = Some(allowed);
         }
+        let store = self.vault.store();
+        let auto_rotate = match edit.auto_rotate {
+            Some(on) if on != schedule::rotates_automatically(store, &record)? => {
+                // Refused before a code is asked for when the key cannot rotate through a master.
+                autorotate::eligible(store, &record)
+                    .map_err(|why| EditError::CannotAutoRotate { label: record.label.clone(), why })?;
+                Some(on)
+            }
+            _ => None,
+        };
         let moves = settings.environment.is_some();
-        let needs_code = bots_on || (moves && self.guard.status(now)?.enrolled);
-        Ok(EditPlan { record, settings, changes, needs_code })
+        let needs_code = bots_on || auto_rotate == Some(true) || (moves && self.guard.status(now)?.enrolled);
+        Ok(EditPlan { record, settings, changes, auto_rotate, needs_code })
     }
 
     /// Checks the edit, then the code where one is needed (a wrong one counts toward the guard's
@@ -191,7 +223,8 @@ impl<'a> Editor<'a> {
             return Ok(Edited { record: plan.record, changes: Vec::new(), moved: false });
         }
         if plan.needs_code {
-            let code = code.ok_or_else(|| EditError::CodeNeeded { label: plan.record.label.clone() })?;
+            let code =
+                code.ok_or_else(|| EditError::CodeNeeded { label: plan.record.label.clone(), what: plan.why_code() })?;
             self.guard.verify(code, now)?;
         }
         let record = &plan.record;
@@ -212,7 +245,11 @@ impl<'a> Editor<'a> {
             events.push(bots::access_event(&renamed, allowed, now));
         }
         self.vault.store().update_key_settings(id, &plan.settings, &events)?;
-        let saved = self.vault.get(id)?;
+        let mut saved = self.vault.get(id)?;
+        if let Some(on) = plan.auto_rotate {
+            schedule::record_auto_rotate(self.vault.store(), &saved, on, now)?;
+            saved = self.vault.get(id)?;
+        }
         if plan.settings.label.is_some() || plan.moves() {
             self.vault.refresh_item(&saved);
         }
@@ -221,6 +258,9 @@ impl<'a> Editor<'a> {
         let mut changes = plan.changes;
         if let Some(allowed) = plan.settings.bots_allowed {
             changes.push(if allowed { "bots may use this key" } else { "bots may not use this key" }.to_owned());
+        }
+        if let Some(on) = plan.auto_rotate {
+            changes.push(schedule::auto_rotate_text(on).to_owned());
         }
         Ok(Edited { record: saved, changes, moved })
     }

@@ -557,10 +557,22 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// How many keys name `id` as their master.
+    /// How many keys name `id` as their master, revoked ones included: a key that ever acted as a
+    /// master stays one (never handed to bots).
     pub fn sub_key_count(&self, id: KeyId) -> Result<usize> {
+        self.count_sub_keys(id, "")
+    }
+
+    /// How many keys in use (not revoked: those are history) this master manages, for the card.
+    pub fn managed_key_count(&self, id: KeyId) -> Result<usize> {
+        self.count_sub_keys(id, " AND status != 'revoked'")
+    }
+
+    fn count_sub_keys(&self, id: KeyId, filter: &str) -> Result<usize> {
         self.conn()
-            .query_row("SELECT COUNT(*) FROM keys WHERE master_key_id = ?1", [id.to_string()], |r| r.get::<_, i64>(0))
+            .query_row(&format!("SELECT COUNT(*) FROM keys WHERE master_key_id = ?1{filter}"), [id.to_string()], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
             .map_err(|e| self.err(e))
     }

@@ -211,12 +211,15 @@ async fn exchange_api(
         // The log shows both: what the exchange did, and the answer the client got instead.
         reply.code = format!("{code}+{}", reply.code);
     }
+    static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let at_ms = u64::try_from(FIRST.get_or_init(std::time::Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX);
     lock(&sim).requests.push(RequestRecord {
         method: method.to_string(),
         path,
         exchange: venue.map(|v| v.exchange()),
         status: reply.status,
         code: reply.code.clone(),
+        at_ms,
     });
     reply.into_response()
 }

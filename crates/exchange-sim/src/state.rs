@@ -19,6 +19,9 @@ pub struct RequestRecord {
     pub status: u16,
     /// The exchange code answered ("0", "50113", "-1021", …) or "fault:<kind>".
     pub code: String,
+    /// When it was handled (after any injected latency), in ms since the simulator's first
+    /// request: a timeline for benchmarks.
+    pub at_ms: u64,
 }
 
 /// What `GET /__sim/state` and `SimHandle::state()` return. Secrets are left out.

@@ -1,6 +1,8 @@
 //! A finding fixed in place in the real window: an OKX bot key without an IP whitelist, whose
 //! master Latchkey holds, shows "Bind to these IPs…" beside the finding; one 2FA code later the
 //! simulator has the key bound to the address typed, the card's finding is gone and its IP shown.
+//! Then, as Latchkey holds its master: automatic rotation turned on from Edit, and "Rotate…"
+//! replacing the key through the master with one code.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -113,5 +115,43 @@ async fn no_ip_whitelist_is_fixed_with_its_button() {
     .await;
     let ips = d.text(&format!("{card} .key-ips")).await;
     assert!(ips.contains("127.0.0.1"), "{ips}");
+
+    // Latchkey holds the key's master, so the key can rotate by itself: Edit offers the switch,
+    // and turning it on takes a code.
+    d.click(&format!("{card} .edit-key")).await;
+    d.click("#edit-auto-rotate").await;
+    let code = d.recovery_code();
+    d.type_into("#edit-code", &code).await;
+    d.click("#edit-save").await;
+    d.wait_for(&format!("{card} .next-auto-rotation")).await;
+    d.screenshot("auto-rotation-on").await;
+
+    // "Rotate…" asks for no new credentials: one code, and the replacement is made through the
+    // master, the old key deleted and proven dead.
+    d.click(&format!("{card} .rotate-key")).await;
+    d.wait_for("#rotate-now-dialog").await;
+    let code = d.recovery_code();
+    d.type_into("#rotate-now-code", &code).await;
+    d.click("#rotate-now-go").await;
+    let done = d.wait_for("#rotate-now-result:not([hidden])").await;
+    let text = done.text().await.unwrap();
+    assert!(text.starts_with("Rotated: the new key is") && text.contains("the old key is deleted"), "{text}");
+    d.screenshot("rotated-through-master").await;
+    d.click("#rotate-now-cancel").await;
+    d.wait_for(&format!("{card} .key-history")).await;
+    let manages = d.text("[data-testid=key-card][data-label=\"e2e-okx-master\"] .manages-keys").await;
+    assert_eq!(manages, "Manages 1 key", "the revoked old key is history, not a managed key");
+
+    let state = sim.state();
+    let keys = state["keys"].as_array().unwrap();
+    assert!(keys.iter().all(|k| k["apiKey"] != OPEN_KEY), "the old key is gone at the exchange: {state}");
+    // Latchkey names the keys it creates `lk` + part of the new key's id, to find them after a crash.
+    let new = keys
+        .iter()
+        .find(|k| k["subAccount"] == "e2e-grid-sub" && k["label"].as_str().is_some_and(|l| l.starts_with("lk")))
+        .cloned();
+    let new = new.unwrap_or_else(|| panic!("a replacement in the same sub-account: {state}"));
+    assert_eq!(new["ips"], serde_json::json!(["127.0.0.1"]), "with the same IP whitelist");
+    assert_eq!(new["permissions"], key["permissions"], "and the same permissions");
     d.quit().await;
 }

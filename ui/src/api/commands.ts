@@ -5,6 +5,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   FIELDS,
   type AuditLog,
+  type AutoRotated,
   type Enrollment,
   type EnrollmentConfirmed,
   type GuardStatus,
@@ -55,6 +56,7 @@ const KINDS = [
   'edit',
   'fix',
   'mint',
+  'rotate',
   'internal',
 ] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
@@ -262,6 +264,12 @@ export function inspectRotation(id: string, input: RotateInput): Promise<Rotatio
 /** Guarded: saves the new credentials as the active key under the same label, then retires the old key. */
 export function rotateKey(id: string, input: RotateInput, code: string, verify: boolean): Promise<RotateResult> {
   return call<RotateResult>('rotate_key', { id, input, code, verify });
+}
+
+/** Guarded: for a key whose master Latchkey holds, Rust checks the code, then runs the automatic
+ * rotation now and returns its report (and the new key, when there is one). */
+export function rotateNow(id: string, code: string): Promise<AutoRotated> {
+  return call<AutoRotated>('rotate_now', { id, code });
 }
 
 // ---- reveal and copy a secret -------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { lazy } from '../lib/lazy';
 
 export const wizardModule = lazy(() => import('../wizard/wizard'));
 export const rotateModule = lazy(() => import('../rotate/rotate-dialog'));
+export const rotateNowModule = lazy(() => import('../rotate/rotate-now-dialog'));
 export const editModule = lazy(() => import('../dashboard/edit-dialog'));
 export const revokeModule = lazy(() => import('../revoke/revoke-dialog'));
 export const enrollModule = lazy(() => import('../guard/enroll'));
@@ -17,6 +18,7 @@ export const fixModule = lazy(() => import('../fix/fix-dialog'));
 const ALL = [
   wizardModule,
   rotateModule,
+  rotateNowModule,
   editModule,
   revokeModule,
   enrollModule,

@@ -11,7 +11,7 @@ import { loaded } from '../lib/lazy';
 import { startCopy, startReveal } from '../secrets/secrets';
 import type { Wizard } from '../wizard/wizard';
 import { replaceKey, type AppContext } from './context';
-import { LOAD_FAILED, editModule, fixModule, mintModule, rotateModule, wizardModule } from './dialogs';
+import { LOAD_FAILED, editModule, fixModule, mintModule, rotateModule, rotateNowModule, wizardModule } from './dialogs';
 
 export interface KeyDialogs {
   /** The wizard, or null while its code is still loading (it opens then). */
@@ -114,8 +114,13 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
     });
   }
 
-  /** Guided rotation: the dialog replaces the key; the list is reloaded for Rust's new order. */
+  /** A key whose master Latchkey holds rotates through it at once; any other key by the guided
+   * dialog. Either way the list is reloaded for Rust's new order. */
   function startRotation(key: KeyView): void {
+    if (key.autoRotate !== 'unavailable') {
+      rotateThroughMaster(key);
+      return;
+    }
     const m = loaded(rotateModule, () => startRotation(key), failed);
     if (!m) return;
     const t = dialogs.take();
@@ -137,6 +142,35 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
       onClosed: (rotated) => {
         dialogs.release(t);
         if (rotated) void ctx.refresh().then(() => ctx.focusCard(newId));
+        if (enroll) ctx.startEnrollment(false);
+      },
+    });
+  }
+
+  function rotateThroughMaster(key: KeyView): void {
+    const m = loaded(rotateNowModule, () => rotateThroughMaster(key), failed);
+    if (!m) return;
+    const t = dialogs.take();
+    if (t === null) return;
+    banner.clear();
+    let enroll = false;
+    let newId = key.id;
+    m.openRotateNowDialog({
+      key,
+      masterLabel: state.keys.find((k) => k.id === key.masterKeyId)?.label ?? null,
+      returnFocus: () => ctx.buttonOf(key.id, 'rotate-key'),
+      onEnroll: () => (enroll = true),
+      onRotated: ({ key: updated }) => {
+        if (!updated) return;
+        ctx.cardStates.delete(key.id);
+        newId = updated.id;
+        ctx.announce(`Key “${updated.label}” rotated through its master.`);
+        void ctx.refresh();
+      },
+      onClosed: (rotated) => {
+        dialogs.release(t);
+        if (rotated) void ctx.refresh().then(() => ctx.focusCard(newId));
+        else ctx.focusCard(key.id);
         if (enroll) ctx.startEnrollment(false);
       },
     });

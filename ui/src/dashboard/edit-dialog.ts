@@ -11,6 +11,7 @@ import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import type { EnvironmentKind, FieldError } from '../wizard/validate';
 import {
+  autoRotation,
   bots,
   checkEdit,
   draftOf,
@@ -108,6 +109,9 @@ export function openEditDialog(opts: EditDialogOptions): void {
   const botsInput = bots(key)
     ? h('input', { id: 'edit-bots', name: 'botsAllowed', type: 'checkbox', checked: start.botsAllowed })
     : null;
+  const autoInput = autoRotation(key)
+    ? h('input', { id: 'edit-auto-rotate', name: 'autoRotate', type: 'checkbox', checked: start.autoRotate })
+    : null;
   const moveNote = h(
     'p',
     { class: 'help edit-move-note', id: 'edit-move-note', hidden: true },
@@ -145,6 +149,17 @@ export function openEditDialog(opts: EditDialogOptions): void {
     baseUrlRow,
     moveNote,
     botsInput ? h('label', { class: 'field-check' }, botsInput, ' Bots may use this key') : null,
+    autoInput
+      ? h(
+          'label',
+          {
+            class: 'field-check',
+            title: 'When it falls due, Latchkey replaces the key through its master with nobody at the keyboard.',
+          },
+          autoInput,
+          ' Rotate automatically through its master',
+        )
+      : null,
     code.row,
   );
   form.addEventListener('submit', (ev) => {
@@ -180,6 +195,7 @@ export function openEditDialog(opts: EditDialogOptions): void {
     environment: envSelect.value as EnvironmentKind,
     baseUrl: baseUrlInput.value,
     botsAllowed: botsInput ? botsInput.checked : start.botsAllowed,
+    autoRotate: autoInput ? autoInput.checked : start.autoRotate,
   });
   const inputOf: Record<string, HTMLInputElement> = { label: labelInput, rotationDays: rotationInput, baseUrl: baseUrlInput };
 
@@ -203,6 +219,8 @@ export function openEditDialog(opts: EditDialogOptions): void {
     if (code.row.hidden === wantsCode) {
       code.row.hidden = !wantsCode;
       if (!wantsCode) code.clear();
+      // The fields scroll: the code field that just appeared is brought into view.
+      else code.row.scrollIntoView?.({ block: 'nearest' });
     }
   }
   for (const [field, el] of Object.entries(inputOf)) {
@@ -213,6 +231,7 @@ export function openEditDialog(opts: EditDialogOptions): void {
   }
   envSelect.addEventListener('change', update);
   botsInput?.addEventListener('change', update);
+  autoInput?.addEventListener('change', update);
 
   function showErrors(errs: FieldError[]): void {
     for (const f of FIELDS_SHOWN) setError(f, errs.find((e) => e.field === f)?.message ?? null);

@@ -68,6 +68,19 @@ describe('edit logic', () => {
     expect(needsCode({ label: 'x', rotationDays: 3 }, true)).toBe(false);
     expect(needsCode({ botsAllowed: true }, false)).toBe(true);
     expect(needsCode({ botsAllowed: false }, true)).toBe(false);
+    expect(needsCode({ autoRotate: true }, false)).toBe(true);
+    expect(needsCode({ autoRotate: false }, true)).toBe(false);
+  });
+
+  it('offers automatic rotation only for a key whose master Latchkey holds, and sends only a change', () => {
+    const off = key({ status: 'active', autoRotate: 'off' });
+    expect(toEditInput({ ...draftOf(off), autoRotate: true }, off)).toEqual({ autoRotate: true });
+    expect(toEditInput(draftOf(off), off)).toEqual({});
+    const on = key({ status: 'active', autoRotate: 'on' });
+    expect(draftOf(on).autoRotate).toBe(true);
+    expect(toEditInput({ ...draftOf(on), autoRotate: false }, on)).toEqual({ autoRotate: false });
+    const alone = key({ status: 'active', autoRotate: 'unavailable' });
+    expect(toEditInput({ ...draftOf(alone), autoRotate: true }, alone)).toEqual({});
   });
 });
 
@@ -175,6 +188,28 @@ describe('edit dialog', () => {
     $('#edit-save').click();
     await flush();
     expect(closed).toHaveBeenCalled();
+  });
+
+  it('turning automatic rotation on asks for the code and sends it; the switch is absent where it cannot work', async () => {
+    const k = key({ status: 'active', autoRotate: 'off' });
+    const edit = vi.fn().mockResolvedValueOnce({
+      key: { ...k, autoRotate: 'on' },
+      changes: ['rotates automatically through its master'],
+      reverify: null,
+    });
+    const { closed, $ } = open(k, edit);
+    expect($('#edit-code').closest<HTMLElement>('.field')!.hidden).toBe(true);
+    $<HTMLInputElement>('#edit-auto-rotate').checked = true;
+    $('#edit-auto-rotate').dispatchEvent(new Event('change'));
+    expect($('#edit-code').closest<HTMLElement>('.field')!.hidden).toBe(false);
+    $<HTMLInputElement>('#edit-code').value = '123456';
+    $('#edit-save').click();
+    await flush();
+    expect(edit).toHaveBeenCalledWith('id-1', { autoRotate: true }, '123456');
+    expect(closed).toHaveBeenCalled();
+
+    open(key({ status: 'active', autoRotate: 'unavailable' }), vi.fn());
+    expect(document.querySelector('#edit-auto-rotate')).toBeNull();
   });
 
   it('shows the code field when Rust asks for a code the dialog did not expect', async () => {

@@ -19,6 +19,8 @@ export interface EditDraft {
   environment: EnvironmentKind;
   baseUrl: string;
   botsAllowed: boolean;
+  /** "Rotate automatically" (only shown for a key whose master Latchkey holds). */
+  autoRotate: boolean;
 }
 
 export function draftOf(key: KeyView): EditDraft {
@@ -28,6 +30,7 @@ export function draftOf(key: KeyView): EditDraft {
     environment: key.environment.kind,
     baseUrl: key.environment.kind === 'custom' ? key.environment.baseUrl : '',
     botsAllowed: key.botsAllowed === true,
+    autoRotate: key.autoRotate === 'on',
   };
 }
 
@@ -62,6 +65,7 @@ export function toEditInput(draft: EditDraft, key: KeyView): EditKeyInput {
   const environment = toEnvironment(draft.environment, draft.baseUrl);
   if (!sameEnvironment(environment, key.environment)) input.environment = environment;
   if (bots(key) && draft.botsAllowed !== (key.botsAllowed === true)) input.botsAllowed = draft.botsAllowed;
+  if (autoRotation(key) && draft.autoRotate !== (key.autoRotate === 'on')) input.autoRotate = draft.autoRotate;
   return input;
 }
 
@@ -70,14 +74,19 @@ export function bots(key: KeyView): boolean {
   return key.status === 'active';
 }
 
+/** Whether the dialog shows "Rotate automatically" (a key whose master Latchkey holds). */
+export function autoRotation(key: KeyView): boolean {
+  return key.autoRotate !== 'unavailable';
+}
+
 export function isEmpty(input: EditKeyInput): boolean {
   return Object.keys(input).length === 0;
 }
 
-/** A move needs the code while 2FA is set up; turning bots on always does (Rust says so if 2FA is
- * missing). Label and rotation policy need none. */
+/** A move needs the code while 2FA is set up; turning bots or automatic rotation on always does
+ * (Rust says so if 2FA is missing). Label and rotation policy need none. */
 export function needsCode(input: EditKeyInput, guardEnrolled: boolean): boolean {
-  return input.botsAllowed === true || (input.environment !== undefined && guardEnrolled);
+  return input.botsAllowed === true || input.autoRotate === true || (input.environment !== undefined && guardEnrolled);
 }
 
 /** The result's heading after a move. A key that answers but is being ended (quarantined, still

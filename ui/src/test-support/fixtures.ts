@@ -32,6 +32,7 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     managesKeys: 0,
     nextAutoRotation: null,
     fixes: [],
+    autoRotate: 'unavailable',
     ...over,
   };
 }

@@ -34,7 +34,14 @@ export function exchangeStep(errorEl: HTMLElement, onMint?: () => void): Exchang
         h('span', { class: `exchange-mark exchange-${id}`, 'aria-hidden': 'true' }, name.slice(0, 1)),
         h('span', { class: 'radio-card-title' }, name),
         h('span', { class: 'radio-card-blurb', id: `exchange-${id}-blurb` }, blurb),
-        h('span', { class: 'radio-card-blurb radio-card-caps', id: `exchange-${id}-caps` }, capabilities.revoke),
+        // What Latchkey can do there, before anything is pasted (from the adapter's capabilities).
+        h(
+          'span',
+          { class: 'radio-card-blurb radio-card-caps', id: `exchange-${id}-caps` },
+          ...[capabilities.inspect, capabilities.revoke, capabilities.automation].map((line) =>
+            h('span', { class: 'radio-card-cap' }, line),
+          ),
+        ),
       ),
     ),
   );

@@ -1,7 +1,9 @@
-//! `edit LABEL`: change a key's label, rotation policy, environment or bots access. A move asks for
-//! the 2FA code (when 2FA is set up) and is re-verified at the new address at once.
+//! `edit LABEL`: change a key's label, rotation policy, environment, bots access or automatic
+//! rotation. A move asks for the 2FA code (when 2FA is set up) and is re-verified at the new address
+//! at once; turning bots or automatic rotation on always asks for it.
 
 use chrono::Utc;
+use latchkey_core::autorotate::schedule;
 use latchkey_core::edit::{reverify, Editor, KeyEdit, Reverified, ReverifyOutcome};
 use latchkey_core::settings::Settings;
 use serde::Serialize;
@@ -38,19 +40,10 @@ pub fn edit(ctx: &Ctx, args: EditArgs) -> Result<u8, CliError> {
         (_, true) => Some(false),
         _ => None,
     };
-    let edit = KeyEdit { label: args.label, rotation_days: args.rotation_days, environment, bots_allowed };
+    let edit = KeyEdit { label: args.label, rotation_days: args.rotation_days, environment, bots_allowed, auto_rotate };
     if edit == KeyEdit::default() {
-        if let Some(on) = auto_rotate {
-            return set_auto_rotate(ctx, &key, on, args.code, args.json);
-        }
         return Err(CliError::Usage(
             "Nothing to change: give --label, --rotation-days, --env/--base-url, --allow-bots, --no-bots, --auto-rotate or --no-auto-rotate.".to_owned(),
-        ));
-    }
-    if auto_rotate.is_some() {
-        return Err(CliError::Usage(
-            "--auto-rotate and --no-auto-rotate go alone: change the other settings in a second `latchkey edit`."
-                .to_owned(),
         ));
     }
     let editor = Editor::new(&ctx.vault, &ctx.bots, &ctx.guard);
@@ -81,33 +74,13 @@ pub fn edit(ctx: &Ctx, args: EditArgs) -> Result<u8, CliError> {
     } else {
         println!("Edited '{}': {}.", record.label, edited.changes.join("; "));
     }
+    if auto_rotate == Some(true) {
+        if let Some(at) = schedule::next_rotation(ctx.vault.store(), &record, Utc::now())? {
+            println!("    Next automatic rotation: {}.", at.format("%Y-%m-%d %H:%M UTC"));
+        }
+    }
     if let Some(found) = &found {
         println!("    {}", found.message);
     }
     Ok(exit)
-}
-
-/// `edit LABEL --auto-rotate | --no-auto-rotate`: on asks for a code (checked in Rust), off none.
-fn set_auto_rotate(
-    ctx: &Ctx,
-    key: &latchkey_core::model::KeyRecord,
-    on: bool,
-    code: Option<String>,
-    json: bool,
-) -> Result<u8, CliError> {
-    use latchkey_core::autorotate::schedule;
-    // Refused before a code is asked for when the key cannot rotate through a master at all.
-    latchkey_core::autorotate::eligible(ctx.vault.store(), key)
-        .map_err(|why| CliError::Refused(format!("'{}' cannot rotate by itself: {why}", key.label)))?;
-    let code = if on { Some(input::code_arg(code, "2FA code (or a recovery code): ")?) } else { None };
-    schedule::set_auto_rotate(ctx.vault.store(), &ctx.guard, key, on, code.as_ref().map(|c| c.as_str()), Utc::now())?;
-    let next = schedule::next_rotation(ctx.vault.store(), key, Utc::now())?;
-    if json {
-        print_json(&serde_json::json!({ "autoRotate": on, "nextRotation": next }))?;
-    } else if let Some(at) = next {
-        println!("'{}' rotates automatically; next on {}.", key.label, at.format("%Y-%m-%d %H:%M UTC"));
-    } else {
-        println!("'{}' is rotated by hand only.", key.label);
-    }
-    Ok(EXIT_OK)
 }

@@ -235,35 +235,36 @@ impl RotationMachine {
             label: data.exchange_label.clone(),
             settings: Self::settings(key),
         };
-        limiter.acquire().await;
-        let created =
-            match tokio::time::timeout(inner.config.request_timeout, inner.client.create_sub_key(master_key, &spec))
-                .await
-            {
-                Ok(Ok(created)) => created,
-                // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
-                // exchange made nothing, so the create is sent again in its turn, without a search
-                // and without using up a try (a few refusals in a row, though, end the step).
-                Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
-                    let refusals = {
-                        let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
-                        let n = map.entry(data.new_id).or_insert(0);
-                        *n += 1;
-                        *n
-                    };
-                    if refusals >= inner.config.max_attempts {
-                        return Err(e.into());
-                    }
-                    data.creates -= 1;
-                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+        // The timeout starts when the request does, not while it waits for its slot (an async
+        // block: `timeout` fixes its deadline when called).
+        let create = async {
+            tokio::time::timeout(inner.config.request_timeout, inner.client.create_sub_key(master_key, &spec)).await
+        };
+        let created = match limiter.run(create).await {
+            Ok(Ok(created)) => created,
+            // Refused for the rate (under load, arrivals jitter past the limiter's margin): the
+            // exchange made nothing, so the create is sent again in its turn, without a search
+            // and without using up a try (a few refusals in a row, though, end the step).
+            Ok(Err(e @ ExchangeError::RateLimited { .. })) => {
+                let refusals = {
+                    let mut map = inner.rate_refused.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = map.entry(data.new_id).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                if refusals >= inner.config.max_attempts {
+                    return Err(e.into());
                 }
-                // It may have happened: journal the count; the next try looks for it by its label.
-                Ok(Err(e)) if e.is_transient() => {
-                    return Ok(Transition::To { state: StepState::Creating, data: Some(data) })
-                }
-                Err(_timeout) => return Ok(Transition::To { state: StepState::Creating, data: Some(data) }),
-                Ok(Err(e)) => return Err(e.into()),
-            };
+                data.creates -= 1;
+                return Ok(Transition::To { state: StepState::Creating, data: Some(data) });
+            }
+            // It may have happened: journal the count; the next try looks for it by its label.
+            Ok(Err(e)) if e.is_transient() => {
+                return Ok(Transition::To { state: StepState::Creating, data: Some(data) })
+            }
+            Err(_timeout) => return Ok(Transition::To { state: StepState::Creating, data: Some(data) }),
+            Ok(Err(e)) => return Err(e.into()),
+        };
         crash::hit(crash::Point::CreateAnswered, Some(key.id));
         // The secret arrives once: kept before anything else.
         let draft = replacement_record(key, data.new_id, key_hint(&created.credentials.api_key), None, run.now());
@@ -480,10 +481,12 @@ impl RotationMachine {
         let config = &self.inner.config;
         let mut attempt = 1u32;
         loop {
-            if let Some(limiter) = limiter {
-                limiter.acquire().await;
-            }
-            let error = match tokio::time::timeout(config.request_timeout, call()).await {
+            let attempt_call = async { tokio::time::timeout(config.request_timeout, call()).await };
+            let answer = match limiter {
+                Some(limiter) => limiter.run(attempt_call).await,
+                None => attempt_call.await,
+            };
+            let error = match answer {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(e)) => e,
                 Err(_) => {

@@ -285,7 +285,7 @@ pub fn eligible(store: &Store, key: &KeyRecord) -> Result<(), String> {
         return Err(format!("{} does not report this key's permissions and Latchkey has not seen them in its master's listing, so a replacement could not get the same ones: fix the key in place once (or mint it from the master), then turn automatic rotation on.", key.exchange));
     }
     let Some(master_id) = key.master_key_id else {
-        return Err("Latchkey does not hold its master key: add the master and link it (`latchkey edit`, or mint the key from the master).".to_owned());
+        return Err("Latchkey does not hold its master key: add the master account's key, then add this key again with it as its master (`latchkey add --master`), or create the bot key from the master (\"Create a new key for a bot\", `latchkey mint`).".to_owned());
     };
     if key.sub_account.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err("its sub-account is not recorded: mint the key from the master, or set its sub-account.".to_owned());

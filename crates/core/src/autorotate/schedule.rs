@@ -88,6 +88,13 @@ pub fn set_auto_rotate(
         let code = code.ok_or(AutoRotateError::CodeNeeded)?;
         guard.verify(code, now)?;
     }
+    record_auto_rotate(store, key, on, now)?;
+    Ok(())
+}
+
+/// Writes the setting and its audit entry, for a caller that has checked eligibility and, to turn
+/// it on, the code ([`set_auto_rotate`], the key editor).
+pub(crate) fn record_auto_rotate(store: &Store, key: &KeyRecord, on: bool, now: DateTime<Utc>) -> Result<(), Error> {
     let before = store.minted(key.id)?;
     let mint = crate::model::MintRecord {
         key_id: key.id,
@@ -98,17 +105,24 @@ pub fn set_auto_rotate(
         minted_at: before.as_ref().map_or(key.created_at, |m| m.minted_at),
         verified_at: before.and_then(|m| m.verified_at).or(key.verified_at),
     };
-    let detail = if on { "rotates automatically through its master" } else { "rotated by hand only" }.to_owned();
     let event = crate::audit::Event {
         at: now,
         action: crate::audit::Action::AutoRotate,
         key_id: Some(key.id),
         label: Some(&key.label),
         outcome: crate::audit::Outcome::Ok,
-        detail,
+        detail: auto_rotate_text(on).to_owned(),
     };
-    store.set_auto_rotate(&mint, &event)?;
-    Ok(())
+    store.set_auto_rotate(&mint, &event)
+}
+
+/// The setting in words, for the audit log and the editor's reply.
+pub fn auto_rotate_text(on: bool) -> &'static str {
+    if on {
+        "rotates automatically through its master"
+    } else {
+        "rotated by hand only"
+    }
 }
 
 /// A notification about one key's automatic rotation.

@@ -139,8 +139,12 @@ pub struct ExchangeForm {
 #[derive(Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CapabilitySummary {
+    /// What Latchkey can read about a key of this exchange, in one line.
+    pub inspect: String,
     /// How an emergency revoke reaches a key of this exchange, in one line.
     pub revoke: String,
+    /// What Latchkey can do with bot keys here through a master key, in one line.
+    pub automation: String,
     /// The exchange deletes idle keys without an IP whitelist: after how many days, which
     /// permissions; `None`: no such rule.
     pub idle_expiry: Option<IdleExpiry>,
@@ -163,7 +167,9 @@ impl ExchangeForm {
             live_url: profile.environments.live_url,
             form: &profile.form,
             capabilities: CapabilitySummary {
+                inspect: inspect_summary(caps).to_owned(),
                 revoke: revoke_summary(caps).to_owned(),
+                automation: automation_summary(caps).to_owned(),
                 idle_expiry: caps.expiry.into_iter().flatten().find_map(|rule| match *rule {
                     ExpiryRule::IdleWithoutIp { days, permissions } => Some(IdleExpiry { days, permissions }),
                     _ => None,
@@ -175,6 +181,25 @@ impl ExchangeForm {
     /// Every exchange's, in the order lists show them.
     pub fn all() -> Vec<ExchangeForm> {
         Exchange::ALL.into_iter().map(ExchangeForm::of).collect()
+    }
+}
+
+fn inspect_summary(caps: &Capabilities) -> &'static str {
+    if caps.inspect.is_yes() {
+        "Checks: the key's permissions and IP whitelist, with the exchange"
+    } else {
+        "Checks: none (the exchange's API cannot tell what a key may do)"
+    }
+}
+
+fn automation_summary(caps: &Capabilities) -> &'static str {
+    let creates = caps.create_sub_key.is_yes();
+    let fixes = caps.modify_sub_key_ips.is_yes() || caps.modify_sub_key_permissions.is_yes();
+    match (creates, caps.delete_sub_key.is_some(), fixes) {
+        (true, true, _) => "Bot keys: created, fixed and rotated automatically through a master key",
+        (true, false, _) => "Bot keys: created and fixed through a master key; the old key of a rotation is deleted on the website",
+        (false, _, true) => "Bot keys: fixed through a master key; rotation by hand, with reminders",
+        (false, _, false) => "Bot keys: rotation by hand, with reminders",
     }
 }
 

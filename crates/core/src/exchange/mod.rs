@@ -15,6 +15,8 @@ pub mod adapter;
 mod binance;
 mod bybit;
 mod capabilities_doc;
+#[cfg(test)]
+mod ccxt_check;
 mod client;
 mod endpoint;
 mod error;

@@ -93,6 +93,7 @@ async fn rotates_end_to_end(master_label: &str, sub_label: &str, sub_account: &s
     assert_eq!(new.permissions, [Permission::Read, Permission::Trade], "{sub_label}: the same permissions");
     assert_eq!(new.ip_whitelist, ["127.0.0.1"], "{sub_label}: the same IPs, as the exchange reports them");
     assert!(new.verified_at.is_some(), "verified with a signed read before it was stored");
+    assert_eq!(env.store.managed_key_count(master).unwrap(), 1, "the master manages the new key, not the revoked one");
 
     let steps: Vec<String> = events
         .lock()

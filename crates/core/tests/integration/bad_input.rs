@@ -526,6 +526,14 @@ fn edit_cases(t: &mut Table, dir: &Path) {
         &["2FA code"],
         None,
     );
+    let auto = KeyEdit { auto_rotate: Some(true), ..Default::default() };
+    t.row(
+        area,
+        "rotate automatically, for a key whose master Latchkey does not hold",
+        editor.apply(a.id, &auto, None, now).unwrap_err(),
+        &["cannot rotate by itself", "master"],
+        None,
+    );
     let revoked = latchkey_core::model::KeyRecord {
         status: KeyStatus::Revoked,
         ..latchkey_core::model::KeyRecord::sample(Exchange::Bybit, "old-bybit", now, 90)

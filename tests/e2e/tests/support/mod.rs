@@ -26,6 +26,9 @@ pub struct Driver {
     name: String,
     secrets_dir: PathBuf,
     secrets: Mutex<Vec<String>>,
+    /// The recovery codes [`Driver::enrol_2fa`] read, for guarded actions past the two TOTP codes
+    /// of one 30 s step (each TOTP step is accepted once).
+    recovery_codes: Vec<String>,
     /// Held while this window is open, and dropped last: one app window per test binary at a time.
     _one_window: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -132,6 +135,7 @@ impl Driver {
             name: name.to_owned(),
             secrets_dir,
             secrets: Mutex::new(Vec::new()),
+            recovery_codes: Vec::new(),
             _one_window: one_window,
         };
         assert_eq!(d.js(IPC_RECORDER).await, serde_json::Value::Bool(true), "could not record the page's IPC replies");
@@ -241,8 +245,20 @@ impl Driver {
         el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// The element's text. The dashboard re-renders its cards when the key list reloads, so the
+    /// element found may be replaced before its text is read (WebKit: "Node … was not found"):
+    /// then it is found again, for up to 15 s.
     pub async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await.text().await.unwrap_or_else(|e| panic!("text of {css}: {e}"))
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.wait_for(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if is_stale(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
     }
 
     /// Polls a script (a function body that returns a value) until it returns `true`, for up to
@@ -439,8 +455,15 @@ impl Driver {
         self.type_into("#enroll-code", &oathtool_code(&secret, 0)).await;
         self.click("#enroll-confirm").await;
         assert_eq!(self.note_recovery_codes().await, 10, "ten recovery codes, shown once");
+        let codes = self.js("return [...document.querySelectorAll('#recovery-codes .recovery-code')].map((e) => e.textContent.trim())").await;
+        self.recovery_codes = serde_json::from_value(codes).expect("codes are strings");
         self.click("#recovery-done").await;
         secret
+    }
+
+    /// An unused recovery code from the enrolment.
+    pub fn recovery_code(&mut self) -> String {
+        self.recovery_codes.pop().expect("enrol_2fa read ten recovery codes")
     }
 }
 
@@ -484,4 +507,10 @@ impl Drop for NotifyMonitor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A found element that the page has since replaced.
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    text.contains("was not found") || text.contains("stale element")
 }

@@ -6,9 +6,17 @@ import type { IdleExpiry } from "./IdleExpiry";
  */
 export type CapabilitySummary = { 
 /**
+ * What Latchkey can read about a key of this exchange, in one line.
+ */
+inspect: string, 
+/**
  * How an emergency revoke reaches a key of this exchange, in one line.
  */
 revoke: string, 
+/**
+ * What Latchkey can do with bot keys here through a master key, in one line.
+ */
+automation: string, 
 /**
  * The exchange deletes idle keys without an IP whitelist: after how many days, which
  * permissions; `None`: no such rule.

@@ -4,4 +4,4 @@ import type { Environment } from "./Environment";
 /**
  * What the edit dialog changes; a field left out stays as it is.
  */
-export type EditKeyInput = { label?: string, rotationDays?: number, environment?: Environment, botsAllowed?: boolean, };
+export type EditKeyInput = { label?: string, rotationDays?: number, environment?: Environment, botsAllowed?: boolean, autoRotate?: boolean, };
