@@ -39,6 +39,9 @@ def route(case):
     if ex == "gate":
         rest = split("/api/v4/", path)
         section, _, tail = rest.partition("/")
+        if section == "sub_accounts":
+            # CCXT's `subAccounts` section keeps `sub_accounts/` in its paths.
+            return "gate", rest, ["private", "subAccounts"]
         return "gate", tail, ["private", section]
     if ex == "bitget":
         rest = split("/api/", path)
@@ -67,6 +70,9 @@ def sign(case):
         exchange.options["recvWindow"] = case["recvWindow"]
     if case["json"] is not None:
         params = json.loads(case["json"])
+        # Path parameters (Gate's {user_id} and {key}) travel beside a JSON body.
+        path_params = {k: v for k, v in case["params"] if "{" + k + "}" in case["path"]}
+        params = {**path_params, **params}
     else:
         params = {k: v for k, v in case["params"]}
     signed = exchange.sign(path, api, case["method"], params)

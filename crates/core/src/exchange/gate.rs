@@ -396,7 +396,6 @@ fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>) -> SignedRe
             Header::sensitive("KEY", credentials.api_key.expose_secret()),
             Header::public("Timestamp", timestamp),
             Header::public("SIGN", signature),
-            Header::public("Accept", "application/json"),
         ],
         body: body.map(|b| (b, "application/json")),
     }
