@@ -167,7 +167,7 @@ impl ExchangeForm {
             live_url: profile.environments.live_url,
             form: &profile.form,
             capabilities: CapabilitySummary {
-                inspect: inspect_summary(caps).to_owned(),
+                inspect: inspect_summary(caps, exchange.reports_permissions()).to_owned(),
                 revoke: revoke_summary(caps).to_owned(),
                 automation: automation_summary(caps).to_owned(),
                 idle_expiry: caps.expiry.into_iter().flatten().find_map(|rule| match *rule {
@@ -184,11 +184,11 @@ impl ExchangeForm {
     }
 }
 
-fn inspect_summary(caps: &Capabilities) -> &'static str {
-    if caps.inspect.is_yes() {
-        "Checks: the key's permissions and IP whitelist, with the exchange"
-    } else {
-        "Checks: none (the exchange's API cannot tell what a key may do)"
+fn inspect_summary(caps: &Capabilities, reports_permissions: bool) -> &'static str {
+    match (caps.inspect.is_yes(), reports_permissions) {
+        (true, true) => "Checks: the key's permissions and IP whitelist, with the exchange",
+        (true, false) => "Checks: the key's IP whitelist; the exchange's API does not say what the key may do",
+        (false, _) => "Checks: none (the exchange's API cannot tell what a key may do)",
     }
 }
 
@@ -197,7 +197,9 @@ fn automation_summary(caps: &Capabilities) -> &'static str {
     let fixes = caps.modify_sub_key_ips.is_yes() || caps.modify_sub_key_permissions.is_yes();
     match (creates, caps.delete_sub_key.is_some(), fixes) {
         (true, true, _) => "Bot keys: created, fixed and rotated automatically through a master key",
-        (true, false, _) => "Bot keys: created and fixed through a master key; the old key of a rotation is deleted on the website",
+        (true, false, _) => {
+            "Bot keys: created and fixed through a master key; the old key of a rotation is deleted on the website"
+        }
         (false, _, true) => "Bot keys: fixed through a master key; rotation by hand, with reminders",
         (false, _, false) => "Bot keys: rotation by hand, with reminders",
     }
