@@ -39,8 +39,7 @@ def route(case):
     if ex == "gate":
         rest = split("/api/v4/", path)
         section, _, tail = rest.partition("/")
-        if section == "sub_accounts":
-            # CCXT's `subAccounts` section keeps `sub_accounts/` in its paths.
+        if section == "sub_accounts":  # CCXT's section name; its paths keep the prefix
             return "gate", rest, ["private", "subAccounts"]
         return "gate", tail, ["private", section]
     if ex == "bitget":
@@ -69,10 +68,9 @@ def sign(case):
     if case.get("recvWindow") is not None:
         exchange.options["recvWindow"] = case["recvWindow"]
     if case["json"] is not None:
-        params = json.loads(case["json"])
-        # Path parameters (Gate's {user_id} and {key}) travel beside a JSON body.
-        path_params = {k: v for k, v in case["params"] if "{" + k + "}" in case["path"]}
-        params = {**path_params, **params}
+        # The path's own parameters (`{user_id}`) travel beside the JSON body.
+        placed = {k: v for k, v in case["params"] if "{" + k + "}" in case["path"]}
+        params = {**placed, **json.loads(case["json"])}
     else:
         params = {k: v for k, v in case["params"]}
     signed = exchange.sign(path, api, case["method"], params)

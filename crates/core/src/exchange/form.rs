@@ -187,7 +187,7 @@ impl ExchangeForm {
 fn inspect_summary(caps: &Capabilities, reports_permissions: bool) -> &'static str {
     match (caps.inspect.is_yes(), reports_permissions) {
         (true, true) => "Checks: the key's permissions and IP whitelist, with the exchange",
-        (true, false) => "Checks: the key's IP whitelist, with the exchange; it does not report the key's permissions, so Latchkey shows them as unknown (check withdrawals on the exchange's API page)",
+        (true, false) => "Checks: the key's IP whitelist; the exchange's API does not say what the key may do",
         (false, _) => "Checks: none (the exchange's API cannot tell what a key may do)",
     }
 }

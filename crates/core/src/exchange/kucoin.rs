@@ -397,9 +397,8 @@ fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>) -> Result<S
             Header::public("KC-API-TIMESTAMP", timestamp),
             // An HMAC of the passphrase, but as good as it to an eavesdropper: sensitive.
             Header::sensitive("KC-API-PASSPHRASE", kucoin_passphrase(&credentials.api_secret, passphrase)),
-            // v2 and v3 keys sign the passphrase alike; "2" as CCXT sends it (the official SDK
-            // sends "3"; both are accepted for either kind of key).
-            Header::public("KC-API-KEY-VERSION", "2"),
+            // The official SDK sends "3"; v2 and v3 keys both sign the passphrase (CCXT sends "2").
+            Header::public("KC-API-KEY-VERSION", "3"),
         ],
         body: body.map(|b| (b, "application/json")),
     })
