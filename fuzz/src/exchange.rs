@@ -53,6 +53,21 @@ fn documented(exchange: Exchange, code: &str) -> Option<&'static str> {
         (Exchange::Binance, "-1022") => "bad_signature",
         (Exchange::Binance, "-2014") => "invalid_key",
         (Exchange::Binance, "-2015") => "key_ip_or_permission",
+        (Exchange::Kucoin, "400002") => "clock_skew",
+        (Exchange::Kucoin, "400003") => "invalid_key",
+        (Exchange::Kucoin, "400004") => "wrong_passphrase",
+        (Exchange::Kucoin, "400005") => "bad_signature",
+        (Exchange::Kucoin, "400006") => "ip_not_allowed",
+        (Exchange::Kucoin, "400007") => "permission_denied",
+        (Exchange::Kucoin, "411100") => "key_frozen",
+        (Exchange::Kucoin, "429000") => "rate_limited",
+        (Exchange::Gate, "INVALID_KEY" | "INVALID_CREDENTIALS") => "invalid_key",
+        (Exchange::Gate, "INVALID_SIGNATURE") => "bad_signature",
+        (Exchange::Gate, "REQUEST_EXPIRED") => "clock_skew",
+        (Exchange::Gate, "IP_FORBIDDEN") => "ip_not_allowed",
+        (Exchange::Gate, "READ_ONLY" | "FORBIDDEN") => "permission_denied",
+        (Exchange::Gate, "ACCOUNT_LOCKED") => "key_frozen",
+        (Exchange::Gate, "TOO_MANY_REQUESTS") => "rate_limited",
         _ => return None,
     })
 }
@@ -66,13 +81,25 @@ fn proof_codes(exchange: Exchange) -> &'static [&'static str] {
         Exchange::Okx => &["50111", "50119"],
         Exchange::Bybit => &["10003"],
         Exchange::Binance => &["-2014"],
+        Exchange::Kucoin => &["400003"],
+        Exchange::Gate => &["INVALID_KEY"],
+    }
+}
+
+/// The code of a successful answer; `None`: success is any HTTP 2xx (Binance, Gate).
+fn success_code(exchange: Exchange) -> Option<&'static str> {
+    match exchange {
+        Exchange::Okx | Exchange::Bybit => Some("0"),
+        Exchange::Kucoin => Some("200000"),
+        Exchange::Binance | Exchange::Gate => None,
     }
 }
 
 fn code_field(exchange: Exchange) -> &'static str {
     match exchange {
-        Exchange::Okx | Exchange::Binance => "code",
+        Exchange::Okx | Exchange::Binance | Exchange::Kucoin => "code",
         Exchange::Bybit => "retCode",
+        Exchange::Gate => "label",
     }
 }
 
@@ -133,6 +160,8 @@ fn check_inspection(exchange: Exchange, demo: bool, inspection: &KeyInspection) 
     assert!(inspection.permissions.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
     match exchange {
         Exchange::Binance => assert!(inspection.ip_whitelist.is_empty(), "Binance gives no list"),
+        // A masked list (the key's own read) says bound, not to which IPs.
+        Exchange::Kucoin => assert!(inspection.ip_restricted || inspection.ip_whitelist.is_empty()),
         _ => assert_eq!(inspection.ip_restricted, !inspection.ip_whitelist.is_empty()),
     }
     assert!(inspection.ip_whitelist.iter().all(|ip| !ip.trim().is_empty()), "no blank IP entry");
@@ -163,21 +192,29 @@ pub fn check(exchange: Exchange, data: &[u8]) {
 
     // The envelope and the error-code mapping.
     let interpreted = fuzzing::interpret(exchange, &answer);
-    let code = parsed.as_ref().and_then(|v| code_text(&v[code_field(exchange)]));
+    // Gate's label is text only.
+    let code = parsed.as_ref().and_then(|v| match exchange {
+        Exchange::Gate => v["label"].as_str().map(str::to_owned),
+        _ => code_text(&v[code_field(exchange)]),
+    });
+    let empty = body.iter().all(u8::is_ascii_whitespace);
     match &interpreted {
-        Ok(_) => {
-            assert!(parsed.is_some(), "success needs a JSON body");
-            match exchange {
-                Exchange::Binance => assert!((200..300).contains(&status), "Binance success is HTTP 2xx"),
-                _ => assert_eq!(code.as_deref(), Some("0"), "success is code 0"),
+        Ok(_) => match success_code(exchange) {
+            None => {
+                assert!((200..300).contains(&status), "{exchange} success is HTTP 2xx");
+                assert!(parsed.is_some() || (exchange == Exchange::Gate && empty), "success needs a JSON body");
             }
-        }
+            Some(ok) => {
+                assert!(parsed.is_some(), "success needs a JSON body");
+                assert_eq!(code.as_deref(), Some(ok), "success is code {ok}");
+            }
+        },
         Err(err) => {
             check_error(exchange, &answer, err);
             outputs.push(err.to_string());
-            let mapped = match exchange {
-                Exchange::Binance => !is_transport_status(status) && !(200..300).contains(&status),
-                _ => status < 500,
+            let mapped = match success_code(exchange) {
+                None => !is_transport_status(status) && !(200..300).contains(&status),
+                Some(_) => status < 500,
             };
             if let (true, Some(code)) = (mapped, code.as_deref()) {
                 match documented(exchange, code) {
@@ -187,7 +224,7 @@ pub fn check(exchange: Exchange, data: &[u8]) {
                             assert_eq!(err.code(), Some(code), "the error carries the exchange's code");
                         }
                     }
-                    None if !is_transport_status(status) && code != "0" => {
+                    None if !is_transport_status(status) && Some(code) != success_code(exchange) => {
                         assert_eq!(err.kind(), "rejected", "{exchange} code {code}");
                         assert_eq!(err.code(), Some(code));
                     }
@@ -243,15 +280,16 @@ pub fn check(exchange: Exchange, data: &[u8]) {
     match fuzzing::created_sub_key(exchange, &answer, Some("Gen-Pass-2026")) {
         Ok(created) => {
             use secrecy::ExposeSecret;
-            let field = if exchange == Exchange::Bybit { "secret" } else { "secretKey" };
-            let data = parsed.as_ref().map(|v| {
-                if exchange == Exchange::Okx {
-                    &v["data"][0]
-                } else if exchange == Exchange::Bybit {
-                    &v["result"]
-                } else {
-                    v
-                }
+            let field = match exchange {
+                Exchange::Bybit | Exchange::Gate => "secret",
+                Exchange::Kucoin => "apiSecret",
+                Exchange::Okx | Exchange::Binance => "secretKey",
+            };
+            let data = parsed.as_ref().map(|v| match exchange {
+                Exchange::Okx => &v["data"][0],
+                Exchange::Bybit => &v["result"],
+                Exchange::Kucoin => &v["data"],
+                Exchange::Binance | Exchange::Gate => v,
             });
             let sent = data.and_then(|d| d[field].as_str());
             assert_eq!(Some(created.credentials.api_secret.expose_secret()), sent, "the answer's secret, as it came");

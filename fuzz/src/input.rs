@@ -80,7 +80,7 @@ pub fn check(data: &[u8]) {
             assert!(!k.is_empty() && !s.is_empty() && k != s);
             assert!(!k.chars().chain(s.chars()).any(char::is_whitespace));
             assert_eq!((k, s), (key.trim(), secret.trim()));
-            assert_eq!(creds.passphrase.is_some(), exchange == Exchange::Okx);
+            assert_eq!(creds.passphrase.is_some(), exchange.needs_passphrase());
             let again = validate::credentials(exchange, &creds.api_key, &creds.api_secret, creds.passphrase.as_ref());
             assert!(again.is_ok(), "checked credentials pass again");
         }

@@ -39,6 +39,8 @@ def route(case):
     if ex == "gate":
         rest = split("/api/v4/", path)
         section, _, tail = rest.partition("/")
+        if section == "sub_accounts":  # CCXT's section name; its paths keep the prefix
+            return "gate", rest, ["private", "subAccounts"]
         return "gate", tail, ["private", section]
     if ex == "bitget":
         rest = split("/api/", path)
@@ -66,7 +68,9 @@ def sign(case):
     if case.get("recvWindow") is not None:
         exchange.options["recvWindow"] = case["recvWindow"]
     if case["json"] is not None:
-        params = json.loads(case["json"])
+        # The path's own parameters (`{user_id}`) travel beside the JSON body.
+        placed = {k: v for k, v in case["params"] if "{" + k + "}" in case["path"]}
+        params = {**placed, **json.loads(case["json"])}
     else:
         params = {k: v for k, v in case["params"]}
     signed = exchange.sign(path, api, case["method"], params)

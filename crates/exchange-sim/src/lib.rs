@@ -1,4 +1,5 @@
-//! exchange-sim: a local stand-in for the OKX, Bybit and Binance key endpoints.
+//! exchange-sim: a local stand-in for the key endpoints of the exchanges Latchkey supports (OKX, Bybit,
+//! Binance, KuCoin, Gate).
 //!
 //! It checks signatures, timestamps / receive windows and passphrases the way each exchange
 //! documents them, answers with the documented JSON shapes and error codes, keeps its keys in

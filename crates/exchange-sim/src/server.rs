@@ -55,7 +55,7 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
-    /// e.g. `http://127.0.0.1:41234`: the base URL for all three exchanges.
+    /// e.g. `http://127.0.0.1:41234`: the base URL for every simulated exchange.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -1,4 +1,4 @@
-//! What the three exchanges' sub-account key endpoints share in the simulator: fresh credentials
+//! What the exchanges' sub-account key endpoints share in the simulator: fresh credentials
 //! for a created key and the IP list check.
 
 use std::net::IpAddr;

@@ -101,6 +101,11 @@ pub(crate) trait Adapter: Send + Sync {
 pub(crate) trait SubKeyApi: Send + Sync {
     fn list_sub_accounts(&self) -> Call;
     fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError>;
+    /// The call for the sub-account list's next page, where the exchange pages it (KuCoin: 100
+    /// a page).
+    fn next_sub_accounts_page(&self, _data: &Value) -> Option<Call> {
+        None
+    }
 
     /// `sub_account` is the [`SubAccount::id`]; `cursor` the previous page's [`SubKeyApi::next_page`].
     fn list_sub_keys(&self, sub_account: &str, cursor: Option<&str>) -> Call;

@@ -163,9 +163,9 @@ fn expiry(rule: &ExpiryRule) -> String {
 
 fn demo(p: &Profile) -> String {
     let e = &p.environments;
-    // The live host without a demo header is no demo at all (Kraken spot).
-    if e.demo_url == e.live_url && e.demo_header.is_none() {
-        return "none Latchkey knows of, so demo keys can be neither inspected nor revoked through the API".to_owned();
+    // The live host with neither a demo header nor key endpoints: no demo environment (KuCoin).
+    if e.demo_url == e.live_url && e.demo_header.is_none() && e.demo_lacks_key_endpoints.is_some() {
+        return "none Latchkey can confirm: demo keys can be neither inspected nor revoked through the API".to_owned();
     }
     let mut text =
         if e.demo_url == e.live_url { "demo trading on the live host".to_owned() } else { format!("`{}`", e.demo_url) };

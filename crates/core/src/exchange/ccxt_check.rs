@@ -46,7 +46,9 @@ fn cases(exchange: Exchange) -> Vec<Case> {
             ip_whitelist: vec!["203.0.113.7".to_owned(), "198.51.100.2".to_owned()],
         };
         let key = SecretString::from("7f3a9e4c-ad6b-4a5c-9e8f-4b3c2d1e0f9a".to_owned());
-        for call in api.modify_sub_key("bot-sub-1", &key, None, &settings) {
+        // The sub key's own passphrase, where the exchange asks for it (KuCoin).
+        let passphrase = SecretString::from("Sub-Pass-2026".to_owned());
+        for call in api.modify_sub_key("bot-sub-1", &key, Some(&passphrase), &settings) {
             cases.push(Case { exchange, what: "write with a body", call });
         }
     }
@@ -147,9 +149,14 @@ fn every_signer_matches_ccxt_byte_for_byte() {
         explained.len(),
         explained.join("\n  ")
     );
+    // Each exchange has a request CCXT signs byte for byte, but where a difference on every
+    // request is explained above (and checked there).
+    const NEVER_IDENTICAL: [(&str, &str); 2] =
+        [("binance", "CCXT puts timestamp first"), ("kucoin", "CCXT sends KC-API-KEY-VERSION 2")];
     for exchange in Exchange::ALL {
         assert!(
-            exact_per_exchange.contains(exchange.as_str()) || exchange.as_str() == "binance",
+            exact_per_exchange.contains(exchange.as_str())
+                || NEVER_IDENTICAL.iter().any(|(id, _)| *id == exchange.as_str()),
             "{exchange}: no request signed byte-identically by CCXT"
         );
     }
@@ -165,11 +172,17 @@ struct Request {
 }
 
 impl Request {
+    /// Ours, without the headers that sign nothing (`Accept`, `Content-Type`).
     fn from_ours(ours: &SignedRequest) -> Request {
         Request {
             path_and_query: ours.path_and_query.clone(),
             body: ours.body.as_ref().map(|(text, _)| text.clone()).unwrap_or_default(),
-            headers: ours.headers.iter().map(|h| (h.name.to_ascii_lowercase(), h.value.clone())).collect(),
+            headers: ours
+                .headers
+                .iter()
+                .map(|h| (h.name.to_ascii_lowercase(), h.value.clone()))
+                .filter(|(name, _)| name != "accept" && name != "content-type")
+                .collect(),
         }
     }
 
@@ -205,6 +218,12 @@ impl Request {
 fn explain(case: &Case, ours: &Request, theirs: &Request) -> Result<String, String> {
     let path = |r: &Request| r.path_and_query.split('?').next().unwrap_or_default().to_owned();
     if path(ours) != path(theirs) {
+        let decoded = percent_encoding::percent_decode_str(&path(ours)).decode_utf8_lossy().into_owned();
+        if decoded == path(theirs) && ours.body == theirs.body {
+            // A sub-account named in the path (Gate): CCXT puts it in unencoded and signs that;
+            // Latchkey signs the path as it sends it.
+            return Ok("the same path; CCXT signs the non-ASCII segment unencoded, Latchkey as it sends it".to_owned());
+        }
         return Err("a different path".to_owned());
     }
     let (mut a, mut b) = (ours.params(), theirs.params());
@@ -247,6 +266,29 @@ fn explain(case: &Case, ours: &Request, theirs: &Request) -> Result<String, Stri
                 return Err("CCXT's signature is not Bybit's HMAC of its own query".to_owned());
             }
             Ok("the same parameters; CCXT signs them unencoded, Latchkey as it sends them (percent-encoded); CCXT's signature checked with Latchkey's signer".to_owned())
+        }
+        // KuCoin: CCXT 4.5.90 always sends KC-API-KEY-VERSION 2; Latchkey sends 3, as KuCoin's
+        // universal SDK does for current keys. Both versions sign the passphrase the same way, and
+        // everything else must be byte-identical.
+        "kucoin" => {
+            let without = |r: &Request| {
+                let mut headers = r.headers.clone();
+                headers.remove("kc-api-key-version");
+                (r.path_and_query.clone(), r.body.clone(), headers)
+            };
+            let (mut a, mut b) = (without(ours), without(theirs));
+            if a.0 != b.0 && same_order {
+                // The unencoded query, as for Bybit: compare the decoded text.
+                let decode = |s: &str| url::form_urlencoded::parse(s.as_bytes()).into_owned().collect::<Vec<_>>();
+                if decode(ours.raw_query()) == decode(theirs.raw_query()) {
+                    a.0 = String::new();
+                    b.0 = String::new();
+                }
+            }
+            if a != b {
+                return Err("different bytes beyond the key-version header".to_owned());
+            }
+            Ok("byte-identical but for KC-API-KEY-VERSION (Latchkey 3, CCXT 2)".to_owned())
         }
         _ => Err("different bytes".to_owned()),
     }

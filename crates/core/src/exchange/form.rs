@@ -173,7 +173,7 @@ impl ExchangeForm {
             live_url: profile.environments.live_url,
             form: &profile.form,
             capabilities: CapabilitySummary {
-                inspect: inspect_summary(caps).to_owned(),
+                inspect: inspect_summary(caps, exchange.reports_permissions()).to_owned(),
                 revoke: revoke_summary(caps).to_owned(),
                 automation: automation_summary(caps).to_owned(),
                 idle_expiry: caps.expiry.into_iter().flatten().find_map(|rule| match *rule {
@@ -190,11 +190,11 @@ impl ExchangeForm {
     }
 }
 
-fn inspect_summary(caps: &Capabilities) -> &'static str {
-    if caps.inspect.is_yes() {
-        "Checks: the key's permissions and IP whitelist, with the exchange"
-    } else {
-        "Checks: none (the exchange's API cannot tell what a key may do)"
+fn inspect_summary(caps: &Capabilities, reports_permissions: bool) -> &'static str {
+    match (caps.inspect.is_yes(), reports_permissions) {
+        (true, true) => "Checks: the key's permissions and IP whitelist, with the exchange",
+        (true, false) => "Checks: the key's IP whitelist; the exchange's API does not say what the key may do",
+        (false, _) => "Checks: none (the exchange's API cannot tell what a key may do)",
     }
 }
 

@@ -74,7 +74,8 @@ static PROFILE: Profile = Profile {
         demo_header: None,
         demo_lacks_key_endpoints: None,
         api_page: "https://www.gate.io/myaccount/apiv4keys",
-        api_page_demo: "https://www.gate.io/testnet",
+        // TestNet keys are made on the same APIv4 keys page (a page of their own: UNCONFIRMED).
+        api_page_demo: "https://www.gate.io/myaccount/apiv4keys",
     },
     paths: Paths { inspect: INSPECT_PATH, server_time: TIME_PATH },
     limits: Limits {
@@ -401,7 +402,6 @@ fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>) -> SignedRe
             Header::sensitive("KEY", credentials.api_key.expose_secret()),
             Header::public("Timestamp", timestamp),
             Header::public("SIGN", signature),
-            Header::public("Accept", "application/json"),
         ],
         body: body.map(|b| (b, "application/json")),
     }

@@ -188,7 +188,13 @@ impl Adapter for Kucoin {
 
 impl SubKeyApi for Kucoin {
     fn list_sub_accounts(&self) -> Call {
-        Call::get_with(SUB_ACCOUNTS_PATH, vec![("currentPage", "1".to_owned()), ("pageSize", PAGE_SIZE.to_owned())])
+        sub_accounts_page(1)
+    }
+
+    /// `currentPage` until `totalPage`.
+    fn next_sub_accounts_page(&self, data: &Value) -> Option<Call> {
+        let (current, total) = (data["currentPage"].as_i64()?, data["totalPage"].as_i64()?);
+        (current < total).then(|| sub_accounts_page(current + 1))
     }
 
     fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError> {
@@ -285,6 +291,10 @@ impl SubKeyApi for Kucoin {
             }),
         )]
     }
+}
+
+fn sub_accounts_page(page: i64) -> Call {
+    Call::get_with(SUB_ACCOUNTS_PATH, vec![("currentPage", page.to_string()), ("pageSize", PAGE_SIZE.to_owned())])
 }
 
 /// `General` (read) or `General,Spot,Futures`: the values a bot key gets. No InnerTransfer, no
@@ -387,7 +397,7 @@ fn build(credentials: &Credentials, call: &Call, now: DateTime<Utc>) -> Result<S
             Header::public("KC-API-TIMESTAMP", timestamp),
             // An HMAC of the passphrase, but as good as it to an eavesdropper: sensitive.
             Header::sensitive("KC-API-PASSPHRASE", kucoin_passphrase(&credentials.api_secret, passphrase)),
-            // The official SDK sends "3"; v2 and v3 keys both sign the passphrase.
+            // The official SDK sends "3"; v2 and v3 keys both sign the passphrase (CCXT sends "2").
             Header::public("KC-API-KEY-VERSION", "3"),
         ],
         body: body.map(|b| (b, "application/json")),

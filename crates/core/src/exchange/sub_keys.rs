@@ -188,8 +188,19 @@ impl ExchangeClient {
     /// The master's sub-accounts, as its exchange lists them.
     pub async fn list_sub_accounts(&self, master: MasterKey<'_>) -> Result<Vec<SubAccount>, ExchangeError> {
         let api = api(master.endpoint.exchange)?;
-        let data = self.master_call(master, &api.list_sub_accounts()).await?;
-        api.parse_sub_accounts(&data)
+        let (mut accounts, mut call) = (Vec::new(), api.list_sub_accounts());
+        for _ in 0..MAX_PAGES {
+            let data = self.master_call(master, &call).await?;
+            accounts.extend(api.parse_sub_accounts(&data)?);
+            match api.next_sub_accounts_page(&data) {
+                Some(next) => call = next,
+                None => return Ok(accounts),
+            }
+        }
+        Err(ExchangeError::UnexpectedResponse {
+            exchange: master.endpoint.exchange,
+            detail: format!("the sub-account list goes on past {MAX_PAGES} pages"),
+        })
     }
 
     /// The sub-account the user named (by id, name or uid), or why not.

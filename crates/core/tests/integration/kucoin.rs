@@ -223,3 +223,24 @@ async fn kucoin_revoke_without_the_keys_passphrase_is_a_checklist() {
     let outcome = client().revoke(&request(&endpoint, &creds(&key), None, &master)).await.unwrap();
     assert!(matches!(outcome, RevokeOutcome::Manual { .. }), "no sub-account name recorded: {outcome:?}");
 }
+
+/// KuCoin pages its sub-account list (at most 100 a page): every page is read.
+#[tokio::test]
+async fn kucoin_sub_accounts_are_read_page_by_page() {
+    let mut seed = exchange_sim::Seed::example();
+    seed.sub_accounts.extend((0..150).map(|i| exchange_sim::SimSubAccount {
+        exchange: exchange_sim::SimExchange::Kucoin,
+        uid: format!("{}", 170_000_000 + i),
+        parent_uid: "165111215".into(),
+        name: format!("kcpaged{i:03}"),
+        frozen: false,
+    }));
+    let sim = exchange_sim::Sim::start(seed).await.unwrap();
+    let endpoint = endpoint(&sim, KUCOIN);
+    let master_creds = creds(&seed_key("kucoin-master"));
+    let master = MasterKey { endpoint: &endpoint, credentials: &master_creds };
+    let accounts = client().list_sub_accounts(master).await.unwrap();
+    assert_eq!(accounts.len(), 152);
+    assert_eq!(client().find_sub_account(master, "kcpaged149").await.unwrap().uid.as_deref(), Some("170000149"));
+    assert_eq!(codes(&sim, "/api/v2/sub/user"), ["200000"; 4], "two pages, twice");
+}

@@ -477,3 +477,43 @@ fn look_alike_sets_on_one_line_are_each_removed() {
         assert!(!after.contains(v), "{} is still in the file", hint(v));
     }
 }
+
+/// KuCoin and Gate keys by their variable names, Freqtrade's `exchange.name` (the ccxt ids
+/// `kucoin`, `gateio`) and a ccxt constructor; a generic pair by its shape alone.
+#[test]
+fn kucoin_and_gate_keys_are_recognised_by_name_ccxt_id_and_shape() {
+    let (kc_key, kc_secret, kc_pass) =
+        ("5f8e3a1c9b7d4e2f6a0b1c2d", "3c1d8e2f-7a4b-4c9d-8e1f-2a3b4c5d6e7f", "Kc7Bot2026");
+    let (gt_key, gt_secret) =
+        ("8e1f2a3b4c5d6e7f9a0b1c2d3e4f5a6b", "4f6e8d0c2b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = dir.path().join(".env");
+    fs::write(&env, format!("KUCOIN_API_KEY={kc_key}\nKUCOIN_API_SECRET={kc_secret}\nKUCOIN_API_PASSPHRASE={kc_pass}\nGATEIO_API_KEY={gt_key}\nGATEIO_API_SECRET={gt_secret}\n")).expect("write");
+    let config = dir.path().join("config.json");
+    fs::write(&config, format!(r#"{{"exchange": {{"name": "gateio", "key": "{gt_key}", "secret": "{gt_secret}"}}}}"#))
+        .expect("write");
+    let script = dir.path().join("bot.py");
+    fs::write(
+        &script,
+        format!("ex = ccxt.kucoin({{'apiKey': '{kc_key}', 'secret': '{kc_secret}', 'password': '{kc_pass}'}})\n"),
+    )
+    .expect("write");
+    let generic = dir.path().join("generic.env");
+    fs::write(&generic, format!("API_KEY={kc_key}\nAPI_SECRET={kc_secret}\nAPI_PASSPHRASE={kc_pass}\n"))
+        .expect("write");
+    for (file, expected) in [
+        (&env, vec![Exchange::Kucoin, Exchange::Gate]),
+        (&config, vec![Exchange::Gate]),
+        (&script, vec![Exchange::Kucoin]),
+        (&generic, vec![Exchange::Kucoin]),
+    ] {
+        let found: Vec<_> = scan(std::slice::from_ref(file)).findings.into_iter().filter(|f| f.importable).collect();
+        let mut exchanges: Vec<Exchange> = found.iter().map(|f| f.exchange).collect();
+        exchanges.sort_by_key(|e| e.as_str());
+        let mut want = expected.clone();
+        want.sort_by_key(|e| e.as_str());
+        assert_eq!(exchanges, want, "{}: {found:#?}", file.display());
+        let kucoin = found.iter().find(|f| f.exchange == Exchange::Kucoin);
+        assert!(kucoin.is_none_or(|f| f.has_passphrase && f.has_secret), "{found:#?}");
+    }
+}
