@@ -106,7 +106,11 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
     if key.passphrase.as_deref() != Some(passphrase) {
         return Err(error(400, "40036", "Passphrase error"));
     }
-    let request_path = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
+    // The query as typed (percent-decoded), as Bitget's official SDK signs it.
+    let typed: Vec<String> =
+        url::form_urlencoded::parse(req.query.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect();
+    let request_path =
+        if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, typed.join("&")) };
     let prehash = format!("{timestamp}{}{request_path}{}", req.method.as_str(), req.body);
     if base64::engine::general_purpose::STANDARD.encode(hmac_sha256(&key.secret, &prehash)) != sign {
         return Err(error(400, "40009", "sign signature error"));

@@ -109,5 +109,9 @@ async fn the_main_accounts_prerequisites() {
         b
     });
     assert_eq!(code(&send(&url, bad).await.1), "40034", "passphrase: 8 to 32 letters and digits");
+    // A query outside ASCII: sent encoded, signed as typed, and the signature holds.
+    let odd = json!([["subAccountUid", "bøt-Üñî-机器人"]]);
+    let list = spec(&key("bitget-master-ip-bound"), "GET", "/api/v2/user/virtual-subaccount-apikey-list", odd);
+    assert_eq!(code(&send(&url, list).await.1), "-13001", "the signature passed; no such sub-account");
     assert!(sim.state().requests.iter().all(|r| !r.path.contains("delete")), "there is no delete to call");
 }

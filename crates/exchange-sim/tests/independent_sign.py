@@ -156,7 +156,9 @@ def sign(spec):
             out["query"] = urllib.parse.urlencode(params)
         else:
             out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
-        request_path = spec["path"] + ("?" + out["query"] if out["query"] else "")
+        # Signed as typed, sent encoded (Bitget's official SDK does the same).
+        typed = "&".join(k + "=" + v for k, v in params) if method == "GET" else ""
+        request_path = spec["path"] + ("?" + typed if typed else "")
         out["headers"] = {
             "ACCESS-KEY": spec["apiKey"],
             "ACCESS-SIGN": bitget_sign(spec["secret"], ms, method, request_path, out["body"]),

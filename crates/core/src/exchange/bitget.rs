@@ -401,19 +401,22 @@ fn build(
     now: DateTime<Utc>,
 ) -> Result<SignedRequest, ExchangeError> {
     let passphrase = credentials.passphrase.as_ref().ok_or(ExchangeError::MissingPassphrase { exchange: BITGET })?;
-    let query = call.form_encoded();
-    let (request_path, body) = if call.method == reqwest::Method::GET {
-        let path = if query.is_empty() { call.path.to_owned() } else { format!("{}?{query}", call.path) };
-        (path, None)
+    // The query is sent percent-encoded and signed as typed (`k=v&…`), as Bitget's official SDK
+    // and CCXT both sign it; the two differ only for characters outside ASCII letters and digits.
+    let (request_path, signed_path, body) = if call.method == reqwest::Method::GET && !call.params.is_empty() {
+        let typed: Vec<String> = call.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (format!("{}?{}", call.path, call.form_encoded()), format!("{}?{}", call.path, typed.join("&")), None)
+    } else if call.method == reqwest::Method::GET {
+        (call.path.to_owned(), call.path.to_owned(), None)
     } else {
-        (call.path.to_owned(), Some(call.json_body()))
+        (call.path.to_owned(), call.path.to_owned(), Some(call.json_body()))
     };
     let timestamp = now.timestamp_millis().to_string();
     let signature = bitget_sign(
         &credentials.api_secret,
         &timestamp,
         call.method.as_str(),
-        &request_path,
+        &signed_path,
         body.as_deref().unwrap_or(""),
     );
     let mut headers = vec![
@@ -423,7 +426,6 @@ fn build(
         Header::public("ACCESS-TIMESTAMP", timestamp),
         // EXPOSE: Bitget wants the passphrase as typed, in a header; marked sensitive.
         Header::sensitive("ACCESS-PASSPHRASE", passphrase.expose_secret()),
-        Header::public("locale", "en-US"),
     ];
     if let Some((name, value)) = PROFILE.environments.demo_header.filter(|_| endpoint.simulated_trading) {
         headers.push(Header::public(name, value));
