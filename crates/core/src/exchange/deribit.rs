@@ -337,6 +337,16 @@ mod tests {
         assert!(build(&creds, &call, at).is_err(), "never without a nonce");
     }
 
+    /// The credentials in the documentation's `create_api_key` answer have the form's shape.
+    #[test]
+    fn the_documented_credentials_fit_the_form() {
+        let form = &PROFILE.form;
+        assert_eq!(
+            super::super::form::check(form, "1sXMQBhM", "B6RsF9rrLY5ezEGBQkyLlV-UC7whyPJ34BMA-kKYpes", None),
+            Ok(())
+        );
+    }
+
     #[test]
     fn the_calling_key_is_found_in_the_listing() {
         let data = json!([
