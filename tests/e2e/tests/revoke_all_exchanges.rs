@@ -4,6 +4,8 @@
 //! through their masters and proved revoked by their own refused read, a Bybit master that deletes
 //! itself, and the masters no API can delete on the checklist for their exchange's website.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
