@@ -52,6 +52,8 @@ impl AppState {
         }
         .and_then(|(data_dir, store)| {
             let client = exchange.clone()?;
+            // Nonces that must grow across processes (Kraken) are reserved in the file the CLI shares.
+            client.persist_nonces_in(store.clone());
             // Entries the app writes move the audit log's anchor in the keychain.
             store.anchor_audit_in(keychain.clone());
             let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));

@@ -40,6 +40,8 @@ impl Ctx {
         // Entries this process writes move the audit log's anchor in the keychain (read only then).
         store.anchor_audit_in(keychain.clone());
         let client = Arc::new(ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))?);
+        // Nonces that must grow across processes (Kraken) are reserved in the file the app shares.
+        client.persist_nonces_in(store.clone());
         let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
         let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
         let bots = Bots::new(store.clone(), guard.clone());

@@ -103,6 +103,8 @@ fn sub_key(template: &SimKey, i: usize) -> SimKey {
         SimExchange::Binance => format!("BENCH{i:059}"),
         SimExchange::Kucoin => format!("{i:024x}"),
         SimExchange::Gate => format!("{i:032x}"),
+        SimExchange::Kraken | SimExchange::Deribit => format!("BENCH{i:051}"),
+        SimExchange::Bitget => format!("bg_{i:032x}"),
     };
     SimKey {
         api_key,

@@ -74,6 +74,11 @@ fn sub_key(exchange: SimExchange, i: usize) -> SimKey {
             ("165111215", Some("kcbot01".to_owned()), format!("{i:024x}"), Some("BenchPass1".to_owned()))
         }
         SimExchange::Gate => ("10001", Some("10002".to_owned()), format!("{i:032x}"), None),
+        // No sub-account keys at Kraken: a key of its own account, never benched through a master.
+        SimExchange::Kraken | SimExchange::Deribit => ("", None, format!("BENCH{i:051}"), None),
+        SimExchange::Bitget => {
+            ("6000000001", Some("6000000101".to_owned()), format!("bg_{i:032x}"), Some("BenchPass1".to_owned()))
+        }
     };
     SimKey {
         exchange,

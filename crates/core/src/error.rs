@@ -62,6 +62,8 @@ error_codes! {
     IpNotAllowed = "ip_not_allowed",
     KeyIpOrPermission = "key_ip_or_permission",
     ClockSkew = "clock_skew",
+    InvalidNonce = "invalid_nonce",
+    ExchangeCodeRequired = "exchange_code_required",
     PermissionDenied = "permission_denied",
     IpBindingRequired = "ip_binding_required",
     KeyFrozen = "key_frozen",

@@ -50,6 +50,9 @@ pub enum Exchange {
     Binance,
     Kucoin,
     Gate,
+    Kraken,
+    Bitget,
+    Deribit,
 }
 
 /// Where a key lives: the exchange's live system, its demo/testnet, or a custom base URL (a proxy,

@@ -30,6 +30,12 @@ pub struct Finding {
 /// How far ahead an exchange-imposed expiry starts to warn.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
 
+/// Whether the exchange expires keys for having no IP binding (so binding them ends the expiry).
+fn expires_without_ip(exchange: crate::model::Exchange) -> bool {
+    let rules = exchange.capabilities().expiry.unwrap_or_default();
+    rules.iter().any(|rule| matches!(rule, crate::exchange::adapter::ExpiryRule::WithoutIp { .. }))
+}
+
 /// The findings for a key, most severe first. A read-only, IP-bound key gets one `Fine` finding.
 /// Days are counted in `now`'s time zone, as the rotation badge counts them.
 pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Finding> {
@@ -75,7 +81,13 @@ pub fn assess<Tz: TimeZone>(key: &KeyInspection, now: DateTime<Tz>) -> Vec<Findi
                 message: format!(
                     "{exchange} will disable this key on {date} ({}). Rotate it before then{}.",
                     days_phrase(days_left),
-                    if key.ip_restricted { "" } else { ", or bind it to IP addresses so it stops expiring" }
+                    // Only where binding IPs ends the expiry (Bybit); a date the user set (Kraken's
+                    // validUntil) stays.
+                    if key.ip_restricted || !expires_without_ip(exchange) {
+                        ""
+                    } else {
+                        ", or bind it to IP addresses so it stops expiring"
+                    }
                 ),
             });
         }

@@ -153,6 +153,9 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
         CREATE TRIGGER minted_keys_gone AFTER DELETE ON keys
         BEGIN DELETE FROM minted_keys WHERE key_id = OLD.id; END;",
     ),
+    // Issue 14: the last nonce reserved per exchange key (Kraken's must grow for the key's whole
+    // life, across the app and the CLI); `scope` is the exchange and a SHA-256 of the API key.
+    M::up("CREATE TABLE nonces (scope TEXT PRIMARY KEY NOT NULL, last INTEGER NOT NULL) STRICT;"),
 ];
 
 /// What a key edit writes; `None` leaves the column as it is.
@@ -665,6 +668,25 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
+
+/// One statement reserves each nonce, so the app and the CLI (each with its own connection to the
+/// file) never hand out the same one: SQLite runs writes one at a time.
+impl crate::exchange::NonceSource for Store {
+    fn reserve_nonce(&self, scope: &str, floor: u64) -> Result<u64> {
+        let floor = i64::try_from(floor).map_err(|_| self.err("a nonce beyond 2^63"))?;
+        let last: i64 = self
+            .conn()
+            .query_row(
+                "INSERT INTO nonces (scope, last) VALUES (?1, ?2)
+                 ON CONFLICT(scope) DO UPDATE SET last = MAX(excluded.last, nonces.last + 1)
+                 RETURNING last",
+                params![scope, floor],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        u64::try_from(last).map_err(|_| self.err("a negative nonce in the nonces table"))
     }
 }
 

@@ -22,9 +22,12 @@
 //! ```
 
 mod binance;
+mod bitget;
 mod bybit;
+mod deribit;
 mod fault;
 mod gate;
+mod kraken;
 mod kucoin;
 mod okx;
 mod reply;

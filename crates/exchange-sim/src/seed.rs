@@ -11,6 +11,9 @@ pub enum SimExchange {
     Binance,
     Kucoin,
     Gate,
+    Kraken,
+    Bitget,
+    Deribit,
 }
 
 impl SimExchange {

@@ -63,6 +63,8 @@ pub(crate) struct SimState {
     pub faults: Vec<Fault>,
     /// Keys deleted while the simulator ran: OKX answers those "API key doesn't exist" (50119).
     pub deleted: Vec<(SimExchange, String)>,
+    /// The last nonce each key signed with, where the exchange counts them (Kraken).
+    pub nonces: HashMap<(SimExchange, String), u64>,
     windows: HashMap<(String, String), VecDeque<Instant>>,
 }
 

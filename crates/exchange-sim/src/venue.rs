@@ -6,7 +6,7 @@ use crate::reply::Reply;
 use crate::seed::SimExchange;
 use crate::state::Shared;
 use crate::verify::Req;
-use crate::{binance, bybit, gate, kucoin, okx};
+use crate::{binance, bitget, bybit, deribit, gate, kraken, kucoin, okx};
 
 /// One simulated exchange.
 pub(crate) trait Venue: Send + Sync {
@@ -19,7 +19,17 @@ pub(crate) trait Venue: Send + Sync {
     fn rate_limit_reply(&self, req: &Req) -> Reply;
 }
 
-const VENUES: [&dyn Venue; 5] = [&okx::Okx, &bybit::Bybit, &binance::Binance, &kucoin::Kucoin, &gate::Gate];
+// Deribit before Bitget: both serve under /api/v2/public/.
+const VENUES: [&dyn Venue; 8] = [
+    &okx::Okx,
+    &bybit::Bybit,
+    &binance::Binance,
+    &kucoin::Kucoin,
+    &gate::Gate,
+    &kraken::Kraken,
+    &deribit::Deribit,
+    &bitget::Bitget,
+];
 
 /// The exchange whose API serves this path.
 pub(crate) fn for_path(path: &str) -> Option<&'static dyn Venue> {
@@ -40,6 +50,12 @@ mod tests {
         assert_eq!(of("/api/v1/user/api-key"), Some(SimExchange::Kucoin));
         assert_eq!(of("/api/v2/sub/user"), Some(SimExchange::Kucoin));
         assert_eq!(of("/api/v4/account/detail"), Some(SimExchange::Gate));
+        assert_eq!(of("/0/private/GetApiKeyInfo"), Some(SimExchange::Kraken));
+        assert_eq!(of("/api/v2/spot/account/info"), Some(SimExchange::Bitget));
+        assert_eq!(of("/api/v2/public/time"), Some(SimExchange::Bitget));
+        assert_eq!(of("/api/v2/public/get_time"), Some(SimExchange::Deribit));
+        assert_eq!(of("/api/v2/private/list_api_keys"), Some(SimExchange::Deribit));
+        assert_eq!(of("/api/v2/user/virtual-subaccount-list"), Some(SimExchange::Bitget));
         assert_eq!(of("/__sim/state"), None);
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent signer for OKX, Bybit, Binance, KuCoin and Gate, written from the exchanges' documentation with
+"""An independent signer for OKX, Bybit, Binance, KuCoin, Gate, Kraken, Bitget and Deribit, written from the exchanges' documentation with
 the Python standard library only (hmac, hashlib, base64). The simulator's tests send requests signed
 here, so the Rust client and the Rust simulator cannot agree on one shared mistake.
 
@@ -10,7 +10,8 @@ spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params"
        "json"? (an OKX / Bybit POST body with numbers and objects, instead of params),
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
        "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2"),
-       "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them)}
+       "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them),
+       "nonce"? (Kraken's and Deribit's; the timestamp in ms when absent)}
 """
 import base64
 import datetime
@@ -55,6 +56,19 @@ def gate_sign(secret, method, path, query, body, ts):
     body_hash = hashlib.sha512(body.encode()).hexdigest()
     message = "%s\n%s\n%s\n%s\n%s" % (method.upper(), path, query, body_hash, ts)
     return hmac.new(secret.encode(), message.encode(), hashlib.sha512).hexdigest()
+
+
+def bitget_sign(secret, ts, method, request_path, body):
+    return base64.b64encode(hmac_sha256(secret, str(ts) + method.upper() + request_path + body)).decode()
+
+
+def deribit_sign(secret, ts, nonce, method, uri, body):
+    return hmac_sha256(secret, "%s\n%s\n%s\n%s\n%s\n" % (ts, nonce, method.upper(), uri, body)).hex()
+
+
+def kraken_sign(secret_b64, path, nonce, post_data):
+    message = path.encode() + hashlib.sha256((str(nonce) + post_data).encode()).digest()
+    return base64.b64encode(hmac.new(base64.b64decode(secret_b64), message, hashlib.sha512).digest()).decode()
 
 
 def sign(spec):
@@ -137,6 +151,40 @@ def sign(spec):
             "SIGN": gate_sign(spec["secret"], method, spec["path"], signed_query, out["body"], ts),
             "Content-Type": "application/json",
         }
+    elif exchange == "bitget":
+        if method == "GET":
+            out["query"] = urllib.parse.urlencode(params)
+        else:
+            out["body"] = json.dumps(spec.get("json", dict(params)), separators=(",", ":"))
+        request_path = spec["path"] + ("?" + out["query"] if out["query"] else "")
+        out["headers"] = {
+            "ACCESS-KEY": spec["apiKey"],
+            "ACCESS-SIGN": bitget_sign(spec["secret"], ms, method, request_path, out["body"]),
+            "ACCESS-TIMESTAMP": str(ms),
+            "ACCESS-PASSPHRASE": spec.get("passphrase") or "",
+            "Content-Type": "application/json",
+            "locale": "en-US",
+        }
+        if spec.get("simulated"):
+            out["headers"]["paptrading"] = "1"
+    elif exchange == "deribit":
+        # JSON-RPC over HTTP GET: the method's parameters in the query, an empty body.
+        nonce = str(spec.get("nonce", ms))
+        out["method"] = "GET"
+        out["query"] = urllib.parse.urlencode(params)
+        uri = spec["path"] + ("?" + out["query"] if out["query"] else "")
+        sig = deribit_sign(spec["secret"], ms, nonce, "GET", uri, "")
+        out["headers"] = {"Authorization": "deri-hmac-sha256 id=%s,ts=%d,sig=%s,nonce=%s" % (spec["apiKey"], ms, sig, nonce)}
+    elif exchange == "kraken":
+        # Every private call: a form POST whose first field is the nonce.
+        nonce = spec.get("nonce", ms)
+        out["method"] = "POST"
+        out["body"] = urllib.parse.urlencode([("nonce", str(nonce))] + params)
+        out["headers"] = {
+            "API-Key": spec["apiKey"],
+            "API-Sign": kraken_sign(spec["secret"], spec["path"], nonce, out["body"]),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
     else:
         raise SystemExit("unknown exchange " + exchange)
     return out
@@ -167,6 +215,15 @@ def self_test():
         (gate_sign("secret", "POST", "/api/v4/futures/orders", "",
                    '{"contract":"BTC_USD","type":"limit","size":100,"price":6800,"time_in_force":"gtc"}', "1541993715"),
          "eae42da914a590ddf727473aff25fc87d50b64783941061f47a3fdb92742541fc4c2c14017581b4199a1418d54471c269c03a38d788d802e2c306c37636389f0"),
+        # Bitget publishes the prehash, not a secret or signature: the reference's openssl-checked value.
+        (bitget_sign("test-secret", 1659076670000, "GET", "/api/v2/spot/account/info", ""), "8LzpyAuZe86Rw8Tn309PJJS0KJXgQkrarDKDomFp0+8="),
+        # Deribit's documented example (AMANDA / AMANDASECRECT); the signature is the reference's openssl-checked one.
+        (deribit_sign("AMANDASECRECT", 1576074319000, "1iqt2wls", "GET", "/api/v2/private/get_account_summary?currency=BTC", ""),
+         "9bfbc51a2bc372d72cc396cf1a213dc78d42eb74cb7dc272351833ad0de276ab"),
+        # Kraken's REST authentication guide.
+        (kraken_sign("kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==", "/0/private/AddOrder",
+                     1616492376594, "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"),
+         "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="),
     ]
     failed = [(got, want) for got, want in cases if got != want]
     if failed:

@@ -11,7 +11,7 @@ use support::{code, key, python, send, spec};
 
 #[test]
 fn python_signer_reproduces_the_documented_vectors() {
-    assert_eq!(python(&["--self-test"], "").trim(), "ok 12");
+    assert_eq!(python(&["--self-test"], "").trim(), "ok 15");
 }
 
 #[tokio::test]

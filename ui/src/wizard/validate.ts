@@ -61,7 +61,12 @@ export function emptyDraft(): Draft {
 const chars = (s: string): number => [...s].length;
 const HAS_WHITESPACE = /\s/u;
 const CONTROL = /\p{Cc}/u;
-const CHARSETS: Record<Charset, RegExp> = { hex: /^[0-9A-Fa-f]*$/, alnum: /^[A-Za-z0-9]*$/ };
+const CHARSETS: Record<Charset, RegExp> = {
+  hex: /^[0-9A-Fa-f]*$/,
+  alnum: /^[A-Za-z0-9]*$/,
+  base64: /^[A-Za-z0-9+/=]*$/,
+  token: /^[A-Za-z0-9_-]*$/,
+};
 
 /** Whether a trimmed credential has the shape its exchange's adapter describes (Rust's
  * `Shape::matches`: the charsets are ASCII, so UTF-16 units are characters once they pass). */

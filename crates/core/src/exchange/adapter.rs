@@ -42,6 +42,29 @@ pub(crate) trait Adapter: Send + Sync {
     /// The payload of the inspection call ([`Paths::inspect`]) as a [`KeyInspection`].
     fn parse_inspection(&self, data: &Value, demo: bool) -> Result<KeyInspection, ExchangeError>;
 
+    /// The calling key's inspection where the payload lists every key of the account (Deribit's
+    /// `list_api_keys`): the row of `credentials`' key. Default: [`Adapter::parse_inspection`].
+    fn parse_own_inspection(
+        &self,
+        data: &Value,
+        demo: bool,
+        _credentials: &Credentials,
+    ) -> Result<KeyInspection, ExchangeError> {
+        self.parse_inspection(data, demo)
+    }
+
+    /// The call by which a key deletes itself at `path` ([`SelfDeleteRoute::path`]), from the
+    /// payload of its own inspection call (Deribit names the key by the `id` its listing shows).
+    /// Default: a POST with no parameters (Bybit).
+    fn self_delete_call(
+        &self,
+        path: &'static str,
+        _inspect_data: &Value,
+        _credentials: &Credentials,
+    ) -> Result<Call, ExchangeError> {
+        Ok(Call::post(path, Vec::new()))
+    }
+
     /// Unix milliseconds from the payload of the public time call ([`Paths::server_time`]).
     fn parse_server_time(&self, data: &Value) -> Option<i64>;
 
@@ -64,6 +87,13 @@ pub(crate) trait Adapter: Send + Sync {
     /// its keys' permissions are unknown to Latchkey, never "read-only".
     fn reports_permissions(&self) -> bool {
         true
+    }
+
+    /// Whether each request carries a nonce that must grow for as long as the key lives, across
+    /// every process signing with it (Kraken). The client then reserves one from the shared store
+    /// and passes it in [`Call::nonce`]; signing stays pure.
+    fn persisted_nonce(&self) -> bool {
+        false
     }
 }
 
@@ -103,6 +133,30 @@ pub(crate) trait SubKeyApi: Send + Sync {
     /// to it rather than replaced it ([`IpUpdate::AddsThenRemoves`]).
     fn remove_sub_key_ips(&self, _sub_account: &str, _api_key: &SecretString, _ips: &[String]) -> Option<Call> {
         None
+    }
+
+    /// Whether the modify must repeat the key's label (Bitget: `label` is required). The client
+    /// then reads it from the sub-account's listing and calls [`SubKeyApi::modify_labelled`].
+    fn modify_needs_label(&self) -> bool {
+        false
+    }
+
+    /// [`SubKeyApi::modify_sub_key`] with the key's current label, where it must be repeated.
+    fn modify_labelled(
+        &self,
+        sub_account: &str,
+        api_key: &SecretString,
+        passphrase: Option<&SecretString>,
+        _label: &str,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
+        self.modify_sub_key(sub_account, api_key, passphrase, settings)
+    }
+
+    /// Whether the modify needs the key's own passphrase even where the delete does not (Bitget,
+    /// which has no delete).
+    fn modify_needs_passphrase(&self) -> bool {
+        false
     }
 }
 

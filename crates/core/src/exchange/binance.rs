@@ -500,6 +500,7 @@ mod tests {
                 ("price", "0.1".into()),
             ],
             json: None,
+            nonce: None,
         };
         let request = build(&creds, &call, now, 5000);
         assert_eq!(

@@ -63,9 +63,14 @@ pub fn capabilities_markdown() -> String {
         Some(facts) => facts.no_ip_whitelist.to_owned(),
         None => "—".to_owned(),
     });
-    row("Permissions a master can grant a new sub key", &|p| match p.capabilities.grantable {
-        Some(permissions) => permission_list(permissions),
-        None => "unknown".to_owned(),
+    row("Permissions a master can grant a new sub key", &|p| match (p.capabilities.grantable, &p.sub_keys) {
+        (Some(permissions), _) => permission_list(permissions),
+        (None, None)
+            if !p.capabilities.create_sub_key.is_yes() && p.capabilities.create_sub_key != Support::Unknown =>
+        {
+            "—".to_owned()
+        }
+        (None, _) => "unknown".to_owned(),
     });
     row("Keys expire by themselves", &|p| match p.capabilities.expiry {
         Some([]) => "no".to_owned(),
@@ -109,6 +114,13 @@ fn permission_list(permissions: &[Permission]) -> String {
 
 fn delete_self(c: &Capabilities) -> String {
     let Some(route) = &c.delete_self else { return "no".to_owned() };
+    // One route for every kind of key (Deribit): said once.
+    if let (Some(m), Some(s)) = (&route.master, &route.sub) {
+        if m.path == s.path {
+            let holding = permission_list(m.needs_any).replace(", ", " or ");
+            return format!("yes: a key of any account holding {holding} (`{}`)", m.path);
+        }
+    }
     let mut ways = Vec::new();
     for (kind, r) in [("master key", &route.master), ("sub key", &route.sub)] {
         if let Some(r) = r {

@@ -2,13 +2,14 @@
 //! the exchange's server time, and the two retries the exchanges ask for (clock skew, Retry-After).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
 
+use super::nonce::{self, MemoryNonces, NonceSource};
 use super::request::{Call, RawResponse, SignedRequest};
 use super::{adapter, Endpoint, ExchangeError};
 use crate::model::{Exchange, KeyInspection};
@@ -53,6 +54,10 @@ pub struct ExchangeClient {
     clock: Arc<dyn Clock>,
     /// Exchange time minus our clock, per endpoint, learned after a clock-skew answer.
     offsets: Mutex<HashMap<(Exchange, String), chrono::Duration>>,
+    /// Where nonces that must grow across processes are reserved, once attached
+    /// ([`ExchangeClient::persist_nonces_in`]); `memory` until then.
+    nonces: OnceLock<Arc<dyn NonceSource>>,
+    memory: MemoryNonces,
 }
 
 impl ExchangeClient {
@@ -69,7 +74,38 @@ impl ExchangeClient {
                     e.without_url()
                 ))
             })?;
-        Ok(ExchangeClient { http, config, clock, offsets: Mutex::new(HashMap::new()) })
+        Ok(ExchangeClient {
+            http,
+            config,
+            clock,
+            offsets: Mutex::new(HashMap::new()),
+            nonces: OnceLock::new(),
+            memory: MemoryNonces::default(),
+        })
+    }
+
+    /// Reserves the nonces of the exchanges that count them per key for good (Kraken) in `source`
+    /// from now on: the store the app and the CLI share, so neither ever reuses the other's.
+    pub fn persist_nonces_in(&self, source: Arc<dyn NonceSource>) {
+        let _ = self.nonces.set(source);
+    }
+
+    fn reserve_nonce(
+        &self,
+        exchange: Exchange,
+        credentials: &Credentials,
+        now: DateTime<Utc>,
+    ) -> Result<u64, ExchangeError> {
+        let source: &dyn NonceSource = match self.nonces.get() {
+            Some(source) => source.as_ref(),
+            None => &self.memory,
+        };
+        let floor = u64::try_from(now.timestamp_millis()).unwrap_or_default();
+        source.reserve_nonce(&nonce::scope(exchange, &credentials.api_key), floor).map_err(|e| {
+            ExchangeError::NotAvailable(format!(
+                "Latchkey could not reserve the next nonce for this {exchange} key in its database ({e}), so nothing was sent. Try again."
+            ))
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -90,7 +126,7 @@ impl ExchangeClient {
         endpoint.require_key_endpoints()?;
         let exchange = adapter(endpoint.exchange);
         let data = self.signed(endpoint, credentials, &Call::get(exchange.profile().paths.inspect)).await?;
-        exchange.parse_inspection(&data, endpoint.demo)
+        exchange.parse_own_inspection(&data, endpoint.demo, credentials)
     }
 
     /// The exchange's clock (a public, unsigned call).
@@ -112,18 +148,27 @@ impl ExchangeClient {
     }
 
     /// Signs and sends one call. A clock-skew answer makes us fetch the server time, correct the
-    /// offset and retry once; a short Retry-After is waited out and retried once.
+    /// offset and retry once; a short Retry-After is waited out and retried once; a refused nonce
+    /// (another request with this key got there first) is retried once with a new one.
     pub(crate) async fn signed(
         &self,
         endpoint: &Endpoint,
         credentials: &Credentials,
         call: &Call,
     ) -> Result<Value, ExchangeError> {
-        let (mut synced, mut waited) = (false, false);
+        let exchange = adapter(endpoint.exchange);
+        let (mut synced, mut waited, mut renonced) = (false, false, false);
         loop {
             let now = self.clock.now() + self.clock_offset(endpoint);
-            let request =
-                adapter(endpoint.exchange).sign(endpoint, credentials, call, now, self.config.recv_window_ms)?;
+            // Each attempt gets a fresh nonce: one that reached the exchange is used up.
+            let nonced;
+            let call = if exchange.persisted_nonce() {
+                nonced = call.with_nonce(self.reserve_nonce(endpoint.exchange, credentials, now)?);
+                &nonced
+            } else {
+                call
+            };
+            let request = exchange.sign(endpoint, credentials, call, now, self.config.recv_window_ms)?;
             let outcome = match self.send(endpoint, request).await {
                 Ok(raw) => interpret(endpoint.exchange, &raw),
                 Err(e) => Err(e),
@@ -133,6 +178,7 @@ impl ExchangeClient {
                     synced = true;
                     self.sync_clock(endpoint).await?;
                 }
+                Err(ExchangeError::InvalidNonce { .. }) if !renonced => renonced = true,
                 Err(ExchangeError::RateLimited { retry_after: Some(wait), .. })
                     if !waited && wait <= self.config.max_retry_after =>
                 {

@@ -32,6 +32,14 @@ pub enum ExchangeError {
     #[error("{exchange} says this computer's clock is off ({code}), even after Latchkey corrected for the exchange's time. Turn on automatic date and time in your system settings, then try again.")]
     ClockSkew { exchange: Exchange, code: String },
 
+    #[error("{exchange} refused the request's nonce ({code}): another program using this key sent a larger one. Latchkey counts in milliseconds, as most programs do; if a bot sends larger nonces with this key, give the key a nonce window on {exchange}'s API page, or give Latchkey a key of its own.")]
+    InvalidNonce { exchange: Exchange, code: String },
+
+    /// The exchange wants its own two-factor code for this call (Deribit's security-key
+    /// challenge). Latchkey never holds the exchange's 2FA seed: the user types the code.
+    #[error("{exchange} asks for its own two-factor code for this (the 6 digits your authenticator app shows for {exchange}, not Latchkey's). Latchkey never stores {exchange}'s 2FA seed: enter the code when asked, or do this on {exchange}'s website.")]
+    ExchangeCodeRequired { exchange: Exchange, challenge: Option<String> },
+
     #[error("{exchange} says this key lacks the permission for this action ({code}). Enable it on {exchange}'s API management page, or use a key that has it.")]
     PermissionDenied { exchange: Exchange, code: String },
 
@@ -132,6 +140,8 @@ impl ExchangeError {
             ExchangeError::IpNotAllowed { .. } => ErrorCode::IpNotAllowed,
             ExchangeError::KeyIpOrPermission { .. } => ErrorCode::KeyIpOrPermission,
             ExchangeError::ClockSkew { .. } => ErrorCode::ClockSkew,
+            ExchangeError::InvalidNonce { .. } => ErrorCode::InvalidNonce,
+            ExchangeError::ExchangeCodeRequired { .. } => ErrorCode::ExchangeCodeRequired,
             ExchangeError::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             ExchangeError::IpBindingRequired { .. } => ErrorCode::IpBindingRequired,
             ExchangeError::KeyFrozen { .. } => ErrorCode::KeyFrozen,
@@ -173,6 +183,7 @@ impl ExchangeError {
             | ExchangeError::IpNotAllowed { code, .. }
             | ExchangeError::KeyIpOrPermission { code }
             | ExchangeError::ClockSkew { code, .. }
+            | ExchangeError::InvalidNonce { code, .. }
             | ExchangeError::PermissionDenied { code, .. }
             | ExchangeError::IpBindingRequired { code }
             | ExchangeError::KeyFrozen { code, .. }

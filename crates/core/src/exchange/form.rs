@@ -71,6 +71,10 @@ pub enum Charset {
     Hex,
     /// Letters and digits.
     Alnum,
+    /// Standard Base64: letters, digits, `+`, `/` and `=` padding (Kraken's keys and secrets).
+    Base64,
+    /// Letters, digits, `-` and `_` (URL-safe Base64: Deribit's client secrets).
+    Token,
 }
 
 impl Charset {
@@ -78,6 +82,8 @@ impl Charset {
         match self {
             Charset::Hex => c.is_ascii_hexdigit(),
             Charset::Alnum => c.is_ascii_alphanumeric(),
+            Charset::Base64 => c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='),
+            Charset::Token => c.is_ascii_alphanumeric() || matches!(c, '-' | '_'),
         }
     }
 

@@ -275,7 +275,13 @@ impl SubKeyApi for Gate {
             // EXPOSE: Gate names the sub key in the path of the master's call.
             ("key", api_key.expose_secret().to_owned()),
         ];
-        vec![Call { method: reqwest::Method::PUT, path: SUB_KEY_PATH, params, json: Some(key_body(settings)) }]
+        vec![Call {
+            method: reqwest::Method::PUT,
+            path: SUB_KEY_PATH,
+            params,
+            json: Some(key_body(settings)),
+            nonce: None,
+        }]
     }
 }
 

@@ -13,18 +13,22 @@
 
 pub mod adapter;
 mod binance;
+mod bitget;
 mod bybit;
 mod capabilities_doc;
 #[cfg(test)]
 mod ccxt_check;
 mod client;
+mod deribit;
 mod endpoint;
 mod error;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod gate;
+mod kraken;
 mod kucoin;
+mod nonce;
 mod okx;
 mod registry;
 #[cfg(test)]
@@ -42,5 +46,6 @@ pub use client::{ClientConfig, Clock, ExchangeClient, SystemClock, MAX_ANSWER_BY
 pub use endpoint::{api_management_page, demo_url, live_url, Endpoint};
 pub use error::ExchangeError;
 pub use form::ExchangeForm;
+pub use nonce::{MemoryNonces, NonceSource};
 pub use revoke::{MasterKey, ProofVerdict, RevokeMethod, RevokeOutcome, RevokeRequest};
 pub use sub_keys::{check_sub_key_settings, master_readiness, sub_key_facts};

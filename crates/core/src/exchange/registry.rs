@@ -9,8 +9,11 @@ use std::str::FromStr;
 
 use super::adapter::{Adapter, Capabilities, Profile};
 use super::binance::Binance;
+use super::bitget::Bitget;
 use super::bybit::Bybit;
+use super::deribit::Deribit;
 use super::gate::Gate;
+use super::kraken::Kraken;
 use super::kucoin::Kucoin;
 use super::okx::Okx;
 use crate::model::Exchange;
@@ -23,13 +26,24 @@ pub(crate) fn adapter(exchange: Exchange) -> &'static dyn Adapter {
         Exchange::Binance => &Binance,
         Exchange::Kucoin => &Kucoin,
         Exchange::Gate => &Gate,
+        Exchange::Kraken => &Kraken,
+        Exchange::Bitget => &Bitget,
+        Exchange::Deribit => &Deribit,
     }
 }
 
 impl Exchange {
     /// Every exchange, in the order lists and tables show them.
-    pub const ALL: [Exchange; 5] =
-        [Exchange::Okx, Exchange::Bybit, Exchange::Binance, Exchange::Kucoin, Exchange::Gate];
+    pub const ALL: [Exchange; 8] = [
+        Exchange::Okx,
+        Exchange::Bybit,
+        Exchange::Binance,
+        Exchange::Kucoin,
+        Exchange::Gate,
+        Exchange::Kraken,
+        Exchange::Bitget,
+        Exchange::Deribit,
+    ];
 
     pub(crate) fn adapter(self) -> &'static dyn Adapter {
         adapter(self)

@@ -10,12 +10,16 @@ use crate::model::Exchange;
 
 /// An API call before signing: method, path and its parameters (sent as query, JSON or form body
 /// as the exchange wants).
+#[derive(Clone)]
 pub(crate) struct Call {
     pub method: Method,
     pub path: &'static str,
     pub params: Vec<(&'static str, String)>,
     /// A JSON body with numbers and objects (Bybit's `create-sub-api`), sent instead of `params`.
     pub json: Option<Value>,
+    /// The nonce the client reserved for this call, for exchanges whose nonce must grow across
+    /// every process using the key ([`super::adapter::Adapter::persisted_nonce`]); `None` elsewhere.
+    pub nonce: Option<u64>,
 }
 
 impl Call {
@@ -24,19 +28,24 @@ impl Call {
     }
 
     pub fn get_with(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
-        Call { method: Method::GET, path, params, json: None }
+        Call { method: Method::GET, path, params, json: None, nonce: None }
     }
 
     pub fn post(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
-        Call { method: Method::POST, path, params, json: None }
+        Call { method: Method::POST, path, params, json: None, nonce: None }
     }
 
     pub fn post_json(path: &'static str, body: Value) -> Self {
-        Call { method: Method::POST, path, params: Vec::new(), json: Some(body) }
+        Call { method: Method::POST, path, params: Vec::new(), json: Some(body), nonce: None }
     }
 
     pub fn delete(path: &'static str, params: Vec<(&'static str, String)>) -> Self {
-        Call { method: Method::DELETE, path, params, json: None }
+        Call { method: Method::DELETE, path, params, json: None, nonce: None }
+    }
+
+    /// The same call carrying `nonce`.
+    pub fn with_nonce(&self, nonce: u64) -> Self {
+        Call { nonce: Some(nonce), ..self.clone() }
     }
 
     pub fn form_encoded(&self) -> String {

@@ -131,8 +131,11 @@ impl ExchangeClient {
             (Some(_), None, _) => {
                 return Ok(manual(request, &format!("{exchange} has no API for a master key to delete a sub-account's key.")))
             }
-            (None, _, None) => {
+            (None, Some(_), None) => {
                 return Ok(manual(request, &format!("{exchange} has no API for a key to delete itself; only a master key can delete a sub-account's key.")))
+            }
+            (None, None, None) => {
+                return Ok(manual(request, &format!("{exchange} has no API to delete a key: only its website can.")))
             }
         };
         self.prove(request, method, answer).await
@@ -240,24 +243,31 @@ impl ExchangeClient {
         route: &SelfDelete,
     ) -> Result<Result<DeleteAnswer, RevokeOutcome>, ExchangeError> {
         let exchange = request.endpoint.exchange;
-        let inspection = match self.inspect(request.endpoint, request.key).await {
-            Ok(inspection) => inspection,
+        request.endpoint.require_key_endpoints()?;
+        let own_read = Call::get(exchange.profile().paths.inspect);
+        let data = match self.signed(request.endpoint, request.key, &own_read).await {
+            Ok(data) => data,
             Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => {
                 return Ok(Err(RevokeOutcome::AlreadyRevoked { proved_at: self.now() }))
             }
             Err(e) => return Err(e),
         };
+        let inspection = adapter(exchange).parse_own_inspection(&data, request.endpoint.demo, request.key)?;
         let by_kind = match inspection.account_kind {
             AccountKind::Master => route.master.as_ref(),
             AccountKind::Sub => route.sub.as_ref(),
-            AccountKind::Unknown => None,
+            // One route for either kind (Deribit: a key of any account deletes itself the same way).
+            AccountKind::Unknown => {
+                route.master.as_ref().filter(|m| route.sub.as_ref().is_some_and(|s| s.path == m.path))
+            }
         };
         let path = match by_kind.filter(|r| r.needs_any.iter().any(|p| inspection.has(*p))) {
             Some(r) => r.path,
             None if inspection.account_kind == AccountKind::Sub => return Ok(Err(manual(request, route.sub_refused))),
             None => return Ok(Err(manual(request, route.other_refused))),
         };
-        let answer = self.signed(request.endpoint, request.key, &Call::post(path, Vec::new())).await;
+        let call = adapter(exchange).self_delete_call(path, &data, request.key)?;
+        let answer = self.signed(request.endpoint, request.key, &call).await;
         delete_answer(answer).map(Ok)
     }
 }

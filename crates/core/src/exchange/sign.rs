@@ -18,7 +18,10 @@ pub(crate) fn hmac_sha256(secret: &SecretString, message: &[u8]) -> [u8; 32] {
 
 // The signers live with their exchanges' adapters; these names stay for callers of `sign::…`.
 pub use super::binance::binance_sign;
+pub use super::bitget::bitget_sign;
 pub use super::bybit::bybit_sign;
+pub use super::deribit::deribit_sign;
 pub use super::gate::gate_sign;
+pub use super::kraken::kraken_sign;
 pub use super::kucoin::{kucoin_passphrase, kucoin_sign};
 pub use super::okx::{okx_sign, okx_timestamp};

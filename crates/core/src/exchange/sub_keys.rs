@@ -284,8 +284,21 @@ impl ExchangeClient {
         check_sub_key_settings(exchange, settings)?;
         let api = api(exchange)?;
         require_own_passphrase(exchange, api_key, passphrase)?;
+        if api.modify_needs_passphrase() && passphrase.is_none() {
+            return Err(ExchangeError::NotAvailable(format!(
+                "{exchange} changes a sub-account key only with that key's own passphrase, and Latchkey does not hold the one of key {}. Change it on {exchange}'s API page ({}).",
+                crate::secret::key_hint(api_key),
+                super::api_management_page(exchange, false)
+            )));
+        }
         let spacing = facts.writes.window / facts.writes.calls.max(1) as u32;
-        for (i, call) in api.modify_sub_key(sub_account, api_key, passphrase, settings).iter().enumerate() {
+        let calls = if api.modify_needs_label() {
+            let label = self.listed_key(master, sub_account, api_key).await?.label;
+            api.modify_labelled(sub_account, api_key, passphrase, &label, settings)
+        } else {
+            api.modify_sub_key(sub_account, api_key, passphrase, settings)
+        };
+        for (i, call) in calls.iter().enumerate() {
             if i > 0 {
                 tokio::time::sleep(spacing).await;
             }

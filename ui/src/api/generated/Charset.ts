@@ -3,4 +3,4 @@
 /**
  * The characters a credential is made of (ASCII only).
  */
-export type Charset = "hex" | "alnum";
+export type Charset = "hex" | "alnum" | "base64" | "token";

@@ -5,4 +5,4 @@
  * capabilities come from the exchange's adapter (`exchange::registry`: `as_str`, `display_name`,
  * `Display`, `FromStr`, `ALL`, `capabilities`).
  */
-export type Exchange = "okx" | "bybit" | "binance" | "kucoin" | "gate";
+export type Exchange = "okx" | "bybit" | "binance" | "kucoin" | "gate" | "kraken" | "bitget" | "deribit";

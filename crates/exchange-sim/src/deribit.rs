@@ -1,0 +1,202 @@
+//! Deribit v2 as documented: JSON-RPC over HTTP GET, `Authorization: deri-hmac-sha256
+//! id=…,ts=…,sig=…,nonce=…` with sig = hex(HMAC-SHA256(secret, ts\nnonce\nGET\nURI\nbody\n)), ts
+//! within 60 s. `private/list_api_keys` (scope account:read) lists the account's keys;
+//! `private/remove_api_key` and `private/disable_api_key` (account:read_write) act on any of them,
+//! the caller's own included. An account with security keys (the simulator's convention: a uid
+//! ending in `-2fa`) answers those with a challenge until `authorization_data` and the
+//! `challenge` come back.
+
+use std::collections::HashMap;
+
+use axum::http::Method;
+use serde_json::{json, Value};
+
+use crate::reply::Reply;
+use crate::seed::{Permission, SimExchange, SimKey};
+use crate::state::{lock, Shared};
+use crate::venue::Venue;
+use crate::verify::{hmac_sha256, ip_allowed, Req};
+
+const DERIBIT: SimExchange = SimExchange::Deribit;
+const WINDOW_MS: i64 = 60_000;
+/// The simulator's authenticator: the code its 2FA accounts accept.
+pub const SIM_TFA_CODE: &str = "000000";
+
+fn error(status: u16, code: i64, message: &str) -> Reply {
+    Reply::json(status, code.to_string(), json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}}))
+}
+
+fn ok(result: Value) -> Reply {
+    Reply::json(200, "ok", json!({"jsonrpc": "2.0", "result": result, "testnet": false}))
+}
+
+/// The Deribit venue.
+pub(crate) struct Deribit;
+
+impl Venue for Deribit {
+    fn exchange(&self) -> SimExchange {
+        DERIBIT
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/api/v2/private/", "/api/v2/public/get_time"]
+    }
+
+    fn handle(&self, sim: &Shared, req: &Req) -> Reply {
+        if req.method != Method::GET {
+            return Reply::not_found();
+        }
+        if req.path == "/api/v2/public/get_time" {
+            return ok(json!(req.now_ms()));
+        }
+        let key = match authenticate(sim, req) {
+            Ok(key) => key,
+            Err(reply) => return reply,
+        };
+        let params: HashMap<String, String> =
+            url::form_urlencoded::parse(req.query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        match req.path.as_str() {
+            "/api/v2/private/list_api_keys" => with_tfa(sim, &key, &params, list_api_keys),
+            "/api/v2/private/remove_api_key" => with_tfa(sim, &key, &params, remove_api_key),
+            "/api/v2/private/disable_api_key" => with_tfa(sim, &key, &params, disable_api_key),
+            _ => Reply::not_found(),
+        }
+    }
+
+    fn rate_limit_reply(&self, _req: &Req) -> Reply {
+        error(429, 10028, "too_many_requests")
+    }
+}
+
+/// `id=…,ts=…,sig=…,nonce=…` after the scheme name.
+fn authorization(req: &Req) -> Option<HashMap<String, String>> {
+    let value = req.header("Authorization")?.strip_prefix("deri-hmac-sha256 ")?;
+    Some(value.split(',').filter_map(|part| part.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+}
+
+/// Credentials, timestamp window, signature, a nonce not seen with this ts, then the IP whitelist.
+fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
+    let unauthorized = || error(400, 13009, "unauthorized");
+    let auth = authorization(req).ok_or_else(unauthorized)?;
+    let (Some(id), Some(ts), Some(sig), Some(nonce)) =
+        (auth.get("id"), auth.get("ts"), auth.get("sig"), auth.get("nonce"))
+    else {
+        return Err(unauthorized());
+    };
+    let key = lock(sim).find(DERIBIT, id).ok_or_else(|| error(400, 13004, "invalid_credentials"))?;
+    let sent_at: i64 = ts.parse().map_err(|_| unauthorized())?;
+    if (req.now_ms() - sent_at).abs() > WINDOW_MS {
+        return Err(unauthorized());
+    }
+    let uri = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
+    let string_to_sign = format!("{ts}\n{nonce}\n{}\n{uri}\n{}\n", req.method.as_str(), req.body);
+    if hex::encode(hmac_sha256(&key.secret, &string_to_sign)) != *sig {
+        return Err(unauthorized());
+    }
+    {
+        let mut state = lock(sim);
+        let seen = state.nonces.entry((DERIBIT, format!("{id}/{ts}/{nonce}"))).or_insert(0);
+        if *seen > 0 {
+            return Err(unauthorized());
+        }
+        *seen = 1;
+    }
+    // A disabled key's answer is UNCONFIRMED: never the invalid-credentials code, which Latchkey
+    // takes as proof that a key is gone (a disabled key can be enabled again).
+    if key.frozen {
+        return Err(error(400, 13021, "forbidden"));
+    }
+    // The IP refusal's code is UNCONFIRMED: the simulator answers 13021 forbidden.
+    if !ip_allowed(&key, req.peer) {
+        return Err(error(400, 13021, "forbidden"));
+    }
+    Ok(key)
+}
+
+fn max_scope(key: &SimKey) -> String {
+    let trade = if key.has(Permission::Trade) { "read_write" } else { "read" };
+    let (wallet, account) = if key.has(Permission::Withdraw) { ("read_write", "read_write") } else { ("read", "read") };
+    format!("account:{account} trade:{trade} wallet:{wallet} block_trade:read")
+}
+
+/// "TFA required": an account with security keys answers with a challenge first.
+fn with_tfa(
+    sim: &Shared,
+    key: &SimKey,
+    params: &HashMap<String, String>,
+    action: fn(&Shared, &SimKey, &HashMap<String, String>) -> Reply,
+) -> Reply {
+    if key.uid.ends_with("-2fa") {
+        let challenge = format!("challenge-{}", key.api_key);
+        let answered = params.get("authorization_data").map(String::as_str) == Some(SIM_TFA_CODE)
+            && params.get("challenge") == Some(&challenge);
+        if !answered {
+            return ok(json!({
+                "security_key_authorization_required": true, "challenge": challenge, "rp_id": "deribit.com",
+                "security_keys": [{"type": "tfa", "name": "tfa"}]
+            }));
+        }
+    }
+    action(sim, key, params)
+}
+
+fn row(key: &SimKey, id: usize) -> Value {
+    json!({
+        "id": id, "client_id": key.api_key, "name": key.label, "max_scope": max_scope(key), "enabled": !key.frozen,
+        "ip_whitelist": key.ips, "timestamp": key.created_at.map(|t| t.timestamp_millis()).unwrap_or_default(),
+        "enabled_features": [], "public_key": "", "default": false
+    })
+}
+
+/// The account's keys (the caller's uid), numbered by their place in the key store.
+fn account_keys(sim: &Shared, key: &SimKey) -> Vec<(usize, SimKey)> {
+    let state = lock(sim);
+    state
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.exchange == DERIBIT && k.uid == key.uid)
+        .map(|(i, k)| (i + 1, k.clone()))
+        .collect()
+}
+
+fn list_api_keys(sim: &Shared, key: &SimKey, _params: &HashMap<String, String>) -> Reply {
+    let rows: Vec<Value> = account_keys(sim, key).iter().map(|(id, k)| row(k, *id)).collect();
+    ok(json!(rows))
+}
+
+/// The account's key named by `id`, if the caller may change it (account:read_write).
+fn target(sim: &Shared, key: &SimKey, params: &HashMap<String, String>) -> Result<SimKey, Reply> {
+    if !key.has(Permission::Withdraw) {
+        return Err(error(400, 13403, "scope_exceeded"));
+    }
+    let id: usize = params.get("id").and_then(|id| id.parse().ok()).ok_or_else(|| error(400, 11050, "bad_request"))?;
+    account_keys(sim, key)
+        .into_iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, k)| k)
+        .ok_or_else(|| error(400, 11050, "bad_request"))
+}
+
+fn remove_api_key(sim: &Shared, key: &SimKey, params: &HashMap<String, String>) -> Reply {
+    match target(sim, key, params) {
+        Ok(target) => {
+            lock(sim).remove(DERIBIT, &target.api_key);
+            ok(json!("ok"))
+        }
+        Err(reply) => reply,
+    }
+}
+
+fn disable_api_key(sim: &Shared, key: &SimKey, params: &HashMap<String, String>) -> Reply {
+    match target(sim, key, params) {
+        Ok(target) => {
+            let mut state = lock(sim);
+            let Some(k) = state.find_mut(DERIBIT, &target.api_key) else { return error(400, 11050, "bad_request") };
+            k.frozen = true;
+            let answer = row(k, params.get("id").and_then(|i| i.parse().ok()).unwrap_or_default());
+            ok(answer)
+        }
+        Err(reply) => reply,
+    }
+}
