@@ -44,7 +44,12 @@ export function renderRevokeReport(
       ...report.items.map((item) =>
         h(
           'li',
-          { class: `report-item outcome-${item.outcome}`, 'data-id': item.id, 'data-outcome': item.outcome },
+          {
+            class: `report-item outcome-${item.outcome}`,
+            'data-id': item.id,
+            'data-label': item.label,
+            'data-outcome': item.outcome,
+          },
           h(
             'div',
             { class: 'report-head' },

@@ -1,0 +1,153 @@
+//! Emergency revoke over a mix of every exchange Latchkey knows, in the real window: for each, a
+//! master key and a bot key in one of its sub-accounts (as the wizard saved them, checked with the
+//! exchange), one code, and the report gives each key its own exchange's outcome: bot keys deleted
+//! through their masters and proved revoked by their own refused read, a Bybit master that deletes
+//! itself, and the masters no API can delete on the checklist for their exchange's website.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use latchkey_core::audit::{Action, Event, Outcome};
+use latchkey_core::exchange::{ClientConfig, Endpoint, ExchangeClient, SystemClock};
+use latchkey_core::keychain::{Keychain, SecretStore};
+use latchkey_core::model::{Environment, Exchange, KeyId, KeyRecord};
+use latchkey_core::secret::Credentials;
+use latchkey_core::store::Store;
+use serde_json::Value;
+use support::{fresh_work, oathtool_code, Driver, Sim};
+
+const SERVICE: &str = "latchkey-e2e-revoke-all";
+
+/// (master, its bot key, the bot key's sub-account as the master's API names it), labels of the
+/// simulator's example seed.
+const PAIRS: &[(&str, &str, Option<&str>)] = &[
+    ("okx-master-ip-bound", "okx-sub-bot", Some("bot-sub-1")),
+    ("bybit-master-wallet", "bybit-sub-trade", None),
+    ("binance-master", "binance-sub-withdraw", Some("bot-sub-1@example.com")),
+    ("kucoin-master", "kucoin-sub-bot", Some("kcbot01")),
+    ("gate-master", "gate-sub-bot", Some("10002")),
+];
+
+fn example_seed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/exchange-sim/seed.example.json")
+}
+
+fn seed_key<'a>(seed: &'a Value, label: &str) -> &'a Value {
+    let keys = seed["keys"].as_array().expect("keys");
+    keys.iter().find(|k| k["label"] == label).unwrap_or_else(|| panic!("{label} in the example seed"))
+}
+
+/// Stores the key as the wizard would after checking it with the exchange; returns its id.
+async fn store_checked(
+    store: &Store,
+    client: &ExchangeClient,
+    key: &Value,
+    base_url: &str,
+    master: Option<(KeyId, Option<&str>)>,
+) -> KeyId {
+    let exchange: Exchange = key["exchange"].as_str().unwrap().parse().unwrap();
+    let environment = Environment::Custom { base_url: base_url.to_owned() };
+    let credentials =
+        Credentials::new(key["apiKey"].as_str().unwrap(), key["secret"].as_str().unwrap(), key["passphrase"].as_str());
+    let inspection = client.inspect(&Endpoint::new(exchange, &environment).unwrap(), &credentials).await.unwrap();
+    let api_key = key["apiKey"].as_str().unwrap();
+    let record = KeyRecord {
+        environment,
+        key_hint: format!("{}…{}", &api_key[..4], &api_key[api_key.len() - 4..]),
+        permissions: inspection.permissions.clone(),
+        ip_whitelist: inspection.ip_whitelist.clone(),
+        inspection: Some(inspection),
+        verified_at: Some(Utc::now()),
+        master_key_id: master.map(|(id, _)| id),
+        sub_account: master.and_then(|(_, sub)| sub.map(str::to_owned)),
+        ..KeyRecord::sample(exchange, key["label"].as_str().unwrap(), Utc::now(), 90)
+    };
+    Keychain::new(SERVICE).put(record.id, "seeded", &credentials).unwrap();
+    let event = Event {
+        at: Utc::now(),
+        action: Action::Add,
+        key_id: Some(record.id),
+        label: Some(&record.label),
+        outcome: Outcome::Ok,
+        detail: String::new(),
+    };
+    store.insert_key(&record, &event).unwrap();
+    record.id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real app window: run scripts/test-all.sh"]
+async fn emergency_revoke_over_every_exchange() {
+    let (_work, data_dir) = fresh_work("revoke-all");
+    let sim = Sim::start(&example_seed());
+    let seed: Value = serde_json::from_str(&std::fs::read_to_string(example_seed()).unwrap()).unwrap();
+    {
+        let store = Store::open_in(&data_dir).unwrap();
+        let client = ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock)).unwrap();
+        for (master, bot, sub_account) in PAIRS {
+            let master_id = store_checked(&store, &client, seed_key(&seed, master), &sim.base_url, None).await;
+            store_checked(&store, &client, seed_key(&seed, bot), &sim.base_url, Some((master_id, *sub_account))).await;
+        }
+    }
+    let mut d = Driver::launch(
+        "revoke-all",
+        &[("LATCHKEY_DATA_DIR", &data_dir), ("LATCHKEY_KEYCHAIN_SERVICE", Path::new(SERVICE))],
+    )
+    .await;
+    for (master, bot, _) in PAIRS {
+        for label in [master, bot] {
+            let key = seed_key(&seed, label);
+            for part in ["secret", "passphrase"] {
+                if let Some(value) = key[part].as_str() {
+                    d.note_secret(value);
+                }
+            }
+        }
+    }
+    let secret = d.enrol_2fa().await;
+
+    d.click("#emergency-revoke").await;
+    d.wait_for("#revoke-dialog .plan-item[data-action=remote]").await;
+    d.screenshot("revoke-all-plan").await;
+    d.type_into("#guard-code", &oathtool_code(&secret, 1)).await;
+    d.click("#revoke-confirm").await;
+    d.wait_for("#revoke-report").await;
+    d.wait_until(
+        "every key of the report has its outcome",
+        &format!(
+            "return document.querySelectorAll('#revoke-report .report-item[data-outcome]').length === {}",
+            PAIRS.len() * 2
+        ),
+        60,
+    )
+    .await;
+    d.screenshot("revoke-all-report").await;
+
+    let outcome_of = |label: &str| {
+        format!(
+            "return document.querySelector('#revoke-report .report-item[data-label=\"{label}\"]')?.dataset.outcome ?? null"
+        )
+    };
+    let state = sim.state();
+    let live = |label: &str| {
+        let api_key = seed_key(&seed, label)["apiKey"].as_str().unwrap().to_owned();
+        state["keys"].as_array().unwrap().iter().any(|k| k["apiKey"] == api_key.as_str())
+    };
+    for (master, bot, _) in PAIRS {
+        assert_eq!(d.js(&outcome_of(bot)).await, "revoked", "{bot}: deleted through its master and proved");
+        assert!(!live(bot), "{bot} is gone at the exchange");
+        let expected = if *master == "bybit-master-wallet" { "revoked" } else { "manual" };
+        assert_eq!(d.js(&outcome_of(master)).await, expected, "{master}");
+        assert_eq!(live(master), expected == "manual", "{master} at the exchange");
+    }
+    let checklist = d.text("#revoke-checklist").await;
+    for site in ["okx.com", "binance.com", "kucoin.com", "gate.io"] {
+        assert!(checklist.contains(site), "the checklist links {site}: {checklist}");
+    }
+    d.quit().await;
+}
