@@ -149,15 +149,18 @@ fn row(key: &SimKey, id: usize) -> Value {
 }
 
 /// The account's keys (the caller's uid), numbered by their place in the key store.
+/// The account's keys with their ids. A key's id is fixed for its life, as Deribit's are (not its
+/// place in the store: keys of other exchanges deleted meanwhile would shift it, and a remove
+/// between a listing and its `remove_api_key` would name another key).
 fn account_keys(sim: &Shared, key: &SimKey) -> Vec<(usize, SimKey)> {
     let state = lock(sim);
-    state
-        .keys
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| k.exchange == DERIBIT && k.uid == key.uid)
-        .map(|(i, k)| (i + 1, k.clone()))
-        .collect()
+    state.keys.iter().filter(|k| k.exchange == DERIBIT && k.uid == key.uid).map(|k| (key_id(k), k.clone())).collect()
+}
+
+/// Deribit's client ids are 8 hex digits: the id is that number (a stand-in for the exchange's own).
+fn key_id(key: &SimKey) -> usize {
+    usize::from_str_radix(&key.api_key, 16)
+        .unwrap_or_else(|_| key.api_key.bytes().fold(7usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))))
 }
 
 fn list_api_keys(sim: &Shared, key: &SimKey, _params: &HashMap<String, String>) -> Reply {

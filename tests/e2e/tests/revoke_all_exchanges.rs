@@ -1,8 +1,10 @@
-//! Emergency revoke over a mix of every exchange Latchkey knows, in the real window: for each, a
-//! master key and a bot key in one of its sub-accounts (as the wizard saved them, checked with the
-//! exchange), one code, and the report gives each key its own exchange's outcome: bot keys deleted
-//! through their masters and proved revoked by their own refused read, a Bybit master that deletes
-//! itself, and the masters no API can delete on the checklist for their exchange's website.
+//! Emergency revoke over a mix of all eight exchanges, in the real window: masters and bot keys in
+//! their sub-accounts where the exchange has them, single keys where it does not (as the wizard saved
+//! them, checked with the exchange), one code, and the report gives each key its own exchange's
+//! outcome: bot keys deleted through their masters and proved revoked by their own refused read,
+//! keys that delete themselves (a Bybit master with Transfer, a Deribit key with account:read_write),
+//! and what no API can delete (the other masters, Bitget's keys, Kraken's) on the checklist for its
+//! exchange's website.
 
 #![allow(clippy::unwrap_used)]
 
@@ -23,14 +25,26 @@ use support::{fresh_work, oathtool_code, Driver, Sim};
 
 const SERVICE: &str = "latchkey-e2e-revoke-all";
 
-/// (master, its bot key, the bot key's sub-account as the master's API names it), labels of the
-/// simulator's example seed.
-const PAIRS: &[(&str, &str, Option<&str>)] = &[
-    ("okx-master-ip-bound", "okx-sub-bot", Some("bot-sub-1")),
-    ("bybit-master-wallet", "bybit-sub-trade", None),
-    ("binance-master", "binance-sub-withdraw", Some("bot-sub-1@example.com")),
-    ("kucoin-master", "kucoin-sub-bot", Some("kcbot01")),
-    ("gate-master", "gate-sub-bot", Some("10002")),
+/// Each key, in the order stored: its label in the simulator's example seed, its master's label and
+/// sub-account where it is a bot key, and the report's outcome for it.
+const KEYS: &[(&str, Option<(&str, Option<&str>)>, &str)] = &[
+    ("okx-master-ip-bound", None, "manual"),
+    ("okx-sub-bot", Some(("okx-master-ip-bound", Some("bot-sub-1"))), "revoked"),
+    // A Bybit master holding Transfer deletes itself.
+    ("bybit-master-wallet", None, "revoked"),
+    ("bybit-sub-trade", Some(("bybit-master-wallet", None)), "revoked"),
+    ("binance-master", None, "manual"),
+    ("binance-sub-withdraw", Some(("binance-master", Some("bot-sub-1@example.com"))), "revoked"),
+    ("kucoin-master", None, "manual"),
+    ("kucoin-sub-bot", Some(("kucoin-master", Some("kcbot01"))), "revoked"),
+    ("gate-master", None, "manual"),
+    ("gate-sub-bot", Some(("gate-master", Some("10002"))), "revoked"),
+    // Bitget documents no delete for any key: both on the checklist.
+    ("bitget-master-ip-bound", None, "manual"),
+    ("bitget-sub-bot", Some(("bitget-master-ip-bound", Some("6000000101"))), "manual"),
+    // Kraken has no key API; a Deribit key with account:read_write removes itself.
+    ("kraken-read-only", None, "manual"),
+    ("deribit-full", None, "revoked"),
 ];
 
 fn example_seed() -> PathBuf {
@@ -89,9 +103,11 @@ async fn emergency_revoke_over_every_exchange() {
     {
         let store = Store::open_in(&data_dir).unwrap();
         let client = ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock)).unwrap();
-        for (master, bot, sub_account) in PAIRS {
-            let master_id = store_checked(&store, &client, seed_key(&seed, master), &sim.base_url, None).await;
-            store_checked(&store, &client, seed_key(&seed, bot), &sim.base_url, Some((master_id, *sub_account))).await;
+        let mut ids = std::collections::HashMap::new();
+        for (label, master, _) in KEYS {
+            let master = master.map(|(m, sub)| (ids[m], sub));
+            let id = store_checked(&store, &client, seed_key(&seed, label), &sim.base_url, master).await;
+            ids.insert(*label, id);
         }
     }
     let mut d = Driver::launch(
@@ -99,13 +115,11 @@ async fn emergency_revoke_over_every_exchange() {
         &[("LATCHKEY_DATA_DIR", &data_dir), ("LATCHKEY_KEYCHAIN_SERVICE", Path::new(SERVICE))],
     )
     .await;
-    for (master, bot, _) in PAIRS {
-        for label in [master, bot] {
-            let key = seed_key(&seed, label);
-            for part in ["secret", "passphrase"] {
-                if let Some(value) = key[part].as_str() {
-                    d.note_secret(value);
-                }
+    for (label, _, _) in KEYS {
+        let key = seed_key(&seed, label);
+        for part in ["secret", "passphrase"] {
+            if let Some(value) = key[part].as_str() {
+                d.note_secret(value);
             }
         }
     }
@@ -121,7 +135,7 @@ async fn emergency_revoke_over_every_exchange() {
         "every key of the report has its outcome",
         &format!(
             "return document.querySelectorAll('#revoke-report .report-item[data-outcome]').length === {}",
-            PAIRS.len() * 2
+            KEYS.len()
         ),
         60,
     )
@@ -138,15 +152,25 @@ async fn emergency_revoke_over_every_exchange() {
         let api_key = seed_key(&seed, label)["apiKey"].as_str().unwrap().to_owned();
         state["keys"].as_array().unwrap().iter().any(|k| k["apiKey"] == api_key.as_str())
     };
-    for (master, bot, _) in PAIRS {
-        assert_eq!(d.js(&outcome_of(bot)).await, "revoked", "{bot}: deleted through its master and proved");
-        assert!(!live(bot), "{bot} is gone at the exchange");
-        let expected = if *master == "bybit-master-wallet" { "revoked" } else { "manual" };
-        assert_eq!(d.js(&outcome_of(master)).await, expected, "{master}");
-        assert_eq!(live(master), expected == "manual", "{master} at the exchange");
+    let mut exchanges = std::collections::BTreeSet::new();
+    for (label, _, expected) in KEYS {
+        let line = d
+            .js(&format!("return document.querySelector('#revoke-report .report-item[data-label=\"{label}\"]')?.textContent ?? ''"))
+            .await;
+        let log: Vec<String> = state["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["exchange"] == seed_key(&seed, label)["exchange"])
+            .map(|r| format!("{} {} {}", r["method"], r["path"], r["code"]))
+            .collect();
+        assert_eq!(d.js(&outcome_of(label)).await, *expected, "{label}: {line}\n{log:#?}");
+        assert_eq!(live(label), *expected == "manual", "{label} at the exchange");
+        exchanges.insert(seed_key(&seed, label)["exchange"].as_str().unwrap().to_owned());
     }
+    assert_eq!(exchanges.len(), Exchange::ALL.len(), "every exchange Latchkey knows is in the mix");
     let checklist = d.text("#revoke-checklist").await;
-    for site in ["okx.com", "binance.com", "kucoin.com", "gate.io"] {
+    for site in ["okx.com", "binance.com", "kucoin.com", "gate.io", "bitget.com", "kraken.com"] {
         assert!(checklist.contains(site), "the checklist links {site}: {checklist}");
     }
     d.quit().await;
