@@ -27,7 +27,8 @@ const SERVICE: &str = "latchkey-e2e-revoke-all";
 
 /// Each key, in the order stored: its label in the simulator's example seed, its master's label and
 /// sub-account where it is a bot key, and the report's outcome for it.
-const KEYS: &[(&str, Option<(&str, Option<&str>)>, &str)] = &[
+type SeededKey = (&'static str, Option<(&'static str, Option<&'static str>)>, &'static str);
+const KEYS: &[SeededKey] = &[
     ("okx-master-ip-bound", None, "manual"),
     ("okx-sub-bot", Some(("okx-master-ip-bound", Some("bot-sub-1"))), "revoked"),
     // A Bybit master holding Transfer deletes itself.
