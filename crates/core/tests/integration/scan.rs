@@ -517,3 +517,51 @@ fn kucoin_and_gate_keys_are_recognised_by_name_ccxt_id_and_shape() {
         assert!(kucoin.is_none_or(|f| f.has_passphrase && f.has_secret), "{found:#?}");
     }
 }
+
+/// Kraken, Bitget and Deribit keys by their variable names, Freqtrade's `exchange.name` and a
+/// ccxt constructor (their ccxt ids are their names); Bitget's passphrase is found beside its key.
+#[test]
+fn kraken_bitget_and_deribit_keys_are_recognised_by_name_and_ccxt_id() {
+    let (kr_key, kr_secret) = (
+        "kcSVllS0+ZajuHGBFVohoe5ozyxo8OzbX/KxQJi+j6BRBUChSelrKsll",
+        "YP/yQuUbi2wFnvFBqN2fb56nKhRRqyT6ltWBhs+tJq8UOgfmwfoK/C2Dkjvwi3ZlDczyy5vMlrKz7xGLsuVh7A==",
+    );
+    let (bg_key, bg_secret, bg_pass) = (
+        "bg_f0fe5f882c3b15b3e5ff1fe0d40ff81b",
+        "b844259977ad238c6b849b3780c9f05c9f036a136e48fef5283543a6dfe07297",
+        "BitgetBot2026",
+    );
+    let (db_key, db_secret) = ("91612b8c", "gFQZQGZTV4J04HYaSJgOV42L2FAJjdaHI3epZ4W0wH8");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = dir.path().join(".env");
+    fs::write(
+        &env,
+        format!(
+            "KRAKEN_API_KEY={kr_key}\nKRAKEN_API_SECRET={kr_secret}\nBITGET_API_KEY={bg_key}\nBITGET_API_SECRET={bg_secret}\nBITGET_PASSPHRASE={bg_pass}\nDERIBIT_API_KEY={db_key}\nDERIBIT_API_SECRET={db_secret}\n"
+        ),
+    )
+    .expect("write");
+    let config = dir.path().join("config.json");
+    fs::write(&config, format!(r#"{{"exchange": {{"name": "kraken", "key": "{kr_key}", "secret": "{kr_secret}"}}}}"#))
+        .expect("write");
+    let script = dir.path().join("bot.py");
+    fs::write(
+        &script,
+        format!(
+            "bg = ccxt.bitget({{'apiKey': '{bg_key}', 'secret': '{bg_secret}', 'password': '{bg_pass}'}})\ndb = ccxt.deribit({{'apiKey': '{db_key}', 'secret': '{db_secret}'}})\n"
+        ),
+    )
+    .expect("write");
+    for (file, expected) in [
+        (&env, vec![Exchange::Bitget, Exchange::Deribit, Exchange::Kraken]),
+        (&config, vec![Exchange::Kraken]),
+        (&script, vec![Exchange::Bitget, Exchange::Deribit]),
+    ] {
+        let found: Vec<_> = scan(std::slice::from_ref(file)).findings.into_iter().filter(|f| f.importable).collect();
+        let mut exchanges: Vec<Exchange> = found.iter().map(|f| f.exchange).collect();
+        exchanges.sort_by_key(|e| e.as_str());
+        assert_eq!(exchanges, expected, "{}: {found:#?}", file.display());
+        let bitget = found.iter().find(|f| f.exchange == Exchange::Bitget);
+        assert!(bitget.is_none_or(|f| f.has_passphrase && f.has_secret), "{found:#?}");
+    }
+}
