@@ -83,6 +83,9 @@ fn proof_codes(exchange: Exchange) -> &'static [&'static str] {
         Exchange::Binance => &["-2014"],
         Exchange::Kucoin => &["400003"],
         Exchange::Gate => &["INVALID_KEY"],
+        Exchange::Kraken => &["EAPI:Invalid key"],
+        Exchange::Bitget => &["40006", "40037"],
+        Exchange::Deribit => &["13004"],
     }
 }
 
@@ -91,15 +94,19 @@ fn success_code(exchange: Exchange) -> Option<&'static str> {
     match exchange {
         Exchange::Okx | Exchange::Bybit => Some("0"),
         Exchange::Kucoin => Some("200000"),
-        Exchange::Binance | Exchange::Gate => None,
+        Exchange::Bitget => Some("00000"),
+        // Kraken: an empty `error` list; Deribit: a JSON-RPC `result` (no code either way).
+        Exchange::Binance | Exchange::Gate | Exchange::Kraken | Exchange::Deribit => None,
     }
 }
 
 fn code_field(exchange: Exchange) -> &'static str {
     match exchange {
-        Exchange::Okx | Exchange::Binance | Exchange::Kucoin => "code",
+        Exchange::Okx | Exchange::Binance | Exchange::Kucoin | Exchange::Bitget => "code",
         Exchange::Bybit => "retCode",
         Exchange::Gate => "label",
+        // Kraken's are strings in the `error` list, Deribit's under `error.code` (see `check`).
+        Exchange::Kraken | Exchange::Deribit => "error",
     }
 }
 
@@ -195,6 +202,8 @@ pub fn check(exchange: Exchange, data: &[u8]) {
     // Gate's label is text only.
     let code = parsed.as_ref().and_then(|v| match exchange {
         Exchange::Gate => v["label"].as_str().map(str::to_owned),
+        Exchange::Kraken => v["error"][0].as_str().map(str::to_owned),
+        Exchange::Deribit => code_text(&v["error"]["code"]),
         _ => code_text(&v[code_field(exchange)]),
     });
     let empty = body.iter().all(u8::is_ascii_whitespace);
@@ -283,13 +292,15 @@ pub fn check(exchange: Exchange, data: &[u8]) {
             let field = match exchange {
                 Exchange::Bybit | Exchange::Gate => "secret",
                 Exchange::Kucoin => "apiSecret",
-                Exchange::Okx | Exchange::Binance => "secretKey",
+                Exchange::Okx | Exchange::Binance | Exchange::Bitget => "secretKey",
+                // No sub-key API: a created key never parses.
+                Exchange::Kraken | Exchange::Deribit => "secret",
             };
             let data = parsed.as_ref().map(|v| match exchange {
                 Exchange::Okx => &v["data"][0],
                 Exchange::Bybit => &v["result"],
-                Exchange::Kucoin => &v["data"],
-                Exchange::Binance | Exchange::Gate => v,
+                Exchange::Kucoin | Exchange::Bitget => &v["data"],
+                Exchange::Binance | Exchange::Gate | Exchange::Kraken | Exchange::Deribit => v,
             });
             let sent = data.and_then(|d| d[field].as_str());
             assert_eq!(Some(created.credentials.api_secret.expose_secret()), sent, "the answer's secret, as it came");
