@@ -25,6 +25,37 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The indexes of the `needles` that occur in `hay`, overlapping ones included: what [`contains`]
+/// says for each needle, in one pass over `hay` (the leak scan looks for 700 patterns in 10 MiB;
+/// one `contains` per pattern took minutes in a debug build).
+pub fn found_in(hay: &[u8], needles: &[Vec<u8>]) -> std::collections::BTreeSet<usize> {
+    let patterns: Vec<(usize, &Vec<u8>)> = needles.iter().enumerate().filter(|(_, n)| !n.is_empty()).collect();
+    let Ok(automaton) = aho_corasick::AhoCorasick::new(patterns.iter().map(|(_, n)| n)) else {
+        // Too large to build an automaton for: the slow way, same answer.
+        return patterns.iter().filter(|(_, n)| contains(hay, n)).map(|(i, _)| *i).collect();
+    };
+    automaton.find_overlapping_iter(hay).map(|m| patterns[m.pattern().as_usize()].0).collect()
+}
+
+#[cfg(test)]
+mod found_in_tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_contains_finds_overlaps_included() {
+        let hay = b"xxabcabcdyy-secret-sec";
+        let needles: Vec<Vec<u8>> =
+            [&b"abc"[..], b"abcd", b"bca", b"sec", b"secret", b"zzz", b"", b"yy-s", b"xxabcabcdyy-secret-sec!"]
+                .iter()
+                .map(|n| n.to_vec())
+                .collect();
+        let expected: std::collections::BTreeSet<usize> =
+            needles.iter().enumerate().filter(|(_, n)| contains(hay, n)).map(|(i, _)| i).collect();
+        assert_eq!(found_in(hay, &needles), expected);
+        assert_eq!(expected.len(), 6, "abc, abcd, bca, sec, secret, yy-s");
+    }
+}
+
 /// The forms a secret may take on its way out: as typed, base64 (standard and URL-safe, padded or
 /// not), hex (lower and upper case), and URL-encoded (form encoding, `+` for space, and percent-encoding
 /// of everything but letters and digits). Each with its name, duplicates removed.

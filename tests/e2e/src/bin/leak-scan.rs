@@ -96,6 +96,7 @@ fn main() -> ExitCode {
         .flat_map(|(i, s)| latchkey_e2e::encodings(s).into_iter().map(move |(form, bytes)| (i, form, bytes)))
         .collect();
 
+    let patterns: Vec<Vec<u8>> = needles.iter().map(|(_, _, bytes)| bytes.clone()).collect();
     let files: Vec<PathBuf> = args.roots.iter().flat_map(|r| latchkey_e2e::files_under(r)).collect();
     let (mut bytes, mut hits) = (0u64, Vec::new());
     let (mut replies, mut withheld) = (0usize, BTreeMap::<String, usize>::new());
@@ -111,10 +112,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        for (i, form, needle) in &needles {
-            if latchkey_e2e::contains(&data, needle) {
-                hits.push((file.clone(), *i, *form));
-            }
+        for p in latchkey_e2e::found_in(&data, &patterns) {
+            let (i, form, _) = &needles[p];
+            hits.push((file.clone(), *i, *form));
         }
     }
 
