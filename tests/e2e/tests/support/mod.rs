@@ -93,6 +93,11 @@ impl Driver {
     /// Launches `tauri-driver` (which launches WebKitWebDriver, which launches the app with this
     /// process's environment plus `app_env`) and opens a WebDriver session on the app's window.
     pub async fn launch(name: &str, app_env: &[(&str, &Path)]) -> Driver {
+        Self::launch_with(name, app_env, None).await
+    }
+
+    /// [`Driver::launch`] with `native_driver` in place of the WebKitWebDriver on PATH.
+    pub async fn launch_with(name: &str, app_env: &[(&str, &Path)], native_driver: Option<&Path>) -> Driver {
         // An async lock: each test has its own runtime, and the guard lives across awaits.
         let one_window = ONE_WINDOW.lock().await;
         let app = env_path("LATCHKEY_APP_BIN");
@@ -107,14 +112,21 @@ impl Driver {
         cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log));
+        if let Some(native) = native_driver {
+            cmd.arg("--native-driver").arg(native);
+        }
         for (k, v) in app_env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("tauri-driver must be installed (cargo install tauri-driver) and on PATH");
+        // Both ports: tauri-driver listens at once, but until WebKitWebDriver listens behind it, it
+        // drops each request it cannot forward without an answer (hyper's IncompleteMessage).
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on port {port} within 20 s");
-            std::thread::sleep(Duration::from_millis(50));
+        for (who, port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "{who} did not listen on port {port} within 20 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
