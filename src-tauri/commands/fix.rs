@@ -60,6 +60,7 @@ pub async fn fix_key(
     id: String,
     input: FixKeyInput,
     code: Option<String>,
+    exchange_code: Option<String>,
 ) -> Result<FixKeyResult, IpcError> {
     let (core, id) = (state.core()?, parse_id(&id)?);
     let client = state.exchange()?;
@@ -68,7 +69,8 @@ pub async fn fix_key(
         FixKind::DropWithdraw => FixRequest::DropWithdraw,
         FixKind::ReadOnly => FixRequest::ReadOnly,
     };
-    let fixed = Fixer::new(&core.vault, &core.guard, &client).apply(id, &request, code.as_deref(), Utc::now()).await?;
+    let fixer = Fixer::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
+    let fixed = fixer.apply(id, &request, code.as_deref(), Utc::now()).await?;
     state.reminders_changed();
     let vault = core.vault.clone();
     let record = fixed.record;

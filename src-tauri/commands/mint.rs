@@ -34,11 +34,17 @@ pub struct SubAccountsView {
 }
 
 /// The master's readiness (its own signed read) and its sub-accounts, as its exchange lists them.
+/// `exchange_code`: the exchange's own 2FA code, where it asks for one (Deribit's security keys).
 #[tauri::command]
-pub async fn sub_accounts(state: State<'_, AppState>, master_id: String) -> Result<SubAccountsView, IpcError> {
+pub async fn sub_accounts(
+    state: State<'_, AppState>,
+    master_id: String,
+    exchange_code: Option<String>,
+) -> Result<SubAccountsView, IpcError> {
     let (core, id) = (state.core()?, parse_id(&master_id)?);
     let client = state.exchange()?;
-    let (_, readiness, accounts) = Minter::new(&core.vault, &core.guard, &client).sub_accounts(id).await?;
+    let minter = Minter::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
+    let (_, readiness, accounts) = minter.sub_accounts(id).await?;
     Ok(SubAccountsView {
         ready: readiness.readiness == Readiness::Ready,
         problems: readiness.messages().into_iter().map(str::to_owned).collect(),
@@ -78,6 +84,7 @@ pub async fn mint_key(
     state: State<'_, AppState>,
     input: MintInput,
     code: Option<String>,
+    exchange_code: Option<String>,
 ) -> Result<MintResult, IpcError> {
     let core = state.core()?;
     let client = state.exchange()?;
@@ -95,7 +102,8 @@ pub async fn mint_key(
         rotation_days: input.rotation_days,
         auto_rotate: input.auto_rotate,
     };
-    let minted = Minter::new(&core.vault, &core.guard, &client).mint(&request, code.as_deref(), Utc::now()).await?;
+    let minter = Minter::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
+    let minted = minter.mint(&request, code.as_deref(), Utc::now()).await?;
     state.reminders_changed();
     let vault = core.vault.clone();
     let record = minted.record;

@@ -72,6 +72,10 @@ pub struct SubaccountsArgs {
     /// The master key's label (or id)
     #[arg(long)]
     pub master: String,
+    /// The exchange's own 2FA code, where the exchange asks for one (Deribit accounts with security
+    /// keys); Latchkey never stores the exchange's 2FA seed
+    #[arg(long)]
+    pub exchange_code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -107,6 +111,10 @@ pub struct MintArgs {
     /// Rotate the key automatically when it falls due (stored for the rotation engine)
     #[arg(long)]
     pub auto_rotate: bool,
+    /// The exchange's own 2FA code, where the exchange asks for one (Deribit accounts with security
+    /// keys); Latchkey never stores the exchange's 2FA seed
+    #[arg(long)]
+    pub exchange_code: Option<String>,
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
     #[arg(long)]
     pub code: Option<String>,
@@ -136,6 +144,10 @@ pub struct FixArgs {
     /// Make the key read-only
     #[arg(long)]
     pub read_only: bool,
+    /// The exchange's own 2FA code, where the exchange asks for one (Deribit accounts with security
+    /// keys); Latchkey never stores the exchange's 2FA seed
+    #[arg(long)]
+    pub exchange_code: Option<String>,
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
     #[arg(long)]
     pub code: Option<String>,

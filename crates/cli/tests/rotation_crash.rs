@@ -153,9 +153,8 @@ impl World {
         let endpoint = Endpoint::new(master.exchange, &master.environment).unwrap();
         let credentials = keychain.get(master.id).unwrap().unwrap();
         let client = ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock)).unwrap();
-        let listed = rt
-            .block_on(client.list_sub_keys(MasterKey { endpoint: &endpoint, credentials: &credentials }, SUB_ACCOUNT))
-            .unwrap();
+        let listed =
+            rt.block_on(client.list_sub_keys(MasterKey::unattended(&endpoint, &credentials), SUB_ACCOUNT)).unwrap();
         out.push(format!(
             "keys Latchkey made in the sub-account: {}",
             listed.iter().filter(|k| k.label.starts_with("lk")).count()

@@ -64,6 +64,7 @@ error_codes! {
     ClockSkew = "clock_skew",
     InvalidNonce = "invalid_nonce",
     ExchangeCodeRequired = "exchange_code_required",
+    ExchangeCodeRefused = "exchange_code_refused",
     PermissionDenied = "permission_denied",
     IpBindingRequired = "ip_binding_required",
     KeyFrozen = "key_frozen",
@@ -112,6 +113,7 @@ error_codes! {
     SubAccountNotFound = "sub_account_not_found",
     IpListRefused = "ip_list_refused",
     NotGrantable = "not_grantable",
+    CreateIncomplete = "create_incomplete",
     MasterNotReady = "master_not_ready",
     // Fix in place (FixError).
     NotFixable = "not_fixable",

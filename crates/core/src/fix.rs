@@ -16,7 +16,7 @@
 //! says so. The key's stored permissions, IPs and inspection follow, with one `fix` audit entry.
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -267,11 +267,18 @@ pub struct Fixer<'a> {
     vault: &'a Vault,
     guard: &'a Guard,
     client: &'a ExchangeClient,
+    exchange_code: Option<SecretString>,
 }
 
 impl<'a> Fixer<'a> {
     pub fn new(vault: &'a Vault, guard: &'a Guard, client: &'a ExchangeClient) -> Self {
-        Fixer { vault, guard, client }
+        Fixer { vault, guard, client, exchange_code: None }
+    }
+
+    /// The exchange's own 2FA code for this fix, where the exchange asks for one (Deribit).
+    pub fn exchange_code(mut self, code: Option<&str>) -> Self {
+        self.exchange_code = code.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()));
+        self
     }
 
     /// Checks the request and says whether a code is needed. Nothing is sent or written.
@@ -334,7 +341,11 @@ impl<'a> Fixer<'a> {
         let sub_account = record.sub_account.clone().unwrap_or_default();
         let master_endpoint = Endpoint::new(plan.master.exchange, &plan.master.environment)?;
         let master_credentials = self.vault.credentials(plan.master.id)?;
-        let master = MasterKey { endpoint: &master_endpoint, credentials: &master_credentials };
+        let master = MasterKey {
+            endpoint: &master_endpoint,
+            credentials: &master_credentials,
+            exchange_code: self.exchange_code.as_ref(),
+        };
         let credentials = self.vault.credentials(id)?;
         let api_key = credentials.api_key.clone();
 
@@ -393,7 +404,8 @@ impl<'a> Fixer<'a> {
         };
         let settings_after = SettingView::of(&after);
         let endpoint = Endpoint::new(exchange, &record.environment)?;
-        let own = self.client.inspect(&endpoint, &credentials).await;
+        let own =
+            self.client.inspect_answering(MasterKey { endpoint: &endpoint, credentials: &credentials, ..master }).await;
         drop(credentials);
         let (inspection, confirmed_by, own_read_failed) = match own {
             Ok(mut inspection) => {

@@ -28,6 +28,8 @@ use crate::model::{
     CreatedSubKey, Exchange, KeyId, KeyRecord, KeyStatus, MasterReadiness, MintRecord, Permission, SubAccount,
     SubKeySettings, SubKeySpec, DEFAULT_ROTATION_DAYS,
 };
+use secrecy::SecretString;
+
 use crate::secret::{key_hint, Credentials};
 use crate::validate;
 use crate::vault::Vault;
@@ -143,6 +145,8 @@ pub fn no_ip_whitelist_warning() -> String {
 pub struct MintPlan {
     pub master: KeyRecord,
     pub label: String,
+    /// The key's label on the exchange: [`MintPlan::label`] within the exchange's label rules.
+    pub exchange_label: String,
     pub settings: SubKeySettings,
     pub rotation_days: u32,
     pub auto_rotate: bool,
@@ -168,11 +172,17 @@ pub struct Master {
     pub record: KeyRecord,
     pub endpoint: Endpoint,
     pub credentials: Credentials,
+    /// The exchange's own 2FA code the user typed for this action (see [`Minter::exchange_code`]).
+    pub exchange_code: Option<SecretString>,
 }
 
 impl Master {
     pub fn key(&self) -> MasterKey<'_> {
-        MasterKey { endpoint: &self.endpoint, credentials: &self.credentials }
+        MasterKey {
+            endpoint: &self.endpoint,
+            credentials: &self.credentials,
+            exchange_code: self.exchange_code.as_ref(),
+        }
     }
 }
 
@@ -191,11 +201,19 @@ pub struct Minter<'a> {
     vault: &'a Vault,
     guard: &'a Guard,
     client: &'a ExchangeClient,
+    exchange_code: Option<SecretString>,
 }
 
 impl<'a> Minter<'a> {
     pub fn new(vault: &'a Vault, guard: &'a Guard, client: &'a ExchangeClient) -> Self {
-        Minter { vault, guard, client }
+        Minter { vault, guard, client, exchange_code: None }
+    }
+
+    /// The exchange's own 2FA code for this mint, where the exchange asks for one (Deribit's
+    /// security keys answer key calls with a challenge); it answers each challenge of this action.
+    pub fn exchange_code(mut self, code: Option<&str>) -> Self {
+        self.exchange_code = code.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()));
+        self
     }
 
     /// The master key, if it may be used: active, and on an exchange whose API manages sub keys.
@@ -210,12 +228,12 @@ impl<'a> Minter<'a> {
         sub_key_facts(record.exchange)?;
         let endpoint = Endpoint::new(record.exchange, &record.environment)?;
         let credentials = self.vault.credentials(id)?;
-        Ok(Master { record, endpoint, credentials })
+        Ok(Master { record, endpoint, credentials, exchange_code: self.exchange_code.clone() })
     }
 
     /// The master's own signed read, and what it says about minting.
     pub async fn readiness(&self, master: &Master) -> Result<MasterReadiness, MintError> {
-        let inspection = self.client.inspect(&master.endpoint, &master.credentials).await?;
+        let inspection = self.client.inspect_answering(master.key()).await?;
         Ok(master_readiness(&inspection))
     }
 
@@ -250,7 +268,16 @@ impl<'a> Minter<'a> {
         }
         check_sub_key_settings(master.exchange, &settings)?;
         let needs_code = self.guard.status(now)?.enrolled;
-        Ok(MintPlan { master, label, settings, rotation_days, auto_rotate: request.auto_rotate, needs_code })
+        let exchange_label = ExchangeClient::exchange_label(master.exchange, &label);
+        Ok(MintPlan {
+            master,
+            label,
+            exchange_label,
+            settings,
+            rotation_days,
+            auto_rotate: request.auto_rotate,
+            needs_code,
+        })
     }
 
     /// Mints the key: see the module documentation for the order of things.
@@ -272,8 +299,8 @@ impl<'a> Minter<'a> {
             return Err(MintError::MasterNotReady { label: master.record.label.clone(), exchange, reasons });
         }
         let account = self.client.find_sub_account(master.key(), &request.sub_account).await?;
-        if self.client.find_sub_key_by_label(master.key(), &account.id, &plan.label).await?.is_some() {
-            return Err(MintError::LabelOnExchange { exchange, sub_account: account.name, label: plan.label });
+        if self.client.find_sub_key_by_label(master.key(), &account.id, &plan.exchange_label).await?.is_some() {
+            return Err(MintError::LabelOnExchange { exchange, sub_account: account.name, label: plan.exchange_label });
         }
         let unguarded = if plan.needs_code {
             self.guard.verify(code.ok_or(MintError::CodeNeeded)?, now)?;
@@ -281,8 +308,11 @@ impl<'a> Minter<'a> {
         } else {
             true
         };
-        let spec =
-            SubKeySpec { sub_account: account.id.clone(), label: plan.label.clone(), settings: plan.settings.clone() };
+        let spec = SubKeySpec {
+            sub_account: account.id.clone(),
+            label: plan.exchange_label.clone(),
+            settings: plan.settings.clone(),
+        };
         let mut notes = Vec::new();
         let created = match self.create(&master, &spec, &mut notes).await {
             Ok(created) => created,
@@ -414,7 +444,8 @@ impl<'a> Minter<'a> {
                 deleted: deleted.map(|d| d.to_string()),
             });
         }
-        let unverified = match self.client.inspect(&master.endpoint, &created.credentials).await {
+        let own = MasterKey { credentials: &created.credentials, ..master.key() };
+        let unverified = match self.client.inspect_answering(own).await {
             Ok(mut inspection) => {
                 // Gate's own read reports no permissions: the create's answer says which.
                 if !inspection.permissions_known() {
@@ -436,7 +467,7 @@ impl<'a> Minter<'a> {
             key_id: record.id,
             master_key_id: master.record.id,
             sub_account: account.id.clone(),
-            exchange_label: plan.label.clone(),
+            exchange_label: plan.exchange_label.clone(),
             auto_rotate: plan.auto_rotate,
             minted_at: now,
             verified_at: record.verified_at,

@@ -1,8 +1,9 @@
 //! Deribit v2 as documented: JSON-RPC over HTTP GET, `Authorization: deri-hmac-sha256
 //! id=…,ts=…,sig=…,nonce=…` with sig = hex(HMAC-SHA256(secret, ts\nnonce\nGET\nURI\nbody\n)), ts
 //! within 60 s. `private/list_api_keys` (scope account:read) lists the account's keys;
-//! `private/remove_api_key` and `private/disable_api_key` (account:read_write) act on any of them,
-//! the caller's own included. An account with security keys (the simulator's convention: a uid
+//! `private/remove_api_key`, `private/disable_api_key` and `private/edit_api_key`
+//! (account:read_write) act on any of them, the caller's own included; `private/create_api_key`
+//! makes one in the caller's account (no IP whitelist: the edit sets it). An account with security keys (the simulator's convention: a uid
 //! ending in `-2fa`) answers those with a challenge until `authorization_data` and the
 //! `challenge` come back.
 
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
+use crate::sub_keys::fresh_hex;
 use crate::venue::Venue;
 use crate::verify::{hmac_sha256, ip_allowed, Req};
 
@@ -59,6 +61,8 @@ impl Venue for Deribit {
             "/api/v2/private/list_api_keys" => with_tfa(sim, &key, &params, list_api_keys),
             "/api/v2/private/remove_api_key" => with_tfa(sim, &key, &params, remove_api_key),
             "/api/v2/private/disable_api_key" => with_tfa(sim, &key, &params, disable_api_key),
+            "/api/v2/private/create_api_key" => with_tfa(sim, &key, &params, create_api_key),
+            "/api/v2/private/edit_api_key" => with_tfa(sim, &key, &params, edit_api_key),
             _ => Reply::not_found(),
         }
     }
@@ -202,4 +206,100 @@ fn disable_api_key(sim: &Shared, key: &SimKey, params: &HashMap<String, String>)
         }
         Err(reply) => reply,
     }
+}
+
+/// `max_scope` as Deribit takes it, space-separated `area:access` pairs: the simulator's
+/// permissions (account or wallet read_write count as Withdraw: such a key withdraws or makes keys
+/// that do). `None`: a pair Deribit would refuse.
+fn scope_permissions(max_scope: &str) -> Option<Vec<Permission>> {
+    let mut permissions = vec![Permission::Read];
+    for pair in max_scope.split_whitespace() {
+        let (area, access) = pair.split_once(':')?;
+        if !matches!(area, "account" | "trade" | "wallet" | "block_trade" | "block_rfq")
+            || !matches!(access, "none" | "read" | "read_write")
+        {
+            return None;
+        }
+        match (area, access) {
+            ("trade", "read_write") => permissions.push(Permission::Trade),
+            ("account" | "wallet", "read_write") => permissions.push(Permission::Withdraw),
+            _ => {}
+        }
+    }
+    permissions.dedup();
+    Some(permissions)
+}
+
+/// "only letters, numbers and underscores allowed; maximum length - 16 characters".
+fn name_ok(name: &str) -> bool {
+    name.len() <= 16 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn create_api_key(sim: &Shared, key: &SimKey, params: &HashMap<String, String>) -> Reply {
+    if !key.has(Permission::Withdraw) {
+        return error(400, 13403, "scope_exceeded");
+    }
+    let Some(permissions) = params.get("max_scope").and_then(|s| scope_permissions(s)) else {
+        return error(400, -32602, "Invalid params");
+    };
+    let name = params.get("name").cloned().unwrap_or_default();
+    if !name_ok(&name) {
+        return error(400, -32602, "Invalid params");
+    }
+    let mut state = lock(sim);
+    // 8 hex digits and 43 URL-safe characters, as Deribit's client ids and secrets look.
+    let client_id = fresh_hex(&mut state, "deribit-id")[..8].to_owned();
+    let secret = fresh_hex(&mut state, "deribit-secret")[..43].to_owned();
+    let created = SimKey {
+        exchange: DERIBIT,
+        api_key: client_id,
+        secret: secret.clone(),
+        passphrase: None,
+        label: name,
+        permissions,
+        ips: Vec::new(),
+        uid: key.uid.clone(),
+        parent_uid: key.parent_uid.clone(),
+        sub_account: key.sub_account.clone(),
+        created_at: Some(chrono::Utc::now()),
+        expires_at: None,
+        expires_in_days: None,
+        demo: key.demo,
+        frozen: false,
+    };
+    let mut answer = row(&created, key_id(&created));
+    answer["client_secret"] = json!(secret);
+    state.keys.push(created);
+    ok(answer)
+}
+
+/// `id` and `max_scope` (required: what it leaves out becomes none), `name`, `ip_whitelist` as a
+/// JSON array; the list given replaces the key's.
+fn edit_api_key(sim: &Shared, key: &SimKey, params: &HashMap<String, String>) -> Reply {
+    let target = match target(sim, key, params) {
+        Ok(target) => target,
+        Err(reply) => return reply,
+    };
+    let Some(permissions) = params.get("max_scope").and_then(|s| scope_permissions(s)) else {
+        return error(400, -32602, "Invalid params");
+    };
+    let ips = match params.get("ip_whitelist").map(|list| serde_json::from_str::<Vec<String>>(list)) {
+        None => None,
+        Some(Ok(ips)) if ips.iter().all(|ip| ip.parse::<std::net::IpAddr>().is_ok()) => Some(ips),
+        Some(_) => return error(400, -32602, "Invalid params"),
+    };
+    if params.get("name").is_some_and(|n| !name_ok(n)) {
+        return error(400, -32602, "Invalid params");
+    }
+    let mut state = lock(sim);
+    let Some(k) = state.find_mut(DERIBIT, &target.api_key) else { return error(400, 11050, "bad_request") };
+    k.permissions = permissions;
+    if let Some(ips) = ips {
+        k.ips = ips;
+    }
+    if let Some(name) = params.get("name") {
+        k.label = name.clone();
+    }
+    let answer = row(k, key_id(k));
+    ok(answer)
 }

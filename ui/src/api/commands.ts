@@ -312,19 +312,25 @@ export function keyFixes(id: string): Promise<FindingFixes[]> {
 }
 
 /** Fixes a finding through the key's master (2FA code checked in Rust); the key is inspected again. */
-export function fixKey(id: string, input: FixKeyInput, code: string | null): Promise<FixKeyResult> {
-  return call<FixKeyResult>('fix_key', { id, input, code });
+export function fixKey(
+  id: string,
+  input: FixKeyInput,
+  code: string | null,
+  exchangeCode: string | null = null,
+): Promise<FixKeyResult> {
+  return call<FixKeyResult>('fix_key', { id, input, code, exchangeCode });
 }
 
 // ---- minting a bot key ---------------------------------------------------------------------------
 
-/** The master's readiness (its own signed read) and its sub-accounts, as its exchange lists them. */
-export function subAccounts(masterId: string): Promise<SubAccountsView> {
-  return call<SubAccountsView>('sub_accounts', { masterId });
+/** The master's readiness (its own signed read) and its sub-accounts, as its exchange lists them.
+ * `exchangeCode`: the exchange's own 2FA code, where it asks for one (Deribit's security keys). */
+export function subAccounts(masterId: string, exchangeCode: string | null = null): Promise<SubAccountsView> {
+  return call<SubAccountsView>('sub_accounts', { masterId, exchangeCode });
 }
 
 /** Creates a key for a bot through its master (2FA code checked in Rust); its secret goes straight
  * into the keychain. */
-export function mintKey(input: MintInput, code: string | null): Promise<MintResult> {
-  return call<MintResult>('mint_key', { input, code });
+export function mintKey(input: MintInput, code: string | null, exchangeCode: string | null = null): Promise<MintResult> {
+  return call<MintResult>('mint_key', { input, code, exchangeCode });
 }

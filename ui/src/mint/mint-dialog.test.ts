@@ -35,7 +35,7 @@ describe('mint dialog', () => {
   it('lists the sub-accounts and sends what was chosen with the code', async () => {
     const list = vi.fn(() => Promise.resolve(ready));
     const sent: [MintInput, string | null][] = [];
-    const mint = vi.fn((input: MintInput, code: string | null) => {
+    const mint = vi.fn((input: MintInput, code: string | null, _exchangeCode?: string | null) => {
       sent.push([input, code]);
       return Promise.resolve({
         key: keyView({ id: 'n1', label: 'grid', keyHint: 'ab12…cd34' }),
@@ -46,7 +46,7 @@ describe('mint dialog', () => {
     const onMinted = vi.fn();
     openMintDialog({ keys: [master, sub], guardEnrolled: true, list, mint, onMinted, onClosed: () => {} });
     await flush();
-    expect(list).toHaveBeenCalledWith('m1');
+    expect(list).toHaveBeenCalledWith('m1', null);
     const options = [...$<HTMLSelectElement>('#mint-sub-account').options];
     expect(options.map((o) => [o.value, o.disabled])).toEqual([
       ['bot-sub-1', false],
@@ -76,6 +76,7 @@ describe('mint dialog', () => {
         '123456',
       ],
     ]);
+    expect(mint.mock.calls[0][2]).toBeNull(); // No exchange code: the exchange did not ask.
     expect(onMinted).toHaveBeenCalledOnce();
     expect($('#mint-result').textContent).toBe('Created “grid” (ab12…cd34): its secret is in the keychain.');
   });
@@ -92,5 +93,38 @@ describe('mint dialog', () => {
     );
     expect($<HTMLButtonElement>('#mint-create').disabled).toBe(true);
     expect($<HTMLInputElement>('#mint-code').closest<HTMLElement>('.field, div')?.hidden).toBe(true);
+  });
+
+  it('asks for the exchange’s own 2FA code when the exchange does, and sends it with the listing and the create', async () => {
+    const deribit = keyView({ id: 'd1', label: 'deribit-master', exchange: 'deribit', status: 'active' });
+    const asked = { kind: 'exchange', code: 'exchange_code_required', message: 'Deribit asks for its own two-factor code.' };
+    const list = vi
+      .fn<(id: string, exchangeCode?: string | null) => Promise<SubAccountsView>>()
+      .mockRejectedValueOnce(asked)
+      .mockResolvedValueOnce(ready);
+    const mint = vi.fn((_input: MintInput, _code: string | null, _exchangeCode?: string | null) =>
+      Promise.resolve({
+        key: keyView({ id: 'n2', label: 'dbot', keyHint: 'ab12…cd34' }),
+        unverified: null,
+        notes: [],
+      } as MintResult),
+    );
+    openMintDialog({ keys: [deribit], guardEnrolled: false, list, mint, onMinted: () => {}, onClosed: () => {} });
+    await flush();
+    const row = $('#mint-exchange-code-row');
+    expect(row.hidden).toBe(false);
+    expect(row.textContent).toContain('Deribit’s own 2FA code');
+    expect($('#mint-error').textContent).toBe('Deribit asks for its own two-factor code.');
+    expect(document.activeElement?.id).toBe('mint-exchange-code');
+    $<HTMLInputElement>('#mint-exchange-code').value = ' 246810 ';
+    $('#mint-exchange-code').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    await flush();
+    expect(list).toHaveBeenLastCalledWith('d1', '246810');
+    expect($<HTMLSelectElement>('#mint-sub-account').options.length).toBe(2);
+    $<HTMLInputElement>('#mint-ips').value = '203.0.113.7';
+    $<HTMLInputElement>('#mint-label').value = 'dbot';
+    $<HTMLButtonElement>('#mint-create').click();
+    await flush();
+    expect(mint.mock.calls[0][2]).toBe('246810');
   });
 });

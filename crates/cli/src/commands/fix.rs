@@ -40,7 +40,7 @@ pub fn fix(ctx: &Ctx, args: FixArgs) -> Result<u8, CliError> {
             ))
         }
     };
-    let fixer = Fixer::new(&ctx.vault, &ctx.guard, &ctx.client);
+    let fixer = Fixer::new(&ctx.vault, &ctx.guard, &ctx.client).exchange_code(args.exchange_code.as_deref());
     // Checked first, so a typo is refused before a code is asked for (and costs no try).
     let plan = fixer.prepare(key.id, &request, Utc::now())?;
     let code =

@@ -25,7 +25,7 @@ struct SubaccountsJson<'a> {
 
 pub fn subaccounts(ctx: &Ctx, args: SubaccountsArgs) -> Result<u8, CliError> {
     let master = ctx.find_key(&args.master)?;
-    let minter = Minter::new(&ctx.vault, &ctx.guard, &ctx.client);
+    let minter = Minter::new(&ctx.vault, &ctx.guard, &ctx.client).exchange_code(args.exchange_code.as_deref());
     let (master, readiness, accounts) = runtime()?.block_on(minter.sub_accounts(master.id))?;
     if args.json {
         let json = SubaccountsJson {
@@ -96,7 +96,7 @@ pub fn mint(ctx: &Ctx, args: MintArgs) -> Result<u8, CliError> {
         rotation_days: args.rotate_every,
         auto_rotate: args.auto_rotate,
     };
-    let minter = Minter::new(&ctx.vault, &ctx.guard, &ctx.client);
+    let minter = Minter::new(&ctx.vault, &ctx.guard, &ctx.client).exchange_code(args.exchange_code.as_deref());
     // Checked first, so a typo is refused before a code is asked for (and costs no try).
     let plan = minter.plan(&request, Utc::now())?;
     let code =

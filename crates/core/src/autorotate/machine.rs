@@ -200,7 +200,7 @@ impl RotationMachine {
             });
         }
         let (master, endpoint, credentials, sub_account) = self.master(key)?;
-        let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
+        let master_key = MasterKey::unattended(&endpoint, &credentials);
         let limiter = inner.writes(&master);
         // Each create is journaled (`creates` + 1) before it is sent. A journaled create this
         // process has not sent yet is sent now; any other may have reached the exchange unseen
@@ -314,7 +314,7 @@ impl RotationMachine {
         // (Binance sets them in calls of their own), the new key gets the old key's now.
         let wanted = Self::settings(key);
         let (master, master_endpoint, master_credentials, sub_account) = self.master(key)?;
-        let master_key = MasterKey { endpoint: &master_endpoint, credentials: &master_credentials };
+        let master_key = MasterKey::unattended(&master_endpoint, &master_credentials);
         let lists = inner.lists(&master);
         let listing = self.paced(&lists, || inner.client.list_sub_keys(master_key, &sub_account)).await?;
         // EXPOSE: compared with the listing's API keys, to find the new one.
@@ -426,7 +426,7 @@ impl RotationMachine {
     async fn discard_new(&self, key: &KeyRecord, data: &RotationData) {
         let inner = &self.inner;
         let Ok((master, endpoint, credentials, sub_account)) = self.master(key) else { return };
-        let master_key = MasterKey { endpoint: &endpoint, credentials: &credentials };
+        let master_key = MasterKey::unattended(&endpoint, &credentials);
         // The new key's passphrase, where Latchkey kept one: KuCoin deletes a key only with it.
         let (api_key, passphrase): (Option<SecretString>, Option<SecretString>) = match self.new_credentials(data).await
         {

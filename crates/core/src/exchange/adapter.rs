@@ -89,6 +89,12 @@ pub(crate) trait Adapter: Send + Sync {
         true
     }
 
+    /// `call` once more, answering the exchange's challenge for its own 2FA code with the code the
+    /// user typed (Deribit: `authorization_data` and `challenge`); `None`: it never asks.
+    fn answer_challenge(&self, _call: &Call, _challenge: &str, _code: &SecretString) -> Option<Call> {
+        None
+    }
+
     /// Whether each request carries a nonce that must grow for as long as the key lives, across
     /// every process signing with it (Kraken). The client then reserves one from the shared store
     /// and passes it in [`Call::nonce`]; signing stays pure.
@@ -135,10 +141,22 @@ pub(crate) trait SubKeyApi: Send + Sync {
         None
     }
 
-    /// Whether the modify must repeat the key's label (Bitget: `label` is required). The client
-    /// then reads it from the sub-account's listing and calls [`SubKeyApi::modify_labelled`].
-    fn modify_needs_label(&self) -> bool {
+    /// Whether the modify needs what the sub-account's listing says about the key: its label
+    /// (Bitget: `label` is required) or its id (Deribit names keys by id). The client then reads
+    /// the listing and calls [`SubKeyApi::modify_listed`].
+    fn modify_needs_listing(&self) -> bool {
         false
+    }
+
+    /// [`SubKeyApi::modify_sub_key`] for the key as its sub-account's listing shows it.
+    fn modify_listed(
+        &self,
+        sub_account: &str,
+        listed: &SubKey,
+        passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
+        self.modify_labelled(sub_account, &listed.api_key, passphrase, &listed.label, settings)
     }
 
     /// [`SubKeyApi::modify_sub_key`] with the key's current label, where it must be repeated.
@@ -156,6 +174,24 @@ pub(crate) trait SubKeyApi: Send + Sync {
     /// Whether the modify needs the key's own passphrase even where the delete does not (Bitget,
     /// which has no delete).
     fn modify_needs_passphrase(&self) -> bool {
+        false
+    }
+
+    /// The call that completes a create whose endpoint cannot set the whole setting (Deribit's
+    /// `create_api_key` takes no IP whitelist), from the create's answer; `None`: nothing to do.
+    fn complete_create(&self, _created: &Value, _spec: &SubKeySpec) -> Option<Call> {
+        None
+    }
+
+    /// The label a key gets on the exchange for this label in Latchkey, where the exchange's
+    /// rules for labels are narrower than Latchkey's (Deribit: letters, digits and `_`, 16 long).
+    fn exchange_label(&self, label: &str) -> String {
+        label.to_owned()
+    }
+
+    /// Whether the delete names the key by the id its sub-account's listing shows
+    /// ([`SubKey::id`]) instead of by its API key ([`SubKeyDelete::key_param`] then carries it).
+    fn deletes_by_listed_id(&self) -> bool {
         false
     }
 }
@@ -356,6 +392,8 @@ pub struct SubKeyDelete {
 pub enum DeleteMethod {
     Post,
     Delete,
+    /// Deribit's JSON-RPC over HTTP: every method a signed GET.
+    Get,
 }
 
 #[derive(Debug)]
@@ -375,6 +413,7 @@ impl SubKeyDelete {
         match self.method {
             DeleteMethod::Post => Call::post(self.path, params),
             DeleteMethod::Delete => Call::delete(self.path, params),
+            DeleteMethod::Get => Call::get_with(self.path, params),
         }
     }
 }

@@ -230,6 +230,7 @@ impl SubKeyApi for Binance {
                     permissions: sub_key_permissions(row),
                     ip_whitelist: ip_list(&row["ipList"]),
                     created_at: millis(&row["createTime"]).and_then(DateTime::from_timestamp_millis),
+                    id: None,
                 })
             })
             .collect()

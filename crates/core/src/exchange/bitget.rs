@@ -229,6 +229,7 @@ impl SubKeyApi for Bitget {
                     permissions: perm_list(&row["permList"]),
                     ip_whitelist: strings(&row["ipList"]),
                     created_at: None,
+                    id: None,
                 })
             })
             .collect()
@@ -265,7 +266,7 @@ impl SubKeyApi for Bitget {
         })
     }
 
-    /// Without the label it cannot be built: [`SubKeyApi::modify_needs_label`] routes here never.
+    /// Without the label it cannot be built: [`SubKeyApi::modify_needs_listing`] routes here never.
     fn modify_sub_key(
         &self,
         sub_account: &str,
@@ -276,7 +277,7 @@ impl SubKeyApi for Bitget {
         self.modify_labelled(sub_account, api_key, passphrase, "", settings)
     }
 
-    fn modify_needs_label(&self) -> bool {
+    fn modify_needs_listing(&self) -> bool {
         true
     }
 

@@ -241,6 +241,7 @@ impl SubKeyApi for Bybit {
                     permissions: normalized(permissions(row)),
                     ip_whitelist: parse_ips(&row["ips"]),
                     created_at: timestamp(&row["createdAt"]),
+                    id: None,
                 })
             })
             .collect()

@@ -139,6 +139,7 @@ fn delete_sub_key(c: &Capabilities) -> String {
     let method = match route.method {
         DeleteMethod::Post => "POST",
         DeleteMethod::Delete => "DELETE",
+        DeleteMethod::Get => "GET",
     };
     let passphrase = if route.passphrase_param.is_some() { " and its own passphrase" } else { "" };
     match &route.account {

@@ -1,9 +1,11 @@
 //! Deribit v2: JSON-RPC over HTTP, each method a GET of `/api/v2/<method>?params`, signed per
 //! request with `Authorization: deri-hmac-sha256 id=…,ts=…,sig=…,nonce=…`; answers
 //! `{"jsonrpc":"2.0","result":…}` or `{"error":{"code":13009,"message":"unauthorized"}}`.
-//! The one exchange whose keys manage their own account's keys: a key (with `account:read_write`)
-//! deletes itself. When the account has security keys, such calls answer with a challenge for the
-//! exchange's own 2FA code ([`ExchangeError::ExchangeCodeRequired`]).
+//! The one exchange whose keys manage their own account's keys: a key with `account:read_write`
+//! deletes itself, and as a master it creates, edits and removes the account's other keys, so bot
+//! keys are minted, fixed and rotated in the master's own account (the one "sub-account" its
+//! listing offers). When the account has security keys, such calls answer with a challenge for the
+//! exchange's own 2FA code ([`ExchangeError::ExchangeCodeRequired`]), which the user types.
 
 use std::time::Duration;
 
@@ -12,20 +14,33 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::adapter::{
-    Adapter, Capabilities, Environments, ExchangeLimit, Limits, Paths, Profile, ScanFacts, SelfDelete, SelfDeleteRoute,
-    Support,
+    Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, IpUpdate, Limits, Paths, Profile, ScanFacts,
+    SelfDelete, SelfDeleteRoute, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
 use super::form::{Charset, CredentialForm, Form, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
 use super::{Endpoint, ExchangeError};
-use crate::model::{normalized, AccountKind, Exchange, KeyInspection, Permission};
+use crate::model::{
+    normalized, AccountKind, CreatedSubKey, Exchange, KeyInspection, Need, Permission, Prerequisite, SubAccount,
+    SubKey, SubKeySettings, SubKeySpec,
+};
 use crate::secret::Credentials;
 
 /// Every key of the account ("scope account:read"); the calling one found by its client_id.
 const INSPECT_PATH: &str = "/api/v2/private/list_api_keys";
 const TIME_PATH: &str = "/api/v2/public/get_time";
 const REMOVE_PATH: &str = "/api/v2/private/remove_api_key";
+const CREATE_PATH: &str = "/api/v2/private/create_api_key";
+const EDIT_PATH: &str = "/api/v2/private/edit_api_key";
+/// What a new key is created with: reading only. Trade and the IP whitelist come with the edit
+/// right after (`create_api_key` takes no `ip_whitelist`), so a key whose edit fails can trade
+/// nothing from anywhere. `account:read` lets it read its own row: Latchkey's inspection and proof.
+const CREATED_SCOPE: &str = "account:read trade:read wallet:read";
+/// The one "sub-account" a Deribit master offers: its own account.
+const OWN_ACCOUNT: &str = "account";
+/// "only letters, numbers and underscores allowed; maximum length - 16 characters".
+const NAME_MAX: usize = 16;
 /// `invalid_credentials`: about the calling key, so proof only on that key's own read.
 const INVALID_CREDENTIALS: &str = "13004";
 
@@ -88,13 +103,22 @@ static PROFILE: Profile = Profile {
             other_refused:
                 "Deribit lets a key delete itself only with the account:read_write scope, and this key lacks it.",
         }),
-        // Sub-account keys through the main account: UNCONFIRMED (exchange_token), so none.
-        delete_sub_key: None,
-        list_sub_keys: Support::Unknown,
-        create_sub_key: Support::Unknown,
-        modify_sub_key_ips: Support::Unknown,
-        modify_sub_key_permissions: Support::Unknown,
-        grantable: None,
+        // A master (account:read_write) removes the account's other keys by their id. Keys of
+        // sub-accounts (through exchange_token) stay UNCONFIRMED: only the master's own account.
+        delete_sub_key: Some(SubKeyDelete {
+            path: REMOVE_PATH,
+            method: DeleteMethod::Get,
+            account: None,
+            key_param: "id",
+            passphrase_param: None,
+        }),
+        list_sub_keys: Support::Yes,
+        create_sub_key: Support::Yes,
+        modify_sub_key_ips: Support::Yes,
+        modify_sub_key_permissions: Support::Yes,
+        // Latchkey grants reading (account, trade, wallet) and trading, never wallet or account
+        // read_write: those withdraw, or make keys that do.
+        grantable: Some(&[Permission::Read, Permission::Trade]),
         // No expiry field and no rule found (UNCONFIRMED).
         expiry: None,
     },
@@ -110,7 +134,26 @@ static PROFILE: Profile = Profile {
         "coincise:docs/deribit/endpoints/private/get_list_api_keys.md, get_remove_api_key.md, post_disable_api_key.md",
         "coincise:docs/deribit/error_codes.md; https://docs.deribit.com/articles/security-keys",
     ],
-    sub_keys: None,
+    sub_keys: Some(SubKeyFacts {
+        prerequisites: &[Prerequisite {
+            // Latchkey reads account:read_write (and wallet:read_write) as Withdraw; a key with
+            // only the wallet scope passes here, and Deribit's 13403 then says what it lacks.
+            need: Need::AnyPermission(&[Permission::Withdraw]),
+            missing: "Deribit lets a key create, change and delete the account's keys only with the account:read_write scope, and this key lacks it. Give a key that scope on Deribit's API page (bind it to this machine's IP) and use that one as the master.",
+            unknown: None,
+        }],
+        sub_account_noun: "account",
+        // No limit found for the whitelist (UNCONFIRMED): Latchkey reads the list back instead.
+        max_ips: None,
+        max_ip_chars: None,
+        // `edit_api_key` sets `ip_whitelist`; whether it replaces is UNCONFIRMED, so the client
+        // reads the key back and refuses a list that is not exactly the one sent.
+        ip_update: IpUpdate::Replaces,
+        no_ip_whitelist: "Deribit: a key without an IP whitelist works from any IP address",
+        writes: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        lists: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
+        passphrase: None,
+    }),
 };
 
 impl Adapter for Deribit {
@@ -181,6 +224,138 @@ impl Adapter for Deribit {
     fn persisted_nonce(&self) -> bool {
         true
     }
+
+    /// "Resend the original request with authorization_data (the TOTP code) and the challenge"
+    /// (docs.deribit.com/articles/security-keys).
+    fn answer_challenge(&self, call: &Call, challenge: &str, code: &SecretString) -> Option<Call> {
+        let mut answered = call.clone();
+        answered.params.retain(|(name, _)| !matches!(*name, "authorization_data" | "challenge"));
+        // EXPOSE: the exchange's own 2FA code, typed by the user for this call, in its signed query.
+        answered.params.push(("authorization_data", code.expose_secret().trim().to_owned()));
+        answered.params.push(("challenge", challenge.to_owned()));
+        Some(answered)
+    }
+
+    fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
+        Some(self)
+    }
+}
+
+impl SubKeyApi for Deribit {
+    /// The listing proves the master may read the account's keys; the account is its own.
+    fn list_sub_accounts(&self) -> Call {
+        Call::get(INSPECT_PATH)
+    }
+
+    fn parse_sub_accounts(&self, data: &Value) -> Result<Vec<SubAccount>, ExchangeError> {
+        data.as_array().ok_or_else(|| unexpected(DERIBIT, "list_api_keys is not a list"))?;
+        Ok(vec![SubAccount {
+            id: OWN_ACCOUNT.to_owned(),
+            name: "this account (the master key's own)".to_owned(),
+            uid: None,
+            frozen: false,
+        }])
+    }
+
+    fn list_sub_keys(&self, _sub_account: &str, _cursor: Option<&str>) -> Call {
+        Call::get(INSPECT_PATH)
+    }
+
+    fn parse_sub_keys(&self, data: &Value) -> Result<Vec<SubKey>, ExchangeError> {
+        let rows = data.as_array().ok_or_else(|| unexpected(DERIBIT, "list_api_keys is not a list"))?;
+        rows.iter()
+            .map(|row| {
+                let client_id =
+                    row["client_id"].as_str().ok_or_else(|| unexpected(DERIBIT, "a key without client_id"))?;
+                let inspection = inspection_of(row, false)?;
+                Ok(SubKey {
+                    api_key: SecretString::from(client_id.to_owned()),
+                    label: row["name"].as_str().unwrap_or_default().to_owned(),
+                    permissions: inspection.permissions,
+                    ip_whitelist: inspection.ip_whitelist,
+                    created_at: inspection.created_at,
+                    id: code_text(&row["id"]),
+                })
+            })
+            .collect()
+    }
+
+    fn create_sub_key(&self, spec: &SubKeySpec, _passphrase: Option<&SecretString>) -> Call {
+        Call::get_with(
+            CREATE_PATH,
+            vec![("max_scope", CREATED_SCOPE.to_owned()), ("name", self.exchange_label(&spec.label))],
+        )
+    }
+
+    fn parse_created(&self, data: &Value, _passphrase: Option<SecretString>) -> Result<CreatedSubKey, ExchangeError> {
+        let (Some(client_id), Some(secret)) = (data["client_id"].as_str(), data["client_secret"].as_str()) else {
+            return Err(unexpected(DERIBIT, "the create answer has no client_id or client_secret"));
+        };
+        let inspection = inspection_of(data, false)?;
+        Ok(CreatedSubKey {
+            credentials: Credentials::new(client_id, secret, None),
+            label: data["name"].as_str().unwrap_or_default().to_owned(),
+            permissions: inspection.permissions,
+            ip_whitelist: inspection.ip_whitelist,
+        })
+    }
+
+    /// The edit that gives the read-only new key its scope and IP whitelist.
+    fn complete_create(&self, created: &Value, spec: &SubKeySpec) -> Option<Call> {
+        let id = code_text(&created["id"])?;
+        (spec.settings.trades() || !spec.settings.ip_whitelist.is_empty()).then(|| edit(&id, &spec.settings))
+    }
+
+    /// Never called: the edit names the key by id, so the client reads the listing first
+    /// ([`SubKeyApi::modify_listed`]).
+    fn modify_sub_key(
+        &self,
+        _sub_account: &str,
+        _api_key: &SecretString,
+        _passphrase: Option<&SecretString>,
+        _settings: &SubKeySettings,
+    ) -> Vec<Call> {
+        Vec::new()
+    }
+
+    fn modify_needs_listing(&self) -> bool {
+        true
+    }
+
+    fn modify_listed(
+        &self,
+        _sub_account: &str,
+        listed: &SubKey,
+        _passphrase: Option<&SecretString>,
+        settings: &SubKeySettings,
+    ) -> Vec<Call> {
+        listed.id.iter().map(|id| edit(id, settings)).collect()
+    }
+
+    /// Letters, digits and `_`, at most 16: anything else becomes `_`, the rest is cut.
+    fn exchange_label(&self, label: &str) -> String {
+        label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).take(NAME_MAX).collect()
+    }
+
+    fn deletes_by_listed_id(&self) -> bool {
+        true
+    }
+}
+
+/// `edit_api_key` with the whole setting: `max_scope` is required (what it leaves out becomes
+/// none), and `ip_whitelist` goes as a JSON array (its form in a query is UNCONFIRMED: the client
+/// reads the key back and refuses any list but the one sent).
+fn edit(id: &str, settings: &SubKeySettings) -> Call {
+    let trade = if settings.trades() { "read_write" } else { "read" };
+    let ips: Vec<&str> = settings.ip_whitelist.iter().map(|ip| ip.trim()).collect();
+    Call::get_with(
+        EDIT_PATH,
+        vec![
+            ("id", id.to_owned()),
+            ("max_scope", format!("account:read trade:{trade} wallet:read")),
+            ("ip_whitelist", serde_json::to_string(&ips).unwrap_or_else(|_| "[]".to_owned())),
+        ],
+    )
 }
 
 /// The row of the calling key in `list_api_keys`.

@@ -37,8 +37,12 @@ pub enum ExchangeError {
 
     /// The exchange wants its own two-factor code for this call (Deribit's security-key
     /// challenge). Latchkey never holds the exchange's 2FA seed: the user types the code.
-    #[error("{exchange} asks for its own two-factor code for this (the 6 digits your authenticator app shows for {exchange}, not Latchkey's). Latchkey never stores {exchange}'s 2FA seed: enter the code when asked, or do this on {exchange}'s website.")]
+    #[error("{exchange} asks for its own two-factor code for this (the 6 digits your authenticator app shows for {exchange}, not Latchkey's). Latchkey never stores {exchange}'s 2FA seed: give the current code with the action (the app asks for it; the CLI takes --exchange-code), or do this on {exchange}'s website.")]
     ExchangeCodeRequired { exchange: Exchange, challenge: Option<String> },
+
+    /// The code the user typed answered the exchange's challenge, and the exchange asked again.
+    #[error("{exchange} did not accept that two-factor code: it asked for one again. Enter the code your authenticator app shows for {exchange} now (each code works once, for 30 seconds).")]
+    ExchangeCodeRefused { exchange: Exchange },
 
     #[error("{exchange} says this key lacks the permission for this action ({code}). Enable it on {exchange}'s API management page, or use a key that has it.")]
     PermissionDenied { exchange: Exchange, code: String },
@@ -99,6 +103,10 @@ pub enum ExchangeError {
     #[error("{exchange} would refuse this IP whitelist: {detail}. Fix the list and try again.")]
     IpListRefused { exchange: Exchange, detail: String },
 
+    /// A create whose setting takes a second call (Deribit: the IP whitelist), and that call failed.
+    #[error("{exchange} made the key {key_hint} but refused to finish setting it up ({cause}). {}", if *.deleted { "Latchkey deleted the half-made key again: nothing was kept. Try again." } else { "Latchkey could not delete the half-made key (it can only read): delete it on the exchange's API page, then try again." })]
+    CreateIncomplete { exchange: Exchange, key_hint: String, cause: Box<ExchangeError>, deleted: bool },
+
     #[error("{exchange} does not let a master grant {} to a sub-account key, and Latchkey never asks for it: a bot key needs read and trade at most. Choose read, or read and trade.", permission_word(*.permission))]
     NotGrantable { exchange: Exchange, permission: crate::model::Permission },
 }
@@ -142,6 +150,8 @@ impl ExchangeError {
             ExchangeError::ClockSkew { .. } => ErrorCode::ClockSkew,
             ExchangeError::InvalidNonce { .. } => ErrorCode::InvalidNonce,
             ExchangeError::ExchangeCodeRequired { .. } => ErrorCode::ExchangeCodeRequired,
+            ExchangeError::ExchangeCodeRefused { .. } => ErrorCode::ExchangeCodeRefused,
+            ExchangeError::CreateIncomplete { .. } => ErrorCode::CreateIncomplete,
             ExchangeError::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             ExchangeError::IpBindingRequired { .. } => ErrorCode::IpBindingRequired,
             ExchangeError::KeyFrozen { .. } => ErrorCode::KeyFrozen,

@@ -232,6 +232,7 @@ impl SubKeyApi for Gate {
                     permissions: parse_perms(&row["perms"]),
                     ip_whitelist: parse_ips(&row["ip_whitelist"]),
                     created_at: seconds(&row["created_at"]),
+                    id: None,
                 })
             })
             .collect()

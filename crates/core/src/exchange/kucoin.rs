@@ -230,6 +230,7 @@ impl SubKeyApi for Kucoin {
                     permissions: parse_permission(row["permission"].as_str().unwrap_or_default()),
                     ip_whitelist: parse_ips(&row["ipWhitelist"]).0,
                     created_at: millis(&row["createdAt"]).and_then(DateTime::from_timestamp_millis),
+                    id: None,
                 })
             })
             .collect()

@@ -228,6 +228,7 @@ impl SubKeyApi for Okx {
                     permissions: parse_perm(row["perm"].as_str().unwrap_or_default()),
                     ip_whitelist: parse_ip_list(&row["ip"]),
                     created_at: millis(&row["ts"]).and_then(DateTime::from_timestamp_millis),
+                    id: None,
                 })
             })
             .collect()

@@ -41,6 +41,8 @@ pub struct SubKey {
     pub permissions: Vec<Permission>,
     pub ip_whitelist: Vec<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// The exchange's own id for the key, where its key calls name keys by it (Deribit's `id`).
+    pub id: Option<String>,
 }
 
 impl fmt::Debug for SubKey {

@@ -96,7 +96,7 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, key: &KeyRecord, calls: bool) -> Resul
         endpoint: &endpoint,
         key: &creds,
         sub_account: key.sub_account.as_deref(),
-        master: master.as_ref().map(|(endpoint, credentials)| MasterKey { endpoint, credentials }),
+        master: master.as_ref().map(|(endpoint, credentials)| MasterKey::unattended(endpoint, credentials)),
         answered_here: answered_here(key),
     };
     if !calls {

@@ -162,8 +162,7 @@ async fn a_create_that_timed_out_after_the_exchange_made_the_key_ends_with_one_n
     let endpoint = Endpoint::new(master_record.exchange, &master_record.environment).unwrap();
     let credentials = env.secrets.get(master).unwrap().unwrap();
     let client = revoke_support_client();
-    let listed =
-        client.list_sub_keys(MasterKey { endpoint: &endpoint, credentials: &credentials }, "1449001").await.unwrap();
+    let listed = client.list_sub_keys(MasterKey::unattended(&endpoint, &credentials), "1449001").await.unwrap();
     let made: Vec<&str> = listed.iter().filter(|k| k.label.starts_with("lk")).map(|k| k.label.as_str()).collect();
     assert_eq!(made.len(), 1, "the timed-out create's key was deleted, one new key made: {made:?}");
     let new_secret = env.secrets.get(*new_key_id).unwrap().unwrap();

@@ -19,7 +19,7 @@ async fn made_at_exchange(env: &Env, master: KeyId, sub_account: &str) -> usize 
     let endpoint = Endpoint::new(record.exchange, &record.environment).unwrap();
     let credentials = env.secrets.get(master).unwrap().unwrap();
     let listed = revoke_support_client()
-        .list_sub_keys(MasterKey { endpoint: &endpoint, credentials: &credentials }, sub_account)
+        .list_sub_keys(MasterKey::unattended(&endpoint, &credentials), sub_account)
         .await
         .unwrap();
     listed.iter().filter(|k| k.label.starts_with("lk")).count()

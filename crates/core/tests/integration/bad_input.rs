@@ -179,7 +179,7 @@ async fn exchange_cases(t: &mut Table) {
     // KuCoin changes and deletes a sub key only with that key's own passphrase.
     let kucoin_master = creds(&seed_key("kucoin-master"));
     let kucoin_endpoint = endpoint(&sim, Exchange::Kucoin);
-    let master = latchkey_core::exchange::MasterKey { endpoint: &kucoin_endpoint, credentials: &kucoin_master };
+    let master = latchkey_core::exchange::MasterKey::unattended(&kucoin_endpoint, &kucoin_master);
     let orphan = secrecy::SecretString::from(seed_key("kucoin-sub-bot").api_key);
     let e = client().delete_sub_key(master, "kcbot01", &orphan, None).await.unwrap_err();
     t.row(
@@ -223,7 +223,7 @@ async fn revoke_cases(t: &mut Table) {
         endpoint: &okx,
         key: &sub_creds,
         sub_account: Some(sub_account),
-        master: Some(MasterKey { endpoint: &okx, credentials: &master_creds }),
+        master: Some(MasterKey::unattended(&okx, &master_creds)),
         answered_here: false,
     };
     let e = client().revoke(&request("not-my-sub")).await.unwrap_err();
@@ -242,7 +242,7 @@ async fn revoke_cases(t: &mut Table) {
             endpoint: &bybit,
             key: &creds(&trade),
             sub_account: None,
-            master: Some(MasterKey { endpoint: &bybit, credentials: &gone_master }),
+            master: Some(MasterKey::unattended(&bybit, &gone_master)),
             answered_here: false,
         })
         .await

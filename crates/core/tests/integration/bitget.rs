@@ -90,7 +90,7 @@ async fn a_main_key_mints_and_fixes_a_virtual_sub_account_key_but_cannot_delete_
     let sim = sim().await;
     let endpoint = endpoint(&sim, BITGET);
     let master_creds = creds(&seed_key("bitget-master-ip-bound"));
-    let master = MasterKey { endpoint: &endpoint, credentials: &master_creds };
+    let master = MasterKey::unattended(&endpoint, &master_creds);
     let client = client_with(ClientConfig::default(), chrono::Duration::zero());
 
     let accounts = client.list_sub_accounts(master).await.unwrap();
@@ -139,7 +139,7 @@ async fn revoke_is_a_checklist_with_or_without_the_master_and_proof_is_the_keys_
     let endpoint = endpoint(&sim, BITGET);
     let key = creds(&seed_key("bitget-sub-bot"));
     let master_creds = creds(&seed_key("bitget-master-ip-bound"));
-    for master in [None, Some(MasterKey { endpoint: &endpoint, credentials: &master_creds })] {
+    for master in [None, Some(MasterKey::unattended(&endpoint, &master_creds))] {
         let request = RevokeRequest {
             endpoint: &endpoint,
             key: &key,

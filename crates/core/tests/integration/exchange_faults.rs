@@ -159,7 +159,7 @@ async fn okx_delete_apikey_is_limited_to_one_per_second() {
         endpoint: &okx,
         key,
         sub_account: Some("bot-sub-1"),
-        master: Some(MasterKey { endpoint: &okx, credentials: &master }),
+        master: Some(MasterKey::unattended(&okx, &master)),
         answered_here: false,
     };
 

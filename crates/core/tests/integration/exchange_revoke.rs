@@ -20,7 +20,7 @@ fn request<'a>(
         endpoint,
         key,
         sub_account,
-        master: master.map(|credentials| MasterKey { endpoint, credentials }),
+        master: master.map(|credentials| MasterKey::unattended(endpoint, credentials)),
         answered_here: false,
     }
 }
@@ -166,7 +166,7 @@ async fn okx_master_errors() {
         endpoint: &demo,
         key: &sub,
         sub_account: Some("bot-sub-1"),
-        master: Some(MasterKey { endpoint: &demo, credentials: &demo_master }),
+        master: Some(MasterKey::unattended(&demo, &demo_master)),
         answered_here: false,
     };
     let err = client().revoke(&demo_request).await.unwrap_err();
@@ -295,7 +295,7 @@ async fn a_master_from_another_exchange_is_refused() {
         endpoint: &okx,
         key: &key,
         sub_account: Some("bot-sub-1"),
-        master: Some(MasterKey { endpoint: &bybit, credentials: &master }),
+        master: Some(MasterKey::unattended(&bybit, &master)),
         answered_here: false,
     };
     let err = client().revoke(&request).await.unwrap_err();

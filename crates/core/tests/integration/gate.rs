@@ -66,7 +66,7 @@ async fn gate_labels_arrive_as_their_typed_errors() {
         assert!(err.to_string().contains("Gate"), "{name}: {err}");
     }
     let sub = creds(&seed_key("gate-sub-bot"));
-    let err = client().list_sub_accounts(MasterKey { endpoint: &endpoint, credentials: &sub }).await.unwrap_err();
+    let err = client().list_sub_accounts(MasterKey::unattended(&endpoint, &sub)).await.unwrap_err();
     assert!(err.kind() == "permission_denied" && err.code() == Some("FORBIDDEN"), "{err}");
     let read_only = creds(&key);
     let spec = SubKeySpec {
@@ -74,7 +74,7 @@ async fn gate_labels_arrive_as_their_typed_errors() {
         label: "bot".into(),
         settings: SubKeySettings { permissions: vec![Permission::Read], ip_whitelist: vec![] },
     };
-    let err = client().create_sub_key(MasterKey { endpoint: &endpoint, credentials: &read_only }, &spec).await;
+    let err = client().create_sub_key(MasterKey::unattended(&endpoint, &read_only), &spec).await;
     let err = err.err().unwrap();
     assert!(err.kind() == "permission_denied" && err.code() == Some("READ_ONLY"), "{err}");
     sim.set_fault(Fault::new(FaultKind::RateLimited { retry_after_secs: 7 }).on(DETAIL).times(1));
@@ -97,7 +97,7 @@ async fn gate_master_creates_modifies_and_deletes_a_sub_key_by_its_path() {
     let sim = sim().await;
     let endpoint = endpoint(&sim, GATE);
     let master_creds = creds(&seed_key("gate-master"));
-    let master = MasterKey { endpoint: &endpoint, credentials: &master_creds };
+    let master = MasterKey::unattended(&endpoint, &master_creds);
     let client = client_with(ClientConfig::default(), chrono::Duration::zero());
 
     let accounts = client.list_sub_accounts(master).await.unwrap();
@@ -149,7 +149,7 @@ fn request<'a>(
         endpoint,
         key,
         sub_account,
-        master: Some(MasterKey { endpoint, credentials: master }),
+        master: Some(MasterKey::unattended(endpoint, master)),
         answered_here: false,
     }
 }

@@ -67,7 +67,7 @@ async fn kucoin_error_codes_arrive_as_their_typed_errors() {
     }
     // A sub key asking for a master's call is refused for its permission.
     let sub = creds(&seed_key("kucoin-sub-bot"));
-    let err = client().list_sub_accounts(MasterKey { endpoint: &endpoint, credentials: &sub }).await.unwrap_err();
+    let err = client().list_sub_accounts(MasterKey::unattended(&endpoint, &sub)).await.unwrap_err();
     assert_eq!((err.kind().to_string(), err.code()), ("permission_denied".to_owned(), Some("400007")));
     // 429000 with HTTP 429.
     sim.set_fault(Fault::new(FaultKind::RateLimited { retry_after_secs: 7 }).on(INSPECT).times(1));
@@ -100,7 +100,7 @@ async fn kucoin_master_creates_modifies_and_deletes_a_sub_key_with_its_passphras
     let sim = sim().await;
     let endpoint = endpoint(&sim, KUCOIN);
     let master_creds = creds(&seed_key("kucoin-master"));
-    let master = MasterKey { endpoint: &endpoint, credentials: &master_creds };
+    let master = MasterKey::unattended(&endpoint, &master_creds);
     let client = client_with(ClientConfig::default(), chrono::Duration::zero());
 
     let accounts = client.list_sub_accounts(master).await.unwrap();
@@ -151,7 +151,7 @@ fn request<'a>(
         endpoint,
         key,
         sub_account,
-        master: Some(MasterKey { endpoint, credentials: master }),
+        master: Some(MasterKey::unattended(endpoint, master)),
         answered_here: false,
     }
 }
@@ -238,7 +238,7 @@ async fn kucoin_sub_accounts_are_read_page_by_page() {
     let sim = exchange_sim::Sim::start(seed).await.unwrap();
     let endpoint = endpoint(&sim, KUCOIN);
     let master_creds = creds(&seed_key("kucoin-master"));
-    let master = MasterKey { endpoint: &endpoint, credentials: &master_creds };
+    let master = MasterKey::unattended(&endpoint, &master_creds);
     let accounts = client().list_sub_accounts(master).await.unwrap();
     assert_eq!(accounts.len(), 152);
     assert_eq!(client().find_sub_account(master, "kcpaged149").await.unwrap().uid.as_deref(), Some("170000149"));

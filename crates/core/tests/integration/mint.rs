@@ -191,7 +191,7 @@ async fn refusals_come_before_the_create() {
     let endpoint = latchkey_core::exchange::Endpoint { simulated_trading: false, demo: false, ..endpoint };
     let settings = SubKeySettings { permissions: vec![Permission::Read], ip_whitelist: vec!["127.0.0.1".into()] };
     let spec = SubKeySpec { sub_account: "botsub2".into(), label: "grid-bot".into(), settings };
-    w.client.create_sub_key(MasterKey { endpoint: &endpoint, credentials: &credentials }, &spec).await.unwrap();
+    w.client.create_sub_key(MasterKey::unattended(&endpoint, &credentials), &spec).await.unwrap();
     let before = creates(&w);
     let (code, now) = w.env.code();
     let err = w.minter().mint(&request, Some(&code), now).await.unwrap_err();

@@ -426,7 +426,7 @@ async fn a_crash_mid_revoke_is_finished_by_resume() {
             endpoint: &endpoint,
             key: &sub_creds,
             sub_account: Some("bot-sub-1"),
-            master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+            master: Some(latchkey_core::exchange::MasterKey::unattended(&endpoint, &master_creds)),
             answered_here: false,
         })
         .await
@@ -507,7 +507,7 @@ async fn a_binance_delete_lost_in_a_crash_is_proved_on_resume() {
             endpoint: &endpoint,
             key: &sub_creds,
             sub_account: Some(BINANCE_EMAIL),
-            master: Some(latchkey_core::exchange::MasterKey { endpoint: &endpoint, credentials: &master_creds }),
+            master: Some(latchkey_core::exchange::MasterKey::unattended(&endpoint, &master_creds)),
             answered_here: false,
         })
         .await

@@ -34,7 +34,7 @@ impl Master {
     }
 
     fn key(&self) -> MasterKey<'_> {
-        MasterKey { endpoint: &self.endpoint, credentials: &self.credentials }
+        MasterKey::unattended(&self.endpoint, &self.credentials)
     }
 }
 
