@@ -4,7 +4,9 @@
 
 import { fixKey, toIpcError } from '../api/commands';
 import type { FixKeyResult, FixKind, KeyView } from '../api/types';
+import { exchangeName } from '../api/exchanges';
 import { codeField } from '../guard/code-field';
+import { exchangeCodeField } from '../guard/exchange-code-field';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 import { parseIps } from '../mint/mint-dialog';
@@ -32,6 +34,7 @@ export function openFixDialog(opts: FixDialogOptions): void {
   });
   const ipsRow = h('div', { class: 'field', hidden: kind !== 'bind_ips' }, h('label', { for: 'fix-ips' }, 'IP addresses'), ips);
   const code = codeField({ id: 'fix-code', onSubmit: () => void apply() });
+  const exchangeCode = exchangeCodeField('fix-exchange-code', () => void apply());
   code.row.hidden = !opts.guardEnrolled;
   const errorBox = h('p', { class: 'card-error dialog-error', id: 'fix-error', role: 'alert', hidden: true });
   const result = h('div', { id: 'fix-result', class: 'edit-result', role: 'status', 'aria-live': 'polite', hidden: true });
@@ -57,7 +60,7 @@ export function openFixDialog(opts: FixDialogOptions): void {
       { class: 'muted' },
       'Latchkey changes the key through its master key, then asks the exchange again what the key may do.',
     ),
-    h('div', { class: 'edit-body' }, ipsRow, code.row, result, errorBox),
+    h('div', { class: 'edit-body' }, ipsRow, exchangeCode.row, code.row, result, errorBox),
     h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel, applyButton),
   );
 
@@ -69,7 +72,8 @@ export function openFixDialog(opts: FixDialogOptions): void {
     applyButton.disabled = true;
     errorBox.hidden = true;
     try {
-      const fixed = await fix(key.id, { kind, ips: kind === 'bind_ips' ? parseIps(ips.value) : [] }, typed);
+      const input = { kind, ips: kind === 'bind_ips' ? parseIps(ips.value) : [] };
+      const fixed = await fix(key.id, input, typed, exchangeCode.read());
       code.clear();
       result.hidden = false;
       const still = fixed.stillThere.map((s) => h('p', { class: 'card-error' }, `Still there: ${s.finding.message} ${s.why}`));
@@ -84,12 +88,14 @@ export function openFixDialog(opts: FixDialogOptions): void {
         ...still,
       );
       ipsRow.hidden = true;
+      exchangeCode.row.hidden = true;
       code.row.hidden = true;
       applyButton.hidden = true;
       cancel.textContent = 'Done';
       opts.onFixed(fixed);
     } catch (e) {
       const err = toIpcError(e);
+      exchangeCode.ask(err, exchangeName(key.exchange));
       if (!code.showError(err)) {
         errorBox.textContent = err.message;
         errorBox.hidden = false;

@@ -9,6 +9,7 @@ import { mintKey, subAccounts, toIpcError } from '../api/commands';
 import { exchangeName } from '../api/exchanges';
 import type { IpcError, KeyView, MintInput, MintResult, SubAccountsView } from '../api/types';
 import { codeField } from '../guard/code-field';
+import { exchangeCodeField } from '../guard/exchange-code-field';
 import { h } from '../lib/dom';
 import { openModal } from '../lib/modal';
 
@@ -81,33 +82,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
   });
   const autoRotate = h('input', { type: 'checkbox', id: 'mint-auto-rotate', name: 'autoRotate', checked: true });
   // The exchange's own 2FA code (Deribit's security keys): asked for only when the exchange asks.
-  const exchangeCode = h('input', {
-    id: 'mint-exchange-code',
-    name: 'exchangeCode',
-    type: 'text',
-    inputmode: 'numeric',
-    autocomplete: 'one-time-code',
-    maxlength: 8,
-    'aria-describedby': 'mint-exchange-code-help',
-  });
-  const exchangeCodeLabel = h('label', { for: 'mint-exchange-code' }, 'The exchange’s own 2FA code');
-  const exchangeCodeRow = h(
-    'div',
-    { class: 'field', id: 'mint-exchange-code-row', hidden: true },
-    exchangeCodeLabel,
-    exchangeCode,
-    h(
-      'p',
-      { class: 'help', id: 'mint-exchange-code-help' },
-      'The 6 digits your authenticator app shows for this exchange now (not Latchkey’s). Latchkey never stores the exchange’s 2FA seed.',
-    ),
-  );
-  exchangeCode.addEventListener('keydown', (ev) => {
-    if (ev.key !== 'Enter') return;
-    ev.preventDefault();
-    if (accounts?.ready) void create();
-    else void loadAccounts();
-  });
+  const exchangeCode = exchangeCodeField('mint-exchange-code', () => void (accounts?.ready ? create() : loadAccounts()));
   const code = codeField({ id: 'mint-code', onSubmit: () => void create() });
   code.row.hidden = !opts.guardEnrolled;
   const errorBox = h('p', { class: 'card-error dialog-error', id: 'mint-error', role: 'alert', hidden: true });
@@ -121,7 +96,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
     'form',
     { class: 'edit-form', novalidate: true, autocomplete: 'off' },
     field('mint-master', 'Master key', masterSelect, masterNote),
-    exchangeCodeRow,
+    exchangeCode.row,
     field('mint-sub-account', 'Sub-account', accountSelect),
     h(
       'fieldset',
@@ -172,24 +147,9 @@ export function openMintDialog(opts: MintDialogOptions): void {
     h('div', { class: 'dialog-footer' }, h('span', { class: 'spacer' }), cancel, createButton),
   );
 
-  /** The exchange asked for its own code (or refused the one typed): the field, empty, in focus. */
-  function askExchangeCode(err: IpcError | null): boolean {
-    if (err?.code !== 'exchange_code_required' && err?.code !== 'exchange_code_refused') return false;
-    const master = masters.find((k) => k.id === masterSelect.value);
-    exchangeCodeLabel.textContent = `${master ? exchangeName(master.exchange) : 'The exchange'}’s own 2FA code`;
-    exchangeCodeRow.hidden = false;
-    exchangeCode.value = '';
-    exchangeCode.focus();
-    return true;
-  }
-
-  function typedExchangeCode(): string | null {
-    const typed = exchangeCode.value.trim();
-    return exchangeCodeRow.hidden || typed === '' ? null : typed;
-  }
-
   function showError(err: IpcError | null): void {
-    askExchangeCode(err);
+    const master = masters.find((k) => k.id === masterSelect.value);
+    exchangeCode.ask(err, master ? exchangeName(master.exchange) : 'The exchange');
     if (err && code.showError(err)) return;
     errorBox.textContent = err?.message ?? '';
     errorBox.hidden = !err;
@@ -208,7 +168,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
     }
     masterNote.textContent = 'Asking the exchange for this master’s sub-accounts…';
     try {
-      const view = await list(id, typedExchangeCode());
+      const view = await list(id, exchangeCode.read());
       if (masterSelect.value !== id) return; // Another master was chosen meanwhile.
       accounts = view;
       noIpsText.textContent = `No IP whitelist: I accept that ${view.noIpWarning}`;
@@ -254,7 +214,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
     createButton.textContent = 'Creating…';
     showError(null);
     try {
-      const minted = await mint(input(), typed, typedExchangeCode());
+      const minted = await mint(input(), typed, exchangeCode.read());
       code.clear();
       result.hidden = false;
       result.replaceChildren(
