@@ -83,7 +83,7 @@ step "Secret-leak scan" leak_scan
 step "Dependency audit (cargo deny)" scripts/check-deps.sh
 step "Installer (.deb, release build)" scripts/build-installers.sh
 # Every cargo-fuzz target for a bounded time (fuzz/README.md); any crash fails the run.
-step "Fuzzing (each target 10 s)" fuzz/run.sh 10
+step "Fuzzing (each target 7 s)" fuzz/run.sh 7
 
 log "All tests passed. Time per step:"
 printf '  %s\n' "${timings[@]}"

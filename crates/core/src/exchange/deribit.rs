@@ -470,6 +470,13 @@ fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
             .err()
             .unwrap_or_else(|| unexpected(DERIBIT, format!("HTTP {} without result or error", raw.status)))
     })?;
+    // A result is Deribit's answer only with a 2xx status (fuzzing found a 600 taken as success).
+    if !(200..300).contains(&raw.status) {
+        return Err(raw
+            .transport_checks(DERIBIT)
+            .err()
+            .unwrap_or_else(|| unexpected(DERIBIT, format!("HTTP {} with a result", raw.status))));
+    }
     // The security-key challenge comes as a result: the call did not happen.
     if result["security_key_authorization_required"].as_bool() == Some(true) {
         return Err(ExchangeError::ExchangeCodeRequired {
@@ -561,5 +568,9 @@ mod tests {
         assert!(matches!(&err, ExchangeError::ExchangeCodeRequired { challenge: Some(c), .. } if c == "c1"));
         assert!(err.to_string().contains("never stores Deribit's 2FA seed"), "{err}");
         assert_eq!(answer(200, json!({"jsonrpc": "2.0", "result": "ok"})).unwrap(), json!("ok"));
+        for status in [199, 302, 407, 600] {
+            let err = answer(status, json!({"jsonrpc": "2.0", "result": "ok"})).unwrap_err();
+            assert_eq!(err.kind(), "unexpected_response", "HTTP {status}: {err}");
+        }
     }
 }

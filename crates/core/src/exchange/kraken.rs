@@ -222,7 +222,9 @@ fn interpret(raw: &RawResponse) -> Result<Value, ExchangeError> {
     };
     // Warnings start with W and do not fail the call.
     match errors.iter().filter_map(Value::as_str).find(|e| e.starts_with('E')) {
-        None if raw.status < 400 => Ok(value["result"].clone()),
+        // Success is a 2xx with no error: any other status (a proxy's 407, a 1xx or 3xx that
+        // reached us) is not Kraken's answer to the call.
+        None if (200..300).contains(&raw.status) => Ok(value["result"].clone()),
         None => Err(raw
             .transport_checks(KRAKEN)
             .err()
@@ -409,6 +411,11 @@ mod tests {
         assert_eq!(kind(r#"{"error":["EGeneral:Invalid arguments"]}"#), "rejected");
         assert_eq!(answer(200, r#"{"error":["WGeneral:Something"],"result":{"x":1}}"#).unwrap()["x"], 1);
         assert_eq!(answer(502, "<html>").unwrap_err().kind(), "exchange_down");
+        // Success only with a 2xx status (fuzzing found a 199 taken as success).
+        for status in [199, 302, 407] {
+            let err = answer(status, r#"{"error":[],"result":{"x":1}}"#).unwrap_err();
+            assert_eq!(err.kind(), "unexpected_response", "HTTP {status}: {err}");
+        }
         assert!(Kraken.proves_gone("EAPI:Invalid key") && !Kraken.proves_gone("EGeneral:Permission denied"));
     }
 
