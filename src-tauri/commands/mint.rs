@@ -66,6 +66,8 @@ pub struct MintInput {
     pub no_ip_whitelist: bool,
     pub rotation_days: Option<u32>,
     pub auto_rotate: bool,
+    /// Days until the exchange itself expires the key, where it offers lifetimes; `None`: never.
+    pub expire_days: Option<u32>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -101,6 +103,7 @@ pub async fn mint_key(
         no_ip_whitelist: input.no_ip_whitelist,
         rotation_days: input.rotation_days,
         auto_rotate: input.auto_rotate,
+        expire_days: input.expire_days,
     };
     let minter = Minter::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
     let minted = minter.mint(&request, code.as_deref(), Utc::now()).await?;

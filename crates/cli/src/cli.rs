@@ -111,6 +111,10 @@ pub struct MintArgs {
     /// Rotate the key automatically when it falls due (stored for the rotation engine)
     #[arg(long)]
     pub auto_rotate: bool,
+    /// Let the exchange itself expire the key after this many days, where it offers that (KuCoin:
+    /// 30, 90, 180 or 360) [never]
+    #[arg(long)]
+    pub expire_days: Option<u32>,
     /// The exchange's own 2FA code, where the exchange asks for one (Deribit accounts with security
     /// keys); Latchkey never stores the exchange's 2FA seed
     #[arg(long)]

@@ -49,6 +49,9 @@ pub struct MintRequest {
     pub no_ip_whitelist: bool,
     pub rotation_days: Option<u32>,
     pub auto_rotate: bool,
+    /// Days until the exchange itself expires the key, where it offers lifetimes (KuCoin: 30, 90,
+    /// 180, 360); `None`: never.
+    pub expire_days: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,9 @@ pub enum MintError {
 
     #[error("An IP whitelist and \"no IP whitelist\" at once: give the bot's IP addresses, or acknowledge a key without any, not both.")]
     IpsAndNoWhitelist,
+
+    #[error("{exchange} {}", lifetimes_text(.lifetimes))]
+    LifetimeNotOffered { exchange: Exchange, lifetimes: &'static [u32] },
 
     #[error("'{label}' cannot mint keys: it is {status}. Choose an active key of the master account.")]
     MasterNotUsable { label: String, status: String },
@@ -102,6 +108,16 @@ impl From<validate::Invalid> for MintError {
     }
 }
 
+fn lifetimes_text(lifetimes: &[u32]) -> String {
+    match lifetimes {
+        [] => "cannot give a key a lifetime: its keys live until deleted. Leave the expiry at \"never\"; Latchkey's rotation retires the key.".to_owned(),
+        [.., last] => {
+            let rest: Vec<String> = lifetimes[..lifetimes.len() - 1].iter().map(u32::to_string).collect();
+            format!("lets a new key expire after {} or {last} days only: choose one of those, or never.", rest.join(", "))
+        }
+    }
+}
+
 fn deleted_note(deleted: &Option<String>) -> String {
     match deleted {
         None => String::new(),
@@ -114,7 +130,9 @@ impl MintError {
     pub fn kind(&self) -> crate::error::ErrorCode {
         use crate::error::ErrorCode;
         match self {
-            MintError::IpWhitelistRequired { .. } | MintError::IpsAndNoWhitelist => ErrorCode::Invalid,
+            MintError::IpWhitelistRequired { .. }
+            | MintError::IpsAndNoWhitelist
+            | MintError::LifetimeNotOffered { .. } => ErrorCode::Invalid,
             MintError::MasterNotUsable { .. } | MintError::MasterNotReady { .. } => ErrorCode::MasterNotReady,
             MintError::LabelOnExchange { .. } => ErrorCode::Invalid,
             MintError::CodeNeeded => ErrorCode::CodeNeeded,
@@ -140,6 +158,15 @@ pub fn no_ip_whitelist_warning() -> String {
     format!("anyone who obtains it can use it from anywhere, and {}", rules.join("; "))
 }
 
+/// The lifetime a key was given at its create, where its exchange offers lifetimes and its
+/// recorded expiry matches one (within a day): what its replacement is given too.
+pub(crate) fn lifetime_of(key: &KeyRecord) -> Option<u32> {
+    let expires_at = key.inspection.as_ref()?.expires_at?;
+    let span = (expires_at - key.created_at).num_hours();
+    let lifetimes = sub_key_facts(key.exchange).ok()?.lifetimes;
+    lifetimes.iter().copied().find(|days| (i64::from(*days) * 24 - span).abs() <= 24)
+}
+
 /// A checked request: everything typed is acceptable, before any call or code.
 #[derive(Debug)]
 pub struct MintPlan {
@@ -150,6 +177,7 @@ pub struct MintPlan {
     pub settings: SubKeySettings,
     pub rotation_days: u32,
     pub auto_rotate: bool,
+    pub expire_days: Option<u32>,
     /// 2FA is set up, so a code is needed.
     pub needs_code: bool,
 }
@@ -267,6 +295,10 @@ impl<'a> Minter<'a> {
             _ => {}
         }
         check_sub_key_settings(master.exchange, &settings)?;
+        let lifetimes = sub_key_facts(master.exchange)?.lifetimes;
+        if request.expire_days.is_some_and(|days| !lifetimes.contains(&days)) {
+            return Err(MintError::LifetimeNotOffered { exchange: master.exchange, lifetimes });
+        }
         let needs_code = self.guard.status(now)?.enrolled;
         let exchange_label = ExchangeClient::exchange_label(master.exchange, &label);
         Ok(MintPlan {
@@ -276,6 +308,7 @@ impl<'a> Minter<'a> {
             settings,
             rotation_days,
             auto_rotate: request.auto_rotate,
+            expire_days: request.expire_days,
             needs_code,
         })
     }
@@ -312,6 +345,7 @@ impl<'a> Minter<'a> {
             sub_account: account.id.clone(),
             label: plan.exchange_label.clone(),
             settings: plan.settings.clone(),
+            expire_days: plan.expire_days,
         };
         let mut notes = Vec::new();
         let created = match self.create(&master, &spec, &mut notes).await {
@@ -450,6 +484,10 @@ impl<'a> Minter<'a> {
                 // Gate's own read reports no permissions: the create's answer says which.
                 if !inspection.permissions_known() {
                     inspection.permissions = created.permissions.clone();
+                }
+                // KuCoin's own read reports no expiry: the lifetime chosen says when.
+                if inspection.expires_at.is_none() {
+                    inspection.expires_at = plan.expire_days.map(|days| now + chrono::Duration::days(days.into()));
                 }
                 record.verified_at = Some(now);
                 record.permissions = inspection.permissions.clone();

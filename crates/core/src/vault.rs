@@ -178,6 +178,10 @@ impl Vault {
         if !inspection.permissions_known() {
             inspection.permissions = record.permissions.clone();
         }
+        // KuCoin's own read reports no expiry: keep the one the key was created with.
+        if inspection.expires_at.is_none() && !record.exchange.capabilities().reports_expiry() {
+            inspection.expires_at = record.inspection.as_ref().and_then(|i| i.expires_at);
+        }
         self.store.record_inspection_events(id, &inspection, now, &events)?;
         self.get(id)
     }

@@ -37,3 +37,8 @@ export function listedNames(): string {
   const names = EXCHANGE_FORMS.map((f) => f.name);
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : (names[0] ?? '');
 }
+
+/** The lifetimes (days) a bot key minted on this exchange may be given; empty: none offered. */
+export function keyLifetimes(ex: Exchange): readonly number[] {
+  return BY_ID.get(ex)?.capabilities.keyLifetimes ?? [];
+}

@@ -72,6 +72,7 @@ describe('mint dialog', () => {
           noIpWhitelist: false,
           rotationDays: 90,
           autoRotate: true,
+          expireDays: null,
         },
         '123456',
       ],
@@ -126,5 +127,30 @@ describe('mint dialog', () => {
     $<HTMLButtonElement>('#mint-create').click();
     await flush();
     expect(mint.mock.calls[0][2]).toBe('246810');
+  });
+
+  it('offers the lifetimes only an exchange that has them, and sends the one chosen', async () => {
+    const kucoin = keyView({ id: 'k1', label: 'kucoin-master', exchange: 'kucoin', status: 'active' });
+    const list = vi.fn(() => Promise.resolve(ready));
+    const mint = vi.fn((_input: MintInput, _code: string | null, _exchangeCode?: string | null) =>
+      Promise.resolve({ key: keyView({ id: 'n3', label: 'kbot' }), unverified: null, notes: [] } as MintResult),
+    );
+    openMintDialog({ keys: [kucoin, master], guardEnrolled: false, list, mint, onMinted: () => {}, onClosed: () => {} });
+    const select = $<HTMLSelectElement>('#mint-master');
+    select.value = 'm1';
+    select.dispatchEvent(new Event('change'));
+    await flush();
+    expect($('#mint-expire-days').closest<HTMLElement>('.field')?.hidden).toBe(true); // OKX offers none.
+    select.value = 'k1';
+    select.dispatchEvent(new Event('change'));
+    await flush();
+    expect($('#mint-expire-days').closest<HTMLElement>('.field')?.hidden).toBe(false);
+    expect([...$<HTMLSelectElement>('#mint-expire-days').options].map((o) => o.value)).toEqual(['', '30', '90', '180', '360']);
+    $<HTMLSelectElement>('#mint-expire-days').value = '90';
+    $<HTMLInputElement>('#mint-ips').value = '203.0.113.7';
+    $<HTMLInputElement>('#mint-label').value = 'kbot';
+    $<HTMLButtonElement>('#mint-create').click();
+    await flush();
+    expect(mint.mock.calls[0][0].expireDays).toBe(90);
   });
 });

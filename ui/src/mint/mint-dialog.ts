@@ -6,7 +6,7 @@
 // its secret straight into the keychain: nothing secret ever reaches this page.
 
 import { mintKey, subAccounts, toIpcError } from '../api/commands';
-import { exchangeName } from '../api/exchanges';
+import { exchangeName, keyLifetimes } from '../api/exchanges';
 import type { IpcError, KeyView, MintInput, MintResult, SubAccountsView } from '../api/types';
 import { codeField } from '../guard/code-field';
 import { exchangeCodeField } from '../guard/exchange-code-field';
@@ -81,6 +81,16 @@ export function openMintDialog(opts: MintDialogOptions): void {
     value: String(opts.defaultRotationDays ?? 90),
   });
   const autoRotate = h('input', { type: 'checkbox', id: 'mint-auto-rotate', name: 'autoRotate', checked: true });
+  // Only where the exchange can give a key a lifetime (KuCoin): the key then dies by itself even
+  // if nobody rotates it.
+  const lifetime = h('select', { id: 'mint-expire-days', name: 'expireDays' });
+  const lifetimeRow = h(
+    'div',
+    { class: 'field', hidden: true },
+    h('label', { for: 'mint-expire-days' }, 'The exchange expires the key'),
+    lifetime,
+    h('p', { class: 'help' }, 'After this many days the key stops working even if nobody rotates it.'),
+  );
   // The exchange's own 2FA code (Deribit's security keys): asked for only when the exchange asks.
   const exchangeCode = exchangeCodeField('mint-exchange-code', () => void (accounts?.ready ? create() : loadAccounts()));
   const code = codeField({ id: 'mint-code', onSubmit: () => void create() });
@@ -119,6 +129,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
     h('label', { class: 'field-check' }, noIps, ' ', noIpsText),
     field('mint-label', 'Label', label),
     field('mint-rotation-days', 'Rotate every (days)', rotation),
+    lifetimeRow,
     h('label', { class: 'field-check' }, autoRotate, ' Rotate automatically (through the master, with nobody at the keyboard)'),
     code.row,
   );
@@ -155,8 +166,20 @@ export function openMintDialog(opts: MintDialogOptions): void {
     errorBox.hidden = !err;
   }
 
+  /** The lifetime choices of the chosen master's exchange, "never" first. */
+  function showLifetimes(): void {
+    const master = masters.find((k) => k.id === masterSelect.value);
+    const days = master ? keyLifetimes(master.exchange) : [];
+    lifetime.replaceChildren(
+      h('option', { value: '' }, 'Never'),
+      ...days.map((d) => h('option', { value: String(d) }, `After ${d} days`)),
+    );
+    lifetimeRow.hidden = days.length === 0;
+  }
+
   async function loadAccounts(): Promise<void> {
     accounts = null;
+    showLifetimes();
     accountSelect.replaceChildren();
     accountSelect.disabled = true;
     createButton.disabled = true;
@@ -202,6 +225,7 @@ export function openMintDialog(opts: MintDialogOptions): void {
       noIpWhitelist: noIps.checked,
       rotationDays: Number.isFinite(days) ? days : null,
       autoRotate: autoRotate.checked,
+      expireDays: lifetimeRow.hidden || lifetime.value === '' ? null : Number(lifetime.value),
     };
   }
 

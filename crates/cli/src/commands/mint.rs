@@ -95,6 +95,7 @@ pub fn mint(ctx: &Ctx, args: MintArgs) -> Result<u8, CliError> {
         no_ip_whitelist: args.no_ip_whitelist,
         rotation_days: args.rotate_every,
         auto_rotate: args.auto_rotate,
+        expire_days: args.expire_days,
     };
     let minter = Minter::new(&ctx.vault, &ctx.guard, &ctx.client).exchange_code(args.exchange_code.as_deref());
     // Checked first, so a typo is refused before a code is asked for (and costs no try).

@@ -234,6 +234,9 @@ impl RotationMachine {
             sub_account: sub_account.clone(),
             label: data.exchange_label.clone(),
             settings: Self::settings(key),
+            // The lifetime the old key was minted with (KuCoin's `expire`), so the exchange still
+            // retires a replacement nobody rotates.
+            expire_days: crate::mint::lifetime_of(key),
         };
         // The timeout starts when the request does, not while it waits for its slot (an async
         // block: `timeout` fixes its deadline when called).
@@ -344,6 +347,11 @@ impl RotationMachine {
         if inspection.ip_whitelist.is_empty() && !ips.is_empty() {
             inspection.ip_restricted = true;
             inspection.ip_whitelist = ips;
+        }
+        // KuCoin's own read reports no expiry: the lifetime it was created with says when.
+        if inspection.expires_at.is_none() {
+            inspection.expires_at =
+                crate::mint::lifetime_of(key).map(|days| chrono::Utc::now() + chrono::Duration::days(days.into()));
         }
         data.inspection = Some(inspection);
         Ok(Transition::To { state: StepState::Verified, data: Some(data) })

@@ -217,6 +217,9 @@ pub struct SubKeyFacts {
     pub lists: ExchangeLimit,
     /// The passphrase a new key needs, which Latchkey generates; `None`: keys have none.
     pub passphrase: Option<PassphraseRule>,
+    /// The lifetimes, in days, the exchange can give a new key, after which the key stops working
+    /// by itself (KuCoin's `expire`); empty: keys live until deleted.
+    pub lifetimes: &'static [u32],
 }
 
 /// How setting a sub key's IP whitelist behaves.
@@ -433,6 +436,11 @@ pub enum ExpiryRule {
 }
 
 impl Capabilities {
+    /// Whether the key's own inspection says when it expires ([`ExpiryRule::Reported`]).
+    pub fn reports_expiry(&self) -> bool {
+        self.expiry.is_some_and(|rules| rules.contains(&ExpiryRule::Reported))
+    }
+
     /// The idle-expiry rule, if the exchange has one: its days and the permissions it applies to.
     pub fn idle_expiry(&self) -> Option<(i64, &'static [Permission])> {
         self.expiry?.iter().find_map(|rule| match rule {

@@ -140,6 +140,7 @@ static PROFILE: Profile = Profile {
         // GET subAccountApi is a sub-account key endpoint too: Weight(UID) 3000, so about 1/s.
         lists: ExchangeLimit { calls: 1, window: Duration::from_secs(1), concurrency: 1 },
         passphrase: None,
+        lifetimes: &[],
     }),
 };
 

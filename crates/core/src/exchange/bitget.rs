@@ -141,6 +141,7 @@ static PROFILE: Profile = Profile {
         lists: ExchangeLimit { calls: 5, window: Duration::from_secs(1), concurrency: 1 },
         // "Passcode English letters of 8-32 characters + numbers".
         passphrase: Some(PassphraseRule { min_len: 8, max_len: 32, all_classes: false }),
+        lifetimes: &[],
     }),
 };
 

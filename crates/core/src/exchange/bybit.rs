@@ -149,6 +149,7 @@ static PROFILE: Profile = Profile {
         // sub-apikeys: 10/s per UID.
         lists: ExchangeLimit { calls: 10, window: Duration::from_secs(1), concurrency: 1 },
         passphrase: None,
+        lifetimes: &[],
     }),
 };
 

@@ -41,7 +41,7 @@ pub enum ExchangeError {
     ExchangeCodeRequired { exchange: Exchange, challenge: Option<String> },
 
     /// The code the user typed answered the exchange's challenge, and the exchange asked again.
-    #[error("{exchange} did not accept that two-factor code: it asked for one again. Enter the code your authenticator app shows for {exchange} now (each code works once, for 30 seconds).")]
+    #[error("{exchange} did not accept that two-factor code: it asked for one again. Enter the code your authenticator app shows for {exchange} now (it changes every 30 seconds).")]
     ExchangeCodeRefused { exchange: Exchange },
 
     #[error("{exchange} says this key lacks the permission for this action ({code}). Enable it on {exchange}'s API management page, or use a key that has it.")]

@@ -154,6 +154,9 @@ pub struct CapabilitySummary {
     /// The exchange deletes idle keys without an IP whitelist: after how many days, which
     /// permissions; `None`: no such rule.
     pub idle_expiry: Option<IdleExpiry>,
+    /// The lifetimes (days) a bot key minted here may be given, after which the exchange itself
+    /// retires it; empty: none offered (KuCoin: 30, 90, 180, 360).
+    pub key_lifetimes: &'static [u32],
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -180,6 +183,7 @@ impl ExchangeForm {
                     ExpiryRule::IdleWithoutIp { days, permissions } => Some(IdleExpiry { days, permissions }),
                     _ => None,
                 }),
+                key_lifetimes: profile.sub_keys.as_ref().map_or(&[], |facts| facts.lifetimes),
             },
         }
     }

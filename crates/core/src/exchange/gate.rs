@@ -143,6 +143,7 @@ static PROFILE: Profile = Profile {
         writes: ExchangeLimit { calls: 4, window: Duration::from_secs(1), concurrency: 1 },
         lists: ExchangeLimit { calls: 4, window: Duration::from_secs(1), concurrency: 1 },
         passphrase: None,
+        lifetimes: &[],
     }),
 };
 

@@ -102,7 +102,7 @@ static PROFILE: Profile = Profile {
         modify_sub_key_permissions: Support::Yes,
         // "Only General, Spot, Futures, Margin, InnerTransfer": no withdrawal.
         grantable: Some(&[Permission::Read, Permission::Trade, Permission::Transfer]),
-        // Sub keys expire when created with `expire` 30/90/180/360 days (Latchkey sends -1, never);
+        // Sub keys expire when created with `expire` 30/90/180/360 days (the mint's choice, else -1);
         // the inspection reports no expiry, and other self-expiry rules are UNCONFIRMED.
         expiry: None,
     },
@@ -140,6 +140,8 @@ static PROFILE: Profile = Profile {
         // "Must contain 7–32 characters. Cannot contain any spaces." Letters and digits only: the
         // delete sends it in the query string.
         passphrase: Some(PassphraseRule { min_len: 7, max_len: 32, all_classes: false }),
+        // `expire`: "API expiration time; Never expire(default)-1，30Day30，90Day90，180Day180，360Day360".
+        lifetimes: &[30, 90, 180, 360],
     }),
 };
 
@@ -236,8 +238,8 @@ impl SubKeyApi for Kucoin {
             .collect()
     }
 
-    /// `expire` "-1" (never): the rotation schedule retires the key, and a key that expired by
-    /// itself while its rotation was late would stop a bot.
+    /// `expire`: the lifetime chosen, or "-1" (never, the default: the rotation schedule retires
+    /// the key, and a key that expired by itself while its rotation was late would stop a bot).
     fn create_sub_key(&self, spec: &SubKeySpec, passphrase: Option<&SecretString>) -> Call {
         let mut body = serde_json::json!({
             "subName": spec.sub_account,
@@ -245,7 +247,7 @@ impl SubKeyApi for Kucoin {
             "passphrase": passphrase.map(|p| p.expose_secret().to_owned()).unwrap_or_default(),
             "remark": spec.label,
             "permission": permission_param(&spec.settings),
-            "expire": "-1",
+            "expire": spec.expire_days.map_or_else(|| "-1".to_owned(), |days| days.to_string()),
         });
         if !spec.settings.ip_whitelist.is_empty() {
             body["ipWhitelist"] = spec.settings.ip_whitelist.join(",").into();

@@ -147,6 +147,7 @@ static PROFILE: Profile = Profile {
         // "8 to 32 alphanumeric characters containing at least 1 number, 1 uppercase letter, 1
         // lowercase letter and 1 special character."
         passphrase: Some(PassphraseRule { min_len: 8, max_len: 32, all_classes: true }),
+        lifetimes: &[],
     }),
 };
 

@@ -64,6 +64,10 @@ pub struct SubKeySpec {
     pub sub_account: String,
     pub label: String,
     pub settings: SubKeySettings,
+    /// Days until the exchange itself expires the key, one of its [`lifetimes`]; `None`: never.
+    ///
+    /// [`lifetimes`]: crate::exchange::SubKeyFacts::lifetimes
+    pub expire_days: Option<u32>,
 }
 
 /// A sub-account key's permissions and IP whitelist: always the whole setting, never a change to

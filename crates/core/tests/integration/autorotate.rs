@@ -130,6 +130,45 @@ async fn kucoin_rotates_a_sub_key_through_its_master_with_the_keys_passphrases()
 }
 
 /// Gate: the user ID and the key in the path; the permissions from the master's listing.
+/// Deribit: the master (account:read_write) makes the replacement in its own account, and
+/// removes the old key by the id its listing shows.
+#[tokio::test]
+async fn deribit_rotates_a_key_of_the_masters_own_account() {
+    rotates_end_to_end("deribit-full", "deribit-trade", "account").await;
+}
+
+/// A KuCoin key minted with a lifetime (here 90 days) is replaced by one with the same lifetime:
+/// the exchange still retires a replacement that nobody rotates.
+#[tokio::test]
+async fn kucoin_gives_the_replacement_the_lifetime_of_the_old_key() {
+    let env = Env::new(fast_config()).await;
+    let (_, old) = master_and_sub(&env, "kucoin-master", "kucoin-sub-bot", "kcbot01");
+    let record = env.store.get_key(old).unwrap().unwrap();
+    let inspection = latchkey_core::model::KeyInspection {
+        exchange: record.exchange,
+        permissions: vec![Permission::Read, Permission::Trade],
+        ip_restricted: true,
+        ip_whitelist: vec!["127.0.0.1".to_owned()],
+        expires_at: Some(record.created_at + chrono::Duration::days(90)),
+        created_at: None,
+        account_kind: latchkey_core::model::AccountKind::Sub,
+        account_uid: None,
+        master_uid: None,
+        label: None,
+        demo: false,
+    };
+    env.store.record_inspection_events(old, &inspection, chrono::Utc::now(), &[]).unwrap();
+    let report = engine(&env, fast()).rotate_scheduled(&[old], Arc::new(|_| {})).await.unwrap();
+    let RotationResult::Rotated { new_key_id, .. } = &report.keys[0].result else { panic!("{report:?}") };
+    let new = env.store.get_key(*new_key_id).unwrap().unwrap();
+    let credentials = env.secrets.get(new.id).unwrap().unwrap();
+    let held = env.sim.state().keys.into_iter().find(|k| k.api_key == credentials.api_key.expose_secret()).unwrap();
+    let lifetime = held.expires_at.zip(held.created_at).map(|(end, start)| (end - start).num_days());
+    assert_eq!(lifetime, Some(90), "KuCoin was asked for the old key's 90 days");
+    let expires = new.inspection.and_then(|i| i.expires_at).expect("the replacement's expiry is recorded");
+    assert_eq!(((expires - new.created_at).num_hours() + 12) / 24, 90, "90 days from the rotation");
+}
+
 #[tokio::test]
 async fn gate_rotates_a_sub_key_through_its_master() {
     rotates_end_to_end("gate-master", "gate-sub-bot", "10002").await;

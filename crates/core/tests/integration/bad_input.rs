@@ -605,6 +605,7 @@ async fn mint_cases(t: &mut Table) {
         no_ip_whitelist: false,
         rotation_days: None,
         auto_rotate: false,
+        expire_days: None,
     };
     let mut cases: Vec<(&str, MintRequest, &[&str])> = Vec::new();
     cases.push((
@@ -665,11 +666,25 @@ async fn mint_cases(t: &mut Table) {
     let bybit = env.add("bybit-master-wallet", None, None);
     let minted_elsewhere = MintRequest { label: "bybit-sub-trade".into(), ..request(bybit, "1449001", &["127.0.0.1"]) };
     cases.push(("a label the sub-account already has a key under", minted_elsewhere, &["already has a key labelled"]));
+    let kucoin = env.add("kucoin-master", None, None);
+    let odd_lifetime = MintRequest { expire_days: Some(45), ..request(kucoin, "kcbot02", &["127.0.0.1"]) };
+    cases.push(("KuCoin: a lifetime it does not offer (45 days)", odd_lifetime, &["30, 90, 180 or 360"]));
+    let okx_lifetime = MintRequest { expire_days: Some(30), ..request(okx, "botsub2", &["127.0.0.1"]) };
+    cases.push(("OKX: a lifetime (it offers none)", okx_lifetime, &["cannot give a key a lifetime"]));
+    let deribit_2fa = env.add("deribit-2fa", None, None);
+    cases.push((
+        "Deribit account with security keys: no Deribit code given",
+        request(deribit_2fa, "account", &["127.0.0.1"]),
+        &["two-factor code", "--exchange-code"],
+    ));
     let (code, now) = env.code();
     for (input, request, must) in cases {
         let err = minter.mint(&request, Some(&code), now).await.unwrap_err();
         t.row(area, input, err, must, None);
     }
+    let wrong = Minter::new(&vault, &guard, &client).exchange_code(Some("123456"));
+    let err = wrong.mint(&request(deribit_2fa, "account", &["127.0.0.1"]), Some(&code), now).await.unwrap_err();
+    t.row(area, "Deribit: a Deribit code it does not accept", err, &["did not accept", "every 30 seconds"], None);
     let err = minter.mint(&request(okx, "botsub2", &["127.0.0.1"]), None, now).await.unwrap_err();
     t.row(area, "no 2FA code (2FA is set up)", err, &["2FA code"], None);
 }

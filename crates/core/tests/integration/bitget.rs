@@ -101,7 +101,7 @@ async fn a_main_key_mints_and_fixes_a_virtual_sub_account_key_but_cannot_delete_
         permissions: vec![Permission::Read, Permission::Trade],
         ip_whitelist: vec!["127.0.0.1".into()],
     };
-    let spec = SubKeySpec { sub_account: "6000000102".into(), label: "grid-bot".into(), settings };
+    let spec = SubKeySpec { sub_account: "6000000102".into(), label: "grid-bot".into(), settings, expire_days: None };
     let created = client.create_sub_key(master, &spec).await.unwrap();
     let passphrase = created.credentials.passphrase.as_ref().unwrap().expose_secret().to_owned();
     let rule = sub_key_facts(BITGET).unwrap().passphrase.unwrap();

@@ -104,6 +104,7 @@ fn bot_spec(label: &str, permissions: Vec<Permission>, ips: &[&str]) -> SubKeySp
         sub_account: "account".to_owned(),
         label: ExchangeClient::exchange_label(DERIBIT, label),
         settings: SubKeySettings { permissions, ip_whitelist: ips.iter().map(|ip| (*ip).to_owned()).collect() },
+        expire_days: None,
     }
 }
 

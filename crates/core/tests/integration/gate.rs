@@ -73,6 +73,7 @@ async fn gate_labels_arrive_as_their_typed_errors() {
         sub_account: "10002".into(),
         label: "bot".into(),
         settings: SubKeySettings { permissions: vec![Permission::Read], ip_whitelist: vec![] },
+        expire_days: None,
     };
     let err = client().create_sub_key(MasterKey::unattended(&endpoint, &read_only), &spec).await;
     let err = err.err().unwrap();
@@ -110,7 +111,7 @@ async fn gate_master_creates_modifies_and_deletes_a_sub_key_by_its_path() {
         permissions: vec![Permission::Read, Permission::Trade],
         ip_whitelist: vec!["127.0.0.1".into()],
     };
-    let spec = SubKeySpec { sub_account: "10003".into(), label: "grid-bot".into(), settings };
+    let spec = SubKeySpec { sub_account: "10003".into(), label: "grid-bot".into(), settings, expire_days: None };
     let created = client.create_sub_key(master, &spec).await.unwrap();
     assert_eq!(
         (created.permissions.clone(), created.ip_whitelist.clone()),

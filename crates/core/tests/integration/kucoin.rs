@@ -110,7 +110,7 @@ async fn kucoin_master_creates_modifies_and_deletes_a_sub_key_with_its_passphras
         permissions: vec![Permission::Read, Permission::Trade],
         ip_whitelist: vec!["127.0.0.1".into()],
     };
-    let spec = SubKeySpec { sub_account: "kcbot02".into(), label: "grid-bot".into(), settings };
+    let spec = SubKeySpec { sub_account: "kcbot02".into(), label: "grid-bot".into(), settings, expire_days: None };
     let created = client.create_sub_key(master, &spec).await.unwrap();
     let passphrase = created.credentials.passphrase.as_ref().unwrap().expose_secret().to_owned();
     let rule = sub_key_facts(KUCOIN).unwrap().passphrase.unwrap();

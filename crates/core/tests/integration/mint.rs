@@ -58,6 +58,7 @@ impl World {
             no_ip_whitelist: false,
             rotation_days: Some(30),
             auto_rotate: true,
+            expire_days: None,
         }
     }
 
@@ -119,6 +120,63 @@ async fn a_binance_master_mints_a_verified_key_into_the_keychain() {
 #[tokio::test]
 async fn a_kucoin_master_mints_a_verified_key_with_a_generated_passphrase() {
     mints_on("kucoin-master", "kcbot02").await;
+}
+
+/// KuCoin lets a new key expire by itself after 30, 90, 180 or 360 days: the one chosen goes to
+/// KuCoin, and since KuCoin's own read reports no expiry, Latchkey keeps the date it set, through
+/// later inspections too, so the rotation falls due before the key dies.
+#[tokio::test]
+async fn a_kucoin_key_minted_with_a_lifetime_keeps_its_expiry_date() {
+    let w = world().await;
+    let mut request = w.request("kucoin-master", "kcbot02", "grid-bot");
+    request.rotation_days = Some(180);
+    request.expire_days = Some(45);
+    let err = w.minter().plan(&request, chrono::Utc::now()).unwrap_err();
+    assert_eq!(
+        (err.kind().as_str(), err.to_string().as_str()),
+        ("invalid", "KuCoin lets a new key expire after 30, 90, 180 or 360 days only: choose one of those, or never.")
+    );
+    request.expire_days = Some(90);
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    let expires = minted.record.inspection.as_ref().and_then(|i| i.expires_at).expect("an expiry date");
+    assert_eq!((expires - now).num_days(), 90);
+    let held = w.env.sim.state().keys.into_iter().find(|k| k.label == "grid-bot").unwrap();
+    let lifetime = held.expires_at.zip(held.created_at).map(|(end, start)| (end - start).num_days());
+    assert_eq!(lifetime, Some(90), "KuCoin was asked for 90 days");
+    // Due at the expiry, not after the 180-day policy.
+    let due = latchkey_core::rotation::status(&minted.record, &now, 7).unwrap();
+    assert_eq!((due.due_at, due.reason), (expires, latchkey_core::rotation::DueReason::ExchangeExpiry));
+    // A later inspection (KuCoin's read has no expiry) keeps the date.
+    let stored = w.vault.credentials(minted.record.id).unwrap();
+    let endpoint = latchkey_core::exchange::Endpoint::new(minted.record.exchange, &minted.record.environment).unwrap();
+    let fresh = w.client.inspect(&endpoint, &stored).await.unwrap();
+    assert_eq!(fresh.expires_at, None);
+    let kept = w.vault.record_inspection(minted.record.id, &fresh, chrono::Utc::now()).unwrap();
+    assert_eq!(kept.inspection.and_then(|i| i.expires_at), Some(expires));
+
+    // Elsewhere there is no lifetime to choose.
+    let mut okx = w.request("okx-master-ip-bound", "botsub2", "okx-bot");
+    okx.expire_days = Some(30);
+    let err = w.minter().plan(&okx, chrono::Utc::now()).unwrap_err();
+    assert!(err.to_string().starts_with("OKX cannot give a key a lifetime"), "{err}");
+}
+
+/// Deribit: the master's own account is the one "sub-account"; the label follows Deribit's name
+/// rule on the exchange and stays as typed in Latchkey.
+#[tokio::test]
+async fn a_deribit_master_mints_a_verified_key_in_its_own_account() {
+    let w = world().await;
+    let request = w.request("deribit-full", "account", "grid-bot");
+    let (code, now) = w.env.code();
+    let minted = w.minter().mint(&request, Some(&code), now).await.unwrap();
+    assert_eq!(minted.unverified, None);
+    assert_eq!(minted.record.label, "grid-bot");
+    assert_eq!(minted.mint.exchange_label, "grid_bot");
+    assert_eq!(minted.record.ip_whitelist, ["127.0.0.1"]);
+    assert!(minted.record.bots_allowed);
+    let held = w.env.sim.state().keys.into_iter().find(|k| k.label == "grid_bot").unwrap();
+    assert_eq!(held.ips, ["127.0.0.1"]);
 }
 
 /// Gate's own read reports no permissions: the create's answer says them.
@@ -190,7 +248,7 @@ async fn refusals_come_before_the_create() {
             .unwrap();
     let endpoint = latchkey_core::exchange::Endpoint { simulated_trading: false, demo: false, ..endpoint };
     let settings = SubKeySettings { permissions: vec![Permission::Read], ip_whitelist: vec!["127.0.0.1".into()] };
-    let spec = SubKeySpec { sub_account: "botsub2".into(), label: "grid-bot".into(), settings };
+    let spec = SubKeySpec { sub_account: "botsub2".into(), label: "grid-bot".into(), settings, expire_days: None };
     w.client.create_sub_key(MasterKey::unattended(&endpoint, &credentials), &spec).await.unwrap();
     let before = creates(&w);
     let (code, now) = w.env.code();

@@ -54,6 +54,7 @@ async fn full_round(master_label: &str, sub_account: &str, expected_subs: &[&str
         sub_account: account.id.clone(),
         label: "grid-bot".into(),
         settings: settings(true, &["127.0.0.1"]),
+        expire_days: None,
     };
     let created = client.create_sub_key(master.key(), &spec).await.unwrap();
     assert_eq!(created.credentials.passphrase.is_some(), exchange.needs_passphrase(), "{exchange}");
@@ -131,7 +132,7 @@ async fn binance_master_lists_creates_modifies_and_deletes_sub_keys() {
 }
 
 fn spec(sub_account: &str, settings: SubKeySettings) -> SubKeySpec {
-    SubKeySpec { sub_account: sub_account.into(), label: "bot".into(), settings }
+    SubKeySpec { sub_account: sub_account.into(), label: "bot".into(), settings, expire_days: None }
 }
 
 #[tokio::test]

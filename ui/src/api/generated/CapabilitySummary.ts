@@ -21,4 +21,9 @@ automation: string,
  * The exchange deletes idle keys without an IP whitelist: after how many days, which
  * permissions; `None`: no such rule.
  */
-idleExpiry: IdleExpiry | null, };
+idleExpiry: IdleExpiry | null, 
+/**
+ * The lifetimes (days) a bot key minted here may be given, after which the exchange itself
+ * retires it; empty: none offered (KuCoin: 30, 90, 180, 360).
+ */
+keyLifetimes: Array<number>, };

@@ -8,4 +8,8 @@ trade: boolean, ips: Array<string>,
 /**
  * The user acknowledged a key without an IP whitelist.
  */
-noIpWhitelist: boolean, rotationDays: number | null, autoRotate: boolean, };
+noIpWhitelist: boolean, rotationDays: number | null, autoRotate: boolean, 
+/**
+ * Days until the exchange itself expires the key, where it offers lifetimes; `None`: never.
+ */
+expireDays: number | null, };
