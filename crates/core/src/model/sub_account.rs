@@ -64,9 +64,8 @@ pub struct SubKeySpec {
     pub sub_account: String,
     pub label: String,
     pub settings: SubKeySettings,
-    /// Days until the exchange itself expires the key, one of its [`lifetimes`]; `None`: never.
-    ///
-    /// [`lifetimes`]: crate::exchange::SubKeyFacts::lifetimes
+    /// Days until the exchange itself expires the key, one of the lifetimes the exchange offers;
+    /// `None`: never.
     pub expire_days: Option<u32>,
 }
 
