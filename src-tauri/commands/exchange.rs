@@ -2,7 +2,7 @@
 //! stored key ("Re-check").
 
 use chrono::Utc;
-use latchkey_core::exchange::Endpoint;
+use latchkey_core::exchange::{Endpoint, MasterKey};
 use latchkey_core::model::{Environment, Exchange, KeyInspection};
 use latchkey_core::risk::{self, Finding};
 use latchkey_core::secret::Credentials;
@@ -29,6 +29,10 @@ pub struct InspectInput {
     #[serde(default)]
     #[ts(type = "string | null")]
     pub passphrase: Option<SecretString>,
+    /// The exchange's own 2FA code, where it asks for one to read keys (Deribit's security keys).
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub exchange_code: Option<SecretString>,
 }
 
 #[derive(Debug, Serialize, TS)]
@@ -44,7 +48,8 @@ pub async fn inspect_credentials(state: State<'_, AppState>, input: InspectInput
     let credentials = validate::checked_credentials(input.exchange, &raw).map_err(latchkey_core::Error::from)?;
     drop(raw);
     let endpoint = Endpoint::new(input.exchange, &input.environment)?;
-    let inspection = state.exchange()?.inspect(&endpoint, &credentials).await?;
+    let key = MasterKey { endpoint: &endpoint, credentials: &credentials, exchange_code: input.exchange_code.as_ref() };
+    let inspection = state.exchange()?.inspect_answering(key).await?;
     let findings = risk::assess(&inspection, chrono::Local::now());
     Ok(InspectResult { inspection, findings })
 }

@@ -156,6 +156,10 @@ pub struct AddKeyInput {
     #[serde(default)]
     #[ts(type = "string | null")]
     pub passphrase: Option<SecretString>,
+    /// The exchange's own 2FA code, where it asks for one to read keys (Deribit's security keys).
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub exchange_code: Option<SecretString>,
     #[serde(default)]
     pub rotation_days: Option<u32>,
     /// Check the key with its exchange and refuse to save if that fails. `false` only after the
@@ -204,7 +208,12 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
     // Rust asks the exchange itself: an inspection is never taken from the web view.
     let inspection = if input.verify {
         let endpoint = Endpoint::new(checked.exchange, &checked.environment)?;
-        Some(state.exchange()?.inspect(&endpoint, &checked.credentials).await?)
+        let key = latchkey_core::exchange::MasterKey {
+            endpoint: &endpoint,
+            credentials: &checked.credentials,
+            exchange_code: input.exchange_code.as_ref(),
+        };
+        Some(state.exchange()?.inspect_answering(key).await?)
     } else {
         None
     };

@@ -29,7 +29,7 @@ pub struct SubAccountsView {
     pub ready: bool,
     pub problems: Vec<String>,
     pub accounts: Vec<SubAccountView>,
-    /// What the exchanges do to a key without an IP whitelist, for the acknowledgement.
+    /// What the master's exchange does to a key without an IP whitelist, for the acknowledgement.
     pub no_ip_warning: String,
 }
 
@@ -44,12 +44,12 @@ pub async fn sub_accounts(
     let (core, id) = (state.core()?, parse_id(&master_id)?);
     let client = state.exchange()?;
     let minter = Minter::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
-    let (_, readiness, accounts) = minter.sub_accounts(id).await?;
+    let (master, readiness, accounts) = minter.sub_accounts(id).await?;
     Ok(SubAccountsView {
         ready: readiness.readiness == Readiness::Ready,
         problems: readiness.messages().into_iter().map(str::to_owned).collect(),
         accounts: accounts.into_iter().map(|a| SubAccountView { id: a.id, name: a.name, frozen: a.frozen }).collect(),
-        no_ip_warning: no_ip_whitelist_warning(),
+        no_ip_warning: no_ip_whitelist_warning(master.record.exchange),
     })
 }
 

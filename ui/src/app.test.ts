@@ -416,6 +416,7 @@ describe('add key wizard', () => {
         apiKey: OKX_KEY,
         apiSecret: OKX_SECRET,
         passphrase: OKX_PASS,
+        exchangeCode: null,
         rotationDays: 30,
         verify: true,
         botsAllowed: true,
@@ -452,6 +453,7 @@ describe('add key wizard', () => {
         apiKey: BINANCE_KEY,
         apiSecret: BINANCE_SECRET,
         passphrase: null,
+        exchangeCode: null,
         rotationDays: 90,
         verify: true,
         botsAllowed: true,
@@ -464,6 +466,7 @@ describe('add key wizard', () => {
         apiKey: BINANCE_KEY,
         apiSecret: BINANCE_SECRET,
         passphrase: null,
+        exchangeCode: null,
       },
     });
   });
@@ -742,6 +745,7 @@ describe('verify with the exchange', () => {
         apiKey: OKX_KEY,
         apiSecret: OKX_SECRET,
         passphrase: OKX_PASS,
+        exchangeCode: null,
       },
     });
     expect((backend.calls.find((c) => c.cmd === 'add_key')?.args as { input: AddKeyInput }).input.verify).toBe(true);

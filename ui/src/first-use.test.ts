@@ -260,6 +260,7 @@ describe('reveal and copy without 2FA', () => {
           apiKey: '',
           apiSecret: '',
           passphrase: null,
+          exchangeCode: null,
           rotationDays: 90,
           verify: true,
           botsAllowed: true,

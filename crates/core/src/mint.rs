@@ -150,12 +150,13 @@ impl MintError {
     }
 }
 
-/// What the exchanges do to a key without an IP whitelist, in the exchanges' own facts: what the
-/// acknowledgement names.
-pub fn no_ip_whitelist_warning() -> String {
-    let rules: Vec<&str> =
-        Exchange::ALL.into_iter().filter_map(|e| sub_key_facts(e).ok()).map(|f| f.no_ip_whitelist).collect();
-    format!("anyone who obtains it can use it from anywhere, and {}", rules.join("; "))
+/// What the master's exchange does to a key without an IP whitelist, in its own facts: what the
+/// acknowledgement names (only that exchange's rule: the others do not apply to this key).
+pub fn no_ip_whitelist_warning(exchange: Exchange) -> String {
+    match sub_key_facts(exchange) {
+        Ok(facts) => format!("anyone who obtains it can use it from anywhere, and {}", facts.no_ip_whitelist),
+        Err(_) => "anyone who obtains it can use it from anywhere".to_owned(),
+    }
 }
 
 /// The lifetime a key was given at its create, where its exchange offers lifetimes and its
@@ -290,7 +291,9 @@ impl<'a> Minter<'a> {
             ip_whitelist: request.ip_whitelist.iter().map(|ip| ip.trim().to_owned()).collect(),
         };
         match (settings.ip_whitelist.is_empty(), request.no_ip_whitelist) {
-            (true, false) => return Err(MintError::IpWhitelistRequired { warning: no_ip_whitelist_warning() }),
+            (true, false) => {
+                return Err(MintError::IpWhitelistRequired { warning: no_ip_whitelist_warning(master.exchange) })
+            }
             (false, true) => return Err(MintError::IpsAndNoWhitelist),
             _ => {}
         }

@@ -2,6 +2,7 @@
 // exchange reports about it (the ExchangeCheck panel), and whether bots may use it.
 
 import type { InspectResult, IpcError, KeyField } from '../api/types';
+import { exchangeCodeField, type ExchangeCodeField } from '../guard/exchange-code-field';
 import { h } from '../lib/dom';
 import { ExchangeCheck } from '../lib/exchange-check';
 import { accountText, expiryText, ipText } from '../lib/risk';
@@ -21,6 +22,8 @@ export interface ConfirmStep {
   check: ExchangeCheck;
   botsInput: HTMLInputElement;
   retryBtn: HTMLButtonElement;
+  /** The exchange's own 2FA code, shown when the exchange asks for it (Deribit's security keys). */
+  exchangeCode: ExchangeCodeField;
   unverifiedBtn: HTMLButtonElement;
   fixFieldBtn: HTMLButtonElement;
   /** The summary of `draft`, for the exchange called `exchange`. */
@@ -42,6 +45,7 @@ export function confirmStep(onCheckChange: () => void): ConfirmStep {
   };
   const check = new ExchangeCheck({ id: 'verify-result', titleId: 'verify-title', hideWhenIdle: true, onChange: onCheckChange });
   const retryBtn = h('button', { type: 'button', id: 'wizard-retry-verify', class: 'btn btn-secondary' }, 'Try again');
+  const exchangeCode = exchangeCodeField('wizard-exchange-code', () => retryBtn.click());
   const unverifiedBtn = h(
     'button',
     { type: 'button', id: 'wizard-save-unverified', class: 'btn btn-quiet btn-unverified' },
@@ -130,6 +134,7 @@ export function confirmStep(onCheckChange: () => void): ConfirmStep {
       'failed',
       head(`Could not verify with ${exchange}`),
       h('p', { class: 'verify-error', id: 'verify-error', 'data-code': err.code ?? err.kind }, err.message),
+      exchangeCode.ask(err, exchange) ? exchangeCode.row : null,
       h(
         'div',
         { class: 'verify-actions' },
@@ -141,5 +146,5 @@ export function confirmStep(onCheckChange: () => void): ConfirmStep {
     );
   };
 
-  return { panel, check, botsInput, retryBtn, unverifiedBtn, fixFieldBtn, fill, showInspection, showFailure };
+  return { panel, check, botsInput, retryBtn, exchangeCode, unverifiedBtn, fixFieldBtn, fill, showInspection, showFailure };
 }

@@ -245,6 +245,7 @@ describe('steps and the payload', () => {
       apiKey: OKX_KEY,
       apiSecret: OKX_SECRET,
       passphrase: 'Pass phrase 1',
+      exchangeCode: null,
       rotationDays: 30,
       verify: true,
       botsAllowed: true,
@@ -283,6 +284,7 @@ describe('steps and the payload', () => {
       apiKey: OKX_KEY,
       apiSecret: OKX_SECRET,
       passphrase: 'Pass phrase 1',
+      exchangeCode: null,
     });
     expect(() => toInspectInput(validDraft({ environment: 'custom', baseUrl: 'ftp://x' }))).toThrow(/baseUrl/);
   });

@@ -266,6 +266,7 @@ export function toInspectInput(draft: Draft): InspectInput {
     apiKey: draft.apiKey.trim(),
     apiSecret: draft.apiSecret.trim(),
     passphrase: needsPassphrase(draft.exchange) && passphrase ? passphrase : null,
+    exchangeCode: null,
   };
 }
 

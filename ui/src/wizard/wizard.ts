@@ -156,7 +156,7 @@ export function openWizard(opts: WizardOptions): Wizard {
       check.show('idle');
       return Promise.resolve();
     }
-    const payload = input;
+    const payload = { ...input, exchangeCode: confirm.exchangeCode.read() };
     return check.run(
       `Checking with ${exchangeName()}…`,
       'Latchkey asks the exchange what this key may do. Nothing is saved yet.',
@@ -283,7 +283,10 @@ export function openWizard(opts: WizardOptions): Wizard {
       showErrors(bad.errors);
       return;
     }
-    let input: AddKeyInput | null = toAddKeyInput(readDraft(), verify, confirm.botsInput.checked);
+    let input: AddKeyInput | null = {
+      ...toAddKeyInput(readDraft(), verify, confirm.botsInput.checked),
+      exchangeCode: verify ? confirm.exchangeCode.read() : null,
+    };
     setBusy(true, verify);
     try {
       const record = await save(input);
@@ -372,4 +375,5 @@ function wipe(input: AddKeyInput | InspectInput): void {
   input.apiKey = '';
   input.apiSecret = '';
   input.passphrase = null;
+  input.exchangeCode = null;
 }

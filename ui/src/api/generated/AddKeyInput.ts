@@ -5,7 +5,11 @@ import type { Exchange } from "./Exchange";
 /**
  * The wizard's input. The secret fields deserialize straight into zeroizing secret types.
  */
-export type AddKeyInput = { exchange: Exchange, label: string, environment: Environment, apiKey: string, apiSecret: string, passphrase: string | null, rotationDays: number | null, 
+export type AddKeyInput = { exchange: Exchange, label: string, environment: Environment, apiKey: string, apiSecret: string, passphrase: string | null, 
+/**
+ * The exchange's own 2FA code, where it asks for one to read keys (Deribit's security keys).
+ */
+exchangeCode: string | null, rotationDays: number | null, 
 /**
  * Check the key with its exchange and refuse to save if that fails. `false` only after the
  * user explicitly chose to save without verifying.

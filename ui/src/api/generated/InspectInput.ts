@@ -2,4 +2,8 @@
 import type { Environment } from "./Environment";
 import type { Exchange } from "./Exchange";
 
-export type InspectInput = { exchange: Exchange, environment: Environment, apiKey: string, apiSecret: string, passphrase: string | null, };
+export type InspectInput = { exchange: Exchange, environment: Environment, apiKey: string, apiSecret: string, passphrase: string | null, 
+/**
+ * The exchange's own 2FA code, where it asks for one to read keys (Deribit's security keys).
+ */
+exchangeCode: string | null, };
