@@ -58,6 +58,8 @@ pub enum Command {
     Mint(MintArgs),
     /// Fix a key's risk finding through its master: bind it to IPs, remove withdraw/transfer or make it read-only (needs a 2FA code when 2FA is set up); the key is checked again afterwards
     Fix(FixArgs),
+    /// Emergency stop: lock the whole sub-account of a key through its master, so every key (and login) of it stops at the exchange (Gate; needs a 2FA code when 2FA is set up)
+    LockSubAccount(LockArgs),
     /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
     Orphans(OrphansArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
@@ -155,6 +157,23 @@ pub struct FixArgs {
     /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
     #[arg(long)]
     pub code: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  latchkey lock-sub-account gate-grid-bot --code 123456\n\
+    Every key of the sub-account stops, those Latchkey does not hold too; unlock it on the exchange's website.\n\
+    Its keys stay in Latchkey: revoke them as usual (a locked key is refused, which proves nothing).")]
+pub struct LockArgs {
+    /// A key of the sub-account to lock (label or id); its master signs the lock
+    pub key: String,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when needed and not given
+    #[arg(long)]
+    pub code: Option<String>,
+    /// The exchange's own 2FA code, where the exchange asks for one
+    #[arg(long)]
+    pub exchange_code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -98,7 +98,9 @@ impl From<latchkey_core::mint::MintError> for CliError {
                 CliError::Usage(x.to_string())
             }
             MintError::Exchange(x) => CliError::Exchange(x),
-            MintError::IpWhitelistRequired { .. } | MintError::IpsAndNoWhitelist => CliError::Usage(e.to_string()),
+            MintError::IpWhitelistRequired { .. }
+            | MintError::IpsAndNoWhitelist
+            | MintError::LifetimeNotOffered { .. } => CliError::Usage(e.to_string()),
             refusal @ (MintError::MasterNotUsable { .. }
             | MintError::MasterNotReady { .. }
             | MintError::LabelOnExchange { .. }
@@ -123,6 +125,18 @@ impl From<latchkey_core::fix::FixError> for CliError {
             | FixError::NothingToFix { .. }
             | FixError::CodeNeeded) => CliError::Refused(refusal.to_string()),
             failure @ FixError::NotInSubAccount { .. } => CliError::Failed(failure.to_string()),
+        }
+    }
+}
+
+impl From<latchkey_core::lock::LockError> for CliError {
+    fn from(e: latchkey_core::lock::LockError) -> Self {
+        use latchkey_core::lock::LockError;
+        match e {
+            LockError::Guard(g) => g.into(),
+            LockError::Core(core) => CliError::Core(core),
+            LockError::Exchange(x) => CliError::Exchange(x),
+            refusal => CliError::Refused(refusal.to_string()),
         }
     }
 }

@@ -46,6 +46,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Subaccounts(args) => commands::mint::subaccounts(&ctx, args),
         Command::Mint(args) => commands::mint::mint(&ctx, args),
         Command::Fix(args) => commands::fix::fix(&ctx, args),
+        Command::LockSubAccount(args) => commands::lock::lock(&ctx, args),
         Command::Run(args) => commands::run::run(&ctx, args),
         Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),

@@ -85,6 +85,8 @@ actions! {
     /// A risk finding was fixed through the key's master (permissions or IPs changed at the exchange).
     Fix = "fix", "Key fixed through its master";
     AutoRotate = "auto_rotate", "Automatic rotation changed";
+    /// A whole sub-account was locked through its master (every key of it stops).
+    LockSubAccount = "lock_sub_account", "Sub-account locked";
 }
 
 impl Action {

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod handover;
 pub mod job;
 pub mod keychain;
+pub mod lock;
 pub mod mint;
 pub mod model;
 pub mod orphans;

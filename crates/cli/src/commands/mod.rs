@@ -4,6 +4,7 @@ pub mod edit;
 pub mod fix;
 pub mod guard;
 pub mod keys;
+pub mod lock;
 pub mod mint;
 pub mod orphans;
 pub mod revoke;

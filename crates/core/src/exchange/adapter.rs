@@ -189,6 +189,12 @@ pub(crate) trait SubKeyApi: Send + Sync {
         label.to_owned()
     }
 
+    /// The call that locks a whole sub-account, each of its keys (and logins) with it, where the
+    /// API has one (Gate's `lock`): an emergency stop, even where a key cannot be deleted.
+    fn lock_sub_account(&self, _sub_account: &str) -> Option<Call> {
+        None
+    }
+
     /// Whether the delete names the key by the id its sub-account's listing shows
     /// ([`SubKey::id`]) instead of by its API key ([`SubKeyDelete::key_param`] then carries it).
     fn deletes_by_listed_id(&self) -> bool {

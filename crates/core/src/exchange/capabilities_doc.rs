@@ -32,6 +32,15 @@ pub fn capabilities_markdown() -> String {
     row("Revoke: a key deletes itself", &|p| delete_self(&p.capabilities));
     row("Revoke: a master deletes a sub-account key", &|p| delete_sub_key(&p.capabilities));
     row("Revoke when neither applies", &|p| format!("a checklist that links {}", p.environments.api_page));
+    row("Emergency: a master locks a whole sub-account (`latchkey lock-sub-account`)", &|p| match super::adapter(
+        p.exchange,
+    )
+    .sub_key_api()
+    .and_then(|api| api.lock_sub_account("{id}"))
+    {
+        Some(call) => format!("yes (`{} {}`)", call.method, call.path),
+        None => "no".to_owned(),
+    });
     row("A master lists a sub-account's keys", &|p| support(p.capabilities.list_sub_keys).to_owned());
     row("A master creates a sub-account key", &|p| support(p.capabilities.create_sub_key).to_owned());
     row("A master changes a sub key's IP whitelist", &|p| support(p.capabilities.modify_sub_key_ips).to_owned());

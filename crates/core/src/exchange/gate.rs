@@ -34,6 +34,8 @@ const SUB_ACCOUNTS_PATH: &str = "/api/v4/sub_accounts";
 const SUB_KEYS_PATH: &str = "/api/v4/sub_accounts/{user_id}/keys";
 /// PUT modifies a sub key, DELETE deletes it.
 const SUB_KEY_PATH: &str = "/api/v4/sub_accounts/{user_id}/keys/{key}";
+/// POST locks a whole sub-account (204); `/unlock` undoes it.
+const LOCK_PATH: &str = "/api/v4/sub_accounts/{user_id}/lock";
 /// "Invalid API key": about the *calling* key, so proof only on that key's own read.
 const INVALID_KEY: &str = "INVALID_KEY";
 /// The groups a bot key gets: spot (and margin) and perpetual futures.
@@ -196,6 +198,11 @@ impl Adapter for Gate {
 }
 
 impl SubKeyApi for Gate {
+    /// "Lock the sub-account": `POST /sub_accounts/{user_id}/lock`, 204.
+    fn lock_sub_account(&self, sub_account: &str) -> Option<Call> {
+        Some(Call::post(LOCK_PATH, vec![("user_id", sub_account.to_owned())]))
+    }
+
     /// `type=0`: every kind of sub-account (regular and cross-margin).
     fn list_sub_accounts(&self) -> Call {
         Call::get_with(SUB_ACCOUNTS_PATH, vec![("type", "0".to_owned())])

@@ -311,6 +311,22 @@ impl ExchangeClient {
         Ok(created)
     }
 
+    /// Whether the exchange's API can lock a whole sub-account ([`SubKeyApi::lock_sub_account`]).
+    pub fn can_lock_sub_accounts(exchange: Exchange) -> bool {
+        api(exchange).is_ok_and(|api| api.lock_sub_account("").is_some())
+    }
+
+    /// Locks a whole sub-account through the master: every key of it stops at the exchange.
+    pub async fn lock_sub_account(&self, master: MasterKey<'_>, sub_account: &str) -> Result<(), ExchangeError> {
+        let exchange = master.endpoint.exchange;
+        let call = api(exchange)?.lock_sub_account(sub_account).ok_or_else(|| {
+            ExchangeError::NotAvailable(format!(
+                "{exchange}'s API cannot lock a whole sub-account: freeze it on {exchange}'s website."
+            ))
+        })?;
+        self.master_call(master, &call).await.map(|_| ())
+    }
+
     /// The label a key gets on its exchange for `label` in Latchkey (see
     /// [`SubKeyApi::exchange_label`]); the label itself where the exchange has no narrower rule.
     pub fn exchange_label(exchange: Exchange, label: &str) -> String {

@@ -608,11 +608,7 @@ async fn mint_cases(t: &mut Table) {
         expire_days: None,
     };
     let mut cases: Vec<(&str, MintRequest, &[&str])> = Vec::new();
-    cases.push((
-        "no IP whitelist, not acknowledged",
-        request(okx, "botsub2", &[]),
-        &["14 days", "--no-ip-whitelist"],
-    ));
+    cases.push(("no IP whitelist, not acknowledged", request(okx, "botsub2", &[]), &["14 days", "--no-ip-whitelist"]));
     let both = MintRequest { no_ip_whitelist: true, ..request(okx, "botsub2", &["127.0.0.1"]) };
     cases.push(("IPs and --no-ip-whitelist at once", both, &["not both"]));
     let withdraw = MintRequest {
@@ -687,6 +683,34 @@ async fn mint_cases(t: &mut Table) {
     t.row(area, "Deribit: a Deribit code it does not accept", err, &["did not accept", "every 30 seconds"], None);
     let err = minter.mint(&request(okx, "botsub2", &["127.0.0.1"]), None, now).await.unwrap_err();
     t.row(area, "no 2FA code (2FA is set up)", err, &["2FA code"], None);
+}
+
+/// Issue 14: locking a whole sub-account (`latchkey lock-sub-account`): refused before any code
+/// where the exchange has no lock or Latchkey holds no master for the key.
+async fn lock_cases(t: &mut Table) {
+    use latchkey_core::lock::Locker;
+
+    let area = "Lock a sub-account";
+    let env = revoke_support::Env::new(revoke_support::fast_config()).await;
+    let vault = Vault::new(env.store.clone(), env.secrets.clone());
+    let guard = latchkey_core::guard::Guard::new(
+        env.store.clone(),
+        env.secrets.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    let client = client();
+    let locker = Locker::new(&vault, &guard, &client);
+    let okx = env.add("okx-master-ip-bound", None, None);
+    let okx_sub = env.add("okx-sub-bot", Some(okx), Some("bot-sub-1"));
+    let gate_alone = env.add("gate-sub-bot", None, None);
+    let now = chrono::Utc::now();
+    let cases = [
+        ("OKX: its API has no lock", okx_sub, &["cannot lock a whole sub-account", "website"][..]),
+        ("Gate: a key whose master Latchkey does not hold", gate_alone, &["master Latchkey holds"][..]),
+    ];
+    for (input, id, must) in cases {
+        t.row(area, input, locker.plan(id, now).unwrap_err(), must, None);
+    }
 }
 
 /// Issue 13 item 3: fixing a finding in place through the key's master (`latchkey fix`, the
@@ -824,6 +848,7 @@ async fn every_bad_input_gets_a_clear_message() {
     rotation_cases(&mut t).await;
     mint_cases(&mut t).await;
     fix_cases(&mut t).await;
+    lock_cases(&mut t).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");

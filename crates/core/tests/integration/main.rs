@@ -24,6 +24,7 @@ mod guard;
 mod keys;
 mod kraken;
 mod kucoin;
+mod lock;
 mod mint;
 mod revoke;
 mod scan;
