@@ -277,7 +277,7 @@ impl<'a> Fixer<'a> {
 
     /// The exchange's own 2FA code for this fix, where the exchange asks for one (Deribit).
     pub fn exchange_code(mut self, code: Option<&str>) -> Self {
-        self.exchange_code = code.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()));
+        self.exchange_code = crate::secret::exchange_code(code);
         self
     }
 

@@ -92,7 +92,7 @@ impl<'a> Locker<'a> {
 
     /// The exchange's own 2FA code, where it asks for one.
     pub fn exchange_code(mut self, code: Option<&str>) -> Self {
-        self.exchange_code = code.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()));
+        self.exchange_code = crate::secret::exchange_code(code);
         self
     }
 

@@ -241,7 +241,7 @@ impl<'a> Minter<'a> {
     /// The exchange's own 2FA code for this mint, where the exchange asks for one (Deribit's
     /// security keys answer key calls with a challenge); it answers each challenge of this action.
     pub fn exchange_code(mut self, code: Option<&str>) -> Self {
-        self.exchange_code = code.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()));
+        self.exchange_code = crate::secret::exchange_code(code);
         self
     }
 

@@ -149,3 +149,9 @@ mod tests {
         assert_eq!(h("abc"), "…");
     }
 }
+
+/// The exchange's own 2FA code as the user typed it for one action (Deribit's security keys):
+/// trimmed, and none when blank. A secret for the moment it is valid.
+pub fn exchange_code(typed: Option<&str>) -> Option<SecretString> {
+    typed.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()))
+}
