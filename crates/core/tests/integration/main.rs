@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod exchange_support;
+mod openbao_support;
 mod revoke_support;
 
 mod autorotate;
@@ -25,6 +26,7 @@ mod keys;
 mod kraken;
 mod kucoin;
 mod mint;
+mod openbao;
 mod revoke;
 mod scan;
 mod store_watch;

@@ -1,0 +1,25 @@
+//! Keys for bots on servers, delivered through OpenBao (issue 15): the desktop stays where keys
+//! are added, checked, rotated and revoked; an OpenBao KV v2 mount is how they reach servers.
+//!
+//! - [`settings`]: where the server is and how Latchkey signs in (no secret in there).
+//! - [`credential`]: the token or password, kept in the OS keychain only.
+//! - [`client`]: the HTTP client, sign-in and the mapping of OpenBao's answers to [`ServerError`].
+//! - [`check`]: "Test connection", which says precisely what is wrong.
+//! - [`kv`]: deliver a key (KV v2 write with check-and-set), read it back, destroy old versions
+//!   or everything (revoke).
+//!
+//! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
+//! against the real `bao server -dev` (OpenBao v2.7.2) by the integration tests.
+
+pub mod check;
+pub mod client;
+pub mod credential;
+mod error;
+pub mod kv;
+pub mod settings;
+
+pub use check::ConnectionReport;
+pub use client::BaoClient;
+pub use error::{PathKind, ServerError};
+pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
+pub use settings::{AuthMethod, ServerSettings, SettingField};

@@ -1,0 +1,371 @@
+//! Keys delivered through OpenBao (issue 15), against the real `bao server -dev` that each test
+//! starts (openbao_support): the connection test's diagnoses, delivery with check-and-set and
+//! metadata, reading versions back, destroying old versions and everything, and every bad input
+//! (wrong token, wrong mount, a path the policy does not allow, a CAS conflict, an unreachable or
+//! sealed server, TLS).
+#![allow(clippy::unwrap_used)]
+
+use crate::openbao_support::{dead_address, DevServer};
+
+use chrono::NaiveDate;
+use latchkey_core::error::ErrorCode;
+use latchkey_core::secret::Credentials;
+use latchkey_core::servers::{AuthMethod, BaoClient, DeliveryMeta, Expect, ServerError, ServerSettings};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+fn creds(n: u32) -> Credentials {
+    Credentials::new(
+        &format!("9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a{n:02}"),
+        &format!("SECRET{n:02}A1B2C3D4E5F60718293A4B5C6D7E"),
+        Some(&format!("Pass-phrase-{n}")),
+    )
+}
+
+fn meta(c: &Credentials) -> DeliveryMeta {
+    DeliveryMeta {
+        exchange: "okx".into(),
+        key_hint: "9f2c…3a01".into(),
+        rotate_after: NaiveDate::from_ymd_opt(2027, 3, 1),
+        ip_whitelist: vec!["203.0.113.9".into(), "198.51.100.7".into()],
+        fingerprint: latchkey_core::servers::kv::fingerprint(c),
+    }
+}
+
+/// The error, and its message in the same breath so a failed assertion shows it.
+fn err<T: std::fmt::Debug>(r: Result<T, ServerError>) -> (ServerError, String) {
+    let e = r.expect_err("an error");
+    let m = e.to_string();
+    (e, m)
+}
+
+#[tokio::test]
+async fn a_working_setup_passes_the_connection_test() {
+    let Some(bao) = DevServer::start("a_working_setup_passes_the_connection_test").await else { return };
+    let report = bao.client().test_connection().await.unwrap();
+    assert_eq!(report.server_version, "2.7.2");
+    assert_eq!((report.mount.as_str(), report.prefix.as_str()), ("secret", "latchkey"));
+    assert!(!report.standby);
+    assert!(report.token_policies.contains(&"root".to_owned()), "{report:?}");
+    assert!(bao.started_in.as_secs() < 10, "started in {:?}", bao.started_in);
+}
+
+#[tokio::test]
+async fn deliver_read_rotate_and_destroy() {
+    let Some(bao) = DevServer::start("deliver_read_rotate_and_destroy").await else { return };
+    let c = bao.client();
+    let label = "okx-bot-main";
+    assert!(c.current_version(label).await.unwrap().is_none());
+
+    let d1 = c.deliver(label, &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+    assert_eq!((d1.path.as_str(), d1.version), ("secret/data/latchkey/okx-bot-main", 1));
+    let back = c.read_version(label, None).await.unwrap();
+    assert_eq!(back.version, 1);
+    assert_eq!((back.exchange.as_str(), back.label.as_str()), ("okx", label));
+    assert_eq!(back.credentials.api_key.expose_secret(), creds(1).api_key.expose_secret());
+    assert_eq!(back.credentials.api_secret.expose_secret(), creds(1).api_secret.expose_secret());
+    assert_eq!(back.credentials.passphrase.unwrap().expose_secret(), "Pass-phrase-1");
+
+    let v = c.current_version(label).await.unwrap().unwrap();
+    assert_eq!((v.current, v.max_versions, v.cas_required), (1, 5, true));
+    let m = &v.custom_metadata;
+    assert_eq!(m["exchange"], "okx");
+    assert_eq!(m["key_hint"], "9f2c…3a01");
+    assert_eq!(m["rotate_after"], "2027-03-01");
+    assert_eq!(m["ip_whitelist"], "203.0.113.9,198.51.100.7");
+    assert_eq!(m["managed_by"], "latchkey");
+    assert_eq!(m["fingerprint"].len(), 16);
+    for value in m.values() {
+        assert!(!value.contains("SECRET01") && !value.contains("Pass-phrase"), "no secret in metadata: {m:?}");
+    }
+
+    // Two rotations: each new version expects the one before.
+    let d2 = c.deliver(label, &creds(2), &meta(&creds(2)), Expect::Version(1)).await.unwrap();
+    let d3 = c.deliver(label, &creds(3), &meta(&creds(3)), Expect::Version(d2.version)).await.unwrap();
+    assert_eq!((d2.version, d3.version), (2, 3));
+    assert_eq!(c.current_version(label).await.unwrap().unwrap().live, vec![1, 2, 3]);
+    let old = c.read_version(label, Some(1)).await.unwrap();
+    assert_eq!(old.credentials.api_key.expose_secret(), creds(1).api_key.expose_secret(), "old versions stay readable");
+
+    // The hosts moved: keep only the newest.
+    assert_eq!(c.destroy_old_versions(label, 1).await.unwrap(), vec![1, 2]);
+    let v = c.current_version(label).await.unwrap().unwrap();
+    assert_eq!((v.live.clone(), v.destroyed.clone()), (vec![3], vec![1, 2]));
+    let (e, msg) = err(c.read_version(label, Some(1)).await);
+    assert!(matches!(e, ServerError::NotFound { version: Some(1), .. }), "{msg}");
+    assert_eq!(c.read_version(label, None).await.unwrap().version, 3);
+    assert_eq!(c.destroy_old_versions(label, 1).await.unwrap(), Vec::<u64>::new(), "nothing more to destroy");
+    let (e, _) = err(c.destroy_old_versions(label, 0).await);
+    assert_eq!(e.kind(), ErrorCode::Invalid);
+
+    // Revoke: every version and the metadata.
+    assert!(c.destroy_all(label).await.unwrap());
+    assert!(c.current_version(label).await.unwrap().is_none());
+    let (e, msg) = err(c.read_version(label, None).await);
+    assert!(matches!(e, ServerError::NotFound { version: None, .. }), "{msg}");
+    let (status, _) = bao.admin(Method::GET, "secret/data/latchkey/okx-bot-main?version=3", None).await;
+    assert_eq!(status, 404, "gone for the root token too");
+    assert!(!c.destroy_all(label).await.unwrap(), "nothing left to remove");
+    // A fresh delivery starts over at version 1.
+    assert_eq!(c.deliver(label, &creds(4), &meta(&creds(4)), Expect::Absent).await.unwrap().version, 1);
+}
+
+#[tokio::test]
+async fn versions_are_bounded() {
+    let Some(bao) = DevServer::start("versions_are_bounded").await else { return };
+    let c = bao.client_with(ServerSettings { max_versions: 3, ..bao.settings() }, &bao.root);
+    let mut expect = Expect::Absent;
+    for n in 1..=6 {
+        let d = c.deliver("bybit-grid", &creds(n), &meta(&creds(n)), expect).await.unwrap();
+        expect = Expect::Version(d.version);
+    }
+    let v = c.current_version("bybit-grid").await.unwrap().unwrap();
+    assert_eq!((v.current, v.max_versions), (6, 3));
+    assert_eq!(v.live, vec![4, 5, 6], "OpenBao keeps only the newest three");
+}
+
+#[tokio::test]
+async fn a_cas_conflict_says_someone_else_wrote_the_key() {
+    let Some(bao) = DevServer::start("a_cas_conflict_says_someone_else_wrote_the_key").await else { return };
+    let c = bao.client();
+    let label = "binance-arb";
+    c.deliver(label, &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+
+    // A first delivery where a key already is.
+    let (e, msg) = err(c.deliver(label, &creds(2), &meta(&creds(2)), Expect::Absent).await);
+    assert!(matches!(e, ServerError::CasConflict { expected: None, current: Some(1), .. }), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::CasConflict);
+
+    // Someone else writes version 2 (with cas: the metadata requires it of every writer).
+    let (status, reply) = bao
+        .admin(Method::POST, "secret/data/latchkey/binance-arb", Some(json!({ "data": { "api_key": "theirs" } })))
+        .await;
+    assert_eq!(status, 400, "a blind write is refused: {reply}");
+    let (status, _) = bao
+        .admin(
+            Method::POST,
+            "secret/data/latchkey/binance-arb",
+            Some(json!({ "options": { "cas": 1 }, "data": { "api_key": "theirs", "api_secret": "theirs" } })),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (e, msg) = err(c.deliver(label, &creds(3), &meta(&creds(3)), Expect::Version(1)).await);
+    assert!(matches!(e, ServerError::CasConflict { expected: Some(1), current: Some(2), .. }), "{msg}");
+    assert!(
+        msg.contains("Someone else wrote the key") && msg.contains("version 2") && msg.contains("expected version 1")
+    );
+    assert_eq!(
+        c.read_version(label, None).await.unwrap().credentials.api_key.expose_secret(),
+        "theirs",
+        "nothing overwritten"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused() {
+    let Some(bao) = DevServer::start("a_wrong_token_is_refused").await else { return };
+    let c = bao.client_with(bao.settings(), "s.not-a-real-token");
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::TokenRefused), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::CredentialRefused);
+    let (e, msg) = err(c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(matches!(e, ServerError::TokenRefused), "{msg}");
+    assert!(!msg.contains("s.not-a-real-token"), "the token is never echoed");
+    assert!(!format!("{c:?}").contains("s.not-a-real-token"), "nor shown by Debug");
+
+    // A token revoked after it worked.
+    let token = bao.token_with_policy("latchkey", &full_policy("secret", "latchkey")).await;
+    let c = bao.client_with(bao.settings(), &token);
+    c.test_connection().await.unwrap();
+    let (status, _) = bao.admin(Method::POST, "auth/token/revoke", Some(json!({ "token": token }))).await;
+    assert_eq!(status, 204);
+    let (e, msg) = err(c.read_version("okx-bot", None).await);
+    assert!(matches!(e, ServerError::TokenRefused), "{msg}");
+}
+
+fn full_policy(mount: &str, prefix: &str) -> String {
+    ["data", "metadata", "destroy"]
+        .iter()
+        .zip([r#""create","update","read""#, r#""create","update","read","delete""#, r#""update""#])
+        .map(|(kind, caps)| format!("path \"{mount}/{kind}/{prefix}/*\" {{ capabilities = [{caps}] }}\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_wrong_mount_is_named() {
+    let Some(bao) = DevServer::start("a_wrong_mount_is_named").await else { return };
+    let with_mount = |m: &str| bao.client_with(ServerSettings { mount: m.into(), ..bao.settings() }, &bao.root);
+
+    let c = with_mount("secrets");
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::MountNotFound { .. }), "{msg}");
+    assert!(msg.contains("`secrets/`") && msg.contains("bao secrets list"), "{msg}");
+    let (e, msg) = err(c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(matches!(e, ServerError::MountNotFound { .. }), "{msg}");
+
+    // A path inside the KV mount is not a mount.
+    let (e, msg) = err(with_mount("secret/team").test_connection().await);
+    assert!(matches!(e, ServerError::MountNotFound { .. }), "{msg}");
+
+    // KV version 1 has no versions, no check-and-set.
+    let (status, _) =
+        bao.admin(Method::POST, "sys/mounts/kv1", Some(json!({ "type": "kv", "options": { "version": "1" } }))).await;
+    assert_eq!(status, 204);
+    let (e, msg) = err(with_mount("kv1").test_connection().await);
+    assert!(matches!(e, ServerError::NotKvV2 { .. }), "{msg}");
+    assert!(msg.contains("a KV version 1 engine"), "{msg}");
+    let (status, _) = bao.admin(Method::POST, "sys/mounts/transit", Some(json!({ "type": "transit" }))).await;
+    assert_eq!(status, 204);
+    let (e, msg) = err(with_mount("transit").test_connection().await);
+    assert!(matches!(e, ServerError::NotKvV2 { .. }) && msg.contains("'transit'"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_path_the_policy_does_not_allow_is_named_with_the_fix() {
+    let Some(bao) = DevServer::start("a_path_the_policy_does_not_allow_is_named_with_the_fix").await else { return };
+    // Data only: no metadata, no destroy.
+    let token = bao
+        .token_with_policy(
+            "data-only",
+            r#"path "secret/data/latchkey/*" { capabilities = ["create", "update", "read"] }"#,
+        )
+        .await;
+    let c = bao.client_with(bao.settings(), &token);
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::PermissionDenied);
+    assert!(msg.contains("`secret/metadata/latchkey/…`"), "{msg}");
+    assert!(
+        msg.contains(r#"path "secret/metadata/latchkey/*" { capabilities = ["create", "update", "read", "delete"] }"#)
+    );
+    assert!(msg.contains(r#"path "secret/destroy/latchkey/*" { capabilities = ["update"] }"#), "{msg}");
+    assert!(!msg.contains("secret/data/latchkey/*"), "the data path is granted: {msg}");
+    // The write itself lands, the metadata is refused with its own policy line.
+    let (e, msg) = err(c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(
+        matches!(&e, ServerError::PermissionDenied { denied, .. } if denied == "secret/metadata/latchkey/okx-bot"),
+        "{msg}"
+    );
+
+    // A policy for another prefix: the settings' prefix is not allowed at all.
+    let token = bao.token_with_policy("team-b", &full_policy("secret", "team-b")).await;
+    let c = bao.client_with(bao.settings(), &token);
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+    assert!(msg.contains("`secret/data/latchkey/…`") && msg.contains(r#"path "secret/data/latchkey/*""#), "{msg}");
+    let (e, msg) = err(c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(
+        matches!(&e, ServerError::PermissionDenied { denied, .. } if denied == "secret/data/latchkey/okx-bot"),
+        "{msg}"
+    );
+    let (e, _) = err(c.destroy_all("okx-bot").await);
+    assert!(matches!(e, ServerError::PermissionDenied { .. }));
+
+    // The right policy passes.
+    let token = bao.token_with_policy("latchkey", &full_policy("secret", "latchkey")).await;
+    let c = bao.client_with(bao.settings(), &token);
+    let report = c.test_connection().await.unwrap();
+    assert!(report.token_policies.contains(&"latchkey".to_owned()), "{report:?}");
+    assert!(report.token_ttl_secs.is_some_and(|t| t <= 3600), "{report:?}");
+    c.deliver("okx-bot-2", &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+    assert!(c.destroy_all("okx-bot-2").await.unwrap());
+}
+
+#[tokio::test]
+async fn an_unreachable_address_is_said_so() {
+    let addr = dead_address();
+    let c = BaoClient::new(ServerSettings::new(&addr).unwrap(), SecretString::from("s.token".to_owned())).unwrap();
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::Unreachable { .. }), "{msg}");
+    assert!(msg.contains(&addr) && msg.contains("refused"), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::Network);
+    let (e, _) = err(c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(matches!(e, ServerError::Unreachable { .. }));
+}
+
+#[tokio::test]
+async fn a_sealed_server_is_said_so() {
+    let Some(bao) = DevServer::start("a_sealed_server_is_said_so").await else { return };
+    let c = bao.client();
+    c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+    bao.seal().await;
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::Sealed { .. }), "{msg}");
+    assert!(msg.contains("bao operator unseal"), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::ServerSealed);
+    let (e, msg) = err(c.deliver("okx-bot", &creds(2), &meta(&creds(2)), Expect::Version(1)).await);
+    assert!(matches!(e, ServerError::Sealed { .. }), "{msg}");
+    let (e, _) = err(c.read_version("okx-bot", None).await);
+    assert!(matches!(e, ServerError::Sealed { .. }));
+}
+
+#[tokio::test]
+async fn tls_needs_a_trusted_certificate() {
+    let Some(bao) = DevServer::start_tls("tls_needs_a_trusted_certificate").await else { return };
+    // The dev server's own CA is not one the system trusts.
+    let untrusted = bao.client_with(ServerSettings { ca_file: None, ..bao.settings() }, &bao.root);
+    let (e, msg) = err(untrusted.test_connection().await);
+    assert!(matches!(e, ServerError::Tls { .. }), "{msg}");
+    assert!(msg.contains("not trusted") && msg.contains("--ca-file"), "{msg}");
+    assert_eq!(e.kind(), ErrorCode::ServerTls);
+    // With the CA file it works.
+    let trusted = bao.client();
+    trusted.test_connection().await.unwrap();
+    trusted.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+    // Plain http to the https listener.
+    let http_addr = bao.addr.replace("https://", "http://");
+    let plain = bao.client_with(ServerSettings::new(&http_addr).unwrap(), &bao.root);
+    let (e, msg) = err(plain.test_connection().await);
+    assert!(matches!(e, ServerError::Tls { .. }) && msg.contains("https://"), "{msg}");
+    // A CA file that is not one.
+    let bogus = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bogus.path(), "not a certificate").unwrap();
+    let settings = ServerSettings { ca_file: Some(bogus.path().into()), ..bao.settings() };
+    let (e, msg) = err(BaoClient::new(settings, SecretString::from("t".to_owned())));
+    assert!(matches!(e, ServerError::Setting { .. }) && msg.contains("CA file"), "{msg}");
+}
+
+#[tokio::test]
+async fn userpass_signs_in_and_a_wrong_password_is_refused() {
+    let Some(bao) = DevServer::start("userpass_signs_in_and_a_wrong_password_is_refused").await else { return };
+    let (status, _) = bao.admin(Method::POST, "sys/auth/userpass", Some(json!({ "type": "userpass" }))).await;
+    assert_eq!(status, 204);
+    bao.token_with_policy("latchkey", &full_policy("secret", "latchkey")).await;
+    let (status, _) = bao
+        .admin(
+            Method::POST,
+            "auth/userpass/users/desk",
+            Some(json!({ "password": "correct horse battery", "token_policies": "latchkey" })),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let settings = ServerSettings {
+        auth: AuthMethod::Userpass { username: "desk".into(), mount: "userpass".into() },
+        ..bao.settings()
+    };
+    let c = bao.client_with(settings.clone(), "correct horse battery");
+    let report = c.test_connection().await.unwrap();
+    assert!(report.token_policies.contains(&"latchkey".to_owned()), "{report:?}");
+    c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+    assert_eq!(c.read_version("okx-bot", None).await.unwrap().version, 1);
+
+    let wrong = bao.client_with(settings.clone(), "wrong password");
+    let (e, msg) = err(wrong.test_connection().await);
+    assert!(matches!(e, ServerError::LoginRefused { .. }), "{msg}");
+    assert!(msg.contains("'desk'") && !msg.contains("wrong password"), "{msg}");
+    let elsewhere =
+        ServerSettings { auth: AuthMethod::Userpass { username: "desk".into(), mount: "ldap".into() }, ..settings };
+    let (e, msg) = err(bao.client_with(elsewhere, "correct horse battery").test_connection().await);
+    assert!(matches!(e, ServerError::LoginRefused { .. }) && msg.contains("auth/ldap"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_label_that_is_not_a_path_is_refused_before_anything_is_sent() {
+    // No server: the label is checked first.
+    let c = BaoClient::new(ServerSettings::new(&dead_address()).unwrap(), SecretString::from("t".to_owned())).unwrap();
+    let (e, msg) = err(c.deliver("My OKX key", &creds(1), &meta(&creds(1)), Expect::Absent).await);
+    assert!(matches!(e, ServerError::LabelNotAPath { .. }), "{msg}");
+    assert!(msg.contains("'My-OKX-key'"), "{msg}");
+}
