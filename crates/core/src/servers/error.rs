@@ -73,8 +73,9 @@ pub enum ServerError {
     #[error("`{mount}/` is {found}, not a KV version 2 engine: Latchkey needs its versions and check-and-set. Choose a KV v2 mount, or enable one: `bao secrets enable -path=<name> kv-v2`.")]
     NotKvV2 { mount: String, found: String },
 
-    #[error("Someone else wrote the key at `{path}`: OpenBao has {}, Latchkey expected {}. Nothing was overwritten. Check who wrote it (`bao kv metadata get -mount=… …`), then deliver again.", version_words(*.current), version_words(*.expected))]
-    CasConflict { path: String, expected: Option<u64>, current: Option<u64> },
+    /// `key` is `<prefix>/<label>` inside `mount`.
+    #[error("Someone else wrote the key at `{mount}/{key}`: OpenBao has {}, Latchkey expected {}. Nothing was overwritten. See who wrote it and when (`bao kv metadata get -mount={mount} {key}`), then deliver again.", version_words(*.current), version_words(*.expected))]
+    CasConflict { mount: String, key: String, expected: Option<u64>, current: Option<u64> },
 
     #[error("Nothing is stored at `{path}`{}: it was never delivered, or was destroyed.", .version.map(|v| format!(" in version {v}")).unwrap_or_default())]
     NotFound { path: String, version: Option<u64> },

@@ -235,8 +235,10 @@ impl BaoClient {
     async fn write_refused(&self, reply: &Reply, path: &str, label: &str, expect: Expect, what: &str) -> ServerError {
         if reply.status == StatusCode::BAD_REQUEST && reply.message().contains("check-and-set") {
             let current = self.current_version(label).await.ok().flatten().map(|v| v.current);
+            let s = self.settings();
             return ServerError::CasConflict {
-                path: path.into(),
+                mount: s.mount.clone(),
+                key: format!("{}/{}", s.prefix, label.trim()),
                 expected: match expect {
                     Expect::Absent => None,
                     Expect::Version(v) => Some(v),
