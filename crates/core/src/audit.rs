@@ -85,6 +85,10 @@ actions! {
     /// A risk finding was fixed through the key's master (permissions or IPs changed at the exchange).
     Fix = "fix", "Key fixed through its master";
     AutoRotate = "auto_rotate", "Automatic rotation changed";
+    /// The key was written to the OpenBao server for bots on servers (or the attempt failed).
+    Deliver = "deliver", "Key delivered to servers";
+    /// Every version of the key was destroyed on the OpenBao server.
+    Undeliver = "undeliver", "Key removed from servers";
 }
 
 impl Action {

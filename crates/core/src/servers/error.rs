@@ -89,6 +89,13 @@ pub enum ServerError {
     #[error("OpenBao's answer to {what} was not understood ({detail}). Check that the address is an OpenBao (or Vault) server.")]
     Unexpected { what: String, detail: String },
 
+    #[error("No OpenBao server is set up: run `latchkey servers set --addr https://…` (or Settings → Servers) first.")]
+    NotConfigured,
+
+    /// The key may not go to bots (the same rules as `latchkey run`).
+    #[error(transparent)]
+    Bots(#[from] crate::bots::BotsError),
+
     #[error(transparent)]
     Keychain(#[from] KeychainError),
 
@@ -124,6 +131,8 @@ impl ServerError {
             ServerError::Redirect { .. } | ServerError::Server { .. } | ServerError::Unexpected { .. } => {
                 ErrorCode::UnexpectedResponse
             }
+            ServerError::NotConfigured => ErrorCode::NotAvailable,
+            ServerError::Bots(b) => b.kind(),
             ServerError::Keychain(_) => ErrorCode::Keychain,
             ServerError::Core(_) => ErrorCode::Storage,
         }

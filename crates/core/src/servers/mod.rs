@@ -7,6 +7,7 @@
 //! - [`check`]: "Test connection", which says precisely what is wrong.
 //! - [`kv`]: deliver a key (KV v2 write with check-and-set), read it back, destroy old versions
 //!   or everything (revoke).
+//! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
 //! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
 //! against the real `bao server -dev` (OpenBao v2.7.2) by the integration tests.
@@ -16,10 +17,12 @@ pub mod client;
 pub mod credential;
 mod error;
 pub mod kv;
+pub mod service;
 pub mod settings;
 
 pub use check::ConnectionReport;
 pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
+pub use service::{DeliveryOutcome, DeliveryRecord, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

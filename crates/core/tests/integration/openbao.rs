@@ -18,7 +18,7 @@ use serde_json::json;
 fn creds(n: u32) -> Credentials {
     Credentials::new(
         &format!("9f2c1d7e-5b3a-4c8e-a1f0-7d6e5c4b3a{n:02}"),
-        &format!("SECRET{n:02}A1B2C3D4E5F60718293A4B5C6D7E"),
+        &format!("{n:02}A1B2C3D4E5F60718293A4B5C6D7E8F"),
         Some(&format!("Pass-phrase-{n}")),
     )
 }
@@ -77,7 +77,7 @@ async fn deliver_read_rotate_and_destroy() {
     assert_eq!(m["managed_by"], "latchkey");
     assert_eq!(m["fingerprint"].len(), 16);
     for value in m.values() {
-        assert!(!value.contains("SECRET01") && !value.contains("Pass-phrase"), "no secret in metadata: {m:?}");
+        assert!(!value.contains("01A1B2C3D4E5") && !value.contains("Pass-phrase"), "no secret in metadata: {m:?}");
     }
 
     // Two rotations: each new version expects the one before.
@@ -368,4 +368,156 @@ async fn a_label_that_is_not_a_path_is_refused_before_anything_is_sent() {
     let (e, msg) = err(c.deliver("My OKX key", &creds(1), &meta(&creds(1)), Expect::Absent).await);
     assert!(matches!(e, ServerError::LabelNotAPath { .. }), "{msg}");
     assert!(msg.contains("'My-OKX-key'"), "{msg}");
+}
+
+mod service {
+    use super::*;
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use latchkey_core::audit::{Action, Event, Outcome};
+    use latchkey_core::keychain::memory::MemoryStore;
+    use latchkey_core::model::{Environment, Exchange};
+    use latchkey_core::servers::credential::ServerSecretStore;
+    use latchkey_core::servers::{DeliveryOutcome, Servers};
+    use latchkey_core::store::Store;
+    use latchkey_core::vault::{NewKey, Vault};
+
+    struct Desk {
+        _dir: tempfile::TempDir,
+        store: Arc<Store>,
+        vault: Arc<Vault>,
+        keychain: Arc<MemoryStore>,
+        servers: Servers,
+    }
+
+    fn desk() -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_in(dir.path()).unwrap());
+        let keychain = Arc::new(MemoryStore::default());
+        let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
+        let servers = Servers::new(store.clone(), vault.clone(), keychain.clone());
+        Desk { _dir: dir, store, vault, keychain, servers }
+    }
+
+    impl Desk {
+        fn add(&self, label: &str, n: u32) -> latchkey_core::model::KeyRecord {
+            let new = NewKey {
+                exchange: Exchange::Okx,
+                label: label.into(),
+                environment: Environment::Live,
+                credentials: creds(n),
+                rotation_days: Some(30),
+            };
+            self.vault.insert(self.vault.validate(new).unwrap(), None, Utc::now()).unwrap()
+        }
+
+        fn actions(&self) -> Vec<(Action, Outcome)> {
+            let mut log: Vec<_> =
+                self.store.audit_log(100).unwrap().into_iter().map(|e| (e.action, e.outcome)).collect();
+            log.reverse();
+            log.into_iter().filter(|(a, _)| matches!(a, Action::Deliver | Action::Undeliver)).collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn deliver_and_undeliver_keys_of_the_vault() {
+        let Some(bao) = DevServer::start("deliver_and_undeliver_keys_of_the_vault").await else { return };
+        let d = desk();
+        let key = d.add("okx-grid", 1);
+        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        assert!(matches!(e, ServerError::NotConfigured), "{msg}");
+
+        // A bad setting saves nothing, neither settings nor credential.
+        let bad = ServerSettings { mount: "a b".into(), ..bao.settings() };
+        assert!(d.servers.configure(bad, SecretString::from(bao.root.clone())).is_err());
+        assert!(d.servers.settings().unwrap().is_none() && d.keychain.get_server_secret().unwrap().is_none());
+        let token = bao.token_with_policy("latchkey", &full_policy("secret", "latchkey")).await;
+        d.servers.configure(bao.settings(), SecretString::from(token.clone())).unwrap();
+        assert_eq!(d.keychain.get_server_secret().unwrap().unwrap().expose_secret(), token, "in the keychain");
+        let in_db = serde_json::to_string(&d.servers.settings().unwrap()).unwrap();
+        assert!(!in_db.contains(&token), "never in the database: {in_db}");
+        d.servers.test().await.unwrap();
+
+        let out = d.servers.deliver(key.id, Utc::now()).await.unwrap();
+        assert_eq!(
+            out,
+            DeliveryOutcome::Delivered {
+                label: "okx-grid".into(),
+                path: "secret/data/latchkey/okx-grid".into(),
+                version: 1
+            }
+        );
+        let back = bao.client().read_version("okx-grid", None).await.unwrap();
+        assert_eq!(back.credentials.api_secret.expose_secret(), creds(1).api_secret.expose_secret());
+        assert_eq!(back.custom_metadata["exchange"], "okx");
+        assert_eq!(back.custom_metadata["key_hint"], key.key_hint);
+        assert_eq!(
+            back.custom_metadata["rotate_after"],
+            (key.rotated_at + chrono::Duration::days(30)).date_naive().to_string()
+        );
+        // Again: nothing new to write.
+        assert!(matches!(
+            d.servers.deliver(key.id, Utc::now()).await.unwrap(),
+            DeliveryOutcome::UpToDate { version: 1, .. }
+        ));
+
+        // Someone else writes: Latchkey's next delivery is a conflict, and audited as failed.
+        let (status, _) = bao
+            .admin(
+                Method::POST,
+                "secret/data/latchkey/okx-grid",
+                Some(json!({ "options": { "cas": 1 }, "data": { "api_key": "x" } })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        assert!(matches!(e, ServerError::CasConflict { expected: Some(1), current: Some(2), .. }), "{msg}");
+
+        assert!(d.servers.undeliver(key.id, Utc::now()).await.unwrap());
+        assert!(bao.client().current_version("okx-grid").await.unwrap().is_none());
+        assert!(d.servers.deliveries().unwrap().is_empty());
+        assert!(!d.servers.undeliver(key.id, Utc::now()).await.unwrap(), "nothing left");
+        // A fresh start after the removal.
+        assert!(matches!(
+            d.servers.deliver(key.id, Utc::now()).await.unwrap(),
+            DeliveryOutcome::Delivered { version: 1, .. }
+        ));
+        assert_eq!(
+            d.actions(),
+            vec![
+                (Action::Deliver, Outcome::Ok),
+                (Action::Deliver, Outcome::Failed),
+                (Action::Undeliver, Outcome::Ok),
+                (Action::Undeliver, Outcome::Ok),
+                (Action::Deliver, Outcome::Ok),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn only_keys_bots_may_use_are_delivered() {
+        let Some(bao) = DevServer::start("only_keys_bots_may_use_are_delivered").await else { return };
+        let d = desk();
+        d.servers.configure(bao.settings(), SecretString::from(bao.root.clone())).unwrap();
+        let key = d.add("okx-denied", 1);
+        let event = Event {
+            at: Utc::now(),
+            action: Action::BotsAccess,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Ok,
+            detail: "bots may not use this key".into(),
+        };
+        d.store.set_bots_allowed(key.id, false, &event).unwrap();
+        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        assert!(matches!(e, ServerError::Bots(_)), "{msg}");
+        assert!(msg.contains("latchkey bots allow 'okx-denied'"), "{msg}");
+        assert!(bao.client().current_version("okx-denied").await.unwrap().is_none(), "nothing written");
+
+        let spaced = d.add("okx spaced", 2);
+        let (e, msg) = err(d.servers.deliver(spaced.id, Utc::now()).await);
+        assert!(matches!(e, ServerError::LabelNotAPath { .. }), "{msg}");
+        assert!(d.actions().is_empty(), "refusals before anything is sent are not deliveries");
+    }
 }

@@ -1,0 +1,179 @@
+//! What the CLI and (later) the app call: the saved settings and keychain credential put
+//! together, and deliver/undeliver for keys in the vault, with the same rules as `latchkey run`
+//! (an active key, allowed for bots, never a master) and an audit entry for each.
+//!
+//! Latchkey remembers per key the version it wrote last, so the next write expects exactly that
+//! version: a write by anyone else in between is a CAS conflict, never overwritten.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Action, Event, Outcome};
+use crate::model::{KeyId, KeyRecord};
+use crate::servers::credential::ServerSecretStore;
+use crate::servers::kv::{fingerprint, label_segment};
+use crate::servers::{BaoClient, ConnectionReport, Delivered, DeliveryMeta, Expect, ServerError, ServerSettings};
+use crate::store::Store;
+use crate::vault::Vault;
+
+const DELIVERIES: &str = "openbao-deliveries";
+/// How `bots::check_run` names the receiver in its refusals.
+const RECEIVER: &str = "OpenBao (bots on servers)";
+
+/// What Latchkey wrote last for one key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryRecord {
+    pub label: String,
+    pub version: u64,
+    pub fingerprint: String,
+    pub delivered_at: DateTime<Utc>,
+}
+
+/// The result of one `deliver`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum DeliveryOutcome {
+    /// A new version was written.
+    Delivered { label: String, path: String, version: u64 },
+    /// The server already holds this key as the version Latchkey wrote last: nothing written.
+    UpToDate { label: String, path: String, version: u64 },
+}
+
+pub struct Servers {
+    store: Arc<Store>,
+    vault: Arc<Vault>,
+    secrets: Arc<dyn ServerSecretStore>,
+}
+
+impl Servers {
+    pub fn new(store: Arc<Store>, vault: Arc<Vault>, secrets: Arc<dyn ServerSecretStore>) -> Self {
+        Servers { store, vault, secrets }
+    }
+
+    pub fn settings(&self) -> Result<Option<ServerSettings>, ServerError> {
+        Ok(ServerSettings::load(&self.store)?)
+    }
+
+    /// Checks the settings and the credential (a client is built from them), then keeps the
+    /// settings in the store and the credential in the keychain.
+    pub fn configure(&self, settings: ServerSettings, secret: SecretString) -> Result<ServerSettings, ServerError> {
+        let client = BaoClient::new(settings, secret.clone())?;
+        self.secrets.put_server_secret(&secret)?;
+        client.settings().clone().save(&self.store)
+    }
+
+    /// A client from the saved settings and credential.
+    pub fn client(&self) -> Result<BaoClient, ServerError> {
+        let settings = self.settings()?.ok_or(ServerError::NotConfigured)?;
+        let secret = self.secrets.get_server_secret()?.ok_or(ServerError::NotConfigured)?;
+        BaoClient::new(settings, secret)
+    }
+
+    pub async fn test(&self) -> Result<ConnectionReport, ServerError> {
+        self.client()?.test_connection().await
+    }
+
+    pub fn deliveries(&self) -> Result<BTreeMap<KeyId, DeliveryRecord>, ServerError> {
+        let raw: BTreeMap<String, DeliveryRecord> = self.store.setting(DELIVERIES)?.unwrap_or_default();
+        Ok(raw.into_iter().filter_map(|(id, r)| Some((id.parse().ok()?, r))).collect())
+    }
+
+    fn save_deliveries(&self, all: &BTreeMap<KeyId, DeliveryRecord>) -> Result<(), ServerError> {
+        let raw: BTreeMap<String, &DeliveryRecord> = all.iter().map(|(id, r)| (id.to_string(), r)).collect();
+        Ok(self.store.set_setting(DELIVERIES, &raw)?)
+    }
+
+    /// Refuses what `latchkey run` would refuse, before any secret is read.
+    fn deliverable(&self, id: KeyId) -> Result<KeyRecord, ServerError> {
+        let key = self.vault.get(id)?;
+        if key.status != crate::model::KeyStatus::Active {
+            return Err(crate::bots::BotsError::NotUsable { label: key.label, status: key.status.as_str() }.into());
+        }
+        let subs = self.store.sub_key_count(id)?;
+        crate::bots::check_run(&key, subs, RECEIVER)?;
+        label_segment(&key.label)?;
+        Ok(key)
+    }
+
+    /// Writes the key to the server as a new version (or finds it already there), audited.
+    pub async fn deliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
+        let key = self.deliverable(id)?;
+        let client = self.client()?;
+        let result = self.deliver_with(&client, &key, now).await;
+        let (outcome, detail) = match &result {
+            Ok(DeliveryOutcome::Delivered { path, version, .. }) => (
+                Outcome::Ok,
+                format!("delivered to OpenBao at {} as {path}, version {version}", client.settings().addr),
+            ),
+            Ok(DeliveryOutcome::UpToDate { .. }) => return result,
+            Err(e) => (Outcome::Failed, format!("delivery to OpenBao at {} failed: {e}", client.settings().addr)),
+        };
+        self.audit(Action::Deliver, &key, outcome, detail, now);
+        result
+    }
+
+    async fn deliver_with(
+        &self,
+        client: &BaoClient,
+        key: &KeyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        let credentials = self.vault.credentials(key.id)?;
+        let meta = DeliveryMeta::for_key(key, &credentials, now);
+        let mut all = self.deliveries()?;
+        let label = key.label.trim().to_owned();
+        // What this key was written as last, if it still has the same label.
+        let last = all.get(&key.id).filter(|r| r.label == label).cloned();
+        let path = client.settings().path(super::PathKind::Data, &label);
+        if let Some(last) = &last {
+            let on_server = client.current_version(&label).await?;
+            let same = on_server.as_ref().is_some_and(|v| {
+                v.current == last.version && v.custom_metadata.get("fingerprint") == Some(&meta.fingerprint)
+            });
+            if same && last.fingerprint == fingerprint(&credentials) {
+                return Ok(DeliveryOutcome::UpToDate { label, path, version: last.version });
+            }
+        }
+        let expect = last.map_or(Expect::Absent, |r| Expect::Version(r.version));
+        let Delivered { path, version } = client.deliver(&label, &credentials, &meta, expect).await?;
+        all.insert(
+            key.id,
+            DeliveryRecord { label: label.clone(), version, fingerprint: meta.fingerprint.clone(), delivered_at: now },
+        );
+        self.save_deliveries(&all)?;
+        Ok(DeliveryOutcome::Delivered { label, path, version })
+    }
+
+    /// Destroys every version and the metadata of the key on the server, audited. `false` when
+    /// the server held nothing for it.
+    pub async fn undeliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<bool, ServerError> {
+        let key = self.vault.get(id)?;
+        let client = self.client()?;
+        let result = client.destroy_all(&key.label).await;
+        let (outcome, detail) = match &result {
+            Ok(true) => (Outcome::Ok, format!("every version destroyed on OpenBao at {}", client.settings().addr)),
+            Ok(false) => (Outcome::Ok, format!("nothing was stored on OpenBao at {}", client.settings().addr)),
+            Err(e) => (Outcome::Failed, format!("removal from OpenBao at {} failed: {e}", client.settings().addr)),
+        };
+        if result.is_ok() {
+            let mut all = self.deliveries()?;
+            if all.remove(&id).is_some() {
+                self.save_deliveries(&all)?;
+            }
+        }
+        self.audit(Action::Undeliver, &key, outcome, detail, now);
+        result
+    }
+
+    fn audit(&self, action: Action, key: &KeyRecord, outcome: Outcome, detail: String, now: DateTime<Utc>) {
+        let event = Event { at: now, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail };
+        if let Err(e) = self.store.record(&event) {
+            tracing::warn!(error = %e, "could not write the audit entry for an OpenBao delivery");
+        }
+    }
+}
