@@ -10,3 +10,4 @@ pub mod revoke;
 pub mod rotate;
 pub mod run;
 pub mod scan;
+pub mod servers;

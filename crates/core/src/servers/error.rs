@@ -89,7 +89,7 @@ pub enum ServerError {
     #[error("OpenBao's answer to {what} was not understood ({detail}). Check that the address is an OpenBao (or Vault) server.")]
     Unexpected { what: String, detail: String },
 
-    #[error("No OpenBao server is set up: run `latchkey servers set --addr https://…` (or Settings → Servers) first.")]
+    #[error("No OpenBao server is set up: run `latchkey servers set --addr https://…` first.")]
     NotConfigured,
 
     /// The key may not go to bots (the same rules as `latchkey run`).

@@ -955,6 +955,27 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
     let e = root.deliver("okx-bot-main", &creds, &meta, Expect::Version(2)).await.unwrap_err();
     t.row(area, "the server is sealed", e, &["unseal"], None);
 
+    // Through the vault (`latchkey deliver`, the card): the rules of `latchkey run` apply.
+    let store = Arc::new(Store::open_in(dir).unwrap());
+    let keychain = Arc::new(MemoryStore::default());
+    let v = Arc::new(Vault::new(store.clone(), keychain.clone()));
+    let servers = latchkey_core::servers::Servers::new(store.clone(), v.clone(), keychain);
+    let key = v.insert(v.validate(new_key(Exchange::Okx, "okx-denied", creds)).unwrap(), None, Utc::now()).unwrap();
+    let e = servers.deliver(key.id, Utc::now()).await.unwrap_err();
+    t.row(area, "no server set up yet", e, &["latchkey servers set"], None);
+    servers.configure(bao.settings(), secret(&bao.root)).unwrap();
+    let event = latchkey_core::audit::Event {
+        at: Utc::now(),
+        action: latchkey_core::audit::Action::BotsAccess,
+        key_id: Some(key.id),
+        label: Some("okx-denied"),
+        outcome: latchkey_core::audit::Outcome::Ok,
+        detail: "bots may not use this key".into(),
+    };
+    store.set_bots_allowed(key.id, false, &event).unwrap();
+    let e = servers.deliver(key.id, Utc::now()).await.unwrap_err();
+    t.row(area, "a key bots may not use", e, &["latchkey bots allow"], None);
+
     true
 }
 
