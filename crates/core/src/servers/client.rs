@@ -136,8 +136,23 @@ impl BaoClient {
         body: Option<&[u8]>,
         token: Option<&SecretString>,
     ) -> Result<Reply, ServerError> {
+        self.send_wrapped(method, api_path, body, token, None).await
+    }
+
+    /// [`Self::send`], asking OpenBao to wrap the answer in a single-use token living `wrap_ttl`.
+    async fn send_wrapped(
+        &self,
+        method: Method,
+        api_path: &str,
+        body: Option<&[u8]>,
+        token: Option<&SecretString>,
+        wrap_ttl: Option<&str>,
+    ) -> Result<Reply, ServerError> {
         let url = format!("{}/v1/{api_path}", self.addr());
         let mut req = self.http.request(method, url);
+        if let Some(ttl) = wrap_ttl {
+            req = req.header("X-Vault-Wrap-TTL", ttl);
+        }
         if let Some(token) = token {
             // EXPOSE: the token goes in OpenBao's auth header, marked sensitive so no Debug shows it.
             let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| ServerError::TokenRefused)?;
@@ -239,6 +254,17 @@ impl BaoClient {
     pub(crate) async fn call(&self, method: Method, api_path: &str, body: Option<&[u8]>) -> Result<Reply, ServerError> {
         let token = self.token().await?;
         self.send(method, api_path, body, Some(&token)).await
+    }
+
+    /// A request with Latchkey's token whose answer comes back response-wrapped.
+    pub(crate) async fn call_wrapped(
+        &self,
+        method: Method,
+        api_path: &str,
+        wrap_ttl: &str,
+    ) -> Result<Reply, ServerError> {
+        let token = self.token().await?;
+        self.send_wrapped(method, api_path, None, Some(&token), Some(wrap_ttl)).await
     }
 
     /// The error for an answer no caller expected: sealed, uninitialised, or OpenBao's own words.

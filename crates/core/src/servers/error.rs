@@ -89,6 +89,15 @@ pub enum ServerError {
     #[error("OpenBao's answer to {what} was not understood ({detail}). Check that the address is an OpenBao (or Vault) server.")]
     Unexpected { what: String, detail: String },
 
+    #[error("AppRole sign-in is not enabled on this OpenBao: enable it once with `bao auth enable approle`, then add the host again.")]
+    ApproleMissing,
+
+    #[error("This enrolment token was already used or has expired: someone else may have it. Run `latchkey host add` again on the desktop and use the new token at once.")]
+    EnrolmentUsed,
+
+    #[error("OpenBao refused the host's sign-in: the role-id is wrong, or the secret-id was already used or expired. Run `latchkey host add` again on the desktop.")]
+    HostLoginRefused,
+
     #[error("No OpenBao server is set up: run `latchkey servers set --addr https://…` first.")]
     NotConfigured,
 
@@ -122,7 +131,11 @@ impl ServerError {
             ServerError::Timeout { .. } => ErrorCode::Timeout,
             ServerError::Tls { .. } => ErrorCode::ServerTls,
             ServerError::Sealed { .. } | ServerError::NotInitialized { .. } => ErrorCode::ServerSealed,
-            ServerError::TokenRefused | ServerError::LoginRefused { .. } => ErrorCode::CredentialRefused,
+            ServerError::TokenRefused
+            | ServerError::LoginRefused { .. }
+            | ServerError::EnrolmentUsed
+            | ServerError::HostLoginRefused => ErrorCode::CredentialRefused,
+            ServerError::ApproleMissing => ErrorCode::NotAvailable,
             ServerError::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             ServerError::MountNotFound { .. } => ErrorCode::MountNotFound,
             ServerError::NotKvV2 { .. } => ErrorCode::NotKvV2,

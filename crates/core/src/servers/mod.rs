@@ -7,6 +7,8 @@
 //! - [`check`]: "Test connection", which says precisely what is wrong.
 //! - [`kv`]: deliver a key (KV v2 write with check-and-set), read it back, destroy old versions
 //!   or everything (revoke).
+//! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
+//!   sign-in with a single-use, response-wrapped secret-id.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
 //! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
@@ -16,6 +18,7 @@ pub mod check;
 pub mod client;
 pub mod credential;
 mod error;
+pub mod hosts;
 pub mod kv;
 pub mod service;
 pub mod settings;
@@ -23,6 +26,7 @@ pub mod settings;
 pub use check::ConnectionReport;
 pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
+pub use hosts::{HostEnrolment, HostInfo};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
 pub use service::{DeliveryOutcome, DeliveryRecord, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

@@ -30,6 +30,8 @@ pub enum SettingField {
     MaxVersions,
     Credential,
     Keep,
+    HostName,
+    HostKeys,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -951,6 +951,35 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
     let e =
         client(bao.settings(), &other_prefix).deliver("okx-bot-2", &creds, &meta, Expect::Absent).await.unwrap_err();
     t.row(area, "a path the token's policy does not allow", e, &["secret/data/latchkey/okx-bot-2"], Some("A1B2C3D4"));
+    let area = "OpenBao: hosts";
+    t.row(
+        area,
+        "AppRole not enabled on the server",
+        root.add_host("vps1", &["okx-bot-main"]).await.unwrap_err(),
+        &["bao auth enable approle"],
+        None,
+    );
+    bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))).await;
+    t.row(
+        area,
+        "host name `my vps`",
+        root.add_host("my vps", &["okx-bot-main"]).await.unwrap_err(),
+        &["host name"],
+        None,
+    );
+    t.row(area, "no keys named", root.add_host("vps1", &[]).await.unwrap_err(), &["--keys"], None);
+    let e = client(bao.settings(), &data_only).add_host("vps1", &["okx-bot-main"]).await.unwrap_err();
+    t.row(area, "Latchkey's token may not manage hosts", e, &["sys/policies/acl/latchkey-host-*"], Some(&data_only));
+    let enrolment = root.add_host("vps1", &["okx-bot-main"]).await.unwrap();
+    let wrapped = secrecy::ExposeSecret::expose_secret(&enrolment.wrapped_secret_id).to_owned();
+    BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, secret(&wrapped)).await.unwrap();
+    let e = BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, secret(&wrapped)).await.unwrap_err();
+    t.row(area, "the enrolment token used a second time", e, &["already used"], Some(&wrapped));
+    let again = root.add_host("vps1", &["okx-bot-main"]).await.unwrap();
+    let e = BaoClient::host_sign_in(bao.settings(), "wrong-role-id", again.wrapped_secret_id).await.unwrap_err();
+    t.row(area, "a wrong role-id", e, &["role-id"], None);
+
+    let area = "OpenBao: deliver a key";
     bao.seal().await;
     let e = root.deliver("okx-bot-main", &creds, &meta, Expect::Version(2)).await.unwrap_err();
     t.row(area, "the server is sealed", e, &["unseal"], None);

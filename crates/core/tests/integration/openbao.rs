@@ -521,3 +521,91 @@ mod service {
         assert!(d.actions().is_empty(), "refusals before anything is sent are not deliveries");
     }
 }
+
+mod hosts {
+    use super::*;
+
+    fn host_admin_policy() -> String {
+        full_policy("secret", "latchkey")
+            + "path \"sys/policies/acl/latchkey-host-*\" { capabilities = [\"create\", \"update\", \"read\", \"delete\"] }\n\
+               path \"auth/approle/role/latchkey-*\" { capabilities = [\"create\", \"update\", \"read\", \"delete\"] }\n\
+               path \"auth/approle/role\" { capabilities = [\"list\"] }\n"
+    }
+
+    #[tokio::test]
+    async fn a_host_reads_exactly_its_keys_once_enrolled() {
+        let Some(bao) = DevServer::start("a_host_reads_exactly_its_keys_once_enrolled").await else { return };
+        let token = bao.token_with_policy("latchkey", &host_admin_policy()).await;
+        let c = bao.client_with(bao.settings(), &token);
+        let (e, msg) = err(c.add_host("vps1", &["okx-a"]).await);
+        assert!(matches!(e, ServerError::ApproleMissing), "{msg}");
+        let (status, _) = bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))).await;
+        assert_eq!(status, 204);
+        assert_eq!(c.list_hosts().await.unwrap(), vec![], "no hosts yet");
+
+        for (label, n) in [("okx-a", 1), ("okx-b", 2)] {
+            c.deliver(label, &creds(n), &meta(&creds(n)), Expect::Absent).await.unwrap();
+        }
+        let (e, msg) = err(c.add_host("my vps", &["okx-a"]).await);
+        assert!(matches!(e, ServerError::Setting { .. }) && msg.contains("vps-frankfurt-1"), "{msg}");
+        let (e, _) = err(c.add_host("vps1", &[]).await);
+        assert!(matches!(e, ServerError::Setting { .. }));
+
+        let enrolment = c.add_host("vps1", &["okx-a"]).await.unwrap();
+        assert_eq!(enrolment.wrap_ttl_secs, 600);
+        assert_eq!(enrolment.paths, vec!["secret/data/latchkey/okx-a".to_owned()]);
+        assert!(!format!("{enrolment:?}").contains(enrolment.wrapped_secret_id.expose_secret()), "redacted");
+        let wrapped = enrolment.wrapped_secret_id.expose_secret().to_owned();
+
+        // On the server: unwrap once, sign in, read its key and nothing else.
+        let host = BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, SecretString::from(wrapped.clone()))
+            .await
+            .unwrap();
+        let got = host.read_version("okx-a", None).await.unwrap();
+        assert_eq!(got.credentials.api_secret.expose_secret(), creds(1).api_secret.expose_secret());
+        assert_eq!(host.current_version("okx-a").await.unwrap().unwrap().current, 1, "it may watch the version");
+        let (e, msg) = err(host.read_version("okx-b", None).await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+        let (e, msg) = err(host.deliver("okx-a", &creds(9), &meta(&creds(9)), Expect::Version(1)).await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "a host cannot write: {msg}");
+
+        // The enrolment token works once.
+        let (e, msg) =
+            err(BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, SecretString::from(wrapped)).await);
+        assert!(matches!(e, ServerError::EnrolmentUsed), "{msg}");
+        assert!(msg.contains("already used") && msg.contains("latchkey host add"), "{msg}");
+        // A wrong role-id with a fresh enrolment.
+        let again = c.add_host("vps1", &["okx-a", "okx-b"]).await.unwrap();
+        let (e, msg) = err(BaoClient::host_sign_in(bao.settings(), "not-the-role-id", again.wrapped_secret_id).await);
+        assert!(matches!(e, ServerError::HostLoginRefused), "{msg}");
+
+        let hosts = c.list_hosts().await.unwrap();
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(
+            (hosts[0].name.as_str(), hosts[0].keys.clone()),
+            ("vps1", vec!["okx-a".to_owned(), "okx-b".to_owned()])
+        );
+
+        // Removed: the token it holds reads nothing any more.
+        assert!(c.remove_host("vps1").await.unwrap());
+        let (e, msg) = err(host.read_version("okx-a", None).await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+        assert!(c.list_hosts().await.unwrap().is_empty());
+        assert!(!c.remove_host("vps1").await.unwrap(), "already gone");
+    }
+
+    #[tokio::test]
+    async fn managing_hosts_needs_its_own_policy_lines() {
+        let Some(bao) = DevServer::start("managing_hosts_needs_its_own_policy_lines").await else { return };
+        bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))).await;
+        let token = bao.token_with_policy("keys-only", &full_policy("secret", "latchkey")).await;
+        let c = bao.client_with(bao.settings(), &token);
+        let (e, msg) = err(c.add_host("vps1", &["okx-a"]).await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+        assert!(
+            msg.contains(r#"path "sys/policies/acl/latchkey-host-*""#)
+                && msg.contains(r#"path "auth/approle/role/latchkey-*""#),
+            "{msg}"
+        );
+    }
+}
