@@ -67,6 +67,9 @@ pub enum Command {
     Deliver(DeliverArgs),
     /// Destroy every version of keys on the OpenBao server (the bots there can no longer read them)
     Undeliver(DeliverArgs),
+    /// Servers bots run on: give one read access to exactly some delivered keys (an AppRole), list them, remove one
+    #[command(subcommand)]
+    Host(HostCommand),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
     Completions {
         #[arg(value_enum)]
@@ -568,4 +571,30 @@ pub struct DeliverArgs {
     pub labels: Vec<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Create the host's AppRole and a policy that reads exactly these keys; prints its role-id and a wrapped secret-id (single use, valid 10 minutes) to paste on the server
+    #[command(after_help = "Example:\n  latchkey host add vps-frankfurt-1 --keys okx-grid bybit-dca\n\
+        On the server, the role-id and the wrapped secret-id sign in once (`bao unwrap`, then AppRole login).\n\
+        Latchkey's token also needs: create, update, read, delete on sys/policies/acl/latchkey-host-* and\n\
+        auth/approle/role/latchkey-*; list on auth/approle/role. AppRole must be enabled (`bao auth enable approle`).")]
+    Add {
+        /// The host's name, e.g. vps-frankfurt-1
+        name: String,
+        /// The keys it may read, by label (or id); each must be one bots may use
+        #[arg(long, required = true, num_args = 1..)]
+        keys: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The hosts Latchkey made on the server, and the keys each may read
+    List(JsonFlag),
+    /// Delete the host's AppRole and policy: no new sign-ins, and the tokens it holds read nothing
+    Remove {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }

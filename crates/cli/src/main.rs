@@ -58,6 +58,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Servers(c) => commands::servers::servers(&ctx, c),
         Command::Deliver(args) => commands::servers::deliver(&ctx, args),
         Command::Undeliver(args) => commands::servers::undeliver(&ctx, args),
+        Command::Host(c) => commands::servers::host(&ctx, c),
         Command::Completions { .. } | Command::Scan(_) => Ok(EXIT_OK),
     }
 }

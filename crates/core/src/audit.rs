@@ -89,6 +89,8 @@ actions! {
     Deliver = "deliver", "Key delivered to servers";
     /// Every version of the key was destroyed on the OpenBao server.
     Undeliver = "undeliver", "Key removed from servers";
+    /// A server host was given (or lost) read access to the key on OpenBao.
+    HostAccess = "host_access", "Server host access changed";
 }
 
 impl Action {

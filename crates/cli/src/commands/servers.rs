@@ -6,11 +6,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use chrono::Utc;
 use latchkey_core::servers::{AuthMethod, DeliveryOutcome, ServerError, ServerSettings};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::cli::{DeliverArgs, ServersCommand, ServersSetArgs};
+use crate::cli::{DeliverArgs, HostCommand, ServersCommand, ServersSetArgs};
 use crate::ctx::{runtime, Ctx};
 use crate::error::{CliError, EXIT_OK};
 use crate::views::print_json;
@@ -230,4 +230,70 @@ pub fn undeliver(ctx: &Ctx, args: DeliverArgs) -> Result<u8, CliError> {
             message: None,
         })
     })
+}
+
+pub fn host(ctx: &Ctx, command: HostCommand) -> Result<u8, CliError> {
+    let servers = ctx.servers();
+    let rt = runtime()?;
+    match command {
+        HostCommand::Add { name, keys, json } => {
+            let ids = keys.iter().map(|l| ctx.find_key(l).map(|k| k.id)).collect::<Result<Vec<_>, _>>()?;
+            let e = rt.block_on(servers.add_host(&name, &ids, Utc::now()))?;
+            // EXPOSE: the wrapped secret-id is printed once, for the user to paste on the server.
+            let wrapped = e.wrapped_secret_id.expose_secret();
+            if json {
+                #[derive(Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Added<'a> {
+                    name: &'a str,
+                    role_id: &'a str,
+                    wrapped_secret_id: &'a str,
+                    wrap_ttl_secs: u64,
+                    paths: &'a [String],
+                }
+                print_json(&Added {
+                    name: &e.name,
+                    role_id: &e.role_id,
+                    wrapped_secret_id: wrapped,
+                    wrap_ttl_secs: e.wrap_ttl_secs,
+                    paths: &e.paths,
+                })?;
+            } else {
+                println!("Host '{}' may read: {}.", e.name, e.paths.join(", "));
+                println!("role-id:            {}", e.role_id);
+                println!("wrapped secret-id:  {wrapped}");
+                println!(
+                    "Paste both on the server within {} minutes; the wrapped secret-id works once. If its unwrap fails there, someone else used it: run `latchkey host add` again.",
+                    e.wrap_ttl_secs / 60
+                );
+            }
+        }
+        HostCommand::List(flag) => {
+            let hosts = rt.block_on(servers.client()?.list_hosts())?;
+            if flag.json {
+                print_json(&hosts)?;
+            } else if hosts.is_empty() {
+                println!("No hosts: add one with `latchkey host add NAME --keys LABEL…`.");
+            } else {
+                for h in &hosts {
+                    println!(
+                        "{}  reads: {}",
+                        h.name,
+                        if h.keys.is_empty() { "nothing".to_owned() } else { h.keys.join(", ") }
+                    );
+                }
+            }
+        }
+        HostCommand::Remove { name, json } => {
+            let removed = rt.block_on(servers.remove_host(&name, Utc::now()))?;
+            if json {
+                print_json(&serde_json::json!({ "name": name.trim(), "removed": removed }))?;
+            } else if removed {
+                println!("Removed host '{}': it can no longer sign in, and its tokens read nothing.", name.trim());
+            } else {
+                println!("No host '{}' on the server: nothing to remove.", name.trim());
+            }
+        }
+    }
+    Ok(EXIT_OK)
 }

@@ -13,7 +13,10 @@ fn full_policy(prefix: &str) -> String {
     format!(
         "path \"secret/data/{prefix}/*\" {{ capabilities = [\"create\", \"update\", \"read\"] }}\n\
          path \"secret/metadata/{prefix}/*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}\n\
-         path \"secret/destroy/{prefix}/*\" {{ capabilities = [\"update\"] }}\n"
+         path \"secret/destroy/{prefix}/*\" {{ capabilities = [\"update\"] }}\n\
+         path \"sys/policies/acl/latchkey-host-*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}\n\
+         path \"auth/approle/role/latchkey-*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}\n\
+         path \"auth/approle/role\" {{ capabilities = [\"list\"] }}\n"
     )
 }
 
@@ -94,6 +97,36 @@ fn servers_set_test_deliver_and_undeliver() {
     assert_eq!(failed[0]["outcome"], "failed");
     assert_eq!(failed[0]["code"], "cas_conflict");
     assert!(failed[0]["message"].as_str().unwrap().contains("Someone else wrote the key"));
+
+    // A host that may read it: role-id and a wrapped secret-id, which sign in once on the server.
+    let (status, _) = env._rt.block_on(bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))));
+    assert_eq!(status, 204);
+    let added = json(&env.latchkey(&["host", "add", "vps1", "--keys", "okx-bot", "--json"], ""));
+    assert_eq!(added["paths"], json!(["secret/data/latchkey/desk/okx-bot"]));
+    assert_eq!(added["wrapTtlSecs"], 600);
+    let settings = latchkey_core::servers::ServerSettings { prefix: "latchkey/desk".into(), ..bao.settings() };
+    let wrapped = secrecy::SecretString::from(added["wrappedSecretId"].as_str().unwrap().to_owned());
+    let host = env
+        ._rt
+        .block_on(latchkey_core::servers::BaoClient::host_sign_in(settings, added["roleId"].as_str().unwrap(), wrapped))
+        .unwrap();
+    assert_eq!(env._rt.block_on(host.current_version("okx-bot")).unwrap().unwrap().current, 2, "it sees the versions");
+    let read = env._rt.block_on(host.read_version("okx-bot", Some(1))).unwrap();
+    assert_eq!(sha256_hex(secrecy::ExposeSecret::expose_secret(&read.credentials.api_secret)), sha256_hex(&okx.secret));
+    let (e, theirs) = match env._rt.block_on(host.read_version("okx-bot", None)) {
+        Err(e) => (e.kind(), e.to_string()),
+        Ok(_) => panic!("version 2 is not a key"),
+    };
+    assert_eq!(e, latchkey_core::error::ErrorCode::UnexpectedResponse);
+    assert!(theirs.contains("someone else wrote it"), "{theirs}");
+    let listed = json(&env.latchkey(&["host", "list", "--json"], ""));
+    assert_eq!(listed, json!([{ "name": "vps1", "keys": ["okx-bot"] }]));
+    let out = env.latchkey(&["host", "add", "vps 1", "--keys", "okx-bot"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = ok(&env.latchkey(&["host", "remove", "vps1"], ""));
+    assert!(text.contains("Removed host 'vps1'"), "{text}");
+    assert!(env._rt.block_on(host.read_version("okx-bot", None)).is_err(), "its token reads nothing now");
+    assert_eq!(audit_count(&env, "host_access", "ok"), 2);
 
     // A key bots may not use is refused (exit 3), and nothing is written for it.
     ok(&env.latchkey(&["bots", "deny", "okx-bot"], ""));

@@ -275,8 +275,10 @@ impl BaoClient {
             exchange: String,
             #[serde(default)]
             label: String,
-            api_key: SecretString,
-            api_secret: SecretString,
+            #[serde(default)]
+            api_key: Option<SecretString>,
+            #[serde(default)]
+            api_secret: Option<SecretString>,
             #[serde(default)]
             passphrase: Option<SecretString>,
         }
@@ -296,15 +298,20 @@ impl BaoClient {
             data: Inner,
         }
         let Inner { data, metadata } = reply.json::<Read>(what)?.data;
+        let (Some(api_key), Some(api_secret)) = (data.api_key, data.api_secret) else {
+            return Err(ServerError::Unexpected {
+                what: what.into(),
+                detail: format!(
+                    "version {} at `{data_path}` holds no api_key and api_secret: someone else wrote it",
+                    metadata.version
+                ),
+            });
+        };
         Ok(DeliveredKey {
             version: metadata.version,
             exchange: data.exchange,
             label: data.label,
-            credentials: Credentials {
-                api_key: data.api_key,
-                api_secret: data.api_secret,
-                passphrase: data.passphrase,
-            },
+            credentials: Credentials { api_key, api_secret, passphrase: data.passphrase },
             custom_metadata: metadata.custom_metadata.unwrap_or_default(),
         })
     }

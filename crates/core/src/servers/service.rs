@@ -170,6 +170,40 @@ impl Servers {
         result
     }
 
+    /// Enrols a host that may read exactly these keys (each one `deliver` would accept), audited
+    /// per key.
+    pub async fn add_host(
+        &self,
+        name: &str,
+        ids: &[KeyId],
+        now: DateTime<Utc>,
+    ) -> Result<crate::servers::HostEnrolment, ServerError> {
+        let keys = ids.iter().map(|id| self.deliverable(*id)).collect::<Result<Vec<_>, _>>()?;
+        let client = self.client()?;
+        let labels: Vec<&str> = keys.iter().map(|k| k.label.trim()).collect();
+        let enrolment = client.add_host(name, &labels).await?;
+        for key in &keys {
+            let detail = format!("host '{}' may read it on OpenBao at {}", enrolment.name, client.settings().addr);
+            self.audit(Action::HostAccess, key, Outcome::Ok, detail, now);
+        }
+        Ok(enrolment)
+    }
+
+    /// Removes a host (its role and policy), audited for each key it could read.
+    pub async fn remove_host(&self, name: &str, now: DateTime<Utc>) -> Result<bool, ServerError> {
+        let client = self.client()?;
+        let could_read = client.list_hosts().await?.into_iter().find(|h| h.name == name.trim()).map(|h| h.keys);
+        let removed = client.remove_host(name).await?;
+        let keys = self.vault.list()?;
+        for label in could_read.unwrap_or_default() {
+            if let Some(key) = keys.iter().find(|k| k.label.trim() == label) {
+                let detail = format!("host '{}' removed from OpenBao at {}", name.trim(), client.settings().addr);
+                self.audit(Action::HostAccess, key, Outcome::Ok, detail, now);
+            }
+        }
+        Ok(removed)
+    }
+
     fn audit(&self, action: Action, key: &KeyRecord, outcome: Outcome, detail: String, now: DateTime<Utc>) {
         let event = Event { at: now, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail };
         if let Err(e) = self.store.record(&event) {
