@@ -206,18 +206,28 @@ impl BaoClient {
         let what = "the key's write";
         let reply = self.call(Method::POST, &data_path, Some(&payload)).await?;
         drop(payload);
-        if !reply.status.is_success() {
-            return Err(self.write_refused(&reply, &data_path, label, expect, what).await);
-        }
-        #[derive(Deserialize)]
-        struct Version {
-            version: u64,
-        }
-        #[derive(Deserialize)]
-        struct Written {
-            data: Version,
-        }
-        let version = reply.json::<Written>(what)?.data.version;
+        let version = if reply.status.is_success() {
+            #[derive(Deserialize)]
+            struct Version {
+                version: u64,
+            }
+            #[derive(Deserialize)]
+            struct Written {
+                data: Version,
+            }
+            reply.json::<Written>(what)?.data.version
+        } else {
+            match self.write_refused(&reply, &data_path, label, expect, what).await {
+                // A retry of a write that landed although its answer was lost (a node died, the
+                // network dropped): the version after the expected one holds exactly this key.
+                ServerError::CasConflict { current: Some(current), .. }
+                    if current == expect.cas() + 1 && self.holds(label, current, credentials).await =>
+                {
+                    current
+                }
+                e => return Err(e),
+            }
+        };
 
         let what = "the key's metadata";
         let metadata = serde_json::json!({
@@ -230,6 +240,24 @@ impl BaoClient {
             return Err(self.failed(&reply, &meta_path, PathKind::Metadata, what).await);
         }
         Ok(Delivered { path: data_path, version })
+    }
+
+    /// Whether `version` holds exactly these credentials (compared in constant time).
+    async fn holds(&self, label: &str, version: u64, credentials: &Credentials) -> bool {
+        use subtle::ConstantTimeEq;
+        let Ok(found) = self.read_version(label, Some(version)).await else { return false };
+        // EXPOSE: compared with the key just written, never shown.
+        let eq = |a: &SecretString, b: &SecretString| {
+            bool::from(a.expose_secret().as_bytes().ct_eq(b.expose_secret().as_bytes()))
+        };
+        let pass = match (&found.credentials.passphrase, &credentials.passphrase) {
+            (Some(a), Some(b)) => eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        eq(&found.credentials.api_key, &credentials.api_key)
+            && eq(&found.credentials.api_secret, &credentials.api_secret)
+            && pass
     }
 
     async fn write_refused(&self, reply: &Reply, path: &str, label: &str, expect: Expect, what: &str) -> ServerError {

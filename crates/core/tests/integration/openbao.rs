@@ -164,6 +164,31 @@ async fn a_cas_conflict_says_someone_else_wrote_the_key() {
 }
 
 #[tokio::test]
+async fn a_retried_write_that_had_landed_is_not_a_conflict() {
+    let Some(bao) = DevServer::start("a_retried_write_that_had_landed_is_not_a_conflict").await else { return };
+    let c = bao.client();
+    c.deliver("okx-bot", &creds(1), &meta(&creds(1)), Expect::Version(0)).await.unwrap();
+    // Version 2 with exactly the next key, as if Latchkey's own write landed but its answer was lost.
+    let next = creds(2);
+    let data = json!({
+        "exchange": "okx", "label": "okx-bot",
+        "api_key": next.api_key.expose_secret(), "api_secret": next.api_secret.expose_secret(),
+        "passphrase": next.passphrase.as_ref().unwrap().expose_secret(),
+    });
+    let (status, _) = bao
+        .admin(Method::POST, "secret/data/latchkey/okx-bot", Some(json!({ "options": { "cas": 1 }, "data": data })))
+        .await;
+    assert_eq!(status, 200);
+    let d = c.deliver("okx-bot", &next, &meta(&next), Expect::Version(1)).await.unwrap();
+    assert_eq!(d.version, 2, "the retry finds its own write");
+    let v = c.current_version("okx-bot").await.unwrap().unwrap();
+    assert_eq!((v.current, v.custom_metadata["fingerprint"].clone()), (2, meta(&next).fingerprint), "metadata written");
+    // A different key there is still a conflict.
+    let (e, msg) = err(c.deliver("okx-bot", &creds(3), &meta(&creds(3)), Expect::Version(1)).await);
+    assert!(matches!(e, ServerError::CasConflict { current: Some(2), .. }), "{msg}");
+}
+
+#[tokio::test]
 async fn a_wrong_token_is_refused() {
     let Some(bao) = DevServer::start("a_wrong_token_is_refused").await else { return };
     let c = bao.client_with(bao.settings(), "s.not-a-real-token");
