@@ -1,8 +1,10 @@
 //! The HTTP side of OpenBao: one `reqwest` client per server, sign-in, and the mapping of
 //! transport failures and OpenBao's status codes to [`ServerError`].
 //!
-//! Redirects are not followed: a standby node's redirect would carry the token to another address,
-//! so it becomes an error that names the address instead. Request bodies with secrets are built in
+//! A standby node that cannot forward (during a failover) redirects to the active node, as Vault's
+//! own client expects: redirects are followed (three at most) to https addresses, or to plain http
+//! on loopback only, so the token never leaves TLS; any other redirect is an error that names the
+//! address. Request bodies with secrets are built in
 //! zeroizing buffers; the copy `reqwest` sends from, and the response buffer, are not zeroized
 //! (a limit of the HTTP stack).
 
@@ -92,7 +94,22 @@ impl BaoClient {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let safe = match attempt.url().scheme() {
+                    "https" => true,
+                    "http" => attempt.url().host().is_some_and(|h| match h {
+                        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+                        url::Host::Ipv4(ip) => ip.is_loopback(),
+                        url::Host::Ipv6(ip) => ip.is_loopback(),
+                    }),
+                    _ => false,
+                };
+                if attempt.previous().len() > 3 || !safe {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }));
         if let Some(path) = &settings.ca_file {
             let unusable = |detail: String| {
                 ServerError::Setting {

@@ -138,7 +138,15 @@ impl BaoClient {
         }
 
         let what = "reading the host's role-id";
-        let reply = self.call(Method::GET, &format!("{path}/role-id"), None).await?;
+        let mut reply = self.call(Method::GET, &format!("{path}/role-id"), None).await?;
+        // A cluster's standby may serve this read from storage a moment behind the write.
+        for _ in 0..20 {
+            if reply.status != StatusCode::NOT_FOUND {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            reply = self.call(Method::GET, &format!("{path}/role-id"), None).await?;
+        }
         if !reply.status.is_success() {
             return Err(self.host_refused(&reply, &path, what).await);
         }

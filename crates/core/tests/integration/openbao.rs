@@ -634,3 +634,137 @@ mod hosts {
         );
     }
 }
+
+mod cluster {
+    use super::*;
+    use crate::openbao_support::bao_or_skip;
+    use crate::openbao_support::cluster::Cluster;
+    use std::future::Future;
+    use std::time::{Duration, Instant};
+
+    /// Retries what a dying node interrupts (unreachable, timeouts, a leader election's 5xx or
+    /// odd answers) for up to 45 s (the election took 8 to 16 s here); any other error fails at
+    /// once. Returns the result and the wait.
+    async fn through_failover<T, F: Future<Output = Result<T, ServerError>>>(
+        what: &str,
+        mut op: impl FnMut() -> F,
+    ) -> (T, Duration) {
+        let t0 = Instant::now();
+        let mut retries = 0;
+        loop {
+            match op().await {
+                Ok(v) => {
+                    if retries > 0 {
+                        eprintln!("{what}: through after {retries} retries");
+                    }
+                    return (v, t0.elapsed());
+                }
+                Err(
+                    e @ (ServerError::Unreachable { .. }
+                    | ServerError::Timeout { .. }
+                    | ServerError::Server { .. }
+                    | ServerError::Unexpected { .. }
+                    // A standby redirects while it does not know the new active node yet.
+                    | ServerError::Redirect { .. }
+                    | ServerError::Sealed { .. }),
+                ) if t0.elapsed() < Duration::from_secs(45) => {
+                    if retries == 0 {
+                        eprintln!("{what}: {e} (retrying)");
+                    }
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{what}: {e}"),
+            }
+        }
+    }
+
+    /// Waits (10 s at most) until the host's read of `version` is refused as not found.
+    async fn gone_for_host(host: &BaoClient, label: &str, version: Option<u64>) -> Duration {
+        let t0 = Instant::now();
+        loop {
+            match host.read_version(label, version).await {
+                Err(ServerError::NotFound { .. }) => return t0.elapsed(),
+                other if t0.elapsed() > Duration::from_secs(10) => panic!("still readable for the host: {other:?}"),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Issue 15: deliver, rotate and revoke on a 3-node Raft cluster while its active node is
+    /// killed: nothing is lost, and the host's reads recover.
+    #[tokio::test]
+    async fn a_raft_cluster_loses_its_active_node_and_nothing_is_lost() {
+        let Some(bin) = bao_or_skip("a_raft_cluster_loses_its_active_node_and_nothing_is_lost") else { return };
+        let mut cluster = Cluster::start(bin).await;
+        let (status, _) = cluster.admin(0, Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))).await;
+        assert_eq!(status, 204);
+        let active = cluster.active().await.expect("an active node");
+        // Latchkey talks to one standby, the host to the other: both forward to the active node.
+        let standbys: Vec<usize> = (0..3).filter(|i| *i != active).collect();
+        let settings = |i: usize| ServerSettings::new(&cluster.nodes[i].addr).unwrap();
+        let latchkey = BaoClient::new(settings(standbys[0]), SecretString::from(cluster.root.clone())).unwrap();
+
+        let label = "okx-grid";
+        let d1 = latchkey.deliver(label, &creds(1), &meta(&creds(1)), Expect::Absent).await.unwrap();
+        let enrolment = latchkey.add_host("vps1", &[label]).await.unwrap();
+        let host = BaoClient::host_sign_in(settings(standbys[1]), &enrolment.role_id, enrolment.wrapped_secret_id)
+            .await
+            .unwrap();
+        assert_eq!(host.read_version(label, None).await.unwrap().version, d1.version);
+
+        // The active node dies in the middle of a rotation.
+        let t_kill = Instant::now();
+        cluster.kill(active);
+        let (next, next_meta) = (creds(2), meta(&creds(2)));
+        let (d2, write_wait) = through_failover("the rotation's write", || {
+            latchkey.deliver(label, &next, &next_meta, Expect::Version(d1.version))
+        })
+        .await;
+        assert_eq!(d2.version, 2);
+        // A standby may answer from storage a moment behind the active node: the host's reads
+        // recover when they see the new version.
+        let (read, read_wait) = through_failover("the host's read", || async {
+            match host.read_version(label, None).await {
+                Ok(k) if k.version < 2 => Err(ServerError::Unexpected {
+                    what: "the host's read".into(),
+                    detail: "not yet the new version".into(),
+                }),
+                other => other,
+            }
+        })
+        .await;
+        assert_eq!(read.version, 2, "the host reads the new version");
+        assert_eq!(read.credentials.api_secret.expose_secret(), creds(2).api_secret.expose_secret());
+        let new_active = cluster.active().await;
+        eprintln!(
+            "killed node {} (active): write through after {} ms, host read after {} ms, new active node {:?}, {} ms since the kill",
+            active + 1,
+            write_wait.as_millis(),
+            read_wait.as_millis(),
+            new_active.map(|i| i + 1),
+            t_kill.elapsed().as_millis()
+        );
+
+        // Nothing lost: both versions are there, the old one still readable until destroyed.
+        let (v, _) = through_failover("the versions", || latchkey.current_version(label)).await;
+        assert_eq!(v.unwrap().live, vec![1, 2]);
+        assert_eq!(host.read_version(label, Some(1)).await.unwrap().version, 1);
+        // The hosts moved: the old version goes; then revoke: everything goes.
+        let (gone, _) =
+            through_failover("destroying the old version", || latchkey.destroy_old_versions(label, 1)).await;
+        assert_eq!(gone, vec![1]);
+        // The host's standby may answer from storage a moment behind: the old version disappears
+        // for it shortly after.
+        let lag = gone_for_host(&host, label, Some(1)).await;
+        let (removed, _) = through_failover("the revoke", || latchkey.destroy_all(label)).await;
+        assert!(removed);
+        let lag_all = gone_for_host(&host, label, None).await;
+        eprintln!(
+            "destroyed versions unreadable for the host after {} ms and {} ms",
+            lag.as_millis(),
+            lag_all.as_millis()
+        );
+        assert!(latchkey.remove_host("vps1").await.unwrap());
+    }
+}

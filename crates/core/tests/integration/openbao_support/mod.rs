@@ -6,6 +6,8 @@
 //! nothing, unless `LATCHKEY_REQUIRE_BAO=1` (CI) makes that a failure.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
