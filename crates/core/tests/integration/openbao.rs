@@ -768,3 +768,23 @@ mod cluster {
         assert!(latchkey.remove_host("vps1").await.unwrap());
     }
 }
+
+/// A redirect that would carry the token off TLS (to plain http on another host) is not followed.
+#[tokio::test]
+async fn a_redirect_off_tls_is_not_followed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await.unwrap();
+        let reply = "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://bao.example.com:8200/v1/sys/health\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        sock.write_all(reply.as_bytes()).await.unwrap();
+    });
+    let c = BaoClient::new(ServerSettings::new(&addr).unwrap(), SecretString::from("s.token".to_owned())).unwrap();
+    let (e, msg) = err(c.test_connection().await);
+    assert!(matches!(e, ServerError::Redirect { .. }), "{msg}");
+    assert!(msg.contains("http://bao.example.com:8200"), "{msg}");
+    server.await.unwrap();
+}
