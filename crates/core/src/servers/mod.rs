@@ -5,8 +5,8 @@
 //! - [`credential`]: the token or password, kept in the OS keychain only.
 //! - [`client`]: the HTTP client, sign-in and the mapping of OpenBao's answers to [`ServerError`].
 //! - [`check`]: "Test connection", which says precisely what is wrong.
-//! - [`kv`]: deliver a key (KV v2 write with check-and-set), read it back, destroy old versions
-//!   or everything (revoke).
+//! - [`kv`]: deliver a key (KV v2 write with check-and-set); `versions`: read it back, destroy
+//!   old versions or everything (revoke).
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
@@ -22,6 +22,7 @@ pub mod hosts;
 pub mod kv;
 pub mod service;
 pub mod settings;
+mod versions;
 
 pub use check::ConnectionReport;
 pub use client::BaoClient;

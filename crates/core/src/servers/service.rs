@@ -2,8 +2,9 @@
 //! together, and deliver/undeliver for keys in the vault, with the same rules as `latchkey run`
 //! (an active key, allowed for bots, never a master) and an audit entry for each.
 //!
-//! Latchkey remembers per key the version it wrote last, so the next write expects exactly that
-//! version: a write by anyone else in between is a CAS conflict, never overwritten.
+//! Latchkey remembers per path the version it wrote last, so the next write expects exactly that
+//! version: a write by anyone else in between is a CAS conflict, never overwritten. By path, not by
+//! key: a rotation's new key (a new id under the same label) continues the same path's versions.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,10 +25,12 @@ const DELIVERIES: &str = "openbao-deliveries";
 /// How `bots::check_run` names the receiver in its refusals.
 const RECEIVER: &str = "OpenBao (bots on servers)";
 
-/// What Latchkey wrote last for one key.
+/// What Latchkey wrote last at one path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryRecord {
+    /// The key it wrote there last.
+    pub key_id: KeyId,
     pub label: String,
     pub version: u64,
     pub fingerprint: String,
@@ -78,14 +81,17 @@ impl Servers {
         self.client()?.test_connection().await
     }
 
-    pub fn deliveries(&self) -> Result<BTreeMap<KeyId, DeliveryRecord>, ServerError> {
-        let raw: BTreeMap<String, DeliveryRecord> = self.store.setting(DELIVERIES)?.unwrap_or_default();
-        Ok(raw.into_iter().filter_map(|(id, r)| Some((id.parse().ok()?, r))).collect())
+    /// By `<addr> <mount>/data/<prefix>/<label>`: another server or prefix starts afresh.
+    pub fn deliveries(&self) -> Result<BTreeMap<String, DeliveryRecord>, ServerError> {
+        Ok(self.store.setting(DELIVERIES)?.unwrap_or_default())
     }
 
-    fn save_deliveries(&self, all: &BTreeMap<KeyId, DeliveryRecord>) -> Result<(), ServerError> {
-        let raw: BTreeMap<String, &DeliveryRecord> = all.iter().map(|(id, r)| (id.to_string(), r)).collect();
-        Ok(self.store.set_setting(DELIVERIES, &raw)?)
+    fn save_deliveries(&self, all: &BTreeMap<String, DeliveryRecord>) -> Result<(), ServerError> {
+        Ok(self.store.set_setting(DELIVERIES, all)?)
+    }
+
+    fn record_key(client: &BaoClient, label: &str) -> String {
+        format!("{} {}", client.settings().addr, client.settings().path(super::PathKind::Data, label.trim()))
     }
 
     /// Refuses what `latchkey run` would refuse, before any secret is read.
@@ -127,8 +133,8 @@ impl Servers {
         let meta = DeliveryMeta::for_key(key, &credentials, now);
         let mut all = self.deliveries()?;
         let label = key.label.trim().to_owned();
-        // What this key was written as last, if it still has the same label.
-        let last = all.get(&key.id).filter(|r| r.label == label).cloned();
+        let record = Self::record_key(client, &label);
+        let last = all.get(&record).cloned();
         let path = client.settings().path(super::PathKind::Data, &label);
         if let Some(last) = &last {
             let on_server = client.current_version(&label).await?;
@@ -142,8 +148,14 @@ impl Servers {
         let expect = last.map_or(Expect::Absent, |r| Expect::Version(r.version));
         let Delivered { path, version } = client.deliver(&label, &credentials, &meta, expect).await?;
         all.insert(
-            key.id,
-            DeliveryRecord { label: label.clone(), version, fingerprint: meta.fingerprint.clone(), delivered_at: now },
+            record,
+            DeliveryRecord {
+                key_id: key.id,
+                label: label.clone(),
+                version,
+                fingerprint: meta.fingerprint.clone(),
+                delivered_at: now,
+            },
         );
         self.save_deliveries(&all)?;
         Ok(DeliveryOutcome::Delivered { label, path, version })
@@ -162,7 +174,7 @@ impl Servers {
         };
         if result.is_ok() {
             let mut all = self.deliveries()?;
-            if all.remove(&id).is_some() {
+            if all.remove(&Self::record_key(&client, &key.label)).is_some() {
                 self.save_deliveries(&all)?;
             }
         }

@@ -487,17 +487,25 @@ mod service {
             DeliveryOutcome::UpToDate { version: 1, .. }
         ));
 
+        // A rotation: the new key (a new id under the same label) is the path's next version.
+        let key = d.vault.replace(&key, creds(5), None, Utc::now()).unwrap();
+        let out = d.servers.deliver(key.id, Utc::now()).await.unwrap();
+        assert!(matches!(out, DeliveryOutcome::Delivered { version: 2, .. }), "{out:?}");
+        let back = bao.client().read_version("okx-grid", None).await.unwrap();
+        assert_eq!(back.credentials.api_key.expose_secret(), creds(5).api_key.expose_secret());
+        assert_eq!(d.servers.deliveries().unwrap().values().next().unwrap().key_id, key.id);
+
         // Someone else writes: Latchkey's next delivery is a conflict, and audited as failed.
         let (status, _) = bao
             .admin(
                 Method::POST,
                 "secret/data/latchkey/okx-grid",
-                Some(json!({ "options": { "cas": 1 }, "data": { "api_key": "x" } })),
+                Some(json!({ "options": { "cas": 2 }, "data": { "api_key": "x" } })),
             )
             .await;
         assert_eq!(status, 200);
         let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
-        assert!(matches!(e, ServerError::CasConflict { expected: Some(1), current: Some(2), .. }), "{msg}");
+        assert!(matches!(e, ServerError::CasConflict { expected: Some(2), current: Some(3), .. }), "{msg}");
 
         assert!(d.servers.undeliver(key.id, Utc::now()).await.unwrap());
         assert!(bao.client().current_version("okx-grid").await.unwrap().is_none());
@@ -511,6 +519,7 @@ mod service {
         assert_eq!(
             d.actions(),
             vec![
+                (Action::Deliver, Outcome::Ok),
                 (Action::Deliver, Outcome::Ok),
                 (Action::Deliver, Outcome::Failed),
                 (Action::Undeliver, Outcome::Ok),

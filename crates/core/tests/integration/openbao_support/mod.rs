@@ -137,7 +137,10 @@ impl DevServer {
                 if server.child.try_wait().expect("the child's state").is_some() {
                     break;
                 }
-                if server.http.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
+                // Ready, and ours: another test's server on a reused port would refuse this token.
+                if server.http.get(&health).send().await.is_ok_and(|r| r.status().is_success())
+                    && server.admin(reqwest::Method::GET, "auth/token/lookup-self", None).await.0 == 200
+                {
                     server.started_in = t0.elapsed();
                     eprintln!("bao dev server at {} ready in {} ms", server.addr, server.started_in.as_millis());
                     return server;
