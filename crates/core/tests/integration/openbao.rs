@@ -652,8 +652,9 @@ mod cluster {
     use std::time::{Duration, Instant};
 
     /// Retries what a dying node interrupts (unreachable, timeouts, a leader election's 5xx or
-    /// odd answers) for up to 45 s (the election took 8 to 16 s here); any other error fails at
-    /// once. Returns the result and the wait.
+    /// odd answers) for up to 45 s (a new active node took 2 to 3 s here with the harness's Raft
+    /// `performance_multiplier = 1`, 8 to 16 s with the default 5); any other error fails at once.
+    /// Returns the result and the wait.
     async fn through_failover<T, F: Future<Output = Result<T, ServerError>>>(
         what: &str,
         mut op: impl FnMut() -> F,
