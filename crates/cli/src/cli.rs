@@ -62,6 +62,16 @@ pub enum Command {
     LockSubAccount(LockArgs),
     /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
     Orphans(OrphansArgs),
+    /// The OpenBao server that delivers keys to bots on servers: set it up, test the connection
+    #[command(subcommand)]
+    Servers(ServersCommand),
+    /// Write keys to the OpenBao server (a new version each time a key changed), for bots on servers; only keys bots may use
+    Deliver(DeliverArgs),
+    /// Destroy every version of keys on the OpenBao server (the bots there can no longer read them)
+    Undeliver(DeliverArgs),
+    /// Servers bots run on: give one read access to exactly some delivered keys (an AppRole), list them, remove one
+    #[command(subcommand)]
+    Host(HostCommand),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
     Completions {
         #[arg(value_enum)]
@@ -540,4 +550,86 @@ pub struct KeyPlacement {
     /// Rotation policy in days [default: the app's setting, 90 unless changed]
     #[arg(long)]
     pub rotation_days: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServersCommand {
+    /// Save the server's address and Latchkey's credential (a token, or a userpass password: from a no-echo prompt or one line of stdin, kept in the keychain); the connection is tested first
+    #[command(after_help = "Examples:\n  \
+        latchkey servers set --addr https://bao.example.com:8200\n  \
+        printf '%s\\n' \"$BAO_TOKEN\" | latchkey servers set --addr https://bao.example.com:8200 --prefix latchkey/desk\n  \
+        latchkey servers set --addr https://bao.internal:8200 --userpass latchkey-desk --ca-file /etc/ssl/team-ca.pem\n\
+        Keys go to <mount>/data/<prefix>/<label>. The token's policy needs: create, update, read on\n\
+        <mount>/data/<prefix>/*; create, update, read, delete on <mount>/metadata/<prefix>/*; update on\n\
+        <mount>/destroy/<prefix>/*. `latchkey servers test` says which is missing.")]
+    Set(ServersSetArgs),
+    /// Check the saved setup: reachable, TLS, unsealed, credential accepted, KV v2 mount, the policy's paths
+    Test(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct ServersSetArgs {
+    /// https://host:port, or http:// on this machine only (a local dev server)
+    #[arg(long)]
+    pub addr: String,
+    /// The KV version 2 mount
+    #[arg(long, default_value = "secret")]
+    pub mount: String,
+    /// The path prefix under the mount; keys go to <mount>/data/<prefix>/<label>
+    #[arg(long, default_value = "latchkey")]
+    pub prefix: String,
+    /// Sign in as this userpass user (the password is asked for) instead of with a token
+    #[arg(long, value_name = "USER")]
+    pub userpass: Option<String>,
+    /// Where the userpass method is enabled (auth/<path>)
+    #[arg(long, default_value = "userpass", requires = "userpass", value_name = "PATH")]
+    pub userpass_mount: String,
+    /// The PEM file of the CA that signed the server's certificate (a private CA)
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Versions OpenBao keeps per key (2 to 20)
+    #[arg(long, default_value_t = 5)]
+    pub max_versions: u32,
+    /// Save without testing the connection (e.g. the server is not up yet)
+    #[arg(long)]
+    pub no_test: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 every key done, 1 a key failed (the others are still done; see the messages), \
+    2 usage (no server set up, a label that cannot be a path), 3 refused (a key bots may not use, or not in use).")]
+pub struct DeliverArgs {
+    /// The keys, by label (or id)
+    #[arg(required = true)]
+    pub labels: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Create the host's AppRole and a policy that reads exactly these keys; prints its role-id and a wrapped secret-id (single use, valid 10 minutes) to paste on the server
+    #[command(after_help = "Example:\n  latchkey host add vps-frankfurt-1 --keys okx-grid bybit-dca\n\
+        On the server, the role-id and the wrapped secret-id sign in once (`bao unwrap`, then AppRole login).\n\
+        Latchkey's token also needs: create, update, read, delete on sys/policies/acl/latchkey-host-* and\n\
+        auth/approle/role/latchkey-*; list on auth/approle/role. AppRole must be enabled (`bao auth enable approle`).")]
+    Add {
+        /// The host's name, e.g. vps-frankfurt-1
+        name: String,
+        /// The keys it may read, by label (or id); each must be one bots may use
+        #[arg(long, required = true, num_args = 1..)]
+        keys: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The hosts Latchkey made on the server, and the keys each may read
+    List(JsonFlag),
+    /// Delete the host's AppRole and policy: no new sign-ins, and the tokens it holds read nothing
+    Remove {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }

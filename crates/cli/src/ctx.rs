@@ -71,6 +71,11 @@ impl Ctx {
         )
     }
 
+    /// The OpenBao delivery of keys to bots on servers (settings in the store, credential in the keychain).
+    pub fn servers(&self) -> latchkey_core::servers::Servers {
+        latchkey_core::servers::Servers::new(self.store.clone(), self.vault.clone(), self.keychain.clone())
+    }
+
     /// A key by label (case-insensitive) or id. A label in use wins over a revoked key's old label.
     pub fn find_key(&self, label_or_id: &str) -> Result<KeyRecord, CliError> {
         let keys = self.vault.list()?;

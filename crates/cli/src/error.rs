@@ -229,3 +229,19 @@ fn guard_message(e: &GuardError) -> String {
         other => other.to_string(),
     }
 }
+
+impl From<latchkey_core::servers::ServerError> for CliError {
+    fn from(e: latchkey_core::servers::ServerError) -> Self {
+        use latchkey_core::servers::ServerError;
+        match e {
+            ServerError::Bots(b) => b.into(),
+            ServerError::Core(core) => CliError::Core(core),
+            ServerError::Keychain(k) => CliError::Keychain(k),
+            // What the user typed or has yet to set up, refused before anything was sent.
+            usage @ (ServerError::Setting { .. } | ServerError::LabelNotAPath { .. } | ServerError::NotConfigured) => {
+                CliError::Usage(usage.to_string())
+            }
+            failure => CliError::Failed(failure.to_string()),
+        }
+    }
+}

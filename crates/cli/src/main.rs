@@ -56,6 +56,10 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Audit(args) => commands::audit::audit(&ctx, args),
         Command::Import(args) => commands::scan::import(&ctx, args),
         Command::Orphans(args) => commands::orphans::orphans(&ctx, args),
+        Command::Servers(c) => commands::servers::servers(&ctx, c),
+        Command::Deliver(args) => commands::servers::deliver(&ctx, args),
+        Command::Undeliver(args) => commands::servers::undeliver(&ctx, args),
+        Command::Host(c) => commands::servers::host(&ctx, c),
         Command::Completions { .. } | Command::Scan(_) => Ok(EXIT_OK),
     }
 }

@@ -12,6 +12,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 mod follow;
+#[path = "../../core/tests/integration/openbao_support/mod.rs"]
+mod openbao_support;
+mod servers;
 
 struct Env {
     dir: tempfile::TempDir,

@@ -87,6 +87,12 @@ actions! {
     AutoRotate = "auto_rotate", "Automatic rotation changed";
     /// A whole sub-account was locked through its master (every key of it stops).
     LockSubAccount = "lock_sub_account", "Sub-account locked";
+    /// The key was written to the OpenBao server for bots on servers (or the attempt failed).
+    Deliver = "deliver", "Key delivered to servers";
+    /// Every version of the key was destroyed on the OpenBao server.
+    Undeliver = "undeliver", "Key removed from servers";
+    /// A server host was given (or lost) read access to the key on OpenBao.
+    HostAccess = "host_access", "Server host access changed";
 }
 
 impl Action {

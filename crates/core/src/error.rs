@@ -117,6 +117,13 @@ error_codes! {
     MasterNotReady = "master_not_ready",
     // Fix in place (FixError).
     NotFixable = "not_fixable",
+    // OpenBao, keys for servers (ServerError).
+    ServerTls = "server_tls",
+    ServerSealed = "server_sealed",
+    CredentialRefused = "credential_refused",
+    MountNotFound = "mount_not_found",
+    NotKvV2 = "not_kv_v2",
+    CasConflict = "cas_conflict",
     // Shared.
     Keychain = "keychain",
     Storage = "storage",

@@ -27,6 +27,7 @@ pub mod rotate;
 pub mod rotation;
 pub mod scan;
 pub mod secret;
+pub mod servers;
 pub mod settings;
 pub mod store;
 mod task;

@@ -93,6 +93,12 @@ pub fn key_hint(api_key: &SecretString) -> String {
     }
 }
 
+/// The exchange's own 2FA code as the user typed it for one action (Deribit's security keys):
+/// trimmed, and none when blank. A secret for the moment it is valid.
+pub fn exchange_code(typed: Option<&str>) -> Option<SecretString> {
+    typed.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,10 +154,4 @@ mod tests {
         assert_eq!(h("abcdefgh"), "…gh");
         assert_eq!(h("abc"), "…");
     }
-}
-
-/// The exchange's own 2FA code as the user typed it for one action (Deribit's security keys):
-/// trimmed, and none when blank. A secret for the moment it is valid.
-pub fn exchange_code(typed: Option<&str>) -> Option<SecretString> {
-    typed.map(str::trim).filter(|c| !c.is_empty()).map(|c| SecretString::from(c.to_owned()))
 }

@@ -43,6 +43,10 @@ export const ACTIONS: Record<Action, string> = {
   mint: 'Key minted',
   fix: 'Key fixed through its master',
   auto_rotate: 'Automatic rotation changed',
+  lock_sub_account: 'Sub-account locked',
+  deliver: 'Key delivered to servers',
+  undeliver: 'Key removed from servers',
+  host_access: 'Server host access changed',
 };
 
 export function actionLabel(action: Action): string {

@@ -11,3 +11,4 @@ pub mod revoke;
 pub mod rotate;
 pub mod run;
 pub mod scan;
+pub mod servers;

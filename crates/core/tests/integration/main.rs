@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod exchange_support;
+mod openbao_support;
 mod revoke_support;
 
 mod autorotate;
@@ -26,6 +27,7 @@ mod kraken;
 mod kucoin;
 mod lock;
 mod mint;
+mod openbao;
 mod revoke;
 mod scan;
 mod store_watch;

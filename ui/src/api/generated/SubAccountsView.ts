@@ -7,6 +7,6 @@ export type SubAccountsView = {
  */
 ready: boolean, problems: Array<string>, accounts: Array<SubAccountView>, 
 /**
- * What the exchanges do to a key without an IP whitelist, for the acknowledgement.
+ * What the master's exchange does to a key without an IP whitelist, for the acknowledgement.
  */
 noIpWarning: string, };
