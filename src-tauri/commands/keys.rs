@@ -78,17 +78,32 @@ impl KeyView {
         let settings = Settings::load(vault.store())?;
         let now = chrono::Local::now();
         rotation::by_urgency(&mut records, &now, settings.due_soon_days);
-        records.into_iter().map(|r| KeyView::build(vault, r, &settings, &now)).collect()
+        // "Manages N keys" from the list itself: one query per card would cost 1,000 of them.
+        let mut managed: std::collections::HashMap<KeyId, usize> = std::collections::HashMap::new();
+        for r in records.iter().filter(|r| r.status != KeyStatus::Revoked) {
+            if let Some(master) = r.master_key_id {
+                *managed.entry(master).or_default() += 1;
+            }
+        }
+        records
+            .into_iter()
+            .map(|r| {
+                let manages = managed.get(&r.id).copied().unwrap_or(0);
+                KeyView::build(vault, r, manages, &settings, &now)
+            })
+            .collect()
     }
 
     pub fn one(vault: &Vault, record: KeyRecord) -> latchkey_core::Result<KeyView> {
         let settings = Settings::load(vault.store())?;
-        KeyView::build(vault, record, &settings, &chrono::Local::now())
+        let manages = vault.store().managed_key_count(record.id)?;
+        KeyView::build(vault, record, manages, &settings, &chrono::Local::now())
     }
 
     fn build(
         vault: &Vault,
         record: KeyRecord,
+        manages_keys: usize,
         settings: &Settings,
         now: &chrono::DateTime<chrono::Local>,
     ) -> latchkey_core::Result<KeyView> {
@@ -97,7 +112,7 @@ impl KeyView {
             .map(|status| RotationView { text: status.describe(), status });
         let mut successor_created = record.created_at;
         let history = vault
-            .history(record.id)?
+            .history_of(&record)?
             .into_iter()
             .map(|old| {
                 let item = HistoryItem {
@@ -118,7 +133,6 @@ impl KeyView {
             )
         });
         let store = vault.store();
-        let manages_keys = store.managed_key_count(record.id)?;
         let next_auto_rotation = schedule::next_rotation(store, &record, now.with_timezone(&Utc))?;
         let fixes = latchkey_core::fix::plan(&record, &findings).into_iter().filter(|f| !f.fixes.is_empty()).collect();
         let auto_rotate = if latchkey_core::autorotate::eligible(store, &record).is_err() {

@@ -365,8 +365,14 @@ impl Vault {
 
     /// The keys this one replaced, newest first.
     pub fn history(&self, id: KeyId) -> Result<Vec<KeyRecord>> {
+        self.history_of(&self.get(id)?)
+    }
+
+    /// [`Vault::history`] of a record already at hand: no query for a key that replaced none (the
+    /// dashboard builds 1,000 cards with it).
+    pub fn history_of(&self, record: &KeyRecord) -> Result<Vec<KeyRecord>> {
         let mut out = Vec::new();
-        let mut next = self.get(id)?.replaces;
+        let mut next = record.replaces;
         while let Some(prev) = next {
             let Some(record) = self.store.get_key(prev)? else { break };
             if out.iter().any(|r: &KeyRecord| r.id == record.id) {

@@ -23,8 +23,11 @@ pub fn rotates_automatically(store: &Store, key: &KeyRecord) -> Result<bool, Err
     if key.status != KeyStatus::Active {
         return Ok(false);
     }
-    let on = store.minted(key.id)?.is_some_and(|m| m.auto_rotate);
-    Ok(on && super::eligible(store, key).is_ok())
+    // Eligibility first: it needs no query for a key without a master (most keys), the setting does.
+    if super::eligible(store, key).is_err() {
+        return Ok(false);
+    }
+    Ok(store.minted(key.id)?.is_some_and(|m| m.auto_rotate))
 }
 
 /// When the key rotates by itself next (`None`: it does not).
