@@ -58,7 +58,7 @@ pub enum Command {
     Mint(MintArgs),
     /// Fix a key's risk finding through its master: bind it to IPs, remove withdraw/transfer or make it read-only (needs a 2FA code when 2FA is set up); the key is checked again afterwards
     Fix(FixArgs),
-    /// Emergency stop: lock the whole sub-account of a key through its master, so every key (and login) of it stops at the exchange (Gate; needs a 2FA code when 2FA is set up)
+    /// Emergency stop: lock the whole sub-account of a key through its master, so every key (and login) of it stops at the exchange (Gate, Bybit; needs a 2FA code when 2FA is set up)
     LockSubAccount(LockArgs),
     /// Keychain items no key on the list describes (after a crash or a moved-aside database): list, restore or delete them
     Orphans(OrphansArgs),

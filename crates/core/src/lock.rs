@@ -1,6 +1,7 @@
 //! Locking a whole sub-account through its master: the emergency stop for every key (and login)
 //! of that sub-account at once, where the exchange's API has one (Gate: `POST
-//! /sub_accounts/{user_id}/lock`). It stops keys Latchkey does not hold too, and only the
+//! /sub_accounts/{user_id}/lock`; Bybit: "Freeze Sub UID", `POST /v5/user/frozen-sub-member`).
+//! It stops keys Latchkey does not hold too, and only the
 //! exchange's unlock (or its website) undoes it, so it is a guarded action: a 2FA code when 2FA is
 //! set up (a wrong one counts toward the backoff), checked in Rust, and audited either way.
 //!

@@ -21,6 +21,9 @@ pub const SUB_KEY_NOT_FOUND: i64 = -13001;
 /// Simulator-only code, for a `subuid` / `subMemberId` that is not one of the caller's
 /// sub-accounts: Bybit documents none (UNCONFIRMED).
 pub const SUB_ACCOUNT_NOT_FOUND: i64 = -13002;
+/// Simulator-only code, for a key of a frozen sub UID: what Bybit answers it is UNCONFIRMED. Never
+/// 10003 (which Latchkey takes as proof a key is gone): a frozen key comes back when unfrozen.
+pub const SUB_UID_FROZEN: i64 = -13003;
 const DEFAULT_RECV_WINDOW: i64 = 5000;
 
 fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
@@ -74,6 +77,7 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::POST, "/v5/user/create-sub-api") => with_key(sim, req, create_sub_key),
         (&Method::GET, "/v5/user/sub-apikeys") => with_key(sim, req, list_sub_keys),
         (&Method::POST, "/v5/user/update-sub-api") => with_key(sim, req, update_sub_key),
+        (&Method::POST, "/v5/user/frozen-sub-member") => with_key(sim, req, freeze_sub_member),
         _ => Reply::not_found(),
     }
 }
@@ -114,7 +118,43 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
     if !ip_allowed(&key, req.peer) {
         return Err(error(req, 401, 10010, "Unmatched IP, please check your API key's bound IP addresses."));
     }
+    if key.frozen {
+        return Err(error(
+            req,
+            200,
+            SUB_UID_FROZEN,
+            "Simulator: this key's sub UID is frozen (Bybit documents no code)",
+        ));
+    }
     Ok(key)
+}
+
+/// `POST /v5/user/frozen-sub-member` `{"subuid": …, "frozen": 0|1}`: master keys with Account
+/// Transfer, Subaccount Transfer or Withdrawal only; the sub UID's keys are refused while frozen.
+fn freeze_sub_member(sim: &Shared, req: &Req, caller: &SimKey) -> Reply {
+    if !caller.is_master() || !(caller.has(Permission::Transfer) || caller.has(Permission::Withdraw)) {
+        return error(req, 200, 10005, "Permission denied, please check your API key permissions.");
+    }
+    let Some(body) = body_object(req) else {
+        return error(req, 200, 10001, "params error: the body is not a JSON object");
+    };
+    let uid =
+        body.get("subuid").and_then(|v| v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(str::to_owned)));
+    let (Some(uid), Some(frozen)) = (uid, body.get("frozen").and_then(Value::as_i64).filter(|f| *f == 0 || *f == 1))
+    else {
+        return error(req, 200, 10001, "params error: subuid and frozen (0 or 1) are required");
+    };
+    let mut state = lock(sim);
+    if state.sub_of(BYBIT, &caller.uid, |s| s.uid == uid).is_none() {
+        return error(req, 200, SUB_ACCOUNT_NOT_FOUND, "Simulator: no such sub UID of this master");
+    }
+    for sub in state.sub_accounts.iter_mut().filter(|s| s.exchange == BYBIT && s.uid == uid) {
+        sub.frozen = frozen == 1;
+    }
+    for key in state.keys.iter_mut().filter(|k| k.exchange == BYBIT && k.uid == uid) {
+        key.frozen = frozen == 1;
+    }
+    answer(200, 0, "", json!({}), req.now_ms())
 }
 
 fn permissions(key: &SimKey) -> Value {

@@ -37,6 +37,7 @@ mod state;
 mod venue;
 mod verify;
 
+pub use bybit::SUB_UID_FROZEN as BYBIT_SUB_UID_FROZEN;
 pub use deribit::SIM_TFA_CODE as DERIBIT_TFA_CODE;
 pub use fault::{Fault, FaultKind};
 mod sub_keys;

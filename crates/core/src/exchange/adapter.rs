@@ -190,7 +190,8 @@ pub(crate) trait SubKeyApi: Send + Sync {
     }
 
     /// The call that locks a whole sub-account, each of its keys (and logins) with it, where the
-    /// API has one (Gate's `lock`): an emergency stop, even where a key cannot be deleted.
+    /// API has one (Gate's `lock`, Bybit's "Freeze Sub UID"): an emergency stop, even where a key
+    /// cannot be deleted.
     fn lock_sub_account(&self, _sub_account: &str) -> Option<Call> {
         None
     }

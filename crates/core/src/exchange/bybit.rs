@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::adapter::{
     Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate, Limits, Paths,
@@ -28,6 +28,7 @@ const SUB_ACCOUNTS_PATH: &str = "/v5/user/query-sub-members";
 const SUB_KEYS_PATH: &str = "/v5/user/sub-apikeys";
 const CREATE_SUB_KEY_PATH: &str = "/v5/user/create-sub-api";
 const MODIFY_SUB_KEY_PATH: &str = "/v5/user/update-sub-api";
+const FREEZE_SUB_PATH: &str = "/v5/user/frozen-sub-member";
 /// "API key is invalid" (also sent for a key used on the wrong host): about the *calling* key.
 /// Proof that a key is gone only on that key's own call in its own environment (`revoke::proves_gone`).
 const KEY_NOT_FOUND: &str = "10003";
@@ -197,6 +198,13 @@ impl Adapter for Bybit {
 }
 
 impl SubKeyApi for Bybit {
+    /// "Freeze Sub UID": `POST /v5/user/frozen-sub-member` `{"subuid", "frozen": 1}`, master keys
+    /// with Account Transfer, Subaccount Transfer or Withdrawal (the same as for sub keys).
+    fn lock_sub_account(&self, sub_account: &str) -> Option<Call> {
+        let uid = sub_account.trim().parse::<u64>().map_or_else(|_| json!(sub_account.trim()), |n| json!(n));
+        Some(Call::post_json(FREEZE_SUB_PATH, json!({"subuid": uid, "frozen": 1})))
+    }
+
     fn list_sub_accounts(&self) -> Call {
         Call::get(SUB_ACCOUNTS_PATH)
     }

@@ -65,6 +65,29 @@ async fn a_gate_sub_account_is_locked_through_its_master_and_its_keys_stop() {
     assert_eq!(locks, [("ok".to_owned(), "sub-account '10002' through master 'gate-master'".to_owned())]);
 }
 
+/// Bybit freezes a sub UID ("Freeze Sub UID") through the master: its keys are refused while
+/// frozen, with a code that proves nothing (the simulator's own: Bybit documents none).
+#[tokio::test]
+async fn a_bybit_sub_uid_is_frozen_through_its_master() {
+    let env = Env::new(revoke_support::fast_config()).await;
+    let (vault, guard, client) = parts(&env);
+    let master = env.add("bybit-master-wallet", None, None);
+    let sub = env.add("bybit-sub-trade", Some(master), Some("1449001"));
+    let (code, now) = env.code();
+    let locked = Locker::new(&vault, &guard, &client).lock(sub, Some(&code), now).await.unwrap();
+    assert_eq!((locked.sub_account.as_str(), locked.keys.clone()), ("1449001", vec!["bybit-sub-trade".to_owned()]));
+    let codes: Vec<String> =
+        env.sim.state().requests_to("/v5/user/frozen-sub-member").iter().map(|r| r.code.clone()).collect();
+    assert_eq!(codes, ["0"]);
+    let record = env.store.get_key(sub).unwrap().unwrap();
+    let endpoint = Endpoint::new(record.exchange, &record.environment).unwrap();
+    let credentials = vault.credentials(sub).unwrap();
+    let err = client.inspect(&endpoint, &credentials).await.unwrap_err();
+    assert_eq!(err.code(), Some(exchange_sim::BYBIT_SUB_UID_FROZEN.to_string().as_str()), "{err}");
+    let verdict = client.prove_revoked(&endpoint, &credentials, true).await.unwrap();
+    assert!(matches!(verdict, ProofVerdict::NotProved(_)), "a frozen key is not a deleted one: {verdict:?}");
+}
+
 #[tokio::test]
 async fn where_the_api_has_no_lock_or_no_master_is_held_it_says_what_to_do() {
     let env = Env::new(revoke_support::fast_config()).await;
