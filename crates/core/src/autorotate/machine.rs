@@ -89,7 +89,7 @@ impl job::Machine for RotationMachine {
                 self.plan(key).map(|data| Transition::To { state: StepState::Creating, data: Some(data) })
             }
             (StepState::Creating, Some(data)) => self.create(run, key, data).await,
-            (StepState::Created, Some(data)) => self.verify(key, data).await,
+            (StepState::Created, Some(data)) => self.verify(run, key, data).await,
             (StepState::Verified, Some(data)) => self.store(run, key, data),
             (StepState::Stored, Some(data)) => self.hand_over(run, key, data).await,
             (StepState::HandedOver, _) => Ok(Transition::To { state: StepState::Retiring, data: None }),
@@ -291,7 +291,7 @@ impl RotationMachine {
 
     /// A signed read with the new key's own credentials. A key just made may take a moment to
     /// reach every server of the exchange: a refusal is asked again a few times before it counts.
-    async fn verify(&self, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
+    async fn verify(&self, run: &Run, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
         let inner = &self.inner;
         let credentials = self.new_credentials(&data).await?;
         let endpoint = Endpoint::new(key.exchange, &key.environment)?;
@@ -351,7 +351,7 @@ impl RotationMachine {
         // KuCoin's own read reports no expiry: the lifetime it was created with says when.
         if inspection.expires_at.is_none() {
             inspection.expires_at =
-                crate::mint::lifetime_of(key).map(|days| chrono::Utc::now() + chrono::Duration::days(days.into()));
+                crate::mint::lifetime_of(key).map(|days| run.now() + chrono::Duration::days(days.into()));
         }
         data.inspection = Some(inspection);
         Ok(Transition::To { state: StepState::Verified, data: Some(data) })

@@ -422,14 +422,26 @@ impl ExchangeClient {
         api_key: &SecretString,
         passphrase: Option<&SecretString>,
     ) -> Result<(), ExchangeError> {
+        require_own_passphrase(master.endpoint.exchange, api_key, passphrase)?;
+        let name = self.key_name(master, sub_account, api_key).await?;
+        self.delete_named(master, sub_account, name, passphrase).await
+    }
+
+    /// The master's delete of the key the exchange knows as `name` (its API key, or its id).
+    async fn delete_named(
+        &self,
+        master: MasterKey<'_>,
+        sub_account: &str,
+        name: String,
+        passphrase: Option<&SecretString>,
+    ) -> Result<(), ExchangeError> {
         let exchange = master.endpoint.exchange;
         let route = exchange.capabilities().delete_sub_key.as_ref().ok_or_else(|| unsupported(exchange))?;
-        require_own_passphrase(exchange, api_key, passphrase)?;
         let mut params = Vec::new();
         if let Some(account) = &route.account {
             params.push((account.param, sub_account.to_owned()));
         }
-        params.push((route.key_param, self.key_name(master, sub_account, api_key).await?));
+        params.push((route.key_param, name));
         if let (Some(param), Some(passphrase)) = (route.passphrase_param, passphrase) {
             // EXPOSE: the exchange asks for the deleted key's own passphrase in the master's call.
             params.push((param, passphrase.expose_secret().to_owned()));
@@ -464,18 +476,11 @@ impl ExchangeClient {
         api_key: &SecretString,
         id: Option<String>,
     ) -> Result<(), ExchangeError> {
-        let exchange = master.endpoint.exchange;
-        let route = exchange.capabilities().delete_sub_key.as_ref().ok_or_else(|| unsupported(exchange))?;
-        let name = match id.filter(|_| api(exchange).is_ok_and(|a| a.deletes_by_listed_id())) {
+        let name = match id.filter(|_| api(master.endpoint.exchange).is_ok_and(|a| a.deletes_by_listed_id())) {
             Some(id) => id,
             None => self.key_name(master, sub_account, api_key).await?,
         };
-        let mut params = Vec::new();
-        if let Some(account) = &route.account {
-            params.push((account.param, sub_account.to_owned()));
-        }
-        params.push((route.key_param, name));
-        self.master_call(master, &route.call(params)).await.map(|_| ())
+        self.delete_named(master, sub_account, name, None).await
     }
 }
 
