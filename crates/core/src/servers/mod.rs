@@ -9,6 +9,7 @@
 //!   old versions or everything (revoke).
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
+//! - [`reads`]: each host records what it read and when; the desktop shows it and waits on it.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
 //! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
@@ -20,6 +21,7 @@ pub mod credential;
 mod error;
 pub mod hosts;
 pub mod kv;
+pub mod reads;
 pub mod service;
 pub mod settings;
 mod versions;
@@ -29,5 +31,6 @@ pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
 pub use hosts::{HostEnrolment, HostInfo};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
-pub use service::{DeliveryOutcome, DeliveryRecord, Servers};
+pub use reads::{HostIdentity, ReadRecord};
+pub use service::{DeliveryOutcome, DeliveryRecord, HostAccess, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

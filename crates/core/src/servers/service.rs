@@ -47,6 +47,21 @@ pub enum DeliveryOutcome {
     UpToDate { label: String, path: String, version: u64 },
 }
 
+/// One host that may read a key, and its last read of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HostAccess {
+    pub host: String,
+    /// The version it last read (`None`: it never read this key).
+    pub version: Option<u64>,
+    /// When it first read that version.
+    pub read_at: Option<DateTime<Utc>>,
+    /// When it last looked (a read or a heartbeat); silent for 3 minutes means not running.
+    pub seen_at: Option<DateTime<Utc>>,
+    /// It runs the version the server holds now.
+    pub current: bool,
+}
+
 pub struct Servers {
     store: Arc<Store>,
     vault: Arc<Vault>,
@@ -216,10 +231,34 @@ impl Servers {
         Ok(removed)
     }
 
+    /// Every host whose policy lets it read the key, with its last read.
+    pub async fn host_reads(&self, id: KeyId) -> Result<Vec<HostAccess>, ServerError> {
+        let key = self.vault.get(id)?;
+        let client = self.client()?;
+        host_reads(&client, key.label.trim()).await
+    }
+
     fn audit(&self, action: Action, key: &KeyRecord, outcome: Outcome, detail: String, now: DateTime<Utc>) {
         let event = Event { at: now, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail };
         if let Err(e) = self.store.record(&event) {
             tracing::warn!(error = %e, "could not write the audit entry for an OpenBao delivery");
         }
     }
+}
+
+/// [`Servers::host_reads`] for one label, on one client.
+pub async fn host_reads(client: &BaoClient, label: &str) -> Result<Vec<HostAccess>, ServerError> {
+    let current = client.current_version(label).await?.map(|v| v.current);
+    let mut out = Vec::new();
+    for host in client.list_hosts().await?.into_iter().filter(|h| h.keys.iter().any(|k| k == label)) {
+        let record = client.read_record(&host.name, label).await?;
+        out.push(HostAccess {
+            current: record.as_ref().is_some_and(|r| Some(r.version) == current),
+            version: record.as_ref().map(|r| r.version),
+            read_at: record.as_ref().map(|r| r.read_at),
+            seen_at: record.as_ref().map(|r| r.seen_at),
+            host: host.name,
+        });
+    }
+    Ok(out)
 }
