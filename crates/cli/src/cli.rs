@@ -320,6 +320,14 @@ pub struct EditArgs {
     pub json: bool,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeysFrom {
+    /// This machine's Latchkey (its keychain and database)
+    Local,
+    /// An OpenBao server, signed in as a host enrolled with `latchkey host add` (no keychain, no database)
+    Openbao,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = "Variable names by default:\n  \
     OKX:     OKX_API_KEY, OKX_API_SECRET, OKX_API_PASSPHRASE\n  \
@@ -328,12 +336,44 @@ pub struct EditArgs {
     Examples:\n  \
     latchkey run okx-main -- python bot.py\n  \
     latchkey run main hedge --prefix hedge=HEDGE_ -- ./bot      (HEDGE_OKX_API_KEY, …)\n  \
-    latchkey run okx-main --env-name EXCHANGE_SECRET=secret -- freqtrade trade\n\
-    The exit code and SIGINT/SIGTERM/SIGHUP pass through; a child killed by a signal gives 128+signal.")]
+    latchkey run okx-main --env-name EXCHANGE_SECRET=secret -- freqtrade trade\n  \
+    latchkey run okx-grid --from openbao --addr https://bao.example.com:8200 --role-id-file /etc/latchkey/role-id \\\n      \
+      --secret-id-file /run/credentials/grid.service/secret-id --as freqtrade -- freqtrade trade -c config.json -c {file}\n\
+    The exit code and SIGINT/SIGTERM/SIGHUP pass through; a child killed by a signal gives 128+signal.\n\
+    From OpenBao: the token lives in memory only and is renewed; a new version reaches the command as --on-rotate says; \
+    while OpenBao cannot be reached the command keeps its key; if the key is removed (revoke, undeliver) or the host's \
+    access is, the command is stopped (SIGTERM, --stop-grace, then killed) and run exits 1 saying why.")]
 pub struct RunArgs {
-    /// The key(s) to hand over, by label (or id)
+    /// The key(s) to hand over, by label (or id; with --from openbao, the label it was delivered under)
     #[arg(required = true, num_args = 1..)]
     pub labels: Vec<String>,
+    /// Where the keys come from: this machine's Latchkey, or (on a server) the OpenBao server the desktop delivered them to
+    #[arg(long, value_enum, default_value = "local", value_name = "local|openbao")]
+    pub from: KeysFrom,
+    /// --from openbao: the server's address (https, or http on loopback)
+    #[arg(long, value_name = "URL", help_heading = "From OpenBao")]
+    pub addr: Option<String>,
+    /// --from openbao: the KV v2 mount the keys were delivered to [default: secret]
+    #[arg(long, value_name = "MOUNT", help_heading = "From OpenBao")]
+    pub mount: Option<String>,
+    /// --from openbao: the path prefix in the mount, as `latchkey servers set --prefix` set it on the desktop [default: latchkey]
+    #[arg(long = "path-prefix", value_name = "P", help_heading = "From OpenBao")]
+    pub path_prefix: Option<String>,
+    /// --from openbao: the PEM file of a private CA that signed the server's certificate
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// --from openbao: the host's role-id (`latchkey host add` prints it); --role-id-file keeps it out of the process list
+    #[arg(long, value_name = "ID", conflicts_with = "role_id_file", help_heading = "From OpenBao")]
+    pub role_id: Option<String>,
+    /// --from openbao: a file holding the host's role-id
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub role_id_file: Option<std::path::PathBuf>,
+    /// --from openbao: the file holding the response-wrapped secret-id `latchkey host add` printed. It works once: after the sign-in the file is removed (emptied if it cannot be), as OpenBao Agent's remove_secret_id_file_after_reading does; a file under systemd's $CREDENTIALS_DIRECTORY is left to systemd. Kept when OpenBao could not be reached, so a restart can try again
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub secret_id_file: Option<std::path::PathBuf>,
+    /// --from openbao: seconds between two looks at the keys' versions (one metadata read per key); a rotation reaches the bot within about this long [default: 2]
+    #[arg(long, value_name = "SECONDS", help_heading = "From OpenBao")]
+    pub poll: Option<f64>,
     /// Rename a variable: VAR=PART or VAR=LABEL:PART, PART being key, secret or passphrase
     #[arg(long = "env-name", value_name = "VAR=[LABEL:]PART")]
     pub env_names: Vec<String>,

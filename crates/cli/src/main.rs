@@ -36,6 +36,11 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
     if let Command::Scan(args) = cli.command {
         return commands::scan::scan(args);
     }
+    // `run` opens the store and keychain itself, and not at all with --from openbao (a server
+    // has neither).
+    if let Command::Run(args) = cli.command {
+        return commands::run::run(args);
+    }
     let ctx = Ctx::open()?;
     match cli.command {
         Command::List(f) => commands::keys::list(&ctx, f.json).map(|()| EXIT_OK),
@@ -47,7 +52,6 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Mint(args) => commands::mint::mint(&ctx, args),
         Command::Fix(args) => commands::fix::fix(&ctx, args),
         Command::LockSubAccount(args) => commands::lock::lock(&ctx, args),
-        Command::Run(args) => commands::run::run(&ctx, args),
         Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::Bots(c) => commands::bots::bots(&ctx, c).map(|()| EXIT_OK),
@@ -60,6 +64,6 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Deliver(args) => commands::servers::deliver(&ctx, args),
         Command::Undeliver(args) => commands::servers::undeliver(&ctx, args),
         Command::Host(c) => commands::servers::host(&ctx, c),
-        Command::Completions { .. } | Command::Scan(_) => Ok(EXIT_OK),
+        Command::Completions { .. } | Command::Scan(_) | Command::Run(_) => Ok(EXIT_OK),
     }
 }

@@ -92,7 +92,7 @@ pub enum ServerError {
     #[error("AppRole sign-in is not enabled on this OpenBao: enable it once with `bao auth enable approle`, then add the host again.")]
     ApproleMissing,
 
-    #[error("This enrolment token was already used or has expired: someone else may have it. Run `latchkey host add` again on the desktop and use the new token at once.")]
+    #[error("This enrolment token was already used: someone else may have it; run `latchkey host add` again on the desktop and use the new token at once (a token also stops working 10 minutes after `host add`).")]
     EnrolmentUsed,
 
     #[error("OpenBao refused the host's sign-in: the role-id is wrong, or the secret-id was already used or expired. Run `latchkey host add` again on the desktop.")]

@@ -9,6 +9,7 @@
 //!   old versions or everything (revoke).
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
+//! - [`host_run`]: what `latchkey run --from openbao` needs besides reads (renewal, watching).
 //! - [`reads`]: each host records what it read and when; the desktop shows it and waits on it.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
@@ -19,6 +20,7 @@ pub mod check;
 pub mod client;
 pub mod credential;
 mod error;
+pub mod host_run;
 pub mod hosts;
 pub mod kv;
 pub mod reads;
@@ -29,6 +31,7 @@ mod versions;
 pub use check::ConnectionReport;
 pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
+pub use host_run::Watched;
 pub use hosts::{HostEnrolment, HostInfo};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
 pub use reads::{HostIdentity, ReadRecord};

@@ -8,12 +8,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use latchkey_core::model::KeyRecord;
 use latchkey_core::secret::Credentials;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::source::Handed;
 use crate::error::CliError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -37,7 +37,7 @@ pub struct KeyFile {
 }
 
 impl KeyFile {
-    pub fn create(format: FileFormat, key: &KeyRecord, credentials: &Credentials) -> Result<KeyFile, CliError> {
+    pub fn create(format: FileFormat, key: &Handed, credentials: &Credentials) -> Result<KeyFile, CliError> {
         let dir = private_dir()?;
         remove_files_of_gone_runs(&dir);
         let path = dir.join(format!("run-{}-{}.json", std::process::id(), uuid::Uuid::new_v4().simple()));
@@ -51,7 +51,7 @@ impl KeyFile {
     }
 
     /// The key's current credentials, replacing the file's content in one rename.
-    pub fn write(&self, key: &KeyRecord, credentials: &Credentials) -> Result<(), CliError> {
+    pub fn write(&self, key: &Handed, credentials: &Credentials) -> Result<(), CliError> {
         let bytes = render(self.format, key, credentials)?;
         latchkey_core::paths::write_private_file(&self.path, &bytes)
             .map_err(CliError::io(format!("Could not write the key file {}", self.path.display())))
@@ -66,7 +66,7 @@ impl Drop for KeyFile {
 
 /// The file's bytes. Serialized straight into a zeroized buffer big enough not to grow (a growing
 /// `Vec` would leave copies of the secret behind in freed memory).
-fn render(format: FileFormat, key: &KeyRecord, c: &Credentials) -> Result<Zeroizing<Vec<u8>>, CliError> {
+fn render(format: FileFormat, key: &Handed, c: &Credentials) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let (api_key, secret) = (c.api_key.expose_secret(), c.api_secret.expose_secret());
     let passphrase = c.passphrase.as_ref().map(|p| p.expose_secret());
     let mut out =
@@ -212,7 +212,6 @@ pub fn substitute(args: &[String], path: Option<&Path>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
     use latchkey_core::model::Exchange;
     use secrecy::SecretString;
 
@@ -225,7 +224,7 @@ mod tests {
     }
 
     fn json(format: FileFormat, exchange: Exchange, passphrase: Option<&str>) -> serde_json::Value {
-        let key = KeyRecord::sample(exchange, "grid-bot", Utc::now(), 90);
+        let key = Handed { label: "grid-bot".into(), exchange, hint: String::new() };
         serde_json::from_slice(&render(format, &key, &creds(passphrase)).unwrap()).unwrap()
     }
 

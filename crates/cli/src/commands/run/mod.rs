@@ -3,24 +3,32 @@
 //! leaves Latchkey on purpose, and only to the child: nothing is printed, and with `--mask` the
 //! child's own output is masked ([`mask`]). The run stays attached: when a key it handed over is
 //! rotated, the child follows (`--on-rotate`, [`supervise`]).
+//!
+//! The keys come from this machine's Latchkey ([`local`]) or, on a headless server, from OpenBao
+//! (`--from openbao`, [`openbao`]); both feed the same supervisor through [`source::KeySource`].
 
 mod files;
+mod local;
 mod mask;
+mod openbao;
+mod source;
 mod supervise;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Duration;
 
-use chrono::Utc;
-use latchkey_core::audit::{Action, Event, Outcome};
-use latchkey_core::handover::{self, OnRotate, Session};
-use latchkey_core::model::{Exchange, KeyId, KeyRecord};
+use latchkey_core::handover::OnRotate;
+use latchkey_core::model::{Exchange, KeyRecord};
+use latchkey_core::servers::ServerSettings;
 
-use crate::cli::RunArgs;
+use crate::cli::{KeysFrom, RunArgs};
 use crate::ctx::{require_usable, runtime, Ctx};
 use crate::error::CliError;
 
 pub use files::FileFormat;
+use source::{Handed, KeySource};
 use supervise::Bot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,11 +78,11 @@ fn valid_var(name: &str) -> bool {
 
 /// Which variable gets which part of which key. Pure: checked before any secret is read.
 pub fn plan(
-    keys: &[KeyRecord],
+    keys: &[Handed],
     labels: &[String],
     env_names: &[String],
     prefixes: &[String],
-) -> Result<BTreeMap<String, (KeyId, Part)>, CliError> {
+) -> Result<BTreeMap<String, (usize, Part)>, CliError> {
     let index_of = |label: &str| -> Result<usize, CliError> {
         labels.iter().position(|l| l.eq_ignore_ascii_case(label.trim())).ok_or_else(|| {
             CliError::Usage(format!("'{label}' is not one of the keys given to this run: name it before --."))
@@ -121,7 +129,7 @@ pub fn plan(
                 "'{name}' is not a usable environment variable name: use letters, digits and _."
             )));
         }
-        if out.insert(name.clone(), (keys[i].id, part)).is_some() {
+        if out.insert(name.clone(), (i, part)).is_some() {
             return Err(CliError::Usage(format!(
                 "Two keys would both set {name}: give one a prefix, e.g. --prefix {}=SECOND_.",
                 keys[i].label
@@ -131,130 +139,194 @@ pub fn plan(
     Ok(out)
 }
 
-pub fn run(ctx: &Ctx, args: RunArgs) -> Result<u8, CliError> {
+/// What the command line says about the child, checked before any secret is read.
+struct Child {
+    on_rotate: OnRotate,
+    program_name: String,
+}
+
+fn child_of(args: &RunArgs) -> Result<Child, CliError> {
     let on_rotate =
         OnRotate::parse(&args.on_rotate, args.format.is_some()).map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut keys = Vec::new();
-    for label in &args.labels {
-        let key = ctx.find_key(label)?;
-        require_usable(&key)?;
-        if keys.iter().any(|k: &KeyRecord| k.id == key.id) {
-            return Err(CliError::Usage(format!("Key '{}' is given twice.", key.label)));
-        }
-        keys.push(key);
-    }
-    if args.format.is_some() && keys.len() != 1 {
+    if args.format.is_some() && args.labels.len() != 1 {
         return Err(CliError::Usage("--as writes one key to one file: give one key, or run once per key.".to_owned()));
     }
-    let plan = plan(&keys, &args.labels, &args.env_names, &args.prefixes)?;
     let program = args
         .command
         .first()
         .ok_or_else(|| CliError::Usage("Give the command to run after --, e.g. `-- python bot.py`.".to_owned()))?;
-    let program_name = std::path::Path::new(program)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| program.clone());
-    // Only keys the user allowed for bots leave Latchkey, and never a master of other keys.
-    for key in &keys {
-        latchkey_core::bots::check_run(key, ctx.bots.sub_keys(key.id)?, &program_name)?;
+    let program_name =
+        Path::new(program).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| program.clone());
+    Ok(Child { on_rotate, program_name })
+}
+
+pub fn run(args: RunArgs) -> Result<u8, CliError> {
+    let child = child_of(&args)?;
+    match args.from {
+        KeysFrom::Local => {
+            if let Some(flag) = openbao_flag(&args) {
+                return Err(CliError::Usage(format!("{flag} is for `--from openbao`: add it, or leave {flag} out.")));
+            }
+            let ctx = Ctx::open()?;
+            let mut keys = Vec::new();
+            for label in &args.labels {
+                let key = ctx.find_key(label)?;
+                require_usable(&key)?;
+                if keys.iter().any(|k: &KeyRecord| k.id == key.id) {
+                    return Err(CliError::Usage(format!("Key '{}' is given twice.", key.label)));
+                }
+                keys.push(key);
+            }
+            // Only keys the user allowed for bots leave Latchkey, and never a master of other keys.
+            for key in &keys {
+                latchkey_core::bots::check_run(key, ctx.bots.sub_keys(key.id)?, &child.program_name)?;
+            }
+            let mut source = local::LocalSource::new(&ctx, keys, &child.program_name);
+            let bot = bot(&args, &child, source.keys().to_vec())?;
+            let rt = runtime()?;
+            let _in_runtime = rt.enter();
+            rt.block_on(drive(&mut source, bot))
+        }
+        KeysFrom::Openbao => {
+            let sign_in = sign_in(&args)?;
+            let poll = poll_interval(args.poll)?;
+            let labels = args
+                .labels
+                .iter()
+                .map(|l| latchkey_core::servers::kv::label_segment(l).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
+            trial_plan(&args)?;
+            let rt = runtime()?;
+            let _in_runtime = rt.enter();
+            rt.block_on(async {
+                let mut source = openbao::BaoSource::start(sign_in, &labels, poll).await?;
+                let bot = bot(&args, &child, source.keys().to_vec())?;
+                drive(&mut source, bot).await
+            })
+        }
     }
+}
+
+/// Checks `--env-name` and `--prefix` before the enrolment token is used (it works once), while
+/// the keys' exchanges are not known yet: as if each had a passphrase, and without the clash of
+/// two keys' default names, which only their real exchanges decide.
+fn trial_plan(args: &RunArgs) -> Result<(), CliError> {
+    let keys: Vec<Handed> =
+        args.labels.iter().map(|l| Handed { label: l.clone(), exchange: Exchange::Okx, hint: String::new() }).collect();
+    match plan(&keys, &args.labels, &args.env_names, &args.prefixes) {
+        Err(CliError::Usage(m)) if m.starts_with("Two keys would both set") => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// An OpenBao-only flag given without `--from openbao`.
+fn openbao_flag(args: &RunArgs) -> Option<&'static str> {
+    [
+        (args.addr.is_some(), "--addr"),
+        (args.mount.is_some(), "--mount"),
+        (args.path_prefix.is_some(), "--path-prefix"),
+        (args.ca_file.is_some(), "--ca-file"),
+        (args.role_id.is_some(), "--role-id"),
+        (args.role_id_file.is_some(), "--role-id-file"),
+        (args.secret_id_file.is_some(), "--secret-id-file"),
+        (args.poll.is_some(), "--poll"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag))
+}
+
+fn poll_interval(poll: Option<f64>) -> Result<Duration, CliError> {
+    let Some(secs) = poll else { return Ok(openbao::DEFAULT_POLL) };
+    if !(0.2..=3600.0).contains(&secs) {
+        return Err(CliError::Usage(format!(
+            "--poll {secs}: give the seconds between two looks at the keys' versions, from 0.2 to 3600 (2 by default)."
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Where and how the host signs in, from the command line (the files are read, not yet used).
+fn sign_in(args: &RunArgs) -> Result<openbao::SignIn, CliError> {
+    let addr = args.addr.as_deref().ok_or_else(|| {
+        CliError::Usage("--from openbao needs the server's address: --addr https://bao.example.com:8200.".to_owned())
+    })?;
+    let mut settings = ServerSettings::new(addr)?;
+    if let Some(m) = &args.mount {
+        settings.mount = m.clone();
+    }
+    if let Some(p) = &args.path_prefix {
+        settings.prefix = p.clone();
+    }
+    settings.ca_file = args.ca_file.clone();
+    let settings = settings.validate()?;
+    let role_id = match (&args.role_id, &args.role_id_file) {
+        (Some(id), None) => id.trim().to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(CliError::io(format!("Could not read the role-id file {}", path.display())))?
+            .trim()
+            .to_owned(),
+        _ => {
+            return Err(CliError::Usage(
+                "--from openbao needs the host's role-id: --role-id ID or --role-id-file FILE (what `latchkey host add` printed).".to_owned(),
+            ))
+        }
+    };
+    if role_id.is_empty() || role_id.contains(char::is_whitespace) {
+        return Err(CliError::Usage(
+            "The role-id is empty or has spaces: give exactly the roleId `latchkey host add` printed.".to_owned(),
+        ));
+    }
+    let secret_id_file = args.secret_id_file.clone().ok_or_else(|| {
+        CliError::Usage(
+            "--from openbao needs --secret-id-file FILE: the file holding the wrapped secret-id `latchkey host add` printed.".to_owned(),
+        )
+    })?;
+    Ok(openbao::SignIn { settings, role_id, secret_id_file })
+}
+
+fn bot(args: &RunArgs, child: &Child, keys: Vec<Handed>) -> Result<Bot, CliError> {
+    let plan = plan(&keys, &args.labels, &args.env_names, &args.prefixes)?;
     // Masked by default where a person watches: a terminal.
     let mask = !args.no_mask && (args.mask || std::io::stdout().is_terminal());
-    let stop_grace = std::time::Duration::from_secs(args.stop_grace);
-    let mut bot = Bot::new(
-        ctx,
+    Ok(Bot::new(
         &args.command,
-        program_name.clone(),
-        keys.clone(),
-        plan.clone(),
+        child.program_name.clone(),
+        keys,
+        plan,
         args.format,
         mask,
-        on_rotate,
-        stop_grace,
-    );
+        child.on_rotate,
+        Duration::from_secs(args.stop_grace),
+    ))
+}
 
-    let rt = runtime()?;
-    let _in_runtime = rt.enter();
-    let credentials = bot.prepare()?;
-    // Listening before the child starts: a signal sent while the audit entry is written below
+/// Starts the child with the source's keys and keeps it until it ends: one path for every source.
+async fn drive<S: KeySource>(source: &mut S, mut bot: Bot) -> Result<u8, CliError> {
+    let credentials = source.credentials().await?;
+    bot.prepare(&credentials)?;
+    // Listening before the child starts: a signal sent while the handover is recorded below
     // waits for the child instead of killing us and leaving it orphaned.
     let signals = Signals::listen().map_err(CliError::io("Could not listen for signals"))?;
-    let running = match bot.spawn(credentials) {
+    let mut running = match bot.spawn(credentials) {
         Ok(running) => running,
         // Nothing started, so nothing was given to anyone: no "given to" entry, a failed run.
         Err(e) => {
-            record_not_started(ctx, &keys, &program_name, &e)?;
-            return spawn_failed(program, e);
+            source.not_started(&bot.program_name, &e).await?;
+            return spawn_failed(&bot.program, e);
         }
     };
-    let session = Session::new(&program_name);
     // The child runs and holds the keys: now it is true that they were given to it.
-    let given = record_given(ctx, &keys, &plan, bot.file.as_ref().map(|f| f.path()), &program_name).and_then(|()| {
-        Ok(handover::register(ctx.vault.store(), &session, &keys.iter().map(|k| k.id).collect::<Vec<_>>(), Utc::now())?)
-    });
-    if let Err(e) = given {
+    if let Err(e) = source.given(&bot.given()).await {
         // A key must not leave unrecorded: stop the child rather than let it trade unaudited.
-        let mut running = running;
-        let _ = rt.block_on(running.child.kill());
+        let _ = running.child.kill().await;
+        source.ended().await;
         return Err(e);
     }
-    let status = rt.block_on(bot.supervise(running, signals, &session));
-    if let Err(e) = handover::unregister(ctx.vault.store(), &session) {
-        eprintln!(
-            "latchkey: could not record that the run ended ({e}); a rotation will wait {}s for it.",
-            handover::STALE_AFTER.as_secs()
-        );
-    }
+    let status = bot.supervise(source, running, signals).await;
+    source.ended().await;
     // The key file goes with the run.
     drop(bot);
     Ok(exit_code(status?))
-}
-
-fn record_given(
-    ctx: &Ctx,
-    keys: &[KeyRecord],
-    plan: &BTreeMap<String, (KeyId, Part)>,
-    file: Option<&std::path::Path>,
-    program_name: &str,
-) -> Result<(), CliError> {
-    for key in keys {
-        let vars: Vec<&str> = plan.iter().filter(|(_, (id, _))| *id == key.id).map(|(n, _)| n.as_str()).collect();
-        let how = match file {
-            Some(path) => format!("in the file {}", path.display()),
-            None => format!("as {}", vars.join(", ")),
-        };
-        let event = Event {
-            at: Utc::now(),
-            action: Action::Run,
-            key_id: Some(key.id),
-            label: Some(&key.label),
-            outcome: Outcome::Ok,
-            detail: format!("given to `{program_name}` {how}"),
-        };
-        ctx.vault.store().record(&event)?;
-    }
-    Ok(())
-}
-
-fn record_not_started(ctx: &Ctx, keys: &[KeyRecord], program_name: &str, e: &std::io::Error) -> Result<(), CliError> {
-    let why = match e.kind() {
-        std::io::ErrorKind::NotFound => "not found".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
-    };
-    for key in keys {
-        let event = Event {
-            at: Utc::now(),
-            action: Action::Run,
-            key_id: Some(key.id),
-            label: Some(&key.label),
-            outcome: Outcome::Failed,
-            detail: format!("`{program_name}` could not start ({why}); the key was given to nothing"),
-        };
-        ctx.vault.store().record(&event)?;
-    }
-    Ok(())
 }
 
 fn spawn_failed(program: &str, e: std::io::Error) -> Result<u8, CliError> {
@@ -338,8 +410,8 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
 mod tests {
     use super::*;
 
-    fn key(exchange: Exchange, label: &str) -> KeyRecord {
-        KeyRecord::sample(exchange, label, Utc::now(), 90)
+    fn key(exchange: Exchange, label: &str) -> Handed {
+        Handed { label: label.into(), exchange, hint: String::new() }
     }
 
     fn s(v: &[&str]) -> Vec<String> {
@@ -362,8 +434,8 @@ mod tests {
         let err = plan(&keys, &labels, &[], &[]).unwrap_err();
         assert!(matches!(&err, CliError::Usage(m) if m.contains("--prefix")), "{err}");
         let p = plan(&keys, &labels, &[], &s(&["hedge=HEDGE_"])).unwrap();
-        assert_eq!(p["HEDGE_OKX_API_SECRET"], (keys[1].id, Part::Secret));
-        assert_eq!(p["OKX_API_SECRET"], (keys[0].id, Part::Secret));
+        assert_eq!(p["HEDGE_OKX_API_SECRET"], (1, Part::Secret));
+        assert_eq!(p["OKX_API_SECRET"], (0, Part::Secret));
     }
 
     #[test]

@@ -1,44 +1,39 @@
-//! The child of `latchkey run`, kept: started with its keys, watched while it runs, and when one
-//! of its keys is rotated, moved to the new key as `--on-rotate` says (see [`OnRotate`]). Every
-//! move is audited and recorded for the rotation, which retires the old key only once every
-//! attached run moved ([`latchkey_core::handover`]).
+//! The child of `latchkey run`, kept: started with its keys, watched while it runs, and when its
+//! key source reports a new version of one of its keys, moved to it as `--on-rotate` says (see
+//! [`OnRotate`]); when the source says a key must not be used any more, stopped. The source
+//! ([`super::source`]) records every move: the local one for the rotation, which retires the old
+//! key only once every attached run moved ([`latchkey_core::handover`]); OpenBao's for the desktop.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use latchkey_core::audit::{Action, Event, Outcome};
-use latchkey_core::handover::{self, OnRotate, Session};
-use latchkey_core::model::{KeyId, KeyRecord};
+use latchkey_core::handover::OnRotate;
 use latchkey_core::secret::Credentials;
 use secrecy::ExposeSecret;
 
 use super::files::{self, KeyFile};
 use super::mask::{self, Masker};
+use super::source::{Change, Given, Handed, KeySource, Rotation};
 use super::{Part, Signals};
-use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::input;
 
 /// What the run gives its child, and how.
-pub struct Bot<'a> {
-    pub ctx: &'a Ctx,
+pub struct Bot {
     pub program: String,
     pub program_args: Vec<String>,
     pub program_name: String,
-    pub keys: Vec<KeyRecord>,
+    pub keys: Vec<Handed>,
     /// Variable → which part of which key (unused with `--as`).
-    pub plan: BTreeMap<String, (KeyId, Part)>,
+    pub plan: BTreeMap<String, (usize, Part)>,
     pub format: Option<files::FileFormat>,
     pub mask: bool,
     pub on_rotate: OnRotate,
     pub stop_grace: Duration,
     pub file: Option<KeyFile>,
     pub masker: Arc<Masker>,
-    /// Successors this run will not move to (not allowed for bots, or `--on-rotate none`).
-    declined: HashSet<KeyId>,
 }
 
 /// A started child and the tasks copying its output (when masked).
@@ -56,21 +51,19 @@ impl Running {
     }
 }
 
-impl<'a> Bot<'a> {
+impl Bot {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        ctx: &'a Ctx,
         command: &[String],
         program_name: String,
-        keys: Vec<KeyRecord>,
-        plan: BTreeMap<String, (KeyId, Part)>,
+        keys: Vec<Handed>,
+        plan: BTreeMap<String, (usize, Part)>,
         format: Option<files::FileFormat>,
         mask: bool,
         on_rotate: OnRotate,
         stop_grace: Duration,
     ) -> Self {
         Bot {
-            ctx,
             program: command[0].clone(),
             program_args: command[1..].to_vec(),
             program_name,
@@ -82,41 +75,35 @@ impl<'a> Bot<'a> {
             stop_grace,
             file: None,
             masker: Arc::new(Masker::default()),
-            declined: HashSet::new(),
         }
     }
 
-    fn credentials(&self) -> Result<HashMap<KeyId, Credentials>, CliError> {
-        let mut all = HashMap::new();
-        for key in &self.keys {
-            all.insert(key.id, self.ctx.vault.credentials(key.id)?);
-        }
-        Ok(all)
+    pub fn given(&self) -> Given<'_> {
+        Given { program: &self.program_name, plan: &self.plan, file: self.file.as_ref().map(KeyFile::path) }
     }
 
-    /// Reads the keys' secrets and readies what the child gets: the file, the masks.
-    pub fn prepare(&mut self) -> Result<HashMap<KeyId, Credentials>, CliError> {
-        let credentials = self.credentials()?;
+    /// Readies what the child gets from these credentials (one per key): the file, the masks.
+    pub fn prepare(&mut self, credentials: &[Credentials]) -> Result<(), CliError> {
         if let Some(format) = self.format {
             let key = &self.keys[0];
             match &self.file {
-                Some(file) => file.write(key, &credentials[&key.id])?,
-                None => self.file = Some(KeyFile::create(format, key, &credentials[&key.id])?),
+                Some(file) => file.write(key, &credentials[0])?,
+                None => self.file = Some(KeyFile::create(format, key, &credentials[0])?),
             }
         }
         if self.mask {
             // A new masker for the new child; the old child's output tasks keep theirs.
             let mut masker = (*self.masker).clone();
-            for key in &self.keys {
-                masker.add(&key.label, &credentials[&key.id]);
+            for (key, c) in self.keys.iter().zip(credentials) {
+                masker.add(&key.label, c);
             }
             self.masker = Arc::new(masker);
         }
-        Ok(credentials)
+        Ok(())
     }
 
-    /// Starts the child with the credentials [`Bot::prepare`] read.
-    pub fn spawn(&self, credentials: HashMap<KeyId, Credentials>) -> std::io::Result<Running> {
+    /// Starts the child with the credentials [`Bot::prepare`] readied.
+    pub fn spawn(&self, credentials: Vec<Credentials>) -> std::io::Result<Running> {
         let path = self.file.as_ref().map(KeyFile::path);
         let mut command = tokio::process::Command::new(&self.program);
         command.args(files::substitute(&self.program_args, path));
@@ -130,8 +117,8 @@ impl<'a> Bot<'a> {
                 command.env(files::PATH_VAR, path);
             }
             None => {
-                for (name, (id, part)) in &self.plan {
-                    let Some(c) = credentials.get(id) else { continue };
+                for (name, (index, part)) in &self.plan {
+                    let Some(c) = credentials.get(*index) else { continue };
                     // EXPOSE: into the child's environment only; this is what `run` is for.
                     let value = match part {
                         Part::Key => Some(c.api_key.expose_secret()),
@@ -162,92 +149,81 @@ impl<'a> Bot<'a> {
         Ok(Running { child, output })
     }
 
-    /// Watches the child until it ends: forwards signals, beats the heartbeat, follows rotations.
-    pub async fn supervise(
+    /// Watches the child until it ends: forwards signals, follows the source's changes.
+    pub async fn supervise<S: KeySource>(
         &mut self,
+        source: &mut S,
         mut running: Running,
         mut signals: Signals,
-        session: &Session,
     ) -> Result<std::process::ExitStatus, CliError> {
-        let store = self.ctx.vault.store();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut beat = tokio::time::Instant::now();
         loop {
-            tokio::select! {
+            let change = tokio::select! {
                 status = running.child.wait() => {
                     let status = status.map_err(|e| CliError::Io { context: format!("Could not wait for `{}`", self.program), source: e })?;
                     running.drain().await;
                     return Ok(status);
                 }
-                signal = signals.recv() => forward(&running.child, signal),
-                _ = tick.tick() => {
-                    if beat.elapsed() >= handover::HEARTBEAT {
-                        beat = tokio::time::Instant::now();
-                        if let Err(e) = handover::heartbeat(store, session, Utc::now()) {
-                            eprintln!("latchkey: could not record that `{}` still runs ({e}); a rotation may retire its key before it moves.", self.program_name);
-                        }
-                    }
-                    if let Some((index, new)) = self.rotated()? {
-                        running = self.follow(running, index, new, session).await?;
-                    }
+                signal = signals.recv() => {
+                    forward(&running.child, signal);
+                    continue;
+                }
+                change = source.next_change(&self.program_name) => change,
+            };
+            let change = match change {
+                Ok(change) => change,
+                Err(e) => {
+                    // The run cannot go on watching: the child must not run on unwatched.
+                    self.stop(&mut running).await;
+                    return Err(e);
+                }
+            };
+            match change {
+                None => {}
+                Some(Change::Rotated(rotation)) => running = self.follow(source, running, rotation).await?,
+                Some(Change::Stop(reason)) => {
+                    eprintln!("latchkey: {reason}");
+                    self.stop(&mut running).await;
+                    return Err(CliError::Failed(format!("`{}` was stopped: {reason}", self.program_name)));
                 }
             }
         }
     }
 
-    /// A key of this run that was rotated, with its successor, if the run should move to it.
-    fn rotated(&mut self) -> Result<Option<(usize, KeyRecord)>, CliError> {
-        for (index, key) in self.keys.iter().enumerate() {
-            let Some(new) = handover::successor(self.ctx.vault.store(), key.id)? else { continue };
-            if self.declined.contains(&new.id) {
-                continue;
-            }
-            if self.on_rotate == OnRotate::Nothing {
-                eprintln!(
-                    "latchkey: '{}' was rotated; `{}` keeps the old key (--on-rotate none) until it ends, and the old key is deleted after the rotation's grace period.",
-                    key.label, self.program_name
-                );
-                self.declined.insert(new.id);
-                continue;
-            }
-            let subs = self.ctx.bots.sub_keys(new.id)?;
-            if let Err(refused) = latchkey_core::bots::check_run(&new, subs, &self.program_name) {
-                eprintln!("latchkey: '{}' was rotated, but the new key cannot be handed over: {refused}", key.label);
-                self.declined.insert(new.id);
-                continue;
-            }
-            return Ok(Some((index, new)));
-        }
-        Ok(None)
+    async fn stop(&self, running: &mut Running) {
+        stop(&mut running.child, self.stop_grace).await;
+        running.drain().await;
     }
 
-    /// Moves the child to `new` in place of `keys[index]`.
-    async fn follow(
+    /// Moves the child to the rotation's successor.
+    async fn follow<S: KeySource>(
         &mut self,
+        source: &mut S,
         mut running: Running,
-        index: usize,
-        new: KeyRecord,
-        session: &Session,
+        rotation: Rotation<S::Next>,
     ) -> Result<Running, CliError> {
-        let old = std::mem::replace(&mut self.keys[index], new.clone());
-        for (id, _) in self.plan.values_mut() {
-            if *id == old.id {
-                *id = new.id;
-            }
+        let Rotation { index, new, credentials, next } = rotation;
+        let label = new.label.clone();
+        if self.on_rotate == OnRotate::Nothing {
+            eprintln!(
+                "latchkey: '{label}' was rotated; `{}` keeps the old key (--on-rotate none) until it ends, and the old key is deleted after the rotation's grace period.",
+                self.program_name
+            );
+            source.kept_old(index, next);
+            return Ok(running);
         }
-        let credentials = self.prepare()?;
+        let old = std::mem::replace(&mut self.keys[index], new);
+        if let Err(e) = self.prepare(&credentials) {
+            self.keys[index] = old;
+            return Err(e);
+        }
         match self.on_rotate {
             OnRotate::Restart => {
-                eprintln!(
-                    "latchkey: '{}' was rotated; restarting `{}` with the new key.",
-                    new.label, self.program_name
-                );
-                stop(&mut running.child, self.stop_grace).await;
-                running.drain().await;
+                eprintln!("latchkey: '{label}' was rotated; restarting `{}` with the new key.", self.program_name);
+                self.stop(&mut running).await;
                 running = self.spawn(credentials).map_err(|e| CliError::Io {
                     context: format!(
-                        "`{}` stopped for the rotation of '{}' and could not be started again",
-                        self.program, new.label
+                        "`{}` stopped for the rotation of '{label}' and could not be started again",
+                        self.program
                     ),
                     source: e,
                 })?;
@@ -255,29 +231,16 @@ impl<'a> Bot<'a> {
             OnRotate::Signal(name) => {
                 drop(credentials);
                 eprintln!(
-                    "latchkey: '{}' was rotated; the key file has the new key, sending SIG{name} to `{}`.",
-                    new.label, self.program_name
+                    "latchkey: '{label}' was rotated; the key file has the new key, sending SIG{name} to `{}`.",
+                    self.program_name
                 );
                 forward(&running.child, signal_named(name));
             }
             OnRotate::Nothing => drop(credentials),
         }
-        let store = self.ctx.vault.store();
-        handover::moved(store, session, old.id, new.id, Utc::now())?;
-        let event = Event {
-            at: Utc::now(),
-            action: Action::Run,
-            key_id: Some(new.id),
-            label: Some(&new.label),
-            outcome: Outcome::Ok,
-            detail: format!(
-                "given to `{}` after a rotation ({}; it replaces {})",
-                self.program_name,
-                self.on_rotate.describe(),
-                old.key_hint
-            ),
-        };
-        store.record(&event)?;
+        let how = self.on_rotate.describe();
+        let given = Given { program: &self.program_name, plan: &self.plan, file: self.file.as_ref().map(KeyFile::path) };
+        source.moved(index, next, &given, how).await?;
         Ok(running)
     }
 }

@@ -1,0 +1,392 @@
+//! Keys from OpenBao, on a headless server (`run --from openbao`): no desktop, no keychain, no
+//! Latchkey database. The host signs in once with its AppRole (the response-wrapped secret-id
+//! from `latchkey host add`, unwrapped once), keeps the token in memory only and renews it, reads
+//! each key's current version, and then watches the versions by polling the metadata:
+//!
+//! - a new version reaches the child through the same `--on-rotate` choices as a local rotation;
+//! - OpenBao unreachable (down, sealed, a failover): the child keeps its key, the run retries with
+//!   a growing pause and says so once per change of state;
+//! - the key removed (emergency revoke, `latchkey undeliver`) or the host's access taken away
+//!   (permission denied, the token revoked): the run stops the child and exits non-zero.
+//!
+//! After every read of a new version, and every [`reads::HEARTBEAT`], the host records what it
+//! runs ([`ReadRecord`]), so the desktop sees which hosts read a key and when, and a rotation can
+//! wait until they moved. A record that cannot be written is said once and never stops the bot.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use latchkey_core::model::Exchange;
+use latchkey_core::secret::Credentials;
+use latchkey_core::servers::hosts::TOKEN_PERIOD;
+use latchkey_core::servers::{reads, BaoClient, DeliveredKey, HostIdentity, ReadRecord, ServerError, ServerSettings, Watched};
+use secrecy::SecretString;
+use tokio::time::Instant;
+use zeroize::Zeroizing;
+
+use super::source::{copy, Change, Given, Handed, KeySource, Rotation};
+use crate::error::CliError;
+
+/// The default time between two looks at the keys' versions.
+pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
+/// The longest pause between two tries while OpenBao cannot be reached.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The renewal comes this far into the token's life (a third): two more tries fit before it ends.
+const RENEW_AT: u32 = 3;
+
+/// Where the host signs in and how.
+pub struct SignIn {
+    pub settings: ServerSettings,
+    pub role_id: String,
+    pub secret_id_file: PathBuf,
+}
+
+struct Key {
+    label: String,
+    handed: Handed,
+    credentials: Credentials,
+    /// The version the child holds, and when it was first read.
+    held: u64,
+    read_at: DateTime<Utc>,
+    /// The newest version reported (moved to or declined): not reported again.
+    seen: u64,
+}
+
+pub struct BaoSource {
+    client: BaoClient,
+    identity: HostIdentity,
+    keys: Vec<Key>,
+    handed: Vec<Handed>,
+    poll: Duration,
+    next_look: Instant,
+    /// Consecutive failed looks: the pause grows with them.
+    failures: u32,
+    /// What is wrong right now, said once (`None`: all well).
+    trouble: Option<String>,
+    /// The heartbeat's own trouble, said once.
+    record_trouble: Option<String>,
+    next_beat: Instant,
+    renew_at: Instant,
+    /// When the token ends unless renewed.
+    expires_at: Instant,
+}
+
+/// The wrapped secret-id, read from its file; the file is removed once the secret-id was used
+/// (or found used), and kept when OpenBao could not be reached, so a restart can try again.
+fn read_secret_id(path: &Path) -> Result<SecretString, CliError> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::Failed(format!(
+                "The enrolment file {} does not exist: an earlier run used and removed it (the token works once), or it was never written. Run `latchkey host add NAME --keys LABEL…` on the desktop and write the new wrapped secret-id to that file.",
+                path.display()
+            )))
+        }
+        Err(e) => return Err(CliError::Io { context: format!("Could not read the enrolment file {}", path.display()), source: e }),
+    };
+    let token = std::str::from_utf8(&text).map(str::trim).unwrap_or("");
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(CliError::Usage(format!(
+            "The enrolment file {} does not hold one wrapped secret-id: write only the token `latchkey host add` printed (wrappedSecretId).",
+            path.display()
+        )));
+    }
+    Ok(SecretString::from(token.to_owned()))
+}
+
+/// Removes the used enrolment file, as OpenBao Agent's `remove_secret_id_file_after_reading` does.
+fn remove_used(path: &Path) {
+    // systemd's credentials are read-only and go when the unit stops.
+    if std::env::var_os("CREDENTIALS_DIRECTORY").is_some_and(|d| path.starts_with(d)) {
+        return;
+    }
+    if let Err(e) = std::fs::remove_file(path) {
+        // Overwritten at least, if it cannot go.
+        let blanked = std::fs::write(path, b"").is_ok();
+        eprintln!(
+            "latchkey: could not remove the used enrolment file {} ({e}){}; it is worthless now, but remove it.",
+            path.display(),
+            if blanked { ", so it was emptied" } else { "" }
+        );
+    }
+}
+
+fn exchange_of(label: &str, key: &DeliveredKey) -> Result<Exchange, String> {
+    let named = key.custom_metadata.get("exchange").map(String::as_str).filter(|e| !e.is_empty()).unwrap_or(&key.exchange);
+    Exchange::from_str(named).map_err(|_| {
+        format!("'{label}' in OpenBao names the exchange '{named}', which this latchkey does not know: update latchkey on this server.")
+    })
+}
+
+/// A reason to stop the child, for an error of a look at `label` (`None`: try again later).
+fn stop_reason(e: &ServerError, label: &str, program: &str, expired: bool) -> Option<String> {
+    match e {
+        ServerError::NotFound { .. } => Some(format!(
+            "'{label}' was removed from OpenBao (every version destroyed: an emergency revoke, or `latchkey undeliver`): stopping `{program}`, which must not go on with a revoked key."
+        )),
+        ServerError::PermissionDenied { .. } => Some(format!(
+            "this host may no longer read '{label}' (OpenBao said permission denied: the host was removed, or the key taken from it, on the desktop): stopping `{program}`."
+        )),
+        ServerError::TokenRefused => Some(format!(
+            "OpenBao refused this host's token ({}): run can no longer see a rotation or a revoke, so it stops `{program}`. Enrol the host again with `latchkey host add` on the desktop.",
+            if expired {
+                format!("it expired while OpenBao could not be reached for longer than its {TOKEN_PERIOD} period")
+            } else {
+                "it was revoked: an emergency revoke, or `latchkey host remove`".to_owned()
+            }
+        )),
+        _ => None,
+    }
+}
+
+impl BaoSource {
+    /// Signs in (the enrolment token is used here, once) and reads every key's current version.
+    pub async fn start(sign_in: SignIn, labels: &[String], poll: Duration) -> Result<BaoSource, CliError> {
+        let wrapped = read_secret_id(&sign_in.secret_id_file)?;
+        let client = match BaoClient::host_sign_in(sign_in.settings, &sign_in.role_id, wrapped).await {
+            Ok(client) => {
+                remove_used(&sign_in.secret_id_file);
+                client
+            }
+            Err(e @ (ServerError::EnrolmentUsed | ServerError::HostLoginRefused)) => {
+                remove_used(&sign_in.secret_id_file);
+                return Err(CliError::Failed(e.to_string()));
+            }
+            // Not used yet (OpenBao unreachable, sealed): the file stays for the next try.
+            Err(e) => return Err(e.into()),
+        };
+        let lease = client.renew_self().await.map_err(|e| CliError::Failed(format!("Signed in, but {e}")))?;
+        let identity = client.host_identity().await?;
+        let mut keys = Vec::new();
+        for label in labels {
+            let read = client.read_version(label, None).await.map_err(|e| match e {
+                ServerError::PermissionDenied { .. } => CliError::Failed(format!(
+                    "This host ('{}') may not read '{label}': give it the key on the desktop (`latchkey host add {} --keys … {label}`).",
+                    identity.host, identity.host
+                )),
+                ServerError::NotFound { .. } => CliError::Failed(format!(
+                    "'{label}' is not in OpenBao: deliver it from the desktop first (`latchkey deliver {label}`)."
+                )),
+                e => e.into(),
+            })?;
+            let exchange = exchange_of(label, &read).map_err(CliError::Failed)?;
+            if keys.iter().any(|k: &Key| k.label == *label) {
+                return Err(CliError::Usage(format!("Key '{label}' is given twice.")));
+            }
+            keys.push(Key {
+                label: label.clone(),
+                handed: Handed { label: label.clone(), exchange, hint: format!("version {}", read.version) },
+                credentials: read.credentials,
+                held: read.version,
+                read_at: Utc::now(),
+                seen: read.version,
+            });
+        }
+        let now = Instant::now();
+        Ok(BaoSource {
+            client,
+            identity,
+            handed: keys.iter().map(|k| k.handed.clone()).collect(),
+            keys,
+            poll,
+            next_look: now + poll,
+            failures: 0,
+            trouble: None,
+            record_trouble: None,
+            next_beat: now + reads::HEARTBEAT,
+            renew_at: now + lease / RENEW_AT,
+            expires_at: now + lease,
+        })
+    }
+
+    async fn record(&mut self, index: usize) {
+        let key = &self.keys[index];
+        let record = ReadRecord {
+            version: key.held,
+            read_at: key.read_at,
+            seen_at: Utc::now(),
+            accessor: Some(self.identity.accessor.clone()),
+        };
+        match self.client.record_read(&self.identity.host, &key.label, &record).await {
+            Ok(()) if self.record_trouble.take().is_some() => {
+                eprintln!("latchkey: this host's reads are recorded in OpenBao again.");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                let said = e.to_string();
+                if self.record_trouble.as_deref() != Some(said.as_str()) {
+                    eprintln!("latchkey: could not record in OpenBao that this host runs '{}' ({said}); the bot goes on, and the desktop may show it as not running.", key.label);
+                    self.record_trouble = Some(said);
+                }
+            }
+        }
+    }
+
+    /// One look: the token renewed when due, then each key's newest version.
+    async fn look(&mut self, program: &str) -> Result<Option<Change<NextVersion>>, (Option<usize>, ServerError)> {
+        if Instant::now() >= self.renew_at {
+            let lease = self.client.renew_self().await.map_err(|e| (None, e))?;
+            let now = Instant::now();
+            self.renew_at = now + lease / RENEW_AT;
+            self.expires_at = now + lease;
+        }
+        for index in 0..self.keys.len() {
+            let key = &self.keys[index];
+            let newest = match self.client.watch(&key.label).await.map_err(|e| (Some(index), e))? {
+                Watched::Removed => {
+                    return Err((Some(index), ServerError::NotFound { path: key.label.clone(), version: None }));
+                }
+                Watched::Live(v) => v,
+            };
+            if newest < key.held {
+                return Ok(Some(Change::Stop(format!(
+                    "version {} of '{}', the one `{program}` runs, was destroyed in OpenBao and no newer one is there: stopping `{program}`.",
+                    key.held, key.label
+                ))));
+            }
+            if newest <= key.seen {
+                continue;
+            }
+            let read = match self.client.read_version(&key.label, Some(newest)).await {
+                Ok(read) => read,
+                // Destroyed between the two reads: the next look sees what is left.
+                Err(ServerError::NotFound { .. }) => continue,
+                Err(e @ ServerError::Unexpected { .. }) => {
+                    eprintln!("latchkey: version {newest} of '{}' cannot be handed over ({e}); `{program}` keeps version {}.", key.label, key.held);
+                    self.keys[index].seen = newest;
+                    continue;
+                }
+                Err(e) => return Err((Some(index), e)),
+            };
+            let exchange = match exchange_of(&key.label, &read) {
+                Ok(x) if x == key.handed.exchange => x,
+                Ok(x) => {
+                    eprintln!("latchkey: version {newest} of '{}' is a {x} key, not {}: `{program}` keeps version {}.", key.label, key.handed.exchange, key.held);
+                    self.keys[index].seen = newest;
+                    continue;
+                }
+                Err(why) => {
+                    eprintln!("latchkey: {why} `{program}` keeps version {}.", key.held);
+                    self.keys[index].seen = newest;
+                    continue;
+                }
+            };
+            let mut credentials: Vec<Credentials> = self.keys.iter().map(|k| copy(&k.credentials)).collect();
+            let next = NextVersion { version: newest, credentials: copy(&read.credentials) };
+            credentials[index] = read.credentials;
+            let new = Handed { label: key.label.clone(), exchange, hint: format!("version {newest}") };
+            return Ok(Some(Change::Rotated(Rotation { index, new, credentials, next })));
+        }
+        Ok(None)
+    }
+
+    fn said_trouble(&mut self, e: &ServerError, program: &str) {
+        let pause = self.pause();
+        let said = match e {
+            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => format!("OpenBao at {addr} cannot be reached"),
+            ServerError::Sealed { addr } => format!("OpenBao at {addr} is sealed"),
+            other => format!("OpenBao did not answer as expected ({other})"),
+        };
+        if self.trouble.as_deref() != Some(said.as_str()) {
+            eprintln!("latchkey: {said}: `{program}` keeps its key; trying again (every {} s at most).", pause.as_secs().max(1));
+            self.trouble = Some(said);
+        }
+    }
+
+    /// The pause before the next look: the poll interval, doubled per failure up to [`MAX_BACKOFF`].
+    fn pause(&self) -> Duration {
+        if self.failures == 0 {
+            return self.poll;
+        }
+        let grown = self.poll.saturating_mul(1 << self.failures.min(8));
+        grown.min(MAX_BACKOFF.max(self.poll))
+    }
+}
+
+/// A version the child can move to, with its credentials (kept for a later restart).
+pub struct NextVersion {
+    version: u64,
+    credentials: Credentials,
+}
+
+impl KeySource for BaoSource {
+    type Next = NextVersion;
+
+    fn keys(&self) -> &[Handed] {
+        &self.handed
+    }
+
+    async fn credentials(&mut self) -> Result<Vec<Credentials>, CliError> {
+        Ok(self.keys.iter().map(|k| copy(&k.credentials)).collect())
+    }
+
+    async fn given(&mut self, _given: &Given<'_>) -> Result<(), CliError> {
+        for index in 0..self.keys.len() {
+            self.record(index).await;
+        }
+        Ok(())
+    }
+
+    async fn not_started(&mut self, _program: &str, _e: &std::io::Error) -> Result<(), CliError> {
+        Ok(())
+    }
+
+    async fn next_change(&mut self, program: &str) -> Result<Option<Change<NextVersion>>, CliError> {
+        tokio::time::sleep_until(self.next_look.min(self.next_beat)).await;
+        let now = Instant::now();
+        if now >= self.next_beat {
+            self.next_beat = now + reads::HEARTBEAT;
+            for index in 0..self.keys.len() {
+                self.record(index).await;
+            }
+        }
+        if Instant::now() < self.next_look {
+            return Ok(None);
+        }
+        let looked = self.look(program).await;
+        let change = match looked {
+            Ok(change) => {
+                if self.trouble.take().is_some() {
+                    eprintln!("latchkey: OpenBao answers again; watching the keys of `{program}`.");
+                }
+                self.failures = 0;
+                change
+            }
+            Err((index, e)) => {
+                let expired = Instant::now() >= self.expires_at;
+                let label = index.map_or("", |i| self.keys[i].label.as_str());
+                match stop_reason(&e, label, program, expired) {
+                    Some(reason) => Some(Change::Stop(reason)),
+                    None => {
+                        self.failures = self.failures.saturating_add(1);
+                        self.said_trouble(&e, program);
+                        None
+                    }
+                }
+            }
+        };
+        self.next_look = Instant::now() + self.pause();
+        Ok(change)
+    }
+
+    async fn moved(&mut self, index: usize, next: NextVersion, _given: &Given<'_>, _how: &str) -> Result<(), CliError> {
+        let key = &mut self.keys[index];
+        key.held = next.version;
+        key.seen = next.version;
+        key.credentials = next.credentials;
+        key.read_at = Utc::now();
+        key.handed.hint = format!("version {}", next.version);
+        self.handed[index] = key.handed.clone();
+        // Recorded at once: a rotation on the desktop waits for this host to move.
+        self.record(index).await;
+        Ok(())
+    }
+
+    fn kept_old(&mut self, index: usize, next: NextVersion) {
+        self.keys[index].seen = next.version;
+    }
+
+    async fn ended(&mut self) {}
+}

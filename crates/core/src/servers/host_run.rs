@@ -1,0 +1,64 @@
+//! What `latchkey run --from openbao` needs from OpenBao besides reading keys and recording its
+//! reads: keeping the host's token alive, and telling which version of a key is the one to run.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+
+use crate::servers::{BaoClient, ServerError};
+
+/// The newest version of a key a host can run, as its metadata says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watched {
+    /// The newest version neither deleted nor destroyed.
+    Live(u64),
+    /// No metadata (undelivered, emergency revoke) or no readable version left.
+    Removed,
+}
+
+impl BaoClient {
+    /// Renews this (periodic) token; returns how long it now lives.
+    pub async fn renew_self(&self) -> Result<Duration, ServerError> {
+        let what = "renewing the host's token";
+        let reply = self.call(Method::POST, "auth/token/renew-self", Some(b"{}")).await?;
+        if reply.status == StatusCode::FORBIDDEN {
+            return Err(ServerError::TokenRefused);
+        }
+        if !reply.status.is_success() {
+            return Err(self.refusal(&reply, what));
+        }
+        #[derive(Deserialize)]
+        struct Auth {
+            lease_duration: u64,
+        }
+        #[derive(Deserialize)]
+        struct Renewed {
+            auth: Auth,
+        }
+        Ok(Duration::from_secs(reply.json::<Renewed>(what)?.auth.lease_duration))
+    }
+
+    /// The version of `label` a host should run now (one metadata read).
+    pub async fn watch(&self, label: &str) -> Result<Watched, ServerError> {
+        Ok(match self.current_version(label).await? {
+            None => Watched::Removed,
+            Some(v) => v.live.iter().max().map_or(Watched::Removed, |n| Watched::Live(*n)),
+        })
+    }
+}
+
+impl ServerError {
+    /// OpenBao could not be asked right now (down, sealed, overloaded, a failover): asking again
+    /// later may work, and nothing was refused.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ServerError::Unreachable { .. }
+            | ServerError::Timeout { .. }
+            | ServerError::Sealed { .. }
+            | ServerError::Redirect { .. } => true,
+            ServerError::Server { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
