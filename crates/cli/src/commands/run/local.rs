@@ -53,7 +53,14 @@ impl<'a> LocalSource<'a> {
     }
 
     fn record(&self, key: &KeyRecord, outcome: Outcome, detail: String) -> Result<(), CliError> {
-        let event = Event { at: Utc::now(), action: Action::Run, key_id: Some(key.id), label: Some(&key.label), outcome, detail };
+        let event = Event {
+            at: Utc::now(),
+            action: Action::Run,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome,
+            detail,
+        };
         Ok(self.ctx.vault.store().record(&event)?)
     }
 
@@ -104,7 +111,11 @@ impl KeySource for LocalSource<'_> {
             _ => e.to_string(),
         };
         for key in &self.records {
-            self.record(key, Outcome::Failed, format!("`{program}` could not start ({why}); the key was given to nothing"))?;
+            self.record(
+                key,
+                Outcome::Failed,
+                format!("`{program}` could not start ({why}); the key was given to nothing"),
+            )?;
         }
         Ok(())
     }
@@ -129,7 +140,11 @@ impl KeySource for LocalSource<'_> {
         let old = std::mem::replace(&mut self.records[index], new.clone());
         self.keys[index] = handed(&new);
         handover::moved(self.ctx.vault.store(), &self.session, old.id, new.id, Utc::now())?;
-        self.record(&new, Outcome::Ok, format!("given to `{}` after a rotation ({how}; it replaces {})", given.program, old.key_hint))
+        self.record(
+            &new,
+            Outcome::Ok,
+            format!("given to `{}` after a rotation ({how}; it replaces {})", given.program, old.key_hint),
+        )
     }
 
     fn kept_old(&mut self, _index: usize, next: KeyRecord) {

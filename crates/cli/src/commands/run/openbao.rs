@@ -21,7 +21,9 @@ use chrono::{DateTime, Utc};
 use latchkey_core::model::Exchange;
 use latchkey_core::secret::Credentials;
 use latchkey_core::servers::hosts::TOKEN_PERIOD;
-use latchkey_core::servers::{reads, BaoClient, DeliveredKey, HostIdentity, ReadRecord, ServerError, ServerSettings, Watched};
+use latchkey_core::servers::{
+    reads, BaoClient, DeliveredKey, HostIdentity, ReadRecord, ServerError, ServerSettings, Watched,
+};
 use secrecy::SecretString;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
@@ -114,7 +116,8 @@ fn remove_used(path: &Path) {
 }
 
 fn exchange_of(label: &str, key: &DeliveredKey) -> Result<Exchange, String> {
-    let named = key.custom_metadata.get("exchange").map(String::as_str).filter(|e| !e.is_empty()).unwrap_or(&key.exchange);
+    let named =
+        key.custom_metadata.get("exchange").map(String::as_str).filter(|e| !e.is_empty()).unwrap_or(&key.exchange);
     Exchange::from_str(named).map_err(|_| {
         format!("'{label}' in OpenBao names the exchange '{named}', which this latchkey does not know: update latchkey on this server.")
     })
@@ -124,13 +127,13 @@ fn exchange_of(label: &str, key: &DeliveredKey) -> Result<Exchange, String> {
 fn stop_reason(e: &ServerError, label: &str, program: &str, expired: bool) -> Option<String> {
     match e {
         ServerError::NotFound { .. } => Some(format!(
-            "'{label}' was removed from OpenBao (every version destroyed: an emergency revoke, or `latchkey undeliver`): stopping `{program}`, which must not go on with a revoked key."
+            "'{label}' was removed from OpenBao (every version destroyed: an emergency revoke, or `latchkey undeliver`), so `{program}` was stopped: it must not go on with a revoked key."
         )),
         ServerError::PermissionDenied { .. } => Some(format!(
-            "this host may no longer read '{label}' (OpenBao said permission denied: the host was removed, or the key taken from it, on the desktop): stopping `{program}`."
+            "This host may no longer read '{label}' (OpenBao said permission denied: the host was removed, or the key taken from it, on the desktop), so `{program}` was stopped."
         )),
         ServerError::TokenRefused => Some(format!(
-            "OpenBao refused this host's token ({}): run can no longer see a rotation or a revoke, so it stops `{program}`. Enrol the host again with `latchkey host add` on the desktop.",
+            "OpenBao refused this host's token ({}): run can no longer see a rotation or a revoke, so `{program}` was stopped. Enrol the host again with `latchkey host add` on the desktop.",
             if expired {
                 format!("it expired while OpenBao could not be reached for longer than its {TOKEN_PERIOD} period")
             } else {
@@ -242,7 +245,7 @@ impl BaoSource {
             };
             if newest < key.held {
                 return Ok(Some(Change::Stop(format!(
-                    "version {} of '{}', the one `{program}` runs, was destroyed in OpenBao and no newer one is there: stopping `{program}`.",
+                    "Version {} of '{}', the one `{program}` ran, was destroyed in OpenBao and no newer one is there, so `{program}` was stopped.",
                     key.held, key.label
                 ))));
             }
@@ -254,7 +257,10 @@ impl BaoSource {
                 // Destroyed between the two reads: the next look sees what is left.
                 Err(ServerError::NotFound { .. }) => continue,
                 Err(e @ ServerError::Unexpected { .. }) => {
-                    eprintln!("latchkey: version {newest} of '{}' cannot be handed over ({e}); `{program}` keeps version {}.", key.label, key.held);
+                    eprintln!(
+                        "latchkey: version {newest} of '{}' cannot be handed over ({e}); `{program}` keeps version {}.",
+                        key.label, key.held
+                    );
                     self.keys[index].seen = newest;
                     continue;
                 }
@@ -263,7 +269,10 @@ impl BaoSource {
             let exchange = match exchange_of(&key.label, &read) {
                 Ok(x) if x == key.handed.exchange => x,
                 Ok(x) => {
-                    eprintln!("latchkey: version {newest} of '{}' is a {x} key, not {}: `{program}` keeps version {}.", key.label, key.handed.exchange, key.held);
+                    eprintln!(
+                        "latchkey: version {newest} of '{}' is a {x} key, not {}: `{program}` keeps version {}.",
+                        key.label, key.handed.exchange, key.held
+                    );
                     self.keys[index].seen = newest;
                     continue;
                 }
@@ -283,14 +292,18 @@ impl BaoSource {
     }
 
     fn said_trouble(&mut self, e: &ServerError, program: &str) {
-        let pause = self.pause();
         let said = match e {
-            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => format!("OpenBao at {addr} cannot be reached"),
+            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => {
+                format!("OpenBao at {addr} cannot be reached")
+            }
             ServerError::Sealed { addr } => format!("OpenBao at {addr} is sealed"),
             other => format!("OpenBao did not answer as expected ({other})"),
         };
         if self.trouble.as_deref() != Some(said.as_str()) {
-            eprintln!("latchkey: {said}: `{program}` keeps its key; trying again (every {} s at most).", pause.as_secs().max(1));
+            eprintln!(
+                "latchkey: {said}: `{program}` keeps its key; trying again, less often the longer it lasts (at most {} s apart).",
+                MAX_BACKOFF.max(self.poll).as_secs()
+            );
             self.trouble = Some(said);
         }
     }

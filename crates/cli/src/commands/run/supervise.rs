@@ -181,9 +181,8 @@ impl Bot {
                 None => {}
                 Some(Change::Rotated(rotation)) => running = self.follow(source, running, rotation).await?,
                 Some(Change::Stop(reason)) => {
-                    eprintln!("latchkey: {reason}");
                     self.stop(&mut running).await;
-                    return Err(CliError::Failed(format!("`{}` was stopped: {reason}", self.program_name)));
+                    return Err(CliError::Failed(reason));
                 }
             }
         }
@@ -239,7 +238,8 @@ impl Bot {
             OnRotate::Nothing => drop(credentials),
         }
         let how = self.on_rotate.describe();
-        let given = Given { program: &self.program_name, plan: &self.plan, file: self.file.as_ref().map(KeyFile::path) };
+        let given =
+            Given { program: &self.program_name, plan: &self.plan, file: self.file.as_ref().map(KeyFile::path) };
         source.moved(index, next, &given, how).await?;
         Ok(running)
     }

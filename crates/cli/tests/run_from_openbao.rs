@@ -1,0 +1,278 @@
+//! `latchkey run --from openbao` on a "server": the real `latchkey` binary against a real
+//! `bao server -dev`, with no keychain and no Latchkey database (the data folder it is pointed at
+//! must still not exist at the end). The desktop's side (deliver, `host add`, undeliver, host
+//! remove) is latchkey-core's `BaoClient`, which `latchkey deliver`/`host` call: no Secret
+//! Service needed, so these run in every `cargo test`. The child is a shell script that writes
+//! what it got to files in a temp dir.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../core/tests/integration/openbao_support/mod.rs"]
+mod openbao_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use latchkey_core::secret::Credentials;
+use latchkey_core::servers::kv::fingerprint;
+use latchkey_core::servers::{BaoClient, DeliveryMeta, Expect};
+use openbao_support::DevServer;
+use secrecy::ExposeSecret;
+
+struct Host {
+    dir: tempfile::TempDir,
+    role_file: PathBuf,
+    secret_file: PathBuf,
+    wrapped: String,
+}
+
+impl Host {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `latchkey run --from openbao EXTRA… -- sh -c SCRIPT` for this host (EXTRA: the labels and
+    /// flags); stderr goes to `run.err`.
+    fn run(&self, bao: &DevServer, extra: &[&str], script: &str) -> Child {
+        let err = std::fs::File::create(self.path("run.err")).unwrap();
+        let mut args = vec![
+            "run".to_owned(),
+            "--from".into(),
+            "openbao".into(),
+            "--addr".into(),
+            bao.addr.clone(),
+            "--role-id-file".into(),
+            self.role_file.display().to_string(),
+            "--secret-id-file".into(),
+            self.secret_file.display().to_string(),
+            "--poll".into(),
+            "0.5".into(),
+            "--stop-grace".into(),
+            "3".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(["--".into(), "sh".into(), "-c".into(), script.to_owned()]);
+        Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(&args)
+            // A server has neither: run must not open (or create) them.
+            .env("LATCHKEY_DATA_DIR", self.path("no-latchkey-data"))
+            .env("LATCHKEY_KEYCHAIN_SERVICE", "latchkey-must-not-be-used")
+            .env("XDG_RUNTIME_DIR", self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.path("run.err")).unwrap_or_default()
+    }
+
+    fn lines(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path(name)).unwrap_or_default().lines().map(str::to_owned).collect()
+    }
+
+    fn no_database(&self) {
+        assert!(!self.path("no-latchkey-data").exists(), "run --from openbao created a Latchkey data folder");
+    }
+}
+
+fn creds(n: u32) -> Credentials {
+    Credentials::new(&format!("GRIDKEY{n:04}"), &format!("GRIDSECRET{n:020}"), None)
+}
+
+async fn deliver(root: &BaoClient, label: &str, n: u32, expect: Expect) -> u64 {
+    let c = creds(n);
+    let meta = DeliveryMeta {
+        exchange: "bybit".into(),
+        key_hint: format!("GRID…{n:04}"),
+        rotate_after: None,
+        ip_whitelist: Vec::new(),
+        fingerprint: fingerprint(&c),
+    };
+    root.deliver(label, &c, &meta, expect).await.unwrap().version
+}
+
+/// `host add NAME --keys LABEL…`, and the role-id and wrapped secret-id written where the server keeps them.
+async fn enrol(bao: &DevServer, root: &BaoClient, name: &str, labels: &[&str]) -> Host {
+    let (status, _) =
+        bao.admin(reqwest::Method::POST, "sys/auth/approle", Some(serde_json::json!({ "type": "approle" }))).await;
+    assert!(status == 204 || status == 400, "approle enabled: {status}");
+    let enrolment = root.add_host(name, labels).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let role_file = dir.path().join("role-id");
+    let secret_file = dir.path().join("secret-id");
+    let wrapped = enrolment.wrapped_secret_id.expose_secret().to_owned();
+    std::fs::write(&role_file, format!("{}\n", enrolment.role_id)).unwrap();
+    std::fs::write(&secret_file, format!("{wrapped}\n")).unwrap();
+    Host { dir, role_file, secret_file, wrapped }
+}
+
+impl Host {
+    /// Waits until `done`, showing run's stderr when it times out.
+    fn wait(&self, what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < timeout,
+                "timed out after {timeout:?} waiting for {what}; run said:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+fn exited(run: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < timeout, "the run did not end within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    let pid: i32 = pid.trim().parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+#[test]
+fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
+    let rt = rt();
+    let Some(bao) = rt.block_on(DevServer::start("a_new_version_restarts_the_bot_and_undeliver_stops_it")) else {
+        return;
+    };
+    let root = bao.client();
+    rt.block_on(deliver(&root, "grid", 1, Expect::Absent));
+    let host = rt.block_on(enrol(&bao, &root, "vps1", &["grid"]));
+    let (seen, pids) = (host.path("seen"), host.path("pids"));
+    let script = format!(
+        r#"printf '%s %s\n' "$BYBIT_API_KEY" "${{BYBIT_API_SECRET:+has-secret}}" >> '{}'; echo $$ >> '{}'; exec sleep 60"#,
+        seen.display(),
+        pids.display()
+    );
+    let mut run = host.run(&bao, &["grid", "--prefix", "BOT_"], &script.replace("BYBIT_", "BOT_BYBIT_"));
+    host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001 has-secret"], "{}", host.stderr());
+    assert!(!host.secret_file.exists(), "the used enrolment file is removed");
+    let record = rt.block_on(root.read_record("vps1", "grid")).unwrap().expect("the host recorded its read");
+    assert_eq!(record.version, 1);
+    assert!(record.accessor.is_some());
+
+    // A rotation on the desktop: the bot restarts with the new key, the old one is gone.
+    rt.block_on(deliver(&root, "grid", 2, Expect::Version(1)));
+    host.wait("the restarted bot", Duration::from_secs(10), || host.lines("seen").len() == 2);
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001 has-secret", "GRIDKEY0002 has-secret"]);
+    let first = host.lines("pids")[0].clone();
+    assert!(!alive(&first), "the old child was stopped");
+    host.wait("the host to record version 2", Duration::from_secs(5), || {
+        rt.block_on(root.read_record("vps1", "grid")).unwrap().is_some_and(|r| r.version == 2)
+    });
+    assert!(host.stderr().contains("'grid' was rotated; restarting `sh` with the new key."), "{}", host.stderr());
+
+    // Undeliver (an emergency revoke destroys the same way): the bot is stopped, run says why.
+    assert!(rt.block_on(root.destroy_all("grid")).unwrap());
+    let status = exited(&mut run, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1), "{}", host.stderr());
+    let err = host.stderr();
+    assert!(err.contains("'grid' was removed from OpenBao") && err.contains("`sh` was stopped"), "{err}");
+    assert!(!alive(&host.lines("pids")[1]), "the bot was stopped");
+    for secret in [creds(1), creds(2)] {
+        assert!(!err.contains(secret.api_secret.expose_secret()), "a secret in run's stderr");
+    }
+    host.no_database();
+
+    // The same enrolment token a second time: refused, saying what it means.
+    std::fs::write(&host.secret_file, &host.wrapped).unwrap();
+    let mut again = host.run(&bao, &["grid"], "echo should-not-run > started");
+    let status = exited(&mut again, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1));
+    let err = host.stderr();
+    assert!(
+        err.contains("This enrolment token was already used: someone else may have it; run `latchkey host add` again"),
+        "{err}"
+    );
+    assert!(!host.path("started").exists() && !host.secret_file.exists(), "nothing ran; the used file is gone");
+}
+
+#[test]
+fn signal_mode_rewrites_the_file_and_host_remove_stops_the_bot() {
+    let rt = rt();
+    let Some(bao) = rt.block_on(DevServer::start("signal_mode_rewrites_the_file_and_host_remove_stops_the_bot")) else {
+        return;
+    };
+    let root = bao.client();
+    rt.block_on(deliver(&root, "ft", 1, Expect::Absent));
+    let host = rt.block_on(enrol(&bao, &root, "vps2", &["ft"]));
+    let dir = host.dir.path().display().to_string();
+    // A Freqtrade-like bot: reads its second config at start and again on SIGUSR1.
+    let script = format!(
+        r#"echo $$ > '{dir}/pid'; cp "{{file}}" '{dir}/first.json'
+trap 'cp "{{file}}" "{dir}/reloaded.json"' USR1
+while true; do sleep 0.1; done"#
+    );
+    let mut run = host.run(&bao, &["ft", "--as", "json", "--on-rotate", "signal:USR1"], &script);
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(host.path(name)).unwrap()).unwrap()
+    };
+    host.wait("the bot to read its file", Duration::from_secs(20), || host.path("first.json").exists());
+    assert_eq!(read("first.json")["api_key"], "GRIDKEY0001");
+    assert_eq!(read("first.json")["exchange"], "bybit");
+
+    rt.block_on(deliver(&root, "ft", 2, Expect::Version(1)));
+    host.wait("the bot to reload", Duration::from_secs(10), || host.path("reloaded.json").exists());
+    assert_eq!(read("reloaded.json")["api_key"], "GRIDKEY0002");
+    let pid = std::fs::read_to_string(host.path("pid")).unwrap();
+    assert!(alive(&pid), "signalled, not restarted");
+
+    // The desktop removes the host (its role, policy and token): the bot is stopped.
+    assert!(rt.block_on(root.remove_host("vps2")).unwrap());
+    let status = exited(&mut run, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1), "{}", host.stderr());
+    let err = host.stderr();
+    assert!(err.contains("OpenBao refused this host's token (it was revoked"), "the reason is given: {err}");
+    assert_eq!(err.matches("refused this host's token").count(), 1, "said once: {err}");
+    assert!(!alive(&pid), "the bot was stopped");
+    let file = err.lines().find_map(|l| l.split("in the file ").nth(1)).map(str::to_owned);
+    assert!(file.is_none() || !Path::new(&file.unwrap()).exists());
+    host.no_database();
+}
+
+#[test]
+fn the_bot_keeps_its_key_while_openbao_is_down() {
+    let rt = rt();
+    let Some(bao) = rt.block_on(DevServer::start("the_bot_keeps_its_key_while_openbao_is_down")) else { return };
+    let root = bao.client();
+    rt.block_on(deliver(&root, "grid", 1, Expect::Absent));
+    let host = rt.block_on(enrol(&bao, &root, "vps3", &["grid"]));
+    let script = format!(
+        r#"trap 'exit 42' TERM; printf '%s\n' "$BYBIT_API_KEY" >> '{}'; while :; do sleep 0.1; done"#,
+        host.path("seen").display()
+    );
+    let mut run = host.run(&bao, &["grid"], &script);
+    host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
+
+    // The server dies (SIGKILL, no goodbye): the bot goes on, run says so once and retries.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(bao.pid() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    host.wait("run to notice", Duration::from_secs(10), || host.stderr().contains("cannot be reached"));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(run.try_wait().unwrap().is_none(), "run goes on: {}", host.stderr());
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001"], "the bot was not restarted");
+    let err = host.stderr();
+    assert_eq!(err.matches("cannot be reached").count(), 1, "one line per change of state: {err}");
+    assert!(err.contains("`sh` keeps its key; trying again"), "{err}");
+
+    // Stopping run still passes the bot's own exit code through.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = exited(&mut run, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(42), "{}", host.stderr());
+    host.no_database();
+}
