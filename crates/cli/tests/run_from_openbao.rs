@@ -276,3 +276,84 @@ fn the_bot_keeps_its_key_while_openbao_is_down() {
     assert_eq!(status.code(), Some(42), "{}", host.stderr());
     host.no_database();
 }
+
+/// Runs `latchkey run ARGS… -- true` with no key source set up; returns (exit code, stderr).
+fn refused(host: &Host, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .arg("run")
+        .args(args)
+        .args(["--", "true"])
+        .env("LATCHKEY_DATA_DIR", host.path("no-latchkey-data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_input_is_refused_before_the_enrolment_token_is_used() {
+    let rt = rt();
+    let Some(bao) = rt.block_on(DevServer::start("bad_input_is_refused_before_the_enrolment_token_is_used")) else {
+        return;
+    };
+    let root = bao.client();
+    rt.block_on(deliver(&root, "grid", 1, Expect::Absent));
+    let host = rt.block_on(enrol(&bao, &root, "vps4", &["grid"]));
+    let (role, secret) = (host.role_file.display().to_string(), host.secret_file.display().to_string());
+    let base = ["--from", "openbao", "--addr", bao.addr.as_str()];
+    let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (vec!["grid".into(), "--addr".into(), bao.addr.clone()], 2, "--addr is for `--from openbao`"),
+        (with(&["grid", "--secret-id-file", &secret]), 2, "needs the host's role-id"),
+        (with(&["grid", "--role-id-file", &role]), 2, "needs --secret-id-file FILE"),
+        (
+            vec![
+                "grid",
+                "--from",
+                "openbao",
+                "--addr",
+                "http://10.0.0.5:8200",
+                "--role-id-file",
+                &role,
+                "--secret-id-file",
+                &secret,
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+            2,
+            "https://",
+        ),
+        (with(&["grid", "--role-id-file", &role, "--secret-id-file", &secret, "--poll", "0"]), 2, "from 0.2 to 3600"),
+        (
+            with(&["grid", "--role-id-file", &role, "--secret-id-file", &secret, "--env-name", "X=nonsense"]),
+            2,
+            "--env-name X=nonsense",
+        ),
+        (with(&["my key", "--role-id-file", &role, "--secret-id-file", &secret]), 2, "cannot be a path in OpenBao"),
+        (with(&["grid", "--role-id", "", "--secret-id-file", &secret]), 2, "role-id is empty"),
+        (
+            with(&["grid", "--role-id-file", &role, "--secret-id-file", "/nonexistent/secret-id"]),
+            1,
+            "does not exist: an earlier run used and removed it",
+        ),
+    ];
+    for (args, code, says) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (got, err) = refused(&host, &args);
+        assert_eq!(got, Some(*code), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains(&host.wrapped), "the token is never shown");
+    }
+    assert!(host.secret_file.exists(), "no bad input used the enrolment token");
+    let (code, err) = refused(
+        &host,
+        &with(&["grid", "--role-id", "wrong-role-id", "--secret-id-file", &secret])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("role-id is wrong"), "{err}");
+    host.no_database();
+}
