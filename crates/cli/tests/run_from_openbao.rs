@@ -33,14 +33,14 @@ impl Host {
 
     /// `latchkey run --from openbao EXTRA… -- sh -c SCRIPT` for this host (EXTRA: the labels and
     /// flags); stderr goes to `run.err`.
-    fn run(&self, bao: &DevServer, extra: &[&str], script: &str) -> Child {
+    fn run(&self, addr: &str, extra: &[&str], script: &str) -> Child {
         let err = std::fs::File::create(self.path("run.err")).unwrap();
         let mut args = vec![
             "run".to_owned(),
             "--from".into(),
             "openbao".into(),
             "--addr".into(),
-            bao.addr.clone(),
+            addr.to_owned(),
             "--role-id-file".into(),
             self.role_file.display().to_string(),
             "--secret-id-file".into(),
@@ -99,6 +99,10 @@ async fn enrol(bao: &DevServer, root: &BaoClient, name: &str, labels: &[&str]) -
     let (status, _) =
         bao.admin(reqwest::Method::POST, "sys/auth/approle", Some(serde_json::json!({ "type": "approle" }))).await;
     assert!(status == 204 || status == 400, "approle enabled: {status}");
+    enrol_with(root, name, labels).await
+}
+
+async fn enrol_with(root: &BaoClient, name: &str, labels: &[&str]) -> Host {
     let enrolment = root.add_host(name, labels).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let role_file = dir.path().join("role-id");
@@ -159,7 +163,7 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
         seen.display(),
         pids.display()
     );
-    let mut run = host.run(&bao, &["grid", "--prefix", "BOT_"], &script.replace("BYBIT_", "BOT_BYBIT_"));
+    let mut run = host.run(&bao.addr, &["grid", "--prefix", "BOT_"], &script.replace("BYBIT_", "BOT_BYBIT_"));
     host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
     assert_eq!(host.lines("seen"), ["GRIDKEY0001 has-secret"], "{}", host.stderr());
     assert!(!host.secret_file.exists(), "the used enrolment file is removed");
@@ -192,7 +196,7 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
 
     // The same enrolment token a second time: refused, saying what it means.
     std::fs::write(&host.secret_file, &host.wrapped).unwrap();
-    let mut again = host.run(&bao, &["grid"], "echo should-not-run > started");
+    let mut again = host.run(&bao.addr, &["grid"], "echo should-not-run > started");
     let status = exited(&mut again, Duration::from_secs(15));
     assert_eq!(status.code(), Some(1));
     let err = host.stderr();
@@ -219,7 +223,7 @@ fn signal_mode_rewrites_the_file_and_host_remove_stops_the_bot() {
 trap 'cp "{{file}}" "{dir}/reloaded.json"' USR1
 while true; do sleep 0.1; done"#
     );
-    let mut run = host.run(&bao, &["ft", "--as", "json", "--on-rotate", "signal:USR1"], &script);
+    let mut run = host.run(&bao.addr, &["ft", "--as", "json", "--on-rotate", "signal:USR1"], &script);
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(host.path(name)).unwrap()).unwrap()
     };
@@ -257,7 +261,7 @@ fn the_bot_keeps_its_key_while_openbao_is_down() {
         r#"trap 'exit 42' TERM; printf '%s\n' "$BYBIT_API_KEY" >> '{}'; while :; do sleep 0.1; done"#,
         host.path("seen").display()
     );
-    let mut run = host.run(&bao, &["grid"], &script);
+    let mut run = host.run(&bao.addr, &["grid"], &script);
     host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
 
     // The server dies (SIGKILL, no goodbye): the bot goes on, run says so once and retries.
@@ -355,5 +359,199 @@ fn bad_input_is_refused_before_the_enrolment_token_is_used() {
     );
     assert_eq!(code, Some(1));
     assert!(err.contains("role-id is wrong"), "{err}");
+    host.no_database();
+}
+
+/// A single `bao server` with integrated (Raft) storage on disk (not -dev: its data outlives a
+/// restart; OpenBao has no plain file storage), initialised
+/// with one unseal key, KV v2 at `secret/` and AppRole enabled. Killed and started again by its PID.
+struct FileServer {
+    bin: PathBuf,
+    config: PathBuf,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    addr: String,
+    root: String,
+    unseal_key: String,
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl FileServer {
+    fn start(test: &str) -> Option<FileServer> {
+        let bin = openbao_support::bao_or_skip(test)?;
+        let dir = tempfile::tempdir().unwrap();
+        // The API port and the cluster port after it, both free.
+        let port = loop {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                break port;
+            }
+        };
+        let config = dir.path().join("config.hcl");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "storage \"raft\" {{\n  path = \"{}\"\n  node_id = \"node1\"\n  performance_multiplier = 1\n}}\n\
+                 listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cport}\"\n  tls_disable = true\n}}\n\
+                 api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"https://127.0.0.1:{cport}\"\n",
+                dir.path().join("data").display(),
+                cport = port + 1,
+            ),
+        )
+        .unwrap();
+        let mut server = FileServer {
+            bin,
+            config,
+            dir,
+            child: None,
+            addr: format!("http://127.0.0.1:{port}"),
+            root: String::new(),
+            unseal_key: String::new(),
+        };
+        server.spawn();
+        let init = server.until(
+            reqwest::Method::PUT,
+            "sys/init",
+            Some(serde_json::json!({ "secret_shares": 1, "secret_threshold": 1 })),
+            200,
+        );
+        server.root = init["root_token"].as_str().unwrap().to_owned();
+        server.unseal_key = init["keys_base64"][0].as_str().unwrap().to_owned();
+        server.unseal();
+        server.until(
+            reqwest::Method::POST,
+            "sys/mounts/secret",
+            Some(serde_json::json!({ "type": "kv", "options": { "version": "2" } })),
+            204,
+        );
+        server.until(reqwest::Method::POST, "sys/auth/approle", Some(serde_json::json!({ "type": "approle" })), 204);
+        // KV v2 upgrades its storage once after mounting: ready when a write goes through.
+        server.until(
+            reqwest::Method::POST,
+            "secret/data/ready",
+            Some(serde_json::json!({ "data": { "ready": "yes" } })),
+            200,
+        );
+        Some(server)
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("bao.log")).unwrap();
+        let child = Command::new(&self.bin)
+            .arg("server")
+            .arg(format!("-config={}", self.config.display()))
+            .env("HOME", self.dir.path())
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    /// SIGKILL by its PID: no goodbye.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn unseal(&self) {
+        let key = serde_json::json!({ "key": self.unseal_key });
+        self.until(reqwest::Method::PUT, "sys/unseal", Some(key), 200);
+        self.until(reqwest::Method::GET, "sys/health", None, 200);
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+        let mut req = http.request(method, format!("{}/v1/{path}", self.addr));
+        if !self.root.is_empty() {
+            req = req.header("X-Vault-Token", &self.root);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+                }
+                Err(_) => (0, serde_json::Value::Null),
+            }
+        })
+    }
+
+    /// Repeats a call until it answers `status` (the server may still be starting).
+    fn until(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        status: u16,
+    ) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let (got, reply) = self.call(method.clone(), path, body.clone());
+            if got == status {
+                return reply;
+            }
+            let log = std::fs::read_to_string(self.dir.path().join("bao.log")).unwrap_or_default();
+            assert!(start.elapsed() < Duration::from_secs(30), "{path}: {got} {reply}\n{log}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn client(&self) -> BaoClient {
+        let settings = latchkey_core::servers::ServerSettings::new(&self.addr).unwrap();
+        BaoClient::new(settings, secrecy::SecretString::from(self.root.clone())).unwrap()
+    }
+}
+
+#[test]
+fn run_resumes_when_openbao_is_back_and_follows_the_next_rotation() {
+    let Some(mut bao) = FileServer::start("run_resumes_when_openbao_is_back_and_follows_the_next_rotation") else {
+        return;
+    };
+    let rt = rt();
+    let root = bao.client();
+    rt.block_on(deliver(&root, "grid", 1, Expect::Absent));
+    let host = rt.block_on(enrol_with(&root, "vps5", &["grid"]));
+    let script = format!(r#"printf '%s\n' "$BYBIT_API_KEY" >> '{}'; exec sleep 60"#, host.path("seen").display());
+    let mut run = host.run(&bao.addr, &["grid"], &script);
+    host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
+
+    // Down, then back sealed, then unsealed: the bot keeps its key all along, run says each once.
+    bao.kill();
+    host.wait("run to notice", Duration::from_secs(10), || host.stderr().contains("cannot be reached"));
+    bao.spawn();
+    host.wait("run to see it sealed", Duration::from_secs(40), || host.stderr().contains("is sealed"));
+    bao.unseal();
+    host.wait("run to resume", Duration::from_secs(40), || host.stderr().contains("OpenBao answers again"));
+    assert!(run.try_wait().unwrap().is_none(), "{}", host.stderr());
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001"], "the bot was never restarted");
+
+    // Watching again: the next rotation reaches the bot.
+    rt.block_on(deliver(&root, "grid", 2, Expect::Version(1)));
+    host.wait("the restarted bot", Duration::from_secs(15), || host.lines("seen").len() == 2);
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001", "GRIDKEY0002"]);
+    let err = host.stderr();
+    for said in ["cannot be reached", "is sealed", "OpenBao answers again"] {
+        assert_eq!(err.matches(said).count(), 1, "one line per change of state: {err}");
+    }
+    let _ = run.kill();
+    let _ = run.wait();
     host.no_database();
 }
