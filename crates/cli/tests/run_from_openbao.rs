@@ -217,10 +217,11 @@ fn signal_mode_rewrites_the_file_and_host_remove_stops_the_bot() {
     rt.block_on(deliver(&root, "ft", 1, Expect::Absent));
     let host = rt.block_on(enrol(&bao, &root, "vps2", &["ft"]));
     let dir = host.dir.path().display().to_string();
-    // A Freqtrade-like bot: reads its second config at start and again on SIGUSR1.
+    // A Freqtrade-like bot: reads its second config at start and again on SIGUSR1 (the copies
+    // appear whole, so the test never reads half of one).
     let script = format!(
-        r#"echo $$ > '{dir}/pid'; cp "{{file}}" '{dir}/first.json'
-trap 'cp "{{file}}" "{dir}/reloaded.json"' USR1
+        r#"echo $$ > '{dir}/pid'; cp "{{file}}" '{dir}/first.tmp'; mv '{dir}/first.tmp' '{dir}/first.json'
+trap 'cp "{{file}}" "{dir}/reloaded.tmp"; mv "{dir}/reloaded.tmp" "{dir}/reloaded.json"' USR1
 while true; do sleep 0.1; done"#
     );
     let mut run = host.run(&bao.addr, &["ft", "--as", "json", "--on-rotate", "signal:USR1"], &script);
