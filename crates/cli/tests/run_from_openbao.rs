@@ -167,7 +167,11 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
     host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
     assert_eq!(host.lines("seen"), ["GRIDKEY0001 has-secret"], "{}", host.stderr());
     assert!(!host.secret_file.exists(), "the used enrolment file is removed");
-    let record = rt.block_on(root.read_record("vps1", "grid")).unwrap().expect("the host recorded its read");
+    // Recorded once the bot runs with it.
+    host.wait("the host to record its read", Duration::from_secs(5), || {
+        rt.block_on(root.read_record("vps1", "grid")).unwrap().is_some()
+    });
+    let record = rt.block_on(root.read_record("vps1", "grid")).unwrap().unwrap();
     assert_eq!(record.version, 1);
     assert!(record.accessor.is_some());
 
