@@ -337,8 +337,8 @@ pub enum KeysFrom {
     latchkey run okx-main -- python bot.py\n  \
     latchkey run main hedge --prefix hedge=HEDGE_ -- ./bot      (HEDGE_OKX_API_KEY, …)\n  \
     latchkey run okx-main --env-name EXCHANGE_SECRET=secret -- freqtrade trade\n  \
-    latchkey run okx-grid --from openbao --addr https://bao.example.com:8200 --role-id-file /etc/latchkey/role-id \\\n      \
-      --secret-id-file /run/credentials/grid.service/secret-id --as freqtrade -- freqtrade trade -c config.json -c {file}\n\
+    latchkey run okx-grid --from openbao --addr https://bao.example.com:8200 \\\n      \
+    --role-id-file /etc/latchkey/role-id --secret-id-file /var/lib/grid/secret-id -- ./bot\n\
     The exit code and SIGINT/SIGTERM/SIGHUP pass through; a child killed by a signal gives 128+signal.\n\
     From OpenBao: the token lives in memory only and is renewed; a new version reaches the command as --on-rotate says; \
     while OpenBao cannot be reached the command keeps its key; if the key is removed (revoke, undeliver) or the host's \

@@ -173,7 +173,11 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
     });
     let record = rt.block_on(root.read_record("vps1", "grid")).unwrap().unwrap();
     assert_eq!(record.version, 1);
-    assert!(record.accessor.is_some());
+    let lookup = |accessor: &str| {
+        let body = serde_json::json!({ "accessor": accessor });
+        rt.block_on(bao.admin(reqwest::Method::POST, "auth/token/lookup-accessor", Some(body))).0
+    };
+    assert_eq!(lookup(record.accessor.as_deref().unwrap()), 200, "the host's token lives while run runs");
 
     // A rotation on the desktop: the bot restarts with the new key, the old one is gone.
     rt.block_on(deliver(&root, "grid", 2, Expect::Version(1)));
@@ -193,6 +197,8 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
     let err = host.stderr();
     assert!(err.contains("'grid' was removed from OpenBao") && err.contains("`sh` was stopped"), "{err}");
     assert!(!alive(&host.lines("pids")[1]), "the bot was stopped");
+    // The host's token ended with the run.
+    assert_ne!(lookup(record.accessor.as_deref().unwrap()), 200, "the token was revoked when run ended");
     for secret in [creds(1), creds(2)] {
         assert!(!err.contains(secret.api_secret.expose_secret()), "a secret in run's stderr");
     }

@@ -39,6 +39,16 @@ impl BaoClient {
         Ok(Duration::from_secs(reply.json::<Renewed>(what)?.auth.lease_duration))
     }
 
+    /// Revokes this token: a run that ends leaves nothing usable behind (it could not sign in
+    /// with it again anyway, the token lived in its memory only).
+    pub async fn revoke_self(&self) -> Result<(), ServerError> {
+        let reply = self.call(Method::POST, "auth/token/revoke-self", Some(b"{}")).await?;
+        if reply.status.is_success() || reply.status == StatusCode::FORBIDDEN {
+            return Ok(());
+        }
+        Err(self.refusal(&reply, "revoking the host's token"))
+    }
+
     /// The version of `label` a host should run now (one metadata read).
     pub async fn watch(&self, label: &str) -> Result<Watched, ServerError> {
         Ok(match self.current_version(label).await? {
