@@ -144,6 +144,15 @@ fn stop_reason(e: &ServerError, label: &str, program: &str, expired: bool) -> Op
     }
 }
 
+/// The pause before the next look: the poll interval, doubled per failed look up to
+/// [`MAX_BACKOFF`] (or the interval, if that is longer).
+fn backoff(poll: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return poll;
+    }
+    poll.saturating_mul(1 << failures.min(8)).min(MAX_BACKOFF.max(poll))
+}
+
 impl BaoSource {
     /// Signs in (the enrolment token is used here, once) and reads every key's current version.
     pub async fn start(sign_in: SignIn, labels: &[String], poll: Duration) -> Result<BaoSource, CliError> {
@@ -308,13 +317,8 @@ impl BaoSource {
         }
     }
 
-    /// The pause before the next look: the poll interval, doubled per failure up to [`MAX_BACKOFF`].
     fn pause(&self) -> Duration {
-        if self.failures == 0 {
-            return self.poll;
-        }
-        let grown = self.poll.saturating_mul(1 << self.failures.min(8));
-        grown.min(MAX_BACKOFF.max(self.poll))
+        backoff(self.poll, self.failures)
     }
 }
 
@@ -407,5 +411,53 @@ impl KeySource for BaoSource {
         // The token is of no use to anyone once the run ends: gone with it (a revoked or
         // unreachable server makes this a no-op, said nowhere).
         let _ = tokio::time::timeout(Duration::from_secs(3), self.client.revoke_self()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_while_openbao_is_away_up_to_half_a_minute() {
+        let poll = Duration::from_secs(2);
+        let pauses: Vec<u64> = (0..7).map(|f| backoff(poll, f).as_secs()).collect();
+        assert_eq!(pauses, [2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(backoff(Duration::from_secs(60), 3), Duration::from_secs(60), "never shorter than the poll");
+        assert_eq!(backoff(poll, u32::MAX), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn revokes_and_lost_access_stop_the_bot_and_outages_do_not() {
+        let removed = ServerError::NotFound { path: "grid".into(), version: None };
+        assert!(stop_reason(&removed, "grid", "bot", false).unwrap().contains("'grid' was removed from OpenBao"));
+        let denied = ServerError::PermissionDenied { denied: "secret/data/latchkey/grid".into(), needed: vec![] };
+        assert!(stop_reason(&denied, "grid", "bot", false).unwrap().contains("may no longer read 'grid'"));
+        let revoked = stop_reason(&ServerError::TokenRefused, "", "bot", false).unwrap();
+        assert!(revoked.contains("it was revoked"), "{revoked}");
+        let expired = stop_reason(&ServerError::TokenRefused, "", "bot", true).unwrap();
+        assert!(expired.contains("it expired while OpenBao could not be reached"), "{expired}");
+        for transient in [
+            ServerError::Unreachable { addr: "http://127.0.0.1:1".into(), detail: "refused".into() },
+            ServerError::Sealed { addr: "http://127.0.0.1:1".into() },
+            ServerError::Server { status: 502, what: "x".into(), message: "bad gateway".into() },
+        ] {
+            assert!(transient.is_transient() && stop_reason(&transient, "grid", "bot", false).is_none());
+        }
+    }
+
+    #[test]
+    fn a_missing_or_malformed_enrolment_file_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = read_secret_id(&dir.path().join("secret-id")).unwrap_err().to_string();
+        assert!(missing.contains("an earlier run used and removed it") && missing.contains("latchkey host add"));
+        let two = dir.path().join("two");
+        std::fs::write(&two, "s.abc s.def\n").unwrap();
+        assert!(read_secret_id(&two).unwrap_err().to_string().contains("does not hold one wrapped secret-id"));
+        let one = dir.path().join("one");
+        std::fs::write(&one, "  s.abc\n").unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&read_secret_id(&one).unwrap()), "s.abc");
+        remove_used(&one);
+        assert!(!one.exists(), "a used file is removed");
     }
 }
