@@ -346,6 +346,7 @@ fn bad_input_is_refused_before_the_enrolment_token_is_used() {
             "--env-name X=nonsense",
         ),
         (with(&["my key", "--role-id-file", &role, "--secret-id-file", &secret]), 2, "cannot be a path in OpenBao"),
+        (with(&["grid", "grid", "--role-id-file", &role, "--secret-id-file", &secret]), 2, "given twice"),
         (with(&["grid", "--role-id", "", "--secret-id-file", &secret]), 2, "role-id is empty"),
         (
             with(&["grid", "--role-id-file", &role, "--secret-id-file", "/nonexistent/secret-id"]),

@@ -195,6 +195,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 .iter()
                 .map(|l| latchkey_core::servers::kv::label_segment(l).map(str::to_owned))
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some((_, label)) = labels.iter().enumerate().find(|(i, l)| labels[..*i].contains(l)) {
+                return Err(CliError::Usage(format!("Key '{label}' is given twice.")));
+            }
             trial_plan(&args)?;
             let rt = runtime()?;
             let _in_runtime = rt.enter();

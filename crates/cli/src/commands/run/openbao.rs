@@ -169,24 +169,56 @@ impl BaoSource {
             // Not used yet (OpenBao unreachable, sealed): the file stays for the next try.
             Err(e) => return Err(e.into()),
         };
-        let lease = client.renew_self().await.map_err(|e| CliError::Failed(format!("Signed in, but {e}")))?;
-        let identity = client.host_identity().await?;
+        match Self::read_keys(client, labels, poll).await {
+            Ok(source) => Ok(source),
+            Err((client, e)) => {
+                // The token cannot be used again after this run: it goes with it.
+                let _ = tokio::time::timeout(Duration::from_secs(3), client.revoke_self()).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Renews the new token (to learn its lease) and reads every key; on failure the client
+    /// comes back so its token can be revoked.
+    async fn read_keys(
+        client: BaoClient,
+        labels: &[String],
+        poll: Duration,
+    ) -> Result<BaoSource, (BaoClient, CliError)> {
+        let lease = match client.renew_self().await {
+            // A token without a lease (not a host's: a root token) needs no renewal.
+            Ok(lease) if lease.is_zero() => Duration::from_secs(365 * 86_400),
+            Ok(lease) => lease,
+            Err(e) => return Err((client, CliError::Failed(format!("Signed in, but {e}")))),
+        };
+        let identity = match client.host_identity().await {
+            Ok(identity) => identity,
+            Err(e) => return Err((client, e.into())),
+        };
         let mut keys = Vec::new();
         for label in labels {
-            let read = client.read_version(label, None).await.map_err(|e| match e {
-                ServerError::PermissionDenied { .. } => CliError::Failed(format!(
-                    "This host ('{}') may not read '{label}': give it the key on the desktop (`latchkey host add {} --keys … {label}`).",
-                    identity.host, identity.host
-                )),
-                ServerError::NotFound { .. } => CliError::Failed(format!(
-                    "'{label}' is not in OpenBao: deliver it from the desktop first (`latchkey deliver {label}`)."
-                )),
-                e => e.into(),
-            })?;
-            let exchange = exchange_of(label, &read).map_err(CliError::Failed)?;
-            if keys.iter().any(|k: &Key| k.label == *label) {
-                return Err(CliError::Usage(format!("Key '{label}' is given twice.")));
-            }
+            let read = match client.read_version(label, None).await {
+                Ok(read) => read,
+                Err(ServerError::PermissionDenied { .. }) => {
+                    let e = CliError::Failed(format!(
+                        "This host ('{}') may not read '{label}': on the desktop, enrol it again with this key among its keys (`latchkey host add {} --keys … {label}`).",
+                        identity.host, identity.host
+                    ));
+                    return Err((client, e));
+                }
+                Err(ServerError::NotFound { .. }) => {
+                    let e = CliError::Failed(format!(
+                        "'{label}' is not in OpenBao: deliver it from the desktop first (`latchkey deliver {label}`)."
+                    ));
+                    return Err((client, e));
+                }
+                Err(e) => return Err((client, e.into())),
+            };
+            let exchange = match exchange_of(label, &read) {
+                Ok(x) => x,
+                Err(why) => return Err((client, CliError::Failed(why))),
+            };
             keys.push(Key {
                 label: label.clone(),
                 handed: Handed { label: label.clone(), exchange, hint: format!("version {}", read.version) },
