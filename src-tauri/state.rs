@@ -11,6 +11,7 @@ use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
 use latchkey_core::keychain::Keychain;
 use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
+use latchkey_core::servers::Servers;
 use latchkey_core::store::Store;
 use latchkey_core::vault::Vault;
 
@@ -25,6 +26,8 @@ pub struct Core {
     pub bots: Bots,
     pub engine: RevokeEngine,
     pub rotations: AutoRotateEngine,
+    /// Keys for bots on servers, through OpenBao; its credential in the keychain.
+    pub servers: Servers,
 }
 
 pub struct AppState {
@@ -67,6 +70,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
             );
+            let servers = Servers::new(store.clone(), vault.clone(), keychain.clone());
             let rotations = AutoRotateEngine::new(
                 store,
                 vault.clone(),
@@ -76,7 +80,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 AutoRotateConfig::default(),
             );
-            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine, rotations }))
+            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine, rotations, servers }))
         });
         if let Err(e) = &core {
             tracing::error!(error = %e, "store unavailable");

@@ -106,6 +106,12 @@ impl Servers {
         Ok(key)
     }
 
+    /// What [`Servers::deliver`] and [`Servers::add_host`] refuse a key for, without touching the
+    /// server: the app asks before it spends a 2FA code.
+    pub fn check_deliverable(&self, id: KeyId) -> Result<(), ServerError> {
+        self.deliverable(id).map(|_| ())
+    }
+
     /// Writes the key to the server as a new version (or finds it already there), audited.
     pub async fn deliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
         let key = self.deliverable(id)?;
