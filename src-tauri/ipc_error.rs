@@ -55,7 +55,7 @@ pub struct IpcError {
     #[ts(optional)]
     pub code: Option<ErrorCode>,
     /// For `invalid` from the servers form or the Add host dialog: the input to highlight.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "serverField", skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub server_field: Option<crate::commands::servers::ServerField>,
 }

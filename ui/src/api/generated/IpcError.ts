@@ -20,4 +20,4 @@ code?: ErrorCode,
 /**
  * For `invalid` from the servers form or the Add host dialog: the input to highlight.
  */
-server_field?: ServerField, };
+serverField?: ServerField, };
