@@ -66,7 +66,13 @@ impl AppState {
                 client.clone(),
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
-            );
+            )
+            // Emergency revoke destroys delivered keys on the OpenBao server; rotations forward new ones.
+            .with_servers(Arc::new(latchkey_core::servers::Servers::new(
+                store.clone(),
+                vault.clone(),
+                keychain.clone(),
+            )));
             let rotations = AutoRotateEngine::new(
                 store,
                 vault.clone(),

@@ -75,6 +75,7 @@ export type { RotationResult } from './RotationResult';
 export type { RotationState } from './RotationState';
 export type { RotationView } from './RotationView';
 export type { SecretPart } from './SecretPart';
+export type { ServerStep } from './ServerStep';
 export type { SettingView } from './SettingView';
 export type { Settings } from './Settings';
 export type { Severity } from './Severity';
