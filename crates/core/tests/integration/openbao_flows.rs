@@ -198,3 +198,72 @@ async fn emergency_revoke_destroys_delivered_keys_and_takes_the_hosts_access() {
     // The report reads the same when built again from the journal.
     assert_eq!(w.env.engine.report(&report.job_id).unwrap().unwrap().servers, report.servers);
 }
+
+#[tokio::test]
+async fn an_automatic_rotation_hands_the_new_key_to_the_host_with_nobody_at_the_keyboard() {
+    let test = "an_automatic_rotation_hands_the_new_key_to_the_host_with_nobody_at_the_keyboard";
+    let Some(w) = World::new(test).await else { return };
+    let (_, old) = crate::autorotate::master_and_sub(&w.env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
+    w.servers.deliver(old, Utc::now()).await.unwrap();
+    let host = w.host("vps1", &[old]).await;
+    assert_eq!(read_and_record(&host, "okx-sub-bot").await, 1);
+    let bot = tokio::spawn(async move {
+        loop {
+            if host.current_version("okx-sub-bot").await.unwrap().is_some_and(|v| v.current >= 2) {
+                return read_and_record(&host, "okx-sub-bot").await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let config =
+        latchkey_core::autorotate::AutoRotateConfig { grace: Duration::from_secs(30), ..crate::autorotate::fast() };
+    let report = crate::autorotate::engine(&w.env, config)
+        .rotate_scheduled(&[old], latchkey_core::autorotate::no_progress())
+        .await
+        .unwrap();
+    let [key] = report.keys.as_slice() else { panic!("{report:?}") };
+    let latchkey_core::autorotate::RotationResult::Rotated { new_key_id, old_key, .. } = &key.result else {
+        panic!("{report:?}")
+    };
+    assert_eq!(*old_key, KeyStatus::Revoked);
+    assert_eq!(bot.await.unwrap(), 2, "the host read the new key before the old one was retired");
+    let on_server = w.bao.client().read_version("okx-sub-bot", None).await.unwrap();
+    let here = w.vault.credentials(*new_key_id).unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        on_server.credentials.api_key.expose_secret(),
+        here.api_key.expose_secret(),
+        "the new key is on the server"
+    );
+    let versions = w.bao.client().current_version("okx-sub-bot").await.unwrap().unwrap();
+    assert_eq!((versions.live, versions.destroyed), (vec![2], vec![1]), "the old version destroyed");
+}
+
+#[tokio::test]
+async fn an_automatic_rotation_the_server_refuses_waits_in_its_journal_with_the_old_key_live() {
+    let test = "an_automatic_rotation_the_server_refuses_waits_in_its_journal_with_the_old_key_live";
+    let Some(w) = World::new(test).await else { return };
+    let (_, old) = crate::autorotate::master_and_sub(&w.env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
+    let old_api_key = seed_key("okx-sub-bot").api_key;
+    w.servers.deliver(old, Utc::now()).await.unwrap();
+    // Someone swapped Latchkey's token for one that may only read.
+    let reader = w.bao.token_with_policy("reader", "path \"secret/*\" { capabilities = [\"read\", \"list\"] }\n").await;
+    w.servers.configure(w.bao.settings(), SecretString::from(reader)).unwrap();
+    let engine = crate::autorotate::engine(&w.env, crate::autorotate::fast());
+    let progress = latchkey_core::autorotate::no_progress;
+    engine.rotate_scheduled(&[old], progress()).await.unwrap();
+    assert!(w.env.sim.state().has_key(&old_api_key), "the old key stays live for the server's bots");
+    assert_eq!(engine.unfinished().unwrap().len(), 1, "the rotation waits in its journal");
+    assert_eq!(w.bao.client().current_version("okx-sub-bot").await.unwrap().unwrap().current, 1);
+
+    // Given its token back, the resume finishes it: the new key delivered, the old one retired.
+    w.servers.configure(w.bao.settings(), SecretString::from(w.bao.root.clone())).unwrap();
+    let reports = engine.resume_unfinished(progress()).await.unwrap();
+    assert!(
+        matches!(reports[0].keys[0].result, latchkey_core::autorotate::RotationResult::Rotated { .. }),
+        "{reports:?}"
+    );
+    assert!(!w.env.sim.state().has_key(&old_api_key));
+    assert_eq!(w.bao.client().current_version("okx-sub-bot").await.unwrap().unwrap().current, 2);
+    assert!(engine.unfinished().unwrap().is_empty());
+}
