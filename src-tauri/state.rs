@@ -27,7 +27,7 @@ pub struct Core {
     pub engine: RevokeEngine,
     pub rotations: AutoRotateEngine,
     /// Keys for bots on servers, through OpenBao; its credential in the keychain.
-    pub servers: Servers,
+    pub servers: Arc<Servers>,
 }
 
 pub struct AppState {
@@ -62,6 +62,7 @@ impl AppState {
             let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
             let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
             let bots = Bots::new(store.clone(), guard.clone());
+            let servers = Arc::new(Servers::new(store.clone(), vault.clone(), keychain.clone()));
             let engine = RevokeEngine::new(
                 store.clone(),
                 keychain.clone(),
@@ -69,8 +70,9 @@ impl AppState {
                 client.clone(),
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
-            );
-            let servers = Servers::new(store.clone(), vault.clone(), keychain.clone());
+            )
+            // Emergency revoke destroys delivered keys on the OpenBao server; rotations forward new ones.
+            .with_servers(servers.clone());
             let rotations = AutoRotateEngine::new(
                 store,
                 vault.clone(),

@@ -464,9 +464,9 @@ pub struct HostReadView {
     pub version: Option<u64>,
     /// When it read it; `None`: never.
     pub read_at: Option<DateTime<Utc>>,
-    /// When it last checked for a new version.
+    /// When it last looked (a read or a heartbeat).
     pub seen_at: Option<DateTime<Utc>>,
-    /// It read the version Latchkey wrote last.
+    /// It runs the version the server holds now.
     pub current: bool,
 }
 
@@ -475,19 +475,16 @@ pub struct HostReadView {
 pub async fn key_host_reads(state: State<'_, AppState>, id: String) -> Result<Vec<HostReadView>, IpcError> {
     let id = parse_id(&id)?;
     let core = state.core()?;
-    let reads = host_reads(&core, id).await?;
-    Ok(reads)
-}
-
-/// Until the hosts' reads are recorded: every host whose policy can read the key, never read.
-async fn host_reads(core: &crate::state::Core, id: KeyId) -> Result<Vec<HostReadView>, ServerError> {
-    let key = core.vault.get(id)?;
-    let client = core.servers.client()?;
-    let hosts = client.list_hosts().await?;
-    Ok(hosts
+    let reads = core.servers.host_reads(id).await?;
+    Ok(reads
         .into_iter()
-        .filter(|h| h.keys.iter().any(|k| k == key.label.trim()))
-        .map(|h| HostReadView { host: h.name, version: None, read_at: None, seen_at: None, current: false })
+        .map(|r| HostReadView {
+            host: r.host,
+            version: r.version,
+            read_at: r.read_at,
+            seen_at: r.seen_at,
+            current: r.current,
+        })
         .collect())
 }
 

@@ -26,7 +26,7 @@ pub const WRAP_TTL: &str = "10m";
 const SECRET_ID_TTL: &str = "10m";
 /// A host token lives this long unless renewed (`run --from openbao` renews it).
 pub const TOKEN_PERIOD: &str = "1h";
-const ROLE_PREFIX: &str = "latchkey-";
+pub(crate) const ROLE_PREFIX: &str = "latchkey-";
 const POLICY_PREFIX: &str = "latchkey-host-";
 
 /// What the host needs, printed once on the desktop.
@@ -78,6 +78,7 @@ impl BaoClient {
             format!("path \"sys/policies/acl/{POLICY_PREFIX}*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}"),
             format!("path \"auth/{APPROLE_MOUNT}/role/{ROLE_PREFIX}*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}"),
             format!("path \"auth/{APPROLE_MOUNT}/role\" {{ capabilities = [\"list\"] }}"),
+            "path \"auth/token/revoke-accessor\" { capabilities = [\"update\"] }".to_owned(),
         ]
     }
 
@@ -95,15 +96,32 @@ impl BaoClient {
         }
     }
 
-    fn host_policy(&self, labels: &[&str]) -> String {
+    /// Read on each key's data and versions, and write on the host's own read record for it.
+    fn host_policy(&self, host: &str, labels: &[&str]) -> String {
         let s = self.settings();
         labels
             .iter()
             .flat_map(|l| {
-                [PathKind::Data, PathKind::Metadata]
-                    .map(|k| format!("path \"{}\" {{ capabilities = [\"read\"] }}\n", s.path(k, l)))
+                let read = [PathKind::Data, PathKind::Metadata]
+                    .map(|k| format!("path \"{}\" {{ capabilities = [\"read\"] }}\n", s.path(k, l)));
+                read.into_iter().chain([super::reads::record_policy(self, host, l)])
             })
             .collect()
+    }
+
+    /// Rewrites the host's policy to read exactly `labels` (at least one): a token it already
+    /// holds loses the others at once, since tokens name their policy, not its text.
+    pub async fn set_host_keys(&self, name: &str, labels: &[&str]) -> Result<(), ServerError> {
+        let name = host_name(name)?;
+        let labels = labels.iter().map(|l| label_segment(l)).collect::<Result<Vec<_>, _>>()?;
+        let path = format!("sys/policies/acl/{}", policy(name));
+        let reply = self
+            .call(Method::PUT, &path, Some(&body(&serde_json::json!({ "policy": self.host_policy(name, &labels) }))))
+            .await?;
+        if !reply.status.is_success() {
+            return Err(self.host_refused(&reply, &path, "writing the host's policy").await);
+        }
+        Ok(())
     }
 
     /// Creates (or replaces) the host's policy and role, and a wrapped single-use secret-id.
@@ -117,13 +135,7 @@ impl BaoClient {
         }
         let labels = labels.iter().map(|l| label_segment(l)).collect::<Result<Vec<_>, _>>()?;
 
-        let path = format!("sys/policies/acl/{}", policy(name));
-        let reply = self
-            .call(Method::PUT, &path, Some(&body(&serde_json::json!({ "policy": self.host_policy(&labels) }))))
-            .await?;
-        if !reply.status.is_success() {
-            return Err(self.host_refused(&reply, &path, "writing the host's policy").await);
-        }
+        self.set_host_keys(name, &labels).await?;
 
         let path = format!("auth/{APPROLE_MOUNT}/role/{}", role(name));
         let role_body = serde_json::json!({
@@ -212,27 +224,32 @@ impl BaoClient {
             .collect();
         let mut hosts = Vec::new();
         for name in names {
-            let path = format!("sys/policies/acl/{}", policy(&name));
-            let reply = self.call(Method::GET, &path, None).await?;
-            let keys = if reply.status.is_success() {
-                #[derive(Deserialize)]
-                struct Policy {
-                    #[serde(default)]
-                    policy: String,
-                }
-                #[derive(Deserialize)]
-                struct PolicyReply {
-                    data: Policy,
-                }
-                self.labels_in(&reply.json::<PolicyReply>("reading a host's policy")?.data.policy)
-            } else if reply.status == StatusCode::NOT_FOUND {
-                Vec::new()
-            } else {
-                return Err(self.host_refused(&reply, &path, "reading a host's policy").await);
-            };
+            let keys = self.host_keys(&name).await?;
             hosts.push(HostInfo { name, keys });
         }
         Ok(hosts)
+    }
+
+    /// The labels the host's policy lets it read (none when it has no policy).
+    pub async fn host_keys(&self, name: &str) -> Result<Vec<String>, ServerError> {
+        let path = format!("sys/policies/acl/{}", policy(name));
+        let reply = self.call(Method::GET, &path, None).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        if !reply.status.is_success() {
+            return Err(self.host_refused(&reply, &path, "reading a host's policy").await);
+        }
+        #[derive(Deserialize)]
+        struct Policy {
+            #[serde(default)]
+            policy: String,
+        }
+        #[derive(Deserialize)]
+        struct PolicyReply {
+            data: Policy,
+        }
+        Ok(self.labels_in(&reply.json::<PolicyReply>("reading a host's policy")?.data.policy))
     }
 
     /// The labels whose data path a host policy grants.
@@ -242,11 +259,14 @@ impl BaoClient {
             .filter_map(|l| {
                 l.trim().strip_prefix("path \"")?.strip_prefix(data.as_str())?.split('"').next().map(str::to_owned)
             })
+            // The host's own read records sit under ".reads/", which no label can start with.
+            .filter(|l| !l.starts_with('.'))
             .collect()
     }
 
-    /// Deletes the host's role (no new sign-ins) and its policy (tokens it holds read nothing).
-    /// `false` when there was no such host.
+    /// Deletes the host's role (no new sign-ins) and its policy (tokens it holds read nothing),
+    /// revokes the token its records name, and deletes the records. `false` when there was no
+    /// such host.
     pub async fn remove_host(&self, name: &str) -> Result<bool, ServerError> {
         let name = host_name(name)?;
         let path = format!("auth/{APPROLE_MOUNT}/role/{}", role(name));
@@ -255,6 +275,7 @@ impl BaoClient {
         if !existed && reply.status != StatusCode::NOT_FOUND {
             return Err(self.host_refused(&reply, &path, "reading the host's role").await);
         }
+        self.revoke_host_tokens(name, &self.host_keys(name).await?).await?;
         for path in [path, format!("sys/policies/acl/{}", policy(name))] {
             let reply = self.call(Method::DELETE, &path, None).await?;
             if !reply.status.is_success() {
@@ -262,6 +283,22 @@ impl BaoClient {
             }
         }
         Ok(existed)
+    }
+
+    /// Revokes the tokens `host` recorded reading `labels` with, and deletes those records.
+    /// Returns how many tokens it revoked (or found gone already).
+    pub async fn revoke_host_tokens(&self, host: &str, labels: &[String]) -> Result<usize, ServerError> {
+        let mut revoked = Vec::new();
+        for label in labels {
+            if let Some(record) = self.read_record(host, label).await? {
+                if let Some(accessor) = record.accessor.filter(|a| !revoked.contains(a)) {
+                    self.revoke_accessor(&accessor).await?;
+                    revoked.push(accessor);
+                }
+            }
+            self.forget_read(host, label).await?;
+        }
+        Ok(revoked.len())
     }
 
     /// The host's side of enrolment: unwraps the secret-id (once), signs in with the AppRole and

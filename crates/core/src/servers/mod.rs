@@ -9,6 +9,8 @@
 //!   old versions or everything (revoke).
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
+//! - [`handover`]: a rotation's new key forwarded to the server, and the wait for the hosts.
+//! - [`reads`]: each host records what it read and when; the desktop shows it and waits on it.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
 //! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
@@ -18,8 +20,10 @@ pub mod check;
 pub mod client;
 pub mod credential;
 mod error;
+pub mod handover;
 pub mod hosts;
 pub mod kv;
+pub mod reads;
 pub mod service;
 pub mod settings;
 mod versions;
@@ -29,5 +33,6 @@ pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
 pub use hosts::{HostEnrolment, HostInfo};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
-pub use service::{DeliveryOutcome, DeliveryRecord, Servers};
+pub use reads::{HostIdentity, ReadRecord};
+pub use service::{DeliveryOutcome, DeliveryRecord, HostAccess, HostsHandover, ServerStep, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

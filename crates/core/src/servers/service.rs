@@ -47,6 +47,74 @@ pub enum DeliveryOutcome {
     UpToDate { label: String, path: String, version: u64 },
 }
 
+/// How the hosts moved to a rotation's new version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum HostsHandover {
+    /// No running host holds an older version (`hosts`: how many had to move).
+    Moved { hosts: usize, version: u64 },
+    /// These running hosts still held an older version when the grace period ended.
+    GraceOver { still: Vec<String>, version: u64 },
+}
+
+/// One thing emergency revoke did (or failed to do) on the OpenBao server, for the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStep {
+    /// The key(s) it was for (`None`: all of them).
+    pub label: Option<String>,
+    pub text: String,
+    pub ok: bool,
+    /// Why it failed and what to do by hand.
+    pub error: Option<String>,
+}
+
+impl ServerStep {
+    fn done(key: &KeyRecord, text: String) -> Self {
+        ServerStep { label: Some(key.label.clone()), text, ok: true, error: None }
+    }
+
+    fn failed(key: &KeyRecord, label: &str, settings: &ServerSettings, e: &ServerError) -> Self {
+        let path = format!("{}/{}", settings.prefix, label);
+        ServerStep {
+            label: Some(key.label.clone()),
+            text: format!("destroying every version at {}", settings.path(super::PathKind::Data, label)),
+            ok: false,
+            error: Some(format!(
+                "{e} Destroy it by hand once the server answers: `bao kv metadata delete -mount={} {path}`.",
+                settings.mount
+            )),
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        if self.ok {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+fn join(versions: &[u64]) -> String {
+    versions.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// One host that may read a key, and its last read of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HostAccess {
+    pub host: String,
+    /// The version it last read (`None`: it never read this key).
+    pub version: Option<u64>,
+    /// When it first read that version.
+    pub read_at: Option<DateTime<Utc>>,
+    /// When it last looked (a read or a heartbeat); silent for 3 minutes means not running.
+    pub seen_at: Option<DateTime<Utc>>,
+    /// It runs the version the server holds now.
+    pub current: bool,
+}
+
 pub struct Servers {
     store: Arc<Store>,
     vault: Arc<Vault>,
@@ -222,10 +290,214 @@ impl Servers {
         Ok(removed)
     }
 
+    /// A rotation's first step on the servers: when `old` is delivered on the configured server,
+    /// `new` (saved under the same label) goes there as the next version. `None`: `old` was not
+    /// delivered (or no server is set up), nothing to do.
+    pub async fn forward(&self, old: KeyId, new: KeyId, now: DateTime<Utc>) -> Result<Option<u64>, ServerError> {
+        if self.settings()?.is_none() {
+            return Ok(None);
+        }
+        let client = self.client()?;
+        let delivered = self.deliveries()?.into_iter().any(|(path, r)| {
+            (r.key_id == old || r.key_id == new) && path.starts_with(&format!("{} ", client.settings().addr))
+        });
+        if !delivered {
+            return Ok(None);
+        }
+        match self.deliver(new, now).await? {
+            DeliveryOutcome::Delivered { version, .. } | DeliveryOutcome::UpToDate { version, .. } => Ok(Some(version)),
+        }
+    }
+
+    /// Waits until every running host that may read `label` (heard from in the last 3 minutes)
+    /// runs `version` or later, or `grace` is over. Hosts that are not running hold no key to move.
+    pub async fn wait_hosts_moved(
+        &self,
+        label: &str,
+        version: u64,
+        grace: std::time::Duration,
+        poll: std::time::Duration,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<HostsHandover, ServerError> {
+        let client = self.client()?;
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut waited_for = 0;
+        loop {
+            let reads = host_reads(&client, label.trim()).await?;
+            let at = now();
+            let still: Vec<String> = reads
+                .iter()
+                .filter(|h| h.seen_at.is_some_and(|s| at - s <= super::reads::STALE_AFTER))
+                .filter(|h| h.version.is_some_and(|v| v < version))
+                .map(|h| h.host.clone())
+                .collect();
+            waited_for = waited_for.max(still.len());
+            if still.is_empty() {
+                return Ok(HostsHandover::Moved { hosts: waited_for, version });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(HostsHandover::GraceOver { still, version });
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// After the old key is retired: every version of `label` on the server but the current one
+    /// is destroyed, audited. Returns the versions destroyed.
+    pub async fn retire_old_versions(&self, key: &KeyRecord, now: DateTime<Utc>) -> Result<Vec<u64>, ServerError> {
+        let client = self.client()?;
+        let result = client.destroy_old_versions(key.label.trim(), 1).await;
+        let (outcome, detail) = match &result {
+            Ok(v) if v.is_empty() => return result,
+            Ok(v) => {
+                (Outcome::Ok, format!("old versions {} destroyed on OpenBao at {}", join(v), client.settings().addr))
+            }
+            Err(e) => (
+                Outcome::Failed,
+                format!("destroying the old versions on OpenBao at {} failed: {e}", client.settings().addr),
+            ),
+        };
+        self.audit(Action::Undeliver, key, outcome, detail, now);
+        result
+    }
+
+    /// Emergency revoke's part on the servers, for the revoked keys Latchkey delivered: every
+    /// version and the metadata destroyed, and each host that could read one loses it (its
+    /// policy narrowed, or, when it could read nothing else, its token revoked and its role
+    /// deleted). One step per thing done, failed steps with what to do by hand. Nothing when no
+    /// server is set up.
+    pub async fn revoke_deliveries(&self, keys: &[KeyRecord], now: DateTime<Utc>) -> Vec<ServerStep> {
+        let Ok(Some(settings)) = self.settings() else { return Vec::new() };
+        let addr = settings.addr.clone();
+        let Ok(all) = self.deliveries() else { return Vec::new() };
+        let delivered: Vec<(&KeyRecord, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                all.iter()
+                    .find(|(path, r)| r.key_id == k.id && path.starts_with(&format!("{addr} ")))
+                    .map(|(_, r)| (k, r.label.clone()))
+            })
+            .collect();
+        if delivered.is_empty() {
+            return Vec::new();
+        }
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => {
+                return delivered.iter().map(|(k, label)| ServerStep::failed(k, label, &settings, &e)).collect();
+            }
+        };
+        let mut steps = Vec::new();
+        for (key, label) in &delivered {
+            let step = match client.destroy_all(label).await {
+                Ok(_) => {
+                    if let Ok(mut all) = self.deliveries() {
+                        if all.remove(&Self::record_key(&client, label)).is_some() {
+                            let _ = self.save_deliveries(&all);
+                        }
+                    }
+                    ServerStep::done(
+                        key,
+                        format!(
+                            "every version and the metadata destroyed at {}",
+                            settings.path(super::PathKind::Data, label)
+                        ),
+                    )
+                }
+                Err(e) => ServerStep::failed(key, label, &settings, &e),
+            };
+            self.audit(Action::Undeliver, key, step.outcome(), step.text.clone(), now);
+            steps.push(step);
+        }
+        let labels: Vec<&str> = delivered.iter().map(|(_, l)| l.as_str()).collect();
+        let hosts = match client.list_hosts().await {
+            Ok(h) => h,
+            Err(e) => {
+                steps.push(ServerStep {
+                    label: None,
+                    text: "listing the hosts that could read these keys".into(),
+                    ok: false,
+                    error: Some(format!(
+                        "{e} Remove their access by hand: `latchkey host list`, then `latchkey host remove NAME`."
+                    )),
+                });
+                return steps;
+            }
+        };
+        for host in hosts.into_iter().filter(|h| h.keys.iter().any(|k| labels.contains(&k.as_str()))) {
+            let lost: Vec<String> = host.keys.iter().filter(|k| labels.contains(&k.as_str())).cloned().collect();
+            let kept: Vec<&str> = host.keys.iter().map(String::as_str).filter(|k| !labels.contains(k)).collect();
+            let (text, result) = if kept.is_empty() {
+                (
+                    format!("host '{}' removed: its token revoked, its role and policy deleted", host.name),
+                    client.remove_host(&host.name).await.map(|_| ()),
+                )
+            } else {
+                let narrowed = client.set_host_keys(&host.name, &kept).await;
+                let forgotten = match narrowed {
+                    Ok(()) => {
+                        let mut r = Ok(());
+                        for label in &lost {
+                            r = r.and(client.forget_read(&host.name, label).await);
+                        }
+                        r
+                    }
+                    Err(e) => Err(e),
+                };
+                (
+                    format!(
+                        "host '{}' may no longer read {} (it keeps {})",
+                        host.name,
+                        lost.join(", "),
+                        kept.join(", ")
+                    ),
+                    forgotten,
+                )
+            };
+            let step = ServerStep {
+                label: Some(lost.join(", ")),
+                ok: result.is_ok(),
+                error: result
+                    .err()
+                    .map(|e| format!("{e} Remove its access by hand: `latchkey host remove {}`.", host.name)),
+                text,
+            };
+            for (key, _) in delivered.iter().filter(|(_, l)| lost.contains(l)) {
+                self.audit(Action::HostAccess, key, step.outcome(), step.text.clone(), now);
+            }
+            steps.push(step);
+        }
+        steps
+    }
+
+    /// Every host whose policy lets it read the key, with its last read.
+    pub async fn host_reads(&self, id: KeyId) -> Result<Vec<HostAccess>, ServerError> {
+        let key = self.vault.get(id)?;
+        let client = self.client()?;
+        host_reads(&client, key.label.trim()).await
+    }
+
     fn audit(&self, action: Action, key: &KeyRecord, outcome: Outcome, detail: String, now: DateTime<Utc>) {
         let event = Event { at: now, action, key_id: Some(key.id), label: Some(&key.label), outcome, detail };
         if let Err(e) = self.store.record(&event) {
             tracing::warn!(error = %e, "could not write the audit entry for an OpenBao delivery");
         }
     }
+}
+
+/// [`Servers::host_reads`] for one label, on one client.
+pub async fn host_reads(client: &BaoClient, label: &str) -> Result<Vec<HostAccess>, ServerError> {
+    let current = client.current_version(label).await?.map(|v| v.current);
+    let mut out = Vec::new();
+    for host in client.list_hosts().await?.into_iter().filter(|h| h.keys.iter().any(|k| k == label)) {
+        let record = client.read_record(&host.name, label).await?;
+        out.push(HostAccess {
+            current: record.as_ref().is_some_and(|r| Some(r.version) == current),
+            version: record.as_ref().map(|r| r.version),
+            read_at: record.as_ref().map(|r| r.read_at),
+            seen_at: record.as_ref().map(|r| r.seen_at),
+            host: host.name,
+        });
+    }
+    Ok(out)
 }

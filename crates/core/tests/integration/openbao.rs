@@ -10,7 +10,7 @@ use crate::openbao_support::{dead_address, DevServer};
 use chrono::NaiveDate;
 use latchkey_core::error::ErrorCode;
 use latchkey_core::secret::Credentials;
-use latchkey_core::servers::{AuthMethod, BaoClient, DeliveryMeta, Expect, ServerError, ServerSettings};
+use latchkey_core::servers::{AuthMethod, BaoClient, DeliveryMeta, Expect, ReadRecord, ServerError, ServerSettings};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -563,7 +563,58 @@ mod hosts {
         full_policy("secret", "latchkey")
             + "path \"sys/policies/acl/latchkey-host-*\" { capabilities = [\"create\", \"update\", \"read\", \"delete\"] }\n\
                path \"auth/approle/role/latchkey-*\" { capabilities = [\"create\", \"update\", \"read\", \"delete\"] }\n\
-               path \"auth/approle/role\" { capabilities = [\"list\"] }\n"
+               path \"auth/approle/role\" { capabilities = [\"list\"] }\n\
+               path \"auth/token/revoke-accessor\" { capabilities = [\"update\"] }\n"
+    }
+
+    #[tokio::test]
+    async fn hosts_record_their_reads_and_removal_revokes_their_token() {
+        let test = "hosts_record_their_reads_and_removal_revokes_their_token";
+        let Some(bao) = DevServer::start(test).await else { return };
+        bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))).await;
+        let token = bao.token_with_policy("latchkey", &host_admin_policy()).await;
+        let c = bao.client_with(bao.settings(), &token);
+        for (label, n) in [("okx-a", 1), ("okx-b", 2)] {
+            c.deliver(label, &creds(n), &meta(&creds(n)), Expect::Absent).await.unwrap();
+        }
+        let enrolment = c.add_host("vps1", &["okx-a"]).await.unwrap();
+        let host =
+            BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, enrolment.wrapped_secret_id).await.unwrap();
+        let me = host.host_identity().await.unwrap();
+        assert_eq!(me.host, "vps1", "the role's name, from the token's own lookup");
+        assert!(c.read_record("vps1", "okx-a").await.unwrap().is_none(), "never read");
+
+        let at = chrono::Utc::now();
+        let record = ReadRecord { version: 1, read_at: at, seen_at: at, accessor: Some(me.accessor.clone()) };
+        host.record_read("vps1", "okx-a", &record).await.unwrap();
+        let seen = c.read_record("vps1", "okx-a").await.unwrap().unwrap();
+        assert_eq!(seen.version, 1);
+        assert_eq!(seen.accessor.as_deref(), Some(me.accessor.as_str()));
+        assert!(seen.live(at + chrono::Duration::seconds(60)) && !seen.live(at + chrono::Duration::minutes(4)));
+        // Only its own record, for its own keys; and it cannot read records back.
+        for (who, label) in [("vps2", "okx-a"), ("vps1", "okx-b")] {
+            let (e, msg) = err(host.record_read(who, label, &record).await);
+            assert!(matches!(e, ServerError::PermissionDenied { .. }), "{who}/{label}: {msg}");
+        }
+        let (e, msg) = err(host.read_record("vps1", "okx-a").await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+        assert_eq!(c.list_hosts().await.unwrap()[0].keys, vec!["okx-a".to_owned()], "records are not keys");
+
+        // Narrowed to okx-b: the token it holds loses okx-a at once.
+        c.set_host_keys("vps1", &["okx-b"]).await.unwrap();
+        let (e, msg) = err(host.read_version("okx-a", None).await);
+        assert!(matches!(e, ServerError::PermissionDenied { .. }), "{msg}");
+        assert_eq!(host.read_version("okx-b", None).await.unwrap().version, 1);
+
+        // Removed: the token its record names is revoked, and the record is gone.
+        c.set_host_keys("vps1", &["okx-a"]).await.unwrap();
+        assert!(c.remove_host("vps1").await.unwrap());
+        let (e, msg) = err(host.host_identity().await);
+        assert!(matches!(e, ServerError::TokenRefused), "the host's token is revoked: {msg}");
+        assert!(c.read_record("vps1", "okx-a").await.unwrap().is_none());
+        c.revoke_accessor(&me.accessor).await.unwrap();
+        let (e, _) = err(host.host_identity().await);
+        assert!(matches!(e, ServerError::TokenRefused), "revoking again changes nothing and is no error");
     }
 
     #[tokio::test]

@@ -13,10 +13,10 @@ version: number | null,
  */
 readAt: string | null, 
 /**
- * When it last checked for a new version.
+ * When it last looked (a read or a heartbeat).
  */
 seenAt: string | null, 
 /**
- * It read the version Latchkey wrote last.
+ * It runs the version the server holds now.
  */
 current: boolean, };

@@ -85,6 +85,7 @@ export type { SecretPart } from './SecretPart';
 export type { ServerAuth } from './ServerAuth';
 export type { ServerField } from './ServerField';
 export type { ServerSettingsView } from './ServerSettingsView';
+export type { ServerStep } from './ServerStep';
 export type { ServersStatus } from './ServersStatus';
 export type { SettingView } from './SettingView';
 export type { Settings } from './Settings';
