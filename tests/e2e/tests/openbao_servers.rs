@@ -17,7 +17,7 @@ use latchkey_core::audit::{Action, Event, Outcome};
 use latchkey_core::keychain::{Keychain, SecretStore};
 use latchkey_core::model::{Environment, Exchange, KeyRecord, Permission};
 use latchkey_core::secret::Credentials;
-use latchkey_core::servers::{BaoClient, ReadRecord};
+use latchkey_core::servers::{BaoClient, ReadRecord, ServerError};
 use latchkey_core::store::Store;
 use openbao_support::DevServer;
 use secrecy::{ExposeSecret, SecretString};
@@ -163,5 +163,25 @@ async fn a_key_delivered_from_its_card_shows_the_hosts_last_read() {
     )
     .await;
     d.screenshot("card-host-read").await;
+
+    // Removing needs no code (it only narrows where keys go): the key leaves the server, and the
+    // removed host's token reads nothing more.
+    d.click(&shown(&d, &format!("{CARD} .undeliver-key")).await).await;
+    d.click("#undeliver-dialog-confirm").await;
+    d.wait_for(&format!("{CARD} .deliver-key")).await;
+    let gone = bao.client().read_version(LABEL, None).await;
+    assert!(matches!(gone, Err(ServerError::NotFound { .. })), "every version destroyed: {gone:?}");
+    d.click("#open-settings").await;
+    d.click(&shown(&d, "#server-hosts [data-host=\"vps-1\"] .remove-host").await).await;
+    d.click("#remove-host-dialog-confirm").await;
+    d.wait_until(
+        "the host list without vps-1",
+        "return !!document.getElementById('server-hosts') && !document.querySelector('#server-hosts [data-host=\"vps-1\"]') && document.getElementById('server-hosts').getAttribute('aria-busy') === null",
+        30,
+    )
+    .await;
+    let refused = host.record_read("vps-1", LABEL, &record).await;
+    assert!(refused.is_err(), "the removed host's token writes nothing: {refused:?}");
+    d.screenshot("host-removed").await;
     d.quit().await;
 }
