@@ -110,7 +110,7 @@ export function serversInputs(status: ServersStatus | null): ServersFormInputs {
       autocomplete: 'off',
       spellcheck: 'false',
       value,
-      'aria-describedby': `${id}-error`,
+      'aria-describedby': `${id}-help ${id}-error`,
       ...extra,
     });
   const auth = h(
