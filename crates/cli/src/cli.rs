@@ -604,6 +604,9 @@ pub struct DeliverArgs {
     /// The keys, by label (or id)
     #[arg(required = true)]
     pub labels: Vec<String>,
+    /// `deliver` only: the 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -614,13 +617,17 @@ pub enum HostCommand {
     #[command(after_help = "Example:\n  latchkey host add vps-frankfurt-1 --keys okx-grid bybit-dca\n\
         On the server, the role-id and the wrapped secret-id sign in once (`bao unwrap`, then AppRole login).\n\
         Latchkey's token also needs: create, update, read, delete on sys/policies/acl/latchkey-host-* and\n\
-        auth/approle/role/latchkey-*; list on auth/approle/role. AppRole must be enabled (`bao auth enable approle`).")]
+        auth/approle/role/latchkey-*; list on auth/approle/role; update on auth/token/revoke-accessor.\n\
+        AppRole must be enabled (`bao auth enable approle`). Needs a 2FA code: the host's bots get the keys.")]
     Add {
         /// The host's name, e.g. vps-frankfurt-1
         name: String,
         /// The keys it may read, by label (or id); each must be one bots may use
         #[arg(long, required = true, num_args = 1..)]
         keys: Vec<String>,
+        /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+        #[arg(long)]
+        code: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -174,8 +174,19 @@ impl Servers {
         Ok(key)
     }
 
-    /// Writes the key to the server as a new version (or finds it already there), audited.
-    pub async fn deliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
+    /// Writes the key to the server as a new version (or finds it already there), audited. Sending
+    /// a key off this machine gives bots access to it: the caller checked a 2FA code.
+    pub async fn deliver(
+        &self,
+        _proof: &crate::guard::Verified,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        self.deliver_authorized(id, now).await
+    }
+
+    /// [`Self::deliver`] for a rotation's new key, authorized by the rotation itself.
+    async fn deliver_authorized(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
         let key = self.deliverable(id)?;
         let client = self.client()?;
         let result = self.deliver_with(&client, &key, now).await;
@@ -251,9 +262,10 @@ impl Servers {
     }
 
     /// Enrols a host that may read exactly these keys (each one `deliver` would accept), audited
-    /// per key.
+    /// per key. It gives bots access: the caller checked a 2FA code.
     pub async fn add_host(
         &self,
+        _proof: crate::guard::Verified,
         name: &str,
         ids: &[KeyId],
         now: DateTime<Utc>,
@@ -298,7 +310,7 @@ impl Servers {
         if !delivered {
             return Ok(None);
         }
-        match self.deliver(new, now).await? {
+        match self.deliver_authorized(new, now).await? {
             DeliveryOutcome::Delivered { version, .. } | DeliveryOutcome::UpToDate { version, .. } => Ok(Some(version)),
         }
     }
