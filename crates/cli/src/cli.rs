@@ -34,6 +34,8 @@ pub enum Command {
     Edit(EditArgs),
     /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …) or a private file; it follows when a key is rotated
     Run(RunArgs),
+    /// Print one key for a pipe (never a terminal), e.g. into `ssh vps systemd-creds encrypt …` for a server without OpenBao (needs a 2FA code)
+    Export(ExportArgs),
     /// Rotate keys: a sub key whose master Latchkey holds is replaced through the master, by itself; any other key with new credentials read as `add` reads them. The bots running with the old key move to the new one, then the old key is retired (needs a 2FA code)
     Rotate(RotateArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
@@ -358,6 +360,20 @@ pub struct RunArgs {
     /// The command and its arguments, after --
     #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example (a Freqtrade unit on a VPS, the credential encrypted there with its host key):\n  \
+    latchkey export okx-grid --format freqtrade | ssh vps 'sudo systemd-creds encrypt --name=ft-exchange --not-after=2027-01-31 - /etc/credstore.encrypted/ft-exchange'\n\
+    The due date goes to stderr; the pipe gets the key and nothing else.")]
+pub struct ExportArgs {
+    /// The key, by label (or id)
+    pub label: String,
+    #[arg(long, value_enum)]
+    pub format: crate::commands::export::ExportFormat,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Args)]
