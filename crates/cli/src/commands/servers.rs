@@ -191,8 +191,10 @@ pub fn deliver(ctx: &Ctx, args: DeliverArgs) -> Result<u8, CliError> {
     // Bots on servers get access to the keys: one code for them all.
     let code = crate::input::code_arg(args.code.clone(), "2FA code to deliver the keys to servers: ")?;
     let proof = ctx.guard.verify_for_action(&code, Utc::now())?;
-    each(ctx, &args, |key| {
-        let out = rt.block_on(servers.deliver(&proof, key.id, Utc::now()))?;
+    let ids = args.labels.iter().map(|l| ctx.find_key(l).map(|k| k.id)).collect::<Result<Vec<_>, _>>()?;
+    let mut outcomes = rt.block_on(servers.deliver_many(&proof, &ids, Utc::now()))?.into_iter();
+    each(ctx, &args, |_| {
+        let out = outcomes.next().expect("one outcome per key")?;
         let (outcome, label, path, version) = match out {
             DeliveryOutcome::Delivered { label, path, version } => {
                 if !json {

@@ -449,6 +449,25 @@ mod service {
         }
     }
 
+    #[test]
+    fn records_kept_as_one_map_before_are_split_into_rows() {
+        let d = desk();
+        let key = d.add("okx-old", 1);
+        let record = latchkey_core::servers::DeliveryRecord {
+            key_id: key.id,
+            label: "okx-old".into(),
+            version: 3,
+            fingerprint: "f".into(),
+            delivered_at: Utc::now(),
+        };
+        let path = "http://127.0.0.1:8200 secret/data/latchkey/okx-old".to_owned();
+        let before = std::collections::BTreeMap::from([(path.clone(), record.clone())]);
+        d.store.set_setting("openbao-deliveries", &before).unwrap();
+        assert_eq!(d.servers.deliveries().unwrap(), before);
+        assert!(d.store.setting::<serde_json::Value>("openbao-deliveries").unwrap().is_none(), "the map is gone");
+        assert_eq!(d.servers.deliveries().unwrap(), before, "read from the rows");
+    }
+
     #[tokio::test]
     async fn deliver_and_undeliver_keys_of_the_vault() {
         let Some(bao) = DevServer::start("deliver_and_undeliver_keys_of_the_vault").await else { return };
