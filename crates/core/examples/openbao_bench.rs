@@ -11,8 +11,9 @@
 //! The in-memory keychain and a temporary SQLite store: the figures are round trips, not the
 //! keychain. `bench/openbao.sh [KEYS] [HOSTS]` (default 200 and 10).
 
+// The tests' dev-server harness (start, stop by PID), shared rather than copied.
 #[path = "../tests/integration/openbao_support/mod.rs"]
-#[allow(dead_code)]
+#[allow(clippy::unwrap_used)]
 mod openbao_support;
 
 use std::sync::Arc;
@@ -157,7 +158,8 @@ async fn main() -> Result<(), BoxError> {
     }
     let reads = t.elapsed();
 
-    println!("OpenBao {} (dev server, in memory), {keys} keys, {hosts} hosts", "2.7.2");
+    let version = bao.client().test_connection().await?.server_version;
+    println!("OpenBao {version} (dev server, in memory), {keys} keys, {hosts} hosts");
     println!("one KV write round trip (median of 30): {:.2} ms; a delivery sends {per_key} requests", secs(rtt) * 1e3);
     println!(
         "deliver {keys} keys one by one:      {:.2} s  (bound {keys} × {per_key} round trips = {:.2} s: {:.2}×)",
