@@ -521,6 +521,21 @@ impl Servers {
         steps
     }
 
+    /// [`Self::host_reads`] for every key some host may read, by label, for the dashboard: the
+    /// hosts listed once, then one record read per host and key.
+    pub async fn all_host_reads(&self) -> Result<BTreeMap<String, Vec<HostAccess>>, ServerError> {
+        let client = self.client()?;
+        let hosts = client.list_hosts().await?;
+        let mut labels: Vec<&str> = hosts.iter().flat_map(|h| h.keys.iter().map(String::as_str)).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let mut out = BTreeMap::new();
+        for label in labels {
+            out.insert(label.to_owned(), reads_of(&client, label, &hosts).await?);
+        }
+        Ok(out)
+    }
+
     /// Every host whose policy lets it read the key, with its last read.
     pub async fn host_reads(&self, id: KeyId) -> Result<Vec<HostAccess>, ServerError> {
         let key = self.vault.get(id)?;
@@ -538,16 +553,21 @@ impl Servers {
 
 /// [`Servers::host_reads`] for one label, on one client.
 pub async fn host_reads(client: &BaoClient, label: &str) -> Result<Vec<HostAccess>, ServerError> {
+    let hosts = client.list_hosts().await?;
+    reads_of(client, label, &hosts).await
+}
+
+async fn reads_of(client: &BaoClient, label: &str, hosts: &[super::HostInfo]) -> Result<Vec<HostAccess>, ServerError> {
     let current = client.current_version(label).await?.map(|v| v.current);
     let mut out = Vec::new();
-    for host in client.list_hosts().await?.into_iter().filter(|h| h.keys.iter().any(|k| k == label)) {
+    for host in hosts.iter().filter(|h| h.keys.iter().any(|k| k == label)) {
         let record = client.read_record(&host.name, label).await?;
         out.push(HostAccess {
             current: record.as_ref().is_some_and(|r| Some(r.version) == current),
             version: record.as_ref().map(|r| r.version),
             read_at: record.as_ref().map(|r| r.read_at),
             seen_at: record.as_ref().map(|r| r.seen_at),
-            host: host.name,
+            host: host.name.clone(),
         });
     }
     Ok(out)

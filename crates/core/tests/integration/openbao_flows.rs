@@ -125,6 +125,7 @@ async fn a_rotation_forwards_the_new_key_waits_for_the_host_then_destroys_the_ol
     );
     let reads = w.servers.host_reads(rotated.key.id).await.unwrap();
     assert_eq!((reads[0].version, reads[0].current), (Some(2), true));
+    assert_eq!(w.servers.all_host_reads().await.unwrap(), [("wallet-bot".to_owned(), reads)].into());
 }
 
 #[tokio::test]
