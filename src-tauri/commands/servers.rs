@@ -274,14 +274,18 @@ impl From<DeliveryOutcome> for DeliveryView {
 }
 
 /// The refusals that cost no code (a key bots may not use, no server set up), then the code.
-async fn check_then_verify(state: &AppState, ids: Vec<KeyId>, code: String) -> Result<(), IpcError> {
+async fn check_then_verify(
+    state: &AppState,
+    ids: Vec<KeyId>,
+    code: String,
+) -> Result<latchkey_core::guard::Verified, IpcError> {
     let core = state.core()?;
     blocking(move || {
         for id in &ids {
             core.servers.check_deliverable(*id)?;
         }
         core.servers.client()?;
-        Ok(core.guard.verify(&code, Utc::now())?)
+        Ok(core.guard.verify_for_action(&code, Utc::now())?)
     })
     .await
 }
@@ -290,9 +294,9 @@ async fn check_then_verify(state: &AppState, ids: Vec<KeyId>, code: String) -> R
 #[tauri::command]
 pub async fn deliver_key(state: State<'_, AppState>, id: String, code: String) -> Result<DeliveryView, IpcError> {
     let id = parse_id(&id)?;
-    check_then_verify(&state, vec![id], code).await?;
+    let proof = check_then_verify(&state, vec![id], code).await?;
     let core = state.core()?;
-    Ok(core.servers.deliver(id, Utc::now()).await?.into())
+    Ok(core.servers.deliver(&proof, id, Utc::now()).await?.into())
 }
 
 /// Destroys every version and the metadata of the key on OpenBao. `false`: nothing was there.
@@ -394,9 +398,9 @@ pub async fn add_server_host(
     }
     latchkey_core::servers::hosts::host_name(&name)?;
     let ids = key_ids.iter().map(|id| parse_id(id)).collect::<Result<Vec<_>, _>>()?;
-    check_then_verify(&state, ids.clone(), code).await?;
+    let proof = check_then_verify(&state, ids.clone(), code).await?;
     let core = state.core()?;
-    let e = core.servers.add_host(&name, &ids, Utc::now()).await?;
+    let e = core.servers.add_host(proof, &name, &ids, Utc::now()).await?;
     let addr = core.servers.settings()?.map(|s| s.addr).unwrap_or_default();
     // Each path ends in its label (`<mount>/data/<prefix>/<label>`).
     let labels: Vec<String> = e.paths.iter().filter_map(|p| p.rsplit('/').next()).map(str::to_owned).collect();

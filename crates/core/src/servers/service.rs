@@ -21,7 +21,11 @@ use crate::servers::{BaoClient, ConnectionReport, Delivered, DeliveryMeta, Expec
 use crate::store::Store;
 use crate::vault::Vault;
 
-const DELIVERIES: &str = "openbao-deliveries";
+/// One settings row per path, named `DELIVERY<record key>`: a delivery reads and writes its own
+/// row, so 200 deliveries cost 200 small writes, not 200 rewrites of every record.
+const DELIVERY: &str = "openbao-delivery ";
+/// Where the records were kept as one map before (read once, then split into rows).
+const DELIVERIES_BEFORE: &str = "openbao-deliveries";
 /// How `bots::check_run` names the receiver in its refusals.
 const RECEIVER: &str = "OpenBao (bots on servers)";
 
@@ -121,6 +125,9 @@ pub struct Servers {
     secrets: Arc<dyn ServerSecretStore>,
 }
 
+/// Deliveries in flight at once: enough to hide the round trips, few enough for a small server.
+const PARALLEL: usize = 8;
+
 impl Servers {
     pub fn new(store: Arc<Store>, vault: Arc<Vault>, secrets: Arc<dyn ServerSecretStore>) -> Self {
         Servers { store, vault, secrets }
@@ -151,11 +158,34 @@ impl Servers {
 
     /// By `<addr> <mount>/data/<prefix>/<label>`: another server or prefix starts afresh.
     pub fn deliveries(&self) -> Result<BTreeMap<String, DeliveryRecord>, ServerError> {
-        Ok(self.store.setting(DELIVERIES)?.unwrap_or_default())
+        if let Some(before) = self.store.setting::<BTreeMap<String, DeliveryRecord>>(DELIVERIES_BEFORE)? {
+            for (key, record) in &before {
+                self.save_delivery(key, record)?;
+            }
+            self.store.delete_setting(DELIVERIES_BEFORE)?;
+        }
+        Ok(self
+            .store
+            .settings_with_prefix::<DeliveryRecord>(DELIVERY)?
+            .into_iter()
+            .map(|(name, r)| (name[DELIVERY.len()..].to_owned(), r))
+            .collect())
     }
 
-    fn save_deliveries(&self, all: &BTreeMap<String, DeliveryRecord>) -> Result<(), ServerError> {
-        Ok(self.store.set_setting(DELIVERIES, all)?)
+    fn delivery(&self, record_key: &str) -> Result<Option<DeliveryRecord>, ServerError> {
+        if self.store.setting::<serde_json::Value>(DELIVERIES_BEFORE)?.is_some() {
+            return Ok(self.deliveries()?.remove(record_key));
+        }
+        Ok(self.store.setting(&format!("{DELIVERY}{record_key}"))?)
+    }
+
+    fn save_delivery(&self, record_key: &str, record: &DeliveryRecord) -> Result<(), ServerError> {
+        Ok(self.store.set_setting(&format!("{DELIVERY}{record_key}"), record)?)
+    }
+
+    fn forget_delivery(&self, record_key: &str) -> Result<bool, ServerError> {
+        self.deliveries()?; // the old map split first, so its entry is a row too
+        Ok(self.store.delete_setting(&format!("{DELIVERY}{record_key}"))?)
     }
 
     fn record_key(client: &BaoClient, label: &str) -> String {
@@ -180,11 +210,46 @@ impl Servers {
         self.deliverable(id).map(|_| ())
     }
 
-    /// Writes the key to the server as a new version (or finds it already there), audited.
-    pub async fn deliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
-        let key = self.deliverable(id)?;
+    /// Writes the key to the server as a new version (or finds it already there), audited. Sending
+    /// a key off this machine gives bots access to it: the caller checked a 2FA code.
+    pub async fn deliver(
+        &self,
+        _proof: &crate::guard::Verified,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        self.deliver_authorized(id, now).await
+    }
+
+    /// [`Self::deliver`] for many keys: one connection, [`PARALLEL`] writes in flight (each key
+    /// its own path, so they do not wait on each other), results in the order of `ids`.
+    pub async fn deliver_many(
+        &self,
+        _proof: &crate::guard::Verified,
+        ids: &[KeyId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<DeliveryOutcome, ServerError>>, ServerError> {
+        use futures_util::StreamExt;
         let client = self.client()?;
-        let result = self.deliver_with(&client, &key, now).await;
+        Ok(futures_util::stream::iter(ids.iter().map(|id| self.deliver_on(&client, *id, now)))
+            .buffered(PARALLEL)
+            .collect()
+            .await)
+    }
+
+    /// [`Self::deliver`] for a rotation's new key, authorized by the rotation itself.
+    async fn deliver_authorized(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
+        self.deliver_on(&self.client()?, id, now).await
+    }
+
+    async fn deliver_on(
+        &self,
+        client: &BaoClient,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        let key = self.deliverable(id)?;
+        let result = self.deliver_with(client, &key, now).await;
         let (outcome, detail) = match &result {
             Ok(DeliveryOutcome::Delivered { path, version, .. }) => (
                 Outcome::Ok,
@@ -205,10 +270,9 @@ impl Servers {
     ) -> Result<DeliveryOutcome, ServerError> {
         let credentials = self.vault.credentials(key.id)?;
         let meta = DeliveryMeta::for_key(key, &credentials, now);
-        let mut all = self.deliveries()?;
         let label = key.label.trim().to_owned();
         let record = Self::record_key(client, &label);
-        let last = all.get(&record).cloned();
+        let last = self.delivery(&record)?;
         let path = client.settings().path(super::PathKind::Data, &label);
         if let Some(last) = &last {
             let on_server = client.current_version(&label).await?;
@@ -221,17 +285,16 @@ impl Servers {
         }
         let expect = last.map_or(Expect::Absent, |r| Expect::Version(r.version));
         let Delivered { path, version } = client.deliver(&label, &credentials, &meta, expect).await?;
-        all.insert(
-            record,
-            DeliveryRecord {
+        self.save_delivery(
+            &record,
+            &DeliveryRecord {
                 key_id: key.id,
                 label: label.clone(),
                 version,
                 fingerprint: meta.fingerprint.clone(),
                 delivered_at: now,
             },
-        );
-        self.save_deliveries(&all)?;
+        )?;
         Ok(DeliveryOutcome::Delivered { label, path, version })
     }
 
@@ -247,19 +310,17 @@ impl Servers {
             Err(e) => (Outcome::Failed, format!("removal from OpenBao at {} failed: {e}", client.settings().addr)),
         };
         if result.is_ok() {
-            let mut all = self.deliveries()?;
-            if all.remove(&Self::record_key(&client, &key.label)).is_some() {
-                self.save_deliveries(&all)?;
-            }
+            self.forget_delivery(&Self::record_key(&client, &key.label))?;
         }
         self.audit(Action::Undeliver, &key, outcome, detail, now);
         result
     }
 
     /// Enrols a host that may read exactly these keys (each one `deliver` would accept), audited
-    /// per key.
+    /// per key. It gives bots access: the caller checked a 2FA code.
     pub async fn add_host(
         &self,
+        _proof: crate::guard::Verified,
         name: &str,
         ids: &[KeyId],
         now: DateTime<Utc>,
@@ -304,7 +365,7 @@ impl Servers {
         if !delivered {
             return Ok(None);
         }
-        match self.deliver(new, now).await? {
+        match self.deliver_authorized(new, now).await? {
             DeliveryOutcome::Delivered { version, .. } | DeliveryOutcome::UpToDate { version, .. } => Ok(Some(version)),
         }
     }
@@ -391,11 +452,7 @@ impl Servers {
         for (key, label) in &delivered {
             let step = match client.destroy_all(label).await {
                 Ok(_) => {
-                    if let Ok(mut all) = self.deliveries() {
-                        if all.remove(&Self::record_key(&client, label)).is_some() {
-                            let _ = self.save_deliveries(&all);
-                        }
-                    }
+                    let _ = self.forget_delivery(&Self::record_key(&client, label));
                     ServerStep::done(
                         key,
                         format!(
@@ -470,6 +527,21 @@ impl Servers {
         steps
     }
 
+    /// [`Self::host_reads`] for every key some host may read, by label, for the dashboard: the
+    /// hosts listed once, then one record read per host and key.
+    pub async fn all_host_reads(&self) -> Result<BTreeMap<String, Vec<HostAccess>>, ServerError> {
+        let client = self.client()?;
+        let hosts = client.list_hosts().await?;
+        let mut labels: Vec<&str> = hosts.iter().flat_map(|h| h.keys.iter().map(String::as_str)).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let mut out = BTreeMap::new();
+        for label in labels {
+            out.insert(label.to_owned(), reads_of(&client, label, &hosts).await?);
+        }
+        Ok(out)
+    }
+
     /// Every host whose policy lets it read the key, with its last read.
     pub async fn host_reads(&self, id: KeyId) -> Result<Vec<HostAccess>, ServerError> {
         let key = self.vault.get(id)?;
@@ -487,16 +559,21 @@ impl Servers {
 
 /// [`Servers::host_reads`] for one label, on one client.
 pub async fn host_reads(client: &BaoClient, label: &str) -> Result<Vec<HostAccess>, ServerError> {
+    let hosts = client.list_hosts().await?;
+    reads_of(client, label, &hosts).await
+}
+
+async fn reads_of(client: &BaoClient, label: &str, hosts: &[super::HostInfo]) -> Result<Vec<HostAccess>, ServerError> {
     let current = client.current_version(label).await?.map(|v| v.current);
     let mut out = Vec::new();
-    for host in client.list_hosts().await?.into_iter().filter(|h| h.keys.iter().any(|k| k == label)) {
+    for host in hosts.iter().filter(|h| h.keys.iter().any(|k| k == label)) {
         let record = client.read_record(&host.name, label).await?;
         out.push(HostAccess {
             current: record.as_ref().is_some_and(|r| Some(r.version) == current),
             version: record.as_ref().map(|r| r.version),
             read_at: record.as_ref().map(|r| r.read_at),
             seen_at: record.as_ref().map(|r| r.seen_at),
-            host: host.name,
+            host: host.name.clone(),
         });
     }
     Ok(out)

@@ -74,7 +74,7 @@ impl World {
 
     /// A host enrolled for `labels`, signed in as its server would.
     async fn host(&self, name: &str, ids: &[KeyId]) -> BaoClient {
-        let enrolment = self.servers.add_host(name, ids, Utc::now()).await.unwrap();
+        let enrolment = self.servers.add_host(self.proof(), name, ids, Utc::now()).await.unwrap();
         BaoClient::host_sign_in(self.bao.settings(), &enrolment.role_id, enrolment.wrapped_secret_id).await.unwrap()
     }
 }
@@ -95,7 +95,7 @@ async fn a_rotation_forwards_the_new_key_waits_for_the_host_then_destroys_the_ol
     let Some(w) = World::new(test).await else { return };
     let old_key = seed_key("bybit-master-wallet");
     let id = w.add(&old_key, "wallet-bot").await;
-    w.servers.deliver(id, Utc::now()).await.unwrap();
+    w.servers.deliver(&w.proof(), id, Utc::now()).await.unwrap();
     let host = w.host("vps1", &[id]).await;
     assert_eq!(read_and_record(&host, "wallet-bot").await, 1);
     let reads = w.servers.host_reads(id).await.unwrap();
@@ -125,6 +125,7 @@ async fn a_rotation_forwards_the_new_key_waits_for_the_host_then_destroys_the_ol
     );
     let reads = w.servers.host_reads(rotated.key.id).await.unwrap();
     assert_eq!((reads[0].version, reads[0].current), (Some(2), true));
+    assert_eq!(w.servers.all_host_reads().await.unwrap(), [("wallet-bot".to_owned(), reads)].into());
 }
 
 #[tokio::test]
@@ -133,7 +134,7 @@ async fn a_host_that_does_not_move_holds_the_rotation_only_for_the_grace_period(
     let Some(w) = World::new(test).await else { return };
     let old_key = seed_key("bybit-master-wallet");
     let id = w.add(&old_key, "wallet-bot").await;
-    w.servers.deliver(id, Utc::now()).await.unwrap();
+    w.servers.deliver(&w.proof(), id, Utc::now()).await.unwrap();
     let stuck = w.host("vps1", &[id]).await;
     read_and_record(&stuck, "wallet-bot").await;
     let fresh = exchange_support::variant("bybit-master-wallet", "BCQHOc2FEKdPOKw8Z9", |_| {});
@@ -149,7 +150,7 @@ async fn a_rotation_with_openbao_down_keeps_the_old_key_for_the_servers_bots() {
     let Some(w) = World::new(test).await else { return };
     let old_key = seed_key("bybit-master-wallet");
     let id = w.add(&old_key, "wallet-bot").await;
-    w.servers.deliver(id, Utc::now()).await.unwrap();
+    w.servers.deliver(&w.proof(), id, Utc::now()).await.unwrap();
     w.bao.seal().await;
     let fresh = exchange_support::variant("bybit-master-wallet", "BCQHOc2FEKdPOKw8Z9", |_| {});
     w.env.sim.add_key(fresh.clone());
@@ -168,7 +169,7 @@ async fn emergency_revoke_destroys_delivered_keys_and_takes_the_hosts_access() {
     let a = w.add(&seed_key("bybit-master-wallet"), "wallet-bot").await;
     let b = w.add(&seed_key("bybit-sub-trade"), "trade-bot").await;
     for id in [a, b] {
-        w.servers.deliver(id, Utc::now()).await.unwrap();
+        w.servers.deliver(&w.proof(), id, Utc::now()).await.unwrap();
     }
     let only_a = w.host("vps1", &[a]).await;
     let both = w.host("vps2", &[a, b]).await;
@@ -204,7 +205,7 @@ async fn an_automatic_rotation_hands_the_new_key_to_the_host_with_nobody_at_the_
     let test = "an_automatic_rotation_hands_the_new_key_to_the_host_with_nobody_at_the_keyboard";
     let Some(w) = World::new(test).await else { return };
     let (_, old) = crate::autorotate::master_and_sub(&w.env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
-    w.servers.deliver(old, Utc::now()).await.unwrap();
+    w.servers.deliver(&w.proof(), old, Utc::now()).await.unwrap();
     let host = w.host("vps1", &[old]).await;
     assert_eq!(read_and_record(&host, "okx-sub-bot").await, 1);
     let bot = tokio::spawn(async move {
@@ -245,7 +246,7 @@ async fn an_automatic_rotation_the_server_refuses_waits_in_its_journal_with_the_
     let Some(w) = World::new(test).await else { return };
     let (_, old) = crate::autorotate::master_and_sub(&w.env, "okx-master-ip-bound", "okx-sub-bot", "bot-sub-1");
     let old_api_key = seed_key("okx-sub-bot").api_key;
-    w.servers.deliver(old, Utc::now()).await.unwrap();
+    w.servers.deliver(&w.proof(), old, Utc::now()).await.unwrap();
     // Someone swapped Latchkey's token for one that may only read.
     let reader = w.bao.token_with_policy("reader", "path \"secret/*\" { capabilities = [\"read\", \"list\"] }\n").await;
     w.servers.configure(w.bao.settings(), SecretString::from(reader)).unwrap();

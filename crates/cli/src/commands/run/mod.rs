@@ -20,6 +20,7 @@ use crate::cli::RunArgs;
 use crate::ctx::{require_usable, runtime, Ctx};
 use crate::error::CliError;
 
+pub(crate) use files::render as render_file;
 pub use files::FileFormat;
 use supervise::Bot;
 
