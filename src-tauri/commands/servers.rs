@@ -154,7 +154,16 @@ pub struct ServersStatus {
 fn status(core: &crate::state::Core, keychain: &dyn ServerSecretStore) -> Result<ServersStatus, ServerError> {
     let servers = &core.servers;
     let settings = servers.settings()?;
-    let credential_saved = settings.is_some() && keychain.get_server_secret()?.is_some();
+    // A keychain that cannot answer (locked, no Secret Service) must not hide the saved settings:
+    // the form then asks for the credential again.
+    let credential_saved = settings.is_some()
+        && keychain
+            .get_server_secret()
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not look up the OpenBao credential in the keychain");
+                None
+            })
+            .is_some();
     let delivered = match &settings {
         None => Vec::new(),
         Some(s) => {
