@@ -47,8 +47,12 @@ export function serverActions(ctx: AppContext): ServerActions {
   }
 
   async function load(): Promise<void> {
+    const before = configured();
     current = await readStatus();
     reads.clear();
+    // No server before or now: the cards have no servers row, so the list is not drawn again (a
+    // thousand cards cost a frame).
+    if (!before && !configured()) return;
     if (configured()) {
       const live = new Set(ctx.state.keys.map((k) => k.id));
       await Promise.all((current?.delivered ?? []).filter((d) => live.has(d.keyId)).map((d) => loadReads(d.keyId)));
