@@ -9,12 +9,12 @@ use std::time::Duration;
 use chrono::Utc;
 use exchange_sim::SimKey;
 use latchkey_core::exchange::ExchangeClient;
-use latchkey_core::guard::{Guard, GuardConfig, HashCost, Verified};
+use latchkey_core::guard::Verified;
 use latchkey_core::model::{KeyId, KeyStatus};
 use latchkey_core::revoke::{no_progress, KeyResult, Selection};
 use latchkey_core::rotate::{self, Replacement, RotateError};
 use latchkey_core::servers::{BaoClient, HostsHandover, ReadRecord, ServerError, Servers};
-use latchkey_core::vault::{NewKey, Vault};
+use latchkey_core::vault::Vault;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::json;
@@ -44,27 +44,11 @@ impl World {
     }
 
     async fn add(&self, key: &SimKey, label: &str) -> KeyId {
-        let new = NewKey {
-            exchange: exchange_support::exchange(key),
-            label: label.into(),
-            environment: latchkey_core::model::Environment::Custom { base_url: self.env.sim.base_url() },
-            credentials: exchange_support::creds(key),
-            rotation_days: None,
-        };
-        let checked = self.vault.validate(new).unwrap();
-        let endpoint = latchkey_core::exchange::Endpoint::new(checked.exchange, &checked.environment).unwrap();
-        let inspection = self.client.inspect(&endpoint, &checked.credentials).await.unwrap();
-        self.vault.insert(checked, Some(inspection), Utc::now()).unwrap().id
+        self.env.add_inspected(&self.vault, &self.client, key, label).await
     }
 
     fn proof(&self) -> Verified {
-        let guard = Guard::new(
-            self.env.store.clone(),
-            self.env.secrets.clone(),
-            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
-        );
-        let (code, now) = self.env.code();
-        guard.verify_for_action(&code, now).unwrap()
+        self.env.proof()
     }
 
     async fn rotate(&self, old: KeyId, key: &SimKey, grace: Duration) -> Result<rotate::Rotated, RotateError> {
