@@ -39,6 +39,17 @@ const COMMANDS: &[&str] = &[
     "fix_key",
     "sub_accounts",
     "mint_key",
+    "servers_status",
+    "save_servers",
+    "test_servers",
+    "deliver_key",
+    "undeliver_key",
+    "server_hosts",
+    "add_server_host",
+    "copy_enrolment",
+    "forget_enrolment",
+    "remove_server_host",
+    "key_host_reads",
 ];
 
 fn main() {

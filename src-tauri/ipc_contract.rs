@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::commands::{audit, exchange, fix, guard, keychain, keys, mint, orphans, revoke, rotation, secrets};
+use crate::commands::{audit, exchange, fix, guard, keychain, keys, mint, orphans, revoke, rotation, secrets, servers};
 
 /// Where the generated files live, from the workspace root.
 const GENERATED: &str = "ui/src/api/generated";
@@ -57,6 +57,14 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     secrets::SecretPart::export_all(cfg)?;
     secrets::RevealedSecret::export_all(cfg)?;
     secrets::Copied::export_all(cfg)?;
+    servers::ServersStatus::export_all(cfg)?;
+    servers::ServerSettingsView::export_all(cfg)?;
+    servers::ConnectionReportView::export_all(cfg)?;
+    servers::DeliveryView::export_all(cfg)?;
+    servers::HostView::export_all(cfg)?;
+    servers::EnrolmentView::export_all(cfg)?;
+    servers::EnrolmentPart::export_all(cfg)?;
+    servers::HostReadView::export_all(cfg)?;
     crate::IpcError::export_all(cfg)?;
     latchkey_core::exchange::ExchangeForm::export_all(cfg)?;
     Ok(())

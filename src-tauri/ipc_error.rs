@@ -34,6 +34,9 @@ pub enum IpcErrorKind {
     /// An automatic rotation refused (the key cannot rotate through a master, one already runs)
     /// or interrupted.
     Rotate,
+    /// OpenBao refused or could not be reached; `code` says what exactly (sealed, TLS, permission
+    /// denied, a CAS conflict…), the message what to do.
+    Servers,
     Internal,
 }
 
@@ -51,11 +54,15 @@ pub struct IpcError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub code: Option<ErrorCode>,
+    /// For `invalid` from the servers form or the Add host dialog: the input to highlight.
+    #[serde(rename = "serverField", skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub server_field: Option<crate::commands::servers::ServerField>,
 }
 
 impl IpcError {
     fn new(kind: IpcErrorKind, message: impl Into<String>) -> Self {
-        IpcError { kind, message: message.into(), field: None, code: None }
+        IpcError { kind, message: message.into(), field: None, code: None, server_field: None }
     }
 
     pub fn storage(message: String) -> Self {
@@ -205,6 +212,22 @@ impl From<RevokeError> for IpcError {
     }
 }
 
+impl From<latchkey_core::servers::ServerError> for IpcError {
+    fn from(e: latchkey_core::servers::ServerError) -> Self {
+        use latchkey_core::servers::ServerError;
+        let message = e.to_string();
+        match e {
+            ServerError::Bots(b) => b.into(),
+            ServerError::Core(inner) => inner.into(),
+            ServerError::Keychain(_) => IpcError::new(IpcErrorKind::Keychain, message),
+            ServerError::Setting { field, .. } => {
+                IpcError { server_field: Some(field.into()), ..IpcError::new(IpcErrorKind::Invalid, message) }
+            }
+            other => IpcError { code: Some(other.kind()), ..IpcError::new(IpcErrorKind::Servers, message) },
+        }
+    }
+}
+
 impl From<tauri::Error> for IpcError {
     fn from(e: tauri::Error) -> Self {
         IpcError::internal(format!("Latchkey hit an internal error: {e}. Try again; if it persists, restart the app."))
@@ -271,5 +294,27 @@ mod tests {
         let invalid = Error::Invalid(Invalid { field: Field::BaseUrl, message: "Use https".into() });
         let v = serde_json::to_value(IpcError::from(EditError::Core(invalid))).unwrap();
         assert_eq!((v["kind"].as_str(), v["field"].as_str()), (Some("invalid"), Some("baseUrl")));
+    }
+
+    #[test]
+    fn server_errors_name_their_field_or_code() {
+        use latchkey_core::servers::{ServerError, SettingField};
+        let v = serde_json::to_value(IpcError::from(ServerError::Setting {
+            field: SettingField::Address,
+            message: "Use https://".into(),
+        }))
+        .unwrap();
+        assert_eq!((v["kind"].as_str(), v["serverField"].as_str()), (Some("invalid"), Some("address")));
+        assert!(v.get("field").is_none(), "not a key field: {v}");
+        let v = serde_json::to_value(IpcError::from(ServerError::Sealed { addr: "https://bao".into() })).unwrap();
+        assert_eq!((v["kind"].as_str(), v["code"].as_str()), (Some("servers"), Some("server_sealed")));
+        assert!(v["message"].as_str().unwrap().contains("unseal"), "{v}");
+        let denied = ServerError::PermissionDenied {
+            denied: "secret/data/latchkey/…".into(),
+            needed: vec!["path \"secret/data/latchkey/*\" { capabilities = [\"read\"] }".into()],
+        };
+        let v = serde_json::to_value(IpcError::from(denied)).unwrap();
+        assert_eq!(v["code"], "permission_denied");
+        assert!(v["message"].as_str().unwrap().contains("secret/data/latchkey/*"), "the policy line: {v}");
     }
 }

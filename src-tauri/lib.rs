@@ -22,6 +22,8 @@ pub use state::AppState;
 /// Registers state and commands on any runtime, so tests can drive the same shell with
 /// `tauri::test::mock_builder()`.
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    // A new host's enrolment, in memory until its dialog closes or it expires (commands/servers.rs).
+    let builder = builder.manage(commands::servers::Enrolments::default());
     builder.manage(state).on_window_event(cancel_enrollment_on_close).invoke_handler(tauri::generate_handler![
         commands::keys::list_keys,
         commands::keys::get_key,
@@ -61,6 +63,17 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::fix::fix_key,
         commands::mint::sub_accounts,
         commands::mint::mint_key,
+        commands::servers::servers_status,
+        commands::servers::save_servers,
+        commands::servers::test_servers,
+        commands::servers::deliver_key,
+        commands::servers::undeliver_key,
+        commands::servers::server_hosts,
+        commands::servers::add_server_host,
+        commands::servers::copy_enrolment,
+        commands::servers::forget_enrolment,
+        commands::servers::remove_server_host,
+        commands::servers::key_host_reads,
     ])
 }
 

@@ -11,6 +11,7 @@ use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
 use latchkey_core::guard::{Guard, GuardConfig};
 use latchkey_core::keychain::Keychain;
 use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
+use latchkey_core::servers::Servers;
 use latchkey_core::store::Store;
 use latchkey_core::vault::Vault;
 
@@ -25,6 +26,8 @@ pub struct Core {
     pub bots: Bots,
     pub engine: RevokeEngine,
     pub rotations: AutoRotateEngine,
+    /// Keys for bots on servers, through OpenBao; its credential in the keychain.
+    pub servers: Arc<Servers>,
 }
 
 pub struct AppState {
@@ -59,6 +62,7 @@ impl AppState {
             let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
             let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
             let bots = Bots::new(store.clone(), guard.clone());
+            let servers = Arc::new(Servers::new(store.clone(), vault.clone(), keychain.clone()));
             let engine = RevokeEngine::new(
                 store.clone(),
                 keychain.clone(),
@@ -66,7 +70,9 @@ impl AppState {
                 client.clone(),
                 Arc::new(SystemClock),
                 RevokeConfig::default(),
-            );
+            )
+            // Emergency revoke destroys delivered keys on the OpenBao server; rotations forward new ones.
+            .with_servers(servers.clone());
             let rotations = AutoRotateEngine::new(
                 store,
                 vault.clone(),
@@ -76,7 +82,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 AutoRotateConfig::default(),
             );
-            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine, rotations }))
+            Ok(Arc::new(Core { data_dir, vault, guard, bots, engine, rotations, servers }))
         });
         if let Err(e) = &core {
             tracing::error!(error = %e, "store unavailable");

@@ -13,6 +13,7 @@ pub mod orphans;
 pub mod revoke;
 pub mod rotation;
 pub mod secrets;
+pub mod servers;
 
 use crate::IpcError;
 

@@ -93,6 +93,8 @@ pub struct ReportView {
     finished_at: Option<DateTime<Utc>>,
     items: Vec<ReportItemView>,
     checklist: Vec<ChecklistView>,
+    /// What an emergency revoke did on the OpenBao server (keys destroyed, hosts' access taken).
+    servers: Vec<latchkey_core::servers::ServerStep>,
 }
 
 fn selection(ids: Option<Vec<String>>) -> Result<Selection, IpcError> {
@@ -197,6 +199,7 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
         finished_at: report.finished_at,
         items,
         checklist: checklist.into_values().collect(),
+        servers: report.servers,
     }
 }
 
@@ -230,6 +233,15 @@ fn report_text(r: &ReportView) -> String {
         out += &format!("* {}: {}\n", c.exchange, c.url);
         for s in &c.steps {
             out += &format!("    - {s}\n");
+        }
+    }
+    if !r.servers.is_empty() {
+        out += "\nOpenBao (bots on servers):\n";
+    }
+    for step in &r.servers {
+        match &step.error {
+            None => out += &format!("- Done: {}.\n", step.text),
+            Some(e) => out += &format!("- Failed: {}. {e}\n", step.text),
         }
     }
     if let Some(advice) = r.kind.advice() {
@@ -381,6 +393,7 @@ mod tests {
             finished_at: Some(at + chrono::Duration::seconds(3)),
             keys,
             checklist,
+            servers: vec![],
         }
     }
 

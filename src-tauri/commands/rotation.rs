@@ -167,6 +167,19 @@ impl From<RotateError> for IpcError {
             RotateError::Key(e) => e.into(),
             RotateError::Exchange(e) => e.into(),
             RotateError::Revoke(e) => e.into(),
+            behind @ RotateError::ServersBehind { .. } => {
+                let code = match &behind {
+                    RotateError::ServersBehind { error, .. } => Some(error.kind()),
+                    _ => None,
+                };
+                IpcError {
+                    kind: crate::ipc_error::IpcErrorKind::Rotate,
+                    message: behind.to_string(),
+                    field: None,
+                    code,
+                    server_field: None,
+                }
+            }
         }
     }
 }

@@ -174,7 +174,7 @@ pub(crate) fn copy_and_audit(
 }
 
 /// Takes the copy off the clipboard after `ttl` seconds (quit clears it sooner: see lib.rs).
-fn clear_after(ticket: clipboard::Ticket, ttl: u64, what: String) {
+pub(crate) fn clear_after(ticket: clipboard::Ticket, ttl: u64, what: String) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(Duration::from_secs(ttl)).await;
         let cleared = tauri::async_runtime::spawn_blocking(move || clipboard::clear_secret(ticket)).await;

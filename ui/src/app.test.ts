@@ -735,7 +735,12 @@ describe('verify with the exchange', () => {
         .map((c) => c.cmd)
         .filter(
           (c) =>
-            c !== 'list_keys' && c !== 'keychain_status' && c !== 'guard_status' && c !== 'get_settings' && c !== 'orphan_keys',
+            c !== 'list_keys' &&
+            c !== 'keychain_status' &&
+            c !== 'guard_status' &&
+            c !== 'get_settings' &&
+            c !== 'orphan_keys' &&
+            c !== 'servers_status',
         ),
     ).toEqual(['inspect_credentials', 'add_key']);
     expect(backend.calls.find((c) => c.cmd === 'inspect_credentials')?.args).toEqual({

@@ -21,6 +21,7 @@ import { keyDialogs } from './app/key-dialogs';
 import { revokeDialogs } from './app/revoke-dialogs';
 import { checkKeychain, checkOrphans } from './app/startup-checks';
 import { views } from './app/views';
+import { serverActions } from './app/server-actions';
 
 export interface AppOptions {
   /** The clock, for tests. */
@@ -50,6 +51,9 @@ const CARD_CONTROLS = [
   'confirm-deleted',
   'rotate-key',
   'reveal-key',
+  'deliver-key',
+  'undeliver-key',
+  'refresh-reads',
 ];
 
 export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
@@ -92,7 +96,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   const guard = guardDialogs(ctx);
   const keyActions = keyDialogs(ctx);
   const revoke = revokeDialogs(ctx);
-  const view = views(ctx);
+  const servers = serverActions(ctx);
+  const view = views(ctx, servers);
 
   const handlers = {
     onAdd: () => void keyActions.startWizard(document.getElementById('add-first-key')),
@@ -108,6 +113,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onBotsAllowed: (key: KeyView, allowed: boolean) => void keyActions.botsAccess(key, allowed),
     onEdit: (key: KeyView) => keyActions.startEdit(key),
     onFix: (key: KeyView, kind: FixKind) => keyActions.startFix(key, kind),
+    renderServers: (key: KeyView) => servers.row(key),
   };
 
   /** Re-renders the list; focus on a card or one of its buttons stays on its counterpart. With
@@ -191,6 +197,8 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
   // away, as before the dialogs loaded lazily: later, another process's half-written key could
   // look like one).
   void checks.then(() => checkOrphans(ctx));
+  // Which keys are on the OpenBao server and who read them: after the first screen (a network call).
+  void checks.then(() => servers.load());
   // The dialogs' code, fetched once the checks are in (a click before then waits for its chunk).
   const ready = checks.then(preloadDialogs).catch(() => undefined);
   return { refresh, openWizard: () => keyActions.startWizard(), ready };

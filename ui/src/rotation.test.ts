@@ -59,6 +59,7 @@ const REPORT: RevokeReport = {
   finishedAt: '2025-03-10T12:00:01Z',
   items: [reportItem({ id: 'k1', label: 'okx-bot', keyHint: 'k1…hint', outcome: 'revoked', message: 'OKX confirmed.' })],
   checklist: [],
+  servers: [],
 };
 
 const CHANGES: Change[] = [

@@ -118,6 +118,7 @@ const REPORT: RevokeReport = {
       steps: ['Open API management', 'Delete the key ending k3…hint'],
     },
   ],
+  servers: [],
 };
 
 function guarded(): void {

@@ -34,6 +34,8 @@ pub enum Command {
     Edit(EditArgs),
     /// Run a command with key(s) in its environment (OKX_API_KEY, BYBIT_API_SECRET, …) or a private file; it follows when a key is rotated
     Run(RunArgs),
+    /// Print one key for a pipe (never a terminal), e.g. into `ssh vps systemd-creds encrypt …` for a server without OpenBao (needs a 2FA code)
+    Export(ExportArgs),
     /// Rotate keys: a sub key whose master Latchkey holds is replaced through the master, by itself; any other key with new credentials read as `add` reads them. The bots running with the old key move to the new one, then the old key is retired (needs a 2FA code)
     Rotate(RotateArgs),
     /// Emergency revoke: revoke keys at their exchange and wipe them here (needs a 2FA code)
@@ -401,6 +403,20 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example (a Freqtrade unit on a VPS, the credential encrypted there with its host key):\n  \
+    latchkey export okx-grid --format freqtrade | ssh vps 'sudo systemd-creds encrypt --name=ft-exchange --not-after=2027-01-31 - /etc/credstore.encrypted/ft-exchange'\n\
+    The due date goes to stderr; the pipe gets the key and nothing else.")]
+pub struct ExportArgs {
+    /// The key, by label (or id)
+    pub label: String,
+    #[arg(long, value_enum)]
+    pub format: crate::commands::export::ExportFormat,
+    /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 rotated (the old key revoked, or on the website's checklist where no API deletes it), \
     1 the new key is saved but retiring the old one failed (see the report), 2 usage, 3 refused (a wrong code, a key not in use)."
@@ -644,6 +660,9 @@ pub struct DeliverArgs {
     /// The keys, by label (or id)
     #[arg(required = true)]
     pub labels: Vec<String>,
+    /// `deliver` only: the 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+    #[arg(long)]
+    pub code: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -654,13 +673,17 @@ pub enum HostCommand {
     #[command(after_help = "Example:\n  latchkey host add vps-frankfurt-1 --keys okx-grid bybit-dca\n\
         On the server, the role-id and the wrapped secret-id sign in once (`bao unwrap`, then AppRole login).\n\
         Latchkey's token also needs: create, update, read, delete on sys/policies/acl/latchkey-host-* and\n\
-        auth/approle/role/latchkey-*; list on auth/approle/role. AppRole must be enabled (`bao auth enable approle`).")]
+        auth/approle/role/latchkey-*; list on auth/approle/role; update on auth/token/revoke-accessor.\n\
+        AppRole must be enabled (`bao auth enable approle`). Needs a 2FA code: the host's bots get the keys.")]
     Add {
         /// The host's name, e.g. vps-frankfurt-1
         name: String,
         /// The keys it may read, by label (or id); each must be one bots may use
         #[arg(long, required = true, num_args = 1..)]
         keys: Vec<String>,
+        /// The 2FA code (or a recovery code); `-` reads it from stdin; prompted for without echo when not given
+        #[arg(long)]
+        code: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -52,7 +52,13 @@ impl Ctx {
             client.clone(),
             Arc::new(SystemClock),
             RevokeConfig::default(),
-        );
+        )
+        // Emergency revoke destroys delivered keys on the OpenBao server; rotations forward new ones.
+        .with_servers(Arc::new(latchkey_core::servers::Servers::new(
+            store.clone(),
+            vault.clone(),
+            keychain.clone(),
+        )));
         Ok(Ctx { store, keychain, vault, bots, guard, client, engine })
     }
 

@@ -168,6 +168,7 @@ impl From<latchkey_core::rotate::RotateError> for CliError {
             RotateError::Key(core) => CliError::Core(core),
             RotateError::Exchange(x) => CliError::Exchange(x),
             RotateError::Revoke(r) => r.into(),
+            behind @ RotateError::ServersBehind { .. } => CliError::Failed(behind.to_string()),
         }
     }
 }

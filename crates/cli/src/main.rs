@@ -52,6 +52,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Mint(args) => commands::mint::mint(&ctx, args),
         Command::Fix(args) => commands::fix::fix(&ctx, args),
         Command::LockSubAccount(args) => commands::lock::lock(&ctx, args),
+        Command::Export(args) => commands::export::export(&ctx, args),
         Command::Rotate(args) => commands::rotate::rotate(&ctx, args),
         Command::Revoke(args) => commands::revoke::revoke(&ctx, args),
         Command::Bots(c) => commands::bots::bots(&ctx, c).map(|()| EXIT_OK),

@@ -69,6 +69,8 @@ actions! {
     Wipe = "wipe", "Secret wiped";
     /// The key was handed to a program in its environment (`latchkey run`).
     Run = "run", "Key handed to a program";
+    /// One key written to a pipe (`latchkey export`), for a server without OpenBao.
+    Export = "export", "Key exported to a pipe";
     /// "Bots may use this key" was turned on or off.
     BotsAccess = "bots_access", "Bots access changed";
     /// The user accepted the audit log as it stands and re-anchored its end (after a code).

@@ -16,6 +16,7 @@ use crate::model::KeyInspection;
 use crate::model::{KeyId, KeyRecord};
 use crate::revoke::{no_progress, RevokeEngine, RevokeError, RevokeReport};
 use crate::secret::Credentials;
+use crate::servers::{self, HostsHandover};
 use crate::task::blocking;
 use crate::vault::{same_key, Vault};
 use crate::Error;
@@ -28,6 +29,9 @@ pub enum RotateError {
     Exchange(#[from] ExchangeError),
     #[error(transparent)]
     Revoke(#[from] RevokeError),
+    /// The new key is saved, but the bots on servers could not be given it: the old key stays.
+    #[error("The new key is saved under '{label}', but OpenBao did not take it: {error} The old key stays live, so the bots on servers keep working: when OpenBao answers, run `latchkey deliver {label}`, then revoke the old key.")]
+    ServersBehind { label: String, error: crate::servers::ServerError },
 }
 
 /// What the user entered for the rotation of `old`.
@@ -46,6 +50,8 @@ pub struct Rotated {
     pub key: KeyRecord,
     /// Whether the bots that held the old key moved before it was retired.
     pub handover: Handover,
+    /// The same for the hosts reading it through OpenBao (`None`: it was not delivered).
+    pub hosts: Option<HostsHandover>,
     pub report: RevokeReport,
 }
 
@@ -98,13 +104,30 @@ pub async fn rotate(
     let (record, credentials, inspection) = check(vault, client, old, credentials, verify).await?;
     let v = vault.clone();
     let key = blocking(move || v.replace(&record, credentials, inspection, now)).await?;
-    // The old key still works until it is retired: the bots that hold it get the time to move.
-    let handover = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL, chrono::Utc::now).await?;
+    // The old key still works until it is retired: the bots that hold it, here and on servers,
+    // get the time to move.
+    let local = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL, chrono::Utc::now);
+    let on_servers = async {
+        match engine.servers() {
+            Some(servers) => servers::handover::hand_over(servers, old, key.id, &key.label, grace, Utc::now).await,
+            None => Ok(None),
+        }
+    };
+    let (handover, hosts) = tokio::join!(local, on_servers);
+    let handover = handover?;
+    let hosts = hosts.map_err(|error| RotateError::ServersBehind { label: key.label.clone(), error })?;
     if let Handover::GraceOver { still } = &handover {
         tracing::warn!(bots = still.len(), "the grace period is over; retiring the old key while bots still hold it");
     }
+    if let Some(HostsHandover::GraceOver { still, .. }) = &hosts {
+        tracing::warn!(hosts = still.len(), "the grace period is over; retiring the old key while hosts still hold it");
+    }
     let report = engine.retire_replaced(proof, old, no_progress()).await?;
-    Ok(Rotated { key, handover, report })
+    if let (Some(servers), Some(_)) = (engine.servers(), &hosts) {
+        // Best effort: the versions are bounded anyway, and the audit says if this failed.
+        let _ = servers.retire_old_versions(&key, Utc::now()).await;
+    }
+    Ok(Rotated { key, handover, hosts, report })
 }
 
 /// How often the wait for the bots looks again: a run moves within its own poll (about a second).

@@ -496,6 +496,26 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Every setting whose name starts with `prefix`, by name (a value that no longer parses is
+    /// left out, as [`Store::setting`] does).
+    pub fn settings_with_prefix<T: serde::de::DeserializeOwned>(&self, prefix: &str) -> Result<Vec<(String, T)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT name, value FROM settings WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().filter_map(|(n, v)| serde_json::from_str(&v).ok().map(|v| (n, v))).collect())
+    }
+
+    /// Removes a setting; `false` when there was none.
+    pub fn delete_setting(&self, name: &str) -> Result<bool> {
+        self.conn().execute("DELETE FROM settings WHERE name = ?1", [name]).map(|n| n > 0).map_err(|e| self.err(e))
+    }
+
     /// Sets "Bots may use this key", with its audit entry. The store refuses turning a master on.
     /// A key Latchkey minted: its row, how it was minted, and its audit entry, in one transaction.
     /// "Rotate automatically" on or off for a key whose master Latchkey holds, with its audit entry:

@@ -4,6 +4,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 
 import {
   FIELDS,
+  SERVER_FIELDS,
+  type ServerField,
   type AuditLog,
   type AutoRotated,
   type Enrollment,
@@ -57,6 +59,7 @@ const KINDS = [
   'fix',
   'mint',
   'rotate',
+  'servers',
   'internal',
 ] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).
@@ -73,6 +76,10 @@ export function toIpcError(raw: unknown): IpcError {
     const field = (FIELDS as readonly unknown[]).includes(o.field) ? (o.field as Field) : undefined;
     const err: IpcError = { kind, message };
     if (field) err.field = field;
+    const serverField = (SERVER_FIELDS as readonly unknown[]).includes(o.serverField)
+      ? (o.serverField as ServerField)
+      : undefined;
+    if (serverField) err.serverField = serverField;
     // The shell is the only producer of `code`, typed by the generated `ErrorCode`.
     if (typeof o.code === 'string' && o.code) err.code = o.code as ErrorCode;
     return err;
@@ -90,7 +97,8 @@ export function isIpcError(v: unknown): v is IpcError {
   );
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** For the area modules beside this one (./servers.ts): the same normalised rejections. */
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {

@@ -8,6 +8,7 @@
 export type * from './generated/index';
 
 import type { Field } from './generated/Field';
+import type { ServerField } from './generated/ServerField';
 import type { Severity } from './generated/Severity';
 import type { Settings } from './generated/Settings';
 
@@ -43,6 +44,22 @@ export const FIELDS = [
 ] as const satisfies readonly Field[];
 const fieldsListed: Exhaustive<Field, typeof FIELDS> = true;
 
+/** Every input of the servers form and the Add host dialog an `invalid` error can point at. */
+export const SERVER_FIELDS = [
+  'address',
+  'mount',
+  'prefix',
+  'username',
+  'userpassMount',
+  'caFile',
+  'maxVersions',
+  'credential',
+  'keep',
+  'hostName',
+  'hostKeys',
+] as const satisfies readonly ServerField[];
+const serverFieldsListed: Exhaustive<ServerField, typeof SERVER_FIELDS> = true;
+
 export type SettingsField = Extract<Field, keyof Settings>;
 export const SETTINGS_FIELDS = ['defaultRotationDays', 'dueSoonDays'] as const satisfies readonly SettingsField[];
 const settingsListed: Exhaustive<SettingsField, typeof SETTINGS_FIELDS> = true;
@@ -55,4 +72,4 @@ export function isKeyField(field: Field): field is KeyField {
 }
 
 // Referenced so that `noUnusedLocals` keeps the compile-time checks.
-export const LISTS_ARE_EXHAUSTIVE = severitiesListed && fieldsListed && settingsListed;
+export const LISTS_ARE_EXHAUSTIVE = severitiesListed && fieldsListed && settingsListed && serverFieldsListed;

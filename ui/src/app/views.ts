@@ -2,9 +2,10 @@
 // on first use (./dialogs) and its data from Rust; the header's buttons toggle back to the keys.
 
 import { auditLog, getSettings } from '../api/commands';
-import type { IpcError, Settings } from '../api/types';
+import type { IpcError, ServersStatus, Settings } from '../api/types';
 import { h } from '../lib/dom';
 import type { AppContext } from './context';
+import type { ServerActions } from './server-actions';
 import { LOAD_FAILED, auditModule, settingsModule } from './dialogs';
 
 const AUDIT_LIMIT = 1000;
@@ -17,7 +18,8 @@ export interface Views {
   loadSettings(): Promise<void>;
 }
 
-export function views(ctx: AppContext): Views {
+/** `servers`: the OpenBao part of Settings, and the cards' servers rows to reload after it. */
+export function views(ctx: AppContext, servers?: ServerActions): Views {
   const { state, main, header } = ctx;
   const { auditButton, settingsButton } = header;
 
@@ -52,11 +54,16 @@ export function views(ctx: AppContext): Views {
   }
 
   function showKeys(): void {
-    const from = state.view === 'settings' ? settingsButton : auditButton;
+    const fromSettings = state.view === 'settings';
+    const from = fromSettings ? settingsButton : auditButton;
     state.view = 'keys';
     auditButton.setAttribute('aria-pressed', 'false');
     settingsButton.setAttribute('aria-pressed', 'false');
-    void ctx.refresh().then(() => from.focus());
+    // Hosts added or the server changed there: the cards' servers rows are asked again.
+    void ctx
+      .refresh()
+      .then(() => from.focus())
+      .then(() => (fromSettings ? servers?.load() : undefined));
   }
 
   const loadSettings = async (): Promise<void> => {
@@ -80,8 +87,9 @@ export function views(ctx: AppContext): Views {
     main.replaceChildren(h('p', { class: 'loading' }, 'Loading settings…'));
     let loaded: Settings;
     let m: Awaited<ReturnType<typeof settingsModule.load>>;
+    let serversStatus: ServersStatus | null;
     try {
-      [loaded, m] = await Promise.all([getSettings(), settingsModule.load()]);
+      [loaded, m, serversStatus] = await Promise.all([getSettings(), settingsModule.load(), servers?.status() ?? null]);
       state.settings = loaded;
     } catch (e) {
       if (state.view !== 'settings') return;
@@ -98,6 +106,7 @@ export function views(ctx: AppContext): Views {
           ctx.announce('Settings saved.');
         },
         onBack: showKeys,
+        servers: servers?.settings(serversStatus),
       }),
     );
     document.getElementById('settings-view')?.focus();

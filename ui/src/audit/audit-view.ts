@@ -29,6 +29,7 @@ export const ACTIONS: Record<Action, string> = {
   rotate: 'Key rotated',
   snooze: 'Reminders snoozed',
   run: 'Key handed to a program',
+  export: 'Key exported to a pipe',
   revoke: 'Key revoked',
   quarantine: 'Key quarantined',
   wipe: 'Secret wiped',

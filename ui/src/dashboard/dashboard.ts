@@ -1,6 +1,5 @@
 // The key list and its empty state. Rendering only: the app decides what happens on a click.
 
-import { listedNames } from '../api/exchanges';
 import type { FixKind, KeyView } from '../api/types';
 import { afterPaint } from '../lib/paint';
 import { h, icon } from '../lib/dom';
@@ -12,6 +11,7 @@ import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rota
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
 import { renderBotsToggle } from './bots';
 import { renderOperations } from './automation';
+import { renderEmptyState } from './empty-state';
 
 /** `onReveal` / `onCopy` (from `SecretHandlers`): the guarded Reveal and Copy secret actions. */
 export interface DashboardHandlers extends SecretHandlers {
@@ -34,6 +34,8 @@ export interface DashboardHandlers extends SecretHandlers {
   onEdit?: (key: KeyView) => void;
   /** Fix a finding through the key's master. */
   onFix?: (key: KeyView, kind: FixKind) => void;
+  /** The card's servers row (deliver to OpenBao, the hosts' last reads), or null. */
+  renderServers?: (key: KeyView) => HTMLElement | null;
 }
 
 /** What the app knows about cards beyond the keys themselves. */
@@ -50,24 +52,6 @@ export type CardStates = ReadonlyMap<string, CardState>;
 
 const REFRESH = ['M20 11a8 8 0 0 0-14.9-3.9L4 9', 'M4 4v5h5', 'M4 13a8 8 0 0 0 14.9 3.9L20 15', 'M20 20v-5h-5'];
 const TRASH = ['M4 7h16', 'M10 11v6', 'M14 11v6', 'M6 7l1 13h10l1-13', 'M9 7V4h6v3'];
-const KEY = ['M15 3a6 6 0 0 0-5.6 8.2L3 17.6V21h3.4v-2.2h2.2v-2.2h2.2l1.6-1.6A6 6 0 1 0 15 3z', 'M16.5 7.5h.01'];
-
-export function renderEmptyState(handlers: DashboardHandlers): HTMLElement {
-  const button = h('button', { type: 'button', id: 'add-first-key', class: 'btn btn-primary' }, 'Add your first key');
-  button.addEventListener('click', handlers.onAdd);
-  return h(
-    'section',
-    { id: 'empty-state', class: 'empty-state', 'aria-labelledby': 'empty-title' },
-    icon(KEY, 'empty-icon'),
-    h('h2', { id: 'empty-title' }, 'No keys yet — add your first exchange key'),
-    h(
-      'p',
-      {},
-      `Latchkey keeps each secret in your operating system’s keychain and shows only a masked hint here. ${listedNames()} keys are supported.`,
-    ),
-    button,
-  );
-}
 
 export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandlers, state: CardState = {}): HTMLLIElement {
   const env = environmentLabel(key.environment);
@@ -232,6 +216,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
       renderBotsToggle(key, handlers.onBotsAllowed),
     ),
     stillLive ? null : renderRotationRow(key, now, handlers, !!state.snoozing),
+    handlers.renderServers?.(key) ?? null,
     quarantined
       ? h(
           'div',

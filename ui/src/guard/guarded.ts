@@ -7,6 +7,7 @@ export const GUARDED_ACTIONS: readonly string[] = [
   'Rotating a key',
   'Deleting a key',
   'Letting bots use a key (or stopping them)',
+  'Delivering a key to servers (OpenBao) and adding a host that may read keys',
   'Moving a key to another environment or base URL (where its signed requests go)',
   'Deleting a key left in the keychain',
   'Turning 2FA off or setting it up again',
@@ -26,6 +27,7 @@ export const LOCKED_WITHOUT_2FA: readonly string[] = [
   'revealing or copying a secret',
   'rotating or deleting a key',
   'letting bots use a key',
+  'delivering keys to servers',
 ];
 
 /** The sentence the user accepts to skip 2FA (also kept, as shown, in the audit log). */

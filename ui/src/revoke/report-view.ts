@@ -114,6 +114,26 @@ export function renderRevokeReport(
               )
             : null,
         ),
+    report.servers.length
+      ? h(
+          'section',
+          { id: 'revoke-servers', class: 'checklist', 'aria-labelledby': 'servers-title' },
+          h('h3', { id: 'servers-title' }, 'Bots on servers (OpenBao)'),
+          h(
+            'ul',
+            { class: 'checklist-list' },
+            ...report.servers.map((step) =>
+              h(
+                'li',
+                { class: `server-step ${step.ok ? 'server-step-ok' : 'server-step-failed'}` },
+                h('strong', {}, step.ok ? 'Done: ' : 'Failed: '),
+                step.text,
+                step.error ? h('p', { class: 'report-message' }, step.error) : null,
+              ),
+            ),
+          ),
+        )
+      : null,
     h('div', { class: 'report-save' }, save, saved),
   );
 }

@@ -41,6 +41,7 @@ const report = (kind: RevokeReport['kind']): RevokeReport => ({
     },
   ],
   checklist: [],
+  servers: [],
 });
 
 /** Words that look like code: camelCase or snake_case. */
@@ -51,6 +52,35 @@ const codeWords = (text: string): string[] =>
     .filter((w) => /[a-z][A-Z]/.test(w) || /\w_\w/.test(w));
 
 describe('report wording', () => {
+  it('lists what emergency revoke did on the OpenBao server, failures with what to do', () => {
+    const el = renderRevokeReport(
+      {
+        ...report('revoke'),
+        servers: [
+          {
+            label: 'grid bot',
+            text: 'every version and the metadata destroyed at secret/data/latchkey/grid-bot',
+            ok: true,
+            error: null,
+          },
+          {
+            label: 'grid bot',
+            text: "host 'vps1' removed: its token revoked, its role and policy deleted",
+            ok: false,
+            error: 'Cannot reach OpenBao. Remove its access by hand: `latchkey host remove vps1`.',
+          },
+        ],
+      },
+      () => {},
+    );
+    const steps = [...el.querySelectorAll('#revoke-servers li')].map((li) => li.textContent);
+    expect(steps).toEqual([
+      'Done: every version and the metadata destroyed at secret/data/latchkey/grid-bot',
+      "Failed: host 'vps1' removed: its token revoked, its role and policy deletedCannot reach OpenBao. Remove its access by hand: `latchkey host remove vps1`.",
+    ]);
+    expect(renderRevokeReport(report('revoke'), () => {}).querySelector('#revoke-servers'), 'none: no section').toBeNull();
+  });
+
   it('shows the password reminder after an emergency only', () => {
     document.body.innerHTML = '';
     const emergency = renderRevokeReport(report('revoke'), () => {});

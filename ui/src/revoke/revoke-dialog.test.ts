@@ -105,6 +105,7 @@ describe('emergency revoke progress', () => {
       finishedAt: '2025-03-10T12:00:05Z',
       items: [],
       checklist: [],
+      servers: [],
     });
     await until(() => !!$('#revoke-report'));
   });

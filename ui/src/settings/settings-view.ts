@@ -1,10 +1,12 @@
 // The Settings screen (`#settings-view`): the default rotation policy for new keys, the due-soon
-// window, notifications and start at login. The number checks mirror crates/core/src/settings.rs
+// window, notifications and start at login; then the OpenBao server (../servers/servers-section).
+// The number checks mirror crates/core/src/settings.rs
 // (Rust checks again and names the field it refuses).
 
 import { saveSettings, type SettingsError } from '../api/commands';
 import type { Settings, SettingsField } from '../api/types';
 import { h } from '../lib/dom';
+import { renderServersSection, type ServersSectionOptions } from '../servers/servers-section';
 import { parseRotationDays } from '../wizard/validate';
 
 export const DUE_SOON_MAX_DAYS = 90;
@@ -14,6 +16,8 @@ export interface SettingsViewOptions {
   onBack: () => void;
   /** Defaults to the `save_settings` command. */
   save?: (settings: Settings) => Promise<Settings>;
+  /** The "Servers (OpenBao)" part; left out when not given. */
+  servers?: ServersSectionOptions;
 }
 
 /** The due-soon window: a whole number of days, 0–90. */
@@ -229,5 +233,6 @@ export function renderSettingsView(initial: Settings, opts: SettingsViewOptions)
       back,
     ),
     form,
+    opts.servers ? renderServersSection(opts.servers) : null,
   );
 }

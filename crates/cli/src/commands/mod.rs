@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod bots;
 pub mod edit;
+pub mod export;
 pub mod fix;
 pub mod guard;
 pub mod keys;

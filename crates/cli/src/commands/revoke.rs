@@ -235,4 +235,13 @@ pub(crate) fn print_report(r: &RevokeReport) {
             println!("  [ ] {}: {} ({})", c.exchange, c.text, c.url);
         }
     }
+    if !r.servers.is_empty() {
+        println!("\nOpenBao (bots on servers):");
+        for step in &r.servers {
+            match &step.error {
+                None => println!("- done: {}", step.text),
+                Some(e) => println!("- FAILED: {}: {e}", step.text),
+            }
+        }
+    }
 }

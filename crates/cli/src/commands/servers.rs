@@ -184,8 +184,17 @@ pub fn deliver(ctx: &Ctx, args: DeliverArgs) -> Result<u8, CliError> {
     servers.client()?;
     let rt = runtime()?;
     let json = args.json;
-    each(ctx, &args, |key| {
-        let out = rt.block_on(servers.deliver(key.id, Utc::now()))?;
+    // An unknown label stops before a code is asked for.
+    for label in &args.labels {
+        ctx.find_key(label)?;
+    }
+    // Bots on servers get access to the keys: one code for them all.
+    let code = crate::input::code_arg(args.code.clone(), "2FA code to deliver the keys to servers: ")?;
+    let proof = ctx.guard.verify_for_action(&code, Utc::now())?;
+    let ids = args.labels.iter().map(|l| ctx.find_key(l).map(|k| k.id)).collect::<Result<Vec<_>, _>>()?;
+    let mut outcomes = rt.block_on(servers.deliver_many(&proof, &ids, Utc::now()))?.into_iter();
+    each(ctx, &args, |_| {
+        let out = outcomes.next().expect("one outcome per key")?;
         let (outcome, label, path, version) = match out {
             DeliveryOutcome::Delivered { label, path, version } => {
                 if !json {
@@ -236,9 +245,11 @@ pub fn host(ctx: &Ctx, command: HostCommand) -> Result<u8, CliError> {
     let servers = ctx.servers();
     let rt = runtime()?;
     match command {
-        HostCommand::Add { name, keys, json } => {
+        HostCommand::Add { name, keys, code, json } => {
             let ids = keys.iter().map(|l| ctx.find_key(l).map(|k| k.id)).collect::<Result<Vec<_>, _>>()?;
-            let e = rt.block_on(servers.add_host(&name, &ids, Utc::now()))?;
+            let code = crate::input::code_arg(code, "2FA code to let the host read the keys: ")?;
+            let proof = ctx.guard.verify_for_action(&code, Utc::now())?;
+            let e = rt.block_on(servers.add_host(proof, &name, &ids, Utc::now()))?;
             // EXPOSE: the wrapped secret-id is printed once, for the user to paste on the server.
             let wrapped = e.wrapped_secret_id.expose_secret();
             if json {

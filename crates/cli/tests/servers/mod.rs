@@ -27,6 +27,11 @@ fn servers_set_test_deliver_and_undeliver() {
     let Some(bao) = env._rt.block_on(DevServer::start("servers_set_test_deliver_and_undeliver")) else { return };
     let okx = seed_key("okx-read-only");
     ok(&env.add_via_stdin(&okx, "okx-bot", &[]));
+    // Delivering and adding a host give bots access: each needs a code (a recovery code here,
+    // one per call, since a TOTP code works once).
+    let (_, recovery) = super::enroll(&env);
+    let mut codes = recovery.into_iter();
+    let mut code = move || codes.next().expect("a recovery code left");
 
     // Nothing set up yet.
     let out = env.latchkey(&["deliver", "okx-bot"], "");
@@ -64,8 +69,10 @@ fn servers_set_test_deliver_and_undeliver() {
     // Deliver: the bot's exact values at the path, then nothing new the second time.
     let unknown = env.latchkey(&["deliver", "okx-bot", "no-such-key"], "");
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(stderr(&unknown).contains("No key labelled 'no-such-key'"));
-    let out = json(&env.latchkey(&["deliver", "okx-bot", "--json"], ""));
+    assert!(stderr(&unknown).contains("No key labelled 'no-such-key'"), "before a code is asked for");
+    let out = env.latchkey(&["deliver", "okx-bot", "--code", "000000"], "");
+    assert_eq!(out.status.code(), Some(3), "a wrong code: {}", stderr(&out));
+    let out = json(&env.latchkey(&["deliver", "okx-bot", "--json", "--code", &code()], ""));
     assert_eq!(
         out,
         json!([{ "label": "okx-bot", "outcome": "delivered", "path": "secret/data/latchkey/desk/okx-bot", "version": 1 }])
@@ -84,14 +91,14 @@ fn servers_set_test_deliver_and_undeliver() {
         sha256_hex(&format!("{}|{}|{}", okx.api_key, okx.secret, okx.passphrase.clone().unwrap()))
     );
     assert_eq!(read["data"]["metadata"]["custom_metadata"]["exchange"], "okx");
-    let text = ok(&env.latchkey(&["deliver", "okx-bot"], ""));
+    let text = ok(&env.latchkey(&["deliver", "okx-bot", "--code", &code()], ""));
     assert!(text.contains("up to date") && text.contains("version 1"), "{text}");
 
     // Someone else writes: the next delivery fails with the conflict, exit 1.
     let theirs = json!({ "options": { "cas": 1 }, "data": { "api_key": "theirs" } });
     let (status, _) = env._rt.block_on(bao.admin(Method::POST, "secret/data/latchkey/desk/okx-bot", Some(theirs)));
     assert_eq!(status, 200);
-    let out = env.latchkey(&["deliver", "okx-bot", "--json"], "");
+    let out = env.latchkey(&["deliver", "okx-bot", "--json", "--code", &code()], "");
     assert_eq!(out.status.code(), Some(1));
     let failed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(failed[0]["outcome"], "failed");
@@ -101,7 +108,7 @@ fn servers_set_test_deliver_and_undeliver() {
     // A host that may read it: role-id and a wrapped secret-id, which sign in once on the server.
     let (status, _) = env._rt.block_on(bao.admin(Method::POST, "sys/auth/approle", Some(json!({ "type": "approle" }))));
     assert_eq!(status, 204);
-    let added = json(&env.latchkey(&["host", "add", "vps1", "--keys", "okx-bot", "--json"], ""));
+    let added = json(&env.latchkey(&["host", "add", "vps1", "--keys", "okx-bot", "--json", "--code", &code()], ""));
     assert_eq!(added["paths"], json!(["secret/data/latchkey/desk/okx-bot"]));
     assert_eq!(added["wrapTtlSecs"], 600);
     let settings = latchkey_core::servers::ServerSettings { prefix: "latchkey/desk".into(), ..bao.settings() };
@@ -121,7 +128,7 @@ fn servers_set_test_deliver_and_undeliver() {
     assert!(theirs.contains("someone else wrote it"), "{theirs}");
     let listed = json(&env.latchkey(&["host", "list", "--json"], ""));
     assert_eq!(listed, json!([{ "name": "vps1", "keys": ["okx-bot"] }]));
-    let out = env.latchkey(&["host", "add", "vps 1", "--keys", "okx-bot"], "");
+    let out = env.latchkey(&["host", "add", "vps 1", "--keys", "okx-bot", "--code", &code()], "");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = ok(&env.latchkey(&["host", "remove", "vps1"], ""));
     assert!(text.contains("Removed host 'vps1'"), "{text}");
@@ -130,7 +137,7 @@ fn servers_set_test_deliver_and_undeliver() {
 
     // A key bots may not use is refused (exit 3), and nothing is written for it.
     ok(&env.latchkey(&["bots", "deny", "okx-bot"], ""));
-    let out = env.latchkey(&["deliver", "okx-bot"], "");
+    let out = env.latchkey(&["deliver", "okx-bot", "--code", &code()], "");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("not allowed for bots"), "{}", stderr(&out));
 

@@ -168,7 +168,15 @@ impl RotationMachine {
         self.master(key)?;
         let new_id = crate::model::KeyId::random();
         let exchange_label = format!("lk{}", &new_id.to_string().replace('-', "")[..12]);
-        Ok(RotationData { new_id, exchange_label, creates: 0, new_hint: None, inspection: None, handover: None })
+        Ok(RotationData {
+            new_id,
+            exchange_label,
+            creates: 0,
+            new_hint: None,
+            inspection: None,
+            handover: None,
+            hosts: None,
+        })
     }
 
     /// What the new key gets: the old one's trading permissions (never withdraw) and IPs.
@@ -380,10 +388,25 @@ impl RotationMachine {
     }
 
     async fn hand_over(&self, run: &Run, key: &KeyRecord, mut data: RotationData) -> Result<Transition<Self>, Failure> {
-        let waited =
-            handover::wait_until_moved(&self.inner.store, key.id, self.inner.config.grace, HANDOVER_POLL, || run.now())
-                .await?;
-        data.handover = Some(waited);
+        let grace = self.inner.config.grace;
+        let local = handover::wait_until_moved(&self.inner.store, key.id, grace, HANDOVER_POLL, || run.now());
+        let on_servers = async {
+            let Some(servers) = self.inner.revoke.servers() else { return Ok(None) };
+            // The new key carries the label now; the old one was renamed.
+            let label = self.inner.store.get_key(data.new_id)?.map(|k| k.label).unwrap_or_else(|| key.label.clone());
+            crate::servers::handover::hand_over(servers, key.id, data.new_id, &label, grace, || run.now()).await
+        };
+        let (waited, hosts) = tokio::join!(local, on_servers);
+        data.handover = Some(waited?);
+        match hosts {
+            Ok(hosts) => data.hosts = hosts,
+            // The bots on servers still use the old key: it stays until they can be given the
+            // new one. The journal keeps the rotation here; the next resume tries again.
+            Err(e) => {
+                tracing::warn!(key = %key.id, error = %e, "OpenBao did not take the rotated key; the old key stays until it does");
+                return Ok(Transition::Abandon);
+            }
+        }
         Ok(Transition::To { state: StepState::HandedOver, data: Some(data) })
     }
 
@@ -397,6 +420,12 @@ impl RotationMachine {
                 return Transition::Abandon;
             }
         };
+        if let (Some(servers), Some(_)) = (self.inner.revoke.servers(), &data.hosts) {
+            // Best effort: the versions are bounded anyway, and the audit says if this failed.
+            if let Ok(Some(new)) = self.inner.store.get_key(data.new_id) {
+                let _ = servers.retire_old_versions(&new, run.now()).await;
+            }
+        }
         let old =
             report.keys.iter().find(|k| k.key_id == key.id).map(|k| k.result.headline()).unwrap_or("Proved revoked");
         let new_hint = data.new_hint.clone().unwrap_or_default();

@@ -121,6 +121,9 @@ pub struct RotationData {
     pub inspection: Option<KeyInspection>,
     #[serde(default)]
     pub handover: Option<Handover>,
+    /// How the hosts reading the key through OpenBao moved (`None`: it was not delivered).
+    #[serde(default)]
+    pub hosts: Option<crate::servers::HostsHandover>,
 }
 
 pub(crate) type StepRow = crate::job::StepRow<StepState, RotationData>;

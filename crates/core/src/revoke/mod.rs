@@ -48,6 +48,7 @@ use crate::exchange::{Clock, ExchangeClient};
 use crate::guard::{Guard, GuardError};
 use crate::keychain::SecretStore;
 use crate::model::{Exchange, KeyId, KeyRecord, KeyStatus};
+use crate::servers::ServerStep;
 use crate::store::Store;
 use crate::Error;
 
@@ -221,6 +222,8 @@ impl Inner {
 pub struct RevokeEngine {
     inner: Arc<Inner>,
     machine: Arc<RevokeMachine>,
+    /// Where delivered keys are destroyed on emergency revoke (and rotations forward new keys).
+    servers: Option<Arc<crate::servers::Servers>>,
 }
 
 impl std::fmt::Debug for RevokeEngine {
@@ -246,7 +249,18 @@ impl RevokeEngine {
         let inner =
             Inner { store, secrets, guard, client, config, semaphores, limiters: Mutex::new(HashMap::new()), runner };
         let inner = Arc::new(inner);
-        RevokeEngine { machine: Arc::new(RevokeMachine { inner: inner.clone() }), inner }
+        RevokeEngine { machine: Arc::new(RevokeMachine { inner: inner.clone() }), inner, servers: None }
+    }
+
+    /// Emergency revoke also destroys what these servers hold of the revoked keys, and takes
+    /// the hosts' access to them; rotations forward the new key there.
+    pub fn with_servers(mut self, servers: Arc<crate::servers::Servers>) -> Self {
+        self.servers = Some(servers);
+        self
+    }
+
+    pub fn servers(&self) -> Option<&Arc<crate::servers::Servers>> {
+        self.servers.as_ref()
     }
 
     /// What a revoke of `selection` would do, for the confirmation dialog. Changes nothing.
@@ -470,8 +484,23 @@ impl RevokeEngine {
     }
 
     /// Runs (or resumes) a job: sub keys before the masters that revoke them ([`machine`]).
+    /// An emergency revoke's steps on the servers run beside the exchanges' (a resume does them
+    /// if the interrupted run had not): destroying a delivered key needs no proof from its exchange.
     async fn run(&self, job: JobRow, progress: Progress) -> Result<RevokeReport, RevokeError> {
-        self.inner.runner.run(&self.machine, &job, progress).await?;
+        let on_servers = async {
+            let Some(servers) = self.servers.as_ref().filter(|_| job.kind == JobKind::Revoke) else { return Ok(()) };
+            if self.inner.store.setting::<Vec<ServerStep>>(&server_steps_key(&job.id))?.is_some() {
+                return Ok(());
+            }
+            let steps: Vec<steps::StepRow> = job::journal::steps(&self.inner.store.conn(), &job.id)?;
+            let keys: Vec<KeyRecord> =
+                steps.iter().filter_map(|s| self.inner.store.get_key(s.key_id).ok().flatten()).collect();
+            let done = servers.revoke_deliveries(&keys, chrono::Utc::now()).await;
+            self.inner.store.set_setting(&server_steps_key(&job.id), &done).map_err(RevokeError::from)
+        };
+        let (ran, servers) = tokio::join!(self.inner.runner.run(&self.machine, &job, progress), on_servers);
+        ran?;
+        servers?;
         let job = job::journal::job::<JobKind>(&self.inner.store.conn(), &job.id)?.ok_or(RevokeError::Interrupted)?;
         self.build_report(&job)
     }
@@ -479,8 +508,15 @@ impl RevokeEngine {
     fn build_report(&self, job: &JobRow) -> Result<RevokeReport, RevokeError> {
         let steps = job::journal::steps(&self.inner.store.conn(), &job.id)?;
         let keys = steps.iter().map(|s| self.inner.store.get_key(s.key_id)).collect::<Result<Vec<_>, _>>()?;
-        Ok(report::build(job, &steps, &keys, |k| master_label(&self.inner.store, k)))
+        let mut report = report::build(job, &steps, &keys, |k| master_label(&self.inner.store, k));
+        report.servers = self.inner.store.setting(&server_steps_key(&job.id))?.unwrap_or_default();
+        Ok(report)
     }
+}
+
+/// Where an emergency revoke keeps what it did on the servers, beside its journal.
+fn server_steps_key(job_id: &str) -> String {
+    format!("openbao-revoke-{job_id}")
 }
 
 /// The label of the key's master, if it has one that is still in Latchkey.

@@ -154,6 +154,9 @@ pub struct RevokeReport {
     pub finished_at: Option<DateTime<Utc>>,
     pub keys: Vec<KeyReport>,
     pub checklist: Vec<ChecklistItem>,
+    /// What an emergency revoke did on the OpenBao server (delivered keys destroyed, hosts' access
+    /// taken), beside the exchanges'.
+    pub servers: Vec<crate::servers::ServerStep>,
 }
 
 impl RevokeReport {
@@ -284,6 +287,7 @@ pub(crate) fn build(
         finished_at: job.finished_at,
         keys: reports,
         checklist,
+        servers: Vec::new(),
     }
 }
 

@@ -31,6 +31,8 @@ pub struct BaoClient {
     secret: SecretString,
     /// The token a userpass sign-in returned, in memory only.
     session: tokio::sync::Mutex<Option<SecretString>>,
+    /// Requests sent, for the benchmarks' round-trip bounds.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for BaoClient {
@@ -133,11 +135,16 @@ impl BaoClient {
             what: "setting up the HTTP client".into(),
             detail: e.to_string(),
         })?;
-        Ok(BaoClient { settings, http, secret, session: tokio::sync::Mutex::new(None) })
+        Ok(BaoClient { settings, http, secret, session: tokio::sync::Mutex::new(None), sent: Default::default() })
     }
 
     pub fn settings(&self) -> &ServerSettings {
         &self.settings
+    }
+
+    /// How many requests this client sent so far (each one round trip).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn addr(&self) -> &str {
@@ -179,6 +186,7 @@ impl BaoClient {
         if let Some(body) = body {
             req = req.header(CONTENT_TYPE, "application/json").body(body.to_vec());
         }
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let resp = req.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status();
         if status.is_redirection() {

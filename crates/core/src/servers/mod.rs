@@ -10,6 +10,7 @@
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
 //! - [`host_run`]: what `latchkey run --from openbao` needs besides reads (renewal, watching).
+//! - [`handover`]: a rotation's new key forwarded to the server, and the wait for the hosts.
 //! - [`reads`]: each host records what it read and when; the desktop shows it and waits on it.
 //! - [`service`]: the above for keys in the vault, with `run`'s rules and the audit log.
 //!
@@ -20,6 +21,7 @@ pub mod check;
 pub mod client;
 pub mod credential;
 mod error;
+pub mod handover;
 pub mod host_run;
 pub mod hosts;
 pub mod kv;
@@ -35,5 +37,5 @@ pub use host_run::Watched;
 pub use hosts::{HostEnrolment, HostInfo};
 pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
 pub use reads::{HostIdentity, ReadRecord};
-pub use service::{DeliveryOutcome, DeliveryRecord, HostAccess, Servers};
+pub use service::{DeliveryOutcome, DeliveryRecord, HostAccess, HostsHandover, ServerStep, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

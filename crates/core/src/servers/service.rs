@@ -21,7 +21,11 @@ use crate::servers::{BaoClient, ConnectionReport, Delivered, DeliveryMeta, Expec
 use crate::store::Store;
 use crate::vault::Vault;
 
-const DELIVERIES: &str = "openbao-deliveries";
+/// One settings row per path, named `DELIVERY<record key>`: a delivery reads and writes its own
+/// row, so 200 deliveries cost 200 small writes, not 200 rewrites of every record.
+const DELIVERY: &str = "openbao-delivery ";
+/// Where the records were kept as one map before (read once, then split into rows).
+const DELIVERIES_BEFORE: &str = "openbao-deliveries";
 /// How `bots::check_run` names the receiver in its refusals.
 const RECEIVER: &str = "OpenBao (bots on servers)";
 
@@ -47,6 +51,59 @@ pub enum DeliveryOutcome {
     UpToDate { label: String, path: String, version: u64 },
 }
 
+/// How the hosts moved to a rotation's new version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum HostsHandover {
+    /// No running host holds an older version (`hosts`: how many had to move).
+    Moved { hosts: usize, version: u64 },
+    /// These running hosts still held an older version when the grace period ended.
+    GraceOver { still: Vec<String>, version: u64 },
+}
+
+/// One thing emergency revoke did (or failed to do) on the OpenBao server, for the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStep {
+    /// The key(s) it was for (`None`: all of them).
+    pub label: Option<String>,
+    pub text: String,
+    pub ok: bool,
+    /// Why it failed and what to do by hand.
+    pub error: Option<String>,
+}
+
+impl ServerStep {
+    fn done(key: &KeyRecord, text: String) -> Self {
+        ServerStep { label: Some(key.label.clone()), text, ok: true, error: None }
+    }
+
+    fn failed(key: &KeyRecord, label: &str, settings: &ServerSettings, e: &ServerError) -> Self {
+        let path = format!("{}/{}", settings.prefix, label);
+        ServerStep {
+            label: Some(key.label.clone()),
+            text: format!("destroying every version at {}", settings.path(super::PathKind::Data, label)),
+            ok: false,
+            error: Some(format!(
+                "{e} Destroy it by hand once the server answers: `bao kv metadata delete -mount={} {path}`.",
+                settings.mount
+            )),
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        if self.ok {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+fn join(versions: &[u64]) -> String {
+    versions.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+}
+
 /// One host that may read a key, and its last read of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +124,9 @@ pub struct Servers {
     vault: Arc<Vault>,
     secrets: Arc<dyn ServerSecretStore>,
 }
+
+/// Deliveries in flight at once: enough to hide the round trips, few enough for a small server.
+const PARALLEL: usize = 8;
 
 impl Servers {
     pub fn new(store: Arc<Store>, vault: Arc<Vault>, secrets: Arc<dyn ServerSecretStore>) -> Self {
@@ -98,11 +158,34 @@ impl Servers {
 
     /// By `<addr> <mount>/data/<prefix>/<label>`: another server or prefix starts afresh.
     pub fn deliveries(&self) -> Result<BTreeMap<String, DeliveryRecord>, ServerError> {
-        Ok(self.store.setting(DELIVERIES)?.unwrap_or_default())
+        if let Some(before) = self.store.setting::<BTreeMap<String, DeliveryRecord>>(DELIVERIES_BEFORE)? {
+            for (key, record) in &before {
+                self.save_delivery(key, record)?;
+            }
+            self.store.delete_setting(DELIVERIES_BEFORE)?;
+        }
+        Ok(self
+            .store
+            .settings_with_prefix::<DeliveryRecord>(DELIVERY)?
+            .into_iter()
+            .map(|(name, r)| (name[DELIVERY.len()..].to_owned(), r))
+            .collect())
     }
 
-    fn save_deliveries(&self, all: &BTreeMap<String, DeliveryRecord>) -> Result<(), ServerError> {
-        Ok(self.store.set_setting(DELIVERIES, all)?)
+    fn delivery(&self, record_key: &str) -> Result<Option<DeliveryRecord>, ServerError> {
+        if self.store.setting::<serde_json::Value>(DELIVERIES_BEFORE)?.is_some() {
+            return Ok(self.deliveries()?.remove(record_key));
+        }
+        Ok(self.store.setting(&format!("{DELIVERY}{record_key}"))?)
+    }
+
+    fn save_delivery(&self, record_key: &str, record: &DeliveryRecord) -> Result<(), ServerError> {
+        Ok(self.store.set_setting(&format!("{DELIVERY}{record_key}"), record)?)
+    }
+
+    fn forget_delivery(&self, record_key: &str) -> Result<bool, ServerError> {
+        self.deliveries()?; // the old map split first, so its entry is a row too
+        Ok(self.store.delete_setting(&format!("{DELIVERY}{record_key}"))?)
     }
 
     fn record_key(client: &BaoClient, label: &str) -> String {
@@ -121,11 +204,52 @@ impl Servers {
         Ok(key)
     }
 
-    /// Writes the key to the server as a new version (or finds it already there), audited.
-    pub async fn deliver(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
-        let key = self.deliverable(id)?;
+    /// What [`Servers::deliver`] and [`Servers::add_host`] refuse a key for, without touching the
+    /// server: the app asks before it spends a 2FA code.
+    pub fn check_deliverable(&self, id: KeyId) -> Result<(), ServerError> {
+        self.deliverable(id).map(|_| ())
+    }
+
+    /// Writes the key to the server as a new version (or finds it already there), audited. Sending
+    /// a key off this machine gives bots access to it: the caller checked a 2FA code.
+    pub async fn deliver(
+        &self,
+        _proof: &crate::guard::Verified,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        self.deliver_authorized(id, now).await
+    }
+
+    /// [`Self::deliver`] for many keys: one connection, [`PARALLEL`] writes in flight (each key
+    /// its own path, so they do not wait on each other), results in the order of `ids`.
+    pub async fn deliver_many(
+        &self,
+        _proof: &crate::guard::Verified,
+        ids: &[KeyId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<DeliveryOutcome, ServerError>>, ServerError> {
+        use futures_util::StreamExt;
         let client = self.client()?;
-        let result = self.deliver_with(&client, &key, now).await;
+        Ok(futures_util::stream::iter(ids.iter().map(|id| self.deliver_on(&client, *id, now)))
+            .buffered(PARALLEL)
+            .collect()
+            .await)
+    }
+
+    /// [`Self::deliver`] for a rotation's new key, authorized by the rotation itself.
+    async fn deliver_authorized(&self, id: KeyId, now: DateTime<Utc>) -> Result<DeliveryOutcome, ServerError> {
+        self.deliver_on(&self.client()?, id, now).await
+    }
+
+    async fn deliver_on(
+        &self,
+        client: &BaoClient,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryOutcome, ServerError> {
+        let key = self.deliverable(id)?;
+        let result = self.deliver_with(client, &key, now).await;
         let (outcome, detail) = match &result {
             Ok(DeliveryOutcome::Delivered { path, version, .. }) => (
                 Outcome::Ok,
@@ -146,10 +270,9 @@ impl Servers {
     ) -> Result<DeliveryOutcome, ServerError> {
         let credentials = self.vault.credentials(key.id)?;
         let meta = DeliveryMeta::for_key(key, &credentials, now);
-        let mut all = self.deliveries()?;
         let label = key.label.trim().to_owned();
         let record = Self::record_key(client, &label);
-        let last = all.get(&record).cloned();
+        let last = self.delivery(&record)?;
         let path = client.settings().path(super::PathKind::Data, &label);
         if let Some(last) = &last {
             let on_server = client.current_version(&label).await?;
@@ -162,17 +285,16 @@ impl Servers {
         }
         let expect = last.map_or(Expect::Absent, |r| Expect::Version(r.version));
         let Delivered { path, version } = client.deliver(&label, &credentials, &meta, expect).await?;
-        all.insert(
-            record,
-            DeliveryRecord {
+        self.save_delivery(
+            &record,
+            &DeliveryRecord {
                 key_id: key.id,
                 label: label.clone(),
                 version,
                 fingerprint: meta.fingerprint.clone(),
                 delivered_at: now,
             },
-        );
-        self.save_deliveries(&all)?;
+        )?;
         Ok(DeliveryOutcome::Delivered { label, path, version })
     }
 
@@ -188,19 +310,17 @@ impl Servers {
             Err(e) => (Outcome::Failed, format!("removal from OpenBao at {} failed: {e}", client.settings().addr)),
         };
         if result.is_ok() {
-            let mut all = self.deliveries()?;
-            if all.remove(&Self::record_key(&client, &key.label)).is_some() {
-                self.save_deliveries(&all)?;
-            }
+            self.forget_delivery(&Self::record_key(&client, &key.label))?;
         }
         self.audit(Action::Undeliver, &key, outcome, detail, now);
         result
     }
 
     /// Enrols a host that may read exactly these keys (each one `deliver` would accept), audited
-    /// per key.
+    /// per key. It gives bots access: the caller checked a 2FA code.
     pub async fn add_host(
         &self,
+        _proof: crate::guard::Verified,
         name: &str,
         ids: &[KeyId],
         now: DateTime<Utc>,
@@ -231,6 +351,197 @@ impl Servers {
         Ok(removed)
     }
 
+    /// A rotation's first step on the servers: when `old` is delivered on the configured server,
+    /// `new` (saved under the same label) goes there as the next version. `None`: `old` was not
+    /// delivered (or no server is set up), nothing to do.
+    pub async fn forward(&self, old: KeyId, new: KeyId, now: DateTime<Utc>) -> Result<Option<u64>, ServerError> {
+        if self.settings()?.is_none() {
+            return Ok(None);
+        }
+        let client = self.client()?;
+        let delivered = self.deliveries()?.into_iter().any(|(path, r)| {
+            (r.key_id == old || r.key_id == new) && path.starts_with(&format!("{} ", client.settings().addr))
+        });
+        if !delivered {
+            return Ok(None);
+        }
+        match self.deliver_authorized(new, now).await? {
+            DeliveryOutcome::Delivered { version, .. } | DeliveryOutcome::UpToDate { version, .. } => Ok(Some(version)),
+        }
+    }
+
+    /// Waits until every running host that may read `label` (heard from in the last 3 minutes)
+    /// runs `version` or later, or `grace` is over. Hosts that are not running hold no key to move.
+    pub async fn wait_hosts_moved(
+        &self,
+        label: &str,
+        version: u64,
+        grace: std::time::Duration,
+        poll: std::time::Duration,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<HostsHandover, ServerError> {
+        let client = self.client()?;
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut waited_for = 0;
+        loop {
+            let reads = host_reads(&client, label.trim()).await?;
+            let at = now();
+            let still: Vec<String> = reads
+                .iter()
+                .filter(|h| h.seen_at.is_some_and(|s| at - s <= super::reads::STALE_AFTER))
+                .filter(|h| h.version.is_some_and(|v| v < version))
+                .map(|h| h.host.clone())
+                .collect();
+            waited_for = waited_for.max(still.len());
+            if still.is_empty() {
+                return Ok(HostsHandover::Moved { hosts: waited_for, version });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(HostsHandover::GraceOver { still, version });
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// After the old key is retired: every version of `label` on the server but the current one
+    /// is destroyed, audited. Returns the versions destroyed.
+    pub async fn retire_old_versions(&self, key: &KeyRecord, now: DateTime<Utc>) -> Result<Vec<u64>, ServerError> {
+        let client = self.client()?;
+        let result = client.destroy_old_versions(key.label.trim(), 1).await;
+        let (outcome, detail) = match &result {
+            Ok(v) if v.is_empty() => return result,
+            Ok(v) => {
+                (Outcome::Ok, format!("old versions {} destroyed on OpenBao at {}", join(v), client.settings().addr))
+            }
+            Err(e) => (
+                Outcome::Failed,
+                format!("destroying the old versions on OpenBao at {} failed: {e}", client.settings().addr),
+            ),
+        };
+        self.audit(Action::Undeliver, key, outcome, detail, now);
+        result
+    }
+
+    /// Emergency revoke's part on the servers, for the revoked keys Latchkey delivered: every
+    /// version and the metadata destroyed, and each host that could read one loses it (its
+    /// policy narrowed, or, when it could read nothing else, its token revoked and its role
+    /// deleted). One step per thing done, failed steps with what to do by hand. Nothing when no
+    /// server is set up.
+    pub async fn revoke_deliveries(&self, keys: &[KeyRecord], now: DateTime<Utc>) -> Vec<ServerStep> {
+        let Ok(Some(settings)) = self.settings() else { return Vec::new() };
+        let addr = settings.addr.clone();
+        let Ok(all) = self.deliveries() else { return Vec::new() };
+        let delivered: Vec<(&KeyRecord, String)> = keys
+            .iter()
+            .filter_map(|k| {
+                all.iter()
+                    .find(|(path, r)| r.key_id == k.id && path.starts_with(&format!("{addr} ")))
+                    .map(|(_, r)| (k, r.label.clone()))
+            })
+            .collect();
+        if delivered.is_empty() {
+            return Vec::new();
+        }
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => {
+                return delivered.iter().map(|(k, label)| ServerStep::failed(k, label, &settings, &e)).collect();
+            }
+        };
+        let mut steps = Vec::new();
+        for (key, label) in &delivered {
+            let step = match client.destroy_all(label).await {
+                Ok(_) => {
+                    let _ = self.forget_delivery(&Self::record_key(&client, label));
+                    ServerStep::done(
+                        key,
+                        format!(
+                            "every version and the metadata destroyed at {}",
+                            settings.path(super::PathKind::Data, label)
+                        ),
+                    )
+                }
+                Err(e) => ServerStep::failed(key, label, &settings, &e),
+            };
+            self.audit(Action::Undeliver, key, step.outcome(), step.text.clone(), now);
+            steps.push(step);
+        }
+        let labels: Vec<&str> = delivered.iter().map(|(_, l)| l.as_str()).collect();
+        let hosts = match client.list_hosts().await {
+            Ok(h) => h,
+            Err(e) => {
+                steps.push(ServerStep {
+                    label: None,
+                    text: "listing the hosts that could read these keys".into(),
+                    ok: false,
+                    error: Some(format!(
+                        "{e} Remove their access by hand: `latchkey host list`, then `latchkey host remove NAME`."
+                    )),
+                });
+                return steps;
+            }
+        };
+        for host in hosts.into_iter().filter(|h| h.keys.iter().any(|k| labels.contains(&k.as_str()))) {
+            let lost: Vec<String> = host.keys.iter().filter(|k| labels.contains(&k.as_str())).cloned().collect();
+            let kept: Vec<&str> = host.keys.iter().map(String::as_str).filter(|k| !labels.contains(k)).collect();
+            let (text, result) = if kept.is_empty() {
+                (
+                    format!("host '{}' removed: its token revoked, its role and policy deleted", host.name),
+                    client.remove_host(&host.name).await.map(|_| ()),
+                )
+            } else {
+                let narrowed = client.set_host_keys(&host.name, &kept).await;
+                let forgotten = match narrowed {
+                    Ok(()) => {
+                        let mut r = Ok(());
+                        for label in &lost {
+                            r = r.and(client.forget_read(&host.name, label).await);
+                        }
+                        r
+                    }
+                    Err(e) => Err(e),
+                };
+                (
+                    format!(
+                        "host '{}' may no longer read {} (it keeps {})",
+                        host.name,
+                        lost.join(", "),
+                        kept.join(", ")
+                    ),
+                    forgotten,
+                )
+            };
+            let step = ServerStep {
+                label: Some(lost.join(", ")),
+                ok: result.is_ok(),
+                error: result
+                    .err()
+                    .map(|e| format!("{e} Remove its access by hand: `latchkey host remove {}`.", host.name)),
+                text,
+            };
+            for (key, _) in delivered.iter().filter(|(_, l)| lost.contains(l)) {
+                self.audit(Action::HostAccess, key, step.outcome(), step.text.clone(), now);
+            }
+            steps.push(step);
+        }
+        steps
+    }
+
+    /// [`Self::host_reads`] for every key some host may read, by label, for the dashboard: the
+    /// hosts listed once, then one record read per host and key.
+    pub async fn all_host_reads(&self) -> Result<BTreeMap<String, Vec<HostAccess>>, ServerError> {
+        let client = self.client()?;
+        let hosts = client.list_hosts().await?;
+        let mut labels: Vec<&str> = hosts.iter().flat_map(|h| h.keys.iter().map(String::as_str)).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let mut out = BTreeMap::new();
+        for label in labels {
+            out.insert(label.to_owned(), reads_of(&client, label, &hosts).await?);
+        }
+        Ok(out)
+    }
+
     /// Every host whose policy lets it read the key, with its last read.
     pub async fn host_reads(&self, id: KeyId) -> Result<Vec<HostAccess>, ServerError> {
         let key = self.vault.get(id)?;
@@ -248,16 +559,21 @@ impl Servers {
 
 /// [`Servers::host_reads`] for one label, on one client.
 pub async fn host_reads(client: &BaoClient, label: &str) -> Result<Vec<HostAccess>, ServerError> {
+    let hosts = client.list_hosts().await?;
+    reads_of(client, label, &hosts).await
+}
+
+async fn reads_of(client: &BaoClient, label: &str, hosts: &[super::HostInfo]) -> Result<Vec<HostAccess>, ServerError> {
     let current = client.current_version(label).await?.map(|v| v.current);
     let mut out = Vec::new();
-    for host in client.list_hosts().await?.into_iter().filter(|h| h.keys.iter().any(|k| k == label)) {
+    for host in hosts.iter().filter(|h| h.keys.iter().any(|k| k == label)) {
         let record = client.read_record(&host.name, label).await?;
         out.push(HostAccess {
             current: record.as_ref().is_some_and(|r| Some(r.version) == current),
             version: record.as_ref().map(|r| r.version),
             read_at: record.as_ref().map(|r| r.read_at),
             seen_at: record.as_ref().map(|r| r.seen_at),
-            host: host.name,
+            host: host.name.clone(),
         });
     }
     Ok(out)

@@ -1027,9 +1027,10 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
     let store = Arc::new(Store::open_in(dir).unwrap());
     let keychain = Arc::new(MemoryStore::default());
     let v = Arc::new(Vault::new(store.clone(), keychain.clone()));
-    let servers = latchkey_core::servers::Servers::new(store.clone(), v.clone(), keychain);
+    let servers = latchkey_core::servers::Servers::new(store.clone(), v.clone(), keychain.clone());
+    let proof = crate::openbao_support::proof(&store, &keychain);
     let key = v.insert(v.validate(new_key(Exchange::Okx, "okx-denied", creds)).unwrap(), None, Utc::now()).unwrap();
-    let e = servers.deliver(key.id, Utc::now()).await.unwrap_err();
+    let e = servers.deliver(&proof, key.id, Utc::now()).await.unwrap_err();
     t.row(area, "no server set up yet", e, &["latchkey servers set"], None);
     servers.configure(bao.settings(), secret(&bao.root)).unwrap();
     let event = latchkey_core::audit::Event {
@@ -1041,7 +1042,7 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
         detail: "bots may not use this key".into(),
     };
     store.set_bots_allowed(key.id, false, &event).unwrap();
-    let e = servers.deliver(key.id, Utc::now()).await.unwrap_err();
+    let e = servers.deliver(&proof, key.id, Utc::now()).await.unwrap_err();
     t.row(area, "a key bots may not use", e, &["latchkey bots allow"], None);
 
     true

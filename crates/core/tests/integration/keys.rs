@@ -19,7 +19,7 @@ use latchkey_core::orphans::{self, RestoreAnswers};
 use latchkey_core::revoke::{no_progress, set_revoke_link, KeyResult, Selection};
 use latchkey_core::rotate::{self, Replacement, RotateError};
 use latchkey_core::secret::Credentials;
-use latchkey_core::vault::{NewKey, Vault};
+use latchkey_core::vault::Vault;
 use latchkey_core::watch::{self, LookError, Looked};
 use latchkey_core::Error;
 use revoke_support::{fast_config, seed_key, Env};
@@ -43,28 +43,12 @@ impl Keys {
 
     /// Adds a simulator key the way the wizard does: validated, inspected at the exchange, saved.
     async fn add(&self, key: &SimKey, label: &str) -> KeyId {
-        let new = NewKey {
-            exchange: exchange_support::exchange(key),
-            label: label.into(),
-            environment: self.environment(),
-            credentials: exchange_support::creds(key),
-            rotation_days: None,
-        };
-        let checked = self.vault.validate(new).unwrap();
-        let endpoint = latchkey_core::exchange::Endpoint::new(checked.exchange, &checked.environment).unwrap();
-        let inspection = self.client.inspect(&endpoint, &checked.credentials).await.unwrap();
-        self.vault.insert(checked, Some(inspection), Utc::now()).unwrap().id
+        self.env.add_inspected(&self.vault, &self.client, key, label).await
     }
 
     /// What a rotation's confirm step gets after the user typed a valid code.
     fn proof(&self) -> Verified {
-        let guard = Guard::new(
-            self.env.store.clone(),
-            self.env.secrets.clone(),
-            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
-        );
-        let (code, now) = self.env.code();
-        guard.verify_for_action(&code, now).unwrap()
+        self.env.proof()
     }
 
     async fn rotate(&self, old: KeyId, key: &SimKey) -> Result<rotate::Rotated, RotateError> {

@@ -28,6 +28,7 @@ mod kucoin;
 mod lock;
 mod mint;
 mod openbao;
+mod openbao_flows;
 mod revoke;
 mod scan;
 mod store_watch;

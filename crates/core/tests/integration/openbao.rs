@@ -426,6 +426,10 @@ mod service {
     }
 
     impl Desk {
+        fn proof(&self) -> latchkey_core::guard::Verified {
+            crate::openbao_support::proof(&self.store, &self.keychain)
+        }
+
         fn add(&self, label: &str, n: u32) -> latchkey_core::model::KeyRecord {
             let new = NewKey {
                 exchange: Exchange::Okx,
@@ -445,12 +449,31 @@ mod service {
         }
     }
 
+    #[test]
+    fn records_kept_as_one_map_before_are_split_into_rows() {
+        let d = desk();
+        let key = d.add("okx-old", 1);
+        let record = latchkey_core::servers::DeliveryRecord {
+            key_id: key.id,
+            label: "okx-old".into(),
+            version: 3,
+            fingerprint: "f".into(),
+            delivered_at: Utc::now(),
+        };
+        let path = "http://127.0.0.1:8200 secret/data/latchkey/okx-old".to_owned();
+        let before = std::collections::BTreeMap::from([(path.clone(), record.clone())]);
+        d.store.set_setting("openbao-deliveries", &before).unwrap();
+        assert_eq!(d.servers.deliveries().unwrap(), before);
+        assert!(d.store.setting::<serde_json::Value>("openbao-deliveries").unwrap().is_none(), "the map is gone");
+        assert_eq!(d.servers.deliveries().unwrap(), before, "read from the rows");
+    }
+
     #[tokio::test]
     async fn deliver_and_undeliver_keys_of_the_vault() {
         let Some(bao) = DevServer::start("deliver_and_undeliver_keys_of_the_vault").await else { return };
         let d = desk();
         let key = d.add("okx-grid", 1);
-        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        let (e, msg) = err(d.servers.deliver(&d.proof(), key.id, Utc::now()).await);
         assert!(matches!(e, ServerError::NotConfigured), "{msg}");
 
         // A bad setting saves nothing, neither settings nor credential.
@@ -464,7 +487,7 @@ mod service {
         assert!(!in_db.contains(&token), "never in the database: {in_db}");
         d.servers.test().await.unwrap();
 
-        let out = d.servers.deliver(key.id, Utc::now()).await.unwrap();
+        let out = d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap();
         assert_eq!(
             out,
             DeliveryOutcome::Delivered {
@@ -483,13 +506,13 @@ mod service {
         );
         // Again: nothing new to write.
         assert!(matches!(
-            d.servers.deliver(key.id, Utc::now()).await.unwrap(),
+            d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap(),
             DeliveryOutcome::UpToDate { version: 1, .. }
         ));
 
         // A rotation: the new key (a new id under the same label) is the path's next version.
         let key = d.vault.replace(&key, creds(5), None, Utc::now()).unwrap();
-        let out = d.servers.deliver(key.id, Utc::now()).await.unwrap();
+        let out = d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap();
         assert!(matches!(out, DeliveryOutcome::Delivered { version: 2, .. }), "{out:?}");
         let back = bao.client().read_version("okx-grid", None).await.unwrap();
         assert_eq!(back.credentials.api_key.expose_secret(), creds(5).api_key.expose_secret());
@@ -504,7 +527,7 @@ mod service {
             )
             .await;
         assert_eq!(status, 200);
-        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        let (e, msg) = err(d.servers.deliver(&d.proof(), key.id, Utc::now()).await);
         assert!(matches!(e, ServerError::CasConflict { expected: Some(2), current: Some(3), .. }), "{msg}");
 
         assert!(d.servers.undeliver(key.id, Utc::now()).await.unwrap());
@@ -513,7 +536,7 @@ mod service {
         assert!(!d.servers.undeliver(key.id, Utc::now()).await.unwrap(), "nothing left");
         // A fresh start after the removal.
         assert!(matches!(
-            d.servers.deliver(key.id, Utc::now()).await.unwrap(),
+            d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap(),
             DeliveryOutcome::Delivered { version: 1, .. }
         ));
         assert_eq!(
@@ -544,13 +567,13 @@ mod service {
             detail: "bots may not use this key".into(),
         };
         d.store.set_bots_allowed(key.id, false, &event).unwrap();
-        let (e, msg) = err(d.servers.deliver(key.id, Utc::now()).await);
+        let (e, msg) = err(d.servers.deliver(&d.proof(), key.id, Utc::now()).await);
         assert!(matches!(e, ServerError::Bots(_)), "{msg}");
         assert!(msg.contains("latchkey bots allow 'okx-denied'"), "{msg}");
         assert!(bao.client().current_version("okx-denied").await.unwrap().is_none(), "nothing written");
 
         let spaced = d.add("okx spaced", 2);
-        let (e, msg) = err(d.servers.deliver(spaced.id, Utc::now()).await);
+        let (e, msg) = err(d.servers.deliver(&d.proof(), spaced.id, Utc::now()).await);
         assert!(matches!(e, ServerError::LabelNotAPath { .. }), "{msg}");
         assert!(d.actions().is_empty(), "refusals before anything is sent are not deliveries");
     }

@@ -39,12 +39,21 @@ pub struct Driver {
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The fields whose text is a secret: what is typed into them goes on the leak scan's list.
-const SECRET_FIELDS: &[&str] =
-    &["#api-key", "#api-secret", "#passphrase", "#rotate-api-key", "#rotate-api-secret", "#rotate-passphrase"];
+const SECRET_FIELDS: &[&str] = &[
+    "#api-key",
+    "#api-secret",
+    "#passphrase",
+    "#rotate-api-key",
+    "#rotate-api-secret",
+    "#rotate-passphrase",
+    "#servers-credential",
+];
 
 /// Commands whose reply carries a secret to the user by design: the revealed key, the TOTP secret
-/// at enrolment, the recovery codes shown once. Their replies are not written out.
-pub const SECRET_REPLIES: &[&str] = &["reveal_secret", "guard_begin_enrollment", "guard_confirm_enrollment"];
+/// at enrolment, the recovery codes shown once, a new host's wrapped secret-id (OpenBao). Their
+/// replies are not written out.
+pub const SECRET_REPLIES: &[&str] =
+    &["reveal_secret", "guard_begin_enrollment", "guard_confirm_enrollment", "add_server_host"];
 
 /// Records every IPC reply the page receives in `window.__ipcLog`. Tauri's own entry points are
 /// sealed (non-writable), but on Linux each command is a `fetch` to its `ipc://` protocol, looked up

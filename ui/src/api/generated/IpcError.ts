@@ -2,6 +2,7 @@
 import type { ErrorCode } from "./ErrorCode";
 import type { Field } from "./Field";
 import type { IpcErrorKind } from "./IpcErrorKind";
+import type { ServerField } from "./ServerField";
 
 /**
  * Every command rejects with this object.
@@ -15,4 +16,8 @@ field?: Field,
 /**
  * For `exchange`, `guard`, `bots` and `revoke`: what exactly, e.g. `bad_signature`, `timeout`.
  */
-code?: ErrorCode, };
+code?: ErrorCode, 
+/**
+ * For `invalid` from the servers form or the Add host dialog: the input to highlight.
+ */
+serverField?: ServerField, };

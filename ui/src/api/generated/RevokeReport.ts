@@ -2,9 +2,14 @@
 import type { ChecklistItem } from "./ChecklistItem";
 import type { RevokeJobKind } from "./RevokeJobKind";
 import type { RevokeReportItem } from "./RevokeReportItem";
+import type { ServerStep } from "./ServerStep";
 
 export type RevokeReport = { jobId: string, 
 /**
  * An emergency revoke, a rotation's retired key, or a follow-up (retry, wipe, confirm).
  */
-kind: RevokeJobKind, startedAt: string, finishedAt: string | null, items: Array<RevokeReportItem>, checklist: Array<ChecklistItem>, };
+kind: RevokeJobKind, startedAt: string, finishedAt: string | null, items: Array<RevokeReportItem>, checklist: Array<ChecklistItem>, 
+/**
+ * What an emergency revoke did on the OpenBao server (keys destroyed, hosts' access taken).
+ */
+servers: Array<ServerStep>, };

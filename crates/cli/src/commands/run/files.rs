@@ -66,7 +66,7 @@ impl Drop for KeyFile {
 
 /// The file's bytes. Serialized straight into a zeroized buffer big enough not to grow (a growing
 /// `Vec` would leave copies of the secret behind in freed memory).
-fn render(format: FileFormat, key: &Handed, c: &Credentials) -> Result<Zeroizing<Vec<u8>>, CliError> {
+pub(crate) fn render(format: FileFormat, key: &Handed, c: &Credentials) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let (api_key, secret) = (c.api_key.expose_secret(), c.api_secret.expose_secret());
     let passphrase = c.passphrase.as_ref().map(|p| p.expose_secret());
     let mut out =

@@ -29,16 +29,12 @@ pub struct LocalSource<'a> {
     beat: tokio::time::Instant,
 }
 
-fn handed(key: &KeyRecord) -> Handed {
-    Handed { label: key.label.clone(), exchange: key.exchange, hint: key.key_hint.clone() }
-}
-
 impl<'a> LocalSource<'a> {
     pub fn new(ctx: &'a Ctx, records: Vec<KeyRecord>, program: &str) -> Self {
         let now = tokio::time::Instant::now();
         LocalSource {
             ctx,
-            keys: records.iter().map(handed).collect(),
+            keys: records.iter().map(Handed::of).collect(),
             records,
             session: Session::new(program),
             registered: false,
@@ -133,12 +129,12 @@ impl KeySource for LocalSource<'_> {
         let mut records = self.records.clone();
         records[index] = new.clone();
         let credentials = self.read(&records)?;
-        Ok(Some(Change::Rotated(Rotation { index, new: handed(&new), credentials, next: new })))
+        Ok(Some(Change::Rotated(Rotation { index, new: Handed::of(&new), credentials, next: new })))
     }
 
     async fn moved(&mut self, index: usize, new: KeyRecord, given: &Given<'_>, how: &str) -> Result<(), CliError> {
         let old = std::mem::replace(&mut self.records[index], new.clone());
-        self.keys[index] = handed(&new);
+        self.keys[index] = Handed::of(&new);
         handover::moved(self.ctx.vault.store(), &self.session, old.id, new.id, Utc::now())?;
         self.record(
             &new,

@@ -27,8 +27,10 @@ use crate::cli::{KeysFrom, RunArgs};
 use crate::ctx::{require_usable, runtime, Ctx};
 use crate::error::CliError;
 
+pub(crate) use files::render as render_file;
 pub use files::FileFormat;
-use source::{Handed, KeySource};
+pub(crate) use source::Handed;
+use source::KeySource;
 use supervise::Bot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -22,6 +22,12 @@ pub struct Handed {
     pub hint: String,
 }
 
+impl Handed {
+    pub fn of(key: &latchkey_core::model::KeyRecord) -> Handed {
+        Handed { label: key.label.clone(), exchange: key.exchange, hint: key.key_hint.clone() }
+    }
+}
+
 /// What the child was given, for the source's records.
 pub struct Given<'a> {
     pub program: &'a str,

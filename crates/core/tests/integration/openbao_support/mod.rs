@@ -208,3 +208,35 @@ impl DevServer {
         self.child.id()
     }
 }
+
+/// A 2FA proof, as the CLI or the app gets one after the user typed a valid code: a guard set up
+/// on `store` (if it is not yet) and a fresh code checked.
+pub fn proof(
+    store: &std::sync::Arc<latchkey_core::store::Store>,
+    keychain: &std::sync::Arc<latchkey_core::keychain::memory::MemoryStore>,
+) -> latchkey_core::guard::Verified {
+    use latchkey_core::guard::{totp, Guard, GuardConfig, GuardSecretStore, HashCost};
+    use secrecy::ExposeSecret;
+    let guard = Guard::new(
+        store.clone(),
+        keychain.clone(),
+        GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+    );
+    static STEP: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    // Each code at a new 30 s step, so none is refused as a replay.
+    let at = |n: i64| chrono::DateTime::from_timestamp(1_800_000_000 + n * 30, 0).expect("a time");
+    let seed = match keychain.get_totp().expect("the keychain") {
+        Some(seed) => seed,
+        None => {
+            let now = at(STEP.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+            let e = guard.begin_enrollment(None, now).expect("enrolment begins");
+            let seed = totp::from_base32(e.secret_base32.expose_secret()).expect("a seed");
+            let code = totp::code_at_step(&seed, totp::step_of(now.timestamp())).expect("a code");
+            guard.confirm_enrollment(&code, now).expect("enrolled");
+            keychain.get_totp().expect("the keychain").expect("the seed")
+        }
+    };
+    let now = at(STEP.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    let code = totp::code_at_step(&seed, totp::step_of(now.timestamp())).expect("a code");
+    guard.verify_for_action(&code, now).expect("a valid code")
+}

@@ -144,3 +144,37 @@ pub fn recorder() -> (Progress, Arc<Mutex<Vec<ProgressEvent>>>) {
     let sink = events.clone();
     (Arc::new(move |e| sink.lock().unwrap().push(e)), events)
 }
+
+impl Env {
+    /// Adds a simulator key the way the wizard does: validated, inspected at the exchange, saved.
+    pub async fn add_inspected(
+        &self,
+        vault: &latchkey_core::vault::Vault,
+        client: &ExchangeClient,
+        key: &SimKey,
+        label: &str,
+    ) -> KeyId {
+        let new = latchkey_core::vault::NewKey {
+            exchange: crate::exchange_support::exchange(key),
+            label: label.into(),
+            environment: Environment::Custom { base_url: self.sim.base_url() },
+            credentials: crate::exchange_support::creds(key),
+            rotation_days: None,
+        };
+        let checked = vault.validate(new).unwrap();
+        let endpoint = latchkey_core::exchange::Endpoint::new(checked.exchange, &checked.environment).unwrap();
+        let inspection = client.inspect(&endpoint, &checked.credentials).await.unwrap();
+        vault.insert(checked, Some(inspection), Utc::now()).unwrap().id
+    }
+
+    /// What a guarded action gets after the user typed a valid code.
+    pub fn proof(&self) -> latchkey_core::guard::Verified {
+        let guard = Guard::new(
+            self.store.clone(),
+            self.secrets.clone(),
+            GuardConfig { recovery_cost: HashCost::fast_for_tests(), ..Default::default() },
+        );
+        let (code, now) = self.code();
+        guard.verify_for_action(&code, now).unwrap()
+    }
+}
