@@ -179,8 +179,26 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
     };
     assert_eq!(lookup(record.accessor.as_deref().unwrap()), 200, "the host's token lives while run runs");
 
-    // A rotation on the desktop: the bot restarts with the new key, the old one is gone.
+    // The desktop, whose rotation waits until every running host runs the new version.
+    let desk = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(latchkey_core::store::Store::open_in(desk.path()).unwrap());
+    let keychain = std::sync::Arc::new(latchkey_core::keychain::memory::MemoryStore::default());
+    let vault = std::sync::Arc::new(latchkey_core::vault::Vault::new(store.clone(), keychain.clone()));
+    let servers = latchkey_core::servers::Servers::new(store, vault, keychain);
+    servers.configure(bao.settings(), secrecy::SecretString::from(bao.root.clone())).unwrap();
+    // A rotation on the desktop: the bot restarts with the new key, the old one is gone, and
+    // the rotation's wait for the hosts ends when this host recorded the move.
     rt.block_on(deliver(&root, "grid", 2, Expect::Version(1)));
+    let waited = rt
+        .block_on(servers.wait_hosts_moved(
+            "grid",
+            2,
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+            chrono::Utc::now,
+        ))
+        .unwrap();
+    assert!(matches!(waited, latchkey_core::servers::HostsHandover::Moved { version: 2, .. }), "{waited:?}");
     host.wait("the restarted bot", Duration::from_secs(10), || host.lines("seen").len() == 2);
     assert_eq!(host.lines("seen"), ["GRIDKEY0001 has-secret", "GRIDKEY0002 has-secret"]);
     let first = host.lines("pids")[0].clone();
