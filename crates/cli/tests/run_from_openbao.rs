@@ -310,6 +310,22 @@ fn the_bot_keeps_its_key_while_openbao_is_down() {
     host.no_database();
 }
 
+/// A wrapping token that `host add` did not make: `sys/wrapping/wrap` of a made-up secret-id.
+async fn foreign_token(addr: &str, root: &str) -> String {
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{addr}/v1/sys/wrapping/wrap"))
+        .header("X-Vault-Token", root)
+        .header("X-Vault-Wrap-TTL", "60s")
+        .json(&serde_json::json!({ "secret_id": "theirs" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["wrap_info"]["token"].as_str().expect("a wrapping token").to_owned()
+}
+
 /// Runs `latchkey run ARGS… -- true` with no key source set up; returns (exit code, stderr).
 fn refused(host: &Host, args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
@@ -380,6 +396,20 @@ fn bad_input_is_refused_before_the_enrolment_token_is_used() {
         assert!(!err.contains(&host.wrapped), "the token is never shown");
     }
     assert!(host.secret_file.exists(), "no bad input used the enrolment token");
+    // A token wrapped by something else than `host add`: refused before it is unwrapped, and kept.
+    let other = host.path("foreign");
+    std::fs::write(&other, rt.block_on(foreign_token(&bao.addr, &bao.root))).unwrap();
+    let other = other.display().to_string();
+    let (code, err) = refused(
+        &host,
+        &with(&["grid", "--role-id-file", &role, "--secret-id-file", &other])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("was not made by `latchkey host add`"), "{err}");
+    assert!(Path::new(&other).exists(), "a token that was not used stays");
     let (code, err) = refused(
         &host,
         &with(&["grid", "--role-id", "wrong-role-id", "--secret-id-file", &secret])

@@ -95,6 +95,9 @@ pub enum ServerError {
     #[error("This enrolment token was already used: someone else may have it; run `latchkey host add` again on the desktop and use the new token at once (a token also stops working 10 minutes after `host add`).")]
     EnrolmentUsed,
 
+    #[error("This enrolment token was not made by `latchkey host add` (OpenBao says it wraps the answer of `{creation_path}`): it was not used. Someone may have put their own token in its place: run `latchkey host add` again on the desktop and copy the new token yourself.")]
+    EnrolmentNotOurs { creation_path: String },
+
     #[error("OpenBao refused the host's sign-in: the role-id is wrong, or the secret-id was already used or expired. Run `latchkey host add` again on the desktop.")]
     HostLoginRefused,
 
@@ -134,6 +137,7 @@ impl ServerError {
             ServerError::TokenRefused
             | ServerError::LoginRefused { .. }
             | ServerError::EnrolmentUsed
+            | ServerError::EnrolmentNotOurs { .. }
             | ServerError::HostLoginRefused => ErrorCode::CredentialRefused,
             ServerError::ApproleMissing => ErrorCode::NotAvailable,
             ServerError::PermissionDenied { .. } => ErrorCode::PermissionDenied,

@@ -308,7 +308,43 @@ impl BaoClient {
         role_id: &str,
         wrapped_secret_id: SecretString,
     ) -> Result<BaoClient, ServerError> {
+        // Looked up first (that does not use it up): a token wrapped by something other than
+        // `host add` would sign the host in as someone else's role (OpenBao's response-wrapping
+        // guidance: check the creation path before unwrapping).
+        let what = "looking up the enrolment token";
+        #[derive(Serialize)]
+        struct Lookup<'a> {
+            token: &'a str,
+        }
+        // EXPOSE: the wrapping token goes to OpenBao's (unauthenticated) lookup only.
+        let payload = body(&Lookup { token: wrapped_secret_id.expose_secret() });
         let unwrapper = BaoClient::new(settings.clone(), wrapped_secret_id)?;
+        let reply = unwrapper.send(Method::POST, "sys/wrapping/lookup", Some(&payload), None).await?;
+        drop(payload);
+        if reply.status == StatusCode::BAD_REQUEST || reply.status == StatusCode::FORBIDDEN {
+            return Err(ServerError::EnrolmentUsed);
+        }
+        if !reply.status.is_success() {
+            return Err(unwrapper.refusal(&reply, what));
+        }
+        #[derive(Deserialize)]
+        struct Info {
+            #[serde(default)]
+            creation_path: String,
+        }
+        #[derive(Deserialize)]
+        struct Looked {
+            data: Info,
+        }
+        let path = reply.json::<Looked>(what)?.data.creation_path;
+        let ours = path
+            .strip_prefix(&format!("auth/{APPROLE_MOUNT}/role/{ROLE_PREFIX}"))
+            .and_then(|rest| rest.strip_suffix("/secret-id"))
+            .is_some_and(|host| host_name(host).is_ok());
+        if !ours {
+            return Err(ServerError::EnrolmentNotOurs { creation_path: path });
+        }
+
         let what = "unwrapping the enrolment token";
         let reply = unwrapper.call(Method::POST, "sys/wrapping/unwrap", None).await?;
         if reply.status == StatusCode::BAD_REQUEST || reply.status == StatusCode::FORBIDDEN {

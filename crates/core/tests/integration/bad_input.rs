@@ -1014,6 +1014,26 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
     BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, secret(&wrapped)).await.unwrap();
     let e = BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, secret(&wrapped)).await.unwrap_err();
     t.row(area, "the enrolment token used a second time", e, &["already used"], Some(&wrapped));
+    let foreign: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/sys/wrapping/wrap", bao.addr))
+        .header("X-Vault-Token", &bao.root)
+        .header("X-Vault-Wrap-TTL", "60s")
+        .json(&json!({ "secret_id": "theirs" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign = foreign["wrap_info"]["token"].as_str().unwrap().to_owned();
+    let e = BaoClient::host_sign_in(bao.settings(), &enrolment.role_id, secret(&foreign)).await.unwrap_err();
+    t.row(
+        area,
+        "an enrolment token `host add` did not make",
+        e,
+        &["sys/wrapping/wrap", "it was not used"],
+        Some(&foreign),
+    );
     let again = root.add_host("vps1", &["okx-bot-main"]).await.unwrap();
     let e = BaoClient::host_sign_in(bao.settings(), "wrong-role-id", again.wrapped_secret_id).await.unwrap_err();
     t.row(area, "a wrong role-id", e, &["role-id"], None);
