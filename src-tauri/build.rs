@@ -50,6 +50,7 @@ const COMMANDS: &[&str] = &[
     "forget_enrolment",
     "remove_server_host",
     "key_host_reads",
+    "all_host_reads",
 ];
 
 fn main() {

@@ -65,6 +65,7 @@ fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
     servers::EnrolmentView::export_all(cfg)?;
     servers::EnrolmentPart::export_all(cfg)?;
     servers::HostReadView::export_all(cfg)?;
+    servers::KeyHostReadsView::export_all(cfg)?;
     crate::IpcError::export_all(cfg)?;
     latchkey_core::exchange::ExchangeForm::export_all(cfg)?;
     Ok(())

@@ -74,6 +74,7 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::servers::forget_enrolment,
         commands::servers::remove_server_host,
         commands::servers::key_host_reads,
+        commands::servers::all_host_reads,
     ])
 }
 

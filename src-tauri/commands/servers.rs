@@ -483,22 +483,44 @@ pub struct HostReadView {
     pub current: bool,
 }
 
+impl From<latchkey_core::servers::HostAccess> for HostReadView {
+    fn from(r: latchkey_core::servers::HostAccess) -> Self {
+        HostReadView { host: r.host, version: r.version, read_at: r.read_at, seen_at: r.seen_at, current: r.current }
+    }
+}
+
+/// One key's hosts and their last reads, for the dashboard's load.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyHostReadsView {
+    pub key_id: KeyId,
+    pub reads: Vec<HostReadView>,
+}
+
+/// Every key some host may read, with the hosts' last reads: the hosts listed once, not once
+/// per key (200 delivered keys would otherwise cost 200 listings).
+#[tauri::command]
+pub async fn all_host_reads(state: State<'_, AppState>) -> Result<Vec<KeyHostReadsView>, IpcError> {
+    let core = state.core()?;
+    let by_label = core.servers.all_host_reads().await?;
+    let vault = core.vault.clone();
+    let keys = blocking(move || Ok(vault.list()?)).await?;
+    Ok(keys
+        .into_iter()
+        .filter(|k| k.status == latchkey_core::model::KeyStatus::Active)
+        .filter_map(|k| {
+            let reads = by_label.get(k.label.trim())?;
+            Some(KeyHostReadsView { key_id: k.id, reads: reads.iter().cloned().map(HostReadView::from).collect() })
+        })
+        .collect())
+}
+
 /// Which hosts can read the key and when each last read it.
 #[tauri::command]
 pub async fn key_host_reads(state: State<'_, AppState>, id: String) -> Result<Vec<HostReadView>, IpcError> {
     let id = parse_id(&id)?;
     let core = state.core()?;
-    let reads = core.servers.host_reads(id).await?;
-    Ok(reads
-        .into_iter()
-        .map(|r| HostReadView {
-            host: r.host,
-            version: r.version,
-            read_at: r.read_at,
-            seen_at: r.seen_at,
-            current: r.current,
-        })
-        .collect())
+    Ok(core.servers.host_reads(id).await?.into_iter().map(HostReadView::from).collect())
 }
 
 #[cfg(test)]

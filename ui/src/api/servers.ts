@@ -10,6 +10,7 @@ import type {
   EnrolmentView,
   HostReadView,
   HostView,
+  KeyHostReadsView,
   ServerSettingsView,
   ServersStatus,
 } from './types';
@@ -60,6 +61,11 @@ export async function forgetEnrolment(): Promise<void> {
 
 export function removeServerHost(name: string): Promise<boolean> {
   return call<boolean>('remove_server_host', { name });
+}
+
+/** Every delivered key's hosts and last reads, the hosts listed once (the dashboard's load). */
+export function allHostReads(): Promise<KeyHostReadsView[]> {
+  return call<KeyHostReadsView[]>('all_host_reads', {});
 }
 
 /** The hosts whose policy can read the key, and each one's last read of it. */

@@ -2,7 +2,7 @@
 // delivered), each delivered key's hosts and their last reads, "Deliver to servers" (guarded: a 2FA
 // code, checked in Rust) and "Remove from servers" (a confirmation: it only narrows where keys go).
 
-import { deliverKey, keyHostReads, serversStatus, undeliverKey } from '../api/servers';
+import { allHostReads, deliverKey, keyHostReads, serversStatus, undeliverKey } from '../api/servers';
 import type { HostReadView, IpcError, KeyView, ServersStatus } from '../api/types';
 import { askCode } from '../guard/ask-code';
 import { askConfirm } from '../lib/confirm';
@@ -55,7 +55,14 @@ export function serverActions(ctx: AppContext): ServerActions {
     if (!before && !configured()) return;
     if (configured()) {
       const live = new Set(ctx.state.keys.map((k) => k.id));
-      await Promise.all((current?.delivered ?? []).filter((d) => live.has(d.keyId)).map((d) => loadReads(d.keyId)));
+      const delivered = (current?.delivered ?? []).filter((d) => live.has(d.keyId));
+      try {
+        // One call for all keys: the hosts are listed once, not once per card.
+        const all = new Map((await allHostReads()).map((k) => [k.keyId, k.reads]));
+        for (const d of delivered) reads.set(d.keyId, all.get(d.keyId) ?? []);
+      } catch (e) {
+        for (const d of delivered) reads.set(d.keyId, (e as IpcError).message);
+      }
     }
     ctx.render();
   }

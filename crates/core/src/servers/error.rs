@@ -58,10 +58,10 @@ pub enum ServerError {
     #[error("OpenBao at {addr} is not initialised: run `bao operator init` on the server first.")]
     NotInitialized { addr: String },
 
-    #[error("OpenBao refused Latchkey's token: it is wrong, expired or revoked (or lacks the `default` policy). Create a new one (`bao token create -policy=<policy>`) and save it with `latchkey servers set`.")]
+    #[error("OpenBao refused Latchkey's token: it is wrong, expired or revoked (or lacks the `default` policy). Create a new one (`bao token create -policy=<policy>`) and save it in Settings → Servers (OpenBao), or with `latchkey servers set`.")]
     TokenRefused,
 
-    #[error("OpenBao refused the sign-in of user '{username}' at auth/{mount}: the username or password is wrong. Check them (or that the userpass method is enabled at that path) and save them again with `latchkey servers set`.")]
+    #[error("OpenBao refused the sign-in of user '{username}' at auth/{mount}: the username or password is wrong. Check them (or that the userpass method is enabled at that path) and save them again in Settings → Servers (OpenBao), or with `latchkey servers set`.")]
     LoginRefused { username: String, mount: String },
 
     #[error("The token may not use `{denied}`: OpenBao said permission denied. Add to its policy: {}", policy_lines(.needed))]
@@ -92,16 +92,16 @@ pub enum ServerError {
     #[error("AppRole sign-in is not enabled on this OpenBao: enable it once with `bao auth enable approle`, then add the host again.")]
     ApproleMissing,
 
-    #[error("This enrolment token was already used: someone else may have it; run `latchkey host add` again on the desktop and use the new token at once (a token also stops working 10 minutes after `host add`).")]
+    #[error("This enrolment token was already used: someone else may have it; run `latchkey host add` again on the desktop (or Settings → Servers → Add host) and use the new token at once (a token also stops working 10 minutes after it was made).")]
     EnrolmentUsed,
 
-    #[error("This enrolment token was not made by `latchkey host add` (OpenBao says it wraps the answer of `{creation_path}`): it was not used. Someone may have put their own token in its place: run `latchkey host add` again on the desktop and copy the new token yourself.")]
+    #[error("This enrolment token was not made by `latchkey host add` (OpenBao says it wraps the answer of `{creation_path}`): it was not used. Someone may have put their own token in its place: run `latchkey host add` again on the desktop (or Settings → Servers → Add host) and copy the new token yourself.")]
     EnrolmentNotOurs { creation_path: String },
 
-    #[error("OpenBao refused the host's sign-in: the role-id is wrong, or the secret-id was already used or expired. Run `latchkey host add` again on the desktop.")]
+    #[error("OpenBao refused the host's sign-in: the role-id is wrong, or the secret-id was already used or expired. Run `latchkey host add` again on the desktop (or Settings → Servers → Add host).")]
     HostLoginRefused,
 
-    #[error("No OpenBao server is set up: run `latchkey servers set --addr https://…` first.")]
+    #[error("No OpenBao server is set up: set one up in Settings → Servers (OpenBao), or with `latchkey servers set --addr https://…`.")]
     NotConfigured,
 
     /// The key may not go to bots (the same rules as `latchkey run`).

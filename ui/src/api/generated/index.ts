@@ -46,6 +46,7 @@ export type { InspectResult } from './InspectResult';
 export type { IpcError } from './IpcError';
 export type { IpcErrorKind } from './IpcErrorKind';
 export type { KeyHistoryEntry } from './KeyHistoryEntry';
+export type { KeyHostReadsView } from './KeyHostReadsView';
 export type { KeyId } from './KeyId';
 export type { KeyInspection } from './KeyInspection';
 export type { KeyRecord } from './KeyRecord';
