@@ -370,8 +370,8 @@ impl Servers {
         }
     }
 
-    /// Waits until every running host that may read `label` (heard from in the last 3 minutes)
-    /// runs `version` or later, or `grace` is over. Hosts that are not running hold no key to move.
+    /// Waits until every host that may read `label` runs `version` or later, or `grace` is over.
+    /// A host silent for 3 minutes is not running and holds no key to move.
     pub async fn wait_hosts_moved(
         &self,
         label: &str,
@@ -386,10 +386,14 @@ impl Servers {
         loop {
             let reads = host_reads(&client, label.trim()).await?;
             let at = now();
+            // A host that never recorded a read may still run the key (OpenBao Agent records
+            // nothing): it gets the grace period. One silent for 3 minutes is not running.
             let still: Vec<String> = reads
                 .iter()
-                .filter(|h| h.seen_at.is_some_and(|s| at - s <= super::reads::STALE_AFTER))
-                .filter(|h| h.version.is_some_and(|v| v < version))
+                .filter(|h| match (h.seen_at, h.version) {
+                    (Some(seen), Some(v)) => at - seen <= super::reads::STALE_AFTER && v < version,
+                    _ => true,
+                })
                 .map(|h| h.host.clone())
                 .collect();
             waited_for = waited_for.max(still.len());
