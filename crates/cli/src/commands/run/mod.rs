@@ -216,8 +216,10 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
 /// the keys' exchanges are not known yet: as if each had a passphrase, and without the clash of
 /// two keys' default names, which only their real exchanges decide.
 fn trial_plan(args: &RunArgs) -> Result<(), CliError> {
+    // Any exchange with a passphrase stands in, so a passphrase name is accepted.
+    let exchange = Exchange::ALL.into_iter().find(|e| e.needs_passphrase()).unwrap_or(Exchange::ALL[0]);
     let keys: Vec<Handed> =
-        args.labels.iter().map(|l| Handed { label: l.clone(), exchange: Exchange::Okx, hint: String::new() }).collect();
+        args.labels.iter().map(|l| Handed { label: l.clone(), exchange, hint: String::new() }).collect();
     match plan(&keys, &args.labels, &args.env_names, &args.prefixes) {
         Err(CliError::Usage(m)) if m.starts_with("Two keys would both set") => Ok(()),
         other => other.map(drop),
