@@ -221,7 +221,7 @@ impl From<latchkey_core::servers::ServerError> for IpcError {
             ServerError::Core(inner) => inner.into(),
             ServerError::Keychain(_) => IpcError::new(IpcErrorKind::Keychain, message),
             ServerError::Setting { field, .. } => {
-                IpcError { server_field: Some(field.into()), ..IpcError::new(IpcErrorKind::Invalid, message) }
+                IpcError { server_field: Some(field), ..IpcError::new(IpcErrorKind::Invalid, message) }
             }
             other => IpcError { code: Some(other.kind()), ..IpcError::new(IpcErrorKind::Servers, message) },
         }

@@ -28,40 +28,9 @@ use super::keys::parse_id;
 use super::secrets::{clear_after, secret_ttl_secs, Copied};
 use crate::{clipboard, AppState, IpcError};
 
-/// Which input of the servers form (or the Add host dialog) an `invalid` error is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum ServerField {
-    Address,
-    Mount,
-    Prefix,
-    Username,
-    UserpassMount,
-    CaFile,
-    MaxVersions,
-    Credential,
-    Keep,
-    HostName,
-    HostKeys,
-}
-
-impl From<SettingField> for ServerField {
-    fn from(f: SettingField) -> Self {
-        match f {
-            SettingField::Address => ServerField::Address,
-            SettingField::Mount => ServerField::Mount,
-            SettingField::Prefix => ServerField::Prefix,
-            SettingField::Username => ServerField::Username,
-            SettingField::UserpassMount => ServerField::UserpassMount,
-            SettingField::CaFile => ServerField::CaFile,
-            SettingField::MaxVersions => ServerField::MaxVersions,
-            SettingField::Credential => ServerField::Credential,
-            SettingField::Keep => ServerField::Keep,
-            SettingField::HostName => ServerField::HostName,
-            SettingField::HostKeys => ServerField::HostKeys,
-        }
-    }
-}
+/// Which input of the servers form (or the Add host dialog) an `invalid` error is about: the
+/// core's own [`SettingField`], exported to the UI as `ServerField`.
+pub type ServerField = SettingField;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -224,32 +193,8 @@ pub async fn save_servers(
     .await
 }
 
-#[derive(Clone, Debug, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionReportView {
-    pub addr: String,
-    pub server_version: String,
-    pub standby: bool,
-    pub mount: String,
-    pub prefix: String,
-    /// Seconds the token has left; `None` for a token that never expires.
-    pub token_ttl_secs: Option<u64>,
-    pub token_policies: Vec<String>,
-}
-
-impl From<ConnectionReport> for ConnectionReportView {
-    fn from(r: ConnectionReport) -> Self {
-        ConnectionReportView {
-            addr: r.addr,
-            server_version: r.server_version,
-            standby: r.standby,
-            mount: r.mount,
-            prefix: r.prefix,
-            token_ttl_secs: r.token_ttl_secs,
-            token_policies: r.token_policies,
-        }
-    }
-}
+/// What "Test connection" found: the core's report, exported to the UI as `ConnectionReportView`.
+pub type ConnectionReportView = ConnectionReport;
 
 /// "Test connection" with the saved settings and credential. Writes nothing.
 #[tauri::command]
@@ -260,7 +205,7 @@ pub async fn test_servers(state: State<'_, AppState>) -> Result<ConnectionReport
         move || Ok(core.servers.client()?)
     })
     .await?;
-    Ok(client.test_connection().await?.into())
+    Ok(client.test_connection().await?)
 }
 
 #[derive(Clone, Debug, Serialize, TS)]

@@ -18,8 +18,9 @@ use crate::servers::{BaoClient, ServerError};
 const PROBE: &str = "latchkey-connection-test";
 
 /// What a successful test found, for the settings page and `latchkey servers test`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ConnectionReportView")]
 pub struct ConnectionReport {
     pub addr: String,
     pub server_version: String,

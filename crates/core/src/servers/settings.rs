@@ -18,8 +18,9 @@ pub const DEFAULT_MAX_VERSIONS: u32 = 5;
 pub const MAX_VERSIONS_RANGE: std::ops::RangeInclusive<u32> = 2..=20;
 
 /// Which setting a [`ServerError::Setting`] is about, so a form can mark the field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "ServerField")]
 pub enum SettingField {
     Address,
     Mount,
