@@ -149,14 +149,60 @@ async fn main() -> Result<(), BoxError> {
                 let record = ReadRecord { version: got.version, read_at: now, seen_at: now, accessor: None };
                 host.record_read(&me.host, label, &record).await?;
             }
-            Ok::<u64, latchkey_core::servers::ServerError>(host.requests_sent())
+            // The reads once more without the records: what the host's policy costs by itself.
+            let t = Instant::now();
+            for label in labels.iter() {
+                host.read_version(label, None).await?;
+            }
+            Ok::<(u64, Duration), latchkey_core::servers::ServerError>((host.requests_sent(), t.elapsed()))
         }));
     }
-    let mut host_requests = 0;
+    let (mut host_requests, mut reads_only) = (0, Duration::ZERO);
     for task in tasks {
-        host_requests += task.await??;
+        let (sent, only) = task.await??;
+        host_requests += sent - keys as u64;
+        reads_only = reads_only.max(only);
     }
-    let reads = t.elapsed();
+    let reads = t.elapsed() - reads_only;
+
+    // Baseline: the same reads side by side with the root token (no policy to check, no record
+    // written), to tell the server's own throughput from what the hosts' policies add.
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..hosts {
+        let (root, labels) = (bao.client(), labels.clone());
+        tasks.push(tokio::spawn(async move {
+            for label in labels.iter() {
+                root.read_version(label, None).await?;
+            }
+            Ok::<u64, latchkey_core::servers::ServerError>(root.requests_sent())
+        }));
+    }
+    let mut root_requests = 0;
+    for task in tasks {
+        root_requests += task.await??;
+    }
+    let root_reads = t.elapsed();
+
+    // And with a non-root token whose policy is one glob line: the token lookup without the
+    // hosts' long policies.
+    let glob =
+        bao.token_with_policy("bench-glob", "path \"secret/data/latchkey/*\" { capabilities = [\"read\"] }\n").await;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..hosts {
+        let (reader, labels) = (bao.client_with(bao.settings(), &glob), labels.clone());
+        tasks.push(tokio::spawn(async move {
+            for label in labels.iter() {
+                reader.read_version(label, None).await?;
+            }
+            Ok::<(), latchkey_core::servers::ServerError>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let glob_reads = t.elapsed();
 
     let version = bao.client().test_connection().await?.server_version;
     println!("OpenBao {version} (dev server, in memory), {keys} keys, {hosts} hosts");
@@ -184,6 +230,15 @@ async fn main() -> Result<(), BoxError> {
         host_requests / hosts as u64,
         secs(rtt) * 1e3,
         secs(rtt) * (host_requests / hosts as u64) as f64
+    );
+    println!("the same reads by the hosts again, without records: the slowest host {:.2} s", secs(reads_only));
+    println!(
+        "baseline: the same {hosts} × {keys} reads with the root token, side by side: {:.2} s ({root_requests} requests)",
+        secs(root_reads)
+    );
+    println!(
+        "baseline: the same reads with a token whose policy is one glob line, side by side: {:.2} s",
+        secs(glob_reads)
     );
     Ok(())
 }
