@@ -38,7 +38,9 @@ impl Table {
     /// Records a case; `must` lists what the message has to say, `secret` what it must not echo.
     fn row(&mut self, area: &str, input: &str, message: impl ToString, must: &[&str], secret: Option<&str>) {
         let mut message = message.to_string();
-        for (value, stand_in) in &self.volatile {
+        // Newest first: a port an earlier, stopped simulator had may be handed out again (CI once
+        // named the "nothing listening" address after a finished section's simulator).
+        for (value, stand_in) in self.volatile.iter().rev() {
             message = message.replace(value.as_str(), stand_in);
         }
         for fragment in must {
@@ -49,6 +51,10 @@ impl Table {
         }
         assert!(message.len() > 20 && !message.contains("Error {"), "{area} / {input}: not a sentence: {message:?}");
         self.rows.push([area.into(), input.into(), message]);
+    }
+
+    fn empty() -> Table {
+        Table { rows: Vec::new(), volatile: Vec::new() }
     }
 
     fn markdown(&self) -> String {
@@ -1208,4 +1214,14 @@ fn the_wizard_and_rust_judge_the_same_inputs_alike() {
         committed, text,
         "Rust's verdicts changed: run with LATCHKEY_BLESS=1, then `npm test` in ui/ checks the wizard agrees"
     );
+}
+
+#[test]
+fn the_newest_stand_in_names_a_reused_address() {
+    let mut t = Table::empty();
+    t.volatile.push(("http://127.0.0.1:40123".into(), "<sim>"));
+    // Later, after that simulator stopped, the same port was chosen as one nothing listens on.
+    t.volatile.push(("http://127.0.0.1:40123".into(), "<nothing listening>"));
+    t.row("OpenBao", "dead", "Cannot reach OpenBao at http://127.0.0.1:40123 (refused).", &[], None);
+    assert_eq!(t.rows[0][2], "Cannot reach OpenBao at <nothing listening> (refused).");
 }
