@@ -236,6 +236,37 @@ fn a_new_version_restarts_the_bot_and_undeliver_stops_it() {
 }
 
 #[test]
+fn two_keys_follow_their_own_rotations_and_a_narrowed_policy_stops_the_bot() {
+    let rt = rt();
+    let test = "two_keys_follow_their_own_rotations_and_a_narrowed_policy_stops_the_bot";
+    let Some(bao) = rt.block_on(DevServer::start(test)) else { return };
+    let root = bao.client();
+    rt.block_on(deliver(&root, "grid", 1, Expect::Absent));
+    rt.block_on(deliver(&root, "dca", 11, Expect::Absent));
+    let host = rt.block_on(enrol(&bao, &root, "vps3", &["grid", "dca"]));
+    let seen = host.path("seen");
+    let script =
+        format!(r#"printf '%s %s\n' "$G_BYBIT_API_KEY" "$D_BYBIT_API_KEY" >> '{}'; exec sleep 60"#, seen.display());
+    let mut run = host.run(&bao.addr, &["grid", "dca", "--prefix", "grid=G_", "--prefix", "dca=D_"], &script);
+    host.wait("the bot to start", Duration::from_secs(20), || host.lines("seen").len() == 1);
+    assert_eq!(host.lines("seen"), ["GRIDKEY0001 GRIDKEY0011"], "{}", host.stderr());
+
+    // Only one key rotates: the bot restarts with the new one and the other unchanged.
+    rt.block_on(deliver(&root, "dca", 12, Expect::Version(1)));
+    host.wait("the restarted bot", Duration::from_secs(10), || host.lines("seen").len() == 2);
+    assert_eq!(host.lines("seen")[1], "GRIDKEY0001 GRIDKEY0012");
+
+    // The desktop takes one key from the host (as emergency revoke does when the host keeps
+    // others): the bot cannot be told of that key's rotations any more, so it is stopped.
+    rt.block_on(root.set_host_keys("vps3", &["grid"])).unwrap();
+    let status = exited(&mut run, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1), "{}", host.stderr());
+    let err = host.stderr();
+    assert!(err.contains("This host may no longer read 'dca'") && err.contains("`sh` was stopped"), "{err}");
+    host.no_database();
+}
+
+#[test]
 fn signal_mode_rewrites_the_file_and_host_remove_stops_the_bot() {
     let rt = rt();
     let Some(bao) = rt.block_on(DevServer::start("signal_mode_rewrites_the_file_and_host_remove_stops_the_bot")) else {
