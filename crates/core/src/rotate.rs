@@ -109,7 +109,9 @@ pub async fn rotate(
     let local = handover::wait_until_moved(vault.store(), old, grace, HANDOVER_POLL, chrono::Utc::now);
     let on_servers = async {
         match engine.servers() {
-            Some(servers) => servers::handover::hand_over(servers, old, key.id, &key.label, grace, Utc::now).await,
+            Some(servers) => {
+                servers::handover::hand_over(servers, old, key.id, &key.label, grace, || engine.now()).await
+            }
             None => Ok(None),
         }
     };
@@ -125,7 +127,7 @@ pub async fn rotate(
     let report = engine.retire_replaced(proof, old, no_progress()).await?;
     if let (Some(servers), Some(_)) = (engine.servers(), &hosts) {
         // Best effort: the versions are bounded anyway, and the audit says if this failed.
-        let _ = servers.retire_old_versions(&key, Utc::now()).await;
+        let _ = servers.retire_old_versions(&key, engine.now()).await;
     }
     Ok(Rotated { key, handover, hosts, report })
 }

@@ -47,6 +47,11 @@ impl Runner {
         Runner { store, clock, lock_suffix, running: tokio::sync::Mutex::new(()) }
     }
 
+    /// The engine's clock, for work beside the journal (e.g. OpenBao's part of a revoke).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// The engine to itself, now, or [`JobError::Busy`].
     pub fn exclusive(&self) -> Result<Exclusive<'_>, JobError> {
         let here = self.running.try_lock().map_err(|_| JobError::Busy)?;

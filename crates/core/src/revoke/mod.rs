@@ -263,6 +263,11 @@ impl RevokeEngine {
         self.servers.as_ref()
     }
 
+    /// The engine's clock: a rotation's wait for the hosts and its audit entries read it.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.inner.runner.now()
+    }
+
     /// What a revoke of `selection` would do, for the confirmation dialog. Changes nothing.
     pub fn plan(&self, selection: &Selection) -> Result<Vec<PlanItem>, RevokeError> {
         let keys = self.select(selection)?;
@@ -495,7 +500,7 @@ impl RevokeEngine {
             let steps: Vec<steps::StepRow> = job::journal::steps(&self.inner.store.conn(), &job.id)?;
             let keys: Vec<KeyRecord> =
                 steps.iter().filter_map(|s| self.inner.store.get_key(s.key_id).ok().flatten()).collect();
-            let done = servers.revoke_deliveries(&keys, chrono::Utc::now()).await;
+            let done = servers.revoke_deliveries(&keys, self.inner.runner.now()).await;
             self.inner.store.set_setting(&server_steps_key(&job.id), &done).map_err(RevokeError::from)
         };
         let (ran, servers) = tokio::join!(self.inner.runner.run(&self.machine, &job, progress), on_servers);

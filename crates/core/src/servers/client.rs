@@ -53,6 +53,19 @@ impl Reply {
             .map_err(|e| ServerError::Unexpected { what: what.into(), detail: format!("{} (HTTP {})", e, self.status) })
     }
 
+    /// The token a sign-in (userpass, AppRole) returned.
+    pub fn client_token(&self, what: &str) -> Result<SecretString, ServerError> {
+        #[derive(Deserialize)]
+        struct Auth {
+            client_token: SecretString,
+        }
+        #[derive(Deserialize)]
+        struct LoginReply {
+            auth: Auth,
+        }
+        Ok(self.json::<LoginReply>(what)?.auth.client_token)
+    }
+
     /// OpenBao's `errors` list, in one line.
     pub fn message(&self) -> String {
         #[derive(Deserialize)]
@@ -262,15 +275,7 @@ impl BaoClient {
                 _ => self.refusal(&reply, what),
             });
         }
-        #[derive(Deserialize)]
-        struct Auth {
-            client_token: SecretString,
-        }
-        #[derive(Deserialize)]
-        struct LoginReply {
-            auth: Auth,
-        }
-        let token = reply.json::<LoginReply>(what)?.auth.client_token;
+        let token = reply.client_token(what)?;
         *session = Some(token.clone());
         Ok(token)
     }

@@ -378,15 +378,6 @@ impl BaoClient {
         if !reply.status.is_success() {
             return Err(unwrapper.refusal(&reply, what));
         }
-        #[derive(Deserialize)]
-        struct Auth {
-            client_token: SecretString,
-        }
-        #[derive(Deserialize)]
-        struct LoginReply {
-            auth: Auth,
-        }
-        let token = reply.json::<LoginReply>(what)?.auth.client_token;
-        BaoClient::new(settings, token)
+        BaoClient::new(settings, reply.client_token(what)?)
     }
 }
