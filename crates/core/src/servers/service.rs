@@ -158,12 +158,7 @@ impl Servers {
 
     /// By `<addr> <mount>/data/<prefix>/<label>`: another server or prefix starts afresh.
     pub fn deliveries(&self) -> Result<BTreeMap<String, DeliveryRecord>, ServerError> {
-        if let Some(before) = self.store.setting::<BTreeMap<String, DeliveryRecord>>(DELIVERIES_BEFORE)? {
-            for (key, record) in &before {
-                self.save_delivery(key, record)?;
-            }
-            self.store.delete_setting(DELIVERIES_BEFORE)?;
-        }
+        self.split_old_map()?;
         Ok(self
             .store
             .settings_with_prefix::<DeliveryRecord>(DELIVERY)?
@@ -172,10 +167,19 @@ impl Servers {
             .collect())
     }
 
-    fn delivery(&self, record_key: &str) -> Result<Option<DeliveryRecord>, ServerError> {
-        if self.store.setting::<serde_json::Value>(DELIVERIES_BEFORE)?.is_some() {
-            return Ok(self.deliveries()?.remove(record_key));
+    /// The records kept as one map before become rows (once; then there is no map to read).
+    fn split_old_map(&self) -> Result<(), ServerError> {
+        if let Some(before) = self.store.setting::<BTreeMap<String, DeliveryRecord>>(DELIVERIES_BEFORE)? {
+            for (key, record) in &before {
+                self.save_delivery(key, record)?;
+            }
+            self.store.delete_setting(DELIVERIES_BEFORE)?;
         }
+        Ok(())
+    }
+
+    fn delivery(&self, record_key: &str) -> Result<Option<DeliveryRecord>, ServerError> {
+        self.split_old_map()?;
         Ok(self.store.setting(&format!("{DELIVERY}{record_key}"))?)
     }
 
@@ -184,7 +188,7 @@ impl Servers {
     }
 
     fn forget_delivery(&self, record_key: &str) -> Result<bool, ServerError> {
-        self.deliveries()?; // the old map split first, so its entry is a row too
+        self.split_old_map()?;
         Ok(self.store.delete_setting(&format!("{DELIVERY}{record_key}"))?)
     }
 
