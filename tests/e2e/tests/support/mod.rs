@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -114,39 +115,32 @@ impl Driver {
         let artifacts = env_path("LATCHKEY_E2E_ARTIFACTS").join(name);
         let secrets_dir = env_path("LATCHKEY_E2E_SECRETS");
         std::fs::create_dir_all(&artifacts).expect("artifacts dir");
-        let port = free_port();
-        let native_port = free_port();
-        let log = std::fs::File::create(artifacts.join("tauri-driver.log")).expect("driver log");
-        let mut cmd = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .stdout(Stdio::from(log.try_clone().expect("log")))
-            .stderr(Stdio::from(log));
-        if let Some(native) = native_driver {
-            cmd.arg("--native-driver").arg(native);
-        }
-        for (k, v) in app_env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("tauri-driver must be installed (cargo install tauri-driver) and on PATH");
-        // Both ports: tauri-driver listens at once, but until WebKitWebDriver listens behind it, it
-        // drops each request it cannot forward without an answer (hyper's IncompleteMessage).
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for (who, port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "{who} did not listen on port {port} within 20 s");
-                std::thread::sleep(Duration::from_millis(50));
+        // A Latchkey still running from an earlier test holds the single-instance name on the
+        // session bus: this launch would hand it its arguments and exit at once, and
+        // WebKitWebDriver would then drop the new-session request (hyper's IncompleteMessage).
+        wait_no_running_app(Duration::from_secs(20));
+        let mut last_failure = String::new();
+        let mut opened = None;
+        // A transport failure of the new-session request is retried once on fresh drivers, the
+        // first attempt's log printed; a WebDriver error answer fails at once.
+        for attempt in 1..=2 {
+            let mut driver = DriverProcess::spawn(&artifacts, attempt, app_env, native_driver);
+            match driver.open_session(&app).await {
+                Ok(client) => {
+                    opened = Some((driver.child, client));
+                    break;
+                }
+                Err(failure) => {
+                    kill_group(&mut driver.child);
+                    let log = std::fs::read_to_string(artifacts.join(format!("tauri-driver-{attempt}.log")))
+                        .unwrap_or_default();
+                    println!("e2e: WebDriver session attempt {attempt} failed: {failure}\ntauri-driver log:\n{log}");
+                    last_failure = failure;
+                    wait_no_running_app(Duration::from_secs(20));
+                }
             }
         }
-        let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
-        let mut builder = ClientBuilder::native();
-        builder.capabilities(caps);
-        let url = format!("http://127.0.0.1:{port}");
-        // Without the automation variable WebKitWebDriver hangs forever: bound it.
-        let client = tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
-            .await
-            .expect("WebDriver session not created within 60 s")
-            .expect("WebDriver session");
+        let Some((child, client)) = opened else { panic!("WebDriver session: {last_failure}") };
         println!("e2e: WebDriver session open on {}", app.display());
         let d = Driver {
             child,
@@ -253,8 +247,20 @@ impl Driver {
         }
     }
 
+    /// Clicks the element `css` finds. One the page re-rendered between the find and the click
+    /// (a card redrawn by a status refresh) is found again, for up to 10 s.
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.wait_for(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if is_stale(&e) && Instant::now() < deadline => {
+                    println!("e2e: {css} was re-rendered before the click; finding it again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -307,8 +313,114 @@ impl Driver {
     pub async fn quit(mut self) {
         self.save_leak_evidence().await;
         let _ = self.client.clone().close().await;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
+        // The next test's launch must not find this app still holding the single-instance name.
+        wait_no_running_app(Duration::from_secs(20));
+    }
+}
+
+impl Drop for Driver {
+    /// A test that panicked leaves no driver, WebKitWebDriver or app behind for the next one.
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}
+
+/// `tauri-driver` in a process group of its own: WebKitWebDriver and the app it launches join
+/// it, so one signal ends all three.
+struct DriverProcess {
+    child: Child,
+    port: u16,
+}
+
+impl DriverProcess {
+    /// Starts the driver, its output in `tauri-driver-<attempt>.log`, and waits until both it and
+    /// WebKitWebDriver behind it listen.
+    fn spawn(artifacts: &Path, attempt: u32, app_env: &[(&str, &Path)], native_driver: Option<&Path>) -> DriverProcess {
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::File::create(artifacts.join(format!("tauri-driver-{attempt}.log"))).expect("driver log");
+        let mut cmd = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .process_group(0)
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log));
+        if let Some(native) = native_driver {
+            cmd.arg("--native-driver").arg(native);
+        }
+        for (k, v) in app_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("tauri-driver must be installed (cargo install tauri-driver) and on PATH");
+        // Both ports: tauri-driver listens at once, but until WebKitWebDriver listens behind it,
+        // it drops each request it cannot forward without an answer (hyper's IncompleteMessage).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for (who, port) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "{who} did not listen on port {port} within 20 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        DriverProcess { child, port }
+    }
+
+    /// A WebDriver session on the app's window; a transport failure as text, to be retried.
+    async fn open_session(&mut self, app: &Path) -> Result<Client, String> {
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let url = format!("http://127.0.0.1:{}", self.port);
+        // Without the automation variable WebKitWebDriver hangs forever: bound it.
+        match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+            Err(_) => Err("not created within 60 s".into()),
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e @ fantoccini::error::NewSessionError::Failed(_))) => Err(e.to_string()),
+            Ok(Err(e)) => panic!("WebDriver session: {e}"),
+        }
+    }
+}
+
+/// Ends a driver's process group (tauri-driver, WebKitWebDriver, the app): SIGTERM, which the app
+/// turns into a normal quit, then SIGKILL for whatever is left after 5 s.
+fn kill_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    if child.try_wait().ok().flatten().is_some() && !group_alive(&group) {
+        return;
+    }
+    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while group_alive(&group) && Instant::now() < deadline {
+        let _ = child.try_wait();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+    let _ = child.wait();
+}
+
+/// Whether any process of the group is left (signal 0 only checks).
+fn group_alive(group: &str) -> bool {
+    Command::new("kill").args(["-0", "--", group]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// The session-bus name a running Latchkey holds (tauri-plugin-single-instance's), if any.
+pub fn running_app_name() -> Option<String> {
+    let bus = zbus::blocking::Connection::session().ok()?;
+    let dbus = zbus::blocking::fdo::DBusProxy::new(&bus).ok()?;
+    let names = dbus.list_names().ok()?;
+    names.into_iter().map(|n| n.to_string()).find(|n| n.contains("latchkey") && n.contains("SingleInstance"))
+}
+
+/// Waits until no Latchkey holds the single-instance name; a name still held after `bound` is a
+/// leftover of an earlier test, named in the failure.
+pub fn wait_no_running_app(bound: Duration) {
+    let deadline = Instant::now() + bound;
+    while let Some(name) = running_app_name() {
+        assert!(
+            Instant::now() < deadline,
+            "a Latchkey from an earlier test still holds {name} after {bound:?}: a new launch would only hand it its arguments"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
