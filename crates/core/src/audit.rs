@@ -95,6 +95,14 @@ actions! {
     Undeliver = "undeliver", "Key removed from servers";
     /// A server host was given (or lost) read access to the key on OpenBao.
     HostAccess = "host_access", "Server host access changed";
+    /// Placeholder credentials were issued to a bot for the signing agent.
+    AgentIssue = "agent_issue", "Bot credentials issued";
+    /// A bot's placeholder credentials were revoked: the agent refuses them from then on.
+    AgentRevokeBot = "agent_revoke_bot", "Bot credentials revoked";
+    /// Requests the signing agent re-signed and forwarded, counted per bot and endpoint.
+    AgentRequests = "agent_requests", "Requests through the signing agent";
+    /// Requests the signing agent refused, counted per bot, endpoint and reason.
+    AgentRefusal = "agent_refusal", "Refused by the signing agent";
 }
 
 impl Action {

@@ -4,6 +4,7 @@
 //! code. Secrets live only in the OS keychain ([`keychain`]); metadata and the audit log live in
 //! SQLite ([`store`]); [`vault`] ties the two together with validation and auditing.
 
+pub mod agent;
 pub mod audit;
 pub mod autorotate;
 pub mod bots;

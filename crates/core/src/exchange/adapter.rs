@@ -83,6 +83,12 @@ pub(crate) trait Adapter: Send + Sync {
         None
     }
 
+    /// How the signing agent checks, re-signs and polices this exchange's requests; `None` where
+    /// the agent does not serve the exchange yet.
+    fn agent_scheme(&self) -> Option<&dyn super::agent_scheme::AgentScheme> {
+        None
+    }
+
     /// Whether the inspection reports the key's permissions. Gate's `account/detail` does not:
     /// its keys' permissions are unknown to Latchkey, never "read-only".
     fn reports_permissions(&self) -> bool {

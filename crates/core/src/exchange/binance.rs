@@ -1,6 +1,8 @@
 //! Binance: header `X-MBX-APIKEY`, `timestamp`/`recvWindow`/`signature` parameters, plain JSON
 //! answers on success and `{"code":-2015,"msg":"…"}` with HTTP 4xx on failure.
 
+mod agent;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use super::adapter::{
     AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, HeaderPart, IpUpdate, Limits,
     Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::agent_scheme::AgentScheme;
 use super::form::{Charset, CredentialForm, Form, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
@@ -185,6 +188,10 @@ impl Adapter for Binance {
 
     fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
         Some(self)
+    }
+
+    fn agent_scheme(&self) -> Option<&dyn AgentScheme> {
+        Some(&agent::BinanceAgent)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Bybit v5: headers `X-BAPI-*`, answers `{"retCode":0,"retMsg":"","result":{…},"time":…}`.
 
+mod agent;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,7 @@ use super::adapter::{
     Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate, Limits, Paths,
     Profile, ScanFacts, SelfDelete, SelfDeleteRoute, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::agent_scheme::AgentScheme;
 use super::form::{Charset, CredentialForm, Form, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
@@ -194,6 +197,10 @@ impl Adapter for Bybit {
 
     fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
         Some(self)
+    }
+
+    fn agent_scheme(&self) -> Option<&dyn AgentScheme> {
+        Some(&agent::BybitAgent)
     }
 }
 

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod adapter;
+pub mod agent_scheme;
 mod binance;
 mod bitget;
 mod bybit;

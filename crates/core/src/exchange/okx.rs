@@ -1,5 +1,7 @@
 //! OKX v5: headers `OK-ACCESS-*`, JSON answers `{"code":"0","msg":"","data":[…]}`.
 
+mod agent;
+
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -11,6 +13,7 @@ use super::adapter::{
     AccountParam, Adapter, Capabilities, DeleteMethod, Environments, ExchangeLimit, ExpiryRule, HeaderPart, IpUpdate,
     Limits, PassphraseRule, Paths, Profile, ScanFacts, SubKeyApi, SubKeyDelete, SubKeyFacts, Support,
 };
+use super::agent_scheme::AgentScheme;
 use super::form::{Charset, CredentialForm, Form, PassphraseForm, Shape};
 use super::request::{code_text, millis, short_message, unexpected, Call, Header, RawResponse, SignedRequest};
 use super::sign::hmac_sha256;
@@ -190,6 +193,10 @@ impl Adapter for Okx {
 
     fn sub_key_api(&self) -> Option<&dyn SubKeyApi> {
         Some(self)
+    }
+
+    fn agent_scheme(&self) -> Option<&dyn AgentScheme> {
+        Some(&agent::OkxAgent)
     }
 }
 

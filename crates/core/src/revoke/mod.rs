@@ -476,6 +476,9 @@ impl RevokeEngine {
     ) -> Result<RevokeReport, RevokeError> {
         let waves = schedule::waves(&keys);
         let steps: Vec<(KeyId, u32)> = keys.iter().map(|k| (k.id, waves[&k.id])).collect();
+        // The signing agent refuses these keys' bots before any exchange is called.
+        let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
+        crate::agent::halt_keys(&self.inner.store, &ids, self.now())?;
         let job = self.inner.runner.create::<RevokeMachine>(kind, &steps)?;
         for key in &keys {
             progress(ProgressEvent::Planned {
