@@ -74,6 +74,8 @@ pub enum Command {
     /// Servers bots run on: give one read access to exactly some delivered keys (an AppRole), list them, remove one
     #[command(subcommand)]
     Host(HostCommand),
+    /// The signing agent: bots trade through it with placeholder credentials and never hold the secret (`agent` runs it; `agent issue` gives a bot its placeholders)
+    Agent(AgentArgs),
     /// Print a shell completion script (e.g. `latchkey completions bash > ~/.local/share/bash-completion/completions/latchkey`)
     Completions {
         #[arg(value_enum)]
@@ -694,5 +696,60 @@ pub enum HostCommand {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AgentArgs {
+    #[command(subcommand)]
+    pub command: Option<AgentCommand>,
+    /// Where to listen (a loopback address only)
+    #[arg(long, default_value = "127.0.0.1:18300")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Issue placeholder credentials for a bot on a key bots may use; prints them once with the base URL to give the bot
+    Issue {
+        /// The key's label
+        label: String,
+        /// The bot's name (letters, digits, '-', '_', '.')
+        #[arg(long)]
+        bot: String,
+        /// The agent's address the bot will use
+        #[arg(long, default_value = "127.0.0.1:18300")]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a bot's placeholder credentials: the agent refuses them from the next request on
+    RevokeBot {
+        /// The bot's name
+        name: String,
+    },
+    /// The bots that have placeholder credentials
+    Bots(JsonFlag),
+    /// Before a revoke: for some minutes the key's bots may only cancel, read and place reduce-only orders
+    Drain {
+        /// The key's label
+        label: String,
+        #[arg(long, default_value_t = 10)]
+        minutes: u32,
+    },
+    /// Narrow what the key's bots may do through the agent (withdrawals, transfers, sub-account and key management are always refused)
+    Policy {
+        /// The key's label
+        label: String,
+        /// Only these endpoints (`GET /api/v5/account/balance`, or a path for any method); repeat it
+        #[arg(long = "endpoint")]
+        endpoints: Vec<String>,
+        /// Only orders on these symbols, as the exchange names them; repeat it
+        #[arg(long = "symbol")]
+        symbols: Vec<String>,
+        /// At most this many orders per minute
+        #[arg(long)]
+        orders_per_minute: Option<u32>,
     },
 }

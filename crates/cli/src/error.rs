@@ -73,6 +73,24 @@ impl From<latchkey_core::bots::BotsError> for CliError {
     }
 }
 
+impl From<latchkey_core::agent::AgentError> for CliError {
+    fn from(e: latchkey_core::agent::AgentError) -> Self {
+        use latchkey_core::agent::AgentError;
+        match e {
+            AgentError::Bots(b) => b.into(),
+            AgentError::Core(core) => CliError::Core(core),
+            AgentError::Keychain(k) => CliError::Keychain(k),
+            usage @ (AgentError::BadBotName(_) | AgentError::NotLoopback(_) | AgentError::UnknownLabel(_)) => {
+                CliError::Usage(usage.to_string())
+            }
+            refusal @ (AgentError::NotServed { .. } | AgentError::BotExists(_) | AgentError::UnknownBot(_)) => {
+                CliError::Refused(refusal.to_string())
+            }
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}
+
 impl From<latchkey_core::edit::EditError> for CliError {
     fn from(e: latchkey_core::edit::EditError) -> Self {
         use latchkey_core::edit::EditError;

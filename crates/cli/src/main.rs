@@ -62,6 +62,7 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Import(args) => commands::scan::import(&ctx, args),
         Command::Orphans(args) => commands::orphans::orphans(&ctx, args),
         Command::Servers(c) => commands::servers::servers(&ctx, c),
+        Command::Agent(args) => commands::agent::agent(&ctx, args),
         Command::Deliver(args) => commands::servers::deliver(&ctx, args),
         Command::Undeliver(args) => commands::servers::undeliver(&ctx, args),
         Command::Host(c) => commands::servers::host(&ctx, c),

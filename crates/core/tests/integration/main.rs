@@ -8,6 +8,7 @@ mod exchange_support;
 mod openbao_support;
 mod revoke_support;
 
+mod agent;
 mod autorotate;
 mod autorotate_failures;
 mod autorotate_setting;

@@ -1,0 +1,230 @@
+//! The signing agent over real HTTP: Latchkey's own exchange client plays the bot with the
+//! placeholder credentials and the agent's URL as its base URL; the agent checks the placeholder
+//! signature, re-signs with the real key and forwards to exchange-sim, which checks the real
+//! signature as the exchange does. (CCXT as the bot: the exchange-sim and e2e tests.)
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use latchkey_core::agent::{self, server, Agent, AgentBots, AgentPolicy};
+use latchkey_core::audit::{Action, Event, Outcome};
+use latchkey_core::exchange::{Endpoint, ExchangeClient};
+use latchkey_core::keychain::memory::MemoryStore;
+use latchkey_core::keychain::SecretStore;
+use latchkey_core::model::{Environment, Exchange, KeyInspection, KeyRecord, KeyStatus};
+use latchkey_core::secret::Credentials;
+use latchkey_core::store::Store;
+
+use crate::exchange_support::{client, creds, seed_key, sim};
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<Store>,
+    secrets: Arc<MemoryStore>,
+    bots: AgentBots,
+    agent_url: String,
+    sim: exchange_sim::SimHandle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl World {
+    async fn new() -> World {
+        let sim = sim().await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_in(dir.path()).unwrap());
+        let secrets = Arc::new(MemoryStore::default());
+        let bots = AgentBots::new(store.clone(), secrets.clone());
+        let root = agent::placeholders::root_secret(secrets.as_ref()).unwrap();
+        // The agent's own connection, as `latchkey agent` opens it.
+        let own = Arc::new(Store::open(store.path()).unwrap());
+        let agent = Arc::new(Agent::new(own, secrets.clone(), root, Arc::new(client())).unwrap());
+        let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let agent_url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(async move {
+            server::serve(agent, listener, async move { drop(stopped.await) }).await.unwrap();
+        });
+        World { _dir: dir, store, secrets, bots, agent_url, sim, stop: Some(stop), served: Some(served) }
+    }
+
+    /// A key of the simulator's seed under `label`, as Latchkey holds it.
+    /// A demo key is verified in the demo environment first, as the wizard does.
+    async fn hold(&self, seed_label: &str, label: &str, demo: bool) -> KeyRecord {
+        let seed = seed_key(seed_label);
+        let exchange: Exchange = seed.exchange.id().parse().unwrap();
+        let mut record = KeyRecord::sample(exchange, label, Utc::now(), 90);
+        record.environment = Environment::Custom { base_url: self.sim.base_url() };
+        if demo {
+            let demo_env = Endpoint::custom_demo(exchange, &self.sim.base_url()).unwrap();
+            let inspection: KeyInspection = client().inspect(&demo_env, &creds(&seed)).await.unwrap();
+            assert!(inspection.demo);
+            record.inspection = Some(inspection);
+        }
+        let event = Event {
+            at: Utc::now(),
+            action: Action::Add,
+            key_id: Some(record.id),
+            label: Some(label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
+        self.store.insert_key(&record, &event).unwrap();
+        self.secrets.put(record.id, label, &creds(&seed)).unwrap();
+        record
+    }
+
+    /// The bot's view: the agent's URL for the exchange, the placeholders as its credentials.
+    fn bot(&self, label: &str, name: &str, demo: bool) -> (Endpoint, Credentials) {
+        let issued = self.bots.issue(label, name, Utc::now()).unwrap();
+        let (key, secret, passphrase) = agent::exposed(&issued.placeholder);
+        let base_url = format!("{}/{}", self.agent_url, issued.bot.exchange.as_str());
+        let endpoint = if demo {
+            Endpoint::custom_demo(issued.bot.exchange, &base_url).unwrap()
+        } else {
+            Endpoint::new(issued.bot.exchange, &Environment::Custom { base_url }).unwrap()
+        };
+        (endpoint, Credentials::new(&key, &secret, passphrase.as_deref()))
+    }
+
+    async fn stop(mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.served.take().unwrap().await.unwrap();
+    }
+}
+
+fn bot_client() -> ExchangeClient {
+    client()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bot_reads_through_the_agent_and_follows_a_rotation_without_a_restart() {
+    let w = World::new().await;
+    let first = w.hold("okx-sub-bot", "grid", false).await;
+    let (endpoint, placeholder) = w.bot("grid", "grid-bot", false);
+
+    let seen = bot_client().inspect(&endpoint, &placeholder).await.unwrap();
+    assert_eq!(seen.label.as_deref(), Some("okx-sub-bot"), "the exchange saw the real key");
+    let real = seed_key("okx-sub-bot").api_key;
+    assert!(w.sim.state().requests_to("/api/v5/account/config").iter().all(|r| r.status == 200));
+
+    // A rotation: the label now names another key; the same placeholder follows at once.
+    let event = Event {
+        at: Utc::now(),
+        action: Action::Rotate,
+        key_id: Some(first.id),
+        label: Some("grid"),
+        outcome: Outcome::Ok,
+        detail: String::new(),
+    };
+    let seed = seed_key("okx-read-only");
+    let mut next = KeyRecord::sample(Exchange::Okx, "grid", Utc::now(), 90);
+    next.environment = first.environment.clone();
+    next.replaces = Some(first.id);
+    w.secrets.put(next.id, "grid", &creds(&seed)).unwrap();
+    w.store.replace_key(first.id, "grid (old)", &next, &event).unwrap();
+    let after = bot_client().inspect(&endpoint, &placeholder).await.unwrap();
+    assert_eq!(after.label.as_deref(), Some("okx-read-only"), "the agent signs with the new key now");
+    assert_ne!(seed.api_key, real);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_placeholders_revoked_bots_and_halted_keys_are_refused_in_the_exchanges_words() {
+    let w = World::new().await;
+    let key = w.hold("okx-sub-bot", "grid", false).await;
+    let (endpoint, placeholder) = w.bot("grid", "grid-bot", false);
+    let before = w.sim.state().requests.len();
+
+    // A local process with a made-up secret for the issued key: OKX's invalid-signature code.
+    let forged = Credentials::new(
+        secrecy::ExposeSecret::expose_secret(&placeholder.api_key),
+        "not-the-secret",
+        placeholder.passphrase.as_ref().map(secrecy::ExposeSecret::expose_secret),
+    );
+    let err = bot_client().inspect(&endpoint, &forged).await.unwrap_err();
+    assert_eq!(err.code(), Some("50113"), "{err}");
+    // The real key's own credentials are not a bot's either.
+    let err = bot_client().inspect(&endpoint, &creds(&seed_key("okx-sub-bot"))).await.unwrap_err();
+    assert_eq!(err.code(), Some("50111"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), before, "nothing refused reached the exchange");
+
+    // Halted by an emergency revoke: refused from the next request, before the exchange hears.
+    bot_client().inspect(&endpoint, &placeholder).await.unwrap();
+    agent::halt_keys(&w.store, &[key.id], Utc::now()).unwrap();
+    let sent = w.sim.state().requests.len();
+    let err = bot_client().inspect(&endpoint, &placeholder).await.unwrap_err();
+    assert_eq!(err.code(), Some("50111"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), sent, "the halted key's request never reached the exchange");
+
+    // A bot revoked on its own.
+    let _other = w.hold("okx-read-only", "spare", false).await;
+    let (spare_endpoint, spare) = w.bot("spare", "spare-bot", false);
+    bot_client().inspect(&spare_endpoint, &spare).await.unwrap();
+    w.bots.revoke_bot("spare-bot", Utc::now()).unwrap();
+    let err = bot_client().inspect(&spare_endpoint, &spare).await.unwrap_err();
+    assert_eq!(err.code(), Some("50111"), "{err}");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_requests_get_the_demo_key_and_never_the_live_one() {
+    let w = World::new().await;
+    w.hold("okx-demo", "paper", true).await;
+    w.hold("okx-sub-bot", "live", false).await;
+    let (demo_endpoint, demo_bot) = w.bot("paper", "paper-bot", true);
+    let seen = bot_client().inspect(&demo_endpoint, &demo_bot).await.unwrap();
+    assert!(seen.demo, "forwarded with x-simulated-trading to the demo key");
+
+    // A live key's bot asking for demo trading, and a demo key's bot asking for live: refused.
+    let (live_endpoint, live_bot) = w.bot("live", "live-bot", false);
+    let live_as_demo = Endpoint::custom_demo(Exchange::Okx, &live_endpoint.base_url).unwrap();
+    let err = bot_client().inspect(&live_as_demo, &live_bot).await.unwrap_err();
+    assert_eq!(err.code(), Some("50101"), "{err}");
+    let demo_as_live =
+        Endpoint::new(Exchange::Okx, &Environment::Custom { base_url: demo_endpoint.base_url.clone() }).unwrap();
+    let err = bot_client().inspect(&demo_as_live, &demo_bot).await.unwrap_err();
+    assert_eq!(err.code(), Some("50101"), "{err}");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_management_never_passes_and_the_audit_log_counts_per_bot() {
+    let w = World::new().await;
+    w.hold("bybit-sub-trade", "bybit-bot", false).await;
+    w.hold("binance-read-only", "binance-bot", false).await;
+    let (bybit, bybit_bot) = w.bot("bybit-bot", "b1", false);
+    let (binance, binance_bot) = w.bot("binance-bot", "b2", false);
+    // Their inspection calls are key management (Bybit /v5/user/query-api, Binance
+    // apiRestrictions): refused with each exchange's permission code, never forwarded.
+    let before = w.sim.state().requests.len();
+    let err = bot_client().inspect(&bybit, &bybit_bot).await.unwrap_err();
+    assert_eq!(err.code(), Some("10005"), "{err}");
+    let err = bot_client().inspect(&binance, &binance_bot).await.unwrap_err();
+    assert_eq!(err.code(), Some("-1002"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), before);
+
+    // A policy cannot open them either, and allow-lists narrow what is left.
+    w.bots
+        .set_policy(
+            "bybit-bot",
+            &AgentPolicy { endpoints: Some(vec!["/v5/user/query-api".into()]), ..Default::default() },
+            Utc::now(),
+        )
+        .unwrap();
+    let err = bot_client().inspect(&bybit, &bybit_bot).await.unwrap_err();
+    assert_eq!(err.code(), Some("10005"), "{err}");
+
+    let store = w.store.clone();
+    w.stop().await;
+    let log = store.audit_log(50).unwrap();
+    let refusals: Vec<_> = log.iter().filter(|e| e.action == Action::AgentRefusal).collect();
+    assert!(
+        refusals.iter().any(|e| e.detail.contains("bot 'b1': GET /v5/user/query-api ×2 refused")),
+        "one aggregated entry per bot, endpoint and reason: {refusals:?}"
+    );
+    assert!(refusals.iter().any(|e| e.detail.contains("bot 'b2'")), "{refusals:?}");
+    assert!(log.iter().any(|e| e.action == Action::AgentIssue));
+    assert_eq!(store.get_key(store.list_keys().unwrap()[0].id).unwrap().unwrap().status, KeyStatus::Active);
+}
