@@ -48,6 +48,10 @@ export const ACTIONS: Record<Action, string> = {
   deliver: 'Key delivered to servers',
   undeliver: 'Key removed from servers',
   host_access: 'Server host access changed',
+  agent_issue: 'Bot credentials issued',
+  agent_revoke_bot: 'Bot credentials revoked',
+  agent_requests: 'Requests through the signing agent',
+  agent_refusal: 'Refused by the signing agent',
 };
 
 export function actionLabel(action: Action): string {
