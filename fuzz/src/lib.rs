@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod exchange;
 pub mod guard;
 pub mod input;

@@ -82,3 +82,59 @@ pub fn created_sub_key(
     let passphrase = passphrase.map(|p| secrecy::SecretString::from(p.to_owned()));
     sub_key_api(exchange)?.parse_created(&data, passphrase)
 }
+
+/// The signing agent's handling of one bot request for `exchange`, without the network: reading
+/// the caller's key, the route, the symbols, the placeholder check, the re-signing and the
+/// refusal answer. Panics when a property fails: a request re-signed with a key verifies with
+/// that key at the stamped time (the agent never sends a mis-signed request), and every refusal
+/// answer is JSON. `None` for an exchange the agent does not serve.
+pub fn agent_request(exchange: Exchange, req: &super::agent_scheme::Incoming) -> Option<()> {
+    use super::agent_scheme::{Incoming, Refusal, SigningKey};
+    use secrecy::SecretString;
+    let scheme = adapter(exchange).agent_scheme()?;
+    let _ = scheme.caller_key(req);
+    let _ = scheme.route(&req.method, &req.path);
+    let _ = scheme.symbols(req);
+    let _ = scheme.reduce_only(req);
+    let _ = scheme.wants_demo(req);
+    let (key, secret, pass) = (
+        SecretString::from("lk00000000000000000000000000000000".to_owned()),
+        SecretString::from("fuzz-secret".to_owned()),
+        SecretString::from("Fuzz-Pass-1!".to_owned()),
+    );
+    let signing = SigningKey { api_key: &key, secret: &secret, passphrase: Some(&pass) };
+    let now = 1_764_590_400_000;
+    let _ = scheme.verify(req, &signing, now);
+    if let Ok(out) = scheme.resign(req, &signing, now, false) {
+        let (path, query) = out.path_and_query.split_once('?').unwrap_or((&out.path_and_query, ""));
+        let mut headers: Vec<(String, String)> = req.headers.clone();
+        for (name, value) in &out.headers {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            headers.push((name.to_ascii_lowercase(), value.to_string()));
+        }
+        let again = Incoming {
+            method: req.method.clone(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers,
+            body: out.body.clone(),
+        };
+        match scheme.verify(&again, &signing, now) {
+            Ok(()) | Err(Refusal::Stale(_)) => {}
+            Err(e) => panic!("a request the agent re-signed does not verify with the same key: {e:?} for {again:?}"),
+        }
+    }
+    for refusal in [
+        Refusal::UnknownKey("x".into()),
+        Refusal::BadSignature("\"quoted\" \u{0}".into()),
+        Refusal::Stale(String::new()),
+        Refusal::Forbidden(req.path.clone()),
+        Refusal::KeyUnusable(req.body.clone()),
+        Refusal::WrongEnvironment(req.query.clone()),
+    ] {
+        let answer = scheme.refusal_answer(&refusal);
+        assert!(serde_json::from_str::<Value>(&answer.body).is_ok(), "refusal answers are JSON");
+        assert_ne!(answer.status, 403, "never 403: CCXT retries it as DDoSProtection");
+    }
+    Some(())
+}

@@ -1086,7 +1086,7 @@ fn fixture_with_key(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn every_bad_input_gets_a_clear_message() {
-    let dirs: Vec<_> = (0..7).map(|_| tempfile::tempdir().unwrap()).collect();
+    let dirs: Vec<_> = (0..8).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut t = Table { rows: Vec::new(), volatile: Vec::new() };
     wizard_cases(&mut t, dirs[0].path());
     exchange_cases(&mut t).await;
@@ -1102,6 +1102,7 @@ async fn every_bad_input_gets_a_clear_message() {
     fix_cases(&mut t).await;
     lock_cases(&mut t).await;
     let bao_rows = servers_cases(&mut t, dirs[6].path()).await;
+    agent_cases(&mut t, dirs[7].path()).await;
 
     let doc = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
         .join("../../docs/BAD_INPUT.md");
@@ -1224,4 +1225,46 @@ fn the_newest_stand_in_names_a_reused_address() {
     t.volatile.push(("http://127.0.0.1:40123".into(), "<nothing listening>"));
     t.row("OpenBao", "dead", "Cannot reach OpenBao at http://127.0.0.1:40123 (refused).", &[], None);
     assert_eq!(t.rows[0][2], "Cannot reach OpenBao at <nothing listening> (refused).");
+}
+
+/// `latchkey agent issue|revoke-bot` and the listener's address.
+async fn agent_cases(t: &mut Table, dir: &Path) {
+    use latchkey_core::agent::{server, AgentBots};
+    use latchkey_core::audit::{Action, Event, Outcome};
+    use latchkey_core::model::KeyRecord;
+
+    let store = Arc::new(Store::open_in(dir).unwrap());
+    let now = Utc.with_ymd_and_hms(2026, 12, 2, 9, 30, 5).unwrap();
+    let add = |key: &KeyRecord| {
+        let event = Event {
+            at: now,
+            action: Action::Add,
+            key_id: Some(key.id),
+            label: Some(&key.label),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        };
+        store.insert_key(key, &event).unwrap();
+    };
+    let master = KeyRecord::sample(Exchange::Okx, "okx-master", now, 90);
+    let sub = KeyRecord { master_key_id: Some(master.id), ..KeyRecord::sample(Exchange::Okx, "okx-grid", now, 90) };
+    let kucoin = KeyRecord::sample(Exchange::Kucoin, "kucoin-bot", now, 90);
+    let off = KeyRecord { bots_allowed: false, ..KeyRecord::sample(Exchange::Bybit, "personal", now, 90) };
+    for k in [&master, &sub, &kucoin, &off] {
+        add(k);
+    }
+    let bots = AgentBots::new(store.clone(), Arc::new(MemoryStore::default()));
+    let area = "Signing agent: issue";
+    let err = |r: Result<latchkey_core::agent::Issued, latchkey_core::agent::AgentError>| r.err().expect("refused");
+    t.row(area, "an unknown label", err(bots.issue("nope", "grid", now)), &["latchkey list"], None);
+    t.row(area, "a bot name with a space", err(bots.issue("okx-grid", "my bot", now)), &["letters"], None);
+    t.row(area, "a KuCoin key", err(bots.issue("kucoin-bot", "k", now)), &["latchkey run"], None);
+    t.row(area, "a master key", err(bots.issue("okx-master", "m", now)), &["master"], None);
+    t.row(area, "a key bots may not use", err(bots.issue("personal", "p", now)), &["bots allow"], None);
+    bots.issue("okx-grid", "grid", now).unwrap();
+    t.row(area, "a bot name already issued", err(bots.issue("okx-grid", "grid", now)), &["revoke-bot"], None);
+    let e = bots.revoke_bot("ghost", now).unwrap_err();
+    t.row("Signing agent: revoke-bot", "an unknown bot", e, &["agent bots"], None);
+    let e = server::bind("0.0.0.0:18399".parse().unwrap()).await.unwrap_err();
+    t.row("Signing agent: --listen", "0.0.0.0:18399", e, &["loopback"], None);
 }

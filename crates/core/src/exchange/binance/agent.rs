@@ -26,10 +26,14 @@ struct Unsigned<'a> {
     in_body: bool,
 }
 
-fn unsigned(req: &Incoming) -> Unsigned<'_> {
+/// A second `signature` in the same part would be signed over and forwarded: refused instead.
+fn unsigned(req: &Incoming) -> Result<Unsigned<'_>, Refusal> {
     let (query, query_sig) = split_param(&req.query, "signature");
     let (body, body_sig) = split_param(&req.body, "signature");
-    Unsigned { query, body, in_body: query_sig.is_none() && body_sig.is_some(), signature: query_sig.or(body_sig) }
+    if split_param(&query, "signature").1.is_some() || split_param(&body, "signature").1.is_some() {
+        return Err(Refusal::BadSignature("the request carries more than one signature".into()));
+    }
+    Ok(Unsigned { query, body, in_body: query_sig.is_none() && body_sig.is_some(), signature: query_sig.or(body_sig) })
 }
 
 impl AgentScheme for BinanceAgent {
@@ -38,7 +42,7 @@ impl AgentScheme for BinanceAgent {
     }
 
     fn verify(&self, req: &Incoming, key: &SigningKey<'_>, now_ms: i64) -> Result<(), Refusal> {
-        let parts = unsigned(req);
+        let parts = unsigned(req)?;
         let signature =
             parts.signature.ok_or_else(|| Refusal::BadSignature("the request carries no signature".into()))?;
         let timestamp: i64 = form_param(&parts.query, &parts.body, "timestamp")
@@ -62,7 +66,7 @@ impl AgentScheme for BinanceAgent {
     }
 
     fn resign(&self, req: &Incoming, key: &SigningKey<'_>, now_ms: i64, _demo: bool) -> Result<Outgoing, Refusal> {
-        let mut parts = unsigned(req);
+        let mut parts = unsigned(req)?;
         let stamp = now_ms.to_string();
         if let Some(q) = replace_param(&parts.query, "timestamp", &stamp) {
             parts.query = q;
