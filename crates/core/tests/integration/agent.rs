@@ -228,3 +228,23 @@ async fn key_management_never_passes_and_the_audit_log_counts_per_bot() {
     assert!(log.iter().any(|e| e.action == Action::AgentIssue));
     assert_eq!(store.get_key(store.list_keys().unwrap()[0].id).unwrap().unwrap().status, KeyStatus::Active);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_emergency_revoke_the_bots_next_request_fails_at_once() {
+    use latchkey_core::revoke::{no_progress, Selection};
+    let w = World::new().await;
+    let key = w.hold("okx-sub-bot", "grid", false).await;
+    let (endpoint, placeholder) = w.bot("grid", "grid-bot", false);
+    bot_client().inspect(&endpoint, &placeholder).await.unwrap();
+
+    // 2FA is not set up here, so the typed phrase confirms the revoke (as in the app).
+    let engine =
+        crate::revoke_support::engine(w.store.clone(), w.secrets.clone(), crate::revoke_support::fast_config());
+    engine.emergency_revoke("REVOKE", Selection::Keys(vec![key.id]), Utc::now(), no_progress()).await.unwrap();
+    assert_ne!(w.store.get_key(key.id).unwrap().unwrap().status, KeyStatus::Active);
+    let sent = w.sim.state().requests.len();
+    let err = bot_client().inspect(&endpoint, &placeholder).await.unwrap_err();
+    assert_eq!(err.code(), Some("50111"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), sent, "refused by the agent, not by the exchange");
+    w.stop().await;
+}
