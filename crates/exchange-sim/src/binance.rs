@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::{json, Value};
 
+use crate::binance_trade;
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared, SimState};
@@ -25,11 +26,11 @@ pub const SUB_ACCOUNT_NOT_FOUND: i64 = -13002;
 /// `ipAddress`: at most 500 characters.
 const MAX_IP_CHARS: usize = 500;
 
-fn error(status: u16, code: i64, msg: &str) -> Reply {
+pub(crate) fn error(status: u16, code: i64, msg: &str) -> Reply {
     Reply::json(status, code.to_string(), json!({"code": code, "msg": msg}))
 }
 
-fn ok(body: Value) -> Reply {
+pub(crate) fn ok(body: Value) -> Reply {
     Reply::json(200, "0", body)
 }
 
@@ -54,7 +55,7 @@ impl Venue for Binance {
     }
 }
 
-fn rate_limited() -> Reply {
+pub(crate) fn rate_limited() -> Reply {
     error(429, -1003, "Too many requests; please use the websocket for live updates.").with_header("retry-after", "1")
 }
 
@@ -75,11 +76,23 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::POST, "/sapi/v1/sub-account/subAccountApiPermission") => with_key(sim, req, set_permissions),
         (&Method::POST, "/sapi/v2/sub-account/subAccountApi/ipRestriction") => with_key(sim, req, add_ips),
         (&Method::DELETE, "/sapi/v1/sub-account/subAccountApi/ipRestriction/ipList") => with_key(sim, req, remove_ips),
+        (&Method::GET, "/api/v3/account") => with_peer(sim, req, binance_trade::account),
+        (&Method::POST, "/api/v3/order") => with_peer(sim, req, binance_trade::new_order),
+        (&Method::DELETE, "/api/v3/order") => with_peer(sim, req, binance_trade::cancel_order),
+        (&Method::POST, "/sapi/v1/capital/withdraw/apply") => with_peer(sim, req, binance_trade::withdraw),
         _ => Reply::not_found(),
     }
 }
 
-type Params = HashMap<String, String>;
+pub(crate) type Params = HashMap<String, String>;
+
+/// For the endpoints whose request weight counts against the caller's IP as well.
+fn with_peer(sim: &Shared, req: &Req, action: fn(&Shared, &Req, &SimKey, &Params) -> Reply) -> Reply {
+    match authenticate(sim, req) {
+        Ok((key, params)) => action(sim, req, &key, &params),
+        Err(reply) => reply,
+    }
+}
 
 fn with_key(sim: &Shared, req: &Req, action: fn(&Shared, &SimKey, &Params) -> Reply) -> Reply {
     match authenticate(sim, req) {
@@ -146,12 +159,17 @@ fn authenticate(sim: &Shared, req: &Req) -> Result<(SimKey, HashMap<String, Stri
     Ok((key, params))
 }
 
-fn key_ip_or_permission() -> Reply {
+/// The request weight every endpoint counts against the caller's IP: 6,000 per minute.
+pub(crate) fn ip_weight(state: &mut SimState, req: &Req, weight: usize) -> bool {
+    state.allow_weighted("binance:ip-weight", &req.peer.to_string(), weight, 6000, Duration::from_secs(60))
+}
+
+pub(crate) fn key_ip_or_permission() -> Reply {
     error(401, -2015, "Invalid API-key, IP, or permissions for action.")
 }
 
 fn api_restrictions(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
-    if !lock(sim).allow("binance:ip-weight", &req.peer.to_string(), 6000, Duration::from_secs(60)) {
+    if !ip_weight(&mut lock(sim), req, 1) {
         return rate_limited();
     }
     let trade = key.has(Permission::Trade);
@@ -207,7 +225,7 @@ fn delete_sub_key(sim: &Shared, caller: &SimKey, params: &HashMap<String, String
     ok(json!({}))
 }
 
-fn missing(name: &str) -> Reply {
+pub(crate) fn missing(name: &str) -> Reply {
     error(400, -1102, &format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."))
 }
 

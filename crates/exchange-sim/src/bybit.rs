@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::{json, Map, Value};
 
+use crate::bybit_trade;
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
@@ -26,7 +27,7 @@ pub const SUB_ACCOUNT_NOT_FOUND: i64 = -13002;
 pub const SUB_UID_FROZEN: i64 = -13003;
 const DEFAULT_RECV_WINDOW: i64 = 5000;
 
-fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
+pub(crate) fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply {
     Reply::json(
         status,
         code.to_string(),
@@ -34,11 +35,11 @@ fn answer(status: u16, code: i64, msg: &str, result: Value, time: i64) -> Reply 
     )
 }
 
-fn error(req: &Req, status: u16, code: i64, msg: &str) -> Reply {
+pub(crate) fn error(req: &Req, status: u16, code: i64, msg: &str) -> Reply {
     answer(status, code, msg, json!({}), req.now_ms())
 }
 
-fn rate_limited(req: &Req) -> Reply {
+pub(crate) fn rate_limited(req: &Req) -> Reply {
     error(req, 200, 10006, "Too many visits. Exceeded the API Rate Limit.")
 }
 
@@ -78,6 +79,11 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::GET, "/v5/user/sub-apikeys") => with_key(sim, req, list_sub_keys),
         (&Method::POST, "/v5/user/update-sub-api") => with_key(sim, req, update_sub_key),
         (&Method::POST, "/v5/user/frozen-sub-member") => with_key(sim, req, freeze_sub_member),
+        (&Method::GET, "/v5/account/wallet-balance") => with_key(sim, req, bybit_trade::wallet_balance),
+        (&Method::POST, "/v5/order/create") => with_key(sim, req, bybit_trade::create_order),
+        (&Method::POST, "/v5/order/cancel") => with_key(sim, req, bybit_trade::cancel_order),
+        (&Method::POST, "/v5/asset/withdraw/create") => with_key(sim, req, bybit_trade::withdraw),
+        (&Method::POST, "/v5/asset/transfer/inter-transfer") => with_key(sim, req, bybit_trade::inter_transfer),
         _ => Reply::not_found(),
     }
 }
@@ -195,7 +201,7 @@ fn query_api(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
     answer(200, 0, "", result, req.now_ms())
 }
 
-fn body_object(req: &Req) -> Option<Map<String, Value>> {
+pub(crate) fn body_object(req: &Req) -> Option<Map<String, Value>> {
     if req.body.trim().is_empty() {
         return Some(Map::new());
     }

@@ -1,6 +1,7 @@
-//! `exchange-sim --port N --seed seed.json`: serves the simulator on 127.0.0.1 and prints its base
-//! URL on the first line of stdout, for end-to-end tests to read. Without `--seed` it uses the
-//! example seed. Stops on Ctrl-C.
+//! `exchange-sim --port N --seed seed.json [--no-rate-limits]`: serves the simulator on 127.0.0.1
+//! and prints its base URL on the first line of stdout, for end-to-end tests to read. Without
+//! `--seed` it uses the example seed. `--no-rate-limits` turns every rate limit off (as the seed's
+//! `"noRateLimits": true`), for load runs. Stops on Ctrl-C.
 
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -8,15 +9,16 @@ use std::process::ExitCode;
 
 use exchange_sim::{Seed, Sim};
 
-const USAGE: &str = "usage: exchange-sim [--port N] [--seed seed.json]";
+const USAGE: &str = "usage: exchange-sim [--port N] [--seed seed.json] [--no-rate-limits]";
 
 struct Args {
     port: u16,
     seed: Option<String>,
+    no_rate_limits: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { port: 0, seed: None };
+    let mut args = Args { port: 0, seed: None, no_rate_limits: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -24,6 +26,7 @@ fn parse_args() -> Result<Args, String> {
                 args.port = it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number from 0 to 65535")?
             }
             "--seed" => args.seed = Some(it.next().ok_or("--seed needs a file path")?),
+            "--no-rate-limits" => args.no_rate_limits = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
         }
@@ -47,7 +50,7 @@ async fn main() -> ExitCode {
         }
     };
     let seed = match load_seed(args.seed.as_deref()) {
-        Ok(seed) => seed,
+        Ok(seed) => Seed { no_rate_limits: seed.no_rate_limits || args.no_rate_limits, ..seed },
         Err(message) => {
             eprintln!("exchange-sim: {message}");
             return ExitCode::from(2);

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use chrono::DateTime;
 use serde_json::{json, Value};
 
+use crate::okx_trade;
 use crate::reply::Reply;
 use crate::seed::{Permission, SimExchange, SimKey};
 use crate::state::{lock, Shared};
@@ -27,15 +28,15 @@ pub const SUB_ACCOUNT_NOT_FOUND: &str = "-13002";
 /// "Support up to 20 addresses" (create and modify).
 const MAX_IPS: usize = 20;
 
-fn error(status: u16, code: &str, msg: &str) -> Reply {
+pub(crate) fn error(status: u16, code: &str, msg: &str) -> Reply {
     Reply::json(status, code, json!({"code": code, "msg": msg, "data": []}))
 }
 
-fn ok(data: Value) -> Reply {
+pub(crate) fn ok(data: Value) -> Reply {
     Reply::json(200, "0", json!({"code": "0", "msg": "", "data": data}))
 }
 
-fn rate_limited() -> Reply {
+pub(crate) fn rate_limited() -> Reply {
     error(429, "50011", "Too Many Requests").with_header("retry-after", "1")
 }
 
@@ -75,6 +76,11 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::POST, "/api/v5/users/subaccount/apikey") => with_key(sim, req, create_sub_key),
         (&Method::GET, "/api/v5/users/subaccount/apikey") => with_key(sim, req, query_sub_keys),
         (&Method::POST, "/api/v5/users/subaccount/modify-apikey") => with_key(sim, req, modify_sub_key),
+        (&Method::GET, "/api/v5/account/balance") => with_key(sim, req, okx_trade::balance),
+        (&Method::POST, "/api/v5/trade/order") => with_key(sim, req, okx_trade::place_order),
+        (&Method::POST, "/api/v5/trade/cancel-order") => with_key(sim, req, okx_trade::cancel_order),
+        (&Method::POST, "/api/v5/asset/withdrawal") => with_key(sim, req, okx_trade::withdrawal),
+        (&Method::POST, "/api/v5/asset/transfer") => with_key(sim, req, okx_trade::transfer),
         _ => Reply::not_found(),
     }
 }
@@ -87,7 +93,7 @@ fn with_key(sim: &Shared, req: &Req, action: fn(&Shared, &Req, &SimKey) -> Reply
 }
 
 /// Header checks in the documented order, then key, environment, passphrase, signature and IP.
-fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
+pub(crate) fn authenticate(sim: &Shared, req: &Req) -> Result<SimKey, Reply> {
     let api_key = req
         .header("OK-ACCESS-KEY")
         .ok_or_else(|| error(401, "50103", "Request header OK-ACCESS-KEY cannot be empty."))?;

@@ -104,6 +104,10 @@ pub struct Seed {
     /// The sub-accounts the masters' APIs list and create keys for.
     #[serde(default)]
     pub sub_accounts: Vec<SimSubAccount>,
+    /// `"noRateLimits": true` turns every rate limit off (as `exchange-sim --no-rate-limits`
+    /// does): for load runs far above what the exchanges allow one account.
+    #[serde(default)]
+    pub no_rate_limits: bool,
 }
 
 impl Seed {

@@ -37,7 +37,9 @@ impl Sim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let seed = seed.resolve(Utc::now());
-        let shared: Shared = Arc::new(Mutex::new(SimState::new(seed.keys, seed.sub_accounts)));
+        let mut state = SimState::new(seed.keys, seed.sub_accounts);
+        state.no_rate_limits = seed.no_rate_limits;
+        let shared: Shared = Arc::new(Mutex::new(state));
         let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             // The server ends only when the handle aborts it.
@@ -87,8 +89,14 @@ impl SimHandle {
         exchange.is_some_and(|e| state.remove(e, api_key))
     }
 
+    /// Empties the request log and its totals.
     pub fn clear_requests(&self) {
-        lock(&self.shared).requests.clear();
+        lock(&self.shared).clear_requests();
+    }
+
+    /// Turns every rate limit on or off while the simulator runs.
+    pub fn set_rate_limits(&self, on: bool) {
+        lock(&self.shared).no_rate_limits = !on;
     }
 
     pub fn shutdown(self) {
@@ -213,7 +221,7 @@ async fn exchange_api(
     }
     static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let at_ms = u64::try_from(FIRST.get_or_init(std::time::Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX);
-    lock(&sim).requests.push(RequestRecord {
+    lock(&sim).record(RequestRecord {
         method: method.to_string(),
         path,
         exchange: venue.map(|v| v.exchange()),

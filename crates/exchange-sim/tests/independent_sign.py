@@ -11,7 +11,8 @@ spec: {"exchange", "apiKey", "secret", "passphrase"?, "method", "path", "params"
        "timestampMs"? or "offsetMs"? (from now), "recvWindow"?, "simulated"?,
        "keyVersion"? (KuCoin: "2" or "3" sign the passphrase, "1" sends it as typed; default "2"),
        "fractionalTimestamp"? (Gate: seconds with a fraction, as the official Python SDK sends them),
-       "nonce"? (Kraken's and Deribit's; the timestamp in ms when absent)}
+       "nonce"? (Kraken's and Deribit's; the timestamp in ms when absent),
+       "queryParams"? (Binance, not GET: these in the query string, "params" in the body)}
 """
 import base64
 import datetime
@@ -111,11 +112,16 @@ def sign(spec):
     elif exchange == "binance":
         params += [("recvWindow", str(spec.get("recvWindow", 5000))), ("timestamp", str(ms))]
         encoded = urllib.parse.urlencode(params)
-        signature = binance_sign(spec["secret"], encoded, "")
+        in_query = urllib.parse.urlencode([tuple(p) for p in spec.get("queryParams", [])])
         if method == "GET":
-            out["query"] = encoded + "&signature=" + signature
+            out["query"] = encoded + "&signature=" + binance_sign(spec["secret"], encoded, "")
+        elif in_query:
+            # Mixed, as the docs' third example: "totalParams" is the query string then the body.
+            out["query"] = in_query
+            out["body"] = encoded + "&signature=" + binance_sign(spec["secret"], in_query, encoded)
+            out["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
         else:
-            out["body"] = encoded + "&signature=" + signature
+            out["body"] = encoded + "&signature=" + binance_sign(spec["secret"], encoded, "")
             out["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
         out["headers"]["X-MBX-APIKEY"] = spec["apiKey"]
     elif exchange == "kucoin":

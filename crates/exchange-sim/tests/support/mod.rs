@@ -44,7 +44,15 @@ pub fn spec(key: &SimKey, method: &str, path: &str, params: Value) -> Value {
 
 /// Signs with Python and sends with reqwest; returns the HTTP status and the JSON answer.
 pub async fn send(base_url: &str, spec: Value) -> (u16, Value) {
-    let signed: Value = serde_json::from_str(&python(&[], &spec.to_string())).unwrap();
+    send_signed(base_url, &sign(&spec)).await
+}
+
+/// The request as Python signed it, to send later (within the exchange's time window).
+pub fn sign(spec: &Value) -> Value {
+    serde_json::from_str(&python(&[], &spec.to_string())).unwrap()
+}
+
+pub async fn send_signed(base_url: &str, signed: &Value) -> (u16, Value) {
     let query = signed["query"].as_str().unwrap();
     let url = if query.is_empty() {
         format!("{base_url}{}", signed["path"].as_str().unwrap())
