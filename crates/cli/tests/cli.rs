@@ -11,6 +11,7 @@ use exchange_sim::{Seed, Sim, SimHandle, SimKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod agent;
 mod export;
 mod follow;
 #[path = "../../core/tests/integration/openbao_support/mod.rs"]

@@ -155,18 +155,18 @@ impl AgentBots {
             return Err(AgentError::BadBotName(name.to_owned()));
         }
         let key = self.active_key(label)?;
-        if key.exchange.adapter().agent_scheme().is_none() {
+        let Some(scheme) = key.exchange.adapter().agent_scheme() else {
             return Err(AgentError::NotServed { exchange: key.exchange.to_string() });
-        }
+        };
         check_run(&key, self.store.sub_key_count(key.id)?, &format!("bot {name} (signing agent)"))?;
         let row = format!("{}{name}", placeholders::BOT_PREFIX);
         if self.store.setting::<BotRecord>(&row)?.is_some() {
             return Err(AgentError::BotExists(name.to_owned()));
         }
         let root = placeholders::root_secret(self.root.as_ref())?;
-        let api_key = placeholders::fresh_key()?;
-        let placeholder =
-            placeholders::derive_placeholder(&root, &api_key, key.exchange.profile().form.passphrase.is_some());
+        let shape = scheme.placeholder_shape();
+        let api_key = placeholders::fresh_key(&shape)?;
+        let placeholder = placeholders::derive_placeholder(&root, &api_key, &shape);
         let bot = BotRecord {
             name: name.to_owned(),
             label: key.label.clone(),

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::exchange::agent_scheme::PlaceholderShape;
 use crate::keychain::{Keychain, KeychainError};
 use crate::model::{Exchange, KeyId};
 
@@ -99,25 +100,27 @@ fn derive(root: &SecretSlice<u8>, purpose: &str, api_key: &str) -> SecretString 
     SecretString::from(hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The secret and passphrase that belong to placeholder key `api_key`.
-pub fn derive_placeholder(root: &SecretSlice<u8>, api_key: &str, with_passphrase: bool) -> Placeholder {
+/// The secret and passphrase that belong to placeholder key `api_key`, in the exchange's shape.
+pub fn derive_placeholder(root: &SecretSlice<u8>, api_key: &str, shape: &PlaceholderShape) -> Placeholder {
+    let full = derive(root, "latchkey-agent-secret", api_key);
+    let digits = &full.expose_secret()[..shape.secret_hex_digits.min(64)];
+    let secret = if shape.secret_upper { digits.to_ascii_uppercase() } else { digits.to_owned() };
     Placeholder {
         api_key: SecretString::from(api_key.to_owned()),
-        secret: derive(root, "latchkey-agent-secret", api_key),
+        secret: SecretString::from(secret),
         // OKX passphrases: 8–32 characters with upper, lower, digit and a special character.
-        passphrase: with_passphrase.then(|| {
+        passphrase: shape.passphrase.then(|| {
             let raw = derive(root, "latchkey-agent-passphrase", api_key);
             SecretString::from(format!("Lk-{}!", &raw.expose_secret()[..20]))
         }),
     }
 }
 
-/// A fresh placeholder key: `lk` and 32 hex digits (shaped like no exchange's real keys, so it
-/// is never mistaken for one).
-pub fn fresh_key() -> Result<String, KeychainError> {
-    let mut bytes = [0u8; 16];
+/// A fresh placeholder key in the exchange's shape.
+pub fn fresh_key(shape: &PlaceholderShape) -> Result<String, KeychainError> {
+    let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| KeychainError::Failed { detail: e.to_string() })?;
-    Ok(format!("lk{}", hex::encode(bytes)))
+    Ok((shape.key)(&bytes))
 }
 
 #[cfg(test)]
@@ -131,19 +134,28 @@ mod tests {
         let root = root_secret(&store).unwrap();
         let again = root_secret(&store).unwrap();
         assert_eq!(root.expose_secret(), again.expose_secret(), "made once, then read back");
-        let key = fresh_key().unwrap();
-        assert!(key.starts_with("lk") && key.len() == 34);
-        let a = derive_placeholder(&root, &key, true);
-        let b = derive_placeholder(&root, &key, true);
+        let okx = PlaceholderShape {
+            key: crate::exchange::agent_scheme::uuid_key,
+            secret_hex_digits: 32,
+            secret_upper: true,
+            passphrase: true,
+        };
+        let plain = PlaceholderShape { passphrase: false, ..okx };
+        let key = fresh_key(&okx).unwrap();
+        assert_eq!(key.len(), 36, "UUID-shaped: {key}");
+        let a = derive_placeholder(&root, &key, &okx);
+        let b = derive_placeholder(&root, &key, &okx);
+        assert_eq!(a.secret.expose_secret().len(), 32);
+        assert_eq!(a.secret.expose_secret(), &a.secret.expose_secret().to_ascii_uppercase());
         assert_eq!(a.secret.expose_secret(), b.secret.expose_secret());
         let pass = a.passphrase.unwrap();
         assert!(pass.expose_secret().len() <= 32 && pass.expose_secret().chars().any(|c| c.is_ascii_digit()));
-        let other = derive_placeholder(&root, &fresh_key().unwrap(), false);
+        let other = derive_placeholder(&root, &fresh_key(&okx).unwrap(), &plain);
         assert_ne!(other.secret.expose_secret(), a.secret.expose_secret());
         assert!(other.passphrase.is_none());
         let elsewhere = root_secret(&MemoryStore::default()).unwrap();
-        assert_ne!(derive_placeholder(&elsewhere, &key, false).secret.expose_secret(), a.secret.expose_secret());
+        assert_ne!(derive_placeholder(&elsewhere, &key, &plain).secret.expose_secret(), a.secret.expose_secret());
         assert_eq!(key_sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert!(format!("{:?}", derive_placeholder(&root, &key, true)).contains("REDACTED"));
+        assert!(format!("{:?}", derive_placeholder(&root, &key, &okx)).contains("REDACTED"));
     }
 }

@@ -58,7 +58,8 @@ pub struct Agent {
     known: Mutex<Known>,
     /// The real credentials by key id: read from the keychain once per key (a rotation is a new id).
     credentials: Mutex<HashMap<KeyId, Arc<Credentials>>>,
-    offsets: Mutex<HashMap<String, (i64, Instant)>>,
+    /// By exchange and base URL (the simulator serves several exchanges on one).
+    offsets: Mutex<HashMap<(Exchange, String), (i64, Instant)>>,
     orders: Mutex<OrderCounter>,
     pub(crate) counts: Mutex<Counts>,
 }
@@ -199,7 +200,7 @@ impl Agent {
             (bot, key, policy, master, draining)
         };
         let name = Some(bot.name.clone());
-        let placeholder = derive_placeholder(&self.root, caller, exchange.profile().form.passphrase.is_some());
+        let placeholder = derive_placeholder(&self.root, caller, &scheme.placeholder_shape());
         let signing = SigningKey {
             api_key: &placeholder.api_key,
             secret: &placeholder.secret,
@@ -263,7 +264,7 @@ impl Agent {
 
     /// The exchange's clock minus ours for `endpoint`, measured at most every 10 minutes.
     async fn offset_ms(&self, endpoint: &Endpoint) -> i64 {
-        if let Some((offset, at)) = lock(&self.offsets).get(&endpoint.base_url) {
+        if let Some((offset, at)) = lock(&self.offsets).get(&(endpoint.exchange, endpoint.base_url.clone())) {
             if at.elapsed() < OFFSET_TTL {
                 return *offset;
             }
@@ -280,7 +281,7 @@ impl Agent {
                 0
             }
         };
-        lock(&self.offsets).insert(endpoint.base_url.clone(), (offset, Instant::now()));
+        lock(&self.offsets).insert((endpoint.exchange, endpoint.base_url.clone()), (offset, Instant::now()));
         offset
     }
 

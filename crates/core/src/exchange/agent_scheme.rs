@@ -113,7 +113,32 @@ pub struct RefusalAnswer {
     pub body: String,
 }
 
+/// What a placeholder set looks like for an exchange: shaped like its real keys, so bots and
+/// their config checks (Latchkey's own wizard among them) take it.
+#[derive(Clone, Copy, Debug)]
+pub struct PlaceholderShape {
+    /// The key from 32 random bytes.
+    pub key: fn(&[u8; 32]) -> String,
+    /// How many hex digits of the derived secret, and whether upper case.
+    pub secret_hex_digits: usize,
+    pub secret_upper: bool,
+    pub passphrase: bool,
+}
+
+/// A UUID-shaped key (8-4-4-4-12 hex digits) from the first 16 bytes.
+pub(crate) fn uuid_key(random: &[u8; 32]) -> String {
+    let h = hex::encode(&random[..16]);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// `digits` hex digits of `random`.
+pub(crate) fn hex_key(random: &[u8; 32], digits: usize) -> String {
+    hex::encode(random)[..digits].to_owned()
+}
+
 pub(crate) trait AgentScheme: Send + Sync {
+    fn placeholder_shape(&self) -> PlaceholderShape;
+
     /// The API key the request names (the bot's placeholder key).
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str>;
 

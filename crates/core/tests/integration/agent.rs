@@ -18,19 +18,19 @@ use latchkey_core::store::Store;
 
 use crate::exchange_support::{client, creds, seed_key, sim};
 
-struct World {
-    _dir: tempfile::TempDir,
-    store: Arc<Store>,
-    secrets: Arc<MemoryStore>,
-    bots: AgentBots,
-    agent_url: String,
-    sim: exchange_sim::SimHandle,
+pub(crate) struct World {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) store: Arc<Store>,
+    pub(crate) secrets: Arc<MemoryStore>,
+    pub(crate) bots: AgentBots,
+    pub(crate) agent_url: String,
+    pub(crate) sim: exchange_sim::SimHandle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl World {
-    async fn new() -> World {
+    pub(crate) async fn new() -> World {
         let sim = sim().await;
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open_in(dir.path()).unwrap());
@@ -51,7 +51,7 @@ impl World {
 
     /// A key of the simulator's seed under `label`, as Latchkey holds it.
     /// A demo key is verified in the demo environment first, as the wizard does.
-    async fn hold(&self, seed_label: &str, label: &str, demo: bool) -> KeyRecord {
+    pub(crate) async fn hold(&self, seed_label: &str, label: &str, demo: bool) -> KeyRecord {
         let seed = seed_key(seed_label);
         let exchange: Exchange = seed.exchange.id().parse().unwrap();
         let mut record = KeyRecord::sample(exchange, label, Utc::now(), 90);
@@ -76,7 +76,7 @@ impl World {
     }
 
     /// The bot's view: the agent's URL for the exchange, the placeholders as its credentials.
-    fn bot(&self, label: &str, name: &str, demo: bool) -> (Endpoint, Credentials) {
+    pub(crate) fn bot(&self, label: &str, name: &str, demo: bool) -> (Endpoint, Credentials) {
         let issued = self.bots.issue(label, name, Utc::now()).unwrap();
         let (key, secret, passphrase) = agent::exposed(&issued.placeholder);
         let base_url = format!("{}/{}", self.agent_url, issued.bot.exchange.as_str());
@@ -88,7 +88,7 @@ impl World {
         (endpoint, Credentials::new(&key, &secret, passphrase.as_deref()))
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.stop.take().unwrap().send(()).unwrap();
         self.served.take().unwrap().await.unwrap();
     }

@@ -9,6 +9,7 @@ mod openbao_support;
 mod revoke_support;
 
 mod agent;
+mod agent_ccxt;
 mod autorotate;
 mod autorotate_failures;
 mod autorotate_setting;

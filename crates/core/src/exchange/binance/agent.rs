@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use super::binance_sign;
 use crate::exchange::agent_scheme::{
-    form_param, replace_param, same_signature, split_param, AgentScheme, Incoming, Outgoing, Refusal, RefusalAnswer,
-    Route, SigningKey,
+    form_param, hex_key, replace_param, same_signature, split_param, AgentScheme, Incoming, Outgoing, PlaceholderShape,
+    Refusal, RefusalAnswer, Route, SigningKey,
 };
 
 const DEFAULT_RECV_WINDOW_MS: f64 = 5000.0;
@@ -37,6 +37,10 @@ fn unsigned(req: &Incoming) -> Result<Unsigned<'_>, Refusal> {
 }
 
 impl AgentScheme for BinanceAgent {
+    fn placeholder_shape(&self) -> PlaceholderShape {
+        PlaceholderShape { key: |r| hex_key(r, 64), secret_hex_digits: 64, secret_upper: false, passphrase: false }
+    }
+
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str> {
         req.header("X-MBX-APIKEY")
     }
@@ -129,10 +133,12 @@ impl AgentScheme for BinanceAgent {
     }
 
     fn refusal_answer(&self, refusal: &Refusal) -> RefusalAnswer {
-        // Never 403 (CCXT's DDoSProtection, which bots retry): -2015 and -1002 map to
-        // AuthenticationError and PermissionDenied, -1022 and -1021 to non-retryable errors.
+        // Never 403 (CCXT's DDoSProtection, which bots retry), and never -2015: once a bot has
+        // made one good private call, CCXT turns -2015 into DDoSProtection too
+        // (`hasAlreadyAuthenticatedSuccessfully`). -2014 and -1002 map to AuthenticationError and
+        // PermissionDenied, -1022 and -1021 to non-retryable errors.
         let (status, code) = match refusal {
-            Refusal::UnknownKey(_) | Refusal::KeyUnusable(_) | Refusal::WrongEnvironment(_) => (401, -2015),
+            Refusal::UnknownKey(_) | Refusal::KeyUnusable(_) | Refusal::WrongEnvironment(_) => (401, -2014),
             Refusal::BadSignature(_) => (400, -1022),
             Refusal::Stale(_) => (400, -1021),
             Refusal::Forbidden(_) => (401, -1002),

@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 
 use super::bybit_sign;
 use crate::exchange::agent_scheme::{
-    json_field, same_signature, AgentScheme, Incoming, Outgoing, Refusal, RefusalAnswer, Route, SigningKey,
+    hex_key, json_field, same_signature, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal, RefusalAnswer,
+    Route, SigningKey,
 };
 
 const DEFAULT_RECV_WINDOW: u32 = 5000;
@@ -31,6 +32,10 @@ fn recv_window(req: &Incoming) -> Result<u32, Refusal> {
 }
 
 impl AgentScheme for BybitAgent {
+    fn placeholder_shape(&self) -> PlaceholderShape {
+        PlaceholderShape { key: |r| hex_key(r, 18), secret_hex_digits: 36, secret_upper: false, passphrase: false }
+    }
+
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str> {
         req.header("X-BAPI-API-KEY")
     }

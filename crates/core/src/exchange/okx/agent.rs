@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use super::{okx_sign, okx_timestamp};
 use crate::exchange::agent_scheme::{
-    same_signature, AgentScheme, Incoming, Outgoing, Refusal, RefusalAnswer, Route, SigningKey,
+    same_signature, uuid_key, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal, RefusalAnswer, Route,
+    SigningKey,
 };
 
 /// "Timestamp request expired" beyond this.
@@ -26,6 +27,10 @@ fn request_path(req: &Incoming) -> String {
 }
 
 impl AgentScheme for OkxAgent {
+    fn placeholder_shape(&self) -> PlaceholderShape {
+        PlaceholderShape { key: uuid_key, secret_hex_digits: 32, secret_upper: true, passphrase: true }
+    }
+
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str> {
         req.header("OK-ACCESS-KEY")
     }
