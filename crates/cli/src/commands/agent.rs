@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use latchkey_core::agent::{self, server, Agent, AgentBots, AgentPolicy, BotView};
+use latchkey_core::exchange::SystemClock;
 use latchkey_core::store::Store;
 
 use crate::cli::{AgentArgs, AgentCommand};
@@ -92,7 +93,7 @@ fn run(ctx: &Ctx, listen: std::net::SocketAddr) -> Result<u8, CliError> {
     let root = agent::placeholders::root_secret(ctx.keychain.as_ref())?;
     // Its own connection: writes by the app or another CLI show in its `data_version` at once.
     let store = Arc::new(Store::open(ctx.store.path())?);
-    let agent = Arc::new(Agent::new(store, ctx.keychain.clone(), root, ctx.client.clone())?);
+    let agent = Arc::new(Agent::new(store, ctx.keychain.clone(), root, ctx.client.clone(), Arc::new(SystemClock))?);
     runtime()?.block_on(async move {
         let listener = server::bind(listen).await?;
         eprintln!("Latchkey signing agent listening on http://{listen} (Ctrl-C stops it)");

@@ -93,15 +93,13 @@ impl AgentError {
 pub(crate) const DRAIN_PREFIX: &str = "agent-drain ";
 
 /// Settings rows `agent-halt <key id>`: keys an emergency revoke began on.
-pub(crate) fn halt_prefix() -> String {
-    "agent-halt ".to_owned()
-}
+pub(crate) const HALT_PREFIX: &str = "agent-halt ";
 
 /// Halts the agent for `keys` before a revoke touches the exchange: their bots are refused from
 /// the next request on, whatever the exchange then answers.
 pub fn halt_keys(store: &Store, keys: &[KeyId], at: DateTime<Utc>) -> crate::Result<()> {
     for id in keys {
-        store.set_setting(&format!("{}{id}", halt_prefix()), &at)?;
+        store.set_setting(&format!("{HALT_PREFIX}{id}"), &at)?;
     }
     Ok(())
 }

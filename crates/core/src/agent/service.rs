@@ -16,9 +16,9 @@ use secrecy::SecretSlice;
 use super::audit_counts::Counts;
 use super::placeholders::{derive_placeholder, key_sha256, BotRecord, BOT_PREFIX};
 use super::policy::{AgentPolicy, OrderCounter, POLICY_PREFIX};
-use super::{halt_prefix, AgentError};
+use super::{AgentError, HALT_PREFIX};
 use crate::exchange::agent_scheme::{AgentScheme, Incoming, Refusal, Route, SigningKey};
-use crate::exchange::{Endpoint, ExchangeClient};
+use crate::exchange::{Clock, Endpoint, ExchangeClient};
 use crate::keychain::SecretStore;
 use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
 use crate::secret::Credentials;
@@ -54,6 +54,8 @@ pub struct Agent {
     secrets: Arc<dyn SecretStore>,
     root: SecretSlice<u8>,
     exchange: Arc<ExchangeClient>,
+    /// Stamps, freshness windows and drain ends: the same clock the exchange client reads.
+    clock: Arc<dyn Clock>,
     http: reqwest::Client,
     known: Mutex<Known>,
     /// The real credentials by key id: read from the keychain once per key (a rotation is a new id).
@@ -81,6 +83,7 @@ impl Agent {
         secrets: Arc<dyn SecretStore>,
         root: SecretSlice<u8>,
         exchange: Arc<ExchangeClient>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Agent, AgentError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -92,6 +95,7 @@ impl Agent {
             secrets,
             root,
             exchange,
+            clock,
             http,
             known: Mutex::default(),
             credentials: Mutex::default(),
@@ -117,9 +121,9 @@ impl Agent {
             .collect();
         let halted = self
             .store
-            .settings_with_prefix::<chrono::DateTime<Utc>>(&halt_prefix())?
+            .settings_with_prefix::<chrono::DateTime<Utc>>(HALT_PREFIX)?
             .into_iter()
-            .filter_map(|(name, _)| name[halt_prefix().len()..].parse().ok())
+            .filter_map(|(name, _)| name[HALT_PREFIX.len()..].parse().ok())
             .collect();
         let draining = self
             .store
@@ -191,7 +195,7 @@ impl Agent {
             let master = key.as_ref().is_some_and(|k| known.masters.contains(&k.id));
             let halted = key.as_ref().is_some_and(|k| known.halted.contains(&k.id));
             let policy = known.policies.get(&bot.label).cloned().unwrap_or_default();
-            let draining = known.draining.get(&bot.label).is_some_and(|until| *until > Utc::now());
+            let draining = known.draining.get(&bot.label).is_some_and(|until| *until > self.clock.now());
             let key = match key {
                 None => Err(format!("key '{}' is not active in Latchkey (revoked, quarantined or removed)", bot.label)),
                 Some(_) if halted => Err(format!("key '{}' is being revoked", bot.label)),
@@ -206,7 +210,7 @@ impl Agent {
             secret: &placeholder.secret,
             passphrase: placeholder.passphrase.as_ref(),
         };
-        scheme.verify(req, &signing, Utc::now().timestamp_millis()).map_err(|r| (name.clone(), r))?;
+        scheme.verify(req, &signing, self.clock.now().timestamp_millis()).map_err(|r| (name.clone(), r))?;
         let key = key.map_err(|r| (name.clone(), Refusal::KeyUnusable(r)))?;
         if master || !key.bots_allowed {
             let why = format!(
@@ -269,10 +273,10 @@ impl Agent {
                 return *offset;
             }
         }
-        let before = Utc::now();
+        let before = self.clock.now();
         let offset = match self.exchange.server_time(endpoint).await {
             Ok(server) => {
-                let after = Utc::now();
+                let after = self.clock.now();
                 let midpoint = before + (after - before) / 2;
                 (server - midpoint).num_milliseconds()
             }
@@ -296,7 +300,7 @@ impl Agent {
             Ok(e) => e,
             Err(e) => return self.own_error(scheme, Refusal::KeyUnusable(e.to_string())),
         };
-        let now_ms = Utc::now().timestamp_millis() + self.offset_ms(&endpoint).await;
+        let now_ms = self.clock.now().timestamp_millis() + self.offset_ms(&endpoint).await;
         let real = SigningKey {
             api_key: &credentials.api_key,
             secret: &credentials.api_secret,
@@ -341,7 +345,7 @@ impl Agent {
         if lock(&self.counts).is_empty() {
             return;
         }
-        if let Err(e) = super::audit_counts::flush(&self.counts, &self.store, Utc::now()) {
+        if let Err(e) = super::audit_counts::flush(&self.counts, &self.store, self.clock.now()) {
             tracing::warn!(error = %e, "signing agent: could not write its counts to the audit log; kept for the next flush");
         }
     }

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 /// A bot's request as the agent received it, the agent's own path prefix already removed.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Incoming {
     pub method: String,
     /// e.g. `/api/v5/account/balance`.
@@ -21,6 +21,19 @@ pub struct Incoming {
     pub headers: Vec<(String, String)>,
     /// The raw body exactly as sent.
     pub body: String,
+}
+
+/// Header values (keys, signatures, the passphrase) and the body are left out.
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Incoming {
@@ -246,5 +259,14 @@ mod tests {
         assert!(same_signature("abc", "abc"));
         assert!(!same_signature("abc", "abd"));
         assert!(!same_signature("abc", "abcd"));
+        let req = Incoming {
+            method: "GET".into(),
+            path: "/api/v5/account/balance".into(),
+            query: String::new(),
+            headers: vec![("ok-access-passphrase".into(), "Placeholder-Pass-1!".into())],
+            body: "{}".into(),
+        };
+        let shown = format!("{req:?}");
+        assert!(shown.contains("ok-access-passphrase") && !shown.contains("Placeholder-Pass-1!"), "{shown}");
     }
 }

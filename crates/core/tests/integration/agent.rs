@@ -39,7 +39,10 @@ impl World {
         let root = agent::placeholders::root_secret(secrets.as_ref()).unwrap();
         // The agent's own connection, as `latchkey agent` opens it.
         let own = Arc::new(Store::open(store.path()).unwrap());
-        let agent = Arc::new(Agent::new(own, secrets.clone(), root, Arc::new(client())).unwrap());
+        let agent = Arc::new(
+            Agent::new(own, secrets.clone(), root, Arc::new(client()), Arc::new(latchkey_core::exchange::SystemClock))
+                .unwrap(),
+        );
         let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let agent_url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
