@@ -93,6 +93,9 @@ fn run(ctx: &Ctx, listen: std::net::SocketAddr) -> Result<u8, CliError> {
     let root = agent::placeholders::root_secret(ctx.keychain.as_ref())?;
     // Its own connection: writes by the app or another CLI show in its `data_version` at once.
     let store = Arc::new(Store::open(ctx.store.path())?);
+    // Its audit entries (counts, refusals) move the log's anchor like every other writer's, or
+    // `audit --verify` would read them as a rewritten log.
+    store.anchor_audit_in(ctx.keychain.clone());
     let agent = Arc::new(Agent::new(store, ctx.keychain.clone(), root, ctx.client.clone(), Arc::new(SystemClock))?);
     runtime()?.block_on(async move {
         let listener = server::bind(listen).await?;

@@ -73,4 +73,11 @@ fn a_key_is_checked_through_the_agent_with_placeholders_until_the_bot_is_revoked
     assert_eq!(audit_count(&env, "agent_revoke_bot", "ok"), 1);
     assert!(audit_count(&env, "agent_requests", "ok") >= 1, "the counts were written when the agent stopped");
     assert!(audit_count(&env, "agent_refusal", "failed") >= 1, "and the refusal with its reason");
+    // The agent's own entries moved the log's anchor: the log reads as intact, not rewritten.
+    let verify = env.latchkey(&["audit", "--verify"], "");
+    assert!(
+        verify.status.success() && String::from_utf8_lossy(&verify.stdout).contains("intact"),
+        "{}",
+        stderr(&verify)
+    );
 }
