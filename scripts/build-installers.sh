@@ -23,11 +23,15 @@ name=$(node -p 'const c = require("./tauri.conf.json"); c.productName + "_" + c.
 deb="$BUNDLE/deb/${name}_amd64.deb"
 appimage="$BUNDLE/appimage/${name}_amd64.AppImage"
 rm -f "$deb" "$appimage"
-ui/node_modules/.bin/tauri build --ci --bundles "$bundles"
+# The tray-resident program goes beside the window's in /usr/bin (the window starts it from there).
+cargo build --release -p latchkey-resident
+resident="$CARGO_TARGET_DIR/release/latchkey-resident"
+extra=$(printf '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/latchkey-resident":"%s"}},"appimage":{"files":{"/usr/bin/latchkey-resident":"%s"}}}}}' "$resident" "$resident")
+ui/node_modules/.bin/tauri build --ci --bundles "$bundles" --config "$extra"
 [ -f "$deb" ] || { echo "tauri build did not produce $deb" >&2; exit 1; }
 # What a user's package manager and desktop see: the binary, a valid desktop entry, the icons.
 contents=$(dpkg-deb -c "$deb")
-for want in usr/bin/latchkey-desktop usr/share/applications/Latchkey.desktop \
+for want in usr/bin/latchkey-desktop usr/bin/latchkey-resident usr/share/applications/Latchkey.desktop \
   usr/share/icons/hicolor/128x128/apps/latchkey-desktop.png; do
   grep -Eq " (\./)?$want\$" <<<"$contents" || { echo "$deb lacks $want" >&2; exit 1; }
 done
@@ -46,3 +50,4 @@ echo "Installer sizes:"
 mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MiB", b / 1048576 }'; }
 for f in "$OUT"/*; do printf '  %-44s %s\n' "$(basename "$f")" "$(mib "$f")"; done
 printf '  %-44s %s\n' "latchkey-desktop binary (release)" "$(mib "$CARGO_TARGET_DIR/release/latchkey-desktop")"
+printf '  %-44s %s\n' "latchkey-resident binary (release)" "$(mib "$resident")"

@@ -8,4 +8,6 @@ ensure_rust
 ensure_node
 build_ui
 log "Building and starting Latchkey (release build; the first build takes a few minutes)"
+# The tray-resident part is its own program beside the window's (crates/resident).
+cargo build --release -p latchkey-resident
 exec cargo run --release --bin latchkey-desktop

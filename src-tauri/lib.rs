@@ -5,14 +5,12 @@ pub mod commands;
 #[cfg(test)]
 mod ipc_contract;
 mod ipc_error;
-mod key_watch;
-mod logging;
-mod notifier;
-mod reminders;
+mod notice;
+mod resident;
 mod security_config;
 mod state;
 mod store_watch;
-mod tray;
+mod window;
 
 use tauri::{Builder, Runtime};
 
@@ -93,24 +91,6 @@ fn cancel_enrollment_on_close<R: Runtime>(window: &tauri::Window<R>, event: &tau
     });
 }
 
-/// A revoke interrupted by a crash or a kill finishes now, before anything else can touch the keys;
-/// then an interrupted rotation (which may have waited on one of those revokes).
-fn resume_revokes(state: &AppState) {
-    let Ok(core) = state.core() else { return };
-    tauri::async_runtime::spawn(async move {
-        match core.engine.resume_unfinished(latchkey_core::revoke::no_progress()).await {
-            Ok(reports) if !reports.is_empty() => tracing::info!(jobs = reports.len(), "resumed interrupted revokes"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "could not resume an interrupted revoke"),
-        }
-        match core.rotations.resume_unfinished(latchkey_core::autorotate::no_progress()).await {
-            Ok(reports) if !reports.is_empty() => tracing::info!(jobs = reports.len(), "resumed interrupted rotations"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "could not resume an interrupted rotation"),
-        }
-    });
-}
-
 /// WebKitGTK composites pages on the GPU by default. Latchkey's page is a flat document that gains
 /// nothing from it, and compositing cost it ~100 MiB of PSS in the web process and a slow first
 /// composited frame (BENCHMARKS.md); some GPU drivers also show a blank window with it. Painting on
@@ -126,52 +106,56 @@ fn paint_on_cpu() {
 }
 
 pub fn run() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let launch = window::Launch::from_args(&args);
+    if launch == window::Launch::Tray {
+        // Before any toolkit is touched: the tray-resident process loads none.
+        let e = resident::become_resident();
+        eprintln!("Latchkey could not start its tray part ({}): {e}", resident::RESIDENT_PROGRAM);
+        std::process::exit(1);
+    }
     #[cfg(target_os = "linux")]
     paint_on_cpu();
     let data_dir = latchkey_core::paths::data_dir();
     // Owner-only, and everything in it tightened, before the first file (the log) is written there.
     let private = data_dir.as_deref().map(latchkey_core::paths::prepare_private_dir);
-    logging::init(data_dir.as_deref().filter(|_| matches!(private, Some(Ok(())))));
+    latchkey_core::logfile::init(data_dir.as_deref().filter(|_| matches!(private, Some(Ok(())))), "latchkey.log");
     if let Some(Err(e)) = &private {
         // The store's own open reports it to the window too.
         tracing::error!(error = %e, "could not make the data folder private");
     }
     let state = AppState::open(data_dir);
-    resume_revokes(&state);
-    let wake = state.reminder_wake();
     let core = state.core().ok();
-    let client = state.exchange().ok();
     let builder = Builder::default()
-        // First, so a second launch only focuses the running one (a login start while it already
-        // runs changes nothing).
+        // First, so a second launch only reaches the running one (the resident's menu and
+        // notifications launch this program with what they want shown).
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            if !tray::starts_in_tray(argv.iter().skip(1)) {
-                tray::show_main(app)
-            }
+            window::act(app, window::Launch::from_args(argv.iter().skip(1)), false)
         }))
-        .plugin(tauri_plugin_notification::init())
-        // The login entry passes START_IN_TRAY: a login start opens no window.
-        .plugin(tauri_plugin_autostart::Builder::new().args([tray::START_IN_TRAY]).build())
+        // The login entry passes START_IN_TRAY: a login start is the resident alone.
+        .plugin(tauri_plugin_autostart::Builder::new().args([window::START_IN_TRAY]).build())
         .setup(move |app| {
-            let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-            tray::open_at_launch(app.handle(), &args);
-            tray::quit_on_signals(app.handle());
-            if let Err(e) = tray::install(app.handle()) {
-                // No tray on this desktop (e.g. no StatusNotifier host): the window still works.
-                tracing::warn!(error = %e, "no tray icon");
+            let quitting = launch == window::Launch::Quit;
+            window::act(app.handle(), launch, true);
+            if quitting {
+                return Ok(());
             }
+            window::quit_on_signals(app.handle());
+            resident::ensure_running();
             if let Some(core) = core {
-                if let Some(client) = client {
-                    key_watch::start(app.handle().clone(), core.clone(), client);
-                }
-                store_watch::start(app.handle().clone(), core.clone(), wake.clone());
-                reminders::start(app.handle().clone(), core, wake);
+                // Revokes and rotations a crash interrupted; the resident tries too, and the job
+                // lock lets one of them do it.
+                tauri::async_runtime::spawn({
+                    let core = core.clone();
+                    async move { core.resume_interrupted().await }
+                });
+                store_watch::start(app.handle().clone(), core);
             }
             Ok(())
         });
     match app(builder, state).build(tauri::generate_context!()) {
-        // Closing the window destroys it; the app stays in the tray until Quit.
-        Ok(app) => app.run(tray::keep_running_without_windows),
+        // Closing the window ends this process; the resident stays in the tray.
+        Ok(app) => app.run(window::on_run_event),
         Err(e) => {
             tracing::error!(error = %e, "Latchkey could not start its window");
             eprintln!("Latchkey could not start its window: {e}");

@@ -10,7 +10,7 @@ use latchkey_core::validate;
 use latchkey_core::watch::{self, LookError, Looked};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Runtime, State};
+use tauri::State;
 
 use super::blocking;
 use super::keys::{parse_id, KeyView};
@@ -58,11 +58,7 @@ pub async fn inspect_credentials(state: State<'_, AppState>, input: InspectInput
 /// exchange refuses as unknown or expired is marked rejected (its verified date is not refreshed)
 /// and notified; the error still comes back so the card shows it inline.
 #[tauri::command]
-pub async fn verify_key<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    id: String,
-) -> Result<KeyView, IpcError> {
+pub async fn verify_key(state: State<'_, AppState>, id: String) -> Result<KeyView, IpcError> {
     let (core, id) = (state.core()?, parse_id(&id)?);
     let client = state.exchange()?;
     let looked = match watch::check_key(&core.vault, &client, id, Utc::now()).await {
@@ -70,7 +66,7 @@ pub async fn verify_key<R: Runtime>(
         Err(LookError::Key(e)) => return Err(e.into()),
         Err(LookError::Exchange(e)) => return Err(e.into()),
     };
-    crate::key_watch::notify(&app, &core, &looked.notices());
+    crate::notice::key_changes(&core, &looked.notices());
     match looked {
         Looked::Answered { record, .. } => {
             let vault = core.vault.clone();

@@ -71,7 +71,6 @@ pub async fn fix_key(
     };
     let fixer = Fixer::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
     let fixed = fixer.apply(id, &request, code.as_deref(), Utc::now()).await?;
-    state.reminders_changed();
     let vault = core.vault.clone();
     let record = fixed.record;
     let key = blocking(move || Ok(KeyView::one(&vault, record)?)).await?;

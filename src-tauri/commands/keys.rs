@@ -243,7 +243,6 @@ pub async fn add_key(state: State<'_, AppState>, input: AddKeyInput) -> Result<K
         }
     })
     .await?;
-    state.reminders_changed();
     blocking(move || Ok(KeyView::one(&vault, record)?)).await
 }
 
@@ -309,7 +308,6 @@ pub async fn edit_key(
     } else {
         (edited.record, None)
     };
-    state.reminders_changed();
     let vault = core.vault.clone();
     let key = blocking(move || Ok(KeyView::one(&vault, record)?)).await?;
     Ok(EditResult { key, changes: edited.changes, reverify })

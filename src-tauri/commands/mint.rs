@@ -107,7 +107,6 @@ pub async fn mint_key(
     };
     let minter = Minter::new(&core.vault, &core.guard, &client).exchange_code(exchange_code.as_deref());
     let minted = minter.mint(&request, code.as_deref(), Utc::now()).await?;
-    state.reminders_changed();
     let vault = core.vault.clone();
     let record = minted.record;
     let key = blocking(move || Ok(KeyView::one(&vault, record)?)).await?;

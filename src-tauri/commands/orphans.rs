@@ -54,7 +54,6 @@ pub async fn restore_orphan(
     let input = input.unwrap_or_default();
     let answers = RestoreAnswers { exchange: input.exchange, environment: input.environment, label: input.label };
     let restored = orphans::restore(&vault, &client, id, answers, Utc::now()).await?;
-    state.reminders_changed();
     let warning = restored.warning.map(|e| e.to_string());
     let key = blocking(move || Ok(KeyView::one(&vault, restored.record)?)).await?;
     Ok(RestoreResult { key, warning })

@@ -11,7 +11,7 @@ use latchkey_core::revoke::{JobKind, KeyResult, RevokeReport};
 use latchkey_core::revoke::{PlannedRoute, Progress, ProgressEvent, ProgressView, Selection};
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State};
+use tauri::State;
 
 use super::blocking;
 use super::keys::parse_id;
@@ -203,13 +203,6 @@ pub(crate) fn report_view(report: RevokeReport) -> ReportView {
     }
 }
 
-/// The tray's count of keys still live at their exchange, refreshed after every revoke job.
-fn refresh_tray<R: Runtime>(app: &AppHandle<R>, core: &crate::state::Core) {
-    if let Ok(keys) = core.vault.list() {
-        crate::tray::set_still_live_count(app, keys.iter().filter(|k| k.status.is_still_live()).count());
-    }
-}
-
 /// The report as a plain text file a person can keep or print.
 fn report_text(r: &ReportView) -> String {
     let mut out = format!(
@@ -282,8 +275,7 @@ pub async fn revoke_plan(state: State<'_, AppState>, ids: Option<Vec<String>>) -
 }
 
 #[tauri::command]
-pub async fn emergency_revoke<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn emergency_revoke(
     state: State<'_, AppState>,
     code: String,
     ids: Option<Vec<String>>,
@@ -291,13 +283,11 @@ pub async fn emergency_revoke<R: Runtime>(
 ) -> Result<ReportView, IpcError> {
     let core = state.core()?;
     let report = core.engine.emergency_revoke(&code, selection(ids)?, Utc::now(), progress_to(on_progress)).await;
-    refresh_tray(&app, &core);
     Ok(report_view(report?))
 }
 
 #[tauri::command]
-pub async fn retry_revoke<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn retry_revoke(
     state: State<'_, AppState>,
     code: String,
     id: String,
@@ -305,38 +295,25 @@ pub async fn retry_revoke<R: Runtime>(
 ) -> Result<ReportView, IpcError> {
     let core = state.core()?;
     let report = core.engine.retry(&code, &[parse_id(&id)?], Utc::now(), progress_to(on_progress)).await;
-    refresh_tray(&app, &core);
     Ok(report_view(report?))
 }
 
 /// "Wipe locally anyway" / "Wipe the secret here now": no proof, so the key stays "still live".
 #[tauri::command]
-pub async fn wipe_locally<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    code: String,
-    id: String,
-) -> Result<ReportView, IpcError> {
+pub async fn wipe_locally(state: State<'_, AppState>, code: String, id: String) -> Result<ReportView, IpcError> {
     let core = state.core()?;
     let progress = latchkey_core::revoke::no_progress();
     let report = core.engine.wipe_anyway(&code, &[parse_id(&id)?], Utc::now(), progress).await;
-    refresh_tray(&app, &core);
     Ok(report_view(report?))
 }
 
 /// "I deleted it on the website": a signed call with the key's own credentials must be refused as
 /// an invalid key before the secret is wiped and the key shows as revoked.
 #[tauri::command]
-pub async fn confirm_deleted<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    code: String,
-    id: String,
-) -> Result<ReportView, IpcError> {
+pub async fn confirm_deleted(state: State<'_, AppState>, code: String, id: String) -> Result<ReportView, IpcError> {
     let core = state.core()?;
     let progress = latchkey_core::revoke::no_progress();
     let report = core.engine.confirm_deleted(&code, &[parse_id(&id)?], Utc::now(), progress).await;
-    refresh_tray(&app, &core);
     Ok(report_view(report?))
 }
 

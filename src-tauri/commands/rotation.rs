@@ -34,8 +34,7 @@ pub async fn save_settings<R: Runtime>(
 ) -> Result<Settings, IpcError> {
     let core = state.core()?;
     let saved = blocking(move || Ok(settings.save(core.vault.store())?)).await?;
-    crate::tray::apply_start_at_login(&app, saved.start_at_login)?;
-    state.reminders_changed();
+    crate::window::apply_start_at_login(&app, saved.start_at_login)?;
     Ok(saved)
 }
 
@@ -47,7 +46,6 @@ pub async fn snooze_key(state: State<'_, AppState>, id: String, days: u32) -> Re
         Ok(KeyView::one(&vault, record)?)
     })
     .await?;
-    state.reminders_changed();
     Ok(view)
 }
 
@@ -121,7 +119,6 @@ pub async fn rotate_key(
     };
     let replacement = Replacement { old: id, credentials: input.credentials(), verify, grace: handover::DEFAULT_GRACE };
     let rotated = rotate::rotate(&core.vault, &client, &core.engine, proof, replacement, Utc::now()).await?;
-    state.reminders_changed();
     let vault = core.vault.clone();
     let key = blocking(move || Ok(KeyView::one(&vault, rotated.key)?)).await?;
     Ok(RotationResult { key, report: report_view(rotated.report) })
@@ -147,7 +144,6 @@ pub async fn rotate_now(state: State<'_, AppState>, id: String, code: String) ->
         blocking(move || Ok(core.guard.verify_for_action(&code, Utc::now())?)).await?
     };
     let report = core.rotations.rotate_now(proof, &[id], autorotate::no_progress()).await?;
-    state.reminders_changed();
     let new_key = report.keys.iter().find_map(|k| match &k.result {
         autorotate::RotationResult::Rotated { new_key_id, .. } => Some(*new_key_id),
         _ => None,

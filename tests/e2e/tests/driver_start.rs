@@ -29,8 +29,9 @@ async fn session_opens_behind_a_slow_native_driver() {
 
 /// The cause of the CI failure "WebDriver session: IncompleteMessage" on `reveal`: a Latchkey from
 /// an earlier test still held the single-instance name, so the launched app handed over its
-/// arguments and exited, and WebKitWebDriver dropped the new-session request. Here a stray app
-/// runs in the tray and quits 3 s after the launch begins: the launch waits for it and opens.
+/// arguments and exited, and WebKitWebDriver dropped the new-session request. Here a stray window
+/// (which holds the name; the tray-resident process does not) quits 3 s after the launch begins:
+/// the launch waits for it and opens.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app window: run scripts/test-all.sh"]
 async fn session_opens_after_an_earlier_app_has_quit() {
@@ -38,7 +39,8 @@ async fn session_opens_after_an_earlier_app_has_quit() {
     let stray_dir = work.join("stray-data");
     std::fs::create_dir_all(&stray_dir).expect("stray data dir");
     let mut stray = std::process::Command::new(support::env_path("LATCHKEY_APP_BIN"))
-        .arg("--tray")
+        // A window alone: no resident of its own that would outlive this test.
+        .env("LATCHKEY_STARTED_BY_RESIDENT", "1")
         .env("LATCHKEY_DATA_DIR", &stray_dir)
         .env("LATCHKEY_KEYCHAIN_SERVICE", "latchkey-e2e-stray")
         .stdout(std::process::Stdio::null())

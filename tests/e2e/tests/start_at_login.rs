@@ -1,7 +1,8 @@
 //! "Start Latchkey at login … starts in the tray": turning it on in Settings writes the login entry
 //! (an XDG autostart file under ~/.config/autostart) with `--tray`; started as that entry says, the
-//! app runs with no window until it is opened (here: by launching it again, which shows the running
-//! one's window, the same probe seeing it appear).
+//! process becomes the tray-resident `latchkey-resident` (no GTK, no WebKit mapped) and shows no
+//! window; launching Latchkey again opens a window, and closing that window leaves the resident
+//! running.
 
 mod support;
 
@@ -74,9 +75,11 @@ async fn start_at_login_starts_in_the_tray() {
     assert_eq!(args, ["--tray"], "the login start asks for the tray: {exec}");
     d.quit().await;
 
-    // Started as the login entry says: it keeps running, and shows no window.
+    // Started as the login entry says: it keeps running as the resident, with no toolkit loaded,
+    // and shows no window.
     let mut tray = launch(&program, &args, &data_dir, &work.join("tray.log"));
     let until = Instant::now() + Duration::from_secs(8);
+    let mut checked_maps = false;
     while Instant::now() < until {
         assert!(
             tray.try_wait().expect("status").is_none(),
@@ -84,22 +87,35 @@ async fn start_at_login_starts_in_the_tray() {
             work.join("tray.log").display()
         );
         assert_eq!(visible_windows(tray.id()), 0, "a login start opened a window");
+        let exe = std::fs::read_link(format!("/proc/{}/exe", tray.id())).expect("the process's program");
+        if exe.to_string_lossy().ends_with("latchkey-resident") {
+            let maps = std::fs::read_to_string(format!("/proc/{}/maps", tray.id())).expect("its mappings");
+            for lib in ["libwebkit2gtk", "libgtk-3", "libjavascriptcoregtk"] {
+                assert!(!maps.contains(lib), "the tray-resident process mapped {lib}");
+            }
+            checked_maps = true;
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
+    assert!(checked_maps, "the login start became latchkey-resident");
 
-    // A plain launch opens the running one's window: the probe above would have seen one.
-    let mut again = launch(&program, &[], &data_dir, &work.join("again.log"));
+    // A plain launch opens a window in its own process; the resident runs on.
+    let mut window = launch(&program, &[], &data_dir, &work.join("window.log"));
     let until = Instant::now() + Duration::from_secs(30);
-    while visible_windows(tray.id()) == 0 {
-        assert!(Instant::now() < until, "launching again did not show the window within 30 s");
+    while visible_windows(window.id()) == 0 {
+        assert!(Instant::now() < until, "launching again did not show a window within 30 s");
+        assert!(window.try_wait().expect("status").is_none(), "the window process exited");
         std::thread::sleep(Duration::from_millis(250));
     }
-    let second = again.wait().expect("the second launch exits after handing over");
-    println!("second launch handed over ({second}); window shown for the tray-started process");
+    let _ = Command::new("kill").args(["-TERM", &window.id().to_string()]).status();
+    let closed = window.wait().expect("the window quits on SIGTERM");
+    assert!(closed.success(), "the window quit cleanly: {closed}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(tray.try_wait().expect("status").is_none(), "the resident stays after the window closed");
 
     let _ = Command::new("kill").args(["-TERM", &tray.id().to_string()]).status();
-    let status = tray.wait().expect("the app quits on SIGTERM");
-    println!("tray-started app quit: {status}");
+    let status = tray.wait().expect("the resident quits on SIGTERM");
+    assert!(status.success(), "the resident quit cleanly: {status}");
     for (path, _) in autostart_entries() {
         let _ = std::fs::remove_file(path);
     }

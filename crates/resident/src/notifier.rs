@@ -1,17 +1,18 @@
-//! Desktop notifications with an urgency and buttons that do what they say.
-//!
-//! Linux: the Desktop Notifications spec over D-Bus, through notify-rust. The notification plugin
-//! (2.8) sends no urgency hint on Linux, so an overdue key would look like any other message.
-//! Each notification gets a thread that keeps its D-Bus connection open (GNOME closes a
-//! notification once its sender's connection goes away) and waits for the click: the body opens
-//! the window, "Rotate…" opens the guided rotation for that key, "Snooze 1 day" snoozes it as the
-//! card's button does. The thread ends when the notification closes.
-//!
-//! Elsewhere the plugin shows title and body only: no urgency, no buttons.
+//! Desktop notifications with an urgency and buttons that do what they say: the Desktop
+//! Notifications spec over D-Bus, through notify-rust. Each notification gets a thread that keeps
+//! its D-Bus connection open (GNOME closes a notification once its sender's connection goes away)
+//! and waits for the click: the body opens the window, "Rotate…" opens the guided rotation for that
+//! key, "Snooze 1 day" snoozes it as the card's button does. The thread ends when the notification
+//! closes.
+
+use std::sync::Arc;
 
 use latchkey_core::model::KeyId;
 use latchkey_core::reminders::{ReminderAction, Urgency};
-use tauri::{AppHandle, Runtime};
+use latchkey_core::services::Services;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::Request;
 
 /// One notification about a key.
 #[derive(Clone, Debug)]
@@ -44,33 +45,30 @@ pub fn clicked(id: &str, offered: &[ReminderAction]) -> Clicked {
     }
 }
 
-/// Shows `notice` without blocking the caller; a failure to show it is logged.
-pub fn show<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
-    #[cfg(target_os = "linux")]
-    {
-        let app = app.clone();
-        let spawned =
-            std::thread::Builder::new().name("notification".into()).spawn(move || linux::show_and_wait(&app, notice));
+/// Where a click goes: the window through the resident's requests, a snooze straight to the vault.
+#[derive(Clone)]
+pub struct Notifier {
+    services: Arc<Services>,
+    requests: UnboundedSender<Request>,
+}
+
+impl Notifier {
+    pub fn new(services: Arc<Services>, requests: UnboundedSender<Request>) -> Notifier {
+        Notifier { services, requests }
+    }
+
+    /// Shows `notice` without blocking the caller; a failure to show it is logged (the tray and
+    /// the dashboard show the same state, so a lost notification hides nothing).
+    pub fn show(&self, notice: Notice) {
+        let this = self.clone();
+        let spawned = std::thread::Builder::new().name("notification".into()).spawn(move || this.show_and_wait(notice));
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "notification not shown");
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        use tauri_plugin_notification::NotificationExt;
-        if let Err(e) = app.notification().builder().title(&notice.title).body(&notice.body).show() {
-            tracing::warn!(error = %e, key = %notice.key_id, "notification not shown");
-        }
-    }
-}
 
-#[cfg(target_os = "linux")]
-mod linux {
-    use super::{clicked, Clicked, Notice};
-    use latchkey_core::reminders::{ReminderAction, Urgency, SNOOZE_DAYS};
-    use tauri::{AppHandle, Manager, Runtime};
-
-    pub(super) fn show_and_wait<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+    #[cfg(target_os = "linux")]
+    fn show_and_wait(&self, notice: Notice) {
         let mut n = notify_rust::Notification::new();
         n.appname("Latchkey").summary(&notice.title).body(&notice.body);
         n.urgency(match notice.urgency {
@@ -85,8 +83,6 @@ mod linux {
         let handle = match n.show() {
             Ok(handle) => handle,
             Err(e) => {
-                // No notification server (or it refused): the tray and the dashboard show the
-                // same state, so a lost notification hides nothing.
                 tracing::warn!(error = %e, key = %notice.key_id, "notification not shown");
                 return;
             }
@@ -97,31 +93,34 @@ mod linux {
             Clicked::Nothing => tracing::info!(key = %key, "notification closed"),
             c => {
                 tracing::info!(key = %key, clicked = ?c, "notification clicked");
-                act(app, key, c);
+                self.act(key, c);
             }
         });
     }
 
-    fn act<R: Runtime>(app: &AppHandle<R>, key: latchkey_core::model::KeyId, clicked: Clicked) {
+    #[cfg(not(target_os = "linux"))]
+    fn show_and_wait(&self, notice: Notice) {
+        tracing::warn!(key = %notice.key_id, "notifications are shown on Linux only so far");
+    }
+
+    fn act(&self, key: KeyId, clicked: Clicked) {
         match clicked {
-            Clicked::Open => crate::tray::show_main(app),
-            Clicked::Button(ReminderAction::Rotate) => crate::tray::open_rotation(app, key),
-            Clicked::Button(ReminderAction::Snooze) => snooze(app, key),
+            Clicked::Open => {
+                let _ = self.requests.send(Request::Open);
+            }
+            Clicked::Button(ReminderAction::Rotate) => {
+                let _ = self.requests.send(Request::OpenRotation(key));
+            }
+            Clicked::Button(ReminderAction::Snooze) => self.snooze(key),
             Clicked::Nothing => {}
         }
     }
 
-    /// As the card's "Snooze 1 day": the vault snoozes and audits it, the reminder timer and the
-    /// page hear of it.
-    fn snooze<R: Runtime>(app: &AppHandle<R>, key: latchkey_core::model::KeyId) {
-        let state = app.state::<crate::AppState>();
-        let Ok(vault) = state.vault() else { return };
-        match vault.snooze(key, SNOOZE_DAYS, chrono::Utc::now()) {
-            Ok(_) => {
-                tracing::info!(key = %key, "snoozed from the notification");
-                state.reminders_changed();
-                crate::tray::tell_page_keys_changed(app);
-            }
+    /// As the card's "Snooze 1 day": the vault snoozes and audits it; the reminder timer and an
+    /// open window see the change through the store.
+    fn snooze(&self, key: KeyId) {
+        match self.services.vault.snooze(key, latchkey_core::reminders::SNOOZE_DAYS, chrono::Utc::now()) {
+            Ok(_) => tracing::info!(key = %key, "snoozed from the notification"),
             Err(e) => tracing::warn!(error = %e, key = %key, "could not snooze from the notification"),
         }
     }

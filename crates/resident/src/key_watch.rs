@@ -8,26 +8,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use latchkey_core::exchange::ExchangeClient;
 use latchkey_core::model::{Exchange, KeyId};
+use latchkey_core::services::Services;
 use latchkey_core::settings::Settings;
-use latchkey_core::watch::{self, LookError, Notice};
-use tauri::{AppHandle, Runtime};
+use latchkey_core::watch::{self, LookError};
+use tokio::sync::mpsc::UnboundedSender;
 
-use crate::state::Core;
+use crate::notifier::{Notice, Notifier};
+use crate::Request;
 
-/// The first look waits a little after start, so the first screen and the startup checks are not
-/// slowed by network calls.
+/// The first look waits a little after start, so a window opened with the resident is not slowed
+/// by network calls.
 const FIRST_LOOK_AFTER: Duration = Duration::from_secs(10);
 /// As in the reminder timer: wall-clock deadlines, checked at least this often (suspend-safe).
 const MAX_NAP: Duration = Duration::from_secs(15 * 60);
 
-pub fn start<R: Runtime>(app: AppHandle<R>, core: Arc<Core>, client: Arc<ExchangeClient>) {
-    tauri::async_runtime::spawn(async move {
+pub fn start(services: Arc<Services>, requests: UnboundedSender<Request>) {
+    let notifier = Notifier::new(services.clone(), requests);
+    tokio::spawn(async move {
         tokio::time::sleep(FIRST_LOOK_AFTER).await;
         let mut tried: HashMap<KeyId, chrono::DateTime<Utc>> = HashMap::new();
         loop {
-            let next = match look(&app, &core, &client, &mut tried).await {
+            let next = match look(&services, &notifier, &mut tried).await {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::warn!(error = %e, "key watch failed; retrying later");
@@ -40,19 +42,21 @@ pub fn start<R: Runtime>(app: AppHandle<R>, core: Arc<Core>, client: Arc<Exchang
     });
 }
 
+async fn list(services: &Arc<Services>) -> latchkey_core::Result<Vec<latchkey_core::model::KeyRecord>> {
+    let vault = services.vault.clone();
+    tokio::task::spawn_blocking(move || vault.list())
+        .await
+        .map_err(|e| latchkey_core::Error::Storage { path: String::new(), detail: e.to_string() })?
+}
+
 /// Reads every key that is due; returns when to look again.
-async fn look<R: Runtime>(
-    app: &AppHandle<R>,
-    core: &Arc<Core>,
-    client: &ExchangeClient,
+async fn look(
+    services: &Arc<Services>,
+    notifier: &Notifier,
     tried: &mut HashMap<KeyId, chrono::DateTime<Utc>>,
 ) -> latchkey_core::Result<chrono::DateTime<Utc>> {
-    let vault = core.vault.clone();
-    let keys = tauri::async_runtime::spawn_blocking(move || vault.list())
-        .await
-        .map_err(|e| latchkey_core::Error::Storage { path: String::new(), detail: e.to_string() })??;
-    let now = Utc::now();
-    let plan = watch::plan(&keys, tried, now);
+    let keys = list(services).await?;
+    let plan = watch::plan(&keys, tried, Utc::now());
     let mut last_call: HashMap<Exchange, Instant> = HashMap::new();
     for id in &plan.due {
         let Some(exchange) = keys.iter().find(|k| k.id == *id).map(|k| k.exchange) else { continue };
@@ -61,10 +65,10 @@ async fn look<R: Runtime>(
             tokio::time::sleep(gap).await;
         }
         last_call.insert(exchange, Instant::now());
-        match watch::check_key(&core.vault, client, *id, Utc::now()).await {
+        match watch::check_key(&services.vault, &services.client, *id, Utc::now()).await {
             Ok(looked) => {
                 tried.remove(id);
-                notify(app, core, &looked.notices());
+                notify(services, notifier, &looked.notices());
             }
             Err(LookError::Exchange(e)) if watch::is_offline(&e) => {
                 tracing::info!(error = %e, "offline: the key watch waits");
@@ -76,33 +80,29 @@ async fn look<R: Runtime>(
             }
         }
     }
-    let vault = core.vault.clone();
-    let keys = tauri::async_runtime::spawn_blocking(move || vault.list())
-        .await
-        .map_err(|e| latchkey_core::Error::Storage { path: String::new(), detail: e.to_string() })??;
+    let keys = list(services).await?;
     let after = watch::plan(&keys, tried, Utc::now());
     Ok(after.next_at.unwrap_or_else(|| Utc::now() + chrono::Duration::hours(watch::LOOK_EVERY_HOURS)))
 }
 
 /// Sends the notices as desktop notifications, unless the user turned notifications off (the audit
 /// log and the card keep them either way).
-pub fn notify<R: Runtime>(app: &AppHandle<R>, core: &Core, notices: &[Notice]) {
+fn notify(services: &Services, notifier: &Notifier, notices: &[watch::Notice]) {
     if notices.is_empty() {
         return;
     }
-    let on = Settings::load(core.vault.store()).map(|s| s.notifications).unwrap_or(true);
+    let on = Settings::load(&services.store).map(|s| s.notifications).unwrap_or(true);
     if !on {
         return;
     }
     for n in notices {
         tracing::info!(key = %n.key_id, "key change notified");
-        let notice = crate::notifier::Notice {
+        notifier.show(Notice {
             key_id: n.key_id,
             title: n.title.clone(),
             body: n.body.clone(),
             urgency: latchkey_core::reminders::Urgency::Normal,
             actions: Vec::new(),
-        };
-        crate::notifier::show(app, notice);
+        });
     }
 }
