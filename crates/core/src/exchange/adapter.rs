@@ -73,6 +73,13 @@ pub(crate) trait Adapter: Send + Sync {
     /// master) proves nothing about the key it names.
     fn proves_gone(&self, code: &str) -> bool;
 
+    /// Whether that invalid-key code is also what the exchange answers a live key sent to the
+    /// wrong host or environment (Bybit's 10003): then it proves the key gone only for a key known
+    /// to answer at this host (see `revoke::proof_verdict`).
+    fn gone_code_needs_known_host(&self, _code: &str) -> bool {
+        false
+    }
+
     /// Whether a generic `API_KEY` / `API_SECRET` pair found by the scanner has this exchange's
     /// distinctive shape (so the pair is attributed to it with no name to go by).
     fn distinctive_shape(&self, key: &str, secret: &str, has_passphrase: bool) -> bool;

@@ -189,6 +189,12 @@ impl Adapter for Bybit {
         code == KEY_NOT_FOUND
     }
 
+    /// Bybit answers 10003 for an unknown key and for a live key used on the wrong host (mainnet,
+    /// testnet, demo) alike.
+    fn gone_code_needs_known_host(&self, code: &str) -> bool {
+        code == KEY_NOT_FOUND
+    }
+
     /// Bybit's usual 18 + 36 letters and digits.
     fn distinctive_shape(&self, key: &str, secret: &str, _has_passphrase: bool) -> bool {
         let alnum = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric());

@@ -95,7 +95,9 @@ pub(crate) fn proves_gone(exchange: Exchange, code: &str) -> bool {
 /// What the answer to a proof read means. Binance's -2015 means an unknown key, an IP the key does
 /// not allow, or a missing permission, all in one code; the read is the key's own inspection, which
 /// needs no permission, so it proves the key gone only when `ip_ruled_out`: the master's delete was
-/// just accepted, or the key answered a signed call from this computer before.
+/// just accepted, or the key answered a signed call from this computer before. Bybit's 10003 means
+/// an unknown key or a live key sent to the wrong host; the same condition rules the host out (the
+/// key answered at it before, or its master's delete there was accepted).
 pub(crate) fn proof_verdict(
     exchange: Exchange,
     answer: Result<Value, ExchangeError>,
@@ -103,10 +105,21 @@ pub(crate) fn proof_verdict(
 ) -> ProofVerdict {
     match answer {
         Ok(_) => ProofVerdict::StillLive,
-        Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => ProofVerdict::Proved,
+        Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => {
+            if needs_known_host(exchange, &e) && !ip_ruled_out {
+                ProofVerdict::NotProved(e)
+            } else {
+                ProofVerdict::Proved
+            }
+        }
         Err(ExchangeError::KeyIpOrPermission { .. }) if ip_ruled_out => ProofVerdict::Proved,
         Err(e) => ProofVerdict::NotProved(e),
     }
+}
+
+/// Whether `e`, an invalid-key code, is also what a live key on the wrong host gets (Bybit 10003).
+fn needs_known_host(exchange: Exchange, e: &ExchangeError) -> bool {
+    e.code().is_some_and(|c| adapter(exchange).gone_code_needs_known_host(c))
 }
 
 /// A delete's answer, as far as it goes: accepted, or refused (which proves nothing either way).
@@ -263,7 +276,16 @@ impl ExchangeClient {
         let data = match self.signed(request.endpoint, request.key, &own_read).await {
             Ok(data) => data,
             Err(e) if e.code().is_some_and(|c| proves_gone(exchange, c)) => {
-                return Ok(Err(RevokeOutcome::AlreadyRevoked { proved_at: self.now() }))
+                if !request.answered_here && needs_known_host(exchange, &e) {
+                    return Err(ExchangeError::RevokeUnproved {
+                        exchange,
+                        reason: format!(
+                            "{exchange} does not know this key at {host} ({e}), but it answers the same for a live key sent to the wrong host or environment, and this key never answered from this computer. Check the key's environment and base URL (Edit on its card), then revoke again; or delete it on {exchange}'s website.",
+                            host = request.endpoint.base_url
+                        ),
+                    });
+                }
+                return Ok(Err(RevokeOutcome::AlreadyRevoked { proved_at: self.now() }));
             }
             Err(e) => return Err(e),
         };
@@ -345,7 +367,15 @@ mod tests {
         let proved = |exchange, answer| matches!(proof_verdict(exchange, answer, false), ProofVerdict::Proved);
         assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50111")));
         assert!(proved(Exchange::Okx, invalid(Exchange::Okx, "50119")));
-        assert!(proved(Exchange::Bybit, invalid(Exchange::Bybit, "10003")));
+        // Bybit's 10003 is also a live key on the wrong host: proof only for a key known here.
+        assert!(matches!(
+            proof_verdict(Exchange::Bybit, invalid(Exchange::Bybit, "10003"), true),
+            ProofVerdict::Proved
+        ));
+        assert!(matches!(
+            proof_verdict(Exchange::Bybit, invalid(Exchange::Bybit, "10003"), false),
+            ProofVerdict::NotProved(_)
+        ));
         assert!(proved(Exchange::Binance, invalid(Exchange::Binance, "-2014")));
         // -2015 also means "IP not allowed": proof only once the IP is ruled out.
         let key_or_ip = |ip_ruled_out| {

@@ -189,7 +189,14 @@ async fn bybit_master_key_deletes_itself() {
     assert!(!sim.state().has_key(&wallet.api_key));
     assert_eq!(sim.state().requests_to("/v5/user/delete-api").len(), 1);
     assert_eq!(proof_codes(&sim, "/v5/user/query-api"), ["0", "10003"], "inspect, delete, proof");
-    assert!(already(&client().revoke(&request(&bybit, &creds(&wallet), None, None)).await.unwrap()));
+    // Again: Bybit's 10003 is also what a live key gets on the wrong host, so it proves the key
+    // gone only for a key that answered from here before.
+    let wallet_creds = creds(&wallet);
+    let known = RevokeRequest { answered_here: true, ..request(&bybit, &wallet_creds, None, None) };
+    assert!(already(&client().revoke(&known).await.unwrap()));
+    let err = client().revoke(&request(&bybit, &creds(&wallet), None, None)).await.unwrap_err();
+    assert_eq!(err.kind(), "unproved", "{err}");
+    assert!(err.to_string().contains("wrong host or environment"), "{err}");
 }
 
 #[tokio::test]
@@ -236,7 +243,9 @@ async fn bybit_sub_keys_self_and_through_the_master() {
     assert!(!sim.state().has_key(&trade.api_key));
     // Again: the master's delete is refused with the simulator's own code (never 10003), and the
     // sub key's own call proves it gone.
-    assert!(already(&client().revoke(&request(&bybit, &creds(&trade), None, Some(&master))).await.unwrap()));
+    let trade_creds = creds(&trade);
+    let known = RevokeRequest { answered_here: true, ..request(&bybit, &trade_creds, None, Some(&master)) };
+    assert!(already(&client().revoke(&known).await.unwrap()));
     let codes = proof_codes(&sim, "/v5/user/delete-sub-api");
     assert_eq!(codes.last().map(String::as_str), Some("-13001"), "{codes:?}");
 }
