@@ -234,6 +234,9 @@ describe('first use: 2FA is the wizard’s last step', () => {
     expect(SKIP_2FA_ACCEPTANCE).toContain('revoke and wipe my keys');
     expect(SKIP_2FA_ACCEPTANCE).toContain('after typing REVOKE');
     expect(SKIP_2FA_ACCEPTANCE).toContain('delete keychain items left over');
+    // Rust asks no code for these without 2FA either (edit.rs, mint.rs, fix.rs: needs_code = enrolled).
+    expect(SKIP_2FA_ACCEPTANCE).toContain('move a key to another environment or base URL');
+    expect(SKIP_2FA_ACCEPTANCE).toContain('mint bot keys and fix keys through a master key');
     expect(SKIP_2FA_ACCEPTANCE).toContain('without a code');
     // Rust refuses these without 2FA (guard.verify → NotEnrolled): locked, not unguarded.
     for (const locked of LOCKED_WITHOUT_2FA) expect(SKIP_2FA_ACCEPTANCE).toContain(locked);

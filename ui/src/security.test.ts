@@ -421,6 +421,12 @@ describe('2FA enrolment', () => {
       /bots/i,
       /left in the keychain/i,
       /2FA off/i,
+      /minting a bot key/i,
+      /fixing a key in place/i,
+      /automatic rotation on/i,
+      /exporting a key/i,
+      /locking a whole sub-account/i,
+      /replaced audit log/i,
     ]) {
       expect(guarded).toMatch(action);
     }

@@ -9,6 +9,9 @@ export const GUARDED_ACTIONS: readonly string[] = [
   'Letting bots use a key (or stopping them)',
   'Delivering a key to servers (OpenBao) and adding a host that may read keys',
   'Moving a key to another environment or base URL (where its signed requests go)',
+  'Minting a bot key through a master key, and fixing a key in place through its master',
+  'Turning automatic rotation on for a key',
+  'From the command line: exporting a key for a bot, locking a whole sub-account, accepting a replaced audit log',
   'Deleting a key left in the keychain',
   'Turning 2FA off or setting it up again',
 ];
@@ -22,6 +25,8 @@ export const REVOKE_PHRASE = 'REVOKE';
 export const UNGUARDED_WITHOUT_2FA: readonly string[] = [
   `revoke and wipe my keys (emergency revoke, retry, wipe locally, confirm deleted) after typing ${REVOKE_PHRASE}`,
   'delete keychain items left over from keys that are no longer on the list',
+  'move a key to another environment or base URL',
+  'mint bot keys and fix keys through a master key',
 ];
 export const LOCKED_WITHOUT_2FA: readonly string[] = [
   'revealing or copying a secret',
