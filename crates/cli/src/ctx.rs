@@ -1,4 +1,4 @@
-//! What the commands share, wired exactly like the desktop app (src-tauri/state.rs): one SQLite
+//! What the commands share, wired exactly like the window and the resident (`latchkey_core::services`): one SQLite
 //! store in the same data dir, shared by the vault, the 2FA guard and the revoke engine; the same
 //! keychain namespace; one HTTP client for the exchanges. The app may run at the same time: the
 //! store uses WAL and a busy timeout.
@@ -8,10 +8,11 @@ use std::sync::Arc;
 use latchkey_core::autorotate::{AutoRotateConfig, AutoRotateEngine};
 use latchkey_core::bots::Bots;
 use latchkey_core::exchange::{ClientConfig, ExchangeClient, SystemClock};
-use latchkey_core::guard::{Guard, GuardConfig};
+use latchkey_core::guard::Guard;
 use latchkey_core::keychain::Keychain;
 use latchkey_core::model::{KeyId, KeyRecord, KeyStatus};
-use latchkey_core::revoke::{RevokeConfig, RevokeEngine};
+use latchkey_core::revoke::RevokeEngine;
+use latchkey_core::services::Services;
 use latchkey_core::store::Store;
 use latchkey_core::vault::Vault;
 
@@ -35,30 +36,12 @@ impl Ctx {
                     .to_owned(),
             )
         })?;
-        let store = Arc::new(Store::open_in(&data_dir)?);
         let keychain = Arc::new(Keychain::from_env());
-        // Entries this process writes move the audit log's anchor in the keychain (read only then).
-        store.anchor_audit_in(keychain.clone());
         let client = Arc::new(ExchangeClient::new(ClientConfig::default(), Arc::new(SystemClock))?);
-        // Nonces that must grow across processes (Kraken) are reserved in the file the app shares.
-        client.persist_nonces_in(store.clone());
-        let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
-        let guard = Arc::new(Guard::new(store.clone(), keychain.clone(), GuardConfig::default()));
-        let bots = Bots::new(store.clone(), guard.clone());
-        let engine = RevokeEngine::new(
-            store.clone(),
-            keychain.clone(),
-            guard.clone(),
-            client.clone(),
-            Arc::new(SystemClock),
-            RevokeConfig::default(),
-        )
-        // Emergency revoke destroys delivered keys on the OpenBao server; rotations forward new ones.
-        .with_servers(Arc::new(latchkey_core::servers::Servers::new(
-            store.clone(),
-            vault.clone(),
-            keychain.clone(),
-        )));
+        // Wired as the app and the resident wire it (one place: `Services`).
+        let s = Services::open(&data_dir, keychain, client)?;
+        let (store, keychain, vault, bots, guard, client, engine) =
+            (s.store, s.keychain, s.vault, s.bots, s.guard, s.client, s.engine);
         Ok(Ctx { store, keychain, vault, bots, guard, client, engine })
     }
 
