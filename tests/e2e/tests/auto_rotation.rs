@@ -27,6 +27,17 @@ const MASTER_KEY: &str = "5d1e7c2a-8b4f-4e3a-9c6d-2f1a0b9c8d7e";
 const GRID_KEY: &str = "6e2f8d3b-9c5a-4f4b-8d7e-3a2b1c0d9e8f";
 const LABEL: &str = "e2e-grid";
 
+/// The tray start (`--tray` becomes latchkey-resident), ended however the test ends: a failed
+/// assertion must not leave it running into the next test.
+struct Resident(std::process::Child);
+
+impl Drop for Resident {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn event(key: &KeyRecord) -> Event<'_> {
     Event {
         at: Utc::now(),
@@ -94,14 +105,14 @@ async fn a_due_bot_key_is_rotated_by_the_tray_with_the_window_closed() {
     let sim = Sim::start(&support::seed_file());
     let old = seed(&data_dir, &sim.base_url);
     let monitor = NotifyMonitor::start(work.join("notify.log"));
-    let mut app = Command::new(env_path("LATCHKEY_APP_BIN"))
+    let mut app = Resident(Command::new(env_path("LATCHKEY_APP_BIN"))
         .arg("--tray")
         .env("LATCHKEY_DATA_DIR", &data_dir)
         .env("LATCHKEY_KEYCHAIN_SERVICE", SERVICE)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(work.join("app.log")).expect("log"))
         .spawn()
-        .expect("the app starts");
+        .expect("the app starts"));
 
     let seen = monitor.wait_for(&format!("Rotated '{LABEL}' automatically"), 60);
     assert!(seen.contains("the old key is deleted"), "{seen}");
@@ -139,6 +150,6 @@ async fn a_due_bot_key_is_rotated_by_the_tray_with_the_window_closed() {
     assert!(store.minted(current.id).unwrap().is_some_and(|m| m.auto_rotate), "the new key rotates by itself too");
     assert_eq!(store.get_key(old.id).unwrap().unwrap().status, KeyStatus::Revoked, "the old key is proved gone");
 
-    let _ = Command::new("kill").args(["-TERM", &app.id().to_string()]).status();
-    let _ = app.wait();
+    let _ = Command::new("kill").args(["-TERM", &app.0.id().to_string()]).status();
+    let _ = app.0.wait();
 }
