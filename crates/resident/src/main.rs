@@ -101,6 +101,7 @@ async fn run(data_dir: std::path::PathBuf) -> ExitCode {
     let quit = tokio::select! {
         r = serve(&window, &mut asked) => r,
         () = termination() => Request::Quit,
+        () = session_end() => Request::Quit,
     };
     debug_assert_eq!(quit, Request::Quit);
     tracing::info!("quitting");
@@ -118,6 +119,35 @@ async fn serve(window: &window::Window, asked: &mut mpsc::UnboundedReceiver<Requ
         }
     }
     Request::Quit
+}
+
+/// The desktop session ended under us (its bus is gone: a logout): a resident left without it
+/// would run on, unseen. Pings the bus every 5 s on one connection; two failed pings in a row end
+/// it. With no session bus at all from the start there is nothing to watch.
+async fn session_end() {
+    #[cfg(target_os = "linux")]
+    {
+        let peer = async {
+            let conn = zbus::Connection::session().await?;
+            zbus::fdo::PeerProxy::builder(&conn)
+                .destination("org.freedesktop.DBus")?
+                .path("/org/freedesktop/DBus")?
+                .build()
+                .await
+        };
+        let Ok(peer) = peer.await else { return std::future::pending().await };
+        let mut failed = 0;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            failed = if peer.ping().await.is_ok() { 0 } else { failed + 1 };
+            if failed >= 2 {
+                tracing::info!("the desktop session ended");
+                return;
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    std::future::pending().await
 }
 
 /// SIGTERM, SIGINT and SIGHUP (logout, `kill`, Ctrl-C) quit like the tray's Quit.

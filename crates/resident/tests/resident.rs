@@ -252,3 +252,29 @@ async fn the_tray_menu_and_a_reminder_open_the_window_and_quit_ends_both() {
         }
     }
 }
+
+/// A logout ends the session bus: the resident must not run on, unseen, without it.
+#[test]
+#[ignore = "starts its own dbus-daemon: run inside scripts/desktop-session.sh"]
+fn the_resident_quits_when_its_desktop_session_ends() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (window, _log) = stand_in_window(dir.path());
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-daemon (package dbus) is installed");
+    let mut address = String::new();
+    std::io::BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+    let mut resident = Resident(
+        resident(&dir.path().join("data"), &window).env("DBUS_SESSION_BUS_ADDRESS", address.trim()).spawn().unwrap(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(resident.0.try_wait().unwrap().is_none(), "the resident runs while its session does");
+    let _ = bus.kill();
+    let _ = bus.wait();
+    let status = wait_for("the resident to quit after its session bus went", 20, || resident.0.try_wait().unwrap());
+    assert!(status.success(), "{status}");
+}
