@@ -105,14 +105,16 @@ async fn a_due_bot_key_is_rotated_by_the_tray_with_the_window_closed() {
     let sim = Sim::start(&support::seed_file());
     let old = seed(&data_dir, &sim.base_url);
     let monitor = NotifyMonitor::start(work.join("notify.log"));
-    let mut app = Resident(Command::new(env_path("LATCHKEY_APP_BIN"))
-        .arg("--tray")
-        .env("LATCHKEY_DATA_DIR", &data_dir)
-        .env("LATCHKEY_KEYCHAIN_SERVICE", SERVICE)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(work.join("app.log")).expect("log"))
-        .spawn()
-        .expect("the app starts"));
+    let mut app = Resident(
+        Command::new(env_path("LATCHKEY_APP_BIN"))
+            .arg("--tray")
+            .env("LATCHKEY_DATA_DIR", &data_dir)
+            .env("LATCHKEY_KEYCHAIN_SERVICE", SERVICE)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(work.join("app.log")).expect("log"))
+            .spawn()
+            .expect("the app starts"),
+    );
 
     let seen = monitor.wait_for(&format!("Rotated '{LABEL}' automatically"), 60);
     assert!(seen.contains("the old key is deleted"), "{seen}");
