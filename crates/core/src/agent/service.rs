@@ -331,9 +331,10 @@ impl Agent {
                 let status = response.status().as_u16();
                 let content_type =
                     response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                match response.bytes().await {
-                    Ok(body) => AgentAnswer { status, content_type, body: body.to_vec() },
-                    Err(e) => network_error(&e),
+                match capped_body(response).await {
+                    Ok(body) => AgentAnswer { status, content_type, body },
+                    Err(Some(e)) => network_error(&e),
+                    Err(None) => too_big_answer(),
                 }
             }
             Err(e) => network_error(&e),
@@ -361,6 +362,32 @@ impl Agent {
 }
 
 /// The exchange could not be reached: a gateway error, which bots rightly treat as retryable.
+/// The exchange's body, given up on past the client's cap (`MAX_ANSWER_BYTES`): no exchange answer
+/// a bot needs comes near it, and a bigger one (a broken proxy, a hostile custom URL) must not fill
+/// the agent's memory. `Err(None)`: too big.
+async fn capped_body(mut response: reqwest::Response) -> Result<Vec<u8>, Option<reqwest::Error>> {
+    let cap = crate::exchange::MAX_ANSWER_BYTES;
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Some)? {
+        if body.len() + chunk.len() > cap {
+            return Err(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_big_answer() -> AgentAnswer {
+    let msg = format!(
+        "Latchkey agent: the exchange's answer was larger than {} KiB and was not relayed",
+        crate::exchange::MAX_ANSWER_BYTES / 1024
+    );
+    AgentAnswer { status: 502, content_type: Some("text/plain".into()), body: msg.into_bytes() }
+}
+
 fn network_error(e: &reqwest::Error) -> AgentAnswer {
     let msg = format!(
         "Latchkey agent: the exchange could not be reached ({})",

@@ -251,3 +251,21 @@ async fn after_an_emergency_revoke_the_bots_next_request_fails_at_once() {
     assert_eq!(w.sim.state().requests.len(), sent, "refused by the agent, not by the exchange");
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exchange_answer_over_one_mib_is_not_relayed() {
+    use exchange_sim::{Fault, FaultKind};
+    let w = World::new().await;
+    w.hold("okx-sub-bot", "grid", false).await;
+    let (endpoint, placeholder) = w.bot("grid", "grid-bot", false);
+    let cap = latchkey_core::exchange::MAX_ANSWER_BYTES;
+    w.sim.set_fault(Fault::new(FaultKind::HugeBody { bytes: cap + 1 }).times(20));
+    let err = bot_client().inspect(&endpoint, &placeholder).await.unwrap_err();
+    // Relayed, the bot's own client would have refused the body itself ("larger than 1024 KiB");
+    // the agent answers 502 in its place.
+    assert_ne!(err.kind(), "unexpected_response", "{err}");
+    assert!(!err.to_string().contains("larger than"), "{err}");
+    w.sim.clear_faults();
+    bot_client().inspect(&endpoint, &placeholder).await.unwrap();
+    w.stop().await;
+}
