@@ -34,6 +34,30 @@ fn visible_windows(pid: u32) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
 }
 
+/// A process this test started outside the driver's group, ended however the test ends: a failed
+/// assertion must not leave it running into the next test.
+struct Ended(Child);
+
+impl std::ops::Deref for Ended {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Ended {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn launch(program: &str, args: &[&str], data_dir: &Path, log: &Path) -> Child {
     Command::new(program)
         .args(args)
@@ -77,7 +101,7 @@ async fn start_at_login_starts_in_the_tray() {
 
     // Started as the login entry says: it keeps running as the resident, with no toolkit loaded,
     // and shows no window.
-    let mut tray = launch(&program, &args, &data_dir, &work.join("tray.log"));
+    let mut tray = Ended(launch(&program, &args, &data_dir, &work.join("tray.log")));
     let until = Instant::now() + Duration::from_secs(8);
     let mut checked_maps = false;
     while Instant::now() < until {
@@ -100,7 +124,7 @@ async fn start_at_login_starts_in_the_tray() {
     assert!(checked_maps, "the login start became latchkey-resident");
 
     // A plain launch opens a window in its own process; the resident runs on.
-    let mut window = launch(&program, &[], &data_dir, &work.join("window.log"));
+    let mut window = Ended(launch(&program, &[], &data_dir, &work.join("window.log")));
     let until = Instant::now() + Duration::from_secs(30);
     while visible_windows(window.id()) == 0 {
         assert!(Instant::now() < until, "launching again did not show a window within 30 s");
