@@ -42,12 +42,15 @@ pub fn create_private_folder(dir: &Path) -> std::io::Result<()> {
 /// The folders under the data dir that hold only Latchkey's files.
 const OWN_FOLDERS: &[&str] = &["logs", "reports"];
 
+/// The tray-resident process's single-instance lock, beside the database.
+pub const RESIDENT_LOCK: &str = "resident.lock";
+
 /// Whether a top-level entry of the data dir is Latchkey's: the database and everything SQLite and
 /// the revoke engine put beside it (`-wal`, `-shm`, `-journal`, `.revoke-lock`), and its folders.
 /// Anything else is left as it is: `LATCHKEY_DATA_DIR` may point at a folder that holds other files.
 fn is_own(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
-    name.starts_with(DB_FILE) || OWN_FOLDERS.contains(&name.as_ref())
+    name.starts_with(DB_FILE) || name == RESIDENT_LOCK || OWN_FOLDERS.contains(&name.as_ref())
 }
 
 /// `dir` to 0700 and Latchkey's entries in it: folders 0700, files 0600, all the way down.
@@ -146,11 +149,19 @@ mod tests {
 
     #[test]
     fn a_loose_existing_folder_is_tightened() {
+        const OWN_FILES: [&str; 6] = [
+            "latchkey.sqlite3",
+            "latchkey.sqlite3-wal",
+            "resident.lock",
+            "logs/latchkey.log",
+            "logs/resident.log",
+            "reports/revoke-1.txt",
+        ];
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("data");
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         std::fs::create_dir_all(dir.join("reports")).unwrap();
-        for file in ["latchkey.sqlite3", "latchkey.sqlite3-wal", "logs/latchkey.log", "reports/revoke-1.txt"] {
+        for file in OWN_FILES {
             std::fs::write(dir.join(file), b"x").unwrap();
             std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
         }
@@ -177,7 +188,7 @@ mod tests {
         for folder in ["", "logs", "reports"] {
             assert_eq!(mode(&dir.join(folder)), 0o700, "{folder}/");
         }
-        for file in ["latchkey.sqlite3", "latchkey.sqlite3-wal", "logs/latchkey.log", "reports/revoke-1.txt"] {
+        for file in OWN_FILES {
             assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
         }
         assert_eq!(mode(&outside), 0o644, "a symlink's target is not ours to change");

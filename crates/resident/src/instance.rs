@@ -5,7 +5,7 @@
 use std::fs::{File, TryLockError};
 use std::path::Path;
 
-pub const LOCK_FILE: &str = "resident.lock";
+pub const LOCK_FILE: &str = latchkey_core::paths::RESIDENT_LOCK;
 
 /// The lock if this process is the first; `None` if a resident already runs for `data_dir`.
 pub fn claim(data_dir: &Path) -> std::io::Result<Option<File>> {
