@@ -43,6 +43,12 @@ pub fn revoke_proof(exchange: Exchange, answer: &Answer<'_>) -> ProofVerdict {
     proof_verdict(exchange, interpret(exchange, answer), false)
 }
 
+/// Whether an invalid-key `err` proves a key gone only once its host is known (Bybit's 10003, also
+/// sent for a live key on the wrong host): such a code comes back unproved from [`revoke_proof`].
+pub fn proof_needs_known_host(exchange: Exchange, err: &ExchangeError) -> bool {
+    super::revoke::needs_known_host(exchange, err)
+}
+
 /// The exchange's clock, in Unix milliseconds, from an answer to its public time call.
 pub fn server_time(exchange: Exchange, answer: &Answer<'_>) -> Result<Option<i64>, ExchangeError> {
     let value = interpret(exchange, answer)?;

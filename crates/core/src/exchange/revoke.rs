@@ -118,7 +118,7 @@ pub(crate) fn proof_verdict(
 }
 
 /// Whether `e`, an invalid-key code, is also what a live key on the wrong host gets (Bybit 10003).
-fn needs_known_host(exchange: Exchange, e: &ExchangeError) -> bool {
+pub(crate) fn needs_known_host(exchange: Exchange, e: &ExchangeError) -> bool {
     e.code().is_some_and(|c| adapter(exchange).gone_code_needs_known_host(c))
 }
 
