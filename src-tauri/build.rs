@@ -51,6 +51,11 @@ const COMMANDS: &[&str] = &[
     "remove_server_host",
     "key_host_reads",
     "all_host_reads",
+    "agent_bots",
+    "issue_agent_bot",
+    "copy_agent_placeholder",
+    "forget_agent_placeholder",
+    "revoke_agent_bot",
 ];
 
 fn main() {

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::commands::{audit, exchange, fix, guard, keychain, keys, mint, orphans, revoke, rotation, secrets, servers};
+use crate::commands::{
+    agent, audit, exchange, fix, guard, keychain, keys, mint, orphans, revoke, rotation, secrets, servers,
+};
 
 /// Where the generated files live, from the workspace root.
 const GENERATED: &str = "ui/src/api/generated";
@@ -25,6 +27,9 @@ fn exchanges_json() -> String {
 
 /// Every command's arguments and answer, and every event payload; their dependencies follow.
 fn export_roots(cfg: &Config) -> Result<(), ts_rs::ExportError> {
+    agent::AgentBotView::export_all(cfg)?;
+    agent::IssuedBotView::export_all(cfg)?;
+    agent::PlaceholderPart::export_all(cfg)?;
     audit::AuditView::export_all(cfg)?;
     exchange::InspectInput::export_all(cfg)?;
     exchange::InspectResult::export_all(cfg)?;

@@ -37,6 +37,9 @@ pub enum IpcErrorKind {
     /// OpenBao refused or could not be reached; `code` says what exactly (sealed, TLS, permission
     /// denied, a CAS conflict…), the message what to do.
     Servers,
+    /// The signing agent refused (a bot name that is taken or not valid, an exchange it does not
+    /// serve); the message goes under the bot's name.
+    Agent,
     Internal,
 }
 
@@ -125,6 +128,21 @@ impl From<latchkey_core::bots::BotsError> for IpcError {
             BotsError::Core(inner) => inner.into(),
             refusal => {
                 IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Bots, refusal.to_string()) }
+            }
+        }
+    }
+}
+
+impl From<latchkey_core::agent::AgentError> for IpcError {
+    fn from(e: latchkey_core::agent::AgentError) -> Self {
+        use latchkey_core::agent::AgentError;
+        match e {
+            AgentError::Bots(b) => b.into(),
+            AgentError::Keychain(k) => Error::from(k).into(),
+            AgentError::Core(inner) => inner.into(),
+            AgentError::Failed(m) => IpcError::internal(m),
+            refusal => {
+                IpcError { code: Some(refusal.kind()), ..IpcError::new(IpcErrorKind::Agent, refusal.to_string()) }
             }
         }
     }

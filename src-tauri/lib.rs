@@ -22,6 +22,8 @@ pub use state::AppState;
 pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     // A new host's enrolment, in memory until its dialog closes or it expires (commands/servers.rs).
     let builder = builder.manage(commands::servers::Enrolments::default());
+    // A bot's placeholders just issued from a key card, likewise (commands/agent.rs).
+    let builder = builder.manage(commands::agent::IssuedPlaceholders::default());
     builder.manage(state).on_window_event(cancel_enrollment_on_close).invoke_handler(tauri::generate_handler![
         commands::keys::list_keys,
         commands::keys::get_key,
@@ -73,6 +75,11 @@ pub fn app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         commands::servers::remove_server_host,
         commands::servers::key_host_reads,
         commands::servers::all_host_reads,
+        commands::agent::agent_bots,
+        commands::agent::issue_agent_bot,
+        commands::agent::copy_agent_placeholder,
+        commands::agent::forget_agent_placeholder,
+        commands::agent::revoke_agent_bot,
     ])
 }
 

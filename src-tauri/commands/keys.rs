@@ -41,6 +41,8 @@ pub struct KeyView {
     /// Whether the key can rotate through its master with nobody at the keyboard, and whether it
     /// is set to: "Rotate…" rotates it at once, and Edit offers the switch.
     pub auto_rotate: AutoRotate,
+    /// Whether the signing agent serves the key's exchange: its card offers "Signing agent…".
+    pub agent_served: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
@@ -142,7 +144,9 @@ impl KeyView {
         } else {
             AutoRotate::Off
         };
+        let agent_served = latchkey_core::agent::serves(record.exchange);
         Ok(KeyView {
+            agent_served,
             record,
             findings,
             rotation,

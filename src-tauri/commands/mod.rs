@@ -1,6 +1,7 @@
 //! Thin `#[tauri::command]`s, one file per area. Each parses its input, runs core code off the main
 //! thread (keychain calls block on D-Bus), and maps errors to [`crate::IpcError`].
 
+pub mod agent;
 pub mod audit;
 pub mod bots;
 pub mod exchange;

@@ -111,6 +111,7 @@ export function mountApp(root: HTMLElement, options: AppOptions = {}): App {
     onReveal: (key: KeyView) => void keyActions.reveal(key),
     onCopy: (key: KeyView, part: SecretPart) => void keyActions.copy(key, part),
     onBotsAllowed: (key: KeyView, allowed: boolean) => void keyActions.botsAccess(key, allowed),
+    onAgent: (key: KeyView) => void keyActions.agent(key),
     onEdit: (key: KeyView) => keyActions.startEdit(key),
     onFix: (key: KeyView, kind: FixKind) => keyActions.startFix(key, kind),
     renderServers: (key: KeyView) => servers.row(key),

@@ -705,7 +705,7 @@ pub struct AgentArgs {
     #[command(subcommand)]
     pub command: Option<AgentCommand>,
     /// Where to listen (a loopback address only)
-    #[arg(long, default_value = "127.0.0.1:18300")]
+    #[arg(long, env = "LATCHKEY_AGENT_LISTEN", default_value = "127.0.0.1:18300")]
     pub listen: std::net::SocketAddr,
 }
 
@@ -719,7 +719,7 @@ pub enum AgentCommand {
         #[arg(long)]
         bot: String,
         /// The agent's address the bot will use
-        #[arg(long, default_value = "127.0.0.1:18300")]
+        #[arg(long, env = "LATCHKEY_AGENT_LISTEN", default_value = "127.0.0.1:18300")]
         listen: std::net::SocketAddr,
         #[arg(long)]
         json: bool,

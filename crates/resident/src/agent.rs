@@ -4,7 +4,6 @@
 //! only; anything else is refused). A foreground `latchkey agent` on the same port keeps it: the
 //! resident logs that and tries again after the next change to the store.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use latchkey_core::agent::{self, server, Agent, AgentBots};
@@ -12,15 +11,6 @@ use latchkey_core::exchange::SystemClock;
 use latchkey_core::services::Services;
 use latchkey_core::store::Store;
 use tokio::sync::Mutex;
-
-pub const LISTEN_VAR: &str = "LATCHKEY_AGENT_LISTEN";
-
-pub fn listen_address() -> Result<SocketAddr, String> {
-    match std::env::var(LISTEN_VAR) {
-        Ok(v) => v.parse().map_err(|_| format!("{LISTEN_VAR}={v} is not an address like 127.0.0.1:18300")),
-        Err(_) => Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, agent::DEFAULT_PORT))),
-    }
-}
 
 #[derive(Clone)]
 pub struct Resident {
@@ -66,7 +56,7 @@ impl Resident {
         .await
         .map_err(|e| e.to_string())??;
         let Some(agent) = prepared else { return Ok(false) };
-        let addr = listen_address()?;
+        let addr = agent::listen_address().map_err(|e| e.to_string())?;
         let listener = server::bind(addr).await.map_err(|e| e.to_string())?;
         tracing::info!(%addr, "signing agent listening");
         let running = self.running.clone();

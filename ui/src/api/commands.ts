@@ -60,6 +60,7 @@ const KINDS = [
   'mint',
   'rotate',
   'servers',
+  'agent',
   'internal',
 ] as const satisfies readonly IpcErrorKind[];
 // Every kind Rust sends is known here (before, `revoke` became `internal`).

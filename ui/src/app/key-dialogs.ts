@@ -9,6 +9,7 @@ import { askCode } from '../guard/ask-code';
 import { h } from '../lib/dom';
 import { loaded } from '../lib/lazy';
 import { startCopy, startReveal } from '../secrets/secrets';
+import { startAgent } from '../agent/agent-dialog';
 import type { Wizard } from '../wizard/wizard';
 import { replaceKey, type AppContext } from './context';
 import { LOAD_FAILED, editModule, fixModule, mintModule, rotateModule, rotateNowModule, wizardModule } from './dialogs';
@@ -26,6 +27,8 @@ export interface KeyDialogs {
   botsAccess(key: KeyView, allowed: boolean): Promise<void>;
   reveal(key: KeyView): Promise<void>;
   copy(key: KeyView, part: SecretPart): Promise<void>;
+  /** The signing agent: the key's bots, and placeholders for a new one. */
+  agent(key: KeyView): Promise<void>;
 }
 
 export function keyDialogs(ctx: AppContext): KeyDialogs {
@@ -306,5 +309,21 @@ export function keyDialogs(ctx: AppContext): KeyDialogs {
     });
   }
 
-  return { startWizard, startRotation, startMint, startFix, startEdit, removeKey, botsAccess, reveal, copy };
+  /** Issuing placeholders is guarded in Rust; the list and a bot's revoke are not. */
+  async function agent(key: KeyView): Promise<void> {
+    const t = dialogs.take();
+    if (t === null) return;
+    banner.clear();
+    try {
+      await startAgent(key, {
+        onEnroll: dialogs.handOver(t, () => ctx.startEnrollment(false)),
+        returnFocus: () => ctx.buttonOf(key.id, 'agent-key'),
+        announce: (text) => ctx.announce(text),
+      });
+    } finally {
+      dialogs.release(t);
+    }
+  }
+
+  return { startWizard, startRotation, startMint, startFix, startEdit, removeKey, botsAccess, reveal, copy, agent };
 }

@@ -30,3 +30,21 @@ export function renderBotsToggle(key: KeyView, onChange?: (key: KeyView, allowed
     allowed ? ' Bots may use this key' : ' Bots may not use this key',
   );
 }
+
+/** "Signing agent…": for an active key bots may use, on an exchange the agent serves (Rust says). */
+export function renderAgentButton(key: KeyView, onAgent?: (key: KeyView) => void): HTMLElement | null {
+  if (key.status !== 'active' || key.botsAllowed !== true || !key.agentServed || !onAgent) return null;
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-secondary btn-small agent-key',
+      'aria-haspopup': 'dialog',
+      'aria-label': `Signing agent for key ${key.label}: give a bot placeholders instead of the secret`,
+      title: 'Bots trade through Latchkey’s signing agent and never hold the secret',
+    },
+    'Signing agent…',
+  );
+  b.addEventListener('click', () => onAgent(key));
+  return b;
+}

@@ -9,7 +9,7 @@ import { ageText, environmentLabel, exchangeName, fullDate, isStillLive, provedT
 import { linkRow } from '../lib/link-row';
 import { renderDueSummary, renderRotationBadge, renderRotationRow } from './rotation';
 import { renderSecretActions, type SecretHandlers } from '../secrets/secrets';
-import { renderBotsToggle } from './bots';
+import { renderAgentButton, renderBotsToggle } from './bots';
 import { renderOperations } from './automation';
 import { renderEmptyState } from './empty-state';
 
@@ -30,6 +30,8 @@ export interface DashboardHandlers extends SecretHandlers {
   onRotate?: (key: KeyView) => void;
   /** "Bots may use this key" toggled: `allowed` is what the user asks for (on asks for a code). */
   onBotsAllowed?: (key: KeyView, allowed: boolean) => void;
+  /** Open the signing agent dialog (the key's bots, placeholders for a new one). */
+  onAgent?: (key: KeyView) => void;
   /** Open the Edit dialog (label, rotation policy, environment, bots). */
   onEdit?: (key: KeyView) => void;
   /** Fix a finding through the key's master. */
@@ -214,6 +216,7 @@ export function renderKeyCard(key: KeyView, now: Date, handlers: DashboardHandle
         verifiedText(key.verifiedAt, now),
       ),
       renderBotsToggle(key, handlers.onBotsAllowed),
+      renderAgentButton(key, handlers.onAgent),
     ),
     stillLive ? null : renderRotationRow(key, now, handlers, !!state.snoozing),
     handlers.renderServers?.(key) ?? null,

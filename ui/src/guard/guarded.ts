@@ -6,7 +6,7 @@ export const GUARDED_ACTIONS: readonly string[] = [
   'Revealing or copying a secret',
   'Rotating a key',
   'Deleting a key',
-  'Letting bots use a key (or stopping them)',
+  'Letting bots use a key (or stopping them), and giving a bot placeholders for the signing agent',
   'Delivering a key to servers (OpenBao) and adding a host that may read keys',
   'Moving a key to another environment or base URL (where its signed requests go)',
   'Minting a bot key through a master key, and fixing a key in place through its master',

@@ -33,6 +33,7 @@ export function keyView(over: Partial<KeyView> = {}): KeyView {
     nextAutoRotation: null,
     fixes: [],
     autoRotate: 'unavailable',
+    agentServed: false,
     ...over,
   };
 }

@@ -19,7 +19,7 @@ pub fn agent(ctx: &Ctx, args: AgentArgs) -> Result<u8, CliError> {
         Some(AgentCommand::Issue { label, bot, listen, json }) => {
             let issued = bots.issue(&label, &bot, Utc::now())?;
             let (key, secret, passphrase) = agent::exposed(&issued.placeholder);
-            let base_url = format!("http://{listen}/{}", issued.bot.exchange.as_str());
+            let base_url = agent::base_url(listen, issued.bot.exchange);
             if json {
                 let out = serde_json::json!({
                     "bot": issued.bot.name, "label": issued.bot.label, "exchange": issued.bot.exchange.as_str(),

@@ -38,6 +38,30 @@ pub use service::{Agent, AgentAnswer};
 
 /// The agent's default port on 127.0.0.1.
 pub const DEFAULT_PORT: u16 = 18300;
+/// Moves the agent off 127.0.0.1:[`DEFAULT_PORT`], for the tray's agent, `latchkey agent` and
+/// the base URLs handed to bots alike.
+pub const LISTEN_VAR: &str = "LATCHKEY_AGENT_LISTEN";
+
+/// Where the agent listens: [`LISTEN_VAR`], else 127.0.0.1:[`DEFAULT_PORT`]. Only the address is
+/// parsed here; [`server::bind`] refuses one that is not loopback.
+pub fn listen_address() -> Result<std::net::SocketAddr, AgentError> {
+    match std::env::var(LISTEN_VAR) {
+        Ok(v) => v.trim().parse().map_err(|_| {
+            AgentError::Failed(format!("{LISTEN_VAR}={v} is not an address like 127.0.0.1:{DEFAULT_PORT}"))
+        }),
+        Err(_) => Ok(std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, DEFAULT_PORT))),
+    }
+}
+
+/// Whether the agent signs for `exchange` (its adapter has an agent scheme).
+pub fn serves(exchange: crate::model::Exchange) -> bool {
+    exchange.adapter().agent_scheme().is_some()
+}
+
+/// The base URL a bot on `exchange` is given for an agent at `listen`.
+pub fn base_url(listen: std::net::SocketAddr, exchange: crate::model::Exchange) -> String {
+    format!("http://{listen}/{}", exchange.as_str())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -47,7 +71,7 @@ pub enum AgentError {
     #[error("The signing agent does not serve {exchange} yet (OKX, Bybit and Binance it does): give this bot its key with `latchkey run` instead.")]
     NotServed { exchange: String },
 
-    #[error("A bot named '{0}' already has credentials: revoke them first (`latchkey agent revoke-bot '{0}'`) or choose another name.")]
+    #[error("A bot named '{0}' already has credentials: revoke them first (Revoke beside it in the key's Signing agent dialog, or `latchkey agent revoke-bot '{0}'`) or choose another name.")]
     BotExists(String),
 
     #[error("No bot named '{0}' has credentials. See `latchkey agent bots` for the names.")]

@@ -258,7 +258,7 @@ impl Driver {
                     println!("e2e: {css} was re-rendered before the click; finding it again");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err(e) => panic!("click {css}: {e}"),
+                Err(e) => panic!("click {css}: {e} ({e:?})"),
             }
         }
     }
@@ -643,7 +643,15 @@ impl Drop for NotifyMonitor {
 }
 
 /// A found element that the page has since replaced.
+/// The element went away or is not clickable yet while the page settles (a re-render, a view
+/// switching back): worth finding again. WebKit's answer may carry an empty message, so its
+/// status decides, with the text as a fallback.
 fn is_stale(e: &fantoccini::error::CmdError) -> bool {
     let text = e.to_string();
-    text.contains("was not found") || text.contains("stale element")
+    e.is_stale_element_reference()
+        || e.is_no_such_element()
+        || matches!(e, fantoccini::error::CmdError::Standard(w) if w.error == fantoccini::error::ErrorStatus::ElementClickIntercepted)
+        || e.is_element_not_interactable()
+        || text.contains("was not found")
+        || text.contains("stale element")
 }

@@ -4,4 +4,4 @@
  * What the UI branches on. `guard`: a wrong, expired or replayed 2FA code, or a lock-out (the
  * message says what to do); `guard_missing`: the action needs 2FA, which is not set up.
  */
-export type IpcErrorKind = "invalid" | "keychain" | "not_found" | "storage" | "exchange" | "guard" | "guard_missing" | "bots" | "revoke" | "edit" | "fix" | "mint" | "rotate" | "servers" | "internal";
+export type IpcErrorKind = "invalid" | "keychain" | "not_found" | "storage" | "exchange" | "guard" | "guard_missing" | "bots" | "revoke" | "edit" | "fix" | "mint" | "rotate" | "servers" | "agent" | "internal";

@@ -36,7 +36,11 @@ fixes: Array<FindingFixes>,
  * Whether the key can rotate through its master with nobody at the keyboard, and whether it
  * is set to: "Rotate…" rotates it at once, and Edit offers the switch.
  */
-autoRotate: AutoRotate, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
+autoRotate: AutoRotate, 
+/**
+ * Whether the signing agent serves the key's exchange: its card offers "Signing agent…".
+ */
+agentServed: boolean, id: KeyId, exchange: Exchange, label: string, environment: Environment, 
 /**
  * e.g. `a1b2…9z0y`: enough to recognise the key, never enough to use it.
  */
