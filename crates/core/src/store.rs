@@ -260,6 +260,16 @@ impl Store {
         &self.path
     }
 
+    /// A second connection to the same file, anchoring the audit log where this one does: for a
+    /// writer whose slow part (the keychain anchor's D-Bus call) must not hold this connection.
+    pub fn open_sibling(&self) -> Result<Store> {
+        let sibling = Store::open(&self.path)?;
+        if let Some(anchor) = self.anchor.get() {
+            sibling.anchor_audit_in(anchor.clone());
+        }
+        Ok(sibling)
+    }
+
     pub(crate) fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::storage(&self.path, e)
     }

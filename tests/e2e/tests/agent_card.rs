@@ -6,14 +6,13 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latchkey_core::exchange::{ClientConfig, Endpoint, ExchangeClient, SystemClock};
 use latchkey_core::model::{Environment, Exchange};
 use latchkey_core::secret::Credentials;
-use support::{fresh_work, oathtool_code, Driver, Sim, WizardKey};
+use support::{clipboard, fresh_work, oathtool_code, Driver, Sim, WizardKey};
 
 const OKX: WizardKey = WizardKey {
     exchange: "okx",
@@ -22,14 +21,6 @@ const OKX: WizardKey = WizardKey {
     passphrase: Some("Grid-Pass-2026!"),
     label: "okx-agent",
 };
-
-fn clipboard() -> String {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .output()
-        .expect("xclip is installed (Debian package xclip)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port()

@@ -5,10 +5,9 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{fresh_work, oathtool_code, Driver, Sim, WizardKey};
+use support::{clipboard, fresh_work, oathtool_code, Driver, Sim, WizardKey};
 
 const OKX: WizardKey = WizardKey {
     exchange: "okx",
@@ -53,15 +52,6 @@ impl<'a> Codes<'a> {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-}
-
-/// What the X11 clipboard holds now, as `xclip` (another client) pastes it; empty if nothing.
-fn clipboard() -> String {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .output()
-        .expect("xclip is installed (Debian package xclip)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The copy notice's text once the copy is done; fails with the dialog's message if it refused.

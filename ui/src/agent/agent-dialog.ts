@@ -8,6 +8,7 @@ import type { AgentBotView, IpcError, IssuedBotView, KeyView, PlaceholderPart } 
 import { exchangeName } from '../dashboard/format';
 import { askCode } from '../guard/ask-code';
 import { h } from '../lib/dom';
+import { copyButton } from '../lib/copy-button';
 import { openModal } from '../lib/modal';
 
 /** A bot name as Rust accepts it (`agent::valid_bot_name`); checked here only to say so sooner. */
@@ -133,21 +134,16 @@ export function showIssued(view: IssuedBotView, returnFocus: () => HTMLElement |
   return new Promise((resolve) => {
     const copied = h('p', { class: 'muted agent-copied', role: 'status', 'aria-live': 'polite' });
     const errorBox = h('p', { class: 'card-error', role: 'alert', hidden: true });
-    const copy = (part: PlaceholderPart): HTMLElement => {
-      const b = h('button', { type: 'button', class: 'btn btn-secondary btn-small copy-placeholder', 'data-part': part }, 'Copy');
-      b.setAttribute('aria-label', `Copy the ${PART_WORDS[part]}`);
-      b.addEventListener('click', () => {
-        errorBox.hidden = true;
-        copyAgentPlaceholder(part).then(
-          (r) => (copied.textContent = `Copied the ${PART_WORDS[part]}: the clipboard is cleared in ${r.clearsInSecs} s.`),
-          (err: IpcError) => {
-            errorBox.textContent = err.message;
-            errorBox.hidden = false;
-          },
-        );
-      });
-      return b;
-    };
+    const copy = (part: PlaceholderPart): HTMLElement =>
+      copyButton(
+        PART_WORDS[part],
+        () => copyAgentPlaceholder(part),
+        { status: copied, errorBox },
+        {
+          class: 'btn btn-secondary btn-small copy-placeholder',
+          'data-part': part,
+        },
+      );
     const row = (title: string, value: HTMLElement | null, part: PlaceholderPart): HTMLElement =>
       h(
         'div',

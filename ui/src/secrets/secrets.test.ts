@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KeyView, RevealedSecret } from '../api/types';
 import { mountApp } from '../app';
 import { keyView } from '../test-support/fixtures';
+import { $, flush, type } from '../test-support/dom';
 
 const NOW = new Date('2025-03-10T12:00:00Z');
 const API_KEY = '37c541a1-1234-4abc-9def-10fe7a038418';
@@ -69,19 +70,6 @@ function install(): void {
   });
 }
 
-const $ = <T extends Element = HTMLElement>(sel: string): T => {
-  const el = document.querySelector<T>(sel);
-  if (!el) throw new Error(`no element ${sel}`);
-  return el;
-};
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
-};
-function type(sel: string, value: string): void {
-  const el = $<HTMLInputElement>(sel);
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
 const sent = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args);
 const card = (id: string) => `[data-testid=key-card][data-id=${id}]`;
 

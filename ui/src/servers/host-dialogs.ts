@@ -4,9 +4,10 @@
 // the clipboard after the TTL), dropped from the page and from Rust when the dialog closes.
 
 import { addServerHost, copyEnrolment, forgetEnrolment } from '../api/servers';
-import type { EnrolmentPart, EnrolmentView, IpcError, KeyView } from '../api/types';
+import type { EnrolmentPart, EnrolmentView, KeyView } from '../api/types';
 import { askCode } from '../guard/ask-code';
 import { h } from '../lib/dom';
+import { copyButton } from '../lib/copy-button';
 import { openModal } from '../lib/modal';
 import { isDeliverable } from './card-row';
 
@@ -90,21 +91,8 @@ export function showEnrolment(e: EnrolmentView, returnFocus: () => HTMLElement |
     const copied = h('p', { class: 'muted enrolment-copied', role: 'status', 'aria-live': 'polite' });
     const errorBox = h('p', { class: 'card-error', role: 'alert', hidden: true });
     const value = (id: string, text: string) => h('code', { id, class: 'mono enrolment-value' }, text);
-    const copy = (part: EnrolmentPart, id: string, what: string) => {
-      const b = h('button', { type: 'button', id, class: 'btn btn-secondary btn-small' }, 'Copy');
-      b.setAttribute('aria-label', `Copy the ${what}`);
-      b.addEventListener('click', () => {
-        errorBox.hidden = true;
-        copyEnrolment(part).then(
-          (r) => (copied.textContent = `The ${what} is on the clipboard; it is cleared in ${r.clearsInSecs} s.`),
-          (err: IpcError) => {
-            errorBox.textContent = err.message;
-            errorBox.hidden = false;
-          },
-        );
-      });
-      return b;
-    };
+    const copy = (part: EnrolmentPart, id: string, what: string) =>
+      copyButton(what, () => copyEnrolment(part), { status: copied, errorBox }, { id });
     const secretFile = `/etc/latchkey/${e.name}.secret-id`;
     const roleId = value('enrolment-role-id', e.roleId);
     const secretId = value('enrolment-secret-id', e.wrappedSecretId);

@@ -42,15 +42,23 @@ pub async fn serve(
             tick.tick().await;
             loop {
                 tick.tick().await;
-                agent.flush_audit();
+                flush_off_workers(&agent).await;
             }
         })
     };
     let app = Router::new().route("/{exchange}/{*rest}", any(handle)).with_state(agent.clone());
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     flusher.abort();
-    agent.flush_audit();
+    flush_off_workers(&agent).await;
     served.map_err(|e| AgentError::Failed(format!("the signing agent stopped: {e}")))
+}
+
+/// The flush waits on SQLite and a keychain call: on the blocking pool, so requests keep flowing.
+async fn flush_off_workers(agent: &Arc<Agent>) {
+    let agent = agent.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || agent.flush_audit()).await {
+        tracing::warn!(error = %e, "signing agent: the audit flush did not run");
+    }
 }
 
 async fn handle(

@@ -51,6 +51,9 @@ struct Known {
 
 pub struct Agent {
     store: Arc<Store>,
+    /// Its own connection for the counts' audit entries: the request path checks `store` on every
+    /// request, and a flush's keychain anchor call must not make requests wait on it.
+    audit_store: Store,
     secrets: Arc<dyn SecretStore>,
     root: SecretSlice<u8>,
     exchange: Arc<ExchangeClient>,
@@ -90,7 +93,9 @@ impl Agent {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| AgentError::Failed(format!("could not set up the HTTP client: {e}")))?;
+        let audit_store = store.open_sibling()?;
         Ok(Agent {
+            audit_store,
             store,
             secrets,
             root,
@@ -341,12 +346,13 @@ impl Agent {
         }
     }
 
-    /// Writes the counted requests and refusals to the audit log (aggregated).
+    /// Writes the counted requests and refusals to the audit log (aggregated). Blocks on SQLite
+    /// and the keychain: call it off the async workers.
     pub fn flush_audit(&self) {
         if lock(&self.counts).is_empty() {
             return;
         }
-        if let Err(e) = super::audit_counts::flush(&self.counts, &self.store, self.clock.now()) {
+        if let Err(e) = super::audit_counts::flush(&self.counts, &self.audit_store, self.clock.now()) {
             tracing::warn!(error = %e, "signing agent: could not write its counts to the audit log; kept for the next flush");
         }
     }

@@ -569,6 +569,15 @@ impl Driver {
 /// A TOTP code from Debian's `oathtool`, an implementation independent of ours. `offset_steps`
 /// shifts the clock by 30 s steps: a code already used in this step is refused as a replay, so the
 /// next action uses the next step's code, which the guard accepts (±1 step).
+/// What the X11 clipboard holds now, as `xclip` (another client) pastes it; empty if nothing.
+pub fn clipboard() -> String {
+    let out = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip is installed (Debian package xclip)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn oathtool_code(secret_base32: &str, offset_steps: i64) -> String {
     let out = Command::new("oathtool")
         .args(["--totp", "-b", secret_base32, "-N", &format!("now + {} seconds", offset_steps * 30)])
