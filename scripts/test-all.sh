@@ -19,11 +19,26 @@ step() {
   timings+=("$(printf '%-34s %4ds' "$name" $((SECONDS - t0)))")
 }
 
+# Freqtrade, the bot of the signing-agent test (crates/core/tests/integration/agent_freqtrade.rs):
+# pinned wheels, hash-checked, in its own tools directory (it brings its own copy of CCXT 4.5.90);
+# callers put $FREQTRADE_DIR on PYTHONPATH. About 470 MB.
+FREQTRADE_DIR="$TOOLS_DIR/freqtrade-2026.9"
+ensure_freqtrade() {
+  if ! PYTHONPATH="$FREQTRADE_DIR" python3 -c 'import freqtrade.exchange, freqtrade.resolvers' >/dev/null 2>&1; then
+    log "Installing Freqtrade (pinned wheels, hash-checked)"
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    rm -rf "$FREQTRADE_DIR"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --only-binary=:all: --target "$FREQTRADE_DIR" -r "$REPO/scripts/requirements/freqtrade.txt"
+  fi
+}
+
 install_tools() {
   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   ensure_rust
   ensure_node
   ensure_ccxt
+  ensure_freqtrade
   ensure_openbao
   if ! command -v tauri-driver >/dev/null 2>&1; then
     cargo install tauri-driver --version '^2' --locked --root "$TOOLS_DIR"
@@ -58,6 +73,8 @@ rust_tests() {
   # CCXT, the independent signer (exchange::ccxt_check) and client (exchange-sim's sub_keys):
   # required here, so a missing install fails instead of skipping.
   export PYTHONPATH="$CCXT_DIR${PYTHONPATH:+:$PYTHONPATH}" LATCHKEY_REQUIRE_CCXT=1
+  # Freqtrade, the bot of the agent_freqtrade test; its CCXT is the same 4.5.90. Required here too.
+  export PYTHONPATH="$PYTHONPATH:$FREQTRADE_DIR" LATCHKEY_REQUIRE_FREQTRADE=1
   # OpenBao (LATCHKEY_BAO_BIN from ensure_openbao): the servers tests start their own dev server
   # from it; required here, so a missing binary fails instead of skipping.
   export LATCHKEY_REQUIRE_BAO=1

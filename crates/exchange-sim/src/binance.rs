@@ -43,7 +43,7 @@ impl Venue for Binance {
     }
 
     fn prefixes(&self) -> &'static [&'static str] {
-        &["/api/v3/", "/sapi/"]
+        &["/api/v3/", "/sapi/", "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo"]
     }
 
     fn handle(&self, sim: &Shared, req: &Req) -> Reply {
@@ -62,6 +62,15 @@ pub(crate) fn rate_limited() -> Reply {
 fn handle(sim: &Shared, req: &Req) -> Reply {
     match (&req.method, req.path.as_str()) {
         (&Method::GET, "/api/v3/time") => ok(json!({"serverTime": req.now_ms()})),
+        (&Method::GET, "/api/v3/exchangeInfo") => binance_trade::exchange_info(req),
+        // USDⓈ-M and COIN-M futures: no markets (CCXT's `load_markets` asks for them too).
+        (&Method::GET, "/fapi/v1/exchangeInfo" | "/dapi/v1/exchangeInfo") => ok(
+            json!({"timezone": "UTC", "serverTime": req.now_ms(), "rateLimits": [], "exchangeFilters": [], "symbols": []}),
+        ),
+        (&Method::GET, "/sapi/v1/capital/config/getall") => with_peer(sim, req, binance_trade::coins),
+        (&Method::GET, "/sapi/v1/margin/allPairs" | "/sapi/v1/margin/isolated/allPairs") => {
+            with_peer(sim, req, binance_trade::no_margin_pairs)
+        }
         (&Method::GET, "/sapi/v1/account/apiRestrictions") => match authenticate(sim, req) {
             Ok((key, _)) => api_restrictions(sim, req, &key),
             Err(reply) => reply,

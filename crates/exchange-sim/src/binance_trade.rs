@@ -4,7 +4,9 @@
 //! permission). They authenticate as every Binance endpoint (`binance::authenticate`: API key,
 //! `timestamp` / `recvWindow`, HMAC over the query string followed by the body, IP), so the
 //! parameters may come in the query, the form body, or both. Weights count against the caller's
-//! IP, 6,000 per minute, as the key endpoints do.
+//! IP, 6,000 per minute, as the key endpoints do. For clients that load markets before they trade
+//! (CCXT's `load_markets`, Freqtrade's start-up): the public `exchangeInfo` (BTCUSDT only), the
+//! coin list and the (empty) margin pairs.
 
 use std::time::Duration;
 
@@ -60,6 +62,72 @@ pub(crate) fn account(sim: &Shared, req: &Req, key: &SimKey, _params: &Params) -
         "updateTime": req.now_ms(), "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"],
         "uid": key.uid.parse::<i64>().unwrap_or_default()
     }))
+}
+
+/// `GET /api/v3/exchangeInfo` (public, weight 20): one market, BTCUSDT, with Binance's filters, so
+/// a client that loads markets before it trades (CCXT's `load_markets`, Freqtrade at start-up)
+/// can place the order the other tests place (0.001 BTC at 20000).
+pub(crate) fn exchange_info(req: &Req) -> Reply {
+    ok(json!({
+        "timezone": "UTC", "serverTime": req.now_ms(), "rateLimits": [], "exchangeFilters": [],
+        "symbols": [{
+            "symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "baseAssetPrecision": 8,
+            "quoteAsset": "USDT", "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
+            "icebergAllowed": true, "ocoAllowed": true, "otoAllowed": true, "quoteOrderQtyMarketAllowed": true,
+            "allowTrailingStop": true, "cancelReplaceAllowed": true, "isSpotTradingAllowed": true,
+            "isMarginTradingAllowed": false,
+            "filters": [
+                {"filterType": "PRICE_FILTER", "minPrice": "0.01000000", "maxPrice": "1000000.00000000", "tickSize": "0.01000000"},
+                {"filterType": "LOT_SIZE", "minQty": "0.00001000", "maxQty": "9000.00000000", "stepSize": "0.00001000"},
+                {"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": true,
+                 "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5}
+            ],
+            "permissions": [], "permissionSets": [["SPOT"]], "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
+        }]
+    }))
+}
+
+/// `GET /sapi/v1/capital/config/getall` (USER_DATA, weight 10): the coins of the fixed holdings,
+/// each on one network, as CCXT's `fetch_currencies` reads them.
+pub(crate) fn coins(sim: &Shared, req: &Req, key: &SimKey, _params: &Params) -> Reply {
+    if !key.has(Permission::Read) {
+        return key_ip_or_permission();
+    }
+    if !ip_weight(&mut lock(sim), req, 10) {
+        return rate_limited();
+    }
+    let coins: Vec<Value> = HOLDINGS
+        .iter()
+        .map(|h| {
+            let network = if h.coin == "BTC" { "BTC" } else { "TRX" };
+            json!({
+                "coin": h.coin, "name": h.coin, "depositAllEnable": true, "withdrawAllEnable": true,
+                "free": eight_decimals(h.amount), "locked": "0", "freeze": "0", "withdrawing": "0",
+                "trading": true, "isLegalMoney": false,
+                "networkList": [{
+                    "network": network, "coin": h.coin, "name": network, "isDefault": true,
+                    "depositEnable": true, "withdrawEnable": true, "withdrawFee": "1", "withdrawMin": "10",
+                    "withdrawMax": "9999999", "withdrawIntegerMultiple": "0.00000001", "minConfirm": 1
+                }]
+            })
+        })
+        .collect();
+    ok(Value::Array(coins))
+}
+
+/// `GET /sapi/v1/margin/allPairs` and `/sapi/v1/margin/isolated/allPairs`: none, the simulator
+/// has no margin account (CCXT reads both in `load_markets` when it holds a key).
+pub(crate) fn no_margin_pairs(sim: &Shared, req: &Req, key: &SimKey, _params: &Params) -> Reply {
+    if !key.has(Permission::Read) {
+        return key_ip_or_permission();
+    }
+    if !ip_weight(&mut lock(sim), req, 1) {
+        return rate_limited();
+    }
+    ok(json!([]))
 }
 
 /// `POST /api/v3/order`: answered as `newOrderRespType` asks (`FULL` by default for LIMIT and

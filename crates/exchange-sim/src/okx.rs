@@ -77,6 +77,7 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::GET, "/api/v5/users/subaccount/apikey") => with_key(sim, req, query_sub_keys),
         (&Method::POST, "/api/v5/users/subaccount/modify-apikey") => with_key(sim, req, modify_sub_key),
         (&Method::GET, "/api/v5/account/balance") => with_key(sim, req, okx_trade::balance),
+        (&Method::GET, "/api/v5/asset/currencies") => with_key(sim, req, okx_trade::currencies),
         (&Method::POST, "/api/v5/trade/order") => with_key(sim, req, okx_trade::place_order),
         (&Method::POST, "/api/v5/trade/cancel-order") => with_key(sim, req, okx_trade::cancel_order),
         (&Method::POST, "/api/v5/asset/withdrawal") => with_key(sim, req, okx_trade::withdrawal),

@@ -100,6 +100,31 @@ fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Reply> {
     }
 }
 
+/// `GET /api/v5/asset/currencies`: the coins of the fixed holdings, each on one chain, as CCXT's
+/// `fetch_currencies` reads them (its `load_markets` asks for them first when it holds a key).
+pub(crate) fn currencies(sim: &Shared, _req: &Req, key: &SimKey) -> Reply {
+    if !key.has(Permission::Read) {
+        return no_permission();
+    }
+    if !lock(sim).allow("okx:asset/currencies", &key.uid, 6, Duration::from_secs(1)) {
+        return rate_limited();
+    }
+    let rows: Vec<Value> = HOLDINGS
+        .iter()
+        .map(|h| {
+            let chain = if h.coin == "BTC" { "BTC-Bitcoin".to_owned() } else { format!("{}-TRC20", h.coin) };
+            json!({
+                "ccy": h.coin, "name": h.coin, "chain": chain, "canDep": true, "canWd": true, "canInternal": true,
+                "minDep": "0.00000001", "minWd": "0.001", "maxWd": "500", "wdTickSz": "8", "wdQuota": "10000000",
+                "usedWdQuota": "0", "fee": "0.0002", "minFee": "0.0002", "maxFee": "0.0004", "mainNet": true,
+                "needTag": false, "minDepArrivalConfirm": "1", "minWdUnlockConfirm": "2", "depQuotaFixed": "",
+                "usedDepQuotaFixed": "", "depQuoteDailyLayer2": "", "logoLink": "", "ctAddr": "", "burningFeeRate": ""
+            })
+        })
+        .collect();
+    ok(Value::Array(rows))
+}
+
 /// `GET /api/v5/account/balance`: the fixed holdings, shaped as a spot-mode account's.
 pub(crate) fn balance(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
     if !key.has(Permission::Read) {

@@ -10,6 +10,7 @@ mod revoke_support;
 
 mod agent;
 mod agent_ccxt;
+mod agent_freqtrade;
 mod autorotate;
 mod autorotate_failures;
 mod autorotate_setting;
