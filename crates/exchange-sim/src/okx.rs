@@ -63,6 +63,7 @@ impl Venue for Okx {
 
 fn handle(sim: &Shared, req: &Req) -> Reply {
     match (&req.method, req.path.as_str()) {
+        (&Method::GET, "/api/v5/public/instruments") => okx_trade::instruments(req),
         (&Method::GET, "/api/v5/public/time") => ok(json!([{"ts": req.now_ms().to_string()}])),
         (&Method::GET, "/api/v5/account/config") => match authenticate(sim, req) {
             Ok(key) => account_config(sim, &key),
@@ -79,6 +80,7 @@ fn handle(sim: &Shared, req: &Req) -> Reply {
         (&Method::GET, "/api/v5/account/balance") => with_key(sim, req, okx_trade::balance),
         (&Method::GET, "/api/v5/asset/currencies") => with_key(sim, req, okx_trade::currencies),
         (&Method::POST, "/api/v5/trade/order") => with_key(sim, req, okx_trade::place_order),
+        (&Method::POST, "/api/v5/trade/batch-orders") => with_key(sim, req, okx_trade::place_batch),
         (&Method::POST, "/api/v5/trade/cancel-order") => with_key(sim, req, okx_trade::cancel_order),
         (&Method::POST, "/api/v5/asset/withdrawal") => with_key(sim, req, okx_trade::withdrawal),
         (&Method::POST, "/api/v5/asset/transfer") => with_key(sim, req, okx_trade::transfer),

@@ -100,6 +100,25 @@ fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Reply> {
     }
 }
 
+/// `GET /api/v5/public/instruments?instType=…` (public): one spot market, BTC-USDT, in the shape
+/// CCXT's `fetch_markets` parses; the other instrument types have none here.
+pub(crate) fn instruments(req: &Req) -> Reply {
+    let spot = req.query.split('&').any(|p| p == "instType=SPOT");
+    let rows = if spot {
+        vec![json!({
+            "instType": "SPOT", "instId": "BTC-USDT", "uly": "", "instFamily": "", "category": "1",
+            "baseCcy": "BTC", "quoteCcy": "USDT", "settleCcy": "", "ctVal": "", "ctMult": "", "ctValCcy": "",
+            "optType": "", "stk": "", "listTime": "1548133413000", "expTime": "", "lever": "10",
+            "tickSz": "0.1", "lotSz": "0.00000001", "minSz": "0.00001", "ctType": "", "alias": "",
+            "state": "live", "maxLmtSz": "9999999999", "maxMktSz": "1000000", "maxTwapSz": "", "maxIcebergSz": "",
+            "maxTriggerSz": "", "maxStopSz": "", "ruleType": "normal"
+        })]
+    } else {
+        Vec::new()
+    };
+    ok(Value::Array(rows))
+}
+
 /// `GET /api/v5/asset/currencies`: the coins of the fixed holdings, each on one chain, as CCXT's
 /// `fetch_currencies` reads them (its `load_markets` asks for them first when it holds a key).
 pub(crate) fn currencies(sim: &Shared, _req: &Req, key: &SimKey) -> Reply {
@@ -229,6 +248,43 @@ pub(crate) fn place_order(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
             "sCode": "0", "sMsg": "Order placed"
         }], "inTime": micros, "outTime": micros}),
     )
+}
+
+/// `POST /api/v5/trade/batch-orders`: up to 20 orders, each as `/trade/order` takes one (CCXT's
+/// `create_order` sends even a single order this way). `data` holds one row per order; the code is
+/// "0" when all were placed, "1" when none, "2" when some were.
+pub(crate) fn place_batch(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
+    let items = match serde_json::from_str::<Value>(&req.body) {
+        Ok(Value::Array(items)) if (1..=20).contains(&items.len()) => items,
+        _ => return param_error("body"),
+    };
+    let mut rows = Vec::new();
+    let mut placed = 0;
+    for item in &items {
+        let one = Req {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            headers: req.headers.clone(),
+            body: item.to_string(),
+            peer: req.peer,
+            now: req.now,
+        };
+        let reply = place_order(sim, &one, key);
+        let answer: Value = serde_json::from_str(&reply.body).unwrap_or_default();
+        // An answer for the whole request (no permission, rate limit) stands for the batch.
+        let Some(row) = answer["data"].as_array().and_then(|d| d.first()).cloned() else { return reply };
+        if row["sCode"] == "0" {
+            placed += 1;
+        }
+        rows.push(row);
+    }
+    let (code, msg) = match placed {
+        n if n == items.len() => ("0", ""),
+        0 => ("1", "All operations failed"),
+        _ => ("2", "Batch operation partially succeeded"),
+    };
+    Reply::json(200, code, json!({"code": code, "msg": msg, "data": rows}))
 }
 
 /// `POST /api/v5/trade/cancel-order`: by `ordId` (first, as documented) or `clOrdId`.

@@ -157,6 +157,19 @@ impl Agent {
             return AgentAnswer { status: 404, content_type: Some("text/plain".into()), body: msg.into_bytes() };
         };
         let endpoint_name = format!("{} {}", req.method.to_ascii_uppercase(), req.path);
+        if let Some(out) = scheme.public_read(&req, scheme.wants_demo(&req)) {
+            let answer = self.forward_public(exchange, scheme, &req, out, scheme.wants_demo(&req)).await;
+            return match answer {
+                Ok(answer) => {
+                    lock(&self.counts).request("(public market data)", &endpoint_name);
+                    answer
+                }
+                Err(refusal) => {
+                    lock(&self.counts).refusal("(public market data)", &endpoint_name, &refusal);
+                    self.own_error(scheme, refusal)
+                }
+            };
+        }
         match self.admit(exchange, scheme, &req).await {
             Ok((bot, key, credentials)) => {
                 let answer = self.forward(scheme, &req, &key, &credentials).await;
@@ -315,6 +328,56 @@ impl Agent {
             Ok(out) => out,
             Err(refusal) => return self.own_error(scheme, refusal),
         };
+        self.send(scheme, req, &endpoint, out).await
+    }
+
+    /// Public market data, passed through unsigned to where the exchange's bots' keys go (one
+    /// place: their keys' environment, live or demo as the request asks).
+    async fn forward_public(
+        &self,
+        exchange: Exchange,
+        scheme: &dyn AgentScheme,
+        req: &Incoming,
+        out: crate::exchange::agent_scheme::Outgoing,
+        demo: bool,
+    ) -> Result<AgentAnswer, Refusal> {
+        if let Err(e) = self.refresh() {
+            tracing::warn!(error = %e, "signing agent: could not read the store");
+            return Err(Refusal::KeyUnusable("Latchkey could not read its database".into()));
+        }
+        let mut targets: Vec<Endpoint> = {
+            let known = lock(&self.known);
+            known
+                .bots
+                .values()
+                .filter(|b| b.exchange == exchange)
+                .filter_map(|b| known.keys.get(&b.label))
+                .filter(|k| is_demo(k) == demo)
+                .filter_map(|k| Endpoint::new(k.exchange, &k.environment).ok())
+                .collect()
+        };
+        targets.sort_by(|a, b| a.base_url.cmp(&b.base_url));
+        targets.dedup_by(|a, b| a.base_url == b.base_url);
+        let kind = if demo { "demo" } else { "live" };
+        match targets.as_slice() {
+            [endpoint] => Ok(self.send(scheme, req, endpoint, out).await),
+            [] => Err(Refusal::KeyUnusable(format!(
+                "no {kind} key with a bot on {exchange} says where its public market data comes from"
+            ))),
+            _ => Err(Refusal::KeyUnusable(format!(
+                "the bots' {kind} keys on {exchange} go to different places, so public market data has no one source: give the bot the exchange's own URL for public data"
+            ))),
+        }
+    }
+
+    /// Sends `out` to `endpoint` and hands back the exchange's answer (at most 1 MiB of it).
+    async fn send(
+        &self,
+        scheme: &dyn AgentScheme,
+        req: &Incoming,
+        endpoint: &Endpoint,
+        out: crate::exchange::agent_scheme::Outgoing,
+    ) -> AgentAnswer {
         let Ok(method) = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes()) else {
             return self.own_error(scheme, Refusal::BadSignature(format!("unknown method {}", req.method)));
         };

@@ -177,6 +177,28 @@ pub(crate) trait AgentScheme: Send + Sync {
 
     /// The exchange's own non-retryable answer for `refusal`.
     fn refusal_answer(&self, refusal: &Refusal) -> RefusalAnswer;
+
+    /// Public market data (a GET naming no key, on the exchange's public paths), which bots load
+    /// before they trade (CCXT's `load_markets`) and which CCXT sends to the same URL as the
+    /// signed requests on some exchanges (OKX): passed through unsigned and unchanged, as the
+    /// request to send, with `demo`'s marker where the exchange has one. `None`: not such a request.
+    fn public_read(&self, _req: &Incoming, _demo: bool) -> Option<Outgoing> {
+        None
+    }
+}
+
+/// [`AgentScheme::public_read`] for an exchange whose public data lives under `prefixes`.
+pub(crate) fn public_get(req: &Incoming, named_key: bool, prefixes: &[&str]) -> Option<Outgoing> {
+    let public = req.method.eq_ignore_ascii_case("GET")
+        && !named_key
+        && req.body.is_empty()
+        && prefixes.iter().any(|p| req.path.starts_with(p))
+        && !req.path.contains("..");
+    public.then(|| Outgoing {
+        path_and_query: if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) },
+        headers: Vec::new(),
+        body: String::new(),
+    })
 }
 
 /// `query` without its `signature=` parameter, and that parameter's value: the bytes otherwise

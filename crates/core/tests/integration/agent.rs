@@ -269,3 +269,62 @@ async fn an_exchange_answer_over_one_mib_is_not_relayed() {
     bot_client().inspect(&endpoint, &placeholder).await.unwrap();
     w.stop().await;
 }
+
+/// Bots load public market data before they trade (CCXT's `load_markets`), and CCXT sends OKX's
+/// to the same URL as the signed requests: the agent passes GETs that name no key on the
+/// exchange's public paths through unsigned, to where its bots' keys go; everything else unsigned
+/// is refused as before, and nothing refused reaches the exchange.
+#[tokio::test(flavor = "multi_thread")]
+async fn public_market_data_passes_through_unsigned_and_nothing_else_does() {
+    let w = World::new().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", w.agent_url)).send();
+    // No bot on OKX yet: the agent cannot tell where OKX's public data would come from.
+    let none = get("/okx/api/v5/public/time").await.unwrap();
+    let text = none.text().await.unwrap();
+    assert!(text.contains("says where its public market data comes from"), "{text}");
+
+    w.hold("okx-bot-trade", "okx-bot", false).await;
+    w.bot("okx-bot", "okx-b", false);
+    w.hold("bybit-bot-trade", "bybit-bot", false).await;
+    w.bot("bybit-bot", "bybit-b", false);
+    w.hold("binance-bot-trade", "binance-bot", false).await;
+    w.bot("binance-bot", "binance-b", false);
+    w.sim.clear_requests();
+    for path in ["/okx/api/v5/public/time", "/bybit/v5/market/time"] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body.to_string().contains('1'), "{path}: the exchange's own answer: {body}");
+    }
+    // Binance: a client that sends its key on public requests too (NautilusTrader) still passes.
+    let r = http
+        .get(format!("{}/binance/api/v3/time", w.agent_url))
+        .header("X-MBX-APIKEY", "not-a-key-latchkey-issued")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<serde_json::Value>().await.unwrap()["serverTime"].is_number());
+    let reached: Vec<String> = w.sim.state().requests.iter().map(|r| r.path.clone()).collect();
+    for path in ["/api/v5/public/time", "/v5/market/time", "/api/v3/time"] {
+        assert!(reached.iter().any(|p| p == path), "{path} reached the exchange: {reached:?}");
+    }
+
+    // Unsigned private reads, writes on public paths and signed-looking public reads: refused.
+    let sent = w.sim.state().requests.len();
+    let private = get("/okx/api/v5/account/balance").await.unwrap().text().await.unwrap();
+    assert!(private.contains("50111"), "{private}");
+    let post = http.post(format!("{}/okx/api/v5/public/time", w.agent_url)).send().await.unwrap();
+    assert!(post.text().await.unwrap().contains("50111"));
+    let odd = get("/okx/api/v5/public/../account/balance").await.unwrap();
+    assert_ne!(odd.status(), 200);
+    let signed = http
+        .get(format!("{}/binance/api/v3/ticker/price?symbol=BTCUSDT&signature=abc", w.agent_url))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(signed.status(), 200, "a signed request is the bot's, checked as such");
+    assert_eq!(w.sim.state().requests.len(), sent, "nothing refused reached the exchange");
+    w.stop().await;
+}

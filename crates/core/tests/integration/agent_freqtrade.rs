@@ -3,12 +3,11 @@
 //! as `freqtrade trade` builds it (markets loaded and checked at start-up, `dry_run: false`), with
 //! the `ccxt_config` `urls` override pointing CCXT's private endpoints at the agent.
 //!
-//! Binance only: at start-up Freqtrade loads the markets through CCXT's public endpoints, which
-//! carry no API key, and the agent serves only requests signed with a placeholder key. Binance's
-//! public and private endpoints have separate CCXT URLs, so the public ones stay with the exchange
-//! (here the simulator). OKX has one URL for both (so its market load would meet the agent's
-//! "names no API key" refusal), and Freqtrade's Bybit start-up reads `/v5/user/query-api`, which the
-//! agent refuses as API-key management; neither is tested here.
+//! At start-up Freqtrade loads the markets through CCXT's public endpoints, which carry no API key.
+//! Binance's public and private endpoints have separate CCXT URLs, so its public ones stay with the
+//! exchange (here the simulator); OKX has one URL for both, so its market load goes through the
+//! agent, which passes public market data through unsigned. Freqtrade's Bybit start-up reads
+//! `/v5/user/query-api`, which the agent refuses as API-key management: Bybit is not tested here.
 //!
 //! Freqtrade has no withdrawal call: the agent's refusal of withdrawals is covered by the CCXT
 //! test (agent_ccxt.rs), not here.
@@ -200,12 +199,11 @@ async fn binance_through_the_agent_with_freqtrade() {
     w.stop().await;
 }
 
-/// What stops Freqtrade on OKX today: its start-up market load (`GET /api/v5/public/instruments`,
-/// unsigned) goes to the one URL CCXT has for OKX, the agent, which refuses a request that names
-/// no API key; Freqtrade does not start. When the agent passes public market data through, this
-/// test fails: then make it the Binance test's twin and add OKX to the README's Freqtrade snippet.
+/// OKX, where CCXT has one URL for public and private endpoints: Freqtrade's start-up market load
+/// (`GET /api/v5/public/instruments`, unsigned) passes through the agent unsigned; its balance and
+/// order are signed by the agent with the real key; a wrong placeholder secret stops it non-retryably.
 #[tokio::test(flavor = "multi_thread")]
-async fn okx_freqtrade_does_not_start_through_the_agent_its_market_load_is_unsigned() {
+async fn okx_through_the_agent_with_freqtrade() {
     if !freqtrade_available() {
         return;
     }
@@ -213,24 +211,30 @@ async fn okx_freqtrade_does_not_start_through_the_agent_its_market_load_is_unsig
     w.hold("okx-bot-trade", "bot", false).await;
     let (endpoint, placeholder) = w.bot("bot", "freqtrade", false);
     let pp = placeholder.passphrase.as_ref().map(|p| p.expose_secret().to_owned()).unwrap();
-    let config = okx_config(
-        &endpoint.base_url,
-        placeholder.api_key.expose_secret(),
-        placeholder.api_secret.expose_secret(),
-        &pp,
-    );
-    let (bot, started) = Bot::start(&config);
-    assert_eq!(started["ok"], false, "{started}");
-    assert_eq!(started["ccxt_error"], "AuthenticationError", "{started}");
-    let refused = started["ccxt_messages"].as_array().unwrap();
-    assert!(
-        refused.iter().any(|m| m.as_str().unwrap().contains("the request names no API key")),
-        "the agent refused the unsigned market load: {started}"
-    );
-    assert!(
-        !w.sim.state().requests.iter().any(|r| r.path == "/api/v5/public/instruments"),
-        "no market request reached the exchange"
-    );
+    let (pk, ps) = (placeholder.api_key.expose_secret(), placeholder.api_secret.expose_secret());
+    let (mut bot, started) = Bot::start(&okx_config(&endpoint.base_url, pk, ps, &pp));
+    assert_ok(&started);
+    assert_eq!(started["result"]["markets"], 1, "{started}");
+    let markets = w.sim.state().requests.into_iter().filter(|r| r.path == "/api/v5/public/instruments").count();
+    assert!(markets >= 1, "the market load reached the exchange through the agent");
+
+    let balances = bot.ask("balance");
+    assert_ok(&balances);
+    let order = bot.ask("order");
+    assert_ok(&order);
+    let real = seed_key("okx-bot-trade").api_key;
+    let orders = w.sim.state().orders;
+    assert!(orders.iter().any(|o| o.api_key == real), "the exchange got the order from the real key: {orders:?}");
+    let id = order["result"]["id"].as_str().unwrap().to_owned();
+    assert_ok(&bot.ask(&format!("cancel {id}")));
+
+    let orders_before = w.sim.state().orders.len();
+    let (forger, forged) = Bot::start(&okx_config(&endpoint.base_url, pk, "not-the-placeholder-secret", &pp));
+    assert_eq!(forged["ok"], false, "{forged}");
+    assert_eq!(forged["ccxt_error"], "AuthenticationError", "{forged}");
+    assert_eq!(forged["retryable"], false, "a bot must not retry this: {forged}");
+    assert_eq!(w.sim.state().orders.len(), orders_before, "nothing reached the exchange from the forger");
     drop(bot);
+    drop(forger);
     w.stop().await;
 }

@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use super::binance_sign;
 use crate::exchange::agent_scheme::{
-    form_param, hex_key, replace_param, same_signature, split_param, AgentScheme, Incoming, Outgoing, PlaceholderShape,
-    Refusal, RefusalAnswer, Route, SigningKey,
+    form_param, hex_key, public_get, replace_param, same_signature, split_param, AgentScheme, Incoming, Outgoing,
+    PlaceholderShape, Refusal, RefusalAnswer, Route, SigningKey,
 };
 
 const DEFAULT_RECV_WINDOW_MS: f64 = 5000.0;
@@ -43,6 +43,29 @@ impl AgentScheme for BinanceAgent {
 
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str> {
         req.header("X-MBX-APIKEY")
+    }
+
+    /// Some clients (NautilusTrader) send their key on public requests too: what makes a Binance
+    /// request private is its signature, so an unsigned one on a market-data path passes without
+    /// the key header.
+    fn public_read(&self, req: &Incoming, _demo: bool) -> Option<Outgoing> {
+        let signed = split_param(&req.query, "signature").1.is_some();
+        public_get(
+            req,
+            signed,
+            &[
+                "/api/v3/exchangeInfo",
+                "/api/v3/ping",
+                "/api/v3/time",
+                "/api/v3/depth",
+                "/api/v3/trades",
+                "/api/v3/aggTrades",
+                "/api/v3/klines",
+                "/api/v3/uiKlines",
+                "/api/v3/avgPrice",
+                "/api/v3/ticker",
+            ],
+        )
     }
 
     fn verify(&self, req: &Incoming, key: &SigningKey<'_>, now_ms: i64) -> Result<(), Refusal> {

@@ -8,8 +8,8 @@ use zeroize::Zeroizing;
 
 use super::bybit_sign;
 use crate::exchange::agent_scheme::{
-    hex_key, json_field, same_signature, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal, RefusalAnswer,
-    Route, SigningKey,
+    hex_key, json_field, public_get, same_signature, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal,
+    RefusalAnswer, Route, SigningKey,
 };
 
 const DEFAULT_RECV_WINDOW: u32 = 5000;
@@ -38,6 +38,10 @@ impl AgentScheme for BybitAgent {
 
     fn caller_key<'a>(&self, req: &'a Incoming) -> Option<&'a str> {
         req.header("X-BAPI-API-KEY")
+    }
+
+    fn public_read(&self, req: &Incoming, _demo: bool) -> Option<Outgoing> {
+        public_get(req, self.caller_key(req).is_some(), &["/v5/market/"])
     }
 
     fn verify(&self, req: &Incoming, key: &SigningKey<'_>, now_ms: i64) -> Result<(), Refusal> {

@@ -9,8 +9,8 @@ use zeroize::Zeroizing;
 
 use super::{okx_sign, okx_timestamp};
 use crate::exchange::agent_scheme::{
-    same_signature, uuid_key, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal, RefusalAnswer, Route,
-    SigningKey,
+    public_get, same_signature, uuid_key, AgentScheme, Incoming, Outgoing, PlaceholderShape, Refusal, RefusalAnswer,
+    Route, SigningKey,
 };
 
 /// "Timestamp request expired" beyond this.
@@ -61,6 +61,14 @@ impl AgentScheme for OkxAgent {
 
     fn wants_demo(&self, req: &Incoming) -> bool {
         req.header("x-simulated-trading") == Some("1")
+    }
+
+    fn public_read(&self, req: &Incoming, demo: bool) -> Option<Outgoing> {
+        let mut out = public_get(req, self.caller_key(req).is_some(), &["/api/v5/public/", "/api/v5/market/"])?;
+        if demo {
+            out.headers.push(("x-simulated-trading", Zeroizing::new("1".to_owned())));
+        }
+        Some(out)
     }
 
     fn resign(&self, req: &Incoming, key: &SigningKey<'_>, now_ms: i64, demo: bool) -> Result<Outgoing, Refusal> {
