@@ -17,20 +17,10 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::agent::World;
-use crate::exchange_support::{creds, seed_key};
+use crate::exchange_support::{creds, python_can_import, seed_key};
 
 fn ccxt_available() -> bool {
-    let found = Command::new("python3").args(["-c", "import ccxt"]).status().is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_CCXT").is_none(),
-            "LATCHKEY_REQUIRE_CCXT=1 but python3 cannot import ccxt"
-        );
-        eprintln!(
-            "ccxt is not installed: the CCXT-through-the-agent test checks nothing (see scripts/requirements/ccxt.txt)"
-        );
-    }
-    found
+    python_can_import("ccxt", "LATCHKEY_REQUIRE_CCXT", "the CCXT-through-the-agent test")
 }
 
 /// One CCXT instance, as a bot process.

@@ -25,28 +25,31 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::agent::World;
-use crate::exchange_support::seed_key;
+use crate::exchange_support::{python_can_import, seed_key};
 
 fn freqtrade_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import freqtrade.exchange, freqtrade.resolvers"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("LATCHKEY_REQUIRE_FREQTRADE").is_none(),
-            "LATCHKEY_REQUIRE_FREQTRADE=1 but python3 cannot import freqtrade"
-        );
-        eprintln!(
-            "freqtrade is not installed: the Freqtrade-through-the-agent test checks nothing (see scripts/requirements/freqtrade.txt)"
-        );
-    }
-    found
+    python_can_import("freqtrade.exchange, freqtrade.resolvers", "LATCHKEY_REQUIRE_FREQTRADE", "the Freqtrade test")
 }
 
-/// A user's config.json for a live spot bot on Binance: the placeholders as the key, CCXT's private
-/// URLs at the agent, its public ones at `public` (the exchange; here the simulator).
+/// A user's config.json for a live spot bot trading BTC/USDT, around its `exchange` block.
+fn spot_config(mut exchange: Value) -> Value {
+    exchange["pair_whitelist"] = json!(["BTC/USDT"]);
+    // Freqtrade's websocket candles are public data, from the exchange itself, never through the
+    // agent; the simulator serves none (and a Freqtrade whose start fails hangs in closing them).
+    exchange["enable_ws"] = json!(false);
+    json!({
+        "dry_run": false,
+        "trading_mode": "spot",
+        "stake_currency": "USDT",
+        "timeframe": "5m",
+        "entry_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
+        "exit_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
+        "exchange": exchange,
+    })
+}
+
+/// Binance: the placeholders as the key, CCXT's private URLs at the agent, its public ones at
+/// `public` (the exchange; here the simulator).
 fn binance_config(agent: &str, public: &str, key: &str, secret: &str) -> Value {
     let urls = json!({"api": {
         "private": format!("{agent}/api/v3"),
@@ -55,47 +58,15 @@ fn binance_config(agent: &str, public: &str, key: &str, secret: &str) -> Value {
         "fapiPublic": format!("{public}/fapi/v1"),
         "dapiPublic": format!("{public}/dapi/v1"),
     }});
-    json!({
-        "dry_run": false,
-        "trading_mode": "spot",
-        "stake_currency": "USDT",
-        "timeframe": "5m",
-        "entry_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
-        "exit_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
-        "exchange": {
-            "name": "binance",
-            "key": key,
-            "secret": secret,
-            "ccxt_config": {"urls": urls},
-            "pair_whitelist": ["BTC/USDT"],
-            // Freqtrade's websocket candles are public data, from the exchange itself, never through
-            // the agent; the simulator serves none (and a Freqtrade whose start fails hangs in
-            // closing them).
-            "enable_ws": false,
-        },
-    })
+    spot_config(json!({"name": "binance", "key": key, "secret": secret, "ccxt_config": {"urls": urls}}))
 }
 
-/// The same for OKX, where CCXT has one URL for public and private endpoints alike.
+/// OKX, where CCXT has one URL for public and private endpoints alike: the agent.
 fn okx_config(agent: &str, key: &str, secret: &str, passphrase: &str) -> Value {
-    let urls = json!({"api": {"rest": agent}});
-    json!({
-        "dry_run": false,
-        "trading_mode": "spot",
-        "stake_currency": "USDT",
-        "timeframe": "5m",
-        "entry_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
-        "exit_pricing": {"price_side": "same", "use_order_book": true, "order_book_top": 1},
-        "exchange": {
-            "name": "okx",
-            "key": key,
-            "secret": secret,
-            "password": passphrase,
-            "ccxt_config": {"urls": urls},
-            "pair_whitelist": ["BTC/USDT"],
-            "enable_ws": false,
-        },
-    })
+    spot_config(json!({
+        "name": "okx", "key": key, "secret": secret, "password": passphrase,
+        "ccxt_config": {"urls": {"api": {"rest": agent}}},
+    }))
 }
 
 /// One Freqtrade exchange object, as a bot process.

@@ -59,3 +59,18 @@ pub fn variant(label: &str, api_key: &str, change: impl FnOnce(&mut SimKey)) -> 
     change(&mut key);
     key
 }
+
+/// Whether `python3` can run `import <modules>` (a bot's package, installed by scripts/test-all.sh).
+/// Without it a test says so and checks nothing, unless `require_var` is set: then it fails.
+pub fn python_can_import(modules: &str, require_var: &str, what: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(std::env::var_os(require_var).is_none(), "{require_var}=1 but python3 cannot import {modules}");
+        eprintln!("{modules} is not installed: {what} checks nothing (see scripts/requirements/)");
+    }
+    found
+}
