@@ -20,11 +20,18 @@ const OTHER: &str = "(other endpoints)";
 /// An endpoint's text is cut to this many characters in the log.
 const MAX_ENDPOINT_CHARS: usize = 120;
 
-fn shown(endpoint: &str) -> String {
-    if endpoint.chars().count() <= MAX_ENDPOINT_CHARS {
-        return endpoint.to_owned();
+/// A refusal's reason likewise (it may quote what the caller sent, such as a timestamp).
+const MAX_REASON_CHARS: usize = 200;
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
     }
-    endpoint.chars().take(MAX_ENDPOINT_CHARS).chain(std::iter::once('…')).collect()
+    text.chars().take(max).chain(std::iter::once('…')).collect()
+}
+
+fn shown(endpoint: &str) -> String {
+    cut(endpoint, MAX_ENDPOINT_CHARS)
 }
 
 #[derive(Default)]
@@ -48,9 +55,11 @@ impl Counts {
     }
 
     pub fn refusal(&mut self, bot: &str, endpoint: &str, refusal: &Refusal) {
-        let mut key = (bot.to_owned(), shown(endpoint), refusal.reason().to_owned());
+        let mut key = (bot.to_owned(), shown(endpoint), cut(refusal.reason(), MAX_REASON_CHARS));
         if !self.refused.contains_key(&key) && self.refused.len() >= MAX_REFUSALS {
+            // Past the bound only the refusal's kind is kept: a reason may quote the caller's input.
             key.1 = OTHER.to_owned();
+            key.2 = format!("{} (details past the first {MAX_REFUSALS} kinds of refusal not kept)", refusal.kind());
         }
         *self.refused.entry(key).or_default() += 1;
     }
@@ -153,6 +162,20 @@ mod tests {
         assert_eq!(refusals.len(), MAX_REFUSALS + 1, "bounded, with the rest counted together");
         assert!(refusals.iter().all(|d| d.chars().count() < 300), "each entry stays short");
         assert!(refusals.iter().any(|d| d.contains(&format!("{OTHER} ×{}", 3000 - MAX_REFUSALS))));
+        // A caller that knows a placeholder key (not its secret) gets the bot's name on its
+        // refusals, and a reason that quotes what it sent: bounded too.
+        for i in 0..3000 {
+            let stale =
+                Refusal::Stale(format!("OK-ACCESS-TIMESTAMP \"{i}{}\" is not an ISO-8601 time", "9".repeat(500)));
+            c.refusal("grid", "GET /api/v5/account/balance", &stale);
+        }
+        let events = c.events(Utc::now());
+        let refusals = events.iter().filter(|e| e.0 == Action::AgentRefusal).count();
+        assert_eq!(refusals, MAX_REFUSALS + 2, "one more bucket, for the known bot's stale requests");
+        assert!(
+            events.iter().filter(|e| e.0 == Action::AgentRefusal).all(|e| e.2.chars().count() < 400),
+            "each refusal entry stays short"
+        );
         let forwarded = events.iter().find(|e| e.0 == Action::AgentRequests).map(|e| &e.2).unwrap();
         assert!(forwarded.contains("GET /api/v5/no/such/0 ×2"), "a known endpoint keeps counting: {forwarded}");
         assert!(forwarded.contains(&format!("{OTHER} ×{}", 500 - MAX_ENDPOINTS_PER_BOT)), "{forwarded}");
