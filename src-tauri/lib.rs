@@ -143,11 +143,14 @@ pub fn run() {
         .plugin(tauri_plugin_autostart::Builder::new().args([window::START_IN_TRAY]).build())
         .setup(move |app| {
             let quitting = launch == window::Launch::Quit;
+            if !quitting {
+                // Before the window exists: a signal right after it maps must find the handlers.
+                window::quit_on_signals(app.handle());
+            }
             window::act(app.handle(), launch, true);
             if quitting {
                 return Ok(());
             }
-            window::quit_on_signals(app.handle());
             resident::ensure_running();
             if let Some(core) = core {
                 // Revokes and rotations a crash interrupted; the resident tries too, and the job

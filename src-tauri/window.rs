@@ -33,14 +33,19 @@ fn clear_clipboard_on_quit() {
 
 /// SIGTERM, SIGINT and SIGHUP (logout, `kill`, Ctrl-C in a terminal) quit like the tray's Quit, so
 /// the clipboard is cleared on those paths too. A second signal ends the process at once.
+///
+/// The handlers are installed before this returns, so call it before the window is made: a
+/// signal that came as soon as the window was mapped, before a spawned task had installed them,
+/// met the default action and ended the process uncleanly (e2e `start_at_login`, once in CI).
 #[cfg(unix)]
 pub fn quit_on_signals<R: Runtime>(app: &AppHandle<R>) {
     use tokio::signal::unix::{signal, SignalKind};
     let app = app.clone();
+    let installed = tauri::async_runtime::block_on(async {
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    });
     tauri::async_runtime::spawn(async move {
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-        else {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = installed else {
             tracing::warn!("could not listen for termination signals");
             return;
         };
