@@ -92,32 +92,37 @@ fn part_text(p: &Pending, part: PlaceholderPart) -> Result<Zeroizing<String>, Ip
     let ph = &p.placeholder;
     // EXPOSE: the user asked to copy the bot's placeholders, issued with a valid 2FA code, to paste
     // into the bot's config; they are worthless without this Latchkey.
-    Ok(Zeroizing::new(match part {
-        PlaceholderPart::BaseUrl => p.base_url.clone(),
-        PlaceholderPart::ApiKey => ph.api_key.expose_secret().to_owned(),
-        PlaceholderPart::Secret => ph.secret.expose_secret().to_owned(),
-        PlaceholderPart::Passphrase => ph
-            .passphrase
-            .as_ref()
-            .ok_or_else(|| IpcError::not_found("This exchange's keys have no passphrase."))?
-            .expose_secret()
-            .to_owned(),
+    let passphrase = ph.passphrase.as_ref().map(|s| s.expose_secret());
+    let one = |value: &str| Zeroizing::new(value.to_owned());
+    Ok(match part {
+        PlaceholderPart::BaseUrl => one(&p.base_url),
+        PlaceholderPart::ApiKey => one(ph.api_key.expose_secret()),
+        PlaceholderPart::Secret => one(ph.secret.expose_secret()),
+        PlaceholderPart::Passphrase => {
+            one(passphrase.ok_or_else(|| IpcError::not_found("This exchange's keys have no passphrase."))?)
+        }
         PlaceholderPart::EnvLines => {
-            let mut lines = format!(
+            // Built in place, sized up front: no intermediate copy of a part is left unzeroized.
+            let mut lines = Zeroizing::new(String::with_capacity(1024));
+            lines.push_str(&format!(
                 "# Latchkey signing agent placeholders for bot '{}' on '{}': worthless without this Latchkey\n\
-                 LATCHKEY_AGENT_URL={}\nAPI_KEY={}\nAPI_SECRET={}\n",
-                p.bot,
-                p.label,
-                p.base_url,
-                ph.api_key.expose_secret(),
-                ph.secret.expose_secret()
-            );
-            if let Some(pass) = &ph.passphrase {
-                lines += &format!("API_PASSPHRASE={}\n", pass.expose_secret());
+                 LATCHKEY_AGENT_URL={}\n",
+                p.bot, p.label, p.base_url
+            ));
+            let parts = [
+                ("API_KEY", Some(ph.api_key.expose_secret())),
+                ("API_SECRET", Some(ph.secret.expose_secret())),
+                ("API_PASSPHRASE", passphrase),
+            ];
+            for (name, value) in parts.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))) {
+                lines.push_str(name);
+                lines.push('=');
+                lines.push_str(value);
+                lines.push('\n');
             }
             lines
         }
-    }))
+    })
 }
 
 /// The bots that trade with this key's label through the agent.

@@ -157,8 +157,9 @@ impl Agent {
             return AgentAnswer { status: 404, content_type: Some("text/plain".into()), body: msg.into_bytes() };
         };
         let endpoint_name = format!("{} {}", req.method.to_ascii_uppercase(), req.path);
-        if let Some(out) = scheme.public_read(&req, scheme.wants_demo(&req)) {
-            let answer = self.forward_public(exchange, scheme, &req, out, scheme.wants_demo(&req)).await;
+        let demo = scheme.wants_demo(&req);
+        if let Some(out) = scheme.public_read(&req, demo) {
+            let answer = self.forward_public(exchange, scheme, &req, out, demo).await;
             return match answer {
                 Ok(answer) => {
                     lock(&self.counts).request("(public market data)", &endpoint_name);
