@@ -210,15 +210,14 @@ pub async fn forget_agent_placeholder(issued: State<'_, IssuedPlaceholders>) -> 
     Ok(())
 }
 
-/// Revokes one bot: the agent refuses its placeholders from the next request on.
+/// Revokes one bot: the agent refuses its placeholders from the next request on (a server's
+/// agent from its next look at OpenBao, which is told first).
 #[tauri::command]
 pub async fn revoke_agent_bot(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
     let core = state.core()?;
-    blocking(move || {
-        AgentBots::new(core.store.clone(), core.keychain.clone()).revoke_bot(&name, Utc::now())?;
-        Ok(())
-    })
-    .await
+    let bots = AgentBots::new(core.store.clone(), core.keychain.clone());
+    bots.revoke_any_bot(&core.servers, &name, Utc::now()).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ async fn deliver(root: &BaoClient, n: u32, expect: Expect) -> u64 {
         rotate_after: None,
         ip_whitelist: Vec::new(),
         fingerprint: fingerprint(&c),
+        place: None,
     };
     root.deliver("bench", &c, &meta, expect).await.unwrap().version
 }

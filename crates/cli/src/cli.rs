@@ -354,30 +354,8 @@ pub struct RunArgs {
     /// Where the keys come from: this machine's Latchkey, or (on a server) the OpenBao server the desktop delivered them to
     #[arg(long, value_enum, default_value = "local", value_name = "local|openbao")]
     pub from: KeysFrom,
-    /// --from openbao: the server's address (https, or http on loopback)
-    #[arg(long, value_name = "URL", help_heading = "From OpenBao")]
-    pub addr: Option<String>,
-    /// --from openbao: the KV v2 mount the keys were delivered to [default: secret]
-    #[arg(long, value_name = "MOUNT", help_heading = "From OpenBao")]
-    pub mount: Option<String>,
-    /// --from openbao: the path prefix in the mount, as `latchkey servers set --prefix` set it on the desktop [default: latchkey]
-    #[arg(long = "path-prefix", value_name = "P", help_heading = "From OpenBao")]
-    pub path_prefix: Option<String>,
-    /// --from openbao: the PEM file of a private CA that signed the server's certificate
-    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
-    pub ca_file: Option<std::path::PathBuf>,
-    /// --from openbao: the host's role-id (`latchkey host add` prints it); --role-id-file keeps it out of the process list
-    #[arg(long, value_name = "ID", conflicts_with = "role_id_file", help_heading = "From OpenBao")]
-    pub role_id: Option<String>,
-    /// --from openbao: a file holding the host's role-id
-    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
-    pub role_id_file: Option<std::path::PathBuf>,
-    /// --from openbao: the file holding the response-wrapped secret-id `latchkey host add` printed. It works once: after the sign-in the file is removed (emptied if it cannot be), as OpenBao Agent's remove_secret_id_file_after_reading does; a file under systemd's $CREDENTIALS_DIRECTORY is left to systemd. Kept when OpenBao could not be reached, so a restart can try again
-    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
-    pub secret_id_file: Option<std::path::PathBuf>,
-    /// --from openbao: seconds between two looks at the keys' versions (one metadata read per key); a rotation reaches the bot within about this long [default: 2]
-    #[arg(long, value_name = "SECONDS", help_heading = "From OpenBao")]
-    pub poll: Option<f64>,
+    #[command(flatten)]
+    pub bao: BaoHostArgs,
     /// Rename a variable: VAR=PART or VAR=LABEL:PART, PART being key, secret or passphrase
     #[arg(long = "env-name", value_name = "VAR=[LABEL:]PART")]
     pub env_names: Vec<String>,
@@ -402,6 +380,35 @@ pub struct RunArgs {
     /// The command and its arguments, after --
     #[arg(last = true, required = true, num_args = 1.., value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// How a server signs in to OpenBao as a host (`run --from openbao`, `agent --from openbao`).
+#[derive(Debug, Args)]
+pub struct BaoHostArgs {
+    /// --from openbao: the server's address (https, or http on loopback)
+    #[arg(long, value_name = "URL", help_heading = "From OpenBao")]
+    pub addr: Option<String>,
+    /// --from openbao: the KV v2 mount the keys were delivered to [default: secret]
+    #[arg(long, value_name = "MOUNT", help_heading = "From OpenBao")]
+    pub mount: Option<String>,
+    /// --from openbao: the path prefix in the mount, as `latchkey servers set --prefix` set it on the desktop [default: latchkey]
+    #[arg(long = "path-prefix", value_name = "P", help_heading = "From OpenBao")]
+    pub path_prefix: Option<String>,
+    /// --from openbao: the PEM file of a private CA that signed the server's certificate
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// --from openbao: the host's role-id (`latchkey host add` prints it); --role-id-file keeps it out of the process list
+    #[arg(long, value_name = "ID", conflicts_with = "role_id_file", help_heading = "From OpenBao")]
+    pub role_id: Option<String>,
+    /// --from openbao: a file holding the host's role-id
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub role_id_file: Option<std::path::PathBuf>,
+    /// --from openbao: the file holding the response-wrapped secret-id `latchkey host add` printed. It works once: after the sign-in the file is removed (emptied if it cannot be), as OpenBao Agent's remove_secret_id_file_after_reading does; a file under systemd's $CREDENTIALS_DIRECTORY is left to systemd. Kept when OpenBao could not be reached, so a restart can try again
+    #[arg(long, value_name = "FILE", help_heading = "From OpenBao")]
+    pub secret_id_file: Option<std::path::PathBuf>,
+    /// --from openbao: seconds between two looks at the keys' versions (one metadata read per key); a rotation or a revoke reaches the bot within about this long [default: 2]
+    #[arg(long, value_name = "SECONDS", help_heading = "From OpenBao")]
+    pub poll: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -707,6 +714,11 @@ pub struct AgentArgs {
     /// Where to listen (a loopback address only)
     #[arg(long, env = "LATCHKEY_AGENT_LISTEN", default_value = "127.0.0.1:18300")]
     pub listen: std::net::SocketAddr,
+    /// Whose keys and bots: this machine's Latchkey, or (on a server) what the desktop delivered to this host through OpenBao
+    #[arg(long, value_enum, default_value = "local", value_name = "local|openbao")]
+    pub from: KeysFrom,
+    #[command(flatten)]
+    pub bao: BaoHostArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -721,6 +733,9 @@ pub enum AgentCommand {
         /// The agent's address the bot will use
         #[arg(long, env = "LATCHKEY_AGENT_LISTEN", default_value = "127.0.0.1:18300")]
         listen: std::net::SocketAddr,
+        /// For a bot on a server: the OpenBao host (`latchkey host add`) whose agent (`latchkey agent --from openbao`) serves it
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
         #[arg(long)]
         json: bool,
     },

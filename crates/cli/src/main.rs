@@ -41,6 +41,12 @@ fn dispatch(cli: Cli) -> Result<u8, CliError> {
     if let Command::Run(args) = cli.command {
         return commands::run::run(args);
     }
+    // Likewise the agent on a server, which mirrors OpenBao in memory.
+    if let Command::Agent(args) = &cli.command {
+        if let Some(code) = commands::agent::without_ctx(args)? {
+            return Ok(code);
+        }
+    }
     let ctx = Ctx::open()?;
     match cli.command {
         Command::List(f) => commands::keys::list(&ctx, f.json).map(|()| EXIT_OK),

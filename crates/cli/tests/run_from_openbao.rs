@@ -90,6 +90,7 @@ async fn deliver(root: &BaoClient, label: &str, n: u32, expect: Expect) -> u64 {
         rotate_after: None,
         ip_whitelist: Vec::new(),
         fingerprint: fingerprint(&c),
+        place: None,
     };
     root.deliver(label, &c, &meta, expect).await.unwrap().version
 }

@@ -84,6 +84,7 @@ async fn main() -> Result<(), BoxError> {
             rotate_after: None,
             ip_whitelist: vec![],
             fingerprint: fingerprint(&c),
+            place: None,
         };
         let before = probe.requests_sent();
         let t = Instant::now();

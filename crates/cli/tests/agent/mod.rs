@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::{audit_count, json, ok, seed_key, stderr, Env};
 
+mod from_openbao;
+
 /// The agent process, ended however the test ends (a leftover would hold the test's output open).
 struct AgentProcess(std::process::Child);
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::openbao_support::DevServer;
 use super::{audit_count, json, ok, seed_key, sha256_hex, stderr, Env};
 
-fn full_policy(prefix: &str) -> String {
+pub(crate) fn full_policy(prefix: &str) -> String {
     format!(
         "path \"secret/data/{prefix}/*\" {{ capabilities = [\"create\", \"update\", \"read\"] }}\n\
          path \"secret/metadata/{prefix}/*\" {{ capabilities = [\"create\", \"update\", \"read\", \"delete\"] }}\n\

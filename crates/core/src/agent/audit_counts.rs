@@ -112,6 +112,13 @@ pub(crate) fn flush(counts: &std::sync::Mutex<Counts>, store: &Store, at: DateTi
     Ok(events.len())
 }
 
+/// A server's agent has no audit log: what was counted since the last flush, as lines for its
+/// log (the journal, under systemd), and counting starts afresh.
+pub(crate) fn take_lines(counts: &std::sync::Mutex<Counts>) -> Vec<String> {
+    let taken = std::mem::take(&mut *counts.lock().unwrap_or_else(|p| p.into_inner()));
+    taken.events(Utc::now()).into_iter().map(|(action, _, detail)| format!("{}: {detail}", action.as_str())).collect()
+}
+
 fn merge(into: &mut Counts, from: Counts) {
     for (bot, endpoints) in from.forwarded {
         for (e, n) in endpoints {

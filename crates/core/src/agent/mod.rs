@@ -12,8 +12,14 @@
 //! A rotation needs no bot restart (the bot is bound to the key's label); an emergency revoke
 //! halts the keys it names before any exchange call ([`halt_keys`]), and the agent refuses their
 //! bots from the next request on.
+//!
+//! On a server, `latchkey agent --from openbao` runs the same agent on what OpenBao holds for its
+//! host ([`mirror`]): the keys delivered to it and the bots the desktop issued for it ([`hosts`]).
 
 mod audit_counts;
+mod hosts;
+mod known;
+pub mod mirror;
 pub mod placeholders;
 pub mod policy;
 pub mod server;
@@ -80,6 +86,15 @@ pub enum AgentError {
     #[error("A bot name is 1 to 64 letters, digits, '-', '_' or '.': '{0}' is not.")]
     BadBotName(String),
 
+    #[error("Host '{host}' may not read '{label}' from OpenBao, and its agent signs with the key it reads there: {}", if *known { format!("give it the key first (`latchkey deliver {label}`, then `latchkey host add {host} --keys {label} …` with every key it should keep)") } else { format!("enrol it first (`latchkey deliver {label}`, then `latchkey host add {host} --keys {label}`)") })]
+    HostCannotRead { host: String, label: String, known: bool },
+
+    #[error("Bot '{name}' runs on host '{host}': revoke it with `latchkey agent revoke-bot {name}`, which also tells that host's agent through OpenBao.")]
+    OnHost { name: String, host: String },
+
+    #[error(transparent)]
+    Server(#[from] crate::servers::ServerError),
+
     #[error("The signing agent listens only on this computer (127.0.0.1 or ::1), so bots elsewhere cannot use it as an open proxy: {0} is not a loopback address.")]
     NotLoopback(String),
 
@@ -105,6 +120,8 @@ impl AgentError {
             AgentError::UnknownLabel(_) | AgentError::UnknownBot(_) => ErrorCode::NotFound,
             AgentError::NotServed { .. } | AgentError::NotLoopback(_) | AgentError::BadBotName(_) => ErrorCode::Invalid,
             AgentError::BotExists(_) => ErrorCode::Busy,
+            AgentError::HostCannotRead { .. } | AgentError::OnHost { .. } => ErrorCode::Invalid,
+            AgentError::Server(e) => e.kind(),
             AgentError::Listen { .. } | AgentError::Failed(_) => ErrorCode::Interrupted,
             AgentError::Bots(e) => e.kind(),
             AgentError::Keychain(_) => ErrorCode::Keychain,
@@ -141,6 +158,8 @@ pub struct BotView {
     pub label: String,
     pub exchange: String,
     pub issued_at: DateTime<Utc>,
+    /// The OpenBao host whose agent serves it (`None`: this machine's).
+    pub host: Option<String>,
 }
 
 impl From<&BotRecord> for BotView {
@@ -150,6 +169,7 @@ impl From<&BotRecord> for BotView {
             label: b.label.clone(),
             exchange: b.exchange.to_string(),
             issued_at: b.issued_at,
+            host: b.host.clone(),
         }
     }
 }
@@ -196,6 +216,7 @@ impl AgentBots {
             key_id: key.id,
             key_sha256: placeholders::key_sha256(&api_key),
             issued_at: now,
+            host: None,
         };
         self.store.set_setting(&row, &bot)?;
         self.audit(Action::AgentIssue, &key, format!("bot '{name}' may trade through the signing agent"), now)?;
@@ -203,20 +224,32 @@ impl AgentBots {
     }
 
     /// Revokes bot `name`'s placeholder credentials: the agent refuses them from the next request.
+    /// A host's bot needs OpenBao told: [`Self::revoke_any_bot`].
     pub fn revoke_bot(&self, name: &str, now: DateTime<Utc>) -> Result<BotRecord, AgentError> {
         let row = format!("{}{name}", placeholders::BOT_PREFIX);
         let bot = self.store.setting::<BotRecord>(&row)?.ok_or_else(|| AgentError::UnknownBot(name.to_owned()))?;
-        self.store.delete_setting(&row)?;
+        if let Some(host) = bot.host {
+            return Err(AgentError::OnHost { name: bot.name, host });
+        }
+        self.revoke_bot_row(&bot, now)
+    }
+
+    fn revoke_bot_row(&self, bot: &BotRecord, now: DateTime<Utc>) -> Result<BotRecord, AgentError> {
+        self.store.delete_setting(&format!("{}{}", placeholders::BOT_PREFIX, bot.name))?;
+        let name = &bot.name;
         let event = Event {
             at: now,
             action: Action::AgentRevokeBot,
             key_id: Some(bot.key_id),
             label: Some(&bot.label),
             outcome: Outcome::Ok,
-            detail: format!("bot '{name}' can no longer use the signing agent"),
+            detail: match &bot.host {
+                Some(host) => format!("bot '{name}' can no longer use the signing agent on host '{host}'"),
+                None => format!("bot '{name}' can no longer use the signing agent"),
+            },
         };
         self.store.record(&event)?;
-        Ok(bot)
+        Ok(bot.clone())
     }
 
     pub fn bots(&self) -> Result<Vec<BotRecord>, AgentError> {

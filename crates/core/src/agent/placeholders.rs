@@ -33,6 +33,10 @@ pub struct BotRecord {
     /// Hex SHA-256 of the placeholder key.
     pub key_sha256: String,
     pub issued_at: DateTime<Utc>,
+    /// The OpenBao host whose agent serves the bot (`latchkey agent --from openbao` there);
+    /// `None`: this machine's agent. Each serves only its own bots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// A placeholder set, shown once to the user for the bot's config.
@@ -100,20 +104,37 @@ fn derive(root: &SecretSlice<u8>, purpose: &str, api_key: &str) -> SecretString 
     SecretString::from(hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The secret and passphrase that belong to placeholder key `api_key`, in the exchange's shape.
-pub fn derive_placeholder(root: &SecretSlice<u8>, api_key: &str, shape: &PlaceholderShape) -> Placeholder {
-    let full = derive(root, "latchkey-agent-secret", api_key);
+/// The secret and passphrase derived from `input` for `purpose`, in the exchange's shape.
+fn shaped(root: &SecretSlice<u8>, purpose: &str, input: &str, shape: &PlaceholderShape) -> Placeholder {
+    let full = derive(root, &format!("latchkey-agent-{purpose}secret"), input);
     let digits = &full.expose_secret()[..shape.secret_hex_digits.min(64)];
     let secret = if shape.secret_upper { digits.to_ascii_uppercase() } else { digits.to_owned() };
     Placeholder {
-        api_key: SecretString::from(api_key.to_owned()),
+        api_key: SecretString::from(String::new()),
         secret: SecretString::from(secret),
         // OKX passphrases: 8–32 characters with upper, lower, digit and a special character.
         passphrase: shape.passphrase.then(|| {
-            let raw = derive(root, "latchkey-agent-passphrase", api_key);
+            let raw = derive(root, &format!("latchkey-agent-{purpose}passphrase"), input);
             SecretString::from(format!("Lk-{}!", &raw.expose_secret()[..20]))
         }),
     }
+}
+
+/// The secret and passphrase that belong to placeholder key `api_key`, in the exchange's shape.
+pub fn derive_placeholder(root: &SecretSlice<u8>, api_key: &str, shape: &PlaceholderShape) -> Placeholder {
+    Placeholder { api_key: SecretString::from(api_key.to_owned()), ..shaped(root, "", api_key, shape) }
+}
+
+/// A server's bot: derived from the host and the placeholder key's hash (which is all the desktop
+/// keeps of it), so the desktop can write the host's document again at any time, and one host's
+/// material says nothing of another's. The key itself is not in the result.
+pub fn derive_host_placeholder(
+    root: &SecretSlice<u8>,
+    host: &str,
+    key_sha256: &str,
+    shape: &PlaceholderShape,
+) -> Placeholder {
+    shaped(root, "host-", &format!("{host}\0{key_sha256}"), shape)
 }
 
 /// A fresh placeholder key in the exchange's shape.
@@ -157,5 +178,20 @@ mod tests {
         assert_ne!(derive_placeholder(&elsewhere, &key, &plain).secret.expose_secret(), a.secret.expose_secret());
         assert_eq!(key_sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(format!("{:?}", derive_placeholder(&root, &key, &okx)).contains("REDACTED"));
+        let sha = key_sha256(&key);
+        let on_a = derive_host_placeholder(&root, "vps-a", &sha, &okx);
+        assert_eq!(
+            on_a.secret.expose_secret(),
+            derive_host_placeholder(&root, "vps-a", &sha, &okx).secret.expose_secret()
+        );
+        assert_eq!(on_a.secret.expose_secret().len(), 32);
+        assert!(on_a.passphrase.is_some());
+        for other in [
+            derive_host_placeholder(&root, "vps-b", &sha, &okx),
+            derive_host_placeholder(&elsewhere, "vps-a", &sha, &okx),
+        ] {
+            assert_ne!(other.secret.expose_secret(), on_a.secret.expose_secret(), "per host and per desktop");
+        }
+        assert_ne!(on_a.secret.expose_secret(), a.secret.expose_secret(), "not the local derivation");
     }
 }

@@ -4,23 +4,25 @@
 //!
 //! What it knows of bots, keys, halts and policies is re-read whenever the database changed
 //! (SQLite's `data_version`, checked on every request at no disk cost): a rotation, a revoke or a
-//! bot revoked in the app or the CLI applies from the next request on.
+//! bot revoked in the app or the CLI applies from the next request on. On a server the same comes
+//! from OpenBao through a [`Mirror`], which swaps in a new snapshot when a look found a change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use secrecy::SecretSlice;
+use secrecy::{SecretSlice, SecretString};
 
 use super::audit_counts::Counts;
-use super::placeholders::{derive_placeholder, key_sha256, BotRecord, BOT_PREFIX};
-use super::policy::{AgentPolicy, OrderCounter, POLICY_PREFIX};
-use super::{AgentError, HALT_PREFIX};
+use super::known::{KeySecret, Known, KnownKey};
+use super::mirror::Mirror;
+use super::placeholders::{derive_placeholder, key_sha256, Placeholder};
+use super::policy::OrderCounter;
+use super::AgentError;
 use crate::exchange::agent_scheme::{AgentScheme, Incoming, Refusal, Route, SigningKey};
 use crate::exchange::{Clock, Endpoint, ExchangeClient};
 use crate::keychain::SecretStore;
-use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
+use crate::model::{Exchange, KeyId};
 use crate::secret::Credentials;
 use crate::store::Store;
 
@@ -35,32 +37,30 @@ pub struct AgentAnswer {
     pub body: Vec<u8>,
 }
 
-#[derive(Default)]
-struct Known {
-    version: Option<i64>,
-    /// By the SHA-256 of the placeholder key.
-    bots: HashMap<String, BotRecord>,
-    /// The active key of each label.
-    keys: HashMap<String, KeyRecord>,
-    masters: HashSet<KeyId>,
-    halted: HashSet<KeyId>,
-    /// Labels draining until then: cancels, reads and reduce-only orders only.
-    draining: HashMap<String, chrono::DateTime<Utc>>,
-    policies: HashMap<String, AgentPolicy>,
-}
-
-pub struct Agent {
+/// This machine's database and keychain (the tray's agent, `latchkey agent`).
+struct Local {
     store: Arc<Store>,
     /// Its own connection for the counts' audit entries: the request path checks `store` on every
     /// request, and a flush's keychain anchor call must not make requests wait on it.
     audit_store: Store,
     secrets: Arc<dyn SecretStore>,
     root: SecretSlice<u8>,
+    known: Mutex<Arc<Known>>,
+}
+
+/// Where the agent's bots and keys come from.
+enum Source {
+    Local(Box<Local>),
+    /// A server's OpenBao, mirrored in memory (`latchkey agent --from openbao`).
+    Mirror(Arc<Mirror>),
+}
+
+pub struct Agent {
+    source: Source,
     exchange: Arc<ExchangeClient>,
     /// Stamps, freshness windows and drain ends: the same clock the exchange client reads.
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
-    known: Mutex<Known>,
     /// The real credentials by key id: read from the keychain once per key (a rotation is a new id).
     credentials: Mutex<HashMap<KeyId, Arc<Credentials>>>,
     /// By exchange and base URL (the simulator serves several exchanges on one).
@@ -73,14 +73,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A demo/testnet key: its environment says so, or the exchange said so when it was verified.
-fn is_demo(key: &KeyRecord) -> bool {
-    matches!(key.environment, Environment::Demo) || key.inspection.as_ref().is_some_and(|i| i.demo)
+fn http_client() -> Result<reqwest::Client, AgentError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(64)
+        .build()
+        .map_err(|e| AgentError::Failed(format!("could not set up the HTTP client: {e}")))
 }
 
 impl Agent {
-    /// `store` should be this agent's own connection, so other connections' writes (the app's,
-    /// the CLI's) show in its `data_version`.
+    /// The agent of this machine. `store` should be this agent's own connection, so other
+    /// connections' writes (the app's, the CLI's) show in its `data_version`.
     pub fn new(
         store: Arc<Store>,
         secrets: Arc<dyn SecretStore>,
@@ -88,21 +91,26 @@ impl Agent {
         exchange: Arc<ExchangeClient>,
         clock: Arc<dyn Clock>,
     ) -> Result<Agent, AgentError> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| AgentError::Failed(format!("could not set up the HTTP client: {e}")))?;
         let audit_store = store.open_sibling()?;
+        let source = Source::Local(Box::new(Local { audit_store, store, secrets, root, known: Mutex::default() }));
+        Agent::with_source(source, exchange, clock)
+    }
+
+    /// A server's agent, serving what `mirror` holds of OpenBao.
+    pub fn mirrored(
+        mirror: Arc<Mirror>,
+        exchange: Arc<ExchangeClient>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Agent, AgentError> {
+        Agent::with_source(Source::Mirror(mirror), exchange, clock)
+    }
+
+    fn with_source(source: Source, exchange: Arc<ExchangeClient>, clock: Arc<dyn Clock>) -> Result<Agent, AgentError> {
         Ok(Agent {
-            audit_store,
-            store,
-            secrets,
-            root,
+            source,
             exchange,
             clock,
-            http,
-            known: Mutex::default(),
+            http: http_client()?,
             credentials: Mutex::default(),
             offsets: Mutex::default(),
             orders: Mutex::default(),
@@ -110,40 +118,21 @@ impl Agent {
         })
     }
 
-    fn refresh(&self) -> Result<(), AgentError> {
-        let version = self.store.data_version()?;
-        if lock(&self.known).version == Some(version) {
-            return Ok(());
+    /// The current snapshot: rebuilt from the database when it changed, or the mirror's.
+    fn known(&self) -> Result<Arc<Known>, AgentError> {
+        match &self.source {
+            Source::Mirror(mirror) => Ok(mirror.current()),
+            Source::Local(local) => {
+                let stamp = local.store.data_version()?;
+                let current = lock(&local.known).clone();
+                if current.stamp == Some(stamp) {
+                    return Ok(current);
+                }
+                let fresh = Arc::new(Known::from_store(&local.store, stamp)?);
+                *lock(&local.known) = fresh.clone();
+                Ok(fresh)
+            }
         }
-        let all = self.store.list_keys()?;
-        let masters: HashSet<KeyId> = all.iter().filter_map(|k| k.master_key_id).collect();
-        let keys = all.into_iter().filter(|k| k.status == KeyStatus::Active).map(|k| (k.label.clone(), k)).collect();
-        let bots = self
-            .store
-            .settings_with_prefix::<BotRecord>(BOT_PREFIX)?
-            .into_iter()
-            .map(|(_, b)| (b.key_sha256.clone(), b))
-            .collect();
-        let halted = self
-            .store
-            .settings_with_prefix::<chrono::DateTime<Utc>>(HALT_PREFIX)?
-            .into_iter()
-            .filter_map(|(name, _)| name[HALT_PREFIX.len()..].parse().ok())
-            .collect();
-        let draining = self
-            .store
-            .settings_with_prefix::<chrono::DateTime<Utc>>(super::DRAIN_PREFIX)?
-            .into_iter()
-            .map(|(name, until)| (name[super::DRAIN_PREFIX.len()..].to_owned(), until))
-            .collect();
-        let policies = self
-            .store
-            .settings_with_prefix::<AgentPolicy>(POLICY_PREFIX)?
-            .into_iter()
-            .map(|(name, p)| (name[POLICY_PREFIX.len()..].to_owned(), p))
-            .collect();
-        *lock(&self.known) = Known { version: Some(version), bots, keys, masters, halted, draining, policies };
-        Ok(())
     }
 
     /// Handles one request for `exchange_id` (the first segment of the agent's URL path).
@@ -195,51 +184,48 @@ impl Agent {
         exchange: Exchange,
         scheme: &dyn AgentScheme,
         req: &Incoming,
-    ) -> Result<(String, KeyRecord, Arc<Credentials>), (Option<String>, Refusal)> {
-        if let Err(e) = self.refresh() {
-            tracing::warn!(error = %e, "signing agent: could not read the store");
-            return Err((None, Refusal::KeyUnusable("Latchkey could not read its database".into())));
-        }
+    ) -> Result<(String, KnownKey, Arc<Credentials>), (Option<String>, Refusal)> {
+        let known = self.known().map_err(|e| {
+            tracing::warn!(error = %e, "signing agent: could not read what it serves");
+            (None, Refusal::KeyUnusable("Latchkey could not read its database".into()))
+        })?;
         let caller =
             scheme.caller_key(req).ok_or((None, Refusal::UnknownKey("the request names no API key".into())))?;
         let sha = key_sha256(caller);
-        let (bot, key, policy, master, draining) = {
-            let known = lock(&self.known);
-            let bot =
-                known.bots.get(&sha).filter(|b| b.exchange == exchange).cloned().ok_or((
-                    None,
-                    Refusal::UnknownKey("this API key was not issued by Latchkey, or was revoked".into()),
-                ))?;
-            let key = known.keys.get(&bot.label).cloned();
-            let master = key.as_ref().is_some_and(|k| known.masters.contains(&k.id));
-            let halted = key.as_ref().is_some_and(|k| known.halted.contains(&k.id));
-            let policy = known.policies.get(&bot.label).cloned().unwrap_or_default();
-            let draining = known.draining.get(&bot.label).is_some_and(|until| *until > self.clock.now());
-            let key = match key {
-                None => Err(format!("key '{}' is not active in Latchkey (revoked, quarantined or removed)", bot.label)),
-                Some(_) if halted => Err(format!("key '{}' is being revoked", bot.label)),
-                Some(k) => Ok(k),
-            };
-            (bot, key, policy, master, draining)
-        };
+        let bot = known
+            .bots
+            .get(&sha)
+            .filter(|b| b.exchange == exchange)
+            .ok_or((None, Refusal::UnknownKey("this API key was not issued by Latchkey, or was revoked".into())))?;
         let name = Some(bot.name.clone());
-        let placeholder = derive_placeholder(&self.root, caller, &scheme.placeholder_shape());
+        let shape = scheme.placeholder_shape();
+        let placeholder = match (&bot.given, &self.source) {
+            (Some(given), _) => Placeholder {
+                api_key: SecretString::from(caller.to_owned()),
+                secret: given.secret.clone(),
+                passphrase: given.passphrase.clone(),
+            },
+            (None, Source::Local(local)) => derive_placeholder(&local.root, caller, &shape),
+            (None, Source::Mirror(_)) => {
+                return Err((name, Refusal::UnknownKey("this bot has no placeholder secret on this server".into())))
+            }
+        };
         let signing = SigningKey {
             api_key: &placeholder.api_key,
             secret: &placeholder.secret,
             passphrase: placeholder.passphrase.as_ref(),
         };
         scheme.verify(req, &signing, self.clock.now().timestamp_millis()).map_err(|r| (name.clone(), r))?;
-        let key = key.map_err(|r| (name.clone(), Refusal::KeyUnusable(r)))?;
-        if master || !key.bots_allowed {
-            let why = format!(
-                "key '{}' is not allowed for bots (\"Bots may use this key\" is off, or it is a master)",
-                key.label
-            );
-            return Err((name, Refusal::KeyUnusable(why)));
+        // Only a caller whose signature checked out learns the key's state.
+        let key = known.keys.get(&bot.label).cloned().ok_or_else(|| {
+            let why = format!("key '{}' is not active in Latchkey (revoked, quarantined or removed)", bot.label);
+            (name.clone(), Refusal::KeyUnusable(why))
+        })?;
+        if let Some(why) = &key.refused {
+            return Err((name, Refusal::KeyUnusable(why.clone())));
         }
-        if scheme.wants_demo(req) != is_demo(&key) {
-            let (asked, is) = if is_demo(&key) { ("live", "demo") } else { ("demo", "live") };
+        if scheme.wants_demo(req) != key.demo {
+            let (asked, is) = if key.demo { ("live", "demo") } else { ("demo", "live") };
             return Err((
                 name,
                 Refusal::WrongEnvironment(format!(
@@ -248,6 +234,8 @@ impl Agent {
                 )),
             ));
         }
+        let policy = known.policies.get(&bot.label).cloned().unwrap_or_default();
+        let draining = known.draining.get(&bot.label).is_some_and(|until| *until > self.clock.now());
         let route = scheme.route(&req.method, &req.path);
         policy.check(route, &req.method, &req.path, &scheme.symbols(req)).map_err(|r| (name.clone(), r))?;
         if draining && route == Route::Order && !scheme.reduce_only(req) {
@@ -258,16 +246,21 @@ impl Agent {
         if let (Route::Order, Some(cap)) = (route, policy.orders_per_minute) {
             lock(&self.orders).admit(&key.label, cap, Instant::now()).map_err(|r| (name.clone(), r))?;
         }
-        let credentials = self.credentials(&key).await.map_err(|r| (name.clone(), r))?;
-        Ok((bot.name, key, credentials))
+        let credentials = self.credentials(&key, &known).await.map_err(|r| (name.clone(), r))?;
+        Ok((bot.name.clone(), key, credentials))
     }
 
-    async fn credentials(&self, key: &KeyRecord) -> Result<Arc<Credentials>, Refusal> {
-        if let Some(c) = lock(&self.credentials).get(&key.id) {
+    async fn credentials(&self, key: &KnownKey, known: &Known) -> Result<Arc<Credentials>, Refusal> {
+        let (id, secrets) = match (&key.secret, &self.source) {
+            (KeySecret::Held(c), _) => return Ok(c.clone()),
+            (KeySecret::Keychain(id), Source::Local(local)) => (*id, local.secrets.clone()),
+            (KeySecret::Keychain(_), Source::Mirror(_)) | (KeySecret::Gone, _) => {
+                return Err(Refusal::KeyUnusable(format!("key '{}' has no secret here", key.label)))
+            }
+        };
+        if let Some(c) = lock(&self.credentials).get(&id) {
             return Ok(c.clone());
         }
-        let secrets = self.secrets.clone();
-        let id = key.id;
         let read = tokio::task::spawn_blocking(move || secrets.get(id)).await;
         let credentials = match read {
             Ok(Ok(Some(c))) => Arc::new(c),
@@ -279,9 +272,9 @@ impl Agent {
         };
         let mut cache = lock(&self.credentials);
         // Keep only the credentials of keys still active: a rotated-away key's secret leaves memory.
-        let active: HashSet<KeyId> = lock(&self.known).keys.values().map(|k| k.id).collect();
+        let active = known.keychain_ids();
         cache.retain(|id, _| active.contains(id));
-        cache.insert(key.id, credentials.clone());
+        cache.insert(id, credentials.clone());
         Ok(credentials)
     }
 
@@ -312,7 +305,7 @@ impl Agent {
         &self,
         scheme: &dyn AgentScheme,
         req: &Incoming,
-        key: &KeyRecord,
+        key: &KnownKey,
         credentials: &Credentials,
     ) -> AgentAnswer {
         let endpoint = match Endpoint::new(key.exchange, &key.environment) {
@@ -325,7 +318,7 @@ impl Agent {
             secret: &credentials.api_secret,
             passphrase: credentials.passphrase.as_ref(),
         };
-        let out = match scheme.resign(req, &real, now_ms, is_demo(key)) {
+        let out = match scheme.resign(req, &real, now_ms, key.demo) {
             Ok(out) => out,
             Err(refusal) => return self.own_error(scheme, refusal),
         };
@@ -342,21 +335,18 @@ impl Agent {
         out: crate::exchange::agent_scheme::Outgoing,
         demo: bool,
     ) -> Result<AgentAnswer, Refusal> {
-        if let Err(e) = self.refresh() {
-            tracing::warn!(error = %e, "signing agent: could not read the store");
-            return Err(Refusal::KeyUnusable("Latchkey could not read its database".into()));
-        }
-        let mut targets: Vec<Endpoint> = {
-            let known = lock(&self.known);
-            known
-                .bots
-                .values()
-                .filter(|b| b.exchange == exchange)
-                .filter_map(|b| known.keys.get(&b.label))
-                .filter(|k| is_demo(k) == demo)
-                .filter_map(|k| Endpoint::new(k.exchange, &k.environment).ok())
-                .collect()
-        };
+        let known = self.known().map_err(|e| {
+            tracing::warn!(error = %e, "signing agent: could not read what it serves");
+            Refusal::KeyUnusable("Latchkey could not read its database".into())
+        })?;
+        let mut targets: Vec<Endpoint> = known
+            .bots
+            .values()
+            .filter(|b| b.exchange == exchange)
+            .filter_map(|b| known.keys.get(&b.label))
+            .filter(|k| k.demo == demo)
+            .filter_map(|k| Endpoint::new(k.exchange, &k.environment).ok())
+            .collect();
         targets.sort_by(|a, b| a.base_url.cmp(&b.base_url));
         targets.dedup_by(|a, b| a.base_url == b.base_url);
         let kind = if demo { "demo" } else { "live" };
@@ -416,8 +406,17 @@ impl Agent {
         if lock(&self.counts).is_empty() {
             return;
         }
-        if let Err(e) = super::audit_counts::flush(&self.counts, &self.audit_store, self.clock.now()) {
-            tracing::warn!(error = %e, "signing agent: could not write its counts to the audit log; kept for the next flush");
+        match &self.source {
+            Source::Local(local) => {
+                if let Err(e) = super::audit_counts::flush(&self.counts, &local.audit_store, self.clock.now()) {
+                    tracing::warn!(error = %e, "signing agent: could not write its counts to the audit log; kept for the next flush");
+                }
+            }
+            Source::Mirror(mirror) => {
+                for line in super::audit_counts::take_lines(&self.counts) {
+                    mirror.report(&line);
+                }
+            }
         }
     }
 

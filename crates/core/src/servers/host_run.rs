@@ -8,6 +8,18 @@ use serde::Deserialize;
 
 use crate::servers::{BaoClient, ServerError};
 
+/// The longest pause between two looks while OpenBao cannot be reached.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The pause before a host's next look at OpenBao: the poll interval, doubled per failed look up
+/// to [`MAX_BACKOFF`] (or the interval, if that is longer).
+pub fn backoff(poll: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return poll;
+    }
+    poll.saturating_mul(1 << failures.min(8)).min(MAX_BACKOFF.max(poll))
+}
+
 /// The newest version of a key a host can run, as its metadata says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Watched {
@@ -70,5 +82,19 @@ impl ServerError {
             ServerError::Server { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_while_openbao_is_away_up_to_half_a_minute() {
+        let poll = Duration::from_secs(2);
+        let pauses: Vec<u64> = (0..7).map(|f| backoff(poll, f).as_secs()).collect();
+        assert_eq!(pauses, [2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(backoff(Duration::from_secs(60), 3), Duration::from_secs(60), "never shorter than the poll");
+        assert_eq!(backoff(poll, u32::MAX), Duration::from_secs(30));
     }
 }

@@ -96,17 +96,19 @@ impl BaoClient {
         }
     }
 
-    /// Read on each key's data and versions, and write on the host's own read record for it.
-    fn host_policy(&self, host: &str, labels: &[&str]) -> String {
+    /// Read on each key's data and versions, write on the host's own read record for it, and
+    /// read on the host's own signing-agent document.
+    fn host_policy(&self, host: &str, labels: &[&str]) -> Result<String, ServerError> {
         let s = self.settings();
-        labels
+        let keys: String = labels
             .iter()
             .flat_map(|l| {
                 let read = [PathKind::Data, PathKind::Metadata]
                     .map(|k| format!("path \"{}\" {{ capabilities = [\"read\"] }}\n", s.path(k, l)));
                 read.into_iter().chain([super::reads::record_policy(self, host, l)])
             })
-            .collect()
+            .collect();
+        Ok(keys + &super::agent_doc::doc_policy(self, host)?)
     }
 
     /// Rewrites the host's policy to read exactly `labels` (at least one): a token it already
@@ -116,7 +118,7 @@ impl BaoClient {
         let labels = labels.iter().map(|l| label_segment(l)).collect::<Result<Vec<_>, _>>()?;
         let path = format!("sys/policies/acl/{}", policy(name));
         let reply = self
-            .call(Method::PUT, &path, Some(&body(&serde_json::json!({ "policy": self.host_policy(name, &labels) }))))
+            .call(Method::PUT, &path, Some(&body(&serde_json::json!({ "policy": self.host_policy(name, &labels)? }))))
             .await?;
         if !reply.status.is_success() {
             return Err(self.host_refused(&reply, &path, "writing the host's policy").await);
@@ -281,6 +283,10 @@ impl BaoClient {
             if !reply.status.is_success() {
                 return Err(self.host_refused(&reply, &path, "removing the host").await);
             }
+        }
+        // Unreadable once the policy is gone; removed too, so no placeholder material lingers.
+        if let Err(e) = self.delete_agent_doc(name).await {
+            tracing::warn!(error = %e, host = name, "could not remove the host's signing-agent bots");
         }
         Ok(existed)
     }

@@ -54,6 +54,32 @@ pub struct DeliveryMeta {
     pub ip_whitelist: Vec<String>,
     /// [`fingerprint`] of the credentials.
     pub fingerprint: String,
+    /// Where the key is used, for a server's signing agent (delivered with the key's data).
+    pub place: Option<Place>,
+}
+
+/// Where a delivered key's requests go: its environment, and whether the exchange called it a
+/// demo key. Delivered in the version's data, since a rotation's key may live elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub environment: crate::model::Environment,
+    pub demo: bool,
+}
+
+impl Place {
+    /// For a person reading the metadata: `live`, `demo` or `custom (demo)`; the URL stays in the data.
+    pub(crate) fn describe(&self) -> String {
+        let kind = match self.environment {
+            crate::model::Environment::Live => "live",
+            crate::model::Environment::Demo => "demo",
+            crate::model::Environment::Custom { .. } => "custom",
+        };
+        if self.demo && !matches!(self.environment, crate::model::Environment::Demo) {
+            format!("{kind} (demo)")
+        } else {
+            kind.to_owned()
+        }
+    }
 }
 
 impl DeliveryMeta {
@@ -64,6 +90,11 @@ impl DeliveryMeta {
             rotate_after: crate::rotation::status(record, &now, 0).map(|s| s.due_at.date_naive()),
             ip_whitelist: record.ip_whitelist.clone(),
             fingerprint: fingerprint(credentials),
+            place: Some(Place {
+                environment: record.environment.clone(),
+                demo: matches!(record.environment, crate::model::Environment::Demo)
+                    || record.inspection.as_ref().is_some_and(|i| i.demo),
+            }),
         }
     }
 
@@ -75,6 +106,9 @@ impl DeliveryMeta {
         m.insert("fingerprint", self.fingerprint.clone());
         m.insert("rotate_after", self.rotate_after.map_or_else(|| "none".to_owned(), |d| d.to_string()));
         m.insert("ip_whitelist", ip_list(&self.ip_whitelist));
+        if let Some(place) = &self.place {
+            m.insert("place", place.describe());
+        }
         m
     }
 }
@@ -124,6 +158,8 @@ pub struct DeliveredKey {
     pub exchange: String,
     pub label: String,
     pub credentials: Credentials,
+    /// `None` for a version delivered before Latchkey said where keys are used.
+    pub place: Option<Place>,
     pub custom_metadata: BTreeMap<String, String>,
 }
 
@@ -184,6 +220,8 @@ impl BaoClient {
             api_secret: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             passphrase: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            place: Option<&'a Place>,
         }
         #[derive(Serialize)]
         struct Cas {
@@ -203,6 +241,7 @@ impl BaoClient {
                 api_key: credentials.api_key.expose_secret(),
                 api_secret: credentials.api_secret.expose_secret(),
                 passphrase: credentials.passphrase.as_ref().map(|p| p.expose_secret()),
+                place: meta.place.as_ref(),
             },
         });
         let what = "the key's write";

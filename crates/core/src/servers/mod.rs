@@ -7,6 +7,7 @@
 //! - [`check`]: "Test connection", which says precisely what is wrong.
 //! - [`kv`]: deliver a key (KV v2 write with check-and-set); `versions`: read it back, destroy
 //!   old versions or everything (revoke).
+//! - [`agent_doc`]: a server's signing agent's bots, policies and drains, one document per host.
 //! - [`hosts`]: one AppRole per server with a policy that reads exactly its keys; the host's
 //!   sign-in with a single-use, response-wrapped secret-id.
 //! - [`host_run`]: what `latchkey run --from openbao` needs besides reads (renewal, watching).
@@ -17,6 +18,7 @@
 //! OpenBao keeps Vault's API paths (`/v1/...`, `X-Vault-Token`); every call here was checked
 //! against the real `bao server -dev` (OpenBao v2.7.2) by the integration tests.
 
+pub mod agent_doc;
 pub mod check;
 pub mod client;
 pub mod credential;
@@ -30,12 +32,13 @@ pub mod service;
 pub mod settings;
 mod versions;
 
+pub use agent_doc::{AgentDoc, HostBot};
 pub use check::ConnectionReport;
 pub use client::BaoClient;
 pub use error::{PathKind, ServerError};
 pub use host_run::Watched;
 pub use hosts::{HostEnrolment, HostInfo};
-pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions};
+pub use kv::{Delivered, DeliveredKey, DeliveryMeta, Expect, KeyVersions, Place};
 pub use reads::{HostIdentity, ReadRecord};
 pub use service::{DeliveryOutcome, DeliveryRecord, HostAccess, HostsHandover, ServerStep, Servers};
 pub use settings::{AuthMethod, ServerSettings, SettingField};

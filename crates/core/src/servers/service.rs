@@ -280,8 +280,11 @@ impl Servers {
         let path = client.settings().path(super::PathKind::Data, &label);
         if let Some(last) = &last {
             let on_server = client.current_version(&label).await?;
+            // A version delivered before the place was delivered is written again, with it.
             let same = on_server.as_ref().is_some_and(|v| {
-                v.current == last.version && v.custom_metadata.get("fingerprint") == Some(&meta.fingerprint)
+                v.current == last.version
+                    && v.custom_metadata.get("fingerprint") == Some(&meta.fingerprint)
+                    && v.custom_metadata.get("place") == meta.place.as_ref().map(|p| p.describe()).as_ref()
             });
             if same && last.fingerprint == fingerprint(&credentials) {
                 return Ok(DeliveryOutcome::UpToDate { label, path, version: last.version });

@@ -39,6 +39,8 @@ impl BaoClient {
             api_secret: Option<SecretString>,
             #[serde(default)]
             passphrase: Option<SecretString>,
+            #[serde(default)]
+            place: Option<crate::servers::kv::Place>,
         }
         #[derive(Deserialize)]
         struct Meta {
@@ -70,6 +72,7 @@ impl BaoClient {
             exchange: data.exchange,
             label: data.label,
             credentials: Credentials { api_key, api_secret, passphrase: data.passphrase },
+            place: data.place,
             custom_metadata: metadata.custom_metadata.unwrap_or_default(),
         })
     }

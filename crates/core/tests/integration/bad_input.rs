@@ -970,6 +970,7 @@ async fn servers_cases(t: &mut Table, dir: &Path) -> bool {
         rotate_after: None,
         ip_whitelist: vec![],
         fingerprint: latchkey_core::servers::kv::fingerprint(&creds),
+        place: None,
     };
     let root = bao.client();
     let e = root.deliver("OKX main key", &creds, &meta, Expect::Absent).await.unwrap_err();

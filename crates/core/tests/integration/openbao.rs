@@ -30,6 +30,7 @@ fn meta(c: &Credentials) -> DeliveryMeta {
         rotate_after: NaiveDate::from_ymd_opt(2027, 3, 1),
         ip_whitelist: vec!["203.0.113.9".into(), "198.51.100.7".into()],
         fingerprint: latchkey_core::servers::kv::fingerprint(c),
+        place: None,
     }
 }
 

@@ -10,7 +10,7 @@
 mod files;
 mod local;
 mod mask;
-mod openbao;
+pub(crate) mod openbao;
 mod source;
 mod supervise;
 
@@ -23,7 +23,7 @@ use latchkey_core::handover::OnRotate;
 use latchkey_core::model::{Exchange, KeyRecord};
 use latchkey_core::servers::ServerSettings;
 
-use crate::cli::{KeysFrom, RunArgs};
+use crate::cli::{BaoHostArgs, KeysFrom, RunArgs};
 use crate::ctx::{require_usable, runtime, Ctx};
 use crate::error::CliError;
 
@@ -166,7 +166,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let child = child_of(&args)?;
     match args.from {
         KeysFrom::Local => {
-            if let Some(flag) = openbao_flag(&args) {
+            if let Some(flag) = openbao_flag(&args.bao) {
                 return Err(CliError::Usage(format!("{flag} is for `--from openbao`: add it, or leave {flag} out.")));
             }
             let ctx = Ctx::open()?;
@@ -190,8 +190,8 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             rt.block_on(drive(&mut source, bot))
         }
         KeysFrom::Openbao => {
-            let sign_in = sign_in(&args)?;
-            let poll = poll_interval(args.poll)?;
+            let sign_in = sign_in(&args.bao)?;
+            let poll = poll_interval(args.bao.poll)?;
             let labels = args
                 .labels
                 .iter()
@@ -227,7 +227,7 @@ fn trial_plan(args: &RunArgs) -> Result<(), CliError> {
 }
 
 /// An OpenBao-only flag given without `--from openbao`.
-fn openbao_flag(args: &RunArgs) -> Option<&'static str> {
+pub(crate) fn openbao_flag(args: &BaoHostArgs) -> Option<&'static str> {
     [
         (args.addr.is_some(), "--addr"),
         (args.mount.is_some(), "--mount"),
@@ -242,7 +242,7 @@ fn openbao_flag(args: &RunArgs) -> Option<&'static str> {
     .find_map(|(given, flag)| given.then_some(flag))
 }
 
-fn poll_interval(poll: Option<f64>) -> Result<Duration, CliError> {
+pub(crate) fn poll_interval(poll: Option<f64>) -> Result<Duration, CliError> {
     let Some(secs) = poll else { return Ok(openbao::DEFAULT_POLL) };
     if !(0.2..=3600.0).contains(&secs) {
         return Err(CliError::Usage(format!(
@@ -253,7 +253,7 @@ fn poll_interval(poll: Option<f64>) -> Result<Duration, CliError> {
 }
 
 /// Where and how the host signs in, from the command line (the files are read, not yet used).
-fn sign_in(args: &RunArgs) -> Result<openbao::SignIn, CliError> {
+pub(crate) fn sign_in(args: &BaoHostArgs) -> Result<openbao::SignIn, CliError> {
     let addr = args.addr.as_deref().ok_or_else(|| {
         CliError::Usage("--from openbao needs the server's address: --addr https://bao.example.com:8200.".to_owned())
     })?;

@@ -20,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use latchkey_core::model::Exchange;
 use latchkey_core::secret::Credentials;
+use latchkey_core::servers::host_run::{backoff, MAX_BACKOFF};
 use latchkey_core::servers::hosts::TOKEN_PERIOD;
 use latchkey_core::servers::{
     reads, BaoClient, DeliveredKey, HostIdentity, ReadRecord, ServerError, ServerSettings, Watched,
@@ -33,8 +34,6 @@ use crate::error::CliError;
 
 /// The default time between two looks at the keys' versions.
 pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
-/// The longest pause between two tries while OpenBao cannot be reached.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The renewal comes this far into the token's life (a third): two more tries fit before it ends.
 const RENEW_AT: u32 = 3;
 
@@ -115,6 +114,23 @@ fn remove_used(path: &Path) {
     }
 }
 
+/// Signs in as the host: the enrolment token is used here, once, and its file removed.
+pub(crate) async fn sign_in_host(sign_in: SignIn) -> Result<BaoClient, CliError> {
+    let wrapped = read_secret_id(&sign_in.secret_id_file)?;
+    match BaoClient::host_sign_in(sign_in.settings, &sign_in.role_id, wrapped).await {
+        Ok(client) => {
+            remove_used(&sign_in.secret_id_file);
+            Ok(client)
+        }
+        Err(e @ (ServerError::EnrolmentUsed | ServerError::HostLoginRefused)) => {
+            remove_used(&sign_in.secret_id_file);
+            Err(CliError::Failed(e.to_string()))
+        }
+        // Not used yet (OpenBao unreachable, sealed): the file stays for the next try.
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn exchange_of(label: &str, key: &DeliveredKey) -> Result<Exchange, String> {
     let named =
         key.custom_metadata.get("exchange").map(String::as_str).filter(|e| !e.is_empty()).unwrap_or(&key.exchange);
@@ -144,31 +160,10 @@ fn stop_reason(e: &ServerError, label: &str, program: &str, expired: bool) -> Op
     }
 }
 
-/// The pause before the next look: the poll interval, doubled per failed look up to
-/// [`MAX_BACKOFF`] (or the interval, if that is longer).
-fn backoff(poll: Duration, failures: u32) -> Duration {
-    if failures == 0 {
-        return poll;
-    }
-    poll.saturating_mul(1 << failures.min(8)).min(MAX_BACKOFF.max(poll))
-}
-
 impl BaoSource {
     /// Signs in (the enrolment token is used here, once) and reads every key's current version.
     pub async fn start(sign_in: SignIn, labels: &[String], poll: Duration) -> Result<BaoSource, CliError> {
-        let wrapped = read_secret_id(&sign_in.secret_id_file)?;
-        let client = match BaoClient::host_sign_in(sign_in.settings, &sign_in.role_id, wrapped).await {
-            Ok(client) => {
-                remove_used(&sign_in.secret_id_file);
-                client
-            }
-            Err(e @ (ServerError::EnrolmentUsed | ServerError::HostLoginRefused)) => {
-                remove_used(&sign_in.secret_id_file);
-                return Err(CliError::Failed(e.to_string()));
-            }
-            // Not used yet (OpenBao unreachable, sealed): the file stays for the next try.
-            Err(e) => return Err(e.into()),
-        };
+        let client = sign_in_host(sign_in).await?;
         match Self::read_keys(client, labels, poll).await {
             Ok(source) => Ok(source),
             Err((client, e)) => {
@@ -449,15 +444,6 @@ impl KeySource for BaoSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_pause_doubles_while_openbao_is_away_up_to_half_a_minute() {
-        let poll = Duration::from_secs(2);
-        let pauses: Vec<u64> = (0..7).map(|f| backoff(poll, f).as_secs()).collect();
-        assert_eq!(pauses, [2, 4, 8, 16, 30, 30, 30]);
-        assert_eq!(backoff(Duration::from_secs(60), 3), Duration::from_secs(60), "never shorter than the poll");
-        assert_eq!(backoff(poll, u32::MAX), Duration::from_secs(30));
-    }
 
     #[test]
     fn revokes_and_lost_access_stop_the_bot_and_outages_do_not() {
