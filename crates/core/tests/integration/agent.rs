@@ -168,6 +168,20 @@ async fn wrong_placeholders_revoked_bots_and_halted_keys_are_refused_in_the_exch
     w.bots.revoke_bot("spare-bot", Utc::now()).unwrap();
     let err = bot_client().inspect(&spare_endpoint, &spare).await.unwrap_err();
     assert_eq!(err.code(), Some("50111"), "{err}");
+
+    // A bot issued for a server's agent (`agent issue --host`) is that agent's alone: this
+    // machine's agent refuses it even with the right signature.
+    let _third = w.hold("okx-read-only", "on-vps", false).await;
+    let (vps_endpoint, vps) = w.bot("on-vps", "vps-bot", false);
+    bot_client().inspect(&vps_endpoint, &vps).await.unwrap();
+    let row = "agent-bot vps-bot";
+    let mut record: agent::BotRecord = w.store.setting(row).unwrap().unwrap();
+    record.host = Some("vps1".into());
+    w.store.set_setting(row, &record).unwrap();
+    let sent = w.sim.state().requests.len();
+    let err = bot_client().inspect(&vps_endpoint, &vps).await.unwrap_err();
+    assert_eq!(err.code(), Some("50111"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), sent, "it never reached the exchange");
     w.stop().await;
 }
 

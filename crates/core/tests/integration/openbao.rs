@@ -505,16 +505,33 @@ mod service {
             back.custom_metadata["rotate_after"],
             (key.rotated_at + chrono::Duration::days(30)).date_naive().to_string()
         );
+        // Where the key is used, for a server's signing agent: in the version's data.
+        let place = back.place.clone().expect("the place is delivered");
+        assert_eq!((place.environment, place.demo), (Environment::Live, false));
+        assert_eq!(back.custom_metadata["place"], "live");
         // Again: nothing new to write.
         assert!(matches!(
             d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap(),
             DeliveryOutcome::UpToDate { version: 1, .. }
         ));
+        // A version delivered before the place was (its metadata says none) is written again.
+        let (status, _) = bao
+            .admin(
+                Method::POST,
+                "secret/metadata/latchkey/okx-grid",
+                Some(json!({ "custom_metadata": { "managed_by": "latchkey", "exchange": "okx",
+                    "fingerprint": back.custom_metadata["fingerprint"] } })),
+            )
+            .await;
+        assert_eq!(status, 204);
+        let out = d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap();
+        assert!(matches!(out, DeliveryOutcome::Delivered { version: 2, .. }), "{out:?}");
+        assert!(bao.client().read_version("okx-grid", None).await.unwrap().place.is_some());
 
         // A rotation: the new key (a new id under the same label) is the path's next version.
         let key = d.vault.replace(&key, creds(5), None, Utc::now()).unwrap();
         let out = d.servers.deliver(&d.proof(), key.id, Utc::now()).await.unwrap();
-        assert!(matches!(out, DeliveryOutcome::Delivered { version: 2, .. }), "{out:?}");
+        assert!(matches!(out, DeliveryOutcome::Delivered { version: 3, .. }), "{out:?}");
         let back = bao.client().read_version("okx-grid", None).await.unwrap();
         assert_eq!(back.credentials.api_key.expose_secret(), creds(5).api_key.expose_secret());
         assert_eq!(d.servers.deliveries().unwrap().values().next().unwrap().key_id, key.id);
@@ -524,12 +541,12 @@ mod service {
             .admin(
                 Method::POST,
                 "secret/data/latchkey/okx-grid",
-                Some(json!({ "options": { "cas": 2 }, "data": { "api_key": "x" } })),
+                Some(json!({ "options": { "cas": 3 }, "data": { "api_key": "x" } })),
             )
             .await;
         assert_eq!(status, 200);
         let (e, msg) = err(d.servers.deliver(&d.proof(), key.id, Utc::now()).await);
-        assert!(matches!(e, ServerError::CasConflict { expected: Some(2), current: Some(3), .. }), "{msg}");
+        assert!(matches!(e, ServerError::CasConflict { expected: Some(3), current: Some(4), .. }), "{msg}");
 
         assert!(d.servers.undeliver(key.id, Utc::now()).await.unwrap());
         assert!(bao.client().current_version("okx-grid").await.unwrap().is_none());
@@ -543,6 +560,7 @@ mod service {
         assert_eq!(
             d.actions(),
             vec![
+                (Action::Deliver, Outcome::Ok),
                 (Action::Deliver, Outcome::Ok),
                 (Action::Deliver, Outcome::Ok),
                 (Action::Deliver, Outcome::Failed),
