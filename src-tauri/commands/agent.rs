@@ -30,6 +30,8 @@ const COPYABLE_SECS: u64 = 300;
 pub struct AgentBotView {
     pub name: String,
     pub issued_at: chrono::DateTime<Utc>,
+    /// The OpenBao host whose agent serves it (`latchkey agent issue --host`); `null`: this machine's.
+    pub host: Option<String>,
 }
 
 /// What the page learns of newly issued placeholders: never the placeholder key, secret or
@@ -135,7 +137,7 @@ pub async fn agent_bots(state: State<'_, AppState>, id: String) -> Result<Vec<Ag
         Ok(bots
             .into_iter()
             .filter(|b| b.label == key.label)
-            .map(|b| AgentBotView { name: b.name, issued_at: b.issued_at })
+            .map(|b| AgentBotView { name: b.name, issued_at: b.issued_at, host: b.host })
             .collect())
     })
     .await

@@ -48,6 +48,7 @@ function botList(bots: AgentBotView[], onRevoked: (name: string) => void): HTMLE
       { class: 'agent-bot', 'data-bot': bot.name },
       h('span', { class: 'agent-bot-name mono' }, bot.name),
       h('span', { class: 'muted' }, ` issued ${new Date(bot.issuedAt).toLocaleDateString()}`),
+      ...(bot.host ? [h('span', { class: 'muted agent-bot-host' }, ` · on host ${bot.host}`)] : []),
       revoke,
     );
     revoke.addEventListener('click', () => {

@@ -28,7 +28,10 @@ function install(): void {
       case 'guard_status':
         return { enrolled: true, lockedUntil: null, recoveryCodesLeft: 10, setupSkipped: false };
       case 'agent_bots':
-        return [{ name: 'old-bot', issuedAt: '2025-03-01T00:00:00Z' }];
+        return [
+          { name: 'old-bot', issuedAt: '2025-03-01T00:00:00Z', host: null },
+          { name: 'vps-bot', issuedAt: '2025-03-02T00:00:00Z', host: 'vps1' },
+        ];
       case 'revoke_agent_bot':
         return null;
       case 'issue_agent_bot': {
@@ -92,6 +95,8 @@ describe('signing agent from the key card', () => {
     $(`${card('k1')} .agent-key`).click();
     await flush();
     expect($('#agent-dialog .agent-bot[data-bot=old-bot]')).toBeTruthy();
+    expect(document.querySelector('#agent-dialog .agent-bot[data-bot=old-bot] .agent-bot-host')).toBeNull();
+    expect($('#agent-dialog .agent-bot[data-bot=vps-bot] .agent-bot-host').textContent).toContain('on host vps1');
     expect(document.activeElement?.id).toBe('agent-bot-name');
 
     // A name Rust would refuse is explained before any code is spent.

@@ -3,4 +3,8 @@
 /**
  * A bot of the key, as the card's dialog lists it.
  */
-export type AgentBotView = { name: string, issuedAt: string, };
+export type AgentBotView = { name: string, issuedAt: string, 
+/**
+ * The OpenBao host whose agent serves it (`latchkey agent issue --host`); `null`: this machine's.
+ */
+host: string | null, };
