@@ -87,6 +87,10 @@ impl AgentScheme for BybitAgent {
         match path {
             p if p.starts_with("/v5/asset/withdraw") => Route::AlwaysRefused("withdrawals"),
             p if write && p.starts_with("/v5/asset/") => Route::AlwaysRefused("transfers and asset changes"),
+            // The calling key's own information, read-only: Bybit's answer holds no secret (its
+            // `secret` is empty; it does name the real API key, its permissions and IPs), and CCXT's
+            // `is_unified_enabled` reads it at every live Freqtrade start-up. Only GET, only this path.
+            "/v5/user/query-api" if !write => Route::Other,
             p if p.starts_with("/v5/user/") => Route::AlwaysRefused("sub-account and API-key management"),
             p if p.starts_with("/v5/broker/") => Route::AlwaysRefused("broker sub-account management"),
             "/v5/order/cancel" | "/v5/order/cancel-all" | "/v5/order/cancel-batch" => Route::Cancel,
@@ -170,15 +174,30 @@ mod tests {
     }
 
     #[test]
-    fn money_out_and_key_management_are_always_refused() {
+    fn money_out_and_key_management_are_always_refused_but_the_keys_own_info_is_a_read() {
         for (m, p) in [
             ("POST", "/v5/asset/withdraw/create"),
             ("POST", "/v5/asset/transfer/inter-transfer"),
             ("POST", "/v5/user/create-sub-api"),
-            ("GET", "/v5/user/query-api"),
+            ("POST", "/v5/user/update-api"),
+            ("POST", "/v5/user/update-sub-api"),
+            ("POST", "/v5/user/delete-api"),
+            ("POST", "/v5/user/delete-sub-api"),
+            ("POST", "/v5/user/frozen-sub-member"),
+            ("GET", "/v5/user/sub-apikeys"),
+            ("GET", "/v5/user/query-sub-members"),
+            // query-api passes as a read only: no other method, no other spelling of its path.
+            ("POST", "/v5/user/query-api"),
+            ("PUT", "/v5/user/query-api"),
+            ("DELETE", "/v5/user/query-api"),
+            ("HEAD", "/v5/user/query-api"),
+            ("GET", "/v5/user/query-api/"),
+            ("GET", "/v5/user/query-api-x"),
         ] {
             assert!(matches!(BybitAgent.route(m, p), Route::AlwaysRefused(_)), "{m} {p}");
         }
+        // The key's own information (no secret in it), which CCXT reads at Freqtrade's start-up.
+        assert_eq!(BybitAgent.route("GET", "/v5/user/query-api"), Route::Other);
         assert_eq!(BybitAgent.route("GET", "/v5/account/wallet-balance"), Route::Other);
         assert_eq!(BybitAgent.route("POST", "/v5/order/create"), Route::Order);
         assert_eq!(BybitAgent.route("POST", "/v5/order/cancel"), Route::Cancel);
