@@ -84,13 +84,18 @@ impl AgentScheme for BybitAgent {
 
     fn route(&self, method: &str, path: &str) -> Route {
         let write = !method.eq_ignore_ascii_case("GET");
-        match path {
+        // The calling key's own information, read-only: Bybit's answer holds no secret (its
+        // `secret` is empty; it does name the real API key, its permissions and IPs), and CCXT's
+        // `is_unified_enabled` reads it at every live Freqtrade start-up. Only GET, only this
+        // path exactly as spelled.
+        if !write && path == "/v5/user/query-api" {
+            return Route::Other;
+        }
+        // Bybit signs no path, so `//v5/user/…` or `/V5/USER/…` is signed as well as the real
+        // spelling: it is classed as the path a server folding case or empty segments would read.
+        match canonical(path).as_str() {
             p if p.starts_with("/v5/asset/withdraw") => Route::AlwaysRefused("withdrawals"),
             p if write && p.starts_with("/v5/asset/") => Route::AlwaysRefused("transfers and asset changes"),
-            // The calling key's own information, read-only: Bybit's answer holds no secret (its
-            // `secret` is empty; it does name the real API key, its permissions and IPs), and CCXT's
-            // `is_unified_enabled` reads it at every live Freqtrade start-up. Only GET, only this path.
-            "/v5/user/query-api" if !write => Route::Other,
             p if p.starts_with("/v5/user/") => Route::AlwaysRefused("sub-account and API-key management"),
             p if p.starts_with("/v5/broker/") => Route::AlwaysRefused("broker sub-account management"),
             "/v5/order/cancel" | "/v5/order/cancel-all" | "/v5/order/cancel-batch" => Route::Cancel,
@@ -122,6 +127,12 @@ impl AgentScheme for BybitAgent {
         let body = serde_json::json!({"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": 0});
         RefusalAnswer { status: 200, body: body.to_string() }
     }
+}
+
+/// `path` in lower case, without empty segments: `//V5//User/x` is `/v5/user/x`.
+fn canonical(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    format!("/{}", segments.join("/")).to_ascii_lowercase()
 }
 
 /// Bybit's signature with the recv window exactly as the header spelled it (empty when absent).
@@ -193,6 +204,13 @@ mod tests {
             ("HEAD", "/v5/user/query-api"),
             ("GET", "/v5/user/query-api/"),
             ("GET", "/v5/user/query-api-x"),
+            ("GET", "//v5/user/query-api"),
+            // Bybit signs no path: other spellings are classed as the path they could be read as.
+            ("POST", "//v5/user/create-sub-api"),
+            ("POST", "/v5//user/update-sub-api"),
+            ("POST", "/V5/USER/DELETE-API"),
+            ("POST", "//v5/asset/withdraw/create"),
+            ("POST", "/v5/Asset/Transfer/inter-transfer"),
         ] {
             assert!(matches!(BybitAgent.route(m, p), Route::AlwaysRefused(_)), "{m} {p}");
         }
@@ -201,5 +219,7 @@ mod tests {
         assert_eq!(BybitAgent.route("GET", "/v5/account/wallet-balance"), Route::Other);
         assert_eq!(BybitAgent.route("POST", "/v5/order/create"), Route::Order);
         assert_eq!(BybitAgent.route("POST", "/v5/order/cancel"), Route::Cancel);
+        assert_eq!(BybitAgent.route("POST", "//v5/order/create"), Route::Order);
+        assert_eq!(BybitAgent.route("POST", "/V5/ORDER/CANCEL"), Route::Cancel);
     }
 }
