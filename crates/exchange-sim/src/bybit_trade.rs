@@ -4,6 +4,8 @@
 //! per coin and chain every 10 s) and internal transfer (Account Transfer; 60 per minute). They
 //! authenticate as every Bybit endpoint (`bybit::authenticate`: headers, receive window,
 //! signature, IP, frozen sub UID). Bybit answers HTTP 200 with its `retCode`, refusals included.
+//! Also what CCXT's `load_markets` and Freqtrade's live start-up read first: the instruments
+//! (public), the coin list (5/s per UID) and the account's information (50/s per UID).
 
 use std::time::Duration;
 
@@ -61,6 +63,81 @@ fn order_limit(category: &str) -> usize {
     } else {
         10
     }
+}
+
+/// One query parameter of a GET.
+fn query_param(req: &Req, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query.as_bytes()).find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
+}
+
+/// `GET /v5/market/instruments-info?category=…` (public): one spot market, BTCUSDT, in the shape
+/// CCXT's `fetch_markets` parses, so the order the other tests place (0.001 BTC at 20000) fits
+/// it; the other categories have none here.
+pub(crate) fn instruments(req: &Req) -> Reply {
+    let Some(category) = query_param(req, "category") else { return params_error(req, "category is required") };
+    if !CATEGORIES.contains(&category.as_str()) {
+        return params_error(req, "category must be linear, inverse, spot or option");
+    }
+    let list = if category == "spot" {
+        json!([{
+            "symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "innovation": "0", "status": "Trading",
+            "marginTrading": "utaOnly", "stTag": "0",
+            "lotSizeFilter": {"basePrecision": "0.000001", "quotePrecision": "0.00000001", "minOrderQty": "0.000048",
+                              "maxOrderQty": "71.73956243", "minOrderAmt": "1", "maxOrderAmt": "2000000"},
+            "priceFilter": {"tickSize": "0.01"},
+            "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"}
+        }])
+    } else {
+        json!([])
+    };
+    success(req, json!({"category": category, "list": list, "nextPageCursor": ""}))
+}
+
+/// `GET /v5/asset/coin/query-info` (5/s per UID): the coins of the fixed holdings, each on one
+/// chain, as CCXT's `fetch_currencies` reads them (its `load_markets` asks for them first when it
+/// holds a key).
+pub(crate) fn coin_info(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
+    if !key.has(Permission::Read) {
+        return denied(req);
+    }
+    if !lock(sim).allow("bybit:coin/query-info", &key.uid, 5, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    let asked = query_param(req, "coin");
+    let rows: Vec<Value> = HOLDINGS
+        .iter()
+        .filter(|h| asked.as_deref().is_none_or(|c| c == h.coin))
+        .map(|h| {
+            let (chain, chain_type) = if h.coin == "BTC" { ("BTC", "BTC") } else { ("TRX", "TRC20") };
+            json!({
+                "name": h.coin, "coin": h.coin, "remainAmount": "150",
+                "chains": [{
+                    "chainType": chain_type, "confirmation": "1", "withdrawFee": "0.0005", "depositMin": "0",
+                    "withdrawMin": "0.001", "chain": chain, "chainDeposit": "1", "chainWithdraw": "1",
+                    "minAccuracy": "8", "withdrawPercentageFee": "0", "contractAddress": ""
+                }]
+            })
+        })
+        .collect();
+    success(req, json!({"rows": rows}))
+}
+
+/// `GET /v5/account/info` (50/s per UID): a unified (UTA 2.0) account in regular margin mode, as
+/// CCXT's `is_unified_enabled` reads it with the key's own information (`/v5/user/query-api`).
+pub(crate) fn account_info(sim: &Shared, req: &Req, key: &SimKey) -> Reply {
+    if !key.has(Permission::Read) {
+        return denied(req);
+    }
+    if !lock(sim).allow("bybit:account/info", &key.uid, 50, Duration::from_secs(1)) {
+        return rate_limited(req);
+    }
+    success(
+        req,
+        json!({
+            "marginMode": "REGULAR_MARGIN", "updatedTime": "1697078946000", "unifiedMarginStatus": 5,
+            "dcpStatus": "OFF", "timeWindow": 0, "smpGroup": 0, "isMasterTrader": false, "spotHedgingStatus": "OFF"
+        }),
+    )
 }
 
 /// `GET /v5/account/wallet-balance?accountType=UNIFIED`: the fixed holdings.

@@ -236,6 +236,37 @@ async fn bybit_refuses_bad_signatures_missing_permissions_and_withdrawals_withou
     assert!(state.orders.is_empty() && state.withdrawals.is_empty());
 }
 
+/// What CCXT's `load_markets` and Freqtrade's live start-up read on Bybit before they trade: the
+/// instruments (public), then the coin list and the account's information, signed and checked as
+/// every Bybit endpoint is.
+#[tokio::test]
+async fn bybit_answers_the_start_up_reads_and_checks_their_signatures() {
+    let sim = Sim::start(Seed::example()).await.unwrap();
+    let url = sim.base_url();
+    let get = |query: &str| reqwest::get(format!("{url}/v5/market/instruments-info?{query}"));
+    let spot: Value = get("category=spot").await.unwrap().json().await.unwrap();
+    assert_eq!(code(&spot), "0", "{spot}");
+    let market = &spot["result"]["list"][0];
+    assert_eq!((market["symbol"].as_str(), market["status"].as_str()), (Some("BTCUSDT"), Some("Trading")));
+    let linear: Value = get("category=linear&limit=1000").await.unwrap().json().await.unwrap();
+    assert_eq!(linear["result"]["list"], json!([]), "{linear}");
+    let none: Value = get("").await.unwrap().json().await.unwrap();
+    assert_eq!(code(&none), "10001", "category is required: {none}");
+
+    let trader = key("bybit-bot-trade");
+    let (_, coins) = send(&url, spec(&trader, "GET", "/v5/asset/coin/query-info", json!([]))).await;
+    assert_eq!(code(&coins), "0", "{coins}");
+    let names: Vec<&str> =
+        coins["result"]["rows"].as_array().unwrap().iter().filter_map(|r| r["coin"].as_str()).collect();
+    assert_eq!(names, ["USDT", "BTC"]);
+    let (_, account) = send(&url, spec(&trader, "GET", "/v5/account/info", json!([]))).await;
+    assert_eq!((code(&account), account["result"]["unifiedMarginStatus"].as_i64()), ("0".to_owned(), Some(5)));
+    for path in ["/v5/asset/coin/query-info", "/v5/account/info"] {
+        let (status, answer) = send(&url, spec(&wrong_secret("bybit-bot-trade"), "GET", path, json!([]))).await;
+        assert_eq!((status, code(&answer)), (401, "10004".to_owned()), "{path}: {answer}");
+    }
+}
+
 #[tokio::test]
 async fn binance_account_order_cancel_and_withdrawal() {
     let sim = Sim::start(Seed::example()).await.unwrap();

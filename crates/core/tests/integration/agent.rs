@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use latchkey_core::agent::{self, server, Agent, AgentBots, AgentPolicy};
 use latchkey_core::audit::{Action, Event, Outcome};
-use latchkey_core::exchange::{Endpoint, ExchangeClient};
+use latchkey_core::exchange::{Endpoint, ExchangeClient, MasterKey};
 use latchkey_core::keychain::memory::MemoryStore;
 use latchkey_core::keychain::SecretStore;
 use latchkey_core::model::{Environment, Exchange, KeyInspection, KeyRecord, KeyStatus};
@@ -213,10 +213,10 @@ async fn key_management_never_passes_and_the_audit_log_counts_per_bot() {
     w.hold("binance-read-only", "binance-bot", false).await;
     let (bybit, bybit_bot) = w.bot("bybit-bot", "b1", false);
     let (binance, binance_bot) = w.bot("binance-bot", "b2", false);
-    // Their inspection calls are key management (Bybit /v5/user/query-api, Binance
-    // apiRestrictions): refused with each exchange's permission code, never forwarded.
+    // Sub-account management (Bybit's sub-account list) and Binance's inspection call
+    // (apiRestrictions): refused with each exchange's permission code, never forwarded.
     let before = w.sim.state().requests.len();
-    let err = bot_client().inspect(&bybit, &bybit_bot).await.unwrap_err();
+    let err = bot_client().list_sub_accounts(MasterKey::unattended(&bybit, &bybit_bot)).await.unwrap_err();
     assert_eq!(err.code(), Some("10005"), "{err}");
     let err = bot_client().inspect(&binance, &binance_bot).await.unwrap_err();
     assert_eq!(err.code(), Some("-1002"), "{err}");
@@ -226,19 +226,26 @@ async fn key_management_never_passes_and_the_audit_log_counts_per_bot() {
     w.bots
         .set_policy(
             "bybit-bot",
-            &AgentPolicy { endpoints: Some(vec!["/v5/user/query-api".into()]), ..Default::default() },
+            &AgentPolicy { endpoints: Some(vec!["/v5/user/query-sub-members".into()]), ..Default::default() },
             Utc::now(),
         )
         .unwrap();
-    let err = bot_client().inspect(&bybit, &bybit_bot).await.unwrap_err();
+    let err = bot_client().list_sub_accounts(MasterKey::unattended(&bybit, &bybit_bot)).await.unwrap_err();
     assert_eq!(err.code(), Some("10005"), "{err}");
+    assert_eq!(w.sim.state().requests.len(), before);
+
+    // Bybit's own key information (/v5/user/query-api, which Freqtrade reads at start-up) is a
+    // signed read: it reaches the exchange with the real key.
+    w.bots.set_policy("bybit-bot", &AgentPolicy::default(), Utc::now()).unwrap();
+    let seen = bot_client().inspect(&bybit, &bybit_bot).await.unwrap();
+    assert_eq!(seen.label.as_deref(), Some("bybit-sub-trade"), "the exchange saw the real key");
 
     let store = w.store.clone();
     w.stop().await;
     let log = store.audit_log(50).unwrap();
     let refusals: Vec<_> = log.iter().filter(|e| e.action == Action::AgentRefusal).collect();
     assert!(
-        refusals.iter().any(|e| e.detail.contains("bot 'b1': GET /v5/user/query-api ×2 refused")),
+        refusals.iter().any(|e| e.detail.contains("bot 'b1': GET /v5/user/query-sub-members ×2 refused")),
         "one aggregated entry per bot, endpoint and reason: {refusals:?}"
     );
     assert!(refusals.iter().any(|e| e.detail.contains("bot 'b2'")), "{refusals:?}");

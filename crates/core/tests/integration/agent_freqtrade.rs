@@ -5,9 +5,10 @@
 //!
 //! At start-up Freqtrade loads the markets through CCXT's public endpoints, which carry no API key.
 //! Binance's public and private endpoints have separate CCXT URLs, so its public ones stay with the
-//! exchange (here the simulator); OKX has one URL for both, so its market load goes through the
-//! agent, which passes public market data through unsigned. Freqtrade's Bybit start-up reads
-//! `/v5/user/query-api`, which the agent refuses as API-key management: Bybit is not tested here.
+//! exchange (here the simulator); OKX and Bybit have one host for both, so their market load goes
+//! through the agent, which passes public market data through unsigned. Bybit's live start-up also
+//! reads the key's own information (`/v5/user/query-api`, a signed read the agent lets through)
+//! and the account's (`/v5/account/info`), for CCXT's `is_unified_enabled`.
 //!
 //! Freqtrade has no withdrawal call: the agent's refusal of withdrawals is covered by the CCXT
 //! test (agent_ccxt.rs), not here.
@@ -69,6 +70,14 @@ fn okx_config(agent: &str, key: &str, secret: &str, passphrase: &str) -> Value {
     }))
 }
 
+/// Bybit: CCXT's API URLs (five names, one host) all at the agent, which passes the public market
+/// data through unsigned.
+fn bybit_config(agent: &str, key: &str, secret: &str) -> Value {
+    let urls: serde_json::Map<String, Value> =
+        ["spot", "futures", "v2", "public", "private"].iter().map(|name| (name.to_string(), json!(agent))).collect();
+    spot_config(json!({"name": "bybit", "key": key, "secret": secret, "ccxt_config": {"urls": {"api": urls}}}))
+}
+
 /// One Freqtrade exchange object, as a bot process.
 struct Bot {
     child: Child,
@@ -124,6 +133,35 @@ fn assert_ok(answer: &Value) {
     assert_eq!(answer["ok"], true, "{answer}");
 }
 
+/// Balance, a limit buy and its cancel, signed by the agent with the real key of `seed` (the
+/// exchange got the order from that key): returns the balance answer.
+fn balance_order_and_cancel(w: &World, bot: &mut Bot, seed: &str) -> Value {
+    let balances = bot.ask("balance");
+    assert_ok(&balances);
+    let order = bot.ask("order");
+    assert_ok(&order);
+    assert_eq!(order["result"]["status"], "open", "{order}");
+    let real = seed_key(seed).api_key;
+    let orders = w.sim.state().orders;
+    assert!(orders.iter().any(|o| o.api_key == real), "the exchange got the order from the real key: {orders:?}");
+    let id = order["result"]["id"].as_str().unwrap().to_owned();
+    assert_ok(&bot.ask(&format!("cancel {id}")));
+    balances
+}
+
+/// Another local process that knows the placeholder key but not its secret (`forged_config`
+/// holds a wrong one): Freqtrade does not start, on CCXT's AuthenticationError (the agent's
+/// refusal), never a NetworkError, and nothing reaches the exchange from it.
+fn a_wrong_secret_stops_freqtrade(w: &World, forged_config: &Value) {
+    let orders_before = w.sim.state().orders.len();
+    let (forger, forged) = Bot::start(forged_config);
+    assert_eq!(forged["ok"], false, "{forged}");
+    assert_eq!(forged["ccxt_error"], "AuthenticationError", "{forged}");
+    assert_eq!(forged["retryable"], false, "a bot must not retry this: {forged}");
+    assert_eq!(w.sim.state().orders.len(), orders_before, "nothing reached the exchange from the forger");
+    drop(forger);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn binance_through_the_agent_with_freqtrade() {
     if !freqtrade_available() {
@@ -145,28 +183,11 @@ async fn binance_through_the_agent_with_freqtrade() {
     assert_eq!(coins.map(|r| r.status), Some(200), "the coin list came through the agent with the real key");
 
     // Balance, an order and its cancel, signed by the agent with the real key.
-    let balances = bot.ask("balance");
-    assert_ok(&balances);
+    let balances = balance_order_and_cancel(&w, &mut bot, "binance-bot-trade");
     assert_eq!(balances["result"]["USDT"]["total"], 10000.0, "{balances}");
-    let order = bot.ask("order");
-    assert_ok(&order);
-    assert_eq!(order["result"]["status"], "open", "{order}");
-    let real = seed_key("binance-bot-trade").api_key;
-    let orders = w.sim.state().orders;
-    assert!(orders.iter().any(|o| o.api_key == real), "the exchange got the order from the real key: {orders:?}");
-    let id = order["result"]["id"].as_str().unwrap().to_owned();
-    assert_ok(&bot.ask(&format!("cancel {id}")));
 
-    // Another local process that knows the placeholder key but not its secret: Freqtrade does not
-    // start, on CCXT's AuthenticationError (the agent's refusal), never a NetworkError.
-    let orders_before = w.sim.state().orders.len();
-    let (forger, forged) = Bot::start(&binance_config(&endpoint.base_url, &sim, pk, "not-the-placeholder-secret"));
-    assert_eq!(forged["ok"], false, "{forged}");
-    assert_eq!(forged["ccxt_error"], "AuthenticationError", "{forged}");
-    assert_eq!(forged["retryable"], false, "a bot must not retry this: {forged}");
-    assert_eq!(w.sim.state().orders.len(), orders_before, "nothing reached the exchange from the forger");
+    a_wrong_secret_stops_freqtrade(&w, &binance_config(&endpoint.base_url, &sim, pk, "not-the-placeholder-secret"));
     drop(bot);
-    drop(forger);
     w.stop().await;
 }
 
@@ -189,23 +210,40 @@ async fn okx_through_the_agent_with_freqtrade() {
     let markets = w.sim.state().requests.into_iter().filter(|r| r.path == "/api/v5/public/instruments").count();
     assert!(markets >= 1, "the market load reached the exchange through the agent");
 
-    let balances = bot.ask("balance");
-    assert_ok(&balances);
-    let order = bot.ask("order");
-    assert_ok(&order);
-    let real = seed_key("okx-bot-trade").api_key;
-    let orders = w.sim.state().orders;
-    assert!(orders.iter().any(|o| o.api_key == real), "the exchange got the order from the real key: {orders:?}");
-    let id = order["result"]["id"].as_str().unwrap().to_owned();
-    assert_ok(&bot.ask(&format!("cancel {id}")));
-
-    let orders_before = w.sim.state().orders.len();
-    let (forger, forged) = Bot::start(&okx_config(&endpoint.base_url, pk, "not-the-placeholder-secret", &pp));
-    assert_eq!(forged["ok"], false, "{forged}");
-    assert_eq!(forged["ccxt_error"], "AuthenticationError", "{forged}");
-    assert_eq!(forged["retryable"], false, "a bot must not retry this: {forged}");
-    assert_eq!(w.sim.state().orders.len(), orders_before, "nothing reached the exchange from the forger");
+    balance_order_and_cancel(&w, &mut bot, "okx-bot-trade");
+    a_wrong_secret_stops_freqtrade(&w, &okx_config(&endpoint.base_url, pk, "not-the-placeholder-secret", &pp));
     drop(bot);
-    drop(forger);
+    w.stop().await;
+}
+
+/// Bybit: the start-up's market load passes through the agent unsigned; the key's own information
+/// (`GET /v5/user/query-api`) and the account's (`/v5/account/info`), which CCXT reads for
+/// Freqtrade's live start-up, and the balance, order and cancel are signed by the agent with the
+/// real key; a wrong placeholder secret stops Freqtrade non-retryably.
+#[tokio::test(flavor = "multi_thread")]
+async fn bybit_through_the_agent_with_freqtrade() {
+    if !freqtrade_available() {
+        return;
+    }
+    let w = World::new().await;
+    w.hold("bybit-bot-trade", "bot", false).await;
+    let (endpoint, placeholder) = w.bot("bot", "freqtrade", false);
+    assert_eq!(endpoint.exchange, Exchange::Bybit);
+    let (pk, ps) = (placeholder.api_key.expose_secret(), placeholder.api_secret.expose_secret());
+    let (mut bot, started) = Bot::start(&bybit_config(&endpoint.base_url, pk, ps));
+    assert_ok(&started);
+    assert_eq!(started["result"]["markets"], 1, "{started}");
+    // Accepted by the exchange (HTTP 200, retCode 0): signed with the real key.
+    let requests = w.sim.state().requests;
+    let answered = |path: &str| requests.iter().find(|r| r.path == path).map(|r| (r.status, r.code.clone()));
+    assert!(requests.iter().any(|r| r.path == "/v5/market/instruments-info"), "the market load reached the exchange");
+    for path in ["/v5/asset/coin/query-info", "/v5/user/query-api", "/v5/account/info"] {
+        assert_eq!(answered(path), Some((200, "0".to_owned())), "{path}");
+    }
+
+    let balances = balance_order_and_cancel(&w, &mut bot, "bybit-bot-trade");
+    assert_eq!(balances["result"]["USDT"]["total"], 10000.0, "{balances}");
+    a_wrong_secret_stops_freqtrade(&w, &bybit_config(&endpoint.base_url, pk, "not-the-placeholder-secret"));
+    drop(bot);
     w.stop().await;
 }

@@ -84,7 +84,16 @@ impl AgentScheme for BybitAgent {
 
     fn route(&self, method: &str, path: &str) -> Route {
         let write = !method.eq_ignore_ascii_case("GET");
-        match path {
+        // The calling key's own information, read-only: Bybit's answer holds no secret (its
+        // `secret` is empty; it does name the real API key, its permissions and IPs), and CCXT's
+        // `is_unified_enabled` reads it at every live Freqtrade start-up. Only GET, only this
+        // path exactly as spelled.
+        if !write && path == "/v5/user/query-api" {
+            return Route::Other;
+        }
+        // Bybit signs no path, so `//v5/user/…` or `/V5/USER/…` is signed as well as the real
+        // spelling: it is classed as the path a server folding case or empty segments would read.
+        match canonical(path).as_str() {
             p if p.starts_with("/v5/asset/withdraw") => Route::AlwaysRefused("withdrawals"),
             p if write && p.starts_with("/v5/asset/") => Route::AlwaysRefused("transfers and asset changes"),
             p if p.starts_with("/v5/user/") => Route::AlwaysRefused("sub-account and API-key management"),
@@ -118,6 +127,12 @@ impl AgentScheme for BybitAgent {
         let body = serde_json::json!({"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": 0});
         RefusalAnswer { status: 200, body: body.to_string() }
     }
+}
+
+/// `path` in lower case, without empty segments: `//V5//User/x` is `/v5/user/x`.
+fn canonical(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    format!("/{}", segments.join("/")).to_ascii_lowercase()
 }
 
 /// Bybit's signature with the recv window exactly as the header spelled it (empty when absent).
@@ -170,17 +185,41 @@ mod tests {
     }
 
     #[test]
-    fn money_out_and_key_management_are_always_refused() {
+    fn money_out_and_key_management_are_always_refused_but_the_keys_own_info_is_a_read() {
         for (m, p) in [
             ("POST", "/v5/asset/withdraw/create"),
             ("POST", "/v5/asset/transfer/inter-transfer"),
             ("POST", "/v5/user/create-sub-api"),
-            ("GET", "/v5/user/query-api"),
+            ("POST", "/v5/user/update-api"),
+            ("POST", "/v5/user/update-sub-api"),
+            ("POST", "/v5/user/delete-api"),
+            ("POST", "/v5/user/delete-sub-api"),
+            ("POST", "/v5/user/frozen-sub-member"),
+            ("GET", "/v5/user/sub-apikeys"),
+            ("GET", "/v5/user/query-sub-members"),
+            // query-api passes as a read only: no other method, no other spelling of its path.
+            ("POST", "/v5/user/query-api"),
+            ("PUT", "/v5/user/query-api"),
+            ("DELETE", "/v5/user/query-api"),
+            ("HEAD", "/v5/user/query-api"),
+            ("GET", "/v5/user/query-api/"),
+            ("GET", "/v5/user/query-api-x"),
+            ("GET", "//v5/user/query-api"),
+            // Bybit signs no path: other spellings are classed as the path they could be read as.
+            ("POST", "//v5/user/create-sub-api"),
+            ("POST", "/v5//user/update-sub-api"),
+            ("POST", "/V5/USER/DELETE-API"),
+            ("POST", "//v5/asset/withdraw/create"),
+            ("POST", "/v5/Asset/Transfer/inter-transfer"),
         ] {
             assert!(matches!(BybitAgent.route(m, p), Route::AlwaysRefused(_)), "{m} {p}");
         }
+        // The key's own information (no secret in it), which CCXT reads at Freqtrade's start-up.
+        assert_eq!(BybitAgent.route("GET", "/v5/user/query-api"), Route::Other);
         assert_eq!(BybitAgent.route("GET", "/v5/account/wallet-balance"), Route::Other);
         assert_eq!(BybitAgent.route("POST", "/v5/order/create"), Route::Order);
         assert_eq!(BybitAgent.route("POST", "/v5/order/cancel"), Route::Cancel);
+        assert_eq!(BybitAgent.route("POST", "//v5/order/create"), Route::Order);
+        assert_eq!(BybitAgent.route("POST", "/V5/ORDER/CANCEL"), Route::Cancel);
     }
 }
