@@ -146,6 +146,10 @@ impl Agent {
             return AgentAnswer { status: 404, content_type: Some("text/plain".into()), body: msg.into_bytes() };
         };
         let endpoint_name = format!("{} {}", req.method.to_ascii_uppercase(), req.path);
+        if let Err(refusal) = plain_path(&req.path) {
+            lock(&self.counts).refusal("(unknown caller)", &endpoint_name, &refusal);
+            return self.own_error(scheme, refusal);
+        }
         let demo = scheme.wants_demo(&req);
         if let Some(out) = scheme.public_read(&req, demo) {
             let answer = self.forward_public(exchange, scheme, &req, out, demo).await;
@@ -430,6 +434,23 @@ impl Agent {
     }
 }
 
+/// Only plain paths are forwarded. The policy classes a request by its path as sent; a server that
+/// merges `//`, resolves `.`/`..` or decodes `%2F` before routing could act on a path the policy
+/// read as another (`/api/v5//asset/withdrawal`), signed with the real key. No bot sends these.
+fn plain_path(path: &str) -> Result<(), Refusal> {
+    let odd = path.strip_prefix('/').is_none_or(|rest| {
+        rest.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")
+            || path.contains(['%', '\\', ';'])
+            || path.chars().any(|c| c.is_control() || c.is_whitespace())
+    });
+    if odd {
+        return Err(Refusal::Forbidden(
+            "the path has an empty, '.' or '..' segment, or an escape: the agent forwards only plain paths (check the bot's base URL has no trailing '/')".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The exchange could not be reached: a gateway error, which bots rightly treat as retryable.
 /// The exchange's body, given up on past the client's cap (`MAX_ANSWER_BYTES`): no exchange answer
 /// a bot needs comes near it, and a bigger one (a broken proxy, a hostile custom URL) must not fill
@@ -463,4 +484,33 @@ fn network_error(e: &reqwest::Error) -> AgentAnswer {
         if e.is_timeout() { "timeout" } else { "connection failed" }
     );
     AgentAnswer { status: 502, content_type: Some("text/plain".into()), body: msg.into_bytes() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_path;
+
+    #[test]
+    fn only_plain_paths_are_forwarded() {
+        for ok in
+            ["/api/v5/account/balance", "/v5/order/create", "/api/v3/openOrders", "/sapi/v1/asset/get-funding-asset"]
+        {
+            assert!(plain_path(ok).is_ok(), "{ok}");
+        }
+        for odd in [
+            "/api/v5//asset/withdrawal",
+            "//api/v5/asset/withdrawal",
+            "/api/v5/trade/../asset/withdrawal",
+            "/api/v5/./asset/withdrawal",
+            "/api/v5/asset%2Fwithdrawal",
+            "/api/v5/trade\\..\\asset",
+            "/api/v5/trade;x",
+            "/api/v5/trade/",
+            "/api/v5/tr ade",
+            "api/v5/trade",
+            "",
+        ] {
+            assert!(plain_path(odd).is_err(), "{odd:?}");
+        }
+    }
 }

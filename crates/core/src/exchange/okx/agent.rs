@@ -92,7 +92,10 @@ impl AgentScheme for OkxAgent {
 
     fn route(&self, method: &str, path: &str) -> Route {
         let write = !method.eq_ignore_ascii_case("GET");
-        match path {
+        // Classed case-folded: a server that routes without regard to case must not get
+        // `/API/V5/ASSET/WITHDRAWAL` as an unlisted path.
+        let lower = path.to_ascii_lowercase();
+        match lower.as_str() {
             p if p.starts_with("/api/v5/asset/withdrawal") || p.starts_with("/api/v5/asset/cancel-withdrawal") => {
                 Route::AlwaysRefused("withdrawals")
             }
@@ -208,6 +211,8 @@ mod tests {
             ("POST", "/api/v5/asset/transfer"),
             ("POST", "/api/v5/users/subaccount/apikey"),
             ("GET", "/api/v5/users/subaccount/list"),
+            ("POST", "/API/V5/ASSET/WITHDRAWAL"),
+            ("POST", "/Api/v5/Users/subaccount/apikey"),
         ] {
             assert!(matches!(OkxAgent.route(m, p), Route::AlwaysRefused(_)), "{m} {p}");
         }
