@@ -41,7 +41,8 @@ impl Resident {
         let prepared = tokio::task::spawn_blocking(move || {
             let keychain = services.keychain.clone();
             let bots = AgentBots::new(services.store.clone(), keychain.clone()).bots().map_err(|e| e.to_string())?;
-            if bots.is_empty() {
+            // Bots issued for a server's agent are not this machine's to serve.
+            if bots.iter().all(|b| b.host.is_some()) {
                 return Ok(None);
             }
             let root = agent::placeholders::root_secret(keychain.as_ref()).map_err(|e| e.to_string())?;

@@ -1,7 +1,7 @@
 //! `latchkey agent --from openbao` on a "server": the real binary with no database and no keychain,
 //! signed in to a real `bao server -dev` as a host the desktop enrolled. The desktop (the same
 //! binary with its keychain) delivers the key, issues a bot for the host, narrows its policy,
-//! revokes a bot and finally revokes the key; the bot is the desktop's own `latchkey check` on a
+//! revokes a bot, seals and unseals OpenBao, and finally revokes the key; the bot is the desktop's own `latchkey check` on a
 //! key whose base URL is the server's agent, so every answer is the simulator's, through the agent.
 
 use std::process::Stdio;
@@ -154,6 +154,23 @@ fn a_server_agent_signs_for_its_bots_with_the_keys_openbao_gives_its_host() {
     let refused = check_until(&env, "via-grid", false, "the revoked bot");
     assert!(refused.contains("50111"), "OKX's own invalid-key code: {refused}");
     ok(&env.latchkey(&["check", "via-spare"], ""));
+
+    // OpenBao sealed (a restart, a failover): the agent keeps signing with what it read, says so
+    // once, and follows again once it is unsealed.
+    env._rt.block_on(bao.seal());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !log().contains("is sealed") {
+        assert!(Instant::now() < deadline, "the sealed server was not noticed: {}", log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok(&env.latchkey(&["check", "via-spare"], ""));
+    env._rt.block_on(bao.unseal());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !log().contains("OpenBao answers again") {
+        assert!(Instant::now() < deadline, "the agent did not follow OpenBao again: {}", log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(log().matches("is sealed").count(), 1, "said once: {}", log());
 
     // Emergency revoke of the key: its delivery is destroyed and the host removed, so the
     // server's agent refuses the remaining bot too.

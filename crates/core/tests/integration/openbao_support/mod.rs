@@ -191,6 +191,20 @@ impl DevServer {
         assert_eq!(status, 204, "sealed: {reply}");
     }
 
+    /// Unseals a sealed dev server with the unseal key it printed at start.
+    #[allow(dead_code)]
+    pub async fn unseal(&self) {
+        let log = std::fs::read_to_string(self.dir.path().join("bao.log")).expect("the dev server's log");
+        let key = log
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Unseal Key: "))
+            .expect("the dev server printed its unseal key")
+            .trim()
+            .to_owned();
+        let (status, reply) = self.admin(reqwest::Method::PUT, "sys/unseal", Some(json!({ "key": key }))).await;
+        assert!(status == 200 && reply["sealed"] == false, "unsealed: {reply}");
+    }
+
     pub fn settings(&self) -> ServerSettings {
         ServerSettings { ca_file: self.ca_file.clone(), ..ServerSettings::new(&self.addr).expect("a loopback address") }
     }
