@@ -33,12 +33,27 @@ ensure_freqtrade() {
   fi
 }
 
+# NautilusTrader, the bot of the signing-agent test agent_nautilus.rs: pinned wheels, hash-checked,
+# in its own tools directory, about 630 MB. Not on PYTHONPATH: its pandas 2 and Freqtrade's pandas 3
+# cannot share one path, so the test runs its bot with LATCHKEY_NAUTILUS_DIR as the bot's whole path.
+NAUTILUS_DIR="$TOOLS_DIR/nautilus-trader-1.221.0"
+ensure_nautilus() {
+  if ! PYTHONPATH="$NAUTILUS_DIR" python3 -c 'import nautilus_trader.adapters.binance' >/dev/null 2>&1; then
+    log "Installing NautilusTrader (pinned wheels, hash-checked)"
+    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    rm -rf "$NAUTILUS_DIR"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+      --only-binary=:all: --target "$NAUTILUS_DIR" -r "$REPO/scripts/requirements/nautilus.txt"
+  fi
+}
+
 install_tools() {
   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   ensure_rust
   ensure_node
   ensure_ccxt
   ensure_freqtrade
+  ensure_nautilus
   ensure_openbao
   if ! command -v tauri-driver >/dev/null 2>&1; then
     cargo install tauri-driver --version '^2' --locked --root "$TOOLS_DIR"
@@ -75,6 +90,9 @@ rust_tests() {
   export PYTHONPATH="$CCXT_DIR${PYTHONPATH:+:$PYTHONPATH}" LATCHKEY_REQUIRE_CCXT=1
   # Freqtrade, the bot of the agent_freqtrade test; its CCXT is the same 4.5.90. Required here too.
   export PYTHONPATH="$PYTHONPATH:$FREQTRADE_DIR" LATCHKEY_REQUIRE_FREQTRADE=1
+  # NautilusTrader, the bot of the agent_nautilus test, from its own directory (see ensure_nautilus).
+  # Required here too.
+  export LATCHKEY_NAUTILUS_DIR="$NAUTILUS_DIR" LATCHKEY_REQUIRE_NAUTILUS=1
   # OpenBao (LATCHKEY_BAO_BIN from ensure_openbao): the servers tests start their own dev server
   # from it; required here, so a missing binary fails instead of skipping.
   export LATCHKEY_REQUIRE_BAO=1

@@ -11,6 +11,7 @@ mod revoke_support;
 mod agent;
 mod agent_ccxt;
 mod agent_freqtrade;
+mod agent_nautilus;
 mod autorotate;
 mod autorotate_failures;
 mod autorotate_setting;
