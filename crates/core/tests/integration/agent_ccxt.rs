@@ -6,8 +6,7 @@
 //! checks nothing, unless `LATCHKEY_REQUIRE_CCXT=1` makes a missing ccxt a failure.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 
 use chrono::Utc;
 use latchkey_core::audit::{Action, Event, Outcome};
@@ -17,6 +16,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::agent::World;
+use crate::exchange_support::line_bot::{assert_ok, LineBot};
 use crate::exchange_support::{creds, python_can_import, seed_key};
 
 fn ccxt_available() -> bool {
@@ -24,45 +24,14 @@ fn ccxt_available() -> bool {
 }
 
 /// One CCXT instance, as a bot process.
-struct Bot {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Bot {
-    fn start(exchange: Exchange, base: &str, key: &str, secret: &str, passphrase: Option<&str>) -> Bot {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bots/ccxt_bot.py");
-        let mut cmd = Command::new("python3");
-        cmd.arg(script).args(["--exchange", exchange.as_str(), "--base", base, "--key", key, "--secret", secret]);
-        if let Some(p) = passphrase {
-            cmd.args(["--passphrase", p]);
-        }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Bot { child, stdin, stdout }
+fn start_bot(exchange: Exchange, base: &str, key: &str, secret: &str, passphrase: Option<&str>) -> LineBot {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bots/ccxt_bot.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).args(["--exchange", exchange.as_str(), "--base", base, "--key", key, "--secret", secret]);
+    if let Some(p) = passphrase {
+        cmd.args(["--passphrase", p]);
     }
-
-    /// Sends one command, returns its answer (on a blocking thread: the agent runs on this runtime).
-    async fn ask(&mut self, line: &str) -> Value {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut answer = String::new();
-        tokio::task::block_in_place(|| self.stdout.read_line(&mut answer)).unwrap();
-        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{line}: not JSON ({e}): {answer:?}"))
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.child.wait();
-    }
-}
-
-fn assert_ok(answer: &Value) {
-    assert_eq!(answer["ok"], true, "{answer}");
+    LineBot::spawn(cmd)
 }
 
 /// Refused by a non-retryable CCXT error (never a NetworkError such as DDoSProtection).
@@ -77,23 +46,23 @@ async fn through_the_agent(exchange: Exchange, first: &str, next: &str) {
     let (endpoint, placeholder) = w.bot("bot", "ccxt", false);
     let (pk, ps) = (placeholder.api_key.expose_secret(), placeholder.api_secret.expose_secret());
     let pp = placeholder.passphrase.as_ref().map(|p| p.expose_secret().to_owned());
-    let mut bot = Bot::start(exchange, &endpoint.base_url, pk, ps, pp.as_deref());
+    let mut bot = start_bot(exchange, &endpoint.base_url, pk, ps, pp.as_deref());
 
     // Balance and an order, signed by the agent with the real key.
-    assert_ok(&bot.ask("balance").await);
-    assert_ok(&bot.ask("order").await);
+    assert_ok(&bot.ask("balance"));
+    assert_ok(&bot.ask("order"));
     let real = seed_key(first).api_key;
     let orders = w.sim.state().orders;
     assert!(orders.iter().any(|o| o.api_key == real), "the exchange got the order from the real key: {orders:?}");
 
     // A withdrawal: refused by the agent (the key itself may withdraw), nothing reaches the exchange.
-    let withdraw = bot.ask("withdraw").await;
+    let withdraw = bot.ask("withdraw");
     assert_refused(&withdraw);
     assert!(w.sim.state().withdrawals.is_empty(), "no withdrawal reached the exchange");
 
     // Another local process that knows the placeholder key but not its secret.
-    let mut forger = Bot::start(exchange, &endpoint.base_url, pk, "not-the-placeholder-secret", pp.as_deref());
-    let forged = forger.ask("balance").await;
+    let mut forger = start_bot(exchange, &endpoint.base_url, pk, "not-the-placeholder-secret", pp.as_deref());
+    let forged = forger.ask("balance");
     assert_refused(&forged);
     assert_eq!(forged["error"], "AuthenticationError", "{forged}");
 
@@ -111,8 +80,8 @@ async fn through_the_agent(exchange: Exchange, first: &str, next: &str) {
     rotated.replaces = Some(key.id);
     latchkey_core::keychain::SecretStore::put(w.secrets.as_ref(), rotated.id, "bot", &creds(&seed_key(next))).unwrap();
     w.store.replace_key(key.id, "bot (old)", &rotated, &event).unwrap();
-    assert_ok(&bot.ask("balance").await);
-    assert_ok(&bot.ask("order").await);
+    assert_ok(&bot.ask("balance"));
+    assert_ok(&bot.ask("order"));
     let new_real = seed_key(next).api_key;
     assert!(w.sim.state().orders.iter().any(|o| o.api_key == new_real), "after the rotation the new key trades");
 
@@ -121,7 +90,7 @@ async fn through_the_agent(exchange: Exchange, first: &str, next: &str) {
         crate::revoke_support::engine(w.store.clone(), w.secrets.clone(), crate::revoke_support::fast_config());
     engine.emergency_revoke("REVOKE", Selection::Keys(vec![rotated.id]), Utc::now(), no_progress()).await.unwrap();
     assert_ne!(w.store.get_key(rotated.id).unwrap().unwrap().status, KeyStatus::Active);
-    let after = bot.ask("balance").await;
+    let after = bot.ask("balance");
     assert_refused(&after);
     assert_eq!(after["error"], "AuthenticationError", "{after}");
     drop(bot);
@@ -174,7 +143,7 @@ async fn four_bots_at_200_requests_a_second_for_a_minute() {
         w.hold(seed, &label, false).await;
         let (endpoint, p) = w.bot(&label, &format!("load-bot-{i}"), false);
         let pass = p.passphrase.as_ref().map(|s| s.expose_secret().to_owned());
-        bots.push(Bot::start(
+        bots.push(start_bot(
             exchange,
             &endpoint.base_url,
             p.api_key.expose_secret(),
@@ -185,13 +154,10 @@ async fn four_bots_at_200_requests_a_second_for_a_minute() {
     w.sim.clear_requests();
     // All four at once: each bot's `loop` paces itself at 50/s.
     for bot in &mut bots {
-        writeln!(bot.stdin, "loop 3000 50").unwrap();
-        bot.stdin.flush().unwrap();
+        bot.send("loop 3000 50");
     }
     for bot in &mut bots {
-        let mut answer = String::new();
-        tokio::task::block_in_place(|| bot.stdout.read_line(&mut answer)).unwrap();
-        let answer: Value = serde_json::from_str(&answer).unwrap();
+        let answer = bot.answer("loop 3000 50");
         assert_eq!(answer["ok"], 3000, "every request answered ok: {}", answer["errors"]);
     }
     let state = w.sim.state();

@@ -18,14 +18,14 @@
 //! `LATCHKEY_REQUIRE_FREQTRADE=1` makes a missing freqtrade a failure.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 
 use latchkey_core::model::Exchange;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::agent::World;
+use crate::exchange_support::line_bot::{assert_ok, LineBot};
 use crate::exchange_support::{python_can_import, seed_key};
 
 fn freqtrade_available() -> bool {
@@ -78,11 +78,9 @@ fn bybit_config(agent: &str, key: &str, secret: &str) -> Value {
     spot_config(json!({"name": "bybit", "key": key, "secret": secret, "ccxt_config": {"urls": {"api": urls}}}))
 }
 
-/// One Freqtrade exchange object, as a bot process.
+/// One Freqtrade exchange object, as a bot process, with its config's folder.
 struct Bot {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    line: LineBot,
     _dir: tempfile::TempDir,
 }
 
@@ -93,44 +91,16 @@ impl Bot {
         let path = dir.path().join("config.json");
         std::fs::write(&path, serde_json::to_vec_pretty(config).unwrap()).unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bots/freqtrade_bot.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg("--config")
-            .arg(&path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut bot = Bot { child, stdin, stdout, _dir: dir };
-        let started = bot.answer("start");
-        (bot, started)
-    }
-
-    /// The next answer (on a blocking thread: the agent runs on this runtime).
-    fn answer(&mut self, what: &str) -> Value {
-        let mut answer = String::new();
-        tokio::task::block_in_place(|| self.stdout.read_line(&mut answer)).unwrap();
-        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {answer:?}"))
+        let mut cmd = Command::new("python3");
+        cmd.arg(script).arg("--config").arg(&path);
+        let mut line = LineBot::spawn(cmd);
+        let started = line.answer("start");
+        (Bot { line, _dir: dir }, started)
     }
 
     fn ask(&mut self, line: &str) -> Value {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-        self.answer(line)
+        self.line.ask(line)
     }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.child.wait();
-    }
-}
-
-fn assert_ok(answer: &Value) {
-    assert_eq!(answer["ok"], true, "{answer}");
 }
 
 /// Balance, a limit buy and its cancel, signed by the agent with the real key of `seed` (the

@@ -17,15 +17,14 @@
 //! `LATCHKEY_REQUIRE_NAUTILUS=1` makes a missing install a failure.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use exchange_sim::OrderKind;
 use latchkey_core::model::Exchange;
 use secrecy::ExposeSecret;
-use serde_json::Value;
 
 use crate::agent::World;
+use crate::exchange_support::line_bot::{assert_ok, LineBot};
 use crate::exchange_support::seed_key;
 
 /// `python3` with NautilusTrader's own directory as its path, where test-all.sh names one.
@@ -55,56 +54,17 @@ fn nautilus_available() -> bool {
     found
 }
 
-/// One NautilusTrader Binance spot HTTP client, as a bot process.
-struct Bot {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Bot {
-    /// Starts the bot with `base_url_http` and the key and secret it is given.
-    fn start(base_url_http: &str, key: &str, secret: &str) -> Bot {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bots/nautilus_bot.py");
-        let mut child = python()
-            .arg(script)
-            .args(["--base-url-http", base_url_http, "--api-key", key, "--api-secret", secret])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut bot = Bot { child, stdin, stdout };
-        let started = bot.answer("start");
-        assert_eq!(started["ok"], true, "{started}");
-        assert_eq!(started["result"]["base_url"], base_url_http, "{started}");
-        bot
-    }
-
-    /// The next answer (on a blocking thread: the agent runs on this runtime).
-    fn answer(&mut self, what: &str) -> Value {
-        let mut answer = String::new();
-        tokio::task::block_in_place(|| self.stdout.read_line(&mut answer)).unwrap();
-        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {answer:?}"))
-    }
-
-    fn ask(&mut self, line: &str) -> Value {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-        self.answer(line)
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.child.wait();
-    }
-}
-
-fn assert_ok(answer: &Value) {
-    assert_eq!(answer["ok"], true, "{answer}");
+/// One NautilusTrader Binance spot HTTP client, as a bot process, with `base_url_http` and the
+/// key and secret it is given.
+fn start_bot(base_url_http: &str, key: &str, secret: &str) -> LineBot {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/bots/nautilus_bot.py");
+    let mut cmd = python();
+    cmd.arg(script).args(["--base-url-http", base_url_http, "--api-key", key, "--api-secret", secret]);
+    let mut bot = LineBot::spawn(cmd);
+    let started = bot.answer("start");
+    assert_eq!(started["ok"], true, "{started}");
+    assert_eq!(started["result"]["base_url"], base_url_http, "{started}");
+    bot
 }
 
 /// The balance, a limit buy and its cancel from NautilusTrader's client, signed by the agent with
@@ -121,7 +81,7 @@ async fn binance_through_the_agent_with_nautilus_trader() {
     assert_eq!(endpoint.exchange, Exchange::Binance);
     let (pk, ps) = (placeholder.api_key.expose_secret(), placeholder.api_secret.expose_secret());
     let real = seed_key("binance-bot-trade").api_key;
-    let mut bot = Bot::start(&endpoint.base_url, pk, ps);
+    let mut bot = start_bot(&endpoint.base_url, pk, ps);
 
     // GET /api/v3/account, as NautilusTrader's spot execution client reads it at connect.
     let balance = bot.ask("balance");
@@ -153,7 +113,7 @@ async fn binance_through_the_agent_with_nautilus_trader() {
 
     // Another local process that knows the placeholder key but not its secret.
     let before = w.sim.state().request_totals.total;
-    let mut forger = Bot::start(&endpoint.base_url, pk, "not-the-placeholder-secret");
+    let mut forger = start_bot(&endpoint.base_url, pk, "not-the-placeholder-secret");
     for line in ["balance", "order"] {
         let forged = forger.ask(line);
         assert_eq!(forged["ok"], false, "{forged}");

@@ -1,6 +1,8 @@
 // Shared by the exchange_* integration tests (included with `mod`, not a test target of its own).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod line_bot;
+
 use std::sync::Arc;
 use std::time::Duration;
 
