@@ -316,13 +316,7 @@ impl Follower {
     }
 
     fn said_trouble(&mut self, e: &ServerError) {
-        let said = match e {
-            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => {
-                format!("OpenBao at {addr} cannot be reached")
-            }
-            ServerError::Sealed { addr } => format!("OpenBao at {addr} is sealed"),
-            other => format!("OpenBao did not answer as expected ({other})"),
-        };
+        let said = e.trouble();
         if self.trouble.as_deref() != Some(said.as_str()) {
             self.mirror.report(&format!(
                 "{said}: the agent keeps signing with the keys it read; trying again, less often the longer it lasts (at most {} s apart).",

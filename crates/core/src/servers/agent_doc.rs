@@ -116,25 +116,7 @@ impl BaoClient {
     pub async fn read_agent_doc(&self, host: &str) -> Result<Option<AgentDoc>, ServerError> {
         let path = self.settings().path(PathKind::Data, &segment(host)?);
         let what = "reading this host's signing-agent bots";
-        let reply = self.call(Method::GET, &path, None).await?;
-        if reply.status == StatusCode::NOT_FOUND && !reply.message().contains("no handler for route") {
-            return Ok(None);
-        }
-        if reply.status == StatusCode::FORBIDDEN {
-            return Err(self.denied(&path, &[PathKind::Data]).await);
-        }
-        if !reply.status.is_success() {
-            return Err(self.refusal(&reply, what));
-        }
-        #[derive(Deserialize)]
-        struct Inner {
-            data: Option<AgentDoc>,
-        }
-        #[derive(Deserialize)]
-        struct Read {
-            data: Inner,
-        }
-        Ok(reply.json::<Read>(what)?.data.data)
+        self.read_data::<AgentDoc>(&path, what).await?.transpose()
     }
 
     /// Removes `host`'s document and all its versions (nothing there is no error).

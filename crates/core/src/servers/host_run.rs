@@ -71,6 +71,17 @@ impl BaoClient {
 }
 
 impl ServerError {
+    /// What a host says, once, while OpenBao cannot be asked (the state, not the retry's details).
+    pub fn trouble(&self) -> String {
+        match self {
+            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => {
+                format!("OpenBao at {addr} cannot be reached")
+            }
+            ServerError::Sealed { addr } => format!("OpenBao at {addr} is sealed"),
+            other => format!("OpenBao did not answer as expected ({other})"),
+        }
+    }
+
     /// OpenBao could not be asked right now (down, sealed, overloaded, a failover): asking again
     /// later may work, and nothing was refused.
     pub fn is_transient(&self) -> bool {

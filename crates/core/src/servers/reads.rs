@@ -119,26 +119,40 @@ impl BaoClient {
     pub async fn read_record(&self, host: &str, label: &str) -> Result<Option<ReadRecord>, ServerError> {
         let path = self.settings().path(PathKind::Data, &record_segment(host_name(host)?, label));
         let what = "reading a host's last read";
-        let reply = self.call(Method::GET, &path, None).await?;
+        // A record someone else wrote in another shape counts as none, not as an error.
+        Ok(self.read_data::<ReadRecord>(&path, what).await?.and_then(Result::ok))
+    }
+
+    /// The current version's data of the KV v2 secret at `path` (`None`: nothing there), or why
+    /// it is not a `T`.
+    pub(crate) async fn read_data<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<Option<Result<T, ServerError>>, ServerError> {
+        let reply = self.call(Method::GET, path, None).await?;
         if reply.status == StatusCode::NOT_FOUND && !reply.message().contains("no handler for route") {
             return Ok(None);
         }
         if reply.status == StatusCode::FORBIDDEN {
-            return Err(self.denied(&path, &[PathKind::Data]).await);
+            return Err(self.denied(path, &[PathKind::Data]).await);
         }
         if !reply.status.is_success() {
             return Err(self.refusal(&reply, what));
         }
         #[derive(Deserialize)]
-        struct Inner {
-            data: Option<ReadRecord>,
+        struct Inner<T> {
+            data: Option<T>,
         }
         #[derive(Deserialize)]
-        struct Read {
-            data: Inner,
+        #[serde(bound = "T: serde::de::DeserializeOwned")]
+        struct Read<T> {
+            data: Inner<T>,
         }
-        // A record someone else wrote in another shape counts as none, not as an error.
-        Ok(reply.json::<Read>(what).ok().and_then(|r| r.data.data))
+        Ok(match serde_json::from_slice::<Read<T>>(&reply.body) {
+            Ok(read) => read.data.data.map(Ok),
+            Err(e) => Some(Err(ServerError::Unexpected { what: what.into(), detail: e.to_string() })),
+        })
     }
 
     /// Deletes `host`'s record for `label` (all its versions), if any.

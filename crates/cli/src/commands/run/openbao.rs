@@ -328,13 +328,7 @@ impl BaoSource {
     }
 
     fn said_trouble(&mut self, e: &ServerError, program: &str) {
-        let said = match e {
-            ServerError::Unreachable { addr, .. } | ServerError::Timeout { addr, .. } => {
-                format!("OpenBao at {addr} cannot be reached")
-            }
-            ServerError::Sealed { addr } => format!("OpenBao at {addr} is sealed"),
-            other => format!("OpenBao did not answer as expected ({other})"),
-        };
+        let said = e.trouble();
         if self.trouble.as_deref() != Some(said.as_str()) {
             eprintln!(
                 "latchkey: {said}: `{program}` keeps its key; trying again, less often the longer it lasts (at most {} s apart).",
