@@ -24,13 +24,7 @@ step() {
 # callers put $FREQTRADE_DIR on PYTHONPATH. About 470 MB.
 FREQTRADE_DIR="$TOOLS_DIR/freqtrade-2026.9"
 ensure_freqtrade() {
-  if ! PYTHONPATH="$FREQTRADE_DIR" python3 -c 'import freqtrade.exchange, freqtrade.resolvers' >/dev/null 2>&1; then
-    log "Installing Freqtrade (pinned wheels, hash-checked)"
-    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
-    rm -rf "$FREQTRADE_DIR"
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
-      --only-binary=:all: --target "$FREQTRADE_DIR" -r "$REPO/scripts/requirements/freqtrade.txt"
-  fi
+  ensure_wheels Freqtrade "$FREQTRADE_DIR" freqtrade.txt 'import freqtrade.exchange, freqtrade.resolvers'
 }
 
 # NautilusTrader, the bot of the signing-agent test agent_nautilus.rs: pinned wheels, hash-checked,
@@ -38,13 +32,7 @@ ensure_freqtrade() {
 # cannot share one path, so the test runs its bot with LATCHKEY_NAUTILUS_DIR as the bot's whole path.
 NAUTILUS_DIR="$TOOLS_DIR/nautilus-trader-1.221.0"
 ensure_nautilus() {
-  if ! PYTHONPATH="$NAUTILUS_DIR" python3 -c 'import nautilus_trader.adapters.binance' >/dev/null 2>&1; then
-    log "Installing NautilusTrader (pinned wheels, hash-checked)"
-    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
-    rm -rf "$NAUTILUS_DIR"
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
-      --only-binary=:all: --target "$NAUTILUS_DIR" -r "$REPO/scripts/requirements/nautilus.txt"
-  fi
+  ensure_wheels NautilusTrader "$NAUTILUS_DIR" nautilus.txt 'import nautilus_trader.adapters.binance'
 }
 
 install_tools() {

@@ -63,12 +63,19 @@ build_ui() {
 # hash-checked, in the tools cache; callers put $CCXT_DIR on PYTHONPATH.
 CCXT_DIR="$TOOLS_DIR/ccxt-4.5.90"
 ensure_ccxt() {
-  if ! PYTHONPATH="$CCXT_DIR" python3 -c 'import ccxt' >/dev/null 2>&1; then
-    log "Installing CCXT (pinned wheels, hash-checked)"
+  ensure_wheels CCXT "$CCXT_DIR" ccxt.txt 'import ccxt'
+}
+
+# ensure_wheels NAME DIR REQUIREMENTS IMPORT: the pinned wheels of scripts/requirements/REQUIREMENTS,
+# hash-checked, no source builds, into DIR, unless python3 can already run IMPORT from DIR.
+ensure_wheels() {
+  local name=$1 dir=$2 requirements=$3 import=$4
+  if ! PYTHONPATH="$dir" python3 -c "$import" >/dev/null 2>&1; then
+    log "Installing $name (pinned wheels, hash-checked)"
     python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
-    rm -rf "$CCXT_DIR"
+    rm -rf "$dir"
     PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
-      --only-binary=:all: --target "$CCXT_DIR" -r "$REPO/scripts/requirements/ccxt.txt"
+      --only-binary=:all: --target "$dir" -r "$REPO/scripts/requirements/$requirements"
   fi
 }
 
