@@ -218,7 +218,7 @@ pub async fn forget_agent_placeholder(issued: State<'_, IssuedPlaceholders>) -> 
 pub async fn revoke_agent_bot(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
     let core = state.core()?;
     let bots = AgentBots::new(core.store.clone(), core.keychain.clone());
-    bots.revoke_any_bot(&core.servers, &name, Utc::now()).await?;
+    bots.revoke_bot(&core.servers, &name, Utc::now()).await?;
     Ok(())
 }
 

@@ -192,6 +192,11 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
+    /// A demo/testnet key: its environment says so, or the exchange said so when it was verified.
+    pub fn is_demo(&self) -> bool {
+        matches!(self.environment, Environment::Demo) || self.inspection.as_ref().is_some_and(|i| i.demo)
+    }
+
     /// A plain active key for tests, examples and benchmarks; adjust fields with struct update
     /// syntax (`KeyRecord { status: KeyStatus::Revoked, ..KeyRecord::sample(…) }`).
     #[cfg(any(test, feature = "testing"))]

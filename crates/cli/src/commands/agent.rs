@@ -70,7 +70,7 @@ pub fn agent(ctx: &Ctx, args: AgentArgs) -> Result<u8, CliError> {
             Ok(EXIT_OK)
         }
         Some(AgentCommand::RevokeBot { name }) => {
-            let bot = runtime()?.block_on(bots.revoke_any_bot(&ctx.servers(), &name, Utc::now()))?;
+            let bot = runtime()?.block_on(bots.revoke_bot(&ctx.servers(), &name, Utc::now()))?;
             match &bot.host {
                 None => println!("Bot '{}' can no longer use '{}' through the agent.", bot.name, bot.label),
                 Some(host) => println!(

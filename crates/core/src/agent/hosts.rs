@@ -78,14 +78,10 @@ impl AgentBots {
         Ok(Issued { bot, placeholder })
     }
 
-    /// Revokes a bot of any agent: a host's bot leaves its host's document first, so the desktop
-    /// never forgets a bot the host still serves.
-    pub async fn revoke_any_bot(
-        &self,
-        servers: &Servers,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<BotRecord, AgentError> {
+    /// Revokes bot `name`'s placeholder credentials: its agent refuses them from the next request
+    /// (a server's, from its next look). A host's bot leaves its host's document first, so the
+    /// desktop never forgets a bot the host still serves.
+    pub async fn revoke_bot(&self, servers: &Servers, name: &str, now: DateTime<Utc>) -> Result<BotRecord, AgentError> {
         let row = format!("{BOT_PREFIX}{name}");
         let bot = self.store.setting::<BotRecord>(&row)?.ok_or_else(|| AgentError::UnknownBot(name.to_owned()))?;
         if let Some(host) = &bot.host {

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use super::placeholders::{BotRecord, BOT_PREFIX};
 use super::policy::{AgentPolicy, POLICY_PREFIX};
 use super::{DRAIN_PREFIX, HALT_PREFIX};
-use crate::model::{Environment, Exchange, KeyId, KeyRecord, KeyStatus};
+use crate::model::{Environment, Exchange, KeyId, KeyStatus};
 use crate::secret::Credentials;
 use crate::store::Store;
 
@@ -69,11 +69,6 @@ pub(crate) struct Known {
     pub policies: HashMap<String, AgentPolicy>,
 }
 
-/// A demo/testnet key: its environment says so, or the exchange said so when it was verified.
-pub(crate) fn is_demo(key: &KeyRecord) -> bool {
-    matches!(key.environment, Environment::Demo) || key.inspection.as_ref().is_some_and(|i| i.demo)
-}
-
 impl Known {
     /// This machine's bots (not those issued for a server's agent) and active keys.
     pub fn from_store(store: &Store, stamp: i64) -> crate::Result<Known> {
@@ -102,7 +97,7 @@ impl Known {
                     label: k.label.clone(),
                     exchange: k.exchange,
                     environment: k.environment.clone(),
-                    demo: is_demo(&k),
+                    demo: k.is_demo(),
                     refused,
                     secret: KeySecret::Keychain(k.id),
                 };

@@ -89,9 +89,6 @@ pub enum AgentError {
     #[error("Host '{host}' may not read '{label}' from OpenBao, and its agent signs with the key it reads there: {}", if *known { format!("give it the key first (`latchkey deliver {label}`, then `latchkey host add {host} --keys {label} …` with every key it should keep)") } else { format!("enrol it first (`latchkey deliver {label}`, then `latchkey host add {host} --keys {label}`)") })]
     HostCannotRead { host: String, label: String, known: bool },
 
-    #[error("Bot '{name}' runs on host '{host}': revoke it with `latchkey agent revoke-bot {name}`, which also tells that host's agent through OpenBao.")]
-    OnHost { name: String, host: String },
-
     #[error(transparent)]
     Server(#[from] crate::servers::ServerError),
 
@@ -120,7 +117,7 @@ impl AgentError {
             AgentError::UnknownLabel(_) | AgentError::UnknownBot(_) => ErrorCode::NotFound,
             AgentError::NotServed { .. } | AgentError::NotLoopback(_) | AgentError::BadBotName(_) => ErrorCode::Invalid,
             AgentError::BotExists(_) => ErrorCode::Busy,
-            AgentError::HostCannotRead { .. } | AgentError::OnHost { .. } => ErrorCode::Invalid,
+            AgentError::HostCannotRead { .. } => ErrorCode::Invalid,
             AgentError::Server(e) => e.kind(),
             AgentError::Listen { .. } | AgentError::Failed(_) => ErrorCode::Interrupted,
             AgentError::Bots(e) => e.kind(),
@@ -221,17 +218,6 @@ impl AgentBots {
         self.store.set_setting(&row, &bot)?;
         self.audit(Action::AgentIssue, &key, format!("bot '{name}' may trade through the signing agent"), now)?;
         Ok(Issued { bot, placeholder })
-    }
-
-    /// Revokes bot `name`'s placeholder credentials: the agent refuses them from the next request.
-    /// A host's bot needs OpenBao told: [`Self::revoke_any_bot`].
-    pub fn revoke_bot(&self, name: &str, now: DateTime<Utc>) -> Result<BotRecord, AgentError> {
-        let row = format!("{}{name}", placeholders::BOT_PREFIX);
-        let bot = self.store.setting::<BotRecord>(&row)?.ok_or_else(|| AgentError::UnknownBot(name.to_owned()))?;
-        if let Some(host) = bot.host {
-            return Err(AgentError::OnHost { name: bot.name, host });
-        }
-        self.revoke_bot_row(&bot, now)
     }
 
     fn revoke_bot_row(&self, bot: &BotRecord, now: DateTime<Utc>) -> Result<BotRecord, AgentError> {

@@ -90,11 +90,7 @@ impl DeliveryMeta {
             rotate_after: crate::rotation::status(record, &now, 0).map(|s| s.due_at.date_naive()),
             ip_whitelist: record.ip_whitelist.clone(),
             fingerprint: fingerprint(credentials),
-            place: Some(Place {
-                environment: record.environment.clone(),
-                demo: matches!(record.environment, crate::model::Environment::Demo)
-                    || record.inspection.as_ref().is_some_and(|i| i.demo),
-            }),
+            place: Some(Place { environment: record.environment.clone(), demo: record.is_demo() }),
         }
     }
 

@@ -91,6 +91,12 @@ impl World {
         (endpoint, Credentials::new(&key, &secret, passphrase.as_deref()))
     }
 
+    /// No OpenBao set up: revoking this machine's bots never asks it.
+    pub(crate) fn servers(&self) -> latchkey_core::servers::Servers {
+        let vault = Arc::new(latchkey_core::vault::Vault::new(self.store.clone(), self.secrets.clone()));
+        latchkey_core::servers::Servers::new(self.store.clone(), vault, self.secrets.clone())
+    }
+
     pub(crate) async fn stop(mut self) {
         self.stop.take().unwrap().send(()).unwrap();
         self.served.take().unwrap().await.unwrap();
@@ -165,7 +171,7 @@ async fn wrong_placeholders_revoked_bots_and_halted_keys_are_refused_in_the_exch
     let _other = w.hold("okx-read-only", "spare", false).await;
     let (spare_endpoint, spare) = w.bot("spare", "spare-bot", false);
     bot_client().inspect(&spare_endpoint, &spare).await.unwrap();
-    w.bots.revoke_bot("spare-bot", Utc::now()).unwrap();
+    w.bots.revoke_bot(&w.servers(), "spare-bot", Utc::now()).await.unwrap();
     let err = bot_client().inspect(&spare_endpoint, &spare).await.unwrap_err();
     assert_eq!(err.code(), Some("50111"), "{err}");
 

@@ -1264,14 +1264,14 @@ async fn agent_cases(t: &mut Table, dir: &Path) {
     t.row(area, "a key bots may not use", err(bots.issue("personal", "p", now)), &["bots allow"], None);
     bots.issue("okx-grid", "grid", now).unwrap();
     t.row(area, "a bot name already issued", err(bots.issue("okx-grid", "grid", now)), &["revoke-bot"], None);
-    let e = bots.revoke_bot("ghost", now).unwrap_err();
+    let keychain = Arc::new(MemoryStore::default());
+    let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
+    let servers = latchkey_core::servers::Servers::new(store.clone(), vault, keychain);
+    let e = bots.revoke_bot(&servers, "ghost", now).await.unwrap_err();
     t.row("Signing agent: revoke-bot", "an unknown bot", e, &["agent bots"], None);
 
     // Bots on servers: the desktop tells OpenBao, so without a server nothing is issued, and a
     // host's bot is revoked only where OpenBao is told too.
-    let keychain = Arc::new(MemoryStore::default());
-    let vault = Arc::new(Vault::new(store.clone(), keychain.clone()));
-    let servers = latchkey_core::servers::Servers::new(store.clone(), vault, keychain);
     let e = err(bots.issue_for_host(&servers, "okx-grid", "vps-bot", "vps1", now).await);
     t.row(area, "--host with no OpenBao server set up", e, &["latchkey servers set"], None);
     let e = err(bots.issue_for_host(&servers, "okx-grid", "vps-bot", "my vps", now).await);
@@ -1286,8 +1286,16 @@ async fn agent_cases(t: &mut Table, dir: &Path) {
         host: Some("vps1".into()),
     };
     store.set_setting("agent-bot vps-grid", &host_bot).unwrap();
-    let e = bots.revoke_bot("vps-grid", now).unwrap_err();
-    t.row("Signing agent: revoke-bot", "a server's bot, where OpenBao cannot be told", e, &["vps1"], None);
+    let e = bots.revoke_bot(&servers, "vps-grid", now).await.unwrap_err();
+    t.row(
+        "Signing agent: revoke-bot",
+        "a server's bot, with no OpenBao server set up",
+        e,
+        &["latchkey servers set"],
+        None,
+    );
+    let kept = store.setting::<latchkey_core::agent::BotRecord>("agent-bot vps-grid").unwrap();
+    assert!(kept.is_some(), "a bot its host still serves is not forgotten");
     let e = server::bind("0.0.0.0:18399".parse().unwrap()).await.unwrap_err();
     t.row("Signing agent: --listen", "0.0.0.0:18399", e, &["loopback"], None);
 }
