@@ -151,7 +151,7 @@ fn from_openbao(args: &AgentArgs) -> Result<u8, CliError> {
         let listener = server::bind(listen).await?;
         let bao = openbao::sign_in_host(sign_in).await?;
         let mirror = Mirror::new(|line| eprintln!("latchkey agent: {line}"));
-        let follower = match Follower::start(bao, poll, mirror.clone()).await {
+        let follower = match Follower::start(bao, poll, mirror.clone(), Arc::new(SystemClock)).await {
             Ok(f) => f,
             Err(e) => return Err(CliError::Failed(format!("Signed in, but {e}"))),
         };

@@ -114,9 +114,9 @@ pub(crate) fn flush(counts: &std::sync::Mutex<Counts>, store: &Store, at: DateTi
 
 /// A server's agent has no audit log: what was counted since the last flush, as lines for its
 /// log (the journal, under systemd), and counting starts afresh.
-pub(crate) fn take_lines(counts: &std::sync::Mutex<Counts>) -> Vec<String> {
+pub(crate) fn take_lines(counts: &std::sync::Mutex<Counts>, at: DateTime<Utc>) -> Vec<String> {
     let taken = std::mem::take(&mut *counts.lock().unwrap_or_else(|p| p.into_inner()));
-    taken.events(Utc::now()).into_iter().map(|(action, _, detail)| format!("{}: {detail}", action.as_str())).collect()
+    taken.events(at).into_iter().map(|(action, _, detail)| format!("{}: {detail}", action.as_str())).collect()
 }
 
 fn merge(into: &mut Counts, from: Counts) {

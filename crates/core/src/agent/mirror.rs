@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use super::known::{GivenSecret, KeySecret, Known, KnownBot, KnownKey};
+use crate::exchange::Clock;
 use crate::model::Exchange;
 use crate::secret::Credentials;
 use crate::servers::host_run::{backoff, MAX_BACKOFF};
@@ -77,6 +78,8 @@ enum KeyState {
 /// Follows this host's part of OpenBao into a [`Mirror`].
 pub struct Follower {
     client: BaoClient,
+    /// The read records' times.
+    clock: Arc<dyn Clock>,
     identity: HostIdentity,
     mirror: Arc<Mirror>,
     poll: Duration,
@@ -94,7 +97,12 @@ pub struct Follower {
 impl Follower {
     /// Learns the token's lease and the host's name, then looks once: the agent starts with what
     /// OpenBao holds for it. `client` is signed in as the host.
-    pub async fn start(client: BaoClient, poll: Duration, mirror: Arc<Mirror>) -> Result<Follower, ServerError> {
+    pub async fn start(
+        client: BaoClient,
+        poll: Duration,
+        mirror: Arc<Mirror>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Follower, ServerError> {
         let lease = match client.renew_self().await? {
             // A token without a lease (not a host's: a root token) needs no renewal.
             lease if lease.is_zero() => Duration::from_secs(365 * 86_400),
@@ -104,6 +112,7 @@ impl Follower {
         let now = Instant::now();
         let mut follower = Follower {
             client,
+            clock,
             identity,
             mirror,
             poll,
@@ -231,7 +240,7 @@ impl Follower {
         };
         let held = Held {
             version: read.version,
-            read_at: Utc::now(),
+            read_at: self.clock.now(),
             exchange,
             place: read.place,
             credentials: Arc::new(read.credentials),
@@ -330,7 +339,7 @@ impl Follower {
         let record = ReadRecord {
             version: held.version,
             read_at: held.read_at,
-            seen_at: Utc::now(),
+            seen_at: self.clock.now(),
             accessor: Some(self.identity.accessor.clone()),
         };
         if let Err(e) = self.client.record_read(&self.identity.host, label, &record).await {

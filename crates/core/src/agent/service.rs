@@ -417,7 +417,7 @@ impl Agent {
                 }
             }
             Source::Mirror(mirror) => {
-                for line in super::audit_counts::take_lines(&self.counts) {
+                for line in super::audit_counts::take_lines(&self.counts, self.clock.now()) {
                     mirror.report(&line);
                 }
             }
