@@ -119,8 +119,10 @@ fn a_server_agent_signs_for_its_bots_with_the_keys_openbao_gives_its_host() {
     );
     let log = || std::fs::read_to_string(server.path().join("agent.err")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(Instant::now() < deadline, "the server's agent did not listen within 20 s: {}", log());
+    // The port is bound before the sign-in (a port in use fails before the enrolment token is
+    // spent): ready is the start-up line, printed once it follows OpenBao.
+    while !log().contains("listening on") {
+        assert!(Instant::now() < deadline, "the server's agent did not start within 20 s: {}", log());
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(log().contains("for host 'vps1'") && log().contains("bots: grid, spare"), "{}", log());
