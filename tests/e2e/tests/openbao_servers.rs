@@ -109,8 +109,7 @@ async fn a_key_delivered_from_its_card_shows_the_hosts_last_read() {
 
     // Deliver from the card, with a code.
     d.click(&shown(&d, "#close-settings").await).await;
-    d.click(&shown(&d, &format!("{CARD} .deliver-key")).await).await;
-    d.wait_for("#deliver-dialog").await;
+    d.click_until_shown(&shown(&d, &format!("{CARD} .deliver-key")).await, "#deliver-dialog").await;
     d.type_into("#deliver-dialog #guard-code", &oathtool_code(&totp, 1)).await;
     d.screenshot("deliver-dialog").await;
     d.click("#deliver-confirm").await;

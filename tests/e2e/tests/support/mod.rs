@@ -247,6 +247,26 @@ impl Driver {
         }
     }
 
+    /// Clicks `css` until `shows` is on the page: a click that landed on a card the list redrew at
+    /// that moment (its data arriving after a view change) opens nothing, and a person would click
+    /// again. Three clicks at most, each given 5 s.
+    pub async fn click_until_shown(&self, css: &str, shows: &str) -> fantoccini::elements::Element {
+        for attempt in 1..=3 {
+            self.click(css).await;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Ok(el)) =
+                    tokio::time::timeout(Duration::from_secs(5), self.client.find(Locator::Css(shows))).await
+                {
+                    return el;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            println!("e2e: {shows} did not appear after click {attempt} on {css}");
+        }
+        panic!("{shows} did not appear after three clicks on {css}");
+    }
+
     /// Clicks the element `css` finds. One the page re-rendered between the find and the click
     /// (a card redrawn by a status refresh) is found again, for up to 10 s.
     pub async fn click(&self, css: &str) {
